@@ -1,0 +1,218 @@
+//! `git release init`: write the release file and create the environment branches.
+
+use serde::Serialize;
+
+use crate::config::template::{self, DEFAULT_ENVIRONMENTS, NewEnvironment};
+use crate::config::{self, Content, FILE_NAME, Origin};
+use crate::error::{Error, Kind};
+use crate::execute;
+use crate::git::{Expect, Repo};
+use crate::object_id::ObjectId;
+use crate::plan::{self, CommitRef, MoveRef, NewCommit, Plan, Step};
+use crate::ui::{Paint, Report};
+use crate::version::{Cut, WIP};
+
+use super::Context;
+
+/// Write release.toml and create the environment branches, without touching HEAD, the index or the work tree
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// An environment, in promotion order; repeat for each (default: dev, qa, prod on environment/<name>)
+    #[arg(long = "env", value_name = "NAME[=BRANCH]", value_parser = parse_env)]
+    pub environments: Vec<(String, Option<String>)>,
+    /// The application repository: a URL, a path, or "." for this repository
+    #[arg(long, value_name = "URL|PATH|.", default_value = ".")]
+    pub app: String,
+    /// The version of the environments that cut version tags
+    #[arg(long, value_name = "V", default_value = "0.1.0")]
+    pub version: String,
+    /// Show what would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_env(text: &str) -> Result<(String, Option<String>), String> {
+    match text.split_once('=') {
+        Some((name, branch)) => Ok((name.to_owned(), Some(branch.to_owned()))),
+        None => Ok((text.to_owned(), None)),
+    }
+}
+
+pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
+    let repo = context.repo()?;
+    let named = if args.environments.is_empty() {
+        DEFAULT_ENVIRONMENTS.iter().map(|n| ((*n).to_owned(), None)).collect()
+    } else {
+        args.environments.clone()
+    };
+    let environments = template::layout(&named);
+    let files = files(&environments, args)?;
+    refuse_existing(&repo, &environments, &context.remote)?;
+    let base = base_commit(&repo, &args.app)?;
+    let plan = build_plan(&environments, &files, base.as_ref());
+    let applied = if args.dry_run { None } else { Some(execute::apply(&repo, &plan)?) };
+    context.ui.report(&InitReport::new(&environments, &files, &plan, applied.as_ref(), &context.remote));
+    Ok(())
+}
+
+/// The release file each environment branch gets, checked as that branch would read it.
+fn files(environments: &[NewEnvironment], args: &Args) -> Result<Vec<(String, String)>, Error> {
+    let mut files = Vec::new();
+    for env in environments {
+        let version = if env.cut == Cut::None { WIP } else { args.version.as_str() };
+        let text = template::render(version, &args.app, environments);
+        let origin = Origin { place: format!("{} (to be created)", env.branch), branch: Some(env.branch.clone()) };
+        config::parse(&Content::Bytes(text.clone().into_bytes()), &origin)?;
+        files.push((version.to_owned(), text));
+    }
+    Ok(files)
+}
+
+fn refuse_existing(repo: &Repo, environments: &[NewEnvironment], remote: &str) -> Result<(), Error> {
+    let mut existing = Vec::new();
+    for env in environments {
+        if let Some(id) = repo.branch_tip(&env.branch, remote)?.id() {
+            existing.push(format!("{} ({})", env.branch, repo.short_id(id)));
+        }
+    }
+    if existing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(Kind::Refused, format!("environment branch already exists: {}", existing.join(", ")))
+        .hint("this repository is set up already: see 'git release status'")
+        .hint("or choose other branches with --env NAME=BRANCH"))
+}
+
+/// The commit the environment branches start from: HEAD when the application lives here.
+fn base_commit(repo: &Repo, app: &str) -> Result<Option<ObjectId>, Error> {
+    if app != "." {
+        return Ok(None);
+    }
+    let Some(head) = repo.head_commit()? else { return Ok(None) };
+    if repo.read_top_file(&head, FILE_NAME)?.is_some() {
+        return Err(Error::new(Kind::Refused, format!("HEAD already has {FILE_NAME}"))
+            .hint("this repository is set up already: see 'git release status'"));
+    }
+    Ok(Some(head))
+}
+
+/// One commit with the release file for the version most environments share, then one commit
+/// on top of it for each other version, so that every environment branch shares history.
+fn build_plan(environments: &[NewEnvironment], files: &[(String, String)], base: Option<&ObjectId>) -> Plan {
+    let shared = files.last().expect("layout yields at least one environment");
+    let names = environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ");
+    let mut plan = Plan { reflog: "release: init".into(), ..Plan::default() };
+    plan.commits.push(NewCommit {
+        parent: base.cloned().map(CommitRef::Existing),
+        base: base.cloned(),
+        path: FILE_NAME.into(),
+        content: shared.1.clone(),
+        message: format!("Add {FILE_NAME} for environments {names}"),
+    });
+    for (env, (version, text)) in environments.iter().zip(files) {
+        let to = if text == &shared.1 {
+            CommitRef::Planned(0)
+        } else {
+            plan.commits.push(NewCommit {
+                parent: Some(CommitRef::Planned(0)),
+                base: base.cloned(),
+                path: FILE_NAME.into(),
+                content: text.clone(),
+                message: format!("Set {} version to {version}", env.name),
+            });
+            CommitRef::Planned(plan.commits.len() - 1)
+        };
+        plan.refs.push(MoveRef { name: format!("refs/heads/{}", env.branch), to, old: Expect::Absent });
+    }
+    plan.config.push(("release.configRef".into(), format!("refs/heads/{}", environments[0].branch)));
+    plan
+}
+
+#[derive(Debug, Serialize)]
+struct InitReport {
+    dry_run: bool,
+    environments: Vec<InitRow>,
+    config_ref: String,
+    steps: Vec<Step>,
+    #[serde(skip)]
+    diff: String,
+    #[serde(skip)]
+    remote: String,
+}
+
+#[derive(Debug, Serialize)]
+struct InitRow {
+    name: String,
+    branch: String,
+    version: String,
+    cut: Cut,
+    commit: Option<ObjectId>,
+}
+
+impl InitReport {
+    fn new(
+        environments: &[NewEnvironment],
+        files: &[(String, String)],
+        plan: &Plan,
+        applied: Option<&execute::Applied>,
+        remote: &str,
+    ) -> InitReport {
+        let rows = environments
+            .iter()
+            .zip(files)
+            .zip(&plan.refs)
+            .map(|((env, (version, _)), update)| InitRow {
+                name: env.name.clone(),
+                branch: env.branch.clone(),
+                version: version.clone(),
+                cut: env.cut,
+                commit: applied.map(|a| a.resolve(&update.to)),
+            })
+            .collect();
+        InitReport {
+            dry_run: applied.is_none(),
+            environments: rows,
+            config_ref: plan.config[0].1.clone(),
+            steps: plan.steps(),
+            diff: plan::unified_diff(FILE_NAME, None, &plan.commits[0].content),
+            remote: remote.to_owned(),
+        }
+    }
+}
+
+impl Report for InitReport {
+    fn human(&self, paint: Paint) -> String {
+        let mut out = String::new();
+        if self.dry_run {
+            out.push_str(&self.diff);
+            out.push_str(&paint.bold("Would run:\n"));
+            for step in &self.steps {
+                out.push_str(&format!("  {step}\n"));
+            }
+            return out;
+        }
+        out.push_str(&format!("Created {} environment branches with {FILE_NAME}:\n", self.environments.len()));
+        let width = self.environments.iter().map(|r| r.branch.len()).max().unwrap_or(0);
+        for row in &self.environments {
+            let commit = row.commit.as_ref().map_or("-", ObjectId::short);
+            out.push_str(&format!(
+                "  {}  {commit}  {}\n",
+                paint.green(&format!("{:<width$}", row.branch)),
+                row.version
+            ));
+        }
+        out.push_str(&format!("release.configRef = {}\n", self.config_ref));
+        out
+    }
+
+    fn hints(&self) -> Vec<String> {
+        if self.dry_run {
+            return vec!["run it again without --dry-run to create them".into()];
+        }
+        let branches = self.environments.iter().map(|r| r.branch.as_str()).collect::<Vec<_>>().join(" ");
+        vec![
+            format!("publish them with 'git push {} {branches}'", self.remote),
+            "see them with 'git release status'".into(),
+        ]
+    }
+}

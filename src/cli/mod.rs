@@ -1,0 +1,162 @@
+//! The command line: clap types, one file per command, one exhaustive dispatch.
+
+mod completions;
+mod init;
+mod set;
+mod status;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::error::{Error, Exit, Kind};
+use crate::git::Repo;
+use crate::ui::{ColorChoice, Ui};
+use crate::workspace::Workspace;
+
+const AFTER_HELP: &str = "\
+Exit status: 0 done (or the gate allows), 1 refused, 2 usage or configuration error,
+128 git, forge or network failure. The full manual: git help release (man git-release).";
+
+/// Releases through environment branches: versions, deployment records, promotions and a merge gate.
+#[derive(Debug, Parser)]
+#[command(name = "git-release", bin_name = "git release", version, after_help = AFTER_HELP)]
+#[command(long_about = "Releases through environment branches, from git alone.\n\n\
+An environment is a branch of the release repository holding release.toml, whose `version` \
+says what the environment should run. Deployments cut rc and final version tags and leave \
+timestamped deployment records; promotions are pull requests between environment branches.")]
+pub struct Cli {
+    /// Run as if started in PATH
+    #[arg(short = 'C', global = true, value_name = "PATH")]
+    pub directory: Option<PathBuf>,
+    /// Print one JSON document on stdout (errors too)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// When to colour output (NO_COLOR turns colour off for auto)
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+    /// Print only data and errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Show each git command that runs
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// The remote that holds the environment branches
+    #[arg(long, global = true, value_name = "NAME", default_value = "origin")]
+    pub remote: String,
+    /// Make no fetches and no forge calls
+    #[arg(long, global = true)]
+    pub offline: bool,
+    /// Read the release file from REV instead of HEAD or release.configRef
+    #[arg(long, global = true, value_name = "REV")]
+    pub config_from: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(init::Args),
+    Status(status::Args),
+    Set(set::SetArgs),
+    Bump(set::BumpArgs),
+    Completions(completions::Args),
+}
+
+/// What every command gets: the terminal and the global options.
+pub struct Context {
+    pub ui: Ui,
+    pub directory: PathBuf,
+    pub remote: String,
+    pub offline: bool,
+    pub config_from: Option<String>,
+}
+
+impl Context {
+    /// The repository the command runs in.
+    ///
+    /// # Errors
+    /// When the directory is not inside a repository.
+    pub fn repo(&self) -> Result<Repo, Error> {
+        let ui = self.ui;
+        Ok(Repo::discover(&self.directory, Box::new(move |command| ui.trace(command)))?)
+    }
+
+    /// The repository with its release file read and checked.
+    ///
+    /// # Errors
+    /// When there is no repository or no valid release file.
+    pub fn workspace(&self) -> Result<Workspace, Error> {
+        Workspace::load(self.repo()?, &self.remote, self.config_from.as_deref())
+    }
+}
+
+/// The clap definition, for the man page and completions.
+#[must_use]
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Parses the arguments, runs the command and returns the exit status.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error, &args),
+    };
+    let ui = Ui::new(cli.color, cli.json, cli.quiet, cli.verbose);
+    let context = Context {
+        ui,
+        directory: cli.directory.clone().unwrap_or_else(|| PathBuf::from(".")),
+        remote: cli.remote.clone(),
+        offline: cli.offline,
+        config_from: cli.config_from.clone(),
+    };
+    match dispatch(&context, &cli.command) {
+        Ok(()) => ExitCode::from(Exit::Success.code()),
+        Err(error) => {
+            ui.error(&error);
+            ExitCode::from(error.exit().code())
+        }
+    }
+}
+
+fn dispatch(context: &Context, command: &Command) -> Result<(), Error> {
+    match command {
+        Command::Init(args) => init::run(context, args),
+        Command::Status(args) => status::run(context, args),
+        Command::Set(args) => set::run_set(context, args),
+        Command::Bump(args) => set::run_bump(context, args),
+        Command::Completions(args) => completions::run(context, args),
+    }
+}
+
+/// Help and version go to stdout with status 0; anything else is a usage error (2), in JSON
+/// too when `--json` was given.
+fn usage_error(error: &clap::Error, args: &[OsString]) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = error.print();
+        let code = if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            Exit::Usage
+        } else {
+            Exit::Success
+        };
+        return ExitCode::from(code.code());
+    }
+    let json = args.iter().any(|a| a == "--json");
+    if json {
+        let rendered = error.render().to_string();
+        let message = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ").to_owned();
+        let report = Error::new(Kind::Usage, message).hint("see 'git release -h'");
+        Ui::new(ColorChoice::Never, true, true, false).error(&report);
+        return ExitCode::from(Exit::Usage.code());
+    }
+    let _ = error.print();
+    ExitCode::from(Exit::Usage.code())
+}

@@ -1,0 +1,251 @@
+//! `git release set` and `git release bump`: commit a new version to an environment branch.
+
+use serde::Serialize;
+
+use crate::config::{self, Content, Environment, FILE_NAME, edit};
+use crate::error::{Error, Kind};
+use crate::execute;
+use crate::git::{BranchTip, Expect};
+use crate::object_id::ObjectId;
+use crate::plan::{self, CommitRef, MoveRef, NewCommit, Plan, Push, Step, SyncWorktree};
+use crate::ui::{Paint, Report};
+use crate::version::{Level, Version};
+use crate::workspace::{Workspace, branch_origin};
+
+use super::Context;
+
+/// Commit a new version to an environment branch, without a checkout
+#[derive(Debug, clap::Args)]
+pub struct SetArgs {
+    /// The environment, as named in release.toml
+    pub environment: String,
+    /// The version it should run: WIP, a semantic version, or a name valid in a tag
+    pub version: String,
+    #[command(flatten)]
+    pub write: WriteArgs,
+    /// The commit message (default: "Set <env> version to <version>")
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+}
+
+/// Raise the semantic version of an environment by one major, minor or patch step
+#[derive(Debug, clap::Args)]
+pub struct BumpArgs {
+    /// The environment, as named in release.toml
+    pub environment: String,
+    /// Which part of the version to raise
+    #[arg(value_enum)]
+    pub level: Level,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WriteArgs {
+    /// Push the branch too, with a lease on the value last fetched from the remote
+    #[arg(long)]
+    pub push: bool,
+    /// Show the diff that would be committed, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run_set(context: &Context, args: &SetArgs) -> Result<(), Error> {
+    let workspace = context.workspace()?;
+    let environment = find_environment(&workspace, &args.environment)?;
+    let version = Version::parse(&args.version).map_err(|e| Error::new(Kind::Usage, e.to_string()))?;
+    let current = current_file(&workspace, &environment)?;
+    change(context, &workspace, &environment, &current, &version, args.message.as_deref(), &args.write)
+}
+
+pub fn run_bump(context: &Context, args: &BumpArgs) -> Result<(), Error> {
+    let workspace = context.workspace()?;
+    let environment = find_environment(&workspace, &args.environment)?;
+    let current = current_file(&workspace, &environment)?;
+    let version = current.version.bump(args.level).map_err(|e| {
+        Error::new(Kind::Usage, format!("cannot bump {}: {e}", environment.name))
+            .hint(format!("set a version instead: git release set {} <version>", environment.name))
+    })?;
+    change(context, &workspace, &environment, &current, &version, None, &args.write)
+}
+
+/// The release file on an environment branch, as it is now.
+struct Current {
+    tip: BranchTip,
+    id: ObjectId,
+    text: String,
+    version: Version,
+}
+
+fn find_environment(workspace: &Workspace, name: &str) -> Result<Environment, Error> {
+    workspace.file.environment(name).cloned().ok_or_else(|| {
+        Error::new(Kind::Usage, format!("no environment is named `{name}` in {}", workspace.origin))
+            .hint(format!("environments: {}", workspace.file.environment_names()))
+    })
+}
+
+fn current_file(workspace: &Workspace, environment: &Environment) -> Result<Current, Error> {
+    let tip = workspace.repo.branch_tip(&environment.branch, &workspace.remote)?;
+    let Some(id) = tip.id().cloned() else {
+        return Err(Error::new(
+            Kind::Refused,
+            format!("branch {} of environment {} does not exist", environment.branch, environment.name),
+        )
+        .hint(format!(
+            "fetch it with 'git fetch {} {}', or create it with 'git release init'",
+            workspace.remote, environment.branch
+        )));
+    };
+    let Some((content, origin)) = workspace.branch_file(environment, &tip)? else {
+        return Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME}", environment.branch))
+            .hint(format!("commit a {FILE_NAME} there first; 'git release init' writes one")));
+    };
+    let file = config::parse(&content, &origin)?;
+    let Content::Bytes(bytes) = content else { unreachable!("parse refuses files too large to read") };
+    let text = String::from_utf8(bytes).expect("parse refuses files that are not UTF-8");
+    Ok(Current { tip, id, text, version: file.version })
+}
+
+fn change(
+    context: &Context,
+    workspace: &Workspace,
+    environment: &Environment,
+    current: &Current,
+    version: &Version,
+    message: Option<&str>,
+    write: &WriteArgs,
+) -> Result<(), Error> {
+    version.fits(environment.cut).map_err(|misfit| {
+        Error::new(Kind::Usage, format!("version {version} does not fit environment {}", environment.name))
+            .hint(format!("{misfit}"))
+    })?;
+    let text = edit::set_version(&current.text, &version.to_string()).map_err(|e| {
+        Error::new(Kind::Config, format!("cannot change the version in {FILE_NAME} on {}: {e}", environment.branch))
+    })?;
+    let origin = branch_origin(&environment.branch, &current.tip);
+    config::parse(&Content::Bytes(text.clone().into_bytes()), &origin)?;
+    let mut report = SetReport {
+        environment: environment.name.clone(),
+        branch: environment.branch.clone(),
+        from: current.version.to_string(),
+        to: version.to_string(),
+        changed: text != current.text,
+        dry_run: write.dry_run,
+        commit: None,
+        pushed: false,
+        steps: Vec::new(),
+        diff: plan::unified_diff(FILE_NAME, Some(&current.text), &text),
+    };
+    if report.changed {
+        let plan = build_plan(workspace, environment, current, text, message, version, write.push)?;
+        report.steps = plan.steps();
+        if !write.dry_run {
+            let applied = execute::apply(&workspace.repo, &plan)?;
+            report.commit = Some(applied.commits[0].clone());
+            report.pushed = write.push;
+        }
+    }
+    context.ui.report(&report);
+    Ok(())
+}
+
+fn build_plan(
+    workspace: &Workspace,
+    environment: &Environment,
+    current: &Current,
+    text: String,
+    message: Option<&str>,
+    version: &Version,
+    push: bool,
+) -> Result<Plan, Error> {
+    let reference = format!("refs/heads/{}", environment.branch);
+    let message = message.map_or_else(|| format!("Set {} version to {version}", environment.name), str::to_owned);
+    let mut plan = Plan { reflog: format!("release: {}", first_line(&message)), ..Plan::default() };
+    plan.commits.push(NewCommit {
+        parent: Some(CommitRef::Existing(current.id.clone())),
+        base: Some(current.id.clone()),
+        path: FILE_NAME.into(),
+        content: text,
+        message,
+    });
+    let old = match &current.tip {
+        BranchTip::Local(id) => Expect::At(id.clone()),
+        BranchTip::Remote { .. } | BranchTip::Missing => Expect::Absent,
+    };
+    plan.refs.push(MoveRef { name: reference.clone(), to: CommitRef::Planned(0), old });
+    if push {
+        let tracking =
+            workspace.repo.reference(&format!("refs/remotes/{}/{}", workspace.remote, environment.branch))?;
+        let lease = tracking.map_or(Expect::Absent, Expect::At);
+        plan.pushes.push(Push {
+            remote: workspace.remote.clone(),
+            destination: reference,
+            commit: CommitRef::Planned(0),
+            lease,
+        });
+    }
+    if is_checked_out(workspace, environment, current)? {
+        plan.worktree = Some(SyncWorktree { commit: 0 });
+    }
+    Ok(plan)
+}
+
+/// Whether the branch is checked out here; then its `release.toml` must have no changes.
+fn is_checked_out(workspace: &Workspace, environment: &Environment, current: &Current) -> Result<bool, Error> {
+    let repo = &workspace.repo;
+    let local = matches!(current.tip, BranchTip::Local(_));
+    if !local || repo.is_bare() || repo.head_branch()?.as_deref() != Some(environment.branch.as_str()) {
+        return Ok(false);
+    }
+    if repo.is_dirty(FILE_NAME)? {
+        return Err(Error::new(
+            Kind::Refused,
+            format!("{FILE_NAME} has uncommitted changes on {}, which is checked out", environment.branch),
+        )
+        .hint(format!("commit or stash them first: git stash push -- {FILE_NAME}")));
+    }
+    Ok(true)
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+#[derive(Debug, Serialize)]
+struct SetReport {
+    environment: String,
+    branch: String,
+    from: String,
+    to: String,
+    changed: bool,
+    dry_run: bool,
+    commit: Option<ObjectId>,
+    pushed: bool,
+    steps: Vec<Step>,
+    diff: String,
+}
+
+impl Report for SetReport {
+    fn human(&self, paint: Paint) -> String {
+        if !self.changed {
+            return format!("{} is already at {} on {}; nothing to commit\n", self.environment, self.to, self.branch);
+        }
+        if self.dry_run {
+            let mut out = self.diff.clone();
+            out.push_str(&paint.bold("Would run:\n"));
+            for step in &self.steps {
+                out.push_str(&format!("  {step}\n"));
+            }
+            return out;
+        }
+        let commit = self.commit.as_ref().map_or("-", ObjectId::short);
+        let pushed = if self.pushed { ", pushed" } else { "" };
+        format!(
+            "{}: {} -> {} on {} ({commit}{pushed})\n",
+            paint.green(&self.environment),
+            self.from,
+            self.to,
+            self.branch
+        )
+    }
+}

@@ -1,0 +1,138 @@
+//! `git release status`: what each environment branch holds.
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::git::BranchTip;
+use crate::ui::{Paint, Report};
+use crate::version::Cut;
+use crate::workspace::EnvironmentState;
+
+use super::Context;
+
+/// Show each environment: branch head, version, cut, gate order and last deployment
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(context: &Context, _args: &Args) -> Result<(), Error> {
+    let workspace = context.workspace()?;
+    let states = workspace.environment_states()?;
+    let rows = states.iter().map(|state| Row::new(state, &workspace.repo)).collect();
+    context.ui.report(&StatusReport { environments: rows, remote: workspace.remote.clone() });
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct StatusReport {
+    environments: Vec<Row>,
+    #[serde(skip)]
+    remote: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    name: String,
+    branch: String,
+    /// Where the branch was read: `refs/heads/...`, `refs/remotes/...`, or null when missing.
+    #[serde(rename = "ref")]
+    reference: Option<String>,
+    head: Option<String>,
+    version: Option<String>,
+    cut: Cut,
+    after: Option<String>,
+    restricted: bool,
+    deployed: Option<()>,
+}
+
+impl Row {
+    fn new(state: &EnvironmentState, repo: &crate::git::Repo) -> Row {
+        let env = &state.environment;
+        let reference = match &state.tip {
+            BranchTip::Local(_) => Some(format!("refs/heads/{}", env.branch)),
+            BranchTip::Remote { remote, .. } => Some(format!("refs/remotes/{remote}/{}", env.branch)),
+            BranchTip::Missing => None,
+        };
+        Row {
+            name: env.name.clone(),
+            branch: env.branch.clone(),
+            reference,
+            head: state.tip.id().map(|id| repo.short_id(id)),
+            version: state.version.as_ref().map(ToString::to_string),
+            cut: env.cut,
+            after: env.after.clone(),
+            restricted: env.restricted,
+            deployed: None,
+        }
+    }
+
+    fn shown_branch(&self) -> String {
+        match &self.reference {
+            Some(reference) if reference.starts_with("refs/remotes/") => reference["refs/remotes/".len()..].to_owned(),
+            _ => self.branch.clone(),
+        }
+    }
+}
+
+impl Report for StatusReport {
+    fn human(&self, paint: Paint) -> String {
+        let header = ["ENVIRONMENT", "BRANCH", "HEAD", "VERSION", "CUT", "AFTER", "DEPLOYED"].map(str::to_owned);
+        let mut table = vec![header.to_vec()];
+        for row in &self.environments {
+            let mut name = row.name.clone();
+            if row.restricted {
+                name.push_str(" (restricted)");
+            }
+            table.push(vec![
+                name,
+                row.shown_branch(),
+                row.head.clone().unwrap_or_else(|| "missing".into()),
+                row.version.clone().unwrap_or_else(|| "-".into()),
+                row.cut.to_string(),
+                row.after.clone().unwrap_or_else(|| "-".into()),
+                "-".into(),
+            ]);
+        }
+        render_table(&table, paint)
+    }
+
+    fn hints(&self) -> Vec<String> {
+        let missing: Vec<&Row> = self.environments.iter().filter(|r| r.reference.is_none()).collect();
+        let mut hints = Vec::new();
+        if !missing.is_empty() {
+            let branches = missing.iter().map(|r| r.branch.as_str()).collect::<Vec<_>>().join(" ");
+            hints.push(format!("missing branches: {branches}"));
+            hints.push(format!(
+                "fetch them with 'git fetch {} {branches}', or create them with 'git release init'",
+                self.remote
+            ));
+        }
+        for row in self.environments.iter().filter(|r| r.reference.is_some() && r.version.is_none()) {
+            hints.push(format!("{} has no {}; commit one there", row.shown_branch(), crate::config::FILE_NAME));
+        }
+        hints
+    }
+}
+
+fn render_table(rows: &[Vec<String>], paint: Paint) -> String {
+    let columns = rows[0].len();
+    let widths: Vec<usize> =
+        (0..columns).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for (index, row) in rows.iter().enumerate() {
+        let mut line = String::new();
+        for (column, cell) in row.iter().enumerate() {
+            let padded =
+                if column + 1 == columns { cell.clone() } else { format!("{cell:<width$}  ", width = widths[column]) };
+            let painted = match (index, cell.as_str()) {
+                (0, _) => paint.bold(&padded),
+                (_, "missing") => paint.red(&padded),
+                _ if column == 0 => paint.green(&padded),
+                _ => padded,
+            };
+            line.push_str(&painted);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

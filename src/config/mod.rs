@@ -1,0 +1,421 @@
+//! The release file: read permissively, then resolved once into types that hold only valid values.
+
+pub mod edit;
+mod raw;
+pub mod template;
+
+use std::fmt;
+use std::ops::Range;
+
+use serde_spanned::Spanned;
+
+use crate::refname;
+use crate::version::{Cut, PatternKind, TagPattern, TagValues, Version};
+
+/// Where the release file lives in every branch that has one.
+pub const FILE_NAME: &str = "release.toml";
+/// The largest release file read; anything bigger is refused unread.
+pub const MAX_SIZE: u64 = 1 << 20;
+
+/// Which copy of the release file is being read, for messages and for the environment check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// How a person names the place: a branch, `origin/<branch>`, or a revision.
+    pub place: String,
+    /// The local branch name the file was read from, when it was read from a branch.
+    pub branch: Option<String>,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{FILE_NAME} on {}", self.place)
+    }
+}
+
+/// The bytes of a release file, or the size that made it too large to read.
+#[derive(Debug, Clone)]
+pub enum Content {
+    Bytes(Vec<u8>),
+    TooLarge(u64),
+}
+
+/// A release file whose every value has been checked.
+#[derive(Debug, Clone)]
+pub struct ReleaseFile {
+    pub version: Version,
+    pub app: App,
+    pub tags: Tags,
+    pub environments: Vec<Environment>,
+    pub forge: Option<Forge>,
+    pub jira: Option<Jira>,
+}
+
+/// Where deployable commits and version tags live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    /// `.` for the release repository itself, else a URL or path.
+    pub repo: String,
+    pub branch: Option<String>,
+    pub release_branch: Option<String>,
+}
+
+impl App {
+    /// Whether the application lives in the release repository itself.
+    #[must_use]
+    pub fn is_this_repository(&self) -> bool {
+        self.repo == "."
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Tags {
+    pub rc: TagPattern,
+    pub final_: TagPattern,
+    pub deploy: TagPattern,
+    pub deploy_wip: TagPattern,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    pub name: String,
+    pub branch: String,
+    pub cut: Cut,
+    pub after: Option<String>,
+    pub restricted: bool,
+    pub auto_promote: bool,
+}
+
+/// The forges `[forge] kind` may name.
+pub const FORGE_KINDS: [&str; 7] =
+    ["github", "gitlab", "bitbucket-server", "bitbucket-cloud", "azure-devops", "gitea", "none"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forge {
+    pub kind: Option<String>,
+    pub api: Option<String>,
+    pub repository: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Jira {
+    pub url: Option<String>,
+}
+
+/// Why a release file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{origin} is {size} bytes, more than the 1 MiB a release file may hold")]
+    TooLarge { origin: Origin, size: u64 },
+    #[error("{origin} is not UTF-8 text")]
+    NotUtf8 { origin: Origin, source: std::str::Utf8Error },
+    #[error("{origin} is not a valid release file")]
+    Invalid { origin: Origin, problems: Vec<Problem> },
+}
+
+impl ConfigError {
+    #[must_use]
+    pub fn origin(&self) -> &Origin {
+        match self {
+            ConfigError::TooLarge { origin, .. }
+            | ConfigError::NotUtf8 { origin, .. }
+            | ConfigError::Invalid { origin, .. } => origin,
+        }
+    }
+}
+
+/// One thing wrong in a release file, with where it is when that is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => write!(f, "line {line}, column {column}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Reads and checks a release file.
+///
+/// The top-level `version` must suit the environment whose branch the file was read from, if any.
+///
+/// # Errors
+/// Every problem found, each with its line and column where known.
+pub fn parse(content: &Content, origin: &Origin) -> Result<ReleaseFile, ConfigError> {
+    let bytes = match content {
+        Content::TooLarge(size) => return Err(ConfigError::TooLarge { origin: origin.clone(), size: *size }),
+        Content::Bytes(bytes) if bytes.len() as u64 > MAX_SIZE => {
+            return Err(ConfigError::TooLarge { origin: origin.clone(), size: bytes.len() as u64 });
+        }
+        Content::Bytes(bytes) => bytes,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|source| ConfigError::NotUtf8 { origin: origin.clone(), source })?;
+    let mut resolver = Resolver { text, problems: Vec::new() };
+    let file = match toml_edit::de::from_str::<raw::File>(text) {
+        Ok(raw) => resolver.file(raw, origin.branch.as_deref()),
+        Err(error) => {
+            resolver.problem(error.span(), error.message().trim_end().to_owned());
+            None
+        }
+    };
+    match file {
+        Some(file) if resolver.problems.is_empty() => Ok(file),
+        _ => Err(ConfigError::Invalid { origin: origin.clone(), problems: resolver.problems }),
+    }
+}
+
+struct Resolver<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Resolver<'_> {
+    fn file(&mut self, raw: raw::File, branch: Option<&str>) -> Option<ReleaseFile> {
+        let environments = self.environments(raw.environments);
+        let tags = self.tags(raw.tags);
+        let version = self.version(raw.version, &environments, branch, tags.as_ref());
+        let app = self.app(raw.app);
+        let forge = raw.forge.map(|forge| self.forge(forge));
+        Some(ReleaseFile {
+            version: version?,
+            app: app?,
+            tags: tags?,
+            environments,
+            forge,
+            jira: raw.jira.map(|jira| Jira { url: jira.url }),
+        })
+    }
+
+    fn version(
+        &mut self,
+        raw: Option<Spanned<String>>,
+        environments: &[Environment],
+        branch: Option<&str>,
+        tags: Option<&Tags>,
+    ) -> Option<Version> {
+        let Some(raw) = raw else {
+            self.problem(
+                None,
+                "missing `version`; add a top-level line such as version = \"1.4.0\" or version = \"WIP\"".into(),
+            );
+            return None;
+        };
+        let version = match Version::parse(raw.get_ref()) {
+            Ok(version) => version,
+            Err(error) => {
+                self.problem(Some(raw.span()), error.to_string());
+                return None;
+            }
+        };
+        if let Some(environment) = environments.iter().find(|e| Some(e.branch.as_str()) == branch) {
+            if let Err(misfit) = version.fits(environment.cut) {
+                self.problem(Some(raw.span()), format!("environment {} on this branch: {misfit}", environment.name));
+            }
+        }
+        for pattern in tags.into_iter().flat_map(Tags::all).filter(|p| p.uses_version()) {
+            let tag = pattern.render(&TagValues { version: raw.get_ref(), ..TagValues::SAMPLE });
+            if let Err(problem) = refname::check_short(&tag) {
+                let key = pattern.kind().key();
+                self.problem(
+                    Some(raw.span()),
+                    format!("version makes the {key} tag `{tag}`, which git refuses as {problem}"),
+                );
+            }
+        }
+        Some(version)
+    }
+
+    fn environments(&mut self, raw: Vec<raw::Environment>) -> Vec<Environment> {
+        if raw.is_empty() {
+            let hint = "add [[environments]] tables, each with a name and a branch";
+            self.problem(None, format!("no environments are defined; {hint}"));
+        }
+        let mut environments: Vec<Environment> = Vec::new();
+        let mut afters = Vec::new();
+        for env in raw {
+            let name = env.name.get_ref().clone();
+            self.environment_name(&env.name);
+            if environments.iter().any(|e| e.name == name) {
+                self.problem(
+                    Some(env.name.span()),
+                    format!("environment `{name}` is defined twice; names must be unique"),
+                );
+            }
+            let branch = env.branch.map_or_else(|| format!("environment/{name}"), |b| self.branch(&b, &environments));
+            afters.push(env.after.clone());
+            environments.push(Environment {
+                name,
+                branch,
+                cut: env.cut.unwrap_or(Cut::None),
+                after: env.after.map(Spanned::into_inner),
+                restricted: env.restricted,
+                auto_promote: env.auto_promote,
+            });
+        }
+        self.check_after(&environments, &afters);
+        environments
+    }
+
+    fn environment_name(&mut self, name: &Spanned<String>) {
+        let text = name.get_ref();
+        let mut chars = text.chars();
+        let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        if !first_ok || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            let message = format!(
+                "environment name `{}` is not allowed; use lower-case letters, digits and '-', starting with a letter or digit",
+                text.escape_debug()
+            );
+            self.problem(Some(name.span()), message);
+        }
+    }
+
+    fn branch(&mut self, branch: &Spanned<String>, earlier: &[Environment]) -> String {
+        let name = branch.get_ref();
+        let refused = if name == "HEAD" {
+            Some("it is `HEAD`".to_owned())
+        } else {
+            refname::check_short(name).err().map(|p| p.to_string())
+        };
+        if let Some(problem) = refused {
+            self.problem(
+                Some(branch.span()),
+                format!("`{}` is not a branch name git accepts: {problem}", name.escape_debug()),
+            );
+        }
+        if let Some(other) = earlier.iter().find(|e| &e.branch == name) {
+            self.problem(
+                Some(branch.span()),
+                format!(
+                    "branch `{name}` is already the branch of environment {}; each environment needs its own",
+                    other.name
+                ),
+            );
+        }
+        name.clone()
+    }
+
+    fn check_after(&mut self, environments: &[Environment], afters: &[Option<Spanned<String>>]) {
+        let names = environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ");
+        for (index, after) in afters.iter().enumerate() {
+            let Some(after) = after else { continue };
+            if !environments.iter().any(|e| &e.name == after.get_ref()) {
+                let message = format!(
+                    "after = \"{}\" names no environment; defined are: {names}",
+                    after.get_ref().escape_debug()
+                );
+                self.problem(Some(after.span()), message);
+            } else if let Some(cycle) = cycle_from(environments, index) {
+                self.problem(Some(after.span()), format!("`after` forms a cycle: {}", cycle.join(" -> ")));
+            }
+        }
+    }
+
+    fn tags(&mut self, raw: raw::Tags) -> Option<Tags> {
+        let rc = self.pattern(PatternKind::Rc, raw.rc);
+        let final_ = self.pattern(PatternKind::Final, raw.final_);
+        let deploy = self.pattern(PatternKind::Deploy, raw.deploy);
+        let deploy_wip = self.pattern(PatternKind::DeployWip, raw.deploy_wip);
+        Some(Tags { rc: rc?, final_: final_?, deploy: deploy?, deploy_wip: deploy_wip? })
+    }
+
+    fn pattern(&mut self, kind: PatternKind, raw: Option<Spanned<String>>) -> Option<TagPattern> {
+        let Some(raw) = raw else {
+            return Some(TagPattern::parse(kind, kind.default_pattern()).expect("default patterns are valid"));
+        };
+        TagPattern::parse(kind, raw.get_ref())
+            .map_err(|error| self.problem(Some(raw.span()), format!("[tags] {}: {error}", kind.key())))
+            .ok()
+    }
+
+    fn app(&mut self, raw: raw::App) -> Option<App> {
+        let mut ok = true;
+        for branch in [&raw.branch, &raw.release_branch].into_iter().flatten() {
+            let sample = branch.get_ref().replace("{version}", TagValues::SAMPLE.version);
+            if let Err(problem) = refname::check_short(&sample) {
+                self.problem(
+                    Some(branch.span()),
+                    format!("`{}` is not a branch name git accepts: {problem}", branch.get_ref()),
+                );
+                ok = false;
+            }
+        }
+        ok.then(|| App {
+            repo: raw.repo.unwrap_or_else(|| ".".to_owned()),
+            branch: raw.branch.map(Spanned::into_inner),
+            release_branch: raw.release_branch.map(Spanned::into_inner),
+        })
+    }
+
+    fn forge(&mut self, raw: raw::Forge) -> Forge {
+        if let Some(kind) = &raw.kind {
+            if !FORGE_KINDS.contains(&kind.get_ref().as_str()) {
+                let message =
+                    format!("[forge] kind `{}` is unknown; use one of {}", kind.get_ref(), FORGE_KINDS.join(", "));
+                self.problem(Some(kind.span()), message);
+            }
+        }
+        Forge { kind: raw.kind.map(Spanned::into_inner), api: raw.api, repository: raw.repository }
+    }
+
+    fn problem(&mut self, span: Option<Range<usize>>, message: String) {
+        let (line, column) = span.map_or((None, None), |span| {
+            let (line, column) = line_column(self.text, span.start);
+            (Some(line), Some(column))
+        });
+        self.problems.push(Problem { line, column, message });
+    }
+}
+
+impl Tags {
+    /// The four patterns, in the order of `[tags]`.
+    pub fn all(&self) -> [&TagPattern; 4] {
+        [&self.rc, &self.final_, &self.deploy, &self.deploy_wip]
+    }
+}
+
+impl ReleaseFile {
+    /// The environment called `name`.
+    #[must_use]
+    pub fn environment(&self, name: &str) -> Option<&Environment> {
+        self.environments.iter().find(|e| e.name == name)
+    }
+
+    /// The environment names, for messages.
+    #[must_use]
+    pub fn environment_names(&self) -> String {
+        self.environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The chain of `after` links from `start` when it returns to an environment already seen.
+fn cycle_from(environments: &[Environment], start: usize) -> Option<Vec<String>> {
+    let mut seen = vec![environments[start].name.clone()];
+    let mut current = &environments[start];
+    while let Some(after) = &current.after {
+        current = environments.iter().find(|e| &e.name == after)?;
+        seen.push(current.name.clone());
+        if current.name == environments[start].name {
+            return Some(seen);
+        }
+        if seen[..seen.len() - 1].contains(&current.name) {
+            return None;
+        }
+    }
+    None
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,65 @@
+//! The release file as written: permissive serde types that `resolve` turns into checked ones.
+
+use serde::Deserialize;
+use serde_spanned::Spanned;
+
+use crate::version::Cut;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    pub version: Option<Spanned<String>>,
+    #[serde(default)]
+    pub app: App,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub environments: Vec<Environment>,
+    pub forge: Option<Forge>,
+    pub jira: Option<Jira>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct App {
+    pub repo: Option<String>,
+    pub branch: Option<Spanned<String>>,
+    pub release_branch: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Tags {
+    pub rc: Option<Spanned<String>>,
+    #[serde(rename = "final")]
+    pub final_: Option<Spanned<String>>,
+    pub deploy: Option<Spanned<String>>,
+    pub deploy_wip: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Environment {
+    pub name: Spanned<String>,
+    pub branch: Option<Spanned<String>>,
+    pub cut: Option<Cut>,
+    pub after: Option<Spanned<String>>,
+    #[serde(default)]
+    pub restricted: bool,
+    #[serde(default)]
+    pub auto_promote: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Forge {
+    pub kind: Option<Spanned<String>>,
+    pub api: Option<String>,
+    pub repository: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Jira {
+    pub url: Option<String>,
+}

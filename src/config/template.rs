@@ -1,0 +1,105 @@
+//! The release file `init` writes, from `templates/release.toml`.
+
+use crate::version::Cut;
+
+const TEMPLATE: &str = include_str!("../../templates/release.toml");
+
+/// One environment as `init` lays it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEnvironment {
+    pub name: String,
+    pub branch: String,
+    pub cut: Cut,
+    pub after: Option<String>,
+    pub restricted: bool,
+}
+
+/// The environments `init` creates when none are named.
+pub const DEFAULT_ENVIRONMENTS: [&str; 3] = ["dev", "qa", "prod"];
+
+/// Lays out environments in promotion order: the last cuts final tags, is gated after the one
+/// before it and restricted; the one before it cuts rc tags; the others cut none.
+#[must_use]
+pub fn layout(named: &[(String, Option<String>)]) -> Vec<NewEnvironment> {
+    let count = named.len();
+    named
+        .iter()
+        .enumerate()
+        .map(|(index, (name, branch))| {
+            let last = count > 1 && index == count - 1;
+            let cut = match index {
+                _ if last => Cut::Final,
+                _ if count > 1 && index == count - 2 => Cut::Rc,
+                _ => Cut::None,
+            };
+            NewEnvironment {
+                name: name.clone(),
+                branch: branch.clone().unwrap_or_else(|| format!("environment/{name}")),
+                cut,
+                after: last.then(|| named[index - 1].0.clone()),
+                restricted: last,
+            }
+        })
+        .collect()
+}
+
+/// The commented release file with this version, application repository and environments.
+#[must_use]
+pub fn render(version: &str, app: &str, environments: &[NewEnvironment]) -> String {
+    let mut tables = String::new();
+    for env in environments {
+        tables.push_str(&format!(
+            "\n[[environments]]\nname = {}\nbranch = {}\ncut = \"{}\"\n",
+            quote(&env.name),
+            quote(&env.branch),
+            env.cut
+        ));
+        if let Some(after) = &env.after {
+            tables.push_str(&format!("after = {}\n", quote(after)));
+        }
+        if env.restricted {
+            tables.push_str("restricted = true\n");
+        }
+    }
+    TEMPLATE
+        .replace("{{version}}", &quote(version))
+        .replace("{{app}}", &quote(app))
+        .replace("{{environments}}", &tables)
+}
+
+fn quote(text: &str) -> String {
+    toml_edit::Value::from(text).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(names: &[&str]) -> Vec<(String, Option<String>)> {
+        names.iter().map(|n| ((*n).to_owned(), None)).collect()
+    }
+
+    #[test]
+    fn default_layout_is_dev_qa_prod() {
+        let envs = layout(&named(&DEFAULT_ENVIRONMENTS));
+        let summary: Vec<_> = envs.iter().map(|e| (e.name.as_str(), e.cut, e.after.as_deref(), e.restricted)).collect();
+        assert_eq!(
+            summary,
+            [("dev", Cut::None, None, false), ("qa", Cut::Rc, None, false), ("prod", Cut::Final, Some("qa"), true)]
+        );
+        assert_eq!(envs[0].branch, "environment/dev");
+    }
+
+    #[test]
+    fn a_single_environment_cuts_nothing() {
+        assert_eq!(layout(&named(&["live"]))[0].cut, Cut::None);
+    }
+
+    #[test]
+    fn rendered_file_quotes_values() {
+        let text = render("1.0.0", "https://example.com/a \"b\".git", &layout(&named(&["qa", "prod"])));
+        assert!(text.contains("version = \"1.0.0\"\n"), "{text}");
+        assert!(text.contains(r#"repo = "https://example.com/a \"b\".git""#), "{text}");
+        assert!(text.contains("[[environments]]\nname = \"prod\"\nbranch = \"environment/prod\"\ncut = \"final\"\nafter = \"qa\"\nrestricted = true\n"));
+    }
+}

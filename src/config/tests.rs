@@ -1,0 +1,80 @@
+use super::*;
+
+const VALID: &str = r#"
+version = "1.4.0"
+
+[[environments]]
+name = "qa"
+branch = "environment/qa"
+cut = "rc"
+
+[[environments]]
+name = "prod"
+branch = "environment/prod"
+cut = "final"
+after = "qa"
+restricted = true
+"#;
+
+fn origin(branch: Option<&str>) -> Origin {
+    Origin { place: branch.unwrap_or("HEAD").to_owned(), branch: branch.map(str::to_owned) }
+}
+
+fn parse_text(text: &str, branch: Option<&str>) -> Result<ReleaseFile, ConfigError> {
+    parse(&Content::Bytes(text.as_bytes().to_vec()), &origin(branch))
+}
+
+fn problems(text: &str, branch: Option<&str>) -> Vec<String> {
+    match parse_text(text, branch) {
+        Err(ConfigError::Invalid { problems, .. }) => problems.iter().map(ToString::to_string).collect(),
+        other => panic!("expected problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn resolves_a_valid_file_with_defaults() {
+    let file = parse_text(VALID, Some("environment/prod")).expect("valid");
+    assert_eq!(file.version.to_string(), "1.4.0");
+    assert_eq!(file.app.repo, ".");
+    assert_eq!(file.tags.rc.as_str(), "v{version}-rc.{n}");
+    let prod = file.environment("prod").expect("prod is defined");
+    assert_eq!((prod.cut, prod.after.as_deref(), prod.restricted), (Cut::Final, Some("qa"), true));
+}
+
+#[test]
+fn problems_carry_line_and_column() {
+    let text = VALID.replace("restricted = true", "restricted = true\ncolour = \"red\"");
+    let found = problems(&text, None);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("line 16, column 1: unknown field `colour`"), "{}", found[0]);
+}
+
+#[test]
+fn reports_every_semantic_problem_at_once() {
+    let text = VALID.replace("after = \"qa\"", "after = \"stage\"").replace("name = \"qa\"", "name = \"QA\"");
+    let found = problems(&text, None);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].contains("environment name `QA` is not allowed"), "{found:?}");
+    assert!(found[1].contains("after = \"stage\" names no environment; defined are: QA, prod"), "{found:?}");
+}
+
+#[test]
+fn version_must_fit_the_environment_of_its_branch() {
+    let text = VALID.replace("1.4.0", "WIP");
+    assert!(parse_text(&text, None).is_ok(), "off an environment branch any version is fine");
+    let found = problems(&text, Some("environment/qa"));
+    assert!(found[0].contains("environment qa on this branch: cut = \"rc\" needs a semantic version"), "{found:?}");
+}
+
+#[test]
+fn finds_cycles() {
+    let text = VALID.replace("cut = \"rc\"", "cut = \"rc\"\nafter = \"prod\"");
+    let found = problems(&text, None);
+    assert!(found.iter().any(|p| p.contains("`after` forms a cycle: qa -> prod -> qa")), "{found:?}");
+}
+
+#[test]
+fn line_column_counts_characters() {
+    assert_eq!(line_column("a\nbé c", 6), (2, 4));
+    assert_eq!(line_column("abc", 0), (1, 1));
+}

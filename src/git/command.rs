@@ -1,0 +1,85 @@
+//! The one place that builds and runs `git` commands: never through a shell, always traced.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::{GitError, redact};
+
+/// A `git` invocation with its arguments and standard input.
+#[derive(Debug, Clone)]
+pub struct GitCommand {
+    args: Vec<OsString>,
+    stdin: Option<Vec<u8>>,
+}
+
+/// What a finished `git` command printed.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl GitCommand {
+    pub fn new<I, S>(args: I) -> GitCommand
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        GitCommand { args: args.into_iter().map(Into::into).collect(), stdin: None }
+    }
+
+    #[must_use]
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> GitCommand {
+        self.stdin = Some(input.into());
+        self
+    }
+
+    /// The command as a person would type it, with credentials in URLs masked.
+    #[must_use]
+    pub fn display(&self) -> String {
+        let args = self.args.iter().map(|a| quote(&a.to_string_lossy())).collect::<Vec<_>>().join(" ");
+        redact(&format!("git {args}"))
+    }
+
+    /// Runs the command in `dir`; a non-zero exit is returned, not raised.
+    pub(super) fn output(&self, dir: &Path, trace: &dyn Fn(&str)) -> Result<Output, GitError> {
+        trace(&self.display());
+        let mut child = Command::new("git")
+            .args(&self.args)
+            .current_dir(dir)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| GitError::Spawn { source })?;
+        if let Some(input) = &self.stdin {
+            let mut pipe = child.stdin.take().expect("stdin was requested as a pipe");
+            pipe.write_all(input).map_err(|source| GitError::Spawn { source })?;
+        }
+        let output = child.wait_with_output().map_err(|source| GitError::Spawn { source })?;
+        Ok(Output {
+            success: output.status.success(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: redact(&String::from_utf8_lossy(&output.stderr)),
+        })
+    }
+
+    /// Runs the command and fails unless it exits with 0.
+    pub(super) fn run(&self, dir: &Path, trace: &dyn Fn(&str)) -> Result<Output, GitError> {
+        let output = self.output(dir, trace)?;
+        if output.success {
+            Ok(output)
+        } else {
+            Err(GitError::Failed { command: self.display(), stderr: output.stderr })
+        }
+    }
+}
+
+fn quote(arg: &str) -> String {
+    let plain = !arg.is_empty() && arg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%^~".contains(&b));
+    if plain { arg.to_owned() } else { format!("'{}'", arg.replace('\'', "'\\''")) }
+}

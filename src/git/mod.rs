@@ -1,0 +1,302 @@
+//! The only module that reads repositories (through gix) or runs `git` (for writes and transport).
+
+mod command;
+mod write;
+
+pub use command::GitCommand;
+pub use write::{Expect, PushOutcome, PushRef, RefUpdate, TreeEntry};
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{Content, MAX_SIZE};
+use crate::error::{Diagnostic, Kind};
+use crate::object_id::ObjectId;
+
+/// Why reading or writing the repository failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("{} is not inside a git repository", .path.display())]
+    NotARepository { path: PathBuf, source: Box<gix::Error> },
+    #[error("cannot read {what}")]
+    Read { what: String, source: Box<dyn std::error::Error + Send + Sync> },
+    #[error("cannot run git")]
+    Spawn { source: std::io::Error },
+    #[error("`{command}` failed")]
+    Failed { command: String, stderr: String },
+    #[error("git printed `{output}` where an object id was expected")]
+    NotAnId { output: String },
+    #[error("cannot write {}", .path.display())]
+    WriteFile { path: PathBuf, source: std::io::Error },
+}
+
+impl Diagnostic for GitError {
+    fn kind(&self) -> Kind {
+        Kind::Git
+    }
+
+    fn causes(&self) -> Vec<String> {
+        match self {
+            GitError::Failed { stderr, .. } => {
+                stderr.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect()
+            }
+            GitError::NotARepository { source, .. } => vec![source.to_string()],
+            GitError::Read { source, .. } => vec![source.to_string()],
+            GitError::Spawn { source } | GitError::WriteFile { source, .. } => vec![source.to_string()],
+            GitError::NotAnId { .. } => Vec::new(),
+        }
+    }
+
+    fn hints(&self) -> Vec<String> {
+        match self {
+            GitError::NotARepository { .. } => {
+                vec!["run it inside a repository, or point at one with -C <path>".into()]
+            }
+            GitError::Spawn { .. } => vec!["install git and make sure it is on PATH".into()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn read_error(what: impl Into<String>) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> GitError {
+    let what = what.into();
+    move |source| GitError::Read { what, source }
+}
+
+/// Where a branch was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BranchTip {
+    /// `refs/heads/<branch>`.
+    Local(ObjectId),
+    /// Only `refs/remotes/<remote>/<branch>`.
+    Remote {
+        remote: String,
+        id: ObjectId,
+    },
+    Missing,
+}
+
+impl BranchTip {
+    #[must_use]
+    pub fn id(&self) -> Option<&ObjectId> {
+        match self {
+            BranchTip::Local(id) | BranchTip::Remote { id, .. } => Some(id),
+            BranchTip::Missing => None,
+        }
+    }
+}
+
+/// An open repository and the way to report the git commands run in it.
+pub struct Repo {
+    repo: gix::Repository,
+    trace: Box<dyn Fn(&str)>,
+}
+
+impl Repo {
+    /// Finds the repository containing `dir`, honouring `GIT_DIR` and friends.
+    ///
+    /// # Errors
+    /// When `dir` is not inside a repository.
+    pub fn discover(dir: &Path, trace: Box<dyn Fn(&str)>) -> Result<Repo, GitError> {
+        let repo = gix::discover_with_environment_overrides(dir)
+            .map_err(|source| GitError::NotARepository { path: dir.to_owned(), source: Box::new(source) })?;
+        Ok(Repo { repo, trace })
+    }
+
+    #[must_use]
+    pub fn is_bare(&self) -> bool {
+        self.repo.is_bare()
+    }
+
+    #[must_use]
+    pub fn workdir(&self) -> Option<&Path> {
+        self.repo.workdir()
+    }
+
+    /// The directory git commands run in: the work tree, or the git directory of a bare repository.
+    fn command_dir(&self) -> &Path {
+        self.repo.workdir().unwrap_or_else(|| self.repo.git_dir())
+    }
+
+    /// The branch HEAD points to, born or not; `None` when detached.
+    pub fn head_branch(&self) -> Result<Option<String>, GitError> {
+        let name = self.repo.head_name().map_err(|e| read_error("HEAD")(e.into()))?;
+        Ok(name.and_then(|n| n.as_bstr().to_string().strip_prefix("refs/heads/").map(str::to_owned)))
+    }
+
+    /// The commit HEAD points to; `None` in a repository without commits.
+    pub fn head_commit(&self) -> Result<Option<ObjectId>, GitError> {
+        let mut head = self.repo.head().map_err(|e| read_error("HEAD")(e.into()))?;
+        if head.is_unborn() {
+            return Ok(None);
+        }
+        let commit = head.peel_to_commit().map_err(|e| read_error("HEAD")(e.into()))?;
+        Ok(Some(to_id(commit.id)))
+    }
+
+    /// The commit a full reference name points to, peeled through tags.
+    pub fn reference(&self, name: &str) -> Result<Option<ObjectId>, GitError> {
+        let found = self.repo.try_find_reference(name).map_err(|e| read_error(name)(e.into()))?;
+        let Some(mut reference) = found else { return Ok(None) };
+        let commit = reference.peel_to_commit().map_err(|e| read_error(name)(e.into()))?;
+        Ok(Some(to_id(commit.id)))
+    }
+
+    /// A branch, locally or else as the remote's tracking branch.
+    pub fn branch_tip(&self, branch: &str, remote: &str) -> Result<BranchTip, GitError> {
+        if let Some(id) = self.reference(&format!("refs/heads/{branch}"))? {
+            return Ok(BranchTip::Local(id));
+        }
+        match self.reference(&format!("refs/remotes/{remote}/{branch}"))? {
+            Some(id) => Ok(BranchTip::Remote { remote: remote.to_owned(), id }),
+            None => Ok(BranchTip::Missing),
+        }
+    }
+
+    /// The branch `refs/remotes/<remote>/HEAD` names, without the remote prefix.
+    pub fn remote_default_branch(&self, remote: &str) -> Result<Option<String>, GitError> {
+        let name = format!("refs/remotes/{remote}/HEAD");
+        let found = self.repo.try_find_reference(name.as_str()).map_err(|e| read_error(&name)(e.into()))?;
+        let target = found.and_then(|r| match r.target() {
+            gix::refs::TargetRef::Symbolic(target) => Some(target.as_bstr().to_string()),
+            gix::refs::TargetRef::Object(_) => None,
+        });
+        let prefix = format!("refs/remotes/{remote}/");
+        Ok(target.and_then(|t| t.strip_prefix(&prefix).map(str::to_owned)))
+    }
+
+    /// A revision as `git rev-parse` reads it, peeled to a commit.
+    pub fn rev_parse_commit(&self, rev: &str) -> Result<ObjectId, GitError> {
+        let id = self.repo.rev_parse_single(rev).map_err(|e| read_error(format!("revision `{rev}`"))(e.into()))?;
+        let object = id.object().map_err(|e| read_error(format!("revision `{rev}`"))(e.into()))?;
+        let commit = object.peel_to_commit().map_err(|e| read_error(format!("revision `{rev}`"))(e.into()))?;
+        Ok(to_id(commit.id))
+    }
+
+    /// A string from git's configuration.
+    #[must_use]
+    pub fn config_string(&self, key: &str) -> Option<String> {
+        self.repo.config_snapshot().string(key).map(|v| v.to_string())
+    }
+
+    /// A file at the top of a commit's tree; `None` when the commit has no such file.
+    pub fn read_top_file(&self, commit: &ObjectId, name: &str) -> Result<Option<Content>, GitError> {
+        let what = || format!("{name} in commit {}", commit.short());
+        let Some(entry) = self.top_entries(commit)?.into_iter().find(|e| e.name == name && e.mode.starts_with("100"))
+        else {
+            return Ok(None);
+        };
+        let id = from_id(&entry.id)?;
+        let header = self.repo.find_header(id).map_err(|e| read_error(what())(e.into()))?;
+        if header.size() > MAX_SIZE {
+            return Ok(Some(Content::TooLarge(header.size())));
+        }
+        let blob = self.repo.find_blob(id).map_err(|e| read_error(what())(e.into()))?;
+        Ok(Some(Content::Bytes(blob.data.clone())))
+    }
+
+    /// The entries at the top of a commit's tree, as `git mktree` takes them.
+    pub fn top_entries(&self, commit: &ObjectId) -> Result<Vec<TreeEntry>, GitError> {
+        let what = || format!("the tree of commit {}", commit.short());
+        let commit = self.repo.find_commit(from_id(commit)?).map_err(|e| read_error(what())(e.into()))?;
+        let tree = commit.tree().map_err(|e| read_error(what())(e.into()))?;
+        let decoded = tree.decode().map_err(|e| read_error(what())(e.into()))?;
+        Ok(decoded
+            .entries
+            .iter()
+            .map(|entry| TreeEntry {
+                mode: format!("{:o}", entry.mode),
+                kind: entry_kind(entry.mode),
+                id: to_id(entry.oid.to_owned()),
+                name: entry.filename.to_string(),
+            })
+            .collect())
+    }
+
+    /// The shortest unambiguous abbreviation of an id (at least seven digits).
+    #[must_use]
+    pub fn short_id(&self, id: &ObjectId) -> String {
+        from_id(id).map_or_else(
+            |_| id.short().to_owned(),
+            |oid| gix::prelude::ObjectIdExt::attach(oid, &self.repo).shorten_or_id().to_string(),
+        )
+    }
+
+    /// Runs a git command in this repository and fails unless it succeeds.
+    pub fn run(&self, command: &GitCommand) -> Result<command::Output, GitError> {
+        command.run(self.command_dir(), &self.trace)
+    }
+
+    fn output(&self, command: &GitCommand) -> Result<command::Output, GitError> {
+        command.output(self.command_dir(), &self.trace)
+    }
+}
+
+fn entry_kind(mode: gix::objs::tree::EntryMode) -> &'static str {
+    if mode.is_tree() {
+        "tree"
+    } else if mode.is_commit() {
+        "commit"
+    } else {
+        "blob"
+    }
+}
+
+fn to_id(id: gix::ObjectId) -> ObjectId {
+    ObjectId::from_hex(&id.to_string()).expect("gix prints full hex ids")
+}
+
+fn from_id(id: &ObjectId) -> Result<gix::ObjectId, GitError> {
+    gix::ObjectId::from_hex(id.as_str().as_bytes()).map_err(|_| GitError::NotAnId { output: id.to_string() })
+}
+
+/// Masks the password or token in any `scheme://user:secret@host` of a text.
+#[must_use]
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("://") {
+        let (head, tail) = rest.split_at(start + 3);
+        out.push_str(head);
+        let authority_end = tail.find(|c: char| c == '/' || c.is_whitespace()).unwrap_or(tail.len());
+        match tail[..authority_end].rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                rest = &tail[at..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_masks_credentials_in_urls() {
+        assert_eq!(redact("fatal: https://bob:s3cret@host/x.git"), "fatal: https://***@host/x.git");
+        assert_eq!(redact("https://token@host/a https://host/b"), "https://***@host/a https://host/b");
+        assert_eq!(redact("no url here, a@b"), "no url here, a@b");
+    }
+}
+
+impl Repo {
+    /// Every reference under a prefix such as `refs/remotes/origin/`, with the commit it names,
+    /// sorted by name.
+    pub fn commits_under(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>, GitError> {
+        let platform = self.repo.references().map_err(|e| read_error(prefix)(e.into()))?;
+        let iter = platform.prefixed(prefix).map_err(|e| read_error(prefix)(e.into()))?;
+        let mut found = Vec::new();
+        for reference in iter {
+            let mut reference = reference.map_err(|e| read_error(prefix)(e.into()))?;
+            let name = reference.name().as_bstr().to_string();
+            if let Ok(commit) = reference.peel_to_commit() {
+                found.push((name, to_id(commit.id)));
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+}

@@ -1,0 +1,163 @@
+//! Writes go through the `git` binary, which honours the user's identity, signing and hooks.
+
+use super::{GitCommand, GitError, Repo};
+use crate::object_id::ObjectId;
+
+/// One entry of a tree, in the form `git mktree` reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEntry {
+    pub mode: String,
+    pub kind: &'static str,
+    pub id: ObjectId,
+    pub name: String,
+}
+
+/// What a reference must hold before it is changed: the lease of every update.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "expect", content = "id")]
+pub enum Expect {
+    Absent,
+    At(ObjectId),
+}
+
+/// A compare-and-swap of one reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefUpdate {
+    pub name: String,
+    pub new: ObjectId,
+    pub old: Expect,
+}
+
+/// One reference to push, with the value the remote must still hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushRef {
+    pub source: ObjectId,
+    pub destination: String,
+    pub lease: Expect,
+}
+
+/// How a push ended, when git could talk to the remote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    Pushed,
+    /// The remote refused; each entry is a reference and git's reason.
+    Rejected(Vec<(String, String)>),
+}
+
+impl Repo {
+    /// Stores bytes as a blob.
+    pub fn write_blob(&self, bytes: &[u8]) -> Result<ObjectId, GitError> {
+        self.id_from(&GitCommand::new(["hash-object", "-w", "--stdin"]).stdin(bytes))
+    }
+
+    /// Stores a tree of the given entries.
+    pub fn write_tree(&self, entries: &[TreeEntry]) -> Result<ObjectId, GitError> {
+        let mut input = Vec::new();
+        for entry in entries {
+            input.extend_from_slice(format!("{} {} {}\t{}\0", entry.mode, entry.kind, entry.id, entry.name).as_bytes());
+        }
+        self.id_from(&GitCommand::new(["mktree", "-z"]).stdin(input))
+    }
+
+    /// Stores a commit with the user's identity (and signature, if they sign commits).
+    pub fn write_commit(
+        &self,
+        tree: &ObjectId,
+        parent: Option<&ObjectId>,
+        message: &str,
+    ) -> Result<ObjectId, GitError> {
+        let mut args = vec!["commit-tree".to_owned(), tree.to_string()];
+        if let Some(parent) = parent {
+            args.extend(["-p".to_owned(), parent.to_string()]);
+        }
+        args.extend(["-F".to_owned(), "-".to_owned()]);
+        self.id_from(&GitCommand::new(args).stdin(message))
+    }
+
+    /// Applies every update or none: one `git update-ref --stdin` transaction.
+    pub fn update_refs(&self, updates: &[RefUpdate], reflog: &str) -> Result<(), GitError> {
+        let mut script = String::from("start\n");
+        for update in updates {
+            match &update.old {
+                Expect::Absent => script.push_str(&format!("create {} {}\n", update.name, update.new)),
+                Expect::At(old) => script.push_str(&format!("update {} {} {old}\n", update.name, update.new)),
+            }
+        }
+        script.push_str("prepare\ncommit\n");
+        self.run(&GitCommand::new(["update-ref", "-m", reflog, "--stdin"]).stdin(script))?;
+        Ok(())
+    }
+
+    /// Sets a value in the repository's own configuration.
+    pub fn set_config(&self, key: &str, value: &str) -> Result<(), GitError> {
+        self.run(&GitCommand::new(["config", "--local", key, value]))?;
+        Ok(())
+    }
+
+    /// Whether a path differs between HEAD, the index and the work tree.
+    pub fn is_dirty(&self, path: &str) -> Result<bool, GitError> {
+        let output = self.run(&GitCommand::new(["status", "--porcelain", "--untracked-files=no", "--", path]))?;
+        Ok(!output.stdout.trim().is_empty())
+    }
+
+    /// Points the index entry of a path at a blob, leaving every other entry as it was.
+    pub fn stage_blob(&self, path: &str, blob: &ObjectId) -> Result<(), GitError> {
+        self.run(&GitCommand::new(["update-index", "--cacheinfo", &format!("100644,{blob},{path}")]))?;
+        Ok(())
+    }
+
+    /// Pushes all references atomically, each with its lease.
+    pub fn push(&self, remote: &str, refs: &[PushRef]) -> Result<PushOutcome, GitError> {
+        let mut args = vec!["push".to_owned(), "--porcelain".to_owned(), "--atomic".to_owned()];
+        for push in refs {
+            let expected = match &push.lease {
+                Expect::Absent => String::new(),
+                Expect::At(id) => id.to_string(),
+            };
+            args.push(format!("--force-with-lease={}:{expected}", push.destination));
+        }
+        args.push(remote.to_owned());
+        args.extend(refs.iter().map(|push| format!("{}:{}", push.source, push.destination)));
+        let command = GitCommand::new(args);
+        let output = self.output(&command)?;
+        let rejected = rejections(&output.stdout);
+        match (output.success, rejected.is_empty()) {
+            (true, _) => Ok(PushOutcome::Pushed),
+            (false, false) => Ok(PushOutcome::Rejected(rejected)),
+            (false, true) => Err(GitError::Failed { command: command.display(), stderr: output.stderr }),
+        }
+    }
+
+    fn id_from(&self, command: &GitCommand) -> Result<ObjectId, GitError> {
+        let output = self.run(command)?;
+        ObjectId::from_hex(&output.stdout).ok_or(GitError::NotAnId { output: output.stdout })
+    }
+}
+
+/// The `!` lines of `git push --porcelain`: `!\t<src>:<dst>\t[rejected] (<reason>)`.
+fn rejections(porcelain: &str) -> Vec<(String, String)> {
+    porcelain
+        .lines()
+        .filter_map(|line| line.strip_prefix("!\t"))
+        .map(|line| {
+            let mut fields = line.splitn(2, '\t');
+            let refspec = fields.next().unwrap_or_default();
+            let destination = refspec.rsplit(':').next().unwrap_or(refspec).to_owned();
+            (destination, fields.next().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rejections;
+
+    #[test]
+    fn reads_rejections_from_porcelain_push_output() {
+        let output = "To /tmp/remote.git\n!\tabc:refs/heads/environment/qa\t[rejected] (stale info)\nDone\n";
+        assert_eq!(
+            rejections(output),
+            vec![("refs/heads/environment/qa".to_owned(), "[rejected] (stale info)".to_owned())]
+        );
+    }
+}

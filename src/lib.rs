@@ -1,0 +1,16 @@
+//! `git release`: releases through environment branches, from git alone.
+//!
+//! Gather, decide, act: commands read the repository into plain data (`git`, `workspace`),
+//! decide in pure code (`config`, `version`, `plan`), and apply through `execute`.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod execute;
+pub mod git;
+pub mod object_id;
+pub mod plan;
+pub mod refname;
+pub mod ui;
+pub mod version;
+pub mod workspace;

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    git_release::cli::main(std::env::args_os())
+}

@@ -1,0 +1,143 @@
+//! Programs of git operations, built without side effects and applied by `execute`.
+//!
+//! `--dry-run` renders the same plan that would otherwise be applied.
+
+use serde::Serialize;
+
+use crate::git::Expect;
+use crate::object_id::ObjectId;
+
+/// A commit that names a planned commit or one that already exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitRef {
+    Existing(ObjectId),
+    /// The commit at this index of [`Plan::commits`].
+    Planned(usize),
+}
+
+/// A commit to create: the top-level tree of `base` with one file replaced or added.
+///
+/// The message is one or more lines without a trailing newline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCommit {
+    pub parent: Option<CommitRef>,
+    pub base: Option<ObjectId>,
+    pub path: String,
+    pub content: String,
+    pub message: String,
+}
+
+/// A local reference to create or move, with the value it must hold before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveRef {
+    pub name: String,
+    pub to: CommitRef,
+    pub old: Expect,
+}
+
+/// A reference to push, with the value the remote must still hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Push {
+    pub remote: String,
+    pub destination: String,
+    pub commit: CommitRef,
+    pub lease: Expect,
+}
+
+/// Bring the checked-out work tree and index in line with a planned commit's file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncWorktree {
+    pub commit: usize,
+}
+
+/// Everything one command will do, in the order it is done.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub commits: Vec<NewCommit>,
+    /// Pushed first, atomically: local references move only once the remote took the change.
+    pub pushes: Vec<Push>,
+    /// Moved in one transaction: all or none.
+    pub refs: Vec<MoveRef>,
+    pub worktree: Option<SyncWorktree>,
+    pub config: Vec<(String, String)>,
+    pub reflog: String,
+}
+
+/// One step of a plan as `--dry-run` and `--json` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Step {
+    Commit { branch: Option<String>, message: String },
+    Push { remote: String, reference: String, lease: Expect },
+    UpdateRef { reference: String, old: Expect },
+    SyncWorktree { path: String },
+    SetConfig { key: String, value: String },
+}
+
+impl Plan {
+    /// The steps in the order they run, each in words a person can check.
+    #[must_use]
+    pub fn steps(&self) -> Vec<Step> {
+        let mut steps = Vec::new();
+        for (index, commit) in self.commits.iter().enumerate() {
+            let branch = self.refs.iter().find(|r| r.to == CommitRef::Planned(index)).map(|r| short_ref(&r.name));
+            let subject = commit.message.lines().next().unwrap_or_default().to_owned();
+            steps.push(Step::Commit { branch, message: subject });
+        }
+        for push in &self.pushes {
+            steps.push(Step::Push {
+                remote: push.remote.clone(),
+                reference: push.destination.clone(),
+                lease: push.lease.clone(),
+            });
+        }
+        for update in &self.refs {
+            steps.push(Step::UpdateRef { reference: update.name.clone(), old: update.old.clone() });
+        }
+        if let Some(sync) = &self.worktree {
+            steps.push(Step::SyncWorktree { path: self.commits[sync.commit].path.clone() });
+        }
+        for (key, value) in &self.config {
+            steps.push(Step::SetConfig { key: key.clone(), value: value.clone() });
+        }
+        steps
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Commit { branch: Some(branch), message } => write!(f, "commit \"{message}\" for {branch}"),
+            Step::Commit { branch: None, message } => write!(f, "commit \"{message}\""),
+            Step::Push { remote, reference, lease } => {
+                write!(f, "push {reference} to {remote}, {}", lease_words(lease))
+            }
+            Step::UpdateRef { reference, old: Expect::Absent } => write!(f, "create {reference}"),
+            Step::UpdateRef { reference, old: Expect::At(old) } => write!(f, "move {reference} from {}", old.short()),
+            Step::SyncWorktree { path } => write!(f, "update {path} in the index and work tree"),
+            Step::SetConfig { key, value } => write!(f, "set git config {key} = {value}"),
+        }
+    }
+}
+
+fn lease_words(lease: &Expect) -> String {
+    match lease {
+        Expect::Absent => "where it must not exist yet".to_owned(),
+        Expect::At(id) => format!("where it must still be {}", id.short()),
+    }
+}
+
+fn short_ref(name: &str) -> String {
+    name.strip_prefix("refs/heads/").unwrap_or(name).to_owned()
+}
+
+/// A unified diff of one file, as `git diff` prints it.
+#[must_use]
+pub fn unified_diff(path: &str, before: Option<&str>, after: &str) -> String {
+    let old_header = if before.is_some() { format!("a/{path}") } else { "/dev/null".to_owned() };
+    similar::TextDiff::from_lines(before.unwrap_or(""), after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&old_header, &format!("b/{path}"))
+        .to_string()
+}

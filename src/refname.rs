@@ -1,0 +1,142 @@
+//! The rules git applies to reference names (`git check-ref-format`), as pure functions.
+//!
+//! Environment branches and every tag this tool creates must pass them, so a release file is
+//! refused before any name reaches git.
+
+use std::fmt;
+
+/// Why git would refuse a reference name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    Empty,
+    LeadingDash,
+    LeadingSlash,
+    TrailingSlash,
+    TrailingDot,
+    DoubleSlash,
+    DoubleDot,
+    ComponentStartsWithDot,
+    ComponentEndsWithLock,
+    AtBrace,
+    LoneAt,
+    Forbidden(char),
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Empty => f.write_str("it is empty"),
+            Problem::LeadingDash => f.write_str("it starts with '-'"),
+            Problem::LeadingSlash => f.write_str("it starts with '/'"),
+            Problem::TrailingSlash => f.write_str("it ends with '/'"),
+            Problem::TrailingDot => f.write_str("it ends with '.'"),
+            Problem::DoubleSlash => f.write_str("it contains '//'"),
+            Problem::DoubleDot => f.write_str("it contains '..'"),
+            Problem::ComponentStartsWithDot => f.write_str("a part between slashes starts with '.'"),
+            Problem::ComponentEndsWithLock => f.write_str("a part between slashes ends with '.lock'"),
+            Problem::AtBrace => f.write_str("it contains '@{'"),
+            Problem::LoneAt => f.write_str("it is '@'"),
+            Problem::Forbidden(c) if c.is_control() => {
+                write!(f, "it contains the control character U+{:04X}", u32::from(*c))
+            }
+            Problem::Forbidden(' ') => f.write_str("it contains a space"),
+            Problem::Forbidden(c) => write!(f, "it contains '{c}'"),
+        }
+    }
+}
+
+/// Checks a short branch or tag name (what follows `refs/heads/` or `refs/tags/`).
+///
+/// # Errors
+/// The first rule of `git check-ref-format --branch` that `name` breaks.
+pub fn check_short(name: &str) -> Result<(), Problem> {
+    if name.is_empty() {
+        return Err(Problem::Empty);
+    }
+    if name.starts_with('-') {
+        return Err(Problem::LeadingDash);
+    }
+    if name == "@" {
+        return Err(Problem::LoneAt);
+    }
+    if let Some(c) = name.chars().find(|&c| is_forbidden(c)) {
+        return Err(Problem::Forbidden(c));
+    }
+    check_layout(name)
+}
+
+fn check_layout(name: &str) -> Result<(), Problem> {
+    if name.starts_with('/') {
+        return Err(Problem::LeadingSlash);
+    }
+    if name.ends_with('/') {
+        return Err(Problem::TrailingSlash);
+    }
+    if name.ends_with('.') {
+        return Err(Problem::TrailingDot);
+    }
+    if name.contains("//") {
+        return Err(Problem::DoubleSlash);
+    }
+    if name.contains("..") {
+        return Err(Problem::DoubleDot);
+    }
+    if name.contains("@{") {
+        return Err(Problem::AtBrace);
+    }
+    for part in name.split('/') {
+        if part.starts_with('.') {
+            return Err(Problem::ComponentStartsWithDot);
+        }
+        if part.ends_with(".lock") {
+            return Err(Problem::ComponentEndsWithLock);
+        }
+    }
+    Ok(())
+}
+
+fn is_forbidden(c: char) -> bool {
+    c.is_control() || matches!(c, ' ' | '~' | '^' | ':' | '?' | '*' | '[' | '\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_names_git_accepts() {
+        for name in ["main", "environment/prod", "v1.4.0-rc.3", "1.4.0.20261121T101500Z.qa", "a@b", "x.lock.y"] {
+            assert_eq!(check_short(name), Ok(()), "{name}");
+        }
+    }
+
+    #[test]
+    fn refuses_names_git_refuses() {
+        let cases = [
+            ("", Problem::Empty),
+            ("-x", Problem::LeadingDash),
+            ("/x", Problem::LeadingSlash),
+            ("x/", Problem::TrailingSlash),
+            ("x.", Problem::TrailingDot),
+            ("a//b", Problem::DoubleSlash),
+            ("1.0..0", Problem::DoubleDot),
+            ("a/.b", Problem::ComponentStartsWithDot),
+            ("1.0.0.lock", Problem::ComponentEndsWithLock),
+            ("a@{1}", Problem::AtBrace),
+            ("@", Problem::LoneAt),
+            ("a b", Problem::Forbidden(' ')),
+            ("a~1", Problem::Forbidden('~')),
+            ("a^", Problem::Forbidden('^')),
+            ("a:b", Problem::Forbidden(':')),
+            ("a?", Problem::Forbidden('?')),
+            ("a*", Problem::Forbidden('*')),
+            ("a[", Problem::Forbidden('[')),
+            ("a\\b", Problem::Forbidden('\\')),
+            ("a\u{7}b", Problem::Forbidden('\u{7}')),
+            ("a\u{7f}", Problem::Forbidden('\u{7f}')),
+        ];
+        for (name, problem) in cases {
+            assert_eq!(check_short(name), Err(problem), "{name:?}");
+        }
+    }
+}

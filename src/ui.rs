@@ -1,0 +1,164 @@
+//! The only code that writes to the terminal: data on stdout, messages for people on stderr.
+
+use std::io::{IsTerminal, Write};
+
+use crate::error::Error;
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Adds ANSI colours, or not, to text.
+#[derive(Debug, Clone, Copy)]
+pub struct Paint {
+    enabled: bool,
+}
+
+impl Paint {
+    #[must_use]
+    pub fn plain() -> Paint {
+        Paint { enabled: false }
+    }
+
+    #[must_use]
+    pub fn bold(self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+
+    #[must_use]
+    pub fn red(self, text: &str) -> String {
+        self.wrap("1;31", text)
+    }
+
+    #[must_use]
+    pub fn green(self, text: &str) -> String {
+        self.wrap("32", text)
+    }
+
+    #[must_use]
+    pub fn yellow(self, text: &str) -> String {
+        self.wrap("33", text)
+    }
+
+    #[must_use]
+    pub fn dim(self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+
+    fn wrap(self, code: &str, text: &str) -> String {
+        if self.enabled { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    }
+}
+
+/// What a command hands back: one JSON document, or text for people.
+pub trait Report: serde::Serialize {
+    /// The text for stdout; empty for none.
+    fn human(&self, paint: Paint) -> String;
+
+    /// `hint:` lines for stderr, shown after the text.
+    fn hints(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// The terminal, as the global options set it up.
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    json: bool,
+    quiet: bool,
+    verbose: bool,
+    out: Paint,
+    err: Paint,
+}
+
+impl Ui {
+    #[must_use]
+    pub fn new(color: ColorChoice, json: bool, quiet: bool, verbose: bool) -> Ui {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        let decide = |is_terminal: bool| match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => is_terminal && !no_color && !dumb,
+        };
+        Ui {
+            json,
+            quiet,
+            verbose,
+            out: Paint { enabled: !json && decide(std::io::stdout().is_terminal()) },
+            err: Paint { enabled: decide(std::io::stderr().is_terminal()) },
+        }
+    }
+
+    /// Prints a command's result: JSON on stdout, or its text and hints.
+    pub fn report(&self, report: &impl Report) {
+        if self.json {
+            let json = serde_json::to_string_pretty(report).expect("reports serialize to JSON");
+            write_out(&format!("{json}\n"));
+            return;
+        }
+        let text = report.human(self.out);
+        if !text.is_empty() {
+            write_out(&text);
+        }
+        for hint in report.hints() {
+            self.hint(&hint);
+        }
+    }
+
+    /// A message for people, unless `-q`.
+    pub fn message(&self, text: &str) {
+        if !self.quiet {
+            write_err(&format!("{text}\n"));
+        }
+    }
+
+    pub fn hint(&self, text: &str) {
+        if !self.quiet {
+            write_err(&format!("{} {text}\n", self.err.yellow("hint:")));
+        }
+    }
+
+    /// A git command about to run, with `-v`.
+    pub fn trace(&self, command: &str) {
+        if self.verbose {
+            write_err(&format!("{} {command}\n", self.err.dim("trace: run:")));
+        }
+    }
+
+    /// An error: always on stderr, and as a JSON document on stdout with `--json`.
+    pub fn error(&self, error: &Error) {
+        if self.json {
+            let document = serde_json::json!({ "error": error });
+            let json = serde_json::to_string_pretty(&document).expect("errors serialize to JSON");
+            write_out(&format!("{json}\n"));
+        }
+        write_err(&render_error(error, self.err));
+    }
+}
+
+/// `error:`, `  caused by:` and `hint:` lines, as git prints them.
+#[must_use]
+pub fn render_error(error: &Error, paint: Paint) -> String {
+    let mut text = format!("{} {}\n", paint.red("error:"), error.message);
+    for cause in &error.causes {
+        text.push_str(&format!("  caused by: {cause}\n"));
+    }
+    for hint in &error.hints {
+        text.push_str(&format!("{} {hint}\n", paint.yellow("hint:")));
+    }
+    text
+}
+
+fn write_out(text: &str) {
+    // A closed pipe (`git release status | head`) is not an error worth reporting.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn write_err(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}

@@ -1,0 +1,206 @@
+//! Versions, what each environment's `cut` asks of them, and tag patterns. Pure: no git here.
+
+mod pattern;
+
+pub use pattern::{PatternError, PatternKind, Placeholder, TagPattern, TagValues};
+
+use std::fmt;
+
+use crate::refname;
+
+/// Which version tag a deployment to an environment creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cut {
+    /// No version tag: only the deployment record.
+    None,
+    /// The next `v{version}-rc.{n}`.
+    Rc,
+    /// `v{version}` on the commit of the highest rc.
+    Final,
+}
+
+impl Cut {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cut::None => "none",
+            Cut::Rc => "rc",
+            Cut::Final => "final",
+        }
+    }
+}
+
+impl fmt::Display for Cut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an environment should run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Version {
+    /// `WIP`: track a branch, cut no version tags.
+    Wip,
+    /// A semantic version, which rc and final tags are made of.
+    Semver(semver::Version),
+    /// Any other string that is valid inside a tag name.
+    Named(String),
+}
+
+/// The word that marks a work-in-progress environment.
+pub const WIP: &str = "WIP";
+
+/// Why a string cannot be a version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{}` cannot be a version, as it must fit in a tag name and {problem}", .text.escape_debug())]
+pub struct ParseError {
+    pub text: String,
+    pub problem: refname::Problem,
+}
+
+/// Why a version does not suit an environment's `cut`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Misfit {
+    #[error("cut = \"{cut}\" needs a semantic version such as 1.4.0, not `{version}`")]
+    NeedsSemver { cut: Cut, version: String },
+}
+
+/// Which part of a semantic version `bump` raises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Level {
+    Major,
+    Minor,
+    Patch,
+}
+
+/// Why a version cannot be bumped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{version}` is not a semantic version, so there is nothing to bump")]
+pub struct BumpError {
+    pub version: String,
+}
+
+impl Version {
+    /// Reads a version as written in the release file.
+    ///
+    /// # Errors
+    /// When the text could not appear in a tag name.
+    pub fn parse(text: &str) -> Result<Version, ParseError> {
+        if text == WIP {
+            return Ok(Version::Wip);
+        }
+        if let Ok(semver) = semver::Version::parse(text) {
+            return Ok(Version::Semver(semver));
+        }
+        refname::check_short(text).map_err(|problem| ParseError { text: text.to_owned(), problem })?;
+        Ok(Version::Named(text.to_owned()))
+    }
+
+    /// Whether an environment with this `cut` can deploy this version.
+    ///
+    /// # Errors
+    /// When `cut` makes version tags and the version is not semantic.
+    pub fn fits(&self, cut: Cut) -> Result<(), Misfit> {
+        match (self, cut) {
+            (_, Cut::None) | (Version::Semver(_), Cut::Rc | Cut::Final) => Ok(()),
+            (Version::Wip | Version::Named(_), Cut::Rc | Cut::Final) => {
+                Err(Misfit::NeedsSemver { cut, version: self.to_string() })
+            }
+        }
+    }
+
+    /// The next version at `level`; a pre-release first becomes its release.
+    ///
+    /// # Errors
+    /// When the version is not semantic.
+    pub fn bump(&self, level: Level) -> Result<Version, BumpError> {
+        let Version::Semver(current) = self else {
+            return Err(BumpError { version: self.to_string() });
+        };
+        let released = current.pre.is_empty();
+        let (major, minor, patch) = (current.major, current.minor, current.patch);
+        let next = match level {
+            Level::Patch if released => semver::Version::new(major, minor, patch + 1),
+            Level::Patch => semver::Version::new(major, minor, patch),
+            Level::Minor if released || patch != 0 => semver::Version::new(major, minor + 1, 0),
+            Level::Minor => semver::Version::new(major, minor, 0),
+            Level::Major if released || minor != 0 || patch != 0 => semver::Version::new(major + 1, 0, 0),
+            Level::Major => semver::Version::new(major, 0, 0),
+        };
+        Ok(Version::Semver(next))
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Version::Wip => f.write_str(WIP),
+            Version::Semver(v) => v.fmt(f),
+            Version::Named(name) => f.write_str(name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(text: &str) -> Version {
+        Version::parse(text).expect("test versions are valid")
+    }
+
+    #[test]
+    fn parses_the_three_kinds() {
+        assert_eq!(v("WIP"), Version::Wip);
+        assert_eq!(v("1.4.0"), Version::Semver(semver::Version::new(1, 4, 0)));
+        assert_eq!(v("2026.11-hotfix"), Version::Named("2026.11-hotfix".into()));
+        assert_eq!(v("wip"), Version::Named("wip".into()), "only the upper-case word means WIP");
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_in_a_tag() {
+        for text in [
+            "1.0..0",
+            "1.0.0.lock",
+            "a b",
+            "~1",
+            "1^",
+            "a:b",
+            "a?",
+            "a*",
+            "a[",
+            "a\\b",
+            "a\nb",
+            "a@{1}",
+            "-1",
+            "1.",
+            "1/",
+            "",
+        ] {
+            assert!(Version::parse(text).is_err(), "{text:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn cut_decides_what_fits() {
+        assert!(v("WIP").fits(Cut::None).is_ok());
+        assert!(v("WIP").fits(Cut::Rc).is_err());
+        assert!(v("hotfix-7").fits(Cut::Final).is_err());
+        assert!(v("hotfix-7").fits(Cut::None).is_ok());
+        assert!(v("1.4.0").fits(Cut::Rc).is_ok());
+    }
+
+    #[test]
+    fn bump_follows_semver() {
+        let bump = |text: &str, level| v(text).bump(level).expect("semver").to_string();
+        assert_eq!(bump("1.4.2", Level::Patch), "1.4.3");
+        assert_eq!(bump("1.4.2", Level::Minor), "1.5.0");
+        assert_eq!(bump("1.4.2", Level::Major), "2.0.0");
+        assert_eq!(bump("1.4.0-rc.1", Level::Patch), "1.4.0");
+        assert_eq!(bump("1.4.0-rc.1", Level::Minor), "1.4.0");
+        assert_eq!(bump("1.4.1-rc.1", Level::Minor), "1.5.0");
+        assert_eq!(bump("2.0.0-rc.1", Level::Major), "2.0.0");
+        assert!(v("WIP").bump(Level::Patch).is_err());
+    }
+}

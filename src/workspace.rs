@@ -1,0 +1,190 @@
+//! The gathered view of a release repository: where its release file is, what it says, and
+//! what each environment branch holds.
+
+use crate::config::{self, Content, Environment, FILE_NAME, Origin, ReleaseFile};
+use crate::error::{Diagnostic, Error, Kind};
+use crate::git::{BranchTip, GitError, Repo};
+use crate::object_id::ObjectId;
+use crate::version::Version;
+
+/// A repository with its release file read and checked.
+pub struct Workspace {
+    pub repo: Repo,
+    pub remote: String,
+    pub file: ReleaseFile,
+    pub origin: Origin,
+}
+
+/// Why no release file could be found.
+#[derive(Debug, thiserror::Error)]
+pub enum LocateError {
+    #[error("no {FILE_NAME} found")]
+    NotFound { remote: String },
+    #[error("{FILE_NAME} is not in {place}")]
+    NotAt { place: String },
+    #[error("release.configRef names `{reference}`, which does not exist")]
+    MissingConfigRef { reference: String },
+}
+
+impl Diagnostic for LocateError {
+    fn kind(&self) -> Kind {
+        Kind::Config
+    }
+
+    fn causes(&self) -> Vec<String> {
+        match self {
+            LocateError::NotFound { remote } => vec![format!(
+                "HEAD has none, release.configRef is not set, and no branch here or on {remote} holds one"
+            )],
+            _ => Vec::new(),
+        }
+    }
+
+    fn hints(&self) -> Vec<String> {
+        match self {
+            LocateError::NotFound { remote } => vec![
+                "create the environment branches with 'git release init'".into(),
+                format!("or fetch them with 'git fetch {remote}', or read another revision with --config-from <rev>"),
+            ],
+            LocateError::NotAt { .. } => vec!["name a revision that has the release file".into()],
+            LocateError::MissingConfigRef { .. } => vec![
+                "fetch the branch it names, or point it at an environment branch:".into(),
+                "  git config release.configRef refs/heads/<environment branch>".into(),
+            ],
+        }
+    }
+}
+
+/// What one environment branch holds right now.
+#[derive(Debug, Clone)]
+pub struct EnvironmentState {
+    pub environment: Environment,
+    pub tip: BranchTip,
+    /// The version on the branch; `None` when the branch is missing or has no release file.
+    pub version: Option<Version>,
+}
+
+impl Workspace {
+    /// Finds and checks the release file: `--config-from`, else HEAD, else `release.configRef`,
+    /// else the remote's default branch, else the first branch that holds one.
+    ///
+    /// # Errors
+    /// When no release file is found or the one found is invalid.
+    pub fn load(repo: Repo, remote: &str, config_from: Option<&str>) -> Result<Workspace, Error> {
+        let (commit, origin) = locate(&repo, remote, config_from)?;
+        let content = repo
+            .read_top_file(&commit, FILE_NAME)?
+            .ok_or_else(|| LocateError::NotAt { place: origin.place.clone() })?;
+        let file = config::parse(&content, &origin)?;
+        Ok(Workspace { repo, remote: remote.to_owned(), file, origin })
+    }
+
+    /// Reads every environment branch, in the order of the release file.
+    ///
+    /// # Errors
+    /// When a branch cannot be read or holds an invalid release file.
+    pub fn environment_states(&self) -> Result<Vec<EnvironmentState>, Error> {
+        self.file.environments.iter().map(|environment| self.environment_state(environment)).collect()
+    }
+
+    /// Reads one environment branch.
+    ///
+    /// # Errors
+    /// When the branch cannot be read or holds an invalid release file.
+    pub fn environment_state(&self, environment: &Environment) -> Result<EnvironmentState, Error> {
+        let tip = self.repo.branch_tip(&environment.branch, &self.remote)?;
+        let version = match self.branch_file(environment, &tip)? {
+            Some((content, origin)) => Some(config::parse(&content, &origin)?.version),
+            None => None,
+        };
+        Ok(EnvironmentState { environment: environment.clone(), tip, version })
+    }
+
+    /// The release file on an environment branch, with where it was read.
+    ///
+    /// # Errors
+    /// When the branch cannot be read.
+    pub fn branch_file(
+        &self,
+        environment: &Environment,
+        tip: &BranchTip,
+    ) -> Result<Option<(Content, Origin)>, GitError> {
+        let Some(id) = tip.id() else { return Ok(None) };
+        let origin = branch_origin(&environment.branch, tip);
+        Ok(self.repo.read_top_file(id, FILE_NAME)?.map(|content| (content, origin)))
+    }
+}
+
+/// The origin of a file read from a branch tip: `environment/qa` or `origin/environment/qa`.
+#[must_use]
+pub fn branch_origin(branch: &str, tip: &BranchTip) -> Origin {
+    let place = match tip {
+        BranchTip::Remote { remote, .. } => format!("{remote}/{branch}"),
+        BranchTip::Local(_) | BranchTip::Missing => branch.to_owned(),
+    };
+    Origin { place, branch: Some(branch.to_owned()) }
+}
+
+fn locate(repo: &Repo, remote: &str, config_from: Option<&str>) -> Result<(ObjectId, Origin), Error> {
+    if let Some(rev) = config_from {
+        let commit = repo.rev_parse_commit(rev)?;
+        let branch = repo.reference(&format!("refs/heads/{rev}"))?.map(|_| rev.to_owned());
+        return Ok((commit, Origin { place: rev.to_owned(), branch }));
+    }
+    if let Some(found) = from_head(repo)? {
+        return Ok(found);
+    }
+    if let Some(reference) = repo.config_string("release.configRef") {
+        return from_config_ref(repo, remote, &reference);
+    }
+    if let Some(branch) = repo.remote_default_branch(remote)? {
+        let tip = repo.branch_tip(&branch, remote)?;
+        if let Some(id) = tip.id().filter(|id| has_file(repo, id)) {
+            return Ok((id.clone(), branch_origin(&branch, &tip)));
+        }
+    }
+    first_branch_with_file(repo, remote)?.ok_or_else(|| LocateError::NotFound { remote: remote.to_owned() }.into())
+}
+
+fn from_head(repo: &Repo) -> Result<Option<(ObjectId, Origin)>, Error> {
+    let Some(commit) = repo.head_commit()? else { return Ok(None) };
+    if !has_file(repo, &commit) {
+        return Ok(None);
+    }
+    let branch = repo.head_branch()?;
+    let place = branch.clone().unwrap_or_else(|| "HEAD".to_owned());
+    Ok(Some((commit, Origin { place, branch })))
+}
+
+fn from_config_ref(repo: &Repo, remote: &str, reference: &str) -> Result<(ObjectId, Origin), Error> {
+    let missing = || LocateError::MissingConfigRef { reference: reference.to_owned() };
+    if let Some(branch) = reference.strip_prefix("refs/heads/") {
+        let tip = repo.branch_tip(branch, remote)?;
+        let id = tip.id().ok_or_else(missing)?.clone();
+        return Ok((id, branch_origin(branch, &tip)));
+    }
+    let id = repo.reference(reference)?.ok_or_else(missing)?;
+    Ok((id, Origin { place: reference.to_owned(), branch: None }))
+}
+
+/// The fallback for a fresh clone whose default branch holds no release file.
+fn first_branch_with_file(repo: &Repo, remote: &str) -> Result<Option<(ObjectId, Origin)>, Error> {
+    for (prefix, tip_of) in [("refs/heads/", None), (&*format!("refs/remotes/{remote}/"), Some(remote))] {
+        for (name, id) in repo.commits_under(prefix)? {
+            let branch = &name[prefix.len()..];
+            if branch == "HEAD" || !has_file(repo, &id) {
+                continue;
+            }
+            let tip = match tip_of {
+                Some(remote) => BranchTip::Remote { remote: remote.to_owned(), id: id.clone() },
+                None => BranchTip::Local(id.clone()),
+            };
+            return Ok(Some((id, branch_origin(branch, &tip))));
+        }
+    }
+    Ok(None)
+}
+
+fn has_file(repo: &Repo, commit: &ObjectId) -> bool {
+    repo.top_entries(commit).is_ok_and(|entries| entries.iter().any(|e| e.name == FILE_NAME))
+}
