@@ -95,6 +95,12 @@ impl Error {
     }
 
     #[must_use]
+    pub fn cause(mut self, cause: impl Into<String>) -> Error {
+        self.causes.push(cause.into());
+        self
+    }
+
+    #[must_use]
     pub fn hint(mut self, hint: impl Into<String>) -> Error {
         self.hints.push(hint.into());
         self

@@ -88,7 +88,7 @@ fn check_layout(name: &str) -> Result<(), Problem> {
         if part.starts_with('.') {
             return Err(Problem::ComponentStartsWithDot);
         }
-        if part.ends_with(".lock") {
+        if part.as_bytes().ends_with(b".lock") {
             return Err(Problem::ComponentEndsWithLock);
         }
     }

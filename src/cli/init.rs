@@ -31,11 +31,15 @@ pub struct Args {
     pub dry_run: bool,
 }
 
-fn parse_env(text: &str) -> Result<(String, Option<String>), String> {
-    match text.split_once('=') {
-        Some((name, branch)) => Ok((name.to_owned(), Some(branch.to_owned()))),
-        None => Ok((text.to_owned(), None)),
-    }
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "clap's value_parser takes a fallible function; names are checked with the release file"
+)]
+fn parse_env(text: &str) -> Result<(String, Option<String>), std::convert::Infallible> {
+    Ok(match text.split_once('=') {
+        Some((name, branch)) => (name.to_owned(), Some(branch.to_owned())),
+        None => (text.to_owned(), None),
+    })
 }
 
 pub fn run(context: &Context, args: &Args) -> Result<(), Error> {

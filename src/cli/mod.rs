@@ -22,6 +22,7 @@ Exit status: 0 done (or the gate allows), 1 refused, 2 usage or configuration er
 
 /// Releases through environment branches: versions, deployment records, promotions and a merge gate.
 #[derive(Debug, Parser)]
+#[expect(clippy::struct_excessive_bools, reason = "each bool is an independent command-line switch")]
 #[command(name = "git-release", bin_name = "git release", version, after_help = AFTER_HELP)]
 #[command(long_about = "Releases through environment branches, from git alone.\n\n\
 An environment is a branch of the release repository holding release.toml, whose `version` \
@@ -34,7 +35,7 @@ pub struct Cli {
     /// Print one JSON document on stdout (errors too)
     #[arg(long, global = true)]
     pub json: bool,
-    /// When to colour output (NO_COLOR turns colour off for auto)
+    /// When to colour output (`NO_COLOR` turns colour off for auto)
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value = "auto")]
     pub color: ColorChoice,
     /// Print only data and errors

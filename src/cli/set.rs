@@ -117,7 +117,11 @@ fn change(
 ) -> Result<(), Error> {
     version.fits(environment.cut).map_err(|misfit| {
         Error::new(Kind::Usage, format!("version {version} does not fit environment {}", environment.name))
-            .hint(format!("{misfit}"))
+            .cause(misfit.to_string())
+            .hint(format!(
+                "environments that cut version tags take versions such as: git release set {} 1.4.0",
+                environment.name
+            ))
     })?;
     let text = edit::set_version(&current.text, &version.to_string()).map_err(|e| {
         Error::new(Kind::Config, format!("cannot change the version in {FILE_NAME} on {}: {e}", environment.branch))

@@ -163,9 +163,11 @@ pub fn parse(content: &Content, origin: &Origin) -> Result<ReleaseFile, ConfigEr
             None
         }
     };
+    let mut problems = resolver.problems;
+    problems.sort_by_key(|p| (p.line.is_none(), p.line, p.column));
     match file {
-        Some(file) if resolver.problems.is_empty() => Ok(file),
-        _ => Err(ConfigError::Invalid { origin: origin.clone(), problems: resolver.problems }),
+        Some(file) if problems.is_empty() => Ok(file),
+        _ => Err(ConfigError::Invalid { origin: origin.clone(), problems }),
     }
 }
 
@@ -373,6 +375,7 @@ impl Resolver<'_> {
 
 impl Tags {
     /// The four patterns, in the order of `[tags]`.
+    #[must_use]
     pub fn all(&self) -> [&TagPattern; 4] {
         [&self.rc, &self.final_, &self.deploy, &self.deploy_wip]
     }

@@ -99,7 +99,7 @@ mod tests {
     fn rendered_file_quotes_values() {
         let text = render("1.0.0", "https://example.com/a \"b\".git", &layout(&named(&["qa", "prod"])));
         assert!(text.contains("version = \"1.0.0\"\n"), "{text}");
-        assert!(text.contains(r#"repo = "https://example.com/a \"b\".git""#), "{text}");
+        assert!(text.contains(r#"repo = 'https://example.com/a "b".git'"#), "{text}");
         assert!(text.contains("[[environments]]\nname = \"prod\"\nbranch = \"environment/prod\"\ncut = \"final\"\nafter = \"qa\"\nrestricted = true\n"));
     }
 }

@@ -46,7 +46,7 @@ fn problems_carry_line_and_column() {
     let text = VALID.replace("restricted = true", "restricted = true\ncolour = \"red\"");
     let found = problems(&text, None);
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].starts_with("line 16, column 1: unknown field `colour`"), "{}", found[0]);
+    assert!(found[0].starts_with("line 15, column 1: unknown field `colour`"), "{}", found[0]);
 }
 
 #[test]

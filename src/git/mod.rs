@@ -98,7 +98,7 @@ impl Repo {
     /// When `dir` is not inside a repository.
     pub fn discover(dir: &Path, trace: Box<dyn Fn(&str)>) -> Result<Repo, GitError> {
         let repo = gix::discover_with_environment_overrides(dir)
-            .map_err(|source| GitError::NotARepository { path: dir.to_owned(), source: Box::new(source) })?;
+            .map_err(|source| GitError::NotARepository { path: absolute(dir), source: Box::new(source) })?;
         Ok(Repo { repo, trace })
     }
 
@@ -231,6 +231,10 @@ impl Repo {
     }
 }
 
+fn absolute(dir: &Path) -> PathBuf {
+    std::path::absolute(dir).map_or_else(|_| dir.to_owned(), |path| path.components().collect())
+}
+
 fn entry_kind(mode: gix::objs::tree::EntryMode) -> &'static str {
     if mode.is_tree() {
         "tree"
@@ -270,18 +274,6 @@ pub fn redact(text: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn redact_masks_credentials_in_urls() {
-        assert_eq!(redact("fatal: https://bob:s3cret@host/x.git"), "fatal: https://***@host/x.git");
-        assert_eq!(redact("https://token@host/a https://host/b"), "https://***@host/a https://host/b");
-        assert_eq!(redact("no url here, a@b"), "no url here, a@b");
-    }
-}
-
 impl Repo {
     /// Every reference under a prefix such as `refs/remotes/origin/`, with the commit it names,
     /// sorted by name.
@@ -298,5 +290,17 @@ impl Repo {
         }
         found.sort();
         Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_masks_credentials_in_urls() {
+        assert_eq!(redact("fatal: https://bob:s3cret@host/x.git"), "fatal: https://***@host/x.git");
+        assert_eq!(redact("https://token@host/a https://host/b"), "https://***@host/a https://host/b");
+        assert_eq!(redact("no url here, a@b"), "no url here, a@b");
     }
 }

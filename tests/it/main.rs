@@ -1,1 +1,9 @@
+//! The one integration-test binary: real repositories, real `git`, transcripts of the CLI.
 
+mod cli;
+mod config_errors;
+mod harness;
+mod init;
+mod man;
+mod set;
+mod status;

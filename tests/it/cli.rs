@@ -1,0 +1,98 @@
+use crate::harness::World;
+
+#[test]
+fn runs_as_a_git_subcommand() {
+    let world = World::new();
+    let repo = world.repo("app");
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_git-release")).parent().expect("binary has a directory");
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").expect("PATH is set"));
+    let output =
+        world.command("git", &repo).env("PATH", path).args(["release", "init", "-q"]).output().expect("git runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("environment/prod"));
+}
+
+#[test]
+fn short_help_works_without_the_man_page() {
+    let world = World::new();
+    let transcript = world.release(&world.path(""), &["-h"]);
+    transcript
+        .expect_status(0)
+        .expect_stdout("Usage: git release [OPTIONS] <COMMAND>")
+        .expect_stdout("Exit status: 0 done");
+    world.release(&world.path(""), &["set", "--help"]).expect_status(0).expect_stdout("--dry-run");
+}
+
+#[test]
+fn usage_errors_exit_2_in_text_and_json() {
+    let world = World::new();
+    world
+        .release(&world.path(""), &["frobnicate"])
+        .expect_status(2)
+        .expect_stderr("error: unrecognized subcommand 'frobnicate'");
+    let json = world.release(&world.path(""), &["bump", "qa", "huge", "--json"]);
+    json.expect_status(2);
+    let error = &json.json()["error"];
+    assert_eq!(error["kind"], "usage");
+    assert!(error["message"].as_str().expect("message is text").contains("invalid value 'huge'"), "{json}");
+}
+
+#[test]
+fn json_errors_carry_kind_causes_and_hints() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.commit_release_file(&repo, "main", b"version = \"1.0.0\"\n");
+    let transcript = world.release(&repo, &["status", "--json"]);
+    insta::assert_snapshot!(transcript.to_string());
+    transcript.expect_status(2);
+    let error = &transcript.json()["error"];
+    assert_eq!(error["kind"], "config");
+    assert_eq!(
+        error["causes"][0],
+        "no environments are defined; add [[environments]] tables, each with a name and a branch"
+    );
+    assert!(error["hints"].as_array().expect("hints is a list").len() == 2);
+}
+
+#[test]
+fn verbose_shows_each_git_command_and_quiet_hides_hints() {
+    let world = World::new();
+    let repo = world.repo("app");
+    let verbose = world.release(&repo, &["init", "-v"]);
+    verbose.expect_status(0).expect_stderr("trace: run: git update-ref -m 'release: init' --stdin");
+    verbose.expect_stderr("trace: run: git config --local release.configRef refs/heads/environment/dev");
+    let quiet = world.release(&repo, &["set", "qa", "1.0.0", "-q"]);
+    quiet.expect_status(0);
+    assert_eq!(quiet.stderr, "", "-q prints no messages");
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.release(&repo, &["init", "-q"]).expect_status(0);
+    world.release(&repo, &["status", "--color", "always"]).expect_stdout("\u{1b}[1mENVIRONMENT");
+    let auto = world.release(&repo, &["status"]);
+    assert!(!auto.stdout.contains('\u{1b}'), "not a terminal and NO_COLOR: no colour");
+    let never = world.release(&repo, &["set", "qa", "WIP", "--color", "never"]);
+    assert!(!never.stderr.contains('\u{1b}'));
+}
+
+#[test]
+fn dash_c_runs_in_another_directory() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.release(&world.path(""), &["-C", repo.to_str().expect("utf-8 path"), "init", "-q"]).expect_status(0);
+    assert_eq!(world.git(&repo, &["branch", "--list", "environment/*"]).lines().count(), 3);
+}
+
+#[test]
+fn completions_for_three_shells() {
+    let world = World::new();
+    for (shell, marker) in
+        [("bash", "_git_release()"), ("zsh", "#compdef git-release"), ("fish", "complete -c git-release")]
+    {
+        let transcript = world.release(&world.path(""), &["completions", shell]);
+        transcript.expect_status(0).expect_stdout(marker).expect_stdout("bump");
+    }
+}

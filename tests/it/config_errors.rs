@@ -1,0 +1,288 @@
+//! Every release file the tool must refuse: exit 2, an `error:` naming the file and branch, the
+//! problem with its line and column where known, and not one reference changed.
+
+use crate::harness::World;
+
+const VALID: &str = r#"version = "1.4.0"
+
+[[environments]]
+name = "dev"
+branch = "environment/dev"
+
+[[environments]]
+name = "qa"
+branch = "environment/qa"
+cut = "rc"
+
+[[environments]]
+name = "prod"
+branch = "environment/prod"
+cut = "final"
+after = "qa"
+restricted = true
+"#;
+
+/// Commits `text` as the release file on `branch`, runs `status` and checks the refusal.
+fn refused_on(branch: &str, text: &[u8], expected: &[&str]) -> crate::harness::Transcript {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.commit_release_file(&repo, branch, text);
+    let before = world.state(&repo);
+    let transcript = world.release(&repo, &["status"]);
+    transcript.expect_status(2).expect_stderr(&format!("error: release.toml on {branch} "));
+    transcript.expect_stderr(&format!("hint: fix release.toml on {branch} and commit it there"));
+    for needle in expected {
+        transcript.expect_stderr(needle);
+    }
+    assert!(transcript.stdout.is_empty(), "no data on a refusal:\n{transcript}");
+    assert_eq!(world.state(&repo), before, "a refusal changes nothing");
+    transcript
+}
+
+fn refused(text: &str, expected: &[&str]) -> crate::harness::Transcript {
+    refused_on("main", text.as_bytes(), expected)
+}
+
+#[test]
+fn valid_file_is_accepted() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.commit_release_file(&repo, "main", VALID.as_bytes());
+    world.release(&repo, &["status"]).expect_status(0);
+}
+
+#[test]
+fn unknown_top_level_key() {
+    let transcript = refused(
+        &VALID.replace("version = \"1.4.0\"", "version = \"1.4.0\"\ncolour = \"red\""),
+        &[
+            "caused by: line 2, column 1: unknown field `colour`, expected one of `version`, `app`, `tags`, `environments`, `forge`, `jira`",
+        ],
+    );
+    insta::assert_snapshot!(transcript.to_string());
+}
+
+#[test]
+fn unknown_environment_key() {
+    refused(&VALID.replace("restricted = true", "restrict = true"), &["line 17, column 1: unknown field `restrict`"]);
+}
+
+#[test]
+fn unknown_cut() {
+    refused(
+        &VALID.replace("cut = \"rc\"", "cut = \"beta\""),
+        &["line 10, column 7: unknown variant `beta`, expected one of `none`, `rc`, `final`"],
+    );
+}
+
+#[test]
+fn missing_version() {
+    refused(
+        &VALID.replace("version = \"1.4.0\"\n", ""),
+        &["caused by: missing `version`; add a top-level line such as version = \"1.4.0\""],
+    );
+}
+
+#[test]
+fn no_environments() {
+    refused("version = \"1.4.0\"\n", &["caused by: no environments are defined; add [[environments]] tables"]);
+}
+
+#[test]
+fn duplicate_environment_names() {
+    refused(
+        &VALID.replace("name = \"qa\"", "name = \"dev\"").replace("after = \"qa\"", "after = \"dev\""),
+        &["line 8, column 8: environment `dev` is defined twice; names must be unique"],
+    );
+}
+
+#[test]
+fn duplicate_branches() {
+    refused(
+        &VALID.replace("branch = \"environment/qa\"", "branch = \"environment/dev\""),
+        &[
+            "line 9, column 10: branch `environment/dev` is already the branch of environment dev; each environment needs its own",
+        ],
+    );
+}
+
+#[test]
+fn after_naming_an_unknown_environment() {
+    refused(
+        &VALID.replace("after = \"qa\"", "after = \"stage\""),
+        &["line 16, column 9: after = \"stage\" names no environment; defined are: dev, qa, prod"],
+    );
+}
+
+#[test]
+fn after_forming_a_cycle() {
+    refused(
+        &VALID.replace("cut = \"rc\"", "cut = \"rc\"\nafter = \"prod\""),
+        &[
+            "line 11, column 9: `after` forms a cycle: qa -> prod -> qa",
+            "line 17, column 9: `after` forms a cycle: prod -> qa -> prod",
+        ],
+    );
+}
+
+#[test]
+fn after_naming_itself() {
+    refused(&VALID.replace("after = \"qa\"", "after = \"prod\""), &["`after` forms a cycle: prod -> prod"]);
+}
+
+#[test]
+fn environment_names_outside_the_allowed_set() {
+    for name in ["QA", "-qa", "q_a", "qa!", ""] {
+        refused(
+            &VALID.replace("name = \"qa\"", &format!("name = \"{name}\"")).replace("after = \"qa\"", ""),
+            &[&format!(
+                "line 8, column 8: environment name `{name}` is not allowed; use lower-case letters, digits and '-'"
+            )],
+        );
+    }
+}
+
+#[test]
+fn branch_names_git_refuses() {
+    let cases = [
+        ("environment//qa", "it contains '//'"),
+        ("env qa", "it contains a space"),
+        ("qa.lock", "a part between slashes ends with '.lock'"),
+        ("-qa", "it starts with '-'"),
+        ("HEAD", "it is `HEAD`"),
+        ("qa..x", "it contains '..'"),
+        ("qa/", "it ends with '/'"),
+        ("qa~1", "it contains '~'"),
+        ("qa@{1}", "it contains '@{'"),
+        ("environment/.qa", "a part between slashes starts with '.'"),
+    ];
+    for (branch, problem) in cases {
+        refused(
+            &VALID.replace("branch = \"environment/qa\"", &format!("branch = \"{branch}\"")),
+            &[&format!("line 9, column 10: `{branch}` is not a branch name git accepts: {problem}")],
+        );
+    }
+}
+
+#[test]
+fn tag_patterns_without_their_placeholders() {
+    let cases = [
+        ("rc = \"v{version}-rc\"", "[tags] rc: rc must contain {n}"),
+        ("rc = \"rc.{n}\"", "[tags] rc: rc must contain {version}"),
+        ("final = \"release\"", "[tags] final: final must contain {version}"),
+        ("deploy = \"{version}.{env}\"", "[tags] deploy: deploy must contain {timestamp}"),
+        ("deploy = \"{version}.{timestamp}\"", "[tags] deploy: deploy must contain {env}"),
+        ("deploy-wip = \"{env}_{branch}\"", "[tags] deploy-wip: deploy-wip must contain {timestamp}"),
+        ("final = \"v{versoin}\"", "`{versoin}` is not a placeholder; final may use {version}"),
+        ("final = \"v{version}-{n}\"", "{n} cannot be used in final"),
+        ("final = \"v{version\"", "`{` without a closing `}`"),
+    ];
+    for (line, problem) in cases {
+        refused(
+            &VALID.replace("version = \"1.4.0\"\n", &format!("version = \"1.4.0\"\n[tags]\n{line}\n")),
+            &["line 3, column ", problem],
+        );
+    }
+}
+
+#[test]
+fn tag_patterns_that_cannot_yield_a_valid_tag() {
+    let cases = [
+        (
+            "final = \"v{version}.lock\"",
+            "final yields the tag `v1.4.0.lock`, which git refuses as a part between slashes ends with '.lock'",
+        ),
+        ("rc = \"v {version}-rc.{n}\"", "rc yields the tag `v 1.4.0-rc.1`, which git refuses as it contains a space"),
+        ("deploy = \"-{version}.{timestamp}.{env}\"", "which git refuses as it starts with '-'"),
+        ("deploy-wip = \"{timestamp}:{env}\"", "which git refuses as it contains ':'"),
+    ];
+    for (line, problem) in cases {
+        refused(&VALID.replace("version = \"1.4.0\"\n", &format!("version = \"1.4.0\"\n[tags]\n{line}\n")), &[problem]);
+    }
+}
+
+#[test]
+fn version_that_does_not_fit_its_environment() {
+    let wip = VALID.replace("\"1.4.0\"", "\"WIP\"");
+    let transcript = refused_on(
+        "environment/qa",
+        wip.as_bytes(),
+        &[
+            "line 1, column 11: environment qa on this branch: cut = \"rc\" needs a semantic version such as 1.4.0, not `WIP`",
+        ],
+    );
+    insta::assert_snapshot!(transcript.to_string());
+    let named = VALID.replace("\"1.4.0\"", "\"hotfix-7\"");
+    refused_on(
+        "environment/prod",
+        named.as_bytes(),
+        &["environment prod on this branch: cut = \"final\" needs a semantic version"],
+    );
+}
+
+#[test]
+fn versions_that_make_invalid_tag_names() {
+    let cases = [
+        ("1.0..0", "it contains '..'"),
+        ("1.0.0.lock", "a part between slashes ends with '.lock'"),
+        ("a b", "it contains a space"),
+        ("~1", "it contains '~'"),
+        ("1^", "it contains '^'"),
+        ("a:b", "it contains ':'"),
+        ("a?", "it contains '?'"),
+        ("a*", "it contains '*'"),
+        ("a[", "it contains '['"),
+        ("a\\\\b", "it contains '\\'"),
+        ("a\\u0007b", "it contains the control character U+0007"),
+        ("a@{1}", "it contains '@{'"),
+        ("-1.0", "it starts with '-'"),
+        ("1.0.", "it ends with '.'"),
+        ("1.0/", "it ends with '/'"),
+    ];
+    for (version, problem) in cases {
+        refused(&VALID.replace("\"1.4.0\"", &format!("\"{version}\"")), &["line 1, column 11: `", problem]);
+    }
+}
+
+#[test]
+fn file_over_one_mebibyte() {
+    let mut text = VALID.as_bytes().to_vec();
+    text.extend(std::iter::repeat_n(b'#', 1 << 20));
+    refused_on(
+        "main",
+        &text,
+        &["error: release.toml on main is 1048824 bytes, more than the 1 MiB a release file may hold"],
+    );
+}
+
+#[test]
+fn file_that_is_not_utf8() {
+    let mut text = VALID.as_bytes().to_vec();
+    text.extend_from_slice(b"# caf\xe9\n");
+    refused_on(
+        "main",
+        &text,
+        &[
+            "error: release.toml on main is not UTF-8 text",
+            "caused by: invalid utf-8 sequence of 1 bytes from index 253",
+        ],
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = VALID
+        .replace("name = \"qa\"", "name = \"Q\"")
+        .replace("after = \"qa\"", "after = \"x\"")
+        .replace("\"1.4.0\"", "\"1..0\"");
+    let transcript = refused(&text, &["line 1, column 11:", "line 8, column 8:", "line 16, column 9:"]);
+    insta::assert_snapshot!(transcript.to_string());
+}
+
+#[test]
+fn unknown_forge_kind() {
+    refused(
+        &format!("{VALID}\n[forge]\nkind = \"sourcehut\"\n"),
+        &["line 20, column 8: [forge] kind `sourcehut` is unknown; use one of github, gitlab"],
+    );
+}

@@ -1,0 +1,179 @@
+//! The sealed world every test runs in: a temp HOME, no system or global git configuration but
+//! the one written here, fixed dates and identity, and no terminal prompts.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A fixed moment, so that commit ids are the same on every run.
+pub const DATE: &str = "2026-11-21T10:15:00Z";
+
+pub struct World {
+    root: tempfile::TempDir,
+}
+
+/// What a command printed and how it exited, in the form of a terminal session.
+#[derive(Debug, Clone)]
+pub struct Transcript {
+    pub command: String,
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl World {
+    pub fn new() -> World {
+        let root = tempfile::Builder::new().prefix("git-release-test").tempdir().expect("temp dir can be created");
+        let home = root.path().join("home");
+        std::fs::create_dir_all(&home).expect("home can be created");
+        std::fs::write(
+            home.join(".gitconfig"),
+            "[user]\n\tname = Rel Easer\n\temail = releaser@example.com\n[init]\n\tdefaultBranch = main\n\
+             [advice]\n\tdetachedHead = false\n[protocol \"file\"]\n\tallow = always\n",
+        )
+        .expect("git config can be written");
+        World { root }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.path().join(name)
+    }
+
+    /// A sealed command: nothing from the developer's environment but PATH.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
+        let home = self.path("home");
+        let mut command = Command::new(program);
+        command
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").expect("PATH is set"))
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
+            .env("GIT_AUTHOR_DATE", DATE)
+            .env("GIT_COMMITTER_DATE", DATE)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("NO_COLOR", "1")
+            .env("LC_ALL", "C")
+            .env("TZ", "UTC");
+        command
+    }
+
+    /// Runs git and returns its stdout; a failure fails the test.
+    pub fn git(&self, dir: &Path, args: &[&str]) -> String {
+        let output = self.command("git", dir).args(args).output().expect("git runs");
+        assert!(output.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).expect("git prints UTF-8 here")
+    }
+
+    /// A new repository with one commit on `main`.
+    pub fn repo(&self, name: &str) -> PathBuf {
+        let dir = self.path(name);
+        self.git(self.root.path(), &["init", "-q", name]);
+        std::fs::write(dir.join("README"), "an application\n").expect("file can be written");
+        self.git(&dir, &["add", "README"]);
+        self.git(&dir, &["commit", "-q", "-m", "Start"]);
+        dir
+    }
+
+    /// A new repository without commits.
+    pub fn empty_repo(&self, name: &str, bare: bool) -> PathBuf {
+        let mut args = vec!["init", "-q"];
+        if bare {
+            args.push("--bare");
+        }
+        args.push(name);
+        self.git(self.root.path(), &args);
+        self.path(name)
+    }
+
+    /// Commits `text` as `release.toml` on a new branch and checks it out.
+    pub fn commit_release_file(&self, dir: &Path, branch: &str, text: &[u8]) {
+        self.git(dir, &["checkout", "-q", "-B", branch]);
+        std::fs::write(dir.join("release.toml"), text).expect("file can be written");
+        self.git(dir, &["add", "release.toml"]);
+        self.git(dir, &["commit", "-q", "-m", "Release file"]);
+    }
+
+    /// Runs `git-release` with arguments in `dir`.
+    pub fn release(&self, dir: &Path, args: &[&str]) -> Transcript {
+        let mut command = self.command(env!("CARGO_BIN_EXE_git-release"), dir);
+        let output = command.args(args).output().expect("git-release runs");
+        Transcript {
+            command: format!("git release {}", args.join(" ")),
+            status: output.status.code().expect("exits with a status"),
+            stdout: self.scrub(&String::from_utf8_lossy(&output.stdout)),
+            stderr: self.scrub(&String::from_utf8_lossy(&output.stderr)),
+        }
+    }
+
+    /// Everything a command could change: references, HEAD, index, work tree, local config.
+    pub fn state(&self, dir: &Path) -> String {
+        let mut state = self.git(dir, &["for-each-ref", "--format=%(refname) %(objectname)"]);
+        state.push_str(&self.git(dir, &["symbolic-ref", "-q", "HEAD"]));
+        state.push_str(&self.git(dir, &["config", "--local", "--list"]));
+        if self.git(dir, &["rev-parse", "--is-bare-repository"]).trim() == "false" {
+            state.push_str(&self.git(dir, &["ls-files", "-s"]));
+            state.push_str(&self.git(dir, &["status", "--porcelain", "--ignored"]));
+            for entry in std::fs::read_dir(dir).expect("work tree is readable") {
+                let path = entry.expect("entry is readable").path();
+                if path.is_file() {
+                    state.push_str(&format!(
+                        "{}: {:?}\n",
+                        path.display(),
+                        std::fs::read(&path).expect("file is readable")
+                    ));
+                }
+            }
+        }
+        state
+    }
+
+    /// A file on a branch, as committed.
+    pub fn show(&self, dir: &Path, spec: &str) -> String {
+        self.git(dir, &["show", spec])
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        let root = self.root.path().to_string_lossy().into_owned();
+        let canonical = self.root.path().canonicalize().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+        text.replace(&canonical, "<tmp>").replace(&root, "<tmp>")
+    }
+}
+
+impl Transcript {
+    /// Fails with the whole transcript unless the command exited with `status`.
+    #[track_caller]
+    pub fn expect_status(&self, status: i32) -> &Transcript {
+        assert_eq!(self.status, status, "unexpected exit status:\n{self}");
+        self
+    }
+
+    #[track_caller]
+    pub fn expect_stderr(&self, needle: &str) -> &Transcript {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{self}");
+        self
+    }
+
+    #[track_caller]
+    pub fn expect_stdout(&self, needle: &str) -> &Transcript {
+        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{self}");
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{self}"))
+    }
+}
+
+impl fmt::Display for Transcript {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "$ {}", self.command)?;
+        writeln!(f, "[exit {}]", self.status)?;
+        writeln!(f, "--- stdout")?;
+        f.write_str(&self.stdout)?;
+        writeln!(f, "--- stderr")?;
+        f.write_str(&self.stderr)
+    }
+}

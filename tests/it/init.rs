@@ -1,0 +1,128 @@
+use crate::harness::World;
+
+#[test]
+fn init_in_an_application_repository_creates_three_branches_from_head() {
+    let world = World::new();
+    let repo = world.repo("app");
+    let head = world.git(&repo, &["rev-parse", "HEAD"]);
+    let before = world.git(&repo, &["status", "--porcelain", "--ignored"]);
+
+    let transcript = world.release(&repo, &["init"]);
+    insta::assert_snapshot!(transcript.to_string());
+    transcript.expect_status(0);
+
+    assert_eq!(world.git(&repo, &["rev-parse", "HEAD"]), head, "HEAD must not move");
+    assert_eq!(world.git(&repo, &["status", "--porcelain", "--ignored"]), before, "index and work tree untouched");
+    assert_eq!(world.git(&repo, &["symbolic-ref", "HEAD"]), "refs/heads/main\n");
+    assert_eq!(world.git(&repo, &["config", "release.configRef"]), "refs/heads/environment/dev\n");
+    for branch in ["environment/dev", "environment/qa", "environment/prod"] {
+        let base = world.git(&repo, &["merge-base", "main", branch]);
+        assert_eq!(base, head, "{branch} starts from HEAD");
+        assert_eq!(world.show(&repo, &format!("{branch}:README")), "an application\n", "{branch} keeps the code");
+    }
+    assert!(world.show(&repo, "environment/dev:release.toml").contains("version = \"WIP\""));
+    assert!(world.show(&repo, "environment/prod:release.toml").contains("version = \"0.1.0\""));
+    let dev_parent = world.git(&repo, &["rev-parse", "environment/dev^"]);
+    assert_eq!(dev_parent, world.git(&repo, &["rev-parse", "environment/qa"]), "all branches share history");
+}
+
+#[test]
+fn init_in_an_empty_repository_writes_only_the_release_file() {
+    let world = World::new();
+    let repo = world.empty_repo("release", false);
+    world.release(&repo, &["init", "--app", "https://git.example.com/shop/app.git"]).expect_status(0);
+
+    assert_eq!(world.git(&repo, &["ls-tree", "--name-only", "environment/qa"]), "release.toml\n");
+    assert!(
+        world.show(&repo, "environment/qa:release.toml").contains("repo = \"https://git.example.com/shop/app.git\"")
+    );
+    let unborn = world.command("git", &repo).args(["rev-parse", "--verify", "-q", "HEAD"]).output().expect("git runs");
+    assert!(!unborn.status.success(), "HEAD stays unborn");
+    world.release(&repo, &["status"]).expect_status(0).expect_stdout("environment/qa    b51d5d6  0.1.0");
+}
+
+#[test]
+fn init_in_a_bare_repository_with_named_environments() {
+    let world = World::new();
+    let repo = world.empty_repo("release.git", true);
+    let transcript =
+        world.release(&repo, &["init", "--env", "qa", "--env", "stage", "--env", "prod=main", "--version", "2.0.0"]);
+    insta::assert_snapshot!(transcript.to_string());
+    transcript.expect_status(0);
+    let status = world.release(&repo, &["status", "--json"]);
+    let json = status.expect_status(0).json();
+    let summary: Vec<String> = json["environments"]
+        .as_array()
+        .expect("environments is a list")
+        .iter()
+        .map(|e| format!("{} {} {} {}", e["name"], e["branch"], e["version"], e["cut"]))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            r#""qa" "environment/qa" "WIP" "none""#,
+            r#""stage" "environment/stage" "2.0.0" "rc""#,
+            r#""prod" "main" "2.0.0" "final""#,
+        ]
+    );
+}
+
+#[test]
+fn init_refuses_when_an_environment_branch_exists() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.git(&repo, &["branch", "environment/qa"]);
+    let before = world.state(&repo);
+
+    let transcript = world.release(&repo, &["init"]);
+    insta::assert_snapshot!(transcript.to_string());
+    transcript.expect_status(1).expect_stderr("error: environment branch already exists: environment/qa");
+    assert_eq!(world.state(&repo), before, "nothing may change");
+}
+
+#[test]
+fn init_dry_run_shows_the_file_and_the_steps_and_writes_nothing() {
+    let world = World::new();
+    let repo = world.repo("app");
+    let before = world.state(&repo);
+    let objects = world.git(&repo, &["count-objects"]);
+
+    let transcript = world.release(&repo, &["init", "--dry-run"]);
+    transcript.expect_status(0).expect_stdout("+++ b/release.toml").expect_stdout("create refs/heads/environment/prod");
+    transcript.expect_stdout("set git config release.configRef = refs/heads/environment/dev");
+    assert_eq!(world.state(&repo), before);
+    assert_eq!(world.git(&repo, &["count-objects"]), objects, "not even an object is written");
+}
+
+#[test]
+fn init_refuses_invalid_names_before_writing_anything() {
+    let world = World::new();
+    let repo = world.repo("app");
+    let before = world.state(&repo);
+    world
+        .release(&repo, &["init", "--env", "QA"])
+        .expect_status(2)
+        .expect_stderr("environment name `QA` is not allowed");
+    world
+        .release(&repo, &["init", "--env", "qa=bad..branch", "--env", "prod"])
+        .expect_status(2)
+        .expect_stderr("`bad..branch` is not a branch name git accepts: it contains '..'");
+    world
+        .release(&repo, &["init", "--version", "1.0..0"])
+        .expect_status(2)
+        .expect_stderr("`1.0..0` cannot be a version");
+    assert_eq!(world.state(&repo), before);
+}
+
+#[test]
+fn init_refuses_when_head_already_has_a_release_file() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.release(&repo, &["init"]).expect_status(0);
+    world.git(&repo, &["checkout", "-q", "environment/qa"]);
+    world.git(&repo, &["checkout", "-q", "-b", "copy"]);
+    world
+        .release(&repo, &["init", "--env", "x"])
+        .expect_status(1)
+        .expect_stderr("error: HEAD already has release.toml");
+}

@@ -1,0 +1,121 @@
+//! The man page is generated from the clap definition and checked in; this test keeps it fresh.
+
+use std::fmt::Write as _;
+
+const PAGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/man/git-release.1");
+
+#[test]
+fn man_page_is_fresh() {
+    let generated = generate();
+    if std::env::var_os("UPDATE_MAN").is_some() {
+        std::fs::write(PAGE, &generated).expect("man page can be written");
+    }
+    let checked_in = std::fs::read_to_string(PAGE).unwrap_or_default();
+    assert!(
+        checked_in == generated,
+        "man/git-release.1 is stale; regenerate it with: UPDATE_MAN=1 cargo test --test it man_page_is_fresh"
+    );
+}
+
+fn generate() -> String {
+    let command = git_release::cli::command().name("git-release");
+    let man = clap_mangen::Man::new(command.clone()).title("GIT-RELEASE").section("1").manual("Git Manual");
+    let mut page = Vec::new();
+    man.render_title(&mut page).expect("renders");
+    man.render_name_section(&mut page).expect("renders");
+    man.render_synopsis_section(&mut page).expect("renders");
+    man.render_description_section(&mut page).expect("renders");
+    man.render_options_section(&mut page).expect("renders");
+    let mut page = String::from_utf8(page).expect("roff is UTF-8");
+    page.push_str(&commands_section(&command));
+    page.push_str(EXTRA_SECTIONS);
+    page
+}
+
+fn commands_section(command: &clap::Command) -> String {
+    let mut roff = String::from(".SH COMMANDS\n");
+    for sub in command.get_subcommands() {
+        let args: Vec<String> =
+            sub.get_positionals().map(|a| format!("<{}>", a.get_id().as_str().to_uppercase())).collect();
+        let _ = writeln!(roff, ".SS \"git release {} [OPTIONS] {}\"", sub.get_name(), args.join(" "));
+        let _ = writeln!(roff, "{}", escape(&sub.get_about().map(ToString::to_string).unwrap_or_default()));
+        for arg in sub.get_arguments().filter(|a| !a.is_global_set() && a.get_id() != "help") {
+            let name = match (arg.get_short(), arg.get_long()) {
+                (Some(short), Some(long)) => format!("\\fB\\-{short}\\fR, \\fB\\-\\-{long}\\fR"),
+                (None, Some(long)) => format!("\\fB\\-\\-{long}\\fR"),
+                (Some(short), None) => format!("\\fB\\-{short}\\fR"),
+                (None, None) => format!("<{}>", arg.get_id().as_str().to_uppercase()),
+            };
+            let values = arg.get_possible_values().iter().map(|v| v.get_name().to_owned()).collect::<Vec<_>>();
+            let mut help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            if !values.is_empty() {
+                let _ = write!(help, " [one of: {}]", values.join(", "));
+            }
+            let _ = writeln!(roff, ".TP\n{name}\n{}", escape(&help));
+        }
+    }
+    roff
+}
+
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('-', "\\-")
+        .lines()
+        .map(|l| if l.starts_with('.') { format!("\\&{l}") } else { l.to_owned() })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+const EXTRA_SECTIONS: &str = r#".SH "EXIT STATUS"
+Every command exits with one of these statuses:
+.TP
+.B 0
+Done, or the gate allows.
+.TP
+.B 1
+Refused: a gate failed, or the operation is not allowed in this state (an environment branch already exists, the remote moved, a checked\-out release file has changes). Nothing was changed.
+.TP
+.B 2
+Usage or configuration error: a bad argument, or an invalid release file. Nothing was changed.
+.TP
+.B 128
+Git, forge or network failure: not a repository, a git command failed.
+.PP
+With \fB\-\-json\fR, an error is also printed on stdout as
+\fB{"error":{"kind","message","causes","hints"}}\fR, with the same status.
+.SH FILES
+.TP
+.B release.toml
+The release file, at the top of every environment branch. Only \fBversion\fR differs between the branches: \fBWIP\fR (track a branch, cut no version tags), a semantic version such as \fB1.4.0\fR (released through rc and final tags), or any other string valid in a tag name. It is read from HEAD when HEAD has one, else from the reference in \fBrelease.configRef\fR, else from the remote's default branch, else from the first branch that holds one; \fB\-\-config\-from\fR names another revision. Each environment's version is read from its own branch.
+.TP
+.B [app]
+\fBrepo\fR: "." for this repository, or the URL or path of the application repository. \fBbranch\fR: the tracked branch. \fBrelease\-branch\fR: where rc tags are cut when it exists, such as "release/{version}".
+.TP
+.B [tags]
+\fBrc\fR (default "v{version}\-rc.{n}"), \fBfinal\fR ("v{version}"), \fBdeploy\fR ("{version}.{timestamp}.{env}"), \fBdeploy\-wip\fR ("{timestamp}_{env}_{branch}"). Each must hold its placeholders and yield tag names git accepts.
+.TP
+.B [[environments]]
+\fBname\fR (lower\-case letters, digits and "\-"), \fBbranch\fR (default "environment/<name>"), \fBcut\fR (none, rc or final), \fBafter\fR (the previous environment), \fBrestricted\fR, \fBauto\-promote\fR. Names and branches are unique; \fBafter\fR names a defined environment and forms no cycle.
+.TP
+.B [forge]
+\fBkind\fR (github, gitlab, bitbucket\-server, bitbucket\-cloud, azure\-devops, gitea or none), \fBapi\fR, \fBrepository\fR.
+.TP
+.B [jira]
+\fBurl\fR.
+.SH CONFIGURATION
+.TP
+.B release.configRef
+The reference whose release file describes the environments when HEAD has none; set by \fBinit\fR.
+.SH ENVIRONMENT
+.TP
+.B NO_COLOR
+When set and not empty, \fB\-\-color auto\fR prints no colour.
+.TP
+.B GIT_DIR, GIT_WORK_TREE
+Honoured as git honours them.
+.TP
+.B GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME, GIT_COMMITTER_EMAIL
+The identity of the commits \fBinit\fR, \fBset\fR and \fBbump\fR write, as for any git commit.
+.SH "SEE ALSO"
+\fBgit\-tag\fR(1), \fBgit\-push\fR(1), \fBgit\-check\-ref\-format\fR(1)
+"#;

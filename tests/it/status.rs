@@ -1,0 +1,89 @@
+use crate::harness::World;
+
+#[test]
+fn status_lists_every_environment_in_config_order() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.release(&repo, &["init"]).expect_status(0);
+    world.release(&repo, &["set", "qa", "1.4.0"]).expect_status(0);
+
+    let transcript = world.release(&repo, &["status"]);
+    insta::assert_snapshot!(transcript.to_string());
+    transcript.expect_status(0);
+
+    let json = world.release(&repo, &["status", "--json"]);
+    insta::assert_snapshot!(json.to_string());
+    let qa = &json.json()["environments"][1];
+    assert_eq!(qa["version"], "1.4.0");
+    assert_eq!(qa["deployed"], serde_json::Value::Null);
+}
+
+#[test]
+fn status_works_whatever_is_checked_out() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.release(&repo, &["init"]).expect_status(0);
+    world.git(&repo, &["checkout", "-q", "--detach", "main"]);
+    world.release(&repo, &["status"]).expect_status(0).expect_stdout("prod (restricted)");
+    world.git(&repo, &["checkout", "-q", "environment/qa"]);
+    world.release(&repo, &["status"]).expect_status(0).expect_stdout("0.1.0");
+}
+
+#[test]
+fn a_fresh_clone_reads_remote_branches_and_shows_missing_ones() {
+    let world = World::new();
+    let origin = world.repo("origin");
+    world.release(&origin, &["init"]).expect_status(0);
+    world.git(world.path("").as_path(), &["clone", "-q", origin.to_str().expect("utf-8 path"), "clone"]);
+    let clone = world.path("clone");
+    world.git(&origin, &["branch", "-D", "environment/prod"]);
+    world.git(&clone, &["branch", "-r", "-d", "origin/environment/prod"]);
+
+    let transcript = world.release(&clone, &["status"]);
+    insta::assert_snapshot!(transcript.to_string());
+    transcript
+        .expect_status(0)
+        .expect_stdout("origin/environment/qa")
+        .expect_stderr("hint: missing branches: environment/prod");
+    let json = world.release(&clone, &["status", "--json"]).json();
+    assert_eq!(json["environments"][1]["ref"], "refs/remotes/origin/environment/qa");
+    assert_eq!(json["environments"][2]["head"], serde_json::Value::Null);
+}
+
+#[test]
+fn status_outside_a_repository_fails_with_128() {
+    let world = World::new();
+    let dir = world.path("nothing");
+    std::fs::create_dir_all(&dir).expect("dir can be created");
+    let transcript = world.release(&dir, &["status"]);
+    transcript.expect_status(128).expect_stderr("error: <tmp>/nothing is not inside a git repository");
+    transcript.expect_stderr("hint: run it inside a repository, or point at one with -C <path>");
+    let json = world.release(&dir, &["status", "--json"]);
+    json.expect_status(128);
+    assert_eq!(json.json()["error"]["kind"], "git");
+}
+
+#[test]
+fn status_without_any_release_file_explains_what_to_do() {
+    let world = World::new();
+    let repo = world.repo("app");
+    let transcript = world.release(&repo, &["status"]);
+    insta::assert_snapshot!(transcript.to_string());
+    transcript.expect_status(2);
+}
+
+#[test]
+fn config_from_reads_another_revision() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.release(&repo, &["init"]).expect_status(0);
+    world.git(&repo, &["config", "--unset", "release.configRef"]);
+    world
+        .release(&repo, &["--config-from", "environment/prod", "status"])
+        .expect_status(0)
+        .expect_stdout("environment/prod");
+    world
+        .release(&repo, &["status", "--config-from", "main"])
+        .expect_status(2)
+        .expect_stderr("error: release.toml is not in main");
+}
