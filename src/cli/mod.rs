@@ -35,8 +35,8 @@ pub struct Cli {
     /// Print one JSON document on stdout (errors too)
     #[arg(long, global = true)]
     pub json: bool,
-    /// When to colour output (`NO_COLOR` turns colour off for auto)
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value = "auto")]
+    #[arg(help = "When to colour output (auto: on a terminal, unless NO_COLOR is set)")]
     pub color: ColorChoice,
     /// Print only data and errors
     #[arg(short, long, global = true)]

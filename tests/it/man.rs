@@ -119,3 +119,30 @@ The identity of the commits \fBinit\fR, \fBset\fR and \fBbump\fR write, as for a
 .SH "SEE ALSO"
 \fBgit\-tag\fR(1), \fBgit\-push\fR(1), \fBgit\-check\-ref\-format\fR(1)
 "#;
+
+/// Installed as README's install command lays it out (`<prefix>/bin` and
+/// `<prefix>/share/man/man1`), `git release --help` shows this page through git and man.
+#[test]
+fn git_release_help_opens_the_installed_man_page() {
+    let world = crate::harness::World::new();
+    let prefix = world.path("prefix");
+    let man1 = prefix.join("share/man/man1");
+    std::fs::create_dir_all(&man1).expect("man dir can be created");
+    std::fs::create_dir_all(prefix.join("bin")).expect("bin dir can be created");
+    std::fs::copy(PAGE, man1.join("git-release.1")).expect("page can be copied");
+    std::fs::copy(env!("CARGO_BIN_EXE_git-release"), prefix.join("bin/git-release")).expect("binary can be copied");
+    let path = format!("{}:{}", prefix.join("bin").display(), std::env::var("PATH").expect("PATH is set"));
+    let output = world
+        .command("git", &world.path(""))
+        .env("PATH", path)
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .args(["release", "--help"])
+        .output()
+        .expect("git runs");
+    let page = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "git release --help failed: {}", String::from_utf8_lossy(&output.stderr));
+    for heading in ["GIT-RELEASE(1)", "EXIT STATUS", "FILES", "ENVIRONMENT", "git release set [OPTIONS]"] {
+        assert!(page.contains(heading), "the page lacks {heading}:\n{page}");
+    }
+}
