@@ -55,7 +55,8 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let base = base_commit(&repo, &args.app)?;
     let plan = build_plan(&environments, &files, base.as_ref());
     let applied = if args.dry_run { None } else { Some(execute::apply(&repo, &plan)?) };
-    context.ui.report(&InitReport::new(&environments, &files, &plan, applied.as_ref(), &context.remote));
+    let remote = repo.config_string(&format!("remote.{}.url", context.remote)).map(|_| context.remote.clone());
+    context.ui.report(&InitReport::new(&environments, &files, &plan, applied.as_ref(), remote));
     Ok(())
 }
 
@@ -140,8 +141,9 @@ struct InitReport {
     steps: Vec<Step>,
     #[serde(skip)]
     diff: String,
+    /// The remote to publish to, when one is configured.
     #[serde(skip)]
-    remote: String,
+    remote: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -159,7 +161,7 @@ impl InitReport {
         files: &[(String, String)],
         plan: &Plan,
         applied: Option<&execute::Applied>,
-        remote: &str,
+        remote: Option<String>,
     ) -> InitReport {
         let rows = environments
             .iter()
@@ -179,7 +181,7 @@ impl InitReport {
             config_ref: plan.config[0].1.clone(),
             steps: plan.steps(),
             diff: plan::unified_diff(FILE_NAME, None, &plan.commits[0].content),
-            remote: remote.to_owned(),
+            remote,
         }
     }
 }
@@ -214,9 +216,10 @@ impl Report for InitReport {
             return vec!["run it again without --dry-run to create them".into()];
         }
         let branches = self.environments.iter().map(|r| r.branch.as_str()).collect::<Vec<_>>().join(" ");
-        vec![
-            format!("publish them with 'git push {} {branches}'", self.remote),
-            "see them with 'git release status'".into(),
-        ]
+        let publish = match &self.remote {
+            Some(remote) => format!("publish them with 'git push {remote} {branches}'"),
+            None => format!("add a remote and publish them: git remote add origin <url> && git push origin {branches}"),
+        };
+        vec![publish, "see them with 'git release status'".into()]
     }
 }

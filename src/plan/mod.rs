@@ -67,7 +67,7 @@ pub struct Plan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Step {
-    Commit { branch: Option<String>, message: String },
+    Commit { branches: Vec<String>, message: String },
     Push { remote: String, reference: String, lease: Expect },
     UpdateRef { reference: String, old: Expect },
     SyncWorktree { path: String },
@@ -80,9 +80,10 @@ impl Plan {
     pub fn steps(&self) -> Vec<Step> {
         let mut steps = Vec::new();
         for (index, commit) in self.commits.iter().enumerate() {
-            let branch = self.refs.iter().find(|r| r.to == CommitRef::Planned(index)).map(|r| short_ref(&r.name));
+            let branches =
+                self.refs.iter().filter(|r| r.to == CommitRef::Planned(index)).map(|r| short_ref(&r.name)).collect();
             let subject = commit.message.lines().next().unwrap_or_default().to_owned();
-            steps.push(Step::Commit { branch, message: subject });
+            steps.push(Step::Commit { branches, message: subject });
         }
         for push in &self.pushes {
             steps.push(Step::Push {
@@ -107,8 +108,8 @@ impl Plan {
 impl std::fmt::Display for Step {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Step::Commit { branch: Some(branch), message } => write!(f, "commit \"{message}\" for {branch}"),
-            Step::Commit { branch: None, message } => write!(f, "commit \"{message}\""),
+            Step::Commit { branches, message } if branches.is_empty() => write!(f, "commit \"{message}\""),
+            Step::Commit { branches, message } => write!(f, "commit \"{message}\" for {}", branches.join(", ")),
             Step::Push { remote, reference, lease } => {
                 write!(f, "push {reference} to {remote}, {}", lease_words(lease))
             }

@@ -88,6 +88,7 @@ fn init_dry_run_shows_the_file_and_the_steps_and_writes_nothing() {
     let objects = world.git(&repo, &["count-objects"]);
 
     let transcript = world.release(&repo, &["init", "--dry-run"]);
+    insta::assert_snapshot!(transcript.to_string());
     transcript.expect_status(0).expect_stdout("+++ b/release.toml").expect_stdout("create refs/heads/environment/prod");
     transcript.expect_stdout("set git config release.configRef = refs/heads/environment/dev");
     assert_eq!(world.state(&repo), before);

@@ -79,7 +79,9 @@ fn set_refuses_versions_that_do_not_fit_and_changes_nothing() {
 fn bump_raises_semantic_versions_and_refuses_wip() {
     let world = World::new();
     let repo = initialised(&world);
-    world.release(&repo, &["bump", "qa", "minor"]).expect_status(0).expect_stdout("qa: 0.1.0 -> 0.2.0");
+    let minor = world.release(&repo, &["bump", "qa", "minor"]);
+    insta::assert_snapshot!("bump_minor", minor.to_string());
+    minor.expect_status(0).expect_stdout("qa: 0.1.0 -> 0.2.0");
     world.release(&repo, &["bump", "qa", "major"]).expect_status(0).expect_stdout("qa: 0.2.0 -> 1.0.0");
     world.release(&repo, &["bump", "qa", "patch"]).expect_status(0).expect_stdout("qa: 1.0.0 -> 1.0.1");
     let before = world.state(&repo);
@@ -175,4 +177,17 @@ fn push_with_a_lease_and_refuse_when_the_remote_moved() {
     transcript.expect_status(1).expect_stderr("hint: the branch moved on origin: run 'git fetch origin'");
     assert_eq!(world.state(&repo), before, "the local branch stays where it was");
     assert_eq!(world.state(&remote), remote_before);
+}
+
+#[test]
+fn set_on_a_branch_that_exists_only_on_the_remote_creates_it_here() {
+    let world = World::new();
+    let origin = initialised(&world);
+    world.git(&world.path(""), &["clone", "-q", origin.to_str().expect("utf-8 path"), "clone"]);
+    let clone = world.path("clone");
+    let remote_qa = world.git(&clone, &["rev-parse", "origin/environment/qa"]);
+
+    world.release(&clone, &["set", "qa", "3.0.0"]).expect_status(0).expect_stdout("qa: 0.1.0 -> 3.0.0");
+    assert_eq!(world.git(&clone, &["rev-parse", "environment/qa^"]), remote_qa, "built on the remote's branch");
+    assert_eq!(world.git(&clone, &["rev-parse", "origin/environment/qa"]), remote_qa, "the remote is untouched");
 }
