@@ -132,8 +132,7 @@ impl Diagnostic for crate::config::ConfigError {
     fn causes(&self) -> Vec<String> {
         match self {
             crate::config::ConfigError::Invalid { problems, .. } => problems.iter().map(ToString::to_string).collect(),
-            crate::config::ConfigError::NotUtf8 { source, .. } => vec![source.to_string()],
-            crate::config::ConfigError::TooLarge { .. } => Vec::new(),
+            crate::config::ConfigError::NotUtf8 { .. } | crate::config::ConfigError::TooLarge { .. } => Vec::new(),
         }
     }
 

@@ -51,8 +51,13 @@ impl Diagnostic for ExecuteError {
     fn hints(&self) -> Vec<String> {
         match self {
             ExecuteError::Git(error) => error.hints(),
-            ExecuteError::PushRejected { remote, .. } => {
-                vec![format!("the branch moved on {remote}: run 'git fetch {remote}', then run this command again")]
+            ExecuteError::PushRejected { remote, refs } => {
+                let moved = ["stale info", "fetch first", "non-fast-forward"];
+                if refs.iter().any(|(_, why)| moved.iter().any(|m| why.contains(m))) {
+                    vec![format!("the branch moved on {remote}: run 'git fetch {remote}', then run this command again")]
+                } else {
+                    vec![format!("{remote} declined the push: check its hooks and branch protection")]
+                }
             }
         }
     }
@@ -64,12 +69,12 @@ impl Diagnostic for ExecuteError {
 /// The first step that fails; references move only after every push succeeded.
 pub fn apply(repo: &Repo, plan: &Plan) -> Result<Applied, ExecuteError> {
     let mut applied = Applied { commits: Vec::new() };
-    let mut blobs = Vec::new();
+    let mut files = Vec::new();
     for commit in &plan.commits {
         let parent = commit.parent.as_ref().map(|parent| applied.resolve(parent));
-        let (id, blob) = write_commit(repo, commit, parent.as_ref())?;
+        let (id, file) = write_commit(repo, commit, parent.as_ref())?;
         applied.commits.push(id);
-        blobs.push(blob);
+        files.push(file);
     }
     push(repo, plan, &applied)?;
     if !plan.refs.is_empty() {
@@ -82,7 +87,7 @@ pub fn apply(repo: &Repo, plan: &Plan) -> Result<Applied, ExecuteError> {
     }
     if let Some(sync) = &plan.worktree {
         let commit = &plan.commits[sync.commit];
-        sync_worktree(repo, &commit.path, &blobs[sync.commit], &commit.content)?;
+        sync_worktree(repo, &files[sync.commit], &commit.content)?;
     }
     for (key, value) in &plan.config {
         repo.set_config(key, value)?;
@@ -90,17 +95,22 @@ pub fn apply(repo: &Repo, plan: &Plan) -> Result<Applied, ExecuteError> {
     Ok(applied)
 }
 
-fn write_commit(repo: &Repo, commit: &NewCommit, parent: Option<&ObjectId>) -> Result<(ObjectId, ObjectId), GitError> {
+/// Writes the blob, tree and commit; returns the commit and the file's tree entry.
+fn write_commit(repo: &Repo, commit: &NewCommit, parent: Option<&ObjectId>) -> Result<(ObjectId, TreeEntry), GitError> {
     let blob = repo.write_blob(commit.content.as_bytes())?;
     let mut entries = match &commit.base {
         Some(base) => repo.top_entries(base)?,
         None => Vec::new(),
     };
-    entries.retain(|entry| entry.name != commit.path);
-    entries.push(TreeEntry { mode: "100644".into(), kind: "blob", id: blob.clone(), name: commit.path.clone() });
+    let path = commit.path.as_bytes();
+    let mode =
+        entries.iter().find(|e| e.name == path && e.is_file()).map_or_else(|| "100644".to_owned(), |e| e.mode.clone());
+    entries.retain(|entry| entry.name != path);
+    let file = TreeEntry { mode, kind: "blob", id: blob, name: path.to_vec() };
+    entries.push(file.clone());
     let tree = repo.write_tree(&entries)?;
     let message = format!("{}\n", commit.message.trim_end());
-    Ok((repo.write_commit(&tree, parent, &message)?, blob))
+    Ok((repo.write_commit(&tree, parent, &message)?, file))
 }
 
 fn push(repo: &Repo, plan: &Plan, applied: &Applied) -> Result<(), ExecuteError> {
@@ -120,11 +130,11 @@ fn push(repo: &Repo, plan: &Plan, applied: &Applied) -> Result<(), ExecuteError>
     }
 }
 
-fn sync_worktree(repo: &Repo, path: &str, blob: &ObjectId, content: &str) -> Result<(), GitError> {
-    repo.stage_blob(path, blob)?;
+fn sync_worktree(repo: &Repo, file: &TreeEntry, content: &str) -> Result<(), GitError> {
+    repo.stage(file)?;
     if let Some(workdir) = repo.workdir() {
-        let file = workdir.join(path);
-        std::fs::write(&file, content).map_err(|source| GitError::WriteFile { path: file, source })?;
+        let path = workdir.join(String::from_utf8_lossy(&file.name).as_ref());
+        std::fs::write(&path, content).map_err(|source| GitError::WriteFile { path, source })?;
     }
     Ok(())
 }

@@ -36,7 +36,7 @@ impl fmt::Display for Problem {
             Problem::ComponentEndsWithLock => f.write_str("a part between slashes ends with '.lock'"),
             Problem::AtBrace => f.write_str("it contains '@{'"),
             Problem::LoneAt => f.write_str("it is '@'"),
-            Problem::Forbidden(c) if c.is_control() => {
+            Problem::Forbidden(c) if c.is_ascii_control() => {
                 write!(f, "it contains the control character U+{:04X}", u32::from(*c))
             }
             Problem::Forbidden(' ') => f.write_str("it contains a space"),
@@ -96,7 +96,7 @@ fn check_layout(name: &str) -> Result<(), Problem> {
 }
 
 fn is_forbidden(c: char) -> bool {
-    c.is_control() || matches!(c, ' ' | '~' | '^' | ':' | '?' | '*' | '[' | '\\')
+    c.is_ascii_control() || matches!(c, ' ' | '~' | '^' | ':' | '?' | '*' | '[' | '\\')
 }
 
 #[cfg(test)]
@@ -105,7 +105,9 @@ mod tests {
 
     #[test]
     fn accepts_names_git_accepts() {
-        for name in ["main", "environment/prod", "v1.4.0-rc.3", "1.4.0.20261121T101500Z.qa", "a@b", "x.lock.y"] {
+        for name in
+            ["main", "environment/prod", "v1.4.0-rc.3", "1.4.0.20261121T101500Z.qa", "a@b", "x.lock.y", "a\u{85}b"]
+        {
             assert_eq!(check_short(name), Ok(()), "{name}");
         }
     }

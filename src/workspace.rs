@@ -5,6 +5,7 @@ use crate::config::{self, Content, Environment, FILE_NAME, Origin, ReleaseFile};
 use crate::error::{Diagnostic, Error, Kind};
 use crate::git::{BranchTip, GitError, Repo};
 use crate::object_id::ObjectId;
+use crate::refname;
 use crate::version::Version;
 
 /// A repository with its release file read and checked.
@@ -24,6 +25,10 @@ pub enum LocateError {
     NotAt { place: String },
     #[error("release.configRef names `{reference}`, which does not exist")]
     MissingConfigRef { reference: String },
+    #[error("release.configRef is `{reference}`, which is not a reference name")]
+    InvalidConfigRef { reference: String },
+    #[error("--config-from names `{rev}`, which is not a revision here")]
+    UnknownRevision { rev: String },
 }
 
 impl Diagnostic for LocateError {
@@ -47,7 +52,10 @@ impl Diagnostic for LocateError {
                 format!("or fetch them with 'git fetch {remote}', or read another revision with --config-from <rev>"),
             ],
             LocateError::NotAt { .. } => vec!["name a revision that has the release file".into()],
-            LocateError::MissingConfigRef { .. } => vec![
+            LocateError::UnknownRevision { .. } => {
+                vec!["name a branch, tag or commit that exists here; 'git fetch' may bring it".into()]
+            }
+            LocateError::MissingConfigRef { .. } | LocateError::InvalidConfigRef { .. } => vec![
                 "fetch the branch it names, or point it at an environment branch:".into(),
                 "  git config release.configRef refs/heads/<environment branch>".into(),
             ],
@@ -127,8 +135,9 @@ pub fn branch_origin(branch: &str, tip: &BranchTip) -> Origin {
 
 fn locate(repo: &Repo, remote: &str, config_from: Option<&str>) -> Result<(ObjectId, Origin), Error> {
     if let Some(rev) = config_from {
-        let commit = repo.rev_parse_commit(rev)?;
-        let branch = repo.reference(&format!("refs/heads/{rev}"))?.map(|_| rev.to_owned());
+        let commit = repo.rev_parse_commit(rev).map_err(|_| LocateError::UnknownRevision { rev: rev.to_owned() })?;
+        let is_branch = refname::check_short(rev).is_ok() && repo.reference(&format!("refs/heads/{rev}"))?.is_some();
+        let branch = is_branch.then(|| rev.to_owned());
         return Ok((commit, Origin { place: rev.to_owned(), branch }));
     }
     if let Some(found) = from_head(repo)? {
@@ -158,6 +167,10 @@ fn from_head(repo: &Repo) -> Result<Option<(ObjectId, Origin)>, Error> {
 
 fn from_config_ref(repo: &Repo, remote: &str, reference: &str) -> Result<(ObjectId, Origin), Error> {
     let missing = || LocateError::MissingConfigRef { reference: reference.to_owned() };
+    let full = reference.strip_prefix("refs/").filter(|rest| refname::check_short(rest).is_ok());
+    if full.is_none() {
+        return Err(LocateError::InvalidConfigRef { reference: reference.to_owned() }.into());
+    }
     if let Some(branch) = reference.strip_prefix("refs/heads/") {
         let tip = repo.branch_tip(branch, remote)?;
         let id = tip.id().ok_or_else(missing)?.clone();
@@ -186,5 +199,5 @@ fn first_branch_with_file(repo: &Repo, remote: &str) -> Result<Option<(ObjectId,
 }
 
 fn has_file(repo: &Repo, commit: &ObjectId) -> bool {
-    repo.top_entries(commit).is_ok_and(|entries| entries.iter().any(|e| e.name == FILE_NAME))
+    repo.top_entries(commit).is_ok_and(|entries| entries.iter().any(|e| e.name == FILE_NAME.as_bytes() && e.is_file()))
 }

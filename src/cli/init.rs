@@ -67,7 +67,12 @@ fn files(environments: &[NewEnvironment], args: &Args) -> Result<Vec<(String, St
         let version = if env.cut == Cut::None { WIP } else { args.version.as_str() };
         let text = template::render(version, &args.app, environments);
         let origin = Origin { place: format!("{} (to be created)", env.branch), branch: Some(env.branch.clone()) };
-        config::parse(&Content::Bytes(text.clone().into_bytes()), &origin)?;
+        config::parse(&Content::Bytes(text.clone().into_bytes()), &origin).map_err(|error| {
+            let mut error = Error::from(error);
+            error.message = format!("the arguments make an invalid {FILE_NAME} for {}", env.branch);
+            error.hints = vec!["check the values of --env, --app and --version".into()];
+            error
+        })?;
         files.push((version.to_owned(), text));
     }
     Ok(files)

@@ -108,6 +108,10 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Err(error) => return usage_error(&error, &args),
     };
     let ui = Ui::new(cli.color, cli.json, cli.quiet, cli.verbose);
+    if let Err(error) = check_remote(&cli.remote) {
+        ui.error(&error);
+        return ExitCode::from(error.exit().code());
+    }
     let context = Context {
         ui,
         directory: cli.directory.clone().unwrap_or_else(|| PathBuf::from(".")),
@@ -122,6 +126,15 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             ExitCode::from(error.exit().code())
         }
     }
+}
+
+/// A remote is named as in `git remote add`: never a URL (which may hold credentials) or an option.
+fn check_remote(remote: &str) -> Result<(), Error> {
+    if crate::refname::check_short(remote).is_ok() {
+        return Ok(());
+    }
+    Err(Error::new(Kind::Usage, "--remote takes the name of a remote, such as origin")
+        .hint("add the remote first: git remote add <name> <url>"))
 }
 
 fn dispatch(context: &Context, command: &Command) -> Result<(), Error> {

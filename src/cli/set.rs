@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::config::{self, Content, Environment, FILE_NAME, edit};
+use crate::config::{self, Content, Environment, FILE_NAME, Origin, edit};
 use crate::error::{Error, Kind};
 use crate::execute;
 use crate::git::{BranchTip, Expect};
@@ -100,7 +100,9 @@ fn current_file(workspace: &Workspace, environment: &Environment) -> Result<Curr
         return Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME}", environment.branch))
             .hint(format!("commit a {FILE_NAME} there first; 'git release init' writes one")));
     };
-    let file = config::parse(&content, &origin)?;
+    // The version on the branch need not fit its environment yet: setting one that does is the repair.
+    let lenient = Origin { branch: None, ..origin };
+    let file = config::parse(&content, &lenient)?;
     let Content::Bytes(bytes) = content else { unreachable!("parse refuses files too large to read") };
     let text = String::from_utf8(bytes).expect("parse refuses files that are not UTF-8");
     Ok(Current { tip, id, text, version: file.version })
@@ -133,7 +135,7 @@ fn change(
         branch: environment.branch.clone(),
         from: current.version.to_string(),
         to: version.to_string(),
-        changed: text != current.text,
+        changed: version != &current.version,
         dry_run: write.dry_run,
         commit: None,
         pushed: false,
@@ -180,6 +182,11 @@ fn build_plan(
     if push {
         let tracking =
             workspace.repo.reference(&format!("refs/remotes/{}/{}", workspace.remote, environment.branch))?;
+        if let Some(tracking) = &tracking {
+            if !workspace.repo.is_ancestor(tracking, &current.id)? {
+                return Err(behind(workspace, environment, tracking));
+            }
+        }
         let lease = tracking.map_or(Expect::Absent, Expect::At);
         plan.pushes.push(Push {
             remote: workspace.remote.clone(),
@@ -194,11 +201,31 @@ fn build_plan(
     Ok(plan)
 }
 
+/// The local branch lacks commits the remote has: pushing would drop them.
+fn behind(workspace: &Workspace, environment: &Environment, tracking: &ObjectId) -> Error {
+    let remote = &workspace.remote;
+    let branch = &environment.branch;
+    Error::new(Kind::Refused, format!("{branch} does not contain {remote}/{branch} ({})", tracking.short()))
+        .cause(format!("pushing would drop commits that are on {remote}"))
+        .hint(format!("bring them in first: git fetch {remote} && git branch -f {branch} {remote}/{branch}"))
+        .hint("or merge them, if this branch has commits of its own, then run this command again")
+}
+
 /// Whether the branch is checked out here; then its `release.toml` must have no changes.
 fn is_checked_out(workspace: &Workspace, environment: &Environment, current: &Current) -> Result<bool, Error> {
     let repo = &workspace.repo;
-    let local = matches!(current.tip, BranchTip::Local(_));
-    if !local || repo.is_bare() || repo.head_branch()?.as_deref() != Some(environment.branch.as_str()) {
+    if !matches!(current.tip, BranchTip::Local(_)) {
+        return Ok(false);
+    }
+    let here = !repo.is_bare() && repo.head_branch()?.as_deref() == Some(environment.branch.as_str());
+    if !here {
+        if let Some(path) = repo.worktree_with_branch(&environment.branch)? {
+            return Err(Error::new(
+                Kind::Refused,
+                format!("{} is checked out in the worktree {}", environment.branch, path.display()),
+            )
+            .hint(format!("run the command there: git release -C {} ...", path.display())));
+        }
         return Ok(false);
     }
     if repo.is_dirty(FILE_NAME)? {

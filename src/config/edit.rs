@@ -1,6 +1,7 @@
-//! Changes to a release file that keep every other byte as it was, comments included.
+//! Changes to a release file that keep every other byte as it was: comments, line endings,
+//! quoting elsewhere, a missing final newline.
 
-use toml_edit::{DocumentMut, Item, Value};
+use toml_edit::{Document, Item, Value};
 
 /// Why the release file could not be edited.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -11,20 +12,19 @@ pub enum EditError {
     NoVersion,
 }
 
-/// The file with its top-level `version` set to `version`, keeping the value's comments.
+/// The file with the value of its top-level `version` replaced by `version`, and nothing else
+/// changed.
 ///
 /// # Errors
 /// When the file is not TOML or has no top-level `version` string.
 pub fn set_version(text: &str, version: &str) -> Result<String, EditError> {
-    let mut document: DocumentMut =
-        text.parse().map_err(|e: toml_edit::TomlError| EditError::Syntax(e.message().to_owned()))?;
-    let Some(Item::Value(old @ Value::String(_))) = document.get_mut("version") else {
+    let document = Document::parse(text).map_err(|e| EditError::Syntax(e.message().to_owned()))?;
+    let Some(Item::Value(old @ Value::String(_))) = document.get("version") else {
         return Err(EditError::NoVersion);
     };
-    let mut new = Value::from(version);
-    *new.decor_mut() = old.decor().clone();
-    *old = new;
-    Ok(document.to_string())
+    let span = old.span().ok_or(EditError::NoVersion)?;
+    let new = Value::from(version).to_string();
+    Ok(format!("{}{}{}", &text[..span.start], new.trim(), &text[span.end..]))
 }
 
 #[cfg(test)]
@@ -32,10 +32,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn changes_only_the_version_line() {
+    fn changes_only_the_version_value() {
         let text = "# head\nversion = \"1.0.0\"   # what runs here\n\n[app]\nrepo = '.'  # here\n";
         let edited = set_version(text, "1.4.0").expect("version is a string");
         assert_eq!(edited, "# head\nversion = \"1.4.0\"   # what runs here\n\n[app]\nrepo = '.'  # here\n");
+    }
+
+    #[test]
+    fn keeps_line_endings_and_a_missing_final_newline() {
+        let text = "version = '1.0.0'\r\n[app]\r\nrepo = \".\"";
+        assert_eq!(set_version(text, "2.0.0").expect("valid"), "version = \"2.0.0\"\r\n[app]\r\nrepo = \".\"");
     }
 
     #[test]

@@ -106,8 +106,8 @@ pub struct Jira {
 pub enum ConfigError {
     #[error("{origin} is {size} bytes, more than the 1 MiB a release file may hold")]
     TooLarge { origin: Origin, size: u64 },
-    #[error("{origin} is not UTF-8 text")]
-    NotUtf8 { origin: Origin, source: std::str::Utf8Error },
+    #[error("{origin} is not UTF-8 text: line {line}, column {column} holds a byte that is not UTF-8")]
+    NotUtf8 { origin: Origin, line: usize, column: usize },
     #[error("{origin} is not a valid release file")]
     Invalid { origin: Origin, problems: Vec<Problem> },
 }
@@ -154,7 +154,11 @@ pub fn parse(content: &Content, origin: &Origin) -> Result<ReleaseFile, ConfigEr
         }
         Content::Bytes(bytes) => bytes,
     };
-    let text = std::str::from_utf8(bytes).map_err(|source| ConfigError::NotUtf8 { origin: origin.clone(), source })?;
+    let text = std::str::from_utf8(bytes).map_err(|source| {
+        let valid = std::str::from_utf8(&bytes[..source.valid_up_to()]).expect("valid up to this byte");
+        let (line, column) = line_column(valid, valid.len());
+        ConfigError::NotUtf8 { origin: origin.clone(), line, column }
+    })?;
     let mut resolver = Resolver { text, problems: Vec::new() };
     let file = match toml_edit::de::from_str::<raw::File>(text) {
         Ok(raw) => resolver.file(raw, origin.branch.as_deref()),
@@ -248,7 +252,12 @@ impl Resolver<'_> {
                     format!("environment `{name}` is defined twice; names must be unique"),
                 );
             }
-            let branch = env.branch.map_or_else(|| format!("environment/{name}"), |b| self.branch(&b, &environments));
+            let branch = match &env.branch {
+                Some(branch) => self.branch(branch),
+                None => Spanned::new(env.name.span(), format!("environment/{name}")),
+            };
+            self.distinct_branch(&branch, &environments);
+            let branch = branch.into_inner();
             afters.push(env.after.clone());
             environments.push(Environment {
                 name,
@@ -276,7 +285,7 @@ impl Resolver<'_> {
         }
     }
 
-    fn branch(&mut self, branch: &Spanned<String>, earlier: &[Environment]) -> String {
+    fn branch(&mut self, branch: &Spanned<String>) -> Spanned<String> {
         let name = branch.get_ref();
         let refused = if name == "HEAD" {
             Some("it is `HEAD`".to_owned())
@@ -289,16 +298,28 @@ impl Resolver<'_> {
                 format!("`{}` is not a branch name git accepts: {problem}", name.escape_debug()),
             );
         }
-        if let Some(other) = earlier.iter().find(|e| &e.branch == name) {
-            self.problem(
-                Some(branch.span()),
+        branch.clone()
+    }
+
+    /// Git cannot hold two environments on one branch, nor `a` beside `a/b`.
+    fn distinct_branch(&mut self, branch: &Spanned<String>, earlier: &[Environment]) {
+        let name = branch.get_ref();
+        for other in earlier {
+            let message = if &other.branch == name {
                 format!(
                     "branch `{name}` is already the branch of environment {}; each environment needs its own",
                     other.name
-                ),
-            );
+                )
+            } else if nests(name, &other.branch) || nests(&other.branch, name) {
+                format!(
+                    "branch `{name}` cannot exist beside `{}` (environment {}), as git stores one inside the other",
+                    other.branch, other.name
+                )
+            } else {
+                continue;
+            };
+            self.problem(Some(branch.span()), message);
         }
-        name.clone()
     }
 
     fn check_after(&mut self, environments: &[Environment], afters: &[Option<Spanned<String>>]) {
@@ -336,18 +357,31 @@ impl Resolver<'_> {
 
     fn app(&mut self, raw: raw::App) -> Option<App> {
         let mut ok = true;
-        for branch in [&raw.branch, &raw.release_branch].into_iter().flatten() {
+        for (key, branch) in [("branch", &raw.branch), ("release-branch", &raw.release_branch)] {
+            let Some(branch) = branch else { continue };
             let sample = branch.get_ref().replace("{version}", TagValues::SAMPLE.version);
-            if let Err(problem) = refname::check_short(&sample) {
-                self.problem(
-                    Some(branch.span()),
-                    format!("`{}` is not a branch name git accepts: {problem}", branch.get_ref()),
-                );
+            let refused = if sample.contains(['{', '}']) {
+                Some("only {version} may be used in it".to_owned())
+            } else if sample == "HEAD" {
+                Some("it is `HEAD`".to_owned())
+            } else {
+                refname::check_short(&sample).err().map(|p| p.to_string())
+            };
+            if let Some(problem) = refused {
+                let message = format!("[app] {key} `{}` is not a branch name git accepts: {problem}", branch.get_ref());
+                self.problem(Some(branch.span()), message);
+                ok = false;
+            }
+        }
+        if let Some(repo) = &raw.repo {
+            if has_credentials(repo.get_ref()) {
+                let message = "[app] repo holds credentials; keep them out of the release file and let git's credential helper supply them";
+                self.problem(Some(repo.span()), message.to_owned());
                 ok = false;
             }
         }
         ok.then(|| App {
-            repo: raw.repo.unwrap_or_else(|| ".".to_owned()),
+            repo: raw.repo.map_or_else(|| ".".to_owned(), Spanned::into_inner),
             branch: raw.branch.map(Spanned::into_inner),
             release_branch: raw.release_branch.map(Spanned::into_inner),
         })
@@ -393,6 +427,18 @@ impl ReleaseFile {
     pub fn environment_names(&self) -> String {
         self.environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
     }
+}
+
+/// Whether a URL carries a user name or password (`https://user:token@host/...`).
+#[must_use]
+pub fn has_credentials(url: &str) -> bool {
+    url.split_once("://")
+        .is_some_and(|(_, rest)| rest.split(['/', '?', '#']).next().is_some_and(|host| host.contains('@')))
+}
+
+/// Whether branch `inner` would live inside `outer` as a folder (`a/b` inside `a`).
+fn nests(inner: &str, outer: &str) -> bool {
+    inner.strip_prefix(outer).is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// The chain of `after` links from `start` when it returns to an environment already seen.

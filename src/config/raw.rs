@@ -22,7 +22,7 @@ pub struct File {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct App {
-    pub repo: Option<String>,
+    pub repo: Option<Spanned<String>>,
     pub branch: Option<Spanned<String>>,
     pub release_branch: Option<Spanned<String>>,
 }

@@ -61,10 +61,29 @@ pub fn render(version: &str, app: &str, environments: &[NewEnvironment]) -> Stri
             tables.push_str("restricted = true\n");
         }
     }
-    TEMPLATE
-        .replace("{{version}}", &quote(version))
-        .replace("{{app}}", &quote(app))
-        .replace("{{environments}}", &tables)
+    fill(TEMPLATE, &[("version", &quote(version)), ("app", &quote(app)), ("environments", &tables)])
+}
+
+/// Replaces each `{{name}}` of the template in one pass, so values are never read as placeholders.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let found = after
+            .find("}}")
+            .and_then(|end| values.iter().find(|(name, _)| *name == &after[..end]).map(|(_, value)| (end, *value)));
+        if let Some((end, value)) = found {
+            out.push_str(value);
+            rest = &after[end + 2..];
+        } else {
+            out.push_str("{{");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn quote(text: &str) -> String {
@@ -88,6 +107,13 @@ mod tests {
             [("dev", Cut::None, None, false), ("qa", Cut::Rc, None, false), ("prod", Cut::Final, Some("qa"), true)]
         );
         assert_eq!(envs[0].branch, "environment/dev");
+    }
+
+    #[test]
+    fn values_that_look_like_placeholders_stay_values() {
+        let text = render("{{app}}", "{{environments}}", &layout(&named(&["qa"])));
+        assert!(text.contains("version = \"{{app}}\"\n"), "{text}");
+        assert!(text.contains("repo = \"{{environments}}\"\n"), "{text}");
     }
 
     #[test]

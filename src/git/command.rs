@@ -58,7 +58,8 @@ impl GitCommand {
             .map_err(|source| GitError::Spawn { source })?;
         if let Some(input) = &self.stdin {
             let mut pipe = child.stdin.take().expect("stdin was requested as a pipe");
-            pipe.write_all(input).map_err(|source| GitError::Spawn { source })?;
+            // A git that exits early closes the pipe; its exit status and stderr say why.
+            let _ = pipe.write_all(input);
         }
         let output = child.wait_with_output().map_err(|source| GitError::Spawn { source })?;
         Ok(Output {

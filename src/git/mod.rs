@@ -181,7 +181,7 @@ impl Repo {
     /// A file at the top of a commit's tree; `None` when the commit has no such file.
     pub fn read_top_file(&self, commit: &ObjectId, name: &str) -> Result<Option<Content>, GitError> {
         let what = || format!("{name} in commit {}", commit.short());
-        let Some(entry) = self.top_entries(commit)?.into_iter().find(|e| e.name == name && e.mode.starts_with("100"))
+        let Some(entry) = self.top_entries(commit)?.into_iter().find(|e| e.name == name.as_bytes() && e.is_file())
         else {
             return Ok(None);
         };
@@ -207,7 +207,7 @@ impl Repo {
                 mode: format!("{:o}", entry.mode),
                 kind: entry_kind(entry.mode),
                 id: to_id(entry.oid.to_owned()),
-                name: entry.filename.to_string(),
+                name: entry.filename.to_vec(),
             })
             .collect())
     }

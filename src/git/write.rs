@@ -9,7 +9,16 @@ pub struct TreeEntry {
     pub mode: String,
     pub kind: &'static str,
     pub id: ObjectId,
-    pub name: String,
+    /// The name as stored: git allows bytes that are not UTF-8.
+    pub name: Vec<u8>,
+}
+
+impl TreeEntry {
+    /// A regular file, executable or not (not a link, folder or submodule).
+    #[must_use]
+    pub fn is_file(&self) -> bool {
+        self.mode.starts_with("100")
+    }
 }
 
 /// What a reference must hold before it is changed: the lease of every update.
@@ -54,7 +63,9 @@ impl Repo {
     pub fn write_tree(&self, entries: &[TreeEntry]) -> Result<ObjectId, GitError> {
         let mut input = Vec::new();
         for entry in entries {
-            input.extend_from_slice(format!("{} {} {}\t{}\0", entry.mode, entry.kind, entry.id, entry.name).as_bytes());
+            input.extend_from_slice(format!("{} {} {}\t", entry.mode, entry.kind, entry.id).as_bytes());
+            input.extend_from_slice(&entry.name);
+            input.push(0);
         }
         self.id_from(&GitCommand::new(["mktree", "-z"]).stdin(input))
     }
@@ -100,9 +111,10 @@ impl Repo {
         Ok(!output.stdout.trim().is_empty())
     }
 
-    /// Points the index entry of a path at a blob, leaving every other entry as it was.
-    pub fn stage_blob(&self, path: &str, blob: &ObjectId) -> Result<(), GitError> {
-        self.run(&GitCommand::new(["update-index", "--cacheinfo", &format!("100644,{blob},{path}")]))?;
+    /// Points the index entry of a top-level file at a blob, leaving every other entry as it was.
+    pub fn stage(&self, file: &TreeEntry) -> Result<(), GitError> {
+        let path = String::from_utf8_lossy(&file.name);
+        self.run(&GitCommand::new(["update-index", "--cacheinfo", &format!("{},{},{path}", file.mode, file.id)]))?;
         Ok(())
     }
 
@@ -126,6 +138,30 @@ impl Repo {
             (false, false) => Ok(PushOutcome::Rejected(rejected)),
             (false, true) => Err(GitError::Failed { command: command.display(), stderr: output.stderr }),
         }
+    }
+
+    /// Whether `ancestor` is `descendant` or one of its ancestors.
+    pub fn is_ancestor(&self, ancestor: &ObjectId, descendant: &ObjectId) -> Result<bool, GitError> {
+        if ancestor == descendant {
+            return Ok(true);
+        }
+        let args = ["merge-base", "--is-ancestor", ancestor.as_str(), descendant.as_str()];
+        Ok(self.output(&GitCommand::new(args))?.success)
+    }
+
+    /// The worktree that has `branch` checked out, if any.
+    pub fn worktree_with_branch(&self, branch: &str) -> Result<Option<std::path::PathBuf>, GitError> {
+        let listing = self.run(&GitCommand::new(["worktree", "list", "--porcelain"]))?.stdout;
+        let wanted = format!("branch refs/heads/{branch}");
+        let mut path = None;
+        for line in listing.lines() {
+            if let Some(worktree) = line.strip_prefix("worktree ") {
+                path = Some(std::path::PathBuf::from(worktree));
+            } else if line == wanted {
+                return Ok(path);
+            }
+        }
+        Ok(None)
     }
 
     fn id_from(&self, command: &GitCommand) -> Result<ObjectId, GitError> {

@@ -76,9 +76,11 @@ pub enum Level {
 
 /// Why a version cannot be bumped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{version}` is not a semantic version, so there is nothing to bump")]
-pub struct BumpError {
-    pub version: String,
+pub enum BumpError {
+    #[error("`{version}` is not a semantic version, so there is nothing to bump")]
+    NotSemver { version: String },
+    #[error("`{version}` cannot be raised: a part would exceed 18446744073709551615")]
+    TooLarge { version: String },
 }
 
 impl Version {
@@ -116,16 +118,18 @@ impl Version {
     /// When the version is not semantic.
     pub fn bump(&self, level: Level) -> Result<Version, BumpError> {
         let Version::Semver(current) = self else {
-            return Err(BumpError { version: self.to_string() });
+            return Err(BumpError::NotSemver { version: self.to_string() });
         };
         let released = current.pre.is_empty();
         let (major, minor, patch) = (current.major, current.minor, current.patch);
+        let too_large = || BumpError::TooLarge { version: self.to_string() };
+        let up = |n: u64| n.checked_add(1).ok_or_else(too_large);
         let next = match level {
-            Level::Patch if released => semver::Version::new(major, minor, patch + 1),
+            Level::Patch if released => semver::Version::new(major, minor, up(patch)?),
             Level::Patch => semver::Version::new(major, minor, patch),
-            Level::Minor if released || patch != 0 => semver::Version::new(major, minor + 1, 0),
+            Level::Minor if released || patch != 0 => semver::Version::new(major, up(minor)?, 0),
             Level::Minor => semver::Version::new(major, minor, 0),
-            Level::Major if released || minor != 0 || patch != 0 => semver::Version::new(major + 1, 0, 0),
+            Level::Major if released || minor != 0 || patch != 0 => semver::Version::new(up(major)?, 0, 0),
             Level::Major => semver::Version::new(major, 0, 0),
         };
         Ok(Version::Semver(next))
@@ -202,5 +206,9 @@ mod tests {
         assert_eq!(bump("1.4.1-rc.1", Level::Minor), "1.5.0");
         assert_eq!(bump("2.0.0-rc.1", Level::Major), "2.0.0");
         assert!(v("WIP").bump(Level::Patch).is_err());
+        let max = format!("{0}.{0}.{0}", u64::MAX);
+        for level in [Level::Patch, Level::Minor, Level::Major] {
+            assert!(matches!(v(&max).bump(level), Err(BumpError::TooLarge { .. })));
+        }
     }
 }

@@ -262,10 +262,7 @@ fn file_that_is_not_utf8() {
     refused_on(
         "main",
         &text,
-        &[
-            "error: release.toml on main is not UTF-8 text",
-            "caused by: invalid utf-8 sequence of 1 bytes from index 253",
-        ],
+        &["error: release.toml on main is not UTF-8 text: line 18, column 6 holds a byte that is not UTF-8"],
     );
 }
 
@@ -285,4 +282,71 @@ fn unknown_forge_kind() {
         &format!("{VALID}\n[forge]\nkind = \"sourcehut\"\n"),
         &["line 20, column 8: [forge] kind `sourcehut` is unknown; use one of github, gitlab"],
     );
+}
+
+#[test]
+fn a_default_branch_that_another_environment_names() {
+    let text = r#"version = "1.4.0"
+
+[[environments]]
+name = "qa"
+branch = "environment/dev"
+
+[[environments]]
+name = "dev"
+"#;
+    refused(text, &["line 8, column 8: branch `environment/dev` is already the branch of environment qa"]);
+}
+
+#[test]
+fn branches_git_cannot_hold_side_by_side() {
+    let text = VALID.replace("branch = \"environment/dev\"", "branch = \"environment\"");
+    refused(
+        &text,
+        &[
+            "branch `environment/qa` cannot exist beside `environment` (environment dev), as git stores one inside the other",
+        ],
+    );
+}
+
+#[test]
+fn app_settings_that_git_or_secrecy_forbid() {
+    let app = |lines: &str| VALID.replace("version = \"1.4.0\"\n", &format!("version = \"1.4.0\"\n[app]\n{lines}\n"));
+    refused(
+        &app("release-branch = \"release/{vesion}\""),
+        &["[app] release-branch `release/{vesion}` is not a branch name git accepts: only {version} may be used in it"],
+    );
+    refused(&app("branch = \"HEAD\""), &["[app] branch `HEAD` is not a branch name git accepts: it is `HEAD`"]);
+    let secret =
+        refused(&app("repo = \"https://bob:s3cret@git.example.com/app.git\""), &["[app] repo holds credentials"]);
+    assert!(!secret.stderr.contains("s3cret"), "{secret}");
+}
+
+#[test]
+fn a_release_file_that_is_a_folder_in_head_is_not_read() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.release(&repo, &["init", "-q"]).expect_status(0);
+    std::fs::create_dir_all(repo.join("release.toml")).expect("folder can be made");
+    std::fs::write(repo.join("release.toml/x"), "x").expect("file can be written");
+    world.git(&repo, &["add", "release.toml"]);
+    world.git(&repo, &["commit", "-q", "-m", "A folder"]);
+    world.release(&repo, &["status"]).expect_status(0).expect_stdout("environment/prod");
+}
+
+#[test]
+fn an_invalid_config_ref_or_revision_is_a_configuration_error() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.release(&repo, &["init", "-q"]).expect_status(0);
+    world
+        .release(&repo, &["status", "--config-from", "nonexistent"])
+        .expect_status(2)
+        .expect_stderr("error: --config-from names `nonexistent`, which is not a revision here");
+    world.release(&repo, &["status", "--config-from", "environment/qa~0"]).expect_status(0);
+    world.git(&repo, &["config", "release.configRef", "bad ref"]);
+    world
+        .release(&repo, &["status"])
+        .expect_status(2)
+        .expect_stderr("error: release.configRef is `bad ref`, which is not a reference name");
 }

@@ -177,6 +177,16 @@ fn push_with_a_lease_and_refuse_when_the_remote_moved() {
     transcript.expect_status(1).expect_stderr("hint: the branch moved on origin: run 'git fetch origin'");
     assert_eq!(world.state(&repo), before, "the local branch stays where it was");
     assert_eq!(world.state(&remote), remote_before);
+
+    // Regression: after a fetch the lease matches, yet the local branch still lacks the remote's commit.
+    world.git(&repo, &["fetch", "-q", "origin"]);
+    let before = world.state(&repo);
+    world
+        .release(&repo, &["set", "qa", "1.3.0", "--push"])
+        .expect_status(1)
+        .expect_stderr("error: environment/qa does not contain origin/environment/qa");
+    assert_eq!(world.state(&repo), before);
+    assert_eq!(world.state(&remote), remote_before, "the other clone's 1.1.0 is still on the remote");
 }
 
 #[test]
@@ -190,4 +200,77 @@ fn set_on_a_branch_that_exists_only_on_the_remote_creates_it_here() {
     world.release(&clone, &["set", "qa", "3.0.0"]).expect_status(0).expect_stdout("qa: 0.1.0 -> 3.0.0");
     assert_eq!(world.git(&clone, &["rev-parse", "environment/qa^"]), remote_qa, "built on the remote's branch");
     assert_eq!(world.git(&clone, &["rev-parse", "origin/environment/qa"]), remote_qa, "the remote is untouched");
+}
+
+#[test]
+fn set_keeps_line_endings_mode_and_quoting_elsewhere() {
+    let world = World::new();
+    let repo = world.repo("app");
+    let text = "version = '1.0.0'\r\n\r\n[[environments]]\r\nname = \"qa\"\r\ncut = 'rc'";
+    world.commit_release_file(&repo, "environment/qa", text.as_bytes());
+    let file = repo.join("release.toml");
+    let mut permissions = std::fs::metadata(&file).expect("file is there").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&file, permissions).expect("mode can be set");
+    world.git(&repo, &["add", "release.toml"]);
+    world.git(&repo, &["commit", "-q", "-m", "Executable"]);
+    world.git(&repo, &["checkout", "-q", "main"]);
+    world.git(&repo, &["config", "release.configRef", "refs/heads/environment/qa"]);
+
+    let before = world.state(&repo);
+    world.release(&repo, &["set", "qa", "1.0.0"]).expect_status(0).expect_stdout("qa is already at 1.0.0");
+    assert_eq!(world.state(&repo), before, "the same version in other quotes is no change");
+
+    world.release(&repo, &["set", "qa", "1.0.1"]).expect_status(0);
+    let expected = "version = \"1.0.1\"\r\n\r\n[[environments]]\r\nname = \"qa\"\r\ncut = 'rc'";
+    assert_eq!(world.show(&repo, "environment/qa:release.toml"), expected);
+    assert!(world.git(&repo, &["ls-tree", "environment/qa", "release.toml"]).starts_with("100755 "), "mode kept");
+}
+
+#[test]
+fn set_repairs_a_version_that_does_not_fit() {
+    let world = World::new();
+    let repo = initialised(&world);
+    world.git(&repo, &["checkout", "-q", "environment/qa"]);
+    let text =
+        std::fs::read_to_string(repo.join("release.toml")).expect("file is there").replace("\"0.1.0\"", "\"WIP\"");
+    std::fs::write(repo.join("release.toml"), text).expect("file can be written");
+    world.git(&repo, &["commit", "-q", "-a", "-m", "Oops"]);
+    world.git(&repo, &["checkout", "-q", "main"]);
+    world.release(&repo, &["status"]).expect_status(2);
+    world.release(&repo, &["set", "qa", "1.0.0"]).expect_status(0).expect_stdout("qa: WIP -> 1.0.0");
+    world.release(&repo, &["status"]).expect_status(0);
+}
+
+#[test]
+fn set_refuses_a_branch_checked_out_in_another_worktree() {
+    let world = World::new();
+    let repo = initialised(&world);
+    world.git(&repo, &["worktree", "add", "-q", world.path("wt").to_str().expect("utf-8 path"), "environment/dev"]);
+    let before = world.state(&repo);
+    world
+        .release(&repo, &["set", "dev", "3.0.0"])
+        .expect_status(1)
+        .expect_stderr("error: environment/dev is checked out in the worktree <tmp>/wt");
+    assert_eq!(world.state(&repo), before);
+    world.release(&world.path("wt"), &["set", "dev", "3.0.0"]).expect_status(0);
+    assert_eq!(world.git(&world.path("wt"), &["status", "--porcelain"]), "", "that worktree follows");
+}
+
+#[test]
+fn bump_refuses_a_version_at_the_limit() {
+    let world = World::new();
+    let repo = initialised(&world);
+    let max = format!("{0}.{0}.{0}", u64::MAX);
+    world.release(&repo, &["set", "qa", &max]).expect_status(0);
+    world.release(&repo, &["bump", "qa", "patch"]).expect_status(2).expect_stderr("cannot be raised");
+}
+
+#[test]
+fn a_remote_given_as_a_url_is_refused_without_echoing_it() {
+    let world = World::new();
+    let repo = initialised(&world);
+    let transcript = world.release(&repo, &["--remote", "https://bob:s3cret@git.example.com/x.git", "status"]);
+    transcript.expect_status(2).expect_stderr("error: --remote takes the name of a remote, such as origin");
+    assert!(!transcript.stderr.contains("s3cret") && !transcript.stdout.contains("s3cret"), "{transcript}");
 }
