@@ -20,11 +20,6 @@ pub struct Paint {
 
 impl Paint {
     #[must_use]
-    pub fn plain() -> Paint {
-        Paint { enabled: false }
-    }
-
-    #[must_use]
     pub fn bold(self, text: &str) -> String {
         self.wrap("1", text)
     }

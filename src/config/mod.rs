@@ -59,14 +59,6 @@ pub struct App {
     pub release_branch: Option<String>,
 }
 
-impl App {
-    /// Whether the application lives in the release repository itself.
-    #[must_use]
-    pub fn is_this_repository(&self) -> bool {
-        self.repo == "."
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Tags {
     pub rc: TagPattern,
