@@ -79,10 +79,7 @@ impl Workspace {
     /// # Errors
     /// When no release file is found or the one found is invalid.
     pub fn load(repo: Repo, remote: &str, config_from: Option<&str>) -> Result<Workspace, Error> {
-        let (commit, origin) = locate(&repo, remote, config_from)?;
-        let content = repo
-            .read_top_file(&commit, FILE_NAME)?
-            .ok_or_else(|| LocateError::NotAt { place: origin.place.clone() })?;
+        let (content, origin) = locate(&repo, remote, config_from)?;
         let file = config::parse(&content, &origin)?;
         Ok(Workspace { repo, remote: remote.to_owned(), file, origin })
     }
@@ -133,12 +130,13 @@ pub fn branch_origin(branch: &str, tip: &BranchTip) -> Origin {
     Origin { place, branch: Some(branch.to_owned()) }
 }
 
-fn locate(repo: &Repo, remote: &str, config_from: Option<&str>) -> Result<(ObjectId, Origin), Error> {
+/// The release file and where it was read; each place's tree is read once.
+fn locate(repo: &Repo, remote: &str, config_from: Option<&str>) -> Result<(Content, Origin), Error> {
     if let Some(rev) = config_from {
         let commit = repo.rev_parse_commit(rev).map_err(|_| LocateError::UnknownRevision { rev: rev.to_owned() })?;
         let is_branch = refname::check_short(rev).is_ok() && repo.reference(&format!("refs/heads/{rev}"))?.is_some();
         let branch = is_branch.then(|| rev.to_owned());
-        return Ok((commit, Origin { place: rev.to_owned(), branch }));
+        return required(repo, &commit, Origin { place: rev.to_owned(), branch });
     }
     if let Some(found) = from_head(repo)? {
         return Ok(found);
@@ -148,24 +146,32 @@ fn locate(repo: &Repo, remote: &str, config_from: Option<&str>) -> Result<(Objec
     }
     if let Some(branch) = repo.remote_default_branch(remote)? {
         let tip = repo.branch_tip(&branch, remote)?;
-        if let Some(id) = tip.id().filter(|id| has_file(repo, id)) {
-            return Ok((id.clone(), branch_origin(&branch, &tip)));
+        if let Some(id) = tip.id() {
+            if let Some(content) = repo.read_top_file(id, FILE_NAME)? {
+                return Ok((content, branch_origin(&branch, &tip)));
+            }
         }
     }
     first_branch_with_file(repo, remote)?.ok_or_else(|| LocateError::NotFound { remote: remote.to_owned() }.into())
 }
 
-fn from_head(repo: &Repo) -> Result<Option<(ObjectId, Origin)>, Error> {
-    let Some(commit) = repo.head_commit()? else { return Ok(None) };
-    if !has_file(repo, &commit) {
-        return Ok(None);
+/// The release file of a commit that was named as holding one.
+fn required(repo: &Repo, commit: &ObjectId, origin: Origin) -> Result<(Content, Origin), Error> {
+    match repo.read_top_file(commit, FILE_NAME)? {
+        Some(content) => Ok((content, origin)),
+        None => Err(LocateError::NotAt { place: origin.place }.into()),
     }
-    let branch = repo.head_branch()?;
-    let place = branch.clone().unwrap_or_else(|| "HEAD".to_owned());
-    Ok(Some((commit, Origin { place, branch })))
 }
 
-fn from_config_ref(repo: &Repo, remote: &str, reference: &str) -> Result<(ObjectId, Origin), Error> {
+fn from_head(repo: &Repo) -> Result<Option<(Content, Origin)>, Error> {
+    let Some(commit) = repo.head_commit()? else { return Ok(None) };
+    let Some(content) = repo.read_top_file(&commit, FILE_NAME)? else { return Ok(None) };
+    let branch = repo.head_branch()?;
+    let place = branch.clone().unwrap_or_else(|| "HEAD".to_owned());
+    Ok(Some((content, Origin { place, branch })))
+}
+
+fn from_config_ref(repo: &Repo, remote: &str, reference: &str) -> Result<(Content, Origin), Error> {
     let missing = || LocateError::MissingConfigRef { reference: reference.to_owned() };
     let full = reference.strip_prefix("refs/").filter(|rest| refname::check_short(rest).is_ok());
     if full.is_none() {
@@ -173,31 +179,28 @@ fn from_config_ref(repo: &Repo, remote: &str, reference: &str) -> Result<(Object
     }
     if let Some(branch) = reference.strip_prefix("refs/heads/") {
         let tip = repo.branch_tip(branch, remote)?;
-        let id = tip.id().ok_or_else(missing)?.clone();
-        return Ok((id, branch_origin(branch, &tip)));
+        let id = tip.id().ok_or_else(missing)?;
+        return required(repo, id, branch_origin(branch, &tip));
     }
     let id = repo.reference(reference)?.ok_or_else(missing)?;
-    Ok((id, Origin { place: reference.to_owned(), branch: None }))
+    required(repo, &id, Origin { place: reference.to_owned(), branch: None })
 }
 
 /// The fallback for a fresh clone whose default branch holds no release file.
-fn first_branch_with_file(repo: &Repo, remote: &str) -> Result<Option<(ObjectId, Origin)>, Error> {
+fn first_branch_with_file(repo: &Repo, remote: &str) -> Result<Option<(Content, Origin)>, Error> {
     for (prefix, tip_of) in [("refs/heads/", None), (&*format!("refs/remotes/{remote}/"), Some(remote))] {
         for (name, id) in repo.commits_under(prefix)? {
             let branch = &name[prefix.len()..];
-            if branch == "HEAD" || !has_file(repo, &id) {
+            if branch == "HEAD" {
                 continue;
             }
+            let Some(content) = repo.read_top_file(&id, FILE_NAME)? else { continue };
             let tip = match tip_of {
-                Some(remote) => BranchTip::Remote { remote: remote.to_owned(), id: id.clone() },
-                None => BranchTip::Local(id.clone()),
+                Some(remote) => BranchTip::Remote { remote: remote.to_owned(), id },
+                None => BranchTip::Local(id),
             };
-            return Ok(Some((id, branch_origin(branch, &tip))));
+            return Ok(Some((content, branch_origin(branch, &tip))));
         }
     }
     Ok(None)
-}
-
-fn has_file(repo: &Repo, commit: &ObjectId) -> bool {
-    repo.top_entries(commit).is_ok_and(|entries| entries.iter().any(|e| e.name == FILE_NAME.as_bytes() && e.is_file()))
 }
