@@ -3,21 +3,24 @@
 use crate::error::{Diagnostic, Kind};
 use crate::git::{GitError, PushOutcome, PushRef, RefUpdate, Repo, TreeEntry};
 use crate::object_id::ObjectId;
-use crate::plan::{CommitRef, NewCommit, Plan};
+use crate::plan::{ObjectRef, NewCommit, Plan};
 
 /// What applying a plan created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
     /// The id of each planned commit, in plan order.
     pub commits: Vec<ObjectId>,
+    /// The id of each planned tag object, in plan order.
+    pub tags: Vec<ObjectId>,
 }
 
 impl Applied {
     #[must_use]
-    pub fn resolve(&self, commit: &CommitRef) -> ObjectId {
+    pub fn resolve(&self, commit: &ObjectRef) -> ObjectId {
         match commit {
-            CommitRef::Existing(id) => id.clone(),
-            CommitRef::Planned(index) => self.commits[*index].clone(),
+            ObjectRef::Existing(id) => id.clone(),
+            ObjectRef::Planned(index) => self.commits[*index].clone(),
+            ObjectRef::Tag(index) => self.tags[*index].clone(),
         }
     }
 }
@@ -63,18 +66,21 @@ impl Diagnostic for ExecuteError {
     }
 }
 
-/// Applies a plan in its order: commits, pushes, reference moves, work tree, config.
+/// Applies a plan in its order: commits, tag objects, pushes, reference moves, work tree, config.
 ///
 /// # Errors
 /// The first step that fails; references move only after every push succeeded.
 pub fn apply(repo: &Repo, plan: &Plan) -> Result<Applied, ExecuteError> {
-    let mut applied = Applied { commits: Vec::new() };
+    let mut applied = Applied { commits: Vec::new(), tags: Vec::new() };
     let mut files = Vec::new();
     for commit in &plan.commits {
         let parent = commit.parent.as_ref().map(|parent| applied.resolve(parent));
         let (id, file) = write_commit(repo, commit, parent.as_ref())?;
         applied.commits.push(id);
         files.push(file);
+    }
+    for tag in &plan.tags {
+        applied.tags.push(repo.write_tag(&tag.commit, &tag.name, &tag.tagger, &tag.message)?);
     }
     push(repo, plan, &applied)?;
     if !plan.refs.is_empty() {

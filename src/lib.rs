@@ -3,13 +3,17 @@
 //! Gather, decide, act: commands read the repository into plain data (`git`, `workspace`),
 //! decide in pure code (`config`, `version`, `plan`), and apply through `execute`.
 
+pub mod app;
+pub mod ci;
 pub mod cli;
 pub mod config;
+pub mod deploy;
 pub mod error;
 pub mod execute;
 pub mod git;
 pub mod object_id;
 pub mod plan;
+pub mod record;
 pub mod refname;
 pub mod ui;
 pub mod version;

@@ -157,3 +157,29 @@ fn write_out(text: &str) {
 fn write_err(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
+
+/// Columns padded to their widest cell; the header bold, the first column green, `missing` red.
+#[must_use]
+pub fn table(rows: &[Vec<String>], paint: Paint) -> String {
+    let columns = rows[0].len();
+    let widths: Vec<usize> =
+        (0..columns).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for (index, row) in rows.iter().enumerate() {
+        let mut line = String::new();
+        for (column, cell) in row.iter().enumerate() {
+            let padded =
+                if column + 1 == columns { cell.clone() } else { format!("{cell:<width$}  ", width = widths[column]) };
+            let painted = match (index, cell.as_str()) {
+                (0, _) => paint.bold(&padded),
+                (_, "missing") => paint.red(&padded),
+                _ if column == 0 => paint.green(&padded),
+                _ => padded,
+            };
+            line.push_str(&painted);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

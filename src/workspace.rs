@@ -84,6 +84,17 @@ impl Workspace {
         Ok(Workspace { repo, remote: remote.to_owned(), file, origin })
     }
 
+    /// The environment called `name`; a usage error listing the valid names otherwise.
+    ///
+    /// # Errors
+    /// When no environment has that name.
+    pub fn find_environment(&self, name: &str) -> Result<Environment, Error> {
+        self.file.environment(name).cloned().ok_or_else(|| {
+            Error::new(Kind::Usage, format!("no environment is named `{name}` in {}", self.origin))
+                .hint(format!("environments: {}", self.file.environment_names()))
+        })
+    }
+
     /// Reads every environment branch, in the order of the release file.
     ///
     /// # Errors

@@ -8,7 +8,7 @@ use crate::error::{Error, Kind};
 use crate::execute;
 use crate::git::{Expect, Repo};
 use crate::object_id::ObjectId;
-use crate::plan::{self, CommitRef, MoveRef, NewCommit, Plan, Step};
+use crate::plan::{self, ObjectRef, MoveRef, NewCommit, Plan, Step};
 use crate::ui::{Paint, Report};
 use crate::version::{Cut, WIP};
 
@@ -113,7 +113,7 @@ fn build_plan(environments: &[NewEnvironment], files: &[(String, String)], base:
     let names = environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ");
     let mut plan = Plan { reflog: "release: init".into(), ..Plan::default() };
     plan.commits.push(NewCommit {
-        parent: base.cloned().map(CommitRef::Existing),
+        parent: base.cloned().map(ObjectRef::Existing),
         base: base.cloned(),
         path: FILE_NAME.into(),
         content: shared.1.clone(),
@@ -121,16 +121,16 @@ fn build_plan(environments: &[NewEnvironment], files: &[(String, String)], base:
     });
     for (env, (version, text)) in environments.iter().zip(files) {
         let to = if text == &shared.1 {
-            CommitRef::Planned(0)
+            ObjectRef::Planned(0)
         } else {
             plan.commits.push(NewCommit {
-                parent: Some(CommitRef::Planned(0)),
+                parent: Some(ObjectRef::Planned(0)),
                 base: base.cloned(),
                 path: FILE_NAME.into(),
                 content: text.clone(),
                 message: format!("Set {} version to {version}", env.name),
             });
-            CommitRef::Planned(plan.commits.len() - 1)
+            ObjectRef::Planned(plan.commits.len() - 1)
         };
         plan.refs.push(MoveRef { name: format!("refs/heads/{}", env.branch), to, old: Expect::Absent });
     }

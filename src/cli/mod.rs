@@ -1,7 +1,11 @@
 //! The command line: clap types, one file per command, one exhaustive dispatch.
 
 mod completions;
+mod deployment;
 mod init;
+mod log;
+mod prepare;
+mod record;
 mod set;
 mod status;
 
@@ -63,6 +67,9 @@ pub enum Command {
     Status(status::Args),
     Set(set::SetArgs),
     Bump(set::BumpArgs),
+    Prepare(prepare::Args),
+    Record(record::Args),
+    Log(log::Args),
     Completions(completions::Args),
 }
 
@@ -82,7 +89,7 @@ impl Context {
     /// When the directory is not inside a repository.
     pub fn repo(&self) -> Result<Repo, Error> {
         let ui = self.ui;
-        Ok(Repo::discover(&self.directory, Box::new(move |command| ui.trace(command)))?)
+        Ok(Repo::discover(&self.directory, std::rc::Rc::new(move |command: &str| ui.trace(command)))?)
     }
 
     /// The repository with its release file read and checked.
@@ -143,6 +150,9 @@ fn dispatch(context: &Context, command: &Command) -> Result<(), Error> {
         Command::Status(args) => status::run(context, args),
         Command::Set(args) => set::run_set(context, args),
         Command::Bump(args) => set::run_bump(context, args),
+        Command::Prepare(args) => prepare::run(context, args),
+        Command::Record(args) => record::run(context, args),
+        Command::Log(args) => log::run(context, args),
         Command::Completions(args) => completions::run(context, args),
     }
 }

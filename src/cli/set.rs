@@ -7,7 +7,7 @@ use crate::error::{Error, Kind};
 use crate::execute;
 use crate::git::{BranchTip, Expect};
 use crate::object_id::ObjectId;
-use crate::plan::{self, CommitRef, MoveRef, NewCommit, Plan, Push, Step, SyncWorktree};
+use crate::plan::{self, ObjectRef, MoveRef, NewCommit, Plan, Push, Step, SyncWorktree};
 use crate::ui::{Paint, Report};
 use crate::version::{Level, Version};
 use crate::workspace::{Workspace, branch_origin};
@@ -52,7 +52,7 @@ pub struct WriteArgs {
 
 pub fn run_set(context: &Context, args: &SetArgs) -> Result<(), Error> {
     let workspace = context.workspace()?;
-    let environment = find_environment(&workspace, &args.environment)?;
+    let environment = workspace.find_environment(&args.environment)?;
     let version = Version::parse(&args.version).map_err(|e| Error::new(Kind::Usage, e.to_string()))?;
     let current = current_file(&workspace, &environment)?;
     change(context, &workspace, &environment, &current, &version, args.message.as_deref(), &args.write)
@@ -60,7 +60,7 @@ pub fn run_set(context: &Context, args: &SetArgs) -> Result<(), Error> {
 
 pub fn run_bump(context: &Context, args: &BumpArgs) -> Result<(), Error> {
     let workspace = context.workspace()?;
-    let environment = find_environment(&workspace, &args.environment)?;
+    let environment = workspace.find_environment(&args.environment)?;
     let current = current_file(&workspace, &environment)?;
     let version = current.version.bump(args.level).map_err(|e| {
         Error::new(Kind::Usage, format!("cannot bump {}: {e}", environment.name))
@@ -75,13 +75,6 @@ struct Current {
     id: ObjectId,
     text: String,
     version: Version,
-}
-
-fn find_environment(workspace: &Workspace, name: &str) -> Result<Environment, Error> {
-    workspace.file.environment(name).cloned().ok_or_else(|| {
-        Error::new(Kind::Usage, format!("no environment is named `{name}` in {}", workspace.origin))
-            .hint(format!("environments: {}", workspace.file.environment_names()))
-    })
 }
 
 fn current_file(workspace: &Workspace, environment: &Environment) -> Result<Current, Error> {
@@ -168,7 +161,7 @@ fn build_plan(
     let message = message.map_or_else(|| format!("Set {} version to {version}", environment.name), str::to_owned);
     let mut plan = Plan { reflog: format!("release: {}", first_line(&message)), ..Plan::default() };
     plan.commits.push(NewCommit {
-        parent: Some(CommitRef::Existing(current.id.clone())),
+        parent: Some(ObjectRef::Existing(current.id.clone())),
         base: Some(current.id.clone()),
         path: FILE_NAME.into(),
         content: text,
@@ -178,7 +171,7 @@ fn build_plan(
         BranchTip::Local(id) => Expect::At(id.clone()),
         BranchTip::Remote { .. } | BranchTip::Missing => Expect::Absent,
     };
-    plan.refs.push(MoveRef { name: reference.clone(), to: CommitRef::Planned(0), old });
+    plan.refs.push(MoveRef { name: reference.clone(), to: ObjectRef::Planned(0), old });
     if push {
         let tracking =
             workspace.repo.reference(&format!("refs/remotes/{}/{}", workspace.remote, environment.branch))?;
@@ -191,7 +184,7 @@ fn build_plan(
         plan.pushes.push(Push {
             remote: workspace.remote.clone(),
             destination: reference,
-            commit: CommitRef::Planned(0),
+            commit: ObjectRef::Planned(0),
             lease,
         });
     }

@@ -2,7 +2,10 @@
 
 use serde::Serialize;
 
+use crate::app::AppRepo;
 use crate::error::Error;
+use crate::object_id::ObjectId;
+use crate::record::{self, Record};
 use crate::git::BranchTip;
 use crate::ui::{Paint, Report};
 use crate::version::Cut;
@@ -17,7 +20,12 @@ pub struct Args {}
 pub fn run(context: &Context, _args: &Args) -> Result<(), Error> {
     let workspace = context.workspace()?;
     let states = workspace.environment_states()?;
-    let rows = states.iter().map(|state| Row::new(state, &workspace.repo)).collect();
+    let names: Vec<&str> = workspace.file.environments.iter().map(|e| e.name.as_str()).collect();
+    let latest = match AppRepo::existing(&workspace)? {
+        Some(app) => app.latest(&workspace.file.tags, &names)?,
+        None => vec![None; names.len()],
+    };
+    let rows = states.iter().zip(latest).map(|(state, record)| Row::new(state, &workspace.repo, record)).collect();
     context.ui.report(&StatusReport { environments: rows, remote: workspace.remote.clone() });
     Ok(())
 }
@@ -41,11 +49,20 @@ struct Row {
     cut: Cut,
     after: Option<String>,
     restricted: bool,
-    deployed: Option<()>,
+    deployed: Option<Deployed>,
+}
+
+/// The latest deployment record of an environment.
+#[derive(Debug, Serialize)]
+struct Deployed {
+    tag: String,
+    commit: ObjectId,
+    version: String,
+    time: String,
 }
 
 impl Row {
-    fn new(state: &EnvironmentState, repo: &crate::git::Repo) -> Row {
+    fn new(state: &EnvironmentState, repo: &crate::git::Repo, record: Option<Record>) -> Row {
         let env = &state.environment;
         let reference = match &state.tip {
             BranchTip::Local(_) => Some(format!("refs/heads/{}", env.branch)),
@@ -61,7 +78,12 @@ impl Row {
             cut: env.cut,
             after: env.after.clone(),
             restricted: env.restricted,
-            deployed: None,
+            deployed: record.map(|r| Deployed {
+                time: record::rfc3339_text(r.time),
+                tag: r.tag,
+                commit: r.commit,
+                version: r.version,
+            }),
         }
     }
 
@@ -89,10 +111,13 @@ impl Report for StatusReport {
                 row.version.clone().unwrap_or_else(|| "-".into()),
                 row.cut.to_string(),
                 row.after.clone().unwrap_or_else(|| "-".into()),
-                "-".into(),
+                row.deployed.as_ref().map_or_else(
+                    || "-".into(),
+                    |d| format!("{} {} {}", d.version, d.commit.short(), d.time),
+                ),
             ]);
         }
-        render_table(&table, paint)
+        crate::ui::table(&table, paint)
     }
 
     fn hints(&self) -> Vec<String> {
@@ -111,28 +136,4 @@ impl Report for StatusReport {
         }
         hints
     }
-}
-
-fn render_table(rows: &[Vec<String>], paint: Paint) -> String {
-    let columns = rows[0].len();
-    let widths: Vec<usize> =
-        (0..columns).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
-    let mut out = String::new();
-    for (index, row) in rows.iter().enumerate() {
-        let mut line = String::new();
-        for (column, cell) in row.iter().enumerate() {
-            let padded =
-                if column + 1 == columns { cell.clone() } else { format!("{cell:<width$}  ", width = widths[column]) };
-            let painted = match (index, cell.as_str()) {
-                (0, _) => paint.bold(&padded),
-                (_, "missing") => paint.red(&padded),
-                _ if column == 0 => paint.green(&padded),
-                _ => padded,
-            };
-            line.push_str(&painted);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }

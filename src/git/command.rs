@@ -11,6 +11,7 @@ use super::{GitError, redact};
 #[derive(Debug, Clone)]
 pub struct GitCommand {
     args: Vec<OsString>,
+    env: Vec<(OsString, OsString)>,
     stdin: Option<Vec<u8>>,
 }
 
@@ -28,12 +29,26 @@ impl GitCommand {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        GitCommand { args: args.into_iter().map(Into::into).collect(), stdin: None }
+        GitCommand { args: args.into_iter().map(Into::into).collect(), env: Vec::new(), stdin: None }
     }
 
     #[must_use]
     pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> GitCommand {
         self.stdin = Some(input.into());
+        self
+    }
+
+    /// Adds one argument.
+    #[must_use]
+    pub fn arg(mut self, arg: impl Into<OsString>) -> GitCommand {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Sets an environment variable for this command only.
+    #[must_use]
+    pub fn env(mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> GitCommand {
+        self.env.push((key.into(), value.into()));
         self
     }
 
@@ -51,6 +66,7 @@ impl GitCommand {
             .args(&self.args)
             .current_dir(dir)
             .env("GIT_TERMINAL_PROMPT", "0")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,9 +1,12 @@
 //! The only module that reads repositories (through gix) or runs `git` (for writes and transport).
 
 mod command;
+mod tags;
+mod transport;
 mod write;
 
 pub use command::GitCommand;
+pub use tags::{Ident, TagObject, TagRef};
 pub use write::{Expect, PushOutcome, PushRef, RefUpdate, TreeEntry};
 
 use std::path::{Path, PathBuf};
@@ -85,10 +88,14 @@ impl BranchTip {
     }
 }
 
+/// Reports each git command before it runs (`-v`).
+pub type Trace = std::rc::Rc<dyn Fn(&str)>;
+
 /// An open repository and the way to report the git commands run in it.
+#[derive(Clone)]
 pub struct Repo {
     repo: gix::Repository,
-    trace: Box<dyn Fn(&str)>,
+    trace: Trace,
 }
 
 impl Repo {
@@ -96,7 +103,7 @@ impl Repo {
     ///
     /// # Errors
     /// When `dir` is not inside a repository.
-    pub fn discover(dir: &Path, trace: Box<dyn Fn(&str)>) -> Result<Repo, GitError> {
+    pub fn discover(dir: &Path, trace: Trace) -> Result<Repo, GitError> {
         let repo = gix::discover_with_environment_overrides(dir)
             .map_err(|source| GitError::NotARepository { path: absolute(dir), source: Box::new(source) })?;
         Ok(Repo { repo, trace })
@@ -112,8 +119,15 @@ impl Repo {
         self.repo.workdir()
     }
 
+    /// The trace this repository reports commands to, for opening another.
+    #[must_use]
+    pub fn trace(&self) -> Trace {
+        self.trace.clone()
+    }
+
     /// The directory git commands run in: the work tree, or the git directory of a bare repository.
-    fn command_dir(&self) -> &Path {
+    #[must_use]
+    pub fn command_dir(&self) -> &Path {
         self.repo.workdir().unwrap_or_else(|| self.repo.git_dir())
     }
 
@@ -223,11 +237,11 @@ impl Repo {
 
     /// Runs a git command in this repository and fails unless it succeeds.
     pub fn run(&self, command: &GitCommand) -> Result<command::Output, GitError> {
-        command.run(self.command_dir(), &self.trace)
+        command.run(self.command_dir(), &*self.trace)
     }
 
     fn output(&self, command: &GitCommand) -> Result<command::Output, GitError> {
-        command.output(self.command_dir(), &self.trace)
+        command.output(self.command_dir(), &*self.trace)
     }
 }
 

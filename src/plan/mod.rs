@@ -4,15 +4,26 @@
 
 use serde::Serialize;
 
-use crate::git::Expect;
+use crate::git::{Expect, Ident};
 use crate::object_id::ObjectId;
 
-/// A commit that names a planned commit or one that already exists.
+/// An object that exists already, or one the plan creates.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CommitRef {
+pub enum ObjectRef {
     Existing(ObjectId),
     /// The commit at this index of [`Plan::commits`].
     Planned(usize),
+    /// The tag object at this index of [`Plan::tags`].
+    Tag(usize),
+}
+
+/// An annotated tag object to create; a [`MoveRef`] names it once its push succeeded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTag {
+    pub name: String,
+    pub commit: ObjectId,
+    pub tagger: Ident,
+    pub message: String,
 }
 
 /// A commit to create: the top-level tree of `base` with one file replaced or added.
@@ -20,7 +31,7 @@ pub enum CommitRef {
 /// The message is one or more lines without a trailing newline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCommit {
-    pub parent: Option<CommitRef>,
+    pub parent: Option<ObjectRef>,
     pub base: Option<ObjectId>,
     pub path: String,
     pub content: String,
@@ -31,7 +42,7 @@ pub struct NewCommit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MoveRef {
     pub name: String,
-    pub to: CommitRef,
+    pub to: ObjectRef,
     pub old: Expect,
 }
 
@@ -40,7 +51,7 @@ pub struct MoveRef {
 pub struct Push {
     pub remote: String,
     pub destination: String,
-    pub commit: CommitRef,
+    pub commit: ObjectRef,
     pub lease: Expect,
 }
 
@@ -54,6 +65,7 @@ pub struct SyncWorktree {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub commits: Vec<NewCommit>,
+    pub tags: Vec<NewTag>,
     /// Pushed first, atomically: local references move only once the remote took the change.
     pub pushes: Vec<Push>,
     /// Moved in one transaction: all or none.
@@ -68,6 +80,7 @@ pub struct Plan {
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Step {
     Commit { branches: Vec<String>, message: String },
+    Tag { name: String, commit: ObjectId },
     Push { remote: String, reference: String, lease: Expect },
     UpdateRef { reference: String, old: Expect },
     SyncWorktree { path: String },
@@ -81,9 +94,12 @@ impl Plan {
         let mut steps = Vec::new();
         for (index, commit) in self.commits.iter().enumerate() {
             let branches =
-                self.refs.iter().filter(|r| r.to == CommitRef::Planned(index)).map(|r| short_ref(&r.name)).collect();
+                self.refs.iter().filter(|r| r.to == ObjectRef::Planned(index)).map(|r| short_ref(&r.name)).collect();
             let subject = commit.message.lines().next().unwrap_or_default().to_owned();
             steps.push(Step::Commit { branches, message: subject });
+        }
+        for tag in &self.tags {
+            steps.push(Step::Tag { name: tag.name.clone(), commit: tag.commit.clone() });
         }
         for push in &self.pushes {
             steps.push(Step::Push {
@@ -110,6 +126,7 @@ impl std::fmt::Display for Step {
         match self {
             Step::Commit { branches, message } if branches.is_empty() => write!(f, "commit \"{message}\""),
             Step::Commit { branches, message } => write!(f, "commit \"{message}\" for {}", branches.join(", ")),
+            Step::Tag { name, commit } => write!(f, "tag {} as {name}", commit.short()),
             Step::Push { remote, reference, lease } => {
                 write!(f, "push {reference} to {remote}, {}", lease_words(lease))
             }

@@ -1,8 +1,10 @@
 //! Versions, what each environment's `cut` asks of them, and tag patterns. Pure: no git here.
 
+pub mod cut;
 mod pattern;
 
-pub use pattern::{PatternError, PatternKind, Placeholder, TagPattern, TagValues};
+pub use cut::{Decision, Existing, Refusal, VersionTag};
+pub use pattern::{Known, Matched, PatternError, PatternKind, Placeholder, TagPattern, TagValues};
 
 use std::fmt;
 

@@ -188,6 +188,117 @@ impl TagPattern {
     }
 }
 
+/// What a tag name says, read back through its pattern.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Matched {
+    pub version: Option<String>,
+    pub n: Option<u64>,
+    pub timestamp: Option<String>,
+    pub env: Option<String>,
+    pub branch: Option<String>,
+}
+
+/// Values a match must have, where the caller already knows them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Known<'a> {
+    pub version: Option<&'a str>,
+    pub env: Option<&'a str>,
+}
+
+impl TagPattern {
+    /// Reads a tag name back into the values this pattern would have rendered it from.
+    ///
+    /// `{n}` matches digits without leading zeros, `{timestamp}` matches `YYYYMMDDTHHMMSSZ`, `{env}`
+    /// an environment name; `{version}` and `{branch}` match any non-empty text.
+    #[must_use]
+    pub fn matches(&self, tag: &str, known: Known<'_>) -> Option<Matched> {
+        let mut matched = Matched::default();
+        match_from(&self.segments, tag, known, &mut matched).then_some(matched)
+    }
+
+    /// The text every tag of this pattern starts with, once `known` values are filled in.
+    #[must_use]
+    pub fn prefix(&self, known: Known<'_>) -> String {
+        let mut prefix = String::new();
+        for segment in &self.segments {
+            match segment {
+                Segment::Literal(text) => prefix.push_str(text),
+                Segment::Value(Placeholder::Version) if known.version.is_some() => {
+                    prefix.push_str(known.version.unwrap_or_default());
+                }
+                Segment::Value(Placeholder::Env) if known.env.is_some() => {
+                    prefix.push_str(known.env.unwrap_or_default());
+                }
+                Segment::Value(_) => break,
+            }
+        }
+        prefix
+    }
+}
+
+/// Backtracking match of `segments` against all of `rest`.
+fn match_from(segments: &[Segment], rest: &str, known: Known<'_>, matched: &mut Matched) -> bool {
+    let Some((first, others)) = segments.split_first() else { return rest.is_empty() };
+    let placeholder = match first {
+        Segment::Literal(text) => {
+            return rest.strip_prefix(text.as_str()).is_some_and(|rest| match_from(others, rest, known, matched));
+        }
+        Segment::Value(placeholder) => *placeholder,
+    };
+    let fixed = match placeholder {
+        Placeholder::Version => known.version,
+        Placeholder::Env => known.env,
+        _ => None,
+    };
+    if let Some(fixed) = fixed {
+        let Some(after) = rest.strip_prefix(fixed) else { return false };
+        if !match_from(others, after, known, matched) {
+            return false;
+        }
+        record(matched, placeholder, fixed);
+        return true;
+    }
+    for end in (1..=rest.len()).rev().filter(|&end| rest.is_char_boundary(end)) {
+        let value = &rest[..end];
+        if fits(placeholder, value) && match_from(others, &rest[end..], known, matched) {
+            record(matched, placeholder, value);
+            return true;
+        }
+    }
+    false
+}
+
+fn fits(placeholder: Placeholder, value: &str) -> bool {
+    match placeholder {
+        Placeholder::N => {
+            value.bytes().all(|b| b.is_ascii_digit()) && (value == "0" || !value.starts_with('0')) && value.len() < 20
+        }
+        Placeholder::Timestamp => is_timestamp(value),
+        Placeholder::Env => value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+        Placeholder::Version | Placeholder::Branch => true,
+    }
+}
+
+/// `YYYYMMDDTHHMMSSZ`, by shape only.
+fn is_timestamp(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes.len() == 16
+        && bytes[8] == b'T'
+        && bytes[15] == b'Z'
+        && bytes[..8].iter().chain(&bytes[9..15]).all(u8::is_ascii_digit)
+}
+
+fn record(matched: &mut Matched, placeholder: Placeholder, value: &str) {
+    let value = Some(value.to_owned());
+    match placeholder {
+        Placeholder::Version => matched.version = value,
+        Placeholder::N => matched.n = value.and_then(|v| v.parse().ok()),
+        Placeholder::Timestamp => matched.timestamp = value,
+        Placeholder::Env => matched.env = value,
+        Placeholder::Branch => matched.branch = value,
+    }
+}
+
 fn segments(kind: PatternKind, text: &str) -> Result<Vec<Segment>, PatternError> {
     let mut segments = Vec::new();
     let mut rest = text;
@@ -267,5 +378,31 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn reads_tags_back_through_their_patterns() {
+        let pattern = |kind: PatternKind| TagPattern::parse(kind, kind.default_pattern()).expect("defaults are valid");
+        let rc = pattern(PatternKind::Rc);
+        let known = Known { version: Some("1.4.0"), env: None };
+        assert_eq!(rc.matches("v1.4.0-rc.10", known).and_then(|m| m.n), Some(10));
+        assert_eq!(rc.matches("v1.4.0-rc.01", known), None, "leading zeros are not rc numbers");
+        assert_eq!(rc.matches("v1.4.0-rc.x", known), None);
+        assert_eq!(rc.matches("v1.4.10-rc.1", known), None);
+        assert_eq!(rc.prefix(known), "v1.4.0-rc.");
+
+        let deploy = pattern(PatternKind::Deploy);
+        let m = deploy.matches("1.4.0.20261121T101500Z.qa", Known::default()).expect("a record");
+        assert_eq!(
+            (m.version.as_deref(), m.timestamp.as_deref(), m.env.as_deref()),
+            (Some("1.4.0"), Some("20261121T101500Z"), Some("qa"))
+        );
+        let prod = Known { version: None, env: Some("prod") };
+        assert_eq!(deploy.matches("1.4.0.20261121T101500Z.qa", prod), None);
+        assert_eq!(deploy.matches("1.4.0.2026112T101500Z.qa", Known::default()), None);
+
+        let wip = pattern(PatternKind::DeployWip);
+        let m = wip.matches("20261121T101500Z_dev_feature-x_y", Known::default()).expect("a record");
+        assert_eq!((m.env.as_deref(), m.branch.as_deref()), (Some("dev"), Some("feature-x_y")));
     }
 }

@@ -1,0 +1,403 @@
+//! The application repository: where deployable commits, version tags and deployment records live.
+//!
+//! `[app] repo = "."` is the release repository itself. A URL or path names a separate repository,
+//! kept as a bare cache inside the git directory and fetched with the `git` binary; `--app-dir`
+//! names a clone that exists already, as in CI.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{App, Tags};
+use crate::error::{Diagnostic, Error, Kind};
+use crate::git::{GitCommand, GitError, Repo, TagRef, redact};
+use crate::object_id::ObjectId;
+use crate::record::{self, Candidate, Record};
+use crate::version::{Existing, Known, VersionTag};
+use crate::workspace::Workspace;
+
+/// An application repository, open and ready to fetch from and push to.
+pub struct AppRepo {
+    pub repo: Repo,
+    /// The remote of `repo` that fetches and pushes go to.
+    pub remote: String,
+    /// The repository as messages name it: `.`, a path, or a URL without credentials.
+    pub name: String,
+    separate: bool,
+}
+
+/// Why the application repository could not be reached or read.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("cannot fetch from the application repository {name}")]
+    Fetch { name: String, source: GitError },
+    #[error("tag {tag} here differs from the one on {name}")]
+    Clobber { name: String, tag: String },
+    #[error("--app-dir {} is not a git repository", .path.display())]
+    NotARepository { path: PathBuf, source: GitError },
+    #[error("--app-dir {} has no remote `{remote}` to fetch from and push to", .path.display())]
+    NoRemote { path: PathBuf, remote: String },
+    #[error("the application repository {name} has no HEAD branch to track")]
+    NoHead { name: String },
+}
+
+impl Diagnostic for AppError {
+    fn kind(&self) -> Kind {
+        match self {
+            AppError::Fetch { .. } => Kind::Network,
+            AppError::Clobber { .. } => Kind::Refused,
+            AppError::NotARepository { .. } | AppError::NoRemote { .. } | AppError::NoHead { .. } => Kind::Usage,
+        }
+    }
+
+    fn causes(&self) -> Vec<String> {
+        match self {
+            AppError::Fetch { source, .. } | AppError::NotARepository { source, .. } => source.causes(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn hints(&self) -> Vec<String> {
+        match self {
+            AppError::Fetch { .. } => vec![
+                "check the URL in [app] repo and that git can reach it (credential helper, SSH key)".into(),
+                "or work from what is here already with --offline".into(),
+            ],
+            AppError::Clobber { tag, .. } => vec![
+                format!("a tag of that name was made here but never pushed, and another was pushed since: inspect it with 'git show {tag}'"),
+                format!("if the local one is not wanted, remove it with 'git tag -d {tag}' and run this command again"),
+            ],
+            AppError::NotARepository { .. } => vec!["point --app-dir at a clone of the application repository".into()],
+            AppError::NoRemote { remote, .. } => vec![format!("add it: git remote add {remote} <url>")],
+            AppError::NoHead { .. } => vec!["name the branch to track in release.toml: [app] branch = \"main\"".into()],
+        }
+    }
+}
+
+/// The remote a cache and an `--app-dir` clone fetch from.
+const APP_REMOTE: &str = "origin";
+
+impl AppRepo {
+    /// The application repository as it is here, for reading only: `None` when its cache was
+    /// never fetched.
+    ///
+    /// # Errors
+    /// When the cache exists but cannot be opened.
+    pub fn existing(workspace: &Workspace) -> Result<Option<AppRepo>, Error> {
+        let app = &workspace.file.app;
+        if !app.is_here() && !cache_path(workspace).join("HEAD").is_file() {
+            return Ok(None);
+        }
+        AppRepo::open(workspace, None).map(Some)
+    }
+
+    /// Opens the application repository the release file names, or `app_dir` when given.
+    ///
+    /// # Errors
+    /// When `app_dir` is not a clone, or the cache cannot be created.
+    pub fn open(workspace: &Workspace, app_dir: Option<&Path>) -> Result<AppRepo, Error> {
+        let trace = workspace.repo.trace();
+        if let Some(path) = app_dir {
+            let repo = Repo::discover(path, trace)
+                .map_err(|source| AppError::NotARepository { path: path.to_owned(), source })?;
+            let Some(url) = repo.remote_url(APP_REMOTE) else {
+                return Err(AppError::NoRemote { path: path.to_owned(), remote: APP_REMOTE.into() }.into());
+            };
+            return Ok(AppRepo { repo, remote: APP_REMOTE.into(), name: redact(&url), separate: true });
+        }
+        let app = &workspace.file.app;
+        if app.repo == "." {
+            let name = ".".to_owned();
+            return Ok(AppRepo { repo: workspace.repo.clone(), remote: workspace.remote.clone(), name, separate: false });
+        }
+        let url = absolute_url(&app.repo, workspace.repo.command_dir());
+        let cache = cache_path(workspace);
+        let mut repo = if cache.join("HEAD").is_file() {
+            Repo::discover(&cache, trace.clone())?
+        } else {
+            Repo::init_bare(&cache, trace.clone())?
+        };
+        if repo.remote_url(APP_REMOTE).as_deref() != Some(url.as_str()) {
+            repo.set_config(&format!("remote.{APP_REMOTE}.url"), &url)?;
+            repo = Repo::discover(&cache, trace)?;
+        }
+        Ok(AppRepo { repo, remote: APP_REMOTE.into(), name: redact(&app.repo), separate: true })
+    }
+
+    /// Whether the remote is configured at all (a release repository may have none).
+    #[must_use]
+    pub fn has_remote(&self) -> bool {
+        self.repo.remote_url(&self.remote).is_some()
+    }
+
+    /// Fetches the tags, the given branches and the release branches of `[app] release-branch`.
+    ///
+    /// # Errors
+    /// When the remote cannot be reached, or a local tag differs from the remote's.
+    pub fn fetch(&self, branches: &[String], release_branch: Option<&str>) -> Result<(), Error> {
+        let mut refspecs = vec!["refs/tags/*:refs/tags/*".to_owned()];
+        let tracked = |branch: &str| format!("+refs/heads/{branch}:refs/remotes/{}/{branch}", self.remote);
+        refspecs.extend(branches.iter().map(|b| tracked(b)));
+        if let Some(glob) = release_branch.and_then(release_glob) {
+            refspecs.push(tracked(&glob));
+        }
+        self.repo.fetch(&self.remote, &refspecs, self.separate).map_err(|source| self.fetch_error(source))
+    }
+
+    /// The branch the application repository's HEAD names, asked of the remote when online.
+    ///
+    /// # Errors
+    /// When the remote cannot be asked, or has no HEAD branch.
+    pub fn head_branch(&self, online: bool) -> Result<String, Error> {
+        if online {
+            let branch = self.repo.remote_head(&self.remote).map_err(|source| self.fetch_error(source))?;
+            if let Some(branch) = branch {
+                if self.separate {
+                    let symbolic = format!("refs/remotes/{}/HEAD", self.remote);
+                    let target = format!("refs/remotes/{}/{branch}", self.remote);
+                    self.repo.run(&GitCommand::new(["symbolic-ref", &symbolic, &target]))?;
+                }
+                return Ok(branch);
+            }
+        }
+        if let Some(branch) = self.repo.remote_default_branch(&self.remote)? {
+            return Ok(branch);
+        }
+        match self.repo.head_branch()? {
+            Some(branch) if !self.separate => Ok(branch),
+            _ => Err(AppError::NoHead { name: self.name.clone() }.into()),
+        }
+    }
+
+    /// A branch's commit: as last fetched from the remote, else the local branch.
+    ///
+    /// # Errors
+    /// When the references cannot be read.
+    pub fn branch(&self, name: &str) -> Result<Option<ObjectId>, Error> {
+        let tracking = self.repo.reference(&format!("refs/remotes/{}/{name}", self.remote))?;
+        match tracking {
+            Some(id) => Ok(Some(id)),
+            None => Ok(self.repo.reference(&format!("refs/heads/{name}"))?),
+        }
+    }
+
+    /// Whether `name` is a branch here, by itself or as last fetched.
+    ///
+    /// # Errors
+    /// When the references cannot be read.
+    pub fn is_branch(&self, name: &str) -> Result<bool, Error> {
+        Ok(self.branch(name)?.is_some())
+    }
+
+    /// The rc and final tags of a version.
+    ///
+    /// # Errors
+    /// When the tags cannot be read.
+    pub fn version_tags(&self, tags: &Tags, version: &str) -> Result<Existing, Error> {
+        let known = Known { version: Some(version), env: None };
+        let mut existing = Existing::default();
+        for tag in self.repo.tags(&tags.rc.prefix(known))? {
+            let Some(n) = tags.rc.matches(&tag.name, known).and_then(|m| m.n) else { continue };
+            if let Some(commit) = self.repo.tag_commit(&tag)? {
+                existing.rcs.push((n, VersionTag { name: tag.name, commit }));
+            }
+        }
+        let final_name = tags.final_.render(&crate::version::TagValues { version, ..crate::version::TagValues::SAMPLE });
+        if let Some(tag) = self.repo.tag(&final_name)? {
+            if let Some(commit) = self.repo.tag_commit(&tag)? {
+                existing.final_ = Some(VersionTag { name: tag.name, commit });
+            }
+        }
+        Ok(existing)
+    }
+
+    /// The tag object behind a tag name, to push it again.
+    ///
+    /// # Errors
+    /// When the tag cannot be read.
+    pub fn tag(&self, name: &str) -> Result<Option<TagRef>, Error> {
+        Ok(self.repo.tag(name)?)
+    }
+
+    /// The newest `limit` records, of one environment or all, newest first.
+    ///
+    /// Names narrow the tags to read; each candidate's message decides whether it is a record.
+    ///
+    /// # Errors
+    /// When the tags cannot be read.
+    pub fn records(&self, tags: &Tags, environment: Option<&str>, limit: usize) -> Result<Vec<Record>, Error> {
+        let candidates = self.candidates(tags, environment)?;
+        self.newest(candidates, tags, environment, limit)
+    }
+
+    /// The latest record of each environment, in the order given; one pass over the tags.
+    ///
+    /// # Errors
+    /// When the tags cannot be read.
+    pub fn latest(&self, tags: &Tags, environments: &[&str]) -> Result<Vec<Option<Record>>, Error> {
+        let mut candidates = self.candidates(tags, None)?;
+        let mut latest = Vec::new();
+        for environment in environments {
+            let (mine, rest) = candidates.into_iter().partition(|(c, _)| c.environment == *environment);
+            candidates = rest;
+            latest.push(self.newest(mine, tags, Some(environment), 1)?.into_iter().next());
+        }
+        Ok(latest)
+    }
+
+    fn newest(
+        &self,
+        mut candidates: Vec<(Candidate, TagRef)>,
+        tags: &Tags,
+        environment: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Record>, Error> {
+        candidates.sort_by(|a, b| b.0.timestamp.cmp(&a.0.timestamp));
+        let mut found = Vec::new();
+        let mut start = 0;
+        while start < candidates.len() && found.len() < limit {
+            let second = &candidates[start].0.timestamp;
+            let end = candidates[start..].iter().position(|c| &c.0.timestamp != second).map_or(candidates.len(), |n| start + n);
+            for (candidate, tag) in &candidates[start..end] {
+                found.extend(self.read_record(candidate, tag, tags, environment)?);
+            }
+            start = end;
+        }
+        found.sort_by(Record::newest_first);
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    /// Every record of an environment on one commit, newest first.
+    ///
+    /// # Errors
+    /// When the tags cannot be read.
+    pub fn records_on(&self, tags: &Tags, environment: &str, commit: &ObjectId) -> Result<Vec<Record>, Error> {
+        let mut found = Vec::new();
+        for (candidate, tag) in self.candidates(tags, Some(environment))? {
+            if self.repo.tag_commit(&tag)?.as_ref() == Some(commit) {
+                found.extend(self.read_record(&candidate, &tag, tags, Some(environment))?);
+            }
+        }
+        found.sort_by(Record::newest_first);
+        Ok(found)
+    }
+
+    fn candidates(&self, tags: &Tags, environment: Option<&str>) -> Result<Vec<(Candidate, TagRef)>, Error> {
+        Ok(self
+            .repo
+            .tags("")?
+            .into_iter()
+            .filter_map(|tag| record::candidate(&tag.name, tags, environment).map(|c| (c, tag)))
+            .collect())
+    }
+
+    fn read_record(
+        &self,
+        candidate: &Candidate,
+        tag: &TagRef,
+        tags: &Tags,
+        environment: Option<&str>,
+    ) -> Result<Option<Record>, Error> {
+        let Some(object) = self.repo.tag_object(tag)? else { return Ok(None) };
+        let record = Record::parse(&candidate.tag, object.commit, &object.message, tags);
+        Ok(record.filter(|r| environment.is_none_or(|env| r.environment == env)))
+    }
+
+    fn fetch_error(&self, source: GitError) -> Error {
+        if let GitError::Failed { stderr, .. } = &source {
+            if let Some(tag) = clobbered_tag(stderr) {
+                return AppError::Clobber { name: self.name.clone(), tag }.into();
+            }
+        }
+        AppError::Fetch { name: self.name.clone(), source }.into()
+    }
+}
+
+impl App {
+    /// Whether the application repository is the release repository itself.
+    #[must_use]
+    pub fn is_here(&self) -> bool {
+        self.repo == "."
+    }
+}
+
+/// Where the cache of the release file's application repository lives.
+fn cache_path(workspace: &Workspace) -> PathBuf {
+    let url = absolute_url(&workspace.file.app.repo, workspace.repo.command_dir());
+    workspace.repo.common_dir().join("release").join("apps").join(cache_name(&url))
+}
+
+/// `release/{version}` as a refspec glob, `release/*`; a pattern without `{version}` is one branch.
+fn release_glob(pattern: &str) -> Option<String> {
+    match pattern.matches("{version}").count() {
+        0 => Some(pattern.to_owned()),
+        1 => Some(pattern.replace("{version}", "*")),
+        _ => None,
+    }
+}
+
+/// `! [rejected] v1.0.0 -> v1.0.0 (would clobber existing tag)`.
+fn clobbered_tag(stderr: &str) -> Option<String> {
+    stderr.lines().find(|line| line.contains("would clobber existing tag")).and_then(|line| {
+        let arrow = line.find("-> ")?;
+        line[arrow + 3..].split_whitespace().next().map(str::to_owned)
+    })
+}
+
+/// A path relative to the release repository becomes absolute; URLs stay as written.
+fn absolute_url(repo: &str, base: &Path) -> String {
+    if repo.contains("://") || is_scp_like(repo) {
+        return repo.to_owned();
+    }
+    let path = Path::new(repo);
+    let path = if path.is_absolute() { path.to_owned() } else { base.join(path) };
+    std::path::absolute(&path).unwrap_or(path).to_string_lossy().into_owned()
+}
+
+/// `git@host:owner/repo.git`: a colon before any slash.
+fn is_scp_like(repo: &str) -> bool {
+    repo.find(':').is_some_and(|colon| !repo[..colon].contains('/') && colon > 1)
+}
+
+/// A folder name for the cache of one URL: readable, and distinct for distinct URLs.
+fn cache_name(url: &str) -> String {
+    let readable: String = url
+        .rsplit(['/', ':'])
+        .find(|part| !part.is_empty())
+        .unwrap_or("app")
+        .trim_end_matches(".git")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .take(40)
+        .collect();
+    let hash = url.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    format!("{readable}-{:08x}.git", hash & 0xffff_ffff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_branches_become_globs() {
+        assert_eq!(release_glob("release/{version}").as_deref(), Some("release/*"));
+        assert_eq!(release_glob("stable").as_deref(), Some("stable"));
+        assert_eq!(release_glob("{version}/{version}"), None);
+    }
+
+    #[test]
+    fn reads_the_clobbered_tag_from_fetch_errors() {
+        let stderr = " ! [rejected]        v1.0.0-rc.3 -> v1.0.0-rc.3  (would clobber existing tag)\n";
+        assert_eq!(clobbered_tag(stderr).as_deref(), Some("v1.0.0-rc.3"));
+    }
+
+    #[test]
+    fn cache_names_are_readable_and_distinct() {
+        let a = cache_name("https://git.example.com/shop/app.git");
+        let b = cache_name("https://git.example.com/other/app.git");
+        assert!(a.starts_with("app-") && a.rsplit('.').next() == Some("git"), "{a}");
+        assert_ne!(a, b);
+        assert!(is_scp_like("git@host:shop/app.git"));
+        assert!(!is_scp_like("/srv/app.git"));
+        assert!(!is_scp_like("C:/x"), "a drive letter is a path");
+    }
+}

@@ -1,0 +1,74 @@
+//! `git release log`: deployment history, read from the records.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::app::AppRepo;
+use crate::error::Error;
+use crate::record::{self, Record};
+use crate::ui::{Paint, Report};
+
+use super::Context;
+
+/// Show deployment history from the records, newest first
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only this environment's deployments
+    pub environment: Option<String>,
+    /// Show at most N deployments
+    #[arg(short = 'n', long = "max-count", value_name = "N")]
+    pub max_count: Option<usize>,
+    /// Read this clone of the application repository (its remote origin) instead of the cache
+    #[arg(long, value_name = "PATH", env = "GIT_RELEASE_APP_DIR")]
+    pub app_dir: Option<PathBuf>,
+}
+
+pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
+    let workspace = context.workspace()?;
+    if let Some(name) = &args.environment {
+        workspace.find_environment(name)?;
+    }
+    let app = AppRepo::open(&workspace, args.app_dir.as_deref())?;
+    if !context.offline && app.has_remote() {
+        app.fetch(&[], None)?;
+    }
+    let limit = args.max_count.unwrap_or(usize::MAX);
+    let records = app.records(&workspace.file.tags, args.environment.as_deref(), limit)?;
+    context.ui.report(&LogReport { records });
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct LogReport {
+    records: Vec<Record>,
+}
+
+impl Report for LogReport {
+    fn human(&self, paint: Paint) -> String {
+        if self.records.is_empty() {
+            return String::new();
+        }
+        let header = ["TIME", "ENVIRONMENT", "VERSION", "COMMIT", "TAG", "PIPELINE"].map(str::to_owned).to_vec();
+        let mut rows = vec![header];
+        for record in &self.records {
+            rows.push(vec![
+                record::rfc3339_text(record.time),
+                record.environment.clone(),
+                record.version.clone(),
+                record.commit.short().to_owned(),
+                record.tag.clone(),
+                record.pipeline.clone().unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        crate::ui::table(&rows, paint)
+    }
+
+    fn hints(&self) -> Vec<String> {
+        if self.records.is_empty() {
+            vec!["no deployments are recorded yet; a pipeline records one with 'git release record <environment>'".into()]
+        } else {
+            Vec::new()
+        }
+    }
+}

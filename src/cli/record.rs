@@ -1,0 +1,270 @@
+//! `git release record`: the last step of a deployment pipeline.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::app::AppRepo;
+use crate::ci;
+use crate::config::{Environment, Tags};
+use crate::deploy::{self, Wanted};
+use crate::error::{Error, Kind};
+use crate::git::{Expect, Ident, redact};
+use crate::object_id::ObjectId;
+use crate::plan::{MoveRef, NewTag, ObjectRef, Plan, Push, Step};
+use crate::record::{self, Draft, Record};
+use crate::refname;
+use crate::ui::{Paint, Report};
+use crate::version::Decision;
+use crate::workspace::Workspace;
+
+use super::Context;
+use super::deployment::{DeployArgs, MAX_TRIES, Session};
+
+/// Record a deployment: an annotated, timestamped tag on the deployed commit
+///
+/// The tag is named by [tags] deploy (deploy-wip for WIP versions) and its message carries the
+/// environment, version, commit, release repository commit, pipeline and who deployed, as
+/// trailers. Recording the same deployment again (same environment, commit and pipeline) changes
+/// nothing and prints the existing record.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The environment, as named in release.toml
+    pub environment: String,
+    /// The deployed commit (default: what prepare resolves now, without cutting anything)
+    #[arg(long, value_name = "REV", env = "GIT_RELEASE_COMMIT")]
+    pub commit: Option<String>,
+    /// The branch deployed, named in WIP records (default: the branch --commit names, else the tracked branch)
+    #[arg(long, value_name = "NAME", env = "GIT_RELEASE_BRANCH")]
+    pub branch: Option<String>,
+    /// The pipeline's web page (default: read from the CI's variables)
+    #[arg(long, value_name = "URL", env = "GIT_RELEASE_PIPELINE_URL")]
+    pub pipeline_url: Option<String>,
+    /// When the deployment happened, such as 2026-11-21T10:15:00Z (default: now)
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+}
+
+pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
+    let workspace = context.workspace()?;
+    let environment = workspace.find_environment(&args.environment)?;
+    let time = args.at.as_deref().map(parse_time).transpose()?;
+    let session = Session::open(context, &workspace, &args.deploy)?;
+    let tracked = deploy::tracked_branch(&workspace, &session.app, &environment, session.online)?;
+    let tagger = session.tagger()?;
+    let var = |key: &str| std::env::var(key).ok();
+    let system = ci::System::detect(&var);
+    let pipeline = args.pipeline_url.clone().or_else(|| system.and_then(|s| s.pipeline_url(&var)));
+    let deployed_by = system.and_then(|s| s.actor(&var)).unwrap_or_else(|| tagger.person.clone());
+    for attempt in 1..=MAX_TRIES {
+        let mut fetched = vec![tracked.clone()];
+        fetched.extend(args.branch.clone());
+        session.fetch(&workspace, &fetched)?;
+        let wanted = deploy::wanted(&workspace, &environment)?;
+        let (commit, branch, version_tag) = deployed(&workspace, &session.app, &wanted, &tracked, args)?;
+        let draft = Draft {
+            environment: environment.name.clone(),
+            version: wanted.version.to_string(),
+            commit,
+            release_commit: Some(wanted.release_commit.clone()),
+            pipeline: pipeline.as_deref().map(|url| redact(url.trim())),
+            deployed_by: Some(deployed_by.clone()),
+            branch,
+            version_tag,
+            time: time.unwrap_or_else(|| Timestamp::from_second(tagger.seconds).unwrap_or(Timestamp::UNIX_EPOCH)),
+        };
+        let (record, plan) = match recorded_before(&session.app, &workspace.file.tags, &draft)? {
+            Some(existing) => {
+                let target = session.app.tag(&existing.tag)?.map(|t| t.target);
+                (existing.clone(), push_again(&session, &existing.tag, target))
+            }
+            None => new_record(&session, &workspace.file.tags, draft, &tagger, &environment)?,
+        };
+        let created = !plan.tags.is_empty();
+        let mut report = RecordReport::new(record, created);
+        if args.deploy.dry_run {
+            report.dry_run = true;
+            report.steps = plan.steps();
+            finish(context, &wanted, &report);
+            return Ok(());
+        }
+        if session.apply(&plan, attempt)?.is_some() {
+            report.pushed = !plan.pushes.is_empty();
+            finish(context, &wanted, &report);
+            return Ok(());
+        }
+        context.ui.message(&format!("{} was just taken by another pipeline; looking again", report.record.tag));
+    }
+    unreachable!("the last attempt returns or fails")
+}
+
+fn finish(context: &Context, wanted: &Wanted, report: &RecordReport) {
+    for note in &wanted.notes {
+        context.ui.message(&format!("note: {note}"));
+    }
+    if !report.dry_run {
+        let done = if report.created { "recorded" } else { "already recorded as" };
+        let pushed = if report.pushed && report.created { ", pushed" } else { "" };
+        context.ui.message(&format!("{done} {} on {}{pushed}", report.record.tag, report.record.commit.short()));
+    }
+    context.ui.report(report);
+}
+
+fn parse_time(text: &str) -> Result<Timestamp, Error> {
+    text.parse::<Timestamp>().map_err(|e| {
+        Error::new(Kind::Usage, format!("--at `{text}` is not a time")).cause(e.to_string()).hint(
+            "give an RFC 3339 time with its offset, such as 2026-11-21T10:15:00Z or 2026-11-21T11:15:00+01:00",
+        )
+    })
+}
+
+/// The deployed commit, its branch and its version tag: from `--commit` and `--branch`, else
+/// what `prepare` resolves now.
+fn deployed(
+    workspace: &Workspace,
+    app: &AppRepo,
+    wanted: &Wanted,
+    tracked: &str,
+    args: &Args,
+) -> Result<(ObjectId, Option<String>, Option<String>), Error> {
+    let tags = &workspace.file.tags;
+    let named = args.commit.as_deref().or(args.branch.as_deref());
+    let Some(rev) = named else {
+        let resolved = deploy::resolve(workspace, app, wanted.clone(), tracked)?;
+        let tag = match &resolved.tag {
+            Some(Decision::Reuse(tag)) => Some(tag.name.clone()),
+            _ => None,
+        };
+        return Ok((resolved.commit, resolved.branch, tag));
+    };
+    let (commit, named_branch) = commit_of(app, rev)?;
+    let branch = args.branch.clone().or(named_branch).or_else(|| Some(tracked.to_owned()));
+    let tag = deploy::version_tag_on(app, tags, &wanted.version, &commit)?;
+    Ok((commit, branch, tag))
+}
+
+/// A revision of the application repository, and the branch it names when it names one.
+fn commit_of(app: &AppRepo, rev: &str) -> Result<(ObjectId, Option<String>), Error> {
+    let unknown = || {
+        Error::new(Kind::Usage, format!("`{rev}` is not a commit of the application repository {}", app.name))
+            .hint("name a commit, tag or branch that exists there; a commit pushed since needs a fetch (drop --offline)")
+    };
+    let bare = rev.strip_prefix(&format!("{}/", app.remote)).unwrap_or(rev);
+    if refname::check_short(bare).is_ok() {
+        if let Some(commit) = app.branch(bare)? {
+            return Ok((commit, Some(bare.to_owned())));
+        }
+    }
+    let commit = app.repo.rev_parse_commit(rev).map_err(|_| unknown())?;
+    Ok((commit, None))
+}
+
+/// The record of this very deployment, when it was made before.
+///
+/// With a pipeline, any record of the environment with the same commit and pipeline; without
+/// one, only the environment's latest record, so that deploying a commit again after another
+/// (a rollback) is recorded anew.
+fn recorded_before(app: &AppRepo, tags: &Tags, draft: &Draft) -> Result<Option<Record>, Error> {
+    let records = if draft.pipeline.is_some() {
+        app.records_on(tags, &draft.environment, &draft.commit)?
+    } else {
+        app.records(tags, Some(&draft.environment), 1)?
+    };
+    Ok(records.into_iter().find(|record| draft.is_recorded_by(record)))
+}
+
+/// A new record under the first free name: `base`, then `base+2`, `base+3`...
+fn new_record(
+    session: &Session,
+    tags: &Tags,
+    draft: Draft,
+    tagger: &Ident,
+    environment: &Environment,
+) -> Result<(Record, Plan), Error> {
+    let base = draft.base_name(tags);
+    refname::check_short(&base).map_err(|problem| {
+        Error::new(Kind::Usage, format!("the record name `{base}` is not a tag name git accepts"))
+            .cause(problem.to_string())
+            .hint("check [tags] deploy and deploy-wip in release.toml, and the branch given with --branch")
+    })?;
+    let mut sequence = 1;
+    while session.app.tag(&record::numbered(&base, sequence))?.is_some() {
+        sequence += 1;
+    }
+    let name = record::numbered(&base, sequence);
+    let reference = format!("refs/tags/{name}");
+    let mut plan = Plan { reflog: format!("release: record {}", environment.name), ..Plan::default() };
+    plan.tags.push(NewTag { name: name.clone(), commit: draft.commit.clone(), tagger: tagger.clone(), message: draft.message() });
+    if session.push {
+        plan.pushes.push(Push { remote: session.app.remote.clone(), destination: reference.clone(), commit: ObjectRef::Tag(0), lease: Expect::Absent });
+    }
+    plan.refs.push(MoveRef { name: reference, to: ObjectRef::Tag(0), old: Expect::Absent });
+    Ok((draft.into_record(name, sequence), plan))
+}
+
+/// Pushing an existing record again: up to date on the remote, or pushed at last.
+fn push_again(session: &Session, name: &str, target: Option<ObjectId>) -> Plan {
+    let mut plan = Plan::default();
+    if let (true, Some(target)) = (session.push, target) {
+        let destination = format!("refs/tags/{name}");
+        plan.pushes.push(Push { remote: session.app.remote.clone(), destination, commit: ObjectRef::Existing(target), lease: Expect::Absent });
+    }
+    plan
+}
+
+#[derive(Debug, Serialize)]
+struct RecordReport {
+    environment: String,
+    tag: String,
+    commit: ObjectId,
+    version: String,
+    time: String,
+    created: bool,
+    pipeline: Option<String>,
+    pushed: bool,
+    dry_run: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    steps: Vec<Step>,
+    #[serde(skip)]
+    record: Record,
+}
+
+impl RecordReport {
+    fn new(record: Record, created: bool) -> RecordReport {
+        RecordReport {
+            environment: record.environment.clone(),
+            tag: record.tag.clone(),
+            commit: record.commit.clone(),
+            version: record.version.clone(),
+            time: record::rfc3339_text(record.time),
+            created,
+            pipeline: record.pipeline.clone(),
+            pushed: false,
+            dry_run: false,
+            steps: Vec::new(),
+            record,
+        }
+    }
+}
+
+impl Report for RecordReport {
+    fn human(&self, paint: Paint) -> String {
+        let mut out = String::new();
+        if self.dry_run {
+            out.push_str(&paint.bold("Would run:\n"));
+            for step in &self.steps {
+                out.push_str(&format!("  {step}\n"));
+            }
+            if self.steps.is_empty() {
+                out.push_str("  nothing\n");
+            }
+        }
+        out.push_str(&format!("environment={}\n", self.environment));
+        out.push_str(&format!("version={}\n", self.version));
+        out.push_str(&format!("commit={}\n", self.commit));
+        out.push_str(&format!("tag={}\n", self.tag));
+        out.push_str(&format!("time={}\n", self.time));
+        out
+    }
+}

@@ -1,0 +1,241 @@
+//! What an environment deploys now: its version, the commit that version resolves to, and the
+//! version tag its `cut` calls for. Gathered from both repositories, decided by `version::cut`,
+//! and turned into a plan of tag writes.
+
+use crate::app::AppRepo;
+use crate::config::{Environment, FILE_NAME, Tags};
+use crate::error::{Error, Kind};
+use crate::git::{BranchTip, Expect, Ident};
+use crate::object_id::ObjectId;
+use crate::plan::{MoveRef, NewTag, ObjectRef, Plan, Push};
+use crate::version::{self, Cut, Decision, Version};
+use crate::workspace::Workspace;
+
+/// What an environment's branch asks for: its version, read from the branch tip.
+#[derive(Debug, Clone)]
+pub struct Wanted {
+    pub environment: Environment,
+    pub version: Version,
+    /// The environment branch commit the version was read from.
+    pub release_commit: ObjectId,
+    /// Things a person should know about how this was read.
+    pub notes: Vec<String>,
+}
+
+/// An environment's deployment, resolved: nothing has been written.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub wanted: Wanted,
+    /// The branch the commit comes from, when it comes from one.
+    pub branch: Option<String>,
+    pub commit: ObjectId,
+    /// The version tag to reuse or create, for `rc` and `final` (and a version naming a tag).
+    pub tag: Option<Decision>,
+}
+
+/// Reads the version on the environment branch.
+///
+/// # Errors
+/// When the branch or its release file is missing, or the file is invalid (a version that does
+/// not fit the environment's `cut` among its problems).
+pub fn wanted(workspace: &Workspace, environment: &Environment) -> Result<Wanted, Error> {
+    let state = workspace.environment_state(environment)?;
+    let Some(release_commit) = state.tip.id().cloned() else {
+        return Err(missing_branch(workspace, environment));
+    };
+    let notes = divergence(workspace, environment, &state.tip)?.into_iter().collect();
+    let Some(version) = state.version else {
+        return Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME}", environment.branch))
+            .hint("commit one there first; 'git release init' writes one"));
+    };
+    Ok(Wanted { environment: environment.clone(), version, release_commit, notes })
+}
+
+/// The branches a deployment of `environment` reads from the application repository.
+///
+/// # Errors
+/// When the application repository's HEAD branch must be asked for and cannot be.
+pub fn tracked_branch(workspace: &Workspace, app: &AppRepo, environment: &Environment, online: bool) -> Result<String, Error> {
+    if workspace.file.app.is_here() {
+        return Ok(environment.branch.clone());
+    }
+    match &workspace.file.app.branch {
+        Some(branch) => Ok(branch.clone()),
+        None => app.head_branch(online),
+    }
+}
+
+/// Decides what the wanted version deploys.
+///
+/// # Errors
+/// When the source branch is missing, or the `cut` refuses (a released version, no release
+/// candidate).
+pub fn resolve(workspace: &Workspace, app: &AppRepo, wanted: Wanted, tracked: &str) -> Result<Resolved, Error> {
+    let (environment, version) = (&wanted.environment, &wanted.version);
+    let tags = &workspace.file.tags;
+    let text = version.to_string();
+    let (branch, source) = source(workspace, app, environment, version, tracked)?;
+    let (commit, tag) = match environment.cut {
+        Cut::Rc => {
+            let existing = app.version_tags(tags, &text)?;
+            let name_of = |n| tags.rc.render(&version::TagValues { version: &text, n, ..version::TagValues::SAMPLE });
+            let decision = version::cut::rc(&text, &existing, &source, name_of).map_err(|r| refusal(&r))?;
+            (decision.tag().commit.clone(), Some(decision))
+        }
+        Cut::Final => {
+            let existing = app.version_tags(tags, &text)?;
+            let final_name = tags.final_.render(&version::TagValues { version: &text, ..version::TagValues::SAMPLE });
+            let decision =
+                version::cut::final_(&text, &existing, &final_name, &rc_environment(workspace, environment))
+                    .map_err(|r| refusal(&r))?;
+            (decision.tag().commit.clone(), Some(decision))
+        }
+        Cut::None => named_tag(app, version)?.map_or((source, None), |tag| (tag.commit.clone(), Some(Decision::Reuse(tag)))),
+    };
+    Ok(Resolved { wanted, branch, commit, tag })
+}
+
+/// The plan that makes a decided version tag exist here and, with `push`, on the remote.
+///
+/// A new tag is pushed before the local reference is written; a tag that exists is pushed again,
+/// which the remote takes as up to date, so that a tag left unpushed by an earlier run gets pushed.
+#[must_use]
+pub fn tag_plan(app: &AppRepo, resolved: &Resolved, existing_target: Option<ObjectId>, tagger: &Ident, push: bool) -> Plan {
+    let mut plan = Plan { reflog: format!("release: prepare {}", resolved.wanted.environment.name), ..Plan::default() };
+    let Some(decision) = &resolved.tag else { return plan };
+    let tag = decision.tag();
+    let reference = format!("refs/tags/{}", tag.name);
+    let object = match (decision, existing_target) {
+        (Decision::Reuse(_), Some(target)) => ObjectRef::Existing(target),
+        (Decision::Reuse(_), None) => return plan,
+        (Decision::Create(_), _) => {
+            plan.tags.push(NewTag {
+                name: tag.name.clone(),
+                commit: tag.commit.clone(),
+                tagger: tagger.clone(),
+                message: tag_message(resolved, &tag.name),
+            });
+            plan.refs.push(MoveRef { name: reference.clone(), to: ObjectRef::Tag(0), old: Expect::Absent });
+            ObjectRef::Tag(0)
+        }
+    };
+    if push {
+        plan.pushes.push(Push { remote: app.remote.clone(), destination: reference, commit: object, lease: Expect::Absent });
+    }
+    plan
+}
+
+fn tag_message(resolved: &Resolved, name: &str) -> String {
+    let Wanted { environment, version, release_commit, .. } = &resolved.wanted;
+    let subject = match environment.cut {
+        Cut::Final => format!("Release {version}"),
+        _ => format!("Release candidate {name} of {version}"),
+    };
+    let environment = &environment.name;
+    format!("{subject}\n\nEnvironment: {environment}\nVersion: {version}\nRelease-Commit: {release_commit}\n")
+}
+
+/// Where the deployable commit comes from: the one-repository layout deploys the environment
+/// branch itself; otherwise `release/{version}` when it exists, else the tracked branch.
+fn source(
+    workspace: &Workspace,
+    app: &AppRepo,
+    environment: &Environment,
+    version: &Version,
+    tracked: &str,
+) -> Result<(Option<String>, ObjectId), Error> {
+    if workspace.file.app.is_here() {
+        let tip = workspace.repo.branch_tip(&environment.branch, &workspace.remote)?;
+        let id = tip.id().cloned().ok_or_else(|| missing_branch(workspace, environment))?;
+        return Ok((Some(environment.branch.clone()), id));
+    }
+    if environment.cut == Cut::Rc {
+        if let Some(pattern) = &workspace.file.app.release_branch {
+            let release = pattern.replace("{version}", &version.to_string());
+            if let Some(id) = app.branch(&release)? {
+                return Ok((Some(release), id));
+            }
+        }
+    }
+    match app.branch(tracked)? {
+        Some(id) => Ok((Some(tracked.to_owned()), id)),
+        None => Err(Error::new(
+            Kind::Refused,
+            format!("branch {tracked} does not exist in the application repository {}", app.name),
+        )
+        .hint("push it there, or name the branch to track in release.toml: [app] branch = \"<branch>\"")),
+    }
+}
+
+/// The version tag of `version` on `commit`, if any: the final tag, else the highest rc.
+///
+/// # Errors
+/// When the tags cannot be read.
+pub fn version_tag_on(app: &AppRepo, tags: &Tags, version: &Version, commit: &ObjectId) -> Result<Option<String>, Error> {
+    if let Some(tag) = named_tag(app, version)? {
+        return Ok((&tag.commit == commit).then_some(tag.name));
+    }
+    let Version::Semver(_) = version else { return Ok(None) };
+    let existing = app.version_tags(tags, &version.to_string())?;
+    if let Some(tag) = existing.final_.filter(|tag| &tag.commit == commit) {
+        return Ok(Some(tag.name));
+    }
+    let on_commit = existing.rcs.into_iter().filter(|(_, tag)| &tag.commit == commit);
+    Ok(on_commit.max_by_key(|(n, _)| *n).map(|(_, tag)| tag.name))
+}
+
+/// A version that names an existing tag (`v1.3.0`) deploys that tag's commit.
+fn named_tag(app: &AppRepo, version: &Version) -> Result<Option<version::VersionTag>, Error> {
+    let Version::Named(name) = version else { return Ok(None) };
+    let Some(tag) = app.tag(name)? else { return Ok(None) };
+    Ok(app.repo.tag_commit(&tag)?.map(|commit| version::VersionTag { name: tag.name, commit }))
+}
+
+/// The environment whose deployments cut the release candidates a final deployment needs.
+fn rc_environment(workspace: &Workspace, environment: &Environment) -> String {
+    let environments = &workspace.file.environments;
+    environment
+        .after
+        .clone()
+        .or_else(|| environments.iter().find(|e| e.cut == Cut::Rc).map(|e| e.name.clone()))
+        .unwrap_or_else(|| "an environment with cut = \"rc\"".to_owned())
+}
+
+fn refusal(refusal: &version::Refusal) -> Error {
+    let hint = match refusal {
+        version::Refusal::Released { version, .. } => {
+            format!("bump the version to release again: git release bump <environment> patch (after {version})")
+        }
+        version::Refusal::NoCandidate { rc_environment, .. } => {
+            format!("run the deployment of {rc_environment} for this version first; it cuts the release candidate")
+        }
+        version::Refusal::FinalElsewhere { final_, .. } => format!(
+            "{} records a release and is never moved; release a new version instead",
+            final_.name
+        ),
+        version::Refusal::Exhausted { .. } => "release a new version".to_owned(),
+    };
+    Error::new(Kind::Refused, refusal.to_string()).hint(hint)
+}
+
+fn missing_branch(workspace: &Workspace, environment: &Environment) -> Error {
+    Error::new(
+        Kind::Refused,
+        format!("branch {} of environment {} does not exist", environment.branch, environment.name),
+    )
+    .hint(format!(
+        "fetch it with 'git fetch {} {}', or create it with 'git release init'",
+        workspace.remote, environment.branch
+    ))
+}
+
+/// Deployments read the local branch, as `status` shows it; a note says so when the remote's
+/// branch, as last fetched, differs.
+fn divergence(workspace: &Workspace, environment: &Environment, tip: &BranchTip) -> Result<Option<String>, Error> {
+    let BranchTip::Local(local) = tip else { return Ok(None) };
+    let (remote, branch) = (&workspace.remote, &environment.branch);
+    let tracking = workspace.repo.reference(&format!("refs/remotes/{remote}/{branch}"))?;
+    Ok(tracking.filter(|id| id != local).map(|id| {
+        format!("{branch} ({}) differs from {remote}/{branch} ({}); using {branch}", local.short(), id.short())
+    }))
+}

@@ -1,0 +1,137 @@
+//! Tags: listed cheaply (packed refs carry their peeled commit), read, and written as objects
+//! before any reference names them.
+
+use super::{GitCommand, GitError, Repo, from_id, read_error, to_id};
+use crate::object_id::ObjectId;
+
+/// A tag reference: the object it names and, when git stored it, the commit that object peels to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRef {
+    /// The name without `refs/tags/`.
+    pub name: String,
+    /// The tag object of an annotated tag, or the commit of a lightweight one.
+    pub target: ObjectId,
+    peeled: Option<ObjectId>,
+}
+
+/// An annotated tag object, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagObject {
+    /// The commit the tag points to, through any chain of tags.
+    pub commit: ObjectId,
+    pub message: String,
+}
+
+/// Who git says is acting, and when: `git var GIT_COMMITTER_IDENT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    /// `Name <email>`.
+    pub person: String,
+    /// `<seconds> <offset>`, as tag and commit headers hold it.
+    pub date: String,
+    pub seconds: i64,
+}
+
+impl Repo {
+    /// Every tag whose name starts with `prefix`, sorted by name; nothing is peeled.
+    pub fn tags(&self, prefix: &str) -> Result<Vec<TagRef>, GitError> {
+        let full = format!("refs/tags/{prefix}");
+        let what = || format!("the tags starting with `{prefix}`");
+        let platform = self.repo.references().map_err(|e| read_error(what())(e.into()))?;
+        // gix takes prefixes that are paths: `v1.0.0-rc.` is not one, so narrow to what it takes.
+        let narrowed = full.trim_end_matches(|c| c != '/' && !char::is_alphanumeric(c) && c != '-' && c != '_');
+        let iter = match platform.prefixed(narrowed) {
+            Ok(iter) => iter,
+            Err(_) => platform.prefixed("refs/tags/").map_err(|e| read_error(what())(e.into()))?,
+        };
+        let mut found = Vec::new();
+        for reference in iter {
+            let reference = reference.map_err(|e| read_error(what())(e.into()))?;
+            let Some(target) = reference.inner.target.try_id() else { continue };
+            let name = reference.name().as_bstr().to_string();
+            if !name.starts_with(&full) {
+                continue;
+            }
+            let Some(name) = name.strip_prefix("refs/tags/") else { continue };
+            found.push(TagRef {
+                name: name.to_owned(),
+                target: to_id(target.to_owned()),
+                peeled: reference.inner.peeled.map(to_id),
+            });
+        }
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(found)
+    }
+
+    /// The tag of exactly this name.
+    pub fn tag(&self, name: &str) -> Result<Option<TagRef>, GitError> {
+        Ok(self.tags(name)?.into_iter().find(|tag| tag.name == name))
+    }
+
+    /// The commit a tag points to; `None` when it names no commit (a tag of a tree or blob).
+    pub fn tag_commit(&self, tag: &TagRef) -> Result<Option<ObjectId>, GitError> {
+        if let Some(peeled) = &tag.peeled {
+            return Ok(Some(peeled.clone()));
+        }
+        let what = || format!("tag {}", tag.name);
+        let object = self.repo.find_object(from_id(&tag.target)?).map_err(|e| read_error(what())(e.into()))?;
+        Ok(object.peel_to_commit().ok().map(|commit| to_id(commit.id)))
+    }
+
+    /// The message and commit of an annotated tag; `None` for a lightweight tag.
+    pub fn tag_object(&self, tag: &TagRef) -> Result<Option<TagObject>, GitError> {
+        let what = || format!("tag {}", tag.name);
+        let object = self.repo.find_object(from_id(&tag.target)?).map_err(|e| read_error(what())(e.into()))?;
+        let Ok(annotated) = object.try_into_tag() else { return Ok(None) };
+        let message = annotated.decode().map_err(|e| read_error(what())(e.into()))?.message.to_string();
+        let Some(commit) = self.tag_commit(tag)? else { return Ok(None) };
+        Ok(Some(TagObject { commit, message }))
+    }
+
+    /// Stores an annotated tag object for a commit, checked by `git mktag`; no reference names it yet.
+    pub fn write_tag(&self, commit: &ObjectId, name: &str, tagger: &Ident, message: &str) -> Result<ObjectId, GitError> {
+        let object = format!(
+            "object {commit}\ntype commit\ntag {name}\ntagger {} {}\n\n{}\n",
+            tagger.person,
+            tagger.date,
+            message.trim_end()
+        );
+        let output = self.run(&GitCommand::new(["mktag"]).stdin(object))?;
+        ObjectId::from_hex(&output.stdout).ok_or(GitError::NotAnId { output: output.stdout })
+    }
+
+    /// Who is acting and when, as git would write it into a tag; `GIT_COMMITTER_DATE` is honoured.
+    ///
+    /// Where git knows no identity (a fresh CI runner), `fallback` names the person instead.
+    pub fn committer_ident(&self, fallback: &str) -> Result<Ident, GitError> {
+        let command = GitCommand::new(["var", "GIT_COMMITTER_IDENT"]);
+        let output = self.output(&command)?;
+        let text = if output.success {
+            output.stdout
+        } else {
+            let command = command.env("GIT_COMMITTER_NAME", fallback).env("GIT_COMMITTER_EMAIL", "git-release@localhost");
+            self.run(&command)?.stdout
+        };
+        parse_ident(text.trim()).ok_or(GitError::NotAnId { output: text })
+    }
+}
+
+/// `Name <email> 1763720100 +0000`.
+fn parse_ident(text: &str) -> Option<Ident> {
+    let close = text.rfind('>')?;
+    let (person, date) = (text[..=close].trim(), text[close + 1..].trim());
+    let seconds = date.split_whitespace().next()?.parse().ok()?;
+    Some(Ident { person: person.to_owned(), date: date.to_owned(), seconds })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ident;
+
+    #[test]
+    fn reads_git_identities() {
+        let ident = parse_ident("Rel Easer <rel@example.com> 1763720100 +0100").expect("an identity");
+        assert_eq!(ident.person, "Rel Easer <rel@example.com>");
+        assert_eq!((ident.date.as_str(), ident.seconds), ("1763720100 +0100", 1_763_720_100));
+    }
+}

@@ -1,0 +1,54 @@
+//! Talking to remotes through the `git` binary, which brings the user's credentials and SSH setup.
+
+use std::path::{Path, PathBuf};
+
+use super::{GitCommand, GitError, Repo, Trace};
+
+impl Repo {
+    /// Creates a bare repository at `path` (and the folders above it) and opens it.
+    pub fn init_bare(path: &Path, trace: Trace) -> Result<Repo, GitError> {
+        let parent = path.parent().unwrap_or(path);
+        std::fs::create_dir_all(parent)
+            .map_err(|source| GitError::WriteFile { path: parent.to_owned(), source })?;
+        let command = GitCommand::new(["init", "--bare", "--quiet"]).arg(path.as_os_str());
+        command.run(parent, &*trace)?;
+        Repo::discover(path, trace)
+    }
+
+    /// The folder shared by all worktrees: where git keeps refs and objects.
+    #[must_use]
+    pub fn common_dir(&self) -> PathBuf {
+        super::absolute(self.repo.common_dir())
+    }
+
+    /// The URL of a configured remote.
+    #[must_use]
+    pub fn remote_url(&self, remote: &str) -> Option<String> {
+        self.config_string(&format!("remote.{remote}.url"))
+    }
+
+    /// Fetches exactly the given refspecs; `blobless` asks for commits and trees only, where the
+    /// server allows it.
+    pub fn fetch(&self, remote: &str, refspecs: &[String], blobless: bool) -> Result<(), GitError> {
+        let mut args: Vec<String> =
+            ["fetch", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance", "--quiet"].map(str::to_owned).into();
+        if blobless {
+            args.push("--filter=blob:none".to_owned());
+        }
+        args.push(remote.to_owned());
+        args.extend(refspecs.iter().cloned());
+        self.run(&GitCommand::new(args))?;
+        Ok(())
+    }
+
+    /// The branch a remote's HEAD names, asked of the remote itself.
+    pub fn remote_head(&self, remote: &str) -> Result<Option<String>, GitError> {
+        let output = self.run(&GitCommand::new(["ls-remote", "--symref", remote, "HEAD"]))?;
+        Ok(output
+            .stdout
+            .lines()
+            .filter_map(|line| line.strip_prefix("ref: refs/heads/"))
+            .find_map(|rest| rest.strip_suffix("\tHEAD"))
+            .map(str::to_owned))
+    }
+}

@@ -1,0 +1,335 @@
+//! Deployment records: annotated tags on deployed commits, whose messages carry the facts as
+//! trailers. Pure: naming, the message format and ordering; no git here.
+
+use std::cmp::Ordering;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::config::Tags;
+use crate::object_id::ObjectId;
+use crate::version::{Known, TagValues, WIP};
+
+/// One deployment, as its record says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Record {
+    /// The tag name, without `refs/tags/`.
+    pub tag: String,
+    pub environment: String,
+    pub version: String,
+    /// The deployed commit: the commit the tag points to.
+    pub commit: ObjectId,
+    /// The environment branch commit in the release repository that asked for this deployment.
+    pub release_commit: Option<ObjectId>,
+    pub pipeline: Option<String>,
+    pub deployed_by: Option<String>,
+    /// The branch the deployed commit came from, when known.
+    pub branch: Option<String>,
+    /// The rc or final tag deployed, when there is one.
+    pub version_tag: Option<String>,
+    #[serde(serialize_with = "rfc3339")]
+    pub time: Timestamp,
+    /// Which of the records of one name and second this is: 1, then `+2`, `+3`...
+    #[serde(skip)]
+    pub sequence: u32,
+}
+
+/// What a new record will say; the tag name is chosen when it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub environment: String,
+    pub version: String,
+    pub commit: ObjectId,
+    pub release_commit: Option<ObjectId>,
+    pub pipeline: Option<String>,
+    pub deployed_by: Option<String>,
+    pub branch: Option<String>,
+    pub version_tag: Option<String>,
+    pub time: Timestamp,
+}
+
+const ENVIRONMENT: &str = "Environment";
+const VERSION: &str = "Version";
+const COMMIT: &str = "Commit";
+const RELEASE_COMMIT: &str = "Release-Commit";
+const PIPELINE: &str = "Pipeline";
+const DEPLOYED_BY: &str = "Deployed-By";
+const DEPLOYED_AT: &str = "Deployed-At";
+const BRANCH: &str = "Branch";
+const TAG: &str = "Tag";
+
+impl Draft {
+    /// The tag name the record takes when no other deployment holds it yet.
+    #[must_use]
+    pub fn base_name(&self, tags: &Tags) -> String {
+        base_name(tags, &self.version, &self.environment, self.branch.as_deref(), self.time)
+    }
+
+    /// The tag message: a subject, then the facts as trailers.
+    #[must_use]
+    pub fn message(&self) -> String {
+        let mut message = format!("Deploy {} to {}\n\n", self.version, self.environment);
+        let mut trailer = |key: &str, value: &str| message.push_str(&format!("{key}: {}\n", one_line(value)));
+        trailer(ENVIRONMENT, &self.environment);
+        trailer(VERSION, &self.version);
+        trailer(COMMIT, self.commit.as_str());
+        if let Some(id) = &self.release_commit {
+            trailer(RELEASE_COMMIT, id.as_str());
+        }
+        if let Some(tag) = &self.version_tag {
+            trailer(TAG, tag);
+        }
+        if let Some(branch) = &self.branch {
+            trailer(BRANCH, branch);
+        }
+        if let Some(pipeline) = &self.pipeline {
+            trailer(PIPELINE, pipeline);
+        }
+        if let Some(by) = &self.deployed_by {
+            trailer(DEPLOYED_BY, by);
+        }
+        trailer(DEPLOYED_AT, &rfc3339_text(self.time));
+        message
+    }
+
+    /// Whether `record` is this very deployment, recorded before: same environment, commit and
+    /// pipeline.
+    #[must_use]
+    pub fn is_recorded_by(&self, record: &Record) -> bool {
+        let pipeline = self.pipeline.as_deref().map(one_line);
+        record.environment == self.environment && record.commit == self.commit && record.pipeline == pipeline
+    }
+
+    /// The record this draft becomes under a tag name.
+    #[must_use]
+    pub fn into_record(self, tag: String, sequence: u32) -> Record {
+        Record {
+            tag,
+            environment: self.environment,
+            version: self.version,
+            commit: self.commit,
+            release_commit: self.release_commit,
+            pipeline: self.pipeline,
+            deployed_by: self.deployed_by,
+            branch: self.branch,
+            version_tag: self.version_tag,
+            time: self.time,
+            sequence,
+        }
+    }
+}
+
+impl Record {
+    /// Reads a record from its tag: the name, the commit it points to and its message.
+    ///
+    /// `None` when the message is not a record's (a tag that only looks like one by name).
+    #[must_use]
+    pub fn parse(tag: &str, commit: ObjectId, message: &str, tags: &Tags) -> Option<Record> {
+        let trailers = trailers(message);
+        let get = |key: &str| trailers.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        let environment = get(ENVIRONMENT)?;
+        let version = get(VERSION)?;
+        let time: Timestamp = get(DEPLOYED_AT)?.parse().ok()?;
+        let branch = get(BRANCH);
+        let base = base_name(tags, &version, &environment, branch.as_deref(), time);
+        let sequence = sequence_of(tag, &base);
+        Some(Record {
+            tag: tag.to_owned(),
+            environment,
+            version,
+            commit,
+            release_commit: get(RELEASE_COMMIT).and_then(|id| ObjectId::from_hex(&id)),
+            pipeline: get(PIPELINE),
+            deployed_by: get(DEPLOYED_BY),
+            branch,
+            version_tag: get(TAG),
+            time,
+            sequence,
+        })
+    }
+
+    /// Newest first: by the time in the record, then by the order of records in one second.
+    #[must_use]
+    pub fn newest_first(a: &Record, b: &Record) -> Ordering {
+        (b.time, b.sequence, &b.tag).cmp(&(a.time, a.sequence, &a.tag))
+    }
+}
+
+/// The name of the `sequence`th record of one base name: `base`, `base+2`, `base+3`...
+#[must_use]
+pub fn numbered(base: &str, sequence: u32) -> String {
+    if sequence <= 1 { base.to_owned() } else { format!("{base}+{sequence}") }
+}
+
+/// What a tag name alone says of a possible record: its environment and second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub tag: String,
+    pub environment: String,
+    pub timestamp: String,
+}
+
+/// Whether a tag name could be a record, and of which environment and second.
+///
+/// Names are only a first filter: the message decides, so a look-alike tag is never taken for one.
+#[must_use]
+pub fn candidate(tag: &str, tags: &Tags, environment: Option<&str>) -> Option<Candidate> {
+    let known = Known { version: None, env: environment };
+    let unnumbered = tag.rsplit_once('+').filter(|(_, n)| is_number(n)).map(|(base, _)| base);
+    for name in std::iter::once(tag).chain(unnumbered) {
+        for pattern in [&tags.deploy, &tags.deploy_wip] {
+            if let Some(matched) = pattern.matches(name, known) {
+                return Some(Candidate {
+                    tag: tag.to_owned(),
+                    environment: matched.env.unwrap_or_default(),
+                    timestamp: matched.timestamp.unwrap_or_default(),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// `YYYYMMDDTHHMMSSZ`, the form `{timestamp}` takes in tag names.
+#[must_use]
+pub fn timestamp_text(time: Timestamp) -> String {
+    time.strftime("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// `2026-11-21T10:15:00Z`.
+#[must_use]
+pub fn rfc3339_text(time: Timestamp) -> String {
+    time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A branch name made fit for the middle of a tag name: `feature/x` becomes `feature-x`.
+#[must_use]
+pub fn tag_safe(branch: &str) -> String {
+    branch.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect()
+}
+
+fn base_name(tags: &Tags, version: &str, environment: &str, branch: Option<&str>, time: Timestamp) -> String {
+    let timestamp = timestamp_text(time);
+    let branch = tag_safe(branch.unwrap_or_default());
+    let values = TagValues { version, n: 0, timestamp: &timestamp, env: environment, branch: &branch };
+    if version == WIP { tags.deploy_wip.render(&values) } else { tags.deploy.render(&values) }
+}
+
+fn sequence_of(tag: &str, base: &str) -> u32 {
+    match tag.strip_prefix(base).and_then(|rest| rest.strip_prefix('+')) {
+        Some(n) => n.parse().unwrap_or(1),
+        None => 1,
+    }
+}
+
+fn is_number(text: &str) -> bool {
+    !text.is_empty() && text.len() < 10 && text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0')
+}
+
+/// A trailer value on one line, whatever it was given.
+fn one_line(value: &str) -> String {
+    value.split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// The `Key: value` lines of a message's last paragraph.
+fn trailers(message: &str) -> Vec<(String, String)> {
+    let body = message.replace("\r\n", "\n");
+    let last = body.trim_end().rsplit("\n\n").next().unwrap_or_default().to_owned();
+    last.lines()
+        .filter_map(|line| line.split_once(": "))
+        .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
+        .collect()
+}
+
+fn rfc3339<S: serde::Serializer>(time: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&rfc3339_text(*time))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::version::{PatternKind, TagPattern};
+
+    fn tags() -> Tags {
+        let parse = |kind: PatternKind| TagPattern::parse(kind, kind.default_pattern()).expect("defaults are valid");
+        Tags {
+            rc: parse(PatternKind::Rc),
+            final_: parse(PatternKind::Final),
+            deploy: parse(PatternKind::Deploy),
+            deploy_wip: parse(PatternKind::DeployWip),
+        }
+    }
+
+    fn draft(version: &str, branch: Option<&str>) -> Draft {
+        Draft {
+            environment: "qa".into(),
+            version: version.into(),
+            commit: ObjectId::from_hex(&"a".repeat(40)).expect("hex"),
+            release_commit: Some(ObjectId::from_hex(&"b".repeat(40)).expect("hex")),
+            pipeline: Some("https://ci.example.com/runs/7\nInjected: yes".into()),
+            deployed_by: Some("Rel Easer <rel@example.com>".into()),
+            branch: branch.map(str::to_owned),
+            version_tag: Some("v1.4.0-rc.2".into()),
+            time: "2026-11-21T10:15:00Z".parse().expect("a time"),
+        }
+    }
+
+    #[test]
+    fn names_follow_the_patterns() {
+        assert_eq!(draft("1.4.0", None).base_name(&tags()), "1.4.0.20261121T101500Z.qa");
+        assert_eq!(draft(WIP, Some("feature/x")).base_name(&tags()), "20261121T101500Z_qa_feature-x");
+        assert_eq!(numbered("1.4.0.20261121T101500Z.qa", 1), "1.4.0.20261121T101500Z.qa");
+        assert_eq!(numbered("1.4.0.20261121T101500Z.qa", 3), "1.4.0.20261121T101500Z.qa+3");
+        assert_eq!(tag_safe("feature/x y"), "feature-x-y");
+    }
+
+    #[test]
+    fn a_record_reads_back_what_was_written() {
+        let draft = draft("1.4.0", None);
+        let message = draft.message();
+        assert!(message.contains("Pipeline: https://ci.example.com/runs/7 Injected: yes\n"), "{message}");
+        let record = Record::parse("1.4.0.20261121T101500Z.qa+2", draft.commit.clone(), &message, &tags())
+            .expect("a record");
+        assert!(draft.is_recorded_by(&record));
+        assert_eq!(record.sequence, 2);
+        assert_eq!(record.version_tag.as_deref(), Some("v1.4.0-rc.2"));
+        assert_eq!(record.release_commit, draft.release_commit);
+        assert_eq!(Record::parse("x", draft.commit, "just a tag\n", &tags()), None);
+    }
+
+    #[test]
+    fn newer_records_and_later_numbers_come_first() {
+        let at = |tag: &str, time: &str| {
+            let mut draft = draft("1.4.0", None);
+            draft.time = time.parse().expect("a time");
+            Record::parse(tag, draft.commit.clone(), &draft.message(), &tags()).expect("a record")
+        };
+        let mut records = [
+            at("1.4.0.20261121T101500Z.qa", "2026-11-21T10:15:00Z"),
+            at("1.4.0.20261121T101500Z.qa+10", "2026-11-21T10:15:00Z"),
+            at("1.4.0.20261121T101500Z.qa+2", "2026-11-21T10:15:00Z"),
+            at("1.4.0.20261122T000000Z.qa", "2026-11-22T00:00:00Z"),
+        ];
+        records.sort_by(Record::newest_first);
+        let order: Vec<&str> = records.iter().map(|r| r.tag.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "1.4.0.20261122T000000Z.qa",
+                "1.4.0.20261121T101500Z.qa+10",
+                "1.4.0.20261121T101500Z.qa+2",
+                "1.4.0.20261121T101500Z.qa"
+            ]
+        );
+    }
+
+    #[test]
+    fn candidates_are_found_by_name() {
+        let tags = tags();
+        let found = candidate("1.4.0.20261121T101500Z.qa+2", &tags, None).expect("a candidate");
+        assert_eq!((found.environment.as_str(), found.timestamp.as_str()), ("qa", "20261121T101500Z"));
+        assert!(candidate("20261121T101500Z_dev_feature-x", &tags, Some("dev")).is_some());
+        assert!(candidate("20261121T101500Z_dev_feature-x", &tags, Some("qa")).is_none());
+        assert!(candidate("v1.4.0-rc.1", &tags, None).is_none());
+    }
+}
