@@ -62,7 +62,9 @@ impl Diagnostic for AppError {
                 "or work from what is here already with --offline".into(),
             ],
             AppError::Clobber { tag, .. } => vec![
-                format!("a tag of that name was made here but never pushed, and another was pushed since: inspect it with 'git show {tag}'"),
+                format!(
+                    "a tag of that name was made here but never pushed, and another was pushed since: inspect it with 'git show {tag}'"
+                ),
                 format!("if the local one is not wanted, remove it with 'git tag -d {tag}' and run this command again"),
             ],
             AppError::NotARepository { .. } => vec!["point --app-dir at a clone of the application repository".into()],
@@ -106,7 +108,12 @@ impl AppRepo {
         let app = &workspace.file.app;
         if app.repo == "." {
             let name = ".".to_owned();
-            return Ok(AppRepo { repo: workspace.repo.clone(), remote: workspace.remote.clone(), name, separate: false });
+            return Ok(AppRepo {
+                repo: workspace.repo.clone(),
+                remote: workspace.remote.clone(),
+                name,
+                separate: false,
+            });
         }
         let url = absolute_url(&app.repo, workspace.repo.command_dir());
         let cache = cache_path(workspace);
@@ -200,7 +207,8 @@ impl AppRepo {
                 existing.rcs.push((n, VersionTag { name: tag.name, commit }));
             }
         }
-        let final_name = tags.final_.render(&crate::version::TagValues { version, ..crate::version::TagValues::SAMPLE });
+        let final_name =
+            tags.final_.render(&crate::version::TagValues { version, ..crate::version::TagValues::SAMPLE });
         if let Some(tag) = self.repo.tag(&final_name)? {
             if let Some(commit) = self.repo.tag_commit(&tag)? {
                 existing.final_ = Some(VersionTag { name: tag.name, commit });
@@ -255,7 +263,10 @@ impl AppRepo {
         let mut start = 0;
         while start < candidates.len() && found.len() < limit {
             let second = &candidates[start].0.timestamp;
-            let end = candidates[start..].iter().position(|c| &c.0.timestamp != second).map_or(candidates.len(), |n| start + n);
+            let end = candidates[start..]
+                .iter()
+                .position(|c| &c.0.timestamp != second)
+                .map_or(candidates.len(), |n| start + n);
             for (candidate, tag) in &candidates[start..end] {
                 found.extend(self.read_record(candidate, tag, tags, environment)?);
             }
@@ -369,7 +380,9 @@ fn cache_name(url: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
         .take(40)
         .collect();
-    let hash = url.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    let hash = url
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
     format!("{readable}-{:08x}.git", hash & 0xffff_ffff)
 }
 

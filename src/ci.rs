@@ -107,10 +107,7 @@ mod tests {
                 "https://dev.azure.com/shop/Web%20Shop/_build/results?buildId=9",
             ),
             (
-                &[
-                    ("BITBUCKET_BUILD_NUMBER", "12"),
-                    ("BITBUCKET_GIT_HTTP_ORIGIN", "http://bitbucket.org/shop/release"),
-                ],
+                &[("BITBUCKET_BUILD_NUMBER", "12"), ("BITBUCKET_GIT_HTTP_ORIGIN", "http://bitbucket.org/shop/release")],
                 "http://bitbucket.org/shop/release/pipelines/results/12",
             ),
             (

@@ -55,7 +55,12 @@ pub fn wanted(workspace: &Workspace, environment: &Environment) -> Result<Wanted
 ///
 /// # Errors
 /// When the application repository's HEAD branch must be asked for and cannot be.
-pub fn tracked_branch(workspace: &Workspace, app: &AppRepo, environment: &Environment, online: bool) -> Result<String, Error> {
+pub fn tracked_branch(
+    workspace: &Workspace,
+    app: &AppRepo,
+    environment: &Environment,
+    online: bool,
+) -> Result<String, Error> {
     if workspace.file.app.is_here() {
         return Ok(environment.branch.clone());
     }
@@ -85,12 +90,13 @@ pub fn resolve(workspace: &Workspace, app: &AppRepo, wanted: Wanted, tracked: &s
         Cut::Final => {
             let existing = app.version_tags(tags, &text)?;
             let final_name = tags.final_.render(&version::TagValues { version: &text, ..version::TagValues::SAMPLE });
-            let decision =
-                version::cut::final_(&text, &existing, &final_name, &rc_environment(workspace, environment))
-                    .map_err(|r| refusal(&r))?;
+            let decision = version::cut::final_(&text, &existing, &final_name, &rc_environment(workspace, environment))
+                .map_err(|r| refusal(&r))?;
             (decision.tag().commit.clone(), Some(decision))
         }
-        Cut::None => named_tag(app, version)?.map_or((source, None), |tag| (tag.commit.clone(), Some(Decision::Reuse(tag)))),
+        Cut::None => {
+            named_tag(app, version)?.map_or((source, None), |tag| (tag.commit.clone(), Some(Decision::Reuse(tag))))
+        }
     };
     Ok(Resolved { wanted, branch, commit, tag })
 }
@@ -100,7 +106,13 @@ pub fn resolve(workspace: &Workspace, app: &AppRepo, wanted: Wanted, tracked: &s
 /// A new tag is pushed before the local reference is written; a tag that exists is pushed again,
 /// which the remote takes as up to date, so that a tag left unpushed by an earlier run gets pushed.
 #[must_use]
-pub fn tag_plan(app: &AppRepo, resolved: &Resolved, existing_target: Option<ObjectId>, tagger: &Ident, push: bool) -> Plan {
+pub fn tag_plan(
+    app: &AppRepo,
+    resolved: &Resolved,
+    existing_target: Option<ObjectId>,
+    tagger: &Ident,
+    push: bool,
+) -> Plan {
     let mut plan = Plan { reflog: format!("release: prepare {}", resolved.wanted.environment.name), ..Plan::default() };
     let Some(decision) = &resolved.tag else { return plan };
     let tag = decision.tag();
@@ -120,7 +132,12 @@ pub fn tag_plan(app: &AppRepo, resolved: &Resolved, existing_target: Option<Obje
         }
     };
     if push {
-        plan.pushes.push(Push { remote: app.remote.clone(), destination: reference, commit: object, lease: Expect::Absent });
+        plan.pushes.push(Push {
+            remote: app.remote.clone(),
+            destination: reference,
+            commit: object,
+            lease: Expect::Absent,
+        });
     }
     plan
 }
@@ -171,7 +188,12 @@ fn source(
 ///
 /// # Errors
 /// When the tags cannot be read.
-pub fn version_tag_on(app: &AppRepo, tags: &Tags, version: &Version, commit: &ObjectId) -> Result<Option<String>, Error> {
+pub fn version_tag_on(
+    app: &AppRepo,
+    tags: &Tags,
+    version: &Version,
+    commit: &ObjectId,
+) -> Result<Option<String>, Error> {
     if let Some(tag) = named_tag(app, version)? {
         return Ok((&tag.commit == commit).then_some(tag.name));
     }
@@ -209,10 +231,9 @@ fn refusal(refusal: &version::Refusal) -> Error {
         version::Refusal::NoCandidate { rc_environment, .. } => {
             format!("run the deployment of {rc_environment} for this version first; it cuts the release candidate")
         }
-        version::Refusal::FinalElsewhere { final_, .. } => format!(
-            "{} records a release and is never moved; release a new version instead",
-            final_.name
-        ),
+        version::Refusal::FinalElsewhere { final_, .. } => {
+            format!("{} records a release and is never moved; release a new version instead", final_.name)
+        }
         version::Refusal::Exhausted { .. } => "release a new version".to_owned(),
     };
     Error::new(Kind::Refused, refusal.to_string()).hint(hint)

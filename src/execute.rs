@@ -3,7 +3,7 @@
 use crate::error::{Diagnostic, Kind};
 use crate::git::{GitError, PushOutcome, PushRef, RefUpdate, Repo, TreeEntry};
 use crate::object_id::ObjectId;
-use crate::plan::{ObjectRef, NewCommit, Plan};
+use crate::plan::{NewCommit, ObjectRef, Plan};
 
 /// What applying a plan created.
 #[derive(Debug, Clone, PartialEq, Eq)]

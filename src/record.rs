@@ -288,8 +288,8 @@ mod tests {
         let draft = draft("1.4.0", None);
         let message = draft.message();
         assert!(message.contains("Pipeline: https://ci.example.com/runs/7 Injected: yes\n"), "{message}");
-        let record = Record::parse("1.4.0.20261121T101500Z.qa+2", draft.commit.clone(), &message, &tags())
-            .expect("a record");
+        let record =
+            Record::parse("1.4.0.20261121T101500Z.qa+2", draft.commit.clone(), &message, &tags()).expect("a record");
         assert!(draft.is_recorded_by(&record));
         assert_eq!(record.sequence, 2);
         assert_eq!(record.version_tag.as_deref(), Some("v1.4.0-rc.2"));

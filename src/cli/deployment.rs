@@ -43,8 +43,9 @@ impl Session {
         let online = !context.offline && app.has_remote();
         let push = !args.no_push && !context.offline;
         if push && !app.has_remote() {
-            return Err(Error::new(Kind::Usage, format!("there is no remote `{}` to push tags to", app.remote))
-                .hint(format!("add it with 'git remote add {} <url>', or keep the tags here with --no-push", app.remote)));
+            return Err(Error::new(Kind::Usage, format!("there is no remote `{}` to push tags to", app.remote)).hint(
+                format!("add it with 'git remote add {} <url>', or keep the tags here with --no-push", app.remote),
+            ));
         }
         Ok(Session { app, online, push })
     }
@@ -54,14 +55,16 @@ impl Session {
         if !self.online {
             return Ok(());
         }
-        let release_branch = if workspace.file.app.is_here() { None } else { workspace.file.app.release_branch.as_deref() };
+        let release_branch =
+            if workspace.file.app.is_here() { None } else { workspace.file.app.release_branch.as_deref() };
         self.app.fetch(branches, release_branch)
     }
 
     /// Who writes the tags: git's identity, or the CI's actor where git has none.
     pub fn tagger(&self) -> Result<Ident, Error> {
         let var = |key: &str| std::env::var(key).ok();
-        let fallback = ci::System::detect(&var).and_then(|system| system.actor(&var)).unwrap_or_else(|| "git-release".into());
+        let fallback =
+            ci::System::detect(&var).and_then(|system| system.actor(&var)).unwrap_or_else(|| "git-release".into());
         Ok(self.app.repo.committer_ident(&fallback)?)
     }
 
@@ -75,7 +78,9 @@ impl Session {
                 format!("other pipelines took each tag name first, {MAX_TRIES} times in a row"),
             )
             .cause(refs.iter().map(|(name, why)| format!("{name}: {why}")).collect::<Vec<_>>().join("; "))
-            .hint(format!("nothing was changed here; run this command again once the other pushes to {remote} are done"))),
+            .hint(format!(
+                "nothing was changed here; run this command again once the other pushes to {remote} are done"
+            ))),
             Err(error) => Err(error.into()),
         }
     }

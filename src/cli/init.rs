@@ -8,7 +8,7 @@ use crate::error::{Error, Kind};
 use crate::execute;
 use crate::git::{Expect, Repo};
 use crate::object_id::ObjectId;
-use crate::plan::{self, ObjectRef, MoveRef, NewCommit, Plan, Step};
+use crate::plan::{self, MoveRef, NewCommit, ObjectRef, Plan, Step};
 use crate::ui::{Paint, Report};
 use crate::version::{Cut, WIP};
 

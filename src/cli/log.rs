@@ -66,7 +66,10 @@ impl Report for LogReport {
 
     fn hints(&self) -> Vec<String> {
         if self.records.is_empty() {
-            vec!["no deployments are recorded yet; a pipeline records one with 'git release record <environment>'".into()]
+            vec![
+                "no deployments are recorded yet; a pipeline records one with 'git release record <environment>'"
+                    .into(),
+            ]
         } else {
             Vec::new()
         }

@@ -65,7 +65,8 @@ fn finish(context: &Context, resolved: &Resolved, report: &PrepareReport) {
     }
     if let (Some(tag), false) = (&report.tag, report.dry_run) {
         let done = if report.created { "created" } else { "reusing" };
-        let pushed = if report.pushed && report.created { format!(", pushed to {}", report.app) } else { String::new() };
+        let pushed =
+            if report.pushed && report.created { format!(", pushed to {}", report.app) } else { String::new() };
         context.ui.message(&format!("{done} {tag} on {}{pushed}", report.commit.short()));
     }
     context.ui.report(report);

@@ -113,9 +113,9 @@ fn finish(context: &Context, wanted: &Wanted, report: &RecordReport) {
 
 fn parse_time(text: &str) -> Result<Timestamp, Error> {
     text.parse::<Timestamp>().map_err(|e| {
-        Error::new(Kind::Usage, format!("--at `{text}` is not a time")).cause(e.to_string()).hint(
-            "give an RFC 3339 time with its offset, such as 2026-11-21T10:15:00Z or 2026-11-21T11:15:00+01:00",
-        )
+        Error::new(Kind::Usage, format!("--at `{text}` is not a time"))
+            .cause(e.to_string())
+            .hint("give an RFC 3339 time with its offset, such as 2026-11-21T10:15:00Z or 2026-11-21T11:15:00+01:00")
     })
 }
 
@@ -147,8 +147,9 @@ fn deployed(
 /// A revision of the application repository, and the branch it names when it names one.
 fn commit_of(app: &AppRepo, rev: &str) -> Result<(ObjectId, Option<String>), Error> {
     let unknown = || {
-        Error::new(Kind::Usage, format!("`{rev}` is not a commit of the application repository {}", app.name))
-            .hint("name a commit, tag or branch that exists there; a commit pushed since needs a fetch (drop --offline)")
+        Error::new(Kind::Usage, format!("`{rev}` is not a commit of the application repository {}", app.name)).hint(
+            "name a commit, tag or branch that exists there; a commit pushed since needs a fetch (drop --offline)",
+        )
     };
     let bare = rev.strip_prefix(&format!("{}/", app.remote)).unwrap_or(rev);
     if refname::check_short(bare).is_ok() {
@@ -195,9 +196,19 @@ fn new_record(
     let name = record::numbered(&base, sequence);
     let reference = format!("refs/tags/{name}");
     let mut plan = Plan { reflog: format!("release: record {}", environment.name), ..Plan::default() };
-    plan.tags.push(NewTag { name: name.clone(), commit: draft.commit.clone(), tagger: tagger.clone(), message: draft.message() });
+    plan.tags.push(NewTag {
+        name: name.clone(),
+        commit: draft.commit.clone(),
+        tagger: tagger.clone(),
+        message: draft.message(),
+    });
     if session.push {
-        plan.pushes.push(Push { remote: session.app.remote.clone(), destination: reference.clone(), commit: ObjectRef::Tag(0), lease: Expect::Absent });
+        plan.pushes.push(Push {
+            remote: session.app.remote.clone(),
+            destination: reference.clone(),
+            commit: ObjectRef::Tag(0),
+            lease: Expect::Absent,
+        });
     }
     plan.refs.push(MoveRef { name: reference, to: ObjectRef::Tag(0), old: Expect::Absent });
     Ok((draft.into_record(name, sequence), plan))
@@ -208,7 +219,12 @@ fn push_again(session: &Session, name: &str, target: Option<ObjectId>) -> Plan {
     let mut plan = Plan::default();
     if let (true, Some(target)) = (session.push, target) {
         let destination = format!("refs/tags/{name}");
-        plan.pushes.push(Push { remote: session.app.remote.clone(), destination, commit: ObjectRef::Existing(target), lease: Expect::Absent });
+        plan.pushes.push(Push {
+            remote: session.app.remote.clone(),
+            destination,
+            commit: ObjectRef::Existing(target),
+            lease: Expect::Absent,
+        });
     }
     plan
 }

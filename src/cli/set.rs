@@ -7,7 +7,7 @@ use crate::error::{Error, Kind};
 use crate::execute;
 use crate::git::{BranchTip, Expect};
 use crate::object_id::ObjectId;
-use crate::plan::{self, ObjectRef, MoveRef, NewCommit, Plan, Push, Step, SyncWorktree};
+use crate::plan::{self, MoveRef, NewCommit, ObjectRef, Plan, Push, Step, SyncWorktree};
 use crate::ui::{Paint, Report};
 use crate::version::{Level, Version};
 use crate::workspace::{Workspace, branch_origin};

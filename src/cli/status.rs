@@ -4,9 +4,9 @@ use serde::Serialize;
 
 use crate::app::AppRepo;
 use crate::error::Error;
+use crate::git::BranchTip;
 use crate::object_id::ObjectId;
 use crate::record::{self, Record};
-use crate::git::BranchTip;
 use crate::ui::{Paint, Report};
 use crate::version::Cut;
 use crate::workspace::EnvironmentState;
@@ -111,10 +111,9 @@ impl Report for StatusReport {
                 row.version.clone().unwrap_or_else(|| "-".into()),
                 row.cut.to_string(),
                 row.after.clone().unwrap_or_else(|| "-".into()),
-                row.deployed.as_ref().map_or_else(
-                    || "-".into(),
-                    |d| format!("{} {} {}", d.version, d.commit.short(), d.time),
-                ),
+                row.deployed
+                    .as_ref()
+                    .map_or_else(|| "-".into(), |d| format!("{} {} {}", d.version, d.commit.short(), d.time)),
             ]);
         }
         crate::ui::table(&table, paint)

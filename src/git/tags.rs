@@ -89,7 +89,13 @@ impl Repo {
     }
 
     /// Stores an annotated tag object for a commit, checked by `git mktag`; no reference names it yet.
-    pub fn write_tag(&self, commit: &ObjectId, name: &str, tagger: &Ident, message: &str) -> Result<ObjectId, GitError> {
+    pub fn write_tag(
+        &self,
+        commit: &ObjectId,
+        name: &str,
+        tagger: &Ident,
+        message: &str,
+    ) -> Result<ObjectId, GitError> {
         let object = format!(
             "object {commit}\ntype commit\ntag {name}\ntagger {} {}\n\n{}\n",
             tagger.person,
@@ -109,7 +115,8 @@ impl Repo {
         let text = if output.success {
             output.stdout
         } else {
-            let command = command.env("GIT_COMMITTER_NAME", fallback).env("GIT_COMMITTER_EMAIL", "git-release@localhost");
+            let command =
+                command.env("GIT_COMMITTER_NAME", fallback).env("GIT_COMMITTER_EMAIL", "git-release@localhost");
             self.run(&command)?.stdout
         };
         parse_ident(text.trim()).ok_or(GitError::NotAnId { output: text })

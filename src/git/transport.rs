@@ -8,8 +8,7 @@ impl Repo {
     /// Creates a bare repository at `path` (and the folders above it) and opens it.
     pub fn init_bare(path: &Path, trace: Trace) -> Result<Repo, GitError> {
         let parent = path.parent().unwrap_or(path);
-        std::fs::create_dir_all(parent)
-            .map_err(|source| GitError::WriteFile { path: parent.to_owned(), source })?;
+        std::fs::create_dir_all(parent).map_err(|source| GitError::WriteFile { path: parent.to_owned(), source })?;
         let command = GitCommand::new(["init", "--bare", "--quiet"]).arg(path.as_os_str());
         command.run(parent, &*trace)?;
         Repo::discover(path, trace)
@@ -30,8 +29,9 @@ impl Repo {
     /// Fetches exactly the given refspecs; `blobless` asks for commits and trees only, where the
     /// server allows it.
     pub fn fetch(&self, remote: &str, refspecs: &[String], blobless: bool) -> Result<(), GitError> {
-        let mut args: Vec<String> =
-            ["fetch", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance", "--quiet"].map(str::to_owned).into();
+        let mut args: Vec<String> = ["fetch", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance", "--quiet"]
+            .map(str::to_owned)
+            .into();
         if blobless {
             args.push("--filter=blob:none".to_owned());
         }

@@ -88,12 +88,7 @@ pub fn rc(
 ///
 /// # Errors
 /// When there is no rc, or the final tag exists on another commit.
-pub fn final_(
-    version: &str,
-    existing: &Existing,
-    final_name: &str,
-    rc_environment: &str,
-) -> Result<Decision, Refusal> {
+pub fn final_(version: &str, existing: &Existing, final_name: &str, rc_environment: &str) -> Result<Decision, Refusal> {
     let Some((_, rc)) = existing.highest_rc() else {
         return Err(Refusal::NoCandidate { version: version.to_owned(), rc_environment: rc_environment.to_owned() });
     };

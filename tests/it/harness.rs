@@ -98,8 +98,26 @@ impl World {
 
     /// Runs `git-release` with arguments in `dir`.
     pub fn release(&self, dir: &Path, args: &[&str]) -> Transcript {
+        self.release_with(dir, args, &[])
+    }
+
+    /// `git release` as a command not yet started, for running several at once.
+    pub fn release_command(&self, dir: &Path, args: &[&str]) -> Command {
         let mut command = self.command(env!("CARGO_BIN_EXE_git-release"), dir);
-        let output = command.args(args).output().expect("git-release runs");
+        command.args(args);
+        command
+    }
+
+    /// Runs `git-release` with extra environment variables, as a CI system would set them.
+    pub fn release_with(&self, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Transcript {
+        let mut command = self.release_command(dir, args);
+        command.envs(vars.iter().copied());
+        let output = command.output().expect("git-release runs");
+        self.transcript(args, &output)
+    }
+
+    /// The transcript of a finished `git release` run.
+    pub fn transcript(&self, args: &[&str], output: &std::process::Output) -> Transcript {
         Transcript {
             command: format!("git release {}", args.join(" ")),
             status: output.status.code().expect("exits with a status"),

@@ -2,6 +2,7 @@
 
 mod cli;
 mod config_errors;
+mod deploy;
 mod harness;
 mod init;
 mod man;
