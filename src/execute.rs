@@ -31,7 +31,7 @@ pub enum ExecuteError {
     #[error(transparent)]
     Git(#[from] GitError),
     #[error("{remote} refused the push; nothing was changed here")]
-    PushRejected { remote: String, refs: Vec<(String, String)> },
+    PushRejected { remote: String, refs: Vec<(String, String)>, messages: Vec<String> },
 }
 
 impl Diagnostic for ExecuteError {
@@ -45,16 +45,18 @@ impl Diagnostic for ExecuteError {
     fn causes(&self) -> Vec<String> {
         match self {
             ExecuteError::Git(error) => error.causes(),
-            ExecuteError::PushRejected { refs, .. } => {
-                refs.iter().map(|(name, why)| format!("{name}: {why}")).collect()
-            }
+            ExecuteError::PushRejected { refs, messages, .. } => refs
+                .iter()
+                .map(|(name, why)| format!("{name}: {why}"))
+                .chain(messages.iter().map(|line| format!("remote: {line}")))
+                .collect(),
         }
     }
 
     fn hints(&self) -> Vec<String> {
         match self {
             ExecuteError::Git(error) => error.hints(),
-            ExecuteError::PushRejected { remote, refs } => {
+            ExecuteError::PushRejected { remote, refs, .. } => {
                 let moved = ["stale info", "fetch first", "non-fast-forward"];
                 if refs.iter().any(|(_, why)| moved.iter().any(|m| why.contains(m))) {
                     vec![format!("the branch moved on {remote}: run 'git fetch {remote}', then run this command again")]
@@ -132,7 +134,7 @@ fn push(repo: &Repo, plan: &Plan, applied: &Applied) -> Result<(), ExecuteError>
         .collect();
     match repo.push(&remote, &refs)? {
         PushOutcome::Pushed => Ok(()),
-        PushOutcome::Rejected(refs) => Err(ExecuteError::PushRejected { remote, refs }),
+        PushOutcome::Rejected(refs, messages) => Err(ExecuteError::PushRejected { remote, refs, messages }),
     }
 }
 

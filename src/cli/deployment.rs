@@ -70,18 +70,47 @@ impl Session {
 
     /// Applies a plan; `Ok(None)` when a push lost a race and the caller should look again.
     pub fn apply(&self, plan: &Plan, attempt: u32) -> Result<Option<Applied>, Error> {
-        match execute::apply(&self.app.repo, plan) {
-            Ok(applied) => Ok(Some(applied)),
-            Err(ExecuteError::PushRejected { .. }) if self.online && attempt < MAX_TRIES => Ok(None),
-            Err(ExecuteError::PushRejected { remote, refs }) if self.online => Err(Error::new(
-                Kind::Git,
-                format!("other pipelines took each tag name first, {MAX_TRIES} times in a row"),
-            )
-            .cause(refs.iter().map(|(name, why)| format!("{name}: {why}")).collect::<Vec<_>>().join("; "))
-            .hint(format!(
-                "nothing was changed here; run this command again once the other pushes to {remote} are done"
-            ))),
-            Err(error) => Err(error.into()),
+        let error = match execute::apply(&self.app.repo, plan) {
+            Ok(applied) => return Ok(Some(applied)),
+            Err(error) => error,
+        };
+        let ExecuteError::PushRejected { refs, .. } = &error else { return Err(error.into()) };
+        let raced = self.online && taken(refs);
+        if raced && attempt < MAX_TRIES {
+            return Ok(None);
         }
+        let (message, hint) = if raced {
+            (
+                format!("other pipelines took each tag name first, {MAX_TRIES} times in a row"),
+                format!("run this command again once the other pushes to {} are done", self.app.name),
+            )
+        } else {
+            (
+                format!("{} refused the push; nothing was changed here", self.app.name),
+                "the application repository declined it: check its hooks and its tag protection rules".to_owned(),
+            )
+        };
+        let mut refused = Error::new(if raced { Kind::Git } else { Kind::Refused }, message);
+        for cause in Error::from(error).causes {
+            refused = refused.cause(cause);
+        }
+        Err(refused.hint(hint))
     }
+}
+
+/// Whether a push was refused because the name was taken meanwhile, rather than by a hook or a
+/// protection rule: only then is looking again the answer.
+fn taken(refs: &[(String, String)]) -> bool {
+    // A remote that loses the race inside its own ref transaction says so in other words.
+    let reasons = [
+        "stale info",
+        "already exists",
+        "fetch first",
+        "atomic push failed",
+        "atomic transaction failed",
+        "failed to update ref",
+        "failed to lock",
+    ];
+    refs.iter().all(|(_, why)| reasons.iter().any(|reason| why.contains(reason)))
+        && refs.iter().any(|(_, why)| !why.contains("atomic push failed"))
 }

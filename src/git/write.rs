@@ -49,8 +49,9 @@ pub struct PushRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PushOutcome {
     Pushed,
-    /// The remote refused; each entry is a reference and git's reason.
-    Rejected(Vec<(String, String)>),
+    /// The remote refused; each entry is a reference and git's reason, then what the remote said
+    /// (its `remote:` lines, such as a hook's message).
+    Rejected(Vec<(String, String)>, Vec<String>),
 }
 
 impl Repo {
@@ -135,7 +136,7 @@ impl Repo {
         let rejected = rejections(&output.stdout);
         match (output.success, rejected.is_empty()) {
             (true, _) => Ok(PushOutcome::Pushed),
-            (false, false) => Ok(PushOutcome::Rejected(rejected)),
+            (false, false) => Ok(PushOutcome::Rejected(rejected, remote_lines(&output.stderr))),
             (false, true) => Err(GitError::Failed { command: command.display(), stderr: output.stderr }),
         }
     }
@@ -168,6 +169,17 @@ impl Repo {
         let output = self.run(command)?;
         ObjectId::from_hex(&output.stdout).ok_or(GitError::NotAnId { output: output.stdout })
     }
+}
+
+/// What the remote printed during a push, without git's `remote: ` prefix.
+fn remote_lines(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("remote: "))
+        .map(str::trim_end)
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The `!` lines of `git push --porcelain`: `!\t<src>:<dst>\t[rejected] (<reason>)`.

@@ -284,3 +284,85 @@ impl Spawn for std::process::Command {
         self.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawns")
     }
 }
+
+const ONE_REPO_FILE: &str = r#"version = "1.2.0"
+
+[app]
+repo = "."
+
+[[environments]]
+name = "dev"
+branch = "dev"
+
+[[environments]]
+name = "qa"
+branch = "qa"
+cut = "rc"
+
+[[environments]]
+name = "stage"
+branch = "stage"
+cut = "rc"
+after = "qa"
+
+[[environments]]
+name = "prod"
+branch = "main"
+cut = "final"
+after = "stage"
+"#;
+
+/// The one-repository layout: the code and its environment branches `dev`, `qa`, `stage` and
+/// `main`, published to a bare remote.
+pub fn one_repo(world: &World) -> (PathBuf, PathBuf) {
+    let remote = world.empty_repo("shop.git", true);
+    let repo = world.repo("shop");
+    world.git(&repo, &["remote", "add", "origin", path(&remote)]);
+    world.commit_release_file(&repo, "main", ONE_REPO_FILE.as_bytes());
+    for branch in ["qa", "stage"] {
+        world.git(&repo, &["branch", branch, "main"]);
+    }
+    world.commit_release_file(&repo, "dev", ONE_REPO_FILE.replace("1.2.0", "WIP").as_bytes());
+    world.git(&repo, &["push", "-q", "origin", "main", "qa", "stage", "dev"]);
+    (repo, remote)
+}
+
+#[test]
+fn one_repository_layout_records_on_the_environment_heads() {
+    let world = World::new();
+    let (repo, remote) = one_repo(&world);
+    world.git(&repo, &["checkout", "-q", "qa"]);
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Ready for qa"]);
+    world.git(&repo, &["push", "-q", "origin", "qa"]);
+    let qa = world.git(&repo, &["rev-parse", "qa"]).trim().to_owned();
+
+    let prepared = world.release(&repo, &["prepare", "qa", "--json"]);
+    prepared.expect_status(0);
+    assert_eq!(prepared.json()["commit"], qa.as_str());
+    assert_eq!(prepared.json()["app"], ".");
+    world.release(&repo, &["record", "qa"]).expect_status(0).expect_stdout("tag=1.2.0.20261121T101500Z.qa\n");
+
+    world.git(&repo, &["checkout", "-q", "-b", "feature/x", "dev"]);
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Try it on dev"]);
+    world.git(&repo, &["push", "-q", "origin", "feature/x"]);
+    let feature = world.git(&repo, &["rev-parse", "HEAD"]).trim().to_owned();
+    world.release(&repo, &["record", "dev", "--commit", "feature/x"]).expect_status(0);
+
+    world.git(&repo, &["push", "-q", "origin", "qa:main"]);
+    world.git(&repo, &["fetch", "-q", "origin"]);
+    world.git(&repo, &["branch", "-f", "main", "origin/main"]);
+    world.release(&repo, &["prepare", "prod"]).expect_status(0).expect_stdout("tag=v1.2.0\n");
+    world.release(&repo, &["record", "prod"]).expect_status(0);
+
+    let mut expected = vec![
+        format!("tag 1.2.0.20261121T101500Z.prod {qa}"),
+        format!("tag 1.2.0.20261121T101500Z.qa {qa}"),
+        format!("tag 20261121T101500Z_dev_feature-x {feature}"),
+        format!("tag v1.2.0 {qa}"),
+        format!("tag v1.2.0-rc.1 {qa}"),
+    ];
+    expected.sort();
+    let mut on_remote = tags(&world, &remote);
+    on_remote.sort();
+    assert_eq!(on_remote, expected);
+}

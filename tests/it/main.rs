@@ -3,6 +3,7 @@
 mod cli;
 mod config_errors;
 mod deploy;
+mod deploy_faults;
 mod harness;
 mod init;
 mod man;
