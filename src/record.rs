@@ -196,9 +196,15 @@ pub fn timestamp_text(time: Timestamp) -> String {
     time.strftime("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// `2026-11-21T10:15:00Z`.
+/// `2026-11-21T10:15:00Z`, with the fraction of a second when there is one: the record's time.
 #[must_use]
 pub fn rfc3339_text(time: Timestamp) -> String {
+    time.strftime("%Y-%m-%dT%H:%M:%S%.fZ").to_string()
+}
+
+/// `2026-11-21T10:15:00Z`, to the second: the time as tables show it.
+#[must_use]
+pub fn display_time(time: Timestamp) -> String {
     time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
@@ -272,6 +278,16 @@ mod tests {
             version_tag: Some("v1.4.0-rc.2".into()),
             time: "2026-11-21T10:15:00Z".parse().expect("a time"),
         }
+    }
+
+    #[test]
+    fn times_keep_their_fraction_only_where_they_have_one() {
+        let whole: Timestamp = "2026-11-21T10:15:00Z".parse().expect("a time");
+        let fraction: Timestamp = "2026-11-21T10:15:00.25Z".parse().expect("a time");
+        assert_eq!(rfc3339_text(whole), "2026-11-21T10:15:00Z");
+        assert_eq!(rfc3339_text(fraction), "2026-11-21T10:15:00.25Z");
+        assert_eq!(display_time(fraction), "2026-11-21T10:15:00Z");
+        assert_eq!(timestamp_text(fraction), "20261121T101500Z");
     }
 
     #[test]

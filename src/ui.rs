@@ -105,6 +105,19 @@ impl Ui {
         }
     }
 
+    /// How text for stdout is coloured.
+    #[must_use]
+    pub fn stdout_paint(&self) -> Paint {
+        self.out
+    }
+
+    /// Text for stdout as it happens, for commands that show a session rather than one result.
+    pub fn stream(&self, text: &str) {
+        if !self.json {
+            write_out(text);
+        }
+    }
+
     /// A message for people, unless `-q`.
     pub fn message(&self, text: &str) {
         if !self.quiet {

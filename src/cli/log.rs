@@ -53,7 +53,7 @@ impl Report for LogReport {
         let mut rows = vec![header];
         for record in &self.records {
             rows.push(vec![
-                record::rfc3339_text(record.time),
+                record::display_time(record.time),
                 record.environment.clone(),
                 record.version.clone(),
                 record.commit.short().to_owned(),

@@ -1,6 +1,7 @@
 //! The command line: clap types, one file per command, one exhaustive dispatch.
 
 mod completions;
+mod demo;
 mod deployment;
 mod init;
 mod log;
@@ -70,6 +71,7 @@ pub enum Command {
     Prepare(prepare::Args),
     Record(record::Args),
     Log(log::Args),
+    Demo(demo::Args),
     Completions(completions::Args),
 }
 
@@ -153,6 +155,7 @@ fn dispatch(context: &Context, command: &Command) -> Result<(), Error> {
         Command::Prepare(args) => prepare::run(context, args),
         Command::Record(args) => record::run(context, args),
         Command::Log(args) => log::run(context, args),
+        Command::Demo(args) => demo::run(context, args),
         Command::Completions(args) => completions::run(context, args),
     }
 }

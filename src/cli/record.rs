@@ -72,7 +72,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             deployed_by: Some(deployed_by.clone()),
             branch,
             version_tag,
-            time: time.unwrap_or_else(|| Timestamp::from_second(tagger.seconds).unwrap_or(Timestamp::UNIX_EPOCH)),
+            time: time.unwrap_or_else(|| now(&tagger)),
         };
         let (record, plan) = match recorded_before(&session.app, &workspace.file.tags, &draft)? {
             Some(existing) => {
@@ -109,6 +109,18 @@ fn finish(context: &Context, wanted: &Wanted, report: &RecordReport) {
         context.ui.message(&format!("{done} {} on {}{pushed}", report.record.tag, report.record.commit.short()));
     }
     context.ui.report(report);
+}
+
+/// The time of a deployment recorded now: git's clock (which honours `GIT_COMMITTER_DATE`), to
+/// the microsecond when it agrees with the system's to the second, so that records made in one
+/// second keep their order across environments.
+fn now(tagger: &Ident) -> Timestamp {
+    let system = Timestamp::now();
+    if system.as_second() == tagger.seconds {
+        Timestamp::from_microsecond(system.as_microsecond()).unwrap_or(system)
+    } else {
+        Timestamp::from_second(tagger.seconds).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
 }
 
 fn parse_time(text: &str) -> Result<Timestamp, Error> {

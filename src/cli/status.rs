@@ -59,6 +59,8 @@ struct Deployed {
     commit: ObjectId,
     version: String,
     time: String,
+    #[serde(skip)]
+    shown_time: String,
 }
 
 impl Row {
@@ -80,6 +82,7 @@ impl Row {
             restricted: env.restricted,
             deployed: record.map(|r| Deployed {
                 time: record::rfc3339_text(r.time),
+                shown_time: record::display_time(r.time),
                 tag: r.tag,
                 commit: r.commit,
                 version: r.version,
@@ -113,7 +116,7 @@ impl Report for StatusReport {
                 row.after.clone().unwrap_or_else(|| "-".into()),
                 row.deployed
                     .as_ref()
-                    .map_or_else(|| "-".into(), |d| format!("{} {} {}", d.version, d.commit.short(), d.time)),
+                    .map_or_else(|| "-".into(), |d| format!("{} {} {}", d.version, d.commit.short(), d.shown_time)),
             ]);
         }
         crate::ui::table(&table, paint)

@@ -85,6 +85,14 @@ impl GitCommand {
         })
     }
 
+    /// Runs the command in `dir`, outside any repository handle; a non-zero exit is returned.
+    ///
+    /// # Errors
+    /// When git cannot be started.
+    pub fn output_in(&self, dir: &Path) -> Result<Output, GitError> {
+        self.output(dir, &|_| {})
+    }
+
     /// Runs the command and fails unless it exits with 0.
     pub(super) fn run(&self, dir: &Path, trace: &dyn Fn(&str)) -> Result<Output, GitError> {
         let output = self.output(dir, trace)?;

@@ -5,7 +5,7 @@ mod tags;
 mod transport;
 mod write;
 
-pub use command::GitCommand;
+pub use command::{GitCommand, Output};
 pub use tags::{Ident, TagObject, TagRef};
 pub use write::{Expect, PushOutcome, PushRef, RefUpdate, TreeEntry};
 

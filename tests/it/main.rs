@@ -2,6 +2,7 @@
 
 mod cli;
 mod config_errors;
+mod demo;
 mod deploy;
 mod deploy_faults;
 mod harness;
