@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs git-release and its man page, then runs a first real job: a release repository in a
-# scratch directory, set up with `init`, a version set for qa, and `status`.
+# Installs git-release and its man page, then runs a first real job: `git release demo`, which
+# releases an application through qa and prod in a throwaway sandbox.
 #
 #   ./install.sh            installs into $CARGO_HOME (default ~/.cargo): bin/ and share/man/
 #   PREFIX=/opt/x ./install.sh   installs into /opt/x/bin and /opt/x/share/man instead
@@ -21,24 +21,9 @@ case ":$PATH:" in
 esac
 export PATH="$prefix/bin:$PATH"
 
-# The first job, in a scratch repository of its own.
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/git-release-first-job.XXXXXX")
-git init -q "$scratch/shop"
-cd "$scratch/shop"
-git config user.name >/dev/null || git config user.name "git-release first job"
-git config user.email >/dev/null || git config user.email "first-job@example.invalid"
-echo "an application" > README
-git add README
-git commit -q -m "Start the application"
-
+# The first job: a release walked from qa to prod in a sandbox of its own (an application
+# repository, a release repository and their remotes), each step printed with its output.
 echo
-echo "\$ git release init"
-git release init
+git release demo
 echo
-echo "\$ git release set qa 1.0.0"
-git release set qa 1.0.0
-echo
-echo "\$ git release status"
-git release status
-echo
-echo "The scratch repository is $scratch/shop. Next: git release --help"
+echo "Next: git release --help"

@@ -94,6 +94,9 @@ The release file, at the top of every environment branch. Only \fBversion\fR dif
 .B [tags]
 \fBrc\fR (default "v{version}\-rc.{n}"), \fBfinal\fR ("v{version}"), \fBdeploy\fR ("{version}.{timestamp}.{env}"), \fBdeploy\-wip\fR ("{timestamp}_{env}_{branch}"). Each must hold its placeholders and yield tag names git accepts.
 .TP
+.B .git/release/apps/
+The bare cache of a separate application repository, fetched before \fBprepare\fR, \fBrecord\fR and \fBlog\fR. Deployment records are annotated tags there (and on its remote) whose messages carry the trailers Environment, Version, Commit, Release\-Commit, Tag, Branch, Pipeline, Deployed\-By and Deployed\-At. Records whose names fall in the same second get "+2", "+3" and so on.
+.TP
 .B [[environments]]
 \fBname\fR (lower\-case letters, digits and "\-"), \fBbranch\fR (default "environment/<name>"), \fBcut\fR (none, rc or final), \fBafter\fR (the previous environment), \fBrestricted\fR, \fBauto\-promote\fR. Names and branches are unique; \fBafter\fR names a defined environment and forms no cycle.
 .TP
@@ -115,7 +118,20 @@ When set and not empty, \fB\-\-color auto\fR prints no colour.
 Honoured as git honours them.
 .TP
 .B GIT_AUTHOR_NAME, GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME, GIT_COMMITTER_EMAIL
-The identity of the commits \fBinit\fR, \fBset\fR and \fBbump\fR write, as for any git commit.
+The identity of the commits \fBinit\fR, \fBset\fR and \fBbump\fR write and of the tags
+\fBprepare\fR and \fBrecord\fR write, as for any git commit or tag.
+.TP
+.B GIT_COMMITTER_DATE
+The time of a record made without \fB\-\-at\fR, as git reads it.
+.TP
+.B GIT_RELEASE_APP_DIR, GIT_RELEASE_COMMIT, GIT_RELEASE_BRANCH, GIT_RELEASE_PIPELINE_URL
+The same as \fB\-\-app\-dir\fR, \fB\-\-commit\fR, \fB\-\-branch\fR and \fB\-\-pipeline\-url\fR.
+.TP
+.B GITHUB_ACTIONS, GITLAB_CI, TF_BUILD, BITBUCKET_BUILD_NUMBER, JENKINS_URL
+Mark the CI system whose variables give a record its pipeline URL and who deployed:
+GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID and GITHUB_ACTOR; CI_PIPELINE_URL and
+GITLAB_USER_LOGIN; SYSTEM_COLLECTIONURI, SYSTEM_TEAMPROJECT, BUILD_BUILDID and BUILD_REQUESTEDFOR;
+BITBUCKET_GIT_HTTP_ORIGIN and BITBUCKET_STEP_TRIGGERER_UUID; BUILD_URL and BUILD_USER_ID.
 .SH "SEE ALSO"
 \fBgit\-tag\fR(1), \fBgit\-push\fR(1), \fBgit\-check\-ref\-format\fR(1)
 "#;
