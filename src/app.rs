@@ -310,7 +310,7 @@ impl AppRepo {
     ) -> Result<Option<Record>, Error> {
         let Some(object) = self.repo.tag_object(tag)? else { return Ok(None) };
         let record = Record::parse(&candidate.tag, object.commit, &object.message, tags);
-        Ok(record.filter(|r| environment.is_none_or(|env| r.environment == env)))
+        Ok(record.filter(|r| environment.is_none_or(|env| r.deployment.environment == env)))
     }
 
     fn fetch_error(&self, source: GitError) -> Error {

@@ -10,14 +10,12 @@ use crate::config::Tags;
 use crate::object_id::ObjectId;
 use crate::version::{Known, TagValues, WIP};
 
-/// One deployment, as its record says.
+/// The facts of one deployment: what a record says, or will say once written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Record {
-    /// The tag name, without `refs/tags/`.
-    pub tag: String,
+pub struct Deployment {
     pub environment: String,
     pub version: String,
-    /// The deployed commit: the commit the tag points to.
+    /// The deployed commit: the commit the record's tag points to.
     pub commit: ObjectId,
     /// The environment branch commit in the release repository that asked for this deployment.
     pub release_commit: Option<ObjectId>,
@@ -29,23 +27,18 @@ pub struct Record {
     pub version_tag: Option<String>,
     #[serde(serialize_with = "rfc3339")]
     pub time: Timestamp,
+}
+
+/// A deployment recorded under a tag name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Record {
+    /// The tag name, without `refs/tags/`.
+    pub tag: String,
+    #[serde(flatten)]
+    pub deployment: Deployment,
     /// Which of the records of one name and second this is: 1, then `+2`, `+3`...
     #[serde(skip)]
     pub sequence: u32,
-}
-
-/// What a new record will say; the tag name is chosen when it is written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Draft {
-    pub environment: String,
-    pub version: String,
-    pub commit: ObjectId,
-    pub release_commit: Option<ObjectId>,
-    pub pipeline: Option<String>,
-    pub deployed_by: Option<String>,
-    pub branch: Option<String>,
-    pub version_tag: Option<String>,
-    pub time: Timestamp,
 }
 
 const ENVIRONMENT: &str = "Environment";
@@ -58,7 +51,7 @@ const DEPLOYED_AT: &str = "Deployed-At";
 const BRANCH: &str = "Branch";
 const TAG: &str = "Tag";
 
-impl Draft {
+impl Deployment {
     /// The tag name the record takes when no other deployment holds it yet.
     #[must_use]
     pub fn base_name(&self, tags: &Tags) -> String {
@@ -97,25 +90,14 @@ impl Draft {
     #[must_use]
     pub fn is_recorded_by(&self, record: &Record) -> bool {
         let pipeline = self.pipeline.as_deref().map(one_line);
-        record.environment == self.environment && record.commit == self.commit && record.pipeline == pipeline
+        let recorded = &record.deployment;
+        recorded.environment == self.environment && recorded.commit == self.commit && recorded.pipeline == pipeline
     }
 
-    /// The record this draft becomes under a tag name.
+    /// The record this deployment becomes under a tag name.
     #[must_use]
     pub fn into_record(self, tag: String, sequence: u32) -> Record {
-        Record {
-            tag,
-            environment: self.environment,
-            version: self.version,
-            commit: self.commit,
-            release_commit: self.release_commit,
-            pipeline: self.pipeline,
-            deployed_by: self.deployed_by,
-            branch: self.branch,
-            version_tag: self.version_tag,
-            time: self.time,
-            sequence,
-        }
+        Record { tag, deployment: self, sequence }
     }
 }
 
@@ -133,8 +115,7 @@ impl Record {
         let branch = get(BRANCH);
         let base = base_name(tags, &version, &environment, branch.as_deref(), time);
         let sequence = sequence_of(tag, &base);
-        Some(Record {
-            tag: tag.to_owned(),
+        let deployment = Deployment {
             environment,
             version,
             commit,
@@ -144,14 +125,14 @@ impl Record {
             branch,
             version_tag: get(TAG),
             time,
-            sequence,
-        })
+        };
+        Some(Record { tag: tag.to_owned(), deployment, sequence })
     }
 
     /// Newest first: by the time in the record, then by the order of records in one second.
     #[must_use]
     pub fn newest_first(a: &Record, b: &Record) -> Ordering {
-        (b.time, b.sequence, &b.tag).cmp(&(a.time, a.sequence, &a.tag))
+        (b.deployment.time, b.sequence, &b.tag).cmp(&(a.deployment.time, a.sequence, &a.tag))
     }
 }
 
@@ -266,8 +247,8 @@ mod tests {
         }
     }
 
-    fn draft(version: &str, branch: Option<&str>) -> Draft {
-        Draft {
+    fn draft(version: &str, branch: Option<&str>) -> Deployment {
+        Deployment {
             environment: "qa".into(),
             version: version.into(),
             commit: ObjectId::from_hex(&"a".repeat(40)).expect("hex"),
@@ -308,8 +289,8 @@ mod tests {
             Record::parse("1.4.0.20261121T101500Z.qa+2", draft.commit.clone(), &message, &tags()).expect("a record");
         assert!(draft.is_recorded_by(&record));
         assert_eq!(record.sequence, 2);
-        assert_eq!(record.version_tag.as_deref(), Some("v1.4.0-rc.2"));
-        assert_eq!(record.release_commit, draft.release_commit);
+        assert_eq!(record.deployment.version_tag.as_deref(), Some("v1.4.0-rc.2"));
+        assert_eq!(record.deployment.release_commit, draft.release_commit);
         assert_eq!(Record::parse("x", draft.commit, "just a tag\n", &tags()), None);
     }
 

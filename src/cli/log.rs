@@ -51,13 +51,13 @@ impl Report for LogReport {
         }
         let header = ["TIME", "ENVIRONMENT", "VERSION", "COMMIT", "TAG", "PIPELINE"].map(str::to_owned).to_vec();
         let mut rows = vec![header];
-        for record in &self.records {
+        for Record { tag, deployment: record, .. } in &self.records {
             rows.push(vec![
                 record::display_time(record.time),
                 record.environment.clone(),
                 record.version.clone(),
                 record.commit.short().to_owned(),
-                record.tag.clone(),
+                tag.clone(),
                 record.pipeline.clone().unwrap_or_else(|| "-".into()),
             ]);
         }

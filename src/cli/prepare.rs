@@ -10,7 +10,7 @@ use crate::ui::{Paint, Report};
 use crate::version::Decision;
 
 use super::Context;
-use super::deployment::{DeployArgs, MAX_TRIES, Session};
+use super::deployment::{DeployArgs, MAX_TRIES, Session, key_values};
 
 /// Cut the version tag the environment's `cut` calls for, and print what to deploy
 ///
@@ -106,20 +106,10 @@ impl PrepareReport {
 
 impl Report for PrepareReport {
     fn human(&self, paint: Paint) -> String {
-        let mut out = String::new();
-        if self.dry_run {
-            out.push_str(&paint.bold("Would run:\n"));
-            for step in &self.steps {
-                out.push_str(&format!("  {step}\n"));
-            }
-            if self.steps.is_empty() {
-                out.push_str("  nothing\n");
-            }
-        }
-        out.push_str(&format!("environment={}\n", self.environment));
-        out.push_str(&format!("version={}\n", self.version));
-        out.push_str(&format!("commit={}\n", self.commit));
-        out.push_str(&format!("tag={}\n", self.tag.as_deref().unwrap_or_default()));
-        out
+        let commit = self.commit.to_string();
+        let tag = self.tag.as_deref().unwrap_or_default();
+        let values =
+            [("environment", self.environment.as_str()), ("version", &self.version), ("commit", &commit), ("tag", tag)];
+        key_values(paint, self.dry_run.then_some(&self.steps[..]), &values)
     }
 }

@@ -11,14 +11,14 @@ use crate::error::{Error, Kind};
 use crate::git::{Expect, Ident, redact};
 use crate::object_id::ObjectId;
 use crate::plan::{MoveRef, NewTag, ObjectRef, Plan, Push, Step};
-use crate::record::{self, Draft, Record};
+use crate::record::{self, Deployment, Record};
 use crate::refname;
 use crate::ui::{Paint, Report};
 use crate::version::Decision;
 use crate::workspace::Workspace;
 
 use super::Context;
-use super::deployment::{DeployArgs, MAX_TRIES, Session};
+use super::deployment::{DeployArgs, MAX_TRIES, Session, key_values};
 
 /// Record a deployment: an annotated, timestamped tag on the deployed commit
 ///
@@ -63,7 +63,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         session.fetch(&workspace, &fetched)?;
         let wanted = deploy::wanted(&workspace, &environment)?;
         let (commit, branch, version_tag) = deployed(&workspace, &session.app, &wanted, &tracked, args)?;
-        let draft = Draft {
+        let draft = Deployment {
             environment: environment.name.clone(),
             version: wanted.version.to_string(),
             commit,
@@ -106,7 +106,11 @@ fn finish(context: &Context, wanted: &Wanted, report: &RecordReport) {
     if !report.dry_run {
         let done = if report.created { "recorded" } else { "already recorded as" };
         let pushed = if report.pushed && report.created { ", pushed" } else { "" };
-        context.ui.message(&format!("{done} {} on {}{pushed}", report.record.tag, report.record.commit.short()));
+        context.ui.message(&format!(
+            "{done} {} on {}{pushed}",
+            report.record.tag,
+            report.record.deployment.commit.short()
+        ));
     }
     context.ui.report(report);
 }
@@ -178,7 +182,7 @@ fn commit_of(app: &AppRepo, rev: &str) -> Result<(ObjectId, Option<String>), Err
 /// With a pipeline, any record of the environment with the same commit and pipeline; without
 /// one, only the environment's latest record, so that deploying a commit again after another
 /// (a rollback) is recorded anew.
-fn recorded_before(app: &AppRepo, tags: &Tags, draft: &Draft) -> Result<Option<Record>, Error> {
+fn recorded_before(app: &AppRepo, tags: &Tags, draft: &Deployment) -> Result<Option<Record>, Error> {
     let records = if draft.pipeline.is_some() {
         app.records_on(tags, &draft.environment, &draft.commit)?
     } else {
@@ -191,7 +195,7 @@ fn recorded_before(app: &AppRepo, tags: &Tags, draft: &Draft) -> Result<Option<R
 fn new_record(
     session: &Session,
     tags: &Tags,
-    draft: Draft,
+    draft: Deployment,
     tagger: &Ident,
     environment: &Environment,
 ) -> Result<(Record, Plan), Error> {
@@ -261,13 +265,13 @@ struct RecordReport {
 impl RecordReport {
     fn new(record: Record, created: bool) -> RecordReport {
         RecordReport {
-            environment: record.environment.clone(),
+            environment: record.deployment.environment.clone(),
             tag: record.tag.clone(),
-            commit: record.commit.clone(),
-            version: record.version.clone(),
-            time: record::rfc3339_text(record.time),
+            commit: record.deployment.commit.clone(),
+            version: record.deployment.version.clone(),
+            time: record::rfc3339_text(record.deployment.time),
             created,
-            pipeline: record.pipeline.clone(),
+            pipeline: record.deployment.pipeline.clone(),
             pushed: false,
             dry_run: false,
             steps: Vec::new(),
@@ -278,21 +282,14 @@ impl RecordReport {
 
 impl Report for RecordReport {
     fn human(&self, paint: Paint) -> String {
-        let mut out = String::new();
-        if self.dry_run {
-            out.push_str(&paint.bold("Would run:\n"));
-            for step in &self.steps {
-                out.push_str(&format!("  {step}\n"));
-            }
-            if self.steps.is_empty() {
-                out.push_str("  nothing\n");
-            }
-        }
-        out.push_str(&format!("environment={}\n", self.environment));
-        out.push_str(&format!("version={}\n", self.version));
-        out.push_str(&format!("commit={}\n", self.commit));
-        out.push_str(&format!("tag={}\n", self.tag));
-        out.push_str(&format!("time={}\n", self.time));
-        out
+        let commit = self.commit.to_string();
+        let values = [
+            ("environment", self.environment.as_str()),
+            ("version", &self.version),
+            ("commit", &commit),
+            ("tag", &self.tag),
+            ("time", &self.time),
+        ];
+        key_values(paint, self.dry_run.then_some(&self.steps[..]), &values)
     }
 }

@@ -80,12 +80,12 @@ impl Row {
             cut: env.cut,
             after: env.after.clone(),
             restricted: env.restricted,
-            deployed: record.map(|r| Deployed {
-                time: record::rfc3339_text(r.time),
-                shown_time: record::display_time(r.time),
-                tag: r.tag,
-                commit: r.commit,
-                version: r.version,
+            deployed: record.map(|Record { tag, deployment, .. }| Deployed {
+                time: record::rfc3339_text(deployment.time),
+                shown_time: record::display_time(deployment.time),
+                tag,
+                commit: deployment.commit,
+                version: deployment.version,
             }),
         }
     }
