@@ -2,6 +2,7 @@
 
 pub mod cut;
 mod pattern;
+pub mod pin;
 
 pub use cut::{Decision, Existing, Refusal, VersionTag};
 pub use pattern::{Known, Matched, PatternError, PatternKind, Placeholder, TagPattern, TagValues};

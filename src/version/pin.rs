@@ -1,0 +1,263 @@
+//! Versions that pin a git reference instead of naming a release: a pull request, a branch or a
+//! commit, written short (`shop/app#pull/42`) or as the forge's web address. Pure: resolving a pin
+//! to a commit is the application repository's business.
+
+use std::fmt;
+
+/// What a pin points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    PullRequest(u64),
+    Branch(String),
+    /// A commit id as written: full, or abbreviated to at least seven digits.
+    Commit(String),
+}
+
+/// The forges whose web addresses a pin may be, as far as the address shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forge {
+    Github,
+    Gitlab,
+    Gitea,
+    BitbucketServer,
+    BitbucketCloud,
+    AzureDevops,
+}
+
+/// A version that pins a reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    /// As written in the release file.
+    pub text: String,
+    /// `owner/repo` of the short forms.
+    pub repository: Option<String>,
+    /// The repository's web address, for the URL forms.
+    pub url: Option<String>,
+    /// The forge a URL form shows; short forms leave it to the release file or the remote.
+    pub forge: Option<Forge>,
+    pub target: Target,
+}
+
+impl Pin {
+    /// Reads a pin; `None` for text that pins nothing (a plain version or tag name).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Pin> {
+        if text.contains("://") { from_url(text) } else { short(text) }
+    }
+
+    /// The reference a forge keeps a pull request's head under.
+    #[must_use]
+    pub fn pull_request_ref(forge: Forge, number: u64) -> Option<String> {
+        match forge {
+            Forge::Github | Forge::Gitea => Some(format!("refs/pull/{number}/head")),
+            Forge::Gitlab => Some(format!("refs/merge-requests/{number}/head")),
+            Forge::BitbucketServer => Some(format!("refs/pull-requests/{number}/from")),
+            Forge::BitbucketCloud | Forge::AzureDevops => None,
+        }
+    }
+}
+
+impl fmt::Display for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// `owner/repo#pull/42`, `owner/repo@<sha>`, `owner/repo#branch`.
+fn short(text: &str) -> Option<Pin> {
+    let split = text.find(['#', '@'])?;
+    let (repository, rest) = text.split_at(split);
+    let mut parts = repository.split('/');
+    let valid_part = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if !(parts.next().is_some_and(valid_part) && parts.next().is_some_and(valid_part) && parts.next().is_none()) {
+        return None;
+    }
+    let target = match (&rest[..1], &rest[1..]) {
+        ("@", sha) if is_commit(sha) => Target::Commit(sha.to_owned()),
+        ("#", pull) if pull.strip_prefix("pull/").is_some_and(is_number) => {
+            Target::PullRequest(pull["pull/".len()..].parse().ok()?)
+        }
+        ("#", branch) if !branch.is_empty() && crate::refname::check_short(branch).is_ok() => {
+            Target::Branch(branch.to_owned())
+        }
+        _ => return None,
+    };
+    Some(Pin { text: text.to_owned(), repository: Some(repository.to_owned()), url: None, forge: None, target })
+}
+
+/// The web address of a pull request, branch or commit on one of the forges.
+fn from_url(text: &str) -> Option<Pin> {
+    let (address, query) = text.split_once('?').unwrap_or((text, ""));
+    let address = address.trim_end_matches('/');
+    let pin = |url: &str, forge, target| {
+        Some(Pin { text: text.to_owned(), repository: None, url: Some(url.to_owned()), forge: Some(forge), target })
+    };
+    // Longest markers first: `/-/merge_requests/` before `/merge_requests/`, and so on.
+    let markers: [(&str, Forge, fn(&str) -> Option<Target>); 13] = [
+        ("/-/merge_requests/", Forge::Gitlab, pull_request),
+        ("/-/tree/", Forge::Gitlab, branch),
+        ("/-/commit/", Forge::Gitlab, commit),
+        ("/pull-requests/", Forge::BitbucketCloud, pull_request),
+        ("/pullrequest/", Forge::AzureDevops, pull_request),
+        ("/pulls/", Forge::Gitea, pull_request),
+        ("/pull/", Forge::Github, pull_request),
+        ("/src/branch/", Forge::Gitea, branch),
+        ("/src/commit/", Forge::Gitea, commit),
+        ("/tree/", Forge::Github, branch),
+        ("/commits/", Forge::BitbucketCloud, commit),
+        ("/commit/", Forge::Github, commit),
+        ("/src/", Forge::BitbucketCloud, branch),
+    ];
+    for (marker, forge, read) in markers {
+        let Some(at) = address.find(marker) else { continue };
+        let (base, rest) = (&address[..at], &address[at + marker.len()..]);
+        let target = read(rest)?;
+        return match forge {
+            Forge::BitbucketCloud if base.contains("/projects/") => pin(base, Forge::BitbucketServer, target),
+            Forge::Github if base.contains("/_git/") => pin(base, Forge::AzureDevops, target),
+            _ => pin(base, forge, target),
+        };
+    }
+    // Bitbucket Server `.../browse?at=refs/heads/x` and Azure DevOps `..._git/repo?version=GBx`.
+    for (key, prefix, forge) in [("at", "refs/heads/", Forge::BitbucketServer), ("version", "GB", Forge::AzureDevops)] {
+        let value = query.split('&').find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='));
+        let value = value.map(|v| v.replace("%2F", "/").replace("%2f", "/"));
+        if let Some(name) = value.as_deref().and_then(|v| v.strip_prefix(prefix)) {
+            let base = address.trim_end_matches("/browse");
+            return pin(base, forge, branch(name)?);
+        }
+    }
+    None
+}
+
+fn pull_request(rest: &str) -> Option<Target> {
+    let number = rest.split('/').next()?;
+    is_number(number).then(|| number.parse().ok().map(Target::PullRequest))?
+}
+
+fn branch(rest: &str) -> Option<Target> {
+    (!rest.is_empty() && crate::refname::check_short(rest).is_ok()).then(|| Target::Branch(rest.to_owned()))
+}
+
+fn commit(rest: &str) -> Option<Target> {
+    let sha = rest.split('/').next()?;
+    is_commit(sha).then(|| Target::Commit(sha.to_owned()))
+}
+
+fn is_number(text: &str) -> bool {
+    !text.is_empty() && text.len() < 20 && text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0')
+}
+
+fn is_commit(text: &str) -> bool {
+    (7..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(text: &str) -> (Option<Forge>, Target, Option<String>) {
+        let pin = Pin::parse(text).unwrap_or_else(|| panic!("{text} is a pin"));
+        (pin.forge, pin.target, pin.url.or(pin.repository))
+    }
+
+    #[test]
+    fn reads_the_short_forms() {
+        assert_eq!(target("shop/app#pull/42"), (None, Target::PullRequest(42), Some("shop/app".into())));
+        assert_eq!(target("shop/app@3f2a1c0"), (None, Target::Commit("3f2a1c0".into()), Some("shop/app".into())));
+        assert_eq!(target("shop/app#feature/x"), (None, Target::Branch("feature/x".into()), Some("shop/app".into())));
+        for text in ["1.4.0", "v1.3.0", "WIP", "shop#pull/1", "shop/app#", "shop/app@xyz", "a/b/c#x"] {
+            assert_eq!(Pin::parse(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn reads_each_forges_addresses() {
+        let cases = [
+            (
+                "https://github.com/shop/app/pull/42",
+                Forge::Github,
+                Target::PullRequest(42),
+                "https://github.com/shop/app",
+            ),
+            (
+                "https://github.com/shop/app/tree/feature/x",
+                Forge::Github,
+                Target::Branch("feature/x".into()),
+                "https://github.com/shop/app",
+            ),
+            (
+                "https://github.com/shop/app/commit/3f2a1c0d",
+                Forge::Github,
+                Target::Commit("3f2a1c0d".into()),
+                "https://github.com/shop/app",
+            ),
+            (
+                "https://gitlab.example.com/shop/app/-/merge_requests/7",
+                Forge::Gitlab,
+                Target::PullRequest(7),
+                "https://gitlab.example.com/shop/app",
+            ),
+            (
+                "https://gitlab.example.com/shop/app/-/tree/main",
+                Forge::Gitlab,
+                Target::Branch("main".into()),
+                "https://gitlab.example.com/shop/app",
+            ),
+            (
+                "https://gitea.example.com/shop/app/pulls/3",
+                Forge::Gitea,
+                Target::PullRequest(3),
+                "https://gitea.example.com/shop/app",
+            ),
+            (
+                "https://gitea.example.com/shop/app/src/branch/main",
+                Forge::Gitea,
+                Target::Branch("main".into()),
+                "https://gitea.example.com/shop/app",
+            ),
+            (
+                "https://bitbucket.example.com/projects/SHOP/repos/app/pull-requests/9/overview",
+                Forge::BitbucketServer,
+                Target::PullRequest(9),
+                "https://bitbucket.example.com/projects/SHOP/repos/app",
+            ),
+            (
+                "https://bitbucket.example.com/projects/SHOP/repos/app/browse?at=refs%2Fheads%2Ffeature%2Fx",
+                Forge::BitbucketServer,
+                Target::Branch("feature/x".into()),
+                "https://bitbucket.example.com/projects/SHOP/repos/app",
+            ),
+            (
+                "https://bitbucket.org/shop/app/pull-requests/5",
+                Forge::BitbucketCloud,
+                Target::PullRequest(5),
+                "https://bitbucket.org/shop/app",
+            ),
+            (
+                "https://dev.azure.com/shop/web/_git/app/pullrequest/12",
+                Forge::AzureDevops,
+                Target::PullRequest(12),
+                "https://dev.azure.com/shop/web/_git/app",
+            ),
+            (
+                "https://dev.azure.com/shop/web/_git/app?version=GBmain",
+                Forge::AzureDevops,
+                Target::Branch("main".into()),
+                "https://dev.azure.com/shop/web/_git/app",
+            ),
+        ];
+        for (text, forge, expected, url) in cases {
+            assert_eq!(target(text), (Some(forge), expected, Some(url.to_owned())), "{text}");
+        }
+        assert_eq!(Pin::parse("https://example.com/just/a/page"), None);
+    }
+
+    #[test]
+    fn knows_where_forges_keep_pull_requests() {
+        assert_eq!(Pin::pull_request_ref(Forge::Github, 42).as_deref(), Some("refs/pull/42/head"));
+        assert_eq!(Pin::pull_request_ref(Forge::Gitlab, 42).as_deref(), Some("refs/merge-requests/42/head"));
+        assert_eq!(Pin::pull_request_ref(Forge::BitbucketServer, 42).as_deref(), Some("refs/pull-requests/42/from"));
+        assert_eq!(Pin::pull_request_ref(Forge::BitbucketCloud, 42), None);
+    }
+}
