@@ -11,6 +11,7 @@ use crate::error::{Diagnostic, Error, Kind};
 use crate::git::{GitCommand, GitError, Repo, TagRef, redact};
 use crate::object_id::ObjectId;
 use crate::record::{self, Candidate, Record};
+use crate::version::pin::{Forge, Pin, Target};
 use crate::version::{Existing, Known, VersionTag};
 use crate::workspace::Workspace;
 
@@ -194,6 +195,69 @@ impl AppRepo {
         Ok(self.branch(name)?.is_some())
     }
 
+    /// The commit a pinned version points at, fetched first when online, and the branch it names.
+    ///
+    /// # Errors
+    /// When the pin names another repository, a forge whose pull requests git cannot fetch, or a
+    /// reference that does not exist.
+    pub fn resolve_pin(
+        &self,
+        pin: &Pin,
+        forge: Option<Forge>,
+        online: bool,
+    ) -> Result<(ObjectId, Option<String>), Error> {
+        let source = self.pin_source(pin)?;
+        let (reference, branch) = match &pin.target {
+            Target::Commit(sha) => return self.pinned_commit(pin, &source, sha, online).map(|id| (id, None)),
+            Target::Branch(branch) => (format!("refs/heads/{branch}"), Some(branch.clone())),
+            Target::PullRequest(number) => {
+                let forge = pin.forge.or(forge).or_else(|| forge_of(&self.name)).ok_or_else(|| unknown_forge(pin))?;
+                let reference = Pin::pull_request_ref(forge, *number).ok_or_else(|| unfetchable(pin))?;
+                (reference, None)
+            }
+        };
+        let local = format!("refs/release/pins/{}", reference.trim_start_matches("refs/"));
+        if online {
+            let refspec = format!("+{reference}:{local}");
+            self.repo
+                .fetch(&source, &[refspec], self.separate && source == self.remote)
+                .map_err(|source| pin_missing(pin, &reference, Some(source)))?;
+        }
+        let id = self.repo.reference(&local)?.ok_or_else(|| pin_missing(pin, &reference, None))?;
+        Ok((id, branch))
+    }
+
+    fn pinned_commit(&self, pin: &Pin, source: &str, sha: &str, online: bool) -> Result<ObjectId, Error> {
+        if let Ok(id) = self.repo.rev_parse_commit(sha) {
+            return Ok(id);
+        }
+        if online && sha.len() >= 40 {
+            self.repo.fetch(source, &[sha.to_owned()], false).map_err(|source| pin_missing(pin, sha, Some(source)))?;
+            return self.repo.rev_parse_commit(sha).map_err(|_| pin_missing(pin, sha, None));
+        }
+        Err(pin_missing(pin, sha, None))
+    }
+
+    /// Where a pin's reference is fetched from: the application remote when the pin names the
+    /// application repository.
+    fn pin_source(&self, pin: &Pin) -> Result<String, Error> {
+        let app = self.repo.remote_url(&self.remote).unwrap_or_default();
+        let app = normalize(&app);
+        if let Some(url) = &pin.url {
+            return Ok(if normalize(url) == app { self.remote.clone() } else { url.clone() });
+        }
+        let repository = pin.repository.as_deref().unwrap_or_default();
+        let wanted = repository.to_lowercase();
+        if app.ends_with(&format!("/{wanted}")) || app.ends_with(&format!(":{wanted}")) {
+            return Ok(self.remote.clone());
+        }
+        Err(Error::new(
+            Kind::Usage,
+            format!("version {pin} names {repository}, which is not the application repository {}", self.name),
+        )
+        .hint("pin a pull request, branch or commit of the application repository, or give its full address"))
+    }
+
     /// The rc and final tags of a version.
     ///
     /// # Errors
@@ -329,6 +393,51 @@ impl App {
     pub fn is_here(&self) -> bool {
         self.repo == "."
     }
+}
+
+/// A repository address without scheme, credentials, `.git` or trailing slash, for comparing.
+fn normalize(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.split_once('@').filter(|(user, _)| !user.contains('/')).map_or(rest, |(_, host)| host);
+    rest.trim_end_matches('/').trim_end_matches(".git").to_lowercase()
+}
+
+/// The forge a repository address shows by its host, for the well-known hosted forges.
+fn forge_of(url: &str) -> Option<Forge> {
+    let host = normalize(url);
+    let host = host.split(['/', ':']).next().unwrap_or_default();
+    match host {
+        "github.com" => Some(Forge::Github),
+        "gitlab.com" => Some(Forge::Gitlab),
+        "bitbucket.org" => Some(Forge::BitbucketCloud),
+        "dev.azure.com" | "ssh.dev.azure.com" => Some(Forge::AzureDevops),
+        _ if host.ends_with(".visualstudio.com") => Some(Forge::AzureDevops),
+        _ => None,
+    }
+}
+
+fn unknown_forge(pin: &Pin) -> Error {
+    Error::new(Kind::Usage, format!("cannot tell which forge holds the pull request of version {pin}"))
+        .hint("name it in release.toml: [forge] kind = \"github\" (or gitlab, gitea, bitbucket-server)")
+}
+
+fn unfetchable(pin: &Pin) -> Error {
+    Error::new(Kind::Usage, format!("version {pin} pins a pull request that git cannot fetch by reference"))
+        .cause("Bitbucket Cloud and Azure DevOps keep no reference to a pull request's head")
+        .hint("pin the pull request's branch instead, such as owner/repo#feature-x")
+}
+
+fn pin_missing(pin: &Pin, reference: &str, source: Option<GitError>) -> Error {
+    let mut error = Error::new(
+        Kind::Refused,
+        format!("version {pin} points at {reference}, which the application repository does not have"),
+    );
+    if let Some(source) = source {
+        for cause in source.causes() {
+            error = error.cause(cause);
+        }
+    }
+    error.hint("check that the pull request, branch or commit exists; without --offline it is fetched first")
 }
 
 /// Where the cache of the release file's application repository lives.

@@ -8,7 +8,7 @@ use crate::error::{Error, Kind};
 use crate::git::{BranchTip, Expect, Ident};
 use crate::object_id::ObjectId;
 use crate::plan::{MoveRef, NewTag, ObjectRef, Plan, Push};
-use crate::version::{self, Cut, Decision, Version};
+use crate::version::{self, Cut, Decision, Version, pin};
 use crate::workspace::Workspace;
 
 /// What an environment's branch asks for: its version, read from the branch tip.
@@ -75,10 +75,20 @@ pub fn tracked_branch(
 /// # Errors
 /// When the source branch is missing, or the `cut` refuses (a released version, no release
 /// candidate).
-pub fn resolve(workspace: &Workspace, app: &AppRepo, wanted: Wanted, tracked: &str) -> Result<Resolved, Error> {
+pub fn resolve(
+    workspace: &Workspace,
+    app: &AppRepo,
+    wanted: Wanted,
+    tracked: &str,
+    online: bool,
+) -> Result<Resolved, Error> {
     let (environment, version) = (&wanted.environment, &wanted.version);
     let tags = &workspace.file.tags;
     let text = version.to_string();
+    if let Version::Pin(pin) = version {
+        let (commit, branch) = app.resolve_pin(pin, configured_forge(workspace), online)?;
+        return Ok(Resolved { wanted, branch, commit, tag: None });
+    }
     let (branch, source) = source(workspace, app, environment, version, tracked)?;
     let (commit, tag) = match environment.cut {
         Cut::Rc => {
@@ -211,6 +221,19 @@ fn named_tag(app: &AppRepo, version: &Version) -> Result<Option<version::Version
     let Version::Named(name) = version else { return Ok(None) };
     let Some(tag) = app.tag(name)? else { return Ok(None) };
     Ok(app.repo.tag_commit(&tag)?.map(|commit| version::VersionTag { name: tag.name, commit }))
+}
+
+/// The forge `[forge] kind` names, for pins that do not show theirs.
+fn configured_forge(workspace: &Workspace) -> Option<pin::Forge> {
+    match workspace.file.forge.as_ref()?.kind.as_deref()? {
+        "github" => Some(pin::Forge::Github),
+        "gitlab" => Some(pin::Forge::Gitlab),
+        "gitea" => Some(pin::Forge::Gitea),
+        "bitbucket-server" => Some(pin::Forge::BitbucketServer),
+        "bitbucket-cloud" => Some(pin::Forge::BitbucketCloud),
+        "azure-devops" => Some(pin::Forge::AzureDevops),
+        _ => None,
+    }
 }
 
 /// The environment whose deployments cut the release candidates a final deployment needs.

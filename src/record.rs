@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::config::Tags;
 use crate::object_id::ObjectId;
-use crate::version::{Known, TagValues, WIP};
+use crate::version::{Known, TagValues, Version, WIP};
 
 /// The facts of one deployment: what a record says, or will say once written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -198,7 +198,8 @@ pub fn tag_safe(branch: &str) -> String {
 fn base_name(tags: &Tags, version: &str, environment: &str, branch: Option<&str>, time: Timestamp) -> String {
     let timestamp = timestamp_text(time);
     let branch = tag_safe(branch.unwrap_or_default());
-    let values = TagValues { version, n: 0, timestamp: &timestamp, env: environment, branch: &branch };
+    let in_tag = Version::parse(version).map_or_else(|_| version.to_owned(), |v| v.in_tag());
+    let values = TagValues { version: &in_tag, n: 0, timestamp: &timestamp, env: environment, branch: &branch };
     if version == WIP { tags.deploy_wip.render(&values) } else { tags.deploy.render(&values) }
 }
 

@@ -35,7 +35,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     for attempt in 1..=MAX_TRIES {
         session.fetch(&workspace, std::slice::from_ref(&tracked))?;
         let wanted = deploy::wanted(&workspace, &environment)?;
-        let resolved = deploy::resolve(&workspace, &session.app, wanted, &tracked)?;
+        let resolved = deploy::resolve(&workspace, &session.app, wanted, &tracked, session.online)?;
         let existing = match &resolved.tag {
             Some(Decision::Reuse(tag)) => session.app.tag(&tag.name)?.map(|t| t.target),
             _ => None,

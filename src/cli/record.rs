@@ -62,7 +62,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         fetched.extend(args.branch.clone());
         session.fetch(&workspace, &fetched)?;
         let wanted = deploy::wanted(&workspace, &environment)?;
-        let (commit, branch, version_tag) = deployed(&workspace, &session.app, &wanted, &tracked, args)?;
+        let (commit, branch, version_tag) = deployed(&workspace, &session, &wanted, &tracked, args)?;
         let draft = Deployment {
             environment: environment.name.clone(),
             version: wanted.version.to_string(),
@@ -139,15 +139,15 @@ fn parse_time(text: &str) -> Result<Timestamp, Error> {
 /// what `prepare` resolves now.
 fn deployed(
     workspace: &Workspace,
-    app: &AppRepo,
+    session: &Session,
     wanted: &Wanted,
     tracked: &str,
     args: &Args,
 ) -> Result<(ObjectId, Option<String>, Option<String>), Error> {
-    let tags = &workspace.file.tags;
+    let (app, tags) = (&session.app, &workspace.file.tags);
     let named = args.commit.as_deref().or(args.branch.as_deref());
     let Some(rev) = named else {
-        let resolved = deploy::resolve(workspace, app, wanted.clone(), tracked)?;
+        let resolved = deploy::resolve(workspace, app, wanted.clone(), tracked, session.online)?;
         let tag = match &resolved.tag {
             Some(Decision::Reuse(tag)) => Some(tag.name.clone()),
             _ => None,

@@ -215,8 +215,12 @@ impl Resolver<'_> {
                 self.problem(Some(raw.span()), format!("environment {} on this branch: {misfit}", environment.name));
             }
         }
-        for pattern in tags.into_iter().flat_map(Tags::all).filter(|p| p.uses_version()) {
-            let tag = pattern.render(&TagValues { version: raw.get_ref(), ..TagValues::SAMPLE });
+        // A pin cuts no version tags; only its record name, made tag-safe, holds it.
+        let pinned = matches!(version, Version::Pin(_));
+        let in_tag = version.in_tag();
+        let patterns = tags.into_iter().flat_map(Tags::all).filter(|p| p.uses_version());
+        for pattern in patterns.filter(|p| !pinned || matches!(p.kind(), PatternKind::Deploy)) {
+            let tag = pattern.render(&TagValues { version: &in_tag, ..TagValues::SAMPLE });
             if let Err(problem) = refname::check_short(&tag) {
                 let key = pattern.kind().key();
                 self.problem(

@@ -49,6 +49,8 @@ pub enum Version {
     Semver(semver::Version),
     /// Any other string that is valid inside a tag name.
     Named(String),
+    /// A pull request, branch or commit: deployed as it is, cutting no version tags.
+    Pin(pin::Pin),
 }
 
 /// The word that marks a work-in-progress environment.
@@ -98,8 +100,33 @@ impl Version {
         if let Ok(semver) = semver::Version::parse(text) {
             return Ok(Version::Semver(semver));
         }
+        if let Some(pin) = pin::Pin::parse(text) {
+            return Ok(Version::Pin(pin));
+        }
         refname::check_short(text).map_err(|problem| ParseError { text: text.to_owned(), problem })?;
         Ok(Version::Named(text.to_owned()))
+    }
+
+    /// The version as it appears in a deployment record's name: a pin made tag-safe
+    /// (`shop/app#pull/42` becomes `shop-app-pull-42`), anything else as it is.
+    #[must_use]
+    pub fn in_tag(&self) -> String {
+        match self {
+            Version::Pin(pin) => pin
+                .text
+                .split("://")
+                .last()
+                .unwrap_or_default()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+                .collect::<String>()
+                .split('-')
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join("-")
+                .replace("..", "."),
+            other => other.to_string(),
+        }
     }
 
     /// Whether an environment with this `cut` can deploy this version.
@@ -108,7 +135,7 @@ impl Version {
     /// When `cut` makes version tags and the version is not semantic.
     pub fn fits(&self, cut: Cut) -> Result<(), Misfit> {
         match (self, cut) {
-            (_, Cut::None) | (Version::Semver(_), Cut::Rc | Cut::Final) => Ok(()),
+            (_, Cut::None) | (Version::Semver(_) | Version::Pin(_), Cut::Rc | Cut::Final) => Ok(()),
             (Version::Wip | Version::Named(_), Cut::Rc | Cut::Final) => {
                 Err(Misfit::NeedsSemver { cut, version: self.to_string() })
             }
@@ -145,6 +172,7 @@ impl fmt::Display for Version {
             Version::Wip => f.write_str(WIP),
             Version::Semver(v) => v.fmt(f),
             Version::Named(name) => f.write_str(name),
+            Version::Pin(pin) => pin.fmt(f),
         }
     }
 }
@@ -163,6 +191,11 @@ mod tests {
         assert_eq!(v("1.4.0"), Version::Semver(semver::Version::new(1, 4, 0)));
         assert_eq!(v("2026.11-hotfix"), Version::Named("2026.11-hotfix".into()));
         assert_eq!(v("wip"), Version::Named("wip".into()), "only the upper-case word means WIP");
+        assert!(matches!(v("shop/app#pull/42"), Version::Pin(_)));
+        assert!(matches!(v("https://github.com/shop/app/pull/42"), Version::Pin(_)));
+        assert_eq!(v("https://github.com/shop/app/pull/42").in_tag(), "github.com-shop-app-pull-42");
+        assert_eq!(v("shop/app@3f2a1c0").in_tag(), "shop-app-3f2a1c0");
+        assert_eq!(v("1.4.0+build.7").in_tag(), "1.4.0+build.7");
     }
 
     #[test]
@@ -196,6 +229,7 @@ mod tests {
         assert!(v("hotfix-7").fits(Cut::Final).is_err());
         assert!(v("hotfix-7").fits(Cut::None).is_ok());
         assert!(v("1.4.0").fits(Cut::Rc).is_ok());
+        assert!(v("shop/app#pull/42").fits(Cut::Final).is_ok(), "a pin cuts nothing, so it fits anywhere");
     }
 
     #[test]

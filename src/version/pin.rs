@@ -85,6 +85,9 @@ fn short(text: &str) -> Option<Pin> {
     Some(Pin { text: text.to_owned(), repository: Some(repository.to_owned()), url: None, forge: None, target })
 }
 
+/// Reads what follows a marker such as `/pull/` in an address.
+type Reader = fn(&str) -> Option<Target>;
+
 /// The web address of a pull request, branch or commit on one of the forges.
 fn from_url(text: &str) -> Option<Pin> {
     let (address, query) = text.split_once('?').unwrap_or((text, ""));
@@ -93,7 +96,7 @@ fn from_url(text: &str) -> Option<Pin> {
         Some(Pin { text: text.to_owned(), repository: None, url: Some(url.to_owned()), forge: Some(forge), target })
     };
     // Longest markers first: `/-/merge_requests/` before `/merge_requests/`, and so on.
-    let markers: [(&str, Forge, fn(&str) -> Option<Target>); 13] = [
+    let markers: [(&str, Forge, Reader); 13] = [
         ("/-/merge_requests/", Forge::Gitlab, pull_request),
         ("/-/tree/", Forge::Gitlab, branch),
         ("/-/commit/", Forge::Gitlab, commit),

@@ -366,3 +366,61 @@ fn one_repository_layout_records_on_the_environment_heads() {
     on_remote.sort();
     assert_eq!(on_remote, expected);
 }
+
+#[test]
+fn a_pinned_version_deploys_its_pull_request_branch_or_commit_and_cuts_nothing() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.git(&repos.app, &["checkout", "-q", "-b", "feature-x"]);
+    world.git(&repos.app, &["commit", "-q", "--allow-empty", "-m", "Proposed change"]);
+    let proposed = world.git(&repos.app, &["rev-parse", "HEAD"]).trim().to_owned();
+    world.git(&repos.app, &["push", "-q", "origin", "HEAD:refs/pull/42/head", "feature-x"]);
+
+    let pull = format!("file://{}/pull/42", path(&repos.app_remote));
+    world.release(release, &["set", "qa", &pull, "--push"]).expect_status(0);
+    let prepared = world.release(release, &["prepare", "qa", "--json"]);
+    prepared.expect_status(0);
+    assert_eq!(prepared.json()["commit"], proposed.as_str());
+    assert!(prepared.json()["tag"].is_null(), "a pin cuts no tag:\n{prepared}");
+    let recorded = world.release(release, &["record", "qa", "--json"]);
+    recorded.expect_status(0);
+    let tag = recorded.json()["tag"].as_str().expect("a record").to_owned();
+    assert!(tag.ends_with("-app.git-pull-42.20261121T101500Z.qa"), "{tag}");
+    let message = world.git(&repos.app_remote, &["tag", "-l", "--format=%(contents)", &tag]);
+    assert!(message.contains(&format!("Version: {pull}\n")), "{message}");
+    assert_eq!(tags(&world, &repos.app_remote).len(), 1, "no rc or final tag, one record");
+
+    let owner = repos.app_remote.parent().and_then(Path::file_name).and_then(|n| n.to_str()).expect("a folder name");
+    world.release(release, &["set", "qa", &format!("{owner}/app#feature-x"), "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0).expect_stdout(&format!("commit={proposed}\n"));
+    let first = world.git(&repos.app, &["rev-parse", "main"]).trim().to_owned();
+    world.release(release, &["set", "qa", &format!("{owner}/app@{first}"), "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0).expect_stdout(&format!("commit={first}\n"));
+}
+
+#[test]
+fn a_pin_that_cannot_be_resolved_is_refused_with_what_to_do() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    let owner = repos.app_remote.parent().and_then(Path::file_name).and_then(|n| n.to_str()).expect("a folder name");
+    world.release(release, &["set", "qa", &format!("{owner}/app#pull/7"), "--push"]).expect_status(0);
+    world
+        .release(release, &["prepare", "qa"])
+        .expect_status(2)
+        .expect_stderr("cannot tell which forge holds the pull request")
+        .expect_stderr("[forge] kind");
+    world.release(release, &["set", "qa", "someone/else#main", "--push"]).expect_status(0);
+    world
+        .release(release, &["prepare", "qa"])
+        .expect_status(2)
+        .expect_stderr("which is not the application repository");
+    let missing = format!("file://{}/pull/99", path(&repos.app_remote));
+    world.release(release, &["set", "qa", &missing, "--push"]).expect_status(0);
+    world
+        .release(release, &["prepare", "qa"])
+        .expect_status(1)
+        .expect_stderr("points at refs/pull/99/head, which the application repository does not have");
+    assert!(tags(&world, &repos.app_remote).is_empty());
+}
