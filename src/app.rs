@@ -187,14 +187,6 @@ impl AppRepo {
         }
     }
 
-    /// Whether `name` is a branch here, by itself or as last fetched.
-    ///
-    /// # Errors
-    /// When the references cannot be read.
-    pub fn is_branch(&self, name: &str) -> Result<bool, Error> {
-        Ok(self.branch(name)?.is_some())
-    }
-
     /// The commit a pinned version points at, fetched first when online, and the branch it names.
     ///
     /// # Errors
