@@ -5,9 +5,9 @@
 use crate::app::AppRepo;
 use crate::config::{Environment, FILE_NAME, Tags};
 use crate::error::{Error, Kind};
-use crate::git::{BranchTip, Expect, Ident};
+use crate::git::{BranchTip, Ident};
 use crate::object_id::ObjectId;
-use crate::plan::{MoveRef, NewTag, ObjectRef, Plan, Push};
+use crate::plan::{NewTag, Plan};
 use crate::version::{self, Cut, Decision, Version, pin};
 use crate::workspace::Workspace;
 
@@ -124,30 +124,15 @@ pub fn tag_plan(
     push: bool,
 ) -> Plan {
     let mut plan = Plan { reflog: format!("release: prepare {}", resolved.wanted.environment.name), ..Plan::default() };
-    let Some(decision) = &resolved.tag else { return plan };
-    let tag = decision.tag();
-    let reference = format!("refs/tags/{}", tag.name);
-    let object = match (decision, existing_target) {
-        (Decision::Reuse(_), Some(target)) => ObjectRef::Existing(target),
-        (Decision::Reuse(_), None) => return plan,
-        (Decision::Create(_), _) => {
-            plan.tags.push(NewTag {
-                name: tag.name.clone(),
-                commit: tag.commit.clone(),
-                tagger: tagger.clone(),
-                message: tag_message(resolved, &tag.name),
-            });
-            plan.refs.push(MoveRef { name: reference.clone(), to: ObjectRef::Tag(0), old: Expect::Absent });
-            ObjectRef::Tag(0)
+    let remote = push.then_some(app.remote.as_str());
+    match (&resolved.tag, existing_target, remote) {
+        (Some(Decision::Create(tag)), _, _) => {
+            let message = tag_message(resolved, &tag.name);
+            let new = NewTag { name: tag.name.clone(), commit: tag.commit.clone(), tagger: tagger.clone(), message };
+            plan.create_tag(new, remote);
         }
-    };
-    if push {
-        plan.pushes.push(Push {
-            remote: app.remote.clone(),
-            destination: reference,
-            commit: object,
-            lease: Expect::Absent,
-        });
+        (Some(Decision::Reuse(tag)), Some(target), Some(remote)) => plan.push_existing_tag(remote, &tag.name, target),
+        _ => {}
     }
     plan
 }

@@ -8,9 +8,9 @@ use crate::ci;
 use crate::config::{Environment, Tags};
 use crate::deploy::{self, Wanted};
 use crate::error::{Error, Kind};
-use crate::git::{Expect, Ident, redact};
+use crate::git::{Ident, redact};
 use crate::object_id::ObjectId;
-use crate::plan::{MoveRef, NewTag, ObjectRef, Plan, Push, Step};
+use crate::plan::{NewTag, Plan, Step};
 use crate::record::{self, Deployment, Record};
 use crate::refname;
 use crate::ui::{Paint, Report};
@@ -210,23 +210,10 @@ fn new_record(
         sequence += 1;
     }
     let name = record::numbered(&base, sequence);
-    let reference = format!("refs/tags/{name}");
     let mut plan = Plan { reflog: format!("release: record {}", environment.name), ..Plan::default() };
-    plan.tags.push(NewTag {
-        name: name.clone(),
-        commit: draft.commit.clone(),
-        tagger: tagger.clone(),
-        message: draft.message(),
-    });
-    if session.push {
-        plan.pushes.push(Push {
-            remote: session.app.remote.clone(),
-            destination: reference.clone(),
-            commit: ObjectRef::Tag(0),
-            lease: Expect::Absent,
-        });
-    }
-    plan.refs.push(MoveRef { name: reference, to: ObjectRef::Tag(0), old: Expect::Absent });
+    let tag =
+        NewTag { name: name.clone(), commit: draft.commit.clone(), tagger: tagger.clone(), message: draft.message() };
+    plan.create_tag(tag, session.push.then_some(session.app.remote.as_str()));
     Ok((draft.into_record(name, sequence), plan))
 }
 
@@ -234,13 +221,7 @@ fn new_record(
 fn push_again(session: &Session, name: &str, target: Option<ObjectId>) -> Plan {
     let mut plan = Plan::default();
     if let (true, Some(target)) = (session.push, target) {
-        let destination = format!("refs/tags/{name}");
-        plan.pushes.push(Push {
-            remote: session.app.remote.clone(),
-            destination,
-            commit: ObjectRef::Existing(target),
-            lease: Expect::Absent,
-        });
+        plan.push_existing_tag(&session.app.remote, name, target);
     }
     plan
 }

@@ -88,6 +88,29 @@ pub enum Step {
 }
 
 impl Plan {
+    /// A new annotated tag: written, pushed to `remote` (if any) where its name must not exist yet,
+    /// and named here only after that.
+    pub fn create_tag(&mut self, tag: NewTag, remote: Option<&str>) {
+        let reference = format!("refs/tags/{}", tag.name);
+        let object = ObjectRef::Tag(self.tags.len());
+        self.tags.push(tag);
+        if let Some(remote) = remote {
+            self.push_tag(remote, &reference, object.clone());
+        }
+        self.refs.push(MoveRef { name: reference, to: object, old: Expect::Absent });
+    }
+
+    /// A tag that exists here, pushed again where its name must not exist yet: the remote takes it
+    /// as up to date when it has it, and gets it when an earlier run could not push it.
+    pub fn push_existing_tag(&mut self, remote: &str, name: &str, target: ObjectId) {
+        self.push_tag(remote, &format!("refs/tags/{name}"), ObjectRef::Existing(target));
+    }
+
+    fn push_tag(&mut self, remote: &str, reference: &str, object: ObjectRef) {
+        let destination = reference.to_owned();
+        self.pushes.push(Push { remote: remote.to_owned(), destination, commit: object, lease: Expect::Absent });
+    }
+
     /// The steps in the order they run, each in words a person can check.
     #[must_use]
     pub fn steps(&self) -> Vec<Step> {
