@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::config::Tags;
 use crate::object_id::ObjectId;
+use crate::refname;
 use crate::version::{Known, TagValues, Version, WIP};
 
 /// The facts of one deployment: what a record says, or will say once written.
@@ -189,15 +190,9 @@ pub fn display_time(time: Timestamp) -> String {
     time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// A branch name made fit for the middle of a tag name: `feature/x` becomes `feature-x`.
-#[must_use]
-pub fn tag_safe(branch: &str) -> String {
-    branch.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect()
-}
-
 fn base_name(tags: &Tags, version: &str, environment: &str, branch: Option<&str>, time: Timestamp) -> String {
     let timestamp = timestamp_text(time);
-    let branch = tag_safe(branch.unwrap_or_default());
+    let branch = refname::tag_safe(branch.unwrap_or_default());
     let in_tag = Version::parse(version).map_or_else(|_| version.to_owned(), |v| v.in_tag());
     let values = TagValues { version: &in_tag, n: 0, timestamp: &timestamp, env: environment, branch: &branch };
     if version == WIP { tags.deploy_wip.render(&values) } else { tags.deploy.render(&values) }
@@ -278,7 +273,7 @@ mod tests {
         assert_eq!(draft(WIP, Some("feature/x")).base_name(&tags()), "20261121T101500Z_qa_feature-x");
         assert_eq!(numbered("1.4.0.20261121T101500Z.qa", 1), "1.4.0.20261121T101500Z.qa");
         assert_eq!(numbered("1.4.0.20261121T101500Z.qa", 3), "1.4.0.20261121T101500Z.qa+3");
-        assert_eq!(tag_safe("feature/x y"), "feature-x-y");
+        assert_eq!(crate::refname::tag_safe("feature/x y"), "feature-x-y");
     }
 
     #[test]

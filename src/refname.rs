@@ -99,6 +99,13 @@ fn is_forbidden(c: char) -> bool {
     c.is_ascii_control() || matches!(c, ' ' | '~' | '^' | ':' | '?' | '*' | '[' | '\\')
 }
 
+/// Text made fit for the middle of a tag name: every character but ASCII letters, digits, `.`,
+/// `_` and `-` becomes `-`, so `feature/x` becomes `feature-x`.
+#[must_use]
+pub fn tag_safe(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

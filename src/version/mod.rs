@@ -112,14 +112,7 @@ impl Version {
     #[must_use]
     pub fn in_tag(&self) -> String {
         match self {
-            Version::Pin(pin) => pin
-                .text
-                .split("://")
-                .last()
-                .unwrap_or_default()
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
-                .collect::<String>()
+            Version::Pin(pin) => refname::tag_safe(pin.text.split("://").last().unwrap_or_default())
                 .split('-')
                 .filter(|part| !part.is_empty())
                 .collect::<Vec<_>>()
