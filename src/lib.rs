@@ -10,6 +10,7 @@ pub mod config;
 pub mod deploy;
 pub mod error;
 pub mod execute;
+pub mod gate;
 pub mod git;
 pub mod object_id;
 pub mod plan;

@@ -68,6 +68,7 @@ pub struct Tags {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(clippy::struct_excessive_bools, reason = "each bool is an independent key of the release file")]
 pub struct Environment {
     pub name: String,
     pub branch: String,
@@ -75,6 +76,36 @@ pub struct Environment {
     pub after: Option<String>,
     pub restricted: bool,
     pub auto_promote: bool,
+    /// What counts as the previous environment having deployed the same change.
+    pub match_: Match,
+    /// Whether the previous environment's record must be its latest.
+    pub previous_current: bool,
+    /// Whether each deployment must carry a greater semver than the last.
+    pub require_bump: bool,
+    pub gate: GateMode,
+}
+
+/// `match`: which deployments of the previous environment count for the gate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Match {
+    /// A record on the very commit.
+    #[default]
+    Commit,
+    /// A record on any commit with the identical tree (a merge that changed nothing counts).
+    Tree,
+}
+
+/// `gate`: what the merge gate asks of a change beside the promotion rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateMode {
+    /// The previous environment deployed the change.
+    #[default]
+    Previous,
+    /// Deploy on approval: the environment itself deployed the change before it merges.
+    #[serde(rename = "self")]
+    Self_,
 }
 
 /// The forges `[forge] kind` may name.
@@ -262,6 +293,10 @@ impl Resolver<'_> {
                 after: env.after.map(Spanned::into_inner),
                 restricted: env.restricted,
                 auto_promote: env.auto_promote,
+                match_: env.match_.unwrap_or_default(),
+                previous_current: env.previous_current.unwrap_or(true),
+                require_bump: env.require_bump,
+                gate: env.gate.unwrap_or_default(),
             });
         }
         self.check_after(&environments, &afters);

@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use serde_spanned::Spanned;
 
+use super::{GateMode, Match};
 use crate::version::Cut;
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +49,12 @@ pub struct Environment {
     pub restricted: bool,
     #[serde(default)]
     pub auto_promote: bool,
+    #[serde(rename = "match")]
+    pub match_: Option<Match>,
+    pub previous_current: Option<bool>,
+    #[serde(default)]
+    pub require_bump: bool,
+    pub gate: Option<GateMode>,
 }
 
 #[derive(Debug, Deserialize)]

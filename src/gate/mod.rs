@@ -1,0 +1,331 @@
+//! The merge gate: may a change enter an environment? One rule for CI, hooks and promotions.
+//!
+//! Pure: the gatherer reads branches, release files and records into a [`Snapshot`]; each check
+//! here is a small function of it that yields one [`Finding`].
+
+#[cfg(test)]
+mod tests;
+
+use serde::Serialize;
+
+use crate::config::{Environment, GateMode, Match};
+use crate::object_id::ObjectId;
+use crate::record::Record;
+use crate::version::{Cut, Version};
+
+/// The checks, named as findings and documentation name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    PromotionPath,
+    ReleaseFile,
+    VersionValid,
+    VersionBumped,
+    ReleaseCandidate,
+    PreviousDeployed,
+    PreviousCurrent,
+    SelfDeployed,
+}
+
+impl Check {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::PromotionPath => "promotion-path",
+            Check::ReleaseFile => "release-file",
+            Check::VersionValid => "version-valid",
+            Check::VersionBumped => "version-bumped",
+            Check::ReleaseCandidate => "release-candidate",
+            Check::PreviousDeployed => "previous-deployed",
+            Check::PreviousCurrent => "previous-current",
+            Check::SelfDeployed => "self-deployed",
+        }
+    }
+}
+
+/// What one check found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub check: Check,
+    pub ok: bool,
+    pub message: String,
+    /// What to do about a failed check.
+    pub hint: Option<String>,
+}
+
+impl Finding {
+    fn pass(check: Check, message: String) -> Finding {
+        Finding { check, ok: true, message, hint: None }
+    }
+
+    fn fail(check: Check, message: String, hint: String) -> Finding {
+        Finding { check, ok: false, message, hint: Some(hint) }
+    }
+}
+
+/// Everything the checks look at, gathered before any of them runs.
+#[derive(Debug, Clone)]
+pub struct Snapshot<'a> {
+    pub target: &'a Environment,
+    /// Every environment, in the order of the release file.
+    pub environments: &'a [Environment],
+    /// Whether the release repository is the application repository.
+    pub one_repository: bool,
+    /// The branch the change comes from; `None` for a direct push.
+    pub source: Option<&'a str>,
+    /// The commit whose release file the change brings.
+    pub head: &'a ObjectId,
+    /// The incoming release file: its version, or the problems that make it invalid.
+    pub incoming: Result<Version, Vec<String>>,
+    /// The commit the target would deploy, or why it cannot be told; `None` when the incoming
+    /// version gave nothing to resolve.
+    pub deploys: Option<Result<ObjectId, String>>,
+    /// For a final cut: the rc the final tag goes on, or why there is none to take.
+    pub candidate: Option<Result<String, String>>,
+    /// What the previous environment (`after`) has deployed, when there is one.
+    pub previous: Option<Deployed>,
+    /// What the target itself has deployed.
+    pub itself: Deployed,
+}
+
+/// An environment's deployments, as far as the gate needs them.
+#[derive(Debug, Clone, Default)]
+pub struct Deployed {
+    /// The newest record on the commit the target would deploy (or on a commit with its tree,
+    /// when the target matches trees).
+    pub matching: Option<Record>,
+    /// The environment's newest record.
+    pub latest: Option<Record>,
+}
+
+/// Every finding, in the order of [`Check`].
+#[must_use]
+pub fn evaluate(snapshot: &Snapshot<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    findings.extend(promotion_path(snapshot));
+    findings.push(release_file(snapshot));
+    if let Ok(version) = &snapshot.incoming {
+        findings.push(version_valid(snapshot.target, version));
+        if snapshot.target.require_bump {
+            findings.push(version_bumped(snapshot.target, version, snapshot.itself.latest.as_ref()));
+        }
+    }
+    if let Some(candidate) = snapshot.candidate.as_ref().filter(|_| snapshot.target.cut == Cut::Final) {
+        findings.push(release_candidate(candidate));
+    }
+    if let (Some(after), Some(previous)) = (previous_environment(snapshot), &snapshot.previous) {
+        findings.push(previous_deployed(snapshot, after, previous));
+        if snapshot.target.previous_current {
+            findings.extend(previous_current(after, previous));
+        }
+    }
+    if snapshot.target.gate == GateMode::Self_ {
+        findings.push(self_deployed(snapshot));
+    }
+    findings
+}
+
+/// Whether every finding passed.
+#[must_use]
+pub fn allows(findings: &[Finding]) -> bool {
+    findings.iter().all(|f| f.ok)
+}
+
+fn previous_environment<'a>(snapshot: &Snapshot<'a>) -> Option<&'a Environment> {
+    let after = snapshot.target.after.as_deref()?;
+    snapshot.environments.iter().find(|e| e.name == after)
+}
+
+fn promotion_path(snapshot: &Snapshot<'_>) -> Option<Finding> {
+    let source = snapshot.source?;
+    let target = snapshot.target;
+    let from = snapshot.environments.iter().find(|e| e.branch == source);
+    if let Some(after) = previous_environment(snapshot) {
+        return Some(if source == after.branch {
+            Finding::pass(
+                Check::PromotionPath,
+                format!("{} comes after {}, whose branch is {source}", target.name, after.name),
+            )
+        } else {
+            let what = from.map_or_else(
+                || format!("{source} is not an environment branch"),
+                |e| format!("{source} is the branch of {}", e.name),
+            );
+            Finding::fail(
+                Check::PromotionPath,
+                format!(
+                    "{} comes after {}, so changes enter it from {} only; {what}",
+                    target.name, after.name, after.branch
+                ),
+                format!("bring the change into {} first, then promote {} to {}", after.branch, after.name, target.name),
+            )
+        });
+    }
+    let first = snapshot.environments.first().is_some_and(|e| e.name == target.name);
+    if snapshot.one_repository && from.is_none() && !first {
+        let first = snapshot.environments.first().map_or("", |e| e.name.as_str());
+        return Some(Finding::fail(
+            Check::PromotionPath,
+            format!("{source} is a feature branch, and feature branches enter the first environment ({first}) only"),
+            format!("merge {source} into the branch of {first}, and promote it from there"),
+        ));
+    }
+    Some(Finding::pass(
+        Check::PromotionPath,
+        format!("{} has no previous environment; any branch may enter it", target.name),
+    ))
+}
+
+fn release_file(snapshot: &Snapshot<'_>) -> Finding {
+    let head = snapshot.head.short();
+    match &snapshot.incoming {
+        Ok(version) => {
+            Finding::pass(Check::ReleaseFile, format!("release.toml at {head} is valid (version {version})"))
+        }
+        Err(problems) => Finding::fail(
+            Check::ReleaseFile,
+            format!("release.toml at {head} is not valid: {}", problems.join("; ")),
+            "fix the release file on the source branch; 'git release status' shows what each branch holds".into(),
+        ),
+    }
+}
+
+fn version_valid(target: &Environment, version: &Version) -> Finding {
+    match version.fits(target.cut) {
+        Ok(()) => Finding::pass(
+            Check::VersionValid,
+            format!("version {version} suits {} (cut = \"{}\")", target.name, target.cut.as_str()),
+        ),
+        Err(misfit) => Finding::fail(
+            Check::VersionValid,
+            format!("version {version} does not suit {}: {misfit}", target.name),
+            format!("set a semantic version: git release set <environment> 1.4.0 (cut = \"{}\")", target.cut.as_str()),
+        ),
+    }
+}
+
+fn version_bumped(target: &Environment, version: &Version, last: Option<&Record>) -> Finding {
+    let Some(last) = last else {
+        return Finding::pass(Check::VersionBumped, format!("{} has not deployed yet", target.name));
+    };
+    let last_text = &last.deployment.version;
+    let hint = || format!("bump it: git release bump <environment> patch (after {last_text})");
+    let Version::Semver(incoming) = version else {
+        return Finding::fail(
+            Check::VersionBumped,
+            format!("{} requires a bump, and {version} is not a semantic version to compare", target.name),
+            hint(),
+        );
+    };
+    match Version::parse(last_text) {
+        Ok(Version::Semver(previous)) if *incoming > previous => Finding::pass(
+            Check::VersionBumped,
+            format!("{version} is greater than {last_text}, which {} last deployed", target.name),
+        ),
+        Ok(Version::Semver(_)) => Finding::fail(
+            Check::VersionBumped,
+            format!("{version} is not greater than {last_text}, which {} last deployed ({})", target.name, last.tag),
+            hint(),
+        ),
+        _ => Finding::pass(
+            Check::VersionBumped,
+            format!("{} last deployed {last_text}, not a semantic version; any version follows it", target.name),
+        ),
+    }
+}
+
+fn release_candidate(candidate: &Result<String, String>) -> Finding {
+    match candidate {
+        Ok(rc) => Finding::pass(Check::ReleaseCandidate, format!("the final tag goes on {rc}")),
+        Err(why) => Finding::fail(
+            Check::ReleaseCandidate,
+            why.clone(),
+            "deploy the version to the environment that cuts release candidates first".into(),
+        ),
+    }
+}
+
+fn previous_deployed(snapshot: &Snapshot<'_>, after: &Environment, previous: &Deployed) -> Finding {
+    let target = snapshot.target;
+    let commit = match &snapshot.deploys {
+        Some(Ok(commit)) => commit,
+        Some(Err(why)) => {
+            return Finding::fail(
+                Check::PreviousDeployed,
+                format!("cannot tell which commit {} would deploy: {why}", target.name),
+                format!("make the version resolvable, then deploy it to {}", after.name),
+            );
+        }
+        None => {
+            return Finding::fail(
+                Check::PreviousDeployed,
+                format!("cannot tell which commit {} would deploy: the release file is not valid", target.name),
+                "fix the release file first".into(),
+            );
+        }
+    };
+    if let Some(record) = &previous.matching {
+        return Finding::pass(
+            Check::PreviousDeployed,
+            format!("{} deployed {} as {}", after.name, deployed(record, commit), record.tag),
+        );
+    }
+    let tree = if target.match_ == Match::Tree { " (nor a commit with its tree)" } else { "" };
+    Finding::fail(
+        Check::PreviousDeployed,
+        format!("{} has not deployed {}{tree}, which {} would deploy", after.name, commit.short(), target.name),
+        format!("deploy it to {} first; its pipeline ends with 'git release record {}'", after.name, after.name),
+    )
+}
+
+fn previous_current(after: &Environment, previous: &Deployed) -> Option<Finding> {
+    let matching = previous.matching.as_ref()?;
+    let latest = previous.latest.as_ref()?;
+    Some(if latest.tag == matching.tag {
+        Finding::pass(Check::PreviousCurrent, format!("{} is the latest deployment of {}", matching.tag, after.name))
+    } else {
+        Finding::fail(
+            Check::PreviousCurrent,
+            format!(
+                "{} no longer runs it: {} deployed {} since ({})",
+                after.name,
+                after.name,
+                latest.deployment.commit.short(),
+                latest.tag
+            ),
+            format!("deploy the change to {} again, or promote what {} runs now", after.name, after.name),
+        )
+    })
+}
+
+fn self_deployed(snapshot: &Snapshot<'_>) -> Finding {
+    let target = snapshot.target;
+    let Some(Ok(commit)) = &snapshot.deploys else {
+        return Finding::fail(
+            Check::SelfDeployed,
+            format!("cannot tell which commit {} would deploy", target.name),
+            "make the version resolvable first".into(),
+        );
+    };
+    match &snapshot.itself.matching {
+        Some(record) => Finding::pass(
+            Check::SelfDeployed,
+            format!("{} deployed {} before the merge, as {}", target.name, deployed(record, commit), record.tag),
+        ),
+        None => Finding::fail(
+            Check::SelfDeployed,
+            format!(
+                "{} has not deployed {} yet; it deploys a change before the change merges (gate = \"self\")",
+                target.name,
+                commit.short()
+            ),
+            format!("deploy {} to {} from the pull request, then run the gate again", commit.short(), target.name),
+        ),
+    }
+}
+
+/// The commit a record is on, and when that is another commit than the one asked about, so.
+fn deployed(record: &Record, commit: &ObjectId) -> String {
+    let on = record.deployment.commit.short();
+    if &record.deployment.commit == commit { on.to_owned() } else { format!("{on} (the tree of {})", commit.short()) }
+}

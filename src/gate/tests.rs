@@ -1,0 +1,231 @@
+use jiff::Timestamp;
+
+use super::*;
+use crate::record::Deployment;
+
+fn id(n: u8) -> ObjectId {
+    ObjectId::from_hex(&format!("{n:02x}").repeat(20)).expect("hex")
+}
+
+fn environment(name: &str, cut: Cut, after: Option<&str>) -> Environment {
+    Environment {
+        name: name.into(),
+        branch: format!("environment/{name}"),
+        cut,
+        after: after.map(Into::into),
+        restricted: after.is_some(),
+        auto_promote: false,
+        match_: Match::Commit,
+        previous_current: true,
+        require_bump: false,
+        gate: GateMode::Previous,
+    }
+}
+
+fn environments() -> Vec<Environment> {
+    vec![
+        environment("dev", Cut::None, None),
+        environment("qa", Cut::Rc, Some("dev")),
+        environment("prod", Cut::Final, Some("qa")),
+    ]
+}
+
+fn record(tag: &str, environment: &str, version: &str, commit: ObjectId) -> Record {
+    let deployment = Deployment {
+        environment: environment.into(),
+        version: version.into(),
+        commit,
+        release_commit: None,
+        pipeline: None,
+        deployed_by: None,
+        branch: None,
+        version_tag: None,
+        time: Timestamp::UNIX_EPOCH,
+    };
+    deployment.into_record(tag.into(), 1)
+}
+
+struct Case {
+    environments: Vec<Environment>,
+    target: usize,
+    one_repository: bool,
+    source: Option<String>,
+    incoming: Result<Version, Vec<String>>,
+    deploys: Option<Result<ObjectId, String>>,
+    candidate: Option<Result<String, String>>,
+    previous: Option<Deployed>,
+    itself: Deployed,
+}
+
+impl Case {
+    /// A promotion of 1.4.0 from qa into prod, which qa deployed on commit 1.
+    fn prod() -> Case {
+        let on_qa = record("1.4.0.20261121T101500Z.qa", "qa", "1.4.0", id(1));
+        Case {
+            environments: environments(),
+            target: 2,
+            one_repository: false,
+            source: Some("environment/qa".into()),
+            incoming: Ok(Version::parse("1.4.0").expect("version")),
+            deploys: Some(Ok(id(1))),
+            candidate: Some(Ok("v1.4.0-rc.2".into())),
+            previous: Some(Deployed { matching: Some(on_qa.clone()), latest: Some(on_qa) }),
+            itself: Deployed::default(),
+        }
+    }
+
+    fn findings(&self) -> Vec<Finding> {
+        let head = id(9);
+        evaluate(&Snapshot {
+            target: &self.environments[self.target],
+            environments: &self.environments,
+            one_repository: self.one_repository,
+            source: self.source.as_deref(),
+            head: &head,
+            incoming: self.incoming.clone(),
+            deploys: self.deploys.clone(),
+            candidate: self.candidate.clone(),
+            previous: self.previous.clone(),
+            itself: self.itself.clone(),
+        })
+    }
+
+    fn failed(&self) -> Vec<&'static str> {
+        self.findings().iter().filter(|f| !f.ok).map(|f| f.check.as_str()).collect()
+    }
+}
+
+fn checks(findings: &[Finding]) -> Vec<&'static str> {
+    findings.iter().map(|f| f.check.as_str()).collect()
+}
+
+#[test]
+fn a_promotion_that_qa_deployed_passes_every_check() {
+    let findings = Case::prod().findings();
+    assert_eq!(
+        checks(&findings),
+        [
+            "promotion-path",
+            "release-file",
+            "version-valid",
+            "release-candidate",
+            "previous-deployed",
+            "previous-current"
+        ]
+    );
+    assert!(allows(&findings), "{findings:#?}");
+    assert!(findings.iter().all(|f| f.hint.is_none()));
+}
+
+#[test]
+fn a_commit_qa_has_not_deployed_is_refused_with_a_hint() {
+    let mut case = Case::prod();
+    case.previous = Some(Deployed { matching: None, latest: Some(record("x.qa", "qa", "1.4.0", id(2))) });
+    let findings = case.findings();
+    assert!(!allows(&findings));
+    let finding = findings.iter().find(|f| f.check == Check::PreviousDeployed).expect("previous-deployed");
+    assert_eq!(finding.message, "qa has not deployed 0101010, which prod would deploy");
+    assert!(finding.hint.as_deref().is_some_and(|h| h.contains("git release record qa")));
+    assert_eq!(case.failed(), ["previous-deployed"], "previous-current needs a matching record to judge");
+}
+
+#[test]
+fn a_record_replaced_since_fails_previous_current_unless_turned_off() {
+    let mut case = Case::prod();
+    let newer = record("1.3.9.20261122T000000Z.qa", "qa", "1.3.9", id(3));
+    case.previous.as_mut().expect("previous").latest = Some(newer);
+    assert_eq!(case.failed(), ["previous-current"]);
+    case.environments[2].previous_current = false;
+    assert!(allows(&case.findings()));
+    assert!(!checks(&case.findings()).contains(&"previous-current"));
+}
+
+#[test]
+fn the_promotion_path_follows_after() {
+    let mut case = Case::prod();
+    case.source = Some("environment/dev".into());
+    let findings = case.findings();
+    let path = &findings[0];
+    assert!(!path.ok);
+    assert_eq!(
+        path.message,
+        "prod comes after qa, so changes enter it from environment/qa only; environment/dev is the branch of dev"
+    );
+    case.source = None;
+    assert!(!checks(&case.findings()).contains(&"promotion-path"), "a direct push has no path to judge");
+}
+
+#[test]
+fn feature_branches_enter_only_the_first_environment_of_one_repository() {
+    let mut environments = environments();
+    environments[1].after = None;
+    let mut case = Case { environments, target: 1, one_repository: true, ..Case::prod() };
+    case.source = Some("feature/x".into());
+    case.previous = None;
+    case.candidate = None;
+    assert_eq!(case.failed(), ["promotion-path"]);
+    case.target = 0;
+    assert!(allows(&case.findings()));
+    case.one_repository = false;
+    case.target = 1;
+    assert!(allows(&case.findings()), "a release repository's feature branches may change any first-hop environment");
+}
+
+#[test]
+fn an_invalid_release_file_skips_the_checks_that_need_its_version() {
+    let mut case = Case::prod();
+    case.incoming = Err(vec!["line 1, column 11: invalid semver".into()]);
+    case.deploys = None;
+    case.candidate = None;
+    let findings = case.findings();
+    assert_eq!(checks(&findings), ["promotion-path", "release-file", "previous-deployed", "previous-current"]);
+    assert_eq!(case.failed(), ["release-file", "previous-deployed"]);
+}
+
+#[test]
+fn a_version_that_does_not_suit_the_cut_is_refused() {
+    let mut case = Case::prod();
+    case.incoming = Ok(Version::parse("WIP").expect("version"));
+    assert!(case.failed().contains(&"version-valid"));
+}
+
+#[test]
+fn require_bump_compares_with_the_targets_last_deployment() {
+    let mut case = Case::prod();
+    case.environments[2].require_bump = true;
+    assert!(allows(&case.findings()), "a first deployment needs no bump");
+    case.itself.latest = Some(record("1.4.0.20261120T000000Z.prod", "prod", "1.4.0", id(4)));
+    assert_eq!(case.failed(), ["version-bumped"]);
+    case.itself.latest = Some(record("1.3.10.20261120T000000Z.prod", "prod", "1.3.10", id(4)));
+    assert!(allows(&case.findings()), "1.4.0 > 1.3.10 in semver order");
+}
+
+#[test]
+fn a_final_without_a_candidate_fails_both_checks_that_need_it() {
+    let mut case = Case::prod();
+    let why = "1.4.0 has no release candidate".to_owned();
+    case.candidate = Some(Err(why.clone()));
+    case.deploys = Some(Err(why));
+    case.previous.as_mut().expect("previous").matching = None;
+    assert_eq!(case.failed(), ["release-candidate", "previous-deployed"]);
+}
+
+#[test]
+fn tree_matches_say_which_commit_was_deployed() {
+    let mut case = Case::prod();
+    case.environments[2].match_ = Match::Tree;
+    case.deploys = Some(Ok(id(5)));
+    let findings = case.findings();
+    let finding = findings.iter().find(|f| f.check == Check::PreviousDeployed).expect("previous-deployed");
+    assert!(finding.ok);
+    assert_eq!(finding.message, "qa deployed 0101010 (the tree of 0505050) as 1.4.0.20261121T101500Z.qa");
+}
+
+#[test]
+fn gate_self_needs_the_target_to_have_deployed_the_change() {
+    let mut case = Case::prod();
+    case.environments[2].gate = GateMode::Self_;
+    assert_eq!(case.failed(), ["self-deployed"]);
+    case.itself.matching = Some(record("1.4.0.20261121T120000Z.prod", "prod", "1.4.0", id(1)));
+    assert!(allows(&case.findings()));
+}
