@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{App, Tags};
 use crate::error::{Diagnostic, Error, Kind};
+use crate::gate::Deployed;
 use crate::git::{GitCommand, GitError, Repo, TagRef, redact};
 use crate::object_id::ObjectId;
 use crate::record::{self, Candidate, Record};
@@ -346,6 +347,36 @@ impl AppRepo {
         }
         found.sort_by(Record::newest_first);
         Ok(found)
+    }
+
+    /// What `environment` has deployed: its newest record, and its newest record on `commit`
+    /// or, when `tree` is given, on any commit with that tree. One pass over the tags.
+    ///
+    /// # Errors
+    /// When the tags or commits cannot be read.
+    pub fn deployed(
+        &self,
+        tags: &Tags,
+        environment: &str,
+        commit: &ObjectId,
+        tree: Option<&ObjectId>,
+    ) -> Result<Deployed, Error> {
+        let candidates = self.candidates(tags, Some(environment))?;
+        let mut on_commit = Vec::new();
+        for (candidate, tag) in &candidates {
+            let Some(at) = self.repo.tag_commit(tag)? else { continue };
+            let hit = &at == commit
+                || match tree {
+                    Some(tree) => self.repo.has_object(&at) && &self.repo.commit_tree(&at)? == tree,
+                    None => false,
+                };
+            if hit {
+                on_commit.push((candidate.clone(), tag.clone()));
+            }
+        }
+        let matching = self.newest(on_commit, tags, Some(environment), 1)?.into_iter().next();
+        let latest = self.newest(candidates, tags, Some(environment), 1)?.into_iter().next();
+        Ok(Deployed { matching, latest })
     }
 
     fn candidates(&self, tags: &Tags, environment: Option<&str>) -> Result<Vec<(Candidate, TagRef)>, Error> {

@@ -1,5 +1,5 @@
-//! What the CI system running us says about the pipeline: its URL and who started it. Pure: the
-//! variables are handed in.
+//! What the CI system running us says about the pipeline: its URL, who started it, and the pull
+//! request it checks. Pure: the variables (and the files they name) are handed in.
 
 /// A CI system, recognised by the variables it sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,6 +9,29 @@ pub enum System {
     AzurePipelines,
     BitbucketPipelines,
     Jenkins,
+    /// Tekton Pipelines-as-Code, through the variables the shipped template sets from its
+    /// `{{ target_branch }}`, `{{ source_branch }}` and `{{ revision }}` parameters.
+    Tekton,
+}
+
+/// The variables the Tekton template sets from the Pipelines-as-Code parameters.
+pub const TEKTON_VARIABLES: [&str; 3] = ["PAC_TARGET_BRANCH", "PAC_SOURCE_BRANCH", "PAC_REVISION"];
+
+/// The pull request a pipeline checks: the branch it targets, the branch it comes from, and the
+/// commit at its head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    pub target: String,
+    pub source: String,
+    pub head: String,
+}
+
+/// Why the CI's variables do not describe a pull request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{system} does not say which pull request this is: {missing} is not set")]
+pub struct NotAPullRequest {
+    pub system: &'static str,
+    pub missing: String,
 }
 
 impl System {
@@ -26,6 +49,8 @@ impl System {
             Some(System::BitbucketPipelines)
         } else if set("JENKINS_URL") || set("BUILD_URL") {
             Some(System::Jenkins)
+        } else if set(TEKTON_VARIABLES[0]) {
+            Some(System::Tekton)
         } else {
             None
         }
@@ -55,7 +80,69 @@ impl System {
                 get("BITBUCKET_BUILD_NUMBER")?
             )),
             System::Jenkins => get("BUILD_URL"),
+            System::Tekton => None,
         }
+    }
+
+    /// The system's name, as its users call it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            System::GithubActions => "GitHub Actions",
+            System::GitlabCi => "GitLab CI",
+            System::AzurePipelines => "Azure Pipelines",
+            System::BitbucketPipelines => "Bitbucket Pipelines",
+            System::Jenkins => "Jenkins",
+            System::Tekton => "Tekton Pipelines-as-Code",
+        }
+    }
+
+    /// The pull request this pipeline runs for. `read` reads a file the variables name (GitHub's
+    /// event file, for the head commit).
+    ///
+    /// # Errors
+    /// When a variable the system sets for pull requests is missing: the pipeline runs for
+    /// something else, such as a push.
+    pub fn pull_request(
+        self,
+        var: &dyn Fn(&str) -> Option<String>,
+        read: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<PullRequest, NotAPullRequest> {
+        let get = |key: &str| {
+            var(key)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| NotAPullRequest { system: self.name(), missing: key.into() })
+        };
+        let branch = |key: &str| get(key).map(|v| v.strip_prefix("refs/heads/").map_or(v.clone(), str::to_owned));
+        let (target, source, head) = match self {
+            System::GithubActions => {
+                let head = get("GITHUB_EVENT_PATH").and_then(|path| {
+                    read(&path).as_deref().and_then(github_head).ok_or_else(|| NotAPullRequest {
+                        system: self.name(),
+                        missing: format!("pull_request.head.sha in the event file {path}"),
+                    })
+                });
+                (branch("GITHUB_BASE_REF")?, branch("GITHUB_HEAD_REF")?, head?)
+            }
+            System::GitlabCi => {
+                let head = get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA").or_else(|_| get("CI_COMMIT_SHA"));
+                (branch("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")?, branch("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")?, head?)
+            }
+            System::AzurePipelines => (
+                branch("SYSTEM_PULLREQUEST_TARGETBRANCH")?,
+                branch("SYSTEM_PULLREQUEST_SOURCEBRANCH")?,
+                get("SYSTEM_PULLREQUEST_SOURCECOMMITID")?,
+            ),
+            System::BitbucketPipelines => {
+                (branch("BITBUCKET_PR_DESTINATION_BRANCH")?, branch("BITBUCKET_BRANCH")?, get("BITBUCKET_COMMIT")?)
+            }
+            System::Jenkins => (branch("CHANGE_TARGET")?, branch("CHANGE_BRANCH")?, get("GIT_COMMIT")?),
+            System::Tekton => {
+                let [target, source, head] = TEKTON_VARIABLES;
+                (branch(target)?, branch(source)?, get(head)?)
+            }
+        };
+        Ok(PullRequest { target, source, head })
     }
 
     /// Who started the pipeline, as the system names them.
@@ -67,9 +154,16 @@ impl System {
             System::AzurePipelines => "BUILD_REQUESTEDFOR",
             System::BitbucketPipelines => "BITBUCKET_STEP_TRIGGERER_UUID",
             System::Jenkins => "BUILD_USER_ID",
+            System::Tekton => return None,
         };
         var(key).filter(|v| !v.is_empty())
     }
+}
+
+/// The head commit of the pull request a GitHub Actions event file describes.
+fn github_head(event: &str) -> Option<String> {
+    let event: serde_json::Value = serde_json::from_str(event).ok()?;
+    event.pointer("/pull_request/head/sha")?.as_str().map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -121,5 +215,69 @@ mod tests {
             assert_eq!(system.pipeline_url(&var).as_deref(), Some(url), "{system:?}");
         }
         assert_eq!(System::detect(&vars(&[])), None);
+    }
+
+    #[test]
+    fn reads_each_systems_pull_request() {
+        let event = r#"{"pull_request":{"head":{"sha":"abc123"},"base":{"ref":"environment/prod"}}}"#;
+        let read = |path: &str| (path == "/event.json").then(|| event.to_owned());
+        let cases: [&[(&str, &str)]; 6] = [
+            &[
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_BASE_REF", "environment/prod"),
+                ("GITHUB_HEAD_REF", "environment/qa"),
+                ("GITHUB_EVENT_PATH", "/event.json"),
+            ],
+            &[
+                ("GITLAB_CI", "true"),
+                ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "environment/prod"),
+                ("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "environment/qa"),
+                ("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", ""),
+                ("CI_COMMIT_SHA", "abc123"),
+            ],
+            &[
+                ("TF_BUILD", "True"),
+                ("SYSTEM_PULLREQUEST_TARGETBRANCH", "refs/heads/environment/prod"),
+                ("SYSTEM_PULLREQUEST_SOURCEBRANCH", "refs/heads/environment/qa"),
+                ("SYSTEM_PULLREQUEST_SOURCECOMMITID", "abc123"),
+            ],
+            &[
+                ("BITBUCKET_BUILD_NUMBER", "3"),
+                ("BITBUCKET_PR_DESTINATION_BRANCH", "environment/prod"),
+                ("BITBUCKET_BRANCH", "environment/qa"),
+                ("BITBUCKET_COMMIT", "abc123"),
+            ],
+            &[
+                ("JENKINS_URL", "https://ci.example.com/"),
+                ("CHANGE_TARGET", "environment/prod"),
+                ("CHANGE_BRANCH", "environment/qa"),
+                ("GIT_COMMIT", "abc123"),
+            ],
+            &[
+                ("PAC_TARGET_BRANCH", "environment/prod"),
+                ("PAC_SOURCE_BRANCH", "environment/qa"),
+                ("PAC_REVISION", "abc123"),
+            ],
+        ];
+        let expected =
+            PullRequest { target: "environment/prod".into(), source: "environment/qa".into(), head: "abc123".into() };
+        for pairs in cases {
+            let var = vars(pairs);
+            let system = System::detect(&var).expect("a CI system");
+            assert_eq!(system.pull_request(&var, &read), Ok(expected.clone()), "{system:?}");
+        }
+    }
+
+    #[test]
+    fn a_push_pipeline_is_not_a_pull_request() {
+        let var = vars(&[("GITHUB_ACTIONS", "true"), ("GITHUB_REF", "refs/heads/environment/qa")]);
+        let error = System::GithubActions.pull_request(&var, &|_| None).expect_err("no pull request");
+        assert_eq!(
+            error.to_string(),
+            "GitHub Actions does not say which pull request this is: GITHUB_BASE_REF is not set"
+        );
+        let var = vars(&[("GITHUB_BASE_REF", "main"), ("GITHUB_HEAD_REF", "x"), ("GITHUB_EVENT_PATH", "/gone.json")]);
+        let error = System::GithubActions.pull_request(&var, &|_| None).expect_err("no event");
+        assert_eq!(error.missing, "pull_request.head.sha in the event file /gone.json");
     }
 }

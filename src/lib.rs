@@ -3,6 +3,7 @@
 //! Gather, decide, act: commands read the repository into plain data (`git`, `workspace`),
 //! decide in pure code (`config`, `version`, `plan`), and apply through `execute`.
 
+pub mod admission;
 pub mod app;
 pub mod ci;
 pub mod cli;

@@ -95,6 +95,22 @@ impl Workspace {
         })
     }
 
+    /// The environment named `text`, or whose branch it is (`environment/qa`, `refs/heads/...`).
+    ///
+    /// # Errors
+    /// When no environment has that name or branch.
+    pub fn find_target(&self, text: &str) -> Result<Environment, Error> {
+        let branch = text.strip_prefix("refs/heads/").unwrap_or(text);
+        let found = self.file.environments.iter().find(|e| e.name == text || e.branch == branch);
+        found.cloned().ok_or_else(|| {
+            Error::new(
+                Kind::Usage,
+                format!("`{text}` is neither an environment nor an environment branch in {}", self.origin),
+            )
+            .hint(format!("environments: {}", self.file.environment_names()))
+        })
+    }
+
     /// Reads every environment branch, in the order of the release file.
     ///
     /// # Errors

@@ -3,6 +3,7 @@
 mod completions;
 mod demo;
 mod deployment;
+mod gate;
 mod init;
 mod log;
 mod prepare;
@@ -71,6 +72,7 @@ pub enum Command {
     Prepare(prepare::Args),
     Record(record::Args),
     Log(log::Args),
+    Gate(gate::Args),
     Demo(demo::Args),
     Completions(completions::Args),
 }
@@ -129,7 +131,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         config_from: cli.config_from.clone(),
     };
     match dispatch(&context, &cli.command) {
-        Ok(()) => ExitCode::from(Exit::Success.code()),
+        Ok(exit) => ExitCode::from(exit.code()),
         Err(error) => {
             ui.error(&error);
             ExitCode::from(error.exit().code())
@@ -146,17 +148,19 @@ fn check_remote(remote: &str) -> Result<(), Error> {
         .hint("add the remote first: git remote add <name> <url>"))
 }
 
-fn dispatch(context: &Context, command: &Command) -> Result<(), Error> {
+fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
+    let done = |result: Result<(), Error>| result.map(|()| Exit::Success);
     match command {
-        Command::Init(args) => init::run(context, args),
-        Command::Status(args) => status::run(context, args),
-        Command::Set(args) => set::run_set(context, args),
-        Command::Bump(args) => set::run_bump(context, args),
-        Command::Prepare(args) => prepare::run(context, args),
-        Command::Record(args) => record::run(context, args),
-        Command::Log(args) => log::run(context, args),
-        Command::Demo(args) => demo::run(context, args),
-        Command::Completions(args) => completions::run(context, args),
+        Command::Init(args) => done(init::run(context, args)),
+        Command::Status(args) => done(status::run(context, args)),
+        Command::Set(args) => done(set::run_set(context, args)),
+        Command::Bump(args) => done(set::run_bump(context, args)),
+        Command::Prepare(args) => done(prepare::run(context, args)),
+        Command::Record(args) => done(record::run(context, args)),
+        Command::Log(args) => done(log::run(context, args)),
+        Command::Gate(args) => gate::run(context, args),
+        Command::Demo(args) => done(demo::run(context, args)),
+        Command::Completions(args) => done(completions::run(context, args)),
     }
 }
 

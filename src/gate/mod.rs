@@ -80,7 +80,7 @@ pub struct Snapshot<'a> {
     /// The commit the target would deploy, or why it cannot be told; `None` when the incoming
     /// version gave nothing to resolve.
     pub deploys: Option<Result<ObjectId, String>>,
-    /// For a final cut: the rc the final tag goes on, or why there is none to take.
+    /// For a final cut: where the final tag goes, or why it cannot go anywhere.
     pub candidate: Option<Result<String, String>>,
     /// What the previous environment (`after`) has deployed, when there is one.
     pub previous: Option<Deployed>,
@@ -236,11 +236,11 @@ fn version_bumped(target: &Environment, version: &Version, last: Option<&Record>
 
 fn release_candidate(candidate: &Result<String, String>) -> Finding {
     match candidate {
-        Ok(rc) => Finding::pass(Check::ReleaseCandidate, format!("the final tag goes on {rc}")),
+        Ok(found) => Finding::pass(Check::ReleaseCandidate, found.clone()),
         Err(why) => Finding::fail(
             Check::ReleaseCandidate,
             why.clone(),
-            "deploy the version to the environment that cuts release candidates first".into(),
+            "a final tag goes on the highest release candidate: deploy the version where rc tags are cut first, or release a new version".into(),
         ),
     }
 }

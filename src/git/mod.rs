@@ -208,6 +208,20 @@ impl Repo {
         Ok(Some(Content::Bytes(blob.data.clone())))
     }
 
+    /// The tree a commit records.
+    pub fn commit_tree(&self, commit: &ObjectId) -> Result<ObjectId, GitError> {
+        let what = || format!("commit {}", commit.short());
+        let commit = self.repo.find_commit(from_id(commit)?).map_err(|e| read_error(what())(e.into()))?;
+        let tree = commit.tree_id().map_err(|e| read_error(what())(e.into()))?;
+        Ok(to_id(tree.detach()))
+    }
+
+    /// Whether the object exists here.
+    #[must_use]
+    pub fn has_object(&self, id: &ObjectId) -> bool {
+        from_id(id).is_ok_and(|id| self.repo.has_object(id))
+    }
+
     /// The entries at the top of a commit's tree, as `git mktree` takes them.
     pub fn top_entries(&self, commit: &ObjectId) -> Result<Vec<TreeEntry>, GitError> {
         let what = || format!("the tree of commit {}", commit.short());

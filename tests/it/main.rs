@@ -5,6 +5,7 @@ mod config_errors;
 mod demo;
 mod deploy;
 mod deploy_faults;
+mod gate;
 mod harness;
 mod init;
 mod man;

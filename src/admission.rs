@@ -1,0 +1,176 @@
+//! Gathers what the merge gate looks at for one change (a target environment, a source branch, a
+//! head commit) and has `gate` decide. The same gathering serves `gate`, the hooks and `status`.
+
+use serde::Serialize;
+
+use crate::app::AppRepo;
+use crate::config::{self, ConfigError, Environment, FILE_NAME, Match, Origin};
+use crate::deploy::{self, Wanted};
+use crate::error::{Error, Exit, Kind};
+use crate::gate::{self, Deployed, Finding, Snapshot};
+use crate::object_id::ObjectId;
+use crate::version::{Cut, Decision, Version};
+use crate::workspace::Workspace;
+
+/// A change that wants to enter an environment.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub target: Environment,
+    /// The branch it comes from; `None` for a direct push.
+    pub source: Option<String>,
+    /// The release-repository commit it brings.
+    pub head: ObjectId,
+}
+
+/// The gate's answer, as `gate --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub allowed: bool,
+    pub target: Target,
+    pub source: Option<String>,
+    pub head: ObjectId,
+    /// The application commit the target would deploy, when that could be told.
+    pub deploys: Option<ObjectId>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub environment: String,
+    pub branch: String,
+}
+
+/// Evaluates the gate for a change. `app` is `None` when the application repository was never
+/// fetched here; `online` lets a pinned reference or the tracked branch be asked of its remote.
+///
+/// # Errors
+/// When the head commit is not here, or a repository cannot be read.
+pub fn evaluate(
+    workspace: &Workspace,
+    app: Option<&AppRepo>,
+    request: &Request,
+    online: bool,
+) -> Result<Verdict, Error> {
+    let target = &request.target;
+    if !workspace.repo.has_object(&request.head) {
+        return Err(Error::new(Kind::Git, format!("commit {} is not in this repository", request.head)).hint(format!(
+            "fetch it first: git fetch {} {}",
+            workspace.remote,
+            request.source.as_deref().unwrap_or(&target.branch)
+        )));
+    }
+    let incoming = incoming(workspace, &request.head)?;
+    let (deploys, candidate) = match &incoming {
+        Ok(version) => resolve(workspace, app, request, version, online)?,
+        Err(_) => (None, None),
+    };
+    let tags = &workspace.file.tags;
+    let deployed = |environment: &Environment| -> Result<Deployed, Error> {
+        let (Some(app), Some(Ok(commit))) = (app, &deploys) else { return Ok(Deployed::default()) };
+        let tree = match target.match_ {
+            Match::Tree => Some(app.repo.commit_tree(commit)?),
+            Match::Commit => None,
+        };
+        app.deployed(tags, &environment.name, commit, tree.as_ref())
+    };
+    let previous = match target.after.as_deref().and_then(|name| workspace.file.environment(name)) {
+        Some(after) => Some(deployed(after)?),
+        None => None,
+    };
+    let itself = if target.require_bump || target.gate == config::GateMode::Self_ {
+        deployed(target)?
+    } else {
+        Deployed::default()
+    };
+    let findings = gate::evaluate(&Snapshot {
+        target,
+        environments: &workspace.file.environments,
+        one_repository: workspace.file.app.is_here(),
+        source: request.source.as_deref(),
+        head: &request.head,
+        incoming,
+        deploys: deploys.clone(),
+        candidate,
+        previous,
+        itself,
+    });
+    Ok(Verdict {
+        allowed: gate::allows(&findings),
+        target: Target { environment: target.name.clone(), branch: target.branch.clone() },
+        source: request.source.clone(),
+        head: request.head.clone(),
+        deploys: deploys.and_then(Result::ok),
+        findings,
+    })
+}
+
+/// The version of the release file the change brings, or what is wrong with that file.
+fn incoming(workspace: &Workspace, head: &ObjectId) -> Result<Result<Version, Vec<String>>, Error> {
+    let Some(content) = workspace.repo.read_top_file(head, FILE_NAME)? else {
+        return Ok(Err(vec![format!("commit {} has no {FILE_NAME}", head.short())]));
+    };
+    let origin = Origin { place: format!("commit {}", head.short()), branch: None };
+    Ok(config::parse(&content, &origin).map(|file| file.version).map_err(|error| problems(&error)))
+}
+
+/// The problems of an invalid release file, one line each.
+#[must_use]
+pub fn problems(error: &ConfigError) -> Vec<String> {
+    match error {
+        ConfigError::Invalid { problems, .. } => problems.iter().map(ToString::to_string).collect(),
+        ConfigError::TooLarge { .. } | ConfigError::NotUtf8 { .. } => vec![error.to_string()],
+    }
+}
+
+type Resolution = (Option<Result<ObjectId, String>>, Option<Result<String, String>>);
+
+/// The commit the target would deploy with the incoming version, and for a final cut, where the
+/// final tag goes. Refusals (no release candidate, a released version) become reasons.
+fn resolve(
+    workspace: &Workspace,
+    app: Option<&AppRepo>,
+    request: &Request,
+    version: &Version,
+    online: bool,
+) -> Result<Resolution, Error> {
+    let target = &request.target;
+    let final_cut = target.cut == Cut::Final;
+    let Some(app) = app else {
+        let why = format!(
+            "the application repository {} has not been fetched here; run 'git release status' once online",
+            workspace.file.app.repo
+        );
+        return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why))));
+    };
+    let wanted = Wanted {
+        environment: target.clone(),
+        version: version.clone(),
+        release_commit: request.head.clone(),
+        notes: Vec::new(),
+    };
+    let resolved = deploy::tracked_branch(workspace, app, target, online)
+        .and_then(|tracked| deploy::resolve(workspace, app, wanted, &tracked, online));
+    let resolved = match resolved {
+        Ok(resolved) => resolved,
+        Err(error) if error.exit() == Exit::Refused || error.kind == Kind::Network => {
+            let why = error.message;
+            return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why))));
+        }
+        Err(error) => return Err(error),
+    };
+    let candidate = match (&resolved.tag, final_cut) {
+        (Some(Decision::Create(tag)), true) => Some(Ok(format!(
+            "{} would go on {}, the commit of the highest release candidate",
+            tag.name,
+            tag.commit.short()
+        ))),
+        (Some(Decision::Reuse(tag)), true) => {
+            Some(Ok(format!("{} is on {}, the commit of the highest release candidate", tag.name, tag.commit.short())))
+        }
+        (None, true) => Some(Ok(format!("{version} names its commit itself; no release candidate is needed"))),
+        (_, false) => None,
+    };
+    // One repository deploys the branch itself: the change's own commit.
+    let commit = if workspace.file.app.is_here() { request.head.clone() } else { resolved.commit };
+    Ok((Some(Ok(commit)), candidate))
+}

@@ -1,0 +1,142 @@
+//! `git release gate`: may this change enter that environment?
+
+use std::path::PathBuf;
+
+use crate::admission::{self, Request, Verdict};
+use crate::app::AppRepo;
+use crate::ci;
+use crate::deploy;
+use crate::error::{Error, Exit, Kind};
+use crate::ui::{Paint, Report};
+use crate::workspace::Workspace;
+
+use super::Context;
+
+/// Evaluate the merge gate for a change into an environment; exit 0 allows, 1 refuses
+///
+/// Reports every check at once: promotion-path, release-file, version-valid, version-bumped,
+/// release-candidate, previous-deployed, previous-current and self-deployed, as the target
+/// environment's settings call for them. Without --source, the change is the promotion from the
+/// environment the target comes after; without --head, it is the source branch's head.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The environment the change would enter, by name or by branch
+    #[arg(long, value_name = "ENV|BRANCH", env = "GIT_RELEASE_TARGET", required_unless_present = "ci")]
+    pub target: Option<String>,
+    /// The branch the change comes from
+    #[arg(long, value_name = "BRANCH", env = "GIT_RELEASE_SOURCE")]
+    pub source: Option<String>,
+    /// The commit the change brings (default: the head of the source branch)
+    #[arg(long, value_name = "SHA", env = "GIT_RELEASE_HEAD")]
+    pub head: Option<String>,
+    /// Read target, source and head from the CI's pull request variables (GitHub Actions, GitLab CI,
+    /// Azure Pipelines, Bitbucket Pipelines, Jenkins, Tekton Pipelines-as-Code); flags given too win
+    #[arg(long)]
+    pub ci: bool,
+    /// Read this clone of the application repository (its remote origin) instead of the cache
+    #[arg(long, value_name = "PATH", env = "GIT_RELEASE_APP_DIR")]
+    pub app_dir: Option<PathBuf>,
+}
+
+pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
+    let workspace = context.workspace()?;
+    let (target, source, head) = inputs(args)?;
+    let target = workspace.find_target(&target)?;
+    let source = source.or_else(|| {
+        let after = target.after.as_deref()?;
+        workspace.file.environment(after).map(|e| e.branch.clone())
+    });
+    let head = match head {
+        Some(rev) => workspace.repo.rev_parse_commit(&rev).map_err(|_| {
+            Error::new(Kind::Usage, format!("--head names `{rev}`, which is not a commit here"))
+                .hint(format!("fetch it first: git fetch {}", workspace.remote))
+        })?,
+        None => branch_head(&workspace, source.as_deref().unwrap_or(&target.branch))?,
+    };
+    let app = AppRepo::open(&workspace, args.app_dir.as_deref())?;
+    let online = !context.offline && app.has_remote();
+    if online {
+        let tracked = deploy::tracked_branch(&workspace, &app, &target, online)?;
+        let release_branch = workspace.file.app.release_branch.as_deref().filter(|_| !workspace.file.app.is_here());
+        app.fetch(&[tracked], release_branch)?;
+    }
+    let verdict = admission::evaluate(&workspace, Some(&app), &Request { target, source, head }, online)?;
+    let allowed = verdict.allowed;
+    context.ui.report(&GateReport(verdict));
+    Ok(if allowed { Exit::Success } else { Exit::Refused })
+}
+
+/// Target, source and head: from the flags, else from the CI's variables with `--ci`.
+fn inputs(args: &Args) -> Result<(String, Option<String>, Option<String>), Error> {
+    if !args.ci {
+        let target = args.target.clone().expect("clap requires --target without --ci");
+        return Ok((target, args.source.clone(), args.head.clone()));
+    }
+    let var = |key: &str| std::env::var(key).ok();
+    let Some(system) = ci::System::detect(&var) else {
+        return Err(Error::new(Kind::Usage, "--ci found no CI system it knows in the environment")
+            .cause("looked for GitHub Actions, GitLab CI, Azure Pipelines, Bitbucket Pipelines, Jenkins and Tekton Pipelines-as-Code (PAC_TARGET_BRANCH)")
+            .hint("pass the change as flags: git release gate --target <env> --source <branch> --head <sha>"));
+    };
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let pull_request = system.pull_request(&var, &read).map_err(|error| {
+        Error::new(Kind::Usage, error.to_string())
+            .hint("run the gate on pull request pipelines, or pass --target, --source and --head")
+    })?;
+    Ok((
+        args.target.clone().unwrap_or(pull_request.target),
+        Some(args.source.clone().unwrap_or(pull_request.source)),
+        Some(args.head.clone().unwrap_or(pull_request.head)),
+    ))
+}
+
+fn branch_head(workspace: &Workspace, branch: &str) -> Result<crate::object_id::ObjectId, Error> {
+    let tip = workspace.repo.branch_tip(branch, &workspace.remote)?;
+    tip.id().cloned().ok_or_else(|| {
+        Error::new(Kind::Usage, format!("branch {branch} does not exist here"))
+            .hint(format!("fetch it with 'git fetch {} {branch}', or name the commit with --head", workspace.remote))
+    })
+}
+
+struct GateReport(Verdict);
+
+impl serde::Serialize for GateReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl Report for GateReport {
+    fn human(&self, paint: Paint) -> String {
+        render(&self.0, paint)
+    }
+}
+
+/// The verdict as people read it: the change, one line per check, and the answer.
+#[must_use]
+pub fn render(verdict: &Verdict, paint: Paint) -> String {
+    let source = verdict.source.as_deref().map_or_else(String::new, |s| format!(" from {s}"));
+    let deploys = verdict.deploys.as_ref().map_or_else(String::new, |d| format!(", deploying {}", d.short()));
+    let mut out = format!(
+        "{} {} ({}){source} at {}{deploys}\n",
+        paint.bold("Gate into"),
+        verdict.target.environment,
+        verdict.target.branch,
+        verdict.head.short()
+    );
+    let width = verdict.findings.iter().map(|f| f.check.as_str().len()).max().unwrap_or(0);
+    for finding in &verdict.findings {
+        let mark = if finding.ok { paint.green("ok  ") } else { paint.red("FAIL") };
+        out.push_str(&format!("  {mark}  {:<width$}  {}\n", finding.check.as_str(), finding.message));
+        if let Some(hint) = &finding.hint {
+            out.push_str(&format!("        {:<width$}  {} {hint}\n", "", paint.yellow("hint:")));
+        }
+    }
+    let failed: Vec<&str> = verdict.findings.iter().filter(|f| !f.ok).map(|f| f.check.as_str()).collect();
+    if failed.is_empty() {
+        out.push_str(&format!("{}\n", paint.green("allowed")));
+    } else {
+        out.push_str(&format!("{} {}\n", paint.red("refused:"), failed.join(", ")));
+    }
+    out
+}

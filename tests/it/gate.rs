@@ -1,0 +1,139 @@
+//! `git release gate`: the merge gate from flags and from CI variables, in both layouts.
+
+use crate::deploy::{TwoRepos, path};
+use crate::harness::World;
+
+/// A release repository whose qa has cut `v1.0.0-rc.1` but recorded no deployment yet.
+fn prepared_qa(world: &World) -> TwoRepos {
+    let repos = TwoRepos::new(world);
+    world.release(&repos.release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(&repos.release, &["prepare", "qa"]).expect_status(0);
+    repos
+}
+
+#[test]
+fn prod_opens_only_to_what_qa_deployed() {
+    let world = World::new();
+    let repos = prepared_qa(&world);
+    let release = &repos.release;
+    let refused = world.release(release, &["gate", "--target", "prod"]);
+    insta::assert_snapshot!(refused.to_string());
+    refused.expect_status(1);
+
+    world.release(release, &["record", "qa"]).expect_status(0);
+    let allowed = world.release(release, &["gate", "--target", "environment/prod"]);
+    insta::assert_snapshot!(allowed.to_string());
+    allowed.expect_status(0);
+}
+
+#[test]
+fn the_json_verdict_names_target_source_head_and_every_finding() {
+    let world = World::new();
+    let repos = prepared_qa(&world);
+    let release = &repos.release;
+    world.release(release, &["record", "qa"]).expect_status(0);
+    let head = world.git(release, &["rev-parse", "environment/qa"]).trim().to_owned();
+    let rc = world.git(&repos.app, &["rev-parse", "HEAD"]).trim().to_owned();
+    let gate = world.release(release, &["gate", "--target", "prod", "--json"]);
+    gate.expect_status(0);
+    let json = gate.json();
+    assert_eq!(json["allowed"], true);
+    assert_eq!(json["target"], serde_json::json!({"environment": "prod", "branch": "environment/prod"}));
+    assert_eq!(json["source"], "environment/qa");
+    assert_eq!(json["head"], head.as_str());
+    assert_eq!(json["deploys"], rc.as_str());
+    let checks: Vec<&str> =
+        json["findings"].as_array().expect("findings").iter().map(|f| f["check"].as_str().expect("check")).collect();
+    assert_eq!(
+        checks,
+        [
+            "promotion-path",
+            "release-file",
+            "version-valid",
+            "release-candidate",
+            "previous-deployed",
+            "previous-current"
+        ]
+    );
+    for finding in json["findings"].as_array().expect("findings") {
+        assert_eq!(finding["ok"], true, "{finding}");
+        assert!(finding["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(finding["hint"].is_null());
+    }
+}
+
+#[test]
+fn a_promotion_that_skips_an_environment_is_refused() {
+    let world = World::new();
+    let repos = prepared_qa(&world);
+    let release = &repos.release;
+    world.release(release, &["record", "qa"]).expect_status(0);
+    let gate = world.release(release, &["gate", "--target", "prod", "--source", "environment/dev", "--json"]);
+    gate.expect_status(1);
+    let json = gate.json();
+    assert_eq!(json["allowed"], false);
+    let path = &json["findings"][0];
+    assert_eq!(path["check"], "promotion-path");
+    assert_eq!(path["ok"], false);
+    assert_eq!(
+        path["message"],
+        "prod comes after qa, so changes enter it from environment/qa only; environment/dev is the branch of dev"
+    );
+}
+
+#[test]
+fn gate_ci_reads_github_actions_as_the_flags_say() {
+    let world = World::new();
+    let repos = prepared_qa(&world);
+    let release = &repos.release;
+    let head = world.git(release, &["rev-parse", "environment/qa"]).trim().to_owned();
+    let event = world.path("event.json");
+    let body = format!(
+        r#"{{"action":"synchronize","pull_request":{{"number":7,"head":{{"sha":"{head}","ref":"environment/qa"}},"base":{{"ref":"environment/prod"}}}}}}"#
+    );
+    std::fs::write(&event, body).expect("event file");
+    let github = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_BASE_REF", "environment/prod"),
+        ("GITHUB_HEAD_REF", "environment/qa"),
+        ("GITHUB_EVENT_PATH", path(&event)),
+    ];
+    let flags = ["gate", "--target", "environment/prod", "--source", "environment/qa", "--head", &head, "--json"];
+    for recorded in [false, true] {
+        if recorded {
+            world.release(release, &["record", "qa"]).expect_status(0);
+        }
+        let by_ci = world.release_with(release, &["gate", "--ci", "--json"], &github);
+        let by_flags = world.release(release, &flags);
+        assert_eq!(by_ci.status, by_flags.status, "{by_ci}\n{by_flags}");
+        assert_eq!(by_ci.json(), by_flags.json());
+        assert_eq!(by_ci.status, if recorded { 0 } else { 1 });
+    }
+}
+
+#[test]
+fn gate_ci_refuses_an_unknown_ci_and_a_push_pipeline() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let unknown = world.release(&repos.release, &["gate", "--ci"]);
+    unknown
+        .expect_status(2)
+        .expect_stderr("--ci found no CI system it knows")
+        .expect_stderr("hint: pass the change as flags");
+    let push =
+        world.release_with(&repos.release, &["gate", "--ci"], &[("GITLAB_CI", "true"), ("CI_COMMIT_SHA", "abc")]);
+    push.expect_status(2).expect_stderr(
+        "GitLab CI does not say which pull request this is: CI_MERGE_REQUEST_TARGET_BRANCH_NAME is not set",
+    );
+}
+
+#[test]
+fn an_unknown_target_is_a_usage_error() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let gate = world.release(&repos.release, &["gate", "--target", "staging"]);
+    gate.expect_status(2)
+        .expect_stderr("`staging` is neither an environment nor an environment branch")
+        .expect_stderr("hint: environments: dev, qa, prod");
+}
