@@ -13,6 +13,7 @@ pub mod error;
 pub mod execute;
 pub mod gate;
 pub mod git;
+pub mod guard;
 pub mod object_id;
 pub mod plan;
 pub mod record;

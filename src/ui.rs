@@ -105,6 +105,12 @@ impl Ui {
         }
     }
 
+    /// Whether `--json` was given.
+    #[must_use]
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
     /// How text for stdout is coloured.
     #[must_use]
     pub fn stdout_paint(&self) -> Paint {

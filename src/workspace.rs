@@ -79,9 +79,19 @@ impl Workspace {
     /// # Errors
     /// When no release file is found or the one found is invalid.
     pub fn load(repo: Repo, remote: &str, config_from: Option<&str>) -> Result<Workspace, Error> {
-        let (content, origin) = locate(&repo, remote, config_from)?;
+        let found = Workspace::load_if_any(repo, remote, config_from)?;
+        found.ok_or_else(|| LocateError::NotFound { remote: remote.to_owned() }.into())
+    }
+
+    /// As [`Workspace::load`], but `None` when no release file is found anywhere: a repository
+    /// git-release does not manage.
+    ///
+    /// # Errors
+    /// When the release file found is invalid, or a named place has none.
+    pub fn load_if_any(repo: Repo, remote: &str, config_from: Option<&str>) -> Result<Option<Workspace>, Error> {
+        let Some((content, origin)) = locate(&repo, remote, config_from)? else { return Ok(None) };
         let file = config::parse(&content, &origin)?;
-        Ok(Workspace { repo, remote: remote.to_owned(), file, origin })
+        Ok(Some(Workspace { repo, remote: remote.to_owned(), file, origin }))
     }
 
     /// The environment called `name`; a usage error listing the valid names otherwise.
@@ -158,28 +168,28 @@ pub fn branch_origin(branch: &str, tip: &BranchTip) -> Origin {
 }
 
 /// The release file and where it was read; each place's tree is read once.
-fn locate(repo: &Repo, remote: &str, config_from: Option<&str>) -> Result<(Content, Origin), Error> {
+fn locate(repo: &Repo, remote: &str, config_from: Option<&str>) -> Result<Option<(Content, Origin)>, Error> {
     if let Some(rev) = config_from {
         let commit = repo.rev_parse_commit(rev).map_err(|_| LocateError::UnknownRevision { rev: rev.to_owned() })?;
         let is_branch = refname::check_short(rev).is_ok() && repo.reference(&format!("refs/heads/{rev}"))?.is_some();
         let branch = is_branch.then(|| rev.to_owned());
-        return required(repo, &commit, Origin { place: rev.to_owned(), branch });
+        return required(repo, &commit, Origin { place: rev.to_owned(), branch }).map(Some);
     }
     if let Some(found) = from_head(repo)? {
-        return Ok(found);
+        return Ok(Some(found));
     }
     if let Some(reference) = repo.config_string("release.configRef") {
-        return from_config_ref(repo, remote, &reference);
+        return from_config_ref(repo, remote, &reference).map(Some);
     }
     if let Some(branch) = repo.remote_default_branch(remote)? {
         let tip = repo.branch_tip(&branch, remote)?;
         if let Some(id) = tip.id() {
             if let Some(content) = repo.read_top_file(id, FILE_NAME)? {
-                return Ok((content, branch_origin(&branch, &tip)));
+                return Ok(Some((content, branch_origin(&branch, &tip))));
             }
         }
     }
-    first_branch_with_file(repo, remote)?.ok_or_else(|| LocateError::NotFound { remote: remote.to_owned() }.into())
+    first_branch_with_file(repo, remote)
 }
 
 /// The release file of a commit that was named as holding one.

@@ -4,6 +4,7 @@ mod completions;
 mod demo;
 mod deployment;
 mod gate;
+mod hook;
 mod init;
 mod log;
 mod prepare;
@@ -73,6 +74,8 @@ pub enum Command {
     Record(record::Args),
     Log(log::Args),
     Gate(gate::Args),
+    Hook(hook::HookArgs),
+    Hooks(hook::HooksArgs),
     Demo(demo::Args),
     Completions(completions::Args),
 }
@@ -159,6 +162,8 @@ fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
         Command::Record(args) => done(record::run(context, args)),
         Command::Log(args) => done(log::run(context, args)),
         Command::Gate(args) => gate::run(context, args),
+        Command::Hook(args) => hook::run_hook(context, args),
+        Command::Hooks(args) => hook::run_hooks(context, args),
         Command::Demo(args) => done(demo::run(context, args)),
         Command::Completions(args) => done(completions::run(context, args)),
     }

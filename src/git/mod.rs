@@ -1,6 +1,7 @@
 //! The only module that reads repositories (through gix) or runs `git` (for writes and transport).
 
 mod command;
+mod quarantine;
 mod tags;
 mod transport;
 mod write;
@@ -65,6 +66,15 @@ fn read_error(what: impl Into<String>) -> impl FnOnce(Box<dyn std::error::Error 
     move |source| GitError::Read { what, source }
 }
 
+/// The four sorts of git object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    Commit,
+    Tag,
+    Tree,
+    Blob,
+}
+
 /// Where a branch was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BranchTip {
@@ -93,9 +103,12 @@ pub type Trace = std::rc::Rc<dyn Fn(&str)>;
 
 /// An open repository and the way to report the git commands run in it.
 #[derive(Clone)]
+#[expect(clippy::struct_field_names, reason = "a repository around a gix repository")]
 pub struct Repo {
     repo: gix::Repository,
     trace: Trace,
+    /// Kept while the repository reads through it.
+    _objects: Option<std::rc::Rc<quarantine::ObjectView>>,
 }
 
 impl Repo {
@@ -104,9 +117,16 @@ impl Repo {
     /// # Errors
     /// When `dir` is not inside a repository.
     pub fn discover(dir: &Path, trace: Trace) -> Result<Repo, GitError> {
-        let repo = gix::discover_with_environment_overrides(dir)
+        let mut repo = gix::discover_with_environment_overrides(dir)
             .map_err(|source| GitError::NotARepository { path: absolute(dir), source: Box::new(source) })?;
-        Ok(Repo { repo, trace })
+        let objects = repo.common_dir().join("objects");
+        let read = |e: std::io::Error| read_error("the objects of a push in quarantine")(e.into());
+        let view = quarantine::ObjectView::from_environment(&objects).map_err(read)?;
+        if let Some(view) = &view {
+            let handle = gix::odb::at(view.path(), repo.object_hash()).map_err(read)?;
+            repo.objects = gix::odb::memory::Proxy::from(handle).with_write_passthrough();
+        }
+        Ok(Repo { repo, trace, _objects: view.map(std::rc::Rc::new) })
     }
 
     #[must_use]
@@ -214,6 +234,20 @@ impl Repo {
         let commit = self.repo.find_commit(from_id(commit)?).map_err(|e| read_error(what())(e.into()))?;
         let tree = commit.tree_id().map_err(|e| read_error(what())(e.into()))?;
         Ok(to_id(tree.detach()))
+    }
+
+    /// What sort of object an id names; `None` when it is not here.
+    pub fn object_kind(&self, id: &ObjectId) -> Result<Option<ObjectKind>, GitError> {
+        let what = || format!("object {}", id.short());
+        let Some(header) = self.repo.try_find_header(from_id(id)?).map_err(|e| read_error(what())(e.into()))? else {
+            return Ok(None);
+        };
+        Ok(Some(match header.kind() {
+            gix::object::Kind::Commit => ObjectKind::Commit,
+            gix::object::Kind::Tag => ObjectKind::Tag,
+            gix::object::Kind::Tree => ObjectKind::Tree,
+            gix::object::Kind::Blob => ObjectKind::Blob,
+        }))
     }
 
     /// Whether the object exists here.

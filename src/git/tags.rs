@@ -32,6 +32,14 @@ pub struct Ident {
     pub seconds: i64,
 }
 
+impl TagRef {
+    /// A tag not yet named by a reference here (one being pushed): its object only.
+    #[must_use]
+    pub fn unpeeled(name: &str, target: ObjectId) -> TagRef {
+        TagRef { name: name.to_owned(), target, peeled: None }
+    }
+}
+
 impl Repo {
     /// Every tag whose name starts with `prefix`, sorted by name; nothing is peeled.
     pub fn tags(&self, prefix: &str) -> Result<Vec<TagRef>, GitError> {

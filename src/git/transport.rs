@@ -29,9 +29,8 @@ impl Repo {
     /// Fetches exactly the given refspecs; `blobless` asks for commits and trees only, where the
     /// server allows it.
     pub fn fetch(&self, remote: &str, refspecs: &[String], blobless: bool) -> Result<(), GitError> {
-        let mut args: Vec<String> = ["fetch", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance", "--quiet"]
-            .map(str::to_owned)
-            .into();
+        let mut args: Vec<String> =
+            ["fetch", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance"].map(str::to_owned).into();
         if blobless {
             args.push("--filter=blob:none".to_owned());
         }

@@ -208,3 +208,22 @@ fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("hook made executable");
 }
+
+#[test]
+fn a_local_tag_that_differs_from_the_remotes_is_refused_and_kept() {
+    let world = World::new();
+    let repos = with_qa_at_1_0_0(&world);
+    let release = &repos.release;
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    let cache = cache(release);
+    let remote = world.git(&cache, &["rev-parse", "refs/tags/v1.0.0-rc.1"]);
+    world.git(&cache, &["tag", "-f", "-a", "-m", "made here", "v1.0.0-rc.1", "refs/remotes/origin/main"]);
+    let mine_again = world.git(&cache, &["rev-parse", "refs/tags/v1.0.0-rc.1"]);
+    assert_ne!(remote, mine_again);
+    let refused = world.release(release, &["record", "qa"]);
+    refused
+        .expect_status(1)
+        .expect_stderr("error: tag v1.0.0-rc.1 here differs from the one on ")
+        .expect_stderr("hint: if the local one is not wanted, remove it with 'git tag -d v1.0.0-rc.1'");
+    assert_eq!(world.git(&cache, &["rev-parse", "refs/tags/v1.0.0-rc.1"]), mine_again, "the local tag is kept");
+}

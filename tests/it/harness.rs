@@ -42,11 +42,16 @@ impl World {
     /// A sealed command: nothing from the developer's environment but PATH.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
         let home = self.path("home");
+        // Hooks run `git release`, so git must find this build of git-release first.
+        let binary = Path::new(env!("CARGO_BIN_EXE_git-release")).parent().expect("the binary is in a folder");
+        let inherited = std::env::var_os("PATH").expect("PATH is set");
+        let path = std::env::join_paths(std::iter::once(binary.to_owned()).chain(std::env::split_paths(&inherited)))
+            .expect("PATH entries join");
         let mut command = Command::new(program);
         command
             .current_dir(dir)
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").expect("PATH is set"))
+            .env("PATH", path)
             .env("HOME", &home)
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .env("GIT_CONFIG_NOSYSTEM", "1")

@@ -7,6 +7,7 @@ mod deploy;
 mod deploy_faults;
 mod gate;
 mod harness;
+mod hooks;
 mod init;
 mod man;
 mod set;

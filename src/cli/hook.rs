@@ -1,0 +1,343 @@
+//! `git release hook <name>`: the logic behind the hook shims, and `git release hooks`, which
+//! installs them.
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::app::AppRepo;
+use crate::error::{Error, Exit, Kind};
+use crate::git::GitCommand;
+use crate::guard::{self, Refusal, Update};
+use crate::object_id::ObjectId;
+use crate::ui::{Paint, Report};
+use crate::workspace::Workspace;
+
+use super::Context;
+
+/// Run a hook's checks on the references git hands it on stdin (used by the shims in hooks/)
+///
+/// Refuses, with exit 1: deleting an environment branch; a commit on an environment branch whose
+/// release file is invalid; a commit on a restricted environment branch that the merge gate
+/// refuses; deleting or moving an rc, final or deployment tag; such a tag that is lightweight or
+/// does not say what its name says. Anything else passes silently. Reads local references only.
+#[derive(Debug, clap::Args)]
+pub struct HookArgs {
+    #[arg(value_enum)]
+    pub name: HookName,
+    /// What git passes the hook (pre-push: the remote's name and URL); not used
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub git_args: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HookName {
+    /// Client side: stdin lines `<local ref> <local sha> <remote ref> <remote sha>`
+    PrePush,
+    /// Server side: stdin lines `<old sha> <new sha> <ref>`
+    PreReceive,
+}
+
+impl HookName {
+    const ALL: [HookName; 2] = [HookName::PrePush, HookName::PreReceive];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            HookName::PrePush => "pre-push",
+            HookName::PreReceive => "pre-receive",
+        }
+    }
+
+    fn shim(self) -> &'static str {
+        match self {
+            HookName::PrePush => include_str!("../../hooks/pre-push"),
+            HookName::PreReceive => include_str!("../../hooks/pre-receive"),
+        }
+    }
+}
+
+pub fn run_hook(context: &Context, args: &HookArgs) -> Result<Exit, Error> {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input).map_err(|e| {
+        Error::new(Kind::Usage, format!("cannot read the references from stdin: {e}"))
+            .hint("git runs this command from the hook shims, with the references on stdin")
+    })?;
+    let mut updates = parse(args.name, &input)?;
+    if updates.is_empty() && args.name == HookName::PrePush {
+        updates.extend(pre_commit_framework(&|key| std::env::var(key).ok())?);
+    }
+    if updates.is_empty() {
+        return Ok(Exit::Success);
+    }
+    // A repository without a release file is none of git-release's business.
+    let Some(workspace) = workspace(context)? else { return Ok(Exit::Success) };
+    if updates.iter().all(|u| guard::classify(&u.reference, &workspace.file).is_none()) {
+        return Ok(Exit::Success);
+    }
+    let app = AppRepo::existing(&workspace)?;
+    let mut refused = Vec::new();
+    for update in &updates {
+        refused.extend(guard::check(&workspace, app.as_ref(), update)?);
+    }
+    let allowed = refused.is_empty();
+    let report = HookReport { hook: args.name.as_str(), allowed, refused };
+    if context.ui.json() {
+        context.ui.report(&report);
+    } else {
+        for refusal in &report.refused {
+            context.ui.error(&refusal_error(refusal));
+        }
+    }
+    Ok(if allowed { Exit::Success } else { Exit::Refused })
+}
+
+/// The release file that says what to guard. When the one at HEAD is broken (work in progress on
+/// a branch), the configured reference's is used, so that the push of a fix is not held up.
+fn workspace(context: &Context) -> Result<Option<Workspace>, Error> {
+    let repo = context.repo()?;
+    let remote = &context.remote;
+    match Workspace::load_if_any(repo.clone(), remote, context.config_from.as_deref()) {
+        Err(error) if error.kind == Kind::Config && context.config_from.is_none() => {
+            let configured = repo.config_string("release.configRef");
+            let Some(reference) = configured.filter(|r| repo.reference(r).ok().flatten().is_some()) else {
+                return Err(error);
+            };
+            Workspace::load_if_any(repo, remote, Some(&reference)).map_err(|_| error)
+        }
+        other => other,
+    }
+}
+
+/// The references a hook is handed, one per line.
+fn parse(hook: HookName, input: &str) -> Result<Vec<Update>, Error> {
+    let mut updates = Vec::new();
+    for line in input.lines().filter(|l| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let update = match (hook, fields.as_slice()) {
+            (HookName::PrePush, [_, local, remote_ref, remote]) => {
+                Update { reference: (*remote_ref).to_owned(), old: id(remote, line)?, new: id(local, line)? }
+            }
+            (HookName::PreReceive, [old, new, reference]) => {
+                Update { reference: (*reference).to_owned(), old: id(old, line)?, new: id(new, line)? }
+            }
+            _ => {
+                let form = match hook {
+                    HookName::PrePush => "<local ref> <local sha> <remote ref> <remote sha>",
+                    HookName::PreReceive => "<old sha> <new sha> <ref>",
+                };
+                return Err(Error::new(Kind::Usage, format!("a {} line must read `{form}`", hook.as_str()))
+                    .cause(format!("got `{line}`"))
+                    .hint("git runs this command from the hook shims, with the references on stdin"));
+            }
+        };
+        updates.push(update);
+    }
+    Ok(updates)
+}
+
+/// An object id from a hook line; the all-zero id means absent.
+fn id(text: &str, line: &str) -> Result<Option<ObjectId>, Error> {
+    let id = ObjectId::from_hex(text).ok_or_else(|| {
+        Error::new(Kind::Usage, format!("`{text}` is not an object id")).cause(format!("in `{line}`"))
+    })?;
+    Ok((!text.bytes().all(|b| b == b'0')).then_some(id))
+}
+
+/// The pre-commit framework reads stdin itself and passes the first pushed reference in
+/// variables; deletions it does not pass at all.
+fn pre_commit_framework(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<Update>, Error> {
+    let (Some(reference), Some(to)) = (var("PRE_COMMIT_REMOTE_BRANCH"), var("PRE_COMMIT_TO_REF")) else {
+        return Ok(None);
+    };
+    Ok(Some(Update { reference, old: None, new: id(&to, "PRE_COMMIT_TO_REF")? }))
+}
+
+fn refusal_error(refusal: &Refusal) -> Error {
+    let mut error = Error::new(Kind::Refused, format!("refusing {}: {}", refusal.reference, refusal.reason));
+    for detail in &refusal.details {
+        error = error.cause(detail.clone());
+    }
+    for hint in &refusal.hints {
+        error = error.hint(hint.clone());
+    }
+    error
+}
+
+#[derive(Debug, Serialize)]
+struct HookReport {
+    hook: &'static str,
+    allowed: bool,
+    refused: Vec<Refusal>,
+}
+
+impl Report for HookReport {
+    fn human(&self, _: Paint) -> String {
+        String::new()
+    }
+}
+
+/// Install, remove or show the git-release hooks of this repository
+///
+/// A repository with a work tree gets pre-push; a bare repository (a server) gets pre-receive,
+/// which `git push --no-verify` cannot skip. Hooks go where git runs them: core.hooksPath when
+/// set, else the hooks directory shared by every worktree.
+#[derive(Debug, clap::Args)]
+pub struct HooksArgs {
+    #[command(subcommand)]
+    pub action: HooksAction,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum HooksAction {
+    /// Install the hook; an existing hook is kept and run first with --force, else refused
+    Install {
+        /// Chain to a hook that is already there instead of refusing
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the hook, putting back the one it chained to
+    Uninstall,
+    /// Show which hooks are installed, and where
+    Status,
+}
+
+/// What a hook file is, to git-release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum HookState {
+    Absent,
+    Installed,
+    /// Installed, running the hook that was there before it first.
+    Chained,
+    /// Another tool's hook.
+    Other,
+}
+
+const MARKER: &str = "# git-release: ";
+
+pub fn run_hooks(context: &Context, args: &HooksArgs) -> Result<Exit, Error> {
+    let repo = context.repo()?;
+    let output = repo.run(&GitCommand::new(["rev-parse", "--git-path", "hooks"]))?;
+    let dir = repo.command_dir().join(output.stdout.trim());
+    let wanted = if repo.is_bare() { HookName::PreReceive } else { HookName::PrePush };
+    match &args.action {
+        HooksAction::Install { force } => install(context, &dir, wanted, *force),
+        HooksAction::Uninstall => uninstall(context, &dir, wanted),
+        HooksAction::Status => {
+            let hooks = HookName::ALL.map(|name| HookStatus { name: name.as_str(), state: state(&dir, name) });
+            context.ui.report(&StatusReport { directory: dir, hooks: hooks.to_vec() });
+            Ok(Exit::Success)
+        }
+    }
+}
+
+fn state(dir: &Path, name: HookName) -> HookState {
+    match std::fs::read_to_string(dir.join(name.as_str())) {
+        Err(_) => HookState::Absent,
+        Ok(text) if text.contains(MARKER) && backup(dir, name).exists() => HookState::Chained,
+        Ok(text) if text.contains(MARKER) => HookState::Installed,
+        Ok(_) => HookState::Other,
+    }
+}
+
+/// Where a hook that was there first is kept while git-release's runs it.
+fn backup(dir: &Path, name: HookName) -> PathBuf {
+    dir.join(format!("{}.before-git-release", name.as_str()))
+}
+
+fn install(context: &Context, dir: &Path, name: HookName, force: bool) -> Result<Exit, Error> {
+    let path = dir.join(name.as_str());
+    let io = |e: std::io::Error| Error::new(Kind::Git, format!("cannot write {}: {e}", path.display()));
+    match state(dir, name) {
+        HookState::Installed | HookState::Chained => {
+            context.ui.message(&format!("{} is already git-release's hook", path.display()));
+            return Ok(Exit::Success);
+        }
+        HookState::Other if !force => {
+            return Err(Error::new(
+                Kind::Refused,
+                format!("{} already exists and is not git-release's", path.display()),
+            )
+            .hint("run 'git release hooks install --force' to keep it and run it before git-release's"));
+        }
+        HookState::Other => std::fs::rename(&path, backup(dir, name)).map_err(io)?,
+        HookState::Absent => std::fs::create_dir_all(dir).map_err(io)?,
+    }
+    let text = if backup(dir, name).is_file() { chained(name) } else { name.shim().to_owned() };
+    write_executable(&path, &text).map_err(io)?;
+    context.ui.message(&format!("installed {}", path.display()));
+    Ok(Exit::Success)
+}
+
+fn uninstall(context: &Context, dir: &Path, name: HookName) -> Result<Exit, Error> {
+    let path = dir.join(name.as_str());
+    let io = |e: std::io::Error| Error::new(Kind::Git, format!("cannot change {}: {e}", path.display()));
+    match state(dir, name) {
+        HookState::Absent => context.ui.message(&format!("{} is not installed", path.display())),
+        HookState::Other => {
+            return Err(Error::new(
+                Kind::Refused,
+                format!("{} is not git-release's; it was left alone", path.display()),
+            )
+            .hint("remove it yourself if it should go"));
+        }
+        HookState::Chained => {
+            std::fs::rename(backup(dir, name), &path).map_err(io)?;
+            context.ui.message(&format!("removed git-release from {}; the hook it chained to is back", path.display()));
+        }
+        HookState::Installed => {
+            std::fs::remove_file(&path).map_err(io)?;
+            context.ui.message(&format!("removed {}", path.display()));
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// A shim that hands the references to the hook that was there first, then to git-release.
+fn chained(name: HookName) -> String {
+    let name = name.as_str();
+    format!(
+        "#!/bin/sh\n{MARKER}guards environment branches and release tags; 'git release hooks' manages this file.\n\
+         # The hook that was here first runs before it, from {name}.before-git-release.\n\
+         input=$(cat)\n\
+         before=\"$(dirname \"$0\")/{name}.before-git-release\"\n\
+         if test -x \"$before\"; then printf '%s\\n' \"$input\" | \"$before\" \"$@\" || exit; fi\n\
+         printf '%s\\n' \"$input\" | git release hook {name} \"$@\"\n"
+    )
+}
+
+fn write_executable(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct HookStatus {
+    name: &'static str,
+    state: HookState,
+}
+
+#[derive(Debug, Serialize)]
+struct StatusReport {
+    directory: PathBuf,
+    hooks: Vec<HookStatus>,
+}
+
+impl Report for StatusReport {
+    fn human(&self, _: Paint) -> String {
+        let mut out = format!("hooks directory: {}\n", self.directory.display());
+        for hook in &self.hooks {
+            let state = match hook.state {
+                HookState::Absent => "not installed".to_owned(),
+                HookState::Installed => "installed".to_owned(),
+                HookState::Chained => format!("installed, running {}.before-git-release first", hook.name),
+                HookState::Other => "another tool's hook".to_owned(),
+            };
+            out.push_str(&format!("{:<12} {state}\n", hook.name));
+        }
+        out
+    }
+}

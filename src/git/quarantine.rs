@@ -1,0 +1,46 @@
+//! Objects a push has brought but not yet accepted. Git hands a pre-receive hook the new objects
+//! in a quarantine directory (`GIT_OBJECT_DIRECTORY`), with the repository's own objects as
+//! alternates (`GIT_ALTERNATE_OBJECT_DIRECTORIES`). gix reads neither variable, so a private
+//! objects directory whose alternates name all of them stands in for the repository's.
+
+use std::path::{Path, PathBuf};
+
+/// A throwaway objects directory that only names others; removed when dropped.
+#[derive(Debug)]
+pub struct ObjectView {
+    dir: PathBuf,
+}
+
+impl ObjectView {
+    /// The view git's variables ask for, when they ask for one.
+    pub fn from_environment(own_objects: &Path) -> std::io::Result<Option<ObjectView>> {
+        let Some(primary) = std::env::var_os("GIT_OBJECT_DIRECTORY") else { return Ok(None) };
+        let mut dirs = vec![PathBuf::from(primary)];
+        if let Some(alternates) = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
+            dirs.extend(std::env::split_paths(&alternates));
+        }
+        dirs.push(own_objects.to_owned());
+        let current = std::env::current_dir()?;
+        let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let dir = std::env::temp_dir().join(format!("git-release-objects-{}-{unique}", std::process::id()));
+        std::fs::create_dir_all(dir.join("info"))?;
+        std::fs::create_dir_all(dir.join("pack"))?;
+        let view = ObjectView { dir };
+        let mut lines = String::new();
+        for dir in &dirs {
+            lines.push_str(&format!("{}\n", current.join(dir).display()));
+        }
+        std::fs::write(view.dir.join("info").join("alternates"), lines)?;
+        Ok(Some(view))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for ObjectView {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

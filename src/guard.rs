@@ -1,0 +1,229 @@
+//! What the hooks guard: environment branches and the tags that record releases and deployments.
+//! Each pushed reference is classified from its name alone, so that an ordinary branch costs
+//! nothing; only guarded references are looked at further.
+
+use crate::admission::{self, Request};
+use crate::app::AppRepo;
+use crate::config::{self, Environment, FILE_NAME, Origin, ReleaseFile};
+use crate::error::Error;
+use crate::git::ObjectKind;
+use crate::object_id::ObjectId;
+use crate::record::{self, Record};
+use crate::version::{Known, PatternKind, Version};
+use crate::workspace::Workspace;
+
+/// One reference a push would change; `None` is the all-zero id git uses for "absent".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    /// The full reference name on the receiving side.
+    pub reference: String,
+    pub old: Option<ObjectId>,
+    pub new: Option<ObjectId>,
+}
+
+/// What a reference is to git-release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guarded {
+    EnvironmentBranch(Environment),
+    /// An rc or final tag, with the version its name carries.
+    VersionTag {
+        kind: PatternKind,
+        version: String,
+    },
+    Record,
+}
+
+/// A push git-release refuses, with why and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Refusal {
+    pub reference: String,
+    pub reason: String,
+    pub details: Vec<String>,
+    pub hints: Vec<String>,
+}
+
+/// What a reference name makes of it; `None` for anything git-release does not guard.
+#[must_use]
+pub fn classify(reference: &str, file: &ReleaseFile) -> Option<Guarded> {
+    if let Some(branch) = reference.strip_prefix("refs/heads/") {
+        return file.environments.iter().find(|e| e.branch == branch).cloned().map(Guarded::EnvironmentBranch);
+    }
+    let tag = reference.strip_prefix("refs/tags/")?;
+    for (kind, pattern) in [(PatternKind::Rc, &file.tags.rc), (PatternKind::Final, &file.tags.final_)] {
+        let version = pattern.matches(tag, Known::default()).and_then(|m| m.version);
+        // `v{version}` matches any word after a `v`; a version tag's version starts with a digit.
+        if let Some(version) = version.filter(|v| v.starts_with(|c: char| c.is_ascii_digit())) {
+            return Some(Guarded::VersionTag { kind, version });
+        }
+    }
+    record::candidate(tag, &file.tags, None).map(|_| Guarded::Record)
+}
+
+/// Decides one update. `app` is where records and version tags are read (this repository in
+/// the one-repository layout); nothing is fetched.
+///
+/// # Errors
+/// When the repository cannot be read.
+pub fn check(workspace: &Workspace, app: Option<&AppRepo>, update: &Update) -> Result<Option<Refusal>, Error> {
+    let Some(guarded) = classify(&update.reference, &workspace.file) else { return Ok(None) };
+    let refuse = |reason: String, details: Vec<String>, hints: Vec<String>| {
+        Ok(Some(Refusal { reference: update.reference.clone(), reason, details, hints }))
+    };
+    match (guarded, &update.old, &update.new) {
+        (Guarded::EnvironmentBranch(environment), _, None) => refuse(
+            format!(
+                "{} is the branch of environment {}, and environment branches are never deleted",
+                environment.branch, environment.name
+            ),
+            Vec::new(),
+            vec!["to retire the environment, remove it from release.toml first".into()],
+        ),
+        (Guarded::EnvironmentBranch(environment), _, Some(new)) => {
+            environment_branch(workspace, app, &environment, update, new)
+        }
+        (_, Some(_), None) => refuse(
+            format!("{} records a release or deployment, and such tags are never deleted", short(&update.reference)),
+            Vec::new(),
+            vec!["history stays as it was; record what happened next with a new deployment".into()],
+        ),
+        (_, Some(old), Some(new)) if old != new => refuse(
+            format!("{} records a release or deployment, and such tags are never moved", short(&update.reference)),
+            vec![format!("it is {} on the remote; the push would make it {}", old.short(), new.short())],
+            vec!["release a new version or record a new deployment instead".into()],
+        ),
+        (_, Some(_), Some(_)) | (_, None, None) => Ok(None),
+        (guarded, None, Some(new)) => new_tag(workspace, &guarded, update, new),
+    }
+}
+
+fn environment_branch(
+    workspace: &Workspace,
+    app: Option<&AppRepo>,
+    environment: &Environment,
+    update: &Update,
+    new: &ObjectId,
+) -> Result<Option<Refusal>, Error> {
+    let branch = &environment.branch;
+    let refusal = |reason: String, details: Vec<String>, hints: Vec<String>| {
+        Some(Refusal { reference: update.reference.clone(), reason, details, hints })
+    };
+    let origin = Origin { place: format!("{branch} at {}", new.short()), branch: Some(branch.clone()) };
+    let problems = match workspace.repo.read_top_file(new, FILE_NAME)? {
+        None => vec![format!("commit {} has no {FILE_NAME}", new.short())],
+        Some(content) => config::parse(&content, &origin).err().map(|e| admission::problems(&e)).unwrap_or_default(),
+    };
+    if !problems.is_empty() {
+        return Ok(refusal(
+            format!("{FILE_NAME} on {branch} at {} is not valid", new.short()),
+            problems,
+            vec![format!("fix {FILE_NAME} and commit again; every environment branch must hold a valid one")],
+        ));
+    }
+    if !environment.restricted {
+        return Ok(None);
+    }
+    let request = Request { target: environment.clone(), source: None, head: new.clone() };
+    let verdict = admission::evaluate(workspace, app, &request, false)?;
+    if verdict.allowed {
+        return Ok(None);
+    }
+    let failed = verdict.findings.iter().filter(|f| !f.ok);
+    let details = failed.clone().map(|f| format!("{}: {}", f.check.as_str(), f.message)).collect();
+    let hints = failed.filter_map(|f| f.hint.clone()).collect();
+    Ok(refusal(
+        format!("{branch} is restricted, and the merge gate refuses {} for {}", new.short(), environment.name),
+        details,
+        hints,
+    ))
+}
+
+/// A new rc, final or record tag must be annotated and say what its name says.
+fn new_tag(
+    workspace: &Workspace,
+    guarded: &Guarded,
+    update: &Update,
+    new: &ObjectId,
+) -> Result<Option<Refusal>, Error> {
+    let name = short(&update.reference);
+    let refusal = |reason: String, hints: Vec<String>| {
+        Some(Refusal { reference: update.reference.clone(), reason, details: Vec::new(), hints })
+    };
+    if workspace.repo.object_kind(new)? != Some(ObjectKind::Tag) {
+        return Ok(refusal(
+            format!("{name} is named like a release or deployment tag but is lightweight"),
+            vec![format!(
+                "make it an annotated tag (git tag -a {name}), or let 'git release prepare' and 'git release record' make it"
+            )],
+        ));
+    }
+    match guarded {
+        Guarded::VersionTag { kind, version } => {
+            let fits = matches!(Version::parse(version), Ok(Version::Semver(_)));
+            Ok((!fits)
+                .then(|| {
+                    refusal(
+                        format!(
+                            "{name} is named like an {} tag, but `{version}` is not a semantic version",
+                            kind.key()
+                        ),
+                        vec!["version tags carry semantic versions such as 1.4.0; name other tags differently".into()],
+                    )
+                })
+                .flatten())
+        }
+        Guarded::Record => {
+            let tag = crate::git::TagRef::unpeeled(name, new.clone());
+            let object = workspace.repo.tag_object(&tag)?;
+            let parsed = object.and_then(|o| Record::parse(name, o.commit, &o.message, &workspace.file.tags));
+            Ok(parsed
+                .is_none()
+                .then(|| {
+                    refusal(
+                        format!("{name} is named like a deployment record, but its message is not one"),
+                        vec!["deployment records are made by 'git release record <environment>'".into()],
+                    )
+                })
+                .flatten())
+        }
+        Guarded::EnvironmentBranch(_) => Ok(None),
+    }
+}
+
+fn short(reference: &str) -> &str {
+    reference.strip_prefix("refs/tags/").or_else(|| reference.strip_prefix("refs/heads/")).unwrap_or(reference)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Content, parse};
+
+    fn file() -> ReleaseFile {
+        let text = "version = \"1.0.0\"\n[[environments]]\nname = \"qa\"\ncut = \"rc\"\n\
+                    [[environments]]\nname = \"prod\"\ncut = \"final\"\nafter = \"qa\"\nrestricted = true\n";
+        parse(&Content::Bytes(text.into()), &Origin { place: "test".into(), branch: None }).expect("valid")
+    }
+
+    #[test]
+    fn names_alone_tell_what_is_guarded() {
+        let file = file();
+        let kind = |reference: &str| match classify(reference, &file) {
+            None => "none".to_owned(),
+            Some(Guarded::EnvironmentBranch(e)) => format!("branch {}", e.name),
+            Some(Guarded::VersionTag { kind, version }) => format!("{} {version}", kind.key()),
+            Some(Guarded::Record) => "record".to_owned(),
+        };
+        assert_eq!(kind("refs/heads/environment/prod"), "branch prod");
+        assert_eq!(kind("refs/heads/main"), "none");
+        assert_eq!(kind("refs/heads/environment/prod-hotfix"), "none");
+        assert_eq!(kind("refs/tags/v1.0.0-rc.1"), "rc 1.0.0");
+        assert_eq!(kind("refs/tags/v1.0.0"), "final 1.0.0");
+        assert_eq!(kind("refs/tags/v1.0"), "final 1.0", "guarded, and refused later as no semver");
+        assert_eq!(kind("refs/tags/vendor-drop"), "none");
+        assert_eq!(kind("refs/tags/1.0.0.20261121T101500Z.qa"), "record");
+        assert_eq!(kind("refs/tags/1.0.0.20261121T101500Z.qa+2"), "record");
+        assert_eq!(kind("refs/tags/20261121T101500Z_dev_feature-x"), "record");
+        assert_eq!(kind("refs/tags/release-notes"), "none");
+        assert_eq!(kind("refs/notes/commits"), "none");
+    }
+}

@@ -1,0 +1,219 @@
+//! The hooks: real `git push` through an installed pre-push hook, and through a bare remote's
+//! pre-receive hook with `--no-verify`.
+
+use std::path::{Path, PathBuf};
+
+use crate::deploy::{TwoRepos, path};
+use crate::harness::World;
+
+const SHOP_FILE: &str = r#"version = "1.0.0"
+
+[app]
+repo = "."
+
+[[environments]]
+name = "qa"
+branch = "environment/qa"
+cut = "rc"
+
+[[environments]]
+name = "prod"
+branch = "environment/prod"
+cut = "final"
+after = "qa"
+restricted = true
+"#;
+
+/// One repository whose environment branches are published; `main` holds the release file.
+fn shop(world: &World) -> (PathBuf, PathBuf) {
+    let remote = world.empty_repo("shop.git", true);
+    let repo = world.repo("shop");
+    world.git(&repo, &["remote", "add", "origin", path(&remote)]);
+    world.commit_release_file(&repo, "main", SHOP_FILE.as_bytes());
+    for branch in ["environment/qa", "environment/prod"] {
+        world.git(&repo, &["branch", branch, "main"]);
+    }
+    world.git(&repo, &["push", "-q", "origin", "main", "environment/qa", "environment/prod"]);
+    (repo, remote)
+}
+
+/// A feature on qa, deployed there as far as `prepare` (the rc is cut), not yet recorded; prod's
+/// branch holds it locally, unpushed.
+fn feature_on_qa(world: &World, repo: &Path) -> String {
+    world.git(repo, &["checkout", "-q", "environment/qa"]);
+    world.git(repo, &["commit", "-q", "--allow-empty", "-m", "Feature"]);
+    world.git(repo, &["push", "-q", "origin", "environment/qa"]);
+    world.release(repo, &["prepare", "qa"]).expect_status(0);
+    world.git(repo, &["checkout", "-q", "environment/prod"]);
+    world.git(repo, &["merge", "-q", "--ff-only", "environment/qa"]);
+    world.git(repo, &["rev-parse", "HEAD"]).trim().to_owned()
+}
+
+fn push(world: &World, repo: &Path, args: &[&str]) -> std::process::Output {
+    let mut command = world.command("git", repo);
+    command.arg("push").args(args);
+    command.output().expect("git runs")
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn remote_ref(world: &World, remote: &Path, name: &str) -> String {
+    let mut command = world.command("git", remote);
+    command.args(["rev-parse", "--verify", "-q", name]);
+    String::from_utf8_lossy(&command.output().expect("git runs").stdout).trim().to_owned()
+}
+
+#[test]
+fn pre_push_holds_prod_until_qa_records_the_commit() {
+    let world = World::new();
+    let (repo, remote) = shop(&world);
+    world.release(&repo, &["hooks", "install"]).expect_status(0).expect_stderr("installed ");
+    let head = feature_on_qa(&world, &repo);
+
+    let refused = push(&world, &repo, &["origin", "environment/prod"]);
+    let text = stderr(&refused);
+    assert!(!refused.status.success(), "{text}");
+    assert!(text.contains("error: refusing refs/heads/environment/prod: environment/prod is restricted"), "{text}");
+    assert!(text.contains("caused by: previous-deployed: qa has not deployed"), "{text}");
+    assert!(text.contains("hint: deploy it to qa first"), "{text}");
+    assert_ne!(remote_ref(&world, &remote, "refs/heads/environment/prod"), head, "nothing moved");
+
+    world.release(&repo, &["record", "qa"]).expect_status(0);
+    let pushed = push(&world, &repo, &["origin", "environment/prod"]);
+    assert!(pushed.status.success(), "{}", stderr(&pushed));
+    assert_eq!(remote_ref(&world, &remote, "refs/heads/environment/prod"), head);
+}
+
+#[test]
+fn pre_push_protects_release_tags_and_environment_branches() {
+    let world = World::new();
+    let (repo, remote) = shop(&world);
+    world.release(&repo, &["hooks", "install"]).expect_status(0);
+    feature_on_qa(&world, &repo);
+    let rc = remote_ref(&world, &remote, "refs/tags/v1.0.0-rc.1");
+    assert!(!rc.is_empty(), "prepare pushed the rc through the hook");
+
+    let deleted = push(&world, &repo, &["origin", ":refs/tags/v1.0.0-rc.1"]);
+    assert!(!deleted.status.success());
+    assert!(stderr(&deleted).contains("v1.0.0-rc.1 records a release or deployment, and such tags are never deleted"));
+
+    world.git(&repo, &["tag", "-f", "-a", "-m", "moved", "v1.0.0-rc.1", "main"]);
+    let moved = push(&world, &repo, &["--force", "origin", "refs/tags/v1.0.0-rc.1"]);
+    assert!(!moved.status.success());
+    assert!(stderr(&moved).contains("never moved"), "{}", stderr(&moved));
+    assert_eq!(remote_ref(&world, &remote, "refs/tags/v1.0.0-rc.1"), rc, "the rc stayed where it was");
+
+    world.git(&repo, &["tag", "v1.0.1-rc.1", "main"]);
+    let lightweight = push(&world, &repo, &["origin", "v1.0.1-rc.1"]);
+    assert!(stderr(&lightweight).contains("is named like a release or deployment tag but is lightweight"));
+    world.git(&repo, &["tag", "-a", "-m", "odd", "v1.0", "main"]);
+    let odd = push(&world, &repo, &["origin", "v1.0"]);
+    assert!(stderr(&odd).contains("`1.0` is not a semantic version"), "{}", stderr(&odd));
+    world.git(&repo, &["tag", "-a", "-m", "not a record", "1.0.0.20261121T101500Z.prod", "main"]);
+    let fake = push(&world, &repo, &["origin", "1.0.0.20261121T101500Z.prod"]);
+    assert!(stderr(&fake).contains("named like a deployment record, but its message is not one"));
+
+    let branch = push(&world, &repo, &["origin", ":environment/qa"]);
+    assert!(stderr(&branch).contains("environment branches are never deleted"));
+
+    world.git(&repo, &["checkout", "-q", "-b", "feature/y", "main"]);
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Anything"]);
+    world.git(&repo, &["tag", "-a", "-m", "ours", "vendor-drop"]);
+    let ordinary = push(&world, &repo, &["origin", "feature/y", "vendor-drop"]);
+    assert!(ordinary.status.success(), "{}", stderr(&ordinary));
+    assert!(
+        !stderr(&ordinary).contains("error:") && !stderr(&ordinary).contains("hint:"),
+        "ordinary pushes pass silently"
+    );
+}
+
+#[test]
+fn pre_push_refuses_an_invalid_release_file_on_an_environment_branch() {
+    let world = World::new();
+    let (repo, _remote) = shop(&world);
+    world.release(&repo, &["hooks", "install"]).expect_status(0);
+    world.git(&repo, &["config", "release.configRef", "refs/heads/main"]);
+    world.commit_release_file(&repo, "environment/qa", SHOP_FILE.replace("1.0.0", "one").as_bytes());
+    let refused = push(&world, &repo, &["origin", "environment/qa"]);
+    let text = stderr(&refused);
+    assert!(!refused.status.success(), "{text}");
+    assert!(text.contains("release.toml on environment/qa at"), "{text}");
+    assert!(text.contains("is not valid"), "{text}");
+}
+
+#[test]
+fn pre_receive_refuses_what_no_verify_skips_on_the_client() {
+    let world = World::new();
+    let (repo, remote) = shop(&world);
+    world.release(&remote, &["hooks", "install"]).expect_status(0);
+    assert!(remote.join("hooks/pre-receive").is_file());
+    let head = feature_on_qa(&world, &repo);
+
+    let refused = push(&world, &repo, &["--no-verify", "origin", "environment/prod"]);
+    let text = stderr(&refused);
+    assert!(!refused.status.success(), "{text}");
+    assert!(text.contains("remote: error: refusing refs/heads/environment/prod"), "{text}");
+    assert!(text.contains("previous-deployed"), "{text}");
+    assert!(text.contains("pre-receive hook declined"), "{text}");
+
+    let deleted = push(&world, &repo, &["--no-verify", "origin", ":refs/tags/v1.0.0-rc.1"]);
+    assert!(stderr(&deleted).contains("never deleted"), "{}", stderr(&deleted));
+    world.git(&repo, &["tag", "-f", "-a", "-m", "moved", "v1.0.0-rc.1", "main"]);
+    let moved = push(&world, &repo, &["--no-verify", "--force", "origin", "refs/tags/v1.0.0-rc.1"]);
+    assert!(stderr(&moved).contains("never moved"), "{}", stderr(&moved));
+    world.git(&repo, &["tag", "-d", "v1.0.0-rc.1"]);
+
+    world.release(&repo, &["record", "qa"]).expect_status(0);
+    let pushed = push(&world, &repo, &["--no-verify", "origin", "environment/prod"]);
+    assert!(pushed.status.success(), "{}", stderr(&pushed));
+    assert_eq!(remote_ref(&world, &remote, "refs/heads/environment/prod"), head);
+}
+
+#[test]
+fn two_repositories_gate_the_release_repository_push() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["hooks", "install"]).expect_status(0);
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    let refused = world.release(release, &["set", "prod", "1.0.0", "--push"]);
+    refused.expect_stderr("previous-deployed: qa has not deployed");
+    world.release(release, &["record", "qa"]).expect_status(0);
+    let pushed = push(&world, release, &["origin", "environment/prod"]);
+    assert!(pushed.status.success(), "{}", stderr(&pushed));
+}
+
+#[test]
+fn hooks_install_is_idempotent_chains_with_force_and_uninstalls() {
+    let world = World::new();
+    let (repo, _remote) = shop(&world);
+    let hooks = world.path("shared-hooks");
+    world.git(&repo, &["config", "core.hooksPath", path(&hooks)]);
+    std::fs::create_dir_all(&hooks).expect("hooks dir");
+    std::fs::write(hooks.join("pre-push"), "#!/bin/sh\necho other hook ran >&2\n").expect("hook");
+    std::fs::set_permissions(hooks.join("pre-push"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("mode");
+    world
+        .release(&repo, &["hooks", "install"])
+        .expect_status(1)
+        .expect_stderr("already exists and is not git-release's");
+    assert_eq!(std::fs::read_to_string(hooks.join("pre-push")).expect("hook"), "#!/bin/sh\necho other hook ran >&2\n");
+
+    world.release(&repo, &["hooks", "install", "--force"]).expect_status(0);
+    world.release(&repo, &["hooks", "install", "--force"]).expect_status(0).expect_stderr("already git-release's hook");
+    let status = world.release(&repo, &["hooks", "status", "--json"]);
+    assert_eq!(status.json()["hooks"][0], serde_json::json!({"name": "pre-push", "state": "chained"}));
+
+    world.git(&repo, &["checkout", "-q", "environment/qa"]);
+    let pushed = push(&world, &repo, &["origin", ":environment/qa"]);
+    let text = stderr(&pushed);
+    assert!(text.contains("other hook ran") && text.contains("never deleted"), "both hooks ran:\n{text}");
+
+    world.release(&repo, &["hooks", "uninstall"]).expect_status(0);
+    assert_eq!(std::fs::read_to_string(hooks.join("pre-push")).expect("hook"), "#!/bin/sh\necho other hook ran >&2\n");
+    let status = world.release(&repo, &["hooks", "status", "--json"]);
+    assert_eq!(status.json()["hooks"][0]["state"], "other");
+}
