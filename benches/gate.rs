@@ -1,0 +1,294 @@
+//! The gate, status and hook benchmark: a generated repository with 200,000 commits, 100,000
+//! deployment records across four environments and 1,000 rc tags, all refs packed; each
+//! git-release command is timed beside a git command on the same repository, as a ratio.
+//!
+//! Run with `cargo bench --bench gate` (add `-- --fresh` to generate the repository again).
+
+#![expect(clippy::print_stdout, clippy::print_stderr, reason = "a benchmark prints its table")]
+#![allow(clippy::cast_possible_wrap, clippy::cast_precision_loss, reason = "counts and times far below the limits")]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const COMMITS: usize = 200_000;
+const RECORDS: usize = 100_000;
+const RC_TAGS: usize = 1_000;
+const ENVIRONMENTS: [&str; 4] = ["dev", "qa", "stage", "prod"];
+const RUNS: usize = 21;
+/// 2026-01-01T00:00:00Z: the first commit; each later one a minute on.
+const EPOCH: i64 = 1_767_225_600;
+
+const RELEASE_FILE: &str = r#"version = "{version}"
+
+[app]
+repo = "."
+
+[[environments]]
+name = "dev"
+branch = "environment/dev"
+
+[[environments]]
+name = "qa"
+branch = "environment/qa"
+cut = "rc"
+
+[[environments]]
+name = "stage"
+branch = "environment/stage"
+cut = "rc"
+after = "qa"
+
+[[environments]]
+name = "prod"
+branch = "environment/prod"
+cut = "final"
+after = "stage"
+restricted = true
+"#;
+
+fn main() {
+    let fresh = std::env::args().any(|a| a == "--fresh");
+    let repo = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-100k-tags");
+    if fresh || !repo.join("packed-refs").is_file() {
+        let started = Instant::now();
+        generate(&repo);
+        eprintln!("generated {} in {:.1}s", repo.display(), started.elapsed().as_secs_f64());
+    }
+    let binary = env!("CARGO_BIN_EXE_git-release");
+    let stage = git_out(&repo, &["rev-parse", "environment/stage"]);
+    let prod = git_out(&repo, &["rev-parse", "environment/prod"]);
+    let zero = "0".repeat(40);
+    let ordinary = format!("refs/heads/feature {stage} refs/heads/feature {zero}\n");
+    let promotion = format!("refs/heads/environment/prod {stage} refs/heads/environment/prod {prod}\n");
+
+    let ours = |args: &[&str]| Run::new(binary, args);
+    let git = |args: &[&str]| Run::new("git", args);
+    let rows = [
+        (
+            "gate --target prod",
+            ours(&["--offline", "gate", "--target", "prod"]),
+            git(&["tag", "--points-at", &stage]),
+            0.1,
+        ),
+        (
+            "status",
+            ours(&["--offline", "status"]),
+            git(&["for-each-ref", "--sort=-creatordate", "--count=1", "refs/tags/*.qa"]),
+            0.1,
+        ),
+        (
+            "hook pre-push (ordinary branch)",
+            ours(&["hook", "pre-push", "origin", "url"]).stdin(&ordinary),
+            git(&["rev-parse", "HEAD"]),
+            2.0,
+        ),
+        (
+            "hook pre-push (environment/prod)",
+            ours(&["hook", "pre-push", "origin", "url"]).stdin(&promotion),
+            git(&["rev-parse", "HEAD"]),
+            f64::INFINITY,
+        ),
+    ];
+
+    println!(
+        "{:<34} {:>10} {:>12} {:>10} {:>8} {:>10} {:>8}",
+        "command", "ours", "git", "git ms", "ratio", "target", "peak"
+    );
+    let mut failed = Vec::new();
+    for (name, ours, git, target) in rows {
+        let (ours_time, status) = ours.median(&repo);
+        let (git_time, _) = git.median(&repo);
+        let ratio = ours_time.as_secs_f64() / git_time.as_secs_f64();
+        let peak = ours.peak_kib(&repo);
+        let target_text = if target.is_finite() { format!("<= {target}x") } else { "-".to_owned() };
+        println!(
+            "{name:<34} {:>8.1}ms {:>12} {:>8.1}ms {:>7.2}x {target_text:>10} {:>6}MiB",
+            ms(ours_time),
+            git.label(),
+            ms(git_time),
+            ratio,
+            peak.map_or_else(|| "?".to_owned(), |kib| format!("{:.1}", kib as f64 / 1024.0)),
+        );
+        if !status.success() {
+            failed.push(format!("{name} exited with {status}"));
+        }
+        if ratio > target {
+            failed.push(format!("{name}: {ratio:.2}x, over the {target}x target"));
+        }
+        if peak.is_some_and(|kib| kib > 64 * 1024) {
+            failed.push(format!("{name}: peak memory over 64 MiB"));
+        }
+    }
+    if failed.is_empty() {
+        println!("every target met");
+    } else {
+        for failure in &failed {
+            println!("MISSED: {failure}");
+        }
+        std::process::exit(1);
+    }
+}
+
+struct Run {
+    program: String,
+    args: Vec<String>,
+    stdin: Option<String>,
+}
+
+impl Run {
+    fn new(program: &str, args: &[&str]) -> Run {
+        Run { program: program.to_owned(), args: args.iter().map(|a| (*a).to_owned()).collect(), stdin: None }
+    }
+
+    fn stdin(mut self, text: &str) -> Run {
+        self.stdin = Some(text.to_owned());
+        self
+    }
+
+    fn label(&self) -> String {
+        let first = self.args.first().map_or("", String::as_str);
+        format!("git {first}")
+    }
+
+    fn command(&self, repo: &Path, program: &str, prefix: &[&str]) -> Command {
+        let mut command = Command::new(program);
+        command
+            .args(prefix)
+            .args(&self.args)
+            .current_dir(repo)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        command
+    }
+
+    fn once(&self, repo: &Path) -> (Duration, std::process::ExitStatus) {
+        let started = Instant::now();
+        let mut child = self.command(repo, &self.program, &[]).spawn().expect("the command starts");
+        if let Some(text) = &self.stdin {
+            child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("stdin takes the input");
+        }
+        let output = child.wait_with_output().expect("the command runs");
+        (started.elapsed(), output.status)
+    }
+
+    /// The median of several runs, after two to warm the page cache.
+    fn median(&self, repo: &Path) -> (Duration, std::process::ExitStatus) {
+        let (_, status) = self.once(repo);
+        self.once(repo);
+        let mut times: Vec<Duration> = (0..RUNS).map(|_| self.once(repo).0).collect();
+        times.sort();
+        (times[RUNS / 2], status)
+    }
+
+    /// Peak resident memory in KiB, as GNU time reports it; `None` without /usr/bin/time.
+    fn peak_kib(&self, repo: &Path) -> Option<u64> {
+        if !Path::new("/usr/bin/time").is_file() {
+            return None;
+        }
+        let mut command = self.command(repo, "/usr/bin/time", &["-f", "peak-kib=%M", &self.program]);
+        let mut child = command.spawn().ok()?;
+        if let Some(text) = &self.stdin {
+            child.stdin.take()?.write_all(text.as_bytes()).ok()?;
+        }
+        let output = child.wait_with_output().ok()?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        stderr.lines().find_map(|l| l.strip_prefix("peak-kib=")).and_then(|kib| kib.trim().parse().ok())
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn git_out(repo: &Path, args: &[&str]) -> String {
+    let output = Command::new("git").args(args).current_dir(repo).output().expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("UTF-8").trim().to_owned()
+}
+
+/// Writes the repository with one `git fast-import` stream, then packs every ref.
+fn generate(repo: &Path) {
+    let _ = std::fs::remove_dir_all(repo);
+    std::fs::create_dir_all(repo).expect("the repository folder can be made");
+    git_out(repo, &["init", "-q", "--bare", "--initial-branch=main", "."]);
+    let mut import = Command::new("git")
+        .args(["fast-import", "--quiet", "--done"])
+        .current_dir(repo)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("git fast-import starts");
+    let mut out = std::io::BufWriter::new(import.stdin.take().expect("stdin"));
+    stream(&mut out).expect("the stream is written");
+    drop(out);
+    assert!(import.wait().expect("fast-import runs").success(), "fast-import failed");
+    git_out(repo, &["pack-refs", "--all"]);
+}
+
+fn data(out: &mut impl Write, text: &str) -> std::io::Result<()> {
+    write!(out, "data {}\n{text}\n", text.len())
+}
+
+fn stream(out: &mut impl Write) -> std::io::Result<()> {
+    let ident = "Bench Mark <bench@example.com>";
+    // Blobs :1..=4, the release file of each environment branch; :5 the one on main.
+    let versions = ["WIP", "2.0.0", "2.0.0", "1.332.0", "2.0.0"];
+    for (index, version) in versions.iter().enumerate() {
+        writeln!(out, "blob\nmark :{}", index + 1)?;
+        data(out, &RELEASE_FILE.replace("{version}", version))?;
+    }
+    let mark = |n: usize| n + 10;
+    for n in 0..COMMITS {
+        writeln!(out, "commit refs/heads/main\nmark :{}", mark(n))?;
+        writeln!(out, "committer {ident} {} +0000", EPOCH + n as i64 * 60)?;
+        data(out, &format!("Change {n}"))?;
+        if n == 0 {
+            writeln!(out, "M 100644 :5 release.toml")?;
+        }
+        writeln!(out)?;
+    }
+    let tips: Vec<usize> = (0..ENVIRONMENTS.len()).map(|i| mark(COMMITS) + i).collect();
+    let last = EPOCH + COMMITS as i64 * 60;
+    for (index, environment) in ENVIRONMENTS.iter().enumerate() {
+        writeln!(out, "commit refs/heads/environment/{environment}\nmark :{}", tips[index])?;
+        writeln!(out, "committer {ident} {last} +0000")?;
+        data(out, &format!("Deploy to {environment}"))?;
+        writeln!(out, "from :{}\nM 100644 :{} release.toml\n", mark(COMMITS - 1), index + 1)?;
+    }
+    for n in 0..RC_TAGS {
+        let (name, target) = if n + 1 == RC_TAGS {
+            ("v2.0.0-rc.1".to_owned(), tips[2])
+        } else {
+            (format!("v1.{}.0-rc.{}", n / 3, n % 3 + 1), mark(n * 100))
+        };
+        writeln!(out, "tag {name}\nfrom :{target}\ntagger {ident} {} +0000", EPOCH + n as i64 * 3600)?;
+        data(out, &format!("Release candidate {name}\n"))?;
+    }
+    for n in 0..RECORDS {
+        let environment = ENVIRONMENTS[n % ENVIRONMENTS.len()];
+        // The newest record of each environment is on its branch's tip.
+        let newest = n + ENVIRONMENTS.len() >= RECORDS;
+        let target = if newest { tips[n % ENVIRONMENTS.len()] } else { mark((n * 7) % COMMITS) };
+        let version = if environment == "dev" { "WIP".to_owned() } else { format!("1.{}.0", n / 300) };
+        let seconds = EPOCH + n as i64 * 120;
+        let time = jiff::Timestamp::from_second(seconds).expect("a valid time");
+        let stamp = time.strftime("%Y%m%dT%H%M%SZ").to_string();
+        let name = if version == "WIP" {
+            format!("{stamp}_{environment}_main")
+        } else {
+            format!("{version}.{stamp}.{environment}")
+        };
+        let branch = if version == "WIP" { "Branch: main\n" } else { "" };
+        let message = format!(
+            "Deploy {version} to {environment}\n\nEnvironment: {environment}\nVersion: {version}\n{branch}Deployed-At: {}\n",
+            time.strftime("%Y-%m-%dT%H:%M:%SZ")
+        );
+        writeln!(out, "tag {name}\nfrom :{target}\ntagger {ident} {seconds} +0000")?;
+        data(out, &message)?;
+    }
+    writeln!(out, "done")
+}
