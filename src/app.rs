@@ -76,6 +76,15 @@ impl Diagnostic for AppError {
     }
 }
 
+/// What one scan of the tags keeps for an environment.
+#[derive(Debug, Default)]
+struct Scanned {
+    /// The second of its newest candidates, and those candidates.
+    newest: Option<(String, Vec<(Candidate, TagRef)>)>,
+    /// The candidates on the commit asked about.
+    on_commit: Vec<(Candidate, TagRef)>,
+}
+
 /// The remote a cache and an `--app-dir` clone fetch from.
 const APP_REMOTE: &str = "origin";
 
@@ -298,14 +307,73 @@ impl AppRepo {
     /// # Errors
     /// When the tags cannot be read.
     pub fn latest(&self, tags: &Tags, environments: &[&str]) -> Result<Vec<Option<Record>>, Error> {
-        let mut candidates = self.candidates(tags, None)?;
+        let scanned = self.scan(tags, environments, None)?;
         let mut latest = Vec::new();
-        for environment in environments {
-            let (mine, rest) = candidates.into_iter().partition(|(c, _)| c.environment == *environment);
-            candidates = rest;
-            latest.push(self.newest(mine, tags, Some(environment), 1)?.into_iter().next());
+        for (environment, scanned) in environments.iter().zip(scanned) {
+            latest.push(self.newest_of(tags, environment, scanned.newest)?);
         }
         Ok(latest)
+    }
+
+    /// One pass over the tags: for each environment, the candidates of its newest second and,
+    /// when `commit` is given, those on that commit. Only these are kept (and allocated).
+    fn scan(&self, tags: &Tags, environments: &[&str], commit: Option<&ObjectId>) -> Result<Vec<Scanned>, Error> {
+        let mut scanned: Vec<Scanned> = environments.iter().map(|_| Scanned::default()).collect();
+        let mut unpeeled = Vec::new();
+        let single = if let [one] = environments { Some(*one) } else { None };
+        self.repo.scan_tags("", &mut |line| {
+            if single.is_some_and(|env| !line.name.contains(env)) {
+                return;
+            }
+            let Some((environment, timestamp)) = record::candidate_in(line.name, tags, single) else { return };
+            let Some(index) = environments.iter().position(|e| *e == environment) else { return };
+            let entry = &mut scanned[index];
+            let kept = || {
+                let candidate = Candidate {
+                    tag: line.name.to_owned(),
+                    environment: environment.to_owned(),
+                    timestamp: timestamp.to_owned(),
+                };
+                line.to_ref().map(|tag| (candidate, tag))
+            };
+            if let Some(commit) = commit {
+                match line.peeled {
+                    Some(peeled) if peeled == commit.as_str() => entry.on_commit.extend(kept()),
+                    Some(_) => {}
+                    None => unpeeled.extend(kept().map(|(candidate, tag)| (index, candidate, tag))),
+                }
+            }
+            match &mut entry.newest {
+                Some((best, _)) if timestamp < best.as_str() => {}
+                Some((best, list)) if timestamp == best.as_str() => list.extend(kept()),
+                _ => entry.newest = Some((timestamp.to_owned(), kept().into_iter().collect())),
+            }
+        })?;
+        // Loose and lightweight tags carry no peeled id: their objects say where they point.
+        if let Some(commit) = commit {
+            for (index, candidate, tag) in unpeeled {
+                if self.repo.tag_commit(&tag)?.as_ref() == Some(commit) {
+                    scanned[index].on_commit.push((candidate, tag));
+                }
+            }
+        }
+        Ok(scanned)
+    }
+
+    /// The newest record among the candidates of an environment's newest second; when none of
+    /// them is a record after all (a look-alike tag), every candidate is read in order.
+    fn newest_of(
+        &self,
+        tags: &Tags,
+        environment: &str,
+        newest: Option<(String, Vec<(Candidate, TagRef)>)>,
+    ) -> Result<Option<Record>, Error> {
+        let Some((_, candidates)) = newest else { return Ok(None) };
+        if let Some(record) = self.newest(candidates, tags, Some(environment), 1)?.into_iter().next() {
+            return Ok(Some(record));
+        }
+        let all = self.candidates(tags, Some(environment))?;
+        Ok(self.newest(all, tags, Some(environment), 1)?.into_iter().next())
     }
 
     fn newest(
@@ -361,31 +429,39 @@ impl AppRepo {
         commit: &ObjectId,
         tree: Option<&ObjectId>,
     ) -> Result<Deployed, Error> {
+        let Some(tree) = tree else {
+            let scanned = self.scan(tags, &[environment], Some(commit))?.pop().unwrap_or_default();
+            let matching = self.newest(scanned.on_commit, tags, Some(environment), 1)?.into_iter().next();
+            let latest = self.newest_of(tags, environment, scanned.newest)?;
+            return Ok(Deployed { matching, latest });
+        };
         let candidates = self.candidates(tags, Some(environment))?;
-        let mut on_commit = Vec::new();
+        let mut on_tree = Vec::new();
         for (candidate, tag) in &candidates {
             let Some(at) = self.repo.tag_commit(tag)? else { continue };
-            let hit = &at == commit
-                || match tree {
-                    Some(tree) => self.repo.has_object(&at) && &self.repo.commit_tree(&at)? == tree,
-                    None => false,
-                };
-            if hit {
-                on_commit.push((candidate.clone(), tag.clone()));
+            if &at == commit || (self.repo.has_object(&at) && &self.repo.commit_tree(&at)? == tree) {
+                on_tree.push((candidate.clone(), tag.clone()));
             }
         }
-        let matching = self.newest(on_commit, tags, Some(environment), 1)?.into_iter().next();
+        let matching = self.newest(on_tree, tags, Some(environment), 1)?.into_iter().next();
         let latest = self.newest(candidates, tags, Some(environment), 1)?.into_iter().next();
         Ok(Deployed { matching, latest })
     }
 
+    /// The tags whose names could be records (of `environment`, when given): one scan of the
+    /// tags, which allocates only for those.
     fn candidates(&self, tags: &Tags, environment: Option<&str>) -> Result<Vec<(Candidate, TagRef)>, Error> {
-        Ok(self
-            .repo
-            .tags("")?
-            .into_iter()
-            .filter_map(|tag| record::candidate(&tag.name, tags, environment).map(|c| (c, tag)))
-            .collect())
+        let mut found = Vec::new();
+        self.repo.scan_tags("", &mut |line| {
+            // Every record name holds its environment's name: a cheap first filter.
+            if environment.is_some_and(|env| !line.name.contains(env)) {
+                return;
+            }
+            if let Some(candidate) = record::candidate(line.name, tags, environment) {
+                found.extend(line.to_ref().map(|tag| (candidate, tag)));
+            }
+        })?;
+        Ok(found)
     }
 
     fn read_record(

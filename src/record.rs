@@ -156,16 +156,19 @@ pub struct Candidate {
 /// Names are only a first filter: the message decides, so a look-alike tag is never taken for one.
 #[must_use]
 pub fn candidate(tag: &str, tags: &Tags, environment: Option<&str>) -> Option<Candidate> {
+    let (environment, timestamp) = candidate_in(tag, tags, environment)?;
+    Some(Candidate { tag: tag.to_owned(), environment: environment.to_owned(), timestamp: timestamp.to_owned() })
+}
+
+/// As [`candidate`], borrowing the environment and second from the name: `(environment, timestamp)`.
+#[must_use]
+pub fn candidate_in<'a>(tag: &'a str, tags: &Tags, environment: Option<&str>) -> Option<(&'a str, &'a str)> {
     let known = Known { version: None, env: environment };
     let unnumbered = tag.rsplit_once('+').filter(|(_, n)| is_number(n)).map(|(base, _)| base);
     for name in std::iter::once(tag).chain(unnumbered) {
         for pattern in [&tags.deploy, &tags.deploy_wip] {
-            if let Some(matched) = pattern.matches(name, known) {
-                return Some(Candidate {
-                    tag: tag.to_owned(),
-                    environment: matched.env.unwrap_or_default(),
-                    timestamp: matched.timestamp.unwrap_or_default(),
-                });
+            if let Some(matched) = pattern.matches_in(name, known) {
+                return Some((matched.env.unwrap_or_default(), matched.timestamp.unwrap_or_default()));
             }
         }
     }

@@ -7,7 +7,7 @@ mod transport;
 mod write;
 
 pub use command::{GitCommand, Output};
-pub use tags::{Ident, TagObject, TagRef};
+pub use tags::{Ident, TagLine, TagObject, TagRef};
 pub use write::{Expect, PushOutcome, PushRef, RefUpdate, TreeEntry};
 
 use std::path::{Path, PathBuf};

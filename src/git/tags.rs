@@ -40,33 +40,80 @@ impl TagRef {
     }
 }
 
+/// One tag as a scan sees it, borrowed from the packed-refs buffer where it lives there.
+#[derive(Debug, Clone, Copy)]
+pub struct TagLine<'a> {
+    /// The name without `refs/tags/`.
+    pub name: &'a str,
+    /// The object id, in hex.
+    pub target: &'a str,
+    /// The commit it peels to, in hex, when packed-refs records it.
+    pub peeled: Option<&'a str>,
+}
+
+impl TagLine<'_> {
+    /// The tag as an owned reference, for the few a scan keeps.
+    #[must_use]
+    pub fn to_ref(&self) -> Option<TagRef> {
+        Some(TagRef {
+            name: self.name.to_owned(),
+            target: ObjectId::from_hex(self.target)?,
+            peeled: self.peeled.and_then(ObjectId::from_hex),
+        })
+    }
+}
+
 impl Repo {
-    /// Every tag whose name starts with `prefix`, sorted by name; nothing is peeled.
-    pub fn tags(&self, prefix: &str) -> Result<Vec<TagRef>, GitError> {
-        let full = format!("refs/tags/{prefix}");
+    /// Visits every tag whose name starts with `prefix`, in no particular order, allocating
+    /// nothing for the tags `visit` passes over: packed tags are read straight from gix's shared
+    /// packed-refs buffer, one line each; loose tags (few, and hiding packed ones of the same
+    /// name) through gix's loose iterator.
+    pub fn scan_tags(&self, prefix: &str, visit: &mut dyn FnMut(TagLine<'_>)) -> Result<(), GitError> {
         let what = || format!("the tags starting with `{prefix}`");
-        let platform = self.repo.references().map_err(|e| read_error(what())(e.into()))?;
-        // gix takes prefixes that are paths: `v1.0.0-rc.` is not one, so narrow to what it takes.
-        let narrowed = full.trim_end_matches(|c| c != '/' && !char::is_alphanumeric(c) && c != '-' && c != '_');
-        let iter = match platform.prefixed(narrowed) {
-            Ok(iter) => iter,
-            Err(_) => platform.prefixed("refs/tags/").map_err(|e| read_error(what())(e.into()))?,
-        };
-        let mut found = Vec::new();
+        let tags_dir: &gix::path::RelativePath =
+            "refs/tags/".try_into().map_err(|e| read_error(what())(Box::new(e)))?;
+        let mut loose = Vec::new();
+        let iter = self.repo.refs.loose_iter_prefixed(tags_dir).map_err(|e| read_error(what())(e.into()))?;
         for reference in iter {
-            let reference = reference.map_err(|e| read_error(what())(e.into()))?;
-            let Some(target) = reference.inner.target.try_id() else { continue };
-            let name = reference.name().as_bstr().to_string();
-            if !name.starts_with(&full) {
+            let Ok(reference) = reference else { continue };
+            let Some(target) = reference.target.try_id() else { continue };
+            let name = reference.name.as_bstr().to_string();
+            if let Some(name) = name.strip_prefix("refs/tags/").filter(|n| n.starts_with(prefix)) {
+                loose.push((name.to_owned(), target.to_string()));
+            }
+        }
+        for (name, target) in &loose {
+            visit(TagLine { name, target, peeled: None });
+        }
+        let packed = self.repo.refs.cached_packed_buffer().map_err(|e| read_error(what())(e.into()))?;
+        let Some(packed) = packed else { return Ok(()) };
+        let bytes: &[u8] = (**packed).as_ref();
+        let text = std::str::from_utf8(bytes).map_err(|e| read_error("packed-refs")(Box::new(e)))?;
+        let full = format!("refs/tags/{prefix}");
+        let mut lines = text.lines().peekable();
+        let hex = self.repo.object_hash().len_in_hex();
+        while let Some(line) = lines.next() {
+            // `<id> <name>`: the id has a fixed length, so no search for the space is needed.
+            if line.as_bytes().get(hex) != Some(&b' ') {
                 continue;
             }
-            let Some(name) = name.strip_prefix("refs/tags/") else { continue };
-            found.push(TagRef {
-                name: name.to_owned(),
-                target: to_id(target.to_owned()),
-                peeled: reference.inner.peeled.map(to_id),
-            });
+            let (target, reference) = (&line[..hex], &line[hex + 1..]);
+            let peeled = lines.next_if(|next| next.starts_with('^')).map(|next| &next[1..]);
+            if !reference.starts_with(&full) || target.starts_with('^') {
+                continue;
+            }
+            let name = &reference["refs/tags/".len()..];
+            if loose.is_empty() || !loose.iter().any(|(n, _)| n == name) {
+                visit(TagLine { name, target, peeled });
+            }
         }
+        Ok(())
+    }
+
+    /// Every tag whose name starts with `prefix`, sorted by name.
+    pub fn tags(&self, prefix: &str) -> Result<Vec<TagRef>, GitError> {
+        let mut found = Vec::new();
+        self.scan_tags(prefix, &mut |tag| found.extend(tag.to_ref()))?;
         found.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(found)
     }

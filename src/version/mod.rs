@@ -5,7 +5,7 @@ mod pattern;
 pub mod pin;
 
 pub use cut::{Decision, Existing, Refusal, VersionTag};
-pub use pattern::{Known, Matched, PatternError, PatternKind, Placeholder, TagPattern, TagValues};
+pub use pattern::{Known, Matched, MatchedIn, PatternError, PatternKind, Placeholder, TagPattern, TagValues};
 
 use std::fmt;
 

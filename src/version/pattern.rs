@@ -198,6 +198,16 @@ pub struct Matched {
     pub branch: Option<String>,
 }
 
+/// What a tag name says, borrowed from it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MatchedIn<'a> {
+    pub version: Option<&'a str>,
+    pub n: Option<u64>,
+    pub timestamp: Option<&'a str>,
+    pub env: Option<&'a str>,
+    pub branch: Option<&'a str>,
+}
+
 /// Values a match must have, where the caller already knows them.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Known<'a> {
@@ -212,7 +222,20 @@ impl TagPattern {
     /// an environment name; `{version}` and `{branch}` match any non-empty text.
     #[must_use]
     pub fn matches(&self, tag: &str, known: Known<'_>) -> Option<Matched> {
-        let mut matched = Matched::default();
+        self.matches_in(tag, known).map(|m| Matched {
+            version: m.version.map(str::to_owned),
+            n: m.n,
+            timestamp: m.timestamp.map(str::to_owned),
+            env: m.env.map(str::to_owned),
+            branch: m.branch.map(str::to_owned),
+        })
+    }
+
+    /// As [`TagPattern::matches`], with the values borrowed from the tag name: for scans over
+    /// many tags, which keep few.
+    #[must_use]
+    pub fn matches_in<'a>(&self, tag: &'a str, known: Known<'_>) -> Option<MatchedIn<'a>> {
+        let mut matched = MatchedIn::default();
         match_from(&self.segments, tag, known, &mut matched).then_some(matched)
     }
 
@@ -237,7 +260,7 @@ impl TagPattern {
 }
 
 /// Backtracking match of `segments` against all of `rest`.
-fn match_from(segments: &[Segment], rest: &str, known: Known<'_>, matched: &mut Matched) -> bool {
+fn match_from<'a>(segments: &[Segment], rest: &'a str, known: Known<'_>, matched: &mut MatchedIn<'a>) -> bool {
     let Some((first, others)) = segments.split_first() else { return rest.is_empty() };
     let placeholder = match first {
         Segment::Literal(text) => {
@@ -255,8 +278,32 @@ fn match_from(segments: &[Segment], rest: &str, known: Known<'_>, matched: &mut 
         if !match_from(others, after, known, matched) {
             return false;
         }
-        record(matched, placeholder, fixed);
+        record(matched, placeholder, &rest[..fixed.len()]);
         return true;
+    }
+    // A timestamp has one length: no need to try the others.
+    if placeholder == Placeholder::Timestamp {
+        let Some(value) = rest.get(..TIMESTAMP_LEN).filter(|v| is_timestamp(v)) else { return false };
+        if !match_from(others, &rest[TIMESTAMP_LEN..], known, matched) {
+            return false;
+        }
+        record(matched, placeholder, value);
+        return true;
+    }
+    // A value followed by literal text can only end where that text starts.
+    if let Some(Segment::Literal(next)) = others.first() {
+        let first = next.as_bytes()[0];
+        let ends = (1..rest.len())
+            .rev()
+            .filter(|&end| rest.as_bytes()[end] == first && rest[end..].starts_with(next.as_str()));
+        for end in ends {
+            let value = &rest[..end];
+            if fits(placeholder, value) && match_from(others, &rest[end..], known, matched) {
+                record(matched, placeholder, value);
+                return true;
+            }
+        }
+        return false;
     }
     for end in (1..=rest.len()).rev().filter(|&end| rest.is_char_boundary(end)) {
         let value = &rest[..end];
@@ -279,17 +326,19 @@ fn fits(placeholder: Placeholder, value: &str) -> bool {
     }
 }
 
+const TIMESTAMP_LEN: usize = 16;
+
 /// `YYYYMMDDTHHMMSSZ`, by shape only.
 fn is_timestamp(value: &str) -> bool {
     let bytes = value.as_bytes();
-    bytes.len() == 16
+    bytes.len() == TIMESTAMP_LEN
         && bytes[8] == b'T'
         && bytes[15] == b'Z'
         && bytes[..8].iter().chain(&bytes[9..15]).all(u8::is_ascii_digit)
 }
 
-fn record(matched: &mut Matched, placeholder: Placeholder, value: &str) {
-    let value = Some(value.to_owned());
+fn record<'a>(matched: &mut MatchedIn<'a>, placeholder: Placeholder, value: &'a str) {
+    let value = Some(value);
     match placeholder {
         Placeholder::Version => matched.version = value,
         Placeholder::N => matched.n = value.and_then(|v| v.parse().ok()),
