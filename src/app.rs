@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::config::{App, Tags};
 use crate::error::{Diagnostic, Error, Kind};
 use crate::gate::Deployed;
-use crate::git::{GitCommand, GitError, Repo, TagRef, redact};
+use crate::git::{GitCommand, GitError, Repo, TagLine, TagRef, redact};
 use crate::object_id::ObjectId;
 use crate::record::{self, Candidate, Record};
 use crate::version::pin::{Forge, Pin, Target};
@@ -83,6 +83,42 @@ struct Scanned {
     newest: Option<(String, Vec<(Candidate, TagRef)>)>,
     /// The candidates on the commit asked about.
     on_commit: Vec<(Candidate, TagRef)>,
+}
+
+/// Copies of tag lines, in buffers that are reused after `clear`.
+#[derive(Debug, Default)]
+struct Pool {
+    lines: Vec<[String; 3]>,
+    peeled: Vec<bool>,
+    len: usize,
+}
+
+impl Pool {
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn push(&mut self, line: &TagLine<'_>) {
+        if self.len == self.lines.len() {
+            self.lines.push(Default::default());
+            self.peeled.push(false);
+        }
+        let texts = [line.name, line.target, line.peeled.unwrap_or_default()];
+        for (kept, text) in self.lines[self.len].iter_mut().zip(texts) {
+            kept.clear();
+            kept.push_str(text);
+        }
+        self.peeled[self.len] = line.peeled.is_some();
+        self.len += 1;
+    }
+
+    fn lines(&self) -> impl Iterator<Item = TagLine<'_>> {
+        self.lines[..self.len].iter().zip(&self.peeled).map(|([name, target, peeled], has)| TagLine {
+            name,
+            target,
+            peeled: has.then_some(peeled.as_str()),
+        })
+    }
 }
 
 /// The remote a cache and an `--app-dir` clone fetch from.
@@ -316,10 +352,12 @@ impl AppRepo {
     }
 
     /// One pass over the tags: for each environment, the candidates of its newest second and,
-    /// when `commit` is given, those on that commit. Only these are kept (and allocated).
+    /// when `commit` is given, those on that commit. Nothing is allocated per tag: the newest
+    /// second's lines are copied into buffers reused whenever a newer second turns up.
     fn scan(&self, tags: &Tags, environments: &[&str], commit: Option<&ObjectId>) -> Result<Vec<Scanned>, Error> {
-        let mut scanned: Vec<Scanned> = environments.iter().map(|_| Scanned::default()).collect();
-        let mut unpeeled = Vec::new();
+        let mut newest: Vec<(String, Pool)> = environments.iter().map(|_| Default::default()).collect();
+        let mut on_commit: Vec<Pool> = environments.iter().map(|_| Pool::default()).collect();
+        let mut unpeeled: Vec<Pool> = environments.iter().map(|_| Pool::default()).collect();
         let single = if let [one] = environments { Some(*one) } else { None };
         self.repo.scan_tags("", &mut |line| {
             if single.is_some_and(|env| !line.name.contains(env)) {
@@ -327,35 +365,42 @@ impl AppRepo {
             }
             let Some((environment, timestamp)) = record::candidate_in(line.name, tags, single) else { return };
             let Some(index) = environments.iter().position(|e| *e == environment) else { return };
-            let entry = &mut scanned[index];
-            let kept = || {
-                let candidate = Candidate {
-                    tag: line.name.to_owned(),
-                    environment: environment.to_owned(),
-                    timestamp: timestamp.to_owned(),
-                };
-                line.to_ref().map(|tag| (candidate, tag))
-            };
             if let Some(commit) = commit {
                 match line.peeled {
-                    Some(peeled) if peeled == commit.as_str() => entry.on_commit.extend(kept()),
+                    Some(peeled) if peeled == commit.as_str() => on_commit[index].push(&line),
                     Some(_) => {}
-                    None => unpeeled.extend(kept().map(|(candidate, tag)| (index, candidate, tag))),
+                    None => unpeeled[index].push(&line),
                 }
             }
-            match &mut entry.newest {
-                Some((best, _)) if timestamp < best.as_str() => {}
-                Some((best, list)) if timestamp == best.as_str() => list.extend(kept()),
-                _ => entry.newest = Some((timestamp.to_owned(), kept().into_iter().collect())),
+            let (best, pool) = &mut newest[index];
+            if timestamp > best.as_str() {
+                best.clear();
+                best.push_str(timestamp);
+                pool.clear();
+            }
+            if timestamp == best.as_str() {
+                pool.push(&line);
             }
         })?;
-        // Loose and lightweight tags carry no peeled id: their objects say where they point.
-        if let Some(commit) = commit {
-            for (index, candidate, tag) in unpeeled {
-                if self.repo.tag_commit(&tag)?.as_ref() == Some(commit) {
-                    scanned[index].on_commit.push((candidate, tag));
+        let mut scanned = Vec::new();
+        for (index, environment) in environments.iter().enumerate() {
+            let kept = |pool: &Pool| -> Vec<(Candidate, TagRef)> {
+                pool.lines()
+                    .filter_map(|line| Some((record::candidate(line.name, tags, Some(environment))?, line.to_ref()?)))
+                    .collect()
+            };
+            let mut on = kept(&on_commit[index]);
+            // Loose and lightweight tags carry no peeled id: their objects say where they point.
+            if let Some(commit) = commit {
+                for (candidate, tag) in kept(&unpeeled[index]) {
+                    if self.repo.tag_commit(&tag)?.as_ref() == Some(commit) {
+                        on.push((candidate, tag));
+                    }
                 }
             }
+            let (best, pool) = &newest[index];
+            let newest = (!best.is_empty()).then(|| (best.clone(), kept(pool)));
+            scanned.push(Scanned { newest, on_commit: on });
         }
         Ok(scanned)
     }
