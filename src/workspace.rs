@@ -94,28 +94,20 @@ impl Workspace {
         Ok(Some(Workspace { repo, remote: remote.to_owned(), file, origin }))
     }
 
-    /// The environment called `name`; a usage error listing the valid names otherwise.
-    ///
-    /// # Errors
-    /// When no environment has that name.
-    pub fn find_environment(&self, name: &str) -> Result<Environment, Error> {
-        self.file.environment(name).cloned().ok_or_else(|| {
-            Error::new(Kind::Usage, format!("no environment is named `{name}` in {}", self.origin))
-                .hint(format!("environments: {}", self.file.environment_names()))
-        })
-    }
-
-    /// The environment named `text`, or whose branch it is (`environment/qa`, `refs/heads/...`).
+    /// The environment named `text`, or whose branch it is (`environment/qa`,
+    /// `refs/heads/environment/qa`), as CI systems name the branch they run for; a usage error
+    /// listing the valid names otherwise.
     ///
     /// # Errors
     /// When no environment has that name or branch.
-    pub fn find_target(&self, text: &str) -> Result<Environment, Error> {
+    pub fn find_environment(&self, text: &str) -> Result<Environment, Error> {
         let branch = text.strip_prefix("refs/heads/").unwrap_or(text);
-        let found = self.file.environments.iter().find(|e| e.name == text || e.branch == branch);
+        let by_name = self.file.environments.iter().find(|e| e.name == text);
+        let found = by_name.or_else(|| self.file.environments.iter().find(|e| e.branch == branch));
         found.cloned().ok_or_else(|| {
             Error::new(
                 Kind::Usage,
-                format!("`{text}` is neither an environment nor an environment branch in {}", self.origin),
+                format!("no environment is named `{text}` or has it as its branch in {}", self.origin),
             )
             .hint(format!("environments: {}", self.file.environment_names()))
         })

@@ -41,7 +41,7 @@ pub struct Args {
 pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
     let workspace = context.workspace()?;
     let (target, source, head) = inputs(args)?;
-    let target = workspace.find_target(&target)?;
+    let target = workspace.find_environment(&target)?;
     let source = source.or_else(|| {
         let after = target.after.as_deref()?;
         workspace.file.environment(after).map(|e| e.branch.clone())

@@ -26,9 +26,37 @@ pub struct Args {
     /// The version of the environments that cut version tags
     #[arg(long, value_name = "V", default_value = "0.1.0")]
     pub version: String,
+    /// Also write the CI pipeline for SYSTEM into the work tree (alone, when the environments exist)
+    #[arg(long, value_enum, value_name = "SYSTEM")]
+    pub ci: Option<CiSystem>,
     /// Show what would be written, and write nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// The CI systems a pipeline template exists for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CiSystem {
+    Github,
+    Gitlab,
+    Azure,
+    Bitbucket,
+    Jenkins,
+    Tekton,
+}
+
+impl CiSystem {
+    /// Where the system reads its pipeline, and the template for it.
+    fn file(self) -> (&'static str, &'static str) {
+        match self {
+            CiSystem::Github => (".github/workflows/release.yml", include_str!("../../templates/ci/github.yml")),
+            CiSystem::Gitlab => (".gitlab-ci.yml", include_str!("../../templates/ci/gitlab.yml")),
+            CiSystem::Azure => ("azure-pipelines.yml", include_str!("../../templates/ci/azure.yml")),
+            CiSystem::Bitbucket => ("bitbucket-pipelines.yml", include_str!("../../templates/ci/bitbucket.yml")),
+            CiSystem::Jenkins => ("Jenkinsfile", include_str!("../../templates/ci/Jenkinsfile")),
+            CiSystem::Tekton => (".tekton/release.yaml", include_str!("../../templates/ci/tekton.yaml")),
+        }
+    }
 }
 
 #[expect(
@@ -51,12 +79,50 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     };
     let environments = template::layout(&named);
     let files = files(&environments, args)?;
-    refuse_existing(&repo, &environments, &context.remote)?;
+    let ci = args.ci.map(|system| ci_file(&repo, system)).transpose()?;
+    if let Err(existing) = refuse_existing(&repo, &environments, &context.remote) {
+        // The environments exist already: `--ci` adds the pipeline alone.
+        let Some((path, text)) = ci else { return Err(existing) };
+        return write_ci(context, &path, text, args.dry_run);
+    }
     let base = base_commit(&repo, &args.app)?;
     let plan = build_plan(&environments, &files, base.as_ref());
     let applied = if args.dry_run { None } else { Some(execute::apply(&repo, &plan)?) };
     let remote = repo.config_string(&format!("remote.{}.url", context.remote)).map(|_| context.remote.clone());
     context.ui.report(&InitReport::new(&environments, &files, &plan, applied.as_ref(), remote));
+    match ci {
+        Some((path, text)) => write_ci(context, &path, text, args.dry_run),
+        None => Ok(()),
+    }
+}
+
+/// Where the pipeline of `system` goes in the work tree; refused when something is there.
+fn ci_file(repo: &crate::git::Repo, system: CiSystem) -> Result<(std::path::PathBuf, &'static str), Error> {
+    let (relative, text) = system.file();
+    let Some(workdir) = repo.workdir() else {
+        return Err(Error::new(Kind::Usage, "--ci writes a file into the work tree, and this repository has none")
+            .hint("run it in a clone with a work tree"));
+    };
+    let path = workdir.join(relative);
+    if path.exists() {
+        return Err(Error::new(Kind::Refused, format!("{relative} exists already; it was left as it is")).hint(
+            "compare it with the template in templates/ci/ of git-release's sources, or move it away and run again",
+        ));
+    }
+    Ok((path, text))
+}
+
+fn write_ci(context: &Context, path: &std::path::Path, text: &str, dry_run: bool) -> Result<(), Error> {
+    if dry_run {
+        context.ui.message(&format!("would write {}", path.display()));
+        return Ok(());
+    }
+    let io = |e: std::io::Error| Error::new(Kind::Git, format!("cannot write {}: {e}", path.display()));
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    std::fs::write(path, text).map_err(io)?;
+    context.ui.message(&format!("wrote {}; commit it to turn the pipeline on", path.display()));
     Ok(())
 }
 

@@ -136,6 +136,6 @@ fn an_unknown_target_is_a_usage_error() {
     let repos = TwoRepos::new(&world);
     let gate = world.release(&repos.release, &["gate", "--target", "staging"]);
     gate.expect_status(2)
-        .expect_stderr("`staging` is neither an environment nor an environment branch")
+        .expect_stderr("no environment is named `staging` or has it as its branch")
         .expect_stderr("hint: environments: dev, qa, prod");
 }

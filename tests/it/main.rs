@@ -12,3 +12,4 @@ mod init;
 mod man;
 mod set;
 mod status;
+mod templates;
