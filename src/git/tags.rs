@@ -87,9 +87,28 @@ impl Repo {
         }
         let packed = self.repo.refs.cached_packed_buffer().map_err(|e| read_error(what())(e.into()))?;
         let Some(packed) = packed else { return Ok(()) };
+        let full = format!("refs/tags/{prefix}");
+        let hides = |name: &str| !loose.is_empty() && loose.iter().any(|(n, _)| n == name);
+        if !prefix.is_empty() {
+            // A narrow prefix: gix finds its first line by binary search and decodes only those.
+            let iter = packed.iter_prefixed(full.clone().into()).map_err(|e| read_error(what())(e.into()))?;
+            for reference in iter {
+                let reference = reference.map_err(|e| read_error(what())(e.into()))?;
+                let (Ok(name), Ok(target)) =
+                    (std::str::from_utf8(reference.name.as_bstr()), std::str::from_utf8(reference.target))
+                else {
+                    continue;
+                };
+                let peeled = reference.object.and_then(|o| std::str::from_utf8(o).ok());
+                let name = &name["refs/tags/".len()..];
+                if !hides(name) {
+                    visit(TagLine { name, target, peeled });
+                }
+            }
+            return Ok(());
+        }
         let bytes: &[u8] = (**packed).as_ref();
         let text = std::str::from_utf8(bytes).map_err(|e| read_error("packed-refs")(Box::new(e)))?;
-        let full = format!("refs/tags/{prefix}");
         let mut lines = text.lines().peekable();
         let hex = self.repo.object_hash().len_in_hex();
         while let Some(line) = lines.next() {
@@ -103,7 +122,7 @@ impl Repo {
                 continue;
             }
             let name = &reference["refs/tags/".len()..];
-            if loose.is_empty() || !loose.iter().any(|(n, _)| n == name) {
+            if !hides(name) {
                 visit(TagLine { name, target, peeled });
             }
         }
