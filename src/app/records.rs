@@ -135,14 +135,8 @@ impl AppRepo {
     /// # Errors
     /// When the tags cannot be read.
     pub fn records_on(&self, tags: &Tags, environment: &str, commit: &ObjectId) -> Result<Vec<Record>, Error> {
-        let mut found = Vec::new();
-        for (candidate, tag) in self.candidates(tags, Some(environment))? {
-            if self.repo.tag_commit(&tag)?.as_ref() == Some(commit) {
-                found.extend(self.read_record(&candidate, &tag, tags, Some(environment))?);
-            }
-        }
-        found.sort_by(Record::newest_first);
-        Ok(found)
+        let scanned = self.scan(tags, &[environment], Some(commit))?.pop().unwrap_or_default();
+        self.newest(scanned.on_commit, tags, Some(environment), usize::MAX)
     }
 
     /// What `environment` has deployed: its newest record, and its newest record on `commit`

@@ -98,13 +98,9 @@ fn branch_head(workspace: &Workspace, branch: &str) -> Result<crate::object_id::
     })
 }
 
+#[derive(serde::Serialize)]
+#[serde(transparent)]
 struct GateReport(Verdict);
-
-impl serde::Serialize for GateReport {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
-    }
-}
 
 impl Report for GateReport {
     fn human(&self, paint: Paint) -> String {
