@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use crate::app::AppRepo;
+use crate::app::{AppRepo, Ask, Survey};
 use crate::config::{self, ConfigError, Environment, FILE_NAME, Match, Origin};
 use crate::deploy::{self, Wanted};
 use crate::error::{Error, Exit, Kind};
-use crate::gate::{self, Deployed, Finding, Snapshot};
+use crate::gate::{self, Finding, Snapshot};
 use crate::object_id::ObjectId;
 use crate::version::{Cut, Decision, Version};
 use crate::workspace::Workspace;
@@ -51,6 +51,100 @@ pub fn evaluate(
     request: &Request,
     online: bool,
 ) -> Result<Verdict, Error> {
+    let mut evaluation = evaluate_all(workspace, app, std::slice::from_ref(request), online, &[])?;
+    Ok(evaluation.verdicts.remove(0))
+}
+
+/// The verdicts of several changes, and what the environments involved have deployed.
+#[derive(Debug)]
+pub struct Evaluation {
+    /// One per request, in the order given.
+    pub verdicts: Vec<Verdict>,
+    /// The latest record of every environment involved, and of those asked for besides.
+    pub survey: Survey,
+}
+
+/// Evaluates several changes at once, as `status` does for every environment: the records they
+/// all need come from one pass over the tags. `report` names environments whose latest record
+/// the caller wants as well.
+///
+/// # Errors
+/// When a head commit is not here, or a repository cannot be read.
+pub fn evaluate_all(
+    workspace: &Workspace,
+    app: Option<&AppRepo>,
+    requests: &[Request],
+    online: bool,
+    report: &[&str],
+) -> Result<Evaluation, Error> {
+    let mut gathered = Vec::new();
+    for request in requests {
+        gathered.push(gather(workspace, app, request, online)?);
+    }
+    // The questions for the records: per request, has `after` deployed what the target would,
+    // and, where the target asks, has the target itself?
+    let mut asks = Vec::new();
+    let mut slots = Vec::new();
+    for (request, gathered) in requests.iter().zip(&gathered) {
+        let target = &request.target;
+        let after = target.after.as_deref().and_then(|name| workspace.file.environment(name));
+        let Some(Ok(commit)) = gathered.deploys.as_ref().filter(|_| app.is_some()) else {
+            slots.push((after.map(|_| None), None));
+            continue;
+        };
+        let tree = gathered.tree.as_ref();
+        let previous = after.map(|after| {
+            asks.push(Ask { environment: after.name.as_str(), commit, tree });
+            Some(asks.len() - 1)
+        });
+        let itself = (target.require_bump || target.gate == config::GateMode::Self_).then(|| {
+            asks.push(Ask { environment: target.name.as_str(), commit, tree });
+            asks.len() - 1
+        });
+        slots.push((previous, itself));
+    }
+    let survey = match app {
+        Some(app) => app.survey(&workspace.file.tags, report, &asks)?,
+        None => Survey::default(),
+    };
+    let deployed = |slot: Option<usize>| slot.map(|index| survey.deployed(index)).unwrap_or_default();
+    let mut verdicts = Vec::new();
+    for ((request, gathered), (previous, itself)) in requests.iter().zip(gathered).zip(slots) {
+        let target = &request.target;
+        let findings = gate::evaluate(&Snapshot {
+            target,
+            environments: &workspace.file.environments,
+            one_repository: workspace.file.app.is_here(),
+            source: request.source.as_deref(),
+            head: &request.head,
+            incoming: gathered.incoming,
+            deploys: gathered.deploys.clone(),
+            candidate: gathered.candidate,
+            previous: previous.map(deployed),
+            itself: deployed(itself),
+        });
+        verdicts.push(Verdict {
+            allowed: gate::allows(&findings),
+            target: Target { environment: target.name.clone(), branch: target.branch.clone() },
+            source: request.source.clone(),
+            head: request.head.clone(),
+            deploys: gathered.deploys.and_then(Result::ok),
+            findings,
+        });
+    }
+    Ok(Evaluation { verdicts, survey })
+}
+
+/// What the gate reads of one change before it asks the records.
+struct Gathered {
+    incoming: Result<Version, Vec<String>>,
+    deploys: Option<Result<ObjectId, String>>,
+    candidate: Option<Result<String, String>>,
+    /// The tree of the commit the target would deploy, when the target matches trees.
+    tree: Option<ObjectId>,
+}
+
+fn gather(workspace: &Workspace, app: Option<&AppRepo>, request: &Request, online: bool) -> Result<Gathered, Error> {
     let target = &request.target;
     if !workspace.repo.has_object(&request.head) {
         return Err(Error::new(Kind::Git, format!("commit {} is not in this repository", request.head)).hint(format!(
@@ -64,44 +158,11 @@ pub fn evaluate(
         Ok(version) => resolve(workspace, app, request, version, online)?,
         Err(_) => (None, None),
     };
-    let tags = &workspace.file.tags;
-    let deployed = |environment: &Environment| -> Result<Deployed, Error> {
-        let (Some(app), Some(Ok(commit))) = (app, &deploys) else { return Ok(Deployed::default()) };
-        let tree = match target.match_ {
-            Match::Tree => Some(app.repo.commit_tree(commit)?),
-            Match::Commit => None,
-        };
-        app.deployed(tags, &environment.name, commit, tree.as_ref())
+    let tree = match (app, &deploys, target.match_) {
+        (Some(app), Some(Ok(commit)), Match::Tree) => Some(app.repo.commit_tree(commit)?),
+        _ => None,
     };
-    let previous = match target.after.as_deref().and_then(|name| workspace.file.environment(name)) {
-        Some(after) => Some(deployed(after)?),
-        None => None,
-    };
-    let itself = if target.require_bump || target.gate == config::GateMode::Self_ {
-        deployed(target)?
-    } else {
-        Deployed::default()
-    };
-    let findings = gate::evaluate(&Snapshot {
-        target,
-        environments: &workspace.file.environments,
-        one_repository: workspace.file.app.is_here(),
-        source: request.source.as_deref(),
-        head: &request.head,
-        incoming,
-        deploys: deploys.clone(),
-        candidate,
-        previous,
-        itself,
-    });
-    Ok(Verdict {
-        allowed: gate::allows(&findings),
-        target: Target { environment: target.name.clone(), branch: target.branch.clone() },
-        source: request.source.clone(),
-        head: request.head.clone(),
-        deploys: deploys.and_then(Result::ok),
-        findings,
-    })
+    Ok(Gathered { incoming, deploys, candidate, tree })
 }
 
 /// The version of the release file the change brings, or what is wrong with that file.

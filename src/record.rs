@@ -164,15 +164,15 @@ pub fn candidate(tag: &str, tags: &Tags, environment: Option<&str>) -> Option<Ca
 #[must_use]
 pub fn candidate_in<'a>(tag: &'a str, tags: &Tags, environment: Option<&str>) -> Option<(&'a str, &'a str)> {
     let known = Known { version: None, env: environment };
-    let unnumbered = tag.rsplit_once('+').filter(|(_, n)| is_number(n)).map(|(base, _)| base);
-    for name in std::iter::once(tag).chain(unnumbered) {
-        for pattern in [&tags.deploy, &tags.deploy_wip] {
-            if let Some(matched) = pattern.matches_in(name, known) {
-                return Some((matched.env.unwrap_or_default(), matched.timestamp.unwrap_or_default()));
-            }
-        }
-    }
-    None
+    let matched = |name: &'a str| {
+        let matched = tags.deploy.matches_in(name, known).or_else(|| tags.deploy_wip.matches_in(name, known))?;
+        Some((matched.env.unwrap_or_default(), matched.timestamp.unwrap_or_default()))
+    };
+    // Most names are their own base; only the others pay for the search for `+`.
+    matched(tag).or_else(|| {
+        let (base, n) = tag.rsplit_once('+')?;
+        if is_number(n) { matched(base) } else { None }
+    })
 }
 
 /// `YYYYMMDDTHHMMSSZ`, the form `{timestamp}` takes in tag names.

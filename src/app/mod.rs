@@ -6,6 +6,8 @@
 
 mod records;
 
+pub use records::{Ask, Survey};
+
 use std::path::{Path, PathBuf};
 
 use crate::config::{App, Tags};

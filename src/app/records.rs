@@ -21,26 +21,16 @@ impl AppRepo {
         self.newest(candidates, tags, environment, limit)
     }
 
-    /// The latest record of each environment, in the order given; one pass over the tags.
-    ///
-    /// # Errors
-    /// When the tags cannot be read.
-    pub fn latest(&self, tags: &Tags, environments: &[&str]) -> Result<Vec<Option<Record>>, Error> {
-        let scanned = self.scan(tags, environments, None)?;
-        let mut latest = Vec::new();
-        for (environment, scanned) in environments.iter().zip(scanned) {
-            latest.push(self.newest_of(tags, environment, scanned.newest)?);
-        }
-        Ok(latest)
-    }
-
     /// One pass over the tags: for each environment, the candidates of its newest second and,
-    /// when `commit` is given, those on that commit. Nothing is allocated per tag: the newest
-    /// second's lines are copied into buffers reused whenever a newer second turns up.
-    fn scan(&self, tags: &Tags, environments: &[&str], commit: Option<&ObjectId>) -> Result<Vec<Scanned>, Error> {
-        let mut newest: Vec<(String, Pool)> = environments.iter().map(|_| Default::default()).collect();
-        let mut on_commit: Vec<Pool> = environments.iter().map(|_| Pool::default()).collect();
+    /// for each ask (an environment's index and a commit), the environment's candidates on that
+    /// commit. Nothing is allocated per tag: the newest second's lines are copied into buffers
+    /// reused whenever a newer second turns up.
+    fn scan(&self, tags: &Tags, environments: &[&str], asks: &[(usize, &ObjectId)]) -> Result<Scan, Error> {
+        // The newest second so far, as a number: `YYYYMMDDTHHMMSSZ` compares as its 16 bytes do.
+        let mut newest: Vec<(u128, Pool)> = environments.iter().map(|_| Default::default()).collect();
+        let mut on_commit: Vec<Pool> = asks.iter().map(|_| Pool::default()).collect();
         let mut unpeeled: Vec<Pool> = environments.iter().map(|_| Pool::default()).collect();
+        let asked: Vec<bool> = (0..environments.len()).map(|i| asks.iter().any(|(e, _)| *e == i)).collect();
         let single = if let [one] = environments { Some(*one) } else { None };
         self.repo.scan_tags("", &mut |line| {
             if single.is_some_and(|env| !line.name.contains(env)) {
@@ -48,44 +38,53 @@ impl AppRepo {
             }
             let Some((environment, timestamp)) = record::candidate_in(line.name, tags, single) else { return };
             let Some(index) = environments.iter().position(|e| *e == environment) else { return };
-            if let Some(commit) = commit {
+            if asked[index] {
                 match line.peeled {
-                    Some(peeled) if peeled == commit.as_str() => on_commit[index].push(&line),
-                    Some(_) => {}
+                    Some(peeled) => {
+                        for (pool, (_, commit)) in on_commit.iter_mut().zip(asks).filter(|(_, (e, _))| *e == index) {
+                            if peeled == commit.as_str() {
+                                pool.push(&line);
+                            }
+                        }
+                    }
                     None => unpeeled[index].push(&line),
                 }
             }
+            let Ok(second) = <[u8; 16]>::try_from(timestamp.as_bytes()).map(u128::from_be_bytes) else { return };
             let (best, pool) = &mut newest[index];
-            if timestamp > best.as_str() {
-                best.clear();
-                best.push_str(timestamp);
+            if second > *best {
+                *best = second;
                 pool.clear();
             }
-            if timestamp == best.as_str() {
+            if second == *best {
                 pool.push(&line);
             }
         })?;
-        let mut scanned = Vec::new();
+        let kept = |pool: &Pool, environment: &str| -> Vec<(Candidate, TagRef)> {
+            pool.lines()
+                .filter_map(|line| Some((record::candidate(line.name, tags, Some(environment))?, line.to_ref()?)))
+                .collect()
+        };
+        let mut scan = Scan {
+            newest: environments
+                .iter()
+                .zip(&newest)
+                .map(|(environment, (best, pool))| (*best > 0).then(|| kept(pool, environment)))
+                .collect(),
+            on_commit: asks.iter().zip(&on_commit).map(|((e, _), pool)| kept(pool, environments[*e])).collect(),
+        };
+        // Loose and lightweight tags carry no peeled id: their objects say where they point.
         for (index, environment) in environments.iter().enumerate() {
-            let kept = |pool: &Pool| -> Vec<(Candidate, TagRef)> {
-                pool.lines()
-                    .filter_map(|line| Some((record::candidate(line.name, tags, Some(environment))?, line.to_ref()?)))
-                    .collect()
-            };
-            let mut on = kept(&on_commit[index]);
-            // Loose and lightweight tags carry no peeled id: their objects say where they point.
-            if let Some(commit) = commit {
-                for (candidate, tag) in kept(&unpeeled[index]) {
-                    if self.repo.tag_commit(&tag)?.as_ref() == Some(commit) {
-                        on.push((candidate, tag));
+            for (candidate, tag) in kept(&unpeeled[index], environment) {
+                let at = self.repo.tag_commit(&tag)?;
+                for (on, (_, commit)) in scan.on_commit.iter_mut().zip(asks).filter(|(_, (e, _))| *e == index) {
+                    if at.as_ref() == Some(*commit) {
+                        on.push((candidate.clone(), tag.clone()));
                     }
                 }
             }
-            let (best, pool) = &newest[index];
-            let newest = (!best.is_empty()).then(|| (best.clone(), kept(pool)));
-            scanned.push(Scanned { newest, on_commit: on });
         }
-        Ok(scanned)
+        Ok(scan)
     }
 
     /// The newest record among the candidates of an environment's newest second; when none of
@@ -94,9 +93,9 @@ impl AppRepo {
         &self,
         tags: &Tags,
         environment: &str,
-        newest: Option<(String, Vec<(Candidate, TagRef)>)>,
+        newest: Option<Vec<(Candidate, TagRef)>>,
     ) -> Result<Option<Record>, Error> {
-        let Some((_, candidates)) = newest else { return Ok(None) };
+        let Some(candidates) = newest else { return Ok(None) };
         if let Some(record) = self.newest(candidates, tags, Some(environment), 1)?.into_iter().next() {
             return Ok(Some(record));
         }
@@ -135,39 +134,62 @@ impl AppRepo {
     /// # Errors
     /// When the tags cannot be read.
     pub fn records_on(&self, tags: &Tags, environment: &str, commit: &ObjectId) -> Result<Vec<Record>, Error> {
-        let scanned = self.scan(tags, &[environment], Some(commit))?.pop().unwrap_or_default();
-        self.newest(scanned.on_commit, tags, Some(environment), usize::MAX)
+        let on_commit = self.scan(tags, &[environment], &[(0, commit)])?.on_commit.pop().unwrap_or_default();
+        self.newest(on_commit, tags, Some(environment), usize::MAX)
     }
 
-    /// What `environment` has deployed: its newest record, and its newest record on `commit`
-    /// or, when `tree` is given, on any commit with that tree. One pass over the tags.
+    /// What environments have deployed, for several questions at once: the latest record of
+    /// each environment named in `environments` or in an ask, and each ask's newest matching
+    /// record. Commit asks share one pass over the tags; a tree ask reads every record of its
+    /// environment, since any commit may have the tree.
     ///
     /// # Errors
     /// When the tags or commits cannot be read.
-    pub fn deployed(
+    pub fn survey(&self, tags: &Tags, environments: &[&str], asks: &[Ask<'_>]) -> Result<Survey, Error> {
+        let mut names: Vec<&str> = environments.to_vec();
+        for ask in asks {
+            if !names.contains(&ask.environment) {
+                names.push(ask.environment);
+            }
+        }
+        let index = |name: &str| names.iter().position(|n| *n == name).unwrap_or_default();
+        let by_commit: Vec<(usize, &ObjectId)> =
+            asks.iter().filter(|a| a.tree.is_none()).map(|a| (index(a.environment), a.commit)).collect();
+        let scan = self.scan(tags, &names, &by_commit)?;
+        let mut latest = Vec::new();
+        for (environment, newest) in names.iter().zip(scan.newest) {
+            latest.push(self.newest_of(tags, environment, newest)?);
+        }
+        let mut on_commit = scan.on_commit.into_iter();
+        let mut matching = Vec::new();
+        for ask in asks {
+            let candidates = match ask.tree {
+                None => on_commit.next().unwrap_or_default(),
+                Some(tree) => self.on_tree(tags, ask.environment, ask.commit, tree)?,
+            };
+            matching.push(self.newest(candidates, tags, Some(ask.environment), 1)?.into_iter().next());
+        }
+        let asked = asks.iter().map(|a| index(a.environment)).collect();
+        let names = names.into_iter().map(str::to_owned).collect();
+        Ok(Survey { names, latest, asked, matching })
+    }
+
+    /// The candidates of an environment on `commit` or on any commit with `tree`.
+    fn on_tree(
         &self,
         tags: &Tags,
         environment: &str,
         commit: &ObjectId,
-        tree: Option<&ObjectId>,
-    ) -> Result<Deployed, Error> {
-        let Some(tree) = tree else {
-            let scanned = self.scan(tags, &[environment], Some(commit))?.pop().unwrap_or_default();
-            let matching = self.newest(scanned.on_commit, tags, Some(environment), 1)?.into_iter().next();
-            let latest = self.newest_of(tags, environment, scanned.newest)?;
-            return Ok(Deployed { matching, latest });
-        };
-        let candidates = self.candidates(tags, Some(environment))?;
-        let mut on_tree = Vec::new();
-        for (candidate, tag) in &candidates {
-            let Some(at) = self.repo.tag_commit(tag)? else { continue };
+        tree: &ObjectId,
+    ) -> Result<Vec<(Candidate, TagRef)>, Error> {
+        let mut found = Vec::new();
+        for (candidate, tag) in self.candidates(tags, Some(environment))? {
+            let Some(at) = self.repo.tag_commit(&tag)? else { continue };
             if &at == commit || (self.repo.has_object(&at) && &self.repo.commit_tree(&at)? == tree) {
-                on_tree.push((candidate.clone(), tag.clone()));
+                found.push((candidate, tag));
             }
         }
-        let matching = self.newest(on_tree, tags, Some(environment), 1)?.into_iter().next();
-        let latest = self.newest(candidates, tags, Some(environment), 1)?.into_iter().next();
-        Ok(Deployed { matching, latest })
+        Ok(found)
     }
 
     /// The tags whose names could be records (of `environment`, when given): one scan of the
@@ -199,13 +221,50 @@ impl AppRepo {
     }
 }
 
-/// What one scan of the tags keeps for an environment.
+/// A question for [`AppRepo::survey`]: which record of `environment` is on `commit` or, with
+/// `tree`, on a commit with that tree?
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    pub environment: &'a str,
+    pub commit: &'a ObjectId,
+    pub tree: Option<&'a ObjectId>,
+}
+
+/// The answers of [`AppRepo::survey`].
 #[derive(Debug, Default)]
-struct Scanned {
-    /// The second of its newest candidates, and those candidates.
-    newest: Option<(String, Vec<(Candidate, TagRef)>)>,
-    /// The candidates on the commit asked about.
-    on_commit: Vec<(Candidate, TagRef)>,
+pub struct Survey {
+    names: Vec<String>,
+    latest: Vec<Option<Record>>,
+    /// Per ask: the index of its environment in `names`, and its newest matching record.
+    asked: Vec<usize>,
+    matching: Vec<Option<Record>>,
+}
+
+impl Survey {
+    /// The newest record of an environment the survey looked at.
+    #[must_use]
+    pub fn latest(&self, environment: &str) -> Option<&Record> {
+        let index = self.names.iter().position(|n| n == environment)?;
+        self.latest[index].as_ref()
+    }
+
+    /// What the environment of ask number `index` has deployed, as the gate needs it.
+    #[must_use]
+    pub fn deployed(&self, index: usize) -> Deployed {
+        Deployed {
+            matching: self.matching.get(index).cloned().flatten(),
+            latest: self.asked.get(index).and_then(|&e| self.latest[e].clone()),
+        }
+    }
+}
+
+/// What one scan of the tags keeps.
+#[derive(Debug, Default)]
+struct Scan {
+    /// Per environment: the candidates of its newest second; `None` when it has none at all.
+    newest: Vec<Option<Vec<(Candidate, TagRef)>>>,
+    /// Per ask: the candidates on its commit.
+    on_commit: Vec<Vec<(Candidate, TagRef)>>,
 }
 
 /// Copies of tag lines, in buffers that are reused after `clear`.

@@ -121,7 +121,11 @@ impl Session<'_> {
         self.git("app", &["commit", "--quiet", "--allow-empty", "-m", "Fix the checkout"])?;
         self.git("app", &["push", "--quiet", "origin", "main"])?;
         self.release(&["prepare", "qa"])?;
+        self.say("Until qa records that deployment, the merge gate keeps the candidate out of prod:");
+        self.release_refused(&["gate", "--target", "prod"])?;
         self.release(&["record", "qa"])?;
+        self.say("Now qa has deployed it, the same promotion passes:");
+        self.release(&["gate", "--target", "prod"])?;
         self.say("prod gets 1.0.0; its pipeline tags the highest candidate's commit as v1.0.0:");
         self.release(&["set", "prod", "1.0.0", "--push"])?;
         self.release(&["prepare", "prod"])?;
@@ -153,10 +157,19 @@ impl Session<'_> {
             command = command.env(key, value);
         }
         let output = command.output_in(&self.root.join(dir))?;
-        self.show(dir, &command.display(), output.success, output.stdout, output.stderr)
+        self.show(dir, &command.display(), i32::from(!output.success), 0, output.stdout, output.stderr)
     }
 
     fn release(&mut self, args: &[&str]) -> Result<(), Error> {
+        self.release_expecting(args, 0)
+    }
+
+    /// A step that must be refused (exit 1): the demo shows the refusal and goes on.
+    fn release_refused(&mut self, args: &[&str]) -> Result<(), Error> {
+        self.release_expecting(args, 1)
+    }
+
+    fn release_expecting(&mut self, args: &[&str], expected: i32) -> Result<(), Error> {
         let program = std::env::current_exe()
             .map_err(|e| Error::new(Kind::Git, "cannot find the git-release program").cause(e.to_string()))?;
         let output = Command::new(program)
@@ -168,28 +181,31 @@ impl Session<'_> {
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         let shown = GitCommand::new(std::iter::once("release").chain(args.iter().copied())).display();
-        self.show("release", &shown, output.status.success(), stdout, stderr)
+        self.show("release", &shown, output.status.code().unwrap_or(-1), expected, stdout, stderr)
     }
 
-    /// Prints one command and its output; a failed step ends the session.
-    fn show(&mut self, dir: &str, command: &str, success: bool, stdout: String, stderr: String) -> Result<(), Error> {
+    /// Prints one command and its output; a step that exits otherwise than `expected` ends the
+    /// session.
+    fn show(
+        &mut self,
+        dir: &str,
+        command: &str,
+        status: i32,
+        expected: i32,
+        stdout: String,
+        stderr: String,
+    ) -> Result<(), Error> {
         let last = stderr.lines().last().unwrap_or_default().to_owned();
         let prompt = if dir == "." { "$".to_owned() } else { format!("{dir}$") };
         let mut text = format!("{} {command}\n", self.paint.dim(&prompt));
         text.push_str(&stdout);
         text.push_str(&stderr);
         self.context.ui.stream(&text);
-        self.steps.push(Step {
-            directory: dir.to_owned(),
-            command: command.to_owned(),
-            status: i32::from(!success),
-            stdout,
-            stderr,
-        });
-        if success {
+        self.steps.push(Step { directory: dir.to_owned(), command: command.to_owned(), status, stdout, stderr });
+        if status == expected {
             return Ok(());
         }
-        Err(Error::new(Kind::Git, format!("the demo step `{command}` failed"))
+        Err(Error::new(Kind::Git, format!("the demo step `{command}` exited with {status}, not {expected}"))
             .cause(last)
             .hint(format!("the sandbox is kept for a look: {}", self.root.display())))
     }

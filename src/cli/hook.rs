@@ -77,6 +77,11 @@ pub fn run_hook(context: &Context, args: &HookArgs) -> Result<Exit, Error> {
         return Ok(Exit::Success);
     }
     let app = AppRepo::existing(&workspace)?;
+    // A hook writes no tags: each reference's checks may share one listing of the loose tags.
+    workspace.repo.keep_tag_listing();
+    if let Some(app) = &app {
+        app.repo.keep_tag_listing();
+    }
     let mut refused = Vec::new();
     for update in &updates {
         refused.extend(guard::check(&workspace, app.as_ref(), update)?);

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::admission::{self, Request, Verdict};
 use crate::app::AppRepo;
 use crate::error::Error;
 use crate::git::BranchTip;
@@ -13,7 +14,7 @@ use crate::workspace::EnvironmentState;
 
 use super::Context;
 
-/// Show each environment: branch head, version, cut, gate order and last deployment
+/// Show each environment: branch head, version, cut, gate order, last deployment, and whether a promotion into it would pass the gate
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
@@ -21,11 +22,36 @@ pub fn run(context: &Context, _args: &Args) -> Result<(), Error> {
     let workspace = context.workspace()?;
     let states = workspace.environment_states()?;
     let names: Vec<&str> = workspace.file.environments.iter().map(|e| e.name.as_str()).collect();
-    let latest = match AppRepo::existing(&workspace)? {
-        Some(app) => app.latest(&workspace.file.tags, &names)?,
-        None => vec![None; names.len()],
-    };
-    let rows = states.iter().zip(latest).map(|(state, record)| Row::new(state, &workspace.repo, record)).collect();
+    // A promotion into each environment: its `after` environment's branch, as it is now.
+    let requests: Vec<Option<Request>> = states
+        .iter()
+        .map(|state| {
+            let after = state.environment.after.as_deref()?;
+            let source = states.iter().find(|s| s.environment.name == after)?;
+            Some(Request {
+                target: state.environment.clone(),
+                source: Some(source.environment.branch.clone()),
+                head: source.tip.id()?.clone(),
+            })
+        })
+        .collect();
+    let asked: Vec<Request> = requests.iter().flatten().cloned().collect();
+    let app = AppRepo::existing(&workspace)?;
+    // status writes no tags: its gates may share one listing of the loose tags.
+    if let Some(app) = &app {
+        app.repo.keep_tag_listing();
+    }
+    let evaluation = admission::evaluate_all(&workspace, app.as_ref(), &asked, false, &names)?;
+    let mut verdicts = evaluation.verdicts.into_iter();
+    let rows = states
+        .iter()
+        .zip(&requests)
+        .map(|(state, request)| {
+            let latest = evaluation.survey.latest(&state.environment.name).cloned();
+            let gate = request.as_ref().and_then(|_| verdicts.next());
+            Row::new(state, &workspace.repo, latest, gate)
+        })
+        .collect();
     context.ui.report(&StatusReport { environments: rows, remote: workspace.remote.clone() });
     Ok(())
 }
@@ -50,6 +76,9 @@ struct Row {
     after: Option<String>,
     restricted: bool,
     deployed: Option<Deployed>,
+    /// Whether a promotion from the `after` environment's branch would pass the gate now, in the
+    /// shape of `gate --json`; null for an environment nothing is promoted into.
+    gate: Option<Verdict>,
 }
 
 /// The latest deployment record of an environment.
@@ -64,7 +93,7 @@ struct Deployed {
 }
 
 impl Row {
-    fn new(state: &EnvironmentState, repo: &crate::git::Repo, record: Option<Record>) -> Row {
+    fn new(state: &EnvironmentState, repo: &crate::git::Repo, record: Option<Record>, gate: Option<Verdict>) -> Row {
         let env = &state.environment;
         let reference = match &state.tip {
             BranchTip::Local(_) => Some(format!("refs/heads/{}", env.branch)),
@@ -87,6 +116,7 @@ impl Row {
                 commit: deployment.commit,
                 version: deployment.version,
             }),
+            gate,
         }
     }
 
@@ -98,9 +128,15 @@ impl Row {
     }
 }
 
+/// The names of the checks a verdict failed.
+fn failed(verdict: &Verdict) -> Vec<&'static str> {
+    verdict.findings.iter().filter(|f| !f.ok).map(|f| f.check.as_str()).collect()
+}
+
 impl Report for StatusReport {
     fn human(&self, paint: Paint) -> String {
-        let header = ["ENVIRONMENT", "BRANCH", "HEAD", "VERSION", "CUT", "AFTER", "DEPLOYED"].map(str::to_owned);
+        let header =
+            ["ENVIRONMENT", "BRANCH", "HEAD", "VERSION", "CUT", "AFTER", "DEPLOYED", "GATE"].map(str::to_owned);
         let mut table = vec![header.to_vec()];
         for row in &self.environments {
             let mut name = row.name.clone();
@@ -117,6 +153,13 @@ impl Report for StatusReport {
                 row.deployed
                     .as_ref()
                     .map_or_else(|| "-".into(), |d| format!("{} {} {}", d.version, d.commit.short(), d.shown_time)),
+                row.gate.as_ref().map_or_else(
+                    || "-".into(),
+                    |verdict| match failed(verdict).as_slice() {
+                        [] => "allowed".into(),
+                        failed => format!("refused: {}", failed.join(", ")),
+                    },
+                ),
             ]);
         }
         crate::ui::table(&table, paint)
@@ -135,6 +178,9 @@ impl Report for StatusReport {
         }
         for row in self.environments.iter().filter(|r| r.reference.is_some() && r.version.is_none()) {
             hints.push(format!("{} has no {}; commit one there", row.shown_branch(), crate::config::FILE_NAME));
+        }
+        for row in self.environments.iter().filter(|r| r.gate.as_ref().is_some_and(|v| !v.allowed)) {
+            hints.push(format!("see why a promotion into {0} is refused: git release gate --target {0}", row.name));
         }
         hints
     }

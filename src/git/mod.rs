@@ -109,6 +109,9 @@ pub struct Repo {
     trace: Trace,
     /// Kept while the repository reads through it.
     _objects: Option<std::rc::Rc<quarantine::ObjectView>>,
+    /// The loose tags, listed once, when a command that writes no tags asked for it; shared by
+    /// clones.
+    loose_tags: std::rc::Rc<std::cell::RefCell<tags::LooseTags>>,
 }
 
 impl Repo {
@@ -126,7 +129,7 @@ impl Repo {
             let handle = gix::odb::at(view.path(), repo.object_hash()).map_err(read)?;
             repo.objects = gix::odb::memory::Proxy::from(handle).with_write_passthrough();
         }
-        Ok(Repo { repo, trace, _objects: view.map(std::rc::Rc::new) })
+        Ok(Repo { repo, trace, _objects: view.map(std::rc::Rc::new), loose_tags: std::rc::Rc::default() })
     }
 
     #[must_use]

@@ -63,25 +63,60 @@ impl TagLine<'_> {
     }
 }
 
+/// Whether the loose tags may be listed once and kept, and the listing once made.
+#[derive(Debug, Default)]
+pub(super) enum LooseTags {
+    /// Listed afresh on every scan: tags may be written between scans.
+    #[default]
+    Fresh,
+    /// Listed on the first scan and kept: the command promised to write no tags.
+    Kept(Option<std::rc::Rc<[(String, String)]>>),
+}
+
 impl Repo {
+    /// Lists the loose tags only once from now on. For commands that write no tags and fetch
+    /// nothing after this call (`status`, `gate`, the hooks): they scan the tags several times,
+    /// and listing the tags folder is the costly part of a scan where that folder once held
+    /// many tags (git never shrinks a folder).
+    pub fn keep_tag_listing(&self) {
+        let mut kept = self.loose_tags.borrow_mut();
+        if matches!(*kept, LooseTags::Fresh) {
+            *kept = LooseTags::Kept(None);
+        }
+    }
+
+    /// The loose tags, `(name without refs/tags/, target)`.
+    fn loose_tags(&self) -> Result<std::rc::Rc<[(String, String)]>, GitError> {
+        if let LooseTags::Kept(Some(listed)) = &*self.loose_tags.borrow() {
+            return Ok(listed.clone());
+        }
+        let tags_dir: &gix::path::RelativePath =
+            "refs/tags/".try_into().map_err(|e| read_error("the loose tags")(Box::new(e)))?;
+        let mut loose = Vec::new();
+        let iter = self.repo.refs.loose_iter_prefixed(tags_dir).map_err(|e| read_error("the loose tags")(e.into()))?;
+        for reference in iter {
+            let Ok(reference) = reference else { continue };
+            let Some(target) = reference.target.try_id() else { continue };
+            let name = reference.name.as_bstr().to_string();
+            if let Some(name) = name.strip_prefix("refs/tags/") {
+                loose.push((name.to_owned(), target.to_string()));
+            }
+        }
+        let listed: std::rc::Rc<[(String, String)]> = loose.into();
+        if let LooseTags::Kept(kept) = &mut *self.loose_tags.borrow_mut() {
+            *kept = Some(listed.clone());
+        }
+        Ok(listed)
+    }
+
     /// Visits every tag whose name starts with `prefix`, in no particular order, allocating
     /// nothing for the tags `visit` passes over: packed tags are read straight from gix's shared
     /// packed-refs buffer, one line each; loose tags (few, and hiding packed ones of the same
     /// name) through gix's loose iterator.
     pub fn scan_tags(&self, prefix: &str, visit: &mut dyn FnMut(TagLine<'_>)) -> Result<(), GitError> {
         let what = || format!("the tags starting with `{prefix}`");
-        let tags_dir: &gix::path::RelativePath =
-            "refs/tags/".try_into().map_err(|e| read_error(what())(Box::new(e)))?;
-        let mut loose = Vec::new();
-        let iter = self.repo.refs.loose_iter_prefixed(tags_dir).map_err(|e| read_error(what())(e.into()))?;
-        for reference in iter {
-            let Ok(reference) = reference else { continue };
-            let Some(target) = reference.target.try_id() else { continue };
-            let name = reference.name.as_bstr().to_string();
-            if let Some(name) = name.strip_prefix("refs/tags/").filter(|n| n.starts_with(prefix)) {
-                loose.push((name.to_owned(), target.to_string()));
-            }
-        }
+        let listed = self.loose_tags()?;
+        let loose: Vec<&(String, String)> = listed.iter().filter(|(name, _)| name.starts_with(prefix)).collect();
         for (name, target) in &loose {
             visit(TagLine { name, target, peeled: None });
         }
@@ -137,9 +172,18 @@ impl Repo {
         Ok(found)
     }
 
-    /// The tag of exactly this name.
+    /// The tag of exactly this name: its loose file, else a binary search of packed-refs; no
+    /// listing of the tags folder.
     pub fn tag(&self, name: &str) -> Result<Option<TagRef>, GitError> {
-        Ok(self.tags(name)?.into_iter().find(|tag| tag.name == name))
+        let full = format!("refs/tags/{name}");
+        let found = self.repo.refs.try_find(full.as_str()).map_err(|e| read_error(&full)(e.into()))?;
+        let Some(reference) = found.filter(|r| r.name.as_bstr() == full.as_str()) else { return Ok(None) };
+        let Some(target) = reference.target.try_id() else { return Ok(None) };
+        Ok(Some(TagRef {
+            name: name.to_owned(),
+            target: to_id(target.to_owned()),
+            peeled: reference.peeled.map(to_id),
+        }))
     }
 
     /// The commit a tag points to; `None` when it names no commit (a tag of a tree or blob).

@@ -293,9 +293,10 @@ fn match_from<'a>(segments: &[Segment], rest: &'a str, known: Known<'_>, matched
     // A value followed by literal text can only end where that text starts.
     if let Some(Segment::Literal(next)) = others.first() {
         let first = next.as_bytes()[0];
+        let single = next.len() == 1;
         let ends = (1..rest.len())
             .rev()
-            .filter(|&end| rest.as_bytes()[end] == first && rest[end..].starts_with(next.as_str()));
+            .filter(|&end| rest.as_bytes()[end] == first && (single || rest[end..].starts_with(next.as_str())));
         for end in ends {
             let value = &rest[..end];
             if fits(placeholder, value) && match_from(others, &rest[end..], known, matched) {

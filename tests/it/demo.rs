@@ -14,14 +14,24 @@ fn demo_walks_a_release_to_prod_and_ends_with_both_deployed() {
     {
         transcript.expect_stdout(step);
     }
+    // The gate refuses prod before qa records the candidate's deployment, and allows it after.
+    let gates: Vec<&str> = transcript.stdout.split("release$ git release gate --target prod\n").skip(1).collect();
+    assert_eq!(gates.len(), 2, "two gate steps:\n{transcript}");
+    assert!(gates[0].contains("FAIL  previous-deployed  qa has not deployed"), "{}", gates[0]);
+    assert!(gates[0].contains("refused: previous-deployed\nrelease$ git release record qa\n"), "{}", gates[0]);
+    assert!(gates[1].contains("ok    previous-deployed  qa deployed"), "{}", gates[1]);
+    assert!(gates[1].contains("\nallowed\n"), "{}", gates[1]);
+
     let status = transcript.stdout.split("release$ git release status\n").nth(1).expect("status ran");
+    let row = |env: &str| status.lines().find(|line| line.starts_with(env)).unwrap_or_default().to_owned();
+    // DEPLOYED holds the version, then the commit in seven hex digits.
     let deployed = |env: &str| {
-        status
-            .lines()
-            .find(|line| line.starts_with(env))
-            .is_some_and(|line| line.contains("1.0.0 ") && !line.ends_with(" -"))
+        let row = row(env);
+        let words: Vec<&str> = row.split_whitespace().collect();
+        words.windows(2).any(|w| w[0] == "1.0.0" && w[1].len() == 7 && w[1].chars().all(|c| c.is_ascii_hexdigit()))
     };
     assert!(deployed("qa ") && deployed("prod "), "qa and prod show a deployment:\n{status}");
+    assert!(row("prod ").ends_with(" allowed"), "prod's gate column:\n{status}");
 
     let on_remote = tags(&world, &dir.join("app.git"));
     assert_eq!(on_remote.len(), 6, "two candidates, a final and three records: {on_remote:?}");

@@ -65,6 +65,42 @@ fn the_json_verdict_names_target_source_head_and_every_finding() {
 }
 
 #[test]
+fn status_shows_each_promotion_as_gate_judges_it() {
+    let world = World::new();
+    let repos = prepared_qa(&world);
+    let release = &repos.release;
+    // prod also wants a greater version than its last: status asks the records about prod itself.
+    world.git(release, &["checkout", "-q", "environment/dev"]);
+    let file = std::fs::read_to_string(release.join("release.toml")).expect("release file");
+    let file = file.replace("restricted = true", "restricted = true\nrequire-bump = true");
+    std::fs::write(release.join("release.toml"), file).expect("release file");
+    world.git(release, &["commit", "-q", "-am", "prod wants version bumps"]);
+    for recorded in [false, true] {
+        if recorded {
+            world.release(release, &["record", "qa"]).expect_status(0);
+        }
+        let gate = world.release(release, &["gate", "--target", "prod", "--json"]);
+        gate.expect_status(i32::from(!recorded));
+        let status = world.release(release, &["status", "--json"]);
+        status.expect_status(0);
+        let environments = status.json()["environments"].clone();
+        assert_eq!(environments[2]["gate"], gate.json(), "status and gate judge prod alike");
+        assert_eq!(environments[0]["gate"], serde_json::Value::Null, "nothing is promoted into dev");
+        let bumped =
+            gate.json()["findings"].as_array().expect("findings").iter().any(|f| f["check"] == "version-bumped");
+        assert!(bumped, "{gate}");
+        let shown = world.release(release, &["status"]);
+        let prod = shown.stdout.lines().find(|l| l.starts_with("prod")).expect("a prod row").to_owned();
+        if recorded {
+            assert!(prod.ends_with(" allowed"), "{shown}");
+        } else {
+            assert!(prod.ends_with(" refused: previous-deployed"), "{shown}");
+            shown.expect_stderr("hint: see why a promotion into prod is refused: git release gate --target prod");
+        }
+    }
+}
+
+#[test]
 fn a_promotion_that_skips_an_environment_is_refused() {
     let world = World::new();
     let repos = prepared_qa(&world);
