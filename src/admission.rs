@@ -198,8 +198,9 @@ fn resolve(
     let final_cut = target.cut == Cut::Final;
     let Some(app) = app else {
         let why = format!(
-            "the application repository {} has not been fetched here; run 'git release status' once online",
-            workspace.file.app.repo
+            "the application repository {} has not been fetched here; 'git release gate --target {}' fetches it when online",
+            crate::git::redact(&workspace.file.app.repo),
+            target.name
         );
         return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why))));
     };

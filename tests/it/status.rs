@@ -87,3 +87,48 @@ fn config_from_reads_another_revision() {
         .expect_status(2)
         .expect_stderr("error: release.toml is not in main");
 }
+
+#[test]
+fn a_gate_without_the_application_repository_says_what_fetches_it() {
+    let world = World::new();
+    let repo = world.repo("release");
+    let file = r#"version = "1.0.0"
+
+[app]
+repo = "https://127.0.0.1:9/shop.git"
+
+[[environments]]
+name = "qa"
+branch = "environment/qa"
+cut = "rc"
+
+[[environments]]
+name = "prod"
+branch = "environment/prod"
+cut = "final"
+after = "qa"
+"#;
+    world.commit_release_file(&repo, "environment/prod", file.replace("1.0.0", "0.9.0").as_bytes());
+    world.commit_release_file(&repo, "environment/qa", file.as_bytes());
+
+    let status = world.release(&repo, &["status", "--json"]);
+    status.expect_status(0);
+    let gate = &status.json()["environments"][1]["gate"];
+    assert_eq!(gate["allowed"], false);
+    let finding = gate["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["check"] == "previous-deployed")
+        .expect("a previous-deployed finding")
+        .clone();
+    assert_eq!(finding["ok"], false);
+    let message = finding["message"].as_str().expect("a message");
+    assert!(
+        message.contains(
+            "https://127.0.0.1:9/shop.git has not been fetched here; 'git release gate --target prod' fetches it when online"
+        ),
+        "{message}"
+    );
+    world.release(&repo, &["status"]).expect_status(0).expect_stdout("refused: release-candidate, previous-deployed");
+}
