@@ -5,10 +5,11 @@
 use crate::app::AppRepo;
 use crate::config::{Environment, FILE_NAME, Tags};
 use crate::error::{Error, Kind};
+use crate::forge;
 use crate::git::{BranchTip, Ident};
 use crate::object_id::ObjectId;
 use crate::plan::{NewTag, Plan};
-use crate::version::{self, Cut, Decision, Version, pin};
+use crate::version::{self, Cut, Decision, Version};
 use crate::workspace::Workspace;
 
 /// What an environment's branch asks for: its version, read from the branch tip.
@@ -209,16 +210,8 @@ fn named_tag(app: &AppRepo, version: &Version) -> Result<Option<version::Version
 }
 
 /// The forge `[forge] kind` names, for pins that do not show theirs.
-fn configured_forge(workspace: &Workspace) -> Option<pin::Forge> {
-    match workspace.file.forge.as_ref()?.kind.as_deref()? {
-        "github" => Some(pin::Forge::Github),
-        "gitlab" => Some(pin::Forge::Gitlab),
-        "gitea" => Some(pin::Forge::Gitea),
-        "bitbucket-server" => Some(pin::Forge::BitbucketServer),
-        "bitbucket-cloud" => Some(pin::Forge::BitbucketCloud),
-        "azure-devops" => Some(pin::Forge::AzureDevops),
-        _ => None,
-    }
+fn configured_forge(workspace: &Workspace) -> Option<forge::Kind> {
+    forge::Kind::from_name(workspace.file.forge.as_ref()?.kind.as_deref()?)
 }
 
 /// The environment whose deployments cut the release candidates a final deployment needs.

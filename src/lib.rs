@@ -11,6 +11,7 @@ pub mod config;
 pub mod deploy;
 pub mod error;
 pub mod execute;
+pub mod forge;
 pub mod gate;
 pub mod git;
 pub mod guard;

@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{App, Tags};
 use crate::error::{Diagnostic, Error, Kind};
+use crate::forge;
 use crate::git::{GitCommand, GitError, Repo, TagRef, redact};
 use crate::object_id::ObjectId;
-use crate::version::pin::{Forge, Pin, Target};
+use crate::version::pin::{Pin, Target};
 use crate::version::{Existing, Known, VersionTag};
 use crate::workspace::Workspace;
 
@@ -198,7 +199,7 @@ impl AppRepo {
     pub fn resolve_pin(
         &self,
         pin: &Pin,
-        forge: Option<Forge>,
+        forge: Option<forge::Kind>,
         online: bool,
     ) -> Result<(ObjectId, Option<String>), Error> {
         let source = self.pin_source(pin)?;
@@ -206,7 +207,8 @@ impl AppRepo {
             Target::Commit(sha) => return self.pinned_commit(pin, &source, sha, online).map(|id| (id, None)),
             Target::Branch(branch) => (format!("refs/heads/{branch}"), Some(branch.clone())),
             Target::PullRequest(number) => {
-                let forge = pin.forge.or(forge).or_else(|| forge_of(&self.name)).ok_or_else(|| unknown_forge(pin))?;
+                let forge =
+                    pin.forge.or(forge).or_else(|| forge::kind_of(&self.name)).ok_or_else(|| unknown_forge(pin))?;
                 let reference = Pin::pull_request_ref(forge, *number).ok_or_else(|| unfetchable(pin))?;
                 (reference, None)
             }
@@ -307,20 +309,6 @@ fn normalize(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let rest = rest.split_once('@').filter(|(user, _)| !user.contains('/')).map_or(rest, |(_, host)| host);
     rest.trim_end_matches('/').trim_end_matches(".git").to_lowercase()
-}
-
-/// The forge a repository address shows by its host, for the well-known hosted forges.
-fn forge_of(url: &str) -> Option<Forge> {
-    let host = normalize(url);
-    let host = host.split(['/', ':']).next().unwrap_or_default();
-    match host {
-        "github.com" => Some(Forge::Github),
-        "gitlab.com" => Some(Forge::Gitlab),
-        "bitbucket.org" => Some(Forge::BitbucketCloud),
-        "dev.azure.com" | "ssh.dev.azure.com" => Some(Forge::AzureDevops),
-        _ if host.ends_with(".visualstudio.com") => Some(Forge::AzureDevops),
-        _ => None,
-    }
 }
 
 fn unknown_forge(pin: &Pin) -> Error {

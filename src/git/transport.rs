@@ -20,6 +20,21 @@ impl Repo {
         super::absolute(self.repo.common_dir())
     }
 
+    /// The user name and password git's credential helpers hold for `protocol://host`, asked
+    /// without any prompt; `None` when no helper has one. The password is never traced.
+    #[must_use]
+    pub fn credential_fill(&self, protocol: &str, host: &str) -> Option<(Option<String>, String)> {
+        let request = format!("protocol={protocol}\nhost={host}\n\n");
+        let command = GitCommand::new(["credential", "fill"])
+            .stdin(request)
+            .env("GIT_ASKPASS", "true")
+            .env("SSH_ASKPASS", "true");
+        let output = command.output(self.command_dir(), &*self.trace).ok().filter(|o| o.success)?;
+        let value = |key: &str| output.stdout.lines().find_map(|l| l.strip_prefix(key)).map(str::to_owned);
+        let password = value("password=").filter(|p| !p.is_empty())?;
+        Some((value("username=").filter(|u| !u.is_empty()), password))
+    }
+
     /// The URL of a configured remote.
     #[must_use]
     pub fn remote_url(&self, remote: &str) -> Option<String> {

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::forge::Kind;
+
 /// What a pin points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -11,17 +13,6 @@ pub enum Target {
     Branch(String),
     /// A commit id as written: full, or abbreviated to at least seven digits.
     Commit(String),
-}
-
-/// The forges whose web addresses a pin may be, as far as the address shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Forge {
-    Github,
-    Gitlab,
-    Gitea,
-    BitbucketServer,
-    BitbucketCloud,
-    AzureDevops,
 }
 
 /// A version that pins a reference.
@@ -34,7 +25,7 @@ pub struct Pin {
     /// The repository's web address, for the URL forms.
     pub url: Option<String>,
     /// The forge a URL form shows; short forms leave it to the release file or the remote.
-    pub forge: Option<Forge>,
+    pub forge: Option<Kind>,
     pub target: Target,
 }
 
@@ -47,12 +38,12 @@ impl Pin {
 
     /// The reference a forge keeps a pull request's head under.
     #[must_use]
-    pub fn pull_request_ref(forge: Forge, number: u64) -> Option<String> {
+    pub fn pull_request_ref(forge: Kind, number: u64) -> Option<String> {
         match forge {
-            Forge::Github | Forge::Gitea => Some(format!("refs/pull/{number}/head")),
-            Forge::Gitlab => Some(format!("refs/merge-requests/{number}/head")),
-            Forge::BitbucketServer => Some(format!("refs/pull-requests/{number}/from")),
-            Forge::BitbucketCloud | Forge::AzureDevops => None,
+            Kind::Github | Kind::Gitea => Some(format!("refs/pull/{number}/head")),
+            Kind::Gitlab => Some(format!("refs/merge-requests/{number}/head")),
+            Kind::BitbucketServer => Some(format!("refs/pull-requests/{number}/from")),
+            Kind::BitbucketCloud | Kind::AzureDevops => None,
         }
     }
 }
@@ -96,33 +87,33 @@ fn from_url(text: &str) -> Option<Pin> {
         Some(Pin { text: text.to_owned(), repository: None, url: Some(url.to_owned()), forge: Some(forge), target })
     };
     // Longest markers first: `/-/merge_requests/` before `/merge_requests/`, and so on.
-    let markers: [(&str, Forge, Reader); 13] = [
-        ("/-/merge_requests/", Forge::Gitlab, pull_request),
-        ("/-/tree/", Forge::Gitlab, branch),
-        ("/-/commit/", Forge::Gitlab, commit),
-        ("/pull-requests/", Forge::BitbucketCloud, pull_request),
-        ("/pullrequest/", Forge::AzureDevops, pull_request),
-        ("/pulls/", Forge::Gitea, pull_request),
-        ("/pull/", Forge::Github, pull_request),
-        ("/src/branch/", Forge::Gitea, branch),
-        ("/src/commit/", Forge::Gitea, commit),
-        ("/tree/", Forge::Github, branch),
-        ("/commits/", Forge::BitbucketCloud, commit),
-        ("/commit/", Forge::Github, commit),
-        ("/src/", Forge::BitbucketCloud, branch),
+    let markers: [(&str, Kind, Reader); 13] = [
+        ("/-/merge_requests/", Kind::Gitlab, pull_request),
+        ("/-/tree/", Kind::Gitlab, branch),
+        ("/-/commit/", Kind::Gitlab, commit),
+        ("/pull-requests/", Kind::BitbucketCloud, pull_request),
+        ("/pullrequest/", Kind::AzureDevops, pull_request),
+        ("/pulls/", Kind::Gitea, pull_request),
+        ("/pull/", Kind::Github, pull_request),
+        ("/src/branch/", Kind::Gitea, branch),
+        ("/src/commit/", Kind::Gitea, commit),
+        ("/tree/", Kind::Github, branch),
+        ("/commits/", Kind::BitbucketCloud, commit),
+        ("/commit/", Kind::Github, commit),
+        ("/src/", Kind::BitbucketCloud, branch),
     ];
     for (marker, forge, read) in markers {
         let Some(at) = address.find(marker) else { continue };
         let (base, rest) = (&address[..at], &address[at + marker.len()..]);
         let target = read(rest)?;
         return match forge {
-            Forge::BitbucketCloud if base.contains("/projects/") => pin(base, Forge::BitbucketServer, target),
-            Forge::Github if base.contains("/_git/") => pin(base, Forge::AzureDevops, target),
+            Kind::BitbucketCloud if base.contains("/projects/") => pin(base, Kind::BitbucketServer, target),
+            Kind::Github if base.contains("/_git/") => pin(base, Kind::AzureDevops, target),
             _ => pin(base, forge, target),
         };
     }
     // Bitbucket Server `.../browse?at=refs/heads/x` and Azure DevOps `..._git/repo?version=GBx`.
-    for (key, prefix, forge) in [("at", "refs/heads/", Forge::BitbucketServer), ("version", "GB", Forge::AzureDevops)] {
+    for (key, prefix, forge) in [("at", "refs/heads/", Kind::BitbucketServer), ("version", "GB", Kind::AzureDevops)] {
         let value = query.split('&').find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='));
         let value = value.map(|v| v.replace("%2F", "/").replace("%2f", "/"));
         if let Some(name) = value.as_deref().and_then(|v| v.strip_prefix(prefix)) {
@@ -159,7 +150,7 @@ fn is_commit(text: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn target(text: &str) -> (Option<Forge>, Target, Option<String>) {
+    fn target(text: &str) -> (Option<Kind>, Target, Option<String>) {
         let pin = Pin::parse(text).unwrap_or_else(|| panic!("{text} is a pin"));
         (pin.forge, pin.target, pin.url.or(pin.repository))
     }
@@ -179,73 +170,73 @@ mod tests {
         let cases = [
             (
                 "https://github.com/shop/app/pull/42",
-                Forge::Github,
+                Kind::Github,
                 Target::PullRequest(42),
                 "https://github.com/shop/app",
             ),
             (
                 "https://github.com/shop/app/tree/feature/x",
-                Forge::Github,
+                Kind::Github,
                 Target::Branch("feature/x".into()),
                 "https://github.com/shop/app",
             ),
             (
                 "https://github.com/shop/app/commit/3f2a1c0d",
-                Forge::Github,
+                Kind::Github,
                 Target::Commit("3f2a1c0d".into()),
                 "https://github.com/shop/app",
             ),
             (
                 "https://gitlab.example.com/shop/app/-/merge_requests/7",
-                Forge::Gitlab,
+                Kind::Gitlab,
                 Target::PullRequest(7),
                 "https://gitlab.example.com/shop/app",
             ),
             (
                 "https://gitlab.example.com/shop/app/-/tree/main",
-                Forge::Gitlab,
+                Kind::Gitlab,
                 Target::Branch("main".into()),
                 "https://gitlab.example.com/shop/app",
             ),
             (
                 "https://gitea.example.com/shop/app/pulls/3",
-                Forge::Gitea,
+                Kind::Gitea,
                 Target::PullRequest(3),
                 "https://gitea.example.com/shop/app",
             ),
             (
                 "https://gitea.example.com/shop/app/src/branch/main",
-                Forge::Gitea,
+                Kind::Gitea,
                 Target::Branch("main".into()),
                 "https://gitea.example.com/shop/app",
             ),
             (
                 "https://bitbucket.example.com/projects/SHOP/repos/app/pull-requests/9/overview",
-                Forge::BitbucketServer,
+                Kind::BitbucketServer,
                 Target::PullRequest(9),
                 "https://bitbucket.example.com/projects/SHOP/repos/app",
             ),
             (
                 "https://bitbucket.example.com/projects/SHOP/repos/app/browse?at=refs%2Fheads%2Ffeature%2Fx",
-                Forge::BitbucketServer,
+                Kind::BitbucketServer,
                 Target::Branch("feature/x".into()),
                 "https://bitbucket.example.com/projects/SHOP/repos/app",
             ),
             (
                 "https://bitbucket.org/shop/app/pull-requests/5",
-                Forge::BitbucketCloud,
+                Kind::BitbucketCloud,
                 Target::PullRequest(5),
                 "https://bitbucket.org/shop/app",
             ),
             (
                 "https://dev.azure.com/shop/web/_git/app/pullrequest/12",
-                Forge::AzureDevops,
+                Kind::AzureDevops,
                 Target::PullRequest(12),
                 "https://dev.azure.com/shop/web/_git/app",
             ),
             (
                 "https://dev.azure.com/shop/web/_git/app?version=GBmain",
-                Forge::AzureDevops,
+                Kind::AzureDevops,
                 Target::Branch("main".into()),
                 "https://dev.azure.com/shop/web/_git/app",
             ),
@@ -258,9 +249,9 @@ mod tests {
 
     #[test]
     fn knows_where_forges_keep_pull_requests() {
-        assert_eq!(Pin::pull_request_ref(Forge::Github, 42).as_deref(), Some("refs/pull/42/head"));
-        assert_eq!(Pin::pull_request_ref(Forge::Gitlab, 42).as_deref(), Some("refs/merge-requests/42/head"));
-        assert_eq!(Pin::pull_request_ref(Forge::BitbucketServer, 42).as_deref(), Some("refs/pull-requests/42/from"));
-        assert_eq!(Pin::pull_request_ref(Forge::BitbucketCloud, 42), None);
+        assert_eq!(Pin::pull_request_ref(Kind::Github, 42).as_deref(), Some("refs/pull/42/head"));
+        assert_eq!(Pin::pull_request_ref(Kind::Gitlab, 42).as_deref(), Some("refs/merge-requests/42/head"));
+        assert_eq!(Pin::pull_request_ref(Kind::BitbucketServer, 42).as_deref(), Some("refs/pull-requests/42/from"));
+        assert_eq!(Pin::pull_request_ref(Kind::BitbucketCloud, 42), None);
     }
 }

@@ -1,0 +1,342 @@
+//! Which forge holds a repository, and where its API answers: from `[forge]` in the release file
+//! and the remote's address. Pure: no network, no git.
+
+use crate::config;
+
+/// The forges git-release speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Github,
+    Gitlab,
+    BitbucketServer,
+    BitbucketCloud,
+    AzureDevops,
+    Gitea,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] =
+        [Kind::Github, Kind::Gitlab, Kind::BitbucketServer, Kind::BitbucketCloud, Kind::AzureDevops, Kind::Gitea];
+
+    /// The name `[forge] kind` uses.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Github => "github",
+            Kind::Gitlab => "gitlab",
+            Kind::BitbucketServer => "bitbucket-server",
+            Kind::BitbucketCloud => "bitbucket-cloud",
+            Kind::AzureDevops => "azure-devops",
+            Kind::Gitea => "gitea",
+        }
+    }
+
+    /// The name people know it by.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::Github => "GitHub",
+            Kind::Gitlab => "GitLab",
+            Kind::BitbucketServer => "Bitbucket Server",
+            Kind::BitbucketCloud => "Bitbucket Cloud",
+            Kind::AzureDevops => "Azure DevOps",
+            Kind::Gitea => "Gitea",
+        }
+    }
+
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
+
+/// Where a repository lives on its forge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub kind: Kind,
+    /// The API's base address, without a trailing slash.
+    pub api: String,
+    /// The repository's path on the forge: `owner/repo`, `group/subgroup/repo`, `PROJ/repo`, or
+    /// for Azure DevOps `project/repo` (the organization is part of `api`).
+    pub repository: String,
+}
+
+/// A remote address taken apart: https, http, ssh and scp forms alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Address {
+    /// `https` or `http`; ssh and scp addresses reach the API over https.
+    web: &'static str,
+    host: String,
+    /// The port of a web address; ssh ports only tell Bitbucket Server apart.
+    port: Option<u16>,
+    ssh_port: Option<u16>,
+    /// The path without leading or trailing `/` and without `.git`.
+    path: String,
+}
+
+fn parse_address(url: &str) -> Option<Address> {
+    let (web, ssh, rest) = if let Some((scheme, rest)) = url.split_once("://") {
+        match scheme {
+            "https" => ("https", false, rest),
+            "http" => ("http", false, rest),
+            "ssh" | "git+ssh" | "ssh+git" => ("https", true, rest),
+            _ => return None,
+        }
+    } else {
+        // scp form: `[user@]host:path`; a local path has no `:` before its first `/`.
+        let (authority, path) = url.split_once(':')?;
+        if authority.contains('/') || authority.is_empty() || path.starts_with("//") {
+            return None;
+        }
+        let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        return Some(Address {
+            web: "https",
+            host: host.to_lowercase(),
+            port: None,
+            ssh_port: None,
+            path: trim_path(path),
+        });
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || host.starts_with('[') => (host, port.parse::<u16>().ok()),
+        _ => (host_port, None),
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let (port, ssh_port) = if ssh { (None, port) } else { (port, None) };
+    Some(Address { web, host: host.to_lowercase(), port, ssh_port, path: trim_path(path) })
+}
+
+fn trim_path(path: &str) -> String {
+    let path = path.trim_matches('/');
+    path.strip_suffix(".git").unwrap_or(path).trim_end_matches('/').to_owned()
+}
+
+impl Address {
+    fn origin(&self) -> String {
+        match self.port {
+            Some(port) => format!("{}://{}:{port}", self.web, self.host),
+            None => format!("{}://{}", self.web, self.host),
+        }
+    }
+
+    /// The forge the address shows: the hosted forges by host, self-hosted ones by the shapes
+    /// their addresses take or a host name that says it.
+    fn kind(&self) -> Option<Kind> {
+        let host = self.host.as_str();
+        let first = host.split('.').next().unwrap_or_default();
+        match host {
+            "github.com" => Some(Kind::Github),
+            "gitlab.com" => Some(Kind::Gitlab),
+            "bitbucket.org" => Some(Kind::BitbucketCloud),
+            "codeberg.org" | "gitea.com" => Some(Kind::Gitea),
+            "dev.azure.com" | "ssh.dev.azure.com" | "vs-ssh.visualstudio.com" => Some(Kind::AzureDevops),
+            _ if host.ends_with(".visualstudio.com") => Some(Kind::AzureDevops),
+            _ if self.path.starts_with("scm/") || self.path.contains("/scm/") || self.ssh_port == Some(7999) => {
+                Some(Kind::BitbucketServer)
+            }
+            _ if first == "github" => Some(Kind::Github),
+            _ if first == "gitlab" => Some(Kind::Gitlab),
+            _ if first == "gitea" || first == "forgejo" => Some(Kind::Gitea),
+            _ if first == "bitbucket" => Some(Kind::BitbucketServer),
+            _ => None,
+        }
+    }
+
+    /// The API's base address and the repository's path, as `kind` spells them.
+    fn locate(&self, kind: Kind) -> Option<(String, String)> {
+        let path = self.path.clone();
+        match kind {
+            Kind::Github if self.host == "github.com" => Some(("https://api.github.com".into(), path)),
+            Kind::Github => Some((format!("{}/api/v3", self.origin()), path)),
+            Kind::Gitlab => Some((format!("{}/api/v4", self.origin()), path)),
+            Kind::Gitea => Some((format!("{}/api/v1", self.origin()), path)),
+            Kind::BitbucketCloud => Some(("https://api.bitbucket.org/2.0".into(), path)),
+            Kind::BitbucketServer => {
+                // `[context/]scm/PROJ/repo` over https; `[scm/]PROJ/repo` over ssh.
+                let (context, repository) = match path.split_once("scm/") {
+                    Some((context, repository)) if context.is_empty() || context.ends_with('/') => {
+                        (context.trim_end_matches('/'), repository)
+                    }
+                    _ => ("", path.as_str()),
+                };
+                let base = if context.is_empty() { self.origin() } else { format!("{}/{context}", self.origin()) };
+                Some((format!("{base}/rest/api/1.0"), repository.to_owned()))
+            }
+            Kind::AzureDevops => self.azure(),
+        }
+    }
+
+    /// `dev.azure.com/org/project/_git/repo`, `org.visualstudio.com/[collection/]project/_git/repo`,
+    /// `ssh.dev.azure.com:v3/org/project/repo`: the organization goes into the API address.
+    fn azure(&self) -> Option<(String, String)> {
+        let parts: Vec<&str> = self.path.split('/').collect();
+        let (organization, project, repo) = match (self.host.as_str(), parts.as_slice()) {
+            ("ssh.dev.azure.com" | "vs-ssh.visualstudio.com", ["v3", org, project, repo])
+            | ("dev.azure.com", [org, project, "_git", repo]) => (*org, *project, *repo),
+            (host, [.., project, "_git", repo]) if host.ends_with(".visualstudio.com") => {
+                let org = host.trim_end_matches(".visualstudio.com");
+                return Some((format!("https://{org}.visualstudio.com"), format!("{project}/{repo}")));
+            }
+            _ => return None,
+        };
+        let api = if self.host == "vs-ssh.visualstudio.com" {
+            format!("https://{organization}.visualstudio.com")
+        } else {
+            format!("https://dev.azure.com/{organization}")
+        };
+        Some((api, format!("{project}/{repo}")))
+    }
+}
+
+/// The forge of a repository address, for the well-known hosted forges and addresses that show
+/// their forge; `None` for a local path or an unknown host.
+#[must_use]
+pub fn kind_of(url: &str) -> Option<Kind> {
+    parse_address(url)?.kind()
+}
+
+/// Where the release repository lives on its forge: `[forge]` first, then the remote's address.
+/// `Ok(None)` when there is no forge: `kind = "none"`, or nothing says which.
+///
+/// # Errors
+/// When the forge is known but its API or the repository's path cannot be told, with what to set.
+pub fn locate(remote_url: Option<&str>, config: Option<&config::Forge>) -> Result<Option<Location>, String> {
+    let configured = config.and_then(|c| c.kind.as_deref());
+    if configured == Some("none") {
+        return Ok(None);
+    }
+    let address = remote_url.and_then(parse_address);
+    let kind = match configured {
+        Some(name) => Kind::from_name(name),
+        None => address.as_ref().and_then(Address::kind),
+    };
+    let Some(kind) = kind else { return Ok(None) };
+    let derived = address.as_ref().and_then(|a| a.locate(kind));
+    let api = config.and_then(|c| c.api.clone()).or_else(|| derived.as_ref().map(|(api, _)| api.clone()));
+    let repository = config.and_then(|c| c.repository.clone()).or_else(|| derived.map(|(_, repository)| repository));
+    let shown = remote_url.map_or_else(|| "no remote".to_owned(), crate::git::redact);
+    let Some(api) = api.map(|api| api.trim_end_matches('/').to_owned()) else {
+        return Err(format!("cannot tell where the {} API answers ({shown}); set [forge] api", kind.title()));
+    };
+    let Some(repository) = repository.filter(|r| r.contains('/')) else {
+        return Err(format!(
+            "cannot tell the repository's path on {} from {shown}; set [forge] repository, such as \"shop/release\"",
+            kind.title()
+        ));
+    };
+    Ok(Some(Location { kind, api, repository }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn located(url: &str) -> Option<(Kind, String, String)> {
+        locate(Some(url), None).expect("locates").map(|l| (l.kind, l.api, l.repository))
+    }
+
+    #[expect(clippy::unnecessary_wraps, reason = "compared with what `located` answers")]
+    fn at(kind: Kind, api: &str, repository: &str) -> Option<(Kind, String, String)> {
+        Some((kind, api.to_owned(), repository.to_owned()))
+    }
+
+    #[test]
+    fn hosted_forges_in_every_address_form() {
+        let github = at(Kind::Github, "https://api.github.com", "shop/release");
+        for url in [
+            "https://github.com/shop/release.git",
+            "https://github.com/shop/release",
+            "https://ci-bot@github.com/shop/release/",
+            "git@github.com:shop/release.git",
+            "ssh://git@github.com/shop/release.git",
+            "ssh://git@github.com:22/shop/release",
+        ] {
+            assert_eq!(located(url), github, "{url}");
+        }
+        assert_eq!(
+            located("git@gitlab.com:shop/platform/release.git"),
+            at(Kind::Gitlab, "https://gitlab.com/api/v4", "shop/platform/release")
+        );
+        assert_eq!(
+            located("https://bitbucket.org/shop/release.git"),
+            at(Kind::BitbucketCloud, "https://api.bitbucket.org/2.0", "shop/release")
+        );
+        assert_eq!(
+            located("https://codeberg.org/shop/release"),
+            at(Kind::Gitea, "https://codeberg.org/api/v1", "shop/release")
+        );
+    }
+
+    #[test]
+    fn azure_devops_addresses_put_the_organization_in_the_api() {
+        let azure = at(Kind::AzureDevops, "https://dev.azure.com/acme", "Shop/release");
+        assert_eq!(located("https://acme@dev.azure.com/acme/Shop/_git/release"), azure);
+        assert_eq!(located("git@ssh.dev.azure.com:v3/acme/Shop/release"), azure);
+        let classic = at(Kind::AzureDevops, "https://acme.visualstudio.com", "Shop/release");
+        assert_eq!(located("https://acme.visualstudio.com/Shop/_git/release"), classic);
+        assert_eq!(located("https://acme.visualstudio.com/DefaultCollection/Shop/_git/release"), classic);
+        assert_eq!(located("acme@vs-ssh.visualstudio.com:v3/acme/Shop/release"), classic);
+    }
+
+    #[test]
+    fn self_hosted_forges_by_address_shape_or_host_name() {
+        let server = at(Kind::BitbucketServer, "https://git.acme.io/rest/api/1.0", "SHOP/release");
+        assert_eq!(located("https://git.acme.io/scm/SHOP/release.git"), server);
+        assert_eq!(located("ssh://git@git.acme.io:7999/SHOP/release.git"), server);
+        assert_eq!(
+            located("https://git.acme.io:8443/bitbucket/scm/SHOP/release.git"),
+            at(Kind::BitbucketServer, "https://git.acme.io:8443/bitbucket/rest/api/1.0", "SHOP/release")
+        );
+        assert_eq!(
+            located("https://github.acme.io/shop/release.git"),
+            at(Kind::Github, "https://github.acme.io/api/v3", "shop/release")
+        );
+        assert_eq!(
+            located("git@gitlab.acme.io:shop/platform/release.git"),
+            at(Kind::Gitlab, "https://gitlab.acme.io/api/v4", "shop/platform/release")
+        );
+        assert_eq!(
+            located("http://gitea.lan:3000/shop/release.git"),
+            at(Kind::Gitea, "http://gitea.lan:3000/api/v1", "shop/release")
+        );
+        assert_eq!(located("https://git.acme.io/shop/release.git"), None, "an unknown host needs [forge] kind");
+        assert_eq!(located("/srv/git/release.git"), None);
+        assert_eq!(located("../release.git"), None);
+        assert_eq!(located("file:///srv/git/release.git"), None);
+    }
+
+    #[test]
+    fn the_release_file_overrides_what_the_address_shows() {
+        let forge = |kind: Option<&str>, api: Option<&str>, repository: Option<&str>| config::Forge {
+            kind: kind.map(str::to_owned),
+            api: api.map(str::to_owned),
+            repository: repository.map(str::to_owned),
+        };
+        let gitea = forge(Some("gitea"), None, None);
+        let found = locate(Some("https://git.acme.io/shop/release.git"), Some(&gitea)).expect("locates");
+        assert_eq!(found.map(|l| l.api), Some("https://git.acme.io/api/v1".to_owned()));
+
+        let none = forge(Some("none"), None, None);
+        assert_eq!(locate(Some("https://github.com/shop/release"), Some(&none)), Ok(None));
+
+        let full = forge(Some("github"), Some("http://127.0.0.1:4000/"), Some("shop/release"));
+        let found = locate(Some("/tmp/release.git"), Some(&full)).expect("locates").expect("a forge");
+        assert_eq!((found.api.as_str(), found.repository.as_str()), ("http://127.0.0.1:4000", "shop/release"));
+
+        let bare = forge(Some("gitlab"), None, None);
+        let missing = locate(Some("/tmp/release.git"), Some(&bare)).expect_err("no api");
+        assert_eq!(missing, "cannot tell where the GitLab API answers (/tmp/release.git); set [forge] api");
+    }
+
+    #[test]
+    fn kinds_read_back_from_their_names() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::from_name(kind.name()), Some(kind));
+        }
+        assert!(config::FORGE_KINDS.iter().all(|name| *name == "none" || Kind::from_name(name).is_some()));
+    }
+}

@@ -1,0 +1,174 @@
+//! GitHub and GitHub Enterprise Server: REST v3.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::{Http, Reply, Scheme, Settings};
+use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, State, Token};
+
+pub struct Github {
+    location: Location,
+    http: Http,
+}
+
+#[derive(Deserialize)]
+struct Pull {
+    number: u64,
+    html_url: String,
+    title: String,
+    body: Option<String>,
+    head: Branch,
+    base: Branch,
+    mergeable: Option<bool>,
+    mergeable_state: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Branch {
+    #[serde(rename = "ref")]
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Repository {
+    default_branch: String,
+}
+
+impl From<Pull> for PullRequest {
+    fn from(pull: Pull) -> PullRequest {
+        PullRequest {
+            number: pull.number,
+            url: pull.html_url,
+            title: pull.title,
+            body: pull.body.unwrap_or_default(),
+            source: pull.head.name,
+            target: pull.base.name,
+            version: None,
+        }
+    }
+}
+
+impl Github {
+    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<Github, ForgeError> {
+        let http = Http::new(Kind::Github, &location.api, token, Scheme::Bearer, settings)?
+            .with_header("X-GitHub-Api-Version", "2022-11-28");
+        Ok(Github { location, http })
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/repos/{}{rest}", self.location.repository)
+    }
+
+    fn owner(&self) -> &str {
+        self.location.repository.split('/').next().unwrap_or_default()
+    }
+
+    fn pull(reply: &Reply) -> Result<Pull, ForgeError> {
+        reply.json(Kind::Github, "a pull request")
+    }
+}
+
+impl Forge for Github {
+    fn location(&self) -> &Location {
+        &self.location
+    }
+
+    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
+        let mut url = reqwest::Url::parse(&self.http.url(&self.path("/pulls")))
+            .map_err(|e| ForgeError::Client { detail: e.to_string() })?;
+        url.query_pairs_mut()
+            .append_pair("state", "open")
+            .append_pair("head", &format!("{}:{source}", self.owner()))
+            .append_pair("base", target)
+            .append_pair("per_page", "100");
+        let pulls: Vec<Pull> = self.http.pages(
+            url.as_str(),
+            &|reply| reply.json(Kind::Github, "the open pull requests"),
+            &|reply, _| reply.next_link(),
+        )?;
+        Ok(pulls.into_iter().find(|p| p.head.name == source && p.base.name == target).map(PullRequest::from))
+    }
+
+    fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {
+        let body = json!({
+            "title": draft.title,
+            "body": draft.body,
+            "head": draft.source,
+            "base": draft.target,
+            "draft": draft.draft,
+        });
+        let reply = self.http.send(&Method::POST, &self.path("/pulls"), Some(&body))?;
+        match reply.status {
+            201 | 200 => Ok(Opened::Created(Self::pull(&reply)?.into())),
+            422 if reply.body.contains("already exists") => Ok(Opened::Exists),
+            _ => Err(self.http.refusal(&reply, "the new pull request")),
+        }
+    }
+
+    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
+        let path = self.path(&format!("/pulls/{}", pull.number));
+        let reply = self.http.send(&Method::PATCH, &path, Some(&json!({"title": title, "body": body})))?;
+        if !reply.ok() {
+            return Err(self.http.refusal(&reply, &format!("the update of pull request #{}", pull.number)));
+        }
+        Ok(Self::pull(&reply)?.into())
+    }
+
+    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
+        let comments = self.path(&format!("/issues/{}/comments", pull.number));
+        let reply = self.http.send(&Method::POST, &comments, Some(&json!({"body": comment})))?;
+        if !reply.ok() {
+            return Err(self.http.refusal(&reply, &format!("a comment on pull request #{}", pull.number)));
+        }
+        let path = self.path(&format!("/pulls/{}", pull.number));
+        let reply = self.http.send(&Method::PATCH, &path, Some(&json!({"state": "closed"})))?;
+        if !reply.ok() {
+            return Err(self.http.refusal(&reply, &format!("closing pull request #{}", pull.number)));
+        }
+        Ok(())
+    }
+
+    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
+        let path = self.path(&format!("/pulls/{}", pull.number));
+        let reply = self.http.send(&Method::GET, &path, None)?;
+        if !reply.ok() {
+            return Err(self.http.refusal(&reply, &format!("pull request #{}", pull.number)));
+        }
+        let pull = Self::pull(&reply)?;
+        // `mergeable` is null while GitHub works it out in the background.
+        Ok(match (pull.mergeable, pull.mergeable_state.as_deref()) {
+            (None, _) => Mergeable::Unknown,
+            (Some(false), Some("dirty") | None) => Mergeable::Conflicts,
+            (Some(false), Some(state)) | (Some(true), Some(state @ ("blocked" | "behind" | "unstable"))) => {
+                Mergeable::Blocked(state.to_owned())
+            }
+            (Some(true), _) => Mergeable::Yes,
+        })
+    }
+
+    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError> {
+        let state = match status.state {
+            State::Pending => "pending",
+            State::Success => "success",
+            State::Failure => "failure",
+        };
+        let mut body = json!({"state": state, "context": status.context, "description": status.description});
+        if let Some(url) = &status.url {
+            body["target_url"] = json!(url);
+        }
+        let reply = self.http.send(&Method::POST, &self.path(&format!("/statuses/{commit}")), Some(&body))?;
+        if !reply.ok() {
+            return Err(self.http.refusal(&reply, &format!("a status on {commit}")));
+        }
+        Ok(())
+    }
+
+    fn default_branch(&self) -> Result<String, ForgeError> {
+        let reply = self.http.send(&Method::GET, &self.path(""), None)?;
+        if !reply.ok() {
+            return Err(self.http.refusal(&reply, &format!("repository {}", self.location.repository)));
+        }
+        Ok(reply.json::<Repository>(Kind::Github, "the repository")?.default_branch)
+    }
+}

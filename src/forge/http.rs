@@ -1,0 +1,405 @@
+//! HTTP for forge APIs: timeouts, retries with backoff that honour `Retry-After` and rate-limit
+//! resets within a bounded wait, conditional GETs by `ETag`, and answers checked to be JSON.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use reqwest::blocking::{Client, RequestBuilder};
+use reqwest::header::{self, HeaderMap};
+use serde::de::DeserializeOwned;
+
+use super::{ForgeError, Kind, Token};
+use crate::git::Trace;
+
+/// How patient the client is; from `GIT_RELEASE_HTTP_*` variables, with defaults for real forges.
+#[derive(Clone)]
+pub struct Settings {
+    /// For one request, from connecting to the last byte of the answer.
+    pub timeout: Duration,
+    /// Tries of one request, the first included.
+    pub tries: u32,
+    /// The first pause before a retry; it doubles with each.
+    pub backoff: Duration,
+    /// The most the client waits in all for one request (pauses and rate limits together).
+    pub max_wait: Duration,
+    pub trace: Trace,
+}
+
+impl Settings {
+    /// `GIT_RELEASE_HTTP_TIMEOUT` (seconds, default 30), `GIT_RELEASE_HTTP_TRIES` (default 5),
+    /// `GIT_RELEASE_HTTP_BACKOFF_MS` (default 500), `GIT_RELEASE_HTTP_MAX_WAIT` (seconds, default 120).
+    #[must_use]
+    pub fn from_env(trace: Trace, var: &dyn Fn(&str) -> Option<String>) -> Settings {
+        let number = |name: &str, default: u64| var(name).and_then(|v| v.trim().parse().ok()).unwrap_or(default);
+        Settings {
+            timeout: Duration::from_secs(number("GIT_RELEASE_HTTP_TIMEOUT", 30)),
+            tries: u32::try_from(number("GIT_RELEASE_HTTP_TRIES", 5)).unwrap_or(5).max(1),
+            backoff: Duration::from_millis(number("GIT_RELEASE_HTTP_BACKOFF_MS", 500)),
+            max_wait: Duration::from_secs(number("GIT_RELEASE_HTTP_MAX_WAIT", 120)),
+            trace,
+        }
+    }
+}
+
+/// How a forge wants its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// `Authorization: token <token>` (Gitea).
+    Token,
+    /// `Authorization: Basic base64(<user>:<token>)`, the user empty unless the helper gave one.
+    Basic,
+    /// A header of its own, such as GitLab's `PRIVATE-TOKEN`.
+    Header(&'static str),
+}
+
+/// One answer, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    #[must_use]
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body as `T`.
+    ///
+    /// # Errors
+    /// When the body is not the JSON the forge documents.
+    pub fn json<T: DeserializeOwned>(&self, forge: Kind, what: &str) -> Result<T, ForgeError> {
+        serde_json::from_str(&self.body).map_err(|error| ForgeError::Malformed {
+            forge: forge.title(),
+            what: what.to_owned(),
+            detail: error.to_string(),
+        })
+    }
+
+    /// The `rel="next"` address of a `Link` header.
+    #[must_use]
+    pub fn next_link(&self) -> Option<String> {
+        let link = self.header("link")?;
+        link.split(',').find_map(|part| {
+            let (address, params) = part.split_once(';')?;
+            let next = params.split(';').any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+            next.then(|| address.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+        })
+    }
+}
+
+/// A forge API client: one base address, one token.
+pub struct Http {
+    client: Client,
+    forge: Kind,
+    base: String,
+    token: Option<Token>,
+    scheme: Scheme,
+    headers: Vec<(&'static str, String)>,
+    settings: Settings,
+    /// GETs answered before, by address: their `ETag` and body, for `If-None-Match`.
+    cache: RefCell<HashMap<String, (String, String)>>,
+}
+
+impl Http {
+    /// # Errors
+    /// When the HTTP client cannot be built (no TLS provider).
+    pub fn new(
+        forge: Kind,
+        base: &str,
+        token: Option<Token>,
+        scheme: Scheme,
+        settings: Settings,
+    ) -> Result<Http, ForgeError> {
+        // One process, one provider: a second install is refused and harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("git-release/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| ForgeError::Client { detail: error.without_url().to_string() })?;
+        Ok(Http {
+            client,
+            forge,
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            scheme,
+            headers: Vec::new(),
+            settings,
+            cache: RefCell::default(),
+        })
+    }
+
+    /// Sends `name: value` with every request.
+    #[must_use]
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Http {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
+    #[must_use]
+    pub fn token(&self) -> Option<&Token> {
+        self.token.as_ref()
+    }
+
+    /// The full address of `path` (already an address when it starts with a scheme).
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        if path.contains("://") { path.to_owned() } else { format!("{}{path}", self.base) }
+    }
+
+    /// Sends a request and reads the answer, retrying what a retry may mend: dropped connections,
+    /// timeouts, 5xx, 429 and exhausted rate limits. Any other answer is returned, 4xx included,
+    /// for the caller to read, except 401 and 403, which are refused here.
+    ///
+    /// # Errors
+    /// When the forge refuses the token, or the tries or the wait run out, or the answer is
+    /// not JSON.
+    pub fn send(&self, method: &Method, path: &str, body: Option<&serde_json::Value>) -> Result<Reply, ForgeError> {
+        let url = self.url(path);
+        let started = Instant::now();
+        let mut pause = self.settings.backoff;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            (self.settings.trace)(&format!("{method} {url}"));
+            let cached = (*method == Method::GET).then(|| self.cache.borrow().get(&url).cloned()).flatten();
+            let mut request = self.request(method.clone(), &url, body);
+            if let Some((etag, _)) = &cached {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            let outcome = request.send().and_then(|response| {
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                response.text().map(|body| Reply { status, headers, body })
+            });
+            let wait = match outcome {
+                Ok(reply) if reply.status == 304 => {
+                    let (_, body) = cached.unwrap_or_default();
+                    return Ok(Reply { status: 200, headers: reply.headers, body });
+                }
+                Ok(reply) => match self.retry_after(&reply) {
+                    Some(wait) => Retry::After(wait, format!("HTTP {}", reply.status)),
+                    None => return self.answer(*method == Method::GET, &url, reply),
+                },
+                Err(error) if error.is_timeout() => Retry::Backoff("no answer in time".to_owned()),
+                Err(error) if error.is_connect() || error.is_request() || error.is_body() => {
+                    Retry::Backoff(error.without_url().to_string())
+                }
+                Err(error) => {
+                    return Err(ForgeError::Network {
+                        forge: self.forge.title(),
+                        url,
+                        tries,
+                        detail: error.without_url().to_string(),
+                    });
+                }
+            };
+            let (wait, why) = match wait {
+                Retry::After(wait, why) => (wait, why),
+                Retry::Backoff(why) => {
+                    let wait = pause;
+                    pause *= 2;
+                    (wait, why)
+                }
+            };
+            let waited = started.elapsed();
+            if tries >= self.settings.tries || waited + wait > self.settings.max_wait {
+                return Err(ForgeError::GaveUp {
+                    forge: self.forge.title(),
+                    url,
+                    tries,
+                    last: why,
+                    waited: waited.as_secs(),
+                    asked: wait.as_secs(),
+                });
+            }
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// Every page of a list: `read` takes a page's items, and the next page's address comes
+    /// from `next`, until it has none.
+    ///
+    /// # Errors
+    /// As [`Http::send`], or when a page cannot be read.
+    pub fn pages<T>(
+        &self,
+        first: &str,
+        read: &dyn Fn(&Reply) -> Result<Vec<T>, ForgeError>,
+        next: &dyn Fn(&Reply, &str) -> Option<String>,
+    ) -> Result<Vec<T>, ForgeError> {
+        let mut items = Vec::new();
+        let mut address = Some(self.url(first));
+        let mut seen = std::collections::HashSet::new();
+        while let Some(url) = address.take() {
+            if !seen.insert(url.clone()) {
+                break;
+            }
+            let reply = self.send(&Method::GET, &url, None)?;
+            if !reply.ok() {
+                return Err(self.refusal(&reply, "a list"));
+            }
+            items.extend(read(&reply)?);
+            address = next(&reply, &url);
+        }
+        Ok(items)
+    }
+
+    /// An error for an answer the caller did not expect.
+    #[must_use]
+    pub fn refusal(&self, reply: &Reply, what: &str) -> ForgeError {
+        let message = message_of(&reply.body);
+        if reply.status == 404 {
+            return ForgeError::NotFound { forge: self.forge.title(), what: what.to_owned(), message };
+        }
+        ForgeError::Refused { forge: self.forge.title(), status: reply.status, what: what.to_owned(), message }
+    }
+
+    fn request(&self, method: Method, url: &str, body: Option<&serde_json::Value>) -> RequestBuilder {
+        let mut request = self.client.request(method, url).header(header::ACCEPT, "application/json");
+        for (name, value) in &self.headers {
+            request = request.header(*name, value);
+        }
+        if let Some(token) = &self.token {
+            let secret = token.secret.expose();
+            request = match self.scheme {
+                Scheme::Bearer => request.bearer_auth(secret),
+                Scheme::Token => request.header(header::AUTHORIZATION, format!("token {secret}")),
+                Scheme::Basic => request.basic_auth(token.username.clone().unwrap_or_default(), Some(secret)),
+                Scheme::Header(_) if token.job_token => request.header("JOB-TOKEN", secret),
+                Scheme::Header(name) => request.header(name, secret),
+            };
+        }
+        if let Some(body) = body {
+            request = request.header(header::CONTENT_TYPE, "application/json").body(body.to_string());
+        }
+        request
+    }
+
+    /// How long to wait before trying again, for answers that ask for it.
+    fn retry_after(&self, reply: &Reply) -> Option<Duration> {
+        let exhausted =
+            reply.header("x-ratelimit-remaining").or_else(|| reply.header("ratelimit-remaining")) == Some("0");
+        let retriable = reply.status == 429 || reply.status >= 500 || (reply.status == 403 && exhausted);
+        if !retriable {
+            return None;
+        }
+        if let Some(after) = reply.header("retry-after") {
+            return Some(parse_retry_after(after).unwrap_or(self.settings.backoff));
+        }
+        if exhausted {
+            let reset = reply.header("x-ratelimit-reset").or_else(|| reply.header("ratelimit-reset"));
+            if let Some(reset) = reset.and_then(|r| r.trim().parse::<i64>().ok()) {
+                let now = jiff::Timestamp::now().as_second();
+                return Some(Duration::from_secs(u64::try_from(reset - now).unwrap_or(0).max(1)));
+            }
+        }
+        Some(self.settings.backoff)
+    }
+
+    fn answer(&self, get: bool, url: &str, reply: Reply) -> Result<Reply, ForgeError> {
+        if reply.status == 401 || reply.status == 403 {
+            return Err(ForgeError::Unauthorized {
+                forge: self.forge.title(),
+                status: reply.status,
+                token: self.token.as_ref().map(|t| t.source.clone()),
+                variables: super::token::variables(self.forge).join(" or "),
+                message: message_of(&reply.body),
+            });
+        }
+        let json = reply.header("content-type").is_some_and(|t| t.contains("json"));
+        if !json && !reply.body.trim().is_empty() {
+            let looks = if reply.body.trim_start().starts_with('<') { "an HTML page" } else { "text that is not JSON" };
+            return Err(ForgeError::NotJson { forge: self.forge.title(), status: reply.status, looks });
+        }
+        if get && reply.ok() {
+            if let Some(etag) = reply.header("etag") {
+                self.cache.borrow_mut().insert(url.to_owned(), (etag.to_owned(), reply.body.clone()));
+            }
+        }
+        Ok(reply)
+    }
+}
+
+enum Retry {
+    After(Duration, String),
+    Backoff(String),
+}
+
+/// `Retry-After` in seconds or as an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = jiff::fmt::rfc2822::parse(value.trim()).ok()?.timestamp();
+    let seconds = when.as_second() - jiff::Timestamp::now().as_second();
+    Some(Duration::from_secs(u64::try_from(seconds).unwrap_or(0)))
+}
+
+/// The message a forge put in an error body, as far as it can be found; never the whole body.
+fn message_of(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let text = |v: &serde_json::Value| -> Option<String> {
+        match v {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Array(items) => items.first().and_then(|i| i.as_str().map(str::to_owned)),
+            _ => None,
+        }
+    };
+    let found = value
+        .get("message")
+        .and_then(text)
+        .or_else(|| value.pointer("/error/message").and_then(text))
+        .or_else(|| value.get("error").and_then(text))
+        .or_else(|| value.pointer("/errors/0/message").and_then(text))
+        .or_else(|| value.pointer("/errorMessages/0").and_then(text))?;
+    Some(found.chars().take(300).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO),
+            "a past date waits no more"
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn error_messages_come_from_each_forges_shape() {
+        assert_eq!(message_of(r#"{"message":"Bad credentials"}"#).as_deref(), Some("Bad credentials"));
+        assert_eq!(
+            message_of(r#"{"message":["Another open merge request already exists"]}"#).as_deref(),
+            Some("Another open merge request already exists")
+        );
+        assert_eq!(
+            message_of(r#"{"type":"error","error":{"message":"Repository not found"}}"#).as_deref(),
+            Some("Repository not found")
+        );
+        assert_eq!(message_of(r#"{"errors":[{"message":"stale version"}]}"#).as_deref(), Some("stale version"));
+        assert_eq!(
+            message_of(r#"{"errorMessages":["Issue does not exist"]}"#).as_deref(),
+            Some("Issue does not exist")
+        );
+        assert_eq!(message_of("<html>sign in</html>"), None);
+    }
+}

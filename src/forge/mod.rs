@@ -1,0 +1,200 @@
+//! Promotion pull requests and commit statuses on the forges: one trait, one file per forge,
+//! each with its own wire types turned into these at the edge.
+
+mod detect;
+mod github;
+pub mod http;
+pub mod token;
+
+pub use detect::{Kind, Location, kind_of, locate};
+pub use token::{Secret, Token};
+
+use crate::error::{self, Diagnostic};
+use http::Settings;
+
+/// A pull request as git-release needs it, whatever the forge calls it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    /// GitHub's number, GitLab's iid, Bitbucket's and Azure's id.
+    pub number: u64,
+    /// Its page, for people.
+    pub url: String,
+    pub title: String,
+    pub body: String,
+    pub source: String,
+    pub target: String,
+    /// Bitbucket Server's optimistic lock; an update must send the version it read.
+    pub version: Option<u64>,
+}
+
+/// A pull request to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    pub title: String,
+    pub body: String,
+    pub source: String,
+    pub target: String,
+    /// Open it as a draft, where the forge has drafts.
+    pub draft: bool,
+}
+
+/// What the forge answered to an open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    Created(PullRequest),
+    /// The forge already has an open pull request for these branches (found by a concurrent run,
+    /// say): find it and adopt it.
+    Exists,
+}
+
+/// Whether a pull request can merge, as far as the forge has worked it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mergeable {
+    Yes,
+    Conflicts,
+    /// Something other than conflicts stands in the way (checks, approvals), as the forge says.
+    Blocked(String),
+    /// The forge has not worked it out yet.
+    Unknown,
+}
+
+/// The state of a commit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Pending,
+    Success,
+    Failure,
+}
+
+/// A commit status, as branch protection reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitStatus {
+    pub state: State,
+    /// `git-release/gate`.
+    pub context: String,
+    pub description: String,
+    pub url: Option<String>,
+}
+
+/// What git-release asks of a forge.
+pub trait Forge {
+    fn location(&self) -> &Location;
+
+    /// The open pull request from `source` into `target`, if there is one.
+    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError>;
+
+    fn create(&self, draft: &Draft) -> Result<Opened, ForgeError>;
+
+    /// Sets the title and body of an open pull request.
+    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError>;
+
+    /// Closes a pull request, with a comment that says why.
+    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError>;
+
+    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError>;
+
+    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError>;
+
+    fn default_branch(&self) -> Result<String, ForgeError>;
+}
+
+/// The client for the forge at `location`.
+///
+/// # Errors
+/// When the HTTP client cannot be built.
+pub fn connect(location: Location, token: Option<Token>, settings: Settings) -> Result<Box<dyn Forge>, ForgeError> {
+    Ok(match location.kind {
+        Kind::Github => Box::new(github::Github::new(location, token, settings)?),
+        kind => return Err(ForgeError::Unsupported { forge: kind.title() }),
+    })
+}
+
+/// Why a forge call failed. Tokens never appear here: only where one came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ForgeError {
+    #[error("{forge} refused the token (HTTP {status})")]
+    Unauthorized {
+        forge: &'static str,
+        status: u16,
+        /// Where the token came from; `None` when there was none.
+        token: Option<String>,
+        variables: String,
+        message: Option<String>,
+    },
+    #[error("{forge} does not know {what}")]
+    NotFound { forge: &'static str, what: String, message: Option<String> },
+    #[error("{forge} refused {what} (HTTP {status})")]
+    Refused { forge: &'static str, status: u16, what: String, message: Option<String> },
+    #[error("{forge} answered {what} with JSON git-release cannot read")]
+    Malformed { forge: &'static str, what: String, detail: String },
+    #[error("{forge} answered with {looks} instead of JSON (HTTP {status})")]
+    NotJson { forge: &'static str, status: u16, looks: &'static str },
+    #[error("gave up on {forge} after {tries} tries and {waited} s of waiting: {url}")]
+    GaveUp { forge: &'static str, url: String, tries: u32, last: String, waited: u64, asked: u64 },
+    #[error("cannot reach {forge}: {url}")]
+    Network { forge: &'static str, url: String, tries: u32, detail: String },
+    #[error("cannot set up HTTP")]
+    Client { detail: String },
+    #[error("git-release does not speak to {forge} yet")]
+    Unsupported { forge: &'static str },
+}
+
+impl Diagnostic for ForgeError {
+    fn kind(&self) -> error::Kind {
+        match self {
+            ForgeError::GaveUp { .. } | ForgeError::Network { .. } | ForgeError::Client { .. } => error::Kind::Network,
+            _ => error::Kind::Forge,
+        }
+    }
+
+    fn causes(&self) -> Vec<String> {
+        match self {
+            ForgeError::Unauthorized { token, message, .. } => {
+                let mut causes: Vec<String> = message.iter().cloned().collect();
+                causes.push(match token {
+                    Some(source) => format!("the token came from {source}"),
+                    None => "no token was found".to_owned(),
+                });
+                causes
+            }
+            ForgeError::NotFound { message, .. } | ForgeError::Refused { message, .. } => {
+                message.iter().cloned().collect()
+            }
+            ForgeError::Malformed { detail, .. }
+            | ForgeError::Network { detail, .. }
+            | ForgeError::Client { detail } => {
+                vec![detail.clone()]
+            }
+            ForgeError::GaveUp { last, asked, .. } => {
+                let mut causes = vec![format!("the last try: {last}")];
+                if *asked > 0 {
+                    causes.push(format!("the forge asked for {asked} s more"));
+                }
+                causes
+            }
+            ForgeError::NotJson { .. } | ForgeError::Unsupported { .. } => Vec::new(),
+        }
+    }
+
+    fn hints(&self) -> Vec<String> {
+        match self {
+            ForgeError::Unauthorized { variables, .. } => vec![format!(
+                "set {variables} to a token that may read and write pull requests and statuses, or store one with git credential"
+            )],
+            ForgeError::NotFound { .. } => {
+                vec!["check [forge] repository and api in release.toml, and that the token can see the repository".into()]
+            }
+            ForgeError::NotJson { .. } => {
+                vec!["a sign-in page usually means the token is missing or expired; check it and [forge] api".into()]
+            }
+            ForgeError::GaveUp { .. } | ForgeError::Network { .. } => vec![
+                "run it again later; GIT_RELEASE_HTTP_TIMEOUT, GIT_RELEASE_HTTP_TRIES and GIT_RELEASE_HTTP_MAX_WAIT set the patience"
+                    .into(),
+            ],
+            ForgeError::Unsupported { .. } => {
+                vec!["set [forge] kind = \"none\" to print the promotion instead of opening it".into()]
+            }
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Tokens for forge APIs: from the forge's usual environment variable, else from
+//! `git credential fill` for the API's host. A token never prints: not in output, errors or logs.
+
+use std::fmt;
+
+use super::Kind;
+use crate::git::Repo;
+
+/// A value that must not be shown; `Debug` and `Display` print `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    #[must_use]
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    /// The value itself, for the one place that sends it.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A token and where it came from, so that a refusal can say which one the forge refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub secret: Secret,
+    /// A user name that goes with it (from a credential helper), for Basic authentication.
+    pub username: Option<String>,
+    /// `GITHUB_TOKEN`, or `git credential fill for api.github.com`.
+    pub source: String,
+    /// The variable is a CI job token, which some forges take in a header of its own.
+    pub job_token: bool,
+}
+
+/// The variables a forge's token is looked for in, in order.
+#[must_use]
+pub fn variables(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Github => &["GITHUB_TOKEN", "GH_TOKEN"],
+        Kind::Gitlab => &["GITLAB_TOKEN", "CI_JOB_TOKEN"],
+        Kind::BitbucketServer | Kind::BitbucketCloud => &["BITBUCKET_TOKEN"],
+        Kind::AzureDevops => &["AZURE_DEVOPS_EXT_PAT", "SYSTEM_ACCESSTOKEN"],
+        Kind::Gitea => &["GITEA_TOKEN"],
+    }
+}
+
+/// The token for a forge's API: its variables first, then git's credential helpers for the API's
+/// address (without prompting). `None` when neither has one.
+#[must_use]
+pub fn find(kind: Kind, api: &str, repo: Option<&Repo>, var: &dyn Fn(&str) -> Option<String>) -> Option<Token> {
+    for name in variables(kind) {
+        if let Some(value) = var(name).filter(|v| !v.trim().is_empty()) {
+            return Some(Token {
+                secret: Secret::new(value.trim().to_owned()),
+                username: None,
+                source: (*name).to_owned(),
+                job_token: *name == "CI_JOB_TOKEN",
+            });
+        }
+    }
+    let (protocol, rest) = api.split_once("://")?;
+    let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+    let (username, password) = repo?.credential_fill(protocol, host)?;
+    Some(Token {
+        secret: Secret::new(password),
+        username,
+        source: format!("git credential fill for {host}"),
+        job_token: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = Secret::new("ghp_abcdef".into());
+        assert_eq!(format!("{secret} {secret:?}"), "*** ***");
+        let token = Token { secret, username: None, source: "GITHUB_TOKEN".into(), job_token: false };
+        assert!(!format!("{token:?}").contains("ghp_"), "{token:?}");
+    }
+
+    #[test]
+    fn the_first_set_variable_wins_and_blank_ones_do_not_count() {
+        let vars = |name: &str| match name {
+            "GITHUB_TOKEN" => Some("  ".to_owned()),
+            "GH_TOKEN" => Some("ghp_second\n".to_owned()),
+            "CI_JOB_TOKEN" => Some("job".to_owned()),
+            _ => None,
+        };
+        let github = find(Kind::Github, "https://api.github.com", None, &vars).expect("a token");
+        assert_eq!((github.secret.expose(), github.source.as_str()), ("ghp_second", "GH_TOKEN"));
+        let gitlab = find(Kind::Gitlab, "https://gitlab.com/api/v4", None, &vars).expect("a token");
+        assert!(gitlab.job_token);
+        assert_eq!(find(Kind::Gitea, "https://codeberg.org/api/v1", None, &vars), None);
+    }
+}
