@@ -15,6 +15,7 @@ pub mod forge;
 pub mod gate;
 pub mod git;
 pub mod guard;
+pub mod jira;
 pub mod object_id;
 pub mod plan;
 pub mod record;

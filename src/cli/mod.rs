@@ -8,6 +8,7 @@ mod hook;
 mod init;
 mod log;
 mod prepare;
+mod promote;
 mod record;
 mod set;
 mod status;
@@ -74,6 +75,7 @@ pub enum Command {
     Record(record::Args),
     Log(log::Args),
     Gate(gate::Args),
+    Promote(promote::Args),
     Hook(hook::HookArgs),
     Hooks(hook::HooksArgs),
     Demo(demo::Args),
@@ -162,6 +164,7 @@ fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
         Command::Record(args) => done(record::run(context, args)),
         Command::Log(args) => done(log::run(context, args)),
         Command::Gate(args) => gate::run(context, args),
+        Command::Promote(args) => done(promote::run(context, args)),
         Command::Hook(args) => hook::run_hook(context, args),
         Command::Hooks(args) => hook::run_hooks(context, args),
         Command::Demo(args) => done(demo::run(context, args)),

@@ -150,6 +150,44 @@ impl Repo {
         Ok(self.output(&GitCommand::new(args))?.success)
     }
 
+    /// Whether `theirs` merges into `ours` without conflicts, asked of `git merge-tree`, which
+    /// writes no reference and touches no work tree.
+    pub fn merges_cleanly(&self, ours: &ObjectId, theirs: &ObjectId) -> Result<bool, GitError> {
+        let args = ["merge-tree", "--write-tree", "--no-messages", ours.as_str(), theirs.as_str()];
+        let command = GitCommand::new(args);
+        let output = self.output(&command)?;
+        match (output.success, output.stderr.trim().is_empty()) {
+            (true, _) => Ok(true),
+            // Exit 1 with nothing on stderr: the merge has conflicts.
+            (false, true) => Ok(false),
+            (false, false) => Err(GitError::Failed { command: command.display(), stderr: output.stderr }),
+        }
+    }
+
+    /// The commits reachable from `to` and not from `from`, newest first, at most `limit`:
+    /// `(id, message)`.
+    pub fn commits_between(
+        &self,
+        from: Option<&ObjectId>,
+        to: &ObjectId,
+        limit: usize,
+    ) -> Result<Vec<(ObjectId, String)>, GitError> {
+        let mut command = GitCommand::new(["log", "--format=%H%x00%B%x1e", "--no-color"])
+            .arg(format!("--max-count={limit}"))
+            .arg(to.as_str());
+        if let Some(from) = from {
+            command = command.arg(format!("^{from}"));
+        }
+        let listing = self.run(&command.arg("--"))?.stdout;
+        Ok(listing
+            .split('\x1e')
+            .filter_map(|entry| {
+                let (id, message) = entry.trim_start_matches('\n').split_once('\0')?;
+                Some((ObjectId::from_hex(id)?, message.trim_end().to_owned()))
+            })
+            .collect())
+    }
+
     /// The worktree that has `branch` checked out, if any.
     pub fn worktree_with_branch(&self, branch: &str) -> Result<Option<std::path::PathBuf>, GitError> {
         let listing = self.run(&GitCommand::new(["worktree", "list", "--porcelain"]))?.stdout;

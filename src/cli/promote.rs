@@ -1,0 +1,257 @@
+//! `git release promote <from> <to>`: keeps exactly one open pull request from one environment's
+//! branch into the next one's, its title and body in line with what it would carry.
+
+use serde::Serialize;
+
+use crate::admission::{self, Request, Verdict};
+use crate::app::AppRepo;
+use crate::config::{Content, Environment, FILE_NAME};
+use crate::error::{Error, Kind};
+use crate::forge::{self, Draft, Forge, Opened, PullRequest, http::Settings};
+use crate::object_id::ObjectId;
+use crate::ui::{Paint, Report};
+use crate::workspace::Workspace;
+
+use super::Context;
+
+/// Open or update the pull request that promotes one environment into the next
+///
+/// Idempotent: a rerun with nothing changed writes nothing; when the source moved, the same pull
+/// request gets a new title and body. Without a forge (none detected, `[forge] kind = "none"`,
+/// or --offline) it prints the promotion instead.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The environment the change comes from
+    pub from: String,
+    /// The environment it goes into; its `after` must be FROM
+    pub to: String,
+    /// Say what would happen, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The pull request's title (default: "Promote FROM → TO: VERSION")
+    #[arg(long, value_name = "T", env = "GIT_RELEASE_TITLE")]
+    pub title: Option<String>,
+    /// Open the pull request as a draft
+    #[arg(long)]
+    pub draft: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct PromoteReport {
+    from: String,
+    to: String,
+    version: String,
+    /// `created`, `updated`, `unchanged` or `printed`.
+    action: &'static str,
+    number: Option<u64>,
+    url: Option<String>,
+    dry_run: bool,
+    #[serde(skip)]
+    text: String,
+}
+
+impl Report for PromoteReport {
+    fn human(&self, _paint: Paint) -> String {
+        if self.action == "printed" {
+            return self.text.clone();
+        }
+        let would = if self.dry_run { "would be " } else { "" };
+        match (self.number, &self.url) {
+            (Some(number), Some(url)) => format!("{would}{} pull request #{number}: {url}\n", self.action),
+            _ => format!("{would}{} a pull request from {} into {}\n", self.action, self.from, self.to),
+        }
+    }
+}
+
+pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
+    let workspace = context.workspace()?;
+    let from = workspace.find_environment(&args.from)?;
+    let to = workspace.find_environment(&args.to)?;
+    if to.after.as_deref() != Some(from.name.as_str()) {
+        let comes_after = to.after.as_ref().map_or_else(
+            || format!("{} is the first environment: nothing is promoted into it", to.name),
+            |after| format!("{} comes after {after}, not {}", to.name, from.name),
+        );
+        return Err(Error::new(Kind::Refused, format!("cannot promote {} into {}", from.name, to.name))
+            .cause(comes_after)
+            .hint("promote each environment into the one whose `after` names it"));
+    }
+    let promotion = Promotion::read(&workspace, &from, &to)?;
+    let title =
+        args.title.clone().unwrap_or_else(|| format!("Promote {} → {}: {}", from.name, to.name, promotion.version));
+    let body = promotion.body();
+    let report = |action: &'static str, pull: Option<&PullRequest>, text: String| PromoteReport {
+        from: from.name.clone(),
+        to: to.name.clone(),
+        version: promotion.version.clone(),
+        action,
+        number: pull.map(|p| p.number),
+        url: pull.map(|p| p.url.clone()),
+        dry_run: args.dry_run,
+        text,
+    };
+    let location = if context.offline {
+        None
+    } else {
+        let url = workspace.repo.remote_url(&workspace.remote);
+        forge::locate(url.as_deref(), workspace.file.forge.as_ref())
+            .map_err(|why| Error::new(Kind::Config, "cannot tell where the promotion pull request goes").cause(why))?
+    };
+    let Some(location) = location else {
+        context.ui.report(&report("printed", None, promotion.summary(&title, &body)));
+        return Ok(());
+    };
+    let var = |name: &str| std::env::var(name).ok();
+    let token = forge::token::find(location.kind, &location.api, Some(&workspace.repo), &var);
+    let forge = forge::connect(location, token, Settings::from_env(workspace.repo.trace(), &var))?;
+    let draft = Draft { title, body, source: from.branch.clone(), target: to.branch.clone(), draft: args.draft };
+    let (action, pull) = keep_one(forge.as_ref(), &draft, args.dry_run)?;
+    context.ui.report(&report(action, pull.as_ref(), String::new()));
+    Ok(())
+}
+
+/// Makes the forge hold exactly one open pull request for the draft's branches, with its title
+/// and body: adopts the one that exists (also when a concurrent run opened it first).
+fn keep_one(forge: &dyn Forge, draft: &Draft, dry_run: bool) -> Result<(&'static str, Option<PullRequest>), Error> {
+    let mut existing = forge.find_open(&draft.source, &draft.target)?;
+    if existing.is_none() {
+        if dry_run {
+            return Ok(("created", None));
+        }
+        match forge.create(draft)? {
+            Opened::Created(pull) => return Ok(("created", Some(pull))),
+            Opened::Exists => existing = forge.find_open(&draft.source, &draft.target)?,
+        }
+    }
+    let Some(pull) = existing else {
+        return Err(Error::new(
+            Kind::Forge,
+            format!(
+                "{} says a pull request from {} into {} exists, but lists none",
+                forge.location().kind.title(),
+                draft.source,
+                draft.target
+            ),
+        )
+        .hint("run it again in a moment; the forge may still be indexing it"));
+    };
+    if pull.title == draft.title && pull.body.trim_end() == draft.body.trim_end() {
+        return Ok(("unchanged", Some(pull)));
+    }
+    if dry_run {
+        return Ok(("updated", Some(pull)));
+    }
+    Ok(("updated", Some(forge.update(&pull, &draft.title, &draft.body)?)))
+}
+
+/// What a promotion carries, read from git.
+struct Promotion {
+    from: Environment,
+    to: Environment,
+    version: String,
+    head: ObjectId,
+    target_head: Option<ObjectId>,
+    diff: String,
+    verdict: Verdict,
+    commits: Result<Vec<(ObjectId, String)>, String>,
+}
+
+/// At most this many application commits are listed.
+const COMMITS_SHOWN: usize = 50;
+
+impl Promotion {
+    fn read(workspace: &Workspace, from: &Environment, to: &Environment) -> Result<Promotion, Error> {
+        let source = workspace.environment_state(from)?;
+        let Some(head) = source.tip.id().cloned() else {
+            return Err(Error::new(Kind::Refused, format!("{} does not exist here", from.branch))
+                .hint(format!("fetch it: git fetch {} {}", workspace.remote, from.branch)));
+        };
+        let Some(version) = source.version.as_ref().map(ToString::to_string) else {
+            return Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME}", from.branch))
+                .hint(format!("set its version first: git release set {} <version>", from.name)));
+        };
+        let target = workspace.environment_state(to)?;
+        let target_head = target.tip.id().cloned();
+        let read = |commit: Option<&ObjectId>| -> Result<String, Error> {
+            let Some(commit) = commit else { return Ok(String::new()) };
+            Ok(match workspace.repo.read_top_file(commit, FILE_NAME)? {
+                Some(Content::Bytes(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+                Some(Content::TooLarge(size)) => format!("({FILE_NAME} is {size} bytes, too large to show)\n"),
+                None => String::new(),
+            })
+        };
+        let (old, new) = (read(target_head.as_ref())?, read(Some(&head))?);
+        let diff = similar::TextDiff::from_lines(&old, &new)
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("{}:{FILE_NAME}", to.branch), &format!("{}:{FILE_NAME}", from.branch))
+            .to_string();
+        let app = AppRepo::existing(workspace)?;
+        let request = Request { target: to.clone(), source: Some(from.branch.clone()), head: head.clone() };
+        let evaluation = admission::evaluate_all(workspace, app.as_ref(), &[request], false, &[&to.name])?;
+        let runs = evaluation.survey.latest(&to.name).map(|r| r.deployment.commit.clone());
+        let mut verdicts = evaluation.verdicts;
+        let verdict = verdicts.remove(0);
+        let commits = match (&app, &verdict.deploys) {
+            (Some(app), Some(would)) => Ok(app.repo.commits_between(runs.as_ref(), would, COMMITS_SHOWN + 1)?),
+            (None, _) => Err("the application repository has not been fetched here".to_owned()),
+            (Some(_), None) => Err("which application commit the version deploys cannot be told yet".to_owned()),
+        };
+        Ok(Promotion { from: from.clone(), to: to.clone(), version, head, target_head, diff, verdict, commits })
+    }
+
+    fn body(&self) -> String {
+        let gate = self
+            .verdict
+            .findings
+            .iter()
+            .map(|f| format!("- {} `{}`: {}", if f.ok { "✅" } else { "❌" }, f.check.as_str(), f.message))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let (commits, jira) = match &self.commits {
+            Ok(commits) if commits.is_empty() => {
+                ("none: the target already runs them all".to_owned(), "none".to_owned())
+            }
+            Ok(commits) => {
+                let mut lines: Vec<String> = commits
+                    .iter()
+                    .take(COMMITS_SHOWN)
+                    .map(|(id, message)| format!("- `{}` {}", id.short(), message.lines().next().unwrap_or_default()))
+                    .collect();
+                if commits.len() > COMMITS_SHOWN {
+                    lines.push(format!("- and more; the first {COMMITS_SHOWN} are shown"));
+                }
+                let all = commits.iter().map(|(_, message)| message.as_str()).collect::<Vec<_>>().join("\n");
+                let keys = crate::jira::keys(&all);
+                let jira = if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
+                (lines.join("\n"), jira)
+            }
+            Err(why) => (format!("unknown: {why}"), "unknown".to_owned()),
+        };
+        let diff = if self.diff.is_empty() { "(no change)\n".to_owned() } else { self.diff.clone() };
+        include_str!("../../templates/pull-request.md")
+            .replace("{from}", &self.from.name)
+            .replace("{to}", &self.to.name)
+            .replace("{source}", &self.from.branch)
+            .replace("{target}", &self.to.branch)
+            .replace("{head}", self.head.short())
+            .replace("{version}", &self.version)
+            .replace("{gate}", &gate)
+            .replace("{commits}", &commits)
+            .replace("{jira}", &jira)
+            .replace("{diff}", diff.trim_end())
+    }
+
+    /// The promotion as `git request-pull` would put it, for a repository without a forge.
+    fn summary(&self, title: &str, body: &str) -> String {
+        let target = self.target_head.as_ref().map_or("missing", ObjectId::short);
+        format!(
+            "{title}\n\nThe changes in {} since {} ({target}) are available in the branch:\n\n  {} {}\n\nfor you to merge into {}.\n\n{body}",
+            self.from.branch,
+            self.to.branch,
+            self.from.branch,
+            self.head.short(),
+            self.to.branch,
+        )
+    }
+}

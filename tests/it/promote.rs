@@ -1,0 +1,192 @@
+//! `git release promote`: one pull request per promotion, kept in line, on a fake forge.
+
+use std::path::Path;
+
+use crate::deploy::TwoRepos;
+use crate::fake_forge::{FakeForge, Fault};
+use crate::harness::World;
+
+const TOKEN: &str = "ghp_0123456789abcdefSECRET";
+
+/// A release repository whose qa deployed 1.0.0, pointed at a fake GitHub.
+fn promotable(world: &World, forge: &FakeForge) -> TwoRepos {
+    let repos = TwoRepos::new(world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    world.release(release, &["record", "qa"]).expect_status(0);
+    point_at(world, release, "github", &forge.api());
+    repos
+}
+
+/// Adds `[forge]` to the release file the workspace reads (environment/dev's).
+fn point_at(world: &World, release: &Path, kind: &str, api: &str) {
+    world.git(release, &["checkout", "-q", "environment/dev"]);
+    let file = std::fs::read_to_string(release.join("release.toml")).expect("release file");
+    let file = file.split("\n[forge]\n").next().unwrap_or_default().to_owned();
+    let forge = format!("\n[forge]\nkind = \"{kind}\"\napi = \"{api}\"\nrepository = \"shop/release\"\n");
+    std::fs::write(release.join("release.toml"), file + &forge).expect("release file");
+    world.git(release, &["commit", "-q", "-am", "Promote through the forge"]);
+}
+
+fn promote(world: &World, release: &Path) -> serde_json::Value {
+    let run = world.release_with(release, &["promote", "qa", "prod", "--json"], &[("GITHUB_TOKEN", TOKEN)]);
+    run.expect_status(0);
+    run.json()
+}
+
+fn writes(forge: &FakeForge) -> usize {
+    forge.requests().iter().filter(|(line, _)| !line.starts_with("GET ")).count()
+}
+
+#[test]
+fn promote_opens_one_pull_request_and_keeps_it_in_line() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let release = &repos.release;
+
+    let created = promote(&world, release);
+    assert_eq!(created["action"], "created");
+    assert_eq!(created["number"], 1);
+    assert_eq!(
+        (created["from"].as_str(), created["to"].as_str(), created["version"].as_str()),
+        (Some("qa"), Some("prod"), Some("1.0.0"))
+    );
+    let pulls = forge.open_pulls();
+    assert_eq!(pulls.len(), 1);
+    let pull = &pulls[0];
+    assert_eq!((pull.source.as_str(), pull.target.as_str()), ("environment/qa", "environment/prod"));
+    assert_eq!(pull.title, "Promote qa → prod: 1.0.0");
+    for part in ["✅ `previous-deployed`", "### Release file", "+version = \"1.0.0\"", "First feature"] {
+        assert!(pull.body.contains(part), "{part} in:\n{}", pull.body);
+    }
+
+    let before = writes(&forge);
+    let again = promote(&world, release);
+    assert_eq!((again["action"].as_str(), again["number"].as_u64()), (Some("unchanged"), Some(1)));
+    assert_eq!(writes(&forge), before, "a rerun with nothing changed writes nothing");
+
+    world.release(release, &["set", "qa", "1.1.0", "--push"]).expect_status(0);
+    let updated = promote(&world, release);
+    assert_eq!((updated["action"].as_str(), updated["number"].as_u64()), (Some("updated"), Some(1)));
+    let pulls = forge.open_pulls();
+    assert_eq!(pulls.len(), 1, "still one pull request");
+    assert_eq!(pulls[0].title, "Promote qa → prod: 1.1.0");
+}
+
+#[test]
+fn concurrent_promotions_leave_one_pull_request() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            let mut command = world.release_command(&repos.release, &["promote", "qa", "prod", "--json"]);
+            command.env("GITHUB_TOKEN", TOKEN);
+            command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+            command.spawn().expect("git-release starts")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("git-release ends");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    assert_eq!(forge.open_pulls().len(), 1);
+}
+
+#[test]
+fn no_token_ever_shows_even_verbose_and_refused() {
+    let world = World::new();
+    let forge = FakeForge::github(Some("the-right-token"));
+    let repos = promotable(&world, &forge);
+    let refused = world.release_with(&repos.release, &["-v", "promote", "qa", "prod"], &[("GITHUB_TOKEN", TOKEN)]);
+    refused.expect_status(128).expect_stderr("error: GitHub refused the token (HTTP 401)");
+    refused
+        .expect_stderr("caused by: the token came from GITHUB_TOKEN")
+        .expect_stderr("hint: set GITHUB_TOKEN or GH_TOKEN");
+    assert!(!refused.to_string().contains(TOKEN) && !refused.to_string().contains("SECRET"), "{refused}");
+    assert!(forge.open_pulls().is_empty());
+
+    let forge = FakeForge::github(Some(TOKEN));
+    point_at(&world, &repos.release, "github", &forge.api());
+    let verbose = world.release_with(&repos.release, &["-v", "promote", "qa", "prod"], &[("GITHUB_TOKEN", TOKEN)]);
+    verbose.expect_status(0).expect_stderr("POST http://127.0.0.1");
+    assert!(!verbose.to_string().contains("SECRET"), "{verbose}");
+    let sent = forge.requests();
+    assert!(sent.iter().all(|(_, headers)| {
+        headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("authorization") && v == &format!("Bearer {TOKEN}"))
+    }));
+}
+
+#[test]
+fn without_a_forge_the_promotion_is_printed() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    world.release(&repos.release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    let printed = world.release(&repos.release, &["promote", "qa", "prod"]);
+    printed
+        .expect_status(0)
+        .expect_stdout("Promote qa → prod: 1.0.0")
+        .expect_stdout("are available in the branch:\n\n  environment/qa ")
+        .expect_stdout("for you to merge into environment/prod.");
+    let json = world.release(&repos.release, &["--offline", "promote", "qa", "prod", "--json"]).json();
+    assert_eq!(json["action"], "printed");
+    assert_eq!(json["number"], serde_json::Value::Null);
+
+    let skipped = world.release(&repos.release, &["promote", "dev", "prod"]);
+    skipped
+        .expect_status(1)
+        .expect_stderr("error: cannot promote dev into prod")
+        .expect_stderr("caused by: prod comes after qa, not dev");
+}
+
+#[test]
+fn forge_faults_are_retried_or_reported_plainly() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let release = &repos.release;
+    let quick = [("GITHUB_TOKEN", TOKEN), ("GIT_RELEASE_HTTP_BACKOFF_MS", "10"), ("GIT_RELEASE_HTTP_TIMEOUT", "1")];
+
+    // A 429 asking for a second, then a 502 and a dropped connection: waited out, then done.
+    forge.fault(Fault::Status { status: 429, retry_after: Some(1) });
+    forge.fault(Fault::Status { status: 502, retry_after: None });
+    forge.fault(Fault::Drop);
+    let started = std::time::Instant::now();
+    let run = world.release_with(release, &["promote", "qa", "prod", "--json"], &quick);
+    run.expect_status(0);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "Retry-After was honoured");
+    assert_eq!(forge.open_pulls().len(), 1);
+
+    for _ in 0..5 {
+        forge.fault(Fault::Status { status: 503, retry_after: None });
+    }
+    let down = world.release_with(release, &["promote", "qa", "prod"], &quick);
+    down.expect_status(128)
+        .expect_stderr("error: gave up on GitHub after 5 tries")
+        .expect_stderr("caused by: the last try: HTTP 503");
+
+    forge.fault(Fault::SignInPage);
+    let page = world.release_with(release, &["promote", "qa", "prod"], &quick);
+    page.expect_status(128).expect_stderr("error: GitHub answered with an HTML page instead of JSON (HTTP 200)");
+
+    forge.fault(Fault::Malformed);
+    let broken = world.release_with(release, &["promote", "qa", "prod"], &quick);
+    broken
+        .expect_status(128)
+        .expect_stderr("error: GitHub answered the open pull requests with JSON git-release cannot read");
+
+    for _ in 0..5 {
+        forge.fault(Fault::Hang);
+    }
+    let started = std::time::Instant::now();
+    let silent = world.release_with(
+        release,
+        &["promote", "qa", "prod"],
+        &[quick[0], quick[1], quick[2], ("GIT_RELEASE_HTTP_TRIES", "2")],
+    );
+    silent.expect_status(128).expect_stderr("caused by: the last try: no answer in time");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "timeouts bound the wait");
+    assert_eq!(forge.open_pulls().len(), 1, "nothing was lost or doubled");
+}
