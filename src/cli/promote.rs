@@ -55,11 +55,19 @@ impl Report for PromoteReport {
         if self.action == "printed" {
             return self.text.clone();
         }
-        let would = if self.dry_run { "would be " } else { "" };
-        match (self.number, &self.url) {
-            (Some(number), Some(url)) => format!("{would}{} pull request #{number}: {url}\n", self.action),
-            _ => format!("{would}{} a pull request from {} into {}\n", self.action, self.from, self.to),
+        let pull = match (self.number, &self.url) {
+            (Some(number), Some(url)) => format!("pull request #{number}: {url}"),
+            _ => format!("a pull request from {} into {}", self.from, self.to),
+        };
+        if self.dry_run {
+            let verb = match self.action {
+                "created" => "would open",
+                "updated" => "would update",
+                _ => "would leave unchanged",
+            };
+            return format!("{verb} {pull}\n");
         }
+        format!("{} {pull}\n", self.action)
     }
 }
 

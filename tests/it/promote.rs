@@ -190,3 +190,14 @@ fn forge_faults_are_retried_or_reported_plainly() {
     assert!(started.elapsed() < std::time::Duration::from_secs(10), "timeouts bound the wait");
     assert_eq!(forge.open_pulls().len(), 1, "nothing was lost or doubled");
 }
+
+#[test]
+fn a_dry_run_says_what_it_would_do_and_writes_nothing() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let dry = world.release_with(&repos.release, &["promote", "qa", "prod", "--dry-run"], &[("GITHUB_TOKEN", TOKEN)]);
+    dry.expect_status(0).expect_stdout("would open a pull request from qa into prod");
+    assert_eq!(writes(&forge), 0);
+    assert!(forge.open_pulls().is_empty());
+}
