@@ -149,11 +149,6 @@ impl Http {
         self
     }
 
-    #[must_use]
-    pub fn token(&self) -> Option<&Token> {
-        self.token.as_ref()
-    }
-
     /// The full address of `path` (already an address when it starts with a scheme).
     #[must_use]
     pub fn url(&self, path: &str) -> String {

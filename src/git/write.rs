@@ -150,20 +150,6 @@ impl Repo {
         Ok(self.output(&GitCommand::new(args))?.success)
     }
 
-    /// Whether `theirs` merges into `ours` without conflicts, asked of `git merge-tree`, which
-    /// writes no reference and touches no work tree.
-    pub fn merges_cleanly(&self, ours: &ObjectId, theirs: &ObjectId) -> Result<bool, GitError> {
-        let args = ["merge-tree", "--write-tree", "--no-messages", ours.as_str(), theirs.as_str()];
-        let command = GitCommand::new(args);
-        let output = self.output(&command)?;
-        match (output.success, output.stderr.trim().is_empty()) {
-            (true, _) => Ok(true),
-            // Exit 1 with nothing on stderr: the merge has conflicts.
-            (false, true) => Ok(false),
-            (false, false) => Err(GitError::Failed { command: command.display(), stderr: output.stderr }),
-        }
-    }
-
     /// The commits reachable from `to` and not from `from`, newest first, at most `limit`:
     /// `(id, message)`.
     pub fn commits_between(

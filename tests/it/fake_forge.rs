@@ -48,8 +48,6 @@ pub struct State {
     pub requests: Vec<(String, Vec<(String, String)>)>,
     /// The token every request must bring; `None` lets anything in.
     pub token: Option<String>,
-    /// Page size of lists, to make pagination show.
-    pub page_size: usize,
 }
 
 pub struct FakeForge {
@@ -90,7 +88,7 @@ impl FakeForge {
     pub fn github(token: Option<&str>) -> FakeForge {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
         let port = listener.local_addr().expect("an address").port();
-        let state = Arc::new(Mutex::new(State { token: token.map(str::to_owned), page_size: 100, ..State::default() }));
+        let state = Arc::new(Mutex::new(State { token: token.map(str::to_owned), ..State::default() }));
         let shared = state.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
@@ -310,7 +308,7 @@ fn list(request: &Request, state: &State, owner: &str, pull_json: &dyn Fn(&Pull)
         .filter(|p| head.as_deref().is_none_or(|h| h == format!("{owner}:{}", p.source)))
         .filter(|p| base.is_none_or(|b| b == p.target))
         .collect();
-    let per_page = request.query("per_page").and_then(|v| v.parse().ok()).unwrap_or(30).min(state.page_size);
+    let per_page = request.query("per_page").and_then(|v| v.parse().ok()).unwrap_or(30).min(100);
     let page: usize = request.query("page").and_then(|v| v.parse().ok()).unwrap_or(1);
     let items: Vec<Value> = open.iter().skip((page - 1) * per_page).take(per_page).map(|p| pull_json(p)).collect();
     let mut reply = answer(200, &Value::Array(items));

@@ -200,3 +200,22 @@ impl fmt::Display for Transcript {
         f.write_str(&self.stderr)
     }
 }
+
+/// A one-repository release file with qa and a restricted prod after it.
+pub const SHOP_FILE: &str = r#"version = "1.0.0"
+
+[app]
+repo = "."
+
+[[environments]]
+name = "qa"
+branch = "environment/qa"
+cut = "rc"
+
+[[environments]]
+name = "prod"
+branch = "environment/prod"
+cut = "final"
+after = "qa"
+restricted = true
+"#;

@@ -4,25 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::deploy::{TwoRepos, path};
-use crate::harness::World;
-
-const SHOP_FILE: &str = r#"version = "1.0.0"
-
-[app]
-repo = "."
-
-[[environments]]
-name = "qa"
-branch = "environment/qa"
-cut = "rc"
-
-[[environments]]
-name = "prod"
-branch = "environment/prod"
-cut = "final"
-after = "qa"
-restricted = true
-"#;
+use crate::harness::{SHOP_FILE, World};
 
 /// One repository whose environment branches are published; `main` holds the release file.
 fn shop(world: &World) -> (PathBuf, PathBuf) {

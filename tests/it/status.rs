@@ -1,4 +1,4 @@
-use crate::harness::World;
+use crate::harness::{SHOP_FILE, World};
 
 #[test]
 fn status_lists_every_environment_in_config_order() {
@@ -92,22 +92,8 @@ fn config_from_reads_another_revision() {
 fn a_gate_without_the_application_repository_says_what_fetches_it() {
     let world = World::new();
     let repo = world.repo("release");
-    let file = r#"version = "1.0.0"
-
-[app]
-repo = "https://127.0.0.1:9/shop.git"
-
-[[environments]]
-name = "qa"
-branch = "environment/qa"
-cut = "rc"
-
-[[environments]]
-name = "prod"
-branch = "environment/prod"
-cut = "final"
-after = "qa"
-"#;
+    // The application repository is a remote that was never fetched here.
+    let file = SHOP_FILE.replace("repo = \".\"", "repo = \"https://127.0.0.1:9/shop.git\"");
     world.commit_release_file(&repo, "environment/prod", file.replace("1.0.0", "0.9.0").as_bytes());
     world.commit_release_file(&repo, "environment/qa", file.as_bytes());
 
