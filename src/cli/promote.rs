@@ -112,6 +112,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let var = |name: &str| std::env::var(name).ok();
     let token = forge::token::find(location.kind, &location.api, Some(&workspace.repo), &var);
     let forge = forge::connect(location, token, Settings::from_env(workspace.repo.trace(), &var))?;
+    let body = forge::fit(&body, forge.body_limit());
     let draft = Draft { title, body, source: from.branch.clone(), target: to.branch.clone(), draft: args.draft };
     let (action, pull) = keep_one(forge.as_ref(), &draft, args.dry_run)?;
     context.ui.report(&report(action, pull.as_ref(), String::new()));

@@ -74,19 +74,20 @@ impl Forge for Github {
         &self.location
     }
 
+    fn body_limit(&self) -> Option<usize> {
+        Some(65_536)
+    }
+
     fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
-        let mut url = reqwest::Url::parse(&self.http.url(&self.path("/pulls")))
-            .map_err(|e| ForgeError::Client { detail: e.to_string() })?;
-        url.query_pairs_mut()
-            .append_pair("state", "open")
-            .append_pair("head", &format!("{}:{source}", self.owner()))
-            .append_pair("base", target)
-            .append_pair("per_page", "100");
-        let pulls: Vec<Pull> = self.http.pages(
-            url.as_str(),
-            &|reply| reply.json(Kind::Github, "the open pull requests"),
-            &|reply, _| reply.next_link(),
+        let head = format!("{}:{source}", self.owner());
+        let url = self.http.address(
+            &self.path("/pulls"),
+            &[("state", "open"), ("head", &head), ("base", target), ("per_page", "100")],
         )?;
+        let pulls: Vec<Pull> =
+            self.http.pages(&url, &|reply| reply.json(Kind::Github, "the open pull requests"), &|reply, _| {
+                reply.next_link()
+            })?;
         Ok(pulls.into_iter().find(|p| p.head.name == source && p.base.name == target).map(PullRequest::from))
     }
 
@@ -108,33 +109,24 @@ impl Forge for Github {
 
     fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
         let path = self.path(&format!("/pulls/{}", pull.number));
-        let reply = self.http.send(&Method::PATCH, &path, Some(&json!({"title": title, "body": body})))?;
-        if !reply.ok() {
-            return Err(self.http.refusal(&reply, &format!("the update of pull request #{}", pull.number)));
-        }
+        let what = format!("the update of pull request #{}", pull.number);
+        let reply = self.http.call(&Method::PATCH, &path, Some(&json!({"title": title, "body": body})), &what)?;
         Ok(Self::pull(&reply)?.into())
     }
 
     fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
         let comments = self.path(&format!("/issues/{}/comments", pull.number));
-        let reply = self.http.send(&Method::POST, &comments, Some(&json!({"body": comment})))?;
-        if !reply.ok() {
-            return Err(self.http.refusal(&reply, &format!("a comment on pull request #{}", pull.number)));
-        }
+        let what = format!("a comment on pull request #{}", pull.number);
+        self.http.call(&Method::POST, &comments, Some(&json!({"body": comment})), &what)?;
         let path = self.path(&format!("/pulls/{}", pull.number));
-        let reply = self.http.send(&Method::PATCH, &path, Some(&json!({"state": "closed"})))?;
-        if !reply.ok() {
-            return Err(self.http.refusal(&reply, &format!("closing pull request #{}", pull.number)));
-        }
+        let what = format!("closing pull request #{}", pull.number);
+        self.http.call(&Method::PATCH, &path, Some(&json!({"state": "closed"})), &what)?;
         Ok(())
     }
 
     fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
         let path = self.path(&format!("/pulls/{}", pull.number));
-        let reply = self.http.send(&Method::GET, &path, None)?;
-        if !reply.ok() {
-            return Err(self.http.refusal(&reply, &format!("pull request #{}", pull.number)));
-        }
+        let reply = self.http.call(&Method::GET, &path, None, &format!("pull request #{}", pull.number))?;
         let pull = Self::pull(&reply)?;
         // `mergeable` is null while GitHub works it out in the background.
         Ok(match (pull.mergeable, pull.mergeable_state.as_deref()) {
@@ -157,18 +149,14 @@ impl Forge for Github {
         if let Some(url) = &status.url {
             body["target_url"] = json!(url);
         }
-        let reply = self.http.send(&Method::POST, &self.path(&format!("/statuses/{commit}")), Some(&body))?;
-        if !reply.ok() {
-            return Err(self.http.refusal(&reply, &format!("a status on {commit}")));
-        }
+        let path = self.path(&format!("/statuses/{commit}"));
+        self.http.call(&Method::POST, &path, Some(&body), &format!("a status on {commit}"))?;
         Ok(())
     }
 
     fn default_branch(&self) -> Result<String, ForgeError> {
-        let reply = self.http.send(&Method::GET, &self.path(""), None)?;
-        if !reply.ok() {
-            return Err(self.http.refusal(&reply, &format!("repository {}", self.location.repository)));
-        }
+        let what = format!("repository {}", self.location.repository);
+        let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
         Ok(reply.json::<Repository>(Kind::Github, "the repository")?.default_branch)
     }
 }

@@ -107,6 +107,8 @@ pub struct Http {
     token: Option<Token>,
     scheme: Scheme,
     headers: Vec<(&'static str, String)>,
+    /// A query parameter every address carries (Azure DevOps' `api-version`).
+    always: Option<(&'static str, &'static str)>,
     settings: Settings,
     /// GETs answered before, by address: their `ETag` and body, for `If-None-Match`.
     cache: RefCell<HashMap<String, (String, String)>>,
@@ -137,6 +139,7 @@ impl Http {
             token,
             scheme,
             headers: Vec::new(),
+            always: None,
             settings,
             cache: RefCell::default(),
         })
@@ -149,10 +152,49 @@ impl Http {
         self
     }
 
+    /// Adds `name=value` to every address that lacks `name`.
+    #[must_use]
+    pub fn with_query(mut self, name: &'static str, value: &'static str) -> Http {
+        self.always = Some((name, value));
+        self
+    }
+
     /// The full address of `path` (already an address when it starts with a scheme).
     #[must_use]
     pub fn url(&self, path: &str) -> String {
-        if path.contains("://") { path.to_owned() } else { format!("{}{path}", self.base) }
+        let url = if path.contains("://") { path.to_owned() } else { format!("{}{path}", self.base) };
+        match self.always {
+            Some((name, value)) if !url.contains(&format!("{name}=")) => {
+                let join = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{join}{name}={value}")
+            }
+            _ => url,
+        }
+    }
+
+    /// The address of `path` with `query` encoded onto it.
+    ///
+    /// # Errors
+    /// When `path` does not make an address.
+    pub fn address(&self, path: &str, query: &[(&str, &str)]) -> Result<String, ForgeError> {
+        let mut url = reqwest::Url::parse(&self.url(path)).map_err(|e| ForgeError::Client { detail: e.to_string() })?;
+        url.query_pairs_mut().extend_pairs(query);
+        Ok(url.into())
+    }
+
+    /// Sends a request and expects a 2xx answer.
+    ///
+    /// # Errors
+    /// As [`Http::send`], and [`Http::refusal`] for any other answer.
+    pub fn call(
+        &self,
+        method: &Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        what: &str,
+    ) -> Result<Reply, ForgeError> {
+        let reply = self.send(method, path, body)?;
+        if reply.ok() { Ok(reply) } else { Err(self.refusal(&reply, what)) }
     }
 
     /// Sends a request and reads the answer, retrying what a retry may mend: dropped connections,
@@ -306,7 +348,10 @@ impl Http {
     }
 
     fn answer(&self, get: bool, url: &str, reply: Reply) -> Result<Reply, ForgeError> {
-        if reply.status == 401 || reply.status == 403 {
+        let json = reply.header("content-type").is_some_and(|t| t.contains("json"));
+        // Azure DevOps turns a refused token into its sign-in page: 203, HTML.
+        let sign_in = self.forge == Kind::AzureDevops && reply.status == 203 && !json;
+        if reply.status == 401 || reply.status == 403 || sign_in {
             return Err(ForgeError::Unauthorized {
                 forge: self.forge.title(),
                 status: reply.status,
@@ -315,7 +360,6 @@ impl Http {
                 message: message_of(&reply.body),
             });
         }
-        let json = reply.header("content-type").is_some_and(|t| t.contains("json"));
         if !json && !reply.body.trim().is_empty() {
             let looks = if reply.body.trim_start().starts_with('<') { "an HTML page" } else { "text that is not JSON" };
             return Err(ForgeError::NotJson { forge: self.forge.title(), status: reply.status, looks });

@@ -1,8 +1,13 @@
 //! Promotion pull requests and commit statuses on the forges: one trait, one file per forge,
 //! each with its own wire types turned into these at the edge.
 
+mod azure;
+mod bitbucket_cloud;
+mod bitbucket_server;
 mod detect;
+mod gitea;
 mod github;
+mod gitlab;
 pub mod http;
 pub mod token;
 
@@ -80,6 +85,11 @@ pub struct CommitStatus {
 pub trait Forge {
     fn location(&self) -> &Location;
 
+    /// The most characters a pull request's body may have, where the forge sets a limit.
+    fn body_limit(&self) -> Option<usize> {
+        None
+    }
+
     /// The open pull request from `source` into `target`, if there is one.
     fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError>;
 
@@ -105,8 +115,27 @@ pub trait Forge {
 pub fn connect(location: Location, token: Option<Token>, settings: Settings) -> Result<Box<dyn Forge>, ForgeError> {
     Ok(match location.kind {
         Kind::Github => Box::new(github::Github::new(location, token, settings)?),
-        kind => return Err(ForgeError::Unsupported { forge: kind.title() }),
+        Kind::Gitlab => Box::new(gitlab::Gitlab::new(location, token, settings)?),
+        Kind::BitbucketServer => Box::new(bitbucket_server::BitbucketServer::new(location, token, settings)?),
+        Kind::BitbucketCloud => Box::new(bitbucket_cloud::BitbucketCloud::new(location, token, settings)?),
+        Kind::AzureDevops => Box::new(azure::Azure::new(location, token, settings)?),
+        Kind::Gitea => Box::new(gitea::Gitea::new(location, token, settings)?),
     })
+}
+
+/// `body` cut to `limit` characters, with a last line that says so.
+#[must_use]
+pub fn fit(body: &str, limit: Option<usize>) -> String {
+    const NOTE: &str = "\n\n… cut to fit the forge's limit; `git release diff` shows it all.";
+    match limit {
+        Some(limit) if body.chars().count() > limit => {
+            let keep = limit.saturating_sub(NOTE.chars().count());
+            let mut cut: String = body.chars().take(keep).collect();
+            cut.push_str(NOTE);
+            cut
+        }
+        _ => body.to_owned(),
+    }
 }
 
 /// Why a forge call failed. Tokens never appear here: only where one came from.
@@ -135,8 +164,6 @@ pub enum ForgeError {
     Network { forge: &'static str, url: String, tries: u32, detail: String },
     #[error("cannot set up HTTP")]
     Client { detail: String },
-    #[error("git-release does not speak to {forge} yet")]
-    Unsupported { forge: &'static str },
 }
 
 impl Diagnostic for ForgeError {
@@ -172,7 +199,7 @@ impl Diagnostic for ForgeError {
                 }
                 causes
             }
-            ForgeError::NotJson { .. } | ForgeError::Unsupported { .. } => Vec::new(),
+            ForgeError::NotJson { .. } => Vec::new(),
         }
     }
 
@@ -191,10 +218,22 @@ impl Diagnostic for ForgeError {
                 "run it again later; GIT_RELEASE_HTTP_TIMEOUT, GIT_RELEASE_HTTP_TRIES and GIT_RELEASE_HTTP_MAX_WAIT set the patience"
                     .into(),
             ],
-            ForgeError::Unsupported { .. } => {
-                vec!["set [forge] kind = \"none\" to print the promotion instead of opening it".into()]
-            }
             _ => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    #[test]
+    fn a_body_past_the_limit_is_cut_and_says_so() {
+        assert_eq!(fit("short", Some(4000)), "short");
+        assert_eq!(fit("short", None), "short");
+        let long = "x".repeat(5000);
+        let cut = fit(&long, Some(4000));
+        assert_eq!(cut.chars().count(), 4000);
+        assert!(cut.ends_with("`git release diff` shows it all."), "{cut}");
     }
 }

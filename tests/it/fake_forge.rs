@@ -1,5 +1,5 @@
 //! A stateful fake forge on 127.0.0.1: it keeps pull requests, comments and statuses in memory,
-//! answers in a forge's wire format, and injects faults on request.
+//! answers in the wire format of one of six forges, and injects faults on request.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -8,6 +8,59 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+
+/// Which forge's API the fake speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Github,
+    Gitlab,
+    BitbucketServer,
+    BitbucketCloud,
+    Azure,
+    Gitea,
+}
+
+impl Dialect {
+    pub const ALL: [Dialect; 6] = [
+        Dialect::Github,
+        Dialect::Gitlab,
+        Dialect::BitbucketServer,
+        Dialect::BitbucketCloud,
+        Dialect::Azure,
+        Dialect::Gitea,
+    ];
+
+    /// The name `[forge] kind` takes.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Dialect::Github => "github",
+            Dialect::Gitlab => "gitlab",
+            Dialect::BitbucketServer => "bitbucket-server",
+            Dialect::BitbucketCloud => "bitbucket-cloud",
+            Dialect::Azure => "azure-devops",
+            Dialect::Gitea => "gitea",
+        }
+    }
+
+    /// The variable git-release reads this forge's token from.
+    pub fn variable(self) -> &'static str {
+        match self {
+            Dialect::Github => "GITHUB_TOKEN",
+            Dialect::Gitlab => "GITLAB_TOKEN",
+            Dialect::BitbucketServer | Dialect::BitbucketCloud => "BITBUCKET_TOKEN",
+            Dialect::Azure => "AZURE_DEVOPS_EXT_PAT",
+            Dialect::Gitea => "GITEA_TOKEN",
+        }
+    }
+
+    /// The most items one page holds, whatever the client asks for.
+    fn page_cap(self) -> usize {
+        match self {
+            Dialect::BitbucketCloud | Dialect::Gitea => 50,
+            _ => 100,
+        }
+    }
+}
 
 /// A pull request as the fake keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +72,8 @@ pub struct Pull {
     pub target: String,
     pub open: bool,
     pub draft: bool,
+    /// Bitbucket Data Center's lock: one more with every change.
+    pub version: u64,
 }
 
 /// A fault the fake answers the next request with.
@@ -36,11 +91,20 @@ pub enum Fault {
     Hang,
 }
 
+/// A commit status as the fake keeps it, whatever the forge calls its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub commit: String,
+    /// The forge's own word: `success`, `SUCCESSFUL`, `succeeded`, …
+    pub state: String,
+    pub context: String,
+    pub description: String,
+}
+
 #[derive(Debug, Default)]
 pub struct State {
     pub pulls: Vec<Pull>,
-    /// `(sha, state, context, description)`.
-    pub statuses: Vec<(String, String, String, String)>,
+    pub statuses: Vec<Status>,
     /// `(pull number, text)`.
     pub comments: Vec<(u64, String)>,
     pub faults: VecDeque<Fault>,
@@ -50,14 +114,34 @@ pub struct State {
     pub token: Option<String>,
 }
 
+impl State {
+    fn find(&mut self, number: &str) -> Option<&mut Pull> {
+        let number: u64 = number.parse().ok()?;
+        self.pulls.iter_mut().find(|p| p.number == number)
+    }
+
+    /// Opens a pull request, or names the open one for the same branches.
+    fn open(&mut self, title: String, body: String, source: String, target: String, draft: bool) -> Result<Pull, u64> {
+        if let Some(open) = self.pulls.iter().find(|p| p.open && p.source == source && p.target == target) {
+            return Err(open.number);
+        }
+        let pull =
+            Pull { number: self.pulls.len() as u64 + 1, title, body, source, target, open: true, draft, version: 0 };
+        self.pulls.push(pull.clone());
+        Ok(pull)
+    }
+}
+
 pub struct FakeForge {
     pub port: u16,
+    pub dialect: Dialect,
     pub state: Arc<Mutex<State>>,
 }
 
 struct Request {
     method: String,
-    path: String,
+    /// The path's segments, each decoded on its own (GitLab's `group%2Fproject` is one).
+    segments: Vec<String>,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Value,
@@ -70,6 +154,23 @@ impl Request {
 
     fn header(&self, key: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self, pointer: &str) -> Option<String> {
+        self.body.pointer(pointer).and_then(Value::as_str).map(str::to_owned)
+    }
+
+    fn number(&self, key: &str, default: usize) -> usize {
+        self.query(key).and_then(|v| v.parse().ok()).unwrap_or(default)
+    }
+
+    /// This request's address with `key` set to `value`.
+    fn with(&self, key: &str, value: usize) -> String {
+        let mut query: Vec<String> =
+            self.query.iter().filter(|(k, _)| k != key).map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        query.push(format!("{key}={value}"));
+        let path: Vec<String> = self.segments.iter().map(|s| encode(s)).collect();
+        format!("http://{}/{}?{}", self.header("host").unwrap_or_default(), path.join("/"), query.join("&"))
     }
 }
 
@@ -84,8 +185,8 @@ fn answer(status: u16, body: &Value) -> Answer {
 }
 
 impl FakeForge {
-    /// A fake GitHub serving `owner/repo` at `http://127.0.0.1:<port>`.
-    pub fn github(token: Option<&str>) -> FakeForge {
+    /// A fake forge speaking `dialect`, serving `shop/release` at `http://127.0.0.1:<port>`.
+    pub fn new(dialect: Dialect, token: Option<&str>) -> FakeForge {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
         let port = listener.local_addr().expect("an address").port();
         let state = Arc::new(Mutex::new(State { token: token.map(str::to_owned), ..State::default() }));
@@ -93,10 +194,14 @@ impl FakeForge {
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let state = shared.clone();
-                std::thread::spawn(move || serve(stream, &state));
+                std::thread::spawn(move || serve(dialect, stream, &state));
             }
         });
-        FakeForge { port, state }
+        FakeForge { port, dialect, state }
+    }
+
+    pub fn github(token: Option<&str>) -> FakeForge {
+        FakeForge::new(Dialect::Github, token)
     }
 
     pub fn api(&self) -> String {
@@ -105,6 +210,15 @@ impl FakeForge {
 
     pub fn open_pulls(&self) -> Vec<Pull> {
         self.state.lock().expect("state").pulls.iter().filter(|p| p.open).cloned().collect()
+    }
+
+    /// Opens pull requests as if people had, straight in the fake's memory.
+    pub fn seed(&self, pulls: impl IntoIterator<Item = (String, String)>) {
+        let mut state = self.state.lock().expect("state");
+        for (source, target) in pulls {
+            let title = format!("{source} into {target}");
+            state.open(title, String::new(), source, target, false).expect("a new pair");
+        }
     }
 
     pub fn fault(&self, fault: Fault) {
@@ -116,18 +230,12 @@ impl FakeForge {
     }
 }
 
-fn serve(stream: TcpStream, state: &Mutex<State>) {
+fn serve(dialect: Dialect, stream: TcpStream, state: &Mutex<State>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream.try_clone().expect("a second handle"));
-    let Some(request) = read_request(&mut reader) else { return };
+    let Some((request, line)) = read_request(&mut reader) else { return };
     let fault = {
         let mut state = state.lock().expect("state");
-        let query: Vec<String> = request.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let line = if query.is_empty() {
-            format!("{} {}", request.method, request.path)
-        } else {
-            format!("{} {}?{}", request.method, request.path, query.join("&"))
-        };
         state.requests.push((line, request.headers.clone()));
         state.faults.pop_front()
     };
@@ -144,18 +252,68 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             }
             reply
         }
-        Some(Fault::SignInPage) => Answer {
-            status: 200,
-            headers: vec![("Content-Type".into(), "text/html".into())],
-            body: "<!DOCTYPE html><html><body>Sign in</body></html>".into(),
-        },
+        Some(Fault::SignInPage) => sign_in_page(200),
         Some(Fault::Malformed) => Answer { status: 200, headers: Vec::new(), body: "{\"number\": 1,".into() },
-        None => github(&request, &mut state.lock().expect("state")),
+        None => {
+            let mut state = state.lock().expect("state");
+            match refused(dialect, &request, state.token.as_deref()) {
+                Some(refusal) => refusal,
+                None => match dialect {
+                    Dialect::Github => github(&request, &mut state),
+                    Dialect::Gitlab => gitlab(&request, &mut state),
+                    Dialect::BitbucketServer => bitbucket_server(&request, &mut state),
+                    Dialect::BitbucketCloud => bitbucket_cloud(&request, &mut state),
+                    Dialect::Azure => azure(&request, &mut state),
+                    Dialect::Gitea => gitea(&request, &mut state),
+                },
+            }
+        }
     };
     write_answer(stream, &reply);
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+fn sign_in_page(status: u16) -> Answer {
+    Answer {
+        status,
+        headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
+        body: "<!DOCTYPE html><html><body>Sign in</body></html>".into(),
+    }
+}
+
+/// Each forge's answer to a missing or wrong token; `None` when the token is right.
+fn refused(dialect: Dialect, request: &Request, token: Option<&str>) -> Option<Answer> {
+    let token = token?;
+    let (header, expected) = match dialect {
+        Dialect::Github | Dialect::BitbucketServer | Dialect::BitbucketCloud => {
+            ("authorization", format!("Bearer {token}"))
+        }
+        Dialect::Gitlab => ("private-token", token.to_owned()),
+        Dialect::Azure => ("authorization", format!("Basic {}", base64(&format!(":{token}")))),
+        Dialect::Gitea => ("authorization", format!("token {token}")),
+    };
+    if request.header(header) == Some(expected.as_str()) {
+        return None;
+    }
+    Some(match dialect {
+        Dialect::Github => {
+            answer(401, &json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}))
+        }
+        Dialect::Gitlab => answer(401, &json!({"message": "401 Unauthorized"})),
+        Dialect::BitbucketServer => answer(
+            401,
+            &json!({"errors": [{"context": null, "message": "Authentication failed. Please check your credentials and try again.",
+                     "exceptionName": "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"}]}),
+        ),
+        Dialect::BitbucketCloud => answer(401, &json!({"type": "error", "error": {"message": "Unauthorized"}})),
+        // Azure DevOps answers a bad token with its sign-in page, 203 and HTML.
+        Dialect::Azure => sign_in_page(203),
+        Dialect::Gitea => {
+            answer(401, &json!({"message": "token is required", "url": "https://gitea.example/api/swagger"}))
+        }
+    })
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(Request, String)> {
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
     let mut parts = line.split_whitespace();
@@ -180,7 +338,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    let query = query
+    let query: Vec<(String, String)> = query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
@@ -188,8 +346,15 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
             (decode(k), decode(v))
         })
         .collect();
+    let segments = path.trim_matches('/').split('/').map(decode).collect();
     let body = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
-    Some(Request { method, path: decode(path), query, headers, body })
+    let shown: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let line = if shown.is_empty() {
+        format!("{method} {}", decode(path))
+    } else {
+        format!("{method} {}?{}", decode(path), shown.join("&"))
+    };
+    Some((Request { method, segments, query, headers, body }, line))
 }
 
 fn decode(text: &str) -> String {
@@ -221,6 +386,34 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn base64(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let bits = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(bits >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 fn write_answer(mut stream: TcpStream, reply: &Answer) {
     let mut head =
         format!("HTTP/1.1 {} Fake\r\nContent-Length: {}\r\nConnection: close\r\n", reply.status, reply.body.len());
@@ -235,26 +428,43 @@ fn write_answer(mut stream: TcpStream, reply: &Answer) {
     let _ = stream.write_all(reply.body.as_bytes());
 }
 
-/// GitHub's REST dialect for the calls git-release makes.
-fn github(request: &Request, state: &mut State) -> Answer {
-    if let Some(token) = &state.token {
-        if request.header("authorization") != Some(&format!("Bearer {token}")) {
-            return answer(
-                401,
-                &json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
-            );
-        }
+/// One page of `items`: the page's items, and whether more follow. `first` counts from 0.
+fn page<T: Clone>(items: &[T], first: usize, size: usize) -> (Vec<T>, bool) {
+    let end = (first + size).min(items.len());
+    (items.get(first..end).map(<[T]>::to_vec).unwrap_or_default(), end < items.len())
+}
+
+/// A page of a `page`/`per_page` list with a `Link` header to the next.
+fn linked(request: &Request, items: &[Value], size_key: &str, cap: usize) -> Answer {
+    let size = request.number(size_key, 30).clamp(1, cap);
+    let number = request.number("page", 1).max(1);
+    let (shown, more) = page(items, (number - 1) * size, size);
+    let mut reply = answer(200, &Value::Array(shown));
+    reply.headers.push(("X-Total-Count".into(), items.len().to_string()));
+    if more {
+        reply.headers.push(("Link".into(), format!("<{}>; rel=\"next\"", request.with("page", number + 1))));
+        reply.headers.push(("X-Next-Page".into(), (number + 1).to_string()));
     }
-    let segments: Vec<&str> = request.path.trim_matches('/').split('/').collect();
+    reply
+}
+
+fn not_found() -> Answer {
+    answer(404, &json!({"message": "Not Found"}))
+}
+
+/// GitHub's REST dialect.
+fn github(request: &Request, state: &mut State) -> Answer {
+    let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+    let owner = segments.get(1).copied().unwrap_or_default().to_owned();
     let pull_json = |pull: &Pull| {
         json!({
             "number": pull.number,
-            "html_url": format!("https://github.example/{}/{}/pull/{}", segments[1], segments[2], pull.number),
+            "html_url": format!("https://github.example/{owner}/release/pull/{}", pull.number),
             "state": if pull.open { "open" } else { "closed" },
             "title": pull.title,
             "body": pull.body,
             "draft": pull.draft,
-            "head": {"ref": pull.source, "label": format!("{}:{}", segments[1], pull.source)},
+            "head": {"ref": pull.source, "label": format!("{owner}:{}", pull.source)},
             "base": {"ref": pull.target},
             "mergeable": true,
             "mergeable_state": "clean",
@@ -262,107 +472,553 @@ fn github(request: &Request, state: &mut State) -> Answer {
     };
     match (request.method.as_str(), segments.as_slice()) {
         ("GET", ["repos", _, _]) => answer(200, &json!({"default_branch": "main"})),
-        ("GET", ["repos", owner, _, "pulls"]) => list(request, state, owner, &pull_json),
-        ("POST", ["repos", owner, _, "pulls"]) => create(request, state, owner, &pull_json),
-        ("GET" | "PATCH", ["repos", _, _, "pulls", number]) => {
-            let Some(index) = number.parse::<u64>().ok().and_then(|n| state.pulls.iter().position(|p| p.number == n))
+        ("GET", ["repos", _, _, "pulls"]) => {
+            let (head, base) = (request.query("head"), request.query("base"));
+            let items = state
+                .pulls
+                .iter()
+                .filter(|p| p.open || request.query("state") == Some("all"))
+                .filter(|p| head.is_none_or(|h| h == format!("{owner}:{}", p.source)))
+                .filter(|p| base.is_none_or(|b| b == p.target))
+                .map(&pull_json)
+                .collect::<Vec<_>>();
+            linked(request, &items, "per_page", Dialect::Github.page_cap())
+        }
+        ("POST", ["repos", _, _, "pulls"]) => {
+            let (Some(title), Some(source), Some(target)) =
+                (request.text("/title"), request.text("/head"), request.text("/base"))
             else {
-                return answer(404, &json!({"message": "Not Found"}));
+                return answer(422, &json!({"message": "Validation Failed", "errors": [{"code": "missing_field"}]}));
             };
+            let draft = request.body.get("draft").and_then(Value::as_bool).unwrap_or(false);
+            match state.open(title, request.text("/body").unwrap_or_default(), source.clone(), target, draft) {
+                Ok(pull) => answer(201, &pull_json(&pull)),
+                Err(_) => answer(
+                    422,
+                    &json!({"message": "Validation Failed", "errors": [{"resource": "PullRequest", "code": "custom",
+                            "message": format!("A pull request already exists for {owner}:{source}.")}]}),
+                ),
+            }
+        }
+        ("GET" | "PATCH", ["repos", _, _, "pulls", number]) => {
+            let Some(pull) = state.find(number) else { return not_found() };
             if request.method == "PATCH" {
-                let pull = &mut state.pulls[index];
-                if let Some(title) = request.body.get("title").and_then(Value::as_str) {
-                    title.clone_into(&mut pull.title);
-                }
-                if let Some(body) = request.body.get("body").and_then(Value::as_str) {
-                    body.clone_into(&mut pull.body);
-                }
-                if request.body.get("state").and_then(Value::as_str) == Some("closed") {
+                edit(pull, request.text("/title"), request.text("/body"));
+                if request.text("/state").as_deref() == Some("closed") {
                     pull.open = false;
                 }
             }
-            answer(200, &pull_json(&state.pulls[index]))
+            answer(200, &pull_json(pull))
         }
         ("POST", ["repos", _, _, "issues", number, "comments"]) => {
-            let text = request.body.get("body").and_then(Value::as_str).unwrap_or_default().to_owned();
-            state.comments.push((number.parse().unwrap_or_default(), text));
+            state.comments.push((number.parse().unwrap_or_default(), request.text("/body").unwrap_or_default()));
             answer(201, &json!({"id": state.comments.len()}))
         }
         ("POST", ["repos", _, _, "statuses", sha]) => {
-            let text = |key: &str| request.body.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
-            state.statuses.push(((*sha).to_owned(), text("state"), text("context"), text("description")));
-            answer(201, &json!({"state": text("state")}))
+            record(state, sha, request.text("/state"), request.text("/context"), request.text("/description"));
+            answer(201, &json!({"state": request.text("/state")}))
         }
-        _ => answer(404, &json!({"message": "Not Found"})),
+        _ => not_found(),
     }
 }
 
-/// GitHub's list of pull requests, filtered by `head` and `base`, in pages with a `Link` header.
-fn list(request: &Request, state: &State, owner: &str, pull_json: &dyn Fn(&Pull) -> Value) -> Answer {
-    let head = request.query("head").map(str::to_owned);
-    let base = request.query("base");
-    let open: Vec<&Pull> = state
-        .pulls
-        .iter()
-        .filter(|p| p.open || request.query("state") == Some("all"))
-        .filter(|p| head.as_deref().is_none_or(|h| h == format!("{owner}:{}", p.source)))
-        .filter(|p| base.is_none_or(|b| b == p.target))
-        .collect();
-    let per_page = request.query("per_page").and_then(|v| v.parse().ok()).unwrap_or(30).min(100);
-    let page: usize = request.query("page").and_then(|v| v.parse().ok()).unwrap_or(1);
-    let items: Vec<Value> = open.iter().skip((page - 1) * per_page).take(per_page).map(|p| pull_json(p)).collect();
-    let mut reply = answer(200, &Value::Array(items));
-    if page * per_page < open.len() {
-        let mut query: Vec<String> =
-            request.query.iter().filter(|(k, _)| k != "page").map(|(k, v)| format!("{k}={}", encode(v))).collect();
-        query.push(format!("page={}", page + 1));
-        let next = format!(
-            "<http://{}{}?{}>; rel=\"next\"",
-            request.header("host").unwrap_or_default(),
-            request.path,
-            query.join("&")
-        );
-        reply.headers.push(("Link".into(), next));
+fn edit(pull: &mut Pull, title: Option<String>, body: Option<String>) {
+    if let Some(title) = title {
+        pull.title = title;
     }
-    reply
+    if let Some(body) = body {
+        pull.body = body;
+    }
+    pull.version += 1;
 }
 
-/// GitHub's create, with its 422 for a pull request that exists.
-fn create(request: &Request, state: &mut State, owner: &str, pull_json: &dyn Fn(&Pull) -> Value) -> Answer {
-    let text = |key: &str| request.body.get(key).and_then(Value::as_str).map(str::to_owned);
-    let (Some(title), Some(source), Some(target)) = (text("title"), text("head"), text("base")) else {
-        return answer(422, &json!({"message": "Validation Failed", "errors": [{"code": "missing_field"}]}));
-    };
-    if state.pulls.iter().any(|p| p.open && p.source == source && p.target == target) {
-        return answer(
-            422,
-            &json!({"message": "Validation Failed", "errors": [{"resource": "PullRequest", "code": "custom",
-                        "message": format!("A pull request already exists for {}:{source}.", owner)}]}),
-        );
-    }
-    let number = state.pulls.len() as u64 + 1;
-    let pull = Pull {
-        number,
-        title,
-        body: text("body").unwrap_or_default(),
-        source,
-        target,
-        open: true,
-        draft: request.body.get("draft").and_then(Value::as_bool).unwrap_or(false),
-    };
-    let json = pull_json(&pull);
-    state.pulls.push(pull);
-    answer(201, &json)
+fn record(
+    state: &mut State,
+    commit: &str,
+    status: Option<String>,
+    context: Option<String>,
+    description: Option<String>,
+) {
+    state.statuses.push(Status {
+        commit: commit.to_owned(),
+        state: status.unwrap_or_default(),
+        context: context.unwrap_or_default(),
+        description: description.unwrap_or_default(),
+    });
 }
 
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
+/// GitLab's v4 dialect: merge requests by `iid`, the project as one encoded segment.
+fn gitlab(request: &Request, state: &mut State) -> Answer {
+    let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+    let mr_json = |pull: &Pull| {
+        json!({
+            "id": 1000 + pull.number,
+            "iid": pull.number,
+            "web_url": format!("https://gitlab.example/shop/release/-/merge_requests/{}", pull.number),
+            "state": if pull.open { "opened" } else { "closed" },
+            "title": pull.title,
+            "description": pull.body,
+            "draft": pull.draft,
+            "source_branch": pull.source,
+            "target_branch": pull.target,
+            "detailed_merge_status": "mergeable",
+            "has_conflicts": false,
         })
-        .collect()
+    };
+    match (request.method.as_str(), segments.as_slice()) {
+        ("GET", ["projects", "shop/release"]) => answer(200, &json!({"id": 7, "default_branch": "main"})),
+        ("GET", ["projects", "shop/release", "merge_requests"]) => {
+            let (source, target) = (request.query("source_branch"), request.query("target_branch"));
+            let items = state
+                .pulls
+                .iter()
+                .filter(|p| p.open || request.query("state") != Some("opened"))
+                .filter(|p| source.is_none_or(|s| s == p.source) && target.is_none_or(|t| t == p.target))
+                .map(&mr_json)
+                .collect::<Vec<_>>();
+            linked(request, &items, "per_page", Dialect::Gitlab.page_cap())
+        }
+        ("POST", ["projects", "shop/release", "merge_requests"]) => {
+            let (Some(title), Some(source), Some(target)) =
+                (request.text("/title"), request.text("/source_branch"), request.text("/target_branch"))
+            else {
+                return answer(400, &json!({"error": "title is missing"}));
+            };
+            let draft = title.starts_with("Draft:");
+            match state.open(title, request.text("/description").unwrap_or_default(), source, target, draft) {
+                Ok(pull) => answer(201, &mr_json(&pull)),
+                Err(number) => answer(
+                    409,
+                    &json!({"message": [format!("Another open merge request already exists for this source branch: !{number}")]}),
+                ),
+            }
+        }
+        ("GET" | "PUT", ["projects", "shop/release", "merge_requests", iid]) => {
+            let Some(pull) = state.find(iid) else { return answer(404, &json!({"message": "404 Not found"})) };
+            if request.method == "PUT" {
+                edit(pull, request.text("/title"), request.text("/description"));
+                if request.text("/state_event").as_deref() == Some("close") {
+                    pull.open = false;
+                }
+            }
+            answer(200, &mr_json(pull))
+        }
+        ("POST", ["projects", "shop/release", "merge_requests", iid, "notes"]) => {
+            state.comments.push((iid.parse().unwrap_or_default(), request.text("/body").unwrap_or_default()));
+            answer(201, &json!({"id": state.comments.len()}))
+        }
+        ("POST", ["projects", "shop/release", "statuses", sha]) => {
+            record(state, sha, request.text("/state"), request.text("/name"), request.text("/description"));
+            answer(201, &json!({"status": request.text("/state")}))
+        }
+        _ => answer(404, &json!({"message": "404 Project Not Found"})),
+    }
+}
+
+fn bitbucket_server_ref(branch: &str) -> Value {
+    json!({"id": format!("refs/heads/{branch}"), "displayId": branch,
+           "repository": {"slug": "release", "project": {"key": "shop"}}})
+}
+
+fn bitbucket_server_pull(pull: &Pull) -> Value {
+    json!({
+        "id": pull.number,
+        "version": pull.version,
+        "title": pull.title,
+        "description": pull.body,
+        "state": if pull.open { "OPEN" } else { "DECLINED" },
+        "open": pull.open,
+        "closed": !pull.open,
+        "draft": pull.draft,
+        "fromRef": bitbucket_server_ref(&pull.source),
+        "toRef": bitbucket_server_ref(&pull.target),
+        "links": {"self": [{"href": format!("https://bitbucket.example/projects/SHOP/repos/release/pull-requests/{}", pull.number)}]},
+    })
+}
+
+/// Bitbucket Data Center's REST 1.0: paged lists, `refs/heads/` refs, and the `version` lock.
+fn bitbucket_server(request: &Request, state: &mut State) -> Answer {
+    let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+    let error = |status: u16, message: &str, exception: &str| {
+        answer(status, &json!({"errors": [{"context": null, "message": message, "exceptionName": exception}]}))
+    };
+    let Some(["projects", "shop", "repos", "release", rest @ ..]) = segments.get(..) else {
+        return error(404, "Project shop does not exist.", "com.atlassian.bitbucket.project.NoSuchProjectException");
+    };
+    match (request.method.as_str(), rest) {
+        ("GET", ["default-branch"]) => answer(200, &json!({"id": "refs/heads/main", "displayId": "main"})),
+        ("GET", ["pull-requests"]) => {
+            let at = request.query("at").map(str::to_owned);
+            let outgoing = request.query("direction") == Some("OUTGOING");
+            let items: Vec<Value> = state
+                .pulls
+                .iter()
+                .filter(|p| p.open || request.query("state").is_some_and(|s| s != "OPEN"))
+                .filter(|p| {
+                    let branch = if outgoing { &p.source } else { &p.target };
+                    at.as_deref().is_none_or(|at| at == format!("refs/heads/{branch}"))
+                })
+                .map(bitbucket_server_pull)
+                .collect();
+            let (start, limit) = (request.number("start", 0), request.number("limit", 25).clamp(1, 100));
+            let (values, more) = page(&items, start, limit);
+            let mut list =
+                json!({"size": values.len(), "limit": limit, "start": start, "isLastPage": !more, "values": values});
+            if more {
+                list["nextPageStart"] = json!(start + limit);
+            }
+            answer(200, &list)
+        }
+        ("POST", ["pull-requests"]) => {
+            let source = request.text("/fromRef/id").and_then(|r| r.strip_prefix("refs/heads/").map(str::to_owned));
+            let target = request.text("/toRef/id").and_then(|r| r.strip_prefix("refs/heads/").map(str::to_owned));
+            let (Some(title), Some(source), Some(target)) = (request.text("/title"), source, target) else {
+                return error(
+                    400,
+                    "fromRef, toRef and title are required",
+                    "com.atlassian.bitbucket.validation.ArgumentValidationException",
+                );
+            };
+            let draft = request.body.get("draft").and_then(Value::as_bool).unwrap_or(false);
+            match state.open(title, request.text("/description").unwrap_or_default(), source, target, draft) {
+                Ok(pull) => answer(201, &bitbucket_server_pull(&pull)),
+                Err(_) => error(
+                    409,
+                    "Only one pull request may be open for a given source and target branch",
+                    "com.atlassian.bitbucket.pull.DuplicatePullRequestException",
+                ),
+            }
+        }
+        ("GET" | "PUT", ["pull-requests", number]) => {
+            let Some(pull) = state.find(number) else {
+                return error(
+                    404,
+                    "Pull request does not exist.",
+                    "com.atlassian.bitbucket.pull.NoSuchPullRequestException",
+                );
+            };
+            if request.method == "PUT" {
+                if request.body.get("version").and_then(Value::as_u64) != Some(pull.version) {
+                    return error(
+                        409,
+                        "You are attempting to modify a pull request based on out-of-date information.",
+                        "com.atlassian.bitbucket.pull.PullRequestOutOfDateException",
+                    );
+                }
+                edit(pull, request.text("/title"), request.text("/description"));
+            }
+            answer(200, &bitbucket_server_pull(pull))
+        }
+        ("POST", ["pull-requests", number, "comments"]) => {
+            state.comments.push((number.parse().unwrap_or_default(), request.text("/text").unwrap_or_default()));
+            answer(201, &json!({"id": state.comments.len(), "version": 0}))
+        }
+        ("POST", ["pull-requests", number, "decline"]) => {
+            let Some(pull) = state.find(number) else { return not_found() };
+            if request.query("version").and_then(|v| v.parse().ok()) != Some(pull.version) {
+                return error(409, "out-of-date version", "com.atlassian.bitbucket.pull.PullRequestOutOfDateException");
+            }
+            pull.open = false;
+            pull.version += 1;
+            answer(200, &bitbucket_server_pull(pull))
+        }
+        ("POST", ["commits", sha, "builds"]) => {
+            record(state, sha, request.text("/state"), request.text("/key"), request.text("/description"));
+            Answer { status: 204, headers: Vec::new(), body: String::new() }
+        }
+        _ => error(404, "Not found", "com.atlassian.bitbucket.NoSuchEntityException"),
+    }
+}
+
+/// Bitbucket Cloud's 2.0: `type` on every object, BBQL in `q`, and `next` to follow.
+fn bitbucket_cloud(request: &Request, state: &mut State) -> Answer {
+    let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+    let pull_json = |pull: &Pull| {
+        json!({
+            "type": "pullrequest",
+            "id": pull.number,
+            "title": pull.title,
+            "description": pull.body,
+            "state": if pull.open { "OPEN" } else { "DECLINED" },
+            "draft": pull.draft,
+            "source": {"branch": {"name": pull.source}},
+            "destination": {"branch": {"name": pull.target}},
+            "links": {"html": {"href": format!("https://bitbucket.example/shop/release/pull-requests/{}", pull.number)}},
+        })
+    };
+    let error = |status: u16, message: &str| answer(status, &json!({"type": "error", "error": {"message": message}}));
+    let Some(["repositories", "shop", "release", rest @ ..]) = segments.get(..) else {
+        return error(404, "Repository not found");
+    };
+    let typed = |kind: &str| request.body.get("type").and_then(Value::as_str) == Some(kind);
+    match (request.method.as_str(), rest) {
+        ("GET", []) => answer(200, &json!({"type": "repository", "mainbranch": {"type": "branch", "name": "main"}})),
+        ("GET", ["pullrequests"]) => {
+            let query = request.query("q").unwrap_or_default();
+            let (source, target) = (bbql(query, "source.branch.name"), bbql(query, "destination.branch.name"));
+            let items: Vec<Value> = state
+                .pulls
+                .iter()
+                .filter(|p| p.open || request.query("state").is_some_and(|s| s != "OPEN"))
+                .filter(|p| source.as_deref().is_none_or(|s| s == p.source))
+                .filter(|p| target.as_deref().is_none_or(|t| t == p.target))
+                .map(&pull_json)
+                .collect();
+            let size = request.number("pagelen", 10).clamp(1, Dialect::BitbucketCloud.page_cap());
+            let number = request.number("page", 1).max(1);
+            let (values, more) = page(&items, (number - 1) * size, size);
+            let mut list = json!({"size": items.len(), "page": number, "pagelen": size, "values": values});
+            if more {
+                list["next"] = json!(request.with("page", number + 1));
+            }
+            answer(200, &list)
+        }
+        ("POST", ["pullrequests"]) => {
+            let (Some(title), Some(source), Some(target)) =
+                (request.text("/title"), request.text("/source/branch/name"), request.text("/destination/branch/name"))
+            else {
+                return error(400, "title and source are required");
+            };
+            if !typed("pullrequest") {
+                return error(400, "type is required");
+            }
+            let draft = request.body.get("draft").and_then(Value::as_bool).unwrap_or(false);
+            match state.open(title, request.text("/description").unwrap_or_default(), source, target, draft) {
+                Ok(pull) => answer(201, &pull_json(&pull)),
+                // This fake's wording; git-release reads only the status and looks again.
+                Err(number) => {
+                    error(400, &format!("There is already an open pull request for these branches: #{number}"))
+                }
+            }
+        }
+        ("GET" | "PUT", ["pullrequests", number]) => {
+            let Some(pull) = state.find(number) else { return error(404, "Pull request not found") };
+            if request.method == "PUT" {
+                if !pull.open {
+                    return error(400, "Only open pull requests can be updated");
+                }
+                edit(pull, request.text("/title"), request.text("/description"));
+            }
+            answer(200, &pull_json(pull))
+        }
+        ("POST", ["pullrequests", number, "comments"]) => {
+            state.comments.push((number.parse().unwrap_or_default(), request.text("/content/raw").unwrap_or_default()));
+            answer(201, &json!({"type": "pullrequest_comment", "id": state.comments.len()}))
+        }
+        ("POST", ["pullrequests", number, "decline"]) => {
+            let Some(pull) = state.find(number) else { return error(404, "Pull request not found") };
+            pull.open = false;
+            answer(200, &pull_json(pull))
+        }
+        ("POST", ["commit", sha, "statuses", "build"]) => {
+            if !typed("commitstatus") {
+                return error(400, "type is required");
+            }
+            record(state, sha, request.text("/state"), request.text("/key"), request.text("/description"));
+            answer(201, &json!({"type": "commitstatus", "state": request.text("/state")}))
+        }
+        _ => error(404, "Not found"),
+    }
+}
+
+/// The value a BBQL query compares `field` with: `field = "value"`.
+fn bbql(query: &str, field: &str) -> Option<String> {
+    let rest = query.split(field).nth(1)?.trim_start().strip_prefix('=')?.trim_start().strip_prefix('"')?;
+    let mut value = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => value.push(chars.next()?),
+            '"' => return Some(value),
+            c => value.push(c),
+        }
+    }
+    None
+}
+
+fn azure_pull(pull: &Pull) -> Value {
+    json!({
+        "pullRequestId": pull.number,
+        "title": pull.title,
+        "description": pull.body,
+        "status": if pull.open { "active" } else { "abandoned" },
+        "isDraft": pull.draft,
+        "sourceRefName": format!("refs/heads/{}", pull.source),
+        "targetRefName": format!("refs/heads/{}", pull.target),
+        "mergeStatus": "succeeded",
+    })
+}
+
+fn azure_error(status: u16, message: &str, type_key: &str) -> Answer {
+    let type_name = format!("Microsoft.TeamFoundation.Git.Server.{type_key}, Microsoft.TeamFoundation.Git.Server");
+    answer(
+        status,
+        &json!({"$id": "1", "innerException": null, "message": message, "typeName": type_name,
+                "typeKey": type_key, "errorCode": 0, "eventId": 3000}),
+    )
+}
+
+/// Azure DevOps' Git REST 7.1: `api-version` on every call, `refs/heads/` names, `$top`/`$skip`.
+fn azure(request: &Request, state: &mut State) -> Answer {
+    let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+    if request.query("api-version").is_none() {
+        return azure_error(
+            400,
+            "No api-version was supplied for the \"GET\" request.",
+            "VssInvalidApiVersionException",
+        );
+    }
+    let Some(["shop", "_apis", "git", "repositories", "release", rest @ ..]) = segments.get(..) else {
+        return azure_error(
+            404,
+            "TF401019: The Git repository with name or identifier release does not exist.",
+            "GitRepositoryNotFoundException",
+        );
+    };
+    let heads = |pointer: &str| request.text(pointer).and_then(|r| r.strip_prefix("refs/heads/").map(str::to_owned));
+    match (request.method.as_str(), rest) {
+        ("GET", []) => answer(200, &json!({"id": "5a1c", "name": "release", "defaultBranch": "refs/heads/main"})),
+        ("GET", ["pullrequests"]) => {
+            let (source, target) =
+                (request.query("searchCriteria.sourceRefName"), request.query("searchCriteria.targetRefName"));
+            let active = request.query("searchCriteria.status").is_none_or(|s| s == "active");
+            let items: Vec<Value> = state
+                .pulls
+                .iter()
+                .filter(|p| p.open || !active)
+                .filter(|p| source.is_none_or(|s| s == format!("refs/heads/{}", p.source)))
+                .filter(|p| target.is_none_or(|t| t == format!("refs/heads/{}", p.target)))
+                .map(azure_pull)
+                .collect();
+            let (values, _) = page(&items, request.number("$skip", 0), request.number("$top", 101).min(1000));
+            answer(200, &json!({"count": values.len(), "value": values}))
+        }
+        ("POST", ["pullrequests"]) => {
+            let (Some(title), Some(source), Some(target)) =
+                (request.text("/title"), heads("/sourceRefName"), heads("/targetRefName"))
+            else {
+                return azure_error(
+                    400,
+                    "The source or target ref is not a full branch name.",
+                    "InvalidArgumentValueException",
+                );
+            };
+            let draft = request.body.get("isDraft").and_then(Value::as_bool).unwrap_or(false);
+            let description = request.text("/description").unwrap_or_default();
+            if description.chars().count() > 4000 {
+                return azure_error(
+                    400,
+                    "The description is longer than 4000 characters.",
+                    "InvalidArgumentValueException",
+                );
+            }
+            match state.open(title, description, source, target, draft) {
+                Ok(pull) => answer(201, &azure_pull(&pull)),
+                Err(_) => azure_error(
+                    409,
+                    "TF401179: An active pull request for the source and target branch already exists.",
+                    "GitPullRequestExistsException",
+                ),
+            }
+        }
+        ("GET" | "PATCH", ["pullrequests", number]) => {
+            let Some(pull) = state.find(number) else {
+                return azure_error(
+                    404,
+                    "TF401180: The requested pull request was not found.",
+                    "GitPullRequestNotFoundException",
+                );
+            };
+            if request.method == "PATCH" {
+                edit(pull, request.text("/title"), request.text("/description"));
+                if request.text("/status").as_deref() == Some("abandoned") {
+                    pull.open = false;
+                }
+            }
+            answer(200, &azure_pull(pull))
+        }
+        ("POST", ["pullRequests", number, "threads"]) => {
+            let text = request.text("/comments/0/content").unwrap_or_default();
+            state.comments.push((number.parse().unwrap_or_default(), text));
+            answer(200, &json!({"id": state.comments.len()}))
+        }
+        ("POST", ["commits", sha, "statuses"]) => {
+            let context = match (request.text("/context/genre"), request.text("/context/name")) {
+                (Some(genre), Some(name)) if !genre.is_empty() => Some(format!("{genre}/{name}")),
+                (_, name) => name,
+            };
+            record(state, sha, request.text("/state"), context, request.text("/description"));
+            answer(201, &json!({"id": state.statuses.len(), "state": request.text("/state")}))
+        }
+        _ => azure_error(404, "The resource cannot be found.", "NotFoundException"),
+    }
+}
+
+/// Gitea's v1: no branch filter on the list, 201 on an edit, 409 on a second pull request.
+fn gitea(request: &Request, state: &mut State) -> Answer {
+    let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+    let pull_json = |pull: &Pull| {
+        json!({
+            "number": pull.number,
+            "html_url": format!("https://gitea.example/shop/release/pulls/{}", pull.number),
+            "state": if pull.open { "open" } else { "closed" },
+            "title": pull.title,
+            "body": pull.body,
+            "head": {"ref": pull.source, "label": pull.source},
+            "base": {"ref": pull.target, "label": pull.target},
+            "mergeable": true,
+        })
+    };
+    let error = |status: u16, message: &str| {
+        answer(status, &json!({"message": message, "url": "https://gitea.example/api/swagger"}))
+    };
+    match (request.method.as_str(), segments.as_slice()) {
+        ("GET", ["repos", "shop", "release"]) => answer(200, &json!({"default_branch": "main"})),
+        ("GET", ["repos", "shop", "release", "pulls"]) => {
+            let items = state
+                .pulls
+                .iter()
+                .filter(|p| p.open || request.query("state") != Some("open"))
+                .map(&pull_json)
+                .collect::<Vec<_>>();
+            linked(request, &items, "limit", Dialect::Gitea.page_cap())
+        }
+        ("POST", ["repos", "shop", "release", "pulls"]) => {
+            let (Some(title), Some(source), Some(target)) =
+                (request.text("/title"), request.text("/head"), request.text("/base"))
+            else {
+                return error(422, "head, base and title are required");
+            };
+            let draft = title.starts_with("WIP:");
+            match state.open(title, request.text("/body").unwrap_or_default(), source.clone(), target.clone(), draft) {
+                Ok(pull) => answer(201, &pull_json(&pull)),
+                Err(number) => error(
+                    409,
+                    &format!(
+                        "pull request already exists for these targets [id: {number}, issue_id: {number}, head_repo_id: 1, base_repo_id: 1, head_branch: {source}, base_branch: {target}]"
+                    ),
+                ),
+            }
+        }
+        ("GET" | "PATCH", ["repos", "shop", "release", "pulls", number]) => {
+            let Some(pull) = state.find(number) else { return error(404, "pull request does not exist") };
+            if request.method == "PATCH" {
+                edit(pull, request.text("/title"), request.text("/body"));
+                if request.text("/state").as_deref() == Some("closed") {
+                    pull.open = false;
+                }
+                return answer(201, &pull_json(pull));
+            }
+            answer(200, &pull_json(pull))
+        }
+        ("POST", ["repos", "shop", "release", "issues", number, "comments"]) => {
+            state.comments.push((number.parse().unwrap_or_default(), request.text("/body").unwrap_or_default()));
+            answer(201, &json!({"id": state.comments.len()}))
+        }
+        ("POST", ["repos", "shop", "release", "statuses", sha]) => {
+            record(state, sha, request.text("/state"), request.text("/context"), request.text("/description"));
+            answer(201, &json!({"status": request.text("/state")}))
+        }
+        _ => error(404, "The target couldn't be found."),
+    }
 }

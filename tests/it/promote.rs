@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::deploy::TwoRepos;
-use crate::fake_forge::{FakeForge, Fault};
+use crate::fake_forge::{Dialect, FakeForge, Fault};
 use crate::harness::World;
 
 const TOKEN: &str = "ghp_0123456789abcdefSECRET";
@@ -15,7 +15,7 @@ fn promotable(world: &World, forge: &FakeForge) -> TwoRepos {
     world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     world.release(release, &["prepare", "qa"]).expect_status(0);
     world.release(release, &["record", "qa"]).expect_status(0);
-    point_at(world, release, "github", &forge.api());
+    point_at(world, release, forge.dialect.kind(), &forge.api());
     repos
 }
 
@@ -29,9 +29,11 @@ fn point_at(world: &World, release: &Path, kind: &str, api: &str) {
     world.git(release, &["commit", "-q", "-am", "Promote through the forge"]);
 }
 
-fn promote(world: &World, release: &Path) -> serde_json::Value {
-    let run = world.release_with(release, &["promote", "qa", "prod", "--json"], &[("GITHUB_TOKEN", TOKEN)]);
+fn promote(world: &World, release: &Path, forge: &FakeForge) -> serde_json::Value {
+    let run =
+        world.release_with(release, &["-v", "promote", "qa", "prod", "--json"], &[(forge.dialect.variable(), TOKEN)]);
     run.expect_status(0);
+    assert!(!run.to_string().contains("SECRET"), "the token shows:\n{run}");
     run.json()
 }
 
@@ -39,15 +41,16 @@ fn writes(forge: &FakeForge) -> usize {
     forge.requests().iter().filter(|(line, _)| !line.starts_with("GET ")).count()
 }
 
-#[test]
-fn promote_opens_one_pull_request_and_keeps_it_in_line() {
+/// The whole life of one promotion on one forge: opened once, left alone when nothing changed,
+/// updated in place when qa moves, and never doubled by concurrent runs.
+fn keeps_one_pull_request(dialect: Dialect) {
     let world = World::new();
-    let forge = FakeForge::github(Some(TOKEN));
+    let forge = FakeForge::new(dialect, Some(TOKEN));
     let repos = promotable(&world, &forge);
     let release = &repos.release;
 
-    let created = promote(&world, release);
-    assert_eq!(created["action"], "created");
+    let created = promote(&world, release, &forge);
+    assert_eq!(created["action"], "created", "{dialect:?}");
     assert_eq!(created["number"], 1);
     assert_eq!(
         (created["from"].as_str(), created["to"].as_str(), created["version"].as_str()),
@@ -61,38 +64,125 @@ fn promote_opens_one_pull_request_and_keeps_it_in_line() {
     for part in ["✅ `previous-deployed`", "### Release file", "+version = \"1.0.0\"", "First feature"] {
         assert!(pull.body.contains(part), "{part} in:\n{}", pull.body);
     }
+    assert!(created["url"].as_str().is_some_and(|url| url.ends_with('1')), "{created}");
 
     let before = writes(&forge);
-    let again = promote(&world, release);
+    let again = promote(&world, release, &forge);
     assert_eq!((again["action"].as_str(), again["number"].as_u64()), (Some("unchanged"), Some(1)));
     assert_eq!(writes(&forge), before, "a rerun with nothing changed writes nothing");
 
     world.release(release, &["set", "qa", "1.1.0", "--push"]).expect_status(0);
-    let updated = promote(&world, release);
+    let updated = promote(&world, release, &forge);
     assert_eq!((updated["action"].as_str(), updated["number"].as_u64()), (Some("updated"), Some(1)));
     let pulls = forge.open_pulls();
     assert_eq!(pulls.len(), 1, "still one pull request");
     assert_eq!(pulls[0].title, "Promote qa → prod: 1.1.0");
-}
+    assert!(pulls[0].body.contains("+version = \"1.1.0\""), "{}", pulls[0].body);
 
-#[test]
-fn concurrent_promotions_leave_one_pull_request() {
-    let world = World::new();
-    let forge = FakeForge::github(Some(TOKEN));
-    let repos = promotable(&world, &forge);
+    // Three runs at once against a forge with none open: one pull request, whoever wins.
+    let fresh = FakeForge::new(dialect, Some(TOKEN));
+    point_at(&world, release, dialect.kind(), &fresh.api());
     let children: Vec<_> = (0..3)
         .map(|_| {
-            let mut command = world.release_command(&repos.release, &["promote", "qa", "prod", "--json"]);
-            command.env("GITHUB_TOKEN", TOKEN);
+            let mut command = world.release_command(release, &["promote", "qa", "prod", "--json"]);
+            command.env(dialect.variable(), TOKEN);
             command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
             command.spawn().expect("git-release starts")
         })
         .collect();
+    let mut actions = Vec::new();
     for child in children {
         let output = child.wait_with_output().expect("git-release ends");
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "{dialect:?}: {}", String::from_utf8_lossy(&output.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        actions.push(json["action"].as_str().unwrap_or_default().to_owned());
     }
-    assert_eq!(forge.open_pulls().len(), 1);
+    assert_eq!(fresh.open_pulls().len(), 1, "{dialect:?}: {actions:?}");
+    assert_eq!(actions.iter().filter(|a| *a == "created").count(), 1, "{actions:?}");
+}
+
+#[test]
+fn github_keeps_one_pull_request() {
+    keeps_one_pull_request(Dialect::Github);
+}
+
+#[test]
+fn gitlab_keeps_one_merge_request() {
+    keeps_one_pull_request(Dialect::Gitlab);
+}
+
+#[test]
+fn bitbucket_server_keeps_one_pull_request() {
+    keeps_one_pull_request(Dialect::BitbucketServer);
+}
+
+#[test]
+fn bitbucket_cloud_keeps_one_pull_request() {
+    keeps_one_pull_request(Dialect::BitbucketCloud);
+}
+
+#[test]
+fn azure_devops_keeps_one_pull_request() {
+    keeps_one_pull_request(Dialect::Azure);
+}
+
+#[test]
+fn gitea_keeps_one_pull_request() {
+    keeps_one_pull_request(Dialect::Gitea);
+}
+
+#[test]
+fn every_forge_finds_its_pull_request_among_hundreds() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    for dialect in Dialect::ALL {
+        let forge = FakeForge::new(dialect, Some(TOKEN));
+        // Others open from qa into elsewhere, and from elsewhere into prod, ahead of ours.
+        forge.seed((0..120).map(|n| ("environment/qa".to_owned(), format!("archive/{n}"))));
+        forge.seed((0..120).map(|n| (format!("feature/{n}"), "environment/prod".to_owned())));
+        point_at(&world, release, dialect.kind(), &forge.api());
+        let created = promote(&world, release, &forge);
+        assert_eq!((created["action"].as_str(), created["number"].as_u64()), (Some("created"), Some(241)));
+        let again = promote(&world, release, &forge);
+        assert_eq!((again["action"].as_str(), again["number"].as_u64()), (Some("unchanged"), Some(241)), "{dialect:?}");
+        let ours =
+            forge.open_pulls().into_iter().filter(|p| p.source == "environment/qa" && p.target == "environment/prod");
+        assert_eq!(ours.count(), 1, "{dialect:?}");
+        // Neither filters by both branches, so the client reads to the last page: Gitea's
+        // fifth of 50 (241 open), Bitbucket's second of 100 (121 from qa).
+        let last = match dialect {
+            Dialect::Gitea => Some("page=5"),
+            Dialect::BitbucketServer => Some("start=100"),
+            _ => None,
+        };
+        if let Some(last) = last {
+            assert!(
+                forge.requests().iter().any(|(line, _)| line.starts_with("GET ") && line.contains(last)),
+                "{dialect:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_forge_names_where_a_refused_token_came_from() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    for dialect in Dialect::ALL {
+        let forge = FakeForge::new(dialect, Some("the-right-token"));
+        point_at(&world, release, dialect.kind(), &forge.api());
+        let refused = world.release_with(release, &["-v", "promote", "qa", "prod"], &[(dialect.variable(), TOKEN)]);
+        refused
+            .expect_status(128)
+            .expect_stderr("refused the token (HTTP ")
+            .expect_stderr(&format!("caused by: the token came from {}", dialect.variable()));
+        assert!(!refused.to_string().contains("SECRET"), "{refused}");
+        assert!(forge.open_pulls().is_empty());
+    }
 }
 
 #[test]
@@ -109,7 +199,7 @@ fn no_token_ever_shows_even_verbose_and_refused() {
     assert!(forge.open_pulls().is_empty());
 
     let forge = FakeForge::github(Some(TOKEN));
-    point_at(&world, &repos.release, "github", &forge.api());
+    point_at(&world, &repos.release, forge.dialect.kind(), &forge.api());
     let verbose = world.release_with(&repos.release, &["-v", "promote", "qa", "prod"], &[("GITHUB_TOKEN", TOKEN)]);
     verbose.expect_status(0).expect_stderr("POST http://127.0.0.1");
     assert!(!verbose.to_string().contains("SECRET"), "{verbose}");

@@ -1,0 +1,207 @@
+//! Azure DevOps Services and Server: Git pull requests and commit statuses, REST 7.1.
+//!
+//! Every address carries `api-version`, branches go by their full `refs/heads/` names, and a
+//! refused token can come back as a sign-in page (which [`Http`] turns into an error).
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::{Http, Reply, Scheme, Settings};
+use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, State, Token};
+
+pub struct Azure {
+    location: Location,
+    http: Http,
+    project: String,
+    repository: String,
+}
+
+/// Azure DevOps keeps a pull request's description to this many characters.
+const DESCRIPTION_LIMIT: usize = 4000;
+
+/// One page of a list is asked for this many.
+const PAGE: usize = 100;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Pull {
+    #[serde(rename = "pullRequestId")]
+    id: u64,
+    title: String,
+    description: Option<String>,
+    source_ref_name: String,
+    target_ref_name: String,
+    merge_status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct List {
+    value: Vec<Pull>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Repository {
+    default_branch: Option<String>,
+}
+
+fn branch_of(reference: &str) -> &str {
+    reference.strip_prefix("refs/heads/").unwrap_or(reference)
+}
+
+impl Azure {
+    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<Azure, ForgeError> {
+        // A pipeline's System.AccessToken is a bearer token; a PAT goes as Basic with no user.
+        let scheme = if token.as_ref().is_some_and(|t| t.source == "SYSTEM_ACCESSTOKEN") {
+            Scheme::Bearer
+        } else {
+            Scheme::Basic
+        };
+        let http =
+            Http::new(Kind::AzureDevops, &location.api, token, scheme, settings)?.with_query("api-version", "7.1");
+        let (project, repository) = location.repository.split_once('/').unwrap_or(("", &location.repository));
+        let (project, repository) = (project.to_owned(), repository.to_owned());
+        Ok(Azure { location, http, project, repository })
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/{}/_apis/git/repositories/{}{rest}", self.project, self.repository)
+    }
+
+    fn pull(&self, pull: Pull) -> PullRequest {
+        PullRequest {
+            number: pull.id,
+            url: format!("{}/{}/_git/{}/pullrequest/{}", self.location.api, self.project, self.repository, pull.id),
+            title: pull.title,
+            body: pull.description.unwrap_or_default(),
+            source: branch_of(&pull.source_ref_name).to_owned(),
+            target: branch_of(&pull.target_ref_name).to_owned(),
+            version: None,
+        }
+    }
+
+    fn read(reply: &Reply) -> Result<Pull, ForgeError> {
+        reply.json(Kind::AzureDevops, "a pull request")
+    }
+}
+
+impl Forge for Azure {
+    fn location(&self) -> &Location {
+        &self.location
+    }
+
+    fn body_limit(&self) -> Option<usize> {
+        Some(DESCRIPTION_LIMIT)
+    }
+
+    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
+        let (source_ref, target_ref) = (format!("refs/heads/{source}"), format!("refs/heads/{target}"));
+        let mut skip = 0;
+        loop {
+            let url = self.http.address(
+                &self.path("/pullrequests"),
+                &[
+                    ("searchCriteria.sourceRefName", &source_ref),
+                    ("searchCriteria.targetRefName", &target_ref),
+                    ("searchCriteria.status", "active"),
+                    ("$top", &PAGE.to_string()),
+                    ("$skip", &skip.to_string()),
+                ],
+            )?;
+            let reply = self.http.call(&Method::GET, &url, None, "the active pull requests")?;
+            let list: List = reply.json(Kind::AzureDevops, "the active pull requests")?;
+            let count = list.value.len();
+            if let Some(pull) =
+                list.value.into_iter().find(|p| p.source_ref_name == source_ref && p.target_ref_name == target_ref)
+            {
+                return Ok(Some(self.pull(pull)));
+            }
+            // `$top`/`$skip` paging: a short page is the last one.
+            if count < PAGE {
+                return Ok(None);
+            }
+            skip += count;
+        }
+    }
+
+    fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {
+        let body = json!({
+            "sourceRefName": format!("refs/heads/{}", draft.source),
+            "targetRefName": format!("refs/heads/{}", draft.target),
+            "title": draft.title,
+            "description": draft.body,
+            "isDraft": draft.draft,
+        });
+        let reply = self.http.send(&Method::POST, &self.path("/pullrequests"), Some(&body))?;
+        match reply.status {
+            200 | 201 => Ok(Opened::Created(self.pull(Self::read(&reply)?))),
+            // TF401179: an active pull request for the source and target branch already exists.
+            409 => Ok(Opened::Exists),
+            _ => Err(self.http.refusal(&reply, "the new pull request")),
+        }
+    }
+
+    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
+        let path = self.path(&format!("/pullrequests/{}", pull.number));
+        let what = format!("the update of pull request {}", pull.number);
+        let reply =
+            self.http.call(&Method::PATCH, &path, Some(&json!({"title": title, "description": body})), &what)?;
+        Ok(self.pull(Self::read(&reply)?))
+    }
+
+    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
+        let threads = self.path(&format!("/pullRequests/{}/threads", pull.number));
+        let thread =
+            json!({"comments": [{"parentCommentId": 0, "content": comment, "commentType": 1}], "status": "closed"});
+        let what = format!("a comment on pull request {}", pull.number);
+        self.http.call(&Method::POST, &threads, Some(&thread), &what)?;
+        let path = self.path(&format!("/pullrequests/{}", pull.number));
+        let what = format!("abandoning pull request {}", pull.number);
+        self.http.call(&Method::PATCH, &path, Some(&json!({"status": "abandoned"})), &what)?;
+        Ok(())
+    }
+
+    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
+        let path = self.path(&format!("/pullrequests/{}", pull.number));
+        let reply = self.http.call(&Method::GET, &path, None, &format!("pull request {}", pull.number))?;
+        Ok(match Self::read(&reply)?.merge_status.as_deref() {
+            Some("succeeded") => Mergeable::Yes,
+            Some("conflicts") => Mergeable::Conflicts,
+            Some("queued" | "notSet") | None => Mergeable::Unknown,
+            Some(other) => Mergeable::Blocked(other.to_owned()),
+        })
+    }
+
+    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError> {
+        let state = match status.state {
+            State::Pending => "pending",
+            State::Success => "succeeded",
+            State::Failure => "failed",
+        };
+        // `git-release/gate` becomes genre `git-release`, name `gate`.
+        let (genre, name) = status.context.split_once('/').unwrap_or(("", &status.context));
+        let mut body = json!({
+            "state": state,
+            "description": status.description,
+            "context": {"genre": genre, "name": name},
+        });
+        if let Some(url) = &status.url {
+            body["targetUrl"] = json!(url);
+        }
+        let path = self.path(&format!("/commits/{commit}/statuses"));
+        self.http.call(&Method::POST, &path, Some(&body), &format!("a status on {commit}"))?;
+        Ok(())
+    }
+
+    fn default_branch(&self) -> Result<String, ForgeError> {
+        let what = format!("repository {}", self.location.repository);
+        let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
+        let repository: Repository = reply.json(Kind::AzureDevops, "the repository")?;
+        repository.default_branch.map(|b| branch_of(&b).to_owned()).ok_or(ForgeError::Malformed {
+            forge: Kind::AzureDevops.title(),
+            what: "the repository".into(),
+            detail: "it has no default branch".into(),
+        })
+    }
+}

@@ -1,0 +1,264 @@
+//! Bitbucket Data Center and Server: REST 1.0 pull requests and build statuses.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::http::{Http, Reply, Scheme, Settings};
+use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, State, Token};
+
+pub struct BitbucketServer {
+    location: Location,
+    http: Http,
+    project: String,
+    slug: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Pull {
+    id: u64,
+    version: u64,
+    title: String,
+    description: Option<String>,
+    from_ref: Ref,
+    to_ref: Ref,
+    #[serde(default)]
+    links: Links,
+}
+
+#[derive(Deserialize)]
+struct Ref {
+    id: String,
+}
+
+#[derive(Deserialize, Default)]
+struct Links {
+    #[serde(rename = "self", default)]
+    pages: Vec<Link>,
+}
+
+#[derive(Deserialize)]
+struct Link {
+    href: String,
+}
+
+/// One page of a paged list (where the next starts is read by [`BitbucketServer::next`]).
+#[derive(Deserialize)]
+struct Page {
+    values: Vec<Pull>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Merge {
+    #[serde(rename = "canMerge")]
+    allowed: bool,
+    #[serde(default)]
+    conflicted: bool,
+    #[serde(default)]
+    vetoes: Vec<Veto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Veto {
+    summary_message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Branch {
+    display_id: String,
+}
+
+fn branch_of(reference: &str) -> &str {
+    reference.strip_prefix("refs/heads/").unwrap_or(reference)
+}
+
+impl From<Pull> for PullRequest {
+    fn from(pull: Pull) -> PullRequest {
+        PullRequest {
+            number: pull.id,
+            url: pull.links.pages.into_iter().next().map(|l| l.href).unwrap_or_default(),
+            title: pull.title,
+            body: pull.description.unwrap_or_default(),
+            source: branch_of(&pull.from_ref.id).to_owned(),
+            target: branch_of(&pull.to_ref.id).to_owned(),
+            version: Some(pull.version),
+        }
+    }
+}
+
+impl BitbucketServer {
+    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<BitbucketServer, ForgeError> {
+        // HTTP access tokens go as Bearer; a user and password from a credential helper as Basic.
+        let scheme = if token.as_ref().is_some_and(|t| t.username.is_some()) { Scheme::Basic } else { Scheme::Bearer };
+        let http = Http::new(Kind::BitbucketServer, &location.api, token, scheme, settings)?;
+        let (project, slug) = location.repository.split_once('/').unwrap_or(("", &location.repository));
+        let (project, slug) = (project.to_owned(), slug.to_owned());
+        Ok(BitbucketServer { location, http, project, slug })
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/projects/{}/repos/{}{rest}", self.project, self.slug)
+    }
+
+    fn reference(&self, branch: &str) -> Value {
+        json!({
+            "id": format!("refs/heads/{branch}"),
+            "repository": {"slug": self.slug, "project": {"key": self.project}},
+        })
+    }
+
+    fn pull(reply: &Reply) -> Result<Pull, ForgeError> {
+        reply.json(Kind::BitbucketServer, "a pull request")
+    }
+
+    fn read(&self, number: u64) -> Result<PullRequest, ForgeError> {
+        let path = self.path(&format!("/pull-requests/{number}"));
+        let reply = self.http.call(&Method::GET, &path, None, &format!("pull request #{number}"))?;
+        Ok(Self::pull(&reply)?.into())
+    }
+
+    /// The next page's address from `isLastPage` and `nextPageStart`.
+    fn next(reply: &Reply, url: &str) -> Option<String> {
+        let page: Value = serde_json::from_str(&reply.body).ok()?;
+        if page.get("isLastPage").and_then(Value::as_bool).unwrap_or(true) {
+            return None;
+        }
+        let start = page.get("nextPageStart").and_then(Value::as_u64)?;
+        let mut next = reqwest::Url::parse(url).ok()?;
+        let query: Vec<(String, String)> =
+            next.query_pairs().filter(|(k, _)| k != "start").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        next.query_pairs_mut().clear().extend_pairs(query).append_pair("start", &start.to_string());
+        Some(next.into())
+    }
+}
+
+impl Forge for BitbucketServer {
+    fn location(&self) -> &Location {
+        &self.location
+    }
+
+    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
+        // The list filters by one branch only; the target is matched here.
+        let at = format!("refs/heads/{source}");
+        let url = self.http.address(
+            &self.path("/pull-requests"),
+            &[("state", "OPEN"), ("direction", "OUTGOING"), ("at", &at), ("limit", "100")],
+        )?;
+        let read = |reply: &Reply| -> Result<Vec<Pull>, ForgeError> {
+            Ok(reply.json::<Page>(Kind::BitbucketServer, "the open pull requests")?.values)
+        };
+        let pulls = self.http.pages(&url, &read, &Self::next)?;
+        let wanted = format!("refs/heads/{target}");
+        Ok(pulls.into_iter().find(|p| p.from_ref.id == at && p.to_ref.id == wanted).map(Into::into))
+    }
+
+    fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {
+        let mut body = json!({
+            "title": draft.title,
+            "description": draft.body,
+            "fromRef": self.reference(&draft.source),
+            "toRef": self.reference(&draft.target),
+        });
+        if draft.draft {
+            body["draft"] = json!(true);
+        }
+        let reply = self.http.send(&Method::POST, &self.path("/pull-requests"), Some(&body))?;
+        match reply.status {
+            200 | 201 => Ok(Opened::Created(Self::pull(&reply)?.into())),
+            409 if reply.body.contains("DuplicatePullRequestException") => Ok(Opened::Exists),
+            _ => Err(self.http.refusal(&reply, "the new pull request")),
+        }
+    }
+
+    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
+        let path = self.path(&format!("/pull-requests/{}", pull.number));
+        let what = format!("the update of pull request #{}", pull.number);
+        let mut version = match pull.version {
+            Some(version) => version,
+            None => self.read(pull.number)?.version.unwrap_or_default(),
+        };
+        // `version` is an optimistic lock: a stale one is a 409, so read it anew and try once more.
+        for _ in 0..2 {
+            let change = json!({"version": version, "title": title, "description": body});
+            let reply = self.http.send(&Method::PUT, &path, Some(&change))?;
+            if reply.ok() {
+                return Ok(Self::pull(&reply)?.into());
+            }
+            if reply.status != 409 {
+                return Err(self.http.refusal(&reply, &what));
+            }
+            let now = self.read(pull.number)?;
+            if now.title == title && now.body.trim_end() == body.trim_end() {
+                return Ok(now);
+            }
+            version = now.version.unwrap_or_default();
+        }
+        Err(ForgeError::Refused {
+            forge: Kind::BitbucketServer.title(),
+            status: 409,
+            what,
+            message: Some("someone else keeps changing it".into()),
+        })
+    }
+
+    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
+        let comments = self.path(&format!("/pull-requests/{}/comments", pull.number));
+        let what = format!("a comment on pull request #{}", pull.number);
+        self.http.call(&Method::POST, &comments, Some(&json!({"text": comment})), &what)?;
+        let version = self.read(pull.number)?.version.unwrap_or_default();
+        let decline = self.http.address(
+            &self.path(&format!("/pull-requests/{}/decline", pull.number)),
+            &[("version", &version.to_string())],
+        )?;
+        let what = format!("declining pull request #{}", pull.number);
+        self.http.call(&Method::POST, &decline, Some(&json!({"version": version})), &what)?;
+        Ok(())
+    }
+
+    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
+        let path = self.path(&format!("/pull-requests/{}/merge", pull.number));
+        let reply = self.http.call(&Method::GET, &path, None, &format!("pull request #{}", pull.number))?;
+        let merge: Merge = reply.json(Kind::BitbucketServer, "the merge check")?;
+        Ok(if merge.conflicted {
+            Mergeable::Conflicts
+        } else if merge.allowed {
+            Mergeable::Yes
+        } else {
+            let why = merge.vetoes.into_iter().map(|v| v.summary_message).collect::<Vec<_>>().join("; ");
+            Mergeable::Blocked(why)
+        })
+    }
+
+    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError> {
+        let state = match status.state {
+            State::Pending => "INPROGRESS",
+            State::Success => "SUCCESSFUL",
+            State::Failure => "FAILED",
+        };
+        // Older servers require a url; the repository's page stands in when there is none.
+        let url = status.url.clone().unwrap_or_else(|| {
+            let site = self.location.api.split("/rest/").next().unwrap_or(&self.location.api);
+            format!("{site}/projects/{}/repos/{}", self.project, self.slug)
+        });
+        let body = json!({
+            "key": status.context,
+            "name": status.context,
+            "state": state,
+            "description": status.description,
+            "url": url,
+        });
+        let path = self.path(&format!("/commits/{commit}/builds"));
+        self.http.call(&Method::POST, &path, Some(&body), &format!("a build status on {commit}"))?;
+        Ok(())
+    }
+
+    fn default_branch(&self) -> Result<String, ForgeError> {
+        let what = format!("repository {}", self.location.repository);
+        let reply = self.http.call(&Method::GET, &self.path("/default-branch"), None, &what)?;
+        Ok(reply.json::<Branch>(Kind::BitbucketServer, "the default branch")?.display_id)
+    }
+}

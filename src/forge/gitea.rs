@@ -1,0 +1,143 @@
+//! Gitea and Forgejo: API v1 pull requests and commit statuses.
+//!
+//! Gitea before 1.23 cannot filter pull requests by branch, so the open ones are read page by
+//! page and matched here; it answers an edit with 201, and a second pull request with 409.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::{Http, Reply, Scheme, Settings};
+use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, State, Token};
+
+pub struct Gitea {
+    location: Location,
+    http: Http,
+}
+
+#[derive(Deserialize)]
+struct Pull {
+    number: u64,
+    html_url: String,
+    title: String,
+    body: Option<String>,
+    head: Branch,
+    base: Branch,
+    mergeable: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct Branch {
+    #[serde(rename = "ref")]
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Repository {
+    default_branch: String,
+}
+
+impl From<Pull> for PullRequest {
+    fn from(pull: Pull) -> PullRequest {
+        PullRequest {
+            number: pull.number,
+            url: pull.html_url,
+            title: pull.title,
+            body: pull.body.unwrap_or_default(),
+            source: pull.head.name,
+            target: pull.base.name,
+            version: None,
+        }
+    }
+}
+
+impl Gitea {
+    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<Gitea, ForgeError> {
+        let scheme = if token.as_ref().is_some_and(|t| t.username.is_some()) { Scheme::Basic } else { Scheme::Token };
+        let http = Http::new(Kind::Gitea, &location.api, token, scheme, settings)?;
+        Ok(Gitea { location, http })
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/repos/{}{rest}", self.location.repository)
+    }
+
+    fn pull(reply: &Reply) -> Result<Pull, ForgeError> {
+        reply.json(Kind::Gitea, "a pull request")
+    }
+}
+
+impl Forge for Gitea {
+    fn location(&self) -> &Location {
+        &self.location
+    }
+
+    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
+        let url = self.http.address(&self.path("/pulls"), &[("state", "open"), ("limit", "50")])?;
+        let pulls: Vec<Pull> =
+            self.http.pages(&url, &|reply| reply.json(Kind::Gitea, "the open pull requests"), &|reply, _| {
+                reply.next_link()
+            })?;
+        Ok(pulls.into_iter().find(|p| p.head.name == source && p.base.name == target).map(Into::into))
+    }
+
+    fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {
+        // Gitea marks work in progress by the title's prefix.
+        let title = if draft.draft { format!("WIP: {}", draft.title) } else { draft.title.clone() };
+        let body = json!({"title": title, "body": draft.body, "head": draft.source, "base": draft.target});
+        let reply = self.http.send(&Method::POST, &self.path("/pulls"), Some(&body))?;
+        match reply.status {
+            200 | 201 => Ok(Opened::Created(Self::pull(&reply)?.into())),
+            409 => Ok(Opened::Exists),
+            _ => Err(self.http.refusal(&reply, "the new pull request")),
+        }
+    }
+
+    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
+        let path = self.path(&format!("/pulls/{}", pull.number));
+        let what = format!("the update of pull request #{}", pull.number);
+        let reply = self.http.call(&Method::PATCH, &path, Some(&json!({"title": title, "body": body})), &what)?;
+        Ok(Self::pull(&reply)?.into())
+    }
+
+    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
+        let comments = self.path(&format!("/issues/{}/comments", pull.number));
+        let what = format!("a comment on pull request #{}", pull.number);
+        self.http.call(&Method::POST, &comments, Some(&json!({"body": comment})), &what)?;
+        let path = self.path(&format!("/pulls/{}", pull.number));
+        let what = format!("closing pull request #{}", pull.number);
+        self.http.call(&Method::PATCH, &path, Some(&json!({"state": "closed"})), &what)?;
+        Ok(())
+    }
+
+    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
+        let path = self.path(&format!("/pulls/{}", pull.number));
+        let reply = self.http.call(&Method::GET, &path, None, &format!("pull request #{}", pull.number))?;
+        Ok(match Self::pull(&reply)?.mergeable {
+            Some(true) => Mergeable::Yes,
+            Some(false) => Mergeable::Conflicts,
+            None => Mergeable::Unknown,
+        })
+    }
+
+    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError> {
+        let state = match status.state {
+            State::Pending => "pending",
+            State::Success => "success",
+            State::Failure => "failure",
+        };
+        let mut body = json!({"state": state, "context": status.context, "description": status.description});
+        if let Some(url) = &status.url {
+            body["target_url"] = json!(url);
+        }
+        let path = self.path(&format!("/statuses/{commit}"));
+        self.http.call(&Method::POST, &path, Some(&body), &format!("a status on {commit}"))?;
+        Ok(())
+    }
+
+    fn default_branch(&self) -> Result<String, ForgeError> {
+        let what = format!("repository {}", self.location.repository);
+        let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
+        Ok(reply.json::<Repository>(Kind::Gitea, "the repository")?.default_branch)
+    }
+}

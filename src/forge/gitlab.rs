@@ -1,0 +1,166 @@
+//! GitLab (gitlab.com and self-managed): REST v4 merge requests and commit statuses.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::{Http, Reply, Scheme, Settings};
+use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, State, Token};
+
+pub struct Gitlab {
+    location: Location,
+    http: Http,
+    /// The project path encoded as one path segment: `group%2Fsub%2Fproject`.
+    project: String,
+}
+
+#[derive(Deserialize)]
+struct MergeRequest {
+    iid: u64,
+    web_url: String,
+    title: String,
+    description: Option<String>,
+    source_branch: String,
+    target_branch: String,
+    detailed_merge_status: Option<String>,
+    has_conflicts: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct Project {
+    default_branch: Option<String>,
+}
+
+impl From<MergeRequest> for PullRequest {
+    fn from(mr: MergeRequest) -> PullRequest {
+        PullRequest {
+            number: mr.iid,
+            url: mr.web_url,
+            title: mr.title,
+            body: mr.description.unwrap_or_default(),
+            source: mr.source_branch,
+            target: mr.target_branch,
+            version: None,
+        }
+    }
+}
+
+impl Gitlab {
+    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<Gitlab, ForgeError> {
+        let http = Http::new(Kind::Gitlab, &location.api, token, Scheme::Header("PRIVATE-TOKEN"), settings)?;
+        let project = location.repository.replace('/', "%2F");
+        Ok(Gitlab { location, http, project })
+    }
+
+    fn path(&self, rest: &str) -> String {
+        format!("/projects/{}{rest}", self.project)
+    }
+
+    fn merge_request(reply: &Reply) -> Result<MergeRequest, ForgeError> {
+        reply.json(Kind::Gitlab, "a merge request")
+    }
+
+    /// The next page: `Link`, else `X-Next-Page` (GitLab drops the totals on large lists, not these).
+    fn next(reply: &Reply, url: &str) -> Option<String> {
+        reply.next_link().or_else(|| {
+            let page = reply.header("x-next-page").filter(|p| !p.trim().is_empty())?;
+            let mut next = reqwest::Url::parse(url).ok()?;
+            let query: Vec<(String, String)> = next
+                .query_pairs()
+                .filter(|(k, _)| k != "page")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            next.query_pairs_mut().clear().extend_pairs(query).append_pair("page", page.trim());
+            Some(next.into())
+        })
+    }
+}
+
+impl Forge for Gitlab {
+    fn location(&self) -> &Location {
+        &self.location
+    }
+
+    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
+        let url = self.http.address(
+            &self.path("/merge_requests"),
+            &[("state", "opened"), ("source_branch", source), ("target_branch", target), ("per_page", "100")],
+        )?;
+        let found: Vec<MergeRequest> =
+            self.http.pages(&url, &|reply| reply.json(Kind::Gitlab, "the open merge requests"), &Self::next)?;
+        Ok(found.into_iter().find(|mr| mr.source_branch == source && mr.target_branch == target).map(Into::into))
+    }
+
+    fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {
+        // GitLab marks drafts by the title's prefix.
+        let title = if draft.draft { format!("Draft: {}", draft.title) } else { draft.title.clone() };
+        let body = json!({
+            "source_branch": draft.source,
+            "target_branch": draft.target,
+            "title": title,
+            "description": draft.body,
+        });
+        let reply = self.http.send(&Method::POST, &self.path("/merge_requests"), Some(&body))?;
+        match reply.status {
+            200 | 201 => Ok(Opened::Created(Self::merge_request(&reply)?.into())),
+            // "Another open merge request already exists": the message is translated, the status is not.
+            409 => Ok(Opened::Exists),
+            _ => Err(self.http.refusal(&reply, "the new merge request")),
+        }
+    }
+
+    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
+        let path = self.path(&format!("/merge_requests/{}", pull.number));
+        let what = format!("the update of merge request !{}", pull.number);
+        let reply = self.http.call(&Method::PUT, &path, Some(&json!({"title": title, "description": body})), &what)?;
+        Ok(Self::merge_request(&reply)?.into())
+    }
+
+    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
+        let notes = self.path(&format!("/merge_requests/{}/notes", pull.number));
+        let what = format!("a comment on merge request !{}", pull.number);
+        self.http.call(&Method::POST, &notes, Some(&json!({"body": comment})), &what)?;
+        let path = self.path(&format!("/merge_requests/{}", pull.number));
+        let what = format!("closing merge request !{}", pull.number);
+        self.http.call(&Method::PUT, &path, Some(&json!({"state_event": "close"})), &what)?;
+        Ok(())
+    }
+
+    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
+        let path = self.path(&format!("/merge_requests/{}", pull.number));
+        let reply = self.http.call(&Method::GET, &path, None, &format!("merge request !{}", pull.number))?;
+        let mr = Self::merge_request(&reply)?;
+        Ok(match (mr.detailed_merge_status.as_deref(), mr.has_conflicts) {
+            (Some("mergeable"), _) => Mergeable::Yes,
+            (Some("conflict"), _) | (None, Some(true)) => Mergeable::Conflicts,
+            (Some("checking" | "unchecked" | "preparing" | "approvals_syncing") | None, _) => Mergeable::Unknown,
+            (Some(other), _) => Mergeable::Blocked(other.to_owned()),
+        })
+    }
+
+    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError> {
+        let state = match status.state {
+            State::Pending => "pending",
+            State::Success => "success",
+            State::Failure => "failed",
+        };
+        let mut body = json!({"state": state, "name": status.context, "description": status.description});
+        if let Some(url) = &status.url {
+            body["target_url"] = json!(url);
+        }
+        let path = self.path(&format!("/statuses/{commit}"));
+        self.http.call(&Method::POST, &path, Some(&body), &format!("a status on {commit}"))?;
+        Ok(())
+    }
+
+    fn default_branch(&self) -> Result<String, ForgeError> {
+        let what = format!("project {}", self.location.repository);
+        let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
+        let project: Project = reply.json(Kind::Gitlab, "the project")?;
+        project.default_branch.ok_or(ForgeError::Malformed {
+            forge: Kind::Gitlab.title(),
+            what: "the project".into(),
+            detail: "it has no default branch (an empty project?)".into(),
+        })
+    }
+}
