@@ -7,6 +7,7 @@ use crate::app::AppRepo;
 use crate::ci;
 use crate::deploy;
 use crate::error::{Error, Exit, Kind};
+use crate::forge::{CommitStatus, State};
 use crate::ui::{Paint, Report};
 use crate::workspace::Workspace;
 
@@ -36,7 +37,20 @@ pub struct Args {
     /// Read this clone of the application repository (its remote origin) instead of the cache
     #[arg(long, value_name = "PATH", env = "GIT_RELEASE_APP_DIR")]
     pub app_dir: Option<PathBuf>,
+    /// Also post the verdict as a commit status on the head (context `git-release/gate`), for
+    /// branch protection to require
+    #[arg(long)]
+    pub report: bool,
+    /// The page the status links to (default: the CI's pipeline)
+    #[arg(long, value_name = "URL", env = "GIT_RELEASE_PIPELINE_URL", requires = "report")]
+    pub pipeline_url: Option<String>,
 }
+
+/// The context of the gate's commit status.
+pub const STATUS_CONTEXT: &str = "git-release/gate";
+
+/// The most characters of a status description every forge keeps (GitHub's limit).
+const DESCRIPTION_LIMIT: usize = 140;
 
 pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
     let workspace = context.workspace()?;
@@ -60,10 +74,54 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
         let release_branch = workspace.file.app.release_branch.as_deref().filter(|_| !workspace.file.app.is_here());
         app.fetch(&[tracked], release_branch)?;
     }
+    let forge = if args.report {
+        let forge = super::promote::forge_for(context, &workspace)?;
+        Some(forge.ok_or_else(|| {
+            Error::new(Kind::Usage, "--report has no forge to post the gate's status to")
+                .cause("the release repository's remote is on no forge git-release knows, [forge] kind is \"none\", or --offline is set")
+                .hint("set [forge] kind, api and repository in release.toml, or leave out --report")
+        })?)
+    } else {
+        None
+    };
     let verdict = admission::evaluate(&workspace, Some(&app), &Request { target, source, head }, online)?;
     let allowed = verdict.allowed;
+    if let Some(forge) = forge {
+        let var = |key: &str| std::env::var(key).ok();
+        let url = args.pipeline_url.clone().or_else(|| ci::System::detect(&var).and_then(|s| s.pipeline_url(&var)));
+        let url = url.map(|url| crate::git::redact(url.trim()));
+        let status = status_of(&verdict, url);
+        forge.post_status(&verdict.head.to_string(), &status)?;
+        context.ui.message(&format!(
+            "posted {STATUS_CONTEXT} = {} on {} to {}",
+            if allowed { "success" } else { "failure" },
+            verdict.head.short(),
+            forge.location().kind.title()
+        ));
+    }
     context.ui.report(&GateReport(verdict));
     Ok(if allowed { Exit::Success } else { Exit::Refused })
+}
+
+/// The verdict as a commit status: the first failing finding says why, cut to what forges keep.
+fn status_of(verdict: &Verdict, url: Option<String>) -> CommitStatus {
+    let description = match verdict.findings.iter().find(|f| !f.ok) {
+        Some(failed) => format!("{}: {}", failed.check.as_str(), failed.message),
+        None => format!("allowed into {}: {} checks pass", verdict.target.environment, verdict.findings.len()),
+    };
+    let description = if description.chars().count() > DESCRIPTION_LIMIT {
+        let mut cut: String = description.chars().take(DESCRIPTION_LIMIT - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        description
+    };
+    CommitStatus {
+        state: if verdict.allowed { State::Success } else { State::Failure },
+        context: STATUS_CONTEXT.to_owned(),
+        description,
+        url,
+    }
 }
 
 /// Target, source and head: from the flags, else from the CI's variables with `--ci`.

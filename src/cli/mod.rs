@@ -3,6 +3,7 @@
 mod completions;
 mod demo;
 mod deployment;
+mod diff;
 mod gate;
 mod hook;
 mod init;
@@ -76,6 +77,7 @@ pub enum Command {
     Log(log::Args),
     Gate(gate::Args),
     Promote(promote::Args),
+    Diff(diff::Args),
     Hook(hook::HookArgs),
     Hooks(hook::HooksArgs),
     Demo(demo::Args),
@@ -165,6 +167,7 @@ fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
         Command::Log(args) => done(log::run(context, args)),
         Command::Gate(args) => gate::run(context, args),
         Command::Promote(args) => done(promote::run(context, args)),
+        Command::Diff(args) => done(diff::run(context, args)),
         Command::Hook(args) => hook::run_hook(context, args),
         Command::Hooks(args) => hook::run_hooks(context, args),
         Command::Demo(args) => done(demo::run(context, args)),

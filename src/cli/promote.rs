@@ -98,25 +98,30 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         dry_run: args.dry_run,
         text,
     };
-    let location = if context.offline {
-        None
-    } else {
-        let url = workspace.repo.remote_url(&workspace.remote);
-        forge::locate(url.as_deref(), workspace.file.forge.as_ref())
-            .map_err(|why| Error::new(Kind::Config, "cannot tell where the promotion pull request goes").cause(why))?
-    };
-    let Some(location) = location else {
+    let Some(forge) = forge_for(context, &workspace)? else {
         context.ui.report(&report("printed", None, promotion.summary(&title, &body)));
         return Ok(());
     };
-    let var = |name: &str| std::env::var(name).ok();
-    let token = forge::token::find(location.kind, &location.api, Some(&workspace.repo), &var);
-    let forge = forge::connect(location, token, Settings::from_env(workspace.repo.trace(), &var))?;
     let body = forge::fit(&body, forge.body_limit());
     let draft = Draft { title, body, source: from.branch.clone(), target: to.branch.clone(), draft: args.draft };
     let (action, pull) = keep_one(forge.as_ref(), &draft, args.dry_run)?;
     context.ui.report(&report(action, pull.as_ref(), String::new()));
     Ok(())
+}
+
+/// The forge the release repository lives on, with its token; `None` when there is none
+/// (none detected, `[forge] kind = "none"`, or `--offline`).
+pub(super) fn forge_for(context: &Context, workspace: &Workspace) -> Result<Option<Box<dyn Forge>>, Error> {
+    if context.offline {
+        return Ok(None);
+    }
+    let url = workspace.repo.remote_url(&workspace.remote);
+    let location = forge::locate(url.as_deref(), workspace.file.forge.as_ref())
+        .map_err(|why| Error::new(Kind::Config, "cannot tell which forge the release repository is on").cause(why))?;
+    let Some(location) = location else { return Ok(None) };
+    let var = |name: &str| std::env::var(name).ok();
+    let token = forge::token::find(location.kind, &location.api, Some(&workspace.repo), &var);
+    Ok(Some(forge::connect(location, token, Settings::from_env(workspace.repo.trace(), &var))?))
 }
 
 /// Makes the forge hold exactly one open pull request for the draft's branches, with its title
@@ -154,22 +159,25 @@ fn keep_one(forge: &dyn Forge, draft: &Draft, dry_run: bool) -> Result<(&'static
 }
 
 /// What a promotion carries, read from git.
-struct Promotion {
-    from: Environment,
-    to: Environment,
-    version: String,
-    head: ObjectId,
-    target_head: Option<ObjectId>,
-    diff: String,
-    verdict: Verdict,
-    commits: Result<Vec<(ObjectId, String)>, String>,
+pub(super) struct Promotion {
+    pub from: Environment,
+    pub to: Environment,
+    pub version: String,
+    pub head: ObjectId,
+    pub target_head: Option<ObjectId>,
+    /// The release file's unified diff from the target to the source; empty when they agree.
+    pub diff: String,
+    pub verdict: Verdict,
+    /// The application commits the target would gain (at most [`COMMITS_SHOWN`] + 1), or why
+    /// they cannot be told.
+    pub commits: Result<Vec<(ObjectId, String)>, String>,
 }
 
 /// At most this many application commits are listed.
-const COMMITS_SHOWN: usize = 50;
+pub(super) const COMMITS_SHOWN: usize = 50;
 
 impl Promotion {
-    fn read(workspace: &Workspace, from: &Environment, to: &Environment) -> Result<Promotion, Error> {
+    pub(super) fn read(workspace: &Workspace, from: &Environment, to: &Environment) -> Result<Promotion, Error> {
         let source = workspace.environment_state(from)?;
         let Some(head) = source.tip.id().cloned() else {
             return Err(Error::new(Kind::Refused, format!("{} does not exist here", from.branch))
@@ -230,8 +238,7 @@ impl Promotion {
                 if commits.len() > COMMITS_SHOWN {
                     lines.push(format!("- and more; the first {COMMITS_SHOWN} are shown"));
                 }
-                let all = commits.iter().map(|(_, message)| message.as_str()).collect::<Vec<_>>().join("\n");
-                let keys = crate::jira::keys(&all);
+                let keys = self.jira_keys();
                 let jira = if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
                 (lines.join("\n"), jira)
             }
@@ -249,6 +256,13 @@ impl Promotion {
             .replace("{commits}", &commits)
             .replace("{jira}", &jira)
             .replace("{diff}", diff.trim_end())
+    }
+
+    /// The Jira issue keys the application commits name, each once.
+    pub(super) fn jira_keys(&self) -> Vec<String> {
+        let Ok(commits) = &self.commits else { return Vec::new() };
+        let all = commits.iter().map(|(_, message)| message.as_str()).collect::<Vec<_>>().join("\n");
+        crate::jira::keys(&all)
     }
 
     /// The promotion as `git request-pull` would put it, for a repository without a forge.

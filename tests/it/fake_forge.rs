@@ -221,6 +221,10 @@ impl FakeForge {
         }
     }
 
+    pub fn statuses(&self) -> Vec<Status> {
+        self.state.lock().expect("state").statuses.clone()
+    }
+
     pub fn fault(&self, fault: Fault) {
         self.state.lock().expect("state").faults.push_back(fault);
     }

@@ -291,3 +291,92 @@ fn a_dry_run_says_what_it_would_do_and_writes_nothing() {
     assert_eq!(writes(&forge), 0);
     assert!(forge.open_pulls().is_empty());
 }
+
+#[test]
+fn gate_report_posts_the_verdict_as_each_forge_reads_it() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    let head = world.git(release, &["rev-parse", "environment/qa"]).trim().to_owned();
+    let url = [("GIT_RELEASE_PIPELINE_URL", "https://ci.example/run/7")];
+    // (refused, allowed) in each forge's words.
+    let words = [
+        (Dialect::Github, "failure", "success"),
+        (Dialect::Gitlab, "failed", "success"),
+        (Dialect::BitbucketServer, "FAILED", "SUCCESSFUL"),
+        (Dialect::BitbucketCloud, "FAILED", "SUCCESSFUL"),
+        (Dialect::Azure, "failed", "succeeded"),
+        (Dialect::Gitea, "failure", "success"),
+    ];
+    for (dialect, refused, _) in words {
+        let forge = FakeForge::new(dialect, Some(TOKEN));
+        point_at(&world, release, dialect.kind(), &forge.api());
+        let env = [(dialect.variable(), TOKEN), url[0]];
+        let gate = world.release_with(release, &["-v", "gate", "--target", "prod", "--report"], &env);
+        gate.expect_status(1).expect_stderr("posted git-release/gate = failure on");
+        assert!(!gate.to_string().contains("SECRET"), "{gate}");
+        let statuses = forge.statuses();
+        assert_eq!(statuses.len(), 1, "{dialect:?}");
+        let status = &statuses[0];
+        assert_eq!((status.commit.as_str(), status.state.as_str()), (head.as_str(), refused), "{dialect:?}");
+        assert_eq!(status.context, "git-release/gate");
+        assert!(status.description.starts_with("previous-deployed: "), "{}", status.description);
+        assert!(status.description.chars().count() <= 140);
+    }
+    world.release(release, &["record", "qa"]).expect_status(0);
+    for (dialect, _, allowed) in words {
+        let forge = FakeForge::new(dialect, Some(TOKEN));
+        point_at(&world, release, dialect.kind(), &forge.api());
+        let env = [(dialect.variable(), TOKEN), url[0]];
+        world.release_with(release, &["gate", "--target", "prod", "--report"], &env).expect_status(0);
+        let statuses = forge.statuses();
+        assert_eq!(statuses.iter().map(|s| s.state.as_str()).collect::<Vec<_>>(), [allowed], "{dialect:?}");
+        assert!(statuses[0].description.starts_with("allowed into prod"), "{}", statuses[0].description);
+    }
+
+    let offline = world.release(release, &["--offline", "gate", "--target", "prod", "--report"]);
+    offline.expect_status(2).expect_stderr("error: --report has no forge to post the gate's status to");
+}
+
+#[test]
+fn diff_shows_what_a_promotion_would_carry() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    repos.app_commit(&world, "SHOP-7 Pay by card\n\nAlso fixes SHOP-9.");
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    world.release(release, &["record", "qa"]).expect_status(0);
+
+    let json = world.release(release, &["diff", "qa", "prod", "--json"]).json();
+    assert_eq!(
+        (json["from"].as_str(), json["to"].as_str(), json["version"].as_str()),
+        (Some("qa"), Some("prod"), Some("1.0.0"))
+    );
+    assert!(json["release_file"].as_str().is_some_and(|d| d.contains("+version = \"1.0.0\"")), "{json}");
+    let summaries: Vec<&str> =
+        json["commits"].as_array().expect("commits").iter().filter_map(|c| c["summary"].as_str()).collect();
+    assert_eq!(summaries, ["SHOP-7 Pay by card", "First feature"]);
+    assert_eq!(json["jira"], serde_json::json!(["SHOP-7", "SHOP-9"]));
+    assert_eq!(json["truncated"], false);
+
+    let human = world.release(release, &["diff", "qa", "prod"]);
+    human
+        .expect_status(0)
+        .expect_stdout("Promotion qa → prod: 1.0.0")
+        .expect_stdout("  +version = \"1.0.0\"")
+        .expect_stdout(" SHOP-7 Pay by card\n")
+        .expect_stdout("Jira: SHOP-7, SHOP-9");
+
+    // Once prod runs it too, nothing is left to carry.
+    world.release(release, &["set", "prod", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "prod"]).expect_status(0);
+    world.release(release, &["record", "prod"]).expect_status(0);
+    let none = world.release(release, &["diff", "qa", "prod", "--json"]).json();
+    assert_eq!(none["commits"], serde_json::json!([]), "{none}");
+    assert_eq!(none["jira"], serde_json::json!([]));
+
+    world.release(release, &["diff", "qa", "staging"]).expect_status(2).expect_stderr("staging");
+}

@@ -1,0 +1,118 @@
+//! `git release diff <from> <to>`: what a promotion from one environment into another would
+//! carry, without asking any forge.
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::ui::{Paint, Report};
+
+use super::Context;
+use super::promote::{COMMITS_SHOWN, Promotion};
+
+/// Show what a promotion would carry: the release-file diff, the application commits, the Jira keys
+///
+/// Any two environments may be compared; FROM's release file and application commits are what
+/// TO would gain.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The environment the change would come from
+    pub from: String,
+    /// The environment it would go into
+    pub to: String,
+}
+
+#[derive(Serialize)]
+struct DiffReport {
+    from: String,
+    to: String,
+    /// The version FROM's release file holds.
+    version: String,
+    /// The release file's unified diff from TO to FROM; empty when they agree.
+    release_file: String,
+    /// The application commits TO would gain, newest first; `null` when they cannot be told.
+    commits: Option<Vec<Commit>>,
+    /// More commits follow than are listed.
+    truncated: bool,
+    /// Why the commits cannot be told, when they cannot.
+    commits_unknown: Option<String>,
+    jira: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Commit {
+    id: String,
+    summary: String,
+}
+
+impl Report for DiffReport {
+    fn human(&self, paint: Paint) -> String {
+        let mut out = format!("{} {} → {}: {}\n\n", paint.bold("Promotion"), self.from, self.to, self.version);
+        out.push_str(&format!("{}\n", paint.bold("Release file")));
+        if self.release_file.is_empty() {
+            out.push_str("  no change\n");
+        } else {
+            for line in self.release_file.lines() {
+                let line = match line.chars().next() {
+                    Some('+') if !line.starts_with("+++") => paint.green(line),
+                    Some('-') if !line.starts_with("---") => paint.red(line),
+                    _ => line.to_owned(),
+                };
+                out.push_str(&format!("  {line}\n"));
+            }
+        }
+        out.push_str(&format!("\n{}\n", paint.bold("Application commits")));
+        match (&self.commits, &self.commits_unknown) {
+            (Some(commits), _) if commits.is_empty() => out.push_str(&format!("  none: {} runs them all\n", self.to)),
+            (Some(commits), _) => {
+                for commit in commits {
+                    out.push_str(&format!(
+                        "  {} {}\n",
+                        paint.dim(&commit.id[..commit.id.len().min(7)]),
+                        commit.summary
+                    ));
+                }
+                if self.truncated {
+                    out.push_str(&format!("  … and more; the first {COMMITS_SHOWN} are shown\n"));
+                }
+            }
+            (None, why) => out.push_str(&format!("  unknown: {}\n", why.as_deref().unwrap_or_default())),
+        }
+        let jira = if self.jira.is_empty() { "none".to_owned() } else { self.jira.join(", ") };
+        out.push_str(&format!("\n{} {jira}\n", paint.bold("Jira:")));
+        out
+    }
+}
+
+pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
+    let workspace = context.workspace()?;
+    let from = workspace.find_environment(&args.from)?;
+    let to = workspace.find_environment(&args.to)?;
+    let promotion = Promotion::read(&workspace, &from, &to)?;
+    let jira = promotion.jira_keys();
+    let (commits, truncated, commits_unknown) = match promotion.commits {
+        Ok(commits) => {
+            let truncated = commits.len() > COMMITS_SHOWN;
+            let listed = commits
+                .into_iter()
+                .take(COMMITS_SHOWN)
+                .map(|(id, message)| Commit {
+                    id: id.to_string(),
+                    summary: message.lines().next().unwrap_or_default().to_owned(),
+                })
+                .collect();
+            (Some(listed), truncated, None)
+        }
+        Err(why) => (None, false, Some(why)),
+    };
+    context.ui.report(&DiffReport {
+        from: from.name,
+        to: to.name,
+        version: promotion.version,
+        release_file: promotion.diff,
+        commits,
+        truncated,
+        commits_unknown,
+        jira,
+    });
+    Ok(())
+}
