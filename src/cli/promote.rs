@@ -8,6 +8,8 @@ use crate::app::AppRepo;
 use crate::config::{Content, Environment, FILE_NAME};
 use crate::error::{Error, Kind};
 use crate::forge::{self, Draft, Forge, Opened, PullRequest, http::Settings};
+use crate::gate;
+use crate::git::{Expect, PushOutcome, PushRef};
 use crate::object_id::ObjectId;
 use crate::ui::{Paint, Report};
 use crate::workspace::Workspace;
@@ -34,6 +36,10 @@ pub struct Args {
     /// Open the pull request as a draft
     #[arg(long)]
     pub draft: bool,
+    /// Open it from a branch promote/TO built on TO's head with FROM's release file, for when
+    /// the branches conflict (kept up to date on reruns)
+    #[arg(long)]
+    pub rebuild: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -98,15 +104,100 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         dry_run: args.dry_run,
         text,
     };
+    let (source, tip) = if args.rebuild {
+        rebuild(&workspace, &promotion, &title, args.dry_run)?
+    } else {
+        refuse_conflicts(&workspace, &promotion)?;
+        (from.branch.clone(), Some(promotion.head.clone()))
+    };
     let Some(forge) = forge_for(context, &workspace)? else {
-        context.ui.report(&report("printed", None, promotion.summary(&title, &body)));
+        context.ui.report(&report("printed", None, promotion.summary(&title, &body, &source, tip.as_ref())));
         return Ok(());
     };
     let body = forge::fit(&body, forge.body_limit());
-    let draft = Draft { title, body, source: from.branch.clone(), target: to.branch.clone(), draft: args.draft };
+    let draft = Draft { title, body, source, target: to.branch.clone(), draft: args.draft };
     let (action, pull) = keep_one(forge.as_ref(), &draft, args.dry_run)?;
     context.ui.report(&report(action, pull.as_ref(), String::new()));
     Ok(())
+}
+
+/// Refuses a promotion whose branches would conflict (someone changed the target's release file
+/// by hand, say), before any pull request is opened.
+fn refuse_conflicts(workspace: &Workspace, promotion: &Promotion) -> Result<(), Error> {
+    let Some(target) = &promotion.target_head else { return Ok(()) };
+    let conflicts = workspace.repo.merge_conflicts(target, &promotion.head)?;
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    let (from, to) = (&promotion.from, &promotion.to);
+    Err(Error::new(Kind::Refused, format!("{} does not merge cleanly into {}", from.branch, to.branch))
+        .cause(format!("conflicting: {}", conflicts.join(", ")))
+        .hint(format!(
+            "rerun with --rebuild to promote from {}: {}'s head with {}'s {FILE_NAME}, conflict-free",
+            gate::rebuild_branch(&to.name),
+            to.name,
+            from.name
+        )))
+}
+
+/// Makes the remote's `promote/<to>` the target's head plus one commit carrying the source's
+/// release file, pushing only when it is not that already; returns the branch and its tip (none
+/// yet on a dry run that would build it).
+fn rebuild(
+    workspace: &Workspace,
+    promotion: &Promotion,
+    title: &str,
+    dry_run: bool,
+) -> Result<(String, Option<ObjectId>), Error> {
+    let (from, to, repo) = (&promotion.from, &promotion.to, &workspace.repo);
+    let branch = gate::rebuild_branch(&to.name);
+    let Some(base) = &promotion.target_head else {
+        return Err(Error::new(
+            Kind::Refused,
+            format!("{} does not exist here: there is nothing to rebuild on", to.branch),
+        )
+        .hint(format!("fetch it: git fetch {} {}", workspace.remote, to.branch)));
+    };
+    let name = FILE_NAME.as_bytes();
+    let file = repo.top_entries(&promotion.head)?.into_iter().find(|e| e.name == name && e.is_file());
+    let Some(file) = file else {
+        return Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME} to carry", from.branch)));
+    };
+    let mut entries = repo.top_entries(base)?;
+    entries.retain(|e| e.name != name);
+    entries.push(file);
+    let tree = repo.write_tree(&entries)?;
+    let tracking = format!("refs/remotes/{}/{branch}", workspace.remote);
+    let existing = repo.reference(&tracking)?;
+    if let Some(existing) = &existing {
+        let parent = repo.rev_parse_commit(&format!("{existing}^")).ok();
+        if repo.commit_tree(existing)? == tree && parent.as_ref() == Some(base) {
+            return Ok((branch, Some(existing.clone())));
+        }
+    }
+    if dry_run {
+        return Ok((branch, None));
+    }
+    let message = format!(
+        "{title}\n\n{}'s head with {}'s {FILE_NAME}, built by git release promote --rebuild.\n",
+        to.name, from.name
+    );
+    let commit = repo.write_commit(&tree, Some(base), &message)?;
+    let lease = existing.map_or(Expect::Absent, Expect::At);
+    let push = PushRef { source: commit.clone(), destination: format!("refs/heads/{branch}"), lease };
+    match repo.push(&workspace.remote, &[push])? {
+        PushOutcome::Pushed => Ok((branch, Some(commit))),
+        PushOutcome::Rejected(refs, said) => {
+            let mut error = Error::new(Kind::Refused, format!("{} refused {branch}", workspace.remote));
+            for (name, why) in refs {
+                error = error.cause(format!("{name}: {why}"));
+            }
+            for line in said {
+                error = error.cause(line);
+            }
+            Err(error.hint(format!("fetch and run it again: git fetch {} {branch}", workspace.remote)))
+        }
+    }
 }
 
 /// The forge the release repository lives on, with its token; `None` when there is none
@@ -266,15 +357,12 @@ impl Promotion {
     }
 
     /// The promotion as `git request-pull` would put it, for a repository without a forge.
-    fn summary(&self, title: &str, body: &str) -> String {
+    fn summary(&self, title: &str, body: &str, source: &str, tip: Option<&ObjectId>) -> String {
         let target = self.target_head.as_ref().map_or("missing", ObjectId::short);
+        let tip = tip.map_or("(to be built)", ObjectId::short);
         format!(
             "{title}\n\nThe changes in {} since {} ({target}) are available in the branch:\n\n  {} {}\n\nfor you to merge into {}.\n\n{body}",
-            self.from.branch,
-            self.to.branch,
-            self.from.branch,
-            self.head.short(),
-            self.to.branch,
+            self.from.branch, self.to.branch, source, tip, self.to.branch,
         )
     }
 }

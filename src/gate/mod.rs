@@ -136,6 +136,13 @@ fn previous_environment<'a>(snapshot: &Snapshot<'a>) -> Option<&'a Environment> 
     snapshot.environments.iter().find(|e| e.name == after)
 }
 
+/// The branch `promote --rebuild` opens a promotion into `environment` from: the environment's
+/// head with the previous environment's release file.
+#[must_use]
+pub fn rebuild_branch(environment: &str) -> String {
+    format!("promote/{environment}")
+}
+
 fn promotion_path(snapshot: &Snapshot<'_>) -> Option<Finding> {
     let source = snapshot.source?;
     let target = snapshot.target;
@@ -145,6 +152,14 @@ fn promotion_path(snapshot: &Snapshot<'_>) -> Option<Finding> {
             Finding::pass(
                 Check::PromotionPath,
                 format!("{} comes after {}, whose branch is {source}", target.name, after.name),
+            )
+        } else if source == rebuild_branch(&target.name) {
+            Finding::pass(
+                Check::PromotionPath,
+                format!(
+                    "{source} carries {}'s release file onto {}'s head (promote --rebuild)",
+                    after.name, target.name
+                ),
             )
         } else {
             let what = from.map_or_else(

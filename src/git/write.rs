@@ -141,6 +141,26 @@ impl Repo {
         }
     }
 
+    /// The paths that conflict when `theirs` is merged into `ours`; empty when it merges cleanly.
+    /// Writes objects only (`git merge-tree --write-tree`), never a reference or the work tree.
+    pub fn merge_conflicts(&self, ours: &ObjectId, theirs: &ObjectId) -> Result<Vec<String>, GitError> {
+        let command = GitCommand::new(["merge-tree", "--write-tree", "--name-only", "--no-messages"])
+            .arg(ours.to_string())
+            .arg(theirs.to_string());
+        let output = self.output(&command)?;
+        if output.success {
+            return Ok(Vec::new());
+        }
+        // Conflicts fail quietly: the first line is the tree, the conflicted paths follow.
+        if !output.stderr.trim().is_empty() {
+            return Err(GitError::Failed { command: command.display(), stderr: output.stderr });
+        }
+        let mut paths: Vec<String> =
+            output.stdout.lines().skip(1).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+        paths.dedup();
+        Ok(paths)
+    }
+
     /// Whether `ancestor` is `descendant` or one of its ancestors.
     pub fn is_ancestor(&self, ancestor: &ObjectId, descendant: &ObjectId) -> Result<bool, GitError> {
         if ancestor == descendant {

@@ -380,3 +380,80 @@ fn diff_shows_what_a_promotion_would_carry() {
 
     world.release(release, &["diff", "qa", "staging"]).expect_status(2).expect_stderr("staging");
 }
+
+#[test]
+fn conflicting_branches_are_refused_and_rebuild_opens_a_clean_promotion() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let release = &repos.release;
+    // Someone edits prod's version by hand, so qa's release file no longer merges into prod's.
+    world.git(release, &["checkout", "-q", "environment/prod"]);
+    let file = std::fs::read_to_string(release.join("release.toml")).expect("release file");
+    let edited: String = file
+        .lines()
+        .map(|line| if line.starts_with("version") { "version = \"0.9.0\"" } else { line })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let edited = if edited.contains("version = ") { edited } else { format!("version = \"0.9.0\"\n{edited}") };
+    std::fs::write(release.join("release.toml"), edited + "\n").expect("release file");
+    world.git(release, &["commit", "-q", "-am", "Hotfix the version by hand"]);
+    world.git(release, &["push", "-q", "origin", "environment/prod"]);
+    world.git(release, &["checkout", "-q", "environment/dev"]);
+    let before = world.git(release, &["for-each-ref"]);
+
+    let refused = world.release_with(release, &["promote", "qa", "prod"], &[("GITHUB_TOKEN", TOKEN)]);
+    refused
+        .expect_status(1)
+        .expect_stderr("error: environment/qa does not merge cleanly into environment/prod")
+        .expect_stderr("caused by: conflicting: release.toml")
+        .expect_stderr("hint: rerun with --rebuild to promote from promote/prod");
+    assert!(forge.open_pulls().is_empty(), "nothing opened");
+    assert_eq!(world.git(release, &["for-each-ref"]), before, "no reference moved");
+
+    let dry =
+        world.release_with(release, &["promote", "qa", "prod", "--rebuild", "--dry-run"], &[("GITHUB_TOKEN", TOKEN)]);
+    dry.expect_status(0).expect_stdout("would open");
+    assert_eq!(world.git(release, &["for-each-ref"]), before, "a dry run pushes nothing");
+
+    let run =
+        || world.release_with(release, &["promote", "qa", "prod", "--rebuild", "--json"], &[("GITHUB_TOKEN", TOKEN)]);
+    let rebuilt = run();
+    rebuilt.expect_status(0);
+    assert_eq!(rebuilt.json()["action"], "created");
+    let pulls = forge.open_pulls();
+    assert_eq!(pulls.len(), 1);
+    assert_eq!((pulls[0].source.as_str(), pulls[0].target.as_str()), ("promote/prod", "environment/prod"));
+    let remote = &repos.release_remote;
+    let tip = world.git(remote, &["rev-parse", "refs/heads/promote/prod"]).trim().to_owned();
+    let parent = world.git(remote, &["rev-parse", &format!("{tip}^")]);
+    assert_eq!(parent, world.git(remote, &["rev-parse", "refs/heads/environment/prod"]), "built on prod's head");
+    assert_eq!(
+        world.git(remote, &["show", &format!("{tip}:release.toml")]),
+        world.git(remote, &["show", "refs/heads/environment/qa:release.toml"]),
+        "carrying qa's release file"
+    );
+    let clean = world.git(remote, &["merge-tree", "--write-tree", "refs/heads/environment/prod", &tip]);
+    assert!(!clean.is_empty(), "merges cleanly");
+    let gate =
+        world.release(release, &["gate", "--target", "prod", "--source", "promote/prod", "--head", &tip, "--json"]);
+    let findings = gate.json()["findings"].clone();
+    assert!(
+        findings.as_array().expect("findings").iter().any(|f| f["check"] == "promotion-path" && f["ok"] == true),
+        "{findings}"
+    );
+
+    // A rerun with nothing changed pushes nothing and writes nothing.
+    let again = run();
+    assert_eq!(again.json()["action"], "unchanged");
+    assert_eq!(world.git(remote, &["rev-parse", "refs/heads/promote/prod"]).trim(), tip);
+
+    // qa moves: the branch is rebuilt on prod's head and the same pull request updated.
+    world.release(release, &["set", "qa", "1.1.0", "--push"]).expect_status(0);
+    let moved = run();
+    assert_eq!((moved.json()["action"].as_str(), moved.json()["number"].as_u64()), (Some("updated"), Some(1)));
+    let new_tip = world.git(remote, &["rev-parse", "refs/heads/promote/prod"]).trim().to_owned();
+    assert_ne!(new_tip, tip);
+    assert!(world.git(remote, &["show", &format!("{new_tip}:release.toml")]).contains("1.1.0"));
+    assert_eq!(forge.open_pulls().len(), 1);
+}
