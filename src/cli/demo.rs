@@ -126,6 +126,8 @@ impl Session<'_> {
         self.release(&["record", "qa"])?;
         self.say("Now qa has deployed it, the same promotion passes:");
         self.release(&["gate", "--target", "prod"])?;
+        self.say("The promotion, printed for people to merge, as the release remote is on no forge:");
+        self.release(&["promote", "qa", "prod"])?;
         self.say("prod gets 1.0.0; its pipeline tags the highest candidate's commit as v1.0.0:");
         self.release(&["set", "prod", "1.0.0", "--push"])?;
         self.release(&["prepare", "prod"])?;

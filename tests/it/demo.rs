@@ -21,6 +21,10 @@ fn demo_walks_a_release_to_prod_and_ends_with_both_deployed() {
     assert!(gates[0].contains("refused: previous-deployed\nrelease$ git release record qa\n"), "{}", gates[0]);
     assert!(gates[1].contains("ok    previous-deployed  qa deployed"), "{}", gates[1]);
     assert!(gates[1].contains("\nallowed\n"), "{}", gates[1]);
+    // With no forge, the promotion is printed for people to merge.
+    let promotion = transcript.stdout.split("release$ git release promote qa prod\n").nth(1).expect("promote ran");
+    assert!(promotion.starts_with("Promote qa → prod: 1.0.0\n"), "{promotion}");
+    assert!(promotion.contains("for you to merge into environment/prod.") && promotion.contains("- `"), "{promotion}");
 
     let status = transcript.stdout.split("release$ git release status\n").nth(1).expect("status ran");
     let row = |env: &str| status.lines().find(|line| line.starts_with(env)).unwrap_or_default().to_owned();
