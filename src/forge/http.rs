@@ -291,6 +291,20 @@ impl Http {
             }
             items.extend(read(&reply)?);
             address = next(&reply, &url);
+            if let Some(next) = &address {
+                // The token goes only where the API is: a next page elsewhere is not followed.
+                if !same_origin(next, &self.base) {
+                    return Err(ForgeError::Malformed {
+                        forge: self.forge.title(),
+                        what: "a list".to_owned(),
+                        detail: format!(
+                            "its next page is on another host ({}), and the token goes to {} only",
+                            origin(next).unwrap_or_default(),
+                            origin(&self.base).unwrap_or_default()
+                        ),
+                    });
+                }
+            }
         }
         Ok(items)
     }
@@ -378,6 +392,16 @@ enum Retry {
     Backoff(String),
 }
 
+/// `scheme://host:port` of an address, the port spelled out.
+fn origin(address: &str) -> Option<String> {
+    let url = reqwest::Url::parse(address).ok()?;
+    Some(format!("{}://{}:{}", url.scheme(), url.host_str()?, url.port_or_known_default()?))
+}
+
+fn same_origin(a: &str, b: &str) -> bool {
+    origin(a).is_some_and(|a| Some(a) == origin(b))
+}
+
 /// `Retry-After` in seconds or as an HTTP date.
 fn parse_retry_after(value: &str) -> Option<Duration> {
     if let Ok(seconds) = value.trim().parse::<u64>() {
@@ -411,6 +435,15 @@ fn message_of(body: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_are_followed_on_the_apis_own_host_only() {
+        assert!(same_origin("https://api.github.com/repos/a/b/pulls?page=2", "https://api.github.com"));
+        assert!(same_origin("https://git.acme.io:443/api/v4/x", "https://git.acme.io/api/v4"));
+        assert!(!same_origin("http://api.github.com/x", "https://api.github.com"));
+        assert!(!same_origin("https://example.com/next", "https://api.bitbucket.org/2.0"));
+        assert!(!same_origin("not an address", "https://api.github.com"));
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

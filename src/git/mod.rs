@@ -56,9 +56,20 @@ impl Diagnostic for GitError {
                 vec!["run it inside a repository, or point at one with -C <path>".into()]
             }
             GitError::Spawn { .. } => vec!["install git and make sure it is on PATH".into()],
+            GitError::Failed { stderr, .. } if refused_credentials(stderr) => vec![
+                "check the credentials git has for this remote: `git credential fill`, the credential helper, or an SSH key"
+                    .into(),
+            ],
             _ => Vec::new(),
         }
     }
+}
+
+/// Whether git failed because the remote refused or could not get credentials.
+fn refused_credentials(stderr: &str) -> bool {
+    ["Authentication failed", "could not read Username", "could not read Password", "Permission denied (publickey"]
+        .iter()
+        .any(|sign| stderr.contains(sign))
 }
 
 fn read_error(what: impl Into<String>) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> GitError {

@@ -2,6 +2,7 @@
 
 mod cli;
 mod config_errors;
+mod contract;
 mod demo;
 mod deploy;
 mod deploy_faults;
@@ -9,6 +10,7 @@ mod fake_forge;
 mod gate;
 mod harness;
 mod hooks;
+mod http_push;
 mod init;
 mod man;
 mod promote;

@@ -20,7 +20,7 @@ fn promotable(world: &World, forge: &FakeForge) -> TwoRepos {
 }
 
 /// Adds `[forge]` to the release file the workspace reads (environment/dev's).
-fn point_at(world: &World, release: &Path, kind: &str, api: &str) {
+pub fn point_at(world: &World, release: &Path, kind: &str, api: &str) {
     world.git(release, &["checkout", "-q", "environment/dev"]);
     let file = std::fs::read_to_string(release.join("release.toml")).expect("release file");
     let file = file.split("\n[forge]\n").next().unwrap_or_default().to_owned();
