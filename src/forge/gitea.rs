@@ -7,8 +7,9 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::github;
 use super::http::{Http, Reply, Scheme, Settings};
-use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, State, Token};
+use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, Token};
 
 pub struct Gitea {
     location: Location,
@@ -94,20 +95,11 @@ impl Forge for Gitea {
     }
 
     fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
-        let path = self.path(&format!("/pulls/{}", pull.number));
-        let what = format!("the update of pull request #{}", pull.number);
-        let reply = self.http.call(&Method::PATCH, &path, Some(&json!({"title": title, "body": body})), &what)?;
-        Ok(Self::pull(&reply)?.into())
+        Ok(Self::pull(&github::edit(&self.http, &self.path(""), pull.number, title, body)?)?.into())
     }
 
     fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
-        let comments = self.path(&format!("/issues/{}/comments", pull.number));
-        let what = format!("a comment on pull request #{}", pull.number);
-        self.http.call(&Method::POST, &comments, Some(&json!({"body": comment})), &what)?;
-        let path = self.path(&format!("/pulls/{}", pull.number));
-        let what = format!("closing pull request #{}", pull.number);
-        self.http.call(&Method::PATCH, &path, Some(&json!({"state": "closed"})), &what)?;
-        Ok(())
+        github::close(&self.http, &self.path(""), pull.number, comment)
     }
 
     fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
@@ -121,18 +113,7 @@ impl Forge for Gitea {
     }
 
     fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError> {
-        let state = match status.state {
-            State::Pending => "pending",
-            State::Success => "success",
-            State::Failure => "failure",
-        };
-        let mut body = json!({"state": state, "context": status.context, "description": status.description});
-        if let Some(url) = &status.url {
-            body["target_url"] = json!(url);
-        }
-        let path = self.path(&format!("/statuses/{commit}"));
-        self.http.call(&Method::POST, &path, Some(&body), &format!("a status on {commit}"))?;
-        Ok(())
+        github::post_status(&self.http, &self.path(""), commit, status)
     }
 
     fn default_branch(&self) -> Result<String, ForgeError> {

@@ -108,20 +108,11 @@ impl Forge for Github {
     }
 
     fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
-        let path = self.path(&format!("/pulls/{}", pull.number));
-        let what = format!("the update of pull request #{}", pull.number);
-        let reply = self.http.call(&Method::PATCH, &path, Some(&json!({"title": title, "body": body})), &what)?;
-        Ok(Self::pull(&reply)?.into())
+        Ok(Self::pull(&edit(&self.http, &self.path(""), pull.number, title, body)?)?.into())
     }
 
     fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
-        let comments = self.path(&format!("/issues/{}/comments", pull.number));
-        let what = format!("a comment on pull request #{}", pull.number);
-        self.http.call(&Method::POST, &comments, Some(&json!({"body": comment})), &what)?;
-        let path = self.path(&format!("/pulls/{}", pull.number));
-        let what = format!("closing pull request #{}", pull.number);
-        self.http.call(&Method::PATCH, &path, Some(&json!({"state": "closed"})), &what)?;
-        Ok(())
+        close(&self.http, &self.path(""), pull.number, comment)
     }
 
     fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
@@ -140,18 +131,7 @@ impl Forge for Github {
     }
 
     fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError> {
-        let state = match status.state {
-            State::Pending => "pending",
-            State::Success => "success",
-            State::Failure => "failure",
-        };
-        let mut body = json!({"state": state, "context": status.context, "description": status.description});
-        if let Some(url) = &status.url {
-            body["target_url"] = json!(url);
-        }
-        let path = self.path(&format!("/statuses/{commit}"));
-        self.http.call(&Method::POST, &path, Some(&body), &format!("a status on {commit}"))?;
-        Ok(())
+        post_status(&self.http, &self.path(""), commit, status)
     }
 
     fn default_branch(&self) -> Result<String, ForgeError> {
@@ -159,4 +139,45 @@ impl Forge for Github {
         let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
         Ok(reply.json::<Repository>(Kind::Github, "the repository")?.default_branch)
     }
+}
+
+// Gitea's API is shaped after GitHub's: these calls serve both, under a repository's path.
+
+/// Sets a pull request's title and body; the answer is the pull request.
+pub(super) fn edit(http: &Http, repository: &str, number: u64, title: &str, body: &str) -> Result<Reply, ForgeError> {
+    let path = format!("{repository}/pulls/{number}");
+    let what = format!("the update of pull request #{number}");
+    http.call(&Method::PATCH, &path, Some(&json!({"title": title, "body": body})), &what)
+}
+
+/// Comments on a pull request (as on its issue), then closes it.
+pub(super) fn close(http: &Http, repository: &str, number: u64, comment: &str) -> Result<(), ForgeError> {
+    let comments = format!("{repository}/issues/{number}/comments");
+    let what = format!("a comment on pull request #{number}");
+    http.call(&Method::POST, &comments, Some(&json!({"body": comment})), &what)?;
+    let path = format!("{repository}/pulls/{number}");
+    let what = format!("closing pull request #{number}");
+    http.call(&Method::PATCH, &path, Some(&json!({"state": "closed"})), &what)?;
+    Ok(())
+}
+
+/// Posts a commit status: `pending`, `success` or `failure` under a context.
+pub(super) fn post_status(
+    http: &Http,
+    repository: &str,
+    commit: &str,
+    status: &CommitStatus,
+) -> Result<(), ForgeError> {
+    let state = match status.state {
+        State::Pending => "pending",
+        State::Success => "success",
+        State::Failure => "failure",
+    };
+    let mut body = json!({"state": state, "context": status.context, "description": status.description});
+    if let Some(url) = &status.url {
+        body["target_url"] = json!(url);
+    }
+    let path = format!("{repository}/statuses/{commit}");
+    http.call(&Method::POST, &path, Some(&body), &format!("a status on {commit}"))?;
+    Ok(())
 }
