@@ -109,7 +109,8 @@ impl Forge for Azure {
                     ("$skip", &skip.to_string()),
                 ],
             )?;
-            let reply = self.http.call(&Method::GET, &url, None, "the active pull requests")?;
+            let what = format!("repository {}", self.location.repository);
+            let reply = self.http.call(&Method::GET, &url, None, &what)?;
             let list: List = reply.json(Kind::AzureDevops, "the active pull requests")?;
             let count = list.value.len();
             if let Some(pull) =

@@ -106,7 +106,7 @@ impl Forge for BitbucketCloud {
         };
         // Follow `next` as given; Bitbucket's addresses are not to be built by hand.
         let next = |reply: &Reply, _: &str| serde_json::from_str::<Page>(&reply.body).ok().and_then(|p| p.next);
-        let pulls = self.http.pages(&url, &pages, &next)?;
+        let pulls = self.http.pages(&url, &format!("repository {}", self.location.repository), &pages, &next)?;
         Ok(pulls
             .into_iter()
             .find(|p| p.source.branch.name == source && p.destination.branch.name == target)

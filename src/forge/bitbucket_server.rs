@@ -151,7 +151,7 @@ impl Forge for BitbucketServer {
         let read = |reply: &Reply| -> Result<Vec<Pull>, ForgeError> {
             Ok(reply.json::<Page>(Kind::BitbucketServer, "the open pull requests")?.values)
         };
-        let pulls = self.http.pages(&url, &read, &Self::next)?;
+        let pulls = self.http.pages(&url, &format!("repository {}", self.location.repository), &read, &Self::next)?;
         let wanted = format!("refs/heads/{target}");
         Ok(pulls.into_iter().find(|p| p.from_ref.id == at && p.to_ref.id == wanted).map(Into::into))
     }

@@ -75,10 +75,12 @@ impl Forge for Gitea {
 
     fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
         let url = self.http.address(&self.path("/pulls"), &[("state", "open"), ("limit", "50")])?;
-        let pulls: Vec<Pull> =
-            self.http.pages(&url, &|reply| reply.json(Kind::Gitea, "the open pull requests"), &|reply, _| {
-                reply.next_link()
-            })?;
+        let pulls: Vec<Pull> = self.http.pages(
+            &url,
+            &format!("repository {}", self.location.repository),
+            &|reply| reply.json(Kind::Gitea, "the open pull requests"),
+            &|reply, _| reply.next_link(),
+        )?;
         Ok(pulls.into_iter().find(|p| p.head.name == source && p.base.name == target).map(Into::into))
     }
 

@@ -84,10 +84,12 @@ impl Forge for Github {
             &self.path("/pulls"),
             &[("state", "open"), ("head", &head), ("base", target), ("per_page", "100")],
         )?;
-        let pulls: Vec<Pull> =
-            self.http.pages(&url, &|reply| reply.json(Kind::Github, "the open pull requests"), &|reply, _| {
-                reply.next_link()
-            })?;
+        let pulls: Vec<Pull> = self.http.pages(
+            &url,
+            &format!("repository {}", self.location.repository),
+            &|reply| reply.json(Kind::Github, "the open pull requests"),
+            &|reply, _| reply.next_link(),
+        )?;
         Ok(pulls.into_iter().find(|p| p.head.name == source && p.base.name == target).map(PullRequest::from))
     }
 

@@ -86,8 +86,12 @@ impl Forge for Gitlab {
             &self.path("/merge_requests"),
             &[("state", "opened"), ("source_branch", source), ("target_branch", target), ("per_page", "100")],
         )?;
-        let found: Vec<MergeRequest> =
-            self.http.pages(&url, &|reply| reply.json(Kind::Gitlab, "the open merge requests"), &Self::next)?;
+        let found: Vec<MergeRequest> = self.http.pages(
+            &url,
+            &format!("repository {}", self.location.repository),
+            &|reply| reply.json(Kind::Gitlab, "the open merge requests"),
+            &Self::next,
+        )?;
         Ok(found.into_iter().find(|mr| mr.source_branch == source && mr.target_branch == target).map(Into::into))
     }
 

@@ -267,7 +267,7 @@ impl Http {
         }
     }
 
-    /// Every page of a list: `read` takes a page's items, and the next page's address comes
+    /// Every page of a list (`what` names what a refusal was of): `read` takes a page's items, and the next page's address comes
     /// from `next`, until it has none.
     ///
     /// # Errors
@@ -275,6 +275,7 @@ impl Http {
     pub fn pages<T>(
         &self,
         first: &str,
+        what: &str,
         read: &dyn Fn(&Reply) -> Result<Vec<T>, ForgeError>,
         next: &dyn Fn(&Reply, &str) -> Option<String>,
     ) -> Result<Vec<T>, ForgeError> {
@@ -287,7 +288,7 @@ impl Http {
             }
             let reply = self.send(&Method::GET, &url, None)?;
             if !reply.ok() {
-                return Err(self.refusal(&reply, "a list"));
+                return Err(self.refusal(&reply, what));
             }
             items.extend(read(&reply)?);
             address = next(&reply, &url);

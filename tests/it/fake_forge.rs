@@ -474,6 +474,9 @@ fn github(request: &Request, state: &mut State) -> Answer {
             "mergeable_state": "clean",
         })
     };
+    if segments.get(..3) != Some(&["repos", "shop", "release"][..]) {
+        return not_found();
+    }
     match (request.method.as_str(), segments.as_slice()) {
         ("GET", ["repos", _, _]) => answer(200, &json!({"default_branch": "main"})),
         ("GET", ["repos", _, _, "pulls"]) => {

@@ -21,10 +21,14 @@ fn promotable(world: &World, forge: &FakeForge) -> TwoRepos {
 
 /// Adds `[forge]` to the release file the workspace reads (environment/dev's).
 pub fn point_at(world: &World, release: &Path, kind: &str, api: &str) {
+    point_at_repository(world, release, kind, api, "shop/release");
+}
+
+fn point_at_repository(world: &World, release: &Path, kind: &str, api: &str, repository: &str) {
     world.git(release, &["checkout", "-q", "environment/dev"]);
     let file = std::fs::read_to_string(release.join("release.toml")).expect("release file");
     let file = file.split("\n[forge]\n").next().unwrap_or_default().to_owned();
-    let forge = format!("\n[forge]\nkind = \"{kind}\"\napi = \"{api}\"\nrepository = \"shop/release\"\n");
+    let forge = format!("\n[forge]\nkind = \"{kind}\"\napi = \"{api}\"\nrepository = \"{repository}\"\n");
     std::fs::write(release.join("release.toml"), file + &forge).expect("release file");
     world.git(release, &["commit", "-q", "-am", "Promote through the forge"]);
 }
@@ -163,6 +167,24 @@ fn every_forge_finds_its_pull_request_among_hundreds() {
                 "{dialect:?}"
             );
         }
+    }
+}
+
+#[test]
+fn every_forge_says_plainly_when_the_repository_is_unknown() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    for dialect in Dialect::ALL {
+        let forge = FakeForge::new(dialect, Some(TOKEN));
+        point_at_repository(&world, release, dialect.kind(), &forge.api(), "shop/gone");
+        let missing = world.release_with(release, &["promote", "qa", "prod"], &[(dialect.variable(), TOKEN)]);
+        missing
+            .expect_status(128)
+            .expect_stderr(" does not know repository shop/gone\n")
+            .expect_stderr("hint: check [forge] repository and api in release.toml");
+        assert!(forge.open_pulls().is_empty(), "{dialect:?}");
     }
 }
 
