@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{Http, Reply, Scheme, Settings};
+use super::http::{self, Http, Reply, Scheme, Settings};
 use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, State, Token};
 
 pub struct BitbucketServer {
@@ -128,11 +128,7 @@ impl BitbucketServer {
             return None;
         }
         let start = page.get("nextPageStart").and_then(Value::as_u64)?;
-        let mut next = reqwest::Url::parse(url).ok()?;
-        let query: Vec<(String, String)> =
-            next.query_pairs().filter(|(k, _)| k != "start").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-        next.query_pairs_mut().clear().extend_pairs(query).append_pair("start", &start.to_string());
-        Some(next.into())
+        http::with_param(url, "start", &start.to_string())
     }
 }
 

@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::{Http, Reply, Scheme, Settings};
+use super::http::{self, Http, Reply, Scheme, Settings};
 use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, State, Token};
 
 pub struct Gitlab {
@@ -64,14 +64,7 @@ impl Gitlab {
     fn next(reply: &Reply, url: &str) -> Option<String> {
         reply.next_link().or_else(|| {
             let page = reply.header("x-next-page").filter(|p| !p.trim().is_empty())?;
-            let mut next = reqwest::Url::parse(url).ok()?;
-            let query: Vec<(String, String)> = next
-                .query_pairs()
-                .filter(|(k, _)| k != "page")
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            next.query_pairs_mut().clear().extend_pairs(query).append_pair("page", page.trim());
-            Some(next.into())
+            http::with_param(url, "page", page.trim())
         })
     }
 }

@@ -393,6 +393,17 @@ enum Retry {
     Backoff(String),
 }
 
+/// `address` with the query parameter `key` set to `value` (replacing any), for forges whose
+/// next page is told as a number rather than an address.
+#[must_use]
+pub fn with_param(address: &str, key: &str, value: &str) -> Option<String> {
+    let mut url = reqwest::Url::parse(address).ok()?;
+    let kept: Vec<(String, String)> =
+        url.query_pairs().filter(|(k, _)| k != key).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    url.query_pairs_mut().clear().extend_pairs(kept).append_pair(key, value);
+    Some(url.into())
+}
+
 /// `scheme://host:port` of an address, the port spelled out.
 fn origin(address: &str) -> Option<String> {
     let url = reqwest::Url::parse(address).ok()?;
@@ -436,6 +447,15 @@ fn message_of(body: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_number_replaces_the_one_before() {
+        assert_eq!(
+            with_param("https://h/x?state=OPEN&start=25&limit=100", "start", "50").as_deref(),
+            Some("https://h/x?state=OPEN&limit=100&start=50")
+        );
+        assert_eq!(with_param("https://h/x", "page", "2").as_deref(), Some("https://h/x?page=2"));
+    }
 
     #[test]
     fn pages_are_followed_on_the_apis_own_host_only() {
