@@ -75,7 +75,7 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
         app.fetch(&[tracked], release_branch)?;
     }
     let forge = if args.report {
-        let forge = super::promote::forge_for(context, &workspace)?;
+        let forge = context.forge(&workspace)?;
         Some(forge.ok_or_else(|| {
             Error::new(Kind::Usage, "--report has no forge to post the gate's status to")
                 .cause("the release repository's remote is on no forge git-release knows, [forge] kind is \"none\", or --offline is set")

@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::error::{Error, Exit, Kind};
+use crate::forge::{self, Forge, http::Settings};
 use crate::git::Repo;
 use crate::ui::{ColorChoice, Ui};
 use crate::workspace::Workspace;
@@ -101,6 +102,25 @@ impl Context {
     pub fn repo(&self) -> Result<Repo, Error> {
         let ui = self.ui;
         Ok(Repo::discover(&self.directory, std::rc::Rc::new(move |command: &str| ui.trace(command)))?)
+    }
+
+    /// The forge the release repository lives on, with its token; `None` when there is none
+    /// (none detected, `[forge] kind = "none"`, or `--offline`).
+    ///
+    /// # Errors
+    /// When `[forge]` cannot be made sense of, or the HTTP client cannot be built.
+    pub fn forge(&self, workspace: &Workspace) -> Result<Option<Box<dyn Forge>>, Error> {
+        if self.offline {
+            return Ok(None);
+        }
+        let url = workspace.repo.remote_url(&workspace.remote);
+        let location = forge::locate(url.as_deref(), workspace.file.forge.as_ref()).map_err(|why| {
+            Error::new(Kind::Config, "cannot tell which forge the release repository is on").cause(why)
+        })?;
+        let Some(location) = location else { return Ok(None) };
+        let var = |name: &str| std::env::var(name).ok();
+        let token = forge::token::find(location.kind, &location.api, Some(&workspace.repo), &var);
+        Ok(Some(forge::connect(location, token, Settings::from_env(workspace.repo.trace(), &var))?))
     }
 
     /// The repository with its release file read and checked.

@@ -7,7 +7,7 @@ use crate::admission::{self, Request, Verdict};
 use crate::app::AppRepo;
 use crate::config::{Content, Environment, FILE_NAME};
 use crate::error::{Error, Kind};
-use crate::forge::{self, Draft, Forge, Opened, PullRequest, http::Settings};
+use crate::forge::{self, Draft, Forge, Opened, PullRequest};
 use crate::gate;
 use crate::git::{Expect, PushOutcome, PushRef};
 use crate::object_id::ObjectId;
@@ -110,7 +110,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         refuse_conflicts(&workspace, &promotion)?;
         (from.branch.clone(), Some(promotion.head.clone()))
     };
-    let Some(forge) = forge_for(context, &workspace)? else {
+    let Some(forge) = context.forge(&workspace)? else {
         context.ui.report(&report("printed", None, promotion.summary(&title, &body, &source, tip.as_ref())));
         return Ok(());
     };
@@ -198,21 +198,6 @@ fn rebuild(
             Err(error.hint(format!("fetch and run it again: git fetch {} {branch}", workspace.remote)))
         }
     }
-}
-
-/// The forge the release repository lives on, with its token; `None` when there is none
-/// (none detected, `[forge] kind = "none"`, or `--offline`).
-pub(super) fn forge_for(context: &Context, workspace: &Workspace) -> Result<Option<Box<dyn Forge>>, Error> {
-    if context.offline {
-        return Ok(None);
-    }
-    let url = workspace.repo.remote_url(&workspace.remote);
-    let location = forge::locate(url.as_deref(), workspace.file.forge.as_ref())
-        .map_err(|why| Error::new(Kind::Config, "cannot tell which forge the release repository is on").cause(why))?;
-    let Some(location) = location else { return Ok(None) };
-    let var = |name: &str| std::env::var(name).ok();
-    let token = forge::token::find(location.kind, &location.api, Some(&workspace.repo), &var);
-    Ok(Some(forge::connect(location, token, Settings::from_env(workspace.repo.trace(), &var))?))
 }
 
 /// Makes the forge hold exactly one open pull request for the draft's branches, with its title
