@@ -18,6 +18,7 @@ pub mod guard;
 pub mod jira;
 pub mod object_id;
 pub mod plan;
+pub mod policy;
 pub mod record;
 pub mod refname;
 pub mod ui;

@@ -101,7 +101,7 @@ impl Context {
     /// When the directory is not inside a repository.
     pub fn repo(&self) -> Result<Repo, Error> {
         let ui = self.ui;
-        Ok(Repo::discover(&self.directory, std::rc::Rc::new(move |command: &str| ui.trace(command)))?)
+        Ok(Repo::discover(&self.directory, std::sync::Arc::new(move |command: &str| ui.trace(command)))?)
     }
 
     /// The forge the release repository lives on, with its token; `None` when there is none

@@ -9,6 +9,7 @@ use std::ops::Range;
 
 use serde_spanned::Spanned;
 
+use crate::policy::{self, Freeze};
 use crate::refname;
 use crate::version::{Cut, PatternKind, TagPattern, TagValues, Version};
 
@@ -83,6 +84,13 @@ pub struct Environment {
     /// Whether each deployment must carry a greater semver than the last.
     pub require_bump: bool,
     pub gate: GateMode,
+    /// How long the previous environment's deployment must have run before the reconciler
+    /// promotes it.
+    pub soak: Option<std::time::Duration>,
+    /// Windows in which the reconciler opens nothing.
+    pub freeze: Vec<Freeze>,
+    /// Versions or version tags the reconciler never promotes into this environment.
+    pub blocked: Vec<String>,
 }
 
 /// `match`: which deployments of the previous environment count for the gate.
@@ -286,6 +294,16 @@ impl Resolver<'_> {
             self.distinct_branch(&branch, &environments);
             let branch = branch.into_inner();
             afters.push(env.after.clone());
+            let soak = env.soak.and_then(|soak| {
+                policy::parse_duration(soak.get_ref()).map_err(|why| self.problem(Some(soak.span()), why)).ok()
+            });
+            let freeze = env
+                .freeze
+                .into_iter()
+                .filter_map(|window| {
+                    Freeze::parse(window.get_ref()).map_err(|why| self.problem(Some(window.span()), why)).ok()
+                })
+                .collect();
             environments.push(Environment {
                 name,
                 branch,
@@ -297,6 +315,9 @@ impl Resolver<'_> {
                 previous_current: env.previous_current.unwrap_or(true),
                 require_bump: env.require_bump,
                 gate: env.gate.unwrap_or_default(),
+                soak,
+                freeze,
+                blocked: env.blocked.into_iter().map(Spanned::into_inner).collect(),
             });
         }
         self.check_after(&environments, &afters);

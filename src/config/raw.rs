@@ -55,6 +55,11 @@ pub struct Environment {
     #[serde(default)]
     pub require_bump: bool,
     pub gate: Option<GateMode>,
+    pub soak: Option<Spanned<String>>,
+    #[serde(default)]
+    pub freeze: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub blocked: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

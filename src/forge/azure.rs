@@ -8,7 +8,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::http::{Http, Reply, Scheme, Settings};
-use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, State, Token};
+use super::{
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, ForgeError, Kind, Listing, Location, Mergeable, Opened, PullRequest,
+    State, Token,
+};
 
 pub struct Azure {
     location: Location,
@@ -81,6 +84,28 @@ impl Azure {
         }
     }
 
+    /// The pull requests in `status` that match `criteria`, paged by `$top`/`$skip` (a short page
+    /// is the last), up to `most` when given.
+    fn search(&self, criteria: &[(&str, &str)], status: &str, most: Option<usize>) -> Result<Vec<Pull>, ForgeError> {
+        let mut found = Vec::new();
+        let top = most.unwrap_or(PAGE).min(PAGE);
+        let page = top.to_string();
+        loop {
+            let skip = found.len().to_string();
+            let mut query = criteria.to_vec();
+            query.extend([("searchCriteria.status", status), ("$top", &page), ("$skip", &skip)]);
+            let url = self.http.address(&self.path("/pullrequests"), &query)?;
+            let what = format!("repository {}", self.location.repository);
+            let reply = self.http.call(&Method::GET, &url, None, &what)?;
+            let list: List = reply.json(Kind::AzureDevops, "the pull requests")?;
+            let count = list.value.len();
+            found.extend(list.value);
+            if count < top || most.is_some_and(|most| found.len() >= most) {
+                return Ok(found);
+            }
+        }
+    }
+
     fn read(reply: &Reply) -> Result<Pull, ForgeError> {
         reply.json(Kind::AzureDevops, "a pull request")
     }
@@ -97,33 +122,24 @@ impl Forge for Azure {
 
     fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
         let (source_ref, target_ref) = (format!("refs/heads/{source}"), format!("refs/heads/{target}"));
-        let mut skip = 0;
-        loop {
-            let url = self.http.address(
-                &self.path("/pullrequests"),
-                &[
-                    ("searchCriteria.sourceRefName", &source_ref),
-                    ("searchCriteria.targetRefName", &target_ref),
-                    ("searchCriteria.status", "active"),
-                    ("$top", &PAGE.to_string()),
-                    ("$skip", &skip.to_string()),
-                ],
-            )?;
-            let what = format!("repository {}", self.location.repository);
-            let reply = self.http.call(&Method::GET, &url, None, &what)?;
-            let list: List = reply.json(Kind::AzureDevops, "the active pull requests")?;
-            let count = list.value.len();
-            if let Some(pull) =
-                list.value.into_iter().find(|p| p.source_ref_name == source_ref && p.target_ref_name == target_ref)
-            {
-                return Ok(Some(self.pull(pull)));
-            }
-            // `$top`/`$skip` paging: a short page is the last one.
-            if count < PAGE {
-                return Ok(None);
-            }
-            skip += count;
-        }
+        let criteria =
+            [("searchCriteria.sourceRefName", source_ref.as_str()), ("searchCriteria.targetRefName", &target_ref)];
+        let found = self.search(&criteria, "active", None)?;
+        Ok(found
+            .into_iter()
+            .find(|p| p.source_ref_name == source_ref && p.target_ref_name == target_ref)
+            .map(|p| self.pull(p)))
+    }
+
+    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+        let target_ref = format!("refs/heads/{target}");
+        let criteria = [("searchCriteria.targetRefName", target_ref.as_str())];
+        let found = match listing {
+            Listing::Open => self.search(&criteria, "active", None)?,
+            // Azure lists the newest first; an abandoned one was closed without merging.
+            Listing::Closed => self.search(&criteria, "abandoned", Some(CLOSED_SHOWN))?,
+        };
+        Ok(found.into_iter().filter(|p| p.target_ref_name == target_ref).map(|p| self.pull(p)).collect())
     }
 
     fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {

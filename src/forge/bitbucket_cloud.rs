@@ -7,7 +7,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{Http, Reply, Scheme, Settings};
-use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, State, Token};
+use super::{
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, ForgeError, Kind, Listing, Location, Mergeable, Opened, PullRequest,
+    State, Token,
+};
 
 pub struct BitbucketCloud {
     location: Location,
@@ -111,6 +114,25 @@ impl Forge for BitbucketCloud {
             .into_iter()
             .find(|p| p.source.branch.name == source && p.destination.branch.name == target)
             .map(Into::into))
+    }
+
+    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+        let query = format!("destination.branch.name = {}", quoted(target));
+        let shown = CLOSED_SHOWN.to_string();
+        let params: &[(&str, &str)] = match listing {
+            Listing::Open => &[("state", "OPEN"), ("q", &query), ("pagelen", "50")],
+            Listing::Closed => &[("state", "DECLINED"), ("q", &query), ("sort", "-updated_on"), ("pagelen", &shown)],
+        };
+        let url = self.http.address(&self.path("/pullrequests"), params)?;
+        let pages = |reply: &Reply| -> Result<Vec<Pull>, ForgeError> {
+            Ok(reply.json::<Page>(Kind::BitbucketCloud, "the pull requests")?.values)
+        };
+        let next = |reply: &Reply, _: &str| {
+            let more = listing == Listing::Open;
+            more.then(|| serde_json::from_str::<Page>(&reply.body).ok().and_then(|p| p.next)).flatten()
+        };
+        let pulls = self.http.pages(&url, &format!("repository {}", self.location.repository), &pages, &next)?;
+        Ok(pulls.into_iter().filter(|p| p.destination.branch.name == target).map(Into::into).collect())
     }
 
     fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {

@@ -5,7 +5,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{self, Http, Reply, Scheme, Settings};
-use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, State, Token};
+use super::{
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, ForgeError, Kind, Listing, Location, Mergeable, Opened, PullRequest,
+    State, Token,
+};
 
 pub struct BitbucketServer {
     location: Location,
@@ -150,6 +153,23 @@ impl Forge for BitbucketServer {
         let pulls = self.http.pages(&url, &format!("repository {}", self.location.repository), &read, &Self::next)?;
         let wanted = format!("refs/heads/{target}");
         Ok(pulls.into_iter().find(|p| p.from_ref.id == at && p.to_ref.id == wanted).map(Into::into))
+    }
+
+    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+        let at = format!("refs/heads/{target}");
+        let shown = CLOSED_SHOWN.to_string();
+        let (state, limit) = match listing {
+            Listing::Open => ("OPEN", "100"),
+            Listing::Closed => ("DECLINED", shown.as_str()),
+        };
+        let query = [("state", state), ("direction", "INCOMING"), ("at", &at), ("order", "NEWEST"), ("limit", limit)];
+        let url = self.http.address(&self.path("/pull-requests"), &query)?;
+        let read = |reply: &Reply| -> Result<Vec<Pull>, ForgeError> {
+            Ok(reply.json::<Page>(Kind::BitbucketServer, "the pull requests")?.values)
+        };
+        let next = |reply: &Reply, url: &str| if listing == Listing::Open { Self::next(reply, url) } else { None };
+        let pulls = self.http.pages(&url, &format!("repository {}", self.location.repository), &read, &next)?;
+        Ok(pulls.into_iter().filter(|p| p.to_ref.id == at).map(Into::into).collect())
     }
 
     fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {

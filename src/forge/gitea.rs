@@ -9,7 +9,10 @@ use serde_json::json;
 
 use super::github;
 use super::http::{Http, Reply, Scheme, Settings};
-use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, Token};
+use super::{
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, ForgeError, Kind, Listing, Location, Mergeable, Opened, PullRequest,
+    Token,
+};
 
 pub struct Gitea {
     location: Location,
@@ -25,6 +28,8 @@ struct Pull {
     head: Branch,
     base: Branch,
     mergeable: Option<bool>,
+    #[serde(default)]
+    merged: bool,
 }
 
 #[derive(Deserialize)]
@@ -82,6 +87,24 @@ impl Forge for Gitea {
             &|reply, _| reply.next_link(),
         )?;
         Ok(pulls.into_iter().find(|p| p.head.name == source && p.base.name == target).map(Into::into))
+    }
+
+    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+        // Gitea's list has no branch filter: every page is read and the target matched here.
+        let shown = CLOSED_SHOWN.to_string();
+        let query: &[(&str, &str)] = match listing {
+            Listing::Open => &[("state", "open"), ("limit", "50")],
+            Listing::Closed => &[("state", "closed"), ("sort", "recentupdate"), ("limit", &shown)],
+        };
+        let url = self.http.address(&self.path("/pulls"), query)?;
+        let pulls: Vec<Pull> = self.http.pages(
+            &url,
+            &format!("repository {}", self.location.repository),
+            &|reply| reply.json(Kind::Gitea, "the pull requests"),
+            &|reply, _| if listing == Listing::Open { reply.next_link() } else { None },
+        )?;
+        let wanted = |p: &Pull| p.base.name == target && (listing == Listing::Open || !p.merged);
+        Ok(pulls.into_iter().filter(wanted).map(Into::into).collect())
     }
 
     fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {

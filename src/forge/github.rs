@@ -5,7 +5,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::http::{Http, Reply, Scheme, Settings};
-use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, State, Token};
+use super::{
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, ForgeError, Kind, Listing, Location, Mergeable, Opened, PullRequest,
+    State, Token,
+};
 
 pub struct Github {
     location: Location,
@@ -22,6 +25,7 @@ struct Pull {
     base: Branch,
     mergeable: Option<bool>,
     mergeable_state: Option<String>,
+    merged_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +95,29 @@ impl Forge for Github {
             &|reply, _| reply.next_link(),
         )?;
         Ok(pulls.into_iter().find(|p| p.head.name == source && p.base.name == target).map(PullRequest::from))
+    }
+
+    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+        let shown = CLOSED_SHOWN.to_string();
+        let query: &[(&str, &str)] = match listing {
+            Listing::Open => &[("state", "open"), ("base", target), ("per_page", "100")],
+            Listing::Closed => &[
+                ("state", "closed"),
+                ("base", target),
+                ("sort", "updated"),
+                ("direction", "desc"),
+                ("per_page", &shown),
+            ],
+        };
+        let url = self.http.address(&self.path("/pulls"), query)?;
+        let pulls: Vec<Pull> = self.http.pages(
+            &url,
+            &format!("repository {}", self.location.repository),
+            &|reply| reply.json(Kind::Github, "the pull requests"),
+            &|reply, _| if listing == Listing::Open { reply.next_link() } else { None },
+        )?;
+        let wanted = |p: &Pull| p.base.name == target && (listing == Listing::Open || p.merged_at.is_none());
+        Ok(pulls.into_iter().filter(wanted).map(PullRequest::from).collect())
     }
 
     fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {

@@ -5,7 +5,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::http::{self, Http, Reply, Scheme, Settings};
-use super::{CommitStatus, Draft, Forge, ForgeError, Kind, Location, Mergeable, Opened, PullRequest, State, Token};
+use super::{
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, ForgeError, Kind, Listing, Location, Mergeable, Opened, PullRequest,
+    State, Token,
+};
 
 pub struct Gitlab {
     location: Location,
@@ -86,6 +89,29 @@ impl Forge for Gitlab {
             &Self::next,
         )?;
         Ok(found.into_iter().find(|mr| mr.source_branch == source && mr.target_branch == target).map(Into::into))
+    }
+
+    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+        let shown = CLOSED_SHOWN.to_string();
+        // GitLab's `closed` leaves out the merged ones.
+        let query: &[(&str, &str)] = match listing {
+            Listing::Open => &[("state", "opened"), ("target_branch", target), ("per_page", "100")],
+            Listing::Closed => &[
+                ("state", "closed"),
+                ("target_branch", target),
+                ("order_by", "updated_at"),
+                ("sort", "desc"),
+                ("per_page", &shown),
+            ],
+        };
+        let url = self.http.address(&self.path("/merge_requests"), query)?;
+        let found: Vec<MergeRequest> = self.http.pages(
+            &url,
+            &format!("repository {}", self.location.repository),
+            &|reply| reply.json(Kind::Gitlab, "the merge requests"),
+            &|reply, url| if listing == Listing::Open { Self::next(reply, url) } else { None },
+        )?;
+        Ok(found.into_iter().filter(|mr| mr.target_branch == target).map(Into::into).collect())
     }
 
     fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {

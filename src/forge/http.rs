@@ -1,8 +1,8 @@
 //! HTTP for forge APIs: timeouts, retries with backoff that honour `Retry-After` and rate-limit
 //! resets within a bounded wait, conditional GETs by `ETag`, and answers checked to be JSON.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -111,7 +111,7 @@ pub struct Http {
     always: Option<(&'static str, &'static str)>,
     settings: Settings,
     /// GETs answered before, by address: their `ETag` and body, for `If-None-Match`.
-    cache: RefCell<HashMap<String, (String, String)>>,
+    cache: Mutex<HashMap<String, (String, String)>>,
 }
 
 impl Http {
@@ -141,7 +141,7 @@ impl Http {
             headers: Vec::new(),
             always: None,
             settings,
-            cache: RefCell::default(),
+            cache: Mutex::default(),
         })
     }
 
@@ -212,7 +212,9 @@ impl Http {
         loop {
             tries += 1;
             (self.settings.trace)(&format!("{method} {url}"));
-            let cached = (*method == Method::GET).then(|| self.cache.borrow().get(&url).cloned()).flatten();
+            let cached = (*method == Method::GET)
+                .then(|| self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&url).cloned())
+                .flatten();
             let mut request = self.request(method.clone(), &url, body);
             if let Some((etag, _)) = &cached {
                 request = request.header(header::IF_NONE_MATCH, etag);
@@ -381,7 +383,10 @@ impl Http {
         }
         if get && reply.ok() {
             if let Some(etag) = reply.header("etag") {
-                self.cache.borrow_mut().insert(url.to_owned(), (etag.to_owned(), reply.body.clone()));
+                self.cache
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(url.to_owned(), (etag.to_owned(), reply.body.clone()));
             }
         }
         Ok(reply)

@@ -52,6 +52,19 @@ pub enum Opened {
     Exists,
 }
 
+/// Which pull requests into a branch [`Forge::list`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Every open one, however many pages that takes.
+    Open,
+    /// Closed without merging (declined, abandoned), the most recently updated first: one page
+    /// of at most [`CLOSED_SHOWN`].
+    Closed,
+}
+
+/// How many closed pull requests [`Listing::Closed`] reads.
+pub const CLOSED_SHOWN: usize = 50;
+
 /// Whether a pull request can merge, as far as the forge has worked it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mergeable {
@@ -82,7 +95,7 @@ pub struct CommitStatus {
 }
 
 /// What git-release asks of a forge.
-pub trait Forge {
+pub trait Forge: Send + Sync {
     fn location(&self) -> &Location;
 
     /// The most characters a pull request's body may have, where the forge sets a limit.
@@ -92,6 +105,9 @@ pub trait Forge {
 
     /// The open pull request from `source` into `target`, if there is one.
     fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError>;
+
+    /// The pull requests into `target`, whatever their source: one list call, paged.
+    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError>;
 
     fn create(&self, draft: &Draft) -> Result<Opened, ForgeError>;
 

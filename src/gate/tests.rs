@@ -19,6 +19,9 @@ fn environment(name: &str, cut: Cut, after: Option<&str>) -> Environment {
         previous_current: true,
         require_bump: false,
         gate: GateMode::Previous,
+        soak: None,
+        freeze: Vec::new(),
+        blocked: Vec::new(),
     }
 }
 

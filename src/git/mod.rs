@@ -110,7 +110,7 @@ impl BranchTip {
 }
 
 /// Reports each git command before it runs (`-v`).
-pub type Trace = std::rc::Rc<dyn Fn(&str)>;
+pub type Trace = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 /// An open repository and the way to report the git commands run in it.
 #[derive(Clone)]

@@ -189,7 +189,7 @@ fn client(kind: Kind, recorder: &Recorder, repository: &str) -> Box<dyn Forge> {
         source: "a test".into(),
         job_token: false,
     };
-    let quiet: git_release::git::Trace = std::rc::Rc::new(|_: &str| {});
+    let quiet: git_release::git::Trace = std::sync::Arc::new(|_: &str| {});
     let settings = Settings::from_env(quiet, &|name| match name {
         "GIT_RELEASE_HTTP_TRIES" => Some("1".into()),
         _ => None,
