@@ -2,6 +2,8 @@
 //!
 //! `--dry-run` renders the same plan that would otherwise be applied.
 
+pub mod promotion;
+
 use serde::Serialize;
 
 use crate::git::{Expect, Ident};

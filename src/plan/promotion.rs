@@ -1,0 +1,386 @@
+//! The reconciler's planner for one environment: from the promotion that should be open into it
+//! and the pull requests that are, the actions that make the forge match. Pure: no git, no forge.
+//!
+//! A promotion pull request is known by a block at the top of its body, an HTML comment that
+//! forges do not show, holding TOML:
+//!
+//! ```text
+//! <!-- git-release:promotion
+//! format = 1
+//! from = "qa"
+//! to = "prod"
+//! version = "1.4.0"
+//! tag = "v1.4.0-rc.3"
+//! commit = "…"
+//! -->
+//! ```
+//!
+//! `closed-by = "git-release"` marks one the reconciler closed itself; any other closed one was
+//! closed by a person, which holds its version back.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The block's format; blocks of an older one are closed, a newer one is left to the newer tool.
+pub const FORMAT: u32 = 1;
+const START: &str = "<!-- git-release:promotion";
+const END: &str = "-->";
+const RETIRED: &str = "git-release";
+
+/// What a promotion pull request carries: the deployment of `from` it brings into `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marker {
+    pub from: String,
+    pub to: String,
+    /// The version the source environment deployed.
+    pub version: String,
+    /// The rc or final tag it deployed, when it cut one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// The deployed application commit.
+    pub commit: String,
+}
+
+impl Marker {
+    /// The block that marks a pull request as this promotion; `retired` when git-release closes it.
+    #[must_use]
+    pub fn block(&self, retired: bool) -> String {
+        let mut block = format!("{START}\nformat = {FORMAT}\n");
+        let mut line = |key: &str, value: &str| block.push_str(&format!("{key} = {}\n", quote(value)));
+        line("from", &self.from);
+        line("to", &self.to);
+        line("version", &self.version);
+        if let Some(tag) = &self.tag {
+            line("tag", tag);
+        }
+        line("commit", &self.commit);
+        if retired {
+            line("closed-by", RETIRED);
+        }
+        block.push_str(END);
+        block
+    }
+
+    /// Whether both carry the same deployment.
+    #[must_use]
+    pub fn carries_same(&self, other: &Marker) -> bool {
+        self.from == other.from && self.version == other.version && self.tag == other.tag && self.commit == other.commit
+    }
+}
+
+impl fmt::Display for Marker {
+    /// `1.4.0 (v1.4.0-rc.3)`, or the version alone when no tag was cut.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.tag {
+            Some(tag) => write!(f, "{} ({tag})", self.version),
+            None => f.write_str(&self.version),
+        }
+    }
+}
+
+/// A TOML basic string that also never holds `-->`, which would end the comment.
+fn quote(value: &str) -> String {
+    let mut quoted = String::from('"');
+    for c in value.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '>' => quoted.push_str("\\u003E"),
+            c if c.is_control() => quoted.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// What a pull request's body says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// No block: not a promotion git-release made.
+    Missing,
+    /// A block that cannot be read, and why.
+    Unreadable(String),
+    /// A block of an older format.
+    Older(u32),
+    /// A block of a newer format: a newer git-release owns it.
+    Newer(u32),
+    Found {
+        marker: Marker,
+        retired: bool,
+    },
+}
+
+#[derive(Deserialize)]
+struct Versioned {
+    format: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Written {
+    #[expect(dead_code, reason = "read by `Versioned`; named here so that it is not unknown")]
+    format: i64,
+    #[serde(flatten)]
+    marker: Marker,
+    closed_by: Option<String>,
+}
+
+impl Block {
+    /// Reads the block in a pull request's body.
+    #[must_use]
+    pub fn read(body: &str) -> Block {
+        let Some(start) = body.find(START) else { return Block::Missing };
+        let rest = &body[start + START.len()..];
+        let Some(end) = rest.find(END) else {
+            return Block::Unreadable("the block has no end (`-->`)".to_owned());
+        };
+        let text = &rest[..end];
+        let format = match toml_edit::de::from_str::<Versioned>(text) {
+            Ok(Versioned { format: Some(format) }) => format,
+            Ok(Versioned { format: None }) => return Block::Unreadable("the block has no `format`".to_owned()),
+            Err(error) => return Block::Unreadable(error.message().trim_end().to_owned()),
+        };
+        match u32::try_from(format) {
+            Ok(format) if format > FORMAT => return Block::Newer(format),
+            Ok(format) if format < FORMAT => return Block::Older(format),
+            Ok(_) => {}
+            Err(_) => return Block::Unreadable(format!("`format = {format}` is not a format")),
+        }
+        match toml_edit::de::from_str::<Written>(text) {
+            Ok(written) => Block::Found { marker: written.marker, retired: written.closed_by.is_some() },
+            Err(error) => Block::Unreadable(error.message().trim_end().to_owned()),
+        }
+    }
+}
+
+/// `body` with `block` in place of the one it has, or before it when it has none.
+#[must_use]
+pub fn with_block(body: &str, block: &str) -> String {
+    if let Some(start) = body.find(START) {
+        if let Some(end) = body[start..].find(END) {
+            let end = start + end + END.len();
+            return format!("{}{block}{}", &body[..start], &body[end..]);
+        }
+    }
+    format!("{block}\n{body}")
+}
+
+/// The promotion that should be open, as the forge should show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wanted {
+    pub marker: Marker,
+    pub title: String,
+    /// The body, block included.
+    pub body: String,
+    /// The source environment's branch.
+    pub source: String,
+    /// The branch a rebuilt promotion comes from (`promote/<to>`).
+    pub rebuilt: String,
+}
+
+/// What should be open into an environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Desired {
+    Want(Box<Wanted>),
+    /// No promotion should be open, for this reason.
+    Nothing(String),
+    /// Nothing new opens now (a freeze, a soak); what is open stays.
+    Wait(String),
+}
+
+/// An open pull request into the environment's branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Open {
+    pub number: u64,
+    pub source: String,
+    pub title: String,
+    pub body: String,
+    /// The forge reports that it conflicts with its target.
+    pub conflicts: bool,
+}
+
+/// A pull request into the environment's branch that was closed without merging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closed {
+    pub number: u64,
+    pub body: String,
+}
+
+/// What the planner sees of one environment.
+#[derive(Debug, Clone, Copy)]
+pub struct Situation<'a> {
+    pub desired: &'a Desired,
+    pub open: &'a [Open],
+    /// The recently closed ones; `None` until read (they are read only when a plan would open one).
+    pub closed: Option<&'a [Closed]>,
+}
+
+/// Why a pull request is closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "why", rename_all = "kebab-case")]
+pub enum Why {
+    /// Another promotion replaces it: `by`, or the one opened in the same round when `None`.
+    Superseded { by: Option<u64> },
+    /// No promotion should be open.
+    Obsolete { reason: String },
+    /// Its block cannot be read.
+    Unreadable { reason: String },
+    /// Its block is of an older format.
+    OlderFormat { format: u32 },
+}
+
+/// One change to the forge, or a read the plan needs before it can say more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Create {
+        source: String,
+        title: String,
+        body: String,
+    },
+    Update {
+        number: u64,
+        title: String,
+        body: String,
+    },
+    Close {
+        number: u64,
+        why: Why,
+    },
+    /// The forge says `replaces` conflicts: build the rebuilt branch, open from it, and close
+    /// `replaces` naming the new one.
+    Rebuild {
+        replaces: u64,
+        title: String,
+        body: String,
+    },
+    /// Read the recently closed pull requests and plan again: one may hold the version back.
+    ReadClosed,
+}
+
+/// The actions for one environment, and what is worth saying about it besides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub actions: Vec<Action>,
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// Whether the plan changes anything on the forge.
+    #[must_use]
+    pub fn writes(&self) -> bool {
+        self.actions.iter().any(|a| !matches!(a, Action::ReadClosed))
+    }
+}
+
+/// Plans one environment. Never leaves two promotions open into it, and planning again after
+/// the plan was carried out changes nothing.
+#[must_use]
+pub fn plan(situation: Situation<'_>) -> Plan {
+    let mut plan = Plan::default();
+    let mut owned = Vec::new();
+    let mut foreign = Vec::new();
+    for open in situation.open {
+        match Block::read(&open.body) {
+            Block::Newer(format) => {
+                plan.notes.push(format!(
+                    "#{} carries a block of format {format}, newer than this git-release's {FORMAT}: it is left to the newer one",
+                    open.number
+                ));
+                return Plan { actions: Vec::new(), notes: plan.notes };
+            }
+            Block::Unreadable(reason) => plan.close(open.number, Why::Unreadable { reason }),
+            Block::Older(format) => plan.close(open.number, Why::OlderFormat { format }),
+            Block::Found { .. } => owned.push(open),
+            Block::Missing => foreign.push(open),
+        }
+    }
+    owned.sort_by_key(|o| o.number);
+    match situation.desired {
+        Desired::Nothing(reason) => {
+            for open in owned {
+                plan.close(open.number, Why::Obsolete { reason: reason.clone() });
+            }
+        }
+        Desired::Wait(reason) => {
+            plan.notes.push(reason.clone());
+            if let Some((kept, others)) = owned.split_first() {
+                for open in others {
+                    plan.close(open.number, Why::Superseded { by: Some(kept.number) });
+                }
+            }
+        }
+        Desired::Want(wanted) => plan.want(wanted, &owned, &foreign, situation.closed),
+    }
+    plan
+}
+
+impl Plan {
+    fn close(&mut self, number: u64, why: Why) {
+        self.actions.push(Action::Close { number, why });
+    }
+
+    fn want(&mut self, wanted: &Wanted, owned: &[&Open], foreign: &[&Open], closed: Option<&[Closed]>) {
+        let fits = |open: &&&Open| open.source == wanted.source || open.source == wanted.rebuilt;
+        let current = |open: &Open| {
+            open.title == wanted.title && open.body.trim_end() == wanted.body.trim_end() && !open.conflicts
+        };
+        // One that needs no change; else not one that must be rebuilt; else one of ours before
+        // one a person opened from the right branch (adopted); else the oldest.
+        let rebuild = |open: &Open| open.conflicts && open.source == wanted.source;
+        let kept = owned
+            .iter()
+            .filter(fits)
+            .map(|o| (0, o))
+            .chain(foreign.iter().filter(fits).map(|o| (1, o)))
+            .min_by_key(|(rank, open)| (!current(open), rebuild(open), *rank, open.number))
+            .map(|(_, open)| *open);
+        let Some(kept) = kept else {
+            let Some(closed) = closed else {
+                self.actions.push(Action::ReadClosed);
+                return;
+            };
+            let hold = closed.iter().find(|c| match Block::read(&c.body) {
+                Block::Found { marker, retired } => !retired && marker.carries_same(&wanted.marker),
+                _ => false,
+            });
+            if let Some(hold) = hold {
+                let reason = format!("{} is held: #{} carrying it was closed by hand", wanted.marker, hold.number);
+                for open in owned {
+                    self.close(open.number, Why::Obsolete { reason: reason.clone() });
+                }
+                self.notes.push(format!("{reason}; it opens again for a newer version"));
+                return;
+            }
+            let (source, title, body) = (wanted.source.clone(), wanted.title.clone(), wanted.body.clone());
+            self.actions.push(Action::Create { source, title, body });
+            for open in owned {
+                self.close(open.number, Why::Superseded { by: None });
+            }
+            return;
+        };
+        if rebuild(kept) {
+            let (title, body) = (wanted.title.clone(), wanted.body.clone());
+            self.actions.push(Action::Rebuild { replaces: kept.number, title, body });
+            for open in owned.iter().filter(|o| o.number != kept.number) {
+                self.close(open.number, Why::Superseded { by: None });
+            }
+            return;
+        }
+        if kept.conflicts {
+            self.notes
+                .push(format!("#{} conflicts with its target even rebuilt: someone must resolve it", kept.number));
+        }
+        if kept.title != wanted.title || kept.body.trim_end() != wanted.body.trim_end() {
+            let (title, body) = (wanted.title.clone(), wanted.body.clone());
+            self.actions.push(Action::Update { number: kept.number, title, body });
+        }
+        for open in owned.iter().filter(|o| o.number != kept.number) {
+            self.close(open.number, Why::Superseded { by: Some(kept.number) });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
