@@ -144,6 +144,11 @@ impl Ui {
         }
     }
 
+    /// An error that does not end the command (a failed round of `reconcile --watch`): on stderr.
+    pub fn problem(&self, error: &Error) {
+        write_err(&render_error(error, self.err));
+    }
+
     /// An error: always on stderr, and as a JSON document on stdout with `--json`.
     pub fn error(&self, error: &Error) {
         if self.json {

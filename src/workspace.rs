@@ -14,6 +14,9 @@ pub struct Workspace {
     pub remote: String,
     pub file: ReleaseFile,
     pub origin: Origin,
+    /// Read environment branches as the remote has them (its tracking branches), before local
+    /// ones: for the reconciler, which works on what the forge sees.
+    pub remote_first: bool,
 }
 
 /// Why no release file could be found.
@@ -91,7 +94,7 @@ impl Workspace {
     pub fn load_if_any(repo: Repo, remote: &str, config_from: Option<&str>) -> Result<Option<Workspace>, Error> {
         let Some((content, origin)) = locate(&repo, remote, config_from)? else { return Ok(None) };
         let file = config::parse(&content, &origin)?;
-        Ok(Some(Workspace { repo, remote: remote.to_owned(), file, origin }))
+        Ok(Some(Workspace { repo, remote: remote.to_owned(), file, origin, remote_first: false }))
     }
 
     /// The environment named `text`, or whose branch it is (`environment/qa`,
@@ -126,7 +129,11 @@ impl Workspace {
     /// # Errors
     /// When the branch cannot be read or holds an invalid release file.
     pub fn environment_state(&self, environment: &Environment) -> Result<EnvironmentState, Error> {
-        let tip = self.repo.branch_tip(&environment.branch, &self.remote)?;
+        let tip = if self.remote_first {
+            self.repo.remote_branch_tip(&environment.branch, &self.remote)?
+        } else {
+            self.repo.branch_tip(&environment.branch, &self.remote)?
+        };
         let version = match self.branch_file(environment, &tip)? {
             Some((content, origin)) => Some(config::parse(&content, &origin)?.version),
             None => None,

@@ -10,6 +10,7 @@ mod init;
 mod log;
 mod prepare;
 mod promote;
+mod reconcile;
 mod record;
 mod set;
 mod status;
@@ -78,6 +79,7 @@ pub enum Command {
     Log(log::Args),
     Gate(gate::Args),
     Promote(promote::Args),
+    Reconcile(reconcile::Args),
     Diff(diff::Args),
     Hook(hook::HookArgs),
     Hooks(hook::HooksArgs),
@@ -187,6 +189,7 @@ fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
         Command::Log(args) => done(log::run(context, args)),
         Command::Gate(args) => gate::run(context, args),
         Command::Promote(args) => done(promote::run(context, args)),
+        Command::Reconcile(args) => reconcile::run(context, args),
         Command::Diff(args) => done(diff::run(context, args)),
         Command::Hook(args) => hook::run_hook(context, args),
         Command::Hooks(args) => hook::run_hooks(context, args),

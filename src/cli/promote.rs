@@ -1,6 +1,8 @@
 //! `git release promote <from> <to>`: keeps exactly one open pull request from one environment's
 //! branch into the next one's, its title and body in line with what it would carry.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::admission::{self, Request, Verdict};
@@ -11,6 +13,8 @@ use crate::forge::{self, Draft, Forge, Opened, PullRequest};
 use crate::gate;
 use crate::git::{Expect, PushOutcome, PushRef};
 use crate::object_id::ObjectId;
+use crate::plan::promotion::{Marker, with_block};
+use crate::record::Record;
 use crate::ui::{Paint, Report};
 use crate::workspace::Workspace;
 
@@ -91,8 +95,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             .hint("promote each environment into the one whose `after` names it"));
     }
     let promotion = Promotion::read(&workspace, &from, &to)?;
-    let title =
-        args.title.clone().unwrap_or_else(|| format!("Promote {} → {}: {}", from.name, to.name, promotion.version));
+    let title = args.title.clone().unwrap_or_else(|| promotion.title());
     let body = promotion.body();
     let report = |action: &'static str, pull: Option<&PullRequest>, text: String| PromoteReport {
         from: from.name.clone(),
@@ -111,7 +114,10 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         (from.branch.clone(), Some(promotion.head.clone()))
     };
     let Some(forge) = context.forge(&workspace)? else {
-        context.ui.report(&report("printed", None, promotion.summary(&title, &body, &source, tip.as_ref())));
+        // The block is for the forge's copy; people reading the printed one do not need it.
+        let text =
+            body.split_once("-->\n").filter(|_| body.starts_with("<!-- ")).map_or(body.as_str(), |(_, rest)| rest);
+        context.ui.report(&report("printed", None, promotion.summary(&title, text, &source, tip.as_ref())));
         return Ok(());
     };
     let body = forge::fit(&body, forge.body_limit());
@@ -143,7 +149,7 @@ fn refuse_conflicts(workspace: &Workspace, promotion: &Promotion) -> Result<(), 
 /// Makes the remote's `promote/<to>` the target's head plus one commit carrying the source's
 /// release file, pushing only when it is not that already; returns the branch and its tip (none
 /// yet on a dry run that would build it).
-fn rebuild(
+pub(super) fn rebuild(
     workspace: &Workspace,
     promotion: &Promotion,
     title: &str,
@@ -247,13 +253,25 @@ pub(super) struct Promotion {
     /// The application commits the target would gain (at most [`COMMITS_SHOWN`] + 1), or why
     /// they cannot be told.
     pub commits: Result<Vec<(ObjectId, String)>, String>,
+    /// The source environment's latest deployment: what the promotion carries.
+    pub carried: Option<Record>,
+    /// The target environment's latest deployment.
+    pub runs: Option<Record>,
 }
 
-/// At most this many application commits are listed.
-pub(super) const COMMITS_SHOWN: usize = 50;
+/// Application commits with their messages, newest first.
+type Commits = Vec<(ObjectId, String)>;
 
-impl Promotion {
-    pub(super) fn read(workspace: &Workspace, from: &Environment, to: &Environment) -> Result<Promotion, Error> {
+/// The two branches of a promotion, read from git.
+struct Sides {
+    version: String,
+    head: ObjectId,
+    target_head: Option<ObjectId>,
+    diff: String,
+}
+
+impl Sides {
+    fn read(workspace: &Workspace, from: &Environment, to: &Environment) -> Result<Sides, Error> {
         let source = workspace.environment_state(from)?;
         let Some(head) = source.tip.id().cloned() else {
             return Err(Error::new(Kind::Refused, format!("{} does not exist here", from.branch))
@@ -274,26 +292,124 @@ impl Promotion {
             })
         };
         let (old, new) = (read(target_head.as_ref())?, read(Some(&head))?);
-        let diff = similar::TextDiff::from_lines(&old, &new)
-            .unified_diff()
-            .context_radius(3)
-            .header(&format!("{}:{FILE_NAME}", to.branch), &format!("{}:{FILE_NAME}", from.branch))
-            .to_string();
-        let app = AppRepo::existing(workspace)?;
-        let request = Request { target: to.clone(), source: Some(from.branch.clone()), head: head.clone() };
-        let evaluation = admission::evaluate_all(workspace, app.as_ref(), &[request], false, &[&to.name])?;
-        let runs = evaluation.survey.latest(&to.name).map(|r| r.deployment.commit.clone());
-        let mut verdicts = evaluation.verdicts;
-        let verdict = verdicts.remove(0);
-        let commits = match (&app, &verdict.deploys) {
-            (Some(app), Some(would)) => Ok(app.repo.commits_between(runs.as_ref(), would, COMMITS_SHOWN + 1)?),
-            (None, _) => Err("the application repository has not been fetched here".to_owned()),
-            (Some(_), None) => Err("which application commit the version deploys cannot be told yet".to_owned()),
+        let diff = if old == new {
+            String::new()
+        } else {
+            similar::TextDiff::from_lines(&old, &new)
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("{}:{FILE_NAME}", to.branch), &format!("{}:{FILE_NAME}", from.branch))
+                .to_string()
         };
-        Ok(Promotion { from: from.clone(), to: to.clone(), version, head, target_head, diff, verdict, commits })
+        Ok(Sides { version, head, target_head, diff })
+    }
+}
+
+/// At most this many application commits are listed.
+pub(super) const COMMITS_SHOWN: usize = 50;
+
+impl Promotion {
+    pub(super) fn read(workspace: &Workspace, from: &Environment, to: &Environment) -> Result<Promotion, Error> {
+        let app = AppRepo::existing(workspace)?;
+        let mut all = Promotion::read_all(workspace, app.as_ref(), &[(from.clone(), to.clone())])?;
+        all.remove(0)
     }
 
-    fn body(&self) -> String {
+    /// Several promotions at once, with one pass over the deployment records for all; a
+    /// promotion that cannot be read (a missing branch, say) is an error of its own.
+    ///
+    /// # Errors
+    /// When the records cannot be read at all.
+    pub(super) fn read_all(
+        workspace: &Workspace,
+        app: Option<&AppRepo>,
+        pairs: &[(Environment, Environment)],
+    ) -> Result<Vec<Result<Promotion, Error>>, Error> {
+        let sides: Vec<Result<Sides, Error>> =
+            pairs.iter().map(|(from, to)| Sides::read(workspace, from, to)).collect();
+        let requests: Vec<Request> = pairs
+            .iter()
+            .zip(&sides)
+            .filter_map(|((from, to), sides)| {
+                let head = sides.as_ref().ok()?.head.clone();
+                Some(Request { target: to.clone(), source: Some(from.branch.clone()), head })
+            })
+            .collect();
+        let mut names: Vec<&str> = Vec::new();
+        for (from, to) in pairs {
+            for name in [from.name.as_str(), to.name.as_str()] {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        let evaluation = admission::evaluate_all(workspace, app, &requests, false, &names)?;
+        let survey = evaluation.survey;
+        let mut verdicts = evaluation.verdicts.into_iter();
+        let mut between: HashMap<(Option<ObjectId>, ObjectId), Commits> = HashMap::new();
+        let mut promotions = Vec::new();
+        for ((from, to), sides) in pairs.iter().zip(sides) {
+            let sides = match sides {
+                Ok(sides) => sides,
+                Err(error) => {
+                    promotions.push(Err(error));
+                    continue;
+                }
+            };
+            let verdict = verdicts.next().expect("one verdict per request");
+            let runs = survey.latest(&to.name).cloned();
+            let ran = runs.as_ref().map(|r| r.deployment.commit.clone());
+            let commits = match (app, &verdict.deploys) {
+                (Some(app), Some(would)) => {
+                    let key = (ran, would.clone());
+                    if !between.contains_key(&key) {
+                        let found = app.repo.commits_between(key.0.as_ref(), would, COMMITS_SHOWN + 1)?;
+                        between.insert(key.clone(), found);
+                    }
+                    Ok(between[&key].clone())
+                }
+                (None, _) => Err("the application repository has not been fetched here".to_owned()),
+                (Some(_), None) => Err("which application commit the version deploys cannot be told yet".to_owned()),
+            };
+            promotions.push(Ok(Promotion {
+                from: from.clone(),
+                to: to.clone(),
+                version: sides.version,
+                head: sides.head,
+                target_head: sides.target_head,
+                diff: sides.diff,
+                verdict,
+                commits,
+                carried: survey.latest(&from.name).cloned(),
+                runs,
+            }));
+        }
+        Ok(promotions)
+    }
+
+    /// What the pull request says it carries: the source environment's latest deployment.
+    /// `None` when the source's branch asks for a version it has not deployed.
+    pub(super) fn marker(&self) -> Option<Marker> {
+        let carried = &self.carried.as_ref()?.deployment;
+        if carried.version != self.version {
+            return None;
+        }
+        Some(Marker {
+            from: self.from.name.clone(),
+            to: self.to.name.clone(),
+            version: carried.version.clone(),
+            tag: carried.version_tag.clone(),
+            commit: carried.commit.to_string(),
+        })
+    }
+
+    /// The pull request's title: the deployment it carries, else the version it asks for.
+    pub(super) fn title(&self) -> String {
+        let what = self.marker().map_or_else(|| self.version.clone(), |marker| marker.to_string());
+        format!("Promote {} → {}: {what}", self.from.name, self.to.name)
+    }
+
+    pub(super) fn body(&self) -> String {
         let gate = self
             .verdict
             .findings
@@ -321,7 +437,7 @@ impl Promotion {
             Err(why) => (format!("unknown: {why}"), "unknown".to_owned()),
         };
         let diff = if self.diff.is_empty() { "(no change)\n".to_owned() } else { self.diff.clone() };
-        include_str!("../../templates/pull-request.md")
+        let text = include_str!("../../templates/pull-request.md")
             .replace("{from}", &self.from.name)
             .replace("{to}", &self.to.name)
             .replace("{source}", &self.from.branch)
@@ -331,7 +447,12 @@ impl Promotion {
             .replace("{gate}", &gate)
             .replace("{commits}", &commits)
             .replace("{jira}", &jira)
-            .replace("{diff}", diff.trim_end())
+            .replace("{diff}", diff.trim_end());
+        // The block goes first, where a forge's length limit cannot cut it off.
+        match self.marker() {
+            Some(marker) => with_block(&text, &marker.block(false)),
+            None => text,
+        }
     }
 
     /// The Jira issue keys the application commits name, each once.

@@ -200,6 +200,14 @@ impl Repo {
         }
     }
 
+    /// As [`Repo::branch_tip`], but the remote-tracking branch before the local one.
+    pub fn remote_branch_tip(&self, branch: &str, remote: &str) -> Result<BranchTip, GitError> {
+        match self.reference(&format!("refs/remotes/{remote}/{branch}"))? {
+            Some(id) => Ok(BranchTip::Remote { remote: remote.to_owned(), id }),
+            None => self.branch_tip(branch, remote),
+        }
+    }
+
     /// The branch `refs/remotes/<remote>/HEAD` names, without the remote prefix.
     pub fn remote_default_branch(&self, remote: &str) -> Result<Option<String>, GitError> {
         let name = format!("refs/remotes/{remote}/HEAD");

@@ -23,7 +23,7 @@ fn demo_walks_a_release_to_prod_and_ends_with_both_deployed() {
     assert!(gates[1].contains("\nallowed\n"), "{}", gates[1]);
     // With no forge, the promotion is printed for people to merge.
     let promotion = transcript.stdout.split("release$ git release promote qa prod\n").nth(1).expect("promote ran");
-    assert!(promotion.starts_with("Promote qa → prod: 1.0.0\n"), "{promotion}");
+    assert!(promotion.starts_with("Promote qa → prod: 1.0.0 (v1.0.0-rc.2)\n"), "{promotion}");
     assert!(promotion.contains("for you to merge into environment/prod.") && promotion.contains("- `"), "{promotion}");
 
     let status = transcript.stdout.split("release$ git release status\n").nth(1).expect("status ran");

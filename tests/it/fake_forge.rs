@@ -74,6 +74,43 @@ pub struct Pull {
     pub draft: bool,
     /// Bitbucket Data Center's lock: one more with every change.
     pub version: u64,
+    /// Closed by merging (else, when closed, declined).
+    pub merged: bool,
+}
+
+/// Which pull requests a list asks for, in any forge's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wanted {
+    Open,
+    /// Closed without merging.
+    Declined,
+    Merged,
+    /// Closed either way.
+    Closed,
+    All,
+}
+
+impl Wanted {
+    fn from(word: Option<&str>, default: Wanted) -> Wanted {
+        match word.map(str::to_ascii_lowercase).as_deref() {
+            None => default,
+            Some("open" | "opened" | "active") => Wanted::Open,
+            Some("declined" | "abandoned") => Wanted::Declined,
+            Some("merged" | "completed") => Wanted::Merged,
+            Some("closed") => Wanted::Closed,
+            _ => Wanted::All,
+        }
+    }
+
+    fn takes(self, pull: &Pull) -> bool {
+        match self {
+            Wanted::Open => pull.open,
+            Wanted::Declined => !pull.open && !pull.merged,
+            Wanted::Merged => pull.merged,
+            Wanted::Closed => !pull.open,
+            Wanted::All => true,
+        }
+    }
 }
 
 /// A fault the fake answers the next request with.
@@ -112,6 +149,43 @@ pub struct State {
     pub requests: Vec<(String, Vec<(String, String)>)>,
     /// The token every request must bring; `None` lets anything in.
     pub token: Option<String>,
+    /// How long every answer takes.
+    pub latency: Duration,
+    /// Random faults on this share of requests.
+    pub chaos: Option<Chaos>,
+}
+
+/// Faults at random, from a seed: the same run of faults for the same requests.
+#[derive(Debug)]
+pub struct Chaos {
+    /// Out of 100 requests.
+    pub percent: u64,
+    pub seed: u64,
+}
+
+/// What chaos does to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mishap {
+    /// A fault before the request is served.
+    Before(u64),
+    /// Served, then the connection dropped: the change happened, the answer is lost.
+    Lost,
+}
+
+impl Chaos {
+    fn roll(&mut self) -> Option<Mishap> {
+        let mut next = || {
+            self.seed ^= self.seed >> 12;
+            self.seed ^= self.seed << 25;
+            self.seed ^= self.seed >> 27;
+            self.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11
+        };
+        if next() % 100 >= self.percent {
+            return None;
+        }
+        let kind = next() % 5;
+        Some(if kind == 4 { Mishap::Lost } else { Mishap::Before(kind) })
+    }
 }
 
 impl State {
@@ -125,8 +199,8 @@ impl State {
         if let Some(open) = self.pulls.iter().find(|p| p.open && p.source == source && p.target == target) {
             return Err(open.number);
         }
-        let pull =
-            Pull { number: self.pulls.len() as u64 + 1, title, body, source, target, open: true, draft, version: 0 };
+        let number = self.pulls.len() as u64 + 1;
+        let pull = Pull { number, title, body, source, target, open: true, draft, version: 0, merged: false };
         self.pulls.push(pull.clone());
         Ok(pull)
     }
@@ -221,6 +295,36 @@ impl FakeForge {
         }
     }
 
+    /// Closes a pull request as a person would, without merging.
+    pub fn close_by_hand(&self, number: u64) {
+        let mut state = self.state.lock().expect("state");
+        state.pulls.iter_mut().find(|p| p.number == number).expect("a pull request").open = false;
+    }
+
+    /// Marks a pull request merged (the test pushes the merge itself).
+    pub fn merged(&self, number: u64) {
+        let mut state = self.state.lock().expect("state");
+        let pull = state.pulls.iter_mut().find(|p| p.number == number).expect("a pull request");
+        pull.open = false;
+        pull.merged = true;
+    }
+
+    pub fn pulls(&self) -> Vec<Pull> {
+        self.state.lock().expect("state").pulls.clone()
+    }
+
+    pub fn comments(&self) -> Vec<(u64, String)> {
+        self.state.lock().expect("state").comments.clone()
+    }
+
+    pub fn set_latency(&self, latency: Duration) {
+        self.state.lock().expect("state").latency = latency;
+    }
+
+    pub fn set_chaos(&self, chaos: Option<Chaos>) {
+        self.state.lock().expect("state").chaos = chaos;
+    }
+
     pub fn statuses(&self) -> Vec<Status> {
         self.state.lock().expect("state").statuses.clone()
     }
@@ -238,11 +342,20 @@ fn serve(dialect: Dialect, stream: TcpStream, state: &Mutex<State>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream.try_clone().expect("a second handle"));
     let Some((request, line)) = read_request(&mut reader) else { return };
-    let fault = {
+    let (fault, latency, mishap) = {
         let mut state = state.lock().expect("state");
         state.requests.push((line, request.headers.clone()));
-        state.faults.pop_front()
+        let mishap = state.chaos.as_mut().and_then(Chaos::roll);
+        (state.faults.pop_front(), state.latency, mishap)
     };
+    std::thread::sleep(latency);
+    let fault = fault.or(match mishap {
+        Some(Mishap::Before(0)) => Some(Fault::Status { status: 500, retry_after: None }),
+        Some(Mishap::Before(1)) => Some(Fault::Status { status: 429, retry_after: Some(0) }),
+        Some(Mishap::Before(2)) => Some(Fault::Hang),
+        Some(Mishap::Before(_)) => Some(Fault::Drop),
+        _ => None,
+    });
     let reply = match fault {
         Some(Fault::Drop) => return,
         Some(Fault::Hang) => {
@@ -273,7 +386,29 @@ fn serve(dialect: Dialect, stream: TcpStream, state: &Mutex<State>) {
             }
         }
     };
-    write_answer(stream, &reply);
+    if mishap == Some(Mishap::Lost) {
+        return;
+    }
+    write_answer(stream, &conditional(&request, reply));
+}
+
+/// A GET's answer with an `ETag`; `304 Not Modified` when the client already has it.
+fn conditional(request: &Request, mut reply: Answer) -> Answer {
+    use std::hash::{Hash, Hasher};
+    if request.method != "GET" || reply.status != 200 {
+        return reply;
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    reply.body.hash(&mut hasher);
+    for (name, value) in &reply.headers {
+        (name, value).hash(&mut hasher);
+    }
+    let etag = format!("\"{:016x}\"", hasher.finish());
+    if request.header("if-none-match") == Some(etag.as_str()) {
+        return Answer { status: 304, headers: vec![("ETag".into(), etag)], body: String::new() };
+    }
+    reply.headers.push(("ETag".into(), etag));
+    reply
 }
 
 fn sign_in_page(status: u16) -> Answer {
@@ -472,6 +607,7 @@ fn github(request: &Request, state: &mut State) -> Answer {
             "base": {"ref": pull.target},
             "mergeable": true,
             "mergeable_state": "clean",
+            "merged_at": if pull.merged { json!("2026-11-21T10:00:00Z") } else { Value::Null },
         })
     };
     if segments.get(..3) != Some(&["repos", "shop", "release"][..]) {
@@ -484,7 +620,7 @@ fn github(request: &Request, state: &mut State) -> Answer {
             let items = state
                 .pulls
                 .iter()
-                .filter(|p| p.open || request.query("state") == Some("all"))
+                .filter(|p| Wanted::from(request.query("state"), Wanted::Open).takes(p))
                 .filter(|p| head.is_none_or(|h| h == format!("{owner}:{}", p.source)))
                 .filter(|p| base.is_none_or(|b| b == p.target))
                 .map(&pull_json)
@@ -562,7 +698,7 @@ fn gitlab(request: &Request, state: &mut State) -> Answer {
             "id": 1000 + pull.number,
             "iid": pull.number,
             "web_url": format!("https://gitlab.example/shop/release/-/merge_requests/{}", pull.number),
-            "state": if pull.open { "opened" } else { "closed" },
+            "state": if pull.open { "opened" } else if pull.merged { "merged" } else { "closed" },
             "title": pull.title,
             "description": pull.body,
             "draft": pull.draft,
@@ -579,7 +715,10 @@ fn gitlab(request: &Request, state: &mut State) -> Answer {
             let items = state
                 .pulls
                 .iter()
-                .filter(|p| p.open || request.query("state") != Some("opened"))
+                .filter(|p| {
+                    let wanted = Wanted::from(request.query("state"), Wanted::All);
+                    if wanted == Wanted::Closed { Wanted::Declined.takes(p) } else { wanted.takes(p) }
+                })
                 .filter(|p| source.is_none_or(|s| s == p.source) && target.is_none_or(|t| t == p.target))
                 .map(&mr_json)
                 .collect::<Vec<_>>();
@@ -633,7 +772,7 @@ fn bitbucket_server_pull(pull: &Pull) -> Value {
         "version": pull.version,
         "title": pull.title,
         "description": pull.body,
-        "state": if pull.open { "OPEN" } else { "DECLINED" },
+        "state": if pull.open { "OPEN" } else if pull.merged { "MERGED" } else { "DECLINED" },
         "open": pull.open,
         "closed": !pull.open,
         "draft": pull.draft,
@@ -660,7 +799,7 @@ fn bitbucket_server(request: &Request, state: &mut State) -> Answer {
             let items: Vec<Value> = state
                 .pulls
                 .iter()
-                .filter(|p| p.open || request.query("state").is_some_and(|s| s != "OPEN"))
+                .filter(|p| Wanted::from(request.query("state"), Wanted::Open).takes(p))
                 .filter(|p| {
                     let branch = if outgoing { &p.source } else { &p.target };
                     at.as_deref().is_none_or(|at| at == format!("refs/heads/{branch}"))
@@ -695,6 +834,12 @@ fn bitbucket_server(request: &Request, state: &mut State) -> Answer {
                     "com.atlassian.bitbucket.pull.DuplicatePullRequestException",
                 ),
             }
+        }
+        ("GET", ["pull-requests", number, "merge"]) => {
+            if state.find(number).is_none() {
+                return not_found();
+            }
+            answer(200, &json!({"canMerge": true, "conflicted": false, "outcome": "CLEAN", "vetoes": []}))
         }
         ("GET" | "PUT", ["pull-requests", number]) => {
             let Some(pull) = state.find(number) else {
@@ -746,7 +891,7 @@ fn bitbucket_cloud(request: &Request, state: &mut State) -> Answer {
             "id": pull.number,
             "title": pull.title,
             "description": pull.body,
-            "state": if pull.open { "OPEN" } else { "DECLINED" },
+            "state": if pull.open { "OPEN" } else if pull.merged { "MERGED" } else { "DECLINED" },
             "draft": pull.draft,
             "source": {"branch": {"name": pull.source}},
             "destination": {"branch": {"name": pull.target}},
@@ -766,7 +911,7 @@ fn bitbucket_cloud(request: &Request, state: &mut State) -> Answer {
             let items: Vec<Value> = state
                 .pulls
                 .iter()
-                .filter(|p| p.open || request.query("state").is_some_and(|s| s != "OPEN"))
+                .filter(|p| Wanted::from(request.query("state"), Wanted::Open).takes(p))
                 .filter(|p| source.as_deref().is_none_or(|s| s == p.source))
                 .filter(|p| target.as_deref().is_none_or(|t| t == p.target))
                 .map(&pull_json)
@@ -848,7 +993,7 @@ fn azure_pull(pull: &Pull) -> Value {
         "pullRequestId": pull.number,
         "title": pull.title,
         "description": pull.body,
-        "status": if pull.open { "active" } else { "abandoned" },
+        "status": if pull.open { "active" } else if pull.merged { "completed" } else { "abandoned" },
         "isDraft": pull.draft,
         "sourceRefName": format!("refs/heads/{}", pull.source),
         "targetRefName": format!("refs/heads/{}", pull.target),
@@ -888,11 +1033,11 @@ fn azure(request: &Request, state: &mut State) -> Answer {
         ("GET", ["pullrequests"]) => {
             let (source, target) =
                 (request.query("searchCriteria.sourceRefName"), request.query("searchCriteria.targetRefName"));
-            let active = request.query("searchCriteria.status").is_none_or(|s| s == "active");
+            let wanted = Wanted::from(request.query("searchCriteria.status"), Wanted::Open);
             let items: Vec<Value> = state
                 .pulls
                 .iter()
-                .filter(|p| p.open || !active)
+                .filter(|p| wanted.takes(p))
                 .filter(|p| source.is_none_or(|s| s == format!("refs/heads/{}", p.source)))
                 .filter(|p| target.is_none_or(|t| t == format!("refs/heads/{}", p.target)))
                 .map(azure_pull)
@@ -974,6 +1119,7 @@ fn gitea(request: &Request, state: &mut State) -> Answer {
             "head": {"ref": pull.source, "label": pull.source},
             "base": {"ref": pull.target, "label": pull.target},
             "mergeable": true,
+            "merged": pull.merged,
         })
     };
     let error = |status: u16, message: &str| {
@@ -985,7 +1131,7 @@ fn gitea(request: &Request, state: &mut State) -> Answer {
             let items = state
                 .pulls
                 .iter()
-                .filter(|p| p.open || request.query("state") != Some("open"))
+                .filter(|p| Wanted::from(request.query("state"), Wanted::Open).takes(p))
                 .map(&pull_json)
                 .collect::<Vec<_>>();
             linked(request, &items, "limit", Dialect::Gitea.page_cap())

@@ -14,6 +14,7 @@ mod http_push;
 mod init;
 mod man;
 mod promote;
+mod reconcile;
 mod set;
 mod status;
 mod templates;

@@ -64,7 +64,8 @@ fn keeps_one_pull_request(dialect: Dialect) {
     assert_eq!(pulls.len(), 1);
     let pull = &pulls[0];
     assert_eq!((pull.source.as_str(), pull.target.as_str()), ("environment/qa", "environment/prod"));
-    assert_eq!(pull.title, "Promote qa → prod: 1.0.0");
+    assert_eq!(pull.title, "Promote qa → prod: 1.0.0 (v1.0.0-rc.1)");
+    assert!(pull.body.starts_with("<!-- git-release:promotion\n"), "{}", pull.body);
     for part in ["✅ `previous-deployed`", "### Release file", "+version = \"1.0.0\"", "First feature"] {
         assert!(pull.body.contains(part), "{part} in:\n{}", pull.body);
     }

@@ -1,0 +1,663 @@
+//! `git release reconcile`: makes the forge hold exactly the auto-promotion pull requests that
+//! git says should be open, and nothing else. It keeps no state: every round reads the branches,
+//! the deployment records and the open pull requests anew.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::app::AppRepo;
+use crate::config::Environment;
+use crate::error::{Error, Exit, Kind};
+use crate::forge::{self, Draft, Forge, Listing, Mergeable, Opened, PullRequest};
+use crate::gate;
+use crate::plan::promotion::{self, Action, Block, Closed, Desired, Open, Plan, Situation, Wanted, Why, with_block};
+use crate::policy;
+use crate::ui::{Paint, Report, render_error};
+use crate::workspace::Workspace;
+
+use super::Context;
+use super::promote::{self, Promotion};
+
+/// Keep auto-promotion pull requests in line with what is deployed
+///
+/// For every environment with `auto-promote = true`, one pull request from its `after`
+/// environment should be open while that environment's latest deployment is not yet in it and
+/// the gate would pass; `soak`, `freeze` and `blocked` hold it back. Reconcile opens the missing
+/// one, updates a stale one, rebuilds one the forge says conflicts, and closes the rest with a
+/// comment naming what replaces them. A pull request a person closed holds its version back.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only this environment (repeatable; default: every auto-promoted one)
+    #[arg(long = "env", value_name = "ENV")]
+    pub environments: Vec<String>,
+    /// Print the plan, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Reconcile every INTERVAL (30s, 5m, 1h) until interrupted, surviving errors between rounds
+    #[arg(long, value_name = "INTERVAL", value_parser = interval)]
+    pub watch: Option<Duration>,
+    /// With --watch, stop after N rounds
+    #[arg(long, value_name = "N", requires = "watch")]
+    pub rounds: Option<u64>,
+    /// Read this clone of the application repository (its remote origin) instead of the cache
+    #[arg(long, value_name = "PATH", env = "GIT_RELEASE_APP_DIR")]
+    pub app_dir: Option<std::path::PathBuf>,
+}
+
+fn interval(text: &str) -> Result<Duration, String> {
+    let duration = policy::parse_duration(text)?;
+    if duration.is_zero() { Err("the interval must be longer than 0s".to_owned()) } else { Ok(duration) }
+}
+
+pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
+    let Some(every) = args.watch else { return round(context, args) };
+    let mut done = 0;
+    loop {
+        let exit = match round(context, args) {
+            Ok(exit) => exit,
+            Err(error) => {
+                // A round that fails leaves the next one to try again.
+                context.ui.problem(&error);
+                error.exit()
+            }
+        };
+        done += 1;
+        if args.rounds.is_some_and(|rounds| done >= rounds) {
+            return Ok(exit);
+        }
+        std::thread::sleep(every);
+    }
+}
+
+/// One reconcile: read, plan, act, report.
+fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
+    let mut workspace = context.workspace()?;
+    let Some(forge) = context.forge(&workspace)? else {
+        return Err(Error::new(Kind::Usage, "reconcile needs a forge to read and write pull requests")
+            .cause("the release repository's remote is on no forge git-release knows, [forge] kind is \"none\", or --offline is set")
+            .hint("set [forge] kind, api and repository in release.toml"));
+    };
+    if workspace.repo.remote_url(&workspace.remote).is_some() {
+        let all = format!("+refs/heads/*:refs/remotes/{}/*", workspace.remote);
+        workspace.repo.fetch(&workspace.remote, &[all], false)?;
+        // The branches may carry a newer release file than the one read before the fetch.
+        workspace = context.workspace()?;
+    }
+    workspace.remote_first = true;
+    let targets = targets(&workspace, &args.environments)?;
+    if targets.is_empty() {
+        context.ui.message("no environment has auto-promote = true and an `after`: nothing to reconcile");
+        context.ui.report(&RoundReport { dry_run: args.dry_run, environments: Vec::new() });
+        return Ok(Exit::Success);
+    }
+    let app = AppRepo::open(&workspace, args.app_dir.as_deref())?;
+    if app.has_remote() {
+        let release_branch = workspace.file.app.release_branch.as_deref().filter(|_| !workspace.file.app.is_here());
+        app.fetch(&[], release_branch)?;
+    }
+    let pairs: Vec<(Environment, Environment)> = targets
+        .iter()
+        .map(|to| {
+            let from = to.after.as_deref().and_then(|name| workspace.file.environment(name)).expect("checked");
+            (from.clone(), to.clone())
+        })
+        .collect();
+    let promotions = Promotion::read_all(&workspace, Some(&app), &pairs)?;
+    let now = Timestamp::now();
+    let limit = forge.body_limit();
+    let mut jobs = Vec::new();
+    for ((from, to), promotion) in pairs.iter().zip(&promotions) {
+        let desired = match promotion {
+            Ok(promotion) => desired(&workspace, promotion, now, limit),
+            Err(error) => Err(error.clone()),
+        };
+        jobs.push(Job { from: from.name.clone(), to: to.clone(), desired });
+    }
+    let mut reports = in_parallel(forge.as_ref(), &jobs, args.dry_run);
+    // Rebuilding pushes a branch, which only this thread's repository may do.
+    for ((job, report), promotion) in jobs.iter().zip(&mut reports).zip(&promotions) {
+        let (Some(planned), Ok(promotion), Ok(Desired::Want(wanted))) =
+            (report.deferred.take(), promotion, &job.desired)
+        else {
+            continue;
+        };
+        let rebuilt = promote::rebuild(&workspace, promotion, &wanted.title, args.dry_run).and_then(|(source, _)| {
+            let mut wanted = (**wanted).clone();
+            wanted.rebuilt = source;
+            run_plan(
+                forge.as_ref(),
+                &job.to.branch,
+                Some(&wanted),
+                &planned.listed,
+                &planned.planned,
+                args.dry_run,
+                report,
+            )
+        });
+        if let Err(error) = rebuilt {
+            report.error = Some(error);
+        }
+    }
+    let failed = reports.iter().filter_map(|r| r.error.as_ref()).map(Error::exit).max_by_key(|e| e.code());
+    context.ui.report(&RoundReport { dry_run: args.dry_run, environments: reports });
+    Ok(failed.unwrap_or(Exit::Success))
+}
+
+/// The environments to reconcile: those named, else every auto-promoted one with an `after`.
+fn targets(workspace: &Workspace, named: &[String]) -> Result<Vec<Environment>, Error> {
+    let auto = |e: &Environment| e.auto_promote && e.after.is_some();
+    if named.is_empty() {
+        return Ok(workspace.file.environments.iter().filter(|e| auto(e)).cloned().collect());
+    }
+    let mut targets: Vec<Environment> = Vec::new();
+    for name in named {
+        let environment = workspace.find_environment(name)?;
+        if !auto(&environment) {
+            return Err(Error::new(Kind::Usage, format!("{} is not auto-promoted", environment.name))
+                .cause("reconcile keeps pull requests only into environments with auto-promote = true and an `after`")
+                .hint(format!(
+                    "set auto-promote = true in its [[environments]] table, or use git release promote <from> {}",
+                    environment.name
+                )));
+        }
+        if !targets.iter().any(|t| t.name == environment.name) {
+            targets.push(environment);
+        }
+    }
+    Ok(targets)
+}
+
+/// What should be open into the target of `promotion`, by the order of the rules: nothing when
+/// the target runs it or holds it already, nothing when it is blocked or the gate refuses it,
+/// wait in a freeze or a soak, else the promotion of the source's latest deployment.
+fn desired(
+    workspace: &Workspace,
+    promotion: &Promotion,
+    now: Timestamp,
+    limit: Option<usize>,
+) -> Result<Desired, Error> {
+    let (from, to) = (&promotion.from, &promotion.to);
+    let Some(carried) = &promotion.carried else {
+        return Ok(Desired::Nothing(format!("{} has deployed nothing yet", from.name)));
+    };
+    let Some(marker) = promotion.marker() else {
+        return Ok(Desired::Nothing(format!(
+            "{} asks for {}, which {} has not deployed yet (its latest deployment is {})",
+            from.branch, promotion.version, from.name, carried.deployment.version
+        )));
+    };
+    let label = format!("{}'s {marker}", from.name);
+    if promotion.runs.as_ref().is_some_and(|runs| runs.deployment.commit == carried.deployment.commit) {
+        return Ok(Desired::Nothing(format!("{} runs {label} already", to.name)));
+    }
+    if promotion.diff.is_empty() {
+        if let Some(target) = &promotion.target_head {
+            if workspace.repo.is_ancestor(&promotion.head, target)? {
+                return Ok(Desired::Nothing(format!(
+                    "{} holds {}'s head already; its deployment is pending",
+                    to.branch, from.branch
+                )));
+            }
+        }
+    }
+    let deployment = &carried.deployment;
+    if let Some(blocked) =
+        to.blocked.iter().find(|b| **b == deployment.version || deployment.version_tag.as_deref() == Some(b.as_str()))
+    {
+        return Ok(Desired::Nothing(format!("{blocked} is blocked in {}", to.name)));
+    }
+    if let Some(failed) = promotion.verdict.findings.iter().find(|f| !f.ok) {
+        return Ok(Desired::Nothing(format!("the gate refuses {label}: {}", failed.message)));
+    }
+    if let Some(window) = to.freeze.iter().find(|w| w.contains(now)) {
+        return Ok(Desired::Wait(format!("{} is frozen ({window})", to.name)));
+    }
+    if let Some(soak) = to.soak {
+        let ran = Duration::from_secs(u64::try_from(now.as_second() - deployment.time.as_second()).unwrap_or(0));
+        if ran < soak {
+            return Ok(Desired::Wait(format!(
+                "{label} has run {} of the {} soak {} asks",
+                policy::show_duration(ran),
+                policy::show_duration(soak),
+                to.name
+            )));
+        }
+    }
+    Ok(Desired::Want(Box::new(Wanted {
+        marker,
+        title: promotion.title(),
+        body: forge::fit(&promotion.body(), limit),
+        source: from.branch.clone(),
+        rebuilt: gate::rebuild_branch(&to.name),
+    })))
+}
+
+/// One environment's work for the forge.
+struct Job {
+    from: String,
+    to: Environment,
+    desired: Result<Desired, Error>,
+}
+
+/// Runs the jobs on a few threads: forge calls for different environments overlap, at most
+/// `GIT_RELEASE_FORGE_CONCURRENCY` (default 8) at a time.
+fn in_parallel(forge: &dyn Forge, jobs: &[Job], dry_run: bool) -> Vec<EnvironmentReport> {
+    let workers = std::env::var("GIT_RELEASE_FORGE_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(8)
+        .clamp(1, 64)
+        .min(jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<Option<EnvironmentReport>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(index) else { break };
+                    let report = reconcile_one(forge, job, dry_run);
+                    done.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[index] = Some(report);
+                }
+            });
+        }
+    });
+    done.into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_iter()
+        .map(|r| r.expect("every job ran"))
+        .collect()
+}
+
+fn reconcile_one(forge: &dyn Forge, job: &Job, dry_run: bool) -> EnvironmentReport {
+    let mut report = EnvironmentReport {
+        environment: job.to.name.clone(),
+        from: job.from.clone(),
+        desired: match &job.desired {
+            Ok(desired) => DesiredReport::of(desired),
+            Err(_) => DesiredReport::Unknown,
+        },
+        actions: Vec::new(),
+        open: None,
+        notes: Vec::new(),
+        error: None,
+        deferred: None,
+    };
+    let result = match &job.desired {
+        Ok(desired) => attempt(forge, job, desired, dry_run, &mut report),
+        Err(error) => Err(error.clone()),
+    };
+    if let Err(error) = result {
+        report.error = Some(error);
+    }
+    report
+}
+
+fn attempt(
+    forge: &dyn Forge,
+    job: &Job,
+    desired: &Desired,
+    dry_run: bool,
+    report: &mut EnvironmentReport,
+) -> Result<(), Error> {
+    let listed = forge.list(&job.to.branch, Listing::Open)?;
+    let mut open = Vec::new();
+    for pull in &listed {
+        // The forge is asked whether it conflicts only for one that may be kept.
+        let candidate = match desired {
+            Desired::Want(wanted) => {
+                pull.source == wanted.source
+                    || pull.source == wanted.rebuilt
+                    || matches!(Block::read(&pull.body), Block::Found { .. })
+            }
+            _ => false,
+        };
+        let conflicts = candidate && forge.mergeable(pull)? == Mergeable::Conflicts;
+        let (title, body) = (pull.title.clone(), pull.body.clone());
+        open.push(Open { number: pull.number, source: pull.source.clone(), title, body, conflicts });
+    }
+    let mut planned = promotion::plan(Situation { desired, open: &open, closed: None });
+    if planned.actions.contains(&Action::ReadClosed) {
+        let closed: Vec<Closed> = forge
+            .list(&job.to.branch, Listing::Closed)?
+            .into_iter()
+            .map(|p| Closed { number: p.number, body: p.body })
+            .collect();
+        planned = promotion::plan(Situation { desired, open: &open, closed: Some(&closed) });
+    }
+    report.notes.clone_from(&planned.notes);
+    report.open = listed.iter().find(|p| matches!(Block::read(&p.body), Block::Found { .. })).map(Shown::of);
+    let Desired::Want(wanted) = desired else {
+        report.open = None;
+        return run_plan(forge, &job.to.branch, None, &listed, &planned, dry_run, report);
+    };
+    if planned.actions.iter().any(|a| matches!(a, Action::Rebuild { .. })) {
+        report.deferred = Some(Deferred { planned, listed });
+        return Ok(());
+    }
+    run_plan(forge, &job.to.branch, Some(wanted), &listed, &planned, dry_run, report)
+}
+
+/// A plan whose rebuild must push first, with what it was planned from.
+#[derive(Debug)]
+struct Deferred {
+    planned: Plan,
+    listed: Vec<PullRequest>,
+}
+
+/// Carries out a plan: opens first (closes may name what was opened), then updates, then closes;
+/// after opening, looks again so that a concurrent run's promotion and this one's never both stay.
+fn run_plan(
+    forge: &dyn Forge,
+    target: &str,
+    wanted: Option<&Wanted>,
+    listed: &[PullRequest],
+    planned: &Plan,
+    dry_run: bool,
+    report: &mut EnvironmentReport,
+) -> Result<(), Error> {
+    let find = |number: u64| listed.iter().find(|p| p.number == number);
+    let mut opened: Option<PullRequest> = None;
+    for action in &planned.actions {
+        let (source, replaces, title, body) = match (action, wanted) {
+            (Action::Create { source, title, body }, _) => (source.clone(), None, title, body),
+            (Action::Rebuild { replaces, title, body }, Some(wanted)) => {
+                (wanted.rebuilt.clone(), Some(*replaces), title, body)
+            }
+            _ => continue,
+        };
+        let pull = if dry_run {
+            None
+        } else {
+            let draft = Draft {
+                title: title.clone(),
+                body: body.clone(),
+                source: source.clone(),
+                target: target.to_owned(),
+                draft: false,
+            };
+            Some(open_or_adopt(forge, &draft)?)
+        };
+        let shown = pull.as_ref().map(Shown::of);
+        report.actions.push(match replaces {
+            None => Done::Create { source, pull: shown.clone() },
+            Some(replaces) => Done::Rebuild { replaces, source, pull: shown.clone() },
+        });
+        report.open = shown;
+        if let (Some(replaces), Some(old)) = (replaces, replaces.and_then(find)) {
+            let why = Why::Superseded { by: pull.as_ref().map(|p| p.number) };
+            close(forge, old, &why, wanted, dry_run)?;
+            report.actions.push(Done::Close { number: replaces, url: old.url.clone(), why });
+        }
+        opened = pull;
+    }
+    for action in &planned.actions {
+        let Action::Update { number, title, body } = action else { continue };
+        let Some(pull) = find(*number) else { continue };
+        let updated = if dry_run { pull.clone() } else { forge.update(pull, title, body)? };
+        report.open = Some(Shown::of(&updated));
+        report.actions.push(Done::Update { pull: Shown::of(&updated) });
+    }
+    for action in &planned.actions {
+        let Action::Close { number, why } = action else { continue };
+        let Some(pull) = find(*number) else { continue };
+        let why = match why {
+            Why::Superseded { by: None } => Why::Superseded { by: opened.as_ref().map(|p| p.number) },
+            other => other.clone(),
+        };
+        close(forge, pull, &why, wanted, dry_run)?;
+        report.actions.push(Done::Close { number: *number, url: pull.url.clone(), why });
+    }
+    // A pull request from the environment's own branch cannot be doubled: every forge refuses a
+    // second one for the same branches, and `open_or_adopt` adopts it. One from the rebuilt
+    // branch can race one from the source, so after a rebuild the forge is asked again.
+    let rebuilt = planned.actions.iter().any(|a| matches!(a, Action::Rebuild { .. }));
+    if let (Some(opened), Some(wanted), true) = (&opened, wanted, rebuilt) {
+        settle(forge, opened, wanted, report)?;
+    }
+    Ok(())
+}
+
+/// Opens a pull request, or adopts the one a concurrent run opened for the same branches.
+fn open_or_adopt(forge: &dyn Forge, draft: &Draft) -> Result<PullRequest, Error> {
+    match forge.create(draft)? {
+        Opened::Created(pull) => Ok(pull),
+        Opened::Exists => {
+            let Some(pull) = forge.find_open(&draft.source, &draft.target)? else {
+                return Err(Error::new(
+                    Kind::Forge,
+                    format!(
+                        "the forge says a pull request from {} into {} exists, but lists none",
+                        draft.source, draft.target
+                    ),
+                )
+                .hint("run it again in a moment; the forge may still be indexing it"));
+            };
+            if pull.title == draft.title && pull.body.trim_end() == draft.body.trim_end() {
+                return Ok(pull);
+            }
+            Ok(forge.update(&pull, &draft.title, &draft.body)?)
+        }
+    }
+}
+
+/// After a rebuild: when two runs opened promotions from different branches at once, both see
+/// both now and keep the same one, the oldest.
+fn settle(
+    forge: &dyn Forge,
+    opened: &PullRequest,
+    wanted: &Wanted,
+    report: &mut EnvironmentReport,
+) -> Result<(), Error> {
+    let mut ours: Vec<PullRequest> = forge
+        .list(&opened.target, Listing::Open)?
+        .into_iter()
+        .filter(|p| matches!(Block::read(&p.body), Block::Found { .. }))
+        .collect();
+    ours.sort_by_key(|p| p.number);
+    let Some((kept, others)) = ours.split_first() else { return Ok(()) };
+    for other in others {
+        let why = Why::Superseded { by: Some(kept.number) };
+        close(forge, other, &why, Some(wanted), false)?;
+        report.actions.push(Done::Close { number: other.number, url: other.url.clone(), why });
+    }
+    report.open = Some(Shown::of(kept));
+    Ok(())
+}
+
+/// Closes a pull request with a comment that says why; one of ours is first marked as closed by
+/// git-release, so that it does not hold its version back.
+fn close(
+    forge: &dyn Forge,
+    pull: &PullRequest,
+    why: &Why,
+    wanted: Option<&Wanted>,
+    dry_run: bool,
+) -> Result<(), Error> {
+    if dry_run {
+        return Ok(());
+    }
+    let pull = match Block::read(&pull.body) {
+        Block::Found { marker, retired: false } => {
+            forge.update(pull, &pull.title, &with_block(&pull.body, &marker.block(true)))?
+        }
+        _ => pull.clone(),
+    };
+    forge.close(&pull, &comment(why, wanted))?;
+    Ok(())
+}
+
+fn comment(why: &Why, wanted: Option<&Wanted>) -> String {
+    let reason = match why {
+        Why::Superseded { by } => {
+            let carries =
+                wanted.map(|w| format!(", which promotes {}'s {}", w.marker.from, w.marker)).unwrap_or_default();
+            match by {
+                Some(number) => format!("Superseded by #{number}{carries}."),
+                None => format!("Superseded by a newer promotion{carries}."),
+            }
+        }
+        Why::Obsolete { reason } => format!("No promotion is wanted now: {reason}."),
+        Why::Unreadable { reason } => {
+            format!(
+                "Its git-release block cannot be read ({reason}); a fresh promotion replaces it when one is wanted."
+            )
+        }
+        Why::OlderFormat { format } => format!(
+            "It was written by an older git-release (block format {format}); a fresh promotion replaces it when one is wanted."
+        ),
+    };
+    format!("{reason}\n\nClosed by `git release reconcile`.")
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Shown {
+    number: u64,
+    url: String,
+}
+
+impl Shown {
+    fn of(pull: &PullRequest) -> Shown {
+        Shown { number: pull.number, url: pull.url.clone() }
+    }
+}
+
+/// What was done (or, with --dry-run, would be).
+#[derive(Debug, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+enum Done {
+    Create {
+        source: String,
+        #[serde(flatten)]
+        pull: Option<Shown>,
+    },
+    Rebuild {
+        replaces: u64,
+        source: String,
+        #[serde(flatten)]
+        pull: Option<Shown>,
+    },
+    Update {
+        #[serde(flatten)]
+        pull: Shown,
+    },
+    Close {
+        number: u64,
+        url: String,
+        #[serde(flatten)]
+        why: Why,
+    },
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+enum DesiredReport {
+    Want {
+        version: String,
+        tag: Option<String>,
+        commit: String,
+    },
+    Nothing {
+        reason: String,
+    },
+    Wait {
+        reason: String,
+    },
+    /// The promotion could not be read.
+    Unknown,
+}
+
+impl DesiredReport {
+    fn of(desired: &Desired) -> DesiredReport {
+        match desired {
+            Desired::Want(wanted) => DesiredReport::Want {
+                version: wanted.marker.version.clone(),
+                tag: wanted.marker.tag.clone(),
+                commit: wanted.marker.commit.clone(),
+            },
+            Desired::Nothing(reason) => DesiredReport::Nothing { reason: reason.clone() },
+            Desired::Wait(reason) => DesiredReport::Wait { reason: reason.clone() },
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct EnvironmentReport {
+    environment: String,
+    from: String,
+    desired: DesiredReport,
+    actions: Vec<Done>,
+    /// The promotion open once the round is done.
+    open: Option<Shown>,
+    notes: Vec<String>,
+    error: Option<Error>,
+    #[serde(skip)]
+    deferred: Option<Deferred>,
+}
+
+#[derive(Debug, Serialize)]
+struct RoundReport {
+    dry_run: bool,
+    environments: Vec<EnvironmentReport>,
+}
+
+impl Report for RoundReport {
+    fn human(&self, paint: Paint) -> String {
+        let mut out = String::new();
+        let would = |done: &str, planned: &str| if self.dry_run { planned.to_owned() } else { done.to_owned() };
+        for env in &self.environments {
+            let name = paint.bold(&env.environment);
+            let shown =
+                |pull: &Option<Shown>| pull.as_ref().map(|p| format!(" #{}: {}", p.number, p.url)).unwrap_or_default();
+            for done in &env.actions {
+                let line = match done {
+                    Done::Create { source, pull } => {
+                        format!("{} from {source}{}", would("opened", "would open"), shown(pull))
+                    }
+                    Done::Rebuild { replaces, source, pull } => {
+                        format!("{} #{replaces} from {source}{}", would("rebuilt", "would rebuild"), shown(pull))
+                    }
+                    Done::Update { pull } => {
+                        format!("{} #{}: {}", would("updated", "would update"), pull.number, pull.url)
+                    }
+                    Done::Close { number, why, .. } => {
+                        format!("{} #{number}: {}", would("closed", "would close"), why_text(why))
+                    }
+                };
+                out.push_str(&format!("{name}: {line}\n"));
+            }
+            let state = match (&env.desired, &env.open) {
+                (DesiredReport::Want { .. }, Some(open)) if env.actions.is_empty() => {
+                    format!("up to date: #{} carries it: {}", open.number, open.url)
+                }
+                (DesiredReport::Nothing { reason }, _) => format!("nothing to promote: {reason}"),
+                (DesiredReport::Wait { reason }, _) => format!("waiting: {reason}"),
+                (DesiredReport::Want { .. } | DesiredReport::Unknown, _) => String::new(),
+            };
+            if !state.is_empty() {
+                out.push_str(&format!("{name}: {state}\n"));
+            }
+            for note in &env.notes {
+                out.push_str(&format!("{name}: {note}\n"));
+            }
+            if let Some(error) = &env.error {
+                out.push_str(&format!("{name}: {}", render_error(error, paint)));
+            }
+        }
+        out
+    }
+}
+
+fn why_text(why: &Why) -> String {
+    match why {
+        Why::Superseded { by: Some(number) } => format!("superseded by #{number}"),
+        Why::Superseded { by: None } => "superseded".to_owned(),
+        Why::Obsolete { reason } => reason.clone(),
+        Why::Unreadable { reason } => format!("its block cannot be read: {reason}"),
+        Why::OlderFormat { format } => format!("written by an older git-release (format {format})"),
+    }
+}
