@@ -115,9 +115,8 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     };
     let Some(forge) = context.forge(&workspace)? else {
         // The block is for the forge's copy; people reading the printed one do not need it.
-        let text =
-            body.split_once("-->\n").filter(|_| body.starts_with("<!-- ")).map_or(body.as_str(), |(_, rest)| rest);
-        context.ui.report(&report("printed", None, promotion.summary(&title, text, &source, tip.as_ref())));
+        let text = promotion.text();
+        context.ui.report(&report("printed", None, promotion.summary(&title, &text, &source, tip.as_ref())));
         return Ok(());
     };
     let body = forge::fit(&body, forge.body_limit());
@@ -209,18 +208,23 @@ pub(super) fn rebuild(
 /// Makes the forge hold exactly one open pull request for the draft's branches, with its title
 /// and body: adopts the one that exists (also when a concurrent run opened it first).
 fn keep_one(forge: &dyn Forge, draft: &Draft, dry_run: bool) -> Result<(&'static str, Option<PullRequest>), Error> {
-    let mut existing = forge.find_open(&draft.source, &draft.target)?;
-    if existing.is_none() {
-        if dry_run {
-            return Ok(("created", None));
-        }
-        match forge.create(draft)? {
+    let pull = match forge.find_open(&draft.source, &draft.target)? {
+        Some(pull) => pull,
+        None if dry_run => return Ok(("created", None)),
+        None => match forge.create(draft)? {
             Opened::Created(pull) => return Ok(("created", Some(pull))),
-            Opened::Exists => existing = forge.find_open(&draft.source, &draft.target)?,
-        }
-    }
-    let Some(pull) = existing else {
-        return Err(Error::new(
+            Opened::Exists => announced(forge, draft)?,
+        },
+    };
+    let (action, pull) = bring_in_line(forge, pull, draft, dry_run)?;
+    Ok((action, Some(pull)))
+}
+
+/// The open pull request for the draft's branches, which the forge said exists when asked to
+/// open one (a concurrent run opened it first).
+pub(super) fn announced(forge: &dyn Forge, draft: &Draft) -> Result<PullRequest, Error> {
+    forge.find_open(&draft.source, &draft.target)?.ok_or_else(|| {
+        Error::new(
             Kind::Forge,
             format!(
                 "{} says a pull request from {} into {} exists, but lists none",
@@ -229,15 +233,25 @@ fn keep_one(forge: &dyn Forge, draft: &Draft, dry_run: bool) -> Result<(&'static
                 draft.target
             ),
         )
-        .hint("run it again in a moment; the forge may still be indexing it"));
-    };
+        .hint("run it again in a moment; the forge may still be indexing it")
+    })
+}
+
+/// Gives an open pull request the draft's title and body, unless it has them: `unchanged` or
+/// `updated` (on a dry run, what would be).
+pub(super) fn bring_in_line(
+    forge: &dyn Forge,
+    pull: PullRequest,
+    draft: &Draft,
+    dry_run: bool,
+) -> Result<(&'static str, PullRequest), Error> {
     if pull.title == draft.title && pull.body.trim_end() == draft.body.trim_end() {
-        return Ok(("unchanged", Some(pull)));
+        return Ok(("unchanged", pull));
     }
     if dry_run {
-        return Ok(("updated", Some(pull)));
+        return Ok(("updated", pull));
     }
-    Ok(("updated", Some(forge.update(&pull, &draft.title, &draft.body)?)))
+    Ok(("updated", forge.update(&pull, &draft.title, &draft.body)?))
 }
 
 /// What a promotion carries, read from git.
@@ -409,7 +423,18 @@ impl Promotion {
         format!("Promote {} → {}: {what}", self.from.name, self.to.name)
     }
 
+    /// The pull request's body: its block, then [`Promotion::text`]. The block goes first, where
+    /// a forge's length limit cannot cut it off.
     pub(super) fn body(&self) -> String {
+        let text = self.text();
+        match self.marker() {
+            Some(marker) => with_block(&text, &marker.block(false)),
+            None => text,
+        }
+    }
+
+    /// What the promotion carries, in words for people.
+    pub(super) fn text(&self) -> String {
         let gate = self
             .verdict
             .findings
@@ -437,7 +462,7 @@ impl Promotion {
             Err(why) => (format!("unknown: {why}"), "unknown".to_owned()),
         };
         let diff = if self.diff.is_empty() { "(no change)\n".to_owned() } else { self.diff.clone() };
-        let text = include_str!("../../templates/pull-request.md")
+        include_str!("../../templates/pull-request.md")
             .replace("{from}", &self.from.name)
             .replace("{to}", &self.to.name)
             .replace("{source}", &self.from.branch)
@@ -447,12 +472,7 @@ impl Promotion {
             .replace("{gate}", &gate)
             .replace("{commits}", &commits)
             .replace("{jira}", &jira)
-            .replace("{diff}", diff.trim_end());
-        // The block goes first, where a forge's length limit cannot cut it off.
-        match self.marker() {
-            Some(marker) => with_block(&text, &marker.block(false)),
-            None => text,
-        }
+            .replace("{diff}", diff.trim_end())
     }
 
     /// The Jira issue keys the application commits name, each once.

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use serde::Serialize;
 
 use crate::app::AppRepo;
 use crate::config::Environment;
@@ -16,11 +15,14 @@ use crate::forge::{self, Draft, Forge, Listing, Mergeable, Opened, PullRequest};
 use crate::gate;
 use crate::plan::promotion::{self, Action, Block, Closed, Desired, Open, Plan, Situation, Wanted, Why, with_block};
 use crate::policy;
-use crate::ui::{Paint, Report, render_error};
 use crate::workspace::Workspace;
 
 use super::Context;
 use super::promote::{self, Promotion};
+
+mod report;
+
+use report::{DesiredReport, Done, EnvironmentReport, RoundReport, Shown};
 
 /// Keep auto-promotion pull requests in line with what is deployed
 ///
@@ -344,7 +346,7 @@ fn attempt(
 
 /// A plan whose rebuild must push first, with what it was planned from.
 #[derive(Debug)]
-struct Deferred {
+pub(super) struct Deferred {
     planned: Plan,
     listed: Vec<PullRequest>,
 }
@@ -426,22 +428,7 @@ fn run_plan(
 fn open_or_adopt(forge: &dyn Forge, draft: &Draft) -> Result<PullRequest, Error> {
     match forge.create(draft)? {
         Opened::Created(pull) => Ok(pull),
-        Opened::Exists => {
-            let Some(pull) = forge.find_open(&draft.source, &draft.target)? else {
-                return Err(Error::new(
-                    Kind::Forge,
-                    format!(
-                        "the forge says a pull request from {} into {} exists, but lists none",
-                        draft.source, draft.target
-                    ),
-                )
-                .hint("run it again in a moment; the forge may still be indexing it"));
-            };
-            if pull.title == draft.title && pull.body.trim_end() == draft.body.trim_end() {
-                return Ok(pull);
-            }
-            Ok(forge.update(&pull, &draft.title, &draft.body)?)
-        }
+        Opened::Exists => Ok(promote::bring_in_line(forge, promote::announced(forge, draft)?, draft, false)?.1),
     }
 }
 
@@ -512,152 +499,4 @@ fn comment(why: &Why, wanted: Option<&Wanted>) -> String {
         ),
     };
     format!("{reason}\n\nClosed by `git release reconcile`.")
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct Shown {
-    number: u64,
-    url: String,
-}
-
-impl Shown {
-    fn of(pull: &PullRequest) -> Shown {
-        Shown { number: pull.number, url: pull.url.clone() }
-    }
-}
-
-/// What was done (or, with --dry-run, would be).
-#[derive(Debug, Serialize)]
-#[serde(tag = "action", rename_all = "kebab-case")]
-enum Done {
-    Create {
-        source: String,
-        #[serde(flatten)]
-        pull: Option<Shown>,
-    },
-    Rebuild {
-        replaces: u64,
-        source: String,
-        #[serde(flatten)]
-        pull: Option<Shown>,
-    },
-    Update {
-        #[serde(flatten)]
-        pull: Shown,
-    },
-    Close {
-        number: u64,
-        url: String,
-        #[serde(flatten)]
-        why: Why,
-    },
-}
-
-#[derive(Debug, Serialize)]
-#[serde(tag = "state", rename_all = "kebab-case")]
-enum DesiredReport {
-    Want {
-        version: String,
-        tag: Option<String>,
-        commit: String,
-    },
-    Nothing {
-        reason: String,
-    },
-    Wait {
-        reason: String,
-    },
-    /// The promotion could not be read.
-    Unknown,
-}
-
-impl DesiredReport {
-    fn of(desired: &Desired) -> DesiredReport {
-        match desired {
-            Desired::Want(wanted) => DesiredReport::Want {
-                version: wanted.marker.version.clone(),
-                tag: wanted.marker.tag.clone(),
-                commit: wanted.marker.commit.clone(),
-            },
-            Desired::Nothing(reason) => DesiredReport::Nothing { reason: reason.clone() },
-            Desired::Wait(reason) => DesiredReport::Wait { reason: reason.clone() },
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct EnvironmentReport {
-    environment: String,
-    from: String,
-    desired: DesiredReport,
-    actions: Vec<Done>,
-    /// The promotion open once the round is done.
-    open: Option<Shown>,
-    notes: Vec<String>,
-    error: Option<Error>,
-    #[serde(skip)]
-    deferred: Option<Deferred>,
-}
-
-#[derive(Debug, Serialize)]
-struct RoundReport {
-    dry_run: bool,
-    environments: Vec<EnvironmentReport>,
-}
-
-impl Report for RoundReport {
-    fn human(&self, paint: Paint) -> String {
-        let mut out = String::new();
-        let would = |done: &str, planned: &str| if self.dry_run { planned.to_owned() } else { done.to_owned() };
-        for env in &self.environments {
-            let name = paint.bold(&env.environment);
-            let shown =
-                |pull: &Option<Shown>| pull.as_ref().map(|p| format!(" #{}: {}", p.number, p.url)).unwrap_or_default();
-            for done in &env.actions {
-                let line = match done {
-                    Done::Create { source, pull } => {
-                        format!("{} from {source}{}", would("opened", "would open"), shown(pull))
-                    }
-                    Done::Rebuild { replaces, source, pull } => {
-                        format!("{} #{replaces} from {source}{}", would("rebuilt", "would rebuild"), shown(pull))
-                    }
-                    Done::Update { pull } => {
-                        format!("{} #{}: {}", would("updated", "would update"), pull.number, pull.url)
-                    }
-                    Done::Close { number, why, .. } => {
-                        format!("{} #{number}: {}", would("closed", "would close"), why_text(why))
-                    }
-                };
-                out.push_str(&format!("{name}: {line}\n"));
-            }
-            let state = match (&env.desired, &env.open) {
-                (DesiredReport::Want { .. }, Some(open)) if env.actions.is_empty() => {
-                    format!("up to date: #{} carries it: {}", open.number, open.url)
-                }
-                (DesiredReport::Nothing { reason }, _) => format!("nothing to promote: {reason}"),
-                (DesiredReport::Wait { reason }, _) => format!("waiting: {reason}"),
-                (DesiredReport::Want { .. } | DesiredReport::Unknown, _) => String::new(),
-            };
-            if !state.is_empty() {
-                out.push_str(&format!("{name}: {state}\n"));
-            }
-            for note in &env.notes {
-                out.push_str(&format!("{name}: {note}\n"));
-            }
-            if let Some(error) = &env.error {
-                out.push_str(&format!("{name}: {}", render_error(error, paint)));
-            }
-        }
-        out
-    }
-}
-
-fn why_text(why: &Why) -> String {
-    match why {
-        Why::Superseded { by: Some(number) } => format!("superseded by #{number}"),
-        Why::Superseded { by: None } => "superseded".to_owned(),
-        Why::Obsolete { reason } => reason.clone(),
-        Why::Unreadable { reason } => format!("its block cannot be read: {reason}"),
-        Why::OlderFormat { format } => format!("written by an older git-release (format {format})"),
-    }
 }

@@ -1,0 +1,157 @@
+//! What a reconcile round did, for people and for `--json`.
+
+use serde::Serialize;
+
+use super::Deferred;
+use crate::error::Error;
+use crate::forge::PullRequest;
+use crate::plan::promotion::{Desired, Why};
+use crate::ui::{Paint, Report, render_error};
+
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct Shown {
+    number: u64,
+    url: String,
+}
+
+impl Shown {
+    pub(super) fn of(pull: &PullRequest) -> Shown {
+        Shown { number: pull.number, url: pull.url.clone() }
+    }
+}
+
+/// What was done (or, with --dry-run, would be).
+#[derive(Debug, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub(super) enum Done {
+    Create {
+        source: String,
+        #[serde(flatten)]
+        pull: Option<Shown>,
+    },
+    Rebuild {
+        replaces: u64,
+        source: String,
+        #[serde(flatten)]
+        pull: Option<Shown>,
+    },
+    Update {
+        #[serde(flatten)]
+        pull: Shown,
+    },
+    Close {
+        number: u64,
+        url: String,
+        #[serde(flatten)]
+        why: Why,
+    },
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub(super) enum DesiredReport {
+    Want {
+        version: String,
+        tag: Option<String>,
+        commit: String,
+    },
+    Nothing {
+        reason: String,
+    },
+    Wait {
+        reason: String,
+    },
+    /// The promotion could not be read.
+    Unknown,
+}
+
+impl DesiredReport {
+    pub(super) fn of(desired: &Desired) -> DesiredReport {
+        match desired {
+            Desired::Want(wanted) => DesiredReport::Want {
+                version: wanted.marker.version.clone(),
+                tag: wanted.marker.tag.clone(),
+                commit: wanted.marker.commit.clone(),
+            },
+            Desired::Nothing(reason) => DesiredReport::Nothing { reason: reason.clone() },
+            Desired::Wait(reason) => DesiredReport::Wait { reason: reason.clone() },
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct EnvironmentReport {
+    pub(super) environment: String,
+    pub(super) from: String,
+    pub(super) desired: DesiredReport,
+    pub(super) actions: Vec<Done>,
+    /// The promotion open once the round is done.
+    pub(super) open: Option<Shown>,
+    pub(super) notes: Vec<String>,
+    pub(super) error: Option<Error>,
+    #[serde(skip)]
+    pub(super) deferred: Option<Deferred>,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct RoundReport {
+    pub(super) dry_run: bool,
+    pub(super) environments: Vec<EnvironmentReport>,
+}
+
+impl Report for RoundReport {
+    fn human(&self, paint: Paint) -> String {
+        let mut out = String::new();
+        let would = |done: &str, planned: &str| if self.dry_run { planned.to_owned() } else { done.to_owned() };
+        for env in &self.environments {
+            let name = paint.bold(&env.environment);
+            let shown =
+                |pull: &Option<Shown>| pull.as_ref().map(|p| format!(" #{}: {}", p.number, p.url)).unwrap_or_default();
+            for done in &env.actions {
+                let line = match done {
+                    Done::Create { source, pull } => {
+                        format!("{} from {source}{}", would("opened", "would open"), shown(pull))
+                    }
+                    Done::Rebuild { replaces, source, pull } => {
+                        format!("{} #{replaces} from {source}{}", would("rebuilt", "would rebuild"), shown(pull))
+                    }
+                    Done::Update { pull } => {
+                        format!("{} #{}: {}", would("updated", "would update"), pull.number, pull.url)
+                    }
+                    Done::Close { number, why, .. } => {
+                        format!("{} #{number}: {}", would("closed", "would close"), why_text(why))
+                    }
+                };
+                out.push_str(&format!("{name}: {line}\n"));
+            }
+            let state = match (&env.desired, &env.open) {
+                (DesiredReport::Want { .. }, Some(open)) if env.actions.is_empty() => {
+                    format!("up to date: #{} carries it: {}", open.number, open.url)
+                }
+                (DesiredReport::Nothing { reason }, _) => format!("nothing to promote: {reason}"),
+                (DesiredReport::Wait { reason }, _) => format!("waiting: {reason}"),
+                (DesiredReport::Want { .. } | DesiredReport::Unknown, _) => String::new(),
+            };
+            if !state.is_empty() {
+                out.push_str(&format!("{name}: {state}\n"));
+            }
+            for note in &env.notes {
+                out.push_str(&format!("{name}: {note}\n"));
+            }
+            if let Some(error) = &env.error {
+                out.push_str(&format!("{name}: {}", render_error(error, paint)));
+            }
+        }
+        out
+    }
+}
+
+fn why_text(why: &Why) -> String {
+    match why {
+        Why::Superseded { by: Some(number) } => format!("superseded by #{number}"),
+        Why::Superseded { by: None } => "superseded".to_owned(),
+        Why::Obsolete { reason } => reason.clone(),
+        Why::Unreadable { reason } => format!("its block cannot be read: {reason}"),
+        Why::OlderFormat { format } => format!("written by an older git-release (format {format})"),
+    }
+}
