@@ -17,6 +17,7 @@ pub mod git;
 pub mod guard;
 pub mod jira;
 pub mod object_id;
+pub mod parallel;
 pub mod plan;
 pub mod policy;
 pub mod record;

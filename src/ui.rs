@@ -149,6 +149,16 @@ impl Ui {
         write_err(&render_error(error, self.err));
     }
 
+    /// Something that went wrong beside the command's purpose (Jira after a deployment): on
+    /// stderr as `warning:` with its causes and hints, unless `-q`.
+    pub fn warning(&self, error: &Error) {
+        if !self.quiet {
+            let text = render_error(error, self.err);
+            let text = text.replacen(&self.err.red("error:"), &self.err.yellow("warning:"), 1);
+            write_err(&text);
+        }
+    }
+
     /// An error: always on stderr, and as a JSON document on stdout with `--json`.
     pub fn error(&self, error: &Error) {
         if self.json {

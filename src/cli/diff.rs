@@ -16,8 +16,10 @@ use super::promote::{COMMITS_SHOWN, Promotion};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The environment the change would come from
+    #[arg(env = "GIT_RELEASE_FROM")]
     pub from: String,
     /// The environment it would go into
+    #[arg(env = "GIT_RELEASE_TO")]
     pub to: String,
 }
 

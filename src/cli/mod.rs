@@ -7,6 +7,7 @@ mod diff;
 mod gate;
 mod hook;
 mod init;
+mod jira;
 mod log;
 mod prepare;
 mod promote;

@@ -21,6 +21,7 @@ use super::deployment::{DeployArgs, MAX_TRIES, Session, key_values};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The environment, as named in release.toml
+    #[arg(env = "GIT_RELEASE_ENVIRONMENT")]
     pub environment: String,
     #[command(flatten)]
     pub deploy: DeployArgs,

@@ -12,6 +12,7 @@ use crate::error::{Error, Kind};
 use crate::forge::{self, Draft, Forge, Opened, PullRequest};
 use crate::gate;
 use crate::git::{Expect, PushOutcome, PushRef};
+use crate::jira::{Keys, Note, Piece, Update};
 use crate::object_id::ObjectId;
 use crate::plan::promotion::{Marker, with_block};
 use crate::record::Record;
@@ -19,6 +20,7 @@ use crate::ui::{Paint, Report};
 use crate::workspace::Workspace;
 
 use super::Context;
+use super::jira::{JiraArgs, JiraReport};
 
 /// Open or update the pull request that promotes one environment into the next
 ///
@@ -28,8 +30,10 @@ use super::Context;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The environment the change comes from
+    #[arg(env = "GIT_RELEASE_FROM")]
     pub from: String,
     /// The environment it goes into; its `after` must be FROM
+    #[arg(env = "GIT_RELEASE_TO")]
     pub to: String,
     /// Say what would happen, and write nothing
     #[arg(long)]
@@ -44,6 +48,8 @@ pub struct Args {
     /// the branches conflict (kept up to date on reruns)
     #[arg(long)]
     pub rebuild: bool,
+    #[command(flatten)]
+    pub jira: JiraArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -56,14 +62,17 @@ struct PromoteReport {
     number: Option<u64>,
     url: Option<String>,
     dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jira: Option<JiraReport>,
     #[serde(skip)]
     text: String,
 }
 
 impl Report for PromoteReport {
-    fn human(&self, _paint: Paint) -> String {
+    fn human(&self, paint: Paint) -> String {
+        let jira = self.jira.as_ref().map(|jira| jira.human(paint)).unwrap_or_default();
         if self.action == "printed" {
-            return self.text.clone();
+            return format!("{}{jira}", self.text);
         }
         let pull = match (self.number, &self.url) {
             (Some(number), Some(url)) => format!("pull request #{number}: {url}"),
@@ -75,9 +84,9 @@ impl Report for PromoteReport {
                 "updated" => "would update",
                 _ => "would leave unchanged",
             };
-            return format!("{verb} {pull}\n");
+            return format!("{verb} {pull}\n{jira}");
         }
-        format!("{} {pull}\n", self.action)
+        format!("{} {pull}\n{jira}", self.action)
     }
 }
 
@@ -94,6 +103,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             .cause(comes_after)
             .hint("promote each environment into the one whose `after` names it"));
     }
+    let given = args.jira.keys(&workspace)?;
     let promotion = Promotion::read(&workspace, &from, &to)?;
     let title = args.title.clone().unwrap_or_else(|| promotion.title());
     let body = promotion.body();
@@ -105,6 +115,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         number: pull.map(|p| p.number),
         url: pull.map(|p| p.url.clone()),
         dry_run: args.dry_run,
+        jira: None,
         text,
     };
     let (source, tip) = if args.rebuild {
@@ -116,13 +127,32 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let Some(forge) = context.forge(&workspace)? else {
         // The block is for the forge's copy; people reading the printed one do not need it.
         let text = promotion.text();
-        context.ui.report(&report("printed", None, promotion.summary(&title, &text, &source, tip.as_ref())));
+        let mut printed = report("printed", None, promotion.summary(&title, &text, &source, tip.as_ref()));
+        if !given.is_empty() {
+            let problem = Error::new(Kind::Refused, "there is no pull request whose link Jira could be given")
+                .cause("no forge: none was detected, [forge] kind is \"none\", or --offline was given")
+                .hint("set [forge] in release.toml to open the pull request, or drop --jira-issue");
+            printed.jira = Some(super::jira::failed(context, &args.jira, problem, "the promotion was printed")?);
+        }
+        context.ui.report(&printed);
         return Ok(());
     };
     let body = forge::fit(&body, forge.body_limit());
-    let draft = Draft { title, body, source, target: to.branch.clone(), draft: args.draft };
+    let draft = Draft { title: title.clone(), body, source, target: to.branch.clone(), draft: args.draft };
     let (action, pull) = keep_one(forge.as_ref(), &draft, args.dry_run)?;
-    context.ui.report(&report(action, pull.as_ref(), String::new()));
+    let mut done = report(action, pull.as_ref(), String::new());
+    done.jira = match &pull {
+        _ if given.is_empty() => None,
+        Some(pull) => {
+            let note =
+                Note { paragraphs: vec![vec![Piece::Text(format!("{title}: ")), Piece::Link(pull.url.clone())]] };
+            let update = Update { note, marker: pull.url.clone(), transition: None };
+            let what = format!("pull request #{} is {action}", pull.number);
+            super::jira::tell(context, &workspace, &args.jira, &given, &update, args.dry_run, &what)?
+        }
+        None => Some(JiraReport::skipped("the pull request is not open yet (dry run)")),
+    };
+    context.ui.report(&done);
     Ok(())
 }
 
@@ -271,6 +301,8 @@ pub(super) struct Promotion {
     pub carried: Option<Record>,
     /// The target environment's latest deployment.
     pub runs: Option<Record>,
+    /// How Jira issue keys look.
+    pub keys: Keys,
 }
 
 /// Application commits with their messages, newest first.
@@ -358,6 +390,7 @@ impl Promotion {
             }
         }
         let evaluation = admission::evaluate_all(workspace, app, &requests, false, &names)?;
+        let keys = Keys::of(workspace.file.jira.as_ref());
         let survey = evaluation.survey;
         let mut verdicts = evaluation.verdicts.into_iter();
         let mut between: HashMap<(Option<ObjectId>, ObjectId), Commits> = HashMap::new();
@@ -396,6 +429,7 @@ impl Promotion {
                 commits,
                 carried: survey.latest(&from.name).cloned(),
                 runs,
+                keys: keys.clone(),
             }));
         }
         Ok(promotions)
@@ -478,8 +512,11 @@ impl Promotion {
     /// The Jira issue keys the application commits name, each once.
     pub(super) fn jira_keys(&self) -> Vec<String> {
         let Ok(commits) = &self.commits else { return Vec::new() };
-        let all = commits.iter().map(|(_, message)| message.as_str()).collect::<Vec<_>>().join("\n");
-        crate::jira::keys(&all)
+        let mut found = Vec::new();
+        for (_, message) in commits {
+            self.keys.add(&mut found, message);
+        }
+        found
     }
 
     /// The promotion as `git request-pull` would put it, for a repository without a forge.

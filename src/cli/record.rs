@@ -19,6 +19,8 @@ use crate::workspace::Workspace;
 
 use super::Context;
 use super::deployment::{DeployArgs, MAX_TRIES, Session, key_values};
+use super::jira::{JiraArgs, JiraReport};
+use crate::jira::{Keys, Note, Piece, Update};
 
 /// Record a deployment: an annotated, timestamped tag on the deployed commit
 ///
@@ -29,6 +31,7 @@ use super::deployment::{DeployArgs, MAX_TRIES, Session, key_values};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The environment, as named in release.toml
+    #[arg(env = "GIT_RELEASE_ENVIRONMENT")]
     pub environment: String,
     /// The deployed commit (default: what prepare resolves now, without cutting anything)
     #[arg(long, value_name = "REV", env = "GIT_RELEASE_COMMIT")]
@@ -44,12 +47,18 @@ pub struct Args {
     pub at: Option<String>,
     #[command(flatten)]
     pub deploy: DeployArgs,
+    #[command(flatten)]
+    pub jira: JiraArgs,
 }
+
+/// At most this many commits of a deployed range are read for issue keys.
+const RANGE_READ: usize = 1000;
 
 pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let workspace = context.workspace()?;
     let environment = workspace.find_environment(&args.environment)?;
     let time = args.at.as_deref().map(parse_time).transpose()?;
+    let given = args.jira.keys(&workspace)?;
     let session = Session::open(context, &workspace, &args.deploy)?;
     let tracked = deploy::tracked_branch(&workspace, &session.app, &environment, session.online)?;
     let tagger = session.tagger()?;
@@ -86,17 +95,101 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         if args.deploy.dry_run {
             report.dry_run = true;
             report.steps = plan.steps();
-            finish(context, &wanted, &report);
-            return Ok(());
-        }
-        if session.apply(&plan, attempt)?.is_some() {
+        } else if session.apply(&plan, attempt)?.is_some() {
             report.pushed = !plan.pushes.is_empty();
-            finish(context, &wanted, &report);
-            return Ok(());
+        } else {
+            context.ui.message(&format!("{} was just taken by another pipeline; looking again", report.record.tag));
+            continue;
         }
-        context.ui.message(&format!("{} was just taken by another pipeline; looking again", report.record.tag));
+        report.jira = tell_jira(context, &workspace, &session.app, args, &report, given)?;
+        finish(context, &wanted, &report);
+        return Ok(());
     }
     unreachable!("the last attempt returns or fails")
+}
+
+/// Tells the Jira issues the deployment carries: a comment on each (once, however often the
+/// deployment is recorded), and the environment's transition where `[jira.transitions]` sets one.
+fn tell_jira(
+    context: &Context,
+    workspace: &Workspace,
+    app: &AppRepo,
+    args: &Args,
+    report: &RecordReport,
+    given: Vec<String>,
+) -> Result<Option<JiraReport>, Error> {
+    if workspace.file.jira.is_none() && given.is_empty() {
+        return Ok(None);
+    }
+    let record = &report.record;
+    let deployment = &record.deployment;
+    let keys = deployed_keys(workspace, app, record, given)?;
+    let shown = deployment.version_tag.as_deref().map_or(deployment.version.as_str(), |tag| {
+        tag.strip_prefix('v').filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit())).unwrap_or(tag)
+    });
+    let mut first = vec![Piece::Text(format!(
+        "Deployed to {} in {shown} (commit {})",
+        deployment.environment,
+        deployment.commit.short()
+    ))];
+    match &deployment.pipeline {
+        Some(url) => first.extend([Piece::Text(": ".into()), Piece::Link(url.clone())]),
+        None => first.push(Piece::Text(".".into())),
+    }
+    let second = vec![
+        Piece::Text("Recorded by git-release as ".into()),
+        Piece::Code(record.tag.clone()),
+        Piece::Text(".".into()),
+    ];
+    let transition = workspace.file.jira.as_ref().and_then(|jira| {
+        jira.transitions
+            .iter()
+            .find(|(environment, _)| *environment == deployment.environment)
+            .map(|(_, name)| name.clone())
+    });
+    let update = Update { note: Note { paragraphs: vec![first, second] }, marker: record.tag.clone(), transition };
+    let done = if report.dry_run {
+        format!("the deployment would be recorded as {}", record.tag)
+    } else {
+        format!("the deployment is recorded as {}", record.tag)
+    };
+    super::jira::tell(context, workspace, &args.jira, &keys, &update, report.dry_run, &done)
+}
+
+/// The issue keys a deployment carries: those named by the commits it deploys since the
+/// environment's record before it (only the deployed commit's own message when there is none),
+/// by the branch it came from, and the keys given with `--jira-issue`.
+fn deployed_keys(
+    workspace: &Workspace,
+    app: &AppRepo,
+    record: &Record,
+    given: Vec<String>,
+) -> Result<Vec<String>, Error> {
+    let deployment = &record.deployment;
+    let records = app.records(&workspace.file.tags, Some(&deployment.environment), 50)?;
+    let before = match records.iter().position(|r| r.tag == record.tag) {
+        Some(index) => records.get(index + 1),
+        // Not made yet (a dry run): it would be the newest.
+        None => records.first(),
+    };
+    let commits = match before {
+        Some(before) => app.repo.commits_between(Some(&before.deployment.commit), &deployment.commit, RANGE_READ)?,
+        None => app.repo.commits_between(None, &deployment.commit, 1)?,
+    };
+    let keys = Keys::of(workspace.file.jira.as_ref());
+    let mut found = Vec::new();
+    for (_, message) in commits.iter().rev() {
+        keys.add(&mut found, message);
+    }
+    if let Some(branch) = &deployment.branch {
+        keys.add(&mut found, branch);
+    }
+    for key in given {
+        if !found.contains(&key) {
+            found.push(key);
+        }
+    }
+    Ok(found)
 }
 
 fn finish(context: &Context, wanted: &Wanted, report: &RecordReport) {
@@ -239,6 +332,8 @@ struct RecordReport {
     dry_run: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     steps: Vec<Step>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jira: Option<JiraReport>,
     #[serde(skip)]
     record: Record,
 }
@@ -256,6 +351,7 @@ impl RecordReport {
             pushed: false,
             dry_run: false,
             steps: Vec::new(),
+            jira: None,
             record,
         }
     }
@@ -271,6 +367,10 @@ impl Report for RecordReport {
             ("tag", &self.tag),
             ("time", &self.time),
         ];
-        key_values(paint, self.dry_run.then_some(&self.steps[..]), &values)
+        let mut text = key_values(paint, self.dry_run.then_some(&self.steps[..]), &values);
+        if let Some(jira) = &self.jira {
+            text.push_str(&jira.human(paint));
+        }
+        text
     }
 }

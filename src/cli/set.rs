@@ -18,8 +18,10 @@ use super::Context;
 #[derive(Debug, clap::Args)]
 pub struct SetArgs {
     /// The environment, as named in release.toml
+    #[arg(env = "GIT_RELEASE_ENVIRONMENT")]
     pub environment: String,
     /// The version it should run: WIP, a semantic version, or a name valid in a tag
+    #[arg(env = "GIT_RELEASE_VERSION")]
     pub version: String,
     #[command(flatten)]
     pub write: WriteArgs,
@@ -32,6 +34,7 @@ pub struct SetArgs {
 #[derive(Debug, clap::Args)]
 pub struct BumpArgs {
     /// The environment, as named in release.toml
+    #[arg(env = "GIT_RELEASE_ENVIRONMENT")]
     pub environment: String,
     /// Which part of the version to raise
     #[arg(value_enum)]

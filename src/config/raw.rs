@@ -71,7 +71,11 @@ pub struct Forge {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Jira {
-    pub url: Option<String>,
+    pub url: Option<Spanned<String>>,
+    pub kind: Option<Spanned<String>>,
+    pub key_pattern: Option<Spanned<String>>,
+    #[serde(default)]
+    pub transitions: std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
 }

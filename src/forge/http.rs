@@ -43,6 +43,46 @@ impl Settings {
     }
 }
 
+/// Whom a client talks to: a forge, or Jira. It names the service in errors and says where a
+/// token is looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Forge(Kind),
+    Jira,
+}
+
+impl Service {
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Service::Forge(kind) => kind.title(),
+            Service::Jira => "Jira",
+        }
+    }
+
+    /// Where the token is looked for, for a refusal's hint.
+    fn variables(self) -> String {
+        match self {
+            Service::Forge(kind) => super::token::variables(kind).join(" or "),
+            Service::Jira => "JIRA_TOKEN (with JIRA_USER for Jira Cloud)".to_owned(),
+        }
+    }
+
+    /// What the token must be allowed to do.
+    fn rights(self) -> &'static str {
+        match self {
+            Service::Forge(_) => "read and write pull requests and statuses",
+            Service::Jira => "browse, comment on and transition the issues",
+        }
+    }
+}
+
+impl From<Kind> for Service {
+    fn from(kind: Kind) -> Service {
+        Service::Forge(kind)
+    }
+}
+
 /// How a forge wants its token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -79,7 +119,8 @@ impl Reply {
     ///
     /// # Errors
     /// When the body is not the JSON the forge documents.
-    pub fn json<T: DeserializeOwned>(&self, forge: Kind, what: &str) -> Result<T, ForgeError> {
+    pub fn json<T: DeserializeOwned>(&self, forge: impl Into<Service>, what: &str) -> Result<T, ForgeError> {
+        let forge: Service = forge.into();
         serde_json::from_str(&self.body).map_err(|error| ForgeError::Malformed {
             forge: forge.title(),
             what: what.to_owned(),
@@ -102,7 +143,7 @@ impl Reply {
 /// A forge API client: one base address, one token.
 pub struct Http {
     client: Client,
-    forge: Kind,
+    forge: Service,
     base: String,
     token: Option<Token>,
     scheme: Scheme,
@@ -118,7 +159,7 @@ impl Http {
     /// # Errors
     /// When the HTTP client cannot be built (no TLS provider).
     pub fn new(
-        forge: Kind,
+        forge: impl Into<Service>,
         base: &str,
         token: Option<Token>,
         scheme: Scheme,
@@ -134,7 +175,7 @@ impl Http {
             .map_err(|error| ForgeError::Client { detail: error.without_url().to_string() })?;
         Ok(Http {
             client,
-            forge,
+            forge: forge.into(),
             base: base.trim_end_matches('/').to_owned(),
             token,
             scheme,
@@ -367,13 +408,14 @@ impl Http {
     fn answer(&self, get: bool, url: &str, reply: Reply) -> Result<Reply, ForgeError> {
         let json = reply.header("content-type").is_some_and(|t| t.contains("json"));
         // Azure DevOps turns a refused token into its sign-in page: 203, HTML.
-        let sign_in = self.forge == Kind::AzureDevops && reply.status == 203 && !json;
+        let sign_in = self.forge == Service::Forge(Kind::AzureDevops) && reply.status == 203 && !json;
         if reply.status == 401 || reply.status == 403 || sign_in {
             return Err(ForgeError::Unauthorized {
                 forge: self.forge.title(),
                 status: reply.status,
                 token: self.token.as_ref().map(|t| t.source.clone()),
-                variables: super::token::variables(self.forge).join(" or "),
+                variables: self.forge.variables(),
+                rights: self.forge.rights(),
                 message: message_of(&reply.body),
             });
         }

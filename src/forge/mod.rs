@@ -164,6 +164,7 @@ pub enum ForgeError {
         /// Where the token came from; `None` when there was none.
         token: Option<String>,
         variables: String,
+        rights: &'static str,
         message: Option<String>,
     },
     #[error("{forge} does not know {what}")]
@@ -221,9 +222,9 @@ impl Diagnostic for ForgeError {
 
     fn hints(&self) -> Vec<String> {
         match self {
-            ForgeError::Unauthorized { variables, .. } => vec![format!(
-                "set {variables} to a token that may read and write pull requests and statuses, or store one with git credential"
-            )],
+            ForgeError::Unauthorized { variables, rights, .. } => {
+                vec![format!("set {variables} to a token that may {rights}, or store one with git credential")]
+            }
             ForgeError::NotFound { .. } => {
                 vec!["check [forge] repository and api in release.toml, and that the token can see the repository".into()]
             }

@@ -212,21 +212,21 @@ pub struct FakeForge {
     pub state: Arc<Mutex<State>>,
 }
 
-struct Request {
-    method: String,
+pub struct Request {
+    pub method: String,
     /// The path's segments, each decoded on its own (GitLab's `group%2Fproject` is one).
-    segments: Vec<String>,
-    query: Vec<(String, String)>,
-    headers: Vec<(String, String)>,
-    body: Value,
+    pub segments: Vec<String>,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
 }
 
 impl Request {
-    fn query(&self, key: &str) -> Option<&str> {
+    pub fn query(&self, key: &str) -> Option<&str> {
         self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
-    fn header(&self, key: &str) -> Option<&str> {
+    pub fn header(&self, key: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
     }
 
@@ -234,7 +234,7 @@ impl Request {
         self.body.pointer(pointer).and_then(Value::as_str).map(str::to_owned)
     }
 
-    fn number(&self, key: &str, default: usize) -> usize {
+    pub fn number(&self, key: &str, default: usize) -> usize {
         self.query(key).and_then(|v| v.parse().ok()).unwrap_or(default)
     }
 
@@ -248,13 +248,13 @@ impl Request {
     }
 }
 
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
 }
 
-fn answer(status: u16, body: &Value) -> Answer {
+pub fn answer(status: u16, body: &Value) -> Answer {
     Answer { status, headers: Vec::new(), body: body.to_string() }
 }
 
@@ -452,7 +452,7 @@ fn refused(dialect: Dialect, request: &Request, token: Option<&str>) -> Option<A
     })
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(Request, String)> {
+pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(Request, String)> {
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
     let mut parts = line.split_whitespace();
@@ -537,7 +537,7 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
-fn base64(text: &str) -> String {
+pub fn base64(text: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in text.as_bytes().chunks(3) {
@@ -553,7 +553,7 @@ fn base64(text: &str) -> String {
     out
 }
 
-fn write_answer(mut stream: TcpStream, reply: &Answer) {
+pub fn write_answer(mut stream: TcpStream, reply: &Answer) {
     let mut head =
         format!("HTTP/1.1 {} Fake\r\nContent-Length: {}\r\nConnection: close\r\n", reply.status, reply.body.len());
     if !reply.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {

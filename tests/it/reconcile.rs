@@ -15,7 +15,7 @@ const TOKEN: &str = "tok_0123456789abcdefSECRET";
 
 /// Deploys the next rc to qa at `minute` past ten: a new application commit, then prepare and
 /// record (the tests' clock stands still otherwise).
-fn deploy_qa(world: &World, repos: &TwoRepos, change: &str, minute: u32) {
+pub fn deploy_qa(world: &World, repos: &TwoRepos, change: &str, minute: u32) {
     repos.app_commit(world, change);
     world.release(&repos.release, &["prepare", "qa"]).expect_status(0);
     let at = format!("2026-11-21T10:{minute:02}:00Z");
@@ -23,7 +23,7 @@ fn deploy_qa(world: &World, repos: &TwoRepos, change: &str, minute: u32) {
 }
 
 /// Rewrites the release file the workspace reads (environment/dev's) with `edit`.
-fn edit_release_file(world: &World, release: &Path, edit: impl FnOnce(String) -> String) {
+pub fn edit_release_file(world: &World, release: &Path, edit: impl FnOnce(String) -> String) {
     world.git(release, &["checkout", "-q", "environment/dev"]);
     let file = std::fs::read_to_string(release.join("release.toml")).expect("release file");
     std::fs::write(release.join("release.toml"), edit(file)).expect("release file");

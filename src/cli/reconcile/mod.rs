@@ -2,8 +2,6 @@
 //! git says should be open, and nothing else. It keeps no state: every round reads the branches,
 //! the deployment records and the open pull requests anew.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -245,34 +243,9 @@ struct Job {
     desired: Result<Desired, Error>,
 }
 
-/// Runs the jobs on a few threads: forge calls for different environments overlap, at most
-/// `GIT_RELEASE_FORGE_CONCURRENCY` (default 8) at a time.
+/// Runs the jobs on a few threads: forge calls for different environments overlap.
 fn in_parallel(forge: &dyn Forge, jobs: &[Job], dry_run: bool) -> Vec<EnvironmentReport> {
-    let workers = std::env::var("GIT_RELEASE_FORGE_CONCURRENCY")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(8)
-        .clamp(1, 64)
-        .min(jobs.len().max(1));
-    let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<Option<EnvironmentReport>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(index) else { break };
-                    let report = reconcile_one(forge, job, dry_run);
-                    done.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[index] = Some(report);
-                }
-            });
-        }
-    });
-    done.into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .into_iter()
-        .map(|r| r.expect("every job ran"))
-        .collect()
+    crate::parallel::map(jobs, |job| reconcile_one(forge, job, dry_run))
 }
 
 fn reconcile_one(forge: &dyn Forge, job: &Job, dry_run: bool) -> EnvironmentReport {

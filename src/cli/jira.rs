@@ -1,0 +1,162 @@
+//! Jira from the command line: the flags `record` and `promote` share, and telling the issues
+//! once the deployment or the pull request exists.
+
+use serde::Serialize;
+
+use crate::error::{Error, Kind};
+use crate::forge::http::Settings;
+use crate::jira::{self, Client, Keys, Outcome, Update};
+use crate::ui::Paint;
+use crate::workspace::Workspace;
+
+use super::Context;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct JiraArgs {
+    /// Tell this Jira issue too, besides the keys found (repeat, or separate with commas)
+    #[arg(long = "jira-issue", value_name = "KEY", env = "JIRA_ISSUE", value_delimiter = ',')]
+    pub issues: Vec<String>,
+    /// Fail (exit 128) when Jira cannot be told; by default that is a warning, since what Jira
+    /// hears about has already happened
+    #[arg(long)]
+    pub jira_strict: bool,
+}
+
+impl JiraArgs {
+    /// The keys given, checked before anything is done.
+    ///
+    /// # Errors
+    /// A usage error for a key that is not one.
+    pub fn keys(&self, workspace: &Workspace) -> Result<Vec<String>, Error> {
+        let keys = Keys::of(workspace.file.jira.as_ref());
+        let mut given = Vec::new();
+        for key in self.issues.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
+            if !keys.is_key(key) {
+                let pattern =
+                    workspace.file.jira.as_ref().map_or(crate::config::DEFAULT_KEY_PATTERN, |j| &j.key_pattern);
+                return Err(Error::new(Kind::Usage, format!("--jira-issue `{key}` is not a Jira issue key"))
+                    .cause(format!("keys match `{pattern}` ([jira] key-pattern)"))
+                    .hint("give a key such as SHOP-142, or several separated by commas"));
+            }
+            if !given.iter().any(|k| k == key) {
+                given.push(key.to_owned());
+            }
+        }
+        Ok(given)
+    }
+}
+
+/// What Jira was told.
+#[derive(Debug, Serialize)]
+pub struct JiraReport {
+    pub issues: Vec<Outcome>,
+    /// Why nothing was asked of Jira, when nothing was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// What went wrong beside any one issue (no token, say).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Error>,
+}
+
+impl JiraReport {
+    #[must_use]
+    pub fn skipped(why: &str) -> JiraReport {
+        JiraReport { issues: Vec::new(), skipped: Some(why.to_owned()), problems: Vec::new() }
+    }
+
+    /// `Jira:` and one line per issue, for people.
+    #[must_use]
+    pub fn human(&self, paint: Paint) -> String {
+        let head = paint.bold("Jira:");
+        if let Some(why) = &self.skipped {
+            return format!("{head} not told ({why})\n");
+        }
+        if self.issues.is_empty() {
+            let none = if self.problems.is_empty() { "no issue keys in what was deployed" } else { "not told" };
+            return format!("{head} {none}\n");
+        }
+        let width = self.issues.iter().map(|o| o.key.len()).max().unwrap_or(0);
+        let mut out = format!("{head}\n");
+        for outcome in &self.issues {
+            out.push_str(&format!("  {:<width$}  {}\n", outcome.key, outcome.summary()));
+        }
+        out
+    }
+}
+
+/// Tells each issue, as `update` says, and reports what became of each. Failures are printed
+/// as warnings, or, with `--jira-strict`, make the error returned, which says what had already
+/// happened (`done`).
+///
+/// # Errors
+/// Only with `--jira-strict`, when anything failed.
+pub fn tell(
+    context: &Context,
+    workspace: &Workspace,
+    args: &JiraArgs,
+    keys: &[String],
+    update: &Update,
+    dry_run: bool,
+    done: &str,
+) -> Result<Option<JiraReport>, Error> {
+    let Some(config) = &workspace.file.jira else {
+        if args.issues.is_empty() {
+            return Ok(None);
+        }
+        let problem = Error::new(Kind::Config, "--jira-issue was given, but release.toml has no [jira]")
+            .hint("add [jira] with the site's url to release.toml, or drop --jira-issue");
+        return failed(context, args, problem, done).map(Some);
+    };
+    if context.offline {
+        return Ok(Some(JiraReport::skipped("--offline")));
+    }
+    if keys.is_empty() {
+        return Ok(Some(JiraReport { issues: Vec::new(), skipped: None, problems: Vec::new() }));
+    }
+    let var = |name: &str| std::env::var(name).ok();
+    let settings = Settings::from_env(workspace.repo.trace(), &var);
+    let report = match Client::connect(config, Some(&workspace.repo), &var, settings) {
+        Ok(client) => {
+            JiraReport { issues: jira::tell(&client, keys, update, dry_run), skipped: None, problems: Vec::new() }
+        }
+        Err(problem) => JiraReport { issues: Vec::new(), skipped: None, problems: vec![problem] },
+    };
+    settle(context, args, report, done).map(Some)
+}
+
+/// A report of Jira not told at all, for `problem`: a warning, or the error under `--jira-strict`.
+///
+/// # Errors
+/// Only with `--jira-strict`.
+pub fn failed(context: &Context, args: &JiraArgs, problem: Error, done: &str) -> Result<JiraReport, Error> {
+    settle(context, args, JiraReport { issues: Vec::new(), skipped: None, problems: vec![problem] }, done)
+}
+
+fn settle(context: &Context, args: &JiraArgs, report: JiraReport, done: &str) -> Result<JiraReport, Error> {
+    let problems: Vec<&Error> =
+        report.problems.iter().chain(report.issues.iter().filter_map(|o| o.problem.as_ref())).collect();
+    if problems.is_empty() {
+        return Ok(report);
+    }
+    if args.jira_strict {
+        let kind = problems[0].kind;
+        let mut error = Error::new(kind, format!("Jira was not told everything ({} failed)", problems.len()))
+            .cause(done.to_owned());
+        for problem in &problems {
+            error = error.cause(problem.message.clone());
+            for cause in &problem.causes {
+                error = error.cause(format!("  {cause}"));
+            }
+        }
+        for hint in problems.iter().flat_map(|p| &p.hints) {
+            if !error.hints.contains(hint) {
+                error = error.hint(hint.clone());
+            }
+        }
+        return Err(error.hint("run the same command again: issues told before are not told twice"));
+    }
+    for problem in problems {
+        context.ui.warning(problem);
+    }
+    Ok(report)
+}

@@ -1,0 +1,205 @@
+//! Jira's REST API: comments and transitions of one issue. Cloud speaks v3 (comments in ADF,
+//! an e-mail address and API token by Basic authentication); Data Center speaks v2 (plain-text
+//! comments, a personal access token as a bearer token).
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::note::{self, Note};
+use crate::config::{self, JiraKind};
+use crate::error::{Error, Kind};
+use crate::forge::http::{self, Http, Scheme, Service, Settings};
+use crate::forge::{ForgeError, Secret, Token};
+use crate::git::Repo;
+
+/// Comments are read this many at a time.
+const PAGE: usize = 100;
+
+/// A transition an issue can take from where it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub id: String,
+    pub name: String,
+    /// The status it leads to.
+    pub to: String,
+}
+
+pub struct Client {
+    http: Http,
+    kind: JiraKind,
+}
+
+impl Client {
+    /// A client for the site in `[jira]`, with the token from `JIRA_TOKEN` (and `JIRA_USER`),
+    /// else from git's credential helpers for the site's host.
+    ///
+    /// # Errors
+    /// When there is no token, Cloud has no user to go with it, or HTTP cannot be set up.
+    pub fn connect(
+        jira: &config::Jira,
+        repo: Option<&Repo>,
+        var: &dyn Fn(&str) -> Option<String>,
+        settings: Settings,
+    ) -> Result<Client, Error> {
+        let token = token(jira, repo, var)?;
+        let scheme = match jira.kind {
+            JiraKind::Cloud => Scheme::Basic,
+            JiraKind::DataCenter => Scheme::Bearer,
+        };
+        let http = Http::new(Service::Jira, &jira.url, Some(token), scheme, settings)?;
+        Ok(Client { http, kind: jira.kind })
+    }
+
+    fn api(&self) -> &'static str {
+        match self.kind {
+            JiraKind::Cloud => "/rest/api/3",
+            JiraKind::DataCenter => "/rest/api/2",
+        }
+    }
+
+    fn issue(&self, key: &str) -> String {
+        format!("{}/issue/{key}", self.api())
+    }
+
+    /// The text of every comment on the issue, oldest first.
+    ///
+    /// # Errors
+    /// When Jira refuses or cannot be reached.
+    pub fn comments(&self, key: &str) -> Result<Vec<String>, ForgeError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Page {
+            #[serde(default)]
+            start_at: usize,
+            #[serde(default)]
+            total: usize,
+            #[serde(default)]
+            comments: Vec<Comment>,
+        }
+        #[derive(Deserialize)]
+        struct Comment {
+            #[serde(default)]
+            body: Value,
+        }
+        let size = PAGE.to_string();
+        let first =
+            self.http.address(&format!("{}/comment", self.issue(key)), &[("startAt", "0"), ("maxResults", &size)])?;
+        let what = format!("the comments of {key}");
+        let read = |reply: &http::Reply| -> Result<Vec<String>, ForgeError> {
+            let page: Page = reply.json(Service::Jira, &what)?;
+            Ok(page.comments.iter().map(|c| note::text_of(&c.body)).collect())
+        };
+        let next = |reply: &http::Reply, url: &str| -> Option<String> {
+            let page: Page = serde_json::from_str(&reply.body).ok()?;
+            let seen = page.start_at + page.comments.len();
+            (!page.comments.is_empty() && seen < page.total)
+                .then(|| http::with_param(url, "startAt", &seen.to_string()))?
+        };
+        self.http.pages(&first, &what, &read, &next)
+    }
+
+    /// Adds a comment.
+    ///
+    /// # Errors
+    /// When Jira refuses or cannot be reached.
+    pub fn comment(&self, key: &str, note: &Note) -> Result<(), ForgeError> {
+        let body = match self.kind {
+            JiraKind::Cloud => json!({"body": note.adf()}),
+            JiraKind::DataCenter => json!({"body": note.plain()}),
+        };
+        let path = format!("{}/comment", self.issue(key));
+        self.http.call(&Method::POST, &path, Some(&body), &format!("a comment on {key}"))?;
+        Ok(())
+    }
+
+    /// The issue's status, by name.
+    ///
+    /// # Errors
+    /// When Jira refuses or cannot be reached.
+    pub fn status(&self, key: &str) -> Result<String, ForgeError> {
+        let address = self.http.address(&self.issue(key), &[("fields", "status")])?;
+        let reply = self.http.call(&Method::GET, &address, None, &format!("issue {key}"))?;
+        let issue: Value = reply.json(Service::Jira, &format!("issue {key}"))?;
+        issue.pointer("/fields/status/name").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| {
+            ForgeError::Malformed {
+                forge: "Jira",
+                what: format!("issue {key}"),
+                detail: "it has no fields.status.name".into(),
+            }
+        })
+    }
+
+    /// The transitions the issue can take now.
+    ///
+    /// # Errors
+    /// When Jira refuses or cannot be reached.
+    pub fn transitions(&self, key: &str) -> Result<Vec<Transition>, ForgeError> {
+        #[derive(Deserialize)]
+        struct List {
+            #[serde(default)]
+            transitions: Vec<Wire>,
+        }
+        #[derive(Deserialize)]
+        struct Wire {
+            id: String,
+            name: String,
+            to: Option<Status>,
+        }
+        #[derive(Deserialize)]
+        struct Status {
+            name: String,
+        }
+        let what = format!("the transitions of {key}");
+        let reply = self.http.call(&Method::GET, &format!("{}/transitions", self.issue(key)), None, &what)?;
+        let list: List = reply.json(Service::Jira, &what)?;
+        Ok(list
+            .transitions
+            .into_iter()
+            .map(|t| Transition { id: t.id, name: t.name, to: t.to.map(|s| s.name).unwrap_or_default() })
+            .collect())
+    }
+
+    /// Takes a transition.
+    ///
+    /// # Errors
+    /// When Jira refuses or cannot be reached.
+    pub fn transition(&self, key: &str, transition: &Transition) -> Result<(), ForgeError> {
+        let body = json!({"transition": {"id": transition.id}});
+        let what = format!("the transition {} of {key}", transition.name);
+        self.http.call(&Method::POST, &format!("{}/transitions", self.issue(key)), Some(&body), &what)?;
+        Ok(())
+    }
+}
+
+/// `JIRA_TOKEN` (with `JIRA_USER` for Cloud), else git's credential helpers for the site.
+fn token(jira: &config::Jira, repo: Option<&Repo>, var: &dyn Fn(&str) -> Option<String>) -> Result<Token, Error> {
+    let set = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    if let Some(secret) = set("JIRA_TOKEN") {
+        let username = set("JIRA_USER");
+        if jira.kind == JiraKind::Cloud && username.is_none() {
+            return Err(Error::new(Kind::Config, "Jira Cloud takes an account's e-mail address with its API token")
+                .cause("JIRA_TOKEN is set, JIRA_USER is not")
+                .hint("set JIRA_USER to the e-mail address of the account the API token belongs to"));
+        }
+        let source = if username.is_some() { "JIRA_USER and JIRA_TOKEN" } else { "JIRA_TOKEN" };
+        return Ok(Token { secret: Secret::new(secret), username, source: source.to_owned(), job_token: false });
+    }
+    let (protocol, rest) = jira.url.split_once("://").unwrap_or(("https", &jira.url));
+    let host = rest.split('/').next().unwrap_or_default();
+    if let Some((username, password)) = repo.and_then(|repo| repo.credential_fill(protocol, host)) {
+        return Ok(Token {
+            secret: Secret::new(password),
+            username,
+            source: format!("git credential fill for {host}"),
+            job_token: false,
+        });
+    }
+    let which = match jira.kind {
+        JiraKind::Cloud => "set JIRA_USER to the account's e-mail address and JIRA_TOKEN to its API token",
+        JiraKind::DataCenter => "set JIRA_TOKEN to a personal access token",
+    };
+    Err(Error::new(Kind::Config, format!("no token for Jira at {}", jira.url))
+        .cause(format!("JIRA_TOKEN is not set, and git's credential helpers have none for {host}"))
+        .hint(format!("{which}, or store one with git credential approve")))
+}
