@@ -113,21 +113,16 @@ impl Client {
         Ok(())
     }
 
-    /// The issue's status, by name.
+    /// The issue's status, by name; `None` when the answer leaves it out (`fields` holds what
+    /// the account may see, and Jira's own example holds no status).
     ///
     /// # Errors
     /// When Jira refuses or cannot be reached.
-    pub fn status(&self, key: &str) -> Result<String, ForgeError> {
+    pub fn status(&self, key: &str) -> Result<Option<String>, ForgeError> {
         let address = self.http.address(&self.issue(key), &[("fields", "status")])?;
         let reply = self.http.call(&Method::GET, &address, None, &format!("issue {key}"))?;
         let issue: Value = reply.json(Service::Jira, &format!("issue {key}"))?;
-        issue.pointer("/fields/status/name").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| {
-            ForgeError::Malformed {
-                forge: "Jira",
-                what: format!("issue {key}"),
-                detail: "it has no fields.status.name".into(),
-            }
-        })
+        Ok(issue.pointer("/fields/status/name").and_then(Value::as_str).map(str::to_owned))
     }
 
     /// The transitions the issue can take now.

@@ -162,7 +162,8 @@ fn tell_one(client: &Client, key: &str, update: &Update, dry_run: bool) -> Outco
             return outcome;
         }
     };
-    outcome.status = Some(status.clone());
+    outcome.status.clone_from(&status);
+    let status = status.unwrap_or_default();
     match choose(wanted, &status, &available, told_before) {
         Choice::Already => outcome.transition = Some("already"),
         Choice::Take(transition) if dry_run => {

