@@ -91,6 +91,10 @@ fn tells_each_issue_once(flavour: Flavour) {
     let head = repos.app_commit(&world, "Tidy up the build");
     world.release(release, &["prepare", "qa"]).expect_status(0);
     let args = ["--at", "2026-11-21T10:30:00Z", "--pipeline-url", "https://ci.example.com/runs/8"];
+    let dry = record(&world, release, &[&args[..], &["--dry-run"]].concat());
+    dry.expect_status(0);
+    assert_eq!(outcomes(&dry), ["SHOP-2 would add would move", "SHOP-3 would add would move"], "{dry}");
+    assert!(posts(&jira).len() == 2, "a dry run writes nothing to Jira: {:?}", jira.requests());
     let second = record(&world, release, &args);
     second.expect_status(0);
     assert_eq!(outcomes(&second), ["SHOP-2 added moved", "SHOP-3 added moved"], "{flavour:?}: {second}");

@@ -104,7 +104,7 @@ The bare cache of a separate application repository, fetched before \fBprepare\f
 \fBkind\fR (github, gitlab, bitbucket\-server, bitbucket\-cloud, azure\-devops, gitea or none), \fBapi\fR, \fBrepository\fR.
 .TP
 .B [jira]
-\fBurl\fR.
+\fBurl\fR (the site), \fBkind\fR (cloud or data\-center; default cloud for *.atlassian.net), \fBkey\-pattern\fR (how an issue key looks; default "[A\-Z][A\-Z0\-9_]+\-\\d+"). \fB[jira.transitions]\fR maps an environment to the transition (or status) its deployments take. \fBrecord\fR comments once on every issue the deployment carries and takes the transition; \fBpromote \-\-jira\-issue\fR comments the pull request's link. Jira failures are warnings unless \fB\-\-jira\-strict\fR.
 .SH CONFIGURATION
 .TP
 .B release.configRef
@@ -126,6 +126,12 @@ The time of a record made without \fB\-\-at\fR, as git reads it.
 .TP
 .B GIT_RELEASE_APP_DIR, GIT_RELEASE_COMMIT, GIT_RELEASE_BRANCH, GIT_RELEASE_PIPELINE_URL
 The same as \fB\-\-app\-dir\fR, \fB\-\-commit\fR, \fB\-\-branch\fR and \fB\-\-pipeline\-url\fR.
+.TP
+.B GIT_RELEASE_ENVIRONMENT, GIT_RELEASE_VERSION, GIT_RELEASE_FROM, GIT_RELEASE_TO, JIRA_ISSUE
+The environment (\fBset\fR, \fBbump\fR, \fBprepare\fR, \fBrecord\fR), the version (\fBset\fR), the two environments of \fBpromote\fR and \fBdiff\fR, and \fB\-\-jira\-issue\fR, when not given on the command line: for CI jobs that Jira automation starts.
+.TP
+.B JIRA_USER, JIRA_TOKEN
+Jira Cloud's account e-mail address and API token (Basic authentication), or, for Data Center, JIRA_TOKEN alone as a personal access token. Without them, \fBgit credential fill\fR is asked for the site's host.
 .TP
 .B GITHUB_ACTIONS, GITLAB_CI, TF_BUILD, BITBUCKET_BUILD_NUMBER, JENKINS_URL
 Mark the CI system whose variables give a record its pipeline URL and who deployed:

@@ -119,3 +119,51 @@ fn pipelines_name_environments_by_branch() {
         .expect_stdout("tag=v1.0.0-rc.1\n");
     world.release(&repos.release, &["record", "environment/qa"]).expect_status(0);
 }
+
+fn jira_template(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/jira").join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The Jira example: each web request parses and sends what its CI job reads, and each job
+/// calls real commands with real flags.
+#[test]
+fn the_jira_example_sends_what_its_jobs_read_and_calls_real_commands() {
+    for file in ["github-workflow.yml", "gitlab-ci.yml"] {
+        let text = jira_template(file);
+        yaml_rust2::YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let calls = invocations(&text);
+        let commands: Vec<&str> = calls.iter().filter_map(|c| c.first().map(String::as_str)).collect();
+        assert_eq!(commands, ["set", "promote"], "{file}");
+        for call in &calls {
+            let argv = std::iter::once("git-release".to_owned()).chain(call.iter().cloned());
+            if let Err(error) = git_release::cli::command().try_get_matches_from(argv) {
+                panic!("{file}: `git release {}` is not a valid command line:\n{error}", call.join(" "));
+            }
+        }
+    }
+
+    let github: serde_json::Value = serde_json::from_str(&jira_template("github-web-request.json")).expect("JSON");
+    assert!(github["url"].as_str().expect("a url").ends_with("/actions/workflows/jira.yml/dispatches"));
+    let workflow = yaml_rust2::YamlLoader::load_from_str(&jira_template("github-workflow.yml")).expect("YAML");
+    let declared = &workflow[0]["on"]["workflow_dispatch"]["inputs"];
+    let inputs = github["body"]["inputs"].as_object().expect("inputs");
+    for (name, value) in inputs {
+        assert!(!declared[name.as_str()].is_badvalue(), "the workflow declares no input `{name}`");
+        if name == "action" {
+            let options = declared["action"]["options"].as_vec().expect("options");
+            assert!(options.iter().any(|o| o.as_str() == value.as_str()), "`{value}` is not an action");
+        }
+    }
+    assert_eq!(inputs["issue"], "{{issue.key}}");
+
+    let gitlab: serde_json::Value = serde_json::from_str(&jira_template("gitlab-web-request.json")).expect("JSON");
+    let jobs = jira_template("gitlab-ci.yml");
+    for (name, value) in gitlab["body"]["variables"].as_object().expect("variables") {
+        let read = jobs.contains(&format!("${name}")) || ["JIRA_ISSUE", "GIT_RELEASE_VERSION"].contains(&name.as_str());
+        assert!(read, "gitlab-ci.yml does not read {name}");
+        if name == "JIRA_ACTION" {
+            assert!(jobs.contains(&format!("$JIRA_ACTION == {value}")), "no job for {value}");
+        }
+    }
+}
