@@ -27,7 +27,11 @@ pub struct Transition {
 
 pub struct Client {
     http: Http,
+    /// The same, trying each request once: for comments, whose retries look first.
+    once: Http,
     kind: JiraKind,
+    tries: u32,
+    backoff: std::time::Duration,
 }
 
 impl Client {
@@ -47,8 +51,11 @@ impl Client {
             JiraKind::Cloud => Scheme::Basic,
             JiraKind::DataCenter => Scheme::Bearer,
         };
+        let (tries, backoff) = (settings.tries, settings.backoff);
+        let single = Settings { tries: 1, ..settings.clone() };
+        let once = Http::new(Service::Jira, &jira.url, Some(token.clone()), scheme, single)?;
         let http = Http::new(Service::Jira, &jira.url, Some(token), scheme, settings)?;
-        Ok(Client { http, kind: jira.kind })
+        Ok(Client { http, once, kind: jira.kind, tries, backoff })
     }
 
     fn api(&self) -> &'static str {
@@ -99,18 +106,33 @@ impl Client {
         self.http.pages(&first, &what, &read, &next)
     }
 
-    /// Adds a comment.
+    /// Adds a comment that holds `marker`. A try whose answer never came may have added it all
+    /// the same, so before trying again the comments are read: once there, it is not added twice.
     ///
     /// # Errors
     /// When Jira refuses or cannot be reached.
-    pub fn comment(&self, key: &str, note: &Note) -> Result<(), ForgeError> {
+    pub fn comment(&self, key: &str, note: &Note, marker: &str) -> Result<(), ForgeError> {
         let body = match self.kind {
             JiraKind::Cloud => json!({"body": note.adf()}),
             JiraKind::DataCenter => json!({"body": note.plain()}),
         };
         let path = format!("{}/comment", self.issue(key));
-        self.http.call(&Method::POST, &path, Some(&body), &format!("a comment on {key}"))?;
-        Ok(())
+        let what = format!("a comment on {key}");
+        let mut pause = self.backoff;
+        for attempt in 1.. {
+            match self.once.call(&Method::POST, &path, Some(&body), &what) {
+                Ok(_) => return Ok(()),
+                Err(ForgeError::GaveUp { .. } | ForgeError::Network { .. }) if attempt < self.tries => {
+                    std::thread::sleep(pause);
+                    pause *= 2;
+                    if self.comments(key)?.iter().any(|text| text.contains(marker)) {
+                        return Ok(());
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        unreachable!("the last try returns")
     }
 
     /// The issue's status, by name; `None` when the answer leaves it out (`fields` holds what

@@ -146,7 +146,7 @@ fn tell_one(client: &Client, key: &str, update: &Update, dry_run: bool) -> Outco
         "present"
     } else if dry_run {
         "would add"
-    } else if let Err(error) = client.comment(key, &update.note) {
+    } else if let Err(error) = client.comment(key, &update.note, &update.marker) {
         outcome.problem = Some(problem(key, "comment on", error));
         return outcome;
     } else {

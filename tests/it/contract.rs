@@ -408,7 +408,7 @@ fn jira_cloud_requests_match_atlassians_own_description() {
         }
     };
     note_failure("comments", client.comments("SHOP-142").err());
-    note_failure("comment", client.comment("SHOP-142", &note).err());
+    note_failure("comment", client.comment("SHOP-142", &note, "1.4.0.20261121T101500Z.qa").err());
     note_failure("status", client.status("SHOP-142").err());
     let transitions = client.transitions("SHOP-142");
     let transition = match transitions {

@@ -67,6 +67,8 @@ pub struct State {
     faults: VecDeque<Fault>,
     /// The most comments a page holds, whatever `maxResults` asks (small, to exercise paging).
     page: usize,
+    /// The next POST is carried out, and its answer never sent.
+    lose_next_post: bool,
 }
 
 pub struct FakeJira {
@@ -125,6 +127,11 @@ impl FakeJira {
     pub fn fault(&self, fault: Fault) {
         self.state.lock().expect("state").faults.push_back(fault);
     }
+
+    /// Carries out the next POST but drops the connection instead of answering.
+    pub fn lose_answer_to_next_post(&self) {
+        self.state.lock().expect("state").lose_next_post = true;
+    }
 }
 
 fn serve(flavour: Flavour, stream: TcpStream, state: &Mutex<State>) {
@@ -145,8 +152,11 @@ fn serve(flavour: Flavour, stream: TcpStream, state: &Mutex<State>) {
             None => route(flavour, &request, &mut state),
         },
     };
+    let lost = request.method == "POST" && std::mem::take(&mut state.lose_next_post);
     drop(state);
-    write_answer(stream, &reply);
+    if !lost {
+        write_answer(stream, &reply);
+    }
 }
 
 /// Jira's `ErrorCollection`.

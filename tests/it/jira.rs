@@ -170,10 +170,13 @@ fn jira_failures_warn_unless_strict_and_a_rerun_finishes_the_job() {
     assert_eq!(strict.json()["error"]["kind"], "forge", "{strict}");
 
     jira.add_issues(&["SHOP-77"]);
+    // Jira keeps the comment, and the answer is lost on the way: it is not added again.
+    jira.lose_answer_to_next_post();
     let rerun = record(&world, release, &["--jira-strict"]);
     rerun.expect_status(0);
     assert_eq!(outcomes(&rerun), ["SHOP-1 present", "SHOP-77 added"], "{rerun}");
     assert_eq!(jira.issue("SHOP-1").comments.len(), 1);
+    assert_eq!(jira.issue("SHOP-77").comments.len(), 1, "a lost answer does not make a second comment");
 
     let unauthorized = world.release_with(
         release,
@@ -249,4 +252,27 @@ fn a_jira_table_that_cannot_work_is_refused_with_every_problem() {
     status.expect_stderr("[jira] key-pattern: `(` is not a regular expression");
     status.expect_stderr("[jira.transitions] names `staging`, which is not an environment (dev, qa, prod)");
     assert!(!status.to_string().contains("hunter2"), "{status}");
+}
+
+#[test]
+fn without_jira_variables_the_token_comes_from_git_credential_helpers() {
+    let world = World::new();
+    let jira = FakeJira::new(Flavour::Cloud, USER, TOKEN);
+    jira.add_issues(&["SHOP-5"]);
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    point_jira_at(&world, release, &jira, "");
+    let helper = format!(
+        "!f() {{ test \"$1\" = get && grep -q 'host=127.0.0.1:{}' && printf 'username={USER}\\npassword={TOKEN}\\n'; }}; f",
+        jira.port
+    );
+    world.git(release, &["config", "credential.helper", &helper]);
+    repos.app_commit(&world, "SHOP-5: search");
+    world.release(release, &["set", "qa", "1.4.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    let run = world.release(release, &["-v", "record", "qa", "--json", "--jira-strict"]);
+    run.expect_status(0);
+    assert!(!run.to_string().contains("SECRET"), "{run}");
+    assert_eq!(outcomes(&run), ["SHOP-5 added"], "{run}");
+    assert_eq!(jira.issue("SHOP-5").comments.len(), 1);
 }
