@@ -23,20 +23,46 @@ pub struct JiraArgs {
 }
 
 impl JiraArgs {
-    /// The keys given, checked before anything is done.
+    /// The keys given, checked before anything is done; with `--jira-strict`, also that Jira
+    /// can be told at all, so that a command that will fail on Jira writes nothing first.
     ///
     /// # Errors
-    /// A usage error for a key that is not one.
-    pub fn keys(&self, workspace: &Workspace) -> Result<Vec<String>, Error> {
+    /// A usage error for a key that is not one; with `--jira-strict`, a configuration error
+    /// when Jira cannot be reached from here (no `[jira]`, no token, `--offline`).
+    pub fn check(&self, context: &Context, workspace: &Workspace) -> Result<Vec<String>, Error> {
+        let given = self.keys(workspace)?;
+        if !self.jira_strict {
+            return Ok(given);
+        }
+        let Some(config) = &workspace.file.jira else {
+            return Err(Error::new(Kind::Config, "--jira-strict was given, but release.toml has no [jira]")
+                .cause("with no [jira], there is no Jira to tell")
+                .hint("add [jira] with the site's url to release.toml, or drop --jira-strict"));
+        };
+        if context.offline {
+            return Err(Error::new(Kind::Usage, "--jira-strict and --offline contradict each other")
+                .cause("--offline makes no calls to Jira, and --jira-strict requires them")
+                .hint("drop one of them"));
+        }
+        let var = |name: &str| std::env::var(name).ok();
+        Client::connect(config, Some(&workspace.repo), &var, Settings::from_env(workspace.repo.trace(), &var))?;
+        Ok(given)
+    }
+
+    /// The keys given, each checked to be one.
+    fn keys(&self, workspace: &Workspace) -> Result<Vec<String>, Error> {
         let keys = Keys::of(workspace.file.jira.as_ref());
         let mut given = Vec::new();
         for key in self.issues.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
             if !keys.is_key(key) {
                 let pattern =
                     workspace.file.jira.as_ref().map_or(crate::config::DEFAULT_KEY_PATTERN, |j| &j.key_pattern);
-                return Err(Error::new(Kind::Usage, format!("--jira-issue `{key}` is not a Jira issue key"))
-                    .cause(format!("keys match `{pattern}` ([jira] key-pattern)"))
-                    .hint("give a key such as SHOP-142, or several separated by commas"));
+                return Err(Error::new(
+                    Kind::Usage,
+                    format!("--jira-issue (or JIRA_ISSUE) `{key}` is not a Jira issue key"),
+                )
+                .cause(format!("keys match `{pattern}` ([jira] key-pattern)"))
+                .hint("give a key such as SHOP-142, or several separated by commas"));
             }
             if !given.iter().any(|k| k == key) {
                 given.push(key.to_owned());
@@ -103,8 +129,10 @@ pub fn tell(
         if args.issues.is_empty() {
             return Ok(None);
         }
-        let problem = Error::new(Kind::Config, "--jira-issue was given, but release.toml has no [jira]")
-            .hint("add [jira] with the site's url to release.toml, or drop --jira-issue");
+        let problem =
+            Error::new(Kind::Config, "--jira-issue (or JIRA_ISSUE) was given, but release.toml has no [jira]")
+                .cause("with no [jira], there is no Jira to tell")
+                .hint("add [jira] with the site's url to release.toml, or drop --jira-issue");
         return failed(context, args, problem, done).map(Some);
     };
     if context.offline {
@@ -117,7 +145,9 @@ pub fn tell(
     let settings = Settings::from_env(workspace.repo.trace(), &var);
     let report = match Client::connect(config, Some(&workspace.repo), &var, settings) {
         Ok(client) => {
-            JiraReport { issues: jira::tell(&client, keys, update, dry_run), skipped: None, problems: Vec::new() }
+            let given = args.keys(workspace).unwrap_or_default();
+            let issues = jira::tell(&client, keys, &given, update, dry_run);
+            JiraReport { issues, skipped: None, problems: Vec::new() }
         }
         Err(problem) => JiraReport { issues: Vec::new(), skipped: None, problems: vec![problem] },
     };
@@ -139,8 +169,7 @@ fn settle(context: &Context, args: &JiraArgs, report: JiraReport, done: &str) ->
         return Ok(report);
     }
     if args.jira_strict {
-        let kind = problems[0].kind;
-        let mut error = Error::new(kind, format!("Jira was not told everything ({} failed)", problems.len()))
+        let mut error = Error::new(Kind::Forge, format!("Jira was not told everything ({} failed)", problems.len()))
             .cause(done.to_owned());
         for problem in &problems {
             error = error.cause(problem.message.clone());

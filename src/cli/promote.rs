@@ -103,7 +103,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             .cause(comes_after)
             .hint("promote each environment into the one whose `after` names it"));
     }
-    let given = args.jira.keys(&workspace)?;
+    let given = args.jira.check(context, &workspace)?;
     let promotion = Promotion::read(&workspace, &from, &to)?;
     let title = args.title.clone().unwrap_or_else(|| promotion.title());
     let body = promotion.body();

@@ -58,7 +58,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let workspace = context.workspace()?;
     let environment = workspace.find_environment(&args.environment)?;
     let time = args.at.as_deref().map(parse_time).transpose()?;
-    let given = args.jira.keys(&workspace)?;
+    let given = args.jira.check(context, &workspace)?;
     let session = Session::open(context, &workspace, &args.deploy)?;
     let tracked = deploy::tracked_branch(&workspace, &session.app, &environment, session.online)?;
     let tagger = session.tagger()?;
@@ -123,7 +123,20 @@ fn tell_jira(
     }
     let record = &report.record;
     let deployment = &record.deployment;
-    let keys = deployed_keys(workspace, app, record, given)?;
+    let done = if report.dry_run {
+        format!("the deployment would be recorded as {}", record.tag)
+    } else {
+        format!("the deployment is recorded as {}", record.tag)
+    };
+    let keys = match deployed_keys(workspace, app, record, given) {
+        Ok(keys) => keys,
+        Err(error) => {
+            let problem = Error::new(error.kind, "Jira: cannot tell which issues the deployment carries")
+                .cause(error.message)
+                .hint("fetch the application repository's history in full (a shallow clone lacks the commits)");
+            return super::jira::failed(context, &args.jira, problem, &done).map(Some);
+        }
+    };
     let shown = deployment.version_tag.as_deref().map_or(deployment.version.as_str(), |tag| {
         tag.strip_prefix('v').filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit())).unwrap_or(tag)
     });
@@ -148,11 +161,6 @@ fn tell_jira(
             .map(|(_, name)| name.clone())
     });
     let update = Update { note: Note { paragraphs: vec![first, second] }, marker: record.tag.clone(), transition };
-    let done = if report.dry_run {
-        format!("the deployment would be recorded as {}", record.tag)
-    } else {
-        format!("the deployment is recorded as {}", record.tag)
-    };
     super::jira::tell(context, workspace, &args.jira, &keys, &update, report.dry_run, &done)
 }
 
@@ -170,7 +178,9 @@ fn deployed_keys(
     let before = match records.iter().position(|r| r.tag == record.tag) {
         Some(index) => records.get(index + 1),
         // Not made yet (a dry run): it would be the newest.
-        None => records.first(),
+        None if app.tag(&record.tag)?.is_none() => records.first(),
+        // Older than the newest 50: its range is not looked for.
+        None => None,
     };
     let commits = match before {
         Some(before) => app.repo.commits_between(Some(&before.deployment.commit), &deployment.commit, RANGE_READ)?,

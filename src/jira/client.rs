@@ -65,8 +65,19 @@ impl Client {
         }
     }
 
+    /// The issue's address; a key is one path segment, whatever a loose `key-pattern` let in.
     fn issue(&self, key: &str) -> String {
-        format!("{}/issue/{key}", self.api())
+        let segment: String = key
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        format!("{}/issue/{segment}", self.api())
     }
 
     /// The text of every comment on the issue, oldest first.
@@ -177,15 +188,31 @@ impl Client {
             .collect())
     }
 
-    /// Takes a transition.
+    /// Takes a transition. A try whose answer never came may have been taken all the same, so
+    /// before trying again the status is read: once the issue is where the transition leads,
+    /// it is done.
     ///
     /// # Errors
     /// When Jira refuses or cannot be reached.
     pub fn transition(&self, key: &str, transition: &Transition) -> Result<(), ForgeError> {
         let body = json!({"transition": {"id": transition.id}});
         let what = format!("the transition {} of {key}", transition.name);
-        self.http.call(&Method::POST, &format!("{}/transitions", self.issue(key)), Some(&body), &what)?;
-        Ok(())
+        let path = format!("{}/transitions", self.issue(key));
+        let mut pause = self.backoff;
+        for attempt in 1.. {
+            match self.once.call(&Method::POST, &path, Some(&body), &what) {
+                Ok(_) => return Ok(()),
+                Err(ForgeError::GaveUp { .. } | ForgeError::Network { .. }) if attempt < self.tries => {
+                    std::thread::sleep(pause);
+                    pause *= 2;
+                    if self.status(key)?.is_some_and(|now| now.eq_ignore_ascii_case(&transition.to)) {
+                        return Ok(());
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        unreachable!("the last try returns")
     }
 }
 

@@ -89,10 +89,11 @@ pub struct Update {
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
     pub key: String,
-    /// `added`, `present` (an earlier run added it), `would add` (a dry run), or `failed`.
+    /// `added`, `present` (an earlier run told it: nothing more is done), `would add` (a dry
+    /// run), `unknown` (a key found in text that Jira does not know), or `failed`.
     pub comment: &'static str,
-    /// `moved`, `already` (it is where the transition leads, or was moved before), `would move`,
-    /// `unavailable` or `failed`; absent when no transition is set for the environment.
+    /// `moved`, `already` (it is where the transition leads), `would move`, `unavailable` or
+    /// `failed`; absent when no transition is set for the environment, or it was told before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transition: Option<&'static str>,
     /// Its status, when it was read.
@@ -107,7 +108,8 @@ impl Outcome {
     #[must_use]
     pub fn summary(&self) -> String {
         let comment = match self.comment {
-            "present" => "commented before",
+            "present" => "told before",
+            "unknown" => "not an issue in Jira",
             "would add" => "would comment",
             "failed" => "comment failed",
             _ => "commented",
@@ -125,79 +127,137 @@ impl Outcome {
     }
 }
 
-/// Tells every issue: a comment unless one with the marker is there, then the transition,
-/// unless the issue is where it leads. Issues are told in parallel; a failure stays with its
-/// issue. On a dry run only reads are made.
+/// Tells every issue, each in parallel with the others; a failure stays with its issue. On a
+/// dry run only reads are made.
+///
+/// The comment is the last step and says the deployment was told: an issue whose comments
+/// already name it is left alone, so a rerun never moves an issue back that has moved on. Before
+/// it, the issue takes the transition, unless it is where the transition leads; when that fails
+/// for a reason a retry may mend, no comment is made, and a rerun tries both again.
+///
+/// A key found in text (`UTF-8` looks like one) that Jira does not know is `unknown`, not a
+/// failure; a key in `given` that Jira does not know is a failure.
 #[must_use]
-pub fn tell(client: &Client, keys: &[String], update: &Update, dry_run: bool) -> Vec<Outcome> {
-    crate::parallel::map(keys, |key| tell_one(client, key, update, dry_run))
+pub fn tell(client: &Client, keys: &[String], given: &[String], update: &Update, dry_run: bool) -> Vec<Outcome> {
+    crate::parallel::map(keys, |key| {
+        let mut outcome = tell_one(client, key, update, dry_run);
+        if outcome.comment == "unknown" && given.contains(key) {
+            outcome.comment = "failed";
+        } else if outcome.comment == "unknown" {
+            outcome.problem = None;
+        }
+        outcome
+    })
 }
 
 fn tell_one(client: &Client, key: &str, update: &Update, dry_run: bool) -> Outcome {
     let mut outcome = Outcome { key: key.to_owned(), comment: "failed", transition: None, status: None, problem: None };
-    let told_before = match client.comments(key) {
-        Ok(comments) => comments.iter().any(|text| text.contains(&update.marker)),
+    match client.comments(key) {
+        Ok(comments) if comments.iter().any(|text| mentions(text, &update.marker)) => {
+            outcome.comment = "present";
+            return outcome;
+        }
+        Ok(_) => {}
         Err(error) => {
+            if matches!(error, ForgeError::NotFound { .. }) {
+                outcome.comment = "unknown";
+            }
             outcome.problem = Some(problem(key, "read the comments of", error));
             return outcome;
         }
-    };
-    outcome.comment = if told_before {
-        "present"
-    } else if dry_run {
-        "would add"
-    } else if let Err(error) = client.comment(key, &update.note, &update.marker) {
-        outcome.problem = Some(problem(key, "comment on", error));
-        return outcome;
-    } else {
-        "added"
-    };
-    let Some(wanted) = &update.transition else { return outcome };
-    outcome.transition = Some("failed");
-    let read = client.status(key).and_then(|status| Ok((status, client.transitions(key)?)));
-    let (status, available) = match read {
-        Ok(read) => read,
-        Err(error) => {
-            outcome.problem = Some(problem(key, "read the transitions of", error));
+    }
+    if let Some(wanted) = &update.transition {
+        let (transition, problem) = move_issue(client, key, wanted, dry_run, &mut outcome.status);
+        outcome.transition = Some(transition);
+        let retry_may_mend = problem.as_ref().is_some_and(|p| p.kind == crate::error::Kind::Network);
+        outcome.problem = problem;
+        if retry_may_mend {
             return outcome;
         }
-    };
-    outcome.status.clone_from(&status);
-    let status = status.unwrap_or_default();
-    match choose(wanted, &status, &available, told_before) {
-        Choice::Already => outcome.transition = Some("already"),
-        Choice::Take(transition) if dry_run => {
-            outcome.transition = Some("would move");
-            outcome.status = Some(transition.to.clone());
-        }
-        Choice::Take(transition) => match client.transition(key, transition) {
-            Ok(()) => {
-                outcome.transition = Some("moved");
-                outcome.status = Some(transition.to.clone());
-            }
-            Err(error) => outcome.problem = Some(problem(key, &format!("move ({wanted})"), error)),
-        },
-        Choice::Unavailable => {
-            outcome.transition = Some("unavailable");
-            let names: Vec<String> = available.iter().map(|t| format!("{} (to {})", t.name, t.to)).collect();
-            let offered = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
-            outcome.problem = Some(
-                Error::new(
-                    crate::error::Kind::Forge,
-                    format!("Jira: {key} cannot take the transition `{wanted}` from {status}"),
-                )
-                .cause(format!("the transitions it offers now: {offered}"))
-                .hint("set [jira.transitions] in release.toml to a transition's name, or the status it leads to"),
-            );
-        }
+    }
+    if dry_run {
+        outcome.comment = "would add";
+    } else if let Err(error) = client.comment(key, &update.note, &update.marker) {
+        outcome.problem.get_or_insert(problem(key, "comment on", error));
+    } else {
+        outcome.comment = "added";
     }
     outcome
+}
+
+/// Takes the transition `wanted`: `moved`, `already`, `would move`, `unavailable` or `failed`,
+/// and what went wrong. `status` is set to where the issue is, or would be.
+fn move_issue(
+    client: &Client,
+    key: &str,
+    wanted: &str,
+    dry_run: bool,
+    status: &mut Option<String>,
+) -> (&'static str, Option<Error>) {
+    let read = client.status(key).and_then(|status| Ok((status, client.transitions(key)?)));
+    let (now, available) = match read {
+        Ok(read) => read,
+        Err(error) => return ("failed", Some(problem(key, "read the transitions of", error))),
+    };
+    status.clone_from(&now);
+    let now = now.unwrap_or_default();
+    match choose(wanted, &now, &available) {
+        Choice::Already => ("already", None),
+        Choice::Take(transition) => {
+            *status = Some(transition.to.clone());
+            if dry_run {
+                return ("would move", None);
+            }
+            match client.transition(key, transition) {
+                Ok(()) => ("moved", None),
+                Err(error) => {
+                    status.clone_from(&Some(now));
+                    ("failed", Some(problem(key, &format!("move ({wanted})"), error)))
+                }
+            }
+        }
+        Choice::Unavailable => {
+            let names: Vec<String> = available.iter().map(|t| format!("{} (to {})", t.name, t.to)).collect();
+            let offered = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
+            let from = if now.is_empty() { "where it is".to_owned() } else { now };
+            let problem = Error::new(
+                crate::error::Kind::Forge,
+                format!("Jira: {key} cannot take the transition `{wanted}` from {from}"),
+            )
+            .cause(format!("the transitions it offers now: {offered}"))
+            .hint("set [jira.transitions] in release.toml to a transition's name, or the status it leads to");
+            ("unavailable", Some(problem))
+        }
+    }
+}
+
+/// Whether a comment's text names `marker` as a whole: not `…/pull/1` inside `…/pull/12`, nor a
+/// record inside its `+2` sibling. A name ends at the text's end, at white space, or at a
+/// sentence's `.`, `,` or `)` that ends there.
+#[must_use]
+pub fn mentions(text: &str, marker: &str) -> bool {
+    if marker.is_empty() {
+        return false;
+    }
+    text.match_indices(marker).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let rest = &text[at + marker.len()..];
+        let mut after = rest.chars();
+        let starts = before.is_none_or(|c| c.is_whitespace() || "(\"'`{".contains(c));
+        let ends = match after.next() {
+            None => true,
+            Some(c) if c.is_whitespace() || "\"'`}".contains(c) => true,
+            Some('.' | ',' | ')' | ':' | ';') => after.next().is_none_or(|c| c.is_whitespace() || c == '}'),
+            Some(_) => false,
+        };
+        starts && ends
+    })
 }
 
 /// Which transition a deployment takes.
 #[derive(Debug, PartialEq, Eq)]
 enum Choice<'a> {
-    /// The issue is where the transition leads, or was moved before and has moved on since.
+    /// The issue is where the transition leads.
     Already,
     Take(&'a Transition),
     Unavailable,
@@ -205,14 +265,14 @@ enum Choice<'a> {
 
 /// The transition named `wanted` (or leading to a status of that name), unless the issue is
 /// there already; names compare without regard to case.
-fn choose<'a>(wanted: &str, status: &str, available: &'a [Transition], told_before: bool) -> Choice<'a> {
+fn choose<'a>(wanted: &str, status: &str, available: &'a [Transition]) -> Choice<'a> {
     let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
     let found =
         available.iter().find(|t| same(&t.name, wanted)).or_else(|| available.iter().find(|t| same(&t.to, wanted)));
     match found {
         Some(transition) if same(&transition.to, status) => Choice::Already,
         Some(transition) => Choice::Take(transition),
-        None if same(status, wanted) || told_before => Choice::Already,
+        None if same(status, wanted) => Choice::Already,
         None => Choice::Unavailable,
     }
 }
@@ -269,11 +329,24 @@ mod tests {
     #[test]
     fn a_transition_is_found_by_its_name_or_where_it_leads() {
         let offered = [transition("21", "Deploy to QA", "In QA"), transition("31", "Release", "Done")];
-        assert_eq!(choose("deploy to qa", "In Progress", &offered, false), Choice::Take(&offered[0]));
-        assert_eq!(choose("Done", "In QA", &offered, false), Choice::Take(&offered[1]));
-        assert_eq!(choose("Deploy to QA", "In QA", &offered, false), Choice::Already, "it is there");
-        assert_eq!(choose("In QA", "In QA", &[], false), Choice::Already, "named by its status, and there");
-        assert_eq!(choose("Deploy to QA", "Done", &offered[1..], true), Choice::Already, "moved before, moved on");
-        assert_eq!(choose("Deploy to QA", "Done", &offered[1..], false), Choice::Unavailable);
+        assert_eq!(choose("deploy to qa", "In Progress", &offered), Choice::Take(&offered[0]));
+        assert_eq!(choose("Done", "In QA", &offered), Choice::Take(&offered[1]));
+        assert_eq!(choose("Deploy to QA", "In QA", &offered), Choice::Already, "it is there");
+        assert_eq!(choose("In QA", "In QA", &[]), Choice::Already, "named by its status, and there");
+        assert_eq!(choose("Deploy to QA", "Done", &offered[1..]), Choice::Unavailable);
+    }
+
+    #[test]
+    fn a_marker_counts_only_as_a_whole_name() {
+        let pull = "https://github.example/shop/release/pull/1";
+        assert!(mentions(&format!("Promote qa → prod: 1.4.0: {pull}"), pull));
+        assert!(!mentions("Promote qa → prod: https://github.example/shop/release/pull/12", pull));
+        assert!(!mentions("see https://github.example/shop/release/pull/1/files", pull));
+        let record = "1.4.0.20261121T101500Z.qa";
+        assert!(mentions(&format!("Recorded by git-release as {record}."), record));
+        assert!(mentions(&format!("Recorded by git-release as {{{{{record}}}}}.\nmore"), record));
+        assert!(!mentions(&format!("Recorded by git-release as {record}+2."), record));
+        assert!(!mentions(&format!("x{record}"), record));
+        assert!(!mentions("anything", ""));
     }
 }

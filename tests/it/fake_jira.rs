@@ -116,6 +116,12 @@ impl FakeJira {
         self.state.lock().expect("state").issues.get_mut(key).expect("an issue").comments.push(body);
     }
 
+    /// Moves an issue as a person would.
+    pub fn set_status(&self, key: &str, status: &str) {
+        let mut state = self.state.lock().expect("state");
+        status.clone_into(&mut state.issues.get_mut(key).expect("an issue").status);
+    }
+
     pub fn issue(&self, key: &str) -> Issue {
         self.state.lock().expect("state").issues.get(key).cloned().expect("an issue")
     }

@@ -124,14 +124,21 @@ fn tells_each_issue_once(flavour: Flavour) {
     let again = record(&world, release, &args);
     again.expect_status(0);
     assert_eq!(again.json()["created"], false);
-    assert_eq!(outcomes(&again), ["SHOP-2 present already", "SHOP-3 present already"], "{flavour:?}: {again}");
+    assert_eq!(outcomes(&again), ["SHOP-2 present", "SHOP-3 present"], "{flavour:?}: {again}");
     assert_eq!(posts(&jira).len(), before, "a rerun writes nothing to Jira: {:?}", jira.requests());
     for key in ["SHOP-2", "SHOP-3"] {
         let ours = jira.issue(key).comments.iter().filter(|c| text(c).contains(&tag)).count();
         assert_eq!(ours, 1, "{key} is told once");
     }
     assert!(jira.requests().iter().any(|r| r.contains("startAt=2")), "comments are read past the first page");
-    assert!(human.contains("SHOP-2  commented before, already in In QA"), "{human}");
+    assert!(human.contains("SHOP-2  told before"), "{human}");
+
+    // SHOP-2 moves on; a retried qa pipeline does not move it back.
+    jira.set_status("SHOP-2", "Done");
+    let retried = record(&world, release, &args);
+    assert_eq!(outcomes(&retried), ["SHOP-2 present", "SHOP-3 present"], "{flavour:?}: {retried}");
+    assert_eq!(jira.issue("SHOP-2").status, "Done");
+    assert_eq!(posts(&jira).len(), before, "{:?}", jira.requests());
 }
 
 #[test]
@@ -152,19 +159,24 @@ fn jira_failures_warn_unless_strict_and_a_rerun_finishes_the_job() {
     let repos = TwoRepos::new(&world);
     let release = &repos.release;
     point_jira_at(&world, release, &jira, "");
-    repos.app_commit(&world, "SHOP-1 and SHOP-77: the cart");
+    repos.app_commit(&world, "SHOP-1: the cart reads UTF-8 names");
     world.release(release, &["set", "qa", "1.4.0", "--push"]).expect_status(0);
     world.release(release, &["prepare", "qa"]).expect_status(0);
 
     jira.fault(Fault::Drop);
     jira.fault(Fault::Status(503));
-    let warned = record(&world, release, &[]);
+    let warned = record(&world, release, &["--jira-issue", "SHOP-77"]);
     warned.expect_status(0).expect_stderr("warning: Jira: cannot read the comments of SHOP-77");
     warned.expect_stderr("hint: check that SHOP-77 is an issue");
-    assert_eq!(outcomes(&warned), ["SHOP-1 added", "SHOP-77 failed"], "a 503 is retried: {warned}");
+    assert!(!warned.stderr.contains("UTF-8 is"), "a key-like word Jira does not know is no warning: {warned}");
+    assert_eq!(
+        outcomes(&warned),
+        ["SHOP-1 added", "UTF-8 unknown", "SHOP-77 failed"],
+        "drops and 503s are retried: {warned}"
+    );
     assert_eq!(warned.json()["created"], true, "the deployment is recorded all the same");
 
-    let strict = record(&world, release, &["--jira-strict"]);
+    let strict = record(&world, release, &["--jira-issue", "SHOP-77", "--jira-strict"]);
     strict.expect_status(128).expect_stderr("error: Jira was not told everything (1 failed)");
     strict.expect_stderr("caused by: the deployment is recorded as ");
     assert_eq!(strict.json()["error"]["kind"], "forge", "{strict}");
@@ -172,9 +184,9 @@ fn jira_failures_warn_unless_strict_and_a_rerun_finishes_the_job() {
     jira.add_issues(&["SHOP-77"]);
     // Jira keeps the comment, and the answer is lost on the way: it is not added again.
     jira.lose_answer_to_next_post();
-    let rerun = record(&world, release, &["--jira-strict"]);
+    let rerun = record(&world, release, &["--jira-issue", "SHOP-77", "--jira-strict"]);
     rerun.expect_status(0);
-    assert_eq!(outcomes(&rerun), ["SHOP-1 present", "SHOP-77 added"], "{rerun}");
+    assert_eq!(outcomes(&rerun), ["SHOP-1 present", "UTF-8 unknown", "SHOP-77 added"], "{rerun}");
     assert_eq!(jira.issue("SHOP-1").comments.len(), 1);
     assert_eq!(jira.issue("SHOP-77").comments.len(), 1, "a lost answer does not make a second comment");
 
@@ -190,6 +202,17 @@ fn jira_failures_warn_unless_strict_and_a_rerun_finishes_the_job() {
     let no_user = world.release_with(release, &["record", "qa"], &[("JIRA_TOKEN", TOKEN)]);
     no_user.expect_status(0).expect_stderr("warning: Jira Cloud takes an account's e-mail address with its API token");
     no_user.expect_stderr("hint: set JIRA_USER");
+
+    // Strict, and Jira cannot be told from here: refused before anything is recorded.
+    repos.app_commit(&world, "SHOP-1: more of the cart");
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    let before = crate::deploy::tags(&world, &repos.app_remote);
+    let refused = world.release_with(release, &["record", "qa", "--jira-strict"], &[("JIRA_TOKEN", TOKEN)]);
+    refused.expect_status(2).expect_stderr("error: Jira Cloud takes an account's e-mail address");
+    let offline =
+        world.release_with(release, &["--offline", "record", "qa", "--jira-strict"], &[("JIRA_TOKEN", TOKEN)]);
+    offline.expect_status(2).expect_stderr("error: --jira-strict and --offline contradict each other");
+    assert_eq!(crate::deploy::tags(&world, &repos.app_remote), before, "nothing was recorded");
 }
 
 #[test]
@@ -231,7 +254,7 @@ fn promote_links_its_pull_request_on_the_issue_jira_automation_names() {
     assert_eq!(text(&comments[0]), format!("Promote qa → prod: 1.4.0 (v1.4.0-rc.1): {url}"));
 
     let bad = world.release_with(release, &["promote", "qa", "prod", "--jira-issue", "shop-9"], &inputs);
-    bad.expect_status(2).expect_stderr("error: --jira-issue `shop-9` is not a Jira issue key");
+    bad.expect_status(2).expect_stderr("error: --jira-issue (or JIRA_ISSUE) `shop-9` is not a Jira issue key");
 }
 
 #[test]
@@ -270,9 +293,11 @@ fn without_jira_variables_the_token_comes_from_git_credential_helpers() {
     repos.app_commit(&world, "SHOP-5: search");
     world.release(release, &["set", "qa", "1.4.0", "--push"]).expect_status(0);
     world.release(release, &["prepare", "qa"]).expect_status(0);
-    let run = world.release(release, &["-v", "record", "qa", "--json", "--jira-strict"]);
+    jira.add_issues(&["SHOP-6"]);
+    let run =
+        world.release_with(release, &["-v", "record", "qa", "--json", "--jira-strict"], &[("JIRA_ISSUE", "SHOP-6")]);
     run.expect_status(0);
     assert!(!run.to_string().contains("SECRET"), "{run}");
-    assert_eq!(outcomes(&run), ["SHOP-5 added"], "{run}");
+    assert_eq!(outcomes(&run), ["SHOP-5 added", "SHOP-6 added"], "{run}");
     assert_eq!(jira.issue("SHOP-5").comments.len(), 1);
 }
