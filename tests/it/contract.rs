@@ -255,6 +255,19 @@ fn exercise(forge: &dyn Forge) -> Vec<String> {
     failures.into_inner()
 }
 
+/// The violations Prism found in the requests themselves (ours), one line each.
+fn request_violations(exchanges: &[Exchange]) -> Vec<String> {
+    exchanges
+        .iter()
+        .flat_map(|e| {
+            e.violations
+                .iter()
+                .filter(|v| v.pointer("/location/0").and_then(Value::as_str) == Some("request"))
+                .map(move |v| format!("{}: {v}", e.line))
+        })
+        .collect()
+}
+
 /// Where a description has no examples, Prism makes every integer up as -(2^53 - 1), which no
 /// forge sends and the production types rightly refuse.
 const INVENTED: &str = "-9007199254740991";
@@ -268,15 +281,7 @@ fn check(kind: Kind, spec: &Path, repository: &str, calls: usize, invents: bool)
         failures.retain(|failure| !(failure.contains("Malformed") && failure.contains(INVENTED)));
     }
     let exchanges = recorder.exchanges();
-    let ours: Vec<String> = exchanges
-        .iter()
-        .flat_map(|e| {
-            e.violations
-                .iter()
-                .filter(|v| v.pointer("/location/0").and_then(Value::as_str) == Some("request"))
-                .map(move |v| format!("{}: {v}", e.line))
-        })
-        .collect();
+    let ours = request_violations(&exchanges);
     assert!(ours.is_empty(), "{kind:?}: requests that break the vendor's description:\n{}", ours.join("\n"));
     assert!(failures.is_empty(), "{kind:?}: {}\n{exchanges:#?}", failures.join("\n"));
     assert_eq!(exchanges.len(), calls, "{kind:?}: {exchanges:#?}");
@@ -422,15 +427,7 @@ fn jira_cloud_requests_match_atlassians_own_description() {
         transition.unwrap_or(Transition { id: "21".into(), name: "Deploy to QA".into(), to: "In QA".into() });
     note_failure("transition", client.transition("SHOP-142", &transition).err());
     let exchanges = recorder.exchanges();
-    let ours: Vec<String> = exchanges
-        .iter()
-        .flat_map(|e| {
-            e.violations
-                .iter()
-                .filter(|v| v.pointer("/location/0").and_then(Value::as_str) == Some("request"))
-                .map(move |v| format!("{}: {v}", e.line))
-        })
-        .collect();
+    let ours = request_violations(&exchanges);
     assert!(ours.is_empty(), "requests that break Jira's description:\n{}", ours.join("\n"));
     assert!(failures.is_empty(), "{}\n{exchanges:#?}", failures.join("\n"));
     assert_eq!(exchanges.len(), 5, "{exchanges:#?}");

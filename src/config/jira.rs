@@ -1,0 +1,124 @@
+//! `[jira]`: the Jira site, its kind, how issue keys look, and each environment's transition.
+
+use serde_spanned::Spanned;
+
+use super::{Environment, Resolver, raw};
+
+/// `[jira]`: where issues are commented and moved when deployments happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Jira {
+    /// The site, such as `https://example.atlassian.net`, without a trailing slash.
+    pub url: String,
+    pub kind: JiraKind,
+    /// A regular expression an issue key matches; checked to compile.
+    pub key_pattern: String,
+    /// Environment name → the name of the transition a deployment there makes.
+    pub transitions: Vec<(String, String)>,
+}
+
+/// Which Jira: Cloud speaks REST v3 with comments in Atlassian Document Format and takes an
+/// e-mail and API token; Data Center speaks REST v2 with plain-text comments and takes a
+/// personal access token as a bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JiraKind {
+    Cloud,
+    DataCenter,
+}
+
+impl JiraKind {
+    /// The name `[jira] kind` uses.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            JiraKind::Cloud => "cloud",
+            JiraKind::DataCenter => "data-center",
+        }
+    }
+}
+
+/// The issue-key pattern when `[jira] key-pattern` is not set.
+pub const DEFAULT_KEY_PATTERN: &str = r"[A-Z][A-Z0-9_]+-\d+";
+
+impl Resolver<'_> {
+    pub(super) fn jira(&mut self, raw: raw::Jira, environments: &[Environment]) -> Option<Jira> {
+        let url = if let Some(url) = raw.url {
+            self.jira_url(&url)
+        } else {
+            let message = "[jira] has no `url`; add one such as url = \"https://example.atlassian.net\"";
+            self.problem(None, message.into());
+            None
+        };
+        let kind = match &raw.kind {
+            None => url.as_deref().map(|url| {
+                let host = url.split("://").nth(1).unwrap_or_default().split(['/', ':']).next().unwrap_or_default();
+                if host.ends_with(".atlassian.net") { JiraKind::Cloud } else { JiraKind::DataCenter }
+            }),
+            Some(kind) => match kind.get_ref().as_str() {
+                "cloud" => Some(JiraKind::Cloud),
+                "data-center" => Some(JiraKind::DataCenter),
+                other => {
+                    let message = format!("[jira] kind `{other}` is unknown; use cloud or data-center");
+                    self.problem(Some(kind.span()), message);
+                    None
+                }
+            },
+        };
+        let key_pattern = match raw.key_pattern {
+            None => Some(DEFAULT_KEY_PATTERN.to_owned()),
+            Some(pattern) => match crate::jira::Keys::new(pattern.get_ref()) {
+                Ok(_) => Some(pattern.into_inner()),
+                Err(why) => {
+                    self.problem(Some(pattern.span()), format!("[jira] key-pattern: {why}"));
+                    None
+                }
+            },
+        };
+        let mut transitions = Vec::new();
+        for (environment, name) in raw.transitions {
+            if !environments.iter().any(|e| &e.name == environment.get_ref()) {
+                let known = environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ");
+                let message = format!(
+                    "[jira.transitions] names `{}`, which is not an environment ({known})",
+                    environment.get_ref()
+                );
+                self.problem(Some(environment.span()), message);
+            } else if name.get_ref().trim().is_empty() {
+                self.problem(
+                    Some(name.span()),
+                    "[jira.transitions] needs a transition's name, not an empty one".into(),
+                );
+            } else {
+                transitions.push((environment.into_inner(), name.into_inner().trim().to_owned()));
+            }
+        }
+        Some(Jira { url: url?, kind: kind?, key_pattern: key_pattern?, transitions })
+    }
+
+    /// An `http(s)` site address without credentials, its trailing slash dropped.
+    fn jira_url(&mut self, url: &Spanned<String>) -> Option<String> {
+        let text = url.get_ref().trim().trim_end_matches('/');
+        let Some((scheme, rest)) = text.split_once("://") else {
+            self.problem(
+                Some(url.span()),
+                format!("[jira] url `{text}` is not an address; give one such as https://example.atlassian.net"),
+            );
+            return None;
+        };
+        if scheme != "https" && scheme != "http" {
+            self.problem(Some(url.span()), format!("[jira] url must be https:// (or http://), not {scheme}://"));
+            return None;
+        }
+        if rest.split('/').next().is_some_and(|authority| authority.contains('@')) {
+            self.problem(
+                Some(url.span()),
+                "[jira] url holds credentials; drop them and set JIRA_TOKEN (and JIRA_USER) instead".into(),
+            );
+            return None;
+        }
+        if rest.is_empty() {
+            self.problem(Some(url.span()), "[jira] url names no host".into());
+            return None;
+        }
+        Some(text.to_owned())
+    }
+}
