@@ -73,6 +73,21 @@ impl Diagnostic for ExecuteError {
 /// # Errors
 /// The first step that fails; references move only after every push succeeded.
 pub fn apply(repo: &Repo, plan: &Plan) -> Result<Applied, ExecuteError> {
+    let written = write_objects(repo, plan)?;
+    publish(repo, plan, written)
+}
+
+/// The objects of a plan, written and not yet reachable from any reference.
+pub struct Written {
+    applied: Applied,
+    files: Vec<TreeEntry>,
+}
+
+/// The first half of [`apply`]: writes the plan's commits and tag objects, and moves nothing.
+///
+/// # Errors
+/// When an object cannot be written.
+pub fn write_objects(repo: &Repo, plan: &Plan) -> Result<Written, ExecuteError> {
     let mut applied = Applied { commits: Vec::new(), tags: Vec::new() };
     let mut files = Vec::new();
     for commit in &plan.commits {
@@ -84,6 +99,15 @@ pub fn apply(repo: &Repo, plan: &Plan) -> Result<Applied, ExecuteError> {
     for tag in &plan.tags {
         applied.tags.push(repo.write_tag(&tag.commit, &tag.name, &tag.tagger, &tag.message)?);
     }
+    Ok(Written { applied, files })
+}
+
+/// The second half of [`apply`]: pushes, then moves references, the work tree and config.
+///
+/// # Errors
+/// The first step that fails; references move only after every push succeeded.
+pub fn publish(repo: &Repo, plan: &Plan, written: Written) -> Result<Applied, ExecuteError> {
+    let Written { applied, files } = written;
     push(repo, plan, &applied)?;
     if !plan.refs.is_empty() {
         let updates: Vec<RefUpdate> = plan

@@ -2,6 +2,7 @@
 //! trailers. Pure: naming, the message format and ordering; no git here.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -28,6 +29,10 @@ pub struct Deployment {
     pub version_tag: Option<String>,
     #[serde(serialize_with = "rfc3339")]
     pub time: Timestamp,
+    /// For an application of several repositories, the commit deployed from each (`app` is the
+    /// umbrella); the same in the record of every repository.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub components: BTreeMap<String, ObjectId>,
 }
 
 /// A deployment recorded under a tag name.
@@ -51,6 +56,7 @@ const DEPLOYED_BY: &str = "Deployed-By";
 const DEPLOYED_AT: &str = "Deployed-At";
 const BRANCH: &str = "Branch";
 const TAG: &str = "Tag";
+const COMPONENT: &str = "Component";
 
 impl Deployment {
     /// The tag name the record takes when no other deployment holds it yet.
@@ -83,6 +89,9 @@ impl Deployment {
             trailer(DEPLOYED_BY, by);
         }
         trailer(DEPLOYED_AT, &rfc3339_text(self.time));
+        for (name, commit) in &self.components {
+            trailer(COMPONENT, &format!("{name} {commit}"));
+        }
         message
     }
 
@@ -126,6 +135,14 @@ impl Record {
             branch,
             version_tag: get(TAG),
             time,
+            components: trailers
+                .iter()
+                .filter(|(key, _)| key == COMPONENT)
+                .filter_map(|(_, value)| {
+                    let (name, commit) = value.split_once(' ')?;
+                    Some((name.to_owned(), ObjectId::from_hex(commit)?))
+                })
+                .collect(),
         };
         Some(Record { tag: tag.to_owned(), deployment, sequence })
     }
@@ -257,6 +274,7 @@ mod tests {
             branch: branch.map(str::to_owned),
             version_tag: Some("v1.4.0-rc.2".into()),
             time: "2026-11-21T10:15:00Z".parse().expect("a time"),
+            components: BTreeMap::new(),
         }
     }
 

@@ -10,7 +10,7 @@ pub use records::{Ask, Survey};
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{App, Tags};
+use crate::config::{App, Component, Tags};
 use crate::error::{Diagnostic, Error, Kind};
 use crate::forge;
 use crate::git::{GitCommand, GitError, Repo, TagRef, redact};
@@ -90,10 +90,29 @@ impl AppRepo {
     /// When the cache exists but cannot be opened.
     pub fn existing(workspace: &Workspace) -> Result<Option<AppRepo>, Error> {
         let app = &workspace.file.app;
-        if !app.is_here() && !cache_path(workspace).join("HEAD").is_file() {
+        if !app.is_here() && !cache_path(workspace, &app.repo).join("HEAD").is_file() {
             return Ok(None);
         }
         AppRepo::open(workspace, None).map(Some)
+    }
+
+    /// A component's repository as it is here, for reading only: `None` when never fetched.
+    ///
+    /// # Errors
+    /// When the cache exists but cannot be opened.
+    pub fn existing_component(workspace: &Workspace, component: &Component) -> Result<Option<AppRepo>, Error> {
+        if !cache_path(workspace, &component.repo).join("HEAD").is_file() {
+            return Ok(None);
+        }
+        AppRepo::cached(workspace, &component.repo).map(Some)
+    }
+
+    /// Opens a component's repository, kept as a bare cache like a separate application repository.
+    ///
+    /// # Errors
+    /// When the cache cannot be created.
+    pub fn component(workspace: &Workspace, component: &Component) -> Result<AppRepo, Error> {
+        AppRepo::cached(workspace, &component.repo)
     }
 
     /// Opens the application repository the release file names, or `app_dir` when given.
@@ -120,18 +139,24 @@ impl AppRepo {
                 separate: false,
             });
         }
-        let url = absolute_url(&app.repo, workspace.repo.command_dir());
-        let cache = cache_path(workspace);
-        let mut repo = if cache.join("HEAD").is_file() {
+        AppRepo::cached(workspace, &app.repo)
+    }
+
+    /// The bare cache of the repository at `repo` (a URL or a path), made on first use.
+    fn cached(workspace: &Workspace, repo: &str) -> Result<AppRepo, Error> {
+        let trace = workspace.repo.trace();
+        let url = absolute_url(repo, workspace.repo.command_dir());
+        let cache = cache_path(workspace, repo);
+        let mut cache_repo = if cache.join("HEAD").is_file() {
             Repo::discover(&cache, trace.clone())?
         } else {
             Repo::init_bare(&cache, trace.clone())?
         };
-        if repo.remote_url(APP_REMOTE).as_deref() != Some(url.as_str()) {
-            repo.set_config(&format!("remote.{APP_REMOTE}.url"), &url)?;
-            repo = Repo::discover(&cache, trace)?;
+        if cache_repo.remote_url(APP_REMOTE).as_deref() != Some(url.as_str()) {
+            cache_repo.set_config(&format!("remote.{APP_REMOTE}.url"), &url)?;
+            cache_repo = Repo::discover(&cache, trace)?;
         }
-        Ok(AppRepo { repo, remote: APP_REMOTE.into(), name: redact(&app.repo), separate: true })
+        Ok(AppRepo { repo: cache_repo, remote: APP_REMOTE.into(), name: redact(repo), separate: true })
     }
 
     /// Whether the remote is configured at all (a release repository may have none).
@@ -335,9 +360,9 @@ fn pin_missing(pin: &Pin, reference: &str, source: Option<GitError>) -> Error {
     error.hint("check that the pull request, branch or commit exists; without --offline it is fetched first")
 }
 
-/// Where the cache of the release file's application repository lives.
-fn cache_path(workspace: &Workspace) -> PathBuf {
-    let url = absolute_url(&workspace.file.app.repo, workspace.repo.command_dir());
+/// Where the cache of the repository at `repo` lives.
+fn cache_path(workspace: &Workspace, repo: &str) -> PathBuf {
+    let url = absolute_url(repo, workspace.repo.command_dir());
     workspace.repo.common_dir().join("release").join("apps").join(cache_name(&url))
 }
 

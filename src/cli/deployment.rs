@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use crate::app::AppRepo;
 use crate::ci;
+use crate::deploy::ComponentRepo;
 use crate::error::{Error, Kind};
-use crate::execute::{self, Applied, ExecuteError};
+use crate::execute::{self, ExecuteError};
 use crate::git::Ident;
 use crate::plan::{Plan, Step};
 use crate::ui::Paint;
@@ -33,6 +34,8 @@ pub struct DeployArgs {
 /// The application repository of one run, and what the run may do with its remote.
 pub struct Session {
     pub app: AppRepo,
+    /// The components of an application of several repositories, in the order of the file.
+    pub components: Vec<ComponentRepo>,
     pub online: bool,
     pub push: bool,
 }
@@ -48,7 +51,8 @@ impl Session {
                 format!("add it with 'git remote add {} <url>', or keep the tags here with --no-push", app.remote),
             ));
         }
-        Ok(Session { app, online, push })
+        let components = ComponentRepo::open_all(workspace, online)?;
+        Ok(Session { app, components, online, push })
     }
 
     /// Brings the application repository's tags and branches up to date, when online.
@@ -58,7 +62,11 @@ impl Session {
         }
         let release_branch =
             if workspace.file.app.is_here() { None } else { workspace.file.app.release_branch.as_deref() };
-        self.app.fetch(branches, release_branch)
+        self.app.fetch(branches, release_branch)?;
+        for repo in &self.components {
+            repo.app.fetch(std::slice::from_ref(&repo.tracked), release_branch)?;
+        }
+        Ok(())
     }
 
     /// Who writes the tags: git's identity, or the CI's actor where git has none.
@@ -69,25 +77,61 @@ impl Session {
         Ok(self.app.repo.committer_ident(&fallback)?)
     }
 
-    /// Applies a plan; `Ok(None)` when a push lost a race and the caller should look again.
-    pub fn apply(&self, plan: &Plan, attempt: u32) -> Result<Option<Applied>, Error> {
-        let error = match execute::apply(&self.app.repo, plan) {
-            Ok(applied) => return Ok(Some(applied)),
-            Err(error) => error,
-        };
+    /// Applies one plan per repository of the application, the umbrella's first: every tag object
+    /// is written before anything is pushed, then each repository gets one atomic push. `false`
+    /// when a push lost a race and the caller should look again (which completes what was pushed).
+    pub fn apply_all(&self, plans: &[(&str, &AppRepo, Plan)], attempt: u32) -> Result<bool, Error> {
+        let mut written = Vec::new();
+        for (_, app, plan) in plans {
+            written.push(execute::write_objects(&app.repo, plan)?);
+        }
+        let mut pushed = Vec::new();
+        for (index, ((name, app, plan), written)) in plans.iter().zip(written).enumerate() {
+            let Err(error) = execute::publish(&app.repo, plan, written) else {
+                if !plan.pushes.is_empty() {
+                    pushed.push(*name);
+                }
+                continue;
+            };
+            let error = match self.refused(app, error, attempt) {
+                Ok(()) => return Ok(false),
+                Err(error) if pushed.is_empty() => return Err(error),
+                Err(error) => error,
+            };
+            let rest: Vec<&str> =
+                plans[index..].iter().filter(|(_, _, p)| !p.pushes.is_empty()).map(|(n, ..)| *n).collect();
+            let mut partial = Error::new(
+                error.kind,
+                format!("the deployment reached {} but not {}", pushed.join(", "), rest.join(", ")),
+            )
+            .cause(format!("{name}: {}", error.message));
+            for cause in error.causes {
+                partial = partial.cause(cause);
+            }
+            partial = partial.cause(format!("pushed: {}; not pushed: {}", pushed.join(", "), rest.join(", ")));
+            return Err(partial.hint(format!(
+                "run this command again once {name} takes the push: it finds what was pushed and completes the rest"
+            )));
+        }
+        Ok(true)
+    }
+
+    /// Turns a refused push into the error to show, or `Ok(())` when it lost a race and looking
+    /// again is the answer.
+    fn refused(&self, app: &AppRepo, error: ExecuteError, attempt: u32) -> Result<(), Error> {
         let ExecuteError::PushRejected { refs, .. } = &error else { return Err(error.into()) };
         let raced = self.online && taken(refs);
         if raced && attempt < MAX_TRIES {
-            return Ok(None);
+            return Ok(());
         }
         let (message, hint) = if raced {
             (
                 format!("other pipelines took each tag name first, {MAX_TRIES} times in a row"),
-                format!("run this command again once the other pushes to {} are done", self.app.name),
+                format!("run this command again once the other pushes to {} are done", app.name),
             )
         } else {
             (
-                format!("{} refused the push; nothing was changed here", self.app.name),
+                format!("{} refused the push; nothing was changed here", app.name),
                 "the application repository declined it: check its hooks and its tag protection rules".to_owned(),
             )
         };

@@ -1,6 +1,14 @@
 //! `git release prepare`: the first step of a deployment pipeline.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
+
+use crate::app::AppRepo;
+use crate::config::UMBRELLA;
+use crate::deploy::{Part, Wanted};
+use crate::git::Ident;
+use crate::plan::Plan;
 
 use crate::deploy::{self, Resolved};
 use crate::error::Error;
@@ -36,21 +44,30 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     for attempt in 1..=MAX_TRIES {
         session.fetch(&workspace, std::slice::from_ref(&tracked))?;
         let wanted = deploy::wanted(&workspace, &environment)?;
-        let resolved = deploy::resolve(&workspace, &session.app, wanted, &tracked, session.online)?;
-        let existing = match &resolved.tag {
-            Some(Decision::Reuse(tag)) => session.app.tag(&tag.name)?.map(|t| t.target),
-            _ => None,
-        };
-        let plan = deploy::tag_plan(&session.app, &resolved, existing, &tagger, session.push);
-        let mut report = PrepareReport::new(&resolved, &session.app.name);
+        let mut resolved = deploy::resolve(&workspace, &session.app, wanted, &tracked, session.online)?;
+        let parts =
+            deploy::resolve_parts(&workspace, &session.app, &session.components, &mut resolved, session.online)?;
+        let mut plans = vec![(
+            UMBRELLA,
+            &session.app,
+            tag_plan(&session, &session.app, &resolved.wanted, resolved.tag.as_ref(), &tagger)?,
+        )];
+        for (part, repo) in parts.iter().zip(&session.components) {
+            plans.push((
+                part.name.as_str(),
+                &repo.app,
+                tag_plan(&session, &repo.app, &resolved.wanted, part.tag.as_ref(), &tagger)?,
+            ));
+        }
+        let mut report = PrepareReport::new(&resolved, &session.app.name, &parts);
         if args.deploy.dry_run {
             report.dry_run = true;
-            report.steps = plan.steps();
+            report.steps = plans.iter().flat_map(|(_, _, plan)| plan.steps()).collect();
             finish(context, &resolved, &report);
             return Ok(());
         }
-        if session.apply(&plan, attempt)?.is_some() {
-            report.pushed = !plan.pushes.is_empty();
+        if session.apply_all(&plans, attempt)? {
+            report.pushed = plans.iter().any(|(_, _, plan)| !plan.pushes.is_empty());
             finish(context, &resolved, &report);
             return Ok(());
         }
@@ -58,6 +75,21 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         context.ui.message(&format!("{taken} was just taken by another pipeline; looking again"));
     }
     unreachable!("the last attempt returns or fails")
+}
+
+/// The plan that makes one repository's version tag exist here and on its remote.
+fn tag_plan(
+    session: &Session,
+    app: &AppRepo,
+    wanted: &Wanted,
+    decision: Option<&Decision>,
+    tagger: &Ident,
+) -> Result<Plan, Error> {
+    let existing = match decision {
+        Some(Decision::Reuse(tag)) => app.tag(&tag.name)?.map(|t| t.target),
+        _ => None,
+    };
+    Ok(deploy::tag_plan_for(app, wanted, decision, existing, tagger, session.push))
 }
 
 fn finish(context: &Context, resolved: &Resolved, report: &PrepareReport) {
@@ -69,6 +101,11 @@ fn finish(context: &Context, resolved: &Resolved, report: &PrepareReport) {
         let pushed =
             if report.pushed && report.created { format!(", pushed to {}", report.app) } else { String::new() };
         context.ui.message(&format!("{done} {tag} on {}{pushed}", report.commit.short()));
+        for (name, part) in &report.components {
+            let Some(tag) = &part.tag else { continue };
+            let done = if part.created { "created" } else { "reusing" };
+            context.ui.message(&format!("{done} {tag} on {} in {name}", part.commit.short()));
+        }
     }
     context.ui.report(report);
 }
@@ -86,10 +123,33 @@ struct PrepareReport {
     dry_run: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     steps: Vec<Step>,
+    /// Each component of an application of several repositories.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    components: BTreeMap<String, PartReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct PartReport {
+    commit: ObjectId,
+    tag: Option<String>,
+    created: bool,
+    branch: Option<String>,
 }
 
 impl PrepareReport {
-    fn new(resolved: &Resolved, app: &str) -> PrepareReport {
+    fn new(resolved: &Resolved, app: &str, parts: &[Part]) -> PrepareReport {
+        let components = parts
+            .iter()
+            .map(|part| {
+                let report = PartReport {
+                    commit: part.commit.clone(),
+                    tag: part.tag.as_ref().map(|d| d.tag().name.clone()),
+                    created: matches!(part.tag, Some(Decision::Create(_))),
+                    branch: part.branch.clone(),
+                };
+                (part.name.clone(), report)
+            })
+            .collect();
         PrepareReport {
             environment: resolved.wanted.environment.name.clone(),
             version: resolved.wanted.version.to_string(),
@@ -101,6 +161,7 @@ impl PrepareReport {
             pushed: false,
             dry_run: false,
             steps: Vec::new(),
+            components,
         }
     }
 }
@@ -111,6 +172,13 @@ impl Report for PrepareReport {
         let tag = self.tag.as_deref().unwrap_or_default();
         let values =
             [("environment", self.environment.as_str()), ("version", &self.version), ("commit", &commit), ("tag", tag)];
-        key_values(paint, self.dry_run.then_some(&self.steps[..]), &values)
+        let mut text = key_values(paint, self.dry_run.then_some(&self.steps[..]), &values);
+        for (name, part) in &self.components {
+            // Names such as `commit_web_ui`, valid in a dotenv file and in `$GITHUB_OUTPUT`.
+            let key = name.replace('-', "_");
+            text.push_str(&format!("commit_{key}={}\n", part.commit));
+            text.push_str(&format!("tag_{key}={}\n", part.tag.as_deref().unwrap_or_default()));
+        }
+        text
     }
 }

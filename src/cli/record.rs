@@ -1,12 +1,14 @@
 //! `git release record`: the last step of a deployment pipeline.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::app::AppRepo;
 use crate::ci;
-use crate::config::{Environment, Tags};
-use crate::deploy::{self, Wanted};
+use crate::config::{Environment, Tags, UMBRELLA};
+use crate::deploy::{self, Part, Wanted};
 use crate::error::{Error, Kind};
 use crate::git::{Ident, redact};
 use crate::object_id::ObjectId;
@@ -72,6 +74,12 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         session.fetch(&workspace, &fetched)?;
         let wanted = deploy::wanted(&workspace, &environment)?;
         let (commit, branch, version_tag) = deployed(&workspace, &session, &wanted, &tracked, args)?;
+        let parts = deployed_parts(&workspace, &session, &wanted, &tracked)?;
+        let mut components = BTreeMap::new();
+        if !parts.is_empty() {
+            components.insert(UMBRELLA.to_owned(), commit.clone());
+            components.extend(parts.iter().map(|part| (part.name.clone(), part.commit.clone())));
+        }
         let draft = Deployment {
             environment: environment.name.clone(),
             version: wanted.version.to_string(),
@@ -82,21 +90,34 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             branch,
             version_tag,
             time: time.unwrap_or_else(|| now(&tagger)),
+            components,
         };
-        let (record, plan) = match recorded_before(&session.app, &workspace.file.tags, &draft)? {
-            Some(existing) => {
-                let target = session.app.tag(&existing.tag)?.map(|t| t.target);
-                (existing.clone(), push_again(&session, &existing.tag, target))
-            }
-            None => new_record(&session, &workspace.file.tags, draft, &tagger, &environment)?,
-        };
+        let mut plans = Vec::new();
+        let mut part_records = BTreeMap::new();
+        for (part, repo) in parts.iter().zip(&session.components) {
+            let draft = Deployment {
+                commit: part.commit.clone(),
+                branch: part.branch.clone(),
+                version_tag: match &part.tag {
+                    Some(Decision::Reuse(tag)) => Some(tag.name.clone()),
+                    _ => None,
+                },
+                ..draft.clone()
+            };
+            let (record, plan) = record_plan(&session, &repo.app, &workspace.file.tags, draft, &tagger, &environment)?;
+            part_records.insert(part.name.clone(), PartRecord::new(&record, !plan.tags.is_empty()));
+            plans.push((part.name.as_str(), &repo.app, plan));
+        }
+        let (record, plan) = record_plan(&session, &session.app, &workspace.file.tags, draft, &tagger, &environment)?;
         let created = !plan.tags.is_empty();
+        plans.insert(0, (UMBRELLA, &session.app, plan));
         let mut report = RecordReport::new(record, created);
+        report.components = part_records;
         if args.deploy.dry_run {
             report.dry_run = true;
-            report.steps = plan.steps();
-        } else if session.apply(&plan, attempt)?.is_some() {
-            report.pushed = !plan.pushes.is_empty();
+            report.steps = plans.iter().flat_map(|(_, _, plan)| plan.steps()).collect();
+        } else if session.apply_all(&plans, attempt)? {
+            report.pushed = plans.iter().any(|(_, _, plan)| !plan.pushes.is_empty());
         } else {
             context.ui.message(&format!("{} was just taken by another pipeline; looking again", report.record.tag));
             continue;
@@ -294,9 +315,43 @@ fn recorded_before(app: &AppRepo, tags: &Tags, draft: &Deployment) -> Result<Opt
     Ok(records.into_iter().find(|record| draft.is_recorded_by(record)))
 }
 
+/// The record of a deployment in one repository: the one made before, pushed again, or a new one.
+fn record_plan(
+    session: &Session,
+    app: &AppRepo,
+    tags: &Tags,
+    draft: Deployment,
+    tagger: &Ident,
+    environment: &Environment,
+) -> Result<(Record, Plan), Error> {
+    match recorded_before(app, tags, &draft)? {
+        Some(existing) => {
+            let target = app.tag(&existing.tag)?.map(|t| t.target);
+            let plan = push_again(session, app, &existing.tag, target);
+            Ok((existing, plan))
+        }
+        None => new_record(session, app, tags, draft, tagger, environment),
+    }
+}
+
+/// What each component deployed, as `prepare` resolved it: no tags are cut here.
+fn deployed_parts(
+    workspace: &Workspace,
+    session: &Session,
+    wanted: &Wanted,
+    tracked: &str,
+) -> Result<Vec<Part>, Error> {
+    if session.components.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut resolved = deploy::resolve(workspace, &session.app, wanted.clone(), tracked, session.online)?;
+    deploy::resolve_parts(workspace, &session.app, &session.components, &mut resolved, session.online)
+}
+
 /// A new record under the first free name: `base`, then `base+2`, `base+3`...
 fn new_record(
     session: &Session,
+    app: &AppRepo,
     tags: &Tags,
     draft: Deployment,
     tagger: &Ident,
@@ -309,22 +364,22 @@ fn new_record(
             .hint("check [tags] deploy and deploy-wip in release.toml, and the branch given with --branch")
     })?;
     let mut sequence = 1;
-    while session.app.tag(&record::numbered(&base, sequence))?.is_some() {
+    while app.tag(&record::numbered(&base, sequence))?.is_some() {
         sequence += 1;
     }
     let name = record::numbered(&base, sequence);
     let mut plan = Plan { reflog: format!("release: record {}", environment.name), ..Plan::default() };
     let tag =
         NewTag { name: name.clone(), commit: draft.commit.clone(), tagger: tagger.clone(), message: draft.message() };
-    plan.create_tag(tag, session.push.then_some(session.app.remote.as_str()));
+    plan.create_tag(tag, session.push.then_some(app.remote.as_str()));
     Ok((draft.into_record(name, sequence), plan))
 }
 
 /// Pushing an existing record again: up to date on the remote, or pushed at last.
-fn push_again(session: &Session, name: &str, target: Option<ObjectId>) -> Plan {
+fn push_again(session: &Session, app: &AppRepo, name: &str, target: Option<ObjectId>) -> Plan {
     let mut plan = Plan::default();
     if let (true, Some(target)) = (session.push, target) {
-        plan.push_existing_tag(&session.app.remote, name, target);
+        plan.push_existing_tag(&app.remote, name, target);
     }
     plan
 }
@@ -344,8 +399,24 @@ struct RecordReport {
     steps: Vec<Step>,
     #[serde(skip_serializing_if = "Option::is_none")]
     jira: Option<JiraReport>,
+    /// The record in each component of an application of several repositories.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    components: BTreeMap<String, PartRecord>,
     #[serde(skip)]
     record: Record,
+}
+
+#[derive(Debug, Serialize)]
+struct PartRecord {
+    tag: String,
+    commit: ObjectId,
+    created: bool,
+}
+
+impl PartRecord {
+    fn new(record: &Record, created: bool) -> PartRecord {
+        PartRecord { tag: record.tag.clone(), commit: record.deployment.commit.clone(), created }
+    }
 }
 
 impl RecordReport {
@@ -362,6 +433,7 @@ impl RecordReport {
             dry_run: false,
             steps: Vec::new(),
             jira: None,
+            components: BTreeMap::new(),
             record,
         }
     }
@@ -378,6 +450,10 @@ impl Report for RecordReport {
             ("time", &self.time),
         ];
         let mut text = key_values(paint, self.dry_run.then_some(&self.steps[..]), &values);
+        for (name, part) in &self.components {
+            let key = name.replace('-', "_");
+            text.push_str(&format!("commit_{key}={}\ntag_{key}={}\n", part.commit, part.tag));
+        }
         if let Some(jira) = &self.jira {
             text.push_str(&jira.human(paint));
         }

@@ -2,6 +2,7 @@
 
 pub mod edit;
 mod jira;
+mod parts;
 mod raw;
 pub mod template;
 
@@ -11,6 +12,7 @@ use std::ops::Range;
 use serde_spanned::Spanned;
 
 pub use jira::{DEFAULT_KEY_PATTERN, Jira, JiraKind};
+pub use parts::{Component, Preview, PreviewPin, UMBRELLA, is_simple_name};
 
 use crate::policy::{self, Freeze};
 use crate::refname;
@@ -52,6 +54,7 @@ pub struct ReleaseFile {
     pub environments: Vec<Environment>,
     pub forge: Option<Forge>,
     pub jira: Option<Jira>,
+    pub preview: Preview,
 }
 
 /// Where deployable commits and version tags live.
@@ -61,6 +64,8 @@ pub struct App {
     pub repo: String,
     pub branch: Option<String>,
     pub release_branch: Option<String>,
+    /// Further repositories tagged and recorded with this one, which is then the umbrella.
+    pub components: Vec<Component>,
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +133,8 @@ pub struct Forge {
     pub kind: Option<String>,
     pub api: Option<String>,
     pub repository: Option<String>,
+    /// How a short reference's `owner/repo` becomes a git URL: `{repository}` is replaced.
+    pub git_url: Option<String>,
 }
 
 /// Why a release file was refused.
@@ -217,7 +224,9 @@ impl Resolver<'_> {
         let app = self.app(raw.app);
         let forge = raw.forge.map(|forge| self.forge(forge));
         let jira = raw.jira.and_then(|jira| self.jira(jira, &environments));
-        Some(ReleaseFile { version: version?, app: app?, tags: tags?, environments, forge, jira })
+        let components = app.as_ref().map_or(&[][..], |app: &App| &app.components);
+        let preview = self.preview(raw.preview.unwrap_or_default(), components);
+        Some(ReleaseFile { version: version?, app: app?, tags: tags?, environments, forge, jira, preview })
     }
 
     fn version(
@@ -318,9 +327,7 @@ impl Resolver<'_> {
 
     fn environment_name(&mut self, name: &Spanned<String>) {
         let text = name.get_ref();
-        let mut chars = text.chars();
-        let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        if !first_ok || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        if !is_simple_name(text) {
             let message = format!(
                 "environment name `{}` is not allowed; use lower-case letters, digits and '-', starting with a letter or digit",
                 text.escape_debug()
@@ -424,10 +431,17 @@ impl Resolver<'_> {
                 ok = false;
             }
         }
+        let components = self.components(raw.components);
+        if !components.is_empty() && raw.repo.as_ref().is_none_or(|repo| repo.get_ref() == ".") {
+            let message = "[[app.components]] need an umbrella repository: set [app] repo to its URL or path";
+            self.problem(None, message.to_owned());
+            ok = false;
+        }
         ok.then(|| App {
             repo: raw.repo.map_or_else(|| ".".to_owned(), Spanned::into_inner),
             branch: raw.branch.map(Spanned::into_inner),
             release_branch: raw.release_branch.map(Spanned::into_inner),
+            components,
         })
     }
 
@@ -439,7 +453,8 @@ impl Resolver<'_> {
                 self.problem(Some(kind.span()), message);
             }
         }
-        Forge { kind: raw.kind.map(Spanned::into_inner), api: raw.api, repository: raw.repository }
+        let git_url = self.git_url(raw.git_url);
+        Forge { kind: raw.kind.map(Spanned::into_inner), api: raw.api, repository: raw.repository, git_url }
     }
 
     fn problem(&mut self, span: Option<Range<usize>>, message: String) {

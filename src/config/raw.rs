@@ -18,6 +18,7 @@ pub struct File {
     pub environments: Vec<Environment>,
     pub forge: Option<Forge>,
     pub jira: Option<Jira>,
+    pub preview: Option<Preview>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -26,6 +27,33 @@ pub struct App {
     pub repo: Option<Spanned<String>>,
     pub branch: Option<Spanned<String>>,
     pub release_branch: Option<Spanned<String>>,
+    #[serde(default)]
+    pub components: Vec<Component>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    pub name: Spanned<String>,
+    pub repo: Spanned<String>,
+    pub branch: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preview {
+    pub ttl: Option<Spanned<String>>,
+    #[serde(default)]
+    pub pins: std::collections::BTreeMap<Spanned<String>, PreviewPin>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewPin {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub url: Spanned<String>,
+    pub commit: Spanned<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,11 +91,12 @@ pub struct Environment {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Forge {
     pub kind: Option<Spanned<String>>,
     pub api: Option<String>,
     pub repository: Option<String>,
+    pub git_url: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

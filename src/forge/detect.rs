@@ -315,6 +315,7 @@ mod tests {
             kind: kind.map(str::to_owned),
             api: api.map(str::to_owned),
             repository: repository.map(str::to_owned),
+            git_url: None,
         };
         let gitea = forge(Some("gitea"), None, None);
         let found = locate(Some("https://git.acme.io/shop/release.git"), Some(&gitea)).expect("locates");

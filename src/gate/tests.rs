@@ -44,6 +44,7 @@ fn record(tag: &str, environment: &str, version: &str, commit: ObjectId) -> Reco
         branch: None,
         version_tag: None,
         time: Timestamp::UNIX_EPOCH,
+        components: std::collections::BTreeMap::new(),
     };
     deployment.into_record(tag.into(), 1)
 }

@@ -4,7 +4,7 @@ pub mod cut;
 mod pattern;
 pub mod pin;
 
-pub use cut::{Decision, Existing, Refusal, VersionTag};
+pub use cut::{Decision, Existing, Refusal, Repository, VersionTag};
 pub use pattern::{Known, Matched, MatchedIn, PatternError, PatternKind, Placeholder, TagPattern, TagValues};
 
 use std::fmt;

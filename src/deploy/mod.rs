@@ -12,6 +12,10 @@ use crate::plan::{NewTag, Plan};
 use crate::version::{self, Cut, Decision, Version};
 use crate::workspace::Workspace;
 
+mod parts;
+
+pub use parts::{ComponentRepo, Part, resolve_parts};
+
 /// What an environment's branch asks for: its version, read from the branch tip.
 #[derive(Debug, Clone)]
 pub struct Wanted {
@@ -86,6 +90,10 @@ pub fn resolve(
     let (environment, version) = (&wanted.environment, &wanted.version);
     let tags = &workspace.file.tags;
     let text = version.to_string();
+    if let Some(pin) = workspace.file.preview.pin(crate::config::UMBRELLA) {
+        let commit = parts::pinned(app, pin, online)?;
+        return Ok(Resolved { wanted, branch: None, commit, tag: None });
+    }
     if let Version::Pin(pin) = version {
         let (commit, branch) = app.resolve_pin(pin, configured_forge(workspace), online)?;
         return Ok(Resolved { wanted, branch, commit, tag: None });
@@ -124,11 +132,24 @@ pub fn tag_plan(
     tagger: &Ident,
     push: bool,
 ) -> Plan {
-    let mut plan = Plan { reflog: format!("release: prepare {}", resolved.wanted.environment.name), ..Plan::default() };
+    tag_plan_for(app, &resolved.wanted, resolved.tag.as_ref(), existing_target, tagger, push)
+}
+
+/// As [`tag_plan`], for any repository of the application.
+#[must_use]
+pub fn tag_plan_for(
+    app: &AppRepo,
+    wanted: &Wanted,
+    decision: Option<&Decision>,
+    existing_target: Option<ObjectId>,
+    tagger: &Ident,
+    push: bool,
+) -> Plan {
+    let mut plan = Plan { reflog: format!("release: prepare {}", wanted.environment.name), ..Plan::default() };
     let remote = push.then_some(app.remote.as_str());
-    match (&resolved.tag, existing_target, remote) {
+    match (decision, existing_target, remote) {
         (Some(Decision::Create(tag)), _, _) => {
-            let message = tag_message(resolved, &tag.name);
+            let message = tag_message(wanted, &tag.name);
             let new = NewTag { name: tag.name.clone(), commit: tag.commit.clone(), tagger: tagger.clone(), message };
             plan.create_tag(new, remote);
         }
@@ -138,8 +159,8 @@ pub fn tag_plan(
     plan
 }
 
-fn tag_message(resolved: &Resolved, name: &str) -> String {
-    let Wanted { environment, version, release_commit, .. } = &resolved.wanted;
+fn tag_message(wanted: &Wanted, name: &str) -> String {
+    let Wanted { environment, version, release_commit, .. } = wanted;
     let subject = match environment.cut {
         Cut::Final => format!("Release {version}"),
         _ => format!("Release candidate {name} of {version}"),
@@ -236,6 +257,14 @@ fn refusal(refusal: &version::Refusal) -> Error {
             format!("{} records a release and is never moved; release a new version instead", final_.name)
         }
         version::Refusal::Exhausted { .. } => "release a new version".to_owned(),
+        version::Refusal::Uneven { rc_environment, .. } => {
+            format!(
+                "run the deployment of {rc_environment} again: it completes the release candidate in every repository"
+            )
+        }
+        version::Refusal::Undeployed { rc_environment, .. } => {
+            format!("deploy the highest release candidate to {rc_environment} and record it, then release it here")
+        }
     };
     Error::new(Kind::Refused, refusal.to_string()).hint(hint)
 }
