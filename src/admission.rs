@@ -209,6 +209,7 @@ fn resolve(
         version: version.clone(),
         release_commit: request.head.clone(),
         notes: Vec::new(),
+        pins: Vec::new(),
     };
     let resolved = deploy::tracked_branch(workspace, app, target, online)
         .and_then(|tracked| deploy::resolve(workspace, app, wanted, &tracked, online));

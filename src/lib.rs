@@ -20,6 +20,7 @@ pub mod object_id;
 pub mod parallel;
 pub mod plan;
 pub mod policy;
+pub mod preview;
 pub mod record;
 pub mod refname;
 pub mod ui;

@@ -1,12 +1,12 @@
 //! The gathered view of a release repository: where its release file is, what it says, and
 //! what each environment branch holds.
 
-use crate::config::{self, Content, Environment, FILE_NAME, Origin, ReleaseFile};
+use crate::config::{self, Content, Environment, FILE_NAME, Origin, PreviewPin, ReleaseFile};
 use crate::error::{Diagnostic, Error, Kind};
 use crate::git::{BranchTip, GitError, Repo};
 use crate::object_id::ObjectId;
 use crate::refname;
-use crate::version::Version;
+use crate::version::{Cut, Version};
 
 /// A repository with its release file read and checked.
 pub struct Workspace {
@@ -66,6 +66,9 @@ impl Diagnostic for LocateError {
     }
 }
 
+/// Where preview environments keep their branches: `preview/<name>`.
+pub const PREVIEW_PREFIX: &str = "preview/";
+
 /// What one environment branch holds right now.
 #[derive(Debug, Clone)]
 pub struct EnvironmentState {
@@ -73,6 +76,8 @@ pub struct EnvironmentState {
     pub tip: BranchTip,
     /// The version on the branch; `None` when the branch is missing or has no release file.
     pub version: Option<Version>,
+    /// What the branch's release file pins, on a preview's branch.
+    pub pins: Vec<PreviewPin>,
 }
 
 impl Workspace {
@@ -107,13 +112,51 @@ impl Workspace {
         let branch = text.strip_prefix("refs/heads/").unwrap_or(text);
         let by_name = self.file.environments.iter().find(|e| e.name == text);
         let found = by_name.or_else(|| self.file.environments.iter().find(|e| e.branch == branch));
-        found.cloned().ok_or_else(|| {
+        if let Some(found) = found {
+            return Ok(found.clone());
+        }
+        let name = branch.strip_prefix(PREVIEW_PREFIX).unwrap_or(branch);
+        if let Some(preview) = self.preview(name)? {
+            return Ok(preview);
+        }
+        Err({
             Error::new(
                 Kind::Usage,
                 format!("no environment is named `{text}` or has it as its branch in {}", self.origin),
             )
             .hint(format!("environments: {}", self.file.environment_names()))
+            .hint("a preview is named as 'git release preview list' shows it")
         })
+    }
+
+    /// The preview environment `name`, when its branch `preview/<name>` exists here or as last
+    /// fetched: deployed like any environment, cutting no version tags.
+    ///
+    /// # Errors
+    /// When the references cannot be read.
+    pub fn preview(&self, name: &str) -> Result<Option<Environment>, Error> {
+        if !config::is_simple_name(name) {
+            return Ok(None);
+        }
+        let branch = format!("{PREVIEW_PREFIX}{name}");
+        if self.repo.branch_tip(&branch, &self.remote)?.id().is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Environment {
+            name: name.to_owned(),
+            branch,
+            cut: Cut::None,
+            after: None,
+            restricted: false,
+            auto_promote: false,
+            match_: config::Match::default(),
+            previous_current: true,
+            require_bump: false,
+            gate: config::GateMode::default(),
+            soak: None,
+            freeze: Vec::new(),
+            blocked: Vec::new(),
+        }))
     }
 
     /// Reads every environment branch, in the order of the release file.
@@ -134,11 +177,14 @@ impl Workspace {
         } else {
             self.repo.branch_tip(&environment.branch, &self.remote)?
         };
-        let version = match self.branch_file(environment, &tip)? {
-            Some((content, origin)) => Some(config::parse(&content, &origin)?.version),
-            None => None,
+        let (version, pins) = match self.branch_file(environment, &tip)? {
+            Some((content, origin)) => {
+                let file = config::parse(&content, &origin)?;
+                (Some(file.version), file.preview.pins)
+            }
+            None => (None, Vec::new()),
         };
-        Ok(EnvironmentState { environment: environment.clone(), tip, version })
+        Ok(EnvironmentState { environment: environment.clone(), tip, version, pins })
     }
 
     /// The release file on an environment branch, with where it was read.

@@ -330,7 +330,8 @@ impl App {
 }
 
 /// A repository address without scheme, credentials, `.git` or trailing slash, for comparing.
-fn normalize(url: &str) -> String {
+#[must_use]
+pub fn normalize(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let rest = rest.split_once('@').filter(|(user, _)| !user.contains('/')).map_or(rest, |(_, host)| host);
     rest.trim_end_matches('/').trim_end_matches(".git").to_lowercase()

@@ -10,6 +10,7 @@ mod init;
 mod jira;
 mod log;
 mod prepare;
+mod preview;
 mod promote;
 mod reconcile;
 mod record;
@@ -81,6 +82,7 @@ pub enum Command {
     Gate(gate::Args),
     Promote(promote::Args),
     Reconcile(reconcile::Args),
+    Preview(preview::Args),
     Diff(diff::Args),
     Hook(hook::HookArgs),
     Hooks(hook::HooksArgs),
@@ -191,6 +193,7 @@ fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
         Command::Gate(args) => gate::run(context, args),
         Command::Promote(args) => done(promote::run(context, args)),
         Command::Reconcile(args) => reconcile::run(context, args),
+        Command::Preview(args) => done(preview::run(context, args)),
         Command::Diff(args) => done(diff::run(context, args)),
         Command::Hook(args) => hook::run_hook(context, args),
         Command::Hooks(args) => hook::run_hooks(context, args),

@@ -27,9 +27,54 @@ pub fn set_version(text: &str, version: &str) -> Result<String, EditError> {
     Ok(format!("{}{}{}", &text[..span.start], new.trim(), &text[span.end..]))
 }
 
+/// A preview's release file: `text` with `version = "WIP"` and `[preview.pins]` holding `pins`
+/// (and only those), every other line as it was.
+///
+/// # Errors
+/// When the file is not TOML or has no top-level `version` string.
+pub fn pin_preview(text: &str, pins: &[super::PreviewPin]) -> Result<String, EditError> {
+    let text = set_version(text, crate::version::WIP)?;
+    let mut document: toml_edit::DocumentMut =
+        text.parse().map_err(|e: toml_edit::TomlError| EditError::Syntax(e.message().to_owned()))?;
+    let preview = document.entry("preview").or_insert_with(|| {
+        let mut table = toml_edit::Table::new();
+        table.set_implicit(true);
+        Item::Table(table)
+    });
+    let Some(preview) = preview.as_table_mut() else {
+        return Err(EditError::Syntax("`preview` is not a table".into()));
+    };
+    let mut table = toml_edit::Table::new();
+    table.set_implicit(true);
+    for pin in pins {
+        let mut one = toml_edit::Table::new();
+        one.insert("ref", toml_edit::value(pin.reference.as_str()));
+        one.insert("url", toml_edit::value(pin.url.as_str()));
+        one.insert("commit", toml_edit::value(pin.commit.as_str()));
+        table.insert(&pin.component, Item::Table(one));
+    }
+    preview.insert("pins", Item::Table(table));
+    Ok(document.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_preview_file_pins_each_repository_and_keeps_the_rest() {
+        let text = "# head\nversion = \"1.0.0\"\n\n[preview]\nttl = \"7d\"\n\n[preview.pins.old]\nref = \"x\"\n";
+        let pin = super::super::PreviewPin {
+            component: "api".into(),
+            reference: "shop/api#pull/4".into(),
+            url: "file:///srv/shop/api.git".into(),
+            commit: crate::object_id::ObjectId::from_hex(&"a".repeat(40)).expect("hex"),
+        };
+        let edited = pin_preview(text, &[pin]).expect("valid");
+        assert!(edited.starts_with("# head\nversion = \"WIP\"\n\n[preview]\nttl = \"7d\"\n"), "{edited}");
+        assert!(!edited.contains("old"), "earlier pins go: {edited}");
+        assert!(edited.contains("[preview.pins.api]\nref = \"shop/api#pull/4\"\n"), "{edited}");
+    }
 
     #[test]
     fn changes_only_the_version_value() {

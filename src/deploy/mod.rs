@@ -3,7 +3,7 @@
 //! and turned into a plan of tag writes.
 
 use crate::app::AppRepo;
-use crate::config::{Environment, FILE_NAME, Tags};
+use crate::config::{Environment, FILE_NAME, PreviewPin, Tags};
 use crate::error::{Error, Kind};
 use crate::forge;
 use crate::git::{BranchTip, Ident};
@@ -25,6 +25,16 @@ pub struct Wanted {
     pub release_commit: ObjectId,
     /// Things a person should know about how this was read.
     pub notes: Vec<String>,
+    /// What a preview's branch pins each repository to.
+    pub pins: Vec<PreviewPin>,
+}
+
+impl Wanted {
+    /// The pin of one repository (`app` for the umbrella), on a preview's branch.
+    #[must_use]
+    pub fn pin(&self, component: &str) -> Option<&PreviewPin> {
+        self.pins.iter().find(|pin| pin.component == component)
+    }
 }
 
 /// An environment's deployment, resolved: nothing has been written.
@@ -53,7 +63,7 @@ pub fn wanted(workspace: &Workspace, environment: &Environment) -> Result<Wanted
         return Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME}", environment.branch))
             .hint("commit one there first; 'git release init' writes one"));
     };
-    Ok(Wanted { environment: environment.clone(), version, release_commit, notes })
+    Ok(Wanted { environment: environment.clone(), version, release_commit, notes, pins: state.pins })
 }
 
 /// The branches a deployment of `environment` reads from the application repository.
@@ -90,7 +100,7 @@ pub fn resolve(
     let (environment, version) = (&wanted.environment, &wanted.version);
     let tags = &workspace.file.tags;
     let text = version.to_string();
-    if let Some(pin) = workspace.file.preview.pin(crate::config::UMBRELLA) {
+    if let Some(pin) = wanted.pin(crate::config::UMBRELLA) {
         let commit = parts::pinned(app, pin, online)?;
         return Ok(Resolved { wanted, branch: None, commit, tag: None });
     }

@@ -68,7 +68,8 @@ pub fn resolve_parts(
     let tags = &workspace.file.tags;
     let mut parts = Vec::new();
     for repo in components {
-        let (branch, commit) = source(workspace, repo, &version, environment.cut, online)?;
+        let pin = resolved.wanted.pin(&repo.component.name);
+        let (branch, commit) = source(workspace, repo, pin, &version, environment.cut, online)?;
         parts.push(Part { name: repo.component.name.clone(), branch, commit, tag: None });
     }
     let repos =
@@ -132,11 +133,12 @@ fn apply(resolved: &mut Resolved, parts: &mut [Part], decisions: Vec<Decision>) 
 fn source(
     workspace: &Workspace,
     repo: &ComponentRepo,
+    pin: Option<&PreviewPin>,
     version: &Version,
     cut: Cut,
     online: bool,
 ) -> Result<(Option<String>, ObjectId), Error> {
-    if let Some(pin) = workspace.file.preview.pin(&repo.component.name) {
+    if let Some(pin) = pin {
         return pinned(&repo.app, pin, online).map(|id| (None, id));
     }
     if cut == Cut::Rc {

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{GitCommand, GitError, Repo, Trace};
+use crate::object_id::ObjectId;
 
 impl Repo {
     /// Creates a bare repository at `path` (and the folders above it) and opens it.
@@ -64,5 +65,36 @@ impl Repo {
             .filter_map(|line| line.strip_prefix("ref: refs/heads/"))
             .find_map(|rest| rest.strip_suffix("\tHEAD"))
             .map(str::to_owned))
+    }
+
+    /// The commits of the named references on a remote or URL, asked of it with `ls-remote`:
+    /// `(reference, commit)` for each that exists.
+    pub fn ls_remote(&self, remote: &str, references: &[String]) -> Result<Vec<(String, ObjectId)>, GitError> {
+        let mut args = vec!["ls-remote".to_owned(), remote.to_owned()];
+        args.extend(references.iter().cloned());
+        let output = self.run(&GitCommand::new(args))?;
+        Ok(output
+            .stdout
+            .lines()
+            .filter_map(|line| {
+                let (id, name) = line.split_once('\t')?;
+                Some((name.to_owned(), ObjectId::from_hex(id)?))
+            })
+            .collect())
+    }
+
+    /// Fetches one refspec and drops the tracking references under it that the remote no
+    /// longer has.
+    pub fn fetch_pruned(&self, remote: &str, refspec: &str) -> Result<(), GitError> {
+        let args = ["fetch", "--no-tags", "--prune", "--no-write-fetch-head", "--no-auto-maintenance", remote, refspec];
+        self.run(&GitCommand::new(args))?;
+        Ok(())
+    }
+
+    /// Deletes a branch on a remote, only while it still points at `expected`.
+    pub fn delete_remote_branch(&self, remote: &str, reference: &str, expected: &ObjectId) -> Result<(), GitError> {
+        let lease = format!("--force-with-lease={reference}:{expected}");
+        self.run(&GitCommand::new(["push", "--porcelain", &lease, remote, &format!(":{reference}")]))?;
+        Ok(())
     }
 }

@@ -100,6 +100,18 @@ impl Repo {
         Ok(())
     }
 
+    /// Deletes a reference, only while it still points at `expected`.
+    pub fn delete_ref(&self, name: &str, expected: &ObjectId, reflog: &str) -> Result<(), GitError> {
+        self.run(&GitCommand::new(["update-ref", "-m", reflog, "-d", name, expected.as_str()]))?;
+        Ok(())
+    }
+
+    /// The committer time of a commit, in seconds since the epoch.
+    pub fn commit_seconds(&self, commit: &ObjectId) -> Result<i64, GitError> {
+        let output = self.run(&GitCommand::new(["show", "-s", "--format=%ct", commit.as_str()]))?;
+        Ok(output.stdout.trim().parse().unwrap_or_default())
+    }
+
     /// Sets a value in the repository's own configuration.
     pub fn set_config(&self, key: &str, value: &str) -> Result<(), GitError> {
         self.run(&GitCommand::new(["config", "--local", key, value]))?;

@@ -81,12 +81,36 @@ pub struct Plan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Step {
-    Commit { branches: Vec<String>, message: String },
-    Tag { name: String, commit: ObjectId },
-    Push { remote: String, reference: String, lease: Expect },
-    UpdateRef { reference: String, old: Expect },
-    SyncWorktree { path: String },
-    SetConfig { key: String, value: String },
+    Commit {
+        branches: Vec<String>,
+        message: String,
+    },
+    Tag {
+        name: String,
+        commit: ObjectId,
+    },
+    Push {
+        remote: String,
+        reference: String,
+        lease: Expect,
+    },
+    UpdateRef {
+        reference: String,
+        old: Expect,
+    },
+    SyncWorktree {
+        path: String,
+    },
+    SetConfig {
+        key: String,
+        value: String,
+    },
+    /// Delete a branch here, or on `remote`, only while it is at `old`.
+    DeleteRef {
+        remote: Option<String>,
+        reference: String,
+        old: ObjectId,
+    },
 }
 
 impl Plan {
@@ -159,6 +183,10 @@ impl std::fmt::Display for Step {
             Step::UpdateRef { reference, old: Expect::At(old) } => write!(f, "move {reference} from {}", old.short()),
             Step::SyncWorktree { path } => write!(f, "update {path} in the index and work tree"),
             Step::SetConfig { key, value } => write!(f, "set git config {key} = {value}"),
+            Step::DeleteRef { remote: Some(remote), reference, old } => {
+                write!(f, "delete {reference} on {remote}, where it must still be {}", old.short())
+            }
+            Step::DeleteRef { remote: None, reference, old } => write!(f, "delete {reference} (at {})", old.short()),
         }
     }
 }

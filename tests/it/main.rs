@@ -16,6 +16,7 @@ mod http_push;
 mod init;
 mod jira;
 mod man;
+mod preview;
 mod promote;
 mod reconcile;
 mod set;

@@ -1,0 +1,156 @@
+//! Preview environments: unmerged work deployed from its own environment branch.
+
+use std::path::Path;
+
+use crate::components::Umbrella;
+use crate::deploy::{TwoRepos, path, tags};
+use crate::harness::World;
+use crate::reconcile::edit_release_file;
+
+/// A forge whose short references `owner/repo` live at `<world>/owner/repo.git`.
+fn git_url(world: &World, release: &Path) {
+    let root = world.path("");
+    let forge = format!(
+        "\n[forge]\nkind = \"github\"\ngit-url = \"file://{}/{{repository}}.git\"\n",
+        path(&root).trim_end_matches('/')
+    );
+    edit_release_file(world, release, |file| file + &forge);
+    world.git(release, &["push", "-q", "origin", "environment/dev"]);
+}
+
+/// Makes `<world>/owner/repo.git` the application remote, and pushes a commit to
+/// `refs/pull/42/head` there; returns the commit.
+fn pull_request(world: &World, repos: &TwoRepos) -> String {
+    std::fs::create_dir_all(world.path("owner")).expect("dir");
+    std::os::unix::fs::symlink(&repos.app_remote, world.path("owner/repo.git")).expect("symlink");
+    world.git(&repos.app, &["checkout", "-q", "-b", "my-thing"]);
+    world.git(&repos.app, &["commit", "-q", "--allow-empty", "-m", "Unmerged work"]);
+    world.git(&repos.app, &["push", "-q", "origin", "HEAD:refs/pull/42/head"]);
+    world.git(&repos.app, &["rev-parse", "HEAD"]).trim().to_owned()
+}
+
+#[test]
+fn a_preview_pins_a_pull_request_under_a_name_its_commits_decide() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    git_url(&world, release);
+    let commit = pull_request(&world, &repos);
+
+    let created = world.release(release, &["preview", "create", "test-my-thing", "owner/repo#pull/42"]);
+    created.expect_status(0);
+    let name = created.stdout.trim().to_owned();
+    assert!(name.starts_with("test-my-thing-") && name.len() == "test-my-thing-".len() + 6, "{name}");
+    assert!(name["test-my-thing-".len()..].bytes().all(|b| b.is_ascii_hexdigit()), "{name}");
+    let branch = format!("preview/{name}");
+    let file = world.git(&repos.release_remote, &["show", &format!("{branch}:release.toml")]);
+    assert!(file.contains("version = \"WIP\""), "{file}");
+    assert!(file.contains("[preview.pins.app]\nref = \"owner/repo#pull/42\""), "{file}");
+    assert!(file.contains(&format!("commit = \"{commit}\"")), "{file}");
+
+    let before = (world.state(release), world.state(&repos.release_remote));
+    let again = world.release(release, &["preview", "create", "test-my-thing", "owner/repo#pull/42", "--json"]);
+    again.expect_status(0);
+    let json = again.json();
+    assert_eq!(json["name"], name.as_str());
+    assert_eq!(json["branch"], branch.as_str());
+    assert_eq!(json["components"]["app"]["ref"], "owner/repo#pull/42");
+    assert_eq!(json["components"]["app"]["commit"], commit.as_str());
+    assert_eq!(json["created"], false);
+    assert_eq!((world.state(release), world.state(&repos.release_remote)), before, "a rerun changes nothing");
+
+    // The pull request moves on: another commit, another preview.
+    world.git(&repos.app, &["commit", "-q", "--allow-empty", "-m", "More work"]);
+    world.git(&repos.app, &["push", "-q", "-f", "origin", "HEAD:refs/pull/42/head"]);
+    let moved = world.release(release, &["preview", "create", "test-my-thing", "owner/repo#pull/42"]);
+    moved.expect_status(0);
+    assert_ne!(moved.stdout.trim(), name);
+
+    // The preview deploys like any environment, from its own branch, cutting no version tags.
+    let prepared = world.release(release, &["prepare", &name, "--json"]);
+    prepared.expect_status(0);
+    assert_eq!(prepared.json()["commit"], commit.as_str());
+    assert!(prepared.json()["tag"].is_null());
+    let recorded = world.release(release, &["record", &branch, "--json"]);
+    recorded.expect_status(0);
+    let record = recorded.json()["tag"].as_str().expect("a record").to_owned();
+    assert!(tags(&world, &repos.app_remote).iter().any(|t| t == &format!("tag {record} {commit}")));
+
+    let listed = world.release(release, &["preview", "list", "--json"]);
+    listed.expect_status(0);
+    let previews = listed.json()["previews"].clone();
+    assert_eq!(previews.as_array().map(Vec::len), Some(2), "{previews}");
+    assert!(previews.as_array().expect("list").iter().any(|p| p["name"] == name.as_str()));
+
+    world.release(release, &["preview", "delete", &name, "--dry-run"]).expect_status(0);
+    world.git(&repos.release_remote, &["rev-parse", "--verify", "-q", &branch]);
+    world.release(release, &["preview", "delete", &name]).expect_status(0);
+    let gone = world.git(&repos.release_remote, &["for-each-ref", &format!("refs/heads/{branch}")]);
+    assert!(gone.is_empty(), "the branch is gone: {gone}");
+    assert!(tags(&world, &repos.app_remote).iter().any(|t| t.contains(&record)), "its record stays");
+    let listed = world.release(release, &["preview", "list", "--json"]);
+    assert_eq!(listed.json()["previews"].as_array().map(Vec::len), Some(1));
+    world.release(release, &["preview", "delete", &name]).expect_status(1).expect_stderr("no preview called");
+}
+
+#[test]
+fn a_preview_of_several_repositories_pins_the_named_ones_and_follows_the_rest() {
+    let world = World::new();
+    let app = Umbrella::new(&world);
+    let release = &app.repos.release;
+    git_url(&world, release);
+    let api = world.path("api");
+    world.git(&api, &["checkout", "-q", "-b", "faster"]);
+    world.git(&api, &["commit", "-q", "--allow-empty", "-m", "Faster api"]);
+    world.git(&api, &["push", "-q", "origin", "faster"]);
+    let faster = world.git(&api, &["rev-parse", "HEAD"]).trim().to_owned();
+    std::fs::create_dir_all(world.path("someone")).expect("dir");
+    std::os::unix::fs::symlink(&app.api_remote, world.path("someone/api.git")).expect("a fork");
+
+    let created = world.release(release, &["preview", "create", "faster-api", "someone/api#faster", "--json"]);
+    created.expect_status(0);
+    let json = created.json();
+    assert_eq!(json["components"]["api"]["commit"], faster.as_str(), "a fork's branch matches by name: {json}");
+    let name = json["name"].as_str().expect("name").to_owned();
+    let prepared = world.release(release, &["prepare", &name, "--json"]);
+    prepared.expect_status(0);
+    let json = prepared.json();
+    assert_eq!(json["components"]["api"]["commit"], faster.as_str());
+    let web = world.git(&app.web_remote, &["rev-parse", "main"]);
+    assert_eq!(json["components"]["web"]["commit"], web.trim(), "unpinned repositories follow their branch");
+}
+
+#[test]
+fn bad_preview_input_is_refused_and_changes_nothing() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    git_url(&world, release);
+    pull_request(&world, &repos);
+    let before = (world.state(release), world.state(&repos.release_remote));
+
+    let refused = world.release(release, &["preview", "create", "try", "repo-42"]);
+    refused
+        .expect_status(2)
+        .expect_stderr("error: `repo-42` is not a reference a preview can take")
+        .expect_stderr("caused by: accepted: https://github.com/owner/repo/pull/42, or owner/repo#pull/42")
+        .expect_stderr("caused by: accepted: https://github.com/owner/repo/commit/<sha>, or owner/repo@<sha>");
+    world
+        .release(release, &["preview", "create", "try", "nope=owner/repo#pull/42"])
+        .expect_status(2)
+        .expect_stderr("error: the application has no repository called `nope`")
+        .expect_stderr("hint: repositories: app");
+    world
+        .release(release, &["preview", "create", "try", "owner/repo#pull/99"])
+        .expect_status(1)
+        .expect_stderr("error: pull request 99 does not exist in file://");
+    world
+        .release(release, &["preview", "create", "Try/This", "owner/repo#pull/42"])
+        .expect_status(2)
+        .expect_stderr("error: `Try/This` cannot name a preview");
+    world
+        .release(release, &["preview", "create", "try", "owner/repo#gone-branch"])
+        .expect_status(1)
+        .expect_stderr("error: branch gone-branch does not exist in file://");
+    assert_eq!((world.state(release), world.state(&repos.release_remote)), before);
+}
