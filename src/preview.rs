@@ -160,6 +160,13 @@ pub fn unique_name(name: &str, commits: &[(String, ObjectId)]) -> String {
     format!("{name}-{:06x}", hash >> 40)
 }
 
+/// Whether a preview made at `created` has outlived `ttl` at `now` (seconds since the epoch).
+#[must_use]
+pub fn expired(created: i64, ttl: std::time::Duration, now: i64) -> bool {
+    let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+    now.saturating_sub(created) > ttl
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,6 +219,14 @@ mod tests {
         let cloud = parse("https://bitbucket.org/ws/api/pull-requests/3");
         assert!(git_ref(&cloud, None).expect_err("no ref").contains("give its branch"));
         assert_eq!(git_ref(&short, Some(Kind::Gitlab)), Ok(Some("refs/merge-requests/42/head".into())));
+    }
+
+    #[test]
+    fn previews_expire_once_older_than_the_ttl() {
+        let day = std::time::Duration::from_secs(86_400);
+        assert!(!expired(1_000, day, 1_000 + 86_400));
+        assert!(expired(1_000, day, 1_000 + 86_401));
+        assert!(!expired(1_000, day, 0), "a clock behind the commit expires nothing");
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod init;
 mod jira;
 mod log;
 mod prepare;
-mod preview;
+pub(crate) mod preview;
 mod promote;
 mod reconcile;
 mod record;

@@ -292,13 +292,18 @@ fn resolve(
     if let Some((_, id)) = found.into_iter().find(|(name, _)| name == &reference) {
         return Ok(id);
     }
-    let what = match &request.pin.target {
-        Target::PullRequest(number) => format!("pull request {number}"),
-        _ => format!("branch {}", reference.trim_start_matches("refs/heads/")),
+    let (what, hint) = match &request.pin.target {
+        Target::PullRequest(number) => {
+            (format!("pull request {number}"), "check the number; git keeps a pull request's head until it is deleted")
+        }
+        _ => (
+            format!("branch {}", reference.trim_start_matches("refs/heads/")),
+            "check the branch name; a fork's branch is named with the fork's owner, such as someone/repo#branch",
+        ),
     };
     Err(Error::new(Kind::Refused, format!("{what} does not exist in {shown}"))
         .cause(format!("{shown} has no {reference}"))
-        .hint(format!("check {} and that it is still open", request.text)))
+        .hint(hint))
 }
 
 /// The repository whose objects a commit reference is checked in.

@@ -154,3 +154,30 @@ fn bad_preview_input_is_refused_and_changes_nothing() {
         .expect_stderr("error: branch gone-branch does not exist in file://");
     assert_eq!((world.state(release), world.state(&repos.release_remote)), before);
 }
+
+#[test]
+fn reconcile_deletes_previews_older_than_their_ttl() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    git_url(&world, release);
+    edit_release_file(&world, release, |file| file + "\n[preview]\nttl = \"7d\"\n");
+    world.git(release, &["push", "-q", "origin", "environment/dev"]);
+    pull_request(&world, &repos);
+    let old = [("GIT_COMMITTER_DATE", "2020-01-01T00:00:00Z")];
+    let stale = world.release_with(release, &["preview", "create", "old", "owner/repo#pull/42"], &old);
+    stale.expect_status(0);
+    let stale = stale.stdout.trim().to_owned();
+    let fresh = world.release(release, &["preview", "create", "new", "owner/repo#main"]);
+    fresh.expect_status(0);
+    let fresh = fresh.stdout.trim().to_owned();
+
+    let dry = world.release(release, &["reconcile", "--dry-run"]);
+    dry.expect_status(0).expect_stdout(&format!("preview {stale}: would delete (older than [preview] ttl)"));
+    world.git(&repos.release_remote, &["rev-parse", "--verify", "-q", &format!("preview/{stale}")]);
+    let swept = world.release(release, &["reconcile", "--json"]);
+    swept.expect_status(0);
+    assert_eq!(swept.json()["expired"], serde_json::json!([stale]));
+    let left = world.git(&repos.release_remote, &["for-each-ref", "--format=%(refname:short)", "refs/heads/preview"]);
+    assert_eq!(left.trim(), format!("preview/{fresh}"), "only the young preview stays");
+}

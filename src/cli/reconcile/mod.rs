@@ -16,6 +16,7 @@ use crate::policy;
 use crate::workspace::Workspace;
 
 use super::Context;
+use super::preview;
 use super::promote::{self, Promotion};
 
 mod report;
@@ -76,24 +77,27 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
 /// One reconcile: read, plan, act, report.
 fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
     let mut workspace = context.workspace()?;
-    let Some(forge) = context.forge(&workspace)? else {
-        return Err(Error::new(Kind::Usage, "reconcile needs a forge to read and write pull requests")
-            .cause("the release repository's remote is on no forge git-release knows, [forge] kind is \"none\", or --offline is set")
-            .hint("set [forge] kind, api and repository in release.toml"));
-    };
-    if workspace.repo.remote_url(&workspace.remote).is_some() {
+    if !context.offline && workspace.repo.remote_url(&workspace.remote).is_some() {
         let all = format!("+refs/heads/*:refs/remotes/{}/*", workspace.remote);
         workspace.repo.fetch(&workspace.remote, &[all], false)?;
         // The branches may carry a newer release file than the one read before the fetch.
         workspace = context.workspace()?;
     }
     workspace.remote_first = true;
+    let expired = expire_previews(context, &workspace, args.dry_run)?;
     let targets = targets(&workspace, &args.environments)?;
     if targets.is_empty() {
-        context.ui.message("no environment has auto-promote = true and an `after`: nothing to reconcile");
-        context.ui.report(&RoundReport { dry_run: args.dry_run, environments: Vec::new() });
+        if expired.is_empty() {
+            context.ui.message("no environment has auto-promote = true and an `after`: nothing to reconcile");
+        }
+        context.ui.report(&RoundReport { dry_run: args.dry_run, environments: Vec::new(), expired });
         return Ok(Exit::Success);
     }
+    let Some(forge) = context.forge(&workspace)? else {
+        return Err(Error::new(Kind::Usage, "reconcile needs a forge to read and write pull requests")
+            .cause("the release repository's remote is on no forge git-release knows, [forge] kind is \"none\", or --offline is set")
+            .hint("set [forge] kind, api and repository in release.toml"));
+    };
     let app = AppRepo::open(&workspace, args.app_dir.as_deref())?;
     if app.has_remote() {
         let release_branch = workspace.file.app.release_branch.as_deref().filter(|_| !workspace.file.app.is_here());
@@ -143,8 +147,24 @@ fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
         }
     }
     let failed = reports.iter().filter_map(|r| r.error.as_ref()).map(Error::exit).max_by_key(|e| e.code());
-    context.ui.report(&RoundReport { dry_run: args.dry_run, environments: reports });
+    context.ui.report(&RoundReport { dry_run: args.dry_run, environments: reports, expired });
     Ok(failed.unwrap_or(Exit::Success))
+}
+
+/// Deletes the previews whose branch is older than `[preview] ttl`; their records stay.
+fn expire_previews(context: &Context, workspace: &Workspace, dry_run: bool) -> Result<Vec<String>, Error> {
+    let Some(ttl) = workspace.file.preview.ttl else { return Ok(Vec::new()) };
+    let now = Timestamp::now().as_second();
+    let mut expired = Vec::new();
+    for listed in preview::list(context, workspace)? {
+        if !crate::preview::expired(listed.created, ttl, now) {
+            continue;
+        }
+        let local = workspace.repo.reference(&format!("refs/heads/{}", listed.branch))?;
+        preview::remove(context, workspace, &listed.name, Some(&listed.commit), local.as_ref(), dry_run)?;
+        expired.push(listed.name);
+    }
+    Ok(expired)
 }
 
 /// The environments to reconcile: those named, else every auto-promoted one with an `after`.

@@ -97,12 +97,18 @@ pub(super) struct EnvironmentReport {
 pub(super) struct RoundReport {
     pub(super) dry_run: bool,
     pub(super) environments: Vec<EnvironmentReport>,
+    /// Previews deleted (or, in a dry run, to be deleted) for outliving `[preview] ttl`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) expired: Vec<String>,
 }
 
 impl Report for RoundReport {
     fn human(&self, paint: Paint) -> String {
         let mut out = String::new();
         let would = |done: &str, planned: &str| if self.dry_run { planned.to_owned() } else { done.to_owned() };
+        for name in &self.expired {
+            out.push_str(&format!("preview {name}: {} (older than [preview] ttl)\n", would("deleted", "would delete")));
+        }
         for env in &self.environments {
             let name = paint.bold(&env.environment);
             let shown =
