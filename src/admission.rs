@@ -1,6 +1,8 @@
 //! Gathers what the merge gate looks at for one change (a target environment, a source branch, a
 //! head commit) and has `gate` decide. The same gathering serves `gate`, the hooks and `status`.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::app::{AppRepo, Ask, Survey};
@@ -31,6 +33,9 @@ pub struct Verdict {
     pub head: ObjectId,
     /// The application commit the target would deploy, when that could be told.
     pub deploys: Option<ObjectId>,
+    /// For an application of several repositories, the commit each would deploy.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub components: BTreeMap<String, ObjectId>,
     pub findings: Vec<Finding>,
 }
 
@@ -129,6 +134,7 @@ pub fn evaluate_all(
             source: request.source.clone(),
             head: request.head.clone(),
             deploys: gathered.deploys.and_then(Result::ok),
+            components: gathered.components,
             findings,
         });
     }
@@ -138,6 +144,8 @@ pub fn evaluate_all(
 /// What the gate reads of one change before it asks the records.
 struct Gathered {
     incoming: Result<Version, Vec<String>>,
+    /// Each repository's commit, for an application of several.
+    components: BTreeMap<String, ObjectId>,
     deploys: Option<Result<ObjectId, String>>,
     candidate: Option<Result<String, String>>,
     /// The tree of the commit the target would deploy, when the target matches trees.
@@ -154,15 +162,15 @@ fn gather(workspace: &Workspace, app: Option<&AppRepo>, request: &Request, onlin
         )));
     }
     let incoming = incoming(workspace, &request.head)?;
-    let (deploys, candidate) = match &incoming {
+    let (deploys, candidate, components) = match &incoming {
         Ok(version) => resolve(workspace, app, request, version, online)?,
-        Err(_) => (None, None),
+        Err(_) => (None, None, BTreeMap::new()),
     };
     let tree = match (app, &deploys, target.match_) {
         (Some(app), Some(Ok(commit)), Match::Tree) => Some(app.repo.commit_tree(commit)?),
         _ => None,
     };
-    Ok(Gathered { incoming, deploys, candidate, tree })
+    Ok(Gathered { incoming, components, deploys, candidate, tree })
 }
 
 /// The version of the release file the change brings, or what is wrong with that file.
@@ -183,7 +191,7 @@ pub fn problems(error: &ConfigError) -> Vec<String> {
     }
 }
 
-type Resolution = (Option<Result<ObjectId, String>>, Option<Result<String, String>>);
+type Resolution = (Option<Result<ObjectId, String>>, Option<Result<String, String>>, BTreeMap<String, ObjectId>);
 
 /// The commit the target would deploy with the incoming version, and for a final cut, where the
 /// final tag goes. Refusals (no release candidate, a released version) become reasons.
@@ -202,7 +210,7 @@ fn resolve(
             crate::git::redact(&workspace.file.app.repo),
             target.name
         );
-        return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why))));
+        return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why)), BTreeMap::new()));
     };
     let wanted = Wanted {
         environment: target.clone(),
@@ -213,11 +221,19 @@ fn resolve(
     };
     let resolved = deploy::tracked_branch(workspace, app, target, online)
         .and_then(|tracked| deploy::resolve(workspace, app, wanted, &tracked, online));
-    let resolved = match resolved {
+    let mut resolved = match resolved {
         Ok(resolved) => resolved,
         Err(error) if error.exit() == Exit::Refused || error.kind == Kind::Network => {
             let why = error.message;
-            return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why))));
+            return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why)), BTreeMap::new()));
+        }
+        Err(error) => return Err(error),
+    };
+    let components = match parts_of(workspace, app, &mut resolved, online) {
+        Ok(components) => components,
+        Err(error) if error.exit() == Exit::Refused || error.kind == Kind::Network => {
+            let why = error.message;
+            return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why)), BTreeMap::new()));
         }
         Err(error) => return Err(error),
     };
@@ -235,5 +251,34 @@ fn resolve(
     };
     // One repository deploys the branch itself: the change's own commit.
     let commit = if workspace.file.app.is_here() { request.head.clone() } else { resolved.commit };
-    Ok((Some(Ok(commit)), candidate))
+    Ok((Some(Ok(commit)), candidate, components))
+}
+
+/// Each component's commit beside the umbrella's, from the component caches fetched before: the
+/// gate never makes them. Empty for an application of one repository, or when a cache is missing.
+fn parts_of(
+    workspace: &Workspace,
+    app: &AppRepo,
+    resolved: &mut deploy::Resolved,
+    online: bool,
+) -> Result<BTreeMap<String, ObjectId>, Error> {
+    let mut repos = Vec::new();
+    for component in &workspace.file.app.components {
+        let Some(repo) = AppRepo::existing_component(workspace, component)? else { return Ok(BTreeMap::new()) };
+        let tracked = match &component.branch {
+            Some(branch) => branch.clone(),
+            None => match repo.head_branch(false) {
+                Ok(branch) => branch,
+                Err(_) => return Ok(BTreeMap::new()),
+            },
+        };
+        repos.push(deploy::ComponentRepo { component: component.clone(), app: repo, tracked });
+    }
+    if repos.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let parts = deploy::resolve_parts(workspace, app, &repos, resolved, online)?;
+    Ok(std::iter::once((crate::config::UMBRELLA.to_owned(), resolved.commit.clone()))
+        .chain(parts.into_iter().map(|part| (part.name, part.commit)))
+        .collect())
 }

@@ -170,7 +170,9 @@ impl Report for GateReport {
 #[must_use]
 pub fn render(verdict: &Verdict, paint: Paint) -> String {
     let source = verdict.source.as_deref().map_or_else(String::new, |s| format!(" from {s}"));
-    let deploys = verdict.deploys.as_ref().map_or_else(String::new, |d| format!(", deploying {}", d.short()));
+    let deploys = verdict.deploys.as_ref().map_or_else(String::new, |d| {
+        format!(", deploying {}{}", d.short(), super::status::parts(&verdict.components))
+    });
     let mut out = format!(
         "{} {} ({}){source} at {}{deploys}\n",
         paint.bold("Gate into"),

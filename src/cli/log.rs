@@ -56,7 +56,7 @@ impl Report for LogReport {
                 record::display_time(record.time),
                 record.environment.clone(),
                 record.version.clone(),
-                record.commit.short().to_owned(),
+                format!("{}{}", record.commit.short(), super::status::parts(&record.components)),
                 tag.clone(),
                 record.pipeline.clone().unwrap_or_else(|| "-".into()),
             ]);

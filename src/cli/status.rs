@@ -1,5 +1,7 @@
 //! `git release status`: what each environment branch holds.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::admission::{self, Request, Verdict};
@@ -88,8 +90,21 @@ struct Deployed {
     commit: ObjectId,
     version: String,
     time: String,
+    /// Each repository's commit, for an application of several.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    components: BTreeMap<String, ObjectId>,
     #[serde(skip)]
     shown_time: String,
+}
+
+/// ` (api 1a2b3c4, web 5d6e7f8)`: each component's commit beside the umbrella's.
+pub fn parts(components: &BTreeMap<String, ObjectId>) -> String {
+    let shown: Vec<String> = components
+        .iter()
+        .filter(|(name, _)| name.as_str() != crate::config::UMBRELLA)
+        .map(|(name, commit)| format!("{name} {}", commit.short()))
+        .collect();
+    if shown.is_empty() { String::new() } else { format!(" ({})", shown.join(", ")) }
 }
 
 impl Row {
@@ -115,6 +130,7 @@ impl Row {
                 tag,
                 commit: deployment.commit,
                 version: deployment.version,
+                components: deployment.components,
             }),
             gate,
         }
@@ -150,9 +166,10 @@ impl Report for StatusReport {
                 row.version.clone().unwrap_or_else(|| "-".into()),
                 row.cut.to_string(),
                 row.after.clone().unwrap_or_else(|| "-".into()),
-                row.deployed
-                    .as_ref()
-                    .map_or_else(|| "-".into(), |d| format!("{} {} {}", d.version, d.commit.short(), d.shown_time)),
+                row.deployed.as_ref().map_or_else(
+                    || "-".into(),
+                    |d| format!("{} {}{} {}", d.version, d.commit.short(), parts(&d.components), d.shown_time),
+                ),
                 row.gate.as_ref().map_or_else(
                     || "-".into(),
                     |verdict| match failed(verdict).as_slice() {

@@ -87,7 +87,18 @@ fn a_release_tags_the_umbrella_and_every_component_alike() {
         assert!(message.contains(&format!("Component: api {}\n", head(&world, &app.api_remote))), "{message}");
     }
 
+    let status = world.release(release, &["status", "--json"]);
+    let qa = status.json()["environments"][1]["deployed"].clone();
+    assert_eq!(qa["components"]["api"], head(&world, &app.api_remote).as_str(), "{qa}");
+    assert_eq!(qa["components"]["app"], head(&world, &app.repos.app_remote).as_str());
+    let short = |remote: &Path| head(&world, remote)[..7].to_owned();
+    let parts = format!("(api {}, web {})", short(&app.api_remote), short(&app.web_remote));
+    world.release(release, &["status"]).expect_status(0).expect_stdout(&parts);
+    world.release(release, &["log"]).expect_status(0).expect_stdout(&parts);
+
     world.release(release, &["set", "prod", "1.0.0", "--push"]).expect_status(0);
+    let gate = world.release(release, &["gate", "--target", "prod", "--source", "environment/qa"]);
+    gate.expect_stdout(&format!("deploying {} {parts}", short(&app.repos.app_remote)));
     let prepared = world.release(release, &["prepare", "prod", "--json"]);
     prepared.expect_status(0);
     assert_eq!(prepared.json()["components"]["api"]["tag"], "v1.0.0");
