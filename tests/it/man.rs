@@ -91,6 +91,12 @@ The release file, at the top of every environment branch. Only \fBversion\fR dif
 .B [app]
 \fBrepo\fR: "." for this repository, or the URL or path of the application repository. \fBbranch\fR: the tracked branch. \fBrelease\-branch\fR: where rc tags are cut when it exists, such as "release/{version}".
 .TP
+.B [[app.components]]
+\fBname\fR, \fBrepo\fR (a URL or path) and \fBbranch\fR (default: its HEAD branch) of each further repository of the application; \fB[app] repo\fR is then the umbrella, named "app". \fBprepare\fR cuts one rc number in every repository (completing one that a run left unpushed), writes every tag object before it pushes, and pushes each repository atomically; a final release needs the umbrella's highest rc in every repository, on the commit the previous environment recorded there last. \fBrecord\fR records the deployment in every repository, with a Component trailer per repository.
+.TP
+.B [preview]
+\fBttl\fR: \fBreconcile\fR deletes previews older than this, such as "7d". On a preview's branch, \fB[preview.pins.<repository>]\fR holds \fBref\fR, \fBurl\fR and \fBcommit\fR, written by \fBpreview create\fR.
+.TP
 .B [tags]
 \fBrc\fR (default "v{version}\-rc.{n}"), \fBfinal\fR ("v{version}"), \fBdeploy\fR ("{version}.{timestamp}.{env}"), \fBdeploy\-wip\fR ("{timestamp}_{env}_{branch}"). Each must hold its placeholders and yield tag names git accepts.
 .TP
@@ -101,7 +107,7 @@ The bare cache of a separate application repository, fetched before \fBprepare\f
 \fBname\fR (lower\-case letters, digits and "\-"), \fBbranch\fR (default "environment/<name>"), \fBcut\fR (none, rc or final), \fBafter\fR (the previous environment), \fBrestricted\fR, \fBauto\-promote\fR. Names and branches are unique; \fBafter\fR names a defined environment and forms no cycle.
 .TP
 .B [forge]
-\fBkind\fR (github, gitlab, bitbucket\-server, bitbucket\-cloud, azure\-devops, gitea or none), \fBapi\fR, \fBrepository\fR.
+\fBkind\fR (github, gitlab, bitbucket\-server, bitbucket\-cloud, azure\-devops, gitea or none), \fBapi\fR, \fBrepository\fR, \fBgit\-url\fR (where a preview's short reference owner/repo is fetched from, such as "https://git.example.com/{repository}.git"; github, gitlab and bitbucket\-cloud have defaults).
 .TP
 .B [jira]
 \fBurl\fR (the site), \fBkind\fR (cloud or data\-center; default cloud for *.atlassian.net), \fBkey\-pattern\fR (how an issue key looks; default "[A\-Z][A\-Z0\-9_]+\-\\d+"). \fB[jira.transitions]\fR maps an environment to the transition (or status) its deployments take. \fBrecord\fR comments once on every issue the deployment carries and takes the transition; \fBpromote \-\-jira\-issue\fR comments the pull request's link. Jira failures are warnings unless \fB\-\-jira\-strict\fR.
