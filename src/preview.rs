@@ -151,12 +151,11 @@ pub fn git_ref(request: &Request, forge: Option<Kind>) -> Result<Option<String>,
 pub fn unique_name(name: &str, commits: &[(String, ObjectId)]) -> String {
     let mut sorted: Vec<_> = commits.iter().collect();
     sorted.sort();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut text = String::new();
     for (component, commit) in sorted {
-        for byte in format!("{component} {commit}\n").bytes() {
-            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
+        text.push_str(&format!("{component} {commit}\n"));
     }
+    let hash = crate::object_id::fingerprint(text.as_bytes());
     format!("{name}-{:06x}", hash >> 40)
 }
 

@@ -410,9 +410,7 @@ fn cache_name(url: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
         .take(40)
         .collect();
-    let hash = url
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+    let hash = crate::object_id::fingerprint(url.as_bytes());
     format!("{readable}-{:08x}.git", hash & 0xffff_ffff)
 }
 

@@ -9,6 +9,7 @@ use crate::deploy::ComponentRepo;
 use crate::error::{Error, Kind};
 use crate::execute::{self, ExecuteError};
 use crate::git::Ident;
+use crate::object_id::ObjectId;
 use crate::plan::{Plan, Step};
 use crate::ui::Paint;
 use crate::workspace::Workspace;
@@ -177,4 +178,11 @@ pub fn key_values(paint: Paint, steps: Option<&[Step]>, values: &[(&str, &str)])
         out.push_str(&format!("{key}={value}\n"));
     }
     out
+}
+
+/// `commit_<name>=` and `tag_<name>=` lines for one component, its name made a valid variable name
+/// (`web-ui` gives `commit_web_ui`) for dotenv files and `$GITHUB_OUTPUT`.
+pub fn component_values(name: &str, commit: &ObjectId, tag: &str) -> String {
+    let key = name.replace('-', "_");
+    format!("commit_{key}={commit}\ntag_{key}={tag}\n")
 }

@@ -18,7 +18,7 @@ use crate::ui::{Paint, Report};
 use crate::version::Decision;
 
 use super::Context;
-use super::deployment::{DeployArgs, MAX_TRIES, Session, key_values};
+use super::deployment::{DeployArgs, MAX_TRIES, Session, component_values, key_values};
 
 /// Cut the version tag the environment's `cut` calls for, and print what to deploy
 ///
@@ -174,10 +174,7 @@ impl Report for PrepareReport {
             [("environment", self.environment.as_str()), ("version", &self.version), ("commit", &commit), ("tag", tag)];
         let mut text = key_values(paint, self.dry_run.then_some(&self.steps[..]), &values);
         for (name, part) in &self.components {
-            // Names such as `commit_web_ui`, valid in a dotenv file and in `$GITHUB_OUTPUT`.
-            let key = name.replace('-', "_");
-            text.push_str(&format!("commit_{key}={}\n", part.commit));
-            text.push_str(&format!("tag_{key}={}\n", part.tag.as_deref().unwrap_or_default()));
+            text.push_str(&component_values(name, &part.commit, part.tag.as_deref().unwrap_or_default()));
         }
         text
     }

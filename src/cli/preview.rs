@@ -446,18 +446,8 @@ struct CreateReport {
 
 impl Report for CreateReport {
     fn human(&self, paint: Paint) -> String {
-        let mut out = String::new();
-        if self.dry_run {
-            out.push_str(&paint.bold("Would run:\n"));
-            for step in &self.steps {
-                out.push_str(&format!("  {step}\n"));
-            }
-            if self.steps.is_empty() {
-                out.push_str("  nothing\n");
-            }
-        }
-        out.push_str(&format!("{}\n", self.name));
-        out
+        let steps = super::deployment::key_values(paint, self.dry_run.then_some(&self.steps[..]), &[]);
+        format!("{steps}{}\n", self.name)
     }
 }
 

@@ -20,7 +20,7 @@ use crate::version::Decision;
 use crate::workspace::Workspace;
 
 use super::Context;
-use super::deployment::{DeployArgs, MAX_TRIES, Session, key_values};
+use super::deployment::{DeployArgs, MAX_TRIES, Session, component_values, key_values};
 use super::jira::{JiraArgs, JiraReport};
 use crate::jira::{Keys, Note, Piece, Update};
 
@@ -451,8 +451,7 @@ impl Report for RecordReport {
         ];
         let mut text = key_values(paint, self.dry_run.then_some(&self.steps[..]), &values);
         for (name, part) in &self.components {
-            let key = name.replace('-', "_");
-            text.push_str(&format!("commit_{key}={}\ntag_{key}={}\n", part.commit, part.tag));
+            text.push_str(&component_values(name, &part.commit, &part.tag));
         }
         if let Some(jira) = &self.jira {
             text.push_str(&jira.human(paint));

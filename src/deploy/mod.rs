@@ -193,22 +193,34 @@ fn source(
         let id = tip.id().cloned().ok_or_else(|| missing_branch(workspace, environment))?;
         return Ok((Some(environment.branch.clone()), id));
     }
-    if environment.cut == Cut::Rc {
-        if let Some(pattern) = &workspace.file.app.release_branch {
-            let release = pattern.replace("{version}", &version.to_string());
-            if let Some(id) = app.branch(&release)? {
-                return Ok((Some(release), id));
-            }
-        }
-    }
-    match app.branch(tracked)? {
-        Some(id) => Ok((Some(tracked.to_owned()), id)),
+    match branch_source(workspace, app, environment.cut, version, tracked)? {
+        Some((branch, id)) => Ok((Some(branch), id)),
         None => Err(Error::new(
             Kind::Refused,
             format!("branch {tracked} does not exist in the application repository {}", app.name),
         )
         .hint("push it there, or name the branch to track in release.toml: [app] branch = \"<branch>\"")),
     }
+}
+
+/// `release/{version}` of `app` for an rc deployment when that branch exists, else the tracked
+/// branch; `None` when that is missing too.
+fn branch_source(
+    workspace: &Workspace,
+    app: &AppRepo,
+    cut: Cut,
+    version: &Version,
+    tracked: &str,
+) -> Result<Option<(String, ObjectId)>, Error> {
+    if cut == Cut::Rc {
+        if let Some(pattern) = &workspace.file.app.release_branch {
+            let release = pattern.replace("{version}", &version.to_string());
+            if let Some(id) = app.branch(&release)? {
+                return Ok(Some((release, id)));
+            }
+        }
+    }
+    Ok(app.branch(tracked)?.map(|id| (tracked.to_owned(), id)))
 }
 
 /// The version tag of `version` on `commit`, if any: the final tag, else the highest rc.

@@ -9,7 +9,7 @@ use crate::object_id::ObjectId;
 use crate::version::{self, Cut, Decision, Repository, Version};
 use crate::workspace::Workspace;
 
-use super::{Resolved, rc_environment, refusal};
+use super::{Resolved, branch_source, rc_environment, refusal};
 
 /// A component's repository, open, with the branch its deployments track.
 pub struct ComponentRepo {
@@ -141,16 +141,8 @@ fn source(
     if let Some(pin) = pin {
         return pinned(&repo.app, pin, online).map(|id| (None, id));
     }
-    if cut == Cut::Rc {
-        if let Some(pattern) = &workspace.file.app.release_branch {
-            let release = pattern.replace("{version}", &version.to_string());
-            if let Some(id) = repo.app.branch(&release)? {
-                return Ok((Some(release), id));
-            }
-        }
-    }
-    match repo.app.branch(&repo.tracked)? {
-        Some(id) => Ok((Some(repo.tracked.clone()), id)),
+    match branch_source(workspace, &repo.app, cut, version, &repo.tracked)? {
+        Some((branch, id)) => Ok((Some(branch), id)),
         None => Err(Error::new(
             Kind::Refused,
             format!(
