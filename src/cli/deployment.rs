@@ -180,6 +180,22 @@ pub fn key_values(paint: Paint, steps: Option<&[Step]>, values: &[(&str, &str)])
     out
 }
 
+/// The steps of one plan per repository, for `--dry-run`: with several repositories, each push
+/// names the repository it goes to rather than the cache's `origin`.
+pub fn steps_of(plans: &[(&str, &AppRepo, Plan)]) -> Vec<Step> {
+    let several = plans.len() > 1;
+    let mut steps = Vec::new();
+    for (name, app, plan) in plans {
+        for mut step in plan.steps() {
+            if let (true, Step::Push { remote, .. }) = (several, &mut step) {
+                *remote = format!("{name} ({})", app.name);
+            }
+            steps.push(step);
+        }
+    }
+    steps
+}
+
 /// `commit_<name>=` and `tag_<name>=` lines for one component, its name made a valid variable name
 /// (`web-ui` gives `commit_web_ui`) for dotenv files and `$GITHUB_OUTPUT`.
 pub fn component_values(name: &str, commit: &ObjectId, tag: &str) -> String {

@@ -62,7 +62,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         let mut report = PrepareReport::new(&resolved, &session.app.name, &parts);
         if args.deploy.dry_run {
             report.dry_run = true;
-            report.steps = plans.iter().flat_map(|(_, _, plan)| plan.steps()).collect();
+            report.steps = super::deployment::steps_of(&plans);
             finish(context, &resolved, &report);
             return Ok(());
         }

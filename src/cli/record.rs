@@ -115,7 +115,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         report.components = part_records;
         if args.deploy.dry_run {
             report.dry_run = true;
-            report.steps = plans.iter().flat_map(|(_, _, plan)| plan.steps()).collect();
+            report.steps = super::deployment::steps_of(&plans);
         } else if session.apply_all(&plans, attempt)? {
             report.pushed = plans.iter().any(|(_, _, plan)| !plan.pushes.is_empty());
         } else {

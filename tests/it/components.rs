@@ -65,6 +65,10 @@ fn a_release_tags_the_umbrella_and_every_component_alike() {
     let release = &app.repos.release;
     world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
 
+    let dry = world.release(release, &["prepare", "qa", "--dry-run"]);
+    dry.expect_status(0)
+        .expect_stdout("push refs/tags/v1.0.0-rc.1 to web (<tmp>/web.git), where it must not exist yet");
+    assert!(tagged(&world, &app.web_remote, "v1.0.0-rc.1").is_empty(), "a dry run pushes nothing");
     let prepared = world.release(release, &["prepare", "qa", "--json"]);
     prepared.expect_status(0);
     let json = prepared.json();
