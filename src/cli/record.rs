@@ -73,8 +73,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         fetched.extend(args.branch.clone());
         session.fetch(&workspace, &fetched)?;
         let wanted = deploy::wanted(&workspace, &environment)?;
-        let (commit, branch, version_tag) = deployed(&workspace, &session, &wanted, &tracked, args)?;
-        let parts = deployed_parts(&workspace, &session, &wanted, &tracked)?;
+        let Deployed { commit, branch, version_tag, parts } = deployed(&workspace, &session, &wanted, &tracked, args)?;
         let mut components = BTreeMap::new();
         if !parts.is_empty() {
             components.insert(UMBRELLA.to_owned(), commit.clone());
@@ -260,28 +259,47 @@ fn parse_time(text: &str) -> Result<Timestamp, Error> {
 }
 
 /// The deployed commit, its branch and its version tag: from `--commit` and `--branch`, else
-/// what `prepare` resolves now.
+/// what `prepare` resolves now; and what each component deployed, as `prepare` resolves it (no
+/// tags are cut here).
 fn deployed(
     workspace: &Workspace,
     session: &Session,
     wanted: &Wanted,
     tracked: &str,
     args: &Args,
-) -> Result<(ObjectId, Option<String>, Option<String>), Error> {
+) -> Result<Deployed, Error> {
     let (app, tags) = (&session.app, &workspace.file.tags);
     let named = args.commit.as_deref().or(args.branch.as_deref());
+    let needs_resolving = named.is_none() || !session.components.is_empty();
+    let mut resolved = if needs_resolving {
+        Some(deploy::resolve(workspace, app, wanted.clone(), tracked, session.online)?)
+    } else {
+        None
+    };
+    let parts = match &mut resolved {
+        Some(resolved) => deploy::resolve_parts(workspace, app, &session.components, resolved, session.online)?,
+        None => Vec::new(),
+    };
     let Some(rev) = named else {
-        let resolved = deploy::resolve(workspace, app, wanted.clone(), tracked, session.online)?;
+        let resolved = resolved.expect("resolved without --commit or --branch");
         let tag = match &resolved.tag {
             Some(Decision::Reuse(tag)) => Some(tag.name.clone()),
             _ => None,
         };
-        return Ok((resolved.commit, resolved.branch, tag));
+        return Ok(Deployed { commit: resolved.commit, branch: resolved.branch, version_tag: tag, parts });
     };
     let (commit, named_branch) = commit_of(app, rev)?;
     let branch = args.branch.clone().or(named_branch).or_else(|| Some(tracked.to_owned()));
     let tag = deploy::version_tag_on(app, tags, &wanted.version, &commit)?;
-    Ok((commit, branch, tag))
+    Ok(Deployed { commit, branch, version_tag: tag, parts })
+}
+
+/// What a deployment put where, before it is recorded.
+struct Deployed {
+    commit: ObjectId,
+    branch: Option<String>,
+    version_tag: Option<String>,
+    parts: Vec<Part>,
 }
 
 /// A revision of the application repository, and the branch it names when it names one.
@@ -332,20 +350,6 @@ fn record_plan(
         }
         None => new_record(session, app, tags, draft, tagger, environment),
     }
-}
-
-/// What each component deployed, as `prepare` resolved it: no tags are cut here.
-fn deployed_parts(
-    workspace: &Workspace,
-    session: &Session,
-    wanted: &Wanted,
-    tracked: &str,
-) -> Result<Vec<Part>, Error> {
-    if session.components.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut resolved = deploy::resolve(workspace, &session.app, wanted.clone(), tracked, session.online)?;
-    deploy::resolve_parts(workspace, &session.app, &session.components, &mut resolved, session.online)
 }
 
 /// A new record under the first free name: `base`, then `base+2`, `base+3`...
