@@ -18,7 +18,8 @@ pub enum Problem {
     ComponentStartsWithDot,
     ComponentEndsWithLock,
     AtBrace,
-    LoneAt,
+    Head,
+    NotUnderRefs,
     Forbidden(char),
 }
 
@@ -35,7 +36,8 @@ impl fmt::Display for Problem {
             Problem::ComponentStartsWithDot => f.write_str("a part between slashes starts with '.'"),
             Problem::ComponentEndsWithLock => f.write_str("a part between slashes ends with '.lock'"),
             Problem::AtBrace => f.write_str("it contains '@{'"),
-            Problem::LoneAt => f.write_str("it is '@'"),
+            Problem::Head => f.write_str("it is 'HEAD', which git keeps for the checked-out commit"),
+            Problem::NotUnderRefs => f.write_str("it does not start with 'refs/'"),
             Problem::Forbidden(c) if c.is_ascii_control() => {
                 write!(f, "it contains the control character U+{:04X}", u32::from(*c))
             }
@@ -45,7 +47,8 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Checks a short branch or tag name (what follows `refs/heads/` or `refs/tags/`).
+/// Checks a short branch or tag name (what follows `refs/heads/` or `refs/tags/`): exactly the
+/// names `git check-ref-format --branch` accepts, which are also valid tag names.
 ///
 /// # Errors
 /// The first rule of `git check-ref-format --branch` that `name` breaks.
@@ -56,9 +59,26 @@ pub fn check_short(name: &str) -> Result<(), Problem> {
     if name.starts_with('-') {
         return Err(Problem::LeadingDash);
     }
-    if name == "@" {
-        return Err(Problem::LoneAt);
+    if name == "HEAD" {
+        return Err(Problem::Head);
     }
+    check_rest(name)
+}
+
+/// Checks a full reference name as a hook receives it, such as `refs/tags/v1.0.0`: the rules of
+/// `git check-ref-format`, and it must be under `refs/`.
+///
+/// # Errors
+/// The first rule that `reference` breaks.
+pub fn check_full(reference: &str) -> Result<(), Problem> {
+    let rest = reference.strip_prefix("refs/").ok_or(Problem::NotUnderRefs)?;
+    if rest.is_empty() {
+        return Err(Problem::TrailingSlash);
+    }
+    check_rest(rest)
+}
+
+fn check_rest(name: &str) -> Result<(), Problem> {
     if let Some(c) = name.chars().find(|&c| is_forbidden(c)) {
         return Err(Problem::Forbidden(c));
     }
@@ -112,9 +132,17 @@ mod tests {
 
     #[test]
     fn accepts_names_git_accepts() {
-        for name in
-            ["main", "environment/prod", "v1.4.0-rc.3", "1.4.0.20261121T101500Z.qa", "a@b", "x.lock.y", "a\u{85}b"]
-        {
+        for name in [
+            "main",
+            "environment/prod",
+            "v1.4.0-rc.3",
+            "1.4.0.20261121T101500Z.qa",
+            "a@b",
+            "x.lock.y",
+            "a\u{85}b",
+            "@",
+            "HEAD/x",
+        ] {
             assert_eq!(check_short(name), Ok(()), "{name}");
         }
     }
@@ -132,7 +160,7 @@ mod tests {
             ("a/.b", Problem::ComponentStartsWithDot),
             ("1.0.0.lock", Problem::ComponentEndsWithLock),
             ("a@{1}", Problem::AtBrace),
-            ("@", Problem::LoneAt),
+            ("HEAD", Problem::Head),
             ("a b", Problem::Forbidden(' ')),
             ("a~1", Problem::Forbidden('~')),
             ("a^", Problem::Forbidden('^')),
@@ -147,5 +175,15 @@ mod tests {
         for (name, problem) in cases {
             assert_eq!(check_short(name), Err(problem), "{name:?}");
         }
+    }
+
+    #[test]
+    fn full_names_must_be_under_refs_and_well_formed() {
+        assert_eq!(check_full("refs/tags/v1.0.0"), Ok(()));
+        assert_eq!(check_full("refs/tags/-x"), Ok(()), "a leading dash is only refused at the start");
+        assert_eq!(check_full("refs/tags/../tags/v1.0.0"), Err(Problem::DoubleDot));
+        assert_eq!(check_full("refs/tags//v1"), Err(Problem::DoubleSlash));
+        assert_eq!(check_full("refs/"), Err(Problem::TrailingSlash));
+        assert_eq!(check_full("HEAD"), Err(Problem::NotUnderRefs));
     }
 }

@@ -10,6 +10,7 @@ mod deploy_faults;
 mod fake_forge;
 mod fake_jira;
 mod gate;
+mod guarantees;
 mod harness;
 mod hooks;
 mod http_push;

@@ -1,0 +1,46 @@
+//! The guarantees the README lists, each measured by a test. CI runs every one at a small scale;
+//! `./guarantees.sh` runs them at the scale the README quotes (`GIT_RELEASE_SCALE=full`) and
+//! prints the figure lines this module's `figure` writes.
+
+use std::time::Instant;
+
+mod refnames;
+
+/// `ci` in an ordinary test run, `full` when the guarantees are measured.
+pub fn scale(ci: usize, full: usize) -> usize {
+    if std::env::var("GIT_RELEASE_SCALE").as_deref() == Ok("full") { full } else { ci }
+}
+
+/// Prints one figure of a guarantee, in the form `./guarantees.sh` collects.
+pub fn figure(guarantee: &str, started: Instant, text: &str) {
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("figure: {guarantee}: {text} in {:.1} s", started.elapsed().as_secs_f64());
+    }
+}
+
+/// A small deterministic generator (splitmix64), so a failing case can be replayed from its seed.
+pub struct Dice(u64);
+
+impl Dice {
+    pub fn new(seed: u64) -> Dice {
+        Dice(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..bound`.
+    pub fn below(&mut self, bound: usize) -> usize {
+        usize::try_from(self.next() % bound as u64).expect("below a usize bound")
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
