@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::git::ObjectKind;
 use crate::object_id::ObjectId;
 use crate::record::{self, Record};
+use crate::refname;
 use crate::version::{Known, PatternKind, Version};
 use crate::workspace::Workspace;
 
@@ -59,16 +60,32 @@ pub fn classify(reference: &str, file: &ReleaseFile) -> Option<Guarded> {
     record::candidate(tag, &file.tags, None).map(|_| Guarded::Record)
 }
 
+/// Whether git-release has anything to say about a pushed reference: it is guarded, or its name
+/// is one git would refuse.
+#[must_use]
+pub fn concerns(reference: &str, file: &ReleaseFile) -> bool {
+    refname::check_full(reference).is_err() || classify(reference, file).is_some()
+}
+
 /// Decides one update. `app` is where records and version tags are read (this repository in
 /// the one-repository layout); nothing is fetched.
 ///
 /// # Errors
 /// When the repository cannot be read.
 pub fn check(workspace: &Workspace, app: Option<&AppRepo>, update: &Update) -> Result<Option<Refusal>, Error> {
-    let Some(guarded) = classify(&update.reference, &workspace.file) else { return Ok(None) };
     let refuse = |reason: String, details: Vec<String>, hints: Vec<String>| {
         Ok(Some(Refusal { reference: update.reference.clone(), reason, details, hints }))
     };
+    // git refuses such names itself; a hook must not rely on whatever handed it the line having
+    // asked git, since `refs/tags/../tags/v1.0.0` would otherwise pass as no tag at all.
+    if let Err(problem) = refname::check_full(&update.reference) {
+        return refuse(
+            format!("`{}` is not a valid reference name: {problem}", update.reference.escape_debug()),
+            Vec::new(),
+            vec!["push to a name that 'git check-ref-format' accepts".into()],
+        );
+    }
+    let Some(guarded) = classify(&update.reference, &workspace.file) else { return Ok(None) };
     match (guarded, &update.old, &update.new) {
         (Guarded::EnvironmentBranch(environment), _, None) => refuse(
             format!(
@@ -107,6 +124,20 @@ fn environment_branch(
     let refusal = |reason: String, details: Vec<String>, hints: Vec<String>| {
         Some(Refusal { reference: update.reference.clone(), reason, details, hints })
     };
+    // An environment branch is the history of what the environment ran: it only moves forward.
+    // When the old commit is not here at all (a client that has not fetched), the new one cannot
+    // contain it either.
+    if let Some(old) = update.old.as_ref().filter(|old| *old != new) {
+        if !workspace.repo.has_object(old) || !workspace.repo.is_ancestor(old, new)? {
+            return Ok(refusal(
+                format!("{branch} is the branch of environment {}, and it only moves forward", environment.name),
+                vec![format!("the push would replace {} with {}, which does not contain it", old.short(), new.short())],
+                vec![format!(
+                    "fetch, merge {branch} into your change and push again; to undo a change, push a commit that reverts it"
+                )],
+            ));
+        }
+    }
     let origin = Origin { place: format!("{branch} at {}", new.short()), branch: Some(branch.clone()) };
     let problems = match workspace.repo.read_top_file(new, FILE_NAME)? {
         None => vec![format!("commit {} has no {FILE_NAME}", new.short())],

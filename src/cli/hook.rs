@@ -73,7 +73,7 @@ pub fn run_hook(context: &Context, args: &HookArgs) -> Result<Exit, Error> {
     }
     // A repository without a release file is none of git-release's business.
     let Some(workspace) = workspace(context)? else { return Ok(Exit::Success) };
-    if updates.iter().all(|u| guard::classify(&u.reference, &workspace.file).is_none()) {
+    if !updates.iter().any(|u| guard::concerns(&u.reference, &workspace.file)) {
         return Ok(Exit::Success);
     }
     let app = AppRepo::existing(&workspace)?;

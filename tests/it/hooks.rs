@@ -199,3 +199,123 @@ fn hooks_install_is_idempotent_chains_with_force_and_uninstalls() {
     let status = world.release(&repo, &["hooks", "status", "--json"]);
     assert_eq!(status.json()["hooks"][0]["state"], "other");
 }
+
+/// A push that tries to get around the hooks, how to set it up, and the words of its refusal.
+struct Bypass {
+    what: &'static str,
+    prepare: &'static [&'static [&'static str]],
+    push: &'static [&'static str],
+    refusal: &'static str,
+}
+
+const BYPASSES: &[Bypass] = &[
+    Bypass {
+        what: "every tag forced at once",
+        prepare: &[&["tag", "-f", "-a", "-m", "moved", "v1.0.0-rc.1", "main"]],
+        push: &["origin", "+refs/tags/*:refs/tags/*"],
+        refusal: "such tags are never moved",
+    },
+    Bypass {
+        what: "an environment branch forced back",
+        prepare: &[&["branch", "-f", "environment/qa", "main"]],
+        push: &["--force", "origin", "environment/qa"],
+        refusal: "environment/qa is the branch of environment qa, and it only moves forward",
+    },
+    Bypass {
+        what: "an environment branch forced through a + refspec",
+        prepare: &[],
+        push: &["origin", "+main:refs/heads/environment/qa"],
+        refusal: "it only moves forward",
+    },
+    Bypass {
+        what: "a release tag deleted through a refspec",
+        prepare: &[],
+        push: &["origin", ":refs/tags/v1.0.0-rc.1"],
+        refusal: "such tags are never deleted",
+    },
+    Bypass {
+        what: "a release tag pruned by a wildcard refspec",
+        prepare: &[&["tag", "-d", "v1.0.0-rc.1"]],
+        push: &["--prune", "origin", "refs/tags/*:refs/tags/*"],
+        refusal: "such tags are never deleted",
+    },
+    Bypass {
+        what: "an environment branch deleted with --delete",
+        prepare: &[],
+        push: &["--delete", "origin", "environment/qa"],
+        refusal: "environment branches are never deleted",
+    },
+];
+
+#[test]
+fn every_bypass_attempt_is_refused_by_pre_push_and_by_pre_receive() {
+    let started = std::time::Instant::now();
+    let mut refused = 0;
+    for bypass in BYPASSES {
+        for server_side in [false, true] {
+            let world = World::new();
+            let (repo, remote) = shop(&world);
+            world.release(&repo, &["hooks", "install"]).expect_status(0);
+            world.release(&remote, &["hooks", "install"]).expect_status(0);
+            feature_on_qa(&world, &repo);
+            world.git(&repo, &["fetch", "-q", "origin"]);
+            for step in bypass.prepare {
+                world.git(&repo, step);
+            }
+            let before = world.state(&remote);
+            let mut args = if server_side { vec!["--no-verify"] } else { Vec::new() };
+            args.extend(bypass.push);
+            let output = push(&world, &repo, &args);
+            let text = stderr(&output);
+            let side = if server_side { "pre-receive" } else { "pre-push" };
+            assert!(!output.status.success(), "{side} let {} through: {text}", bypass.what);
+            let by_the_right_hook = if server_side {
+                text.contains("remote: error: refusing")
+            } else {
+                text.contains("error: refusing") && !text.contains("remote:")
+            };
+            assert!(by_the_right_hook && text.contains(bypass.refusal), "{side}, {}: {text}", bypass.what);
+            assert_eq!(world.state(&remote), before, "{side}, {}: the remote changed", bypass.what);
+            refused += 1;
+        }
+    }
+
+    // Names git would refuse never reach a hook through git; a hook must refuse them anyway, as
+    // other servers hand it whatever they were sent.
+    let world = World::new();
+    let (repo, remote) = shop(&world);
+    feature_on_qa(&world, &repo);
+    let tag = remote_ref(&world, &remote, "refs/tags/v1.0.0-rc.1");
+    let hidden = ["refs/tags/../tags/v1.0.0-rc.2", "refs/heads/x/../environment/prod", "refs/tags//v1.0.0-rc.2"];
+    for reference in hidden {
+        let pushed = push(&world, &repo, &["origin", &format!("main:{reference}")]);
+        assert!(stderr(&pushed).contains("invalid refspec"), "git refuses {reference} first: {}", stderr(&pushed));
+        let zero = "0".repeat(40);
+        for (hook, dir, line) in [
+            ("pre-receive", &remote, format!("{zero} {tag} {reference}\n")),
+            ("pre-push", &repo, format!("refs/tags/x {tag} {reference} {zero}\n")),
+        ] {
+            let before = world.state(&remote);
+            let mut command = world.release_command(dir, &["hook", hook, "origin", "unused"]);
+            let output = run_with_stdin(&mut command, &line);
+            let text = stderr(&output);
+            assert_eq!(output.status.code(), Some(1), "{hook} {reference}: {text}");
+            assert!(text.contains("is not a valid reference name"), "{hook} {reference}: {text}");
+            assert_eq!(world.state(&remote), before);
+            refused += 1;
+        }
+    }
+    crate::guarantees::figure(
+        "bypass",
+        started,
+        &format!("{refused} bypass attempts, {refused} refused, 0 let through, the remote unchanged after each"),
+    );
+}
+
+fn run_with_stdin(command: &mut std::process::Command, input: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("runs");
+    child.stdin.take().expect("stdin is piped").write_all(input.as_bytes()).expect("stdin takes the line");
+    child.wait_with_output().expect("it finishes")
+}
