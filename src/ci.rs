@@ -163,7 +163,8 @@ impl System {
 /// The head commit of the pull request a GitHub Actions event file describes.
 fn github_head(event: &str) -> Option<String> {
     let event: serde_json::Value = serde_json::from_str(event).ok()?;
-    event.pointer("/pull_request/head/sha")?.as_str().map(str::to_owned)
+    let sha = event.pointer("/pull_request/head/sha")?.as_str()?;
+    crate::object_id::ObjectId::from_hex(sha).map(|id| id.to_string())
 }
 
 #[cfg(test)]
@@ -219,7 +220,7 @@ mod tests {
 
     #[test]
     fn reads_each_systems_pull_request() {
-        let event = r#"{"pull_request":{"head":{"sha":"abc123"},"base":{"ref":"environment/prod"}}}"#;
+        let event = r#"{"pull_request":{"head":{"sha":"0123456789abcdef0123456789abcdef01234567"},"base":{"ref":"environment/prod"}}}"#;
         let read = |path: &str| (path == "/event.json").then(|| event.to_owned());
         let cases: [&[(&str, &str)]; 6] = [
             &[
@@ -233,34 +234,34 @@ mod tests {
                 ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "environment/prod"),
                 ("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "environment/qa"),
                 ("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", ""),
-                ("CI_COMMIT_SHA", "abc123"),
+                ("CI_COMMIT_SHA", "0123456789abcdef0123456789abcdef01234567"),
             ],
             &[
                 ("TF_BUILD", "True"),
                 ("SYSTEM_PULLREQUEST_TARGETBRANCH", "refs/heads/environment/prod"),
                 ("SYSTEM_PULLREQUEST_SOURCEBRANCH", "refs/heads/environment/qa"),
-                ("SYSTEM_PULLREQUEST_SOURCECOMMITID", "abc123"),
+                ("SYSTEM_PULLREQUEST_SOURCECOMMITID", "0123456789abcdef0123456789abcdef01234567"),
             ],
             &[
                 ("BITBUCKET_BUILD_NUMBER", "3"),
                 ("BITBUCKET_PR_DESTINATION_BRANCH", "environment/prod"),
                 ("BITBUCKET_BRANCH", "environment/qa"),
-                ("BITBUCKET_COMMIT", "abc123"),
+                ("BITBUCKET_COMMIT", "0123456789abcdef0123456789abcdef01234567"),
             ],
             &[
                 ("JENKINS_URL", "https://ci.example.com/"),
                 ("CHANGE_TARGET", "environment/prod"),
                 ("CHANGE_BRANCH", "environment/qa"),
-                ("GIT_COMMIT", "abc123"),
+                ("GIT_COMMIT", "0123456789abcdef0123456789abcdef01234567"),
             ],
             &[
                 ("PAC_TARGET_BRANCH", "environment/prod"),
                 ("PAC_SOURCE_BRANCH", "environment/qa"),
-                ("PAC_REVISION", "abc123"),
+                ("PAC_REVISION", "0123456789abcdef0123456789abcdef01234567"),
             ],
         ];
         let expected =
-            PullRequest { target: "environment/prod".into(), source: "environment/qa".into(), head: "abc123".into() };
+            PullRequest { target: "environment/prod".into(), source: "environment/qa".into(), head: "0123456789abcdef0123456789abcdef01234567".into() };
         for pairs in cases {
             let var = vars(pairs);
             let system = System::detect(&var).expect("a CI system");

@@ -74,7 +74,7 @@ fn merge_request(text: &str) -> Option<Pin> {
     if repository.split('/').count() < 2 || !repository.split('/').all(valid) {
         return None;
     }
-    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+    if !crate::version::pin::is_number(number) {
         return None;
     }
     Some(Pin {

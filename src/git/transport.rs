@@ -50,7 +50,8 @@ impl Repo {
         if blobless {
             args.push("--filter=blob:none".to_owned());
         }
-        args.push(remote.to_owned());
+        // `--`: a remote is sometimes a URL from a release file, never to be read as an option.
+        args.extend(["--".to_owned(), remote.to_owned()]);
         args.extend(refspecs.iter().cloned());
         self.run(&GitCommand::new(args))?;
         Ok(())
@@ -58,7 +59,7 @@ impl Repo {
 
     /// The branch a remote's HEAD names, asked of the remote itself.
     pub fn remote_head(&self, remote: &str) -> Result<Option<String>, GitError> {
-        let output = self.run(&GitCommand::new(["ls-remote", "--symref", remote, "HEAD"]))?;
+        let output = self.run(&GitCommand::new(["ls-remote", "--symref", "--", remote, "HEAD"]))?;
         Ok(output
             .stdout
             .lines()
@@ -70,7 +71,7 @@ impl Repo {
     /// The commits of the named references on a remote or URL, asked of it with `ls-remote`:
     /// `(reference, commit)` for each that exists.
     pub fn ls_remote(&self, remote: &str, references: &[String]) -> Result<Vec<(String, ObjectId)>, GitError> {
-        let mut args = vec!["ls-remote".to_owned(), remote.to_owned()];
+        let mut args = vec!["ls-remote".to_owned(), "--".to_owned(), remote.to_owned()];
         args.extend(references.iter().cloned());
         let output = self.run(&GitCommand::new(args))?;
         Ok(output
@@ -86,7 +87,7 @@ impl Repo {
     /// Fetches one refspec and drops the tracking references under it that the remote no
     /// longer has.
     pub fn fetch_pruned(&self, remote: &str, refspec: &str) -> Result<(), GitError> {
-        let args = ["fetch", "--no-tags", "--prune", "--no-write-fetch-head", "--no-auto-maintenance", remote, refspec];
+        let args = ["fetch", "--no-tags", "--prune", "--no-write-fetch-head", "--no-auto-maintenance", "--", remote, refspec];
         self.run(&GitCommand::new(args))?;
         Ok(())
     }
@@ -94,7 +95,7 @@ impl Repo {
     /// Deletes a branch on a remote, only while it still points at `expected`.
     pub fn delete_remote_branch(&self, remote: &str, reference: &str, expected: &ObjectId) -> Result<(), GitError> {
         let lease = format!("--force-with-lease={reference}:{expected}");
-        self.run(&GitCommand::new(["push", "--porcelain", &lease, remote, &format!(":{reference}")]))?;
+        self.run(&GitCommand::new(["push", "--porcelain", &lease, "--", remote, &format!(":{reference}")]))?;
         Ok(())
     }
 }

@@ -141,7 +141,7 @@ impl Repo {
             };
             args.push(format!("--force-with-lease={}:{expected}", push.destination));
         }
-        args.push(remote.to_owned());
+        args.extend(["--".to_owned(), remote.to_owned()]);
         args.extend(refs.iter().map(|push| format!("{}:{}", push.source, push.destination)));
         let command = GitCommand::new(args);
         let output = self.output(&command)?;

@@ -81,9 +81,17 @@ type Reader = fn(&str) -> Option<Target>;
 
 /// The web address of a pull request, branch or commit on one of the forges.
 fn from_url(text: &str) -> Option<Pin> {
+    // A web address, and nothing git could read as an option or a command: the address reaches
+    // `git fetch` and `git ls-remote` as an argument.
+    if !is_address(text) || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
     let (address, query) = text.split_once('?').unwrap_or((text, ""));
     let address = address.trim_end_matches('/');
     let pin = |url: &str, forge, target| {
+        if !is_address(url) {
+            return None;
+        }
         Some(Pin { text: text.to_owned(), repository: None, url: Some(url.to_owned()), forge: Some(forge), target })
     };
     // Longest markers first: `/-/merge_requests/` before `/merge_requests/`, and so on.
@@ -124,6 +132,12 @@ fn from_url(text: &str) -> Option<Pin> {
     None
 }
 
+/// `http(s)://` and a host that starts like one.
+fn is_address(text: &str) -> bool {
+    let host = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+    host.is_some_and(|host| host.starts_with(|c: char| c.is_ascii_alphanumeric()))
+}
+
 fn pull_request(rest: &str) -> Option<Target> {
     let number = rest.split('/').next()?;
     is_number(number).then(|| number.parse().ok().map(Target::PullRequest))?
@@ -138,7 +152,8 @@ fn commit(rest: &str) -> Option<Target> {
     is_commit(sha).then(|| Target::Commit(sha.to_owned()))
 }
 
-fn is_number(text: &str) -> bool {
+/// A pull request's number as written: digits, no leading zero, small enough to be one.
+pub(crate) fn is_number(text: &str) -> bool {
     !text.is_empty() && text.len() < 20 && text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0')
 }
 
@@ -245,6 +260,16 @@ mod tests {
             assert_eq!(target(text), (Some(forge), expected, Some(url.to_owned())), "{text}");
         }
         assert_eq!(Pin::parse("https://example.com/just/a/page"), None);
+        for hostile in [
+            "--upload-pack=touch /tmp/x;://h/a/pull/1",
+            "ext::sh -c touch% /tmp/x://h/a/pull/1",
+            "https://-oProxyCommand=x/a/pull/1",
+            "https://h/a b/pull/1",
+            "file:///tmp/a/pull/1",
+            "https://commit/0123456789abcdef",
+        ] {
+            assert_eq!(Pin::parse(hostile), None, "{hostile}");
+        }
     }
 
     #[test]
