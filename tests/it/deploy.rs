@@ -50,7 +50,7 @@ pub fn tags(world: &World, repo: &Path) -> Vec<String> {
     listing.lines().map(str::to_owned).collect()
 }
 
-fn value<'a>(stdout: &'a str, key: &str) -> &'a str {
+pub fn value<'a>(stdout: &'a str, key: &str) -> &'a str {
     stdout
         .lines()
         .find_map(|line| line.strip_prefix(&format!("{key}=")))

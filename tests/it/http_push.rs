@@ -12,17 +12,17 @@ use crate::harness::World;
 use crate::promote::point_at;
 
 const USER: &str = "ci-bot";
-const PASSWORD: &str = "s3cret-http-PASSWORD";
+pub const PASSWORD: &str = "s3cret-http-PASSWORD";
 
 /// lighttpd serving every repository under `root/repos` at `/git/`, for one user; stopped when
 /// dropped.
-struct Lighttpd {
+pub struct Lighttpd {
     child: Child,
     port: u16,
 }
 
 impl Lighttpd {
-    fn start(world: &World, root: &Path) -> Lighttpd {
+    pub fn start(world: &World, root: &Path) -> Lighttpd {
         std::fs::create_dir_all(root.join("repos")).expect("a folder for repositories");
         std::fs::write(root.join("users"), format!("{USER}:{PASSWORD}\n")).expect("the user file");
         let exec_path = world.git(root, &["--exec-path"]).trim().to_owned();
@@ -64,7 +64,7 @@ $HTTP["url"] =~ "^/git/" {{
         Lighttpd { child, port }
     }
 
-    fn url(&self, repository: &str) -> String {
+    pub fn url(&self, repository: &str) -> String {
         format!("http://127.0.0.1:{}/git/{repository}", self.port)
     }
 }
@@ -77,11 +77,11 @@ impl Drop for Lighttpd {
 }
 
 /// A credential helper that answers `get` with `password` for any host.
-fn helper(password: &str) -> String {
+pub fn helper(password: &str) -> String {
     format!("!f() {{ test \"$1\" = get && printf 'username={USER}\\npassword={password}\\n'; }}; f")
 }
 
-fn bare(world: &World, dir: &Path) -> PathBuf {
+pub fn bare(world: &World, dir: &Path) -> PathBuf {
     world.git(dir.parent().expect("a parent"), &["init", "-q", "--bare", path(dir)]);
     world.git(dir, &["config", "http.receivepack", "true"]);
     dir.to_owned()

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+mod races;
 mod refnames;
 
 /// `ci` in an ordinary test run, `full` when the guarantees are measured.
