@@ -11,7 +11,7 @@ use crate::fake_forge::{Chaos, Dialect, FakeForge};
 use crate::harness::World;
 use crate::promote::point_at;
 
-const TOKEN: &str = "tok_0123456789abcdefSECRET";
+pub const TOKEN: &str = "tok_0123456789abcdefSECRET";
 
 /// Deploys the next rc to qa at `minute` past ten: a new application commit, then prepare and
 /// record (the tests' clock stands still otherwise).
@@ -31,7 +31,7 @@ pub fn edit_release_file(world: &World, release: &Path, edit: impl FnOnce(String
 }
 
 /// prod auto-promoted from qa, with `extra` lines in its table; qa deployed 1.4.0-rc.1 and rc.2.
-fn auto_promoted(world: &World, forge: &FakeForge, extra: &str) -> TwoRepos {
+pub fn auto_promoted(world: &World, forge: &FakeForge, extra: &str) -> TwoRepos {
     let repos = TwoRepos::new(world);
     let release = &repos.release;
     world.release(release, &["set", "qa", "1.4.0", "--push"]).expect_status(0);

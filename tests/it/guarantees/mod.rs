@@ -4,6 +4,8 @@
 
 use std::time::Instant;
 
+mod crashes;
+mod promotions;
 mod races;
 mod refnames;
 

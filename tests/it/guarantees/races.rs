@@ -67,8 +67,7 @@ fn pipeline(world: &World, remotes: &Remotes, number: usize, rounds: usize) -> V
             prepared.expect_status(0);
             let (rc, commit) = (value(&prepared.stdout, "tag"), value(&prepared.stdout, "commit"));
             let pipeline = format!("https://ci.example.com/pipeline/{number}/{round}");
-            let recorded =
-                world.release(&release, &["record", "qa", "--commit", commit, "--pipeline-url", &pipeline]);
+            let recorded = world.release(&release, &["record", "qa", "--commit", commit, "--pipeline-url", &pipeline]);
             recorded.expect_status(0);
             assert_eq!(value(&recorded.stdout, "commit"), commit, "{recorded}");
             Round {
@@ -99,7 +98,9 @@ fn watch(world: &World, bare: &Path, done: &AtomicBool) -> (Vec<String>, usize) 
         for (name, object) in &seen {
             match now.get(name) {
                 None => violations.push(format!("{name} vanished")),
-                Some(current) if current != object => violations.push(format!("{name} moved from {object} to {current}")),
+                Some(current) if current != object => {
+                    violations.push(format!("{name} moved from {object} to {current}"));
+                }
                 Some(_) => {}
             }
         }
@@ -133,13 +134,13 @@ fn race(transport: &str, world: &World, remotes: &Remotes) {
         // The watcher stops even when a pipeline fails, and the failure is told after.
         let outcomes: Vec<_> = workers.into_iter().map(std::thread::ScopedJoinHandle::join).collect();
         done.store(true, Ordering::SeqCst);
-        let watched = watcher.join().expect("the watcher finishes");
+        let watcher_saw = watcher.join().expect("the watcher finishes");
         for outcome in outcomes {
             if let Err(panic) = outcome {
                 std::panic::resume_unwind(panic);
             }
         }
-        watched
+        watcher_saw
     });
     assert!(violations.is_empty(), "{violations:#?}");
     let results = results.into_inner().expect("every pipeline finished");
@@ -154,7 +155,8 @@ fn race(transport: &str, world: &World, remotes: &Remotes) {
         assert_eq!(rc, round.rc, "{} got two rc numbers", round.commit);
     }
     let tags = remote_tags(world, &remotes.app_bare);
-    let peeled = |tag: &str| world.git(&remotes.app_bare, &["rev-parse", &format!("{tag}^{{commit}}")]).trim().to_owned();
+    let peeled =
+        |tag: &str| world.git(&remotes.app_bare, &["rev-parse", &format!("{tag}^{{commit}}")]).trim().to_owned();
     let rcs: BTreeSet<u64> = tags
         .keys()
         .filter_map(|t| t.strip_prefix("v1.0.0-rc."))

@@ -1,0 +1,247 @@
+//! SIGKILL at random moments of `prepare`, `record`, `promote` and `reconcile`: sometimes the
+//! tool alone (the git it started runs on, as when a runner kills one process), sometimes its
+//! whole process group (as when a runner kills the job). Right after each kill no tag may point
+//! at a wrong commit; a rerun must then finish the work, and every repository must pass fsck.
+
+use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{Dice, figure, scale};
+use crate::deploy::{TwoRepos, value};
+use crate::fake_forge::{Dialect, FakeForge};
+use crate::harness::World;
+use crate::reconcile::{TOKEN, auto_promoted};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Subject {
+    Prepare,
+    Record,
+    Promote,
+    Reconcile,
+}
+
+impl Subject {
+    const ALL: [Subject; 4] = [Subject::Prepare, Subject::Record, Subject::Promote, Subject::Reconcile];
+
+    fn args(self, run: usize) -> Vec<String> {
+        let args = match self {
+            Subject::Prepare => vec!["prepare", "qa"],
+            Subject::Record => vec!["record", "qa", "--pipeline-url"],
+            Subject::Promote => vec!["promote", "qa", "prod"],
+            Subject::Reconcile => vec!["reconcile"],
+        };
+        let mut args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+        if self == Subject::Record {
+            args.push(pipeline(run));
+        }
+        args
+    }
+}
+
+fn pipeline(run: usize) -> String {
+    format!("https://ci.example.com/run/{run}")
+}
+
+/// What a kill did.
+#[derive(Default)]
+struct Tally {
+    runs: usize,
+    killed: usize,
+    groups: usize,
+}
+
+/// Every tag of a repository: name, the object it points at and the commit beneath.
+fn tags(world: &World, repo: &Path) -> BTreeMap<String, (String, String)> {
+    let format = "--format=%(refname:short) %(objectname) %(*objectname)%(if:equals=commit)%(objecttype)%(then)%(objectname)%(end)";
+    world
+        .git(repo, &["for-each-ref", "refs/tags", format])
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.split(' ');
+            Some((parts.next()?.to_owned(), (parts.next()?.to_owned(), parts.next()?.to_owned())))
+        })
+        .collect()
+}
+
+fn group_alive(pid: u32) -> bool {
+    let probe = Command::new("kill").args(["-0", "--", &format!("-{pid}")]).stderr(Stdio::null()).status();
+    probe.is_ok_and(|s| s.success())
+}
+
+/// Starts the command, kills it after `delay` (with its group when `group`), waits until nothing
+/// it started still runs, and tells whether the kill came before it finished.
+fn kill_after(mut command: Command, delay: Duration, group: bool) -> bool {
+    command.process_group(0).stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = command.spawn().expect("git-release starts");
+    let pid = child.id();
+    std::thread::sleep(delay);
+    let finished = child.try_wait().expect("the child can be asked").is_some();
+    if !finished {
+        if group {
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).status();
+        } else {
+            let _ = child.kill();
+        }
+    }
+    let _ = child.wait();
+    let waited = Instant::now();
+    while group_alive(pid) {
+        assert!(waited.elapsed() < Duration::from_secs(30), "what the killed run started never ends");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    !finished
+}
+
+/// No rc names two commits, no commit has two rcs, every record sits on the commit it names,
+/// and a tag held here and on the remote is the same tag in both.
+fn check_tags(world: &World, repos: &TwoRepos, context: &str) {
+    let remote = tags(world, &repos.app_remote);
+    let mut rc_of_commit: BTreeMap<&str, &str> = BTreeMap::new();
+    for (name, (object, commit)) in &remote {
+        if name.contains("-rc.") {
+            let other = rc_of_commit.insert(commit, name);
+            assert!(other.is_none(), "{context}: {commit} has {name} and {other:?}");
+        } else if !name.starts_with('v') {
+            let message = world.git(&repos.app_remote, &["cat-file", "tag", object]);
+            assert!(message.contains(&format!("\nCommit: {commit}\n")), "{context}: {name} is on {commit}:\n{message}");
+        }
+    }
+    let cache = repos.release.join(".git/release/apps");
+    let caches = std::fs::read_dir(&cache).map_or_else(|_| Vec::new(), |d| d.flatten().map(|e| e.path()).collect());
+    for local in caches.iter().map(std::path::PathBuf::as_path).chain([repos.release.as_path()]) {
+        for (name, (object, commit)) in tags(world, local) {
+            if let Some((remote_object, remote_commit)) = remote.get(&name) {
+                assert_eq!(
+                    (&commit, &object),
+                    (remote_commit, remote_object),
+                    "{context}: {name} differs between {} and the remote",
+                    local.display()
+                );
+            }
+        }
+    }
+}
+
+fn fsck(world: &World, repo: &Path, context: &str) {
+    let output =
+        world.command("git", repo).args(["fsck", "--no-dangling", "--no-progress"]).output().expect("fsck runs");
+    assert!(
+        output.status.success(),
+        "{context}: fsck of {}: {}",
+        repo.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The rerun finished what the killed run began.
+fn check_converged(world: &World, repos: &TwoRepos, forge: &FakeForge, subject: Subject, run: usize, stdout: &str) {
+    let context = format!("{subject:?} run {run}");
+    match subject {
+        Subject::Prepare => {
+            let head = world.git(&repos.app_remote, &["rev-parse", "refs/heads/main"]).trim().to_owned();
+            assert_eq!(value(stdout, "commit"), head, "{context}");
+            let tag = value(stdout, "tag");
+            let remote = tags(world, &repos.app_remote);
+            assert_eq!(remote.get(tag).map(|(_, c)| c.as_str()), Some(head.as_str()), "{context}: {tag}");
+        }
+        Subject::Record => {
+            let listing = world.git(&repos.app_remote, &["for-each-ref", "refs/tags", "--format=%(contents)%00"]);
+            let line = format!("Pipeline: {}\n", pipeline(run));
+            let records = listing.split('\0').filter(|message| message.contains(&line)).count();
+            assert_eq!(records, 1, "{context}: one record of the pipeline");
+        }
+        Subject::Promote | Subject::Reconcile => {
+            let open: Vec<_> = forge.open_pulls().into_iter().filter(|p| p.target == "environment/prod").collect();
+            assert_eq!(open.len(), 1, "{context}: {open:#?}");
+            let newest = tags(world, &repos.app_remote)
+                .keys()
+                .filter_map(|name| name.strip_prefix("v1.4.0-rc.").and_then(|n| n.parse::<u64>().ok()))
+                .max();
+            let tag = format!("v1.4.0-rc.{}", newest.expect("qa deployed candidates"));
+            assert!(
+                open[0].body.contains(&format!("\"{tag}\"")),
+                "{context}: the pull request is for {tag}:\n{}",
+                open[0].body
+            );
+        }
+    }
+}
+
+fn crash(subject: Subject, runs: usize, dice: &mut Dice, tally: &mut Tally) {
+    let world = World::new();
+    let forge = FakeForge::new(Dialect::Github, Some(TOKEN));
+    forge.set_latency(Duration::from_millis(5));
+    let repos = auto_promoted(&world, &forge, "");
+    let release = &repos.release;
+    let command = |args: &[String]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut command = world.release_command(release, &args);
+        command.env(Dialect::Github.variable(), TOKEN);
+        command
+    };
+    // How long one run takes undisturbed: kills fall anywhere within it.
+    let started = Instant::now();
+    let mut first = command(&subject.args(runs));
+    assert!(first.output().expect("git-release runs").status.success(), "{subject:?} runs undisturbed");
+    let span = u64::try_from(started.elapsed().as_millis()).expect("milliseconds fit") * 5 / 4 + 1;
+
+    for run in 0..runs {
+        match subject {
+            Subject::Prepare => {
+                repos.app_commit(&world, &format!("Change {run}"));
+            }
+            Subject::Record => {
+                repos.app_commit(&world, &format!("Change {run}"));
+                world.release(release, &["prepare", "qa"]).expect_status(0);
+            }
+            Subject::Promote | Subject::Reconcile => {
+                // Each deployment later than the last: the newest rc is the one to promote.
+                repos.app_commit(&world, &format!("Change {run}"));
+                world.release(release, &["prepare", "qa"]).expect_status(0);
+                let at = format!("2026-11-21T{}:{:02}:00Z", 11 + run / 60, run % 60);
+                world.release_with(release, &["record", "qa"], &[("GIT_COMMITTER_DATE", &at)]).expect_status(0);
+            }
+        }
+        let delay = Duration::from_millis(dice.next() % span);
+        let group = dice.below(2) == 0;
+        let killed = kill_after(command(&subject.args(run)), delay, group);
+        tally.runs += 1;
+        tally.killed += usize::from(killed);
+        tally.groups += usize::from(killed && group);
+        let context =
+            format!("{subject:?} run {run}, killed after {delay:?}{}", if group { " with its group" } else { "" });
+        check_tags(&world, &repos, &context);
+
+        let rerun = command(&subject.args(run)).output().expect("git-release runs");
+        let stdout = String::from_utf8_lossy(&rerun.stdout);
+        assert!(rerun.status.success(), "{context}: the rerun failed: {}", String::from_utf8_lossy(&rerun.stderr));
+        check_converged(&world, &repos, &forge, subject, run, &stdout);
+        check_tags(&world, &repos, &context);
+        for repo in [&repos.release, &repos.release_remote, &repos.app_remote] {
+            fsck(&world, repo, &context);
+        }
+    }
+}
+
+#[test]
+fn killed_runs_leave_no_wrong_tag_and_a_rerun_always_finishes() {
+    let started = Instant::now();
+    let per_subject = scale(3, 50);
+    let mut dice = Dice::new(0x0000_DEAD_BEEF);
+    let mut tally = Tally::default();
+    for subject in Subject::ALL {
+        crash(subject, per_subject, &mut dice, &mut tally);
+    }
+    figure(
+        "crashes",
+        started,
+        &format!(
+            "{} runs of prepare, record, promote and reconcile ({per_subject} each): {} killed mid-run ({} with their \
+             git), {} reruns converged, 0 tags on a wrong commit, 0 fsck failures",
+            tally.runs, tally.killed, tally.groups, tally.runs
+        ),
+    );
+}
