@@ -260,8 +260,11 @@ mod tests {
                 ("PAC_REVISION", "0123456789abcdef0123456789abcdef01234567"),
             ],
         ];
-        let expected =
-            PullRequest { target: "environment/prod".into(), source: "environment/qa".into(), head: "0123456789abcdef0123456789abcdef01234567".into() };
+        let expected = PullRequest {
+            target: "environment/prod".into(),
+            source: "environment/qa".into(),
+            head: "0123456789abcdef0123456789abcdef01234567".into(),
+        };
         for pairs in cases {
             let var = vars(pairs);
             let system = System::detect(&var).expect("a CI system");

@@ -87,7 +87,8 @@ impl Repo {
     /// Fetches one refspec and drops the tracking references under it that the remote no
     /// longer has.
     pub fn fetch_pruned(&self, remote: &str, refspec: &str) -> Result<(), GitError> {
-        let args = ["fetch", "--no-tags", "--prune", "--no-write-fetch-head", "--no-auto-maintenance", "--", remote, refspec];
+        let args =
+            ["fetch", "--no-tags", "--prune", "--no-write-fetch-head", "--no-auto-maintenance", "--", remote, refspec];
         self.run(&GitCommand::new(args))?;
         Ok(())
     }
