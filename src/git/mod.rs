@@ -60,9 +60,26 @@ impl Diagnostic for GitError {
                 "check the credentials git has for this remote: `git credential fill`, the credential helper, or an SSH key"
                     .into(),
             ],
+            GitError::Failed { stderr, .. } => held_lock(stderr)
+                .map(|lock| {
+                    vec![format!(
+                        "a git command was stopped while writing here, or another one is running: if none runs in \
+                         this repository, remove {lock} and run the command again"
+                    )]
+                })
+                .unwrap_or_default(),
             _ => Vec::new(),
         }
     }
+}
+
+/// The lock file a failed git command found in its way: `Unable to create '<path>.lock': File
+/// exists`.
+fn held_lock(stderr: &str) -> Option<&str> {
+    let (_, rest) = stderr.split_once("Unable to create '")?;
+    let (path, rest) = rest.split_once('\'')?;
+    let is_lock = Path::new(path).extension().is_some_and(|e| e == "lock");
+    (is_lock && rest.starts_with(": File exists")).then_some(path)
 }
 
 /// Whether git failed because the remote refused or could not get credentials.
@@ -379,7 +396,15 @@ impl Repo {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{held_lock, redact};
+
+    #[test]
+    fn a_held_lock_is_named() {
+        let stderr = "error: cannot lock ref 'refs/remotes/origin/HEAD': Unable to create \
+                      '/r/.git/refs/remotes/origin/HEAD.lock': File exists.\n\nAnother git process seems to be running";
+        assert_eq!(held_lock(stderr), Some("/r/.git/refs/remotes/origin/HEAD.lock"));
+        assert_eq!(held_lock("fatal: Unable to create 'x': Permission denied"), None);
+    }
 
     #[test]
     fn redact_masks_credentials_in_urls() {

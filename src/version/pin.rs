@@ -81,7 +81,7 @@ type Reader = fn(&str) -> Option<Target>;
 
 /// The web address of a pull request, branch or commit on one of the forges.
 fn from_url(text: &str) -> Option<Pin> {
-    // A web address, and nothing git could read as an option or a command: the address reaches
+    // An address, and nothing git could read as an option or a command: the address reaches
     // `git fetch` and `git ls-remote` as an argument.
     if !is_address(text) || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return None;
@@ -132,8 +132,12 @@ fn from_url(text: &str) -> Option<Pin> {
     None
 }
 
-/// `http(s)://` and a host that starts like one.
+/// `http(s)://` and a host that starts like one, or `file://` and an absolute path (a local
+/// mirror): never text git could take for an option.
 fn is_address(text: &str) -> bool {
+    if let Some(path) = text.strip_prefix("file://") {
+        return path.starts_with('/');
+    }
     let host = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
     host.is_some_and(|host| host.starts_with(|c: char| c.is_ascii_alphanumeric()))
 }
@@ -265,7 +269,7 @@ mod tests {
             "ext::sh -c touch% /tmp/x://h/a/pull/1",
             "https://-oProxyCommand=x/a/pull/1",
             "https://h/a b/pull/1",
-            "file:///tmp/a/pull/1",
+            "file://tmp/a/pull/1",
             "https://commit/0123456789abcdef",
         ] {
             assert_eq!(Pin::parse(hostile), None, "{hostile}");
