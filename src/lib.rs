@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod error;
 pub mod execute;
 pub mod forge;
+pub mod fuzzing;
 pub mod gate;
 pub mod git;
 pub mod guard;

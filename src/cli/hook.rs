@@ -64,7 +64,7 @@ pub fn run_hook(context: &Context, args: &HookArgs) -> Result<Exit, Error> {
         Error::new(Kind::Usage, format!("cannot read the references from stdin: {e}"))
             .hint("git runs this command from the hook shims, with the references on stdin")
     })?;
-    let mut updates = parse(args.name, &input)?;
+    let mut updates = parse_updates(args.name, &input)?;
     if updates.is_empty() && args.name == HookName::PrePush {
         updates.extend(pre_commit_framework(&|key| std::env::var(key).ok())?);
     }
@@ -115,8 +115,11 @@ fn workspace(context: &Context) -> Result<Option<Workspace>, Error> {
     }
 }
 
-/// The references a hook is handed, one per line.
-fn parse(hook: HookName, input: &str) -> Result<Vec<Update>, Error> {
+/// The references a hook is handed on stdin, one per line.
+///
+/// # Errors
+/// A line that is not in the hook's form.
+pub fn parse_updates(hook: HookName, input: &str) -> Result<Vec<Update>, Error> {
     let mut updates = Vec::new();
     for line in input.lines().filter(|l| !l.trim().is_empty()) {
         let fields: Vec<&str> = line.split_whitespace().collect();

@@ -5,7 +5,7 @@ mod demo;
 mod deployment;
 mod diff;
 mod gate;
-mod hook;
+pub(crate) mod hook;
 mod init;
 mod jira;
 mod log;

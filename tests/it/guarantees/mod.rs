@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+mod corpora;
 mod crashes;
 mod promotions;
 mod races;
