@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Dice, figure, scale};
+use super::{Dice, Tag, figure, scale, tags};
 use crate::deploy::{TwoRepos, value};
 use crate::fake_forge::{Dialect, FakeForge};
 use crate::harness::World;
@@ -62,19 +62,6 @@ fn held_lock(stderr: &str) -> Option<String> {
     rest.split_once(" and run the command again").map(|(path, _)| path.to_owned())
 }
 
-/// Every tag of a repository: name, the object it points at and the commit beneath.
-fn tags(world: &World, repo: &Path) -> BTreeMap<String, (String, String)> {
-    let format = "--format=%(refname:short) %(objectname) %(*objectname)%(if:equals=commit)%(objecttype)%(then)%(objectname)%(end)";
-    world
-        .git(repo, &["for-each-ref", "refs/tags", format])
-        .lines()
-        .filter_map(|line| {
-            let mut parts = line.split(' ');
-            Some((parts.next()?.to_owned(), (parts.next()?.to_owned(), parts.next()?.to_owned())))
-        })
-        .collect()
-}
-
 fn group_alive(pid: u32) -> bool {
     let probe = Command::new("kill").args(["-0", "--", &format!("-{pid}")]).stderr(Stdio::null()).status();
     probe.is_ok_and(|s| s.success())
@@ -109,7 +96,7 @@ fn kill_after(mut command: Command, delay: Duration, group: bool) -> bool {
 fn check_tags(world: &World, repos: &TwoRepos, context: &str) {
     let remote = tags(world, &repos.app_remote);
     let mut rc_of_commit: BTreeMap<&str, &str> = BTreeMap::new();
-    for (name, (object, commit)) in &remote {
+    for (name, Tag { object, commit }) in &remote {
         if name.contains("-rc.") {
             let other = rc_of_commit.insert(commit, name);
             assert!(other.is_none(), "{context}: {commit} has {name} and {other:?}");
@@ -121,14 +108,9 @@ fn check_tags(world: &World, repos: &TwoRepos, context: &str) {
     let cache = repos.release.join(".git/release/apps");
     let caches = std::fs::read_dir(&cache).map_or_else(|_| Vec::new(), |d| d.flatten().map(|e| e.path()).collect());
     for local in caches.iter().map(std::path::PathBuf::as_path).chain([repos.release.as_path()]) {
-        for (name, (object, commit)) in tags(world, local) {
-            if let Some((remote_object, remote_commit)) = remote.get(&name) {
-                assert_eq!(
-                    (&commit, &object),
-                    (remote_commit, remote_object),
-                    "{context}: {name} differs between {} and the remote",
-                    local.display()
-                );
+        for (name, tag) in tags(world, local) {
+            if let Some(on_remote) = remote.get(&name) {
+                assert_eq!(&tag, on_remote, "{context}: {name} differs between {} and the remote", local.display());
             }
         }
     }
@@ -154,7 +136,7 @@ fn check_converged(world: &World, repos: &TwoRepos, forge: &FakeForge, subject: 
             assert_eq!(value(stdout, "commit"), head, "{context}");
             let tag = value(stdout, "tag");
             let remote = tags(world, &repos.app_remote);
-            assert_eq!(remote.get(tag).map(|(_, c)| c.as_str()), Some(head.as_str()), "{context}: {tag}");
+            assert_eq!(remote.get(tag).map(|t| t.commit.as_str()), Some(head.as_str()), "{context}: {tag}");
         }
         Subject::Record => {
             let listing = world.git(&repos.app_remote, &["for-each-ref", "refs/tags", "--format=%(contents)%00"]);

@@ -2,7 +2,11 @@
 //! `./guarantees.sh` runs them at the scale the README quotes (`GIT_RELEASE_SCALE=full`) and
 //! prints the figure lines this module's `figure` writes.
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Instant;
+
+use crate::harness::World;
 
 mod corpora;
 mod crashes;
@@ -21,6 +25,27 @@ pub fn figure(guarantee: &str, started: Instant, text: &str) {
     {
         eprintln!("figure: {guarantee}: {text} in {:.1} s", started.elapsed().as_secs_f64());
     }
+}
+
+/// A tag as a repository holds it: the object its name points at, and the commit beneath.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub object: String,
+    pub commit: String,
+}
+
+/// Every tag of a repository, by name, in one `for-each-ref`.
+pub fn tags(world: &World, repo: &Path) -> BTreeMap<String, Tag> {
+    let format = "--format=%(refname:short) %(objectname) %(*objectname)%(if:equals=commit)%(objecttype)%(then)%(objectname)%(end)";
+    world
+        .git(repo, &["for-each-ref", "refs/tags", format])
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.split(' ');
+            let name = parts.next()?.to_owned();
+            Some((name, Tag { object: parts.next()?.to_owned(), commit: parts.next()?.to_owned() }))
+        })
+        .collect()
 }
 
 /// A small deterministic generator (splitmix64), so a failing case can be replayed from its seed.

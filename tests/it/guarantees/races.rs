@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{figure, scale};
+use super::{Tag, figure, scale, tags};
 use crate::deploy::{path, value};
 use crate::harness::World;
 use crate::http_push::{Lighttpd, PASSWORD, bare, helper};
@@ -80,26 +80,20 @@ fn pipeline(world: &World, remotes: &Remotes, number: usize, rounds: usize) -> V
         .collect()
 }
 
-/// Every tag of a bare repository: name and the object it points at.
-fn remote_tags(world: &World, bare: &Path) -> BTreeMap<String, String> {
-    let listing = world.git(bare, &["for-each-ref", "refs/tags", "--format=%(refname:short) %(objectname)"]);
-    listing.lines().filter_map(|l| l.split_once(' ')).map(|(n, o)| (n.to_owned(), o.to_owned())).collect()
-}
-
 /// Reads the remote's tags until `done`, and returns every change to a tag once seen.
 fn watch(world: &World, bare: &Path, done: &AtomicBool) -> (Vec<String>, usize) {
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut seen: BTreeMap<String, Tag> = BTreeMap::new();
     let mut violations = Vec::new();
     let mut looks = 0;
     loop {
         let finished = done.load(Ordering::SeqCst);
-        let now = remote_tags(world, bare);
+        let now = tags(world, bare);
         looks += 1;
-        for (name, object) in &seen {
+        for (name, before) in &seen {
             match now.get(name) {
                 None => violations.push(format!("{name} vanished")),
-                Some(current) if current != object => {
-                    violations.push(format!("{name} moved from {object} to {current}"));
+                Some(current) if current != before => {
+                    violations.push(format!("{name} moved from {} to {}", before.object, current.object));
                 }
                 Some(_) => {}
             }
@@ -154,9 +148,8 @@ fn race(transport: &str, world: &World, remotes: &Remotes) {
         let rc = *rc_of_commit.entry(&round.commit).or_insert(&round.rc);
         assert_eq!(rc, round.rc, "{} got two rc numbers", round.commit);
     }
-    let tags = remote_tags(world, &remotes.app_bare);
-    let peeled =
-        |tag: &str| world.git(&remotes.app_bare, &["rev-parse", &format!("{tag}^{{commit}}")]).trim().to_owned();
+    let tags = tags(world, &remotes.app_bare);
+    let peeled = |tag: &str| tags.get(tag).map(|t| t.commit.clone()).unwrap_or_default();
     let rcs: BTreeSet<u64> = tags
         .keys()
         .filter_map(|t| t.strip_prefix("v1.0.0-rc."))
