@@ -23,6 +23,17 @@ pub struct Output {
     pub stderr: String,
 }
 
+/// Why a git that a signal ended stopped, as a line of its own.
+fn stopped_by(signal: i32) -> String {
+    let why = match signal {
+        9 => " (SIGKILL: killed from outside, or by the out-of-memory killer)",
+        15 => " (SIGTERM: asked to stop from outside)",
+        25 => " (SIGXFSZ: File too large: a file outgrew the file-size limit, `ulimit -f`)",
+        _ => "",
+    };
+    format!("git was ended by signal {signal}{why}\n")
+}
+
 impl GitCommand {
     pub fn new<I, S>(args: I) -> GitCommand
     where
@@ -78,10 +89,17 @@ impl GitCommand {
             let _ = pipe.write_all(input);
         }
         let output = child.wait_with_output().map_err(|source| GitError::Spawn { source })?;
+        let mut stderr = redact(&String::from_utf8_lossy(&output.stderr));
+        if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&output.status) {
+            if !stderr.is_empty() && !stderr.ends_with('\n') {
+                stderr.push('\n');
+            }
+            stderr.push_str(&stopped_by(signal));
+        }
         Ok(Output {
             success: output.status.success(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: redact(&String::from_utf8_lossy(&output.stderr)),
+            stderr,
         })
     }
 

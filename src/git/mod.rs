@@ -60,6 +60,16 @@ impl Diagnostic for GitError {
                 "check the credentials git has for this remote: `git credential fill`, the credential helper, or an SSH key"
                     .into(),
             ],
+            GitError::Failed { stderr, .. } if unreachable(stderr) => vec![
+                "the remote could not be reached: check its address (`git remote -v`, or `app` in release.toml) and \
+                 the network, then run the command again"
+                    .into(),
+            ],
+            GitError::Failed { stderr, .. } if out_of_room(stderr) => vec![
+                "git could not write a file: free disk space, or raise the file-size limit (`ulimit -f`), then run \
+                 the command again"
+                    .into(),
+            ],
             GitError::Failed { stderr, .. } => held_lock(stderr)
                 .map(|lock| {
                     vec![format!(
@@ -87,6 +97,26 @@ fn refused_credentials(stderr: &str) -> bool {
     ["Authentication failed", "could not read Username", "could not read Password", "Permission denied (publickey"]
         .iter()
         .any(|sign| stderr.contains(sign))
+}
+
+/// Git could not reach the remote: it is gone, misnamed, or the network is down.
+fn unreachable(stderr: &str) -> bool {
+    [
+        "does not appear to be a git repository",
+        "Could not read from remote repository",
+        "Could not resolve host",
+        "Failed to connect",
+        "Connection refused",
+        "repository not found",
+        "not found: did you run git update-server-info",
+    ]
+    .iter()
+    .any(|sign| stderr.contains(sign))
+}
+
+/// Git could not write a file: the disk is full, or a file-size limit stopped it.
+fn out_of_room(stderr: &str) -> bool {
+    ["No space left on device", "File too large", "Disk quota exceeded"].iter().any(|sign| stderr.contains(sign))
 }
 
 fn read_error(what: impl Into<String>) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> GitError {
