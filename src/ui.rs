@@ -58,6 +58,11 @@ pub trait Report: serde::Serialize {
     fn hints(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Errors met along the way that did not stop the command, for stderr in every mode.
+    fn errors(&self) -> Vec<Error> {
+        Vec::new()
+    }
 }
 
 /// The terminal, as the global options set it up.
@@ -91,6 +96,9 @@ impl Ui {
 
     /// Prints a command's result: JSON on stdout, or its text and hints.
     pub fn report(&self, report: &impl Report) {
+        for error in report.errors() {
+            write_err(&render_error(&error, self.err));
+        }
         if self.json {
             let json = serde_json::to_string_pretty(report).expect("reports serialize to JSON");
             write_out(&format!("{json}\n"));

@@ -6,7 +6,7 @@ use super::Deferred;
 use crate::error::Error;
 use crate::forge::PullRequest;
 use crate::plan::promotion::{Desired, Why};
-use crate::ui::{Paint, Report, render_error};
+use crate::ui::{Paint, Report};
 
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct Shown {
@@ -144,11 +144,16 @@ impl Report for RoundReport {
             for note in &env.notes {
                 out.push_str(&format!("{name}: {note}\n"));
             }
-            if let Some(error) = &env.error {
-                out.push_str(&format!("{name}: {}", render_error(error, paint)));
+            if env.error.is_some() {
+                out.push_str(&format!("{name}: failed, see the error\n"));
             }
         }
         out
+    }
+
+    fn errors(&self) -> Vec<Error> {
+        let failed = self.environments.iter().filter_map(|env| Some((&env.environment, env.error.as_ref()?)));
+        failed.map(|(name, error)| Error { message: format!("{name}: {}", error.message), ..error.clone() }).collect()
     }
 }
 
