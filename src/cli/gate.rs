@@ -70,9 +70,7 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
     let app = AppRepo::open(&workspace, args.app_dir.as_deref())?;
     let online = !context.offline && app.has_remote();
     if online {
-        let tracked = deploy::tracked_branch(&workspace, &app, &target, online)?;
-        let release_branch = workspace.file.app.release_branch.as_deref().filter(|_| !workspace.file.app.is_here());
-        app.fetch(&[tracked], release_branch)?;
+        deploy::refresh(&workspace, &app, &[&target])?;
     }
     let forge = if args.report {
         let forge = context.forge(&workspace)?;

@@ -104,6 +104,11 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             .hint("promote each environment into the one whose `after` names it"));
     }
     let given = args.jira.check(context, &workspace)?;
+    if !context.offline {
+        // A fresh clone holds no copy of the application repository yet, and an old copy misses
+        // the latest deployments: the gate and the commit list need the records as they are now.
+        crate::deploy::refresh(&workspace, &AppRepo::open(&workspace, None)?, &[&to])?;
+    }
     let promotion = Promotion::read(&workspace, &from, &to)?;
     let title = args.title.clone().unwrap_or_else(|| promotion.title());
     let body = promotion.body();

@@ -85,6 +85,30 @@ pub fn tracked_branch(
     }
 }
 
+/// Fetches from the application repository's remote its tags, and the branches deployments of
+/// `environments` read; nothing when it has no remote.
+///
+/// # Errors
+/// When the remote cannot be reached or asked for its HEAD branch.
+pub fn refresh(workspace: &Workspace, app: &AppRepo, environments: &[&Environment]) -> Result<(), Error> {
+    if !app.has_remote() {
+        return Ok(());
+    }
+    let mut tracked: Vec<String> = Vec::new();
+    if workspace.file.app.is_here() {
+        for environment in environments {
+            if !tracked.contains(&environment.branch) {
+                tracked.push(environment.branch.clone());
+            }
+        }
+    } else if let Some(first) = environments.first() {
+        // One branch for every environment: asked of the remote once.
+        tracked.push(tracked_branch(workspace, app, first, true)?);
+    }
+    let release_branch = workspace.file.app.release_branch.as_deref().filter(|_| !workspace.file.app.is_here());
+    app.fetch(&tracked, release_branch)
+}
+
 /// Decides what the wanted version deploys.
 ///
 /// # Errors

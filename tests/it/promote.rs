@@ -480,3 +480,17 @@ fn conflicting_branches_are_refused_and_rebuild_opens_a_clean_promotion() {
     assert!(world.git(remote, &["show", &format!("{new_tip}:release.toml")]).contains("1.1.0"));
     assert_eq!(forge.open_pulls().len(), 1);
 }
+
+#[test]
+fn a_fresh_clone_fetches_the_application_repository_before_promoting() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    // A CI runner's clone of the release repository: no copy of the application repository yet.
+    std::fs::remove_dir_all(repos.release.join(".git/release")).expect("the cache can be removed");
+    let report = promote(&world, &repos.release, &forge);
+    assert_eq!(report["action"], "created", "{report}");
+    let body = &forge.open_pulls()[0].body;
+    assert!(!body.contains("has not been fetched"), "{body}");
+    assert!(body.contains("✅ `release-candidate`"), "{body}");
+}

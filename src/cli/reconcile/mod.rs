@@ -99,10 +99,7 @@ fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
             .hint("set [forge] kind, api and repository in release.toml"));
     };
     let app = AppRepo::open(&workspace, args.app_dir.as_deref())?;
-    if app.has_remote() {
-        let release_branch = workspace.file.app.release_branch.as_deref().filter(|_| !workspace.file.app.is_here());
-        app.fetch(&[], release_branch)?;
-    }
+    crate::deploy::refresh(&workspace, &app, &targets.iter().collect::<Vec<_>>())?;
     let pairs: Vec<(Environment, Environment)> = targets
         .iter()
         .map(|to| {
