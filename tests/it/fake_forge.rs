@@ -114,7 +114,7 @@ impl Wanted {
 }
 
 /// A fault the fake answers the next request with.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// This status with a JSON error body; `retry_after` seconds when given.
     Status { status: u16, retry_after: Option<u64> },
@@ -126,6 +126,10 @@ pub enum Fault {
     Drop,
     /// Read the request and never answer.
     Hang,
+    /// Serve the request: a fault waits for a later one.
+    Pass,
+    /// Serve the request, then close the connection: the change happened, its answer is lost.
+    Lost,
 }
 
 /// A commit status as the fake keeps it, whatever the forge calls its parts.
@@ -333,6 +337,14 @@ impl FakeForge {
         self.state.lock().expect("state").faults.push_back(fault);
     }
 
+    /// Drops the faults no request has met yet, and says how many there were.
+    pub fn clear_faults(&self) -> usize {
+        let mut state = self.state.lock().expect("state");
+        let left = state.faults.len();
+        state.faults.clear();
+        left
+    }
+
     pub fn requests(&self) -> Vec<(String, Vec<(String, String)>)> {
         self.state.lock().expect("state").requests.clone()
     }
@@ -349,7 +361,8 @@ fn serve(dialect: Dialect, stream: TcpStream, state: &Mutex<State>) {
         (state.faults.pop_front(), state.latency, mishap)
     };
     std::thread::sleep(latency);
-    let fault = fault.or(match mishap {
+    let lost = mishap == Some(Mishap::Lost) || fault == Some(Fault::Lost);
+    let fault = fault.filter(|f| !matches!(f, Fault::Pass | Fault::Lost)).or(match mishap {
         Some(Mishap::Before(0)) => Some(Fault::Status { status: 500, retry_after: None }),
         Some(Mishap::Before(1)) => Some(Fault::Status { status: 429, retry_after: Some(0) }),
         Some(Mishap::Before(2)) => Some(Fault::Hang),
@@ -371,7 +384,7 @@ fn serve(dialect: Dialect, stream: TcpStream, state: &Mutex<State>) {
         }
         Some(Fault::SignInPage) => sign_in_page(200),
         Some(Fault::Malformed) => Answer { status: 200, headers: Vec::new(), body: "{\"number\": 1,".into() },
-        None => {
+        Some(Fault::Pass | Fault::Lost) | None => {
             let mut state = state.lock().expect("state");
             match refused(dialect, &request, state.token.as_deref()) {
                 Some(refusal) => refusal,
@@ -386,7 +399,7 @@ fn serve(dialect: Dialect, stream: TcpStream, state: &Mutex<State>) {
             }
         }
     };
-    if mishap == Some(Mishap::Lost) {
+    if lost {
         return;
     }
     write_answer(stream, &conditional(&request, reply));

@@ -16,7 +16,9 @@ use crate::harness::World;
 use crate::reconcile::{TOKEN, auto_promoted};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Subject {
+pub(super) enum Subject {
+    /// `set qa` with `--push`, which commits to the release repository and pushes it.
+    Set,
     Prepare,
     Record,
     Promote,
@@ -25,9 +27,13 @@ enum Subject {
 
 impl Subject {
     const ALL: [Subject; 4] = [Subject::Prepare, Subject::Record, Subject::Promote, Subject::Reconcile];
+    pub(super) const WITH_SET: [Subject; 5] =
+        [Subject::Set, Subject::Prepare, Subject::Record, Subject::Promote, Subject::Reconcile];
 
-    fn args(self, run: usize) -> Vec<String> {
+    pub(super) fn args(self, run: usize) -> Vec<String> {
+        let version = version(run);
         let args = match self {
+            Subject::Set => vec!["set", "qa", &version, "--push"],
             Subject::Prepare => vec!["prepare", "qa"],
             Subject::Record => vec!["record", "qa", "--pipeline-url"],
             Subject::Promote => vec!["promote", "qa", "prod"],
@@ -45,6 +51,34 @@ fn pipeline(run: usize) -> String {
     format!("https://ci.example.com/run/{run}")
 }
 
+/// The version run `run` of `set` gives qa.
+fn version(run: usize) -> String {
+    format!("1.5.{run}")
+}
+
+/// Gives `subject` something to do in run `run`: a new commit to prepare, a candidate to record,
+/// or a later deployment to promote.
+pub(super) fn new_work(world: &World, repos: &TwoRepos, subject: Subject, run: usize) {
+    let release = &repos.release;
+    match subject {
+        Subject::Set => {}
+        Subject::Prepare => {
+            repos.app_commit(world, &format!("Change {run}"));
+        }
+        Subject::Record => {
+            repos.app_commit(world, &format!("Change {run}"));
+            world.release(release, &["prepare", "qa"]).expect_status(0);
+        }
+        Subject::Promote | Subject::Reconcile => {
+            // Each deployment later than the last: the newest rc is the one to promote.
+            repos.app_commit(world, &format!("Change {run}"));
+            world.release(release, &["prepare", "qa"]).expect_status(0);
+            let at = format!("2026-11-21T{}:{:02}:00Z", 11 + run / 60, run % 60);
+            world.release_with(release, &["record", "qa"], &[("GIT_COMMITTER_DATE", &at)]).expect_status(0);
+        }
+    }
+}
+
 /// What a kill did.
 #[derive(Default)]
 struct Tally {
@@ -56,7 +90,7 @@ struct Tally {
 }
 
 /// The lock file a refusal's hint asks to remove.
-fn held_lock(stderr: &str) -> Option<String> {
+pub(super) fn held_lock(stderr: &str) -> Option<String> {
     let hint = stderr.lines().find(|l| l.starts_with("hint: a git command was stopped while writing here"))?;
     let (_, rest) = hint.split_once("remove ")?;
     rest.split_once(" and run the command again").map(|(path, _)| path.to_owned())
@@ -93,7 +127,7 @@ fn kill_after(mut command: Command, delay: Duration, group: bool) -> bool {
 
 /// No rc names two commits, no commit has two rcs, every record sits on the commit it names,
 /// and a tag held here and on the remote is the same tag in both.
-fn check_tags(world: &World, repos: &TwoRepos, context: &str) {
+pub(super) fn check_tags(world: &World, repos: &TwoRepos, context: &str) {
     let remote = tags(world, &repos.app_remote);
     let mut rc_of_commit: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, Tag { object, commit }) in &remote {
@@ -116,7 +150,7 @@ fn check_tags(world: &World, repos: &TwoRepos, context: &str) {
     }
 }
 
-fn fsck(world: &World, repo: &Path, context: &str) {
+pub(super) fn fsck(world: &World, repo: &Path, context: &str) {
     let output =
         world.command("git", repo).args(["fsck", "--no-dangling", "--no-progress"]).output().expect("fsck runs");
     assert!(
@@ -128,9 +162,23 @@ fn fsck(world: &World, repo: &Path, context: &str) {
 }
 
 /// The rerun finished what the killed run began.
-fn check_converged(world: &World, repos: &TwoRepos, forge: &FakeForge, subject: Subject, run: usize, stdout: &str) {
+pub(super) fn check_converged(
+    world: &World,
+    repos: &TwoRepos,
+    forge: &FakeForge,
+    subject: Subject,
+    run: usize,
+    stdout: &str,
+) {
     let context = format!("{subject:?} run {run}");
     match subject {
+        Subject::Set => {
+            let line = format!("version = \"{}\"", version(run));
+            let pushed = world.git(&repos.release_remote, &["show", "environment/qa:release.toml"]);
+            assert!(pushed.contains(&line), "{context}: the remote's qa says:\n{pushed}");
+            let here = world.git(&repos.release, &["rev-parse", "environment/qa"]);
+            assert_eq!(here, world.git(&repos.release_remote, &["rev-parse", "environment/qa"]), "{context}");
+        }
         Subject::Prepare => {
             let head = world.git(&repos.app_remote, &["rev-parse", "refs/heads/main"]).trim().to_owned();
             assert_eq!(value(stdout, "commit"), head, "{context}");
@@ -180,22 +228,7 @@ fn crash(subject: Subject, runs: usize, dice: &mut Dice, tally: &mut Tally) {
     let span = u64::try_from(started.elapsed().as_millis()).expect("milliseconds fit") * 5 / 4 + 1;
 
     for run in 0..runs {
-        match subject {
-            Subject::Prepare => {
-                repos.app_commit(&world, &format!("Change {run}"));
-            }
-            Subject::Record => {
-                repos.app_commit(&world, &format!("Change {run}"));
-                world.release(release, &["prepare", "qa"]).expect_status(0);
-            }
-            Subject::Promote | Subject::Reconcile => {
-                // Each deployment later than the last: the newest rc is the one to promote.
-                repos.app_commit(&world, &format!("Change {run}"));
-                world.release(release, &["prepare", "qa"]).expect_status(0);
-                let at = format!("2026-11-21T{}:{:02}:00Z", 11 + run / 60, run % 60);
-                world.release_with(release, &["record", "qa"], &[("GIT_COMMITTER_DATE", &at)]).expect_status(0);
-            }
-        }
+        new_work(&world, &repos, subject, run);
         let delay = Duration::from_millis(dice.next() % span);
         let group = dice.below(2) == 0;
         let killed = kill_after(command(&subject.args(run)), delay, group);

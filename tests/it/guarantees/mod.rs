@@ -10,6 +10,7 @@ use crate::harness::World;
 
 mod corpora;
 mod crashes;
+mod faults;
 mod promotions;
 mod races;
 mod refnames;
