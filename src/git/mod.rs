@@ -384,9 +384,15 @@ fn from_id(id: &ObjectId) -> Result<gix::ObjectId, GitError> {
     gix::ObjectId::from_hex(id.as_str().as_bytes()).map_err(|_| GitError::NotAnId { output: id.to_string() })
 }
 
-/// Masks the password or token in any `scheme://user:secret@host` of a text.
+/// Masks the credentials in every address of a text: the password or token of
+/// `scheme://user:secret@host`, and the value of a query parameter that carries one, such as
+/// `?access_token=…` or `&sig=…`.
 #[must_use]
 pub fn redact(text: &str) -> String {
+    mask_query_secrets(&mask_user_info(text))
+}
+
+fn mask_user_info(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("://") {
@@ -403,6 +409,37 @@ pub fn redact(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+fn mask_query_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(['?', '&']) {
+        let (head, tail) = rest.split_at(at + 1);
+        out.push_str(head);
+        let name_end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(tail.len());
+        let (name, after) = tail.split_at(name_end);
+        match after.strip_prefix('=') {
+            Some(value) if secret_parameter(name) => {
+                out.push_str(name);
+                out.push_str("=***");
+                let end = value
+                    .find(|c: char| c.is_whitespace() || matches!(c, '&' | '#' | '\'' | '"' | '`' | ')' | '>'))
+                    .unwrap_or(value.len());
+                rest = &value[end..];
+            }
+            _ => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A query parameter whose value is a credential: a token, secret, password, signature or key.
+fn secret_parameter(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["token", "secret", "passw", "credential", "apikey", "api_key", "api-key"].iter().any(|part| name.contains(part))
+        || ["sig", "signature", "key", "auth", "pat"].contains(&name.as_str())
 }
 
 impl Repo {
@@ -441,5 +478,11 @@ mod tests {
         assert_eq!(redact("fatal: https://bob:s3cret@host/x.git"), "fatal: https://***@host/x.git");
         assert_eq!(redact("https://token@host/a https://host/b"), "https://***@host/a https://host/b");
         assert_eq!(redact("no url here, a@b"), "no url here, a@b");
+        assert_eq!(
+            redact("https://ci.example/run/9?access_token=t0k&page=2 and https://s.example/f?sig=abc#x"),
+            "https://ci.example/run/9?access_token=***&page=2 and https://s.example/f?sig=***#x"
+        );
+        assert_eq!(redact("'https://h/x?private_token=p'"), "'https://h/x?private_token=***'");
+        assert_eq!(redact("https://h/search?q=token&keys=2&tokens"), "https://h/search?q=token&keys=2&tokens");
     }
 }
