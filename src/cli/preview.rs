@@ -180,6 +180,9 @@ fn pins_of(context: &Context, workspace: &Workspace, references: &[String]) -> R
     let template = workspace.file.forge.as_ref().and_then(|forge| forge.git_url.as_deref());
     let mut pins: Vec<PreviewPin> = Vec::new();
     for text in references {
+        if config::has_credentials(text) {
+            return Err(super::set::holds_credentials(text));
+        }
         let request = Request::parse(text).ok_or_else(|| unknown_form(text))?;
         let url = preview::git_url(&request, template, forge).map_err(|why| Error::new(Kind::Config, why))?;
         let component = component_of(&request, &url, &repositories)?;
@@ -205,7 +208,8 @@ fn check_name(name: &str) -> Result<(), Error> {
 }
 
 fn unknown_form(text: &str) -> Error {
-    let mut error = Error::new(Kind::Usage, format!("`{}` is not a reference a preview can take", text.escape_debug()));
+    let shown = redact(&text.escape_debug().to_string());
+    let mut error = Error::new(Kind::Usage, format!("`{shown}` is not a reference a preview can take"));
     for form in FORMS {
         error = error.cause(format!("accepted: {form}"));
     }

@@ -56,9 +56,20 @@ pub struct WriteArgs {
 pub fn run_set(context: &Context, args: &SetArgs) -> Result<(), Error> {
     let workspace = context.workspace()?;
     let environment = workspace.find_environment(&args.environment)?;
+    if config::has_credentials(&args.version) {
+        return Err(holds_credentials(&args.version));
+    }
     let version = Version::parse(&args.version).map_err(|e| Error::new(Kind::Usage, e.to_string()))?;
     let current = current_file(&workspace, &environment)?;
     change(context, &workspace, &environment, &current, &version, args.message.as_deref(), &args.write)
+}
+
+/// A version address with a user and password, which would be written to the release file, its
+/// commit and every deployment record.
+pub(super) fn holds_credentials(text: &str) -> Error {
+    Error::new(Kind::Usage, format!("`{}` holds credentials", crate::git::redact(text)))
+        .cause("it would be written to release.toml, to commits and to deployment records")
+        .hint("give the address without them: git's credential helper supplies them when fetching")
 }
 
 pub fn run_bump(context: &Context, args: &BumpArgs) -> Result<(), Error> {

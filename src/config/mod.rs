@@ -454,6 +454,11 @@ impl Resolver<'_> {
             }
         }
         let git_url = self.git_url(raw.git_url);
+        if raw.api.as_deref().is_some_and(has_credentials) {
+            let message =
+                "[forge] api holds credentials; the token comes from the forge's variable, such as GITHUB_TOKEN";
+            self.problem(None, message.to_owned());
+        }
         Forge { kind: raw.kind.map(Spanned::into_inner), api: raw.api, repository: raw.repository, git_url }
     }
 

@@ -135,6 +135,10 @@ fn from_url(text: &str) -> Option<Pin> {
 /// `http(s)://` and a host that starts like one, or `file://` and an absolute path (a local
 /// mirror): never text git could take for an option.
 fn is_address(text: &str) -> bool {
+    // Credentials would be written wherever the address goes: the release file, commits, tags.
+    if crate::config::has_credentials(text) {
+        return false;
+    }
     if let Some(path) = text.strip_prefix("file://") {
         return path.starts_with('/');
     }

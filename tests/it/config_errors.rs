@@ -323,6 +323,13 @@ fn app_settings_that_git_or_secrecy_forbid() {
 }
 
 #[test]
+fn a_forge_api_with_credentials_is_refused_without_repeating_them() {
+    let forge = "\n[forge]\nkind = \"gitea\"\napi = \"https://bot:s3cret@git.example.com/api/v1\"\n";
+    let secret = refused(&format!("{VALID}{forge}"), &["[forge] api holds credentials"]);
+    assert!(!secret.stderr.contains("s3cret"), "{secret}");
+}
+
+#[test]
 fn a_release_file_that_is_a_folder_in_head_is_not_read() {
     let world = World::new();
     let repo = world.repo("app");
