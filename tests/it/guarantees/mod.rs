@@ -14,6 +14,7 @@ mod faults;
 mod promotions;
 mod races;
 mod refnames;
+mod secrets;
 
 /// `ci` in an ordinary test run, `full` when the guarantees are measured.
 pub fn scale(ci: usize, full: usize) -> usize {
