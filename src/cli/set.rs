@@ -45,7 +45,7 @@ pub struct BumpArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct WriteArgs {
-    /// Push the branch too, with a lease on the value last fetched from the remote
+    /// Push the branch too, fetched just before, with a lease on the value fetched
     #[arg(long)]
     pub push: bool,
     /// Show the diff that would be committed, and change nothing
@@ -60,8 +60,20 @@ pub fn run_set(context: &Context, args: &SetArgs) -> Result<(), Error> {
         return Err(holds_credentials(&args.version));
     }
     let version = Version::parse(&args.version).map_err(|e| Error::new(Kind::Usage, e.to_string()))?;
+    fetch_before_push(context, &workspace, args.write.push)?;
     let current = current_file(&workspace, &environment)?;
     change(context, &workspace, &environment, &current, &version, args.message.as_deref(), &args.write)
+}
+
+/// With `--push`, the environment branches as the remote has them now: the lease is then on the
+/// remote's value, not on one left stale, say by an earlier run stopped after its push.
+fn fetch_before_push(context: &Context, workspace: &Workspace, push: bool) -> Result<(), Error> {
+    if !push || context.offline || workspace.repo.remote_url(&workspace.remote).is_none() {
+        return Ok(());
+    }
+    let all = format!("+refs/heads/*:refs/remotes/{}/*", workspace.remote);
+    workspace.repo.fetch(&workspace.remote, &[all], false)?;
+    Ok(())
 }
 
 /// A version address with a user and password, which would be written to the release file, its
@@ -75,6 +87,7 @@ pub(super) fn holds_credentials(text: &str) -> Error {
 pub fn run_bump(context: &Context, args: &BumpArgs) -> Result<(), Error> {
     let workspace = context.workspace()?;
     let environment = workspace.find_environment(&args.environment)?;
+    fetch_before_push(context, &workspace, args.write.push)?;
     let current = current_file(&workspace, &environment)?;
     let version = current.version.bump(args.level).map_err(|e| {
         Error::new(Kind::Usage, format!("cannot bump {}: {e}", environment.name))

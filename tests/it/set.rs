@@ -152,6 +152,11 @@ fn set_on_the_checked_out_branch_updates_the_work_tree_and_index() {
     assert_eq!(world.state(&repo), before);
 }
 
+/// The repository's state but for what a fetch records (`refs/remotes/`).
+fn own_state(world: &World, dir: &std::path::Path) -> String {
+    world.state(dir).lines().filter(|line| !line.starts_with("refs/remotes/")).collect::<Vec<_>>().join("\n")
+}
+
 #[test]
 fn push_with_a_lease_and_refuse_when_the_remote_moved() {
     let world = World::new();
@@ -170,22 +175,13 @@ fn push_with_a_lease_and_refuse_when_the_remote_moved() {
     world.git(&world.path(""), &["clone", "-q", remote.to_str().expect("utf-8 path"), "other"]);
     world.release(&other, &["set", "qa", "1.1.0", "--push"]).expect_status(0);
 
-    let before = world.state(&repo);
+    // The push fetches first: the lease is on the remote's value, and the branch here lacks it.
+    let before = own_state(&world, &repo);
     let remote_before = world.state(&remote);
     let transcript = world.release(&repo, &["set", "qa", "1.2.0", "--push"]);
     insta::assert_snapshot!(transcript.to_string());
-    transcript.expect_status(1).expect_stderr("hint: the branch moved on origin: run 'git fetch origin'");
-    assert_eq!(world.state(&repo), before, "the local branch stays where it was");
-    assert_eq!(world.state(&remote), remote_before);
-
-    // Regression: after a fetch the lease matches, yet the local branch still lacks the remote's commit.
-    world.git(&repo, &["fetch", "-q", "origin"]);
-    let before = world.state(&repo);
-    world
-        .release(&repo, &["set", "qa", "1.3.0", "--push"])
-        .expect_status(1)
-        .expect_stderr("error: environment/qa does not contain origin/environment/qa");
-    assert_eq!(world.state(&repo), before);
+    transcript.expect_status(1).expect_stderr("error: environment/qa does not contain origin/environment/qa");
+    assert_eq!(own_state(&world, &repo), before, "the local branch stays where it was");
     assert_eq!(world.state(&remote), remote_before, "the other clone's 1.1.0 is still on the remote");
 }
 
@@ -273,4 +269,22 @@ fn a_remote_given_as_a_url_is_refused_without_echoing_it() {
     let transcript = world.release(&repo, &["--remote", "https://bob:s3cret@git.example.com/x.git", "status"]);
     transcript.expect_status(2).expect_stderr("error: --remote takes the name of a remote, such as origin");
     assert!(!transcript.stderr.contains("s3cret") && !transcript.stdout.contains("s3cret"), "{transcript}");
+}
+
+#[test]
+fn a_push_whose_remote_tracking_value_was_left_stale_goes_through() {
+    let world = World::new();
+    let remote = world.empty_repo("origin.git", true);
+    let repo = initialised(&world);
+    world.git(&repo, &["remote", "add", "origin", remote.to_str().expect("utf-8 path")]);
+    world.git(&repo, &["push", "-q", "origin", "environment/dev", "environment/qa", "environment/prod"]);
+    let old = world.git(&repo, &["rev-parse", "environment/qa"]).trim().to_owned();
+    world.release(&repo, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    // As after a run stopped between its push and the update of origin/environment/qa.
+    world.git(&repo, &["update-ref", "refs/remotes/origin/environment/qa", &old]);
+    world.release(&repo, &["set", "qa", "1.1.0", "--push"]).expect_status(0).expect_stdout(", pushed)");
+    assert_eq!(
+        world.git(&remote, &["rev-parse", "environment/qa"]),
+        world.git(&repo, &["rev-parse", "environment/qa"])
+    );
 }
