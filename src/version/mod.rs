@@ -112,12 +112,15 @@ impl Version {
     #[must_use]
     pub fn in_tag(&self) -> String {
         match self {
-            Version::Pin(pin) => refname::tag_safe(pin.text.split("://").last().unwrap_or_default())
-                .split('-')
-                .filter(|part| !part.is_empty())
-                .collect::<Vec<_>>()
-                .join("-")
-                .replace("..", "."),
+            // After the scheme: an address's host starts with a letter or digit, so something stays.
+            Version::Pin(pin) => {
+                refname::tag_safe(pin.text.split_once("://").map_or(pin.text.as_str(), |(_, rest)| rest))
+                    .split('-')
+                    .filter(|part| !part.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("-")
+                    .replace("..", ".")
+            }
             other => other.to_string(),
         }
     }
