@@ -129,21 +129,7 @@ impl Client {
         };
         let path = format!("{}/comment", self.issue(key));
         let what = format!("a comment on {key}");
-        let mut pause = self.backoff;
-        for attempt in 1.. {
-            match self.once.call(&Method::POST, &path, Some(&body), &what) {
-                Ok(_) => return Ok(()),
-                Err(ForgeError::GaveUp { .. } | ForgeError::Network { .. }) if attempt < self.tries => {
-                    std::thread::sleep(pause);
-                    pause *= 2;
-                    if self.comments(key)?.iter().any(|text| text.contains(marker)) {
-                        return Ok(());
-                    }
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        unreachable!("the last try returns")
+        self.post_once(&path, &body, &what, || Ok(self.comments(key)?.iter().any(|text| text.contains(marker))))
     }
 
     /// The issue's status, by name; `None` when the answer leaves it out (`fields` holds what
@@ -198,14 +184,28 @@ impl Client {
         let body = json!({"transition": {"id": transition.id}});
         let what = format!("the transition {} of {key}", transition.name);
         let path = format!("{}/transitions", self.issue(key));
+        self.post_once(&path, &body, &what, || {
+            Ok(self.status(key)?.is_some_and(|now| now.eq_ignore_ascii_case(&transition.to)))
+        })
+    }
+
+    /// Posts `body`, retrying a try whose answer never came; before each retry `landed` says
+    /// whether that try took effect all the same, and then it is not posted again.
+    fn post_once(
+        &self,
+        path: &str,
+        body: &Value,
+        what: &str,
+        landed: impl Fn() -> Result<bool, ForgeError>,
+    ) -> Result<(), ForgeError> {
         let mut pause = self.backoff;
         for attempt in 1.. {
-            match self.once.call(&Method::POST, &path, Some(&body), &what) {
+            match self.once.call(&Method::POST, path, Some(body), what) {
                 Ok(_) => return Ok(()),
                 Err(ForgeError::GaveUp { .. } | ForgeError::Network { .. }) if attempt < self.tries => {
                     std::thread::sleep(pause);
                     pause *= 2;
-                    if self.status(key)?.is_some_and(|now| now.eq_ignore_ascii_case(&transition.to)) {
+                    if landed()? {
                         return Ok(());
                     }
                 }
