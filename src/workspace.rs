@@ -81,6 +81,20 @@ pub struct EnvironmentState {
 }
 
 impl Workspace {
+    /// Brings every branch of the remote into `refs/remotes/<remote>/`; says whether it could,
+    /// which it cannot when the remote has no address here.
+    ///
+    /// # Errors
+    /// When the remote cannot be reached.
+    pub fn fetch_branches(&self) -> Result<bool, GitError> {
+        if self.repo.remote_url(&self.remote).is_none() {
+            return Ok(false);
+        }
+        let all = format!("+refs/heads/*:refs/remotes/{}/*", self.remote);
+        self.repo.fetch(&self.remote, &[all], false)?;
+        Ok(true)
+    }
+
     /// Finds and checks the release file: `--config-from`, else HEAD, else `release.configRef`,
     /// else the remote's default branch, else the first branch that holds one.
     ///

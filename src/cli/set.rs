@@ -68,11 +68,9 @@ pub fn run_set(context: &Context, args: &SetArgs) -> Result<(), Error> {
 /// With `--push`, the environment branches as the remote has them now: the lease is then on the
 /// remote's value, not on one left stale, say by an earlier run stopped after its push.
 fn fetch_before_push(context: &Context, workspace: &Workspace, push: bool) -> Result<(), Error> {
-    if !push || context.offline || workspace.repo.remote_url(&workspace.remote).is_none() {
-        return Ok(());
+    if push && !context.offline {
+        workspace.fetch_branches()?;
     }
-    let all = format!("+refs/heads/*:refs/remotes/{}/*", workspace.remote);
-    workspace.repo.fetch(&workspace.remote, &[all], false)?;
     Ok(())
 }
 

@@ -77,9 +77,7 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
 /// One reconcile: read, plan, act, report.
 fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
     let mut workspace = context.workspace()?;
-    if !context.offline && workspace.repo.remote_url(&workspace.remote).is_some() {
-        let all = format!("+refs/heads/*:refs/remotes/{}/*", workspace.remote);
-        workspace.repo.fetch(&workspace.remote, &[all], false)?;
+    if !context.offline && workspace.fetch_branches()? {
         // The branches may carry a newer release file than the one read before the fetch.
         workspace = context.workspace()?;
     }
