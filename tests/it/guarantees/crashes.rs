@@ -90,7 +90,7 @@ struct Tally {
 }
 
 /// The lock file a refusal's hint asks to remove.
-pub(super) fn held_lock(stderr: &str) -> Option<String> {
+fn held_lock(stderr: &str) -> Option<String> {
     let hint = stderr.lines().find(|l| l.starts_with("hint: a git command was stopped while writing here"))?;
     let (_, rest) = hint.split_once("remove ")?;
     rest.split_once(" and run the command again").map(|(path, _)| path.to_owned())
@@ -150,7 +150,7 @@ pub(super) fn check_tags(world: &World, repos: &TwoRepos, context: &str) {
     }
 }
 
-pub(super) fn fsck(world: &World, repo: &Path, context: &str) {
+fn fsck(world: &World, repo: &Path, context: &str) {
     let output =
         world.command("git", repo).args(["fsck", "--no-dangling", "--no-progress"]).output().expect("fsck runs");
     assert!(
@@ -162,14 +162,7 @@ pub(super) fn fsck(world: &World, repo: &Path, context: &str) {
 }
 
 /// The rerun finished what the killed run began.
-pub(super) fn check_converged(
-    world: &World,
-    repos: &TwoRepos,
-    forge: &FakeForge,
-    subject: Subject,
-    run: usize,
-    stdout: &str,
-) {
+fn check_converged(world: &World, repos: &TwoRepos, forge: &FakeForge, subject: Subject, run: usize, stdout: &str) {
     let context = format!("{subject:?} run {run}");
     match subject {
         Subject::Set => {
@@ -209,6 +202,48 @@ pub(super) fn check_converged(
     }
 }
 
+/// Reruns with the disturbance gone until the work is finished, and checks it is. An error whose
+/// hint says what to do is followed, as an operator would, at most twice: remove the lock file a
+/// stopped git left, or (with `bring_in`) bring in what a run stopped after its push left on the
+/// remote only. Says whether a hint had to be followed.
+pub(super) fn rerun(
+    world: &World,
+    repos: &TwoRepos,
+    forge: &FakeForge,
+    (subject, run): (Subject, usize),
+    context: &str,
+    bring_in: bool,
+    command: impl Fn() -> Command,
+) -> bool {
+    let mut output = command().output().expect("git-release runs");
+    let mut explained = false;
+    for _ in 0..2 {
+        if output.status.success() {
+            break;
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        if let Some(lock) = held_lock(&stderr) {
+            assert!(Path::new(&lock).is_file(), "{context}: {lock} is named but absent");
+            std::fs::remove_file(&lock).expect("the lock file can be removed");
+        } else {
+            let told = stderr.lines().find_map(|line| line.strip_prefix("hint: bring them in first: "));
+            let told = told.filter(|_| bring_in).unwrap_or_else(|| panic!("{context}: the rerun failed: {stderr}"));
+            let done = world.command("sh", &repos.release).args(["-c", told]).status().expect("sh runs");
+            assert!(done.success(), "{context}: `{told}` failed");
+        }
+        explained = true;
+        output = command().output().expect("git-release runs");
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{context}: the rerun failed: {stderr}");
+    check_converged(world, repos, forge, subject, run, &String::from_utf8_lossy(&output.stdout));
+    check_tags(world, repos, context);
+    for repo in [&repos.release, &repos.release_remote, &repos.app_remote] {
+        fsck(world, repo, context);
+    }
+    explained
+}
+
 fn crash(subject: Subject, runs: usize, dice: &mut Dice, tally: &mut Tally) {
     let world = World::new();
     let forge = FakeForge::new(Dialect::Github, Some(TOKEN));
@@ -239,24 +274,8 @@ fn crash(subject: Subject, runs: usize, dice: &mut Dice, tally: &mut Tally) {
             format!("{subject:?} run {run}, killed after {delay:?}{}", if group { " with its group" } else { "" });
         check_tags(&world, &repos, &context);
 
-        let mut rerun = command(&subject.args(run)).output().expect("git-release runs");
-        if !rerun.status.success() {
-            // A git killed while writing leaves its lock file: the rerun must say which, and
-            // finish once an operator removes it as told.
-            let stderr = String::from_utf8_lossy(&rerun.stderr).into_owned();
-            let lock = held_lock(&stderr).unwrap_or_else(|| panic!("{context}: the rerun failed: {stderr}"));
-            assert!(Path::new(&lock).is_file(), "{context}: {lock} is named but absent");
-            std::fs::remove_file(&lock).expect("the lock file can be removed");
-            tally.explained += 1;
-            rerun = command(&subject.args(run)).output().expect("git-release runs");
-        }
-        let stdout = String::from_utf8_lossy(&rerun.stdout);
-        assert!(rerun.status.success(), "{context}: the rerun failed: {}", String::from_utf8_lossy(&rerun.stderr));
-        check_converged(&world, &repos, &forge, subject, run, &stdout);
-        check_tags(&world, &repos, &context);
-        for repo in [&repos.release, &repos.release_remote, &repos.app_remote] {
-            fsck(&world, repo, &context);
-        }
+        let explained = rerun(&world, &repos, &forge, (subject, run), &context, false, || command(&subject.args(run)));
+        tally.explained += usize::from(explained);
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use super::crashes::{Subject, check_converged, check_tags, fsck, held_lock, new_work};
+use super::crashes::{Subject, check_tags, new_work, rerun};
 use super::{Dice, figure, scale};
 use crate::deploy::TwoRepos;
 use crate::fake_forge::{Dialect, FakeForge, Fault};
@@ -196,38 +196,6 @@ struct Tally {
     explained: usize,
 }
 
-/// A rerun with the fault gone must finish the work.
-fn rerun(world: &World, repos: &TwoRepos, forge: &FakeForge, subject: Subject, run: usize, context: &str) -> bool {
-    let mut output = command(world, repos, forge.dialect, &subject.args(run)).output().expect("git-release runs");
-    let mut explained = false;
-    // The error's hint says what to do: remove a lock file a stopped git left, or bring in what a
-    // run stopped after its push left on the remote only. An operator would do it, and rerun.
-    for _ in 0..2 {
-        if output.status.success() {
-            break;
-        }
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        if let Some(lock) = held_lock(&stderr) {
-            std::fs::remove_file(&lock).expect("the lock file can be removed");
-        } else {
-            let told = stderr.lines().find_map(|line| line.strip_prefix("hint: bring them in first: "));
-            let told = told.unwrap_or_else(|| panic!("{context}: the rerun failed: {stderr}"));
-            let done = world.command("sh", &repos.release).args(["-c", told]).status().expect("sh runs");
-            assert!(done.success(), "{context}: `{told}` failed");
-        }
-        explained = true;
-        output = command(world, repos, forge.dialect, &subject.args(run)).output().expect("git-release runs");
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{context}: the rerun failed: {stderr}");
-    check_converged(world, repos, forge, subject, run, &String::from_utf8_lossy(&output.stdout));
-    check_tags(world, repos, context);
-    for repo in [&repos.release, &repos.release_remote, &repos.app_remote] {
-        fsck(world, repo, context);
-    }
-    explained
-}
-
 fn outside(subject: Subject, faults: &[Outside], tally: &mut Tally) {
     let world = World::new();
     let forge = FakeForge::new(Dialect::Github, Some(TOKEN));
@@ -275,7 +243,9 @@ fn outside(subject: Subject, faults: &[Outside], tally: &mut Tally) {
         }
         before.check_kept(&world, &repos, status == 1, &context);
         check_tags(&world, &repos, &context);
-        tally.explained += usize::from(rerun(&world, &repos, &forge, subject, run, &context));
+        tally.explained += usize::from(rerun(&world, &repos, &forge, (subject, run), &context, true, || {
+            command(&world, &repos, forge.dialect, &subject.args(run))
+        }));
     }
 }
 
@@ -343,7 +313,10 @@ fn forge_failures_at_every_request_end_plainly_and_a_rerun_finishes() {
             // How many requests an undisturbed run makes: faults fall on each of them.
             new_work(&world, &repos, subject, run);
             let asked = forge.requests().len();
-            rerun(&world, &repos, &forge, subject, run, &format!("{dialect:?} {subject:?} undisturbed"));
+            let undisturbed = format!("{dialect:?} {subject:?} undisturbed");
+            rerun(&world, &repos, &forge, (subject, run), &undisturbed, true, || {
+                command(&world, &repos, dialect, &subject.args(run))
+            });
             let requests = forge.requests().len() - asked;
             run += 1;
             let trials: Vec<(usize, ForgeFault)> = (0..requests)
@@ -389,7 +362,9 @@ fn forge_failures_at_every_request_end_plainly_and_a_rerun_finishes() {
                 let open = forge.open_pulls().into_iter().filter(|p| p.target == "environment/prod").count();
                 assert!(open <= 1, "{context}: {open} open pull requests into prod");
                 before.check_kept(&world, &repos, false, &context);
-                tally.explained += usize::from(rerun(&world, &repos, &forge, subject, run, &context));
+                tally.explained += usize::from(rerun(&world, &repos, &forge, (subject, run), &context, true, || {
+                    command(&world, &repos, forge.dialect, &subject.args(run))
+                }));
                 run += 1;
             }
         }
