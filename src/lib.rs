@@ -7,6 +7,7 @@ pub mod admission;
 pub mod app;
 pub mod ci;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod deploy;
 pub mod error;

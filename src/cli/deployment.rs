@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use jiff::Timestamp;
+
 use crate::app::AppRepo;
 use crate::ci;
 use crate::deploy::ComponentRepo;
@@ -70,12 +72,12 @@ impl Session {
         Ok(())
     }
 
-    /// Who writes the tags: git's identity, or the CI's actor where git has none.
-    pub fn tagger(&self) -> Result<Ident, Error> {
+    /// Who writes the tags, at `now`: git's identity, or the CI's actor where git has none.
+    pub fn tagger(&self, now: Timestamp) -> Result<Ident, Error> {
         let var = |key: &str| std::env::var(key).ok();
         let fallback =
             ci::System::detect(&var).and_then(|system| system.actor(&var)).unwrap_or_else(|| "git-release".into());
-        Ok(self.app.repo.committer_ident(&fallback)?)
+        Ok(self.app.repo.committer_ident(&fallback)?.at(now))
     }
 
     /// Applies one plan per repository of the application, the umbrella's first: every tag object

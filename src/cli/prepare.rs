@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::app::AppRepo;
+use crate::clock;
 use crate::config::UMBRELLA;
 use crate::deploy::{Part, Wanted};
 use crate::git::Ident;
@@ -38,9 +39,10 @@ pub struct Args {
 pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let workspace = context.workspace()?;
     let environment = workspace.find_environment(&args.environment)?;
+    let now = clock::now()?;
     let session = Session::open(context, &workspace, &args.deploy)?;
     let tracked = deploy::tracked_branch(&workspace, &session.app, &environment, session.online)?;
-    let tagger = session.tagger()?;
+    let tagger = session.tagger(now)?;
     for attempt in 1..=MAX_TRIES {
         session.fetch(&workspace, std::slice::from_ref(&tracked))?;
         let wanted = deploy::wanted(&workspace, &environment)?;

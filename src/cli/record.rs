@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::app::AppRepo;
 use crate::ci;
+use crate::clock;
 use crate::config::{Environment, Tags, UMBRELLA};
 use crate::deploy::{self, Part, Wanted};
 use crate::error::{Error, Kind};
@@ -60,10 +61,11 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let workspace = context.workspace()?;
     let environment = workspace.find_environment(&args.environment)?;
     let time = args.at.as_deref().map(parse_time).transpose()?;
+    let now = clock::now()?;
     let given = args.jira.check(context, &workspace)?;
     let session = Session::open(context, &workspace, &args.deploy)?;
     let tracked = deploy::tracked_branch(&workspace, &session.app, &environment, session.online)?;
-    let tagger = session.tagger()?;
+    let tagger = session.tagger(now)?;
     let var = |key: &str| std::env::var(key).ok();
     let system = ci::System::detect(&var);
     let pipeline = args.pipeline_url.clone().or_else(|| system.and_then(|s| s.pipeline_url(&var)));
@@ -88,7 +90,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             deployed_by: Some(deployed_by.clone()),
             branch,
             version_tag,
-            time: time.unwrap_or_else(|| now(&tagger)),
+            time: time.unwrap_or(now),
             components,
         };
         let mut plans = Vec::new();
@@ -236,18 +238,6 @@ fn finish(context: &Context, wanted: &Wanted, report: &RecordReport) {
         ));
     }
     context.ui.report(report);
-}
-
-/// The time of a deployment recorded now: git's clock (which honours `GIT_COMMITTER_DATE`), to
-/// the microsecond when it agrees with the system's to the second, so that records made in one
-/// second keep their order across environments.
-fn now(tagger: &Ident) -> Timestamp {
-    let system = Timestamp::now();
-    if system.as_second() == tagger.seconds {
-        Timestamp::from_microsecond(system.as_microsecond()).unwrap_or(system)
-    } else {
-        Timestamp::from_second(tagger.seconds).unwrap_or(Timestamp::UNIX_EPOCH)
-    }
 }
 
 fn parse_time(text: &str) -> Result<Timestamp, Error> {

@@ -270,7 +270,7 @@ impl Http {
                     let (_, body) = cached.unwrap_or_default();
                     return Ok(Reply { status: 200, headers: reply.headers, body });
                 }
-                Ok(reply) => match self.retry_after(&reply) {
+                Ok(reply) => match retry_after(&reply, self.settings.backoff) {
                     Some(wait) => Retry::After(wait, format!("HTTP {}", reply.status)),
                     None => return self.answer(*method == Method::GET, &url, reply),
                 },
@@ -384,27 +384,6 @@ impl Http {
         request
     }
 
-    /// How long to wait before trying again, for answers that ask for it.
-    fn retry_after(&self, reply: &Reply) -> Option<Duration> {
-        let exhausted =
-            reply.header("x-ratelimit-remaining").or_else(|| reply.header("ratelimit-remaining")) == Some("0");
-        let retriable = reply.status == 429 || reply.status >= 500 || (reply.status == 403 && exhausted);
-        if !retriable {
-            return None;
-        }
-        if let Some(after) = reply.header("retry-after") {
-            return Some(parse_retry_after(after).unwrap_or(self.settings.backoff));
-        }
-        if exhausted {
-            let reset = reply.header("x-ratelimit-reset").or_else(|| reply.header("ratelimit-reset"));
-            if let Some(reset) = reset.and_then(|r| r.trim().parse::<i64>().ok()) {
-                let now = jiff::Timestamp::now().as_second();
-                return Some(Duration::from_secs(u64::try_from(reset - now).unwrap_or(0).max(1)));
-            }
-        }
-        Some(self.settings.backoff)
-    }
-
     fn answer(&self, get: bool, url: &str, reply: Reply) -> Result<Reply, ForgeError> {
         let json = reply.header("content-type").is_some_and(|t| t.contains("json"));
         // Azure DevOps turns a refused token into its sign-in page: 203, HTML.
@@ -461,14 +440,44 @@ fn same_origin(a: &str, b: &str) -> bool {
     origin(a).is_some_and(|a| Some(a) == origin(b))
 }
 
-/// `Retry-After` in seconds or as an HTTP date.
-fn parse_retry_after(value: &str) -> Option<Duration> {
+/// How long to wait before trying again, for answers that ask for it.
+fn retry_after(reply: &Reply, backoff: Duration) -> Option<Duration> {
+    let exhausted = reply.header("x-ratelimit-remaining").or_else(|| reply.header("ratelimit-remaining")) == Some("0");
+    let retriable = reply.status == 429 || reply.status >= 500 || (reply.status == 403 && exhausted);
+    if !retriable {
+        return None;
+    }
+    let now = || forge_now(reply);
+    if let Some(after) = reply.header("retry-after") {
+        return Some(parse_retry_after(after, now).unwrap_or(backoff));
+    }
+    if exhausted {
+        let reset = reply.header("x-ratelimit-reset").or_else(|| reply.header("ratelimit-reset"));
+        if let (Some(reset), Some(now)) = (reset.and_then(|r| r.trim().parse::<i64>().ok()), now()) {
+            return Some(Duration::from_secs(u64::try_from(reset - now).unwrap_or(0).max(1)));
+        }
+    }
+    Some(backoff)
+}
+
+/// `Retry-After` in seconds, or as an HTTP date measured from `now` (seconds since the epoch).
+fn parse_retry_after(value: &str, now: impl FnOnce() -> Option<i64>) -> Option<Duration> {
     if let Ok(seconds) = value.trim().parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let when = jiff::fmt::rfc2822::parse(value.trim()).ok()?.timestamp();
-    let seconds = when.as_second() - jiff::Timestamp::now().as_second();
-    Some(Duration::from_secs(u64::try_from(seconds).unwrap_or(0)))
+    let when = http_date(value)?;
+    Some(Duration::from_secs(u64::try_from(when - now()?).unwrap_or(0)))
+}
+
+/// The time an answer was sent, by the forge's own clock (its `Date`), else by ours: a reset
+/// time or a `Retry-After` date is then measured on the clock that wrote it, whatever the skew.
+fn forge_now(reply: &Reply) -> Option<i64> {
+    reply.header("date").and_then(http_date).or_else(|| crate::clock::now().ok().map(jiff::Timestamp::as_second))
+}
+
+/// An HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`), as seconds since the epoch.
+fn http_date(value: &str) -> Option<i64> {
+    Some(jiff::fmt::rfc2822::parse(value.trim()).ok()?.timestamp().as_second())
 }
 
 /// The message a forge put in an error body, as far as it can be found; never the whole body.
@@ -513,15 +522,42 @@ mod tests {
         assert!(!same_origin("not an address", "https://api.github.com"));
     }
 
+    fn reply(status: u16, headers: &[(&'static str, &str)]) -> Reply {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, value.parse().expect("a header value"));
+        }
+        Reply { status, headers: map, body: String::new() }
+    }
+
+    #[test]
+    fn a_rate_limit_reset_is_measured_on_the_forges_own_clock() {
+        let backoff = Duration::from_secs(2);
+        let exhausted = [
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1445412510"),
+            ("date", "Wed, 21 Oct 2015 07:28:00 GMT"),
+        ];
+        assert_eq!(retry_after(&reply(403, &exhausted), backoff), Some(Duration::from_secs(30)));
+        let asked = [("retry-after", "Wed, 21 Oct 2015 07:28:45 GMT"), ("date", "Wed, 21 Oct 2015 07:28:00 GMT")];
+        assert_eq!(retry_after(&reply(429, &asked), backoff), Some(Duration::from_secs(45)));
+        assert_eq!(retry_after(&reply(503, &[]), backoff), Some(backoff));
+        assert_eq!(retry_after(&reply(404, &asked), backoff), None, "a 404 is no reason to wait");
+    }
+
     #[test]
     fn retry_after_reads_seconds_and_dates() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        let sent = http_date("Wed, 21 Oct 2015 07:28:00 GMT");
+        assert_eq!(sent, Some(1_445_412_480));
+        assert_eq!(parse_retry_after("3", || None), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:29:30 GMT", || sent), Some(Duration::from_secs(90)));
         assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", || sent.map(|s| s + 60)),
             Some(Duration::ZERO),
             "a past date waits no more"
         );
-        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:29:30 GMT", || None), None, "no clock, no wait");
+        assert_eq!(parse_retry_after("soon", || sent), None);
     }
 
     #[test]

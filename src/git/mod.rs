@@ -7,7 +7,7 @@ mod transport;
 mod write;
 
 pub use command::{GitCommand, Output};
-pub use tags::{Ident, TagLine, TagObject, TagRef};
+pub use tags::{Ident, TagLine, TagObject, TagRef, date_seconds};
 pub use write::{Expect, PushOutcome, PushRef, RefUpdate, TreeEntry};
 
 use std::path::{Path, PathBuf};
@@ -29,6 +29,8 @@ pub enum GitError {
     Failed { command: String, stderr: String },
     #[error("git printed `{output}` where an object id was expected")]
     NotAnId { output: String },
+    #[error("git printed `{output}` where an identity and a date were expected")]
+    NotAnIdent { output: String },
     #[error("cannot write {}", .path.display())]
     WriteFile { path: PathBuf, source: std::io::Error },
 }
@@ -46,7 +48,7 @@ impl Diagnostic for GitError {
             GitError::NotARepository { source, .. } => vec![source.to_string()],
             GitError::Read { source, .. } => vec![source.to_string()],
             GitError::Spawn { source } | GitError::WriteFile { source, .. } => vec![source.to_string()],
-            GitError::NotAnId { .. } => Vec::new(),
+            GitError::NotAnId { .. } | GitError::NotAnIdent { .. } => Vec::new(),
         }
     }
 

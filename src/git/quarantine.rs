@@ -4,6 +4,7 @@
 //! objects directory whose alternates name all of them stands in for the repository's.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A throwaway objects directory that only names others; removed when dropped.
 #[derive(Debug)]
@@ -21,11 +22,9 @@ impl ObjectView {
         }
         dirs.push(own_objects.to_owned());
         let current = std::env::current_dir()?;
-        let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-        let dir = std::env::temp_dir().join(format!("git-release-objects-{}-{unique}", std::process::id()));
-        std::fs::create_dir_all(dir.join("info"))?;
-        std::fs::create_dir_all(dir.join("pack"))?;
-        let view = ObjectView { dir };
+        let view = ObjectView { dir: new_dir()? };
+        std::fs::create_dir(view.dir.join("info"))?;
+        std::fs::create_dir(view.dir.join("pack"))?;
         let mut lines = String::new();
         for dir in &dirs {
             lines.push_str(&format!("{}\n", current.join(dir).display()));
@@ -36,6 +35,20 @@ impl ObjectView {
 
     pub fn path(&self) -> &Path {
         &self.dir
+    }
+}
+
+/// A directory of its own under the temp dir: named by the process and a count, and created
+/// here, never one that was there before (a name taken is passed over).
+fn new_dir() -> std::io::Result<PathBuf> {
+    static COUNT: AtomicU32 = AtomicU32::new(0);
+    loop {
+        let n = COUNT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("git-release-objects-{}-{n}", std::process::id()));
+        match std::fs::create_dir(&dir) {
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && n < u32::MAX => {}
+            done => return done.map(|()| dir),
+        }
     }
 }
 

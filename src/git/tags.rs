@@ -237,8 +237,36 @@ impl Repo {
                 command.env("GIT_COMMITTER_NAME", fallback).env("GIT_COMMITTER_EMAIL", "git-release@localhost");
             self.run(&command)?.stdout
         };
-        parse_ident(text.trim()).ok_or(GitError::NotAnId { output: text })
+        parse_ident(text.trim()).ok_or(GitError::NotAnIdent { output: text })
     }
+}
+
+impl Ident {
+    /// The same person at `moment`, in the same offset from UTC.
+    #[must_use]
+    pub fn at(&self, moment: jiff::Timestamp) -> Ident {
+        let offset = self.date.split_whitespace().nth(1).unwrap_or("+0000");
+        Ident {
+            person: self.person.clone(),
+            date: format!("{} {offset}", moment.as_second()),
+            seconds: moment.as_second(),
+        }
+    }
+}
+
+/// The seconds since the epoch that git reads from `date` as a value of `GIT_COMMITTER_DATE`, in
+/// any of the forms git takes there.
+///
+/// # Errors
+/// When git cannot be run, or does not read `date` as a date.
+pub fn date_seconds(date: &str) -> Result<i64, GitError> {
+    let command = GitCommand::new(["var", "GIT_COMMITTER_IDENT"])
+        .env("GIT_COMMITTER_DATE", date)
+        .env("GIT_COMMITTER_NAME", "clock")
+        .env("GIT_COMMITTER_EMAIL", "clock@localhost");
+    let dir = std::env::current_dir().unwrap_or_else(|_| std::env::temp_dir());
+    let output = command.run(&dir, &|_| {})?;
+    parse_ident(output.stdout.trim()).map(|ident| ident.seconds).ok_or(GitError::NotAnIdent { output: output.stdout })
 }
 
 /// `Name <email> 1763720100 +0000`.
@@ -251,7 +279,25 @@ fn parse_ident(text: &str) -> Option<Ident> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_ident;
+    use super::{date_seconds, parse_ident};
+    use crate::error::Diagnostic;
+
+    #[test]
+    fn an_identity_moves_to_another_moment_in_its_own_offset() {
+        let ident = parse_ident("Rel Easer <rel@example.com> 1763720100 +0100").expect("an identity");
+        let moved = ident.at(jiff::Timestamp::from_second(1_795_256_100).expect("in range"));
+        assert_eq!((moved.date.as_str(), moved.seconds), ("1795256100 +0100", 1_795_256_100));
+        assert_eq!(moved.person, ident.person);
+    }
+
+    #[test]
+    fn git_reads_the_dates_it_takes_for_the_committer() {
+        assert_eq!(date_seconds("2026-11-21T10:15:00Z").expect("a date"), 1_795_256_100);
+        assert_eq!(date_seconds("@1795256100 +0100").expect("a date"), 1_795_256_100);
+        assert_eq!(date_seconds("Sat, 21 Nov 2026 11:15:00 +0100").expect("a date"), 1_795_256_100);
+        let refused = date_seconds("next tuesday").expect_err("git reads no such date");
+        assert!(refused.causes().iter().any(|c| c.contains("invalid date format")), "{:?}", refused.causes());
+    }
 
     #[test]
     fn reads_git_identities() {

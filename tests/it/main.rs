@@ -1,6 +1,7 @@
 //! The one integration-test binary: real repositories, real `git`, transcripts of the CLI.
 
 mod cli;
+mod clock;
 mod components;
 mod config_errors;
 mod contract;

@@ -164,20 +164,30 @@ fn reconcile_deletes_previews_older_than_their_ttl() {
     edit_release_file(&world, release, |file| file + "\n[preview]\nttl = \"7d\"\n");
     world.git(release, &["push", "-q", "origin", "environment/dev"]);
     pull_request(&world, &repos);
-    let old = [("GIT_COMMITTER_DATE", "2020-01-01T00:00:00Z")];
-    let stale = world.release_with(release, &["preview", "create", "old", "owner/repo#pull/42"], &old);
+    // Each command states the moment it runs at: "old" is made 20 days before "new".
+    let at = |moment| [("GIT_COMMITTER_DATE", moment)];
+    let stale =
+        world.release_with(release, &["preview", "create", "old", "owner/repo#pull/42"], &at("2026-11-01T10:15:00Z"));
     stale.expect_status(0);
     let stale = stale.stdout.trim().to_owned();
-    let fresh = world.release(release, &["preview", "create", "new", "owner/repo#main"]);
+    let fresh =
+        world.release_with(release, &["preview", "create", "new", "owner/repo#main"], &at("2026-11-21T10:15:00Z"));
     fresh.expect_status(0);
     let fresh = fresh.stdout.trim().to_owned();
+    let previews =
+        || world.git(&repos.release_remote, &["for-each-ref", "--format=%(refname:short)", "refs/heads/preview"]);
 
-    let dry = world.release(release, &["reconcile", "--dry-run"]);
+    let dry = world.release_with(release, &["reconcile", "--dry-run"], &at("2026-11-21T10:15:00Z"));
     dry.expect_status(0).expect_stdout(&format!("preview {stale}: would delete (older than [preview] ttl)"));
     world.git(&repos.release_remote, &["rev-parse", "--verify", "-q", &format!("preview/{stale}")]);
-    let swept = world.release(release, &["reconcile", "--json"]);
+    let swept = world.release_with(release, &["reconcile", "--json"], &at("2026-11-21T10:15:00Z"));
     swept.expect_status(0);
     assert_eq!(swept.json()["expired"], serde_json::json!([stale]));
-    let left = world.git(&repos.release_remote, &["for-each-ref", "--format=%(refname:short)", "refs/heads/preview"]);
-    assert_eq!(left.trim(), format!("preview/{fresh}"), "only the young preview stays");
+    assert_eq!(previews().trim(), format!("preview/{fresh}"), "only the young preview stays");
+
+    let week = world.release_with(release, &["reconcile", "--json"], &at("2026-11-28T10:15:00Z"));
+    assert_eq!(week.expect_status(0).json().get("expired"), None, "seven days old is not older than 7d");
+    let later = world.release_with(release, &["reconcile", "--json"], &at("2026-11-28T10:15:01Z"));
+    assert_eq!(later.expect_status(0).json()["expired"], serde_json::json!([fresh]));
+    assert_eq!(previews().trim(), "", "a second past its ttl the young one goes too");
 }

@@ -51,9 +51,15 @@ fn auto_environment(name: &str) -> String {
 }
 
 fn reconcile(world: &World, release: &Path, forge: &FakeForge, args: &[&str]) -> Value {
+    reconcile_at(world, release, forge, crate::harness::DATE, args)
+}
+
+/// A reconcile run at `moment`, as the tool's clock reads it.
+fn reconcile_at(world: &World, release: &Path, forge: &FakeForge, moment: &str, args: &[&str]) -> Value {
     let mut all = vec!["-v", "reconcile", "--json"];
     all.extend_from_slice(args);
-    let run = world.release_with(release, &all, &[(forge.dialect.variable(), TOKEN)]);
+    let vars = [(forge.dialect.variable(), TOKEN), ("GIT_COMMITTER_DATE", moment)];
+    let run = world.release_with(release, &all, &vars);
     run.expect_status(0);
     assert!(!run.to_string().contains("SECRET"), "the token shows:\n{run}");
     run.json()
@@ -240,19 +246,28 @@ fn freeze_soak_and_blocked_hold_promotions_back_and_dry_run_writes_nothing() {
     let forge = FakeForge::github(Some(TOKEN));
     let repos = auto_promoted(&world, &forge, "soak = \"1w\"\n");
     let release = &repos.release;
-    let soaking = reconcile(&world, release, &forge, &[]);
-    assert_eq!(soaking["environments"][0]["desired"]["state"], "wait", "{soaking}");
-    let reason = soaking["environments"][0]["desired"]["reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("of the 7d soak prod asks"), "{reason}");
+    // qa recorded rc.2 at 2026-11-21T10:20:00Z; each run states the moment it is at.
+    let desired = |moment: &str| {
+        reconcile_at(&world, release, &forge, moment, &["--dry-run"])["environments"][0]["desired"].clone()
+    };
+    let soaking = desired("2026-11-24T10:20:00Z");
+    assert_eq!(soaking["state"], "wait", "{soaking}");
+    assert_eq!(soaking["reason"], "qa's 1.4.0 (v1.4.0-rc.2) has run 3d of the 7d soak prod asks");
+    assert_eq!(desired("2026-11-28T10:19:59Z")["state"], "wait", "a second short of the soak");
+    assert_eq!(desired("2026-11-28T10:20:00Z")["state"], "want", "the soak is over");
+
+    let window = "2026-12-20T00:00:00Z/2027-01-04T08:00:00Z";
+    edit_release_file(&world, release, |file| file.replace("soak = \"1w\"\n", &format!("freeze = [\"{window}\"]\n")));
+    assert_eq!(desired("2026-12-19T23:59:59Z")["state"], "want", "before the freeze");
+    let frozen = desired("2026-12-24T12:00:00Z");
+    assert_eq!(
+        (frozen["state"].as_str(), frozen["reason"].as_str()),
+        (Some("wait"), Some(&*format!("prod is frozen ({window})")))
+    );
+    assert_eq!(desired("2027-01-04T08:00:00Z")["state"], "want", "the freeze ends");
 
     edit_release_file(&world, release, |file| {
-        file.replace("soak = \"1w\"\n", "freeze = [\"2000-01-01T00:00:00Z/2999-01-01T00:00:00Z\"]\n")
-    });
-    let frozen = reconcile(&world, release, &forge, &[]);
-    assert!(frozen["environments"][0]["desired"]["reason"].as_str().is_some_and(|r| r.contains("frozen")), "{frozen}");
-
-    edit_release_file(&world, release, |file| {
-        file.replace("freeze = [\"2000-01-01T00:00:00Z/2999-01-01T00:00:00Z\"]\n", "blocked = [\"v1.4.0-rc.2\"]\n")
+        file.replace(&format!("freeze = [\"{window}\"]\n"), "blocked = [\"v1.4.0-rc.2\"]\n")
     });
     let blocked = reconcile(&world, release, &forge, &[]);
     assert_eq!(blocked["environments"][0]["desired"]["reason"], "v1.4.0-rc.2 is blocked in prod", "{blocked}");

@@ -7,6 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::app::AppRepo;
+use crate::clock;
 use crate::config::Environment;
 use crate::error::{Error, Exit, Kind};
 use crate::forge::{self, Draft, Forge, Listing, Mergeable, Opened, PullRequest};
@@ -76,13 +77,14 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
 
 /// One reconcile: read, plan, act, report.
 fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
+    let now = clock::now()?;
     let mut workspace = context.workspace()?;
     if !context.offline && workspace.fetch_branches()? {
         // The branches may carry a newer release file than the one read before the fetch.
         workspace = context.workspace()?;
     }
     workspace.remote_first = true;
-    let expired = expire_previews(context, &workspace, args.dry_run)?;
+    let expired = expire_previews(context, &workspace, now, args.dry_run)?;
     let targets = targets(&workspace, &args.environments)?;
     if targets.is_empty() {
         if expired.is_empty() {
@@ -106,7 +108,6 @@ fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
         })
         .collect();
     let promotions = Promotion::read_all(&workspace, Some(&app), &pairs)?;
-    let now = Timestamp::now();
     let limit = forge.body_limit();
     let mut jobs = Vec::new();
     for ((from, to), promotion) in pairs.iter().zip(&promotions) {
@@ -147,12 +148,16 @@ fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
 }
 
 /// Deletes the previews whose branch is older than `[preview] ttl`; their records stay.
-fn expire_previews(context: &Context, workspace: &Workspace, dry_run: bool) -> Result<Vec<String>, Error> {
+fn expire_previews(
+    context: &Context,
+    workspace: &Workspace,
+    now: Timestamp,
+    dry_run: bool,
+) -> Result<Vec<String>, Error> {
     let Some(ttl) = workspace.file.preview.ttl else { return Ok(Vec::new()) };
-    let now = Timestamp::now().as_second();
     let mut expired = Vec::new();
     for listed in preview::list(context, workspace)? {
-        if !crate::preview::expired(listed.created, ttl, now) {
+        if !crate::preview::expired(listed.created, ttl, now.as_second()) {
             continue;
         }
         let local = workspace.repo.reference(&format!("refs/heads/{}", listed.branch))?;

@@ -1,0 +1,89 @@
+//! The one clock: `GIT_COMMITTER_DATE`, read as git reads it, else the system's. Every date a
+//! deployment writes comes from it, and a date git cannot read is refused before anything changes.
+
+use jiff::Timestamp;
+
+use crate::deploy::{TwoRepos, value};
+use crate::harness::World;
+
+/// `<tagger date> <tag name>` of a tag on the application's remote, and its Deployed-At trailer.
+fn tag_dates(world: &World, repos: &TwoRepos, tag: &str) -> (String, String) {
+    let line = world.git(&repos.app_remote, &["tag", "-l", "--format=%(taggerdate:raw)", tag]);
+    let message = world.git(&repos.app_remote, &["tag", "-l", "--format=%(contents)", tag]);
+    let at = message.lines().find_map(|l| l.strip_prefix("Deployed-At: ")).unwrap_or_default().to_owned();
+    (line.trim().to_owned(), at)
+}
+
+#[test]
+fn one_date_moves_every_date_a_deployment_writes() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    // 2031-05-04T12:00:00Z, in git's own form, told in another offset.
+    let moment = [("GIT_COMMITTER_DATE", "@1935662400 +0200")];
+    world.release_with(release, &["prepare", "qa"], &moment).expect_status(0);
+    let recorded = world.release_with(release, &["record", "qa", "--json"], &moment);
+    let tag = recorded.expect_status(0).json()["tag"].as_str().expect("a record name").to_owned();
+
+    assert_eq!(tag, "1.0.0.20310504T120000Z.qa");
+    assert_eq!(tag_dates(&world, &repos, &tag), ("1935662400 +0200".to_owned(), "2031-05-04T12:00:00Z".to_owned()));
+    let rc = world.git(&repos.app_remote, &["tag", "-l", "--format=%(taggerdate:raw)", "v1.0.0-rc.1"]);
+    assert_eq!(rc.trim(), "1935662400 +0200", "the rc tag is dated by the same clock");
+}
+
+#[test]
+fn a_local_time_is_read_in_the_zone_git_reads_it_in() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    let vars = [("GIT_COMMITTER_DATE", "2031-05-04 14:00:00"), ("TZ", "Europe/Berlin")];
+    let recorded = world.release_with(release, &["record", "qa", "--json"], &vars);
+    assert_eq!(recorded.expect_status(0).json()["tag"], "1.0.0.20310504T120000Z.qa", "14:00 in Berlin is 12:00 UTC");
+}
+
+#[test]
+fn without_a_fixed_date_the_system_clock_decides_to_the_microsecond() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    let args = ["record", "qa", "--json"];
+    let before = Timestamp::from_microsecond(Timestamp::now().as_microsecond()).expect("in range");
+    let output = world.release_command(release, &args).env_remove("GIT_COMMITTER_DATE").output().expect("runs");
+    let after = Timestamp::now();
+    let recorded = world.transcript(&args, &output);
+    let tag = recorded.expect_status(0).json()["tag"].as_str().expect("a record name").to_owned();
+
+    let (tagger, at) = tag_dates(&world, &repos, &tag);
+    let at: Timestamp = at.parse().expect("Deployed-At is RFC 3339");
+    assert!(before <= at && at <= after, "{before} <= {at} <= {after}");
+    assert_eq!(at.subsec_nanosecond() % 1000, 0, "kept to the microsecond: {at}");
+    let named = at.strftime("%Y%m%dT%H%M%SZ").to_string();
+    assert_eq!(tag, format!("1.0.0.{named}.qa"), "the name's second is Deployed-At's");
+    assert_eq!(tagger.split(' ').next(), Some(at.as_second().to_string().as_str()), "the tagger's second too");
+}
+
+#[test]
+fn a_date_git_cannot_read_is_refused_before_anything_changes() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    let before = (world.state(release), world.state(&repos.app_remote));
+    let bad = [("GIT_COMMITTER_DATE", "next tuesday")];
+    for command in [&["prepare", "qa"][..], &["record", "qa"], &["reconcile", "--dry-run"]] {
+        world
+            .release_with(release, command, &bad)
+            .expect_status(2)
+            .expect_stderr("error: GIT_COMMITTER_DATE `next tuesday` is not a date git can read")
+            .expect_stderr("caused by: fatal: invalid date format: next tuesday")
+            .expect_stderr("hint: set GIT_COMMITTER_DATE to a time such as 2026-11-21T10:15:00Z");
+    }
+    assert_eq!((world.state(release), world.state(&repos.app_remote)), before, "nothing changed");
+    let prepared = world.release(release, &["prepare", "qa"]);
+    assert_eq!(value(&prepared.expect_status(0).stdout, "tag"), "v1.0.0-rc.1", "and the next run goes through");
+}
