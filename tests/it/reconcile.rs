@@ -348,9 +348,12 @@ fn reconcile_converges_through_a_forge_that_fails_thirty_percent_of_calls() {
     assert_eq!(writes(&forge), before, "converged: nothing left to write");
 }
 
-/// The scale figure: 200 auto-promoted environments, 20 ms per forge request.
+/// The scale figure: 200 auto-promoted environments, 20 ms per forge request. What the forge's
+/// latency costs is held against the floor that eight overlapping calls allow, measured in the
+/// same run beside the tool's own work (the same rerun with no latency), so that a busy or a
+/// slow machine moves both sides alike.
 #[test]
-fn two_hundred_environments_reconcile_within_two_seconds() {
+fn two_hundred_environments_reconcile_with_the_forges_latency_overlapped() {
     let world = World::new();
     let forge = FakeForge::github(Some(TOKEN));
     let repos = auto_promoted(&world, &forge, "");
@@ -359,19 +362,24 @@ fn two_hundred_environments_reconcile_within_two_seconds() {
         let more: String = (0..199).map(|n| auto_environment(&format!("p{n:03}"))).collect();
         file.replacen("\n[forge]\n", &format!("{more}\n[forge]\n"), 1)
     });
-    forge.set_latency(Duration::from_millis(20));
-    let started = Instant::now();
-    let run = world.release_with(release, &["reconcile", "--json"], &[("GITHUB_TOKEN", TOKEN)]);
-    let first = started.elapsed();
-    run.expect_status(0);
+    let latency = Duration::from_millis(20);
+    let timed = |latency: Duration| {
+        forge.set_latency(latency);
+        let (requests, started) = (forge.requests().len(), Instant::now());
+        world.release_with(release, &["reconcile", "--json"], &[("GITHUB_TOKEN", TOKEN)]).expect_status(0);
+        (started.elapsed(), forge.requests().len() - requests)
+    };
+    let (first, requests) = timed(latency);
     assert_eq!(forge.open_pulls().len(), 200);
     let before = writes(&forge);
-    let started = Instant::now();
-    world.release_with(release, &["reconcile", "--json"], &[("GITHUB_TOKEN", TOKEN)]).expect_status(0);
-    let again = started.elapsed();
+    let (again, _) = timed(latency);
     assert_eq!(writes(&forge), before, "an unchanged rerun writes nothing");
-    let figures =
-        format!("reconcile of 200 environments at 20 ms a request: first {first:?}, unchanged rerun {again:?}");
+    let (own, _) = timed(Duration::ZERO);
+    let floor = latency * u32::try_from(requests).expect("a count") / 8;
+    let figures = format!(
+        "reconcile of 200 environments at {latency:?} a request: first {first:?} ({requests} requests; \
+         {floor:?} of latency on 8 overlapping calls), unchanged rerun {again:?}, the tool's own work {own:?}"
+    );
     std::io::Write::write_all(&mut std::io::stderr(), format!("{figures}\n").as_bytes()).expect("stderr");
-    assert!(first < Duration::from_secs(2), "{figures}");
+    assert!(first < own + floor * 2, "the forge's latency is not overlapped: {figures}");
 }
