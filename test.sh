@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine. Beyond Rust and git, the tests need lighttpd (Debian)
-# for pushes through git http-backend, and Prism with the vendors' API descriptions (npm, pinned
-# by tests/contract/package-lock.json) for the contract tests: both are installed here first.
+# for pushes through git http-backend, libfaketime (Debian's faketime) for the run with the clock
+# moved, and Prism with the vendors' API descriptions (npm, pinned by
+# tests/contract/package-lock.json) for the contract tests: all are installed here first.
+#
+#   ./test.sh           every test, then every test again with the system clock ten years ahead
+#   ./test.sh ARGS...   cargo test --locked ARGS... once (a subset, such as --test it -- clock::)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 as_root=()
 [ "$(id -u)" -eq 0 ] || as_root=(sudo)
-if ! command -v lighttpd >/dev/null; then
+faketime_lib() { dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -n 1; }
+if ! command -v lighttpd >/dev/null || [ -z "$(faketime_lib)" ]; then
     "${as_root[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends lighttpd >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
+        lighttpd faketime >/dev/null
 fi
 
 contract=tests/contract
@@ -19,4 +25,27 @@ if ! cmp -s "$contract/package-lock.json" "$stamp"; then
     cp "$contract/package-lock.json" "$stamp"
 fi
 
-exec cargo test --locked "$@"
+if [ "$#" -gt 0 ]; then
+    exec cargo test --locked "$@"
+fi
+cargo test --locked
+
+# The guard against time bombs: a test that only passes near the day it was written fails here.
+# Every test binary runs again with the system clock ten years ahead, for itself and for every
+# program it starts (git-release, git, lighttpd, Prism), as libfaketime moves it. cargo and
+# rustc hang under libfaketime, so the binaries cargo built are run directly, as cargo runs them.
+ahead() { LD_PRELOAD=$(faketime_lib) FAKETIME=+3653d FAKETIME_DONT_FAKE_MONOTONIC=1 "$@"; }
+year=$(date -u +%Y)
+if [ "$(ahead date -u +%Y)" -lt "$((year + 9))" ]; then
+    echo "error: libfaketime did not move the clock ten years ahead; the time-bomb guard cannot run" >&2
+    exit 1
+fi
+echo
+echo "The same tests with the system clock ten years ahead (libfaketime):"
+binaries=$(cargo test --locked --no-run --message-format=json 2>/dev/null |
+    grep -E '"profile":\{[^}]*"test":true\}' | grep -o '"executable":"[^"]*"' | sed 's/^"executable":"//; s/"$//')
+[ -n "$binaries" ] || { echo "error: cargo named no test binaries to run again" >&2; exit 1; }
+for binary in $binaries; do
+    echo "     Running $binary, ten years ahead"
+    INSTA_UPDATE=no CARGO_MANIFEST_DIR="$PWD" ahead "$binary"
+done

@@ -5,7 +5,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A fixed moment, so that commit ids are the same on every run.
+/// The moment every command of a test runs at, unless the test states another by setting
+/// `GIT_COMMITTER_DATE` for it: git dates commits and tags by it, and git-release's one clock
+/// reads it for every time decision, so commit ids are the same on every run and no test
+/// depends on the day it runs.
 pub const DATE: &str = "2026-11-21T10:15:00Z";
 
 pub struct World {
@@ -39,7 +42,9 @@ impl World {
         self.root.path().join(name)
     }
 
-    /// A sealed command: nothing from the developer's environment but PATH.
+    /// A sealed command: nothing from the developer's environment but PATH, and libfaketime's
+    /// variables when the suite runs with the system clock moved (`./test.sh`'s second pass),
+    /// so that the clock moves for every program a test starts, as it would on a later day.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
         let home = self.path("home");
         // Hooks run `git release`, so git must find this build of git-release first.
@@ -62,6 +67,13 @@ impl World {
             .env("NO_COLOR", "1")
             .env("LC_ALL", "C")
             .env("TZ", "UTC");
+        let faked: Vec<_> = std::env::vars_os()
+            .filter(|(key, _)| key.to_str().is_some_and(|key| key == "LD_PRELOAD" || key.starts_with("FAKETIME")))
+            .collect();
+        if !faked.is_empty() {
+            // man's seccomp sandbox refuses the semaphore libfaketime opens in every program.
+            command.envs(faked).env("MAN_DISABLE_SECCOMP", "1");
+        }
         command
     }
 
