@@ -182,6 +182,10 @@ fn check_remote(remote: &str) -> Result<(), Error> {
 
 fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
     let done = |result: Result<(), Error>| result.map(|()| Exit::Success);
+    if dates_what_it_writes(command) {
+        // A clock git cannot read is a usage error before anything is read or written.
+        crate::clock::now()?;
+    }
     match command {
         Command::Init(args) => done(init::run(context, args)),
         Command::Status(args) => done(status::run(context, args)),
@@ -199,6 +203,28 @@ fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
         Command::Hooks(args) => hook::run_hooks(context, args),
         Command::Demo(args) => done(demo::run(context, args)),
         Command::Completions(args) => done(completions::run(context, args)),
+    }
+}
+
+/// Whether a command writes commits or tags, or decides by the time: those need the clock.
+fn dates_what_it_writes(command: &Command) -> bool {
+    match command {
+        Command::Init(_)
+        | Command::Set(_)
+        | Command::Bump(_)
+        | Command::Prepare(_)
+        | Command::Record(_)
+        | Command::Promote(_)
+        | Command::Reconcile(_)
+        | Command::Demo(_) => true,
+        Command::Preview(args) => matches!(args.action, preview::Action::Create { .. }),
+        Command::Status(_)
+        | Command::Log(_)
+        | Command::Gate(_)
+        | Command::Diff(_)
+        | Command::Hook(_)
+        | Command::Hooks(_)
+        | Command::Completions(_) => false,
     }
 }
 

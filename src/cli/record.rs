@@ -60,8 +60,8 @@ const RANGE_READ: usize = 1000;
 pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let workspace = context.workspace()?;
     let environment = workspace.find_environment(&args.environment)?;
-    let time = args.at.as_deref().map(parse_time).transpose()?;
     let now = clock::now()?;
+    let time = args.at.as_deref().map(|text| parse_time(text, now)).transpose()?;
     let given = args.jira.check(context, &workspace)?;
     let session = Session::open(context, &workspace, &args.deploy)?;
     let tracked = deploy::tracked_branch(&workspace, &session.app, &environment, session.online)?;
@@ -240,12 +240,22 @@ fn finish(context: &Context, wanted: &Wanted, report: &RecordReport) {
     context.ui.report(report);
 }
 
-fn parse_time(text: &str) -> Result<Timestamp, Error> {
-    text.parse::<Timestamp>().map_err(|e| {
+/// `--at`: an RFC 3339 time that has happened by `now`, give or take the clocks' skew.
+fn parse_time(text: &str, now: Timestamp) -> Result<Timestamp, Error> {
+    let time = text.parse::<Timestamp>().map_err(|e| {
         Error::new(Kind::Usage, format!("--at `{text}` is not a time"))
             .cause(e.to_string())
             .hint("give an RFC 3339 time with its offset, such as 2026-11-21T10:15:00Z or 2026-11-21T11:15:00+01:00")
-    })
+    })?;
+    if time.duration_since(now) > clock::SKEW {
+        return Err(Error::new(Kind::Usage, format!("--at `{text}` is in the future"))
+            .cause(format!(
+                "it is {} now, by the clock (GIT_COMMITTER_DATE, else the system's)",
+                record::rfc3339_text(now)
+            ))
+            .hint("record a deployment when it has happened, or leave --at out to record it now"));
+    }
+    Ok(time)
 }
 
 /// The deployed commit, its branch and its version tag: from `--commit` and `--branch`, else

@@ -254,19 +254,21 @@ impl Ident {
     }
 }
 
-/// The seconds since the epoch that git reads from `date` as a value of `GIT_COMMITTER_DATE`, in
-/// any of the forms git takes there.
+/// What git reads from `date` as a value of `GIT_COMMITTER_DATE`, in any of the forms it takes
+/// there: seconds since the epoch and the offset from UTC, as git writes them (`+0100`).
 ///
 /// # Errors
 /// When git cannot be run, or does not read `date` as a date.
-pub fn date_seconds(date: &str) -> Result<i64, GitError> {
+pub fn read_date(date: &std::ffi::OsStr) -> Result<(i64, String), GitError> {
     let command = GitCommand::new(["var", "GIT_COMMITTER_IDENT"])
         .env("GIT_COMMITTER_DATE", date)
         .env("GIT_COMMITTER_NAME", "clock")
         .env("GIT_COMMITTER_EMAIL", "clock@localhost");
     let dir = std::env::current_dir().unwrap_or_else(|_| std::env::temp_dir());
     let output = command.run(&dir, &|_| {})?;
-    parse_ident(output.stdout.trim()).map(|ident| ident.seconds).ok_or(GitError::NotAnIdent { output: output.stdout })
+    let ident = parse_ident(output.stdout.trim()).ok_or(GitError::NotAnIdent { output: output.stdout.clone() })?;
+    let offset = ident.date.split_whitespace().nth(1).unwrap_or_default().to_owned();
+    Ok((ident.seconds, offset))
 }
 
 /// `Name <email> 1763720100 +0000`.
@@ -279,7 +281,7 @@ fn parse_ident(text: &str) -> Option<Ident> {
 
 #[cfg(test)]
 mod tests {
-    use super::{date_seconds, parse_ident};
+    use super::{parse_ident, read_date};
     use crate::error::Diagnostic;
 
     #[test]
@@ -292,10 +294,11 @@ mod tests {
 
     #[test]
     fn git_reads_the_dates_it_takes_for_the_committer() {
-        assert_eq!(date_seconds("2026-11-21T10:15:00Z").expect("a date"), 1_795_256_100);
-        assert_eq!(date_seconds("@1795256100 +0100").expect("a date"), 1_795_256_100);
-        assert_eq!(date_seconds("Sat, 21 Nov 2026 11:15:00 +0100").expect("a date"), 1_795_256_100);
-        let refused = date_seconds("next tuesday").expect_err("git reads no such date");
+        let read = |date: &str| read_date(std::ffi::OsStr::new(date)).expect("a date");
+        assert_eq!(read("2026-11-21T10:15:00Z"), (1_795_256_100, "+0000".to_owned()));
+        assert_eq!(read("@1795256100 +0100"), (1_795_256_100, "+0100".to_owned()));
+        assert_eq!(read("Sat, 21 Nov 2026 11:15:00 +0100"), (1_795_256_100, "+0100".to_owned()));
+        let refused = read_date(std::ffi::OsStr::new("next tuesday")).expect_err("git reads no such date");
         assert!(refused.causes().iter().any(|c| c.contains("invalid date format")), "{:?}", refused.causes());
     }
 

@@ -87,3 +87,97 @@ fn a_date_git_cannot_read_is_refused_before_anything_changes() {
     let prepared = world.release(release, &["prepare", "qa"]);
     assert_eq!(value(&prepared.expect_status(0).stdout, "tag"), "v1.0.0-rc.1", "and the next run goes through");
 }
+
+/// What the independent pass found git reads differently from a plain string: bytes that are
+/// not UTF-8, and blanks, which git refuses where an empty value means "unset".
+#[test]
+fn the_variable_is_read_as_git_reads_it_whatever_its_bytes() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    let odd = std::ffi::OsStr::from_bytes(b"2031-05-04T12:00:00Z\xff");
+    let args = ["prepare", "qa"];
+    let output = world.release_command(release, &args).env("GIT_COMMITTER_DATE", odd).output().expect("runs");
+    world.transcript(&args, &output).expect_status(0);
+    let rc = world.git(&repos.app_remote, &["tag", "-l", "--format=%(taggerdate:raw)", "v1.0.0-rc.1"]);
+    assert_eq!(rc.trim(), "1935662400 +0000", "git reads the date before the odd byte, and so does the tool");
+
+    let before = (world.state(release), world.state(&repos.app_remote));
+    for blank in ["   ", "\t"] {
+        world
+            .release_with(release, &["record", "qa"], &[("GIT_COMMITTER_DATE", blank)])
+            .expect_status(2)
+            .expect_stderr("is not a date git can read")
+            .expect_stderr("hint: set GIT_COMMITTER_DATE");
+    }
+    assert_eq!((world.state(release), world.state(&repos.app_remote)), before);
+}
+
+/// Every command that writes a commit or a tag, or decides by the time, refuses a clock it
+/// cannot use before it changes anything, `--dry-run` included: a date git cannot read, one
+/// past what a timestamp holds, and an offset git reads but cannot write into an object.
+#[test]
+fn every_command_that_writes_refuses_an_unusable_clock_first() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    let fresh = world.empty_repo("fresh", false);
+    let before = (world.state(release), world.state(&repos.release_remote), world.state(&repos.app_remote));
+    let unusable = [
+        ("garbage", "is not a date git can read", "fatal: invalid date format: garbage"),
+        ("@253402300799 +0000", "lies outside the times git-release can keep", "253402300799 seconds since 1970"),
+        ("@1795256100 +9999", "has an offset from UTC that git cannot write into a commit or tag", "+10039"),
+    ];
+    let commands: [&[&str]; 9] = [
+        &["set", "qa", "1.1.0", "--push"],
+        &["set", "qa", "1.1.0", "--dry-run"],
+        &["bump", "qa", "minor"],
+        &["prepare", "qa", "--dry-run"],
+        &["record", "qa", "--at", "2026-11-21T10:00:00Z"],
+        &["promote", "qa", "prod", "--dry-run"],
+        &["reconcile", "--dry-run"],
+        &["preview", "create", "try", "owner/repo@0123456789abcdef0123456789abcdef01234567"],
+        &["demo", "--dir", "demo-sandbox"],
+    ];
+    for (value, message, cause) in unusable {
+        for command in commands {
+            world
+                .release_with(release, command, &[("GIT_COMMITTER_DATE", value)])
+                .expect_status(2)
+                .expect_stderr(&format!("error: GIT_COMMITTER_DATE `{value}` {message}"))
+                .expect_stderr(cause)
+                .expect_stderr("hint: set GIT_COMMITTER_DATE to a time such as");
+        }
+        world.release_with(&fresh, &["init"], &[("GIT_COMMITTER_DATE", value)]).expect_status(2);
+    }
+    let after = (world.state(release), world.state(&repos.release_remote), world.state(&repos.app_remote));
+    assert_eq!(after, before, "nothing changed");
+    assert!(!world.path("release/demo-sandbox").exists(), "the demo built no sandbox");
+    assert_eq!(world.git(&fresh, &["for-each-ref"]), "", "init wrote no branch");
+    world.release(release, &["status"]).expect_status(0);
+    world.release_with(release, &["status"], &[("GIT_COMMITTER_DATE", "garbage")]).expect_status(0);
+}
+
+#[test]
+fn a_deployment_cannot_be_recorded_as_happening_in_the_future() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    let before = (world.state(release), world.state(&repos.app_remote));
+    // The clock reads 2026-11-21T10:15:00Z (the harness's moment).
+    world
+        .release(release, &["record", "qa", "--at", "2099-01-01T00:00:00Z"])
+        .expect_status(2)
+        .expect_stderr("error: --at `2099-01-01T00:00:00Z` is in the future")
+        .expect_stderr("caused by: it is 2026-11-21T10:15:00Z now")
+        .expect_stderr("hint: record a deployment when it has happened");
+    world.release(release, &["record", "qa", "--at", "2026-11-21T10:20:01Z"]).expect_status(2);
+    assert_eq!((world.state(release), world.state(&repos.app_remote)), before, "nothing changed");
+    let skewed = world.release(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z", "--json"]);
+    assert_eq!(skewed.expect_status(0).json()["tag"], "1.0.0.20261121T102000Z.qa", "five minutes of skew pass");
+}

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::deploy::{TwoRepos, path, tags};
-use crate::harness::World;
+use crate::harness::{NOON, World};
 use crate::reconcile::edit_release_file;
 
 /// The umbrella (`app`) with two components, `api` and `web`, each with a first commit on main.
@@ -81,7 +81,7 @@ fn a_release_tags_the_umbrella_and_every_component_alike() {
     let again = world.release(release, &["prepare", "qa"]);
     again.expect_status(0).expect_stdout("commit_api=").expect_stdout("tag_web=v1.0.0-rc.1\n");
 
-    let recorded = world.release(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z", "--json"]);
+    let recorded = world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z", "--json"], NOON);
     recorded.expect_status(0);
     let record = recorded.json();
     assert_eq!(record["components"]["web"]["tag"], "1.0.0.20261121T102000Z.qa");
@@ -109,7 +109,7 @@ fn a_release_tags_the_umbrella_and_every_component_alike() {
     for (name, remote) in app.remotes() {
         assert_eq!(tagged(&world, remote, "v1.0.0"), [format!("v1.0.0 {}", head(&world, remote))], "{name}");
     }
-    world.release(release, &["record", "prod", "--at", "2026-11-21T10:40:00Z"]).expect_status(0);
+    world.release_at(release, &["record", "prod", "--at", "2026-11-21T10:40:00Z"], NOON).expect_status(0);
     for (name, remote) in app.remotes() {
         assert_eq!(tagged(&world, remote, "1.0.0.20261121T104000Z.prod").len(), 1, "{name}");
     }
@@ -125,7 +125,7 @@ fn a_final_release_needs_the_same_candidate_deployed_in_every_repository() {
     world.release(release, &["set", "prod", "1.0.0", "--push"]).expect_status(0);
     let refused = world.release(release, &["prepare", "prod"]);
     refused.expect_status(1).expect_stderr("error: qa deployed nothing of app, not v1.0.0-rc.1");
-    world.release(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z"]).expect_status(0);
+    world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z"], NOON).expect_status(0);
 
     // A new api commit cut rc.2 in every repository, but qa has not deployed it yet.
     let api = world.path("api");
@@ -139,7 +139,7 @@ fn a_final_release_needs_the_same_candidate_deployed_in_every_repository() {
     let refused = world.release(release, &["prepare", "prod"]);
     refused.expect_status(1).expect_stderr("error: qa deployed ");
     assert_eq!(world.state(&app.repos.app_remote), before, "a refusal changes nothing");
-    world.release(release, &["record", "qa", "--at", "2026-11-21T10:30:00Z"]).expect_status(0);
+    world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:30:00Z"], NOON).expect_status(0);
     world.release(release, &["prepare", "prod"]).expect_status(0);
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::harness::World;
+use crate::harness::{NOON, World};
 
 /// The two-repository layout: an application repository and a release repository, each with a
 /// bare remote; the environment branches are published.
@@ -68,14 +68,14 @@ fn two_repository_release_cuts_candidates_a_final_and_records_every_deployment()
     let prepared = world.release(release, &["prepare", "qa"]);
     insta::assert_snapshot!(prepared.to_string());
     prepared.expect_status(0);
-    world.release(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z"]).expect_status(0);
+    world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z"], NOON).expect_status(0);
 
     let second = repos.app_commit(&world, "Second feature");
     let prepared = world.release(release, &["prepare", "qa"]);
     prepared.expect_status(0);
     assert_eq!(value(&prepared.stdout, "tag"), "v1.0.0-rc.2");
     assert_eq!(value(&prepared.stdout, "commit"), second);
-    world.release(release, &["record", "qa", "--at", "2026-11-21T10:30:00Z"]).expect_status(0);
+    world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:30:00Z"], NOON).expect_status(0);
 
     world.release(release, &["set", "prod", "1.0.0", "--push"]).expect_status(0);
     let prepared = world.release(release, &["prepare", "prod", "--json"]);
@@ -84,7 +84,7 @@ fn two_repository_release_cuts_candidates_a_final_and_records_every_deployment()
     assert_eq!(json["tag"], "v1.0.0");
     assert_eq!(json["commit"], second.as_str());
     assert_eq!(json["created"], true);
-    world.release(release, &["record", "prod", "--at", "2026-11-21T10:40:00Z"]).expect_status(0);
+    world.release_at(release, &["record", "prod", "--at", "2026-11-21T10:40:00Z"], NOON).expect_status(0);
 
     let mut expected = vec![
         format!("tag 1.0.0.20261121T102000Z.qa {first}"),
@@ -198,10 +198,12 @@ fn status_shows_the_latest_deployment_by_its_time_not_by_name() {
     let release = &repos.release;
     world.release(release, &["set", "dev", "2.0.0", "--push"]).expect_status(0);
     let newer = world.git(&repos.app, &["rev-parse", "HEAD"]).trim().to_owned();
-    world.release(release, &["record", "dev", "--at", "2026-11-21T12:00:00+01:00"]).expect_status(0);
+    world.release_at(release, &["record", "dev", "--at", "2026-11-21T12:00:00+01:00"], NOON).expect_status(0);
     world.release(release, &["set", "dev", "10.0.0", "--push"]).expect_status(0);
     let older = repos.app_commit(&world, "Backfilled");
-    world.release(release, &["record", "dev", "--commit", &older, "--at", "2026-11-21T09:00:00Z"]).expect_status(0);
+    world
+        .release_at(release, &["record", "dev", "--commit", &older, "--at", "2026-11-21T09:00:00Z"], NOON)
+        .expect_status(0);
 
     let status = world.release(release, &["status", "--json"]);
     let deployed = &status.json()["environments"][0]["deployed"];

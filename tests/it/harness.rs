@@ -11,6 +11,10 @@ use std::process::Command;
 /// depends on the day it runs.
 pub const DATE: &str = "2026-11-21T10:15:00Z";
 
+/// Later that day: the moment tests run `record --at` for deployments made that morning, since
+/// a deployment cannot be recorded as happening after the moment it is recorded at.
+pub const NOON: &str = "2026-11-21T12:00:00Z";
+
 pub struct World {
     root: tempfile::TempDir,
 }
@@ -116,6 +120,11 @@ impl World {
     /// Runs `git-release` with arguments in `dir`.
     pub fn release(&self, dir: &Path, args: &[&str]) -> Transcript {
         self.release_with(dir, args, &[])
+    }
+
+    /// Runs `git-release` at `moment`, as its clock reads it.
+    pub fn release_at(&self, dir: &Path, args: &[&str], moment: &str) -> Transcript {
+        self.release_with(dir, args, &[("GIT_COMMITTER_DATE", moment)])
     }
 
     /// `git release` as a command not yet started, for running several at once.

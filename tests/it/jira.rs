@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::deploy::TwoRepos;
 use crate::fake_forge::FakeForge;
 use crate::fake_jira::{FakeJira, Fault, Flavour};
-use crate::harness::{Transcript, World};
+use crate::harness::{DATE, NOON, Transcript, World};
 use crate::promote::point_at;
 use crate::reconcile::edit_release_file;
 
@@ -26,7 +26,14 @@ fn point_jira_at(world: &World, release: &Path, jira: &FakeJira, extra: &str) {
 fn record(world: &World, release: &Path, args: &[&str]) -> Transcript {
     let mut all = vec!["-v", "record", "qa", "--json"];
     all.extend_from_slice(args);
-    let vars = [("JIRA_USER", USER), ("JIRA_TOKEN", TOKEN), ("GIT_RELEASE_HTTP_BACKOFF_MS", "10")];
+    // A deployment told with --at is recorded later that day; one without it, at the moment.
+    let moment = if args.contains(&"--at") { NOON } else { DATE };
+    let vars = [
+        ("JIRA_USER", USER),
+        ("JIRA_TOKEN", TOKEN),
+        ("GIT_RELEASE_HTTP_BACKOFF_MS", "10"),
+        ("GIT_COMMITTER_DATE", moment),
+    ];
     let run = world.release_with(release, &all, &vars);
     assert!(!run.to_string().contains("SECRET"), "the token shows:\n{run}");
     run
@@ -118,7 +125,11 @@ fn tells_each_issue_once(flavour: Flavour) {
     let before = posts(&jira).len();
     let mut human = vec!["record", "qa"];
     human.extend_from_slice(&args);
-    let human = world.release_with(release, &human, &[("JIRA_USER", USER), ("JIRA_TOKEN", TOKEN)]);
+    let human = world.release_with(
+        release,
+        &human,
+        &[("JIRA_USER", USER), ("JIRA_TOKEN", TOKEN), ("GIT_COMMITTER_DATE", NOON)],
+    );
     human.expect_status(0);
     let human = human.stdout;
     let again = record(&world, release, &args);
