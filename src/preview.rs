@@ -159,11 +159,27 @@ pub fn unique_name(name: &str, commits: &[(String, ObjectId)]) -> String {
     format!("{name}-{:06x}", hash >> 40)
 }
 
-/// Whether a preview made at `created` has outlived `ttl` at `now` (seconds since the epoch).
+/// Why a preview dated `created` is past its `ttl` at `now` (seconds since the epoch), if it is.
 #[must_use]
-pub fn expired(created: i64, ttl: std::time::Duration, now: i64) -> bool {
+pub fn expiry(created: i64, ttl: std::time::Duration, now: i64) -> Option<Expiry> {
     let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
-    now.saturating_sub(created) > ttl
+    if now.saturating_sub(created) > ttl {
+        Some(Expiry::Old)
+    } else if created.saturating_sub(now) > ttl {
+        Some(Expiry::Ahead)
+    } else {
+        None
+    }
+}
+
+/// Why a preview goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// It is older than the ttl.
+    Old,
+    /// Its date is further ahead of the clock than the ttl: no skew explains that, and a head
+    /// dated in the far future would otherwise never expire.
+    Ahead,
 }
 
 #[cfg(test)]
@@ -223,9 +239,12 @@ mod tests {
     #[test]
     fn previews_expire_once_older_than_the_ttl() {
         let day = std::time::Duration::from_secs(86_400);
-        assert!(!expired(1_000, day, 1_000 + 86_400));
-        assert!(expired(1_000, day, 1_000 + 86_401));
-        assert!(!expired(1_000, day, 0), "a clock behind the commit expires nothing");
+        assert_eq!(expiry(1_000, day, 1_000 + 86_400), None);
+        assert_eq!(expiry(1_000, day, 1_000 + 86_401), Some(Expiry::Old));
+        assert_eq!(expiry(100_000, day, 99_000), None, "a clock a little behind the commit expires nothing");
+        assert_eq!(expiry(100_000 + 86_401, day, 100_000), Some(Expiry::Ahead), "a date a ttl ahead is no skew");
+        assert_eq!(expiry(i64::MAX, day, 100_000), Some(Expiry::Ahead));
+        assert_eq!(expiry(i64::MIN, day, 100_000), Some(Expiry::Old));
     }
 
     #[test]

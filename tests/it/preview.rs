@@ -191,3 +191,60 @@ fn reconcile_deletes_previews_older_than_their_ttl() {
     assert_eq!(later.expect_status(0).json()["expired"], serde_json::json!([fresh]));
     assert_eq!(previews().trim(), "", "a second past its ttl the young one goes too");
 }
+
+/// A head dated far ahead of the clock would keep its preview for ever; one dated more than the
+/// ttl ahead goes, and one a little ahead (a skewed clock) stays. Found by the independent pass.
+#[test]
+fn a_preview_dated_beyond_its_ttl_ahead_of_the_clock_expires() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    git_url(&world, release);
+    edit_release_file(&world, release, |file| file + "\n[preview]\nttl = \"7d\"\n");
+    world.git(release, &["push", "-q", "origin", "environment/dev"]);
+    pull_request(&world, &repos);
+    let at = |moment| [("GIT_COMMITTER_DATE", moment)];
+    let far =
+        world.release_with(release, &["preview", "create", "far", "owner/repo#pull/42"], &at("2099-01-01T00:00:00Z"));
+    let far = far.expect_status(0).stdout.trim().to_owned();
+    let near =
+        world.release_with(release, &["preview", "create", "near", "owner/repo#main"], &at("2026-11-21T11:00:00Z"));
+    let near = near.expect_status(0).stdout.trim().to_owned();
+
+    let swept = world.release_with(release, &["reconcile"], &at("2026-11-21T10:15:00Z"));
+    swept.expect_status(0).expect_stdout(&format!(
+        "preview {far}: deleted (dated further ahead of now than [preview] ttl, so its age cannot be told)"
+    ));
+    let left = world.git(&repos.release_remote, &["for-each-ref", "--format=%(refname:short)", "refs/heads/preview"]);
+    assert_eq!(left.trim(), format!("preview/{near}"), "45 minutes ahead is a skewed clock, not a forged date");
+}
+
+/// With an auto-promoted environment and no forge, reconcile is a usage error; it used to
+/// delete the expired previews first and then refuse. Found by the independent pass.
+#[test]
+fn reconcile_refuses_before_deleting_a_preview_when_it_cannot_do_the_rest() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    git_url(&world, release);
+    // The previews' references are fetched as GitHub's are; no forge is there to reach.
+    edit_release_file(&world, release, |file| {
+        file.replacen("after = \"qa\"\n", "after = \"qa\"\nauto-promote = true\n", 1)
+            .replace("kind = \"github\"\n", "kind = \"none\"\n")
+            + "\n[preview]\nttl = \"7d\"\n"
+    });
+    world.git(release, &["push", "-q", "origin", "environment/dev"]);
+    pull_request(&world, &repos);
+    let old = [("GIT_COMMITTER_DATE", "2026-11-01T10:15:00Z")];
+    world.release_with(release, &["preview", "create", "old", "owner/repo#main"], &old).expect_status(0);
+    let before = (world.state(release), world.state(&repos.release_remote));
+    for args in [&["reconcile"][..], &["reconcile", "--dry-run"]] {
+        world
+            .release(release, args)
+            .expect_status(2)
+            .expect_stderr("error: reconcile needs a forge to read and write pull requests")
+            .expect_stdout("");
+        assert_eq!(world.release(release, args).stdout, "", "nothing deleted, nothing said to be");
+    }
+    assert_eq!((world.state(release), world.state(&repos.release_remote)), before, "the preview is still there");
+}

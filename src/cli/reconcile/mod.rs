@@ -14,6 +14,7 @@ use crate::forge::{self, Draft, Forge, Listing, Mergeable, Opened, PullRequest};
 use crate::gate;
 use crate::plan::promotion::{self, Action, Block, Closed, Desired, Open, Plan, Situation, Wanted, Why, with_block};
 use crate::policy;
+use crate::preview::Expiry;
 use crate::workspace::Workspace;
 
 use super::Context;
@@ -84,19 +85,16 @@ fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
         workspace = context.workspace()?;
     }
     workspace.remote_first = true;
-    let expired = expire_previews(context, &workspace, now, args.dry_run)?;
     let targets = targets(&workspace, &args.environments)?;
-    if targets.is_empty() {
+    // Whatever the round cannot do is refused before any preview is deleted.
+    let forge = if targets.is_empty() { None } else { Some(needed_forge(context, &workspace)?) };
+    let expired = expire_previews(context, &workspace, now, args.dry_run)?;
+    let Some(forge) = forge else {
         if expired.is_empty() {
             context.ui.message("no environment has auto-promote = true and an `after`: nothing to reconcile");
         }
         context.ui.report(&RoundReport { dry_run: args.dry_run, environments: Vec::new(), expired });
         return Ok(Exit::Success);
-    }
-    let Some(forge) = context.forge(&workspace)? else {
-        return Err(Error::new(Kind::Usage, "reconcile needs a forge to read and write pull requests")
-            .cause("the release repository's remote is on no forge git-release knows, [forge] kind is \"none\", or --offline is set")
-            .hint("set [forge] kind, api and repository in release.toml"));
     };
     let app = AppRepo::open(&workspace, args.app_dir.as_deref())?;
     crate::deploy::refresh(&workspace, &app, &targets.iter().collect::<Vec<_>>())?;
@@ -147,22 +145,29 @@ fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
     Ok(failed.unwrap_or(Exit::Success))
 }
 
+/// The forge that auto-promotion needs; without one the round is a usage error.
+fn needed_forge(context: &Context, workspace: &Workspace) -> Result<Box<dyn Forge>, Error> {
+    context.forge(workspace)?.ok_or_else(|| {
+        Error::new(Kind::Usage, "reconcile needs a forge to read and write pull requests")
+            .cause("the release repository's remote is on no forge git-release knows, [forge] kind is \"none\", or --offline is set")
+            .hint("set [forge] kind, api and repository in release.toml")
+    })
+}
+
 /// Deletes the previews whose branch is older than `[preview] ttl`; their records stay.
 fn expire_previews(
     context: &Context,
     workspace: &Workspace,
     now: Timestamp,
     dry_run: bool,
-) -> Result<Vec<String>, Error> {
+) -> Result<Vec<(String, Expiry)>, Error> {
     let Some(ttl) = workspace.file.preview.ttl else { return Ok(Vec::new()) };
     let mut expired = Vec::new();
     for listed in preview::list(context, workspace)? {
-        if !crate::preview::expired(listed.created, ttl, now.as_second()) {
-            continue;
-        }
+        let Some(why) = crate::preview::expiry(listed.created, ttl, now.as_second()) else { continue };
         let local = workspace.repo.reference(&format!("refs/heads/{}", listed.branch))?;
         preview::remove(context, workspace, &listed.name, Some(&listed.commit), local.as_ref(), dry_run)?;
-        expired.push(listed.name);
+        expired.push((listed.name, why));
     }
     Ok(expired)
 }

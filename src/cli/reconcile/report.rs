@@ -6,6 +6,7 @@ use super::Deferred;
 use crate::error::Error;
 use crate::forge::PullRequest;
 use crate::plan::promotion::{Desired, Why};
+use crate::preview::Expiry;
 use crate::ui::{Paint, Report};
 
 #[derive(Debug, Clone, Serialize)]
@@ -97,17 +98,26 @@ pub(super) struct EnvironmentReport {
 pub(super) struct RoundReport {
     pub(super) dry_run: bool,
     pub(super) environments: Vec<EnvironmentReport>,
-    /// Previews deleted (or, in a dry run, to be deleted) for outliving `[preview] ttl`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(super) expired: Vec<String>,
+    /// Previews deleted (or, in a dry run, to be deleted) for outliving `[preview] ttl`, or for a
+    /// date further ahead than it; JSON lists their names.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "names")]
+    pub(super) expired: Vec<(String, Expiry)>,
+}
+
+fn names<S: serde::Serializer>(expired: &[(String, Expiry)], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(expired.iter().map(|(name, _)| name))
 }
 
 impl Report for RoundReport {
     fn human(&self, paint: Paint) -> String {
         let mut out = String::new();
         let would = |done: &str, planned: &str| if self.dry_run { planned.to_owned() } else { done.to_owned() };
-        for name in &self.expired {
-            out.push_str(&format!("preview {name}: {} (older than [preview] ttl)\n", would("deleted", "would delete")));
+        for (name, why) in &self.expired {
+            let why = match why {
+                Expiry::Old => "older than [preview] ttl",
+                Expiry::Ahead => "dated further ahead of now than [preview] ttl, so its age cannot be told",
+            };
+            out.push_str(&format!("preview {name}: {} ({why})\n", would("deleted", "would delete")));
         }
         for env in &self.environments {
             let name = paint.bold(&env.environment);
