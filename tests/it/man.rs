@@ -35,8 +35,13 @@ fn generate() -> String {
 fn commands_section(command: &clap::Command) -> String {
     let mut roff = String::from(".SH COMMANDS\n");
     for sub in command.get_subcommands() {
-        let args: Vec<String> =
-            sub.get_positionals().map(|a| format!("<{}>", a.get_id().as_str().to_uppercase())).collect();
+        let args: Vec<String> = sub
+            .get_positionals()
+            .map(|a| {
+                let name = format!("<{}>", a.get_id().as_str().to_uppercase());
+                if a.is_required_set() { name } else { format!("[{name}]") }
+            })
+            .collect();
         let _ = writeln!(roff, ".SS \"git release {} [OPTIONS] {}\"", sub.get_name(), args.join(" "));
         let _ = writeln!(roff, "{}", escape(&sub.get_about().map(ToString::to_string).unwrap_or_default()));
         for arg in sub.get_arguments().filter(|a| !a.is_global_set() && a.get_id() != "help") {
@@ -104,7 +109,7 @@ The release file, at the top of every environment branch. Only \fBversion\fR dif
 The bare cache of a separate application repository, fetched before \fBprepare\fR, \fBrecord\fR and \fBlog\fR. Deployment records are annotated tags there (and on its remote) whose messages carry the trailers Environment, Version, Commit, Release\-Commit, Tag, Branch, Pipeline, Deployed\-By and Deployed\-At. Records whose names fall in the same second get "+2", "+3" and so on.
 .TP
 .B [[environments]]
-\fBname\fR (lower\-case letters, digits and "\-"), \fBbranch\fR (default "environment/<name>"), \fBcut\fR (none, rc or final), \fBafter\fR (the previous environment), \fBrestricted\fR, \fBauto\-promote\fR. Names and branches are unique; \fBafter\fR names a defined environment and forms no cycle.
+\fBname\fR (lower\-case letters, digits and "\-"), \fBbranch\fR (default "environment/<name>"), \fBcut\fR (none, rc or final), \fBafter\fR (the previous environment), \fBrestricted\fR, \fBauto\-promote\fR; for \fBreconcile\fR, \fBsoak\fR (how long the previous environment's deployment must have run, such as "2h" or "1h30m"), \fBfreeze\fR (UTC windows in which nothing new opens, such as "2026\-12\-20T00:00:00Z/2027\-01\-04T08:00:00Z" or "Fri 16:00/Mon 08:00"), \fBblocked\fR (versions or version tags never promoted here). Names and branches are unique; \fBafter\fR names a defined environment and forms no cycle.
 .TP
 .B [forge]
 \fBkind\fR (github, gitlab, bitbucket\-server, bitbucket\-cloud, azure\-devops, gitea or none), \fBapi\fR, \fBrepository\fR, \fBgit\-url\fR (where a preview's short reference owner/repo is fetched from, such as "https://git.example.com/{repository}.git"; github, gitlab and bitbucket\-cloud have defaults).
