@@ -14,12 +14,18 @@ fn tag_dates(world: &World, repos: &TwoRepos, tag: &str) -> (String, String) {
     (line.trim().to_owned(), at)
 }
 
+/// The two-repository layout with qa's branch asking for `version`.
+fn qa_asks_for(world: &World, version: &str) -> TwoRepos {
+    let repos = TwoRepos::new(world);
+    world.release(&repos.release, &["set", "qa", version, "--push"]).expect_status(0);
+    repos
+}
+
 #[test]
 fn one_date_moves_every_date_a_deployment_writes() {
     let world = World::new();
-    let repos = TwoRepos::new(&world);
+    let repos = qa_asks_for(&world, "1.0.0");
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     // 2031-05-04T12:00:00Z, in git's own form, told in another offset.
     let moment = [("GIT_COMMITTER_DATE", "@1935662400 +0200")];
     world.release_with(release, &["prepare", "qa"], &moment).expect_status(0);
@@ -35,9 +41,8 @@ fn one_date_moves_every_date_a_deployment_writes() {
 #[test]
 fn a_local_time_is_read_in_the_zone_git_reads_it_in() {
     let world = World::new();
-    let repos = TwoRepos::new(&world);
+    let repos = qa_asks_for(&world, "1.0.0");
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     world.release(release, &["prepare", "qa"]).expect_status(0);
     let vars = [("GIT_COMMITTER_DATE", "2031-05-04 14:00:00"), ("TZ", "Europe/Berlin")];
     let recorded = world.release_with(release, &["record", "qa", "--json"], &vars);
@@ -47,9 +52,8 @@ fn a_local_time_is_read_in_the_zone_git_reads_it_in() {
 #[test]
 fn without_a_fixed_date_the_system_clock_decides_to_the_microsecond() {
     let world = World::new();
-    let repos = TwoRepos::new(&world);
+    let repos = qa_asks_for(&world, "1.0.0");
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     world.release(release, &["prepare", "qa"]).expect_status(0);
     let args = ["record", "qa", "--json"];
     let before = Timestamp::from_microsecond(Timestamp::now().as_microsecond()).expect("in range");
@@ -70,9 +74,8 @@ fn without_a_fixed_date_the_system_clock_decides_to_the_microsecond() {
 #[test]
 fn a_date_git_cannot_read_is_refused_before_anything_changes() {
     let world = World::new();
-    let repos = TwoRepos::new(&world);
+    let repos = qa_asks_for(&world, "1.0.0");
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     let before = (world.state(release), world.state(&repos.app_remote));
     let bad = [("GIT_COMMITTER_DATE", "next tuesday")];
     for command in [&["prepare", "qa"][..], &["record", "qa"], &["reconcile", "--dry-run"]] {
@@ -94,9 +97,8 @@ fn a_date_git_cannot_read_is_refused_before_anything_changes() {
 fn the_variable_is_read_as_git_reads_it_whatever_its_bytes() {
     use std::os::unix::ffi::OsStrExt as _;
     let world = World::new();
-    let repos = TwoRepos::new(&world);
+    let repos = qa_asks_for(&world, "1.0.0");
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     let odd = std::ffi::OsStr::from_bytes(b"2031-05-04T12:00:00Z\xff");
     let args = ["prepare", "qa"];
     let output = world.release_command(release, &args).env("GIT_COMMITTER_DATE", odd).output().expect("runs");
@@ -121,9 +123,8 @@ fn the_variable_is_read_as_git_reads_it_whatever_its_bytes() {
 #[test]
 fn every_command_that_writes_refuses_an_unusable_clock_first() {
     let world = World::new();
-    let repos = TwoRepos::new(&world);
+    let repos = qa_asks_for(&world, "1.0.0");
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     let fresh = world.empty_repo("fresh", false);
     let before = (world.state(release), world.state(&repos.release_remote), world.state(&repos.app_remote));
     let unusable = [
@@ -164,9 +165,8 @@ fn every_command_that_writes_refuses_an_unusable_clock_first() {
 #[test]
 fn a_deployment_cannot_be_recorded_as_happening_in_the_future() {
     let world = World::new();
-    let repos = TwoRepos::new(&world);
+    let repos = qa_asks_for(&world, "1.0.0");
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     world.release(release, &["prepare", "qa"]).expect_status(0);
     let before = (world.state(release), world.state(&repos.app_remote));
     // The clock reads 2026-11-21T10:15:00Z (the harness's moment).

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::components::Umbrella;
 use crate::deploy::{TwoRepos, path, tags};
-use crate::harness::World;
+use crate::harness::{DATE, World};
 use crate::reconcile::edit_release_file;
 
 /// A forge whose short references `owner/repo` live at `<world>/owner/repo.git`.
@@ -155,41 +155,50 @@ fn bad_preview_input_is_refused_and_changes_nothing() {
     assert_eq!((world.state(release), world.state(&repos.release_remote)), before);
 }
 
+/// A release repository whose previews live `[preview] ttl = "7d"`, with one preview made by
+/// each `(name, reference, moment)`; returns their unique names.
+fn previews_made_at(world: &World, made: &[(&str, &str, &str)]) -> (TwoRepos, Vec<String>) {
+    let repos = TwoRepos::new(world);
+    let release = &repos.release;
+    git_url(world, release);
+    edit_release_file(world, release, |file| file + "\n[preview]\nttl = \"7d\"\n");
+    world.git(release, &["push", "-q", "origin", "environment/dev"]);
+    pull_request(world, &repos);
+    let names = made
+        .iter()
+        .map(|(name, reference, moment)| {
+            let created = world.release_at(release, &["preview", "create", name, reference], moment);
+            created.expect_status(0).stdout.trim().to_owned()
+        })
+        .collect();
+    (repos, names)
+}
+
+/// The preview branches the release remote holds.
+fn preview_branches(world: &World, repos: &TwoRepos) -> String {
+    world.git(&repos.release_remote, &["for-each-ref", "--format=%(refname:short)", "refs/heads/preview"])
+}
+
 #[test]
 fn reconcile_deletes_previews_older_than_their_ttl() {
     let world = World::new();
-    let repos = TwoRepos::new(&world);
-    let release = &repos.release;
-    git_url(&world, release);
-    edit_release_file(&world, release, |file| file + "\n[preview]\nttl = \"7d\"\n");
-    world.git(release, &["push", "-q", "origin", "environment/dev"]);
-    pull_request(&world, &repos);
     // Each command states the moment it runs at: "old" is made 20 days before "new".
-    let at = |moment| [("GIT_COMMITTER_DATE", moment)];
-    let stale =
-        world.release_with(release, &["preview", "create", "old", "owner/repo#pull/42"], &at("2026-11-01T10:15:00Z"));
-    stale.expect_status(0);
-    let stale = stale.stdout.trim().to_owned();
-    let fresh =
-        world.release_with(release, &["preview", "create", "new", "owner/repo#main"], &at("2026-11-21T10:15:00Z"));
-    fresh.expect_status(0);
-    let fresh = fresh.stdout.trim().to_owned();
-    let previews =
-        || world.git(&repos.release_remote, &["for-each-ref", "--format=%(refname:short)", "refs/heads/preview"]);
+    let made = [("old", "owner/repo#pull/42", "2026-11-01T10:15:00Z"), ("new", "owner/repo#main", DATE)];
+    let (repos, names) = previews_made_at(&world, &made);
+    let (release, stale, fresh) = (&repos.release, &names[0], &names[1]);
 
-    let dry = world.release_with(release, &["reconcile", "--dry-run"], &at("2026-11-21T10:15:00Z"));
+    let dry = world.release_at(release, &["reconcile", "--dry-run"], DATE);
     dry.expect_status(0).expect_stdout(&format!("preview {stale}: would delete (older than [preview] ttl)"));
     world.git(&repos.release_remote, &["rev-parse", "--verify", "-q", &format!("preview/{stale}")]);
-    let swept = world.release_with(release, &["reconcile", "--json"], &at("2026-11-21T10:15:00Z"));
-    swept.expect_status(0);
-    assert_eq!(swept.json()["expired"], serde_json::json!([stale]));
-    assert_eq!(previews().trim(), format!("preview/{fresh}"), "only the young preview stays");
+    let swept = world.release_at(release, &["reconcile", "--json"], DATE);
+    assert_eq!(swept.expect_status(0).json()["expired"], serde_json::json!([stale]));
+    assert_eq!(preview_branches(&world, &repos).trim(), format!("preview/{fresh}"), "only the young preview stays");
 
-    let week = world.release_with(release, &["reconcile", "--json"], &at("2026-11-28T10:15:00Z"));
+    let week = world.release_at(release, &["reconcile", "--json"], "2026-11-28T10:15:00Z");
     assert_eq!(week.expect_status(0).json().get("expired"), None, "seven days old is not older than 7d");
-    let later = world.release_with(release, &["reconcile", "--json"], &at("2026-11-28T10:15:01Z"));
+    let later = world.release_at(release, &["reconcile", "--json"], "2026-11-28T10:15:01Z");
     assert_eq!(later.expect_status(0).json()["expired"], serde_json::json!([fresh]));
-    assert_eq!(previews().trim(), "", "a second past its ttl the young one goes too");
+    assert_eq!(preview_branches(&world, &repos).trim(), "", "a second past its ttl the young one goes too");
 }
 
 /// A head dated far ahead of the clock would keep its preview for ever; one dated more than the
@@ -197,26 +206,16 @@ fn reconcile_deletes_previews_older_than_their_ttl() {
 #[test]
 fn a_preview_dated_beyond_its_ttl_ahead_of_the_clock_expires() {
     let world = World::new();
-    let repos = TwoRepos::new(&world);
-    let release = &repos.release;
-    git_url(&world, release);
-    edit_release_file(&world, release, |file| file + "\n[preview]\nttl = \"7d\"\n");
-    world.git(release, &["push", "-q", "origin", "environment/dev"]);
-    pull_request(&world, &repos);
-    let at = |moment| [("GIT_COMMITTER_DATE", moment)];
-    let far =
-        world.release_with(release, &["preview", "create", "far", "owner/repo#pull/42"], &at("2099-01-01T00:00:00Z"));
-    let far = far.expect_status(0).stdout.trim().to_owned();
-    let near =
-        world.release_with(release, &["preview", "create", "near", "owner/repo#main"], &at("2026-11-21T11:00:00Z"));
-    let near = near.expect_status(0).stdout.trim().to_owned();
-
-    let swept = world.release_with(release, &["reconcile"], &at("2026-11-21T10:15:00Z"));
+    let made =
+        [("far", "owner/repo#pull/42", "2099-01-01T00:00:00Z"), ("near", "owner/repo#main", "2026-11-21T11:00:00Z")];
+    let (repos, names) = previews_made_at(&world, &made);
+    let swept = world.release_at(&repos.release, &["reconcile"], DATE);
     swept.expect_status(0).expect_stdout(&format!(
-        "preview {far}: deleted (dated further ahead of now than [preview] ttl, so its age cannot be told)"
+        "preview {}: deleted (dated further ahead of now than [preview] ttl, so its age cannot be told)",
+        names[0]
     ));
-    let left = world.git(&repos.release_remote, &["for-each-ref", "--format=%(refname:short)", "refs/heads/preview"]);
-    assert_eq!(left.trim(), format!("preview/{near}"), "45 minutes ahead is a skewed clock, not a forged date");
+    let left = preview_branches(&world, &repos);
+    assert_eq!(left.trim(), format!("preview/{}", names[1]), "45 minutes ahead is a skewed clock, not a forged date");
 }
 
 /// With an auto-promoted environment and no forge, reconcile is a usage error; it used to
