@@ -8,15 +8,19 @@
 //! else the system's, to the microsecond. So one variable moves every decision and every date git
 //! writes at once, and a test or a replay states the moment it runs at by setting it.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::sync::OnceLock;
 
 use jiff::Timestamp;
 
 use crate::error::{Diagnostic, Kind};
+use crate::record::display_time;
 
 /// The variable that fixes the clock.
 pub const VARIABLE: &str = "GIT_COMMITTER_DATE";
+
+/// The variable git dates the author of a commit by; git-release decides nothing by it.
+const AUTHOR: &str = "GIT_AUTHOR_DATE";
 
 /// How far ahead of this clock a time written by another machine's may lie and still be taken
 /// as past: the skew between two clocks that keep time.
@@ -26,35 +30,67 @@ pub const SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
 ///
 /// # Errors
 /// When `GIT_COMMITTER_DATE` holds something git does not read as a date, or a date that
-/// git-release cannot keep or git cannot write into a commit or tag.
+/// git-release cannot keep or git cannot write into a commit or tag; or when, without it, the
+/// system clock reads a time git cannot date anything by.
 pub fn now() -> Result<Timestamp, ClockError> {
     static FIXED: OnceLock<Option<Result<Timestamp, ClockError>>> = OnceLock::new();
-    let fixed = FIXED.get_or_init(|| {
-        // Git takes an empty value for none, and reads every other one, in any encoding.
-        let value = std::env::var_os(VARIABLE).filter(|v| !v.is_empty())?;
-        Some(fixed_at(&value))
-    });
+    let fixed = FIXED.get_or_init(|| Some(fixed_at(VARIABLE, &set(VARIABLE)?)));
     match fixed {
         Some(fixed) => fixed.clone(),
-        None => Ok(system()),
+        None => system(),
     }
 }
 
-/// The system's time, to the microsecond (as records keep it).
-fn system() -> Timestamp {
-    let now = Timestamp::now();
-    Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now)
+/// For a command that writes commits or tags: whether git can date them, by the clock and by
+/// `GIT_AUTHOR_DATE` when that is set, so that a date git would refuse half-way is refused first.
+///
+/// # Errors
+/// As [`now`], and when `GIT_AUTHOR_DATE` is set to what [`now`] would refuse.
+pub fn check_dates() -> Result<(), ClockError> {
+    now()?;
+    set(AUTHOR).map_or(Ok(()), |value| fixed_at(AUTHOR, &value).map(|_| ()))
 }
 
-/// The moment a `GIT_COMMITTER_DATE` names: git itself reads it, so every form git takes
+/// A variable's value, when set and not empty: git takes an empty value for none, and reads
+/// every other one, in any encoding.
+fn set(variable: &str) -> Option<OsString> {
+    std::env::var_os(variable).filter(|v| !v.is_empty())
+}
+
+/// The system's time, to the microsecond (as records keep it), within the years git can date
+/// commits and tags by when it works out the offset from UTC itself.
+fn system() -> Result<Timestamp, ClockError> {
+    let now = Timestamp::now();
+    let now = Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now);
+    let (first, last) = git_years();
+    if (first..=last).contains(&now.as_second()) {
+        Ok(now)
+    } else {
+        Err(ClockError { of: Source::System(now), why: Why::GitYears })
+    }
+}
+
+/// 1970-01-01 to the end of 2099, in seconds: git keeps no time before the epoch, and cannot
+/// tell the offset of a local time from 2100 on.
+fn git_years() -> (i64, i64) {
+    (0, 4_102_444_799)
+}
+
+/// The moment a date variable names: git itself reads it, so every form git takes
 /// (`2026-11-21T10:15:00Z`, `@1795256100 +0000`, RFC 2822, a local time) means what it means to git.
-fn fixed_at(value: &OsStr) -> Result<Timestamp, ClockError> {
-    let refused = |why: Why| ClockError { value: value.to_string_lossy().into_owned(), why };
-    let (seconds, offset) = crate::git::read_date(value).map_err(|e| refused(Why::Unread(e.causes().join("; "))))?;
+fn fixed_at(variable: &'static str, value: &OsStr) -> Result<Timestamp, ClockError> {
+    let refused = |why: Why| ClockError { of: Source::Variable { variable, value: shown(value) }, why };
+    let (seconds, offset) =
+        crate::git::read_date(variable, value).map_err(|e| refused(Why::Unread(e.causes().join("; "))))?;
     if !written_offset(&offset) {
         return Err(refused(Why::Offset(offset)));
     }
     Timestamp::from_second(seconds).map_err(|_| refused(Why::OutOfRange(seconds)))
+}
+
+/// A value as an error may show it: control characters (a terminal's escapes) become `?`.
+fn shown(value: &OsStr) -> String {
+    value.to_string_lossy().chars().map(|c| if c.is_control() { '?' } else { c }).collect()
 }
 
 /// An offset from UTC as commits and tags hold it: a sign and four digits, at most 99:59.
@@ -63,16 +99,20 @@ fn written_offset(offset: &str) -> bool {
     digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit()) && digits[2..] < *"60"
 }
 
-/// `GIT_COMMITTER_DATE` is not a moment git-release can decide by.
+/// The clock, or a date git would write, is not one git-release can act by.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{VARIABLE} `{value}` {}", match .why {
-    Why::Unread(_) => "is not a date git can read",
-    Why::Offset(_) => "has an offset from UTC that git cannot write into a commit or tag",
-    Why::OutOfRange(_) => "lies outside the times git-release can keep (the years -9999 to 9999)",
-})]
+#[error("{}", self.message())]
 pub struct ClockError {
-    value: String,
+    of: Source,
     why: Why,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    /// A date variable, and its value as shown.
+    Variable { variable: &'static str, value: String },
+    /// The system clock, reading this.
+    System(Timestamp),
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +123,27 @@ enum Why {
     Offset(String),
     /// Git read these seconds since the epoch.
     OutOfRange(i64),
+    /// Outside the years git can date by the system's own offset.
+    GitYears,
+}
+
+impl ClockError {
+    fn message(&self) -> String {
+        let what = match &self.why {
+            Why::Unread(_) => "is not a date git can read".to_owned(),
+            Why::Offset(_) => "has an offset from UTC that git cannot write into a commit or tag".to_owned(),
+            Why::OutOfRange(_) => format!(
+                "lies outside the times git-release can keep ({} to {})",
+                display_time(Timestamp::MIN),
+                display_time(Timestamp::MAX)
+            ),
+            Why::GitYears => "is outside the years git can date commits and tags by (1970 to 2099)".to_owned(),
+        };
+        match &self.of {
+            Source::Variable { variable, value } => format!("{variable} `{value}` {what}"),
+            Source::System(now) => format!("the system clock reads {}, which {what}", display_time(*now)),
+        }
+    }
 }
 
 impl Diagnostic for ClockError {
@@ -91,18 +152,26 @@ impl Diagnostic for ClockError {
     }
 
     fn causes(&self) -> Vec<String> {
-        vec![match &self.why {
-            Why::Unread(said) => said.clone(),
-            Why::Offset(offset) => format!("git reads it with the offset {offset}"),
-            Why::OutOfRange(seconds) => format!("git reads it as {seconds} seconds since 1970"),
-        }]
+        match &self.why {
+            Why::Unread(said) => vec![said.clone()],
+            Why::Offset(offset) => vec![format!("git reads it with the offset {offset}")],
+            Why::OutOfRange(seconds) => vec![format!("git reads it as {seconds} seconds since 1970")],
+            Why::GitYears => Vec::new(),
+        }
     }
 
     fn hints(&self) -> Vec<String> {
-        vec![format!(
-            "set {VARIABLE} to a time such as 2026-11-21T10:15:00Z or \"@1795256100 +0000\", or unset it to use \
-             the system clock"
-        )]
+        vec![match &self.of {
+            Source::Variable { variable, .. } => format!(
+                "set {variable} to a time such as 2026-11-21T10:15:00Z or \"@1795256100 +0000\", or unset it to \
+                 use the system clock"
+            ),
+            Source::System(_) => {
+                format!(
+                    "set the system clock right, or set {VARIABLE} to the time to act at, such as 2026-11-21T10:15:00Z"
+                )
+            }
+        }]
     }
 }
 

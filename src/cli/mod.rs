@@ -183,8 +183,8 @@ fn check_remote(remote: &str) -> Result<(), Error> {
 fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
     let done = |result: Result<(), Error>| result.map(|()| Exit::Success);
     if dates_what_it_writes(command) {
-        // A clock git cannot read is a usage error before anything is read or written.
-        crate::clock::now()?;
+        // A date git cannot write is a usage error before anything is read or written.
+        crate::clock::check_dates()?;
     }
     match command {
         Command::Init(args) => done(init::run(context, args)),

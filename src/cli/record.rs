@@ -247,6 +247,10 @@ fn parse_time(text: &str, now: Timestamp) -> Result<Timestamp, Error> {
             .cause(e.to_string())
             .hint("give an RFC 3339 time with its offset, such as 2026-11-21T10:15:00Z or 2026-11-21T11:15:00+01:00")
     })?;
+    if time < Timestamp::UNIX_EPOCH {
+        return Err(Error::new(Kind::Usage, format!("--at `{text}` is before 1970"))
+            .hint("give the time the deployment happened, such as 2026-11-21T10:15:00Z"));
+    }
     if time.duration_since(now) > clock::SKEW {
         return Err(Error::new(Kind::Usage, format!("--at `{text}` is in the future"))
             .cause(format!(

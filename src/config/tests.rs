@@ -78,3 +78,10 @@ fn line_column_counts_characters() {
     assert_eq!(line_column("a\nbé c", 6), (2, 4));
     assert_eq!(line_column("abc", 0), (1, 1));
 }
+
+#[test]
+fn a_preview_ttl_of_nothing_is_refused() {
+    let found = problems(&format!("{VALID}\n[preview]\nttl = \"0s\"\n"), None);
+    assert!(found.iter().any(|p| p.contains("[preview] ttl: it must be longer than 0s")), "{found:?}");
+    assert!(parse_text(&format!("{VALID}\n[preview]\nttl = \"1s\"\n"), None).is_ok());
+}

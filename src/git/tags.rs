@@ -254,16 +254,18 @@ impl Ident {
     }
 }
 
-/// What git reads from `date` as a value of `GIT_COMMITTER_DATE`, in any of the forms it takes
-/// there: seconds since the epoch and the offset from UTC, as git writes them (`+0100`).
+/// What git reads from `date` as the value of `variable` (`GIT_COMMITTER_DATE` or
+/// `GIT_AUTHOR_DATE`), in any of the forms it takes there: seconds since the epoch and the offset
+/// from UTC, as git writes them (`+0100`).
 ///
 /// # Errors
 /// When git cannot be run, or does not read `date` as a date.
-pub fn read_date(date: &std::ffi::OsStr) -> Result<(i64, String), GitError> {
-    let command = GitCommand::new(["var", "GIT_COMMITTER_IDENT"])
-        .env("GIT_COMMITTER_DATE", date)
-        .env("GIT_COMMITTER_NAME", "clock")
-        .env("GIT_COMMITTER_EMAIL", "clock@localhost");
+pub fn read_date(variable: &str, date: &std::ffi::OsStr) -> Result<(i64, String), GitError> {
+    let person = if variable == "GIT_AUTHOR_DATE" { "AUTHOR" } else { "COMMITTER" };
+    let command = GitCommand::new(["var", &format!("GIT_{person}_IDENT")])
+        .env(format!("GIT_{person}_DATE"), date)
+        .env(format!("GIT_{person}_NAME"), "clock")
+        .env(format!("GIT_{person}_EMAIL"), "clock@localhost");
     let dir = std::env::current_dir().unwrap_or_else(|_| std::env::temp_dir());
     let output = command.run(&dir, &|_| {})?;
     let ident = parse_ident(output.stdout.trim()).ok_or(GitError::NotAnIdent { output: output.stdout.clone() })?;
@@ -294,11 +296,12 @@ mod tests {
 
     #[test]
     fn git_reads_the_dates_it_takes_for_the_committer() {
-        let read = |date: &str| read_date(std::ffi::OsStr::new(date)).expect("a date");
+        let read = |date: &str| read_date("GIT_COMMITTER_DATE", std::ffi::OsStr::new(date)).expect("a date");
         assert_eq!(read("2026-11-21T10:15:00Z"), (1_795_256_100, "+0000".to_owned()));
         assert_eq!(read("@1795256100 +0100"), (1_795_256_100, "+0100".to_owned()));
         assert_eq!(read("Sat, 21 Nov 2026 11:15:00 +0100"), (1_795_256_100, "+0100".to_owned()));
-        let refused = read_date(std::ffi::OsStr::new("next tuesday")).expect_err("git reads no such date");
+        let refused =
+            read_date("GIT_AUTHOR_DATE", std::ffi::OsStr::new("next tuesday")).expect_err("git reads no such date");
         assert!(refused.causes().iter().any(|c| c.contains("invalid date format")), "{:?}", refused.causes());
     }
 

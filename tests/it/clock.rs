@@ -181,3 +181,74 @@ fn a_deployment_cannot_be_recorded_as_happening_in_the_future() {
     let skewed = world.release(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z", "--json"]);
     assert_eq!(skewed.expect_status(0).json()["tag"], "1.0.0.20261121T102000Z.qa", "five minutes of skew pass");
 }
+
+/// libfaketime's library, which `./test.sh` installs.
+fn faketime_library() -> String {
+    let listed = std::process::Command::new("dpkg").args(["-L", "libfaketime"]).output().expect("dpkg runs");
+    String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .find(|line| line.ends_with("/libfaketime.so.1"))
+        .unwrap_or_else(|| panic!("libfaketime is not installed: run ./test.sh, which installs it"))
+        .to_owned()
+}
+
+/// Git cannot date what it writes by the system's own offset before 1970 or from 2100 on: with
+/// the system clock there, and no `GIT_COMMITTER_DATE`, a command refuses before anything changes;
+/// the same moment told with its offset goes through. Found by the independent pass.
+#[test]
+fn a_system_clock_outside_the_years_git_can_date_by_is_refused() {
+    let world = World::new();
+    let repos = qa_asks_for(&world, "1.0.0");
+    let release = &repos.release;
+    let before = (world.state(release), world.state(&repos.release_remote));
+    let library = faketime_library();
+    let at_system = |moment: &str, args: &[&str]| {
+        let mut command = world.release_command(release, args);
+        command.env_remove("GIT_COMMITTER_DATE").env("LD_PRELOAD", &library).env("FAKETIME", moment);
+        world.transcript(args, &command.output().expect("runs"))
+    };
+    for (moment, shown) in
+        [("@2100-06-01 00:00:00", "2100-06-01T00:00:00Z"), ("@1969-06-01 00:00:00", "1969-06-01T00:00:00Z")]
+    {
+        at_system(moment, &["set", "qa", "1.1.0", "--push"])
+            .expect_status(2)
+            .expect_stderr(&format!(
+                "error: the system clock reads {shown}, which is outside the years git can date commits and tags by"
+            ))
+            .expect_stderr("hint: set the system clock right, or set GIT_COMMITTER_DATE");
+        at_system(moment, &["status"]).expect_status(0);
+    }
+    assert_eq!((world.state(release), world.state(&repos.release_remote)), before, "nothing changed");
+
+    let mut told = world.release_command(release, &["set", "qa", "1.1.0", "--push"]);
+    told.env("LD_PRELOAD", &library)
+        .env("FAKETIME", "@2100-06-01 00:00:00")
+        .env("GIT_COMMITTER_DATE", "@4115491200 +0000");
+    world.transcript(&["set"], &told.output().expect("runs")).expect_status(0);
+    world.git(&repos.release_remote, &["fsck", "--strict"]);
+}
+
+/// The author's date of the commits git-release writes is git's to take from `GIT_AUTHOR_DATE`;
+/// one git would refuse half-way is refused first. The value shows without the control
+/// characters a terminal would obey. Found by the independent pass.
+#[test]
+fn a_bad_author_date_is_refused_first_and_shown_harmless() {
+    let world = World::new();
+    let repos = qa_asks_for(&world, "1.0.0");
+    let release = &repos.release;
+    let before = (world.state(release), world.state(&repos.release_remote));
+    world
+        .release_with(release, &["set", "qa", "1.1.0", "--push"], &[("GIT_AUTHOR_DATE", "garbage")])
+        .expect_status(2)
+        .expect_stderr("error: GIT_AUTHOR_DATE `garbage` is not a date git can read")
+        .expect_stderr("hint: set GIT_AUTHOR_DATE to a time such as");
+    let escaped = world.release_with(release, &["bump", "qa", "minor"], &[("GIT_COMMITTER_DATE", "x\u{1b}[31mRED\r")]);
+    escaped.expect_status(2).expect_stderr("error: GIT_COMMITTER_DATE `x?[31mRED?` is not a date git can read");
+    assert!(!escaped.stderr.contains('\u{1b}'), "{escaped}");
+    assert_eq!((world.state(release), world.state(&repos.release_remote)), before, "nothing changed");
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    world
+        .release(release, &["record", "qa", "--at", "1969-12-31T23:59:59Z"])
+        .expect_status(2)
+        .expect_stderr("error: --at `1969-12-31T23:59:59Z` is before 1970");
+}

@@ -218,6 +218,25 @@ fn a_preview_dated_beyond_its_ttl_ahead_of_the_clock_expires() {
     assert_eq!(left.trim(), format!("preview/{}", names[1]), "45 minutes ahead is a skewed clock, not a forged date");
 }
 
+/// Only what `preview create` made expires: a branch someone else keeps under preview/ (it
+/// pins nothing) stays, however old. Found by the independent pass.
+#[test]
+fn reconcile_expires_only_the_previews_it_made() {
+    let world = World::new();
+    let (repos, names) = previews_made_at(&world, &[("old", "owner/repo#main", "2026-11-01T10:15:00Z")]);
+    let release = &repos.release;
+    world.git(release, &["checkout", "-q", "--orphan", "notes"]);
+    std::fs::write(release.join("notes.txt"), "kept by hand\n").expect("file can be written");
+    world.git(release, &["add", "notes.txt"]);
+    let old = [("GIT_COMMITTER_DATE", "2020-01-01T00:00:00Z")];
+    let committed = world.command("git", release).args(["commit", "-q", "-m", "Notes"]).envs(old).status();
+    assert!(committed.expect("git runs").success());
+    world.git(release, &["push", "-q", "origin", "notes:preview/notes", "notes:preview/bar-abcdef"]);
+    let swept = world.release_at(release, &["reconcile", "--json"], DATE);
+    assert_eq!(swept.expect_status(0).json()["expired"], serde_json::json!([names[0]]));
+    assert_eq!(preview_branches(&world, &repos), "preview/bar-abcdef\npreview/notes\n");
+}
+
 /// With an auto-promoted environment and no forge, reconcile is a usage error; it used to
 /// delete the expired previews first and then refuse. Found by the independent pass.
 #[test]

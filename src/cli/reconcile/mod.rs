@@ -163,7 +163,8 @@ fn expire_previews(
 ) -> Result<Vec<(String, Expiry)>, Error> {
     let Some(ttl) = workspace.file.preview.ttl else { return Ok(Vec::new()) };
     let mut expired = Vec::new();
-    for listed in preview::list(context, workspace)? {
+    // A branch under preview/ that `preview create` did not make (it pins nothing) is not ours.
+    for listed in preview::list(context, workspace)?.into_iter().filter(|listed| !listed.components.is_empty()) {
         let Some(why) = crate::preview::expiry(listed.created, ttl, now.as_second()) else { continue };
         let local = workspace.repo.reference(&format!("refs/heads/{}", listed.branch))?;
         preview::remove(context, workspace, &listed.name, Some(&listed.commit), local.as_ref(), dry_run)?;
