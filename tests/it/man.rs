@@ -133,7 +133,10 @@ The identity of the commits \fBinit\fR, \fBset\fR and \fBbump\fR write and of th
 \fBprepare\fR and \fBrecord\fR write, as for any git commit or tag.
 .TP
 .B GIT_COMMITTER_DATE
-The one clock every time decision reads, in any form git takes (such as 2026\-11\-21T10:15:00Z or "@1795256100 +0000"), read as git reads it: the time of a record made without \fB\-\-at\fR, the tagger date of every tag \fBprepare\fR and \fBrecord\fR write, how long a deployment has soaked, whether a \fBfreeze\fR window is on, whether a preview has outlived \fB[preview] ttl\fR, and how long a forge's rate limit asks to wait when its answer carries no Date. Unset or empty, the system clock decides, to the microsecond. A value git cannot read is refused (exit 2) before anything changes.
+The one clock every time decision reads, in any form git takes (such as 2026\-11\-21T10:15:00Z or "@1795256100 +0000"), read as git reads it: the time of a record made without \fB\-\-at\fR, the tagger date of every tag \fBprepare\fR and \fBrecord\fR write, how long a deployment has soaked, whether a \fBfreeze\fR window is on, whether a preview has outlived \fB[preview] ttl\fR, and how long a forge's rate limit asks to wait when its answer carries no Date. Unset or empty, the system clock decides, to the microsecond, within the years git can date by (1970 to 2099). A value git cannot read, or one git cannot write into a commit or tag, is refused (exit 2) before anything changes, and so is a \fB\-\-at\fR more than five minutes after the clock.
+.TP
+.B GIT_AUTHOR_DATE
+The author date of the commits \fBinit\fR, \fBset\fR, \fBbump\fR and \fBpreview create\fR write, as for any git commit; checked like GIT_COMMITTER_DATE before anything is written. No decision reads it.
 .TP
 .B GIT_RELEASE_APP_DIR, GIT_RELEASE_COMMIT, GIT_RELEASE_BRANCH, GIT_RELEASE_PIPELINE_URL
 The same as \fB\-\-app\-dir\fR, \fB\-\-commit\fR, \fB\-\-branch\fR and \fB\-\-pipeline\-url\fR.
