@@ -45,7 +45,12 @@ echo "The same tests with the system clock ten years ahead (libfaketime):"
 binaries=$(cargo test --locked --no-run --message-format=json 2>/dev/null |
     grep -E '"profile":\{[^}]*"test":true\}' | grep -o '"executable":"[^"]*"' | sed 's/^"executable":"//; s/"$//')
 [ -n "$binaries" ] || { echo "error: cargo named no test binaries to run again" >&2; exit 1; }
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
 for binary in $binaries; do
     echo "     Running $binary, ten years ahead"
-    INSTA_UPDATE=no CARGO_MANIFEST_DIR="$PWD" ahead "$binary"
+    INSTA_UPDATE=no CARGO_MANIFEST_DIR="$PWD" ahead "$binary" | tee -a "$results"
 done
+# The pass ahead, counted from every binary's "test result: ok. N passed; N failed; ..." line.
+awk '/^test result:/ { passed += $4; failed += $6 }
+     END { if (passed == 0) exit 1; print "clock-ahead: " passed " passed, " failed " failed" }' "$results"
