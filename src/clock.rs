@@ -62,8 +62,7 @@ fn set(variable: &str) -> Option<OsString> {
 fn system() -> Result<Timestamp, ClockError> {
     let now = Timestamp::now();
     let now = Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now);
-    let (first, last) = git_years();
-    if (first..=last).contains(&now.as_second()) {
+    if GIT_YEARS.contains(&now.as_second()) {
         Ok(now)
     } else {
         Err(ClockError { of: Source::System(now), why: Why::GitYears })
@@ -72,9 +71,7 @@ fn system() -> Result<Timestamp, ClockError> {
 
 /// 1970-01-01 to the end of 2099, in seconds: git keeps no time before the epoch, and cannot
 /// tell the offset of a local time from 2100 on.
-fn git_years() -> (i64, i64) {
-    (0, 4_102_444_799)
-}
+const GIT_YEARS: std::ops::RangeInclusive<i64> = 0..=4_102_444_799;
 
 /// The moment a date variable names: git itself reads it, so every form git takes
 /// (`2026-11-21T10:15:00Z`, `@1795256100 +0000`, RFC 2822, a local time) means what it means to git.
