@@ -8,7 +8,7 @@ use crate::config::{self, Environment, FILE_NAME, Origin, ReleaseFile};
 use crate::error::Error;
 use crate::git::ObjectKind;
 use crate::object_id::ObjectId;
-use crate::record::{self, Record};
+use crate::record::{self, NotARecord, Record};
 use crate::refname;
 use crate::version::{Known, PatternKind, Version};
 use crate::workspace::Workspace;
@@ -204,17 +204,15 @@ fn new_tag(
         }
         Guarded::Record => {
             let tag = crate::git::TagRef::unpeeled(name, new.clone());
-            let object = workspace.repo.tag_object(&tag)?;
-            let parsed = object.and_then(|o| Record::parse(name, o.commit, &o.message, &workspace.file.tags));
-            Ok(parsed
-                .is_none()
-                .then(|| {
-                    refusal(
-                        format!("{name} is named like a deployment record, but its message is not one"),
-                        vec!["deployment records are made by 'git release record <environment>'".into()],
-                    )
-                })
-                .flatten())
+            let read = match workspace.repo.tag_object(&tag)? {
+                Some(o) => Record::read(name, o.commit, &o.message, &workspace.file.tags),
+                None => Err(NotARecord::Message),
+            };
+            let Err(why) = read else { return Ok(None) };
+            Ok(refusal(
+                format!("{name} is named like a deployment record, but is none: {why}"),
+                vec!["deployment records are made by 'git release record <environment>'".into()],
+            ))
         }
         Guarded::EnvironmentBranch(_) => Ok(None),
     }

@@ -114,17 +114,33 @@ impl Deployment {
 impl Record {
     /// Reads a record from its tag: the name, the commit it points to and its message.
     ///
-    /// `None` when the message is not a record's (a tag that only looks like one by name).
+    /// `None` when the tag is no record: its message is not a record's, or it says something
+    /// else than the tag: a name other than the one the message computes (environment, version,
+    /// branch, second, and `+N` for the Nth record of a second), or a `Commit:` that is not the
+    /// tagged commit.
     #[must_use]
     pub fn parse(tag: &str, commit: ObjectId, message: &str, tags: &Tags) -> Option<Record> {
+        Record::read(tag, commit, message, tags).ok()
+    }
+
+    /// As [`Record::parse`], saying why a tag is no record.
+    ///
+    /// # Errors
+    /// When the tag is no record, and why.
+    pub fn read(tag: &str, commit: ObjectId, message: &str, tags: &Tags) -> Result<Record, NotARecord> {
         let trailers = trailers(message);
         let get = |key: &str| trailers.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-        let environment = get(ENVIRONMENT)?;
-        let version = get(VERSION)?;
-        let time: Timestamp = get(DEPLOYED_AT)?.parse().ok()?;
+        let (Some(environment), Some(version), Some(time)) =
+            (get(ENVIRONMENT), get(VERSION), get(DEPLOYED_AT).and_then(|t| t.parse::<Timestamp>().ok()))
+        else {
+            return Err(NotARecord::Message);
+        };
         let branch = get(BRANCH);
+        if let Some(named) = get(COMMIT).filter(|named| ObjectId::from_hex(named).as_ref() != Some(&commit)) {
+            return Err(NotARecord::Commit(named));
+        }
         let base = base_name(tags, &version, &environment, branch.as_deref(), time);
-        let sequence = sequence_of(tag, &base);
+        let sequence = sequence_of(tag, &base).ok_or(NotARecord::Name(base.clone()))?;
         let deployment = Deployment {
             environment,
             version,
@@ -144,13 +160,34 @@ impl Record {
                 })
                 .collect(),
         };
-        Some(Record { tag: tag.to_owned(), deployment, sequence })
+        Ok(Record { tag: tag.to_owned(), deployment, sequence })
     }
 
     /// Newest first: by the time in the record, then by the order of records in one second.
     #[must_use]
     pub fn newest_first(a: &Record, b: &Record) -> Ordering {
         (b.deployment.time, b.sequence, &b.tag).cmp(&(a.deployment.time, a.sequence, &a.tag))
+    }
+}
+
+/// Why a tag named like a record is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotARecord {
+    /// Its message lacks the environment, the version or a readable time.
+    Message,
+    /// Its message computes this name (with `+N` for the Nth of a second), not the tag's.
+    Name(String),
+    /// Its `Commit:` names this, not the tagged commit.
+    Commit(String),
+}
+
+impl std::fmt::Display for NotARecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotARecord::Message => f.write_str("its message is not a deployment record's"),
+            NotARecord::Name(base) => write!(f, "its message makes it {base} (or {base}+N), not this name"),
+            NotARecord::Commit(named) => write!(f, "its message says Commit: {named}, not the tagged commit"),
+        }
     }
 }
 
@@ -218,11 +255,15 @@ fn base_name(tags: &Tags, version: &str, environment: &str, branch: Option<&str>
     if version == WIP { tags.deploy_wip.render(&values) } else { tags.deploy.render(&values) }
 }
 
-fn sequence_of(tag: &str, base: &str) -> u32 {
-    match tag.strip_prefix(base).and_then(|rest| rest.strip_prefix('+')) {
-        Some(n) => n.parse().unwrap_or(1),
-        None => 1,
+/// Which record of its second `tag` is, when it is `base` (the first) or `base+N` (N from 2);
+/// `None` for any other name.
+fn sequence_of(tag: &str, base: &str) -> Option<u32> {
+    let rest = tag.strip_prefix(base)?;
+    if rest.is_empty() {
+        return Some(1);
     }
+    let n = rest.strip_prefix('+').filter(|n| is_number(n))?;
+    n.parse().ok().filter(|n| *n >= 2)
 }
 
 fn is_number(text: &str) -> bool {
@@ -309,6 +350,31 @@ mod tests {
         assert_eq!(record.deployment.version_tag.as_deref(), Some("v1.4.0-rc.2"));
         assert_eq!(record.deployment.release_commit, draft.release_commit);
         assert_eq!(Record::parse("x", draft.commit, "just a tag\n", &tags()), None);
+    }
+
+    #[test]
+    fn a_tag_that_says_something_else_than_its_message_is_no_record() {
+        let draft = draft("1.4.0", None);
+        let (message, commit) = (draft.message(), draft.commit.clone());
+        let parse = |tag: &str| Record::parse(tag, commit.clone(), &message, &tags());
+        assert!(parse("1.4.0.20261121T101500Z.qa").is_some());
+        assert!(parse("1.4.0.20261121T101500Z.qa+3").is_some());
+        for other in [
+            "1.4.0.99991231T235959Z.qa",
+            "1.4.0.20261121T101501Z.qa",
+            "1.4.0.20261121T101500Z.stage",
+            "1.4.1.20261121T101500Z.qa",
+            "1.4.0.20261121T101500Z.qa+1",
+            "1.4.0.20261121T101500Z.qa+02",
+            "1.4.0.20261121T101500Z.qa+x",
+            "1.4.0.20261121T101500Z.qa2",
+        ] {
+            assert_eq!(parse(other), None, "{other}");
+        }
+        let elsewhere = ObjectId::from_hex(&"b".repeat(40)).expect("hex");
+        assert_eq!(Record::parse("1.4.0.20261121T101500Z.qa", elsewhere, &message, &tags()), None, "Commit: lies");
+        let without = message.lines().filter(|l| !l.starts_with("Commit: ")).collect::<Vec<_>>().join("\n");
+        assert!(Record::parse("1.4.0.20261121T101500Z.qa", commit.clone(), &without, &tags()).is_some());
     }
 
     #[test]

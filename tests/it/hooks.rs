@@ -95,7 +95,9 @@ fn pre_push_protects_release_tags_and_environment_branches() {
     assert!(stderr(&odd).contains("`1.0` is not a semantic version"), "{}", stderr(&odd));
     world.git(&repo, &["tag", "-a", "-m", "not a record", "1.0.0.20261121T101500Z.prod", "main"]);
     let fake = push(&world, &repo, &["origin", "1.0.0.20261121T101500Z.prod"]);
-    assert!(stderr(&fake).contains("named like a deployment record, but its message is not one"));
+    assert!(
+        stderr(&fake).contains("named like a deployment record, but is none: its message is not a deployment record's")
+    );
 
     let branch = push(&world, &repo, &["origin", ":environment/qa"]);
     assert!(stderr(&branch).contains("environment branches are never deleted"));
@@ -318,4 +320,41 @@ fn run_with_stdin(command: &mut std::process::Command, input: &str) -> std::proc
     let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("runs");
     child.stdin.take().expect("stdin is piped").write_all(input.as_bytes()).expect("stdin takes the line");
     child.wait_with_output().expect("it finishes")
+}
+
+/// Record tags made by hand that say something else than their messages (another second in the
+/// name, another commit in `Commit:`) are refused by the hook; where they get in all the same (a
+/// push that skips it), they count for nothing: the gate still refuses what qa never recorded,
+/// and qa's real record is its latest.
+#[test]
+fn records_that_lie_are_refused_and_count_for_nothing() {
+    let world = World::new();
+    let (repo, remote) = shop(&world);
+    world.release(&repo, &["hooks", "install"]).expect_status(0);
+    let head = feature_on_qa(&world, &repo);
+    let main = world.git(&repo, &["rev-parse", "main"]).trim().to_owned();
+    let forged = [
+        ("1.0.0.20991231T000000Z.qa", &head, "its message makes it 1.0.0.20261121T100000Z.qa".to_owned()),
+        ("1.0.0.20261121T100000Z.qa", &main, format!("its message says Commit: {main}")),
+    ];
+    for (name, commit, why) in &forged {
+        let message = format!(
+            "Deploy 1.0.0 to qa\n\nEnvironment: qa\nVersion: 1.0.0\nCommit: {commit}\nDeployed-At: 2026-11-21T10:00:00Z\n"
+        );
+        world.git(&repo, &["tag", "-a", "-m", &message, name, &head]);
+        let pushed = push(&world, &repo, &["origin", name]);
+        assert!(!pushed.status.success(), "{name} was pushed");
+        let said = format!("{name} is named like a deployment record, but is none: {why}");
+        assert!(stderr(&pushed).contains(&said), "{said}\n{}", stderr(&pushed));
+        assert_eq!(remote_ref(&world, &remote, &format!("refs/tags/{name}")), "", "{name} reached the remote");
+    }
+    let skipped = push(&world, &repo, &["--no-verify", "origin", "1.0.0.20991231T000000Z.qa"]);
+    assert!(skipped.status.success(), "{}", stderr(&skipped));
+
+    let gate = world.release(&repo, &["gate", "--target", "prod"]);
+    gate.expect_status(1).expect_stdout("qa has not deployed");
+    world.release(&repo, &["record", "qa"]).expect_status(0);
+    world.release(&repo, &["gate", "--target", "prod"]).expect_status(0);
+    let status = world.release(&repo, &["status", "--json"]);
+    assert_eq!(status.expect_status(0).json()["environments"][0]["deployed"]["tag"], "1.0.0.20261121T101500Z.qa");
 }
