@@ -129,6 +129,11 @@ impl Record {
     /// When the tag is no record, and why.
     pub fn read(tag: &str, commit: ObjectId, message: &str, tags: &Tags) -> Result<Record, NotARecord> {
         let trailers = trailers(message);
+        // A fact said twice says two things; only components come one to a line.
+        let said = [ENVIRONMENT, VERSION, COMMIT, RELEASE_COMMIT, TAG, BRANCH, PIPELINE, DEPLOYED_BY, DEPLOYED_AT];
+        if let Some(twice) = said.iter().find(|key| trailers.iter().filter(|(k, _)| k == *key).count() > 1) {
+            return Err(NotARecord::Twice(twice));
+        }
         let get = |key: &str| trailers.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
         let (Some(environment), Some(version), Some(time)) =
             (get(ENVIRONMENT), get(VERSION), get(DEPLOYED_AT).and_then(|t| t.parse::<Timestamp>().ok()))
@@ -179,6 +184,8 @@ pub enum NotARecord {
     Name(String),
     /// Its `Commit:` names this, not the tagged commit.
     Commit(String),
+    /// Its message says this trailer more than once.
+    Twice(&'static str),
 }
 
 impl std::fmt::Display for NotARecord {
@@ -187,6 +194,7 @@ impl std::fmt::Display for NotARecord {
             NotARecord::Message => f.write_str("its message is not a deployment record's"),
             NotARecord::Name(base) => write!(f, "its message makes it {base} (or {base}+N), not this name"),
             NotARecord::Commit(named) => write!(f, "its message says Commit: {named}, not the tagged commit"),
+            NotARecord::Twice(key) => write!(f, "its message says {key}: more than once"),
         }
     }
 }
@@ -375,6 +383,11 @@ mod tests {
         assert_eq!(Record::parse("1.4.0.20261121T101500Z.qa", elsewhere, &message, &tags()), None, "Commit: lies");
         let without = message.lines().filter(|l| !l.starts_with("Commit: ")).collect::<Vec<_>>().join("\n");
         assert!(Record::parse("1.4.0.20261121T101500Z.qa", commit.clone(), &without, &tags()).is_some());
+        let twice = format!("{message}Commit: {}\n", "b".repeat(40));
+        assert_eq!(
+            Record::read("1.4.0.20261121T101500Z.qa", commit.clone(), &twice, &tags()),
+            Err(NotARecord::Twice("Commit"))
+        );
     }
 
     #[test]

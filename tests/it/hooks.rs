@@ -348,6 +348,13 @@ fn records_that_lie_are_refused_and_count_for_nothing() {
         assert!(stderr(&pushed).contains(&said), "{said}\n{}", stderr(&pushed));
         assert_eq!(remote_ref(&world, &remote, &format!("refs/tags/{name}")), "", "{name} reached the remote");
     }
+    // Git reads both values of a trailer said twice; so a record may say each fact once.
+    let twice = format!(
+        "Deploy 1.0.0 to qa\n\nEnvironment: qa\nVersion: 1.0.0\nCommit: {head}\nCommit: {main}\nDeployed-At: 2026-11-21T10:05:00Z\n"
+    );
+    world.git(&repo, &["tag", "-a", "-m", &twice, "1.0.0.20261121T100500Z.qa", &head]);
+    let pushed = push(&world, &repo, &["origin", "1.0.0.20261121T100500Z.qa"]);
+    assert!(stderr(&pushed).contains("but is none: its message says Commit: more than once"), "{}", stderr(&pushed));
     let skipped = push(&world, &repo, &["--no-verify", "origin", "1.0.0.20991231T000000Z.qa"]);
     assert!(skipped.status.success(), "{}", stderr(&skipped));
 
