@@ -14,13 +14,8 @@ use std::sync::OnceLock;
 use jiff::Timestamp;
 
 use crate::error::{Diagnostic, Kind};
+use crate::git::Dated;
 use crate::record::display_time;
-
-/// The variable that fixes the clock.
-pub const VARIABLE: &str = "GIT_COMMITTER_DATE";
-
-/// The variable git dates the author of a commit by; git-release decides nothing by it.
-const AUTHOR: &str = "GIT_AUTHOR_DATE";
 
 /// How far ahead of this clock a time written by another machine's may lie and still be taken
 /// as past: the skew between two clocks that keep time.
@@ -34,7 +29,7 @@ pub const SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
 /// system clock reads a time git cannot date anything by.
 pub fn now() -> Result<Timestamp, ClockError> {
     static FIXED: OnceLock<Option<Result<Timestamp, ClockError>>> = OnceLock::new();
-    let fixed = FIXED.get_or_init(|| Some(fixed_at(VARIABLE, &set(VARIABLE)?)));
+    let fixed = FIXED.get_or_init(|| Some(fixed_at(Dated::Committer, &set(Dated::Committer)?)));
     match fixed {
         Some(fixed) => fixed.clone(),
         None => system(),
@@ -48,13 +43,14 @@ pub fn now() -> Result<Timestamp, ClockError> {
 /// As [`now`], and when `GIT_AUTHOR_DATE` is set to what [`now`] would refuse.
 pub fn check_dates() -> Result<(), ClockError> {
     now()?;
-    set(AUTHOR).map_or(Ok(()), |value| fixed_at(AUTHOR, &value).map(|_| ()))
+    // Git dates a commit's author by GIT_AUTHOR_DATE; git-release decides nothing by it.
+    set(Dated::Author).map_or(Ok(()), |value| fixed_at(Dated::Author, &value).map(|_| ()))
 }
 
 /// A variable's value, when set and not empty: git takes an empty value for none, and reads
 /// every other one, in any encoding.
-fn set(variable: &str) -> Option<OsString> {
-    std::env::var_os(variable).filter(|v| !v.is_empty())
+fn set(dated: Dated) -> Option<OsString> {
+    std::env::var_os(dated.variable()).filter(|v| !v.is_empty())
 }
 
 /// The system's time, to the microsecond (as records keep it), within the years git can date
@@ -75,10 +71,11 @@ const GIT_YEARS: std::ops::RangeInclusive<i64> = 0..=4_102_444_799;
 
 /// The moment a date variable names: git itself reads it, so every form git takes
 /// (`2026-11-21T10:15:00Z`, `@1795256100 +0000`, RFC 2822, a local time) means what it means to git.
-fn fixed_at(variable: &'static str, value: &OsStr) -> Result<Timestamp, ClockError> {
+fn fixed_at(dated: Dated, value: &OsStr) -> Result<Timestamp, ClockError> {
+    let variable = dated.variable();
     let refused = |why: Why| ClockError { of: Source::Variable { variable, value: shown(value) }, why };
     let (seconds, offset) =
-        crate::git::read_date(variable, value).map_err(|e| refused(Why::Unread(e.causes().join("; "))))?;
+        crate::git::read_date(dated, value).map_err(|e| refused(Why::Unread(e.causes().join("; "))))?;
     if !written_offset(&offset) {
         return Err(refused(Why::Offset(offset)));
     }
@@ -163,11 +160,10 @@ impl Diagnostic for ClockError {
                 "set {variable} to a time such as 2026-11-21T10:15:00Z or \"@1795256100 +0000\", or unset it to \
                  use the system clock"
             ),
-            Source::System(_) => {
-                format!(
-                    "set the system clock right, or set {VARIABLE} to the time to act at, such as 2026-11-21T10:15:00Z"
-                )
-            }
+            Source::System(_) => format!(
+                "set the system clock right, or set {} to the time to act at, such as 2026-11-21T10:15:00Z",
+                Dated::Committer.variable()
+            ),
         }]
     }
 }

@@ -37,6 +37,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
+/// As [`parse_duration`], for a span that must last: an interval, a ttl.
+///
+/// # Errors
+/// As [`parse_duration`], and when the span is 0s.
+pub fn parse_lasting(text: &str) -> Result<Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration.is_zero() { Err(format!("`{text}` must be longer than 0s")) } else { Ok(duration) }
+}
+
 /// How a duration reads back: `2h`, `1h30m`, `45s`.
 #[must_use]
 pub fn show_duration(duration: Duration) -> String {

@@ -103,8 +103,7 @@ impl Resolver<'_> {
 
     pub(super) fn preview(&mut self, raw: raw::Preview, components: &[Component]) -> Preview {
         let ttl = raw.ttl.and_then(|ttl| {
-            policy::parse_duration(ttl.get_ref())
-                .and_then(|d| if d.is_zero() { Err("it must be longer than 0s".to_owned()) } else { Ok(d) })
+            policy::parse_lasting(ttl.get_ref())
                 .map_err(|why| self.problem(Some(ttl.span()), format!("[preview] ttl: {why}")))
                 .ok()
         });

@@ -82,6 +82,6 @@ fn line_column_counts_characters() {
 #[test]
 fn a_preview_ttl_of_nothing_is_refused() {
     let found = problems(&format!("{VALID}\n[preview]\nttl = \"0s\"\n"), None);
-    assert!(found.iter().any(|p| p.contains("[preview] ttl: it must be longer than 0s")), "{found:?}");
+    assert!(found.iter().any(|p| p.contains("[preview] ttl: `0s` must be longer than 0s")), "{found:?}");
     assert!(parse_text(&format!("{VALID}\n[preview]\nttl = \"1s\"\n"), None).is_ok());
 }

@@ -7,7 +7,7 @@ mod transport;
 mod write;
 
 pub use command::{GitCommand, Output};
-pub use tags::{Ident, TagLine, TagObject, TagRef, read_date};
+pub use tags::{Dated, Ident, TagLine, TagObject, TagRef, read_date};
 pub use write::{Expect, PushOutcome, PushRef, RefUpdate, TreeEntry};
 
 use std::path::{Path, PathBuf};

@@ -245,32 +245,53 @@ impl Ident {
     /// The same person at `moment`, in the same offset from UTC.
     #[must_use]
     pub fn at(&self, moment: jiff::Timestamp) -> Ident {
-        let offset = self.date.split_whitespace().nth(1).unwrap_or("+0000");
-        Ident {
-            person: self.person.clone(),
-            date: format!("{} {offset}", moment.as_second()),
-            seconds: moment.as_second(),
+        let date = format!("{} {}", moment.as_second(), self.offset());
+        Ident { person: self.person.clone(), date, seconds: moment.as_second() }
+    }
+
+    /// The offset from UTC of the date, as git writes it (`+0100`).
+    #[must_use]
+    pub fn offset(&self) -> &str {
+        self.date.split_whitespace().nth(1).unwrap_or_default()
+    }
+}
+
+/// Whose date git reads: a commit's committer (and a tag's tagger), or a commit's author.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dated {
+    Committer,
+    Author,
+}
+
+impl Dated {
+    /// The variable git takes this date from.
+    #[must_use]
+    pub fn variable(self) -> &'static str {
+        match self {
+            Dated::Committer => "GIT_COMMITTER_DATE",
+            Dated::Author => "GIT_AUTHOR_DATE",
         }
     }
 }
 
-/// What git reads from `date` as the value of `variable` (`GIT_COMMITTER_DATE` or
-/// `GIT_AUTHOR_DATE`), in any of the forms it takes there: seconds since the epoch and the offset
-/// from UTC, as git writes them (`+0100`).
+/// What git reads from `date` as the value of `dated`'s variable, in any of the forms it takes
+/// there: seconds since the epoch and the offset from UTC.
 ///
 /// # Errors
 /// When git cannot be run, or does not read `date` as a date.
-pub fn read_date(variable: &str, date: &std::ffi::OsStr) -> Result<(i64, String), GitError> {
-    let person = if variable == "GIT_AUTHOR_DATE" { "AUTHOR" } else { "COMMITTER" };
+pub fn read_date(dated: Dated, date: &std::ffi::OsStr) -> Result<(i64, String), GitError> {
+    let person = match dated {
+        Dated::Committer => "COMMITTER",
+        Dated::Author => "AUTHOR",
+    };
     let command = GitCommand::new(["var", &format!("GIT_{person}_IDENT")])
-        .env(format!("GIT_{person}_DATE"), date)
+        .env(dated.variable(), date)
         .env(format!("GIT_{person}_NAME"), "clock")
         .env(format!("GIT_{person}_EMAIL"), "clock@localhost");
     let dir = std::env::current_dir().unwrap_or_else(|_| std::env::temp_dir());
     let output = command.run(&dir, &|_| {})?;
     let ident = parse_ident(output.stdout.trim()).ok_or(GitError::NotAnIdent { output: output.stdout.clone() })?;
-    let offset = ident.date.split_whitespace().nth(1).unwrap_or_default().to_owned();
-    Ok((ident.seconds, offset))
+    Ok((ident.seconds, ident.offset().to_owned()))
 }
 
 /// `Name <email> 1763720100 +0000`.
@@ -283,7 +304,7 @@ fn parse_ident(text: &str) -> Option<Ident> {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_ident, read_date};
+    use super::{Dated, parse_ident, read_date};
     use crate::error::Diagnostic;
 
     #[test]
@@ -296,12 +317,12 @@ mod tests {
 
     #[test]
     fn git_reads_the_dates_it_takes_for_the_committer() {
-        let read = |date: &str| read_date("GIT_COMMITTER_DATE", std::ffi::OsStr::new(date)).expect("a date");
+        let read = |date: &str| read_date(Dated::Committer, std::ffi::OsStr::new(date)).expect("a date");
         assert_eq!(read("2026-11-21T10:15:00Z"), (1_795_256_100, "+0000".to_owned()));
         assert_eq!(read("@1795256100 +0100"), (1_795_256_100, "+0100".to_owned()));
         assert_eq!(read("Sat, 21 Nov 2026 11:15:00 +0100"), (1_795_256_100, "+0100".to_owned()));
         let refused =
-            read_date("GIT_AUTHOR_DATE", std::ffi::OsStr::new("next tuesday")).expect_err("git reads no such date");
+            read_date(Dated::Author, std::ffi::OsStr::new("next tuesday")).expect_err("git reads no such date");
         assert!(refused.causes().iter().any(|c| c.contains("invalid date format")), "{:?}", refused.causes());
     }
 

@@ -21,6 +21,13 @@ fn qa_asks_for(world: &World, version: &str) -> TwoRepos {
     repos
 }
 
+/// As [`qa_asks_for`] 1.0.0, with its rc cut by `prepare`.
+fn qa_prepared(world: &World) -> TwoRepos {
+    let repos = qa_asks_for(world, "1.0.0");
+    world.release(&repos.release, &["prepare", "qa"]).expect_status(0);
+    repos
+}
+
 #[test]
 fn one_date_moves_every_date_a_deployment_writes() {
     let world = World::new();
@@ -41,9 +48,8 @@ fn one_date_moves_every_date_a_deployment_writes() {
 #[test]
 fn a_local_time_is_read_in_the_zone_git_reads_it_in() {
     let world = World::new();
-    let repos = qa_asks_for(&world, "1.0.0");
+    let repos = qa_prepared(&world);
     let release = &repos.release;
-    world.release(release, &["prepare", "qa"]).expect_status(0);
     let vars = [("GIT_COMMITTER_DATE", "2031-05-04 14:00:00"), ("TZ", "Europe/Berlin")];
     let recorded = world.release_with(release, &["record", "qa", "--json"], &vars);
     assert_eq!(recorded.expect_status(0).json()["tag"], "1.0.0.20310504T120000Z.qa", "14:00 in Berlin is 12:00 UTC");
@@ -52,9 +58,8 @@ fn a_local_time_is_read_in_the_zone_git_reads_it_in() {
 #[test]
 fn without_a_fixed_date_the_system_clock_decides_to_the_microsecond() {
     let world = World::new();
-    let repos = qa_asks_for(&world, "1.0.0");
+    let repos = qa_prepared(&world);
     let release = &repos.release;
-    world.release(release, &["prepare", "qa"]).expect_status(0);
     let args = ["record", "qa", "--json"];
     let before = Timestamp::from_microsecond(Timestamp::now().as_microsecond()).expect("in range");
     let output = world.release_command(release, &args).env_remove("GIT_COMMITTER_DATE").output().expect("runs");
@@ -165,9 +170,8 @@ fn every_command_that_writes_refuses_an_unusable_clock_first() {
 #[test]
 fn a_deployment_cannot_be_recorded_as_happening_in_the_future() {
     let world = World::new();
-    let repos = qa_asks_for(&world, "1.0.0");
+    let repos = qa_prepared(&world);
     let release = &repos.release;
-    world.release(release, &["prepare", "qa"]).expect_status(0);
     let before = (world.state(release), world.state(&repos.app_remote));
     // The clock reads 2026-11-21T10:15:00Z (the harness's moment).
     world

@@ -41,7 +41,7 @@ pub struct Args {
     #[arg(long)]
     pub dry_run: bool,
     /// Reconcile every INTERVAL (30s, 5m, 1h) until interrupted, surviving errors between rounds
-    #[arg(long, value_name = "INTERVAL", value_parser = interval)]
+    #[arg(long, value_name = "INTERVAL", value_parser = policy::parse_lasting)]
     pub watch: Option<Duration>,
     /// With --watch, stop after N rounds
     #[arg(long, value_name = "N", requires = "watch")]
@@ -49,11 +49,6 @@ pub struct Args {
     /// Read this clone of the application repository (its remote origin) instead of the cache
     #[arg(long, value_name = "PATH", env = "GIT_RELEASE_APP_DIR")]
     pub app_dir: Option<std::path::PathBuf>,
-}
-
-fn interval(text: &str) -> Result<Duration, String> {
-    let duration = policy::parse_duration(text)?;
-    if duration.is_zero() { Err("the interval must be longer than 0s".to_owned()) } else { Ok(duration) }
 }
 
 pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
