@@ -122,7 +122,7 @@ impl AppRepo {
     pub fn open(workspace: &Workspace, app_dir: Option<&Path>) -> Result<AppRepo, Error> {
         let trace = workspace.repo.trace();
         if let Some(path) = app_dir {
-            let repo = Repo::discover(path, trace)
+            let repo = Repo::open_at(path, trace)
                 .map_err(|source| AppError::NotARepository { path: path.to_owned(), source })?;
             let Some(url) = repo.remote_url(APP_REMOTE) else {
                 return Err(AppError::NoRemote { path: path.to_owned(), remote: APP_REMOTE.into() }.into());
@@ -148,13 +148,13 @@ impl AppRepo {
         let url = absolute_url(repo, workspace.repo.command_dir());
         let cache = cache_path(workspace, repo);
         let mut cache_repo = if cache.join("HEAD").is_file() {
-            Repo::discover(&cache, trace.clone())?
+            Repo::open_at(&cache, trace.clone())?
         } else {
             Repo::init_bare(&cache, trace.clone())?
         };
         if cache_repo.remote_url(APP_REMOTE).as_deref() != Some(url.as_str()) {
             cache_repo.set_config(&format!("remote.{APP_REMOTE}.url"), &url)?;
-            cache_repo = Repo::discover(&cache, trace)?;
+            cache_repo = Repo::open_at(&cache, trace)?;
         }
         Ok(AppRepo { repo: cache_repo, remote: APP_REMOTE.into(), name: redact(repo), separate: true })
     }

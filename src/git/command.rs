@@ -70,10 +70,18 @@ impl GitCommand {
         redact(&format!("git {args}"))
     }
 
-    /// Runs the command in `dir`; a non-zero exit is returned, not raised.
-    pub(super) fn output(&self, dir: &Path, trace: &dyn Fn(&str)) -> Result<Output, GitError> {
+    /// Runs the command in `dir`; a non-zero exit is returned, not raised. `isolated` keeps from
+    /// it the variables that point git at a repository (a hook's `GIT_DIR`, a push's quarantine),
+    /// for a repository other than the one this process was started for.
+    pub(super) fn output(&self, dir: &Path, isolated: bool, trace: &dyn Fn(&str)) -> Result<Output, GitError> {
         trace(&self.display());
-        let mut child = Command::new("git")
+        let mut command = Command::new("git");
+        if isolated {
+            for key in REPOSITORY_VARIABLES {
+                command.env_remove(key);
+            }
+        }
+        let mut child = command
             .args(&self.args)
             .current_dir(dir)
             .env("GIT_TERMINAL_PROMPT", "0")
@@ -108,12 +116,12 @@ impl GitCommand {
     /// # Errors
     /// When git cannot be started.
     pub fn output_in(&self, dir: &Path) -> Result<Output, GitError> {
-        self.output(dir, &|_| {})
+        self.output(dir, true, &|_| {})
     }
 
     /// Runs the command and fails unless it exits with 0.
-    pub(super) fn run(&self, dir: &Path, trace: &dyn Fn(&str)) -> Result<Output, GitError> {
-        let output = self.output(dir, trace)?;
+    pub(super) fn run(&self, dir: &Path, isolated: bool, trace: &dyn Fn(&str)) -> Result<Output, GitError> {
+        let output = self.output(dir, isolated, trace)?;
         if output.success {
             Ok(output)
         } else {
@@ -121,6 +129,27 @@ impl GitCommand {
         }
     }
 }
+
+/// What `git rev-parse --local-env-vars` lists, and the quarantine of a push being received:
+/// each points git at one repository's objects, references or configuration. Settings given as
+/// `git -c` (`GIT_CONFIG_PARAMETERS`, `GIT_CONFIG_COUNT`) are meant for every repository and stay.
+const REPOSITORY_VARIABLES: [&str; 15] = [
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_CONFIG",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_IMPLICIT_WORK_TREE",
+    "GIT_GRAFT_FILE",
+    "GIT_INDEX_FILE",
+    "GIT_NO_REPLACE_OBJECTS",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_PREFIX",
+    "GIT_SHALLOW_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_QUARANTINE_PATH",
+    "GIT_NAMESPACE",
+];
 
 fn quote(arg: &str) -> String {
     let plain = !arg.is_empty() && arg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%^~".contains(&b));

@@ -172,6 +172,9 @@ pub struct Repo {
     /// The loose tags, listed once, when a command that writes no tags asked for it; shared by
     /// clones.
     loose_tags: std::rc::Rc<std::cell::RefCell<tags::LooseTags>>,
+    /// Opened at its exact path: the variables that point git at the repository this process
+    /// was started for (a hook's `GIT_DIR`, a push's quarantine) are not this one's.
+    isolated: bool,
 }
 
 impl Repo {
@@ -189,7 +192,25 @@ impl Repo {
             let handle = gix::odb::at(view.path(), repo.object_hash()).map_err(read)?;
             repo.objects = gix::odb::memory::Proxy::from(handle).with_write_passthrough();
         }
-        Ok(Repo { repo, trace, _objects: view.map(std::rc::Rc::new), loose_tags: std::rc::Rc::default() })
+        Ok(Repo {
+            repo,
+            trace,
+            _objects: view.map(std::rc::Rc::new),
+            loose_tags: std::rc::Rc::default(),
+            isolated: false,
+        })
+    }
+
+    /// Opens the repository at exactly `dir` (its work tree or git directory), whatever
+    /// `GIT_DIR` and its kin say: for a repository other than the one this process runs for,
+    /// such as an application cache read from a release repository's hook.
+    ///
+    /// # Errors
+    /// When `dir` holds no repository.
+    pub fn open_at(dir: &Path, trace: Trace) -> Result<Repo, GitError> {
+        let repo = gix::open_opts(dir, gix::open::Options::isolated())
+            .map_err(|source| GitError::NotARepository { path: absolute(dir), source: Box::new(source) })?;
+        Ok(Repo { repo, trace, _objects: None, loose_tags: std::rc::Rc::default(), isolated: true })
     }
 
     #[must_use]
@@ -356,11 +377,11 @@ impl Repo {
 
     /// Runs a git command in this repository and fails unless it succeeds.
     pub fn run(&self, command: &GitCommand) -> Result<command::Output, GitError> {
-        command.run(self.command_dir(), &*self.trace)
+        command.run(self.command_dir(), self.isolated, &*self.trace)
     }
 
     fn output(&self, command: &GitCommand) -> Result<command::Output, GitError> {
-        command.output(self.command_dir(), &*self.trace)
+        command.output(self.command_dir(), self.isolated, &*self.trace)
     }
 }
 

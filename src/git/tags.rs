@@ -289,7 +289,7 @@ pub fn read_date(dated: Dated, date: &std::ffi::OsStr) -> Result<(i64, String), 
         .env(format!("GIT_{person}_NAME"), "clock")
         .env(format!("GIT_{person}_EMAIL"), "clock@localhost");
     let dir = std::env::current_dir().unwrap_or_else(|_| std::env::temp_dir());
-    let output = command.run(&dir, &|_| {})?;
+    let output = command.run(&dir, true, &|_| {})?;
     let ident = parse_ident(output.stdout.trim()).ok_or(GitError::NotAnIdent { output: output.stdout.clone() })?;
     Ok((ident.seconds, ident.offset().to_owned()))
 }

@@ -11,8 +11,8 @@ impl Repo {
         let parent = path.parent().unwrap_or(path);
         std::fs::create_dir_all(parent).map_err(|source| GitError::WriteFile { path: parent.to_owned(), source })?;
         let command = GitCommand::new(["init", "--bare", "--quiet"]).arg(path.as_os_str());
-        command.run(parent, &*trace)?;
-        Repo::discover(path, trace)
+        command.run(parent, true, &*trace)?;
+        Repo::open_at(path, trace)
     }
 
     /// The folder shared by all worktrees: where git keeps refs and objects.
@@ -30,7 +30,7 @@ impl Repo {
             .stdin(request)
             .env("GIT_ASKPASS", "true")
             .env("SSH_ASKPASS", "true");
-        let output = command.output(self.command_dir(), &*self.trace).ok().filter(|o| o.success)?;
+        let output = command.output(self.command_dir(), self.isolated, &*self.trace).ok().filter(|o| o.success)?;
         let value = |key: &str| output.stdout.lines().find_map(|l| l.strip_prefix(key)).map(str::to_owned);
         let password = value("password=").filter(|p| !p.is_empty())?;
         Some((value("username=").filter(|u| !u.is_empty()), password))
