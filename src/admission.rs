@@ -15,13 +15,25 @@ use crate::version::{Cut, Decision, Version};
 use crate::workspace::Workspace;
 
 /// A change that wants to enter an environment.
-#[derive(Debug, Clone)]
-pub struct Request {
+#[derive(Clone)]
+pub struct Request<'w> {
     pub target: Environment,
     /// The branch it comes from; `None` for a direct push.
     pub source: Option<String>,
     /// The release-repository commit it brings.
     pub head: ObjectId,
+    /// The settings that judge it, when they are not the workspace's: the target branch's own.
+    pub settings: Option<&'w Workspace>,
+}
+
+/// The settings that judge a change into `target` now: its branch's own release file, at the
+/// tip the remote has (else the local one), with the environment as that file has it. `None`
+/// when that file cannot govern (absent, invalid, not listing the branch), for views such as
+/// `status` that show a verdict and must not fail for it; the gate itself refuses then.
+#[must_use]
+pub fn settings_of(workspace: &Workspace, target: &Environment) -> Option<(Workspace, Environment)> {
+    let tip = workspace.repo.remote_branch_tip(&target.branch, &workspace.remote).ok()?;
+    workspace.governed(&target.branch, tip.id()?).ok()
 }
 
 /// The gate's answer, as `gate --json` prints it.
@@ -53,7 +65,7 @@ pub struct Target {
 pub fn evaluate(
     workspace: &Workspace,
     app: Option<&AppRepo>,
-    request: &Request,
+    request: &Request<'_>,
     online: bool,
 ) -> Result<Verdict, Error> {
     let mut evaluation = evaluate_all(workspace, app, std::slice::from_ref(request), online, &[])?;
@@ -78,13 +90,13 @@ pub struct Evaluation {
 pub fn evaluate_all(
     workspace: &Workspace,
     app: Option<&AppRepo>,
-    requests: &[Request],
+    requests: &[Request<'_>],
     online: bool,
     report: &[&str],
 ) -> Result<Evaluation, Error> {
     let mut gathered = Vec::new();
     for request in requests {
-        gathered.push(gather(workspace, app, request, online)?);
+        gathered.push(gather(request.settings.unwrap_or(workspace), app, request, online)?);
     }
     // The questions for the records: per request, has `after` deployed what the target would,
     // and, where the target asks, has the target itself?
@@ -92,7 +104,8 @@ pub fn evaluate_all(
     let mut slots = Vec::new();
     for (request, gathered) in requests.iter().zip(&gathered) {
         let target = &request.target;
-        let after = target.after.as_deref().and_then(|name| workspace.file.environment(name));
+        let settings = request.settings.unwrap_or(workspace);
+        let after = target.after.as_deref().and_then(|name| settings.file.environment(name));
         let Some(Ok(commit)) = gathered.deploys.as_ref().filter(|_| app.is_some()) else {
             slots.push((after.map(|_| None), None));
             continue;
@@ -116,13 +129,15 @@ pub fn evaluate_all(
     let mut verdicts = Vec::new();
     for ((request, gathered), (previous, itself)) in requests.iter().zip(gathered).zip(slots) {
         let target = &request.target;
+        let settings = request.settings.unwrap_or(workspace);
         let findings = gate::evaluate(&Snapshot {
             target,
-            environments: &workspace.file.environments,
-            one_repository: workspace.file.app.is_here(),
+            environments: &settings.file.environments,
+            one_repository: settings.file.app.is_here(),
             source: request.source.as_deref(),
             head: &request.head,
             incoming: gathered.incoming,
+            edits: gathered.edits,
             deploys: gathered.deploys.clone(),
             candidate: gathered.candidate,
             previous: previous.map(deployed),
@@ -143,7 +158,8 @@ pub fn evaluate_all(
 
 /// What the gate reads of one change before it asks the records.
 struct Gathered {
-    incoming: Result<Version, Vec<String>>,
+    incoming: Incoming,
+    edits: Vec<String>,
     /// Each repository's commit, for an application of several.
     components: BTreeMap<String, ObjectId>,
     deploys: Option<Result<ObjectId, String>>,
@@ -152,7 +168,12 @@ struct Gathered {
     tree: Option<ObjectId>,
 }
 
-fn gather(workspace: &Workspace, app: Option<&AppRepo>, request: &Request, online: bool) -> Result<Gathered, Error> {
+fn gather(
+    workspace: &Workspace,
+    app: Option<&AppRepo>,
+    request: &Request<'_>,
+    online: bool,
+) -> Result<Gathered, Error> {
     let target = &request.target;
     if !workspace.repo.has_object(&request.head) {
         return Err(Error::new(Kind::Git, format!("commit {} is not in this repository", request.head)).hint(format!(
@@ -161,7 +182,7 @@ fn gather(workspace: &Workspace, app: Option<&AppRepo>, request: &Request, onlin
             request.source.as_deref().unwrap_or(&target.branch)
         )));
     }
-    let incoming = incoming(workspace, &request.head)?;
+    let (incoming, edits) = incoming(workspace, &request.head)?;
     let (deploys, candidate, components) = match &incoming {
         Ok(version) => resolve(workspace, app, request, version, online)?,
         Err(_) => (None, None, BTreeMap::new()),
@@ -170,16 +191,23 @@ fn gather(workspace: &Workspace, app: Option<&AppRepo>, request: &Request, onlin
         (Some(app), Some(Ok(commit)), Match::Tree) => Some(app.repo.commit_tree(commit)?),
         _ => None,
     };
-    Ok(Gathered { incoming, components, deploys, candidate, tree })
+    Ok(Gathered { incoming, edits, components, deploys, candidate, tree })
 }
 
-/// The version of the release file the change brings, or what is wrong with that file.
-fn incoming(workspace: &Workspace, head: &ObjectId) -> Result<Result<Version, Vec<String>>, Error> {
+/// The version a change brings, or the problems that make its release file invalid.
+type Incoming = Result<Version, Vec<String>>;
+
+/// The version of the release file the change brings, or what is wrong with that file; and the
+/// settings it edits, which judge nothing.
+fn incoming(workspace: &Workspace, head: &ObjectId) -> Result<(Incoming, Vec<String>), Error> {
     let Some(content) = workspace.repo.read_top_file(head, FILE_NAME)? else {
-        return Ok(Err(vec![format!("commit {} has no {FILE_NAME}", head.short())]));
+        return Ok((Err(vec![format!("commit {} has no {FILE_NAME}", head.short())]), Vec::new()));
     };
     let origin = Origin { place: format!("commit {}", head.short()), branch: None };
-    Ok(config::parse(&content, &origin).map(|file| file.version).map_err(|error| problems(&error)))
+    Ok(match config::parse(&content, &origin) {
+        Ok(file) => (Ok(file.version), config::changes::edited(&workspace.content, &content)),
+        Err(error) => (Err(problems(&error)), Vec::new()),
+    })
 }
 
 /// The problems of an invalid release file, one line each.
@@ -198,7 +226,7 @@ type Resolution = (Option<Result<ObjectId, String>>, Option<Result<String, Strin
 fn resolve(
     workspace: &Workspace,
     app: Option<&AppRepo>,
-    request: &Request,
+    request: &Request<'_>,
     version: &Version,
     online: bool,
 ) -> Result<Resolution, Error> {

@@ -5,6 +5,7 @@
 use crate::admission::{self, Request};
 use crate::app::AppRepo;
 use crate::config::{self, Environment, FILE_NAME, Origin, ReleaseFile};
+use crate::deploy;
 use crate::error::Error;
 use crate::git::ObjectKind;
 use crate::object_id::ObjectId;
@@ -67,12 +68,13 @@ pub fn concerns(reference: &str, file: &ReleaseFile) -> bool {
     refname::check_full(reference).is_err() || classify(reference, file).is_some()
 }
 
-/// Decides one update. `app` is where records and version tags are read (this repository in
-/// the one-repository layout); nothing is fetched.
+/// Decides one update. `workspace` says what is guarded; each environment branch is judged by
+/// its own settings before the update. `fetch` brings a separate application repository's
+/// records up to date first (on the server); otherwise they are read as they are here.
 ///
 /// # Errors
-/// When the repository cannot be read.
-pub fn check(workspace: &Workspace, app: Option<&AppRepo>, update: &Update) -> Result<Option<Refusal>, Error> {
+/// When a repository cannot be read, or the application repository cannot be fetched.
+pub fn check(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Option<Refusal>, Error> {
     let refuse = |reason: String, details: Vec<String>, hints: Vec<String>| {
         Ok(Some(Refusal { reference: update.reference.clone(), reason, details, hints }))
     };
@@ -96,7 +98,7 @@ pub fn check(workspace: &Workspace, app: Option<&AppRepo>, update: &Update) -> R
             vec!["to retire the environment, remove it from release.toml first".into()],
         ),
         (Guarded::EnvironmentBranch(environment), _, Some(new)) => {
-            environment_branch(workspace, app, &environment, update, new)
+            environment_branch(workspace, &environment, update, new, fetch)
         }
         (_, Some(_), None) => refuse(
             format!("{} records a release or deployment, and such tags are never deleted", short(&update.reference)),
@@ -115,10 +117,10 @@ pub fn check(workspace: &Workspace, app: Option<&AppRepo>, update: &Update) -> R
 
 fn environment_branch(
     workspace: &Workspace,
-    app: Option<&AppRepo>,
     environment: &Environment,
     update: &Update,
     new: &ObjectId,
+    fetch: bool,
 ) -> Result<Option<Refusal>, Error> {
     let branch = &environment.branch;
     let refusal = |reason: String, details: Vec<String>, hints: Vec<String>| {
@@ -150,11 +152,28 @@ fn environment_branch(
             vec![format!("fix {FILE_NAME} and commit again; every environment branch must hold a valid one")],
         ));
     }
+    // The branch's own settings before the push judge it; the push contributes its version. A
+    // new branch, or one whose file cannot govern, is judged by the settings that list it.
+    let governed = update.old.as_ref().and_then(|old| workspace.governed(branch, old).ok());
+    let (settings, environment) = match &governed {
+        Some((settings, environment)) => (settings, environment),
+        None => (workspace, environment),
+    };
     if !environment.restricted {
         return Ok(None);
     }
-    let request = Request { target: environment.clone(), source: None, head: new.clone() };
-    let verdict = admission::evaluate(workspace, app, &request, false)?;
+    let app = if fetch && !settings.file.app.is_here() {
+        let app = AppRepo::open(settings, None)?;
+        deploy::refresh(settings, &app, &[environment])?;
+        Some(app)
+    } else {
+        AppRepo::existing(settings)?
+    };
+    if let Some(app) = &app {
+        app.repo.keep_tag_listing();
+    }
+    let request = Request { target: environment.clone(), source: None, head: new.clone(), settings: None };
+    let verdict = admission::evaluate(settings, app.as_ref(), &request, false)?;
     if verdict.allowed {
         return Ok(None);
     }

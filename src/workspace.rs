@@ -14,6 +14,8 @@ pub struct Workspace {
     pub remote: String,
     pub file: ReleaseFile,
     pub origin: Origin,
+    /// The release file as written, for telling which settings a change edits.
+    pub content: Content,
     /// Read environment branches as the remote has them (its tracking branches), before local
     /// ones: for the reconciler, which works on what the forge sees.
     pub remote_first: bool,
@@ -32,6 +34,8 @@ pub enum LocateError {
     InvalidConfigRef { reference: String },
     #[error("--config-from names `{rev}`, which is not a revision here")]
     UnknownRevision { rev: String },
+    #[error("nothing here says which references to guard")]
+    NothingGuards,
 }
 
 impl Diagnostic for LocateError {
@@ -44,6 +48,10 @@ impl Diagnostic for LocateError {
             LocateError::NotFound { remote } => vec![format!(
                 "HEAD has none, release.configRef is not set, and no branch here or on {remote} holds one"
             )],
+            LocateError::NothingGuards => vec![
+                "branches here hold release files, but release.configRef is not set and the default branch holds none".into(),
+                "a hook reads its rules from a branch that only administrators change, never from the branch being pushed".into(),
+            ],
             _ => Vec::new(),
         }
     }
@@ -58,10 +66,47 @@ impl Diagnostic for LocateError {
             LocateError::UnknownRevision { .. } => {
                 vec!["name a branch, tag or commit that exists here; 'git fetch' may bring it".into()]
             }
+            LocateError::NothingGuards => vec![
+                "point it at the last environment's branch: git config release.configRef refs/heads/<branch>".into(),
+                "'git release hooks install' sets it".into(),
+            ],
             LocateError::MissingConfigRef { .. } | LocateError::InvalidConfigRef { .. } => vec![
                 "fetch the branch it names, or point it at an environment branch:".into(),
                 "  git config release.configRef refs/heads/<environment branch>".into(),
             ],
+        }
+    }
+}
+
+/// Why no settings govern a change into a branch.
+#[derive(Debug, thiserror::Error)]
+pub enum GovernError {
+    #[error("{branch} exists neither here nor on {remote}, so no settings govern a change into it")]
+    NoBranch { branch: String, remote: String },
+    #[error("{place} holds no {FILE_NAME}, so no settings govern a change into {branch}")]
+    NoFile { branch: String, place: String },
+    #[error("{place} lists no environment whose branch is {branch}, so it governs no change into it")]
+    NotListed { branch: String, place: String },
+}
+
+impl Diagnostic for GovernError {
+    fn kind(&self) -> Kind {
+        Kind::Refused
+    }
+
+    fn causes(&self) -> Vec<String> {
+        vec!["a change into an environment is judged by that environment's own settings as they stand before it".into()]
+    }
+
+    fn hints(&self) -> Vec<String> {
+        match self {
+            GovernError::NoBranch { branch, remote } => vec![
+                format!("fetch it with 'git fetch {remote} {branch}', or name an environment that exists"),
+                "a new environment's branch is created with its release file by 'git release init', not by a change into it".into(),
+            ],
+            GovernError::NoFile { branch, .. } | GovernError::NotListed { branch, .. } => vec![format!(
+                "{branch} must hold a release file that lists it; restore one there as an administrator, outside the gate"
+            )],
         }
     }
 }
@@ -113,7 +158,93 @@ impl Workspace {
     pub fn load_if_any(repo: Repo, remote: &str, config_from: Option<&str>) -> Result<Option<Workspace>, Error> {
         let Some((content, origin)) = locate(&repo, remote, config_from)? else { return Ok(None) };
         let file = config::parse(&content, &origin)?;
-        Ok(Some(Workspace { repo, remote: remote.to_owned(), file, origin, remote_first: false }))
+        Ok(Some(Workspace { repo, remote: remote.to_owned(), file, origin, content, remote_first: false }))
+    }
+
+    /// The settings that judge a change into `branch`: its release file at `before`, the commit
+    /// the branch held before the change. The change itself contributes its version only, so it
+    /// cannot edit the rules it is judged by.
+    ///
+    /// # Errors
+    /// When that commit holds no valid release file, or one that lists no environment on `branch`.
+    pub fn governed(&self, branch: &str, before: &ObjectId) -> Result<(Workspace, Environment), Error> {
+        let origin = Origin { place: format!("{branch} at {}", before.short()), branch: Some(branch.to_owned()) };
+        let Some(content) = self.repo.read_top_file(before, FILE_NAME)? else {
+            return Err(GovernError::NoFile { branch: branch.to_owned(), place: origin.place }.into());
+        };
+        let file = config::parse(&content, &origin)?;
+        let Some(environment) = file.environments.iter().find(|e| e.branch == branch).cloned() else {
+            return Err(GovernError::NotListed { branch: branch.to_owned(), place: origin.to_string() }.into());
+        };
+        let workspace = Workspace {
+            repo: self.repo.clone(),
+            remote: self.remote.clone(),
+            file,
+            origin,
+            content,
+            remote_first: self.remote_first,
+        };
+        Ok((workspace, environment))
+    }
+
+    /// As [`Workspace::governed`], with `branch` as it stands now on the remote (fetched first
+    /// when `online`), else as it is here.
+    ///
+    /// # Errors
+    /// When the branch exists nowhere, cannot be fetched, or holds no valid release file.
+    pub fn governing(&self, branch: &str, online: bool) -> Result<(Workspace, Environment), Error> {
+        if online && self.repo.remote_url(&self.remote).is_some() {
+            let refspec = format!("+refs/heads/{branch}:refs/remotes/{}/{branch}", self.remote);
+            if let Err(error) = self.repo.fetch(&self.remote, &[refspec], false) {
+                // A branch the remote does not have is said below; anything else is a failure.
+                let reference = format!("refs/heads/{branch}");
+                if !self.repo.ls_remote(&self.remote, &[reference])?.is_empty() {
+                    return Err(error.into());
+                }
+            }
+        }
+        let tip = self.repo.remote_branch_tip(branch, &self.remote)?;
+        let Some(before) = tip.id() else {
+            return Err(GovernError::NoBranch { branch: branch.to_owned(), remote: self.remote.clone() }.into());
+        };
+        self.governed(branch, before)
+    }
+
+    /// The release file that says which references a hook guards: the one `release.configRef`
+    /// names (set by `init` and `hooks install` to the last environment's branch), else the
+    /// default branch's (a server's HEAD, a clone's `<remote>/HEAD`); in a clone, each as the
+    /// remote has it. Never the branch checked out, nor any other branch a push could rewrite.
+    /// `None` when no branch anywhere holds a release file: a repository git-release does not
+    /// manage.
+    ///
+    /// # Errors
+    /// When release files exist but none of these places has one, or the one found is invalid.
+    pub fn load_guarding(repo: Repo, remote: &str) -> Result<Option<Workspace>, Error> {
+        let found = if let Some(reference) = repo.config_string("release.configRef") {
+            Some(from_config_ref(&repo, remote, &reference, true)?)
+        } else if repo.is_bare() {
+            from_head(&repo)?
+        } else {
+            match repo.remote_default_branch(remote)? {
+                Some(branch) => {
+                    let tip = repo.remote_branch_tip(&branch, remote)?;
+                    let content = match tip.id() {
+                        Some(id) => repo.read_top_file(id, FILE_NAME)?,
+                        None => None,
+                    };
+                    content.map(|content| (content, branch_origin(&branch, &tip)))
+                }
+                None => None,
+            }
+        };
+        let Some((content, origin)) = found else {
+            if first_branch_with_file(&repo, remote)?.is_some() {
+                return Err(LocateError::NothingGuards.into());
+            }
+            return Ok(None);
+        };
+        let file = config::parse(&content, &origin)?;
+        Ok(Some(Workspace { repo, remote: remote.to_owned(), file, origin, content, remote_first: true }))
     }
 
     /// The environment named `text`, or whose branch it is (`environment/qa`,
@@ -238,7 +369,7 @@ fn locate(repo: &Repo, remote: &str, config_from: Option<&str>) -> Result<Option
         return Ok(Some(found));
     }
     if let Some(reference) = repo.config_string("release.configRef") {
-        return from_config_ref(repo, remote, &reference).map(Some);
+        return from_config_ref(repo, remote, &reference, false).map(Some);
     }
     if let Some(branch) = repo.remote_default_branch(remote)? {
         let tip = repo.branch_tip(&branch, remote)?;
@@ -267,14 +398,14 @@ fn from_head(repo: &Repo) -> Result<Option<(Content, Origin)>, Error> {
     Ok(Some((content, Origin { place, branch })))
 }
 
-fn from_config_ref(repo: &Repo, remote: &str, reference: &str) -> Result<(Content, Origin), Error> {
+fn from_config_ref(repo: &Repo, remote: &str, reference: &str, remote_first: bool) -> Result<(Content, Origin), Error> {
     let missing = || LocateError::MissingConfigRef { reference: reference.to_owned() };
     let full = reference.strip_prefix("refs/").filter(|rest| refname::check_short(rest).is_ok());
     if full.is_none() {
         return Err(LocateError::InvalidConfigRef { reference: reference.to_owned() }.into());
     }
     if let Some(branch) = reference.strip_prefix("refs/heads/") {
-        let tip = repo.branch_tip(branch, remote)?;
+        let tip = if remote_first { repo.remote_branch_tip(branch, remote)? } else { repo.branch_tip(branch, remote)? };
         let id = tip.id().ok_or_else(missing)?;
         return required(repo, id, branch_origin(branch, &tip));
     }

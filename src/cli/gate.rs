@@ -5,11 +5,12 @@ use std::path::PathBuf;
 use crate::admission::{self, Request, Verdict};
 use crate::app::AppRepo;
 use crate::ci;
+use crate::config::Environment;
 use crate::deploy;
 use crate::error::{Error, Exit, Kind};
 use crate::forge::{CommitStatus, State};
 use crate::ui::{Paint, Report};
-use crate::workspace::Workspace;
+use crate::workspace::{PREVIEW_PREFIX, Workspace};
 
 use super::Context;
 
@@ -53,9 +54,8 @@ pub const STATUS_CONTEXT: &str = "git-release/gate";
 const DESCRIPTION_LIMIT: usize = 140;
 
 pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
-    let workspace = context.workspace()?;
     let (target, source, head) = inputs(args)?;
-    let target = workspace.find_environment(&target)?;
+    let (workspace, target) = governing(context.workspace()?, &target, !context.offline)?;
     let source = source.or_else(|| {
         let after = target.after.as_deref()?;
         workspace.file.environment(after).map(|e| e.branch.clone())
@@ -82,7 +82,8 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
     } else {
         None
     };
-    let verdict = admission::evaluate(&workspace, Some(&app), &Request { target, source, head }, online)?;
+    let verdict =
+        admission::evaluate(&workspace, Some(&app), &Request { target, source, head, settings: None }, online)?;
     let allowed = verdict.allowed;
     if let Some(forge) = forge {
         let var = |key: &str| std::env::var(key).ok();
@@ -122,11 +123,47 @@ fn status_of(verdict: &Verdict, url: Option<String>) -> CommitStatus {
     }
 }
 
+/// How the change names the environment it would enter.
+enum Named {
+    /// As a person does: by name or by branch, looked up in the release file found first.
+    Given(String),
+    /// As a CI does: the pull request's target branch.
+    Branch(String),
+}
+
+/// The environment the change would enter, and the settings that judge it: that environment's
+/// branch's own, as the branch stands before the change. The release file found first (in CI,
+/// the change's own) only turns a name into a branch.
+fn governing(found: Workspace, target: &Named, online: bool) -> Result<(Workspace, Environment), Error> {
+    let branch = match target {
+        Named::Given(text) => {
+            let environment = found.find_environment(text)?;
+            if !found.file.environments.iter().any(|e| e.branch == environment.branch) {
+                // A preview has no settings of its own and is never restricted.
+                return Ok((found, environment));
+            }
+            environment.branch
+        }
+        Named::Branch(branch) => {
+            let branch = branch.strip_prefix("refs/heads/").unwrap_or(branch);
+            let preview = match branch.strip_prefix(PREVIEW_PREFIX) {
+                Some(name) => found.preview(name)?,
+                None => None,
+            };
+            if let Some(preview) = preview {
+                return Ok((found, preview));
+            }
+            branch.to_owned()
+        }
+    };
+    found.governing(&branch, online)
+}
+
 /// Target, source and head: from the flags, else from the CI's variables with `--ci`.
-fn inputs(args: &Args) -> Result<(String, Option<String>, Option<String>), Error> {
+fn inputs(args: &Args) -> Result<(Named, Option<String>, Option<String>), Error> {
     if !args.ci {
         let target = args.target.clone().expect("clap requires --target without --ci");
-        return Ok((target, args.source.clone(), args.head.clone()));
+        return Ok((Named::Given(target), args.source.clone(), args.head.clone()));
     }
     let var = |key: &str| std::env::var(key).ok();
     let Some(system) = ci::System::detect(&var) else {
@@ -140,7 +177,7 @@ fn inputs(args: &Args) -> Result<(String, Option<String>, Option<String>), Error
             .hint("run the gate on pull request pipelines, or pass --target, --source and --head")
     })?;
     Ok((
-        args.target.clone().unwrap_or(pull_request.target),
+        args.target.clone().map_or(Named::Branch(pull_request.target), Named::Given),
         Some(args.source.clone().unwrap_or(pull_request.source)),
         Some(args.head.clone().unwrap_or(pull_request.head)),
     ))

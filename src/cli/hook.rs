@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::app::AppRepo;
 use crate::error::{Error, Exit, Kind};
 use crate::git::GitCommand;
 use crate::guard::{self, Refusal, Update};
@@ -76,15 +75,14 @@ pub fn run_hook(context: &Context, args: &HookArgs) -> Result<Exit, Error> {
     if !updates.iter().any(|u| guard::concerns(&u.reference, &workspace.file)) {
         return Ok(Exit::Success);
     }
-    let app = AppRepo::existing(&workspace)?;
     // A hook writes no tags: each reference's checks may share one listing of the loose tags.
     workspace.repo.keep_tag_listing();
-    if let Some(app) = &app {
-        app.repo.keep_tag_listing();
-    }
+    // The server judges with the application's records as they are now; a client with those it
+    // fetched last, as its own commands left them.
+    let fetch = args.name == HookName::PreReceive && !context.offline;
     let mut refused = Vec::new();
     for update in &updates {
-        refused.extend(guard::check(&workspace, app.as_ref(), update)?);
+        refused.extend(guard::check(&workspace, update, fetch)?);
     }
     let allowed = refused.is_empty();
     let report = HookReport { hook: args.name.as_str(), allowed, refused };
@@ -98,20 +96,14 @@ pub fn run_hook(context: &Context, args: &HookArgs) -> Result<Exit, Error> {
     Ok(if allowed { Exit::Success } else { Exit::Refused })
 }
 
-/// The release file that says what to guard. When the one at HEAD is broken (work in progress on
-/// a branch), the configured reference's is used, so that the push of a fix is not held up.
+/// The release file that says what to guard: `--config-from` when given, else the one a push
+/// cannot rewrite ([`Workspace::load_guarding`]). Each environment branch is then judged by its
+/// own settings as they stand before the push.
 fn workspace(context: &Context) -> Result<Option<Workspace>, Error> {
     let repo = context.repo()?;
-    let remote = &context.remote;
-    match Workspace::load_if_any(repo.clone(), remote, context.config_from.as_deref()) {
-        Err(error) if error.kind == Kind::Config && context.config_from.is_none() => {
-            let configured = repo.config_string("release.configRef");
-            let Some(reference) = configured.filter(|r| repo.reference(r).ok().flatten().is_some()) else {
-                return Err(error);
-            };
-            Workspace::load_if_any(repo, remote, Some(&reference)).map_err(|_| error)
-        }
-        other => other,
+    match context.config_from.as_deref() {
+        Some(rev) => Workspace::load_if_any(repo, &context.remote, Some(rev)),
+        None => Workspace::load_guarding(repo, &context.remote),
     }
 }
 
@@ -231,7 +223,10 @@ pub fn run_hooks(context: &Context, args: &HooksArgs) -> Result<Exit, Error> {
     let dir = repo.command_dir().join(output.stdout.trim());
     let wanted = if repo.is_bare() { HookName::PreReceive } else { HookName::PrePush };
     match &args.action {
-        HooksAction::Install { force } => install(context, &dir, wanted, *force),
+        HooksAction::Install { force } => {
+            guard_from_last_environment(context, &repo)?;
+            install(context, &dir, wanted, *force)
+        }
         HooksAction::Uninstall => uninstall(context, &dir, wanted),
         HooksAction::Status => {
             let hooks = HookName::ALL.map(|name| HookStatus { name: name.as_str(), state: state(&dir, name) });
@@ -239,6 +234,28 @@ pub fn run_hooks(context: &Context, args: &HooksArgs) -> Result<Exit, Error> {
             Ok(Exit::Success)
         }
     }
+}
+
+/// Points `release.configRef` at the last environment's branch, where the hooks read what to
+/// guard: it changes least and is guarded most. A repository without a release file is refused,
+/// since its hooks would guard nothing.
+fn guard_from_last_environment(context: &Context, repo: &crate::git::Repo) -> Result<(), Error> {
+    let Some(workspace) = Workspace::load_if_any(repo.clone(), &context.remote, context.config_from.as_deref())? else {
+        return Err(Error::new(Kind::Usage, "this repository holds no release file, so its hooks would guard nothing")
+            .cause(
+                "the hooks read which branches are environments, and which tags record releases, from the release file",
+            )
+            .hint("install them in the release repository, or fetch its environment branches here first"));
+    };
+    let last = workspace.file.environments.last().expect("a release file lists at least one environment");
+    let wanted = format!("refs/heads/{}", last.branch);
+    let configured = repo.config_string("release.configRef");
+    if configured.as_deref() != Some(wanted.as_str()) {
+        repo.set_config("release.configRef", &wanted)?;
+        let was = configured.map_or_else(String::new, |before| format!(" (was {before})"));
+        context.ui.message(&format!("set release.configRef = {wanted}{was}: the hooks read what to guard from there"));
+    }
+    Ok(())
 }
 
 fn state(dir: &Path, name: HookName) -> HookState {

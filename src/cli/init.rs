@@ -200,7 +200,9 @@ fn build_plan(environments: &[NewEnvironment], files: &[(String, String)], base:
         };
         plan.refs.push(MoveRef { name: format!("refs/heads/{}", env.branch), to, old: Expect::Absent });
     }
-    plan.config.push(("release.configRef".into(), format!("refs/heads/{}", environments[0].branch)));
+    // The last environment changes least and is guarded most: what a hook guards is read there.
+    let last = environments.last().expect("a release file lists at least one environment");
+    plan.config.push(("release.configRef".into(), format!("refs/heads/{}", last.branch)));
     plan
 }
 

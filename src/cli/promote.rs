@@ -378,12 +378,20 @@ impl Promotion {
     ) -> Result<Vec<Result<Promotion, Error>>, Error> {
         let sides: Vec<Result<Sides, Error>> =
             pairs.iter().map(|(from, to)| Sides::read(workspace, from, to)).collect();
+        // Each target's own settings judge what enters it, as the gate reads them.
+        let settings: Vec<Option<(Workspace, Environment)>> =
+            pairs.iter().map(|(_, to)| admission::settings_of(workspace, to)).collect();
         let requests: Vec<Request> = pairs
             .iter()
             .zip(&sides)
-            .filter_map(|((from, to), sides)| {
+            .zip(&settings)
+            .filter_map(|(((from, to), sides), settings)| {
                 let head = sides.as_ref().ok()?.head.clone();
-                Some(Request { target: to.clone(), source: Some(from.branch.clone()), head })
+                let (settings, target) = match settings {
+                    Some((workspace, environment)) => (Some(workspace), environment),
+                    None => (None, to),
+                };
+                Some(Request { target: target.clone(), source: Some(from.branch.clone()), head, settings })
             })
             .collect();
         let mut names: Vec<&str> = Vec::new();

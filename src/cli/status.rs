@@ -6,13 +6,14 @@ use serde::Serialize;
 
 use crate::admission::{self, Request, Verdict};
 use crate::app::AppRepo;
+use crate::config::Environment;
 use crate::error::Error;
 use crate::git::BranchTip;
 use crate::object_id::ObjectId;
 use crate::record::{self, Record};
 use crate::ui::{Paint, Report};
 use crate::version::Cut;
-use crate::workspace::EnvironmentState;
+use crate::workspace::{EnvironmentState, Workspace};
 
 use super::Context;
 
@@ -24,16 +25,22 @@ pub fn run(context: &Context, _args: &Args) -> Result<(), Error> {
     let workspace = context.workspace()?;
     let states = workspace.environment_states()?;
     let names: Vec<&str> = workspace.file.environments.iter().map(|e| e.name.as_str()).collect();
+    // Each environment's own settings judge what enters it, as the gate reads them.
+    let settings: Vec<Option<(Workspace, Environment)>> =
+        states.iter().map(|state| admission::settings_of(&workspace, &state.environment)).collect();
     // A promotion into each environment: its `after` environment's branch, as it is now.
     let requests: Vec<Option<Request>> = states
         .iter()
-        .map(|state| {
-            let after = state.environment.after.as_deref()?;
+        .zip(&settings)
+        .map(|(state, settings)| {
+            let target = settings.as_ref().map_or(&state.environment, |(_, environment)| environment);
+            let after = target.after.as_deref()?;
             let source = states.iter().find(|s| s.environment.name == after)?;
             Some(Request {
-                target: state.environment.clone(),
+                target: target.clone(),
                 source: Some(source.environment.branch.clone()),
                 head: source.tip.id()?.clone(),
+                settings: settings.as_ref().map(|(workspace, _)| workspace),
             })
         })
         .collect();

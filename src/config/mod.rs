@@ -1,5 +1,6 @@
 //! The release file: read permissively, then resolved once into types that hold only valid values.
 
+pub mod changes;
 pub mod edit;
 mod jira;
 mod parts;

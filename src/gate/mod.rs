@@ -19,6 +19,7 @@ use crate::version::{Cut, Version};
 pub enum Check {
     PromotionPath,
     ReleaseFile,
+    ReleaseSettings,
     VersionValid,
     VersionBumped,
     ReleaseCandidate,
@@ -33,6 +34,7 @@ impl Check {
         match self {
             Check::PromotionPath => "promotion-path",
             Check::ReleaseFile => "release-file",
+            Check::ReleaseSettings => "release-settings",
             Check::VersionValid => "version-valid",
             Check::VersionBumped => "version-bumped",
             Check::ReleaseCandidate => "release-candidate",
@@ -77,6 +79,8 @@ pub struct Snapshot<'a> {
     pub head: &'a ObjectId,
     /// The incoming release file: its version, or the problems that make it invalid.
     pub incoming: Result<Version, Vec<String>>,
+    /// The settings the incoming release file edits, relative to the target's own.
+    pub edits: Vec<String>,
     /// The commit the target would deploy, or why it cannot be told; `None` when the incoming
     /// version gave nothing to resolve.
     pub deploys: Option<Result<ObjectId, String>>,
@@ -105,6 +109,7 @@ pub fn evaluate(snapshot: &Snapshot<'_>) -> Vec<Finding> {
     findings.extend(promotion_path(snapshot));
     findings.push(release_file(snapshot));
     if let Ok(version) = &snapshot.incoming {
+        findings.push(release_settings(snapshot));
         findings.push(version_valid(snapshot.target, version));
         if snapshot.target.require_bump {
             findings.push(version_bumped(snapshot.target, version, snapshot.itself.latest.as_ref()));
@@ -189,6 +194,21 @@ fn promotion_path(snapshot: &Snapshot<'_>) -> Option<Finding> {
         Check::PromotionPath,
         format!("{} has no previous environment; any branch may enter it", target.name),
     ))
+}
+
+/// Passes always: a change is judged by the settings it would replace, so what it edits is only
+/// shown, for the people who review it.
+fn release_settings(snapshot: &Snapshot<'_>) -> Finding {
+    let target = &snapshot.target.name;
+    let message = if snapshot.edits.is_empty() {
+        format!("the change edits no setting; {target}'s own settings judge it")
+    } else {
+        format!(
+            "the change edits {}; {target}'s settings before it judge it, and the edits govern from the next change on",
+            snapshot.edits.join(", ")
+        )
+    };
+    Finding::pass(Check::ReleaseSettings, message)
 }
 
 fn release_file(snapshot: &Snapshot<'_>) -> Finding {

@@ -55,6 +55,7 @@ struct Case {
     one_repository: bool,
     source: Option<String>,
     incoming: Result<Version, Vec<String>>,
+    edits: Vec<String>,
     deploys: Option<Result<ObjectId, String>>,
     candidate: Option<Result<String, String>>,
     previous: Option<Deployed>,
@@ -71,6 +72,7 @@ impl Case {
             one_repository: false,
             source: Some("environment/qa".into()),
             incoming: Ok(Version::parse("1.4.0").expect("version")),
+            edits: Vec::new(),
             deploys: Some(Ok(id(1))),
             candidate: Some(Ok("v1.4.0-rc.2".into())),
             previous: Some(Deployed { matching: Some(on_qa.clone()), latest: Some(on_qa) }),
@@ -87,6 +89,7 @@ impl Case {
             source: self.source.as_deref(),
             head: &head,
             incoming: self.incoming.clone(),
+            edits: self.edits.clone(),
             deploys: self.deploys.clone(),
             candidate: self.candidate.clone(),
             previous: self.previous.clone(),
@@ -111,6 +114,7 @@ fn a_promotion_that_qa_deployed_passes_every_check() {
         [
             "promotion-path",
             "release-file",
+            "release-settings",
             "version-valid",
             "release-candidate",
             "previous-deployed",
@@ -119,6 +123,18 @@ fn a_promotion_that_qa_deployed_passes_every_check() {
     );
     assert!(allows(&findings), "{findings:#?}");
     assert!(findings.iter().all(|f| f.hint.is_none()));
+    let settings = findings.iter().find(|f| f.check == Check::ReleaseSettings).expect("release-settings");
+    assert_eq!(settings.message, "the change edits no setting; prod's own settings judge it");
+}
+
+#[test]
+fn a_change_that_edits_settings_says_which_and_passes_on_that_alone() {
+    let mut case = Case::prod();
+    case.edits = vec!["environments.prod.after (removed)".into(), "forge.api".into()];
+    let findings = case.findings();
+    assert!(allows(&findings), "edits are shown, not judged: the settings before them judge");
+    let settings = findings.iter().find(|f| f.check == Check::ReleaseSettings).expect("release-settings");
+    assert!(settings.message.starts_with("the change edits environments.prod.after (removed), forge.api;"));
 }
 
 #[test]

@@ -60,7 +60,7 @@ fn verbose_shows_each_git_command_and_quiet_hides_hints() {
     let repo = world.repo("app");
     let verbose = world.release(&repo, &["init", "-v"]);
     verbose.expect_status(0).expect_stderr("trace: run: git update-ref -m 'release: init' --stdin");
-    verbose.expect_stderr("trace: run: git config --local release.configRef refs/heads/environment/dev");
+    verbose.expect_stderr("trace: run: git config --local release.configRef refs/heads/environment/prod");
     let quiet = world.release(&repo, &["set", "qa", "1.0.0", "-q"]);
     quiet.expect_status(0);
     assert_eq!(quiet.stderr, "", "-q prints no messages");

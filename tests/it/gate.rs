@@ -2,6 +2,7 @@
 
 use crate::deploy::{TwoRepos, path};
 use crate::harness::World;
+use crate::reconcile::edit_release_file;
 
 /// A release repository whose qa has cut `v1.0.0-rc.1` but recorded no deployment yet.
 fn prepared_qa(world: &World) -> TwoRepos {
@@ -51,6 +52,7 @@ fn the_json_verdict_names_target_source_head_and_every_finding() {
         [
             "promotion-path",
             "release-file",
+            "release-settings",
             "version-valid",
             "release-candidate",
             "previous-deployed",
@@ -70,11 +72,9 @@ fn status_shows_each_promotion_as_gate_judges_it() {
     let repos = prepared_qa(&world);
     let release = &repos.release;
     // prod also wants a greater version than its last: status asks the records about prod itself.
-    world.git(release, &["checkout", "-q", "environment/dev"]);
-    let file = std::fs::read_to_string(release.join("release.toml")).expect("release file");
-    let file = file.replace("restricted = true", "restricted = true\nrequire-bump = true");
-    std::fs::write(release.join("release.toml"), file).expect("release file");
-    world.git(release, &["commit", "-q", "-am", "prod wants version bumps"]);
+    edit_release_file(&world, release, |file| {
+        file.replace("restricted = true", "restricted = true\nrequire-bump = true")
+    });
     for recorded in [false, true] {
         if recorded {
             world.release(release, &["record", "qa"]).expect_status(0);

@@ -286,6 +286,8 @@ fn every_bypass_attempt_is_refused_by_pre_push_and_by_pre_receive() {
     // other servers hand it whatever they were sent.
     let world = World::new();
     let (repo, remote) = shop(&world);
+    world.release(&repo, &["hooks", "install"]).expect_status(0);
+    world.release(&remote, &["hooks", "install"]).expect_status(0);
     feature_on_qa(&world, &repo);
     let tag = remote_ref(&world, &remote, "refs/tags/v1.0.0-rc.1");
     let hidden = ["refs/tags/../tags/v1.0.0-rc.2", "refs/heads/x/../environment/prod", "refs/tags//v1.0.0-rc.2"];

@@ -14,7 +14,7 @@ fn init_in_an_application_repository_creates_three_branches_from_head() {
     assert_eq!(world.git(&repo, &["rev-parse", "HEAD"]), head, "HEAD must not move");
     assert_eq!(world.git(&repo, &["status", "--porcelain", "--ignored"]), before, "index and work tree untouched");
     assert_eq!(world.git(&repo, &["symbolic-ref", "HEAD"]), "refs/heads/main\n");
-    assert_eq!(world.git(&repo, &["config", "release.configRef"]), "refs/heads/environment/dev\n");
+    assert_eq!(world.git(&repo, &["config", "release.configRef"]), "refs/heads/environment/prod\n");
     for branch in ["environment/dev", "environment/qa", "environment/prod"] {
         let base = world.git(&repo, &["merge-base", "main", branch]);
         assert_eq!(base, head, "{branch} starts from HEAD");
@@ -90,7 +90,7 @@ fn init_dry_run_shows_the_file_and_the_steps_and_writes_nothing() {
     let transcript = world.release(&repo, &["init", "--dry-run"]);
     insta::assert_snapshot!(transcript.to_string());
     transcript.expect_status(0).expect_stdout("+++ b/release.toml").expect_stdout("create refs/heads/environment/prod");
-    transcript.expect_stdout("set git config release.configRef = refs/heads/environment/dev");
+    transcript.expect_stdout("set git config release.configRef = refs/heads/environment/prod");
     assert_eq!(world.state(&repo), before);
     assert_eq!(world.git(&repo, &["count-objects"]), objects, "not even an object is written");
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use crate::deploy::TwoRepos;
 use crate::fake_forge::{Dialect, FakeForge, Fault};
 use crate::harness::World;
+use crate::reconcile::edit_release_file;
 
 const TOKEN: &str = "ghp_0123456789abcdefSECRET";
 
@@ -25,12 +26,8 @@ pub fn point_at(world: &World, release: &Path, kind: &str, api: &str) {
 }
 
 fn point_at_repository(world: &World, release: &Path, kind: &str, api: &str, repository: &str) {
-    world.git(release, &["checkout", "-q", "environment/dev"]);
-    let file = std::fs::read_to_string(release.join("release.toml")).expect("release file");
-    let file = file.split("\n[forge]\n").next().unwrap_or_default().to_owned();
     let forge = format!("\n[forge]\nkind = \"{kind}\"\napi = \"{api}\"\nrepository = \"{repository}\"\n");
-    std::fs::write(release.join("release.toml"), file + &forge).expect("release file");
-    world.git(release, &["commit", "-q", "-am", "Promote through the forge"]);
+    edit_release_file(world, release, |file| file.split("\n[forge]\n").next().unwrap_or_default().to_owned() + &forge);
 }
 
 fn promote(world: &World, release: &Path, forge: &FakeForge) -> serde_json::Value {
@@ -322,7 +319,6 @@ fn gate_report_posts_the_verdict_as_each_forge_reads_it() {
     let release = &repos.release;
     world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     world.release(release, &["prepare", "qa"]).expect_status(0);
-    let head = world.git(release, &["rev-parse", "environment/qa"]).trim().to_owned();
     let url = [("GIT_RELEASE_PIPELINE_URL", "https://ci.example/run/7")];
     // (refused, allowed) in each forge's words.
     let words = [
@@ -336,6 +332,7 @@ fn gate_report_posts_the_verdict_as_each_forge_reads_it() {
     for (dialect, refused, _) in words {
         let forge = FakeForge::new(dialect, Some(TOKEN));
         point_at(&world, release, dialect.kind(), &forge.api());
+        let head = world.git(release, &["rev-parse", "environment/qa"]).trim().to_owned();
         let env = [(dialect.variable(), TOKEN), url[0]];
         let gate = world.release_with(release, &["-v", "gate", "--target", "prod", "--report"], &env);
         gate.expect_status(1).expect_stderr("posted git-release/gate = failure on");

@@ -22,12 +22,25 @@ pub fn deploy_qa(world: &World, repos: &TwoRepos, change: &str, minute: u32) {
     world.release_with(&repos.release, &["record", "qa"], &[("GIT_COMMITTER_DATE", &at)]).expect_status(0);
 }
 
-/// Rewrites the release file the workspace reads (environment/dev's) with `edit`.
-pub fn edit_release_file(world: &World, release: &Path, edit: impl FnOnce(String) -> String) {
+/// Changes the settings as an administrator does: `edit` rewrites the release file on every
+/// environment branch, each keeping its version, and each is published, since each environment's
+/// own settings judge what enters it. Ends on environment/dev, whose file the workspace reads.
+pub fn edit_release_file(world: &World, release: &Path, edit: impl Fn(String) -> String) {
+    let branches = world.git(release, &["for-each-ref", "--format=%(refname:short)", "refs/heads/environment/"]);
+    for branch in branches.lines() {
+        world.git(release, &["checkout", "-q", branch]);
+        let file = std::fs::read_to_string(release.join("release.toml")).expect("release file");
+        std::fs::write(release.join("release.toml"), edit(file)).expect("release file");
+        world.git(release, &["commit", "-q", "-am", "Change the settings"]);
+        let published = world
+            .command("git", release)
+            .args(["rev-parse", "-q", "--verify", &format!("refs/remotes/origin/{branch}")])
+            .output();
+        if published.is_ok_and(|o| o.status.success()) {
+            world.git(release, &["push", "-q", "origin", branch]);
+        }
+    }
     world.git(release, &["checkout", "-q", "environment/dev"]);
-    let file = std::fs::read_to_string(release.join("release.toml")).expect("release file");
-    std::fs::write(release.join("release.toml"), edit(file)).expect("release file");
-    world.git(release, &["commit", "-q", "-am", "Change the release file"]);
 }
 
 /// prod auto-promoted from qa, with `extra` lines in its table; qa deployed 1.4.0-rc.1 and rc.2.
