@@ -49,7 +49,7 @@ impl Diagnostic for LocateError {
                 "HEAD has none, release.configRef is not set, and no branch here or on {remote} holds one"
             )],
             LocateError::NothingGuards => vec![
-                "branches here hold release files, but release.configRef is not set and the default branch holds none".into(),
+                "branches here hold release files, but release.configRef is not set".into(),
                 "a hook reads its rules from a branch that only administrators change, never from the branch being pushed".into(),
             ],
             _ => Vec::new(),
@@ -68,7 +68,7 @@ impl Diagnostic for LocateError {
             }
             LocateError::NothingGuards => vec![
                 "point it at the last environment's branch: git config release.configRef refs/heads/<branch>".into(),
-                "'git release hooks install' sets it".into(),
+                "'git release hooks install' sets it; set it by hand where another tool runs the hook".into(),
             ],
             LocateError::MissingConfigRef { .. } | LocateError::InvalidConfigRef { .. } => vec![
                 "fetch the branch it names, or point it at an environment branch:".into(),
@@ -211,38 +211,21 @@ impl Workspace {
     }
 
     /// The release file that says which references a hook guards: the one `release.configRef`
-    /// names (set by `init` and `hooks install` to the last environment's branch), else the
-    /// default branch's (a server's HEAD, a clone's `<remote>/HEAD`); in a clone, each as the
-    /// remote has it. Never the branch checked out, nor any other branch a push could rewrite.
-    /// `None` when no branch anywhere holds a release file: a repository git-release does not
-    /// manage.
+    /// names (set by `init` and `hooks install` to the last environment's branch), in a clone as
+    /// the remote has it. Never HEAD's, the default branch's or any other a push could rewrite:
+    /// without `release.configRef` nothing is known to be safe to read. `None` when no branch
+    /// anywhere holds a release file: a repository git-release does not manage.
     ///
     /// # Errors
-    /// When release files exist but none of these places has one, or the one found is invalid.
+    /// When release files exist but `release.configRef` is not set, or names no valid one.
     pub fn load_guarding(repo: Repo, remote: &str) -> Result<Option<Workspace>, Error> {
-        let found = if let Some(reference) = repo.config_string("release.configRef") {
-            Some(from_config_ref(&repo, remote, &reference, true)?)
-        } else if repo.is_bare() {
-            from_head(&repo)?
-        } else {
-            match repo.remote_default_branch(remote)? {
-                Some(branch) => {
-                    let tip = repo.remote_branch_tip(&branch, remote)?;
-                    let content = match tip.id() {
-                        Some(id) => repo.read_top_file(id, FILE_NAME)?,
-                        None => None,
-                    };
-                    content.map(|content| (content, branch_origin(&branch, &tip)))
-                }
-                None => None,
-            }
-        };
-        let Some((content, origin)) = found else {
+        let Some(reference) = repo.config_string("release.configRef") else {
             if first_branch_with_file(&repo, remote)?.is_some() {
                 return Err(LocateError::NothingGuards.into());
             }
             return Ok(None);
         };
+        let (content, origin) = from_config_ref(&repo, remote, &reference, true)?;
         let file = config::parse(&content, &origin)?;
         Ok(Some(Workspace { repo, remote: remote.to_owned(), file, origin, content, remote_first: true }))
     }

@@ -21,7 +21,10 @@ use super::Context;
 /// Refuses, with exit 1: deleting an environment branch; a commit on an environment branch whose
 /// release file is invalid; a commit on a restricted environment branch that the merge gate
 /// refuses; deleting or moving an rc, final or deployment tag; such a tag that is lightweight or
-/// does not say what its name says. Anything else passes silently. Reads local references only.
+/// does not say what its name says. Anything else passes silently. Which references are guarded
+/// comes from release.configRef; each environment branch is judged by its own settings before the
+/// push. pre-receive fetches a separate application repository first; pre-push reads local
+/// references only.
 #[derive(Debug, clap::Args)]
 pub struct HookArgs {
     #[arg(value_enum)]

@@ -5,7 +5,7 @@ use crate::harness::World;
 use crate::reconcile::edit_release_file;
 
 /// A release repository whose qa has cut `v1.0.0-rc.1` but recorded no deployment yet.
-fn prepared_qa(world: &World) -> TwoRepos {
+pub fn prepared_qa(world: &World) -> TwoRepos {
     let repos = TwoRepos::new(world);
     world.release(&repos.release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     world.release(&repos.release, &["prepare", "qa"]).expect_status(0);

@@ -7,7 +7,7 @@ use crate::deploy::{TwoRepos, path};
 use crate::harness::{SHOP_FILE, World};
 
 /// One repository whose environment branches are published; `main` holds the release file.
-fn shop(world: &World) -> (PathBuf, PathBuf) {
+pub fn shop(world: &World) -> (PathBuf, PathBuf) {
     let remote = world.empty_repo("shop.git", true);
     let repo = world.repo("shop");
     world.git(&repo, &["remote", "add", "origin", path(&remote)]);
@@ -21,7 +21,7 @@ fn shop(world: &World) -> (PathBuf, PathBuf) {
 
 /// A feature on qa, deployed there as far as `prepare` (the rc is cut), not yet recorded; prod's
 /// branch holds it locally, unpushed.
-fn feature_on_qa(world: &World, repo: &Path) -> String {
+pub fn feature_on_qa(world: &World, repo: &Path) -> String {
     world.git(repo, &["checkout", "-q", "environment/qa"]);
     world.git(repo, &["commit", "-q", "--allow-empty", "-m", "Feature"]);
     world.git(repo, &["push", "-q", "origin", "environment/qa"]);
@@ -31,17 +31,17 @@ fn feature_on_qa(world: &World, repo: &Path) -> String {
     world.git(repo, &["rev-parse", "HEAD"]).trim().to_owned()
 }
 
-fn push(world: &World, repo: &Path, args: &[&str]) -> std::process::Output {
+pub fn push(world: &World, repo: &Path, args: &[&str]) -> std::process::Output {
     let mut command = world.command("git", repo);
     command.arg("push").args(args);
     command.output().expect("git runs")
 }
 
-fn stderr(output: &std::process::Output) -> String {
+pub fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-fn remote_ref(world: &World, remote: &Path, name: &str) -> String {
+pub fn remote_ref(world: &World, remote: &Path, name: &str) -> String {
     let mut command = world.command("git", remote);
     command.args(["rev-parse", "--verify", "-q", name]);
     String::from_utf8_lossy(&command.output().expect("git runs").stdout).trim().to_owned()

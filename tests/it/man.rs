@@ -91,7 +91,7 @@ With \fB\-\-json\fR, an error is also printed on stdout as
 .SH FILES
 .TP
 .B release.toml
-The release file, at the top of every environment branch. Only \fBversion\fR differs between the branches: \fBWIP\fR (track a branch, cut no version tags), a semantic version such as \fB1.4.0\fR (released through rc and final tags), or any other string valid in a tag name. It is read from HEAD when HEAD has one, else from the reference in \fBrelease.configRef\fR, else from the remote's default branch, else from the first branch that holds one; \fB\-\-config\-from\fR names another revision. Each environment's version is read from its own branch.
+The release file, at the top of every environment branch. Only \fBversion\fR differs between the branches: \fBWIP\fR (track a branch, cut no version tags), a semantic version such as \fB1.4.0\fR (released through rc and final tags), or any other string valid in a tag name. It is read from HEAD when HEAD has one, else from the reference in \fBrelease.configRef\fR, else from the remote's default branch, else from the first branch that holds one; \fB\-\-config\-from\fR names another revision. Each environment's version is read from its own branch, and a change into an environment is judged by that environment's own settings as its branch stood before the change (the pull request's base, the pushed branch's old value); the change contributes only its version.
 .TP
 .B [app]
 \fBrepo\fR: "." for this repository, or the URL or path of the application repository. \fBbranch\fR: the tracked branch. \fBrelease\-branch\fR: where rc tags are cut when it exists, such as "release/{version}".
@@ -119,7 +119,7 @@ The bare cache of a separate application repository, fetched before \fBprepare\f
 .SH CONFIGURATION
 .TP
 .B release.configRef
-The reference whose release file describes the environments when HEAD has none; set by \fBinit\fR.
+The reference whose release file describes the environments when HEAD has none, and from which the hooks read which references they guard (nothing else: without it, a hook in a repository with release files refuses every push). \fBinit\fR and \fBhooks install\fR set it to the last environment's branch.
 .SH ENVIRONMENT
 .TP
 .B NO_COLOR

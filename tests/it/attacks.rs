@@ -1,0 +1,197 @@
+//! Someone with push rights to one branch tries to get past the gate. Each test is named for what
+//! the attacker tried, and asserts that nothing was let in.
+
+use std::path::Path;
+
+use crate::deploy::{TwoRepos, path};
+use crate::gate::prepared_qa;
+use crate::harness::{SHOP_FILE, World};
+use crate::hooks::{feature_on_qa, push, remote_ref, shop, stderr};
+
+/// prod's rules as an attacker would rewrite them: no previous environment, unrestricted, listed
+/// first so that it looks like the start of the path.
+fn weakened(file: &str) -> String {
+    let prod_start = file.find("[[environments]]\nname = \"prod\"").expect("prod's table");
+    let prod_end = file[prod_start..].find("\n[").map_or(file.len(), |end| prod_start + end + 1);
+    let prod = file[prod_start..prod_end].replace("after = \"qa\"\n", "").replace("restricted = true", "restricted = false");
+    let rest = format!("{}{}", &file[..prod_start], &file[prod_end..]);
+    let first = rest.find("[[environments]]").expect("an environment");
+    format!("{}{prod}\n{}", &rest[..first], &rest[first..])
+}
+
+/// Commits `text` as the release file on the branch checked out.
+fn commit_file(world: &World, repo: &Path, text: &str, message: &str) -> String {
+    std::fs::write(repo.join("release.toml"), text).expect("release file");
+    world.git(repo, &["commit", "-q", "-am", message]);
+    world.git(repo, &["rev-parse", "HEAD"]).trim().to_owned()
+}
+
+fn github_pull_request(world: &World, base: &str, head_ref: &str, head: &str) -> Vec<(&'static str, String)> {
+    let event = world.path("event.json");
+    let body = format!(
+        r#"{{"action":"synchronize","pull_request":{{"number":7,"head":{{"sha":"{head}","ref":"{head_ref}"}},"base":{{"ref":"{base}"}}}}}}"#
+    );
+    std::fs::write(&event, body).expect("event file");
+    vec![
+        ("GITHUB_ACTIONS", "true".into()),
+        ("GITHUB_EVENT_NAME", "pull_request".into()),
+        ("GITHUB_BASE_REF", base.into()),
+        ("GITHUB_HEAD_REF", head_ref.into()),
+        ("GITHUB_EVENT_PATH", path(&event).into()),
+    ]
+}
+
+#[test]
+fn a_pull_request_that_rewrites_prods_rules_is_judged_by_the_rules_it_replaces() {
+    let world = World::new();
+    let repos = prepared_qa(&world);
+    let release = &repos.release;
+    // qa is unrestricted: the attacker pushes a weakened file there and asks to promote it. CI
+    // checks out the pull request's head, so the file found first is the attacker's.
+    world.git(release, &["checkout", "-q", "environment/qa"]);
+    let file = std::fs::read_to_string(release.join("release.toml")).expect("release file");
+    let evil = weakened(&file).replace("[app]\n", "[forge]\nkind = \"github\"\napi = \"http://127.0.0.1:9/\"\n\n[app]\n");
+    let head = commit_file(&world, release, &evil, "Simplify the release path");
+    world.git(release, &["push", "-q", "origin", "environment/qa"]);
+    world.git(release, &["checkout", "-q", "--detach", &head]);
+    let before = world.state(&repos.release_remote);
+
+    let env = github_pull_request(&world, "environment/prod", "environment/qa", &head);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let gate = world.release_with(release, &["gate", "--ci", "--json"], &env);
+    gate.expect_status(1);
+    let json = gate.json();
+    let finding = |check: &str| json["findings"].as_array().expect("findings").iter().find(|f| f["check"] == check).cloned();
+    let previous = finding("previous-deployed").expect("prod still comes after qa");
+    assert_eq!(previous["ok"], false, "{json}");
+    let settings = finding("release-settings").expect("the edits are shown");
+    let message = settings["message"].as_str().unwrap_or_default();
+    for edit in ["environments.prod (moved)", "environments.prod.after (removed)", "environments.prod.restricted", "forge.api (added)"] {
+        assert!(message.contains(edit), "{message}");
+    }
+    assert_eq!(world.state(&repos.release_remote), before, "nothing was let in");
+
+    // The same change, once qa has deployed it, passes: by prod's rules, not the ones it brings.
+    world.git(release, &["checkout", "-q", "environment/qa"]);
+    world.release(release, &["record", "qa"]).expect_status(0);
+    world.release_with(release, &["gate", "--ci", "--json"], &env).expect_status(0);
+}
+
+#[test]
+fn a_pull_request_into_an_environment_that_does_not_exist_is_refused_not_ungoverned() {
+    let world = World::new();
+    let repos = prepared_qa(&world);
+    let head = world.git(&repos.release, &["rev-parse", "environment/qa"]).trim().to_owned();
+    let env = github_pull_request(&world, "environment/staging", "environment/qa", &head);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let gate = world.release_with(&repos.release, &["gate", "--ci"], &env);
+    gate.expect_status(1)
+        .expect_stderr("error: environment/staging exists neither here nor on origin, so no settings govern a change into it")
+        .expect_stderr("hint: fetch it with 'git fetch origin environment/staging'");
+}
+
+#[test]
+fn pushing_rules_to_an_unrestricted_branch_does_not_unlock_prod() {
+    let world = World::new();
+    let (repo, remote) = shop(&world);
+    // The server's HEAD names qa, as many release repositories' HEAD names their first branch.
+    world.git(&remote, &["symbolic-ref", "HEAD", "refs/heads/environment/qa"]);
+    world.release(&remote, &["hooks", "install"]).expect_status(0);
+    feature_on_qa(&world, &repo);
+    // qa is anyone's to push to: the attacker switches prod's guard off there, and in a new branch
+    // that sorts before every other.
+    world.git(&repo, &["checkout", "-q", "environment/qa"]);
+    commit_file(&world, &repo, &weakened(SHOP_FILE), "prod needs no gate");
+    let qa = push(&world, &repo, &["--no-verify", "origin", "environment/qa"]);
+    assert!(qa.status.success(), "qa is unrestricted: {}", stderr(&qa));
+    world.git(&repo, &["checkout", "-q", "-b", "aaa"]);
+    let aaa = push(&world, &repo, &["--no-verify", "origin", "aaa"]);
+    assert!(aaa.status.success(), "{}", stderr(&aaa));
+
+    // Now prod, with a commit qa never recorded.
+    world.git(&repo, &["checkout", "-q", "environment/prod"]);
+    world.git(&repo, &["merge", "-q", "--ff-only", "environment/qa"]);
+    let prod = remote_ref(&world, &remote, "refs/heads/environment/prod");
+    let refused = push(&world, &repo, &["--no-verify", "origin", "environment/prod"]);
+    let text = stderr(&refused);
+    assert!(!refused.status.success(), "{text}");
+    assert!(text.contains("remote: error: refusing refs/heads/environment/prod: environment/prod is restricted"), "{text}");
+    assert!(text.contains("previous-deployed: qa has not deployed"), "{text}");
+    assert_eq!(remote_ref(&world, &remote, "refs/heads/environment/prod"), prod, "prod did not move");
+
+    // A hook put in place by hand, with nothing saying where its rules are, lets nothing through.
+    world.git(&remote, &["config", "--unset", "release.configRef"]);
+    let unconfigured = push(&world, &repo, &["--no-verify", "origin", "environment/prod"]);
+    let text = stderr(&unconfigured);
+    assert!(text.contains("remote: error: nothing here says which references to guard"), "{text}");
+    assert!(text.contains("git config release.configRef refs/heads/<branch>"), "{text}");
+    assert_eq!(remote_ref(&world, &remote, "refs/heads/environment/prod"), prod, "prod did not move");
+}
+
+#[test]
+fn the_branch_checked_out_does_not_decide_what_pre_push_guards() {
+    let world = World::new();
+    let (repo, remote) = shop(&world);
+    world.release(&repo, &["hooks", "install"]).expect_status(0);
+    feature_on_qa(&world, &repo);
+    let prod = remote_ref(&world, &remote, "refs/heads/environment/prod");
+    // A branch whose release file says prod is unguarded, checked out, pushed straight onto prod.
+    world.git(&repo, &["checkout", "-q", "-b", "feature/evil", "environment/prod"]);
+    commit_file(&world, &repo, &weakened(SHOP_FILE), "prod needs no gate");
+    let refused = push(&world, &repo, &["origin", "feature/evil:environment/prod"]);
+    let text = stderr(&refused);
+    assert!(!refused.status.success(), "{text}");
+    assert!(text.contains("error: refusing refs/heads/environment/prod: environment/prod is restricted"), "{text}");
+    assert_eq!(remote_ref(&world, &remote, "refs/heads/environment/prod"), prod, "prod did not move");
+}
+
+#[test]
+fn a_broken_release_file_on_an_ordinary_branch_locks_nobody_out() {
+    let world = World::new();
+    let (repo, remote) = shop(&world);
+    world.release(&repo, &["hooks", "install"]).expect_status(0);
+    world.release(&remote, &["hooks", "install"]).expect_status(0);
+    world.git(&repo, &["checkout", "-q", "-b", "wip", "main"]);
+    commit_file(&world, &repo, "version = \n[[environments", "Half-written");
+    for args in [&["origin", "wip"][..], &["--no-verify", "origin", "wip:wip2"], &["origin", ":wip"], &["--no-verify", "origin", ":wip2"]] {
+        let pushed = push(&world, &repo, args);
+        assert!(pushed.status.success(), "{args:?}: {}", stderr(&pushed));
+    }
+    // And the environment branches stay guarded with that file checked out.
+    let refused = push(&world, &repo, &["--no-verify", "origin", ":environment/qa"]);
+    assert!(stderr(&refused).contains("environment branches are never deleted"), "{}", stderr(&refused));
+}
+
+#[test]
+fn a_bare_release_repository_judges_promotions_by_the_applications_records() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(&repos.release_remote, &["hooks", "install"]).expect_status(0);
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    world.release(release, &["set", "prod", "1.0.0"]).expect_status(0);
+    let refused = push(&world, release, &["origin", "environment/prod"]);
+    let text = stderr(&refused);
+    assert!(!refused.status.success(), "{text}");
+    assert!(text.contains("remote: error: refusing refs/heads/environment/prod"), "{text}");
+    assert!(text.contains("previous-deployed: qa has not deployed"), "{text}");
+
+    world.release(release, &["record", "qa"]).expect_status(0);
+    let pushed = push(&world, release, &["origin", "environment/prod"]);
+    assert!(pushed.status.success(), "a promotion qa deployed goes in: {}", stderr(&pushed));
+}
+
+#[test]
+fn hooks_are_not_installed_where_they_would_guard_nothing() {
+    let world = World::new();
+    let repo = world.repo("app");
+    let before = world.state(&repo);
+    let refused = world.release(&repo, &["hooks", "install"]);
+    refused
+        .expect_status(2)
+        .expect_stderr("error: this repository holds no release file, so its hooks would guard nothing")
+        .expect_stderr("hint: install them in the release repository");
+    assert_eq!(world.state(&repo), before, "no hook, no setting");
+    assert!(!repo.join(".git/hooks/pre-push").exists());
+}
