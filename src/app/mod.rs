@@ -42,13 +42,15 @@ pub enum AppError {
     NoRemote { path: PathBuf, remote: String },
     #[error("the application repository {name} has no HEAD branch to track")]
     NoHead { name: String },
+    #[error("the cache for {name} at {} was made for {other}", .path.display())]
+    CacheOfAnother { name: String, other: String, path: PathBuf },
 }
 
 impl Diagnostic for AppError {
     fn kind(&self) -> Kind {
         match self {
             AppError::Fetch { .. } => Kind::Network,
-            AppError::Clobber { .. } => Kind::Refused,
+            AppError::Clobber { .. } | AppError::CacheOfAnother { .. } => Kind::Refused,
             AppError::NotARepository { .. } | AppError::NoRemote { .. } | AppError::NoHead { .. } => Kind::Usage,
         }
     }
@@ -75,6 +77,10 @@ impl Diagnostic for AppError {
             AppError::NotARepository { .. } => vec!["point --app-dir at a clone of the application repository".into()],
             AppError::NoRemote { remote, .. } => vec![format!("add it: git remote add {remote} <url>")],
             AppError::NoHead { .. } => vec!["name the branch to track in release.toml: [app] branch = \"main\"".into()],
+            AppError::CacheOfAnother { path, .. } => vec![
+                "a cache serves only the repository it was made for, so that one repository's tags never count as another's".into(),
+                format!("if that cache is not wanted, remove it ('rm -rf {}') and run this command again", path.display()),
+            ],
         }
     }
 }
@@ -152,9 +158,16 @@ impl AppRepo {
         } else {
             Repo::init_bare(&cache, trace.clone())?
         };
-        if cache_repo.remote_url(APP_REMOTE).as_deref() != Some(url.as_str()) {
-            cache_repo.set_config(&format!("remote.{APP_REMOTE}.url"), &url)?;
-            cache_repo = Repo::open_at(&cache, trace)?;
+        match cache_repo.remote_url(APP_REMOTE) {
+            Some(cached) if cached == url => {}
+            // A cache serves the one URL it was made for: another's records are not this one's.
+            Some(cached) => {
+                return Err(AppError::CacheOfAnother { name: redact(repo), other: redact(&cached), path: cache }.into());
+            }
+            None => {
+                cache_repo.set_config(&format!("remote.{APP_REMOTE}.url"), &url)?;
+                cache_repo = Repo::open_at(&cache, trace)?;
+            }
         }
         Ok(AppRepo { repo: cache_repo, remote: APP_REMOTE.into(), name: redact(repo), separate: true })
     }
@@ -399,7 +412,8 @@ fn is_scp_like(repo: &str) -> bool {
     repo.find(':').is_some_and(|colon| !repo[..colon].contains('/') && colon > 1)
 }
 
-/// A folder name for the cache of one URL: readable, and distinct for distinct URLs.
+/// A folder name for the cache of one URL: readable, and named by the URL's SHA-1 (computed with
+/// git's collision detection), so that no URL made to collide with another finds its cache.
 fn cache_name(url: &str) -> String {
     let readable: String = url
         .rsplit(['/', ':'])
@@ -410,8 +424,11 @@ fn cache_name(url: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
         .take(40)
         .collect();
-    let hash = crate::object_id::fingerprint(url.as_bytes());
-    format!("{readable}-{:08x}.git", hash & 0xffff_ffff)
+    let mut hasher = gix::hash::hasher(gix::hash::Kind::Sha1);
+    hasher.update(url.trim_end_matches('/').as_bytes());
+    // Only a URL built as a collision attack fails here; its cache then serves no other URL.
+    let digest = hasher.try_finalize().map_or_else(|_| "collision".to_owned(), |id| id.to_hex_with_len(32).to_string());
+    format!("{readable}-{digest}.git")
 }
 
 #[cfg(test)]
@@ -437,6 +454,8 @@ mod tests {
         let b = cache_name("https://git.example.com/other/app.git");
         assert!(a.starts_with("app-") && a.rsplit('.').next() == Some("git"), "{a}");
         assert_ne!(a, b);
+        assert_eq!(a.len(), "app-".len() + 32 + ".git".len(), "128 bits of the digest: {a}");
+        assert_eq!(a, cache_name("https://git.example.com/shop/app.git/"), "a trailing slash names the same");
         assert!(is_scp_like("git@host:shop/app.git"));
         assert!(!is_scp_like("/srv/app.git"));
         assert!(!is_scp_like("C:/x"), "a drive letter is a path");
