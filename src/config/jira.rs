@@ -96,6 +96,10 @@ impl Resolver<'_> {
 
     /// An `http(s)` site address without credentials, its trailing slash dropped.
     fn jira_url(&mut self, url: &Spanned<String>) -> Option<String> {
+        if let Some(problem) = super::control_character(url.get_ref()) {
+            self.problem(Some(url.span()), format!("[jira] url {problem}"));
+            return None;
+        }
         let text = url.get_ref().trim().trim_end_matches('/');
         let Some((scheme, rest)) = text.split_once("://") else {
             self.problem(

@@ -426,6 +426,10 @@ impl Resolver<'_> {
             }
         }
         if let Some(repo) = &raw.repo {
+            if let Some(problem) = control_character(repo.get_ref()) {
+                self.problem(Some(repo.span()), format!("[app] repo {problem}"));
+                ok = false;
+            }
             if has_credentials(repo.get_ref()) {
                 let message = "[app] repo holds credentials; keep them out of the release file and let git's credential helper supply them";
                 self.problem(Some(repo.span()), message.to_owned());
@@ -453,6 +457,14 @@ impl Resolver<'_> {
                     format!("[forge] kind `{}` is unknown; use one of {}", kind.get_ref(), FORGE_KINDS.join(", "));
                 self.problem(Some(kind.span()), message);
             }
+        }
+        for (key, value) in [("api", raw.api.as_deref()), ("repository", raw.repository.as_deref())] {
+            if let Some(problem) = value.and_then(control_character) {
+                self.problem(None, format!("[forge] {key} {problem}"));
+            }
+        }
+        if let Some(problem) = raw.git_url.as_ref().and_then(|url| control_character(url.get_ref())) {
+            self.problem(raw.git_url.as_ref().map(Spanned::span), format!("[forge] git-url {problem}"));
         }
         let git_url = self.git_url(raw.git_url);
         if raw.api.as_deref().is_some_and(has_credentials) {
@@ -492,6 +504,17 @@ impl ReleaseFile {
     pub fn environment_names(&self) -> String {
         self.environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
     }
+}
+
+/// What is wrong with an address or name holding a control character (a newline would start a
+/// line of its own in what git's credential helpers read): `None` when it holds none.
+#[must_use]
+pub fn control_character(text: &str) -> Option<String> {
+    let found = text.chars().find(|c| c.is_control())?;
+    Some(format!(
+        "holds the control character U+{:04X}; addresses and names are one line of printable text",
+        u32::from(found)
+    ))
 }
 
 /// Whether a URL carries a user name or password (`https://user:token@host/...`).

@@ -67,6 +67,9 @@ impl Resolver<'_> {
                 let message = format!("component `{name}` is defined twice; names must be unique");
                 self.problem(Some(component.name.span()), message);
             }
+            if let Some(problem) = super::control_character(component.repo.get_ref()) {
+                self.problem(Some(component.repo.span()), format!("[[app.components]] repo {problem}"));
+            }
             if has_credentials(component.repo.get_ref()) {
                 let message = "[[app.components]] repo holds credentials; keep them out of the release file and let git's credential helper supply them";
                 self.problem(Some(component.repo.span()), message.to_owned());

@@ -85,3 +85,17 @@ fn a_preview_ttl_of_nothing_is_refused() {
     assert!(found.iter().any(|p| p.contains("[preview] ttl: `0s` must be longer than 0s")), "{found:?}");
     assert!(parse_text(&format!("{VALID}\n[preview]\nttl = \"1s\"\n"), None).is_ok());
 }
+
+#[test]
+fn a_newline_in_an_address_is_refused_where_it_is_written() {
+    let text = format!(
+        "{VALID}\n[app]\nrepo = \"https://git.example.com/app.git\\nhost=evil.example\"\n\
+         [forge]\nkind = \"github\"\napi = \"https://api.example.com\\r\\nprotocol=https\"\n\
+         [jira]\nurl = \"https://jira.example.com\\u0000\"\n"
+    );
+    let found = problems(&text, None);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found.iter().any(|p| p.contains("[app] repo holds the control character U+000A")), "{found:?}");
+    assert!(found.iter().any(|p| p.contains("[forge] api holds the control character U+000D")), "{found:?}");
+    assert!(found.iter().any(|p| p.contains("[jira] url holds the control character U+0000")), "{found:?}");
+}
