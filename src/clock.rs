@@ -36,6 +36,17 @@ pub fn now() -> Result<Timestamp, ClockError> {
     }
 }
 
+/// The latest time a record may carry and still count: now, and [`SKEW`] ahead for the clock
+/// of the machine that wrote it. A record dated after it is none, so that a tag dated in the far
+/// future can never stay the latest deployment for good.
+///
+/// # Errors
+/// As [`now`].
+pub fn horizon() -> Result<Timestamp, ClockError> {
+    let now = now()?;
+    Ok(now.checked_add(SKEW).unwrap_or(now))
+}
+
 /// For a command that writes commits or tags: whether git can date them, by the clock and by
 /// `GIT_AUTHOR_DATE` when that is set, so that a date git would refuse half-way is refused first.
 ///

@@ -100,6 +100,10 @@ pub fn check(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Opti
         (Guarded::EnvironmentBranch(environment), _, Some(new)) => {
             environment_branch(workspace, &environment, update, new, fetch)
         }
+        // A tag named like a record that is none records nothing: it may go.
+        (Guarded::Record, Some(old), None) if not_a_record(workspace, short(&update.reference), old)?.is_some() => {
+            Ok(None)
+        }
         (_, Some(_), None) => refuse(
             format!("{} records a release or deployment, and such tags are never deleted", short(&update.reference)),
             Vec::new(),
@@ -222,12 +226,7 @@ fn new_tag(
                 .flatten())
         }
         Guarded::Record => {
-            let tag = crate::git::TagRef::unpeeled(name, new.clone());
-            let read = match workspace.repo.tag_object(&tag)? {
-                Some(o) => Record::read(name, o.commit, &o.message, &workspace.file.tags),
-                None => Err(NotARecord::Message),
-            };
-            let Err(why) = read else { return Ok(None) };
+            let Some(why) = not_a_record(workspace, name, new)? else { return Ok(None) };
             Ok(refusal(
                 format!("{name} is named like a deployment record, but is none: {why}"),
                 vec!["deployment records are made by 'git release record <environment>'".into()],
@@ -235,6 +234,18 @@ fn new_tag(
         }
         Guarded::EnvironmentBranch(_) => Ok(None),
     }
+}
+
+/// Why the tag object `id`, named `name`, is no deployment record; `None` when it is one.
+fn not_a_record(workspace: &Workspace, name: &str, id: &ObjectId) -> Result<Option<NotARecord>, Error> {
+    let tag = crate::git::TagRef::unpeeled(name, id.clone());
+    let Some(object) = workspace.repo.tag_object(&tag)? else { return Ok(Some(NotARecord::Message)) };
+    let horizon = crate::clock::horizon()?;
+    Ok(match Record::read(name, object.commit, &object.message, &workspace.file.tags) {
+        Ok(record) if record.deployment.time > horizon => Some(NotARecord::Future(record.deployment.time)),
+        Ok(_) => None,
+        Err(why) => Some(why),
+    })
 }
 
 fn short(reference: &str) -> &str {

@@ -186,6 +186,8 @@ pub enum NotARecord {
     Commit(String),
     /// Its message says this trailer more than once.
     Twice(&'static str),
+    /// Its time lies after the clock allows for, by more than the skew between two clocks.
+    Future(Timestamp),
 }
 
 impl std::fmt::Display for NotARecord {
@@ -195,6 +197,9 @@ impl std::fmt::Display for NotARecord {
             NotARecord::Name(base) => write!(f, "its message makes it {base} (or {base}+N), not this name"),
             NotARecord::Commit(named) => write!(f, "its message says Commit: {named}, not the tagged commit"),
             NotARecord::Twice(key) => write!(f, "its message says {key}: more than once"),
+            NotARecord::Future(time) => {
+                write!(f, "its time {} lies in the future, later than the clock allows for", display_time(*time))
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! from the few tag objects that scan keeps.
 
 use super::AppRepo;
+use crate::clock;
 use crate::config::Tags;
 use crate::error::Error;
 use crate::gate::Deployed;
@@ -32,6 +33,10 @@ impl AppRepo {
         let mut unpeeled: Vec<Pool> = environments.iter().map(|_| Pool::default()).collect();
         let asked: Vec<bool> = (0..environments.len()).map(|i| asks.iter().any(|(e, _)| *e == i)).collect();
         let single = if let [one] = environments { Some(*one) } else { None };
+        // A name dated after the horizon is no record: it must not become an environment's
+        // newest second, whatever it says.
+        let horizon = record::timestamp_text(clock::horizon()?);
+        let horizon = <[u8; 16]>::try_from(horizon.as_bytes()).map_or(u128::MAX, u128::from_be_bytes);
         self.repo.scan_tags("", &mut |line| {
             if single.is_some_and(|env| !line.name.contains(env)) {
                 return;
@@ -51,6 +56,9 @@ impl AppRepo {
                 }
             }
             let Ok(second) = <[u8; 16]>::try_from(timestamp.as_bytes()).map(u128::from_be_bytes) else { return };
+            if second > horizon {
+                return;
+            }
             let (best, pool) = &mut newest[index];
             if second > *best {
                 *best = second;
@@ -217,7 +225,10 @@ impl AppRepo {
     ) -> Result<Option<Record>, Error> {
         let Some(object) = self.repo.tag_object(tag)? else { return Ok(None) };
         let record = Record::parse(&candidate.tag, object.commit, &object.message, tags);
-        Ok(record.filter(|r| environment.is_none_or(|env| r.deployment.environment == env)))
+        let horizon = clock::horizon()?;
+        Ok(record.filter(|r| {
+            environment.is_none_or(|env| r.deployment.environment == env) && r.deployment.time <= horizon
+        }))
     }
 }
 

@@ -195,3 +195,40 @@ fn hooks_are_not_installed_where_they_would_guard_nothing() {
     assert_eq!(world.state(&repo), before, "no hook, no setting");
     assert!(!repo.join(".git/hooks/pre-push").exists());
 }
+
+#[test]
+fn a_record_dated_in_the_far_future_neither_gets_in_nor_blocks_prod_and_may_be_deleted() {
+    let world = World::new();
+    let (repo, remote) = shop(&world);
+    world.release(&repo, &["hooks", "install"]).expect_status(0);
+    let head = feature_on_qa(&world, &repo);
+    let main = world.git(&repo, &["rev-parse", "main"]).trim().to_owned();
+    // A record in every other respect, on a commit qa never ran, dated so as to stay qa's latest.
+    let name = "1.0.0.29991231T235959Z.qa";
+    let message = format!(
+        "Deploy 1.0.0 to qa\n\nEnvironment: qa\nVersion: 1.0.0\nCommit: {main}\nDeployed-At: 2999-12-31T23:59:59Z\n"
+    );
+    world.git(&repo, &["tag", "-a", "-m", &message, name, &main]);
+    let pushed = push(&world, &repo, &["origin", name]);
+    let said = format!("{name} is named like a deployment record, but is none: its time 2999-12-31T23:59:59Z lies in the future");
+    assert!(stderr(&pushed).contains(&said), "{}", stderr(&pushed));
+    assert_eq!(remote_ref(&world, &remote, &format!("refs/tags/{name}")), "", "refused");
+
+    // Where it gets in all the same (the remote has no hook yet), it counts for nothing.
+    let skipped = push(&world, &repo, &["--no-verify", "origin", name]);
+    assert!(skipped.status.success(), "{}", stderr(&skipped));
+    world.release(&repo, &["record", "qa"]).expect_status(0);
+    let status = world.release(&repo, &["status", "--json"]);
+    let qa = &status.expect_status(0).json()["environments"][0]["deployed"];
+    assert_eq!(qa["commit"], head.as_str(), "qa's latest is what it ran: {qa}");
+    world.release(&repo, &["gate", "--target", "prod"]).expect_status(0);
+
+    // And it may be deleted through both hooks, though a real record may not.
+    world.release(&remote, &["hooks", "install"]).expect_status(0);
+    let deleted = push(&world, &repo, &["origin", &format!(":refs/tags/{name}")]);
+    assert!(deleted.status.success(), "{}", stderr(&deleted));
+    assert_eq!(remote_ref(&world, &remote, &format!("refs/tags/{name}")), "");
+    let real = world.git(&repo, &["tag", "-l", "1.0.0.*.qa"]).lines().find(|t| !t.contains("2999")).expect("qa's record").to_owned();
+    let kept = push(&world, &repo, &["--no-verify", "origin", &format!(":refs/tags/{real}")]);
+    assert!(stderr(&kept).contains("such tags are never deleted"), "{}", stderr(&kept));
+}

@@ -140,7 +140,7 @@ fn a_final_release_needs_the_same_candidate_deployed_in_every_repository() {
     refused.expect_status(1).expect_stderr("error: qa deployed ");
     assert_eq!(world.state(&app.repos.app_remote), before, "a refusal changes nothing");
     world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:30:00Z"], NOON).expect_status(0);
-    world.release(release, &["prepare", "prod"]).expect_status(0);
+    world.release_at(release, &["prepare", "prod"], NOON).expect_status(0);
 }
 
 /// A pre-receive hook on `remote` that says it started, waits for `go`, and refuses the push.

@@ -99,14 +99,14 @@ fn two_repository_release_cuts_candidates_a_final_and_records_every_deployment()
     on_remote.sort();
     assert_eq!(on_remote, expected, "every tag annotated, on the right commit, on the remote");
 
-    let status = world.release(release, &["status", "--json"]);
+    let status = world.release_at(release, &["status", "--json"], NOON);
     let environments = status.json()["environments"].clone();
     assert_eq!(environments[1]["deployed"]["tag"], "1.0.0.20261121T103000Z.qa");
     assert_eq!(environments[2]["deployed"]["commit"], second.as_str());
     assert_eq!(environments[2]["deployed"]["time"], "2026-11-21T10:40:00Z");
     assert!(environments[0]["deployed"].is_null());
 
-    let log = world.release(release, &["log"]);
+    let log = world.release_at(release, &["log"], NOON);
     insta::assert_snapshot!(log.to_string());
 }
 
@@ -205,12 +205,12 @@ fn status_shows_the_latest_deployment_by_its_time_not_by_name() {
         .release_at(release, &["record", "dev", "--commit", &older, "--at", "2026-11-21T09:00:00Z"], NOON)
         .expect_status(0);
 
-    let status = world.release(release, &["status", "--json"]);
+    let status = world.release_at(release, &["status", "--json"], NOON);
     let deployed = &status.json()["environments"][0]["deployed"];
     assert_eq!(deployed["commit"], newer.as_str(), "11:00 UTC is later than 09:00 UTC");
     assert_eq!(deployed["time"], "2026-11-21T11:00:00Z");
     assert_eq!(deployed["version"], "2.0.0");
-    let log = world.release(release, &["log", "-n", "1"]);
+    let log = world.release_at(release, &["log", "-n", "1"], NOON);
     log.expect_status(0).expect_stdout("2.0.0.20261121T110000Z.dev");
     assert!(!log.stdout.contains("10.0.0"), "-n 1 shows one record:\n{log}");
 }

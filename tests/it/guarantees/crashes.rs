@@ -47,6 +47,10 @@ impl Subject {
     }
 }
 
+/// The moment the runs under test start at: after the deployments `new_work` records, one a
+/// minute from 11:00.
+pub(super) const LATER: &str = "2026-11-21T23:00:00Z";
+
 fn pipeline(run: usize) -> String {
     format!("https://ci.example.com/run/{run}")
 }
@@ -70,7 +74,8 @@ pub(super) fn new_work(world: &World, repos: &TwoRepos, subject: Subject, run: u
             world.release(release, &["prepare", "qa"]).expect_status(0);
         }
         Subject::Promote | Subject::Reconcile => {
-            // Each deployment later than the last: the newest rc is the one to promote.
+            // Each deployment later than the last, and all before the harness's moment, when
+            // the promotion runs: the newest rc is the one to promote.
             repos.app_commit(world, &format!("Change {run}"));
             world.release(release, &["prepare", "qa"]).expect_status(0);
             let at = format!("2026-11-21T{}:{:02}:00Z", 11 + run / 60, run % 60);
@@ -253,7 +258,8 @@ fn crash(subject: Subject, runs: usize, dice: &mut Dice, tally: &mut Tally) {
     let command = |args: &[String]| {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut command = world.release_command(release, &args);
-        command.env(Dialect::Github.variable(), TOKEN);
+        // Later than every deployment `new_work` records.
+        command.env(Dialect::Github.variable(), TOKEN).env("GIT_COMMITTER_DATE", LATER);
         command
     };
     // How long one run takes undisturbed: kills fall anywhere within it.

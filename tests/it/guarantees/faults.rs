@@ -99,7 +99,7 @@ impl Snapshot {
 fn command(world: &World, repos: &TwoRepos, dialect: Dialect, args: &[String]) -> Command {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut command = world.release_command(&repos.release, &args);
-    command.env(dialect.variable(), TOKEN).envs(QUICK);
+    command.env(dialect.variable(), TOKEN).env("GIT_COMMITTER_DATE", super::crashes::LATER).envs(QUICK);
     command
 }
 
