@@ -171,6 +171,7 @@ impl Http {
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("git-release/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::custom(within_origin))
             .build()
             .map_err(|error| ForgeError::Client { detail: error.without_url().to_string() })?;
         Ok(Http {
@@ -274,6 +275,10 @@ impl Http {
                     Some(wait) => Retry::After(wait, format!("HTTP {}", reply.status)),
                     None => return self.answer(*method == Method::GET, &url, reply),
                 },
+                Err(error) if error.is_redirect() => {
+                    let detail = std::error::Error::source(&error).map_or_else(|| error.to_string(), ToString::to_string);
+                    return Err(ForgeError::Network { forge: self.forge.title(), url, tries, detail });
+                }
                 Err(error) if error.is_timeout() => Retry::Backoff("no answer in time".to_owned()),
                 Err(error) if error.is_connect() || error.is_request() || error.is_body() => {
                     Retry::Backoff(error.without_url().to_string())
@@ -440,6 +445,21 @@ fn same_origin(a: &str, b: &str) -> bool {
     origin(a).is_some_and(|a| Some(a) == origin(b))
 }
 
+/// Redirects are followed within the origin a request was made to only: reqwest drops
+/// `Authorization` on the way to another host, but not the headers some forges take tokens in
+/// (`PRIVATE-TOKEN`, `JOB-TOKEN`), nor anything on a downgrade to plain http.
+fn within_origin(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let first = attempt.previous().first().map(reqwest::Url::as_str).unwrap_or_default();
+    if !same_origin(first, attempt.url().as_str()) {
+        let to = crate::git::redact(attempt.url().as_str());
+        return attempt.error(format!("the forge redirected to {to}, another host, where no credential is sent"));
+    }
+    if attempt.previous().len() > 5 {
+        return attempt.error("the forge redirected more than five times");
+    }
+    attempt.follow()
+}
+
 /// How long to wait before trying again, for answers that ask for it.
 fn retry_after(reply: &Reply, backoff: Duration) -> Option<Duration> {
     let exhausted = reply.header("x-ratelimit-remaining").or_else(|| reply.header("ratelimit-remaining")) == Some("0");
@@ -579,3 +599,4 @@ mod tests {
         assert_eq!(message_of("<html>sign in</html>"), None);
     }
 }
+

@@ -232,3 +232,23 @@ fn a_record_dated_in_the_far_future_neither_gets_in_nor_blocks_prod_and_may_be_d
     let kept = push(&world, &repo, &["--no-verify", "origin", &format!(":refs/tags/{real}")]);
     assert!(stderr(&kept).contains("such tags are never deleted"), "{}", stderr(&kept));
 }
+
+#[test]
+fn a_forge_that_redirects_to_another_host_sends_no_token_there() {
+    use crate::fake_forge::{Dialect, FakeForge, Fault};
+    use crate::reconcile::TOKEN;
+    // GitLab takes its token in PRIVATE-TOKEN, a header reqwest would carry across hosts itself.
+    for dialect in [Dialect::Gitlab, Dialect::Github, Dialect::BitbucketServer] {
+        let world = World::new();
+        let forge = FakeForge::new(dialect, Some(TOKEN));
+        let elsewhere = FakeForge::new(dialect, None);
+        let repos = crate::promote::promotable(&world, &forge);
+        forge.fault(Fault::Redirect { port: elsewhere.port });
+        let run = world.release_with(&repos.release, &["promote", "qa", "prod"], &[(dialect.variable(), TOKEN)]);
+        run.expect_status(128).expect_stderr(&format!("redirected to http://localhost:{}/", elsewhere.port));
+        assert!(run.stderr.contains("another host, where no credential is sent"), "{dialect:?}: {run}");
+        assert!(elsewhere.requests().is_empty(), "{dialect:?}: the other host heard nothing");
+        assert!(!run.to_string().contains("SECRET"), "{run}");
+        assert!(forge.open_pulls().is_empty());
+    }
+}

@@ -130,6 +130,8 @@ pub enum Fault {
     Pass,
     /// Serve the request, then close the connection: the change happened, its answer is lost.
     Lost,
+    /// `307 Temporary Redirect` to the same path on `localhost:port`: another host name.
+    Redirect { port: u16 },
 }
 
 /// A commit status as the fake keeps it, whatever the forge calls its parts.
@@ -383,6 +385,11 @@ fn serve(dialect: Dialect, stream: TcpStream, state: &Mutex<State>) {
             reply
         }
         Some(Fault::SignInPage) => sign_in_page(200),
+        Some(Fault::Redirect { port }) => {
+            let path: Vec<String> = request.segments.iter().map(|s| encode(s)).collect();
+            let location = format!("http://localhost:{port}/{}", path.join("/"));
+            Answer { status: 307, headers: vec![("Location".into(), location)], body: String::new() }
+        }
         Some(Fault::Malformed) => Answer { status: 200, headers: Vec::new(), body: "{\"number\": 1,".into() },
         Some(Fault::Pass | Fault::Lost) | None => {
             let mut state = state.lock().expect("state");

@@ -10,7 +10,7 @@ use crate::reconcile::edit_release_file;
 const TOKEN: &str = "ghp_0123456789abcdefSECRET";
 
 /// A release repository whose qa deployed 1.0.0, pointed at a fake GitHub.
-fn promotable(world: &World, forge: &FakeForge) -> TwoRepos {
+pub fn promotable(world: &World, forge: &FakeForge) -> TwoRepos {
     let repos = TwoRepos::new(world);
     let release = &repos.release;
     world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
