@@ -226,9 +226,8 @@ impl AppRepo {
         let Some(object) = self.repo.tag_object(tag)? else { return Ok(None) };
         let record = Record::parse(&candidate.tag, object.commit, &object.message, tags);
         let horizon = clock::horizon()?;
-        Ok(record.filter(|r| {
-            environment.is_none_or(|env| r.deployment.environment == env) && r.deployment.time <= horizon
-        }))
+        Ok(record
+            .filter(|r| environment.is_none_or(|env| r.deployment.environment == env) && r.deployment.time <= horizon))
     }
 }
 

@@ -124,7 +124,21 @@ impl Context {
         })?;
         let Some(location) = location else { return Ok(None) };
         let var = |name: &str| std::env::var(name).ok();
-        let token = forge::token::find(location.kind, &location.api, Some(&workspace.repo), &var);
+        let hosts = forge::token_hosts(url.as_deref(), location.kind, &var);
+        let token = forge::token::find(location.kind, &location.api, &hosts, Some(&workspace.repo), &var);
+        let set =
+            forge::token::variables(location.kind).iter().find(|name| var(name).is_some_and(|v| !v.trim().is_empty()));
+        if let (Some(name), false) = (set, forge::receives_tokens(&location.api, &hosts)) {
+            let api = crate::git::redact(&location.api);
+            let named = if hosts.is_empty() { "none here".to_owned() } else { hosts.join(", ") };
+            self.ui.warning(
+                &Error::new(Kind::Config, format!("{name} is not sent to {api}"))
+                    .cause(format!(
+                        "a token from a variable goes only to the forge the remote URL or the CI names ({named}), whatever a release file says"
+                    ))
+                    .hint("point [forge] api at that forge, or store a token for its host with 'git credential approve'"),
+            );
+        }
         Ok(Some(forge::connect(location, token, Settings::from_env(workspace.repo.trace(), &var))?))
     }
 

@@ -70,6 +70,8 @@ struct Address {
     /// The port of a web address; ssh ports only tell Bitbucket Server apart.
     port: Option<u16>,
     ssh_port: Option<u16>,
+    /// Reached over ssh (an `ssh://` or scp address), so that its port says nothing of the API's.
+    ssh: bool,
     /// The path without leading or trailing `/` and without `.git`.
     path: String,
 }
@@ -94,6 +96,7 @@ fn parse_address(url: &str) -> Option<Address> {
             host: host.to_lowercase(),
             port: None,
             ssh_port: None,
+            ssh: true,
             path: trim_path(path),
         });
     };
@@ -107,7 +110,7 @@ fn parse_address(url: &str) -> Option<Address> {
         return None;
     }
     let (port, ssh_port) = if ssh { (None, port) } else { (port, None) };
-    Some(Address { web, host: host.to_lowercase(), port, ssh_port, path: trim_path(path) })
+    Some(Address { web, host: host.to_lowercase(), port, ssh_port, ssh, path: trim_path(path) })
 }
 
 fn trim_path(path: &str) -> String {
@@ -116,6 +119,15 @@ fn trim_path(path: &str) -> String {
 }
 
 impl Address {
+    /// `host:port` of a web address (the port spelled out), `host` of an ssh or scp one.
+    fn authority(&self) -> String {
+        if self.ssh {
+            return self.host.clone();
+        }
+        let port = self.port.unwrap_or(if self.web == "http" { 80 } else { 443 });
+        format!("{}:{port}", self.host)
+    }
+
     fn origin(&self) -> String {
         match self.port {
             Some(port) => format!("{}://{}:{port}", self.web, self.host),
@@ -231,9 +243,69 @@ pub fn locate(remote_url: Option<&str>, config: Option<&config::Forge>) -> Resul
     Ok(Some(Location { kind, api, repository }))
 }
 
+/// The variables in which a CI names its forge: a token from a variable may go there.
+const CI_FORGE_VARIABLES: [&str; 6] = [
+    "GITHUB_API_URL",
+    "GITHUB_SERVER_URL",
+    "CI_API_V4_URL",
+    "CI_SERVER_URL",
+    "SYSTEM_COLLECTIONURI",
+    "BITBUCKET_GIT_HTTP_ORIGIN",
+];
+
+/// Where a token from a forge's or CI's variable may be sent: the host of the remote URL, the
+/// API derived from it, and the forge the CI names. Each is `host:port`, or `host` for an ssh or
+/// scp address, whose port says nothing of the API's. Nothing a release file says is here.
+#[must_use]
+pub fn token_hosts(remote_url: Option<&str>, kind: Kind, var: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    let mut hosts = Vec::new();
+    if let Some(address) = remote_url.and_then(parse_address) {
+        hosts.push(address.authority());
+        if let Some(api) = address.locate(kind).and_then(|(api, _)| parse_address(&api)) {
+            hosts.push(api.authority());
+        }
+    }
+    for name in CI_FORGE_VARIABLES {
+        if let Some(address) = var(name).as_deref().and_then(parse_address) {
+            hosts.push(address.authority());
+        }
+    }
+    hosts.dedup();
+    hosts
+}
+
+/// Whether `api` answers at one of `hosts` (as [`token_hosts`] names them).
+#[must_use]
+pub fn receives_tokens(api: &str, hosts: &[String]) -> bool {
+    let Some(address) = parse_address(api).filter(|a| !a.ssh) else {
+        return false;
+    };
+    let authority = address.authority();
+    hosts.iter().any(|host| *host == authority || *host == address.host)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_go_to_the_forge_the_remote_or_the_ci_names_and_nowhere_else() {
+        let none = |_: &str| None;
+        let hosts = token_hosts(Some("git@github.com:shop/release.git"), Kind::Github, &none);
+        assert_eq!(hosts, ["github.com", "api.github.com:443"]);
+        assert!(receives_tokens("https://api.github.com", &hosts));
+        assert!(!receives_tokens("https://api.github.com.evil.example", &hosts));
+        assert!(!receives_tokens("http://api.github.com:8080", &hosts), "another port is another origin");
+        let web = token_hosts(Some("http://127.0.0.1:8080/shop/release.git"), Kind::Gitea, &none);
+        assert!(receives_tokens("http://127.0.0.1:8080/api/v1", &web));
+        assert!(!receives_tokens("http://localhost:8080/api/v1", &web), "another name for the host is another host");
+        assert!(!receives_tokens("http://127.0.0.1:9090", &web));
+        let ci = |name: &str| (name == "CI_API_V4_URL").then(|| "https://gitlab.example.com/api/v4".to_owned());
+        let local = token_hosts(Some("/srv/git/release.git"), Kind::Gitlab, &ci);
+        assert_eq!(local, ["gitlab.example.com:443"]);
+        assert!(receives_tokens("https://gitlab.example.com/api/v4", &local));
+        assert!(!receives_tokens("git@gitlab.example.com:x", &local), "an API is a web address");
+    }
 
     fn located(url: &str) -> Option<(Kind, String, String)> {
         locate(Some(url), None).expect("locates").map(|l| (l.kind, l.api, l.repository))

@@ -276,7 +276,8 @@ impl Http {
                     None => return self.answer(*method == Method::GET, &url, reply),
                 },
                 Err(error) if error.is_redirect() => {
-                    let detail = std::error::Error::source(&error).map_or_else(|| error.to_string(), ToString::to_string);
+                    let detail =
+                        std::error::Error::source(&error).map_or_else(|| error.to_string(), ToString::to_string);
                     return Err(ForgeError::Network { forge: self.forge.title(), url, tries, detail });
                 }
                 Err(error) if error.is_timeout() => Retry::Backoff("no answer in time".to_owned()),
@@ -599,4 +600,3 @@ mod tests {
         assert_eq!(message_of("<html>sign in</html>"), None);
     }
 }
-

@@ -11,7 +11,7 @@ mod gitlab;
 pub mod http;
 pub mod token;
 
-pub use detect::{Kind, Location, kind_of, locate};
+pub use detect::{Kind, Location, kind_of, locate, receives_tokens, token_hosts};
 pub use token::{Secret, Token};
 
 use crate::error::{self, Diagnostic};

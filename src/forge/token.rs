@@ -59,11 +59,19 @@ pub fn variables(kind: Kind) -> &'static [&'static str] {
     }
 }
 
-/// The token for a forge's API: its variables first, then git's credential helpers for the API's
-/// address (without prompting). `None` when neither has one.
+/// The token for a forge's API: its variables first, when the API answers where the remote URL
+/// or the CI says the forge is (`hosts`, from [`super::token_hosts`]), then git's credential
+/// helpers for the API's own address (without prompting). `None` when neither has one.
 #[must_use]
-pub fn find(kind: Kind, api: &str, repo: Option<&Repo>, var: &dyn Fn(&str) -> Option<String>) -> Option<Token> {
-    for name in variables(kind) {
+pub fn find(
+    kind: Kind,
+    api: &str,
+    hosts: &[String],
+    repo: Option<&Repo>,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Option<Token> {
+    let variables = if super::receives_tokens(api, hosts) { variables(kind) } else { &[] };
+    for name in variables {
         if let Some(value) = var(name).filter(|v| !v.trim().is_empty()) {
             return Some(Token {
                 secret: Secret::new(value.trim().to_owned()),
@@ -104,10 +112,20 @@ mod tests {
             "CI_JOB_TOKEN" => Some("job".to_owned()),
             _ => None,
         };
-        let github = find(Kind::Github, "https://api.github.com", None, &vars).expect("a token");
+        let hosts = ["api.github.com:443".to_owned(), "gitlab.com:443".to_owned(), "codeberg.org:443".to_owned()];
+        let github = find(Kind::Github, "https://api.github.com", &hosts, None, &vars).expect("a token");
         assert_eq!((github.secret.expose(), github.source.as_str()), ("ghp_second", "GH_TOKEN"));
-        let gitlab = find(Kind::Gitlab, "https://gitlab.com/api/v4", None, &vars).expect("a token");
+        let gitlab = find(Kind::Gitlab, "https://gitlab.com/api/v4", &hosts, None, &vars).expect("a token");
         assert!(gitlab.job_token);
-        assert_eq!(find(Kind::Gitea, "https://codeberg.org/api/v1", None, &vars), None);
+        assert_eq!(find(Kind::Gitea, "https://codeberg.org/api/v1", &hosts, None, &vars), None);
+    }
+
+    #[test]
+    fn a_variable_token_never_goes_to_an_api_the_remote_and_the_ci_do_not_name() {
+        let vars = |name: &str| (name == "GITLAB_TOKEN").then(|| "glpat-secret".to_owned());
+        let hosts = ["gitlab.com:443".to_owned()];
+        assert!(find(Kind::Gitlab, "https://gitlab.com/api/v4", &hosts, None, &vars).is_some());
+        assert_eq!(find(Kind::Gitlab, "https://gitlab.evil.example/api/v4", &hosts, None, &vars), None);
+        assert_eq!(find(Kind::Gitlab, "https://gitlab.com/api/v4", &[], None, &vars), None);
     }
 }

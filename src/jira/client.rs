@@ -220,6 +220,19 @@ impl Client {
 fn token(jira: &config::Jira, repo: Option<&Repo>, var: &dyn Fn(&str) -> Option<String>) -> Result<Token, Error> {
     let set = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     if let Some(secret) = set("JIRA_TOKEN") {
+        // The variable's token goes to the site the variable beside it names, never to one a
+        // release file names alone.
+        let site = set("JIRA_URL");
+        if !site.as_deref().is_some_and(|site| same_site(site, &jira.url)) {
+            let why = match &site {
+                Some(site) => format!("JIRA_URL names {}, another site", crate::git::redact(site)),
+                None => "JIRA_URL, which names the site the token belongs to, is not set".to_owned(),
+            };
+            return Err(Error::new(Kind::Config, format!("JIRA_TOKEN is not sent to {}", jira.url))
+                .cause(why)
+                .cause("a token from a variable goes only to the site JIRA_URL names, whatever a release file says")
+                .hint(format!("set JIRA_URL={} where that is your Jira site", jira.url)));
+        }
         let username = set("JIRA_USER");
         if jira.kind == JiraKind::Cloud && username.is_none() {
             return Err(Error::new(Kind::Config, "Jira Cloud takes an account's e-mail address with its API token")
@@ -246,4 +259,13 @@ fn token(jira: &config::Jira, repo: Option<&Repo>, var: &dyn Fn(&str) -> Option<
     Err(Error::new(Kind::Config, format!("no token for Jira at {}", jira.url))
         .cause(format!("JIRA_TOKEN is not set, and git's credential helpers have none for {host}"))
         .hint(format!("{which}, or store one with git credential approve")))
+}
+
+/// Whether two addresses name one site: the same scheme, host and port.
+fn same_site(a: &str, b: &str) -> bool {
+    let origin = |text: &str| {
+        let url = reqwest::Url::parse(text.trim()).ok()?;
+        Some((url.scheme().to_owned(), url.host_str()?.to_lowercase(), url.port_or_known_default()))
+    };
+    origin(a).is_some_and(|a| Some(a) == origin(b))
 }

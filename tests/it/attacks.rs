@@ -13,7 +13,8 @@ use crate::hooks::{feature_on_qa, push, remote_ref, shop, stderr};
 fn weakened(file: &str) -> String {
     let prod_start = file.find("[[environments]]\nname = \"prod\"").expect("prod's table");
     let prod_end = file[prod_start..].find("\n[").map_or(file.len(), |end| prod_start + end + 1);
-    let prod = file[prod_start..prod_end].replace("after = \"qa\"\n", "").replace("restricted = true", "restricted = false");
+    let prod =
+        file[prod_start..prod_end].replace("after = \"qa\"\n", "").replace("restricted = true", "restricted = false");
     let rest = format!("{}{}", &file[..prod_start], &file[prod_end..]);
     let first = rest.find("[[environments]]").expect("an environment");
     format!("{}{prod}\n{}", &rest[..first], &rest[first..])
@@ -50,7 +51,8 @@ fn a_pull_request_that_rewrites_prods_rules_is_judged_by_the_rules_it_replaces()
     // checks out the pull request's head, so the file found first is the attacker's.
     world.git(release, &["checkout", "-q", "environment/qa"]);
     let file = std::fs::read_to_string(release.join("release.toml")).expect("release file");
-    let evil = weakened(&file).replace("[app]\n", "[forge]\nkind = \"github\"\napi = \"http://127.0.0.1:9/\"\n\n[app]\n");
+    let evil =
+        weakened(&file).replace("[app]\n", "[forge]\nkind = \"github\"\napi = \"http://127.0.0.1:9/\"\n\n[app]\n");
     let head = commit_file(&world, release, &evil, "Simplify the release path");
     world.git(release, &["push", "-q", "origin", "environment/qa"]);
     world.git(release, &["checkout", "-q", "--detach", &head]);
@@ -61,12 +63,18 @@ fn a_pull_request_that_rewrites_prods_rules_is_judged_by_the_rules_it_replaces()
     let gate = world.release_with(release, &["gate", "--ci", "--json"], &env);
     gate.expect_status(1);
     let json = gate.json();
-    let finding = |check: &str| json["findings"].as_array().expect("findings").iter().find(|f| f["check"] == check).cloned();
+    let finding =
+        |check: &str| json["findings"].as_array().expect("findings").iter().find(|f| f["check"] == check).cloned();
     let previous = finding("previous-deployed").expect("prod still comes after qa");
     assert_eq!(previous["ok"], false, "{json}");
     let settings = finding("release-settings").expect("the edits are shown");
     let message = settings["message"].as_str().unwrap_or_default();
-    for edit in ["environments.prod (moved)", "environments.prod.after (removed)", "environments.prod.restricted", "forge.api (added)"] {
+    for edit in [
+        "environments.prod (moved)",
+        "environments.prod.after (removed)",
+        "environments.prod.restricted",
+        "forge.api (added)",
+    ] {
         assert!(message.contains(edit), "{message}");
     }
     assert_eq!(world.state(&repos.release_remote), before, "nothing was let in");
@@ -86,7 +94,9 @@ fn a_pull_request_into_an_environment_that_does_not_exist_is_refused_not_ungover
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let gate = world.release_with(&repos.release, &["gate", "--ci"], &env);
     gate.expect_status(1)
-        .expect_stderr("error: environment/staging exists neither here nor on origin, so no settings govern a change into it")
+        .expect_stderr(
+            "error: environment/staging exists neither here nor on origin, so no settings govern a change into it",
+        )
         .expect_stderr("hint: fetch it with 'git fetch origin environment/staging'");
 }
 
@@ -115,7 +125,10 @@ fn pushing_rules_to_an_unrestricted_branch_does_not_unlock_prod() {
     let refused = push(&world, &repo, &["--no-verify", "origin", "environment/prod"]);
     let text = stderr(&refused);
     assert!(!refused.status.success(), "{text}");
-    assert!(text.contains("remote: error: refusing refs/heads/environment/prod: environment/prod is restricted"), "{text}");
+    assert!(
+        text.contains("remote: error: refusing refs/heads/environment/prod: environment/prod is restricted"),
+        "{text}"
+    );
     assert!(text.contains("previous-deployed: qa has not deployed"), "{text}");
     assert_eq!(remote_ref(&world, &remote, "refs/heads/environment/prod"), prod, "prod did not move");
 
@@ -153,7 +166,12 @@ fn a_broken_release_file_on_an_ordinary_branch_locks_nobody_out() {
     world.release(&remote, &["hooks", "install"]).expect_status(0);
     world.git(&repo, &["checkout", "-q", "-b", "wip", "main"]);
     commit_file(&world, &repo, "version = \n[[environments", "Half-written");
-    for args in [&["origin", "wip"][..], &["--no-verify", "origin", "wip:wip2"], &["origin", ":wip"], &["--no-verify", "origin", ":wip2"]] {
+    for args in [
+        &["origin", "wip"][..],
+        &["--no-verify", "origin", "wip:wip2"],
+        &["origin", ":wip"],
+        &["--no-verify", "origin", ":wip2"],
+    ] {
         let pushed = push(&world, &repo, args);
         assert!(pushed.status.success(), "{args:?}: {}", stderr(&pushed));
     }
@@ -210,7 +228,9 @@ fn a_record_dated_in_the_far_future_neither_gets_in_nor_blocks_prod_and_may_be_d
     );
     world.git(&repo, &["tag", "-a", "-m", &message, name, &main]);
     let pushed = push(&world, &repo, &["origin", name]);
-    let said = format!("{name} is named like a deployment record, but is none: its time 2999-12-31T23:59:59Z lies in the future");
+    let said = format!(
+        "{name} is named like a deployment record, but is none: its time 2999-12-31T23:59:59Z lies in the future"
+    );
     assert!(stderr(&pushed).contains(&said), "{}", stderr(&pushed));
     assert_eq!(remote_ref(&world, &remote, &format!("refs/tags/{name}")), "", "refused");
 
@@ -228,7 +248,12 @@ fn a_record_dated_in_the_far_future_neither_gets_in_nor_blocks_prod_and_may_be_d
     let deleted = push(&world, &repo, &["origin", &format!(":refs/tags/{name}")]);
     assert!(deleted.status.success(), "{}", stderr(&deleted));
     assert_eq!(remote_ref(&world, &remote, &format!("refs/tags/{name}")), "");
-    let real = world.git(&repo, &["tag", "-l", "1.0.0.*.qa"]).lines().find(|t| !t.contains("2999")).expect("qa's record").to_owned();
+    let real = world
+        .git(&repo, &["tag", "-l", "1.0.0.*.qa"])
+        .lines()
+        .find(|t| !t.contains("2999"))
+        .expect("qa's record")
+        .to_owned();
     let kept = push(&world, &repo, &["--no-verify", "origin", &format!(":refs/tags/{real}")]);
     assert!(stderr(&kept).contains("such tags are never deleted"), "{}", stderr(&kept));
 }
@@ -251,4 +276,56 @@ fn a_forge_that_redirects_to_another_host_sends_no_token_there() {
         assert!(!run.to_string().contains("SECRET"), "{run}");
         assert!(forge.open_pulls().is_empty());
     }
+}
+
+#[test]
+fn a_release_file_that_points_the_forge_api_elsewhere_gets_no_token_from_a_variable() {
+    use crate::fake_forge::{Dialect, FakeForge};
+    use crate::reconcile::{TOKEN, edit_release_file};
+    for dialect in [Dialect::Github, Dialect::Gitlab] {
+        let world = World::new();
+        let forge = FakeForge::new(dialect, Some(TOKEN));
+        let repos = crate::promote::promotable(&world, &forge);
+        // Another name for this machine is another host: the one the attacker's file names.
+        let elsewhere = FakeForge::new(dialect, None);
+        let evil = format!("http://localhost:{}", elsewhere.port);
+        edit_release_file(&world, &repos.release, |file| file.replace(&forge.api(), &evil));
+        let run = world.release_with(&repos.release, &["promote", "qa", "prod"], &[(dialect.variable(), TOKEN)]);
+        run.expect_stderr(&format!("warning: {} is not sent to {evil}", dialect.variable()))
+            .expect_stderr("a token from a variable goes only to the forge the remote URL or the CI names");
+        let heard = elsewhere.requests();
+        assert!(!heard.is_empty(), "{dialect:?}: the file's forge was asked: {run}");
+        for (line, headers) in heard {
+            assert!(
+                headers.iter().all(|(_, value)| !value.contains("SECRET")),
+                "{dialect:?}: {line} carried the token"
+            );
+        }
+        assert!(!run.to_string().contains("SECRET"), "{run}");
+    }
+}
+
+#[test]
+fn a_release_file_that_points_jira_elsewhere_gets_no_jira_token() {
+    use crate::fake_jira::{FakeJira, Flavour};
+    use crate::reconcile::edit_release_file;
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    let site = FakeJira::new(Flavour::Cloud, "releaser@example.com", "jira-SECRET");
+    let elsewhere = FakeJira::new(Flavour::Cloud, "releaser@example.com", "jira-SECRET");
+    site.add_issues(&["SHOP-1"]);
+    elsewhere.add_issues(&["SHOP-1"]);
+    // qa is anyone's to push to, and qa's own release file names the Jira its record tells.
+    let evil = format!("http://localhost:{}", elsewhere.url().rsplit(':').next().expect("a port"));
+    edit_release_file(&world, release, |file| format!("{file}\n[jira]\nurl = \"{evil}\"\nkind = \"cloud\"\n"));
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    let vars = [("JIRA_USER", "releaser@example.com"), ("JIRA_TOKEN", "jira-SECRET"), ("JIRA_URL", &*site.url())];
+    let run = world.release_with(release, &["record", "qa", "--jira-issue", "SHOP-1"], &vars);
+    run.expect_status(0)
+        .expect_stderr(&format!("warning: JIRA_TOKEN is not sent to {evil}"))
+        .expect_stderr("a token from a variable goes only to the site JIRA_URL names");
+    assert!(elsewhere.requests().is_empty(), "the file's Jira heard nothing: {:?}", elsewhere.requests());
+    assert!(!run.to_string().contains("SECRET"), "{run}");
 }

@@ -390,9 +390,11 @@ fn jira_cloud_requests_match_atlassians_own_description() {
         transitions: Vec::new(),
     };
     let quiet: git_release::git::Trace = std::sync::Arc::new(|_: &str| {});
+    let site = config.url.clone();
     let vars = |name: &str| match name {
         "JIRA_USER" => Some("releaser@example.com".to_owned()),
         "JIRA_TOKEN" => Some("contract-test-token".to_owned()),
+        "JIRA_URL" => Some(site.clone()),
         "GIT_RELEASE_HTTP_TRIES" => Some("1".to_owned()),
         _ => None,
     };

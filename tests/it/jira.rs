@@ -23,7 +23,7 @@ fn point_jira_at(world: &World, release: &Path, jira: &FakeJira, extra: &str) {
     });
 }
 
-fn record(world: &World, release: &Path, args: &[&str]) -> Transcript {
+fn record(world: &World, release: &Path, site: &str, args: &[&str]) -> Transcript {
     let mut all = vec!["-v", "record", "qa", "--json"];
     all.extend_from_slice(args);
     // A deployment told with --at is recorded later that day; one without it, at the moment.
@@ -31,6 +31,7 @@ fn record(world: &World, release: &Path, args: &[&str]) -> Transcript {
     let vars = [
         ("JIRA_USER", USER),
         ("JIRA_TOKEN", TOKEN),
+        ("JIRA_URL", site),
         ("GIT_RELEASE_HTTP_BACKOFF_MS", "10"),
         ("GIT_COMMITTER_DATE", moment),
     ];
@@ -77,6 +78,7 @@ fn text(body: &Value) -> String {
 fn tells_each_issue_once(flavour: Flavour) {
     let world = World::new();
     let jira = FakeJira::new(flavour, USER, TOKEN);
+    let site = jira.url();
     jira.add_issues(&["SHOP-1", "SHOP-2", "SHOP-3"]);
     for by_hand in ["Looks good", "Tested on dev", "Ready for qa"] {
         jira.comment_by_hand("SHOP-2", by_hand);
@@ -88,7 +90,7 @@ fn tells_each_issue_once(flavour: Flavour) {
     repos.app_commit(&world, "SHOP-1: the cart keeps its items");
     world.release(release, &["set", "qa", "1.4.0", "--push"]).expect_status(0);
     world.release(release, &["prepare", "qa"]).expect_status(0);
-    let first = record(&world, release, &["--at", "2026-11-21T10:20:00Z"]);
+    let first = record(&world, release, &site, &["--at", "2026-11-21T10:20:00Z"]);
     first.expect_status(0);
     assert_eq!(outcomes(&first), ["SHOP-1 added moved"], "{flavour:?}: {first}");
     assert_eq!(jira.issue("SHOP-1").status, "In QA");
@@ -98,11 +100,11 @@ fn tells_each_issue_once(flavour: Flavour) {
     let head = repos.app_commit(&world, "Tidy up the build");
     world.release(release, &["prepare", "qa"]).expect_status(0);
     let args = ["--at", "2026-11-21T10:30:00Z", "--pipeline-url", "https://ci.example.com/runs/8"];
-    let dry = record(&world, release, &[&args[..], &["--dry-run"]].concat());
+    let dry = record(&world, release, &site, &[&args[..], &["--dry-run"]].concat());
     dry.expect_status(0);
     assert_eq!(outcomes(&dry), ["SHOP-2 would add would move", "SHOP-3 would add would move"], "{dry}");
     assert!(posts(&jira).len() == 2, "a dry run writes nothing to Jira: {:?}", jira.requests());
-    let second = record(&world, release, &args);
+    let second = record(&world, release, &site, &args);
     second.expect_status(0);
     assert_eq!(outcomes(&second), ["SHOP-2 added moved", "SHOP-3 added moved"], "{flavour:?}: {second}");
     let tag = second.json()["tag"].as_str().expect("a tag").to_owned();
@@ -128,11 +130,11 @@ fn tells_each_issue_once(flavour: Flavour) {
     let human = world.release_with(
         release,
         &human,
-        &[("JIRA_USER", USER), ("JIRA_TOKEN", TOKEN), ("GIT_COMMITTER_DATE", NOON)],
+        &[("JIRA_USER", USER), ("JIRA_TOKEN", TOKEN), ("JIRA_URL", &site), ("GIT_COMMITTER_DATE", NOON)],
     );
     human.expect_status(0);
     let human = human.stdout;
-    let again = record(&world, release, &args);
+    let again = record(&world, release, &site, &args);
     again.expect_status(0);
     assert_eq!(again.json()["created"], false);
     assert_eq!(outcomes(&again), ["SHOP-2 present", "SHOP-3 present"], "{flavour:?}: {again}");
@@ -146,7 +148,7 @@ fn tells_each_issue_once(flavour: Flavour) {
 
     // SHOP-2 moves on; a retried qa pipeline does not move it back.
     jira.set_status("SHOP-2", "Done");
-    let retried = record(&world, release, &args);
+    let retried = record(&world, release, &site, &args);
     assert_eq!(outcomes(&retried), ["SHOP-2 present", "SHOP-3 present"], "{flavour:?}: {retried}");
     assert_eq!(jira.issue("SHOP-2").status, "Done");
     assert_eq!(posts(&jira).len(), before, "{:?}", jira.requests());
@@ -166,6 +168,7 @@ fn record_tells_each_jira_data_center_issue_once() {
 fn jira_failures_warn_unless_strict_and_a_rerun_finishes_the_job() {
     let world = World::new();
     let jira = FakeJira::new(Flavour::Cloud, USER, TOKEN);
+    let site = jira.url();
     jira.add_issues(&["SHOP-1"]);
     let repos = TwoRepos::new(&world);
     let release = &repos.release;
@@ -176,7 +179,7 @@ fn jira_failures_warn_unless_strict_and_a_rerun_finishes_the_job() {
 
     jira.fault(Fault::Drop);
     jira.fault(Fault::Status(503));
-    let warned = record(&world, release, &["--jira-issue", "SHOP-77"]);
+    let warned = record(&world, release, &site, &["--jira-issue", "SHOP-77"]);
     warned.expect_status(0).expect_stderr("warning: Jira: cannot read the comments of SHOP-77");
     warned.expect_stderr("hint: check that SHOP-77 is an issue");
     assert!(!warned.stderr.contains("UTF-8 is"), "a key-like word Jira does not know is no warning: {warned}");
@@ -187,7 +190,7 @@ fn jira_failures_warn_unless_strict_and_a_rerun_finishes_the_job() {
     );
     assert_eq!(warned.json()["created"], true, "the deployment is recorded all the same");
 
-    let strict = record(&world, release, &["--jira-issue", "SHOP-77", "--jira-strict"]);
+    let strict = record(&world, release, &site, &["--jira-issue", "SHOP-77", "--jira-strict"]);
     strict.expect_status(128).expect_stderr("error: Jira was not told everything (1 failed)");
     strict.expect_stderr("caused by: the deployment is recorded as ");
     assert_eq!(strict.json()["error"]["kind"], "forge", "{strict}");
@@ -195,7 +198,7 @@ fn jira_failures_warn_unless_strict_and_a_rerun_finishes_the_job() {
     jira.add_issues(&["SHOP-77"]);
     // Jira keeps the comment, and the answer is lost on the way: it is not added again.
     jira.lose_answer_to_next_post();
-    let rerun = record(&world, release, &["--jira-issue", "SHOP-77", "--jira-strict"]);
+    let rerun = record(&world, release, &site, &["--jira-issue", "SHOP-77", "--jira-strict"]);
     rerun.expect_status(0);
     assert_eq!(outcomes(&rerun), ["SHOP-1 present", "UTF-8 unknown", "SHOP-77 added"], "{rerun}");
     assert_eq!(jira.issue("SHOP-1").comments.len(), 1);
@@ -204,13 +207,13 @@ fn jira_failures_warn_unless_strict_and_a_rerun_finishes_the_job() {
     let unauthorized = world.release_with(
         release,
         &["record", "qa", "--jira-strict"],
-        &[("JIRA_USER", USER), ("JIRA_TOKEN", "wrong-SECRET")],
+        &[("JIRA_USER", USER), ("JIRA_TOKEN", "wrong-SECRET"), ("JIRA_URL", &site)],
     );
     unauthorized.expect_status(128).expect_stderr("Jira refused the token (HTTP 401)");
     unauthorized.expect_stderr("the token came from JIRA_USER and JIRA_TOKEN");
     assert!(!unauthorized.to_string().contains("SECRET"), "{unauthorized}");
 
-    let no_user = world.release_with(release, &["record", "qa"], &[("JIRA_TOKEN", TOKEN)]);
+    let no_user = world.release_with(release, &["record", "qa"], &[("JIRA_TOKEN", TOKEN), ("JIRA_URL", &site)]);
     no_user.expect_status(0).expect_stderr("warning: Jira Cloud takes an account's e-mail address with its API token");
     no_user.expect_stderr("hint: set JIRA_USER");
 
@@ -218,10 +221,14 @@ fn jira_failures_warn_unless_strict_and_a_rerun_finishes_the_job() {
     repos.app_commit(&world, "SHOP-1: more of the cart");
     world.release(release, &["prepare", "qa"]).expect_status(0);
     let before = crate::deploy::tags(&world, &repos.app_remote);
-    let refused = world.release_with(release, &["record", "qa", "--jira-strict"], &[("JIRA_TOKEN", TOKEN)]);
+    let refused =
+        world.release_with(release, &["record", "qa", "--jira-strict"], &[("JIRA_TOKEN", TOKEN), ("JIRA_URL", &site)]);
     refused.expect_status(2).expect_stderr("error: Jira Cloud takes an account's e-mail address");
-    let offline =
-        world.release_with(release, &["--offline", "record", "qa", "--jira-strict"], &[("JIRA_TOKEN", TOKEN)]);
+    let offline = world.release_with(
+        release,
+        &["--offline", "record", "qa", "--jira-strict"],
+        &[("JIRA_TOKEN", TOKEN), ("JIRA_URL", &site)],
+    );
     offline.expect_status(2).expect_stderr("error: --jira-strict and --offline contradict each other");
     assert_eq!(crate::deploy::tags(&world, &repos.app_remote), before, "nothing was recorded");
 }
@@ -231,6 +238,7 @@ fn promote_links_its_pull_request_on_the_issue_jira_automation_names() {
     let world = World::new();
     let forge = FakeForge::github(Some("gh_SECRET"));
     let jira = FakeJira::new(Flavour::DataCenter, "", TOKEN);
+    let site = jira.url();
     jira.add_issues(&["SHOP-9"]);
     let repos = TwoRepos::new(&world);
     let release = &repos.release;
@@ -244,6 +252,7 @@ fn promote_links_its_pull_request_on_the_issue_jira_automation_names() {
         ("GIT_RELEASE_TO", "prod"),
         ("JIRA_ISSUE", "SHOP-9"),
         ("JIRA_TOKEN", TOKEN),
+        ("JIRA_URL", &site),
         ("GITHUB_TOKEN", "gh_SECRET"),
     ];
     let set = world.release_with(release, &["set", "--push", "--json"], &inputs);

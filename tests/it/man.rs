@@ -147,6 +147,9 @@ The environment (\fBset\fR, \fBbump\fR, \fBprepare\fR, \fBrecord\fR), the versio
 .B JIRA_USER, JIRA_TOKEN
 Jira Cloud's account e-mail address and API token (Basic authentication), or, for Data Center, JIRA_TOKEN alone as a personal access token. Without them, \fBgit credential fill\fR is asked for the site's host.
 .TP
+.B JIRA_URL
+The Jira site JIRA_TOKEN belongs to: the token is sent to \fB[jira] url\fR only when that is this site.
+.TP
 .B GITHUB_ACTIONS, GITLAB_CI, TF_BUILD, BITBUCKET_BUILD_NUMBER, JENKINS_URL
 Mark the CI system whose variables give a record its pipeline URL and who deployed:
 GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID and GITHUB_ACTOR; CI_PIPELINE_URL and

@@ -10,6 +10,23 @@ use crate::reconcile::edit_release_file;
 const TOKEN: &str = "ghp_0123456789abcdefSECRET";
 
 /// A release repository whose qa deployed 1.0.0, pointed at a fake GitHub.
+/// Puts the release repository on the forge at `api`, as a clone of a hosted repository is: its
+/// remote URL names the forge's host (where a token from a variable may go), and git reaches
+/// the bare repository beside the clone through `url.<path>.insteadOf`.
+pub fn publish_on(world: &World, release: &Path, api: &str, repository: &str) {
+    let bare = release.with_file_name("release.git");
+    let ours = world.command("git", release).args(["config", &format!("url.{}.insteadOf", bare.display())]).output();
+    if !ours.is_ok_and(|o| o.status.success()) && !world.git(release, &["config", "remote.origin.url"]).starts_with('/')
+    {
+        return; // served over http by a server of its own
+    }
+    assert!(bare.join("HEAD").is_file(), "the release repository's remote is {}", bare.display());
+    let url = format!("{api}/{repository}.git");
+    let bare = bare.to_str().expect("temp paths are UTF-8");
+    world.git(release, &["config", &format!("url.{bare}.insteadOf"), &url]);
+    world.git(release, &["remote", "set-url", "origin", &url]);
+}
+
 pub fn promotable(world: &World, forge: &FakeForge) -> TwoRepos {
     let repos = TwoRepos::new(world);
     let release = &repos.release;
@@ -26,6 +43,7 @@ pub fn point_at(world: &World, release: &Path, kind: &str, api: &str) {
 }
 
 fn point_at_repository(world: &World, release: &Path, kind: &str, api: &str, repository: &str) {
+    publish_on(world, release, api, repository);
     let forge = format!("\n[forge]\nkind = \"{kind}\"\napi = \"{api}\"\nrepository = \"{repository}\"\n");
     edit_release_file(world, release, |file| file.split("\n[forge]\n").next().unwrap_or_default().to_owned() + &forge);
 }

@@ -60,6 +60,7 @@ fn no_command_shows_a_secret_in_what_it_prints_or_leaves_behind() {
         format!("{file}\n[jira]\nurl = \"{}\"\nkind = \"{}\"\n", jira.url(), jira.flavour.kind())
     });
     let mut run = Runner::new(&world);
+    run.env.push(("JIRA_URL".to_owned(), jira.url()));
     every_command(&mut run, &repos);
     commands_without_a_forge(&mut run, &repos);
     let (faulted, seeds) = faults(&mut run, &repos.release, &forges[0]);
