@@ -243,7 +243,8 @@ pub(super) fn rebuild(
 /// Makes the forge hold exactly one open pull request for the draft's branches, with its title
 /// and body: adopts the one that exists (also when a concurrent run opened it first).
 fn keep_one(forge: &dyn Forge, draft: &Draft, dry_run: bool) -> Result<(&'static str, Option<PullRequest>), Error> {
-    let pull = match forge.find_open(&draft.source, &draft.target)? {
+    // A fork's pull request from a branch of the same name is someone else's: never adopted.
+    let pull = match forge.find_open(&draft.source, &draft.target)?.filter(|p| !p.from_fork) {
         Some(pull) => pull,
         None if dry_run => return Ok(("created", None)),
         None => match forge.create(draft)? {
@@ -258,7 +259,7 @@ fn keep_one(forge: &dyn Forge, draft: &Draft, dry_run: bool) -> Result<(&'static
 /// The open pull request for the draft's branches, which the forge said exists when asked to
 /// open one (a concurrent run opened it first).
 pub(super) fn announced(forge: &dyn Forge, draft: &Draft) -> Result<PullRequest, Error> {
-    forge.find_open(&draft.source, &draft.target)?.ok_or_else(|| {
+    forge.find_open(&draft.source, &draft.target)?.filter(|p| !p.from_fork).ok_or_else(|| {
         Error::new(
             Kind::Forge,
             format!(

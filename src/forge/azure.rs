@@ -36,6 +36,8 @@ struct Pull {
     source_ref_name: String,
     target_ref_name: String,
     merge_status: Option<String>,
+    /// Set when the source branch is in a fork.
+    fork_source: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -81,6 +83,7 @@ impl Azure {
             source: branch_of(&pull.source_ref_name).to_owned(),
             target: branch_of(&pull.target_ref_name).to_owned(),
             version: None,
+            from_fork: pull.fork_source.is_some_and(|fork| !fork.is_null()),
         }
     }
 

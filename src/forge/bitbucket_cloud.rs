@@ -31,6 +31,12 @@ struct Pull {
 #[derive(Deserialize)]
 struct Endpoint {
     branch: Named,
+    repository: Option<FullName>,
+}
+
+#[derive(Deserialize, PartialEq, Eq)]
+struct FullName {
+    full_name: String,
 }
 
 #[derive(Deserialize)]
@@ -66,6 +72,7 @@ impl From<Pull> for PullRequest {
             url: pull.links.html.map(|l| l.href).unwrap_or_default(),
             title: pull.title,
             body: pull.description.unwrap_or_default(),
+            from_fork: pull.source.repository != pull.destination.repository,
             source: pull.source.branch.name,
             target: pull.destination.branch.name,
             version: None,

@@ -33,6 +33,18 @@ struct Pull {
 #[derive(Deserialize)]
 struct Ref {
     id: String,
+    repository: Option<RefRepository>,
+}
+
+#[derive(Deserialize, PartialEq, Eq)]
+struct RefRepository {
+    slug: String,
+    project: Project,
+}
+
+#[derive(Deserialize, PartialEq, Eq)]
+struct Project {
+    key: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -89,6 +101,7 @@ impl From<Pull> for PullRequest {
             source: branch_of(&pull.from_ref.id).to_owned(),
             target: branch_of(&pull.to_ref.id).to_owned(),
             version: Some(pull.version),
+            from_fork: pull.from_ref.repository != pull.to_ref.repository,
         }
     }
 }

@@ -36,6 +36,7 @@ struct Pull {
 struct Branch {
     #[serde(rename = "ref")]
     name: String,
+    repo_id: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -51,6 +52,7 @@ impl From<Pull> for PullRequest {
             title: pull.title,
             body: pull.body.unwrap_or_default(),
             source: pull.head.name,
+            from_fork: pull.head.repo_id != pull.base.repo_id,
             target: pull.base.name,
             version: None,
         }

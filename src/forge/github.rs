@@ -32,6 +32,13 @@ struct Pull {
 struct Branch {
     #[serde(rename = "ref")]
     name: String,
+    /// `null` when the fork it came from was deleted.
+    repo: Option<Named>,
+}
+
+#[derive(Deserialize, PartialEq, Eq)]
+struct Named {
+    full_name: String,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +54,7 @@ impl From<Pull> for PullRequest {
             title: pull.title,
             body: pull.body.unwrap_or_default(),
             source: pull.head.name,
+            from_fork: pull.head.repo != pull.base.repo,
             target: pull.base.name,
             version: None,
         }

@@ -25,6 +25,8 @@ struct MergeRequest {
     description: Option<String>,
     source_branch: String,
     target_branch: String,
+    source_project_id: Option<u64>,
+    target_project_id: Option<u64>,
     detailed_merge_status: Option<String>,
     has_conflicts: Option<bool>,
 }
@@ -44,6 +46,7 @@ impl From<MergeRequest> for PullRequest {
             source: mr.source_branch,
             target: mr.target_branch,
             version: None,
+            from_fork: mr.source_project_id != mr.target_project_id,
         }
     }
 }

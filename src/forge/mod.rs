@@ -30,6 +30,9 @@ pub struct PullRequest {
     pub target: String,
     /// Bitbucket Server's optimistic lock; an update must send the version it read.
     pub version: Option<u64>,
+    /// Its head is in another repository (a fork), whatever its branch is called: anyone may
+    /// open one, so it is never a promotion git-release keeps, updates or counts.
+    pub from_fork: bool,
 }
 
 /// A pull request to open.

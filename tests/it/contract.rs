@@ -240,6 +240,7 @@ fn exercise(forge: &dyn Forge) -> Vec<String> {
         source: draft.source.clone(),
         target: draft.target.clone(),
         version: Some(1),
+        from_fork: false,
     });
     note("update", forge.update(&pull, "Promote qa → prod: 1.5.0", "A new body").map(drop));
     note("mergeable", forge.mergeable(&pull).map(drop));

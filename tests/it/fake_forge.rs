@@ -76,6 +76,16 @@ pub struct Pull {
     pub version: u64,
     /// Closed by merging (else, when closed, declined).
     pub merged: bool,
+    /// Where its head branch is: the repository itself, or an outsider's fork.
+    pub head: Head,
+}
+
+/// The repository a pull request's head branch is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Head {
+    Here,
+    /// `outsider/release`, a fork anyone may make.
+    Fork,
 }
 
 /// Which pull requests a list asks for, in any forge's words.
@@ -202,11 +212,25 @@ impl State {
 
     /// Opens a pull request, or names the open one for the same branches.
     fn open(&mut self, title: String, body: String, source: String, target: String, draft: bool) -> Result<Pull, u64> {
-        if let Some(open) = self.pulls.iter().find(|p| p.open && p.source == source && p.target == target) {
+        // A fork's branch of the same name is another head: it does not stand in the way.
+        if let Some(open) =
+            self.pulls.iter().find(|p| p.open && (p.head == Head::Here) && p.source == source && p.target == target)
+        {
             return Err(open.number);
         }
         let number = self.pulls.len() as u64 + 1;
-        let pull = Pull { number, title, body, source, target, open: true, draft, version: 0, merged: false };
+        let pull = Pull {
+            number,
+            title,
+            body,
+            source,
+            target,
+            open: true,
+            draft,
+            version: 0,
+            merged: false,
+            head: Head::Here,
+        };
         self.pulls.push(pull.clone());
         Ok(pull)
     }
@@ -623,8 +647,12 @@ fn github(request: &Request, state: &mut State) -> Answer {
             "title": pull.title,
             "body": pull.body,
             "draft": pull.draft,
-            "head": {"ref": pull.source, "label": format!("{owner}:{}", pull.source)},
-            "base": {"ref": pull.target},
+            "head": {
+                "ref": pull.source,
+                "label": format!("{}:{}", if pull.head == Head::Fork { "outsider" } else { owner.as_str() }, pull.source),
+                "repo": {"full_name": if pull.head == Head::Fork { "outsider/release" } else { "shop/release" }},
+            },
+            "base": {"ref": pull.target, "repo": {"full_name": "shop/release"}},
             "mergeable": true,
             "mergeable_state": "clean",
             "merged_at": if pull.merged { json!("2026-11-21T10:00:00Z") } else { Value::Null },
@@ -641,7 +669,11 @@ fn github(request: &Request, state: &mut State) -> Answer {
                 .pulls
                 .iter()
                 .filter(|p| Wanted::from(request.query("state"), Wanted::Open).takes(p))
-                .filter(|p| head.is_none_or(|h| h == format!("{owner}:{}", p.source)))
+                .filter(|p| {
+                    head.is_none_or(|h| {
+                        h == format!("{}:{}", if p.head == Head::Fork { "outsider" } else { &owner }, p.source)
+                    })
+                })
                 .filter(|p| base.is_none_or(|b| b == p.target))
                 .map(&pull_json)
                 .collect::<Vec<_>>();
@@ -724,6 +756,8 @@ fn gitlab(request: &Request, state: &mut State) -> Answer {
             "draft": pull.draft,
             "source_branch": pull.source,
             "target_branch": pull.target,
+            "source_project_id": if pull.head == Head::Fork { 99 } else { 7 },
+            "target_project_id": 7,
             "detailed_merge_status": "mergeable",
             "has_conflicts": false,
         })
@@ -781,9 +815,9 @@ fn gitlab(request: &Request, state: &mut State) -> Answer {
     }
 }
 
-fn bitbucket_server_ref(branch: &str) -> Value {
+fn bitbucket_server_ref(branch: &str, project: &str) -> Value {
     json!({"id": format!("refs/heads/{branch}"), "displayId": branch,
-           "repository": {"slug": "release", "project": {"key": "shop"}}})
+           "repository": {"slug": "release", "project": {"key": project}}})
 }
 
 fn bitbucket_server_pull(pull: &Pull) -> Value {
@@ -796,8 +830,8 @@ fn bitbucket_server_pull(pull: &Pull) -> Value {
         "open": pull.open,
         "closed": !pull.open,
         "draft": pull.draft,
-        "fromRef": bitbucket_server_ref(&pull.source),
-        "toRef": bitbucket_server_ref(&pull.target),
+        "fromRef": bitbucket_server_ref(&pull.source, if pull.head == Head::Fork { "~OUTSIDER" } else { "shop" }),
+        "toRef": bitbucket_server_ref(&pull.target, "shop"),
         "links": {"self": [{"href": format!("https://bitbucket.example/projects/SHOP/repos/release/pull-requests/{}", pull.number)}]},
     })
 }
@@ -913,8 +947,10 @@ fn bitbucket_cloud(request: &Request, state: &mut State) -> Answer {
             "description": pull.body,
             "state": if pull.open { "OPEN" } else if pull.merged { "MERGED" } else { "DECLINED" },
             "draft": pull.draft,
-            "source": {"branch": {"name": pull.source}},
-            "destination": {"branch": {"name": pull.target}},
+            "source": {"branch": {"name": pull.source},
+                       "repository": {"type": "repository", "full_name": if pull.head == Head::Fork { "outsider/release" } else { "shop/release" }}},
+            "destination": {"branch": {"name": pull.target},
+                            "repository": {"type": "repository", "full_name": "shop/release"}},
             "links": {"html": {"href": format!("https://bitbucket.example/shop/release/pull-requests/{}", pull.number)}},
         })
     };
@@ -1018,6 +1054,7 @@ fn azure_pull(pull: &Pull) -> Value {
         "sourceRefName": format!("refs/heads/{}", pull.source),
         "targetRefName": format!("refs/heads/{}", pull.target),
         "mergeStatus": "succeeded",
+        "forkSource": if pull.head == Head::Fork { json!({"name": format!("refs/heads/{}", pull.source), "repository": {"name": "release-fork"}}) } else { Value::Null },
     })
 }
 
@@ -1136,8 +1173,8 @@ fn gitea(request: &Request, state: &mut State) -> Answer {
             "state": if pull.open { "open" } else { "closed" },
             "title": pull.title,
             "body": pull.body,
-            "head": {"ref": pull.source, "label": pull.source},
-            "base": {"ref": pull.target, "label": pull.target},
+            "head": {"ref": pull.source, "label": pull.source, "repo_id": if pull.head == Head::Fork { 99 } else { 1 }},
+            "base": {"ref": pull.target, "label": pull.target, "repo_id": 1},
             "mergeable": true,
             "merged": pull.merged,
         })

@@ -133,8 +133,8 @@ fn follows_the_deployments(dialect: Dialect) {
     let pending = reconcile(&world, release, &forge, &[]);
     assert!(actions(&pending).is_empty(), "{pending}");
     assert_eq!(pending["environments"][0]["desired"]["state"], "nothing", "{pending}");
-    world.release(release, &["prepare", "prod"]).expect_status(0);
-    world.release(release, &["record", "prod"]).expect_status(0);
+    world.release_at(release, &["prepare", "prod"], crate::harness::NOON).expect_status(0);
+    world.release_at(release, &["record", "prod"], crate::harness::NOON).expect_status(0);
     let deployed = reconcile(&world, release, &forge, &[]);
     assert!(actions(&deployed).is_empty(), "{deployed}");
     let reason = deployed["environments"][0]["desired"]["reason"].as_str().unwrap_or_default();
@@ -239,6 +239,7 @@ fn stale_unreadable_and_duplicate_promotions_are_closed_naming_the_kept_one() {
                 draft: false,
                 version: 0,
                 merged: false,
+                head: crate::fake_forge::Head::Here,
             });
         }
     }
@@ -396,4 +397,43 @@ fn two_hundred_environments_reconcile_with_the_forges_latency_overlapped() {
     );
     std::io::Write::write_all(&mut std::io::stderr(), format!("{figures}\n").as_bytes()).expect("stderr");
     assert!(first < own + floor * 2, "the forge's latency is not overlapped: {figures}");
+}
+
+/// An outsider's fork opens what looks like the promotion: the environment's branch name and a
+/// copy of the promotion's body, once open and once closed by hand (which would hold a version
+/// back). Neither is adopted, updated, closed or counted.
+#[test]
+fn pull_requests_from_forks_named_like_the_promotion_are_neither_adopted_nor_held() {
+    for dialect in Dialect::ALL {
+        let world = World::new();
+        let forge = FakeForge::new(dialect, Some(TOKEN));
+        let repos = auto_promoted(&world, &forge, "");
+        let release = &repos.release;
+        reconcile(&world, release, &forge, &[]);
+        let copied = forge.open_pulls()[0].clone();
+
+        let fresh = FakeForge::new(dialect, Some(TOKEN));
+        point_at(&world, release, dialect.kind(), &fresh.api());
+        {
+            let mut state = fresh.state.lock().expect("state");
+            for (number, open) in [(1, true), (2, false)] {
+                state.pulls.push(crate::fake_forge::Pull {
+                    number,
+                    open,
+                    head: crate::fake_forge::Head::Fork,
+                    version: 0,
+                    ..copied.clone()
+                });
+            }
+        }
+        let run = reconcile(&world, release, &fresh, &[]);
+        assert_eq!(actions(&run), ["create #3"], "{dialect:?}: {run}");
+        let pulls = fresh.pulls();
+        let fork = pulls.iter().find(|p| p.number == 1).expect("the fork's");
+        assert!(
+            fork.open && fork.body == copied.body && fork.title == copied.title,
+            "{dialect:?}: the fork's was left alone"
+        );
+        assert_eq!(fresh.open_pulls().iter().map(|p| p.number).collect::<Vec<_>>(), [1, 3], "{dialect:?}");
+    }
 }

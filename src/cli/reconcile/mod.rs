@@ -300,7 +300,9 @@ fn attempt(
     dry_run: bool,
     report: &mut EnvironmentReport,
 ) -> Result<(), Error> {
-    let listed = forge.list(&job.to.branch, Listing::Open)?;
+    // Pull requests from forks are anyone's, whatever their branch or body says: not promotions.
+    let listed: Vec<PullRequest> =
+        forge.list(&job.to.branch, Listing::Open)?.into_iter().filter(|p| !p.from_fork).collect();
     let mut open = Vec::new();
     for pull in &listed {
         // The forge is asked whether it conflicts only for one that may be kept.
@@ -321,6 +323,7 @@ fn attempt(
         let closed: Vec<Closed> = forge
             .list(&job.to.branch, Listing::Closed)?
             .into_iter()
+            .filter(|p| !p.from_fork)
             .map(|p| Closed { number: p.number, body: p.body })
             .collect();
         planned = promotion::plan(Situation { desired, open: &open, closed: Some(&closed) });
@@ -437,7 +440,7 @@ fn settle(
     let mut ours: Vec<PullRequest> = forge
         .list(&opened.target, Listing::Open)?
         .into_iter()
-        .filter(|p| matches!(Block::read(&p.body), Block::Found { .. }))
+        .filter(|p| !p.from_fork && matches!(Block::read(&p.body), Block::Found { .. }))
         .collect();
     ours.sort_by_key(|p| p.number);
     let Some((kept, others)) = ours.split_first() else { return Ok(()) };
