@@ -12,11 +12,12 @@ use crate::git::Ident;
 use crate::plan::Plan;
 
 use crate::deploy::{self, Resolved};
-use crate::error::Error;
+use crate::error::{Error, Kind};
 use crate::object_id::ObjectId;
 use crate::plan::Step;
 use crate::ui::{Paint, Report};
-use crate::version::Decision;
+use crate::version::{Cut, Decision};
+use crate::workspace::Workspace;
 
 use super::Context;
 use super::deployment::{DeployArgs, MAX_TRIES, Session, component_values, key_values};
@@ -49,6 +50,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         let mut resolved = deploy::resolve(&workspace, &session.app, wanted, &tracked, session.online)?;
         let parts =
             deploy::resolve_parts(&workspace, &session.app, &session.components, &mut resolved, session.online)?;
+        deployed_before(&workspace, &session.app, &resolved)?;
         let mut plans = vec![(
             UMBRELLA,
             &session.app,
@@ -92,6 +94,31 @@ fn tag_plan(
         _ => None,
     };
     Ok(deploy::tag_plan_for(app, wanted, decision, existing, tagger, session.push))
+}
+
+/// A final release deploys the commit of the highest release candidate, which anyone who may
+/// push a tag can make: it goes out only when the environment before it deployed that very
+/// commit, as the gate asks of a promotion.
+fn deployed_before(workspace: &Workspace, app: &AppRepo, resolved: &Resolved) -> Result<(), Error> {
+    let environment = &resolved.wanted.environment;
+    let (Cut::Final, Some(after), Some(decision)) = (environment.cut, &environment.after, &resolved.tag) else {
+        return Ok(());
+    };
+    if !app.records_on(&workspace.file.tags, after, &resolved.commit)?.is_empty() {
+        return Ok(());
+    }
+    let tag = decision.tag();
+    Err(Error::new(
+        Kind::Refused,
+        format!(
+            "{after} has not deployed {}, which {} would release to {}",
+            resolved.commit.short(),
+            tag.name,
+            environment.name
+        ),
+    )
+    .cause(format!("{} goes on the commit of the highest release candidate of {}", tag.name, resolved.wanted.version))
+    .hint(format!("deploy that candidate to {after} first; its pipeline ends with 'git release record {after}'")))
 }
 
 fn finish(context: &Context, resolved: &Resolved, report: &PrepareReport) {

@@ -17,7 +17,7 @@ use crate::plan::{NewTag, Plan, Step};
 use crate::record::{self, Deployment, Record};
 use crate::refname;
 use crate::ui::{Paint, Report};
-use crate::version::Decision;
+use crate::version::{Cut, Decision};
 use crate::workspace::Workspace;
 
 use super::Context;
@@ -286,6 +286,21 @@ fn deployed(
     };
     let Some(rev) = named else {
         let resolved = resolved.expect("resolved without --commit or --branch");
+        // A final release is deployed from its tag, which prepare makes: without it nothing was
+        // prepared, and the highest release candidate is no deployment of this environment.
+        if let (Cut::Final, Some(Decision::Create(tag))) = (wanted.environment.cut, &resolved.tag) {
+            let environment = &wanted.environment.name;
+            return Err(Error::new(
+                Kind::Refused,
+                format!("{} does not exist, so {environment} has not deployed it", tag.name),
+            )
+            .cause(format!(
+                "a release to {environment} deploys its final tag, which 'git release prepare {environment}' makes"
+            ))
+            .hint(format!(
+                "run 'git release prepare {environment}' before the deployment, or name what was deployed with --commit"
+            )));
+        }
         let tag = match &resolved.tag {
             Some(Decision::Reuse(tag)) => Some(tag.name.clone()),
             _ => None,

@@ -78,7 +78,7 @@ fn two_repository_release_cuts_candidates_a_final_and_records_every_deployment()
     world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:30:00Z"], NOON).expect_status(0);
 
     world.release(release, &["set", "prod", "1.0.0", "--push"]).expect_status(0);
-    let prepared = world.release(release, &["prepare", "prod", "--json"]);
+    let prepared = world.release_at(release, &["prepare", "prod", "--json"], NOON);
     prepared.expect_status(0);
     let json = prepared.json();
     assert_eq!(json["tag"], "v1.0.0");
@@ -350,15 +350,20 @@ fn one_repository_layout_records_on_the_environment_heads() {
     let feature = world.git(&repo, &["rev-parse", "HEAD"]).trim().to_owned();
     world.release(&repo, &["record", "dev", "--commit", "feature/x"]).expect_status(0);
 
-    world.git(&repo, &["push", "-q", "origin", "qa:main"]);
+    // Stage runs what qa ran (the rc it takes is qa's), then prod releases it.
+    world.git(&repo, &["push", "-q", "origin", "qa:stage", "qa:main"]);
     world.git(&repo, &["fetch", "-q", "origin"]);
+    world.git(&repo, &["branch", "-f", "stage", "origin/stage"]);
     world.git(&repo, &["branch", "-f", "main", "origin/main"]);
+    world.release(&repo, &["prepare", "stage"]).expect_status(0).expect_stdout("tag=v1.2.0-rc.1\n");
+    world.release(&repo, &["record", "stage"]).expect_status(0);
     world.release(&repo, &["prepare", "prod"]).expect_status(0).expect_stdout("tag=v1.2.0\n");
     world.release(&repo, &["record", "prod"]).expect_status(0);
 
     let mut expected = vec![
         format!("tag 1.2.0.20261121T101500Z.prod {qa}"),
         format!("tag 1.2.0.20261121T101500Z.qa {qa}"),
+        format!("tag 1.2.0.20261121T101500Z.stage {qa}"),
         format!("tag 20261121T101500Z_dev_feature-x {feature}"),
         format!("tag v1.2.0 {qa}"),
         format!("tag v1.2.0-rc.1 {qa}"),

@@ -66,6 +66,7 @@ fn a_released_version_cuts_no_more_candidates() {
     let repos = with_qa_at_1_0_0(&world);
     let release = &repos.release;
     world.release(release, &["prepare", "qa"]).expect_status(0);
+    world.release(release, &["record", "qa"]).expect_status(0);
     world.release(release, &["set", "prod", "1.0.0", "--push"]).expect_status(0);
     world.release(release, &["prepare", "prod"]).expect_status(0);
     repos.app_commit(&world, "After the release");
