@@ -217,8 +217,11 @@ fn new_tag(
                 .then(|| {
                     refusal(
                         format!(
-                            "{name} is named like an {} tag, but `{version}` is not a semantic version",
-                            kind.key()
+                            "{name} is named like {} tag, but `{version}` is not a semantic version",
+                            match kind {
+                                PatternKind::Rc => "an rc",
+                                _ => "a final",
+                            }
                         ),
                         vec!["version tags carry semantic versions such as 1.4.0; name other tags differently".into()],
                     )

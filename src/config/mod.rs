@@ -458,21 +458,30 @@ impl Resolver<'_> {
                 self.problem(Some(kind.span()), message);
             }
         }
-        for (key, value) in [("api", raw.api.as_deref()), ("repository", raw.repository.as_deref())] {
-            if let Some(problem) = value.and_then(control_character) {
-                self.problem(None, format!("[forge] {key} {problem}"));
+        for (key, value) in [("api", raw.api.as_ref()), ("repository", raw.repository.as_ref())] {
+            if let Some((problem, span)) = value.and_then(|v| Some((control_character(v.get_ref())?, v.span()))) {
+                self.problem(Some(span), format!("[forge] {key} {problem}"));
             }
+        }
+        if let Some(api) = raw.api.as_ref().filter(|api| api.get_ref().contains(['?', '#', '\\'])) {
+            let message = "[forge] api is the API's base address: it takes no query, fragment or backslash";
+            self.problem(Some(api.span()), message.to_owned());
         }
         if let Some(problem) = raw.git_url.as_ref().and_then(|url| control_character(url.get_ref())) {
             self.problem(raw.git_url.as_ref().map(Spanned::span), format!("[forge] git-url {problem}"));
         }
         let git_url = self.git_url(raw.git_url);
-        if raw.api.as_deref().is_some_and(has_credentials) {
+        if raw.api.as_ref().is_some_and(|api| has_credentials(api.get_ref())) {
             let message =
                 "[forge] api holds credentials; the token comes from the forge's variable, such as GITHUB_TOKEN";
             self.problem(None, message.to_owned());
         }
-        Forge { kind: raw.kind.map(Spanned::into_inner), api: raw.api, repository: raw.repository, git_url }
+        Forge {
+            kind: raw.kind.map(Spanned::into_inner),
+            api: raw.api.map(Spanned::into_inner),
+            repository: raw.repository.map(Spanned::into_inner),
+            git_url,
+        }
     }
 
     fn problem(&mut self, span: Option<Range<usize>>, message: String) {

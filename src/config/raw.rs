@@ -94,8 +94,8 @@ pub struct Environment {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Forge {
     pub kind: Option<Spanned<String>>,
-    pub api: Option<String>,
-    pub repository: Option<String>,
+    pub api: Option<Spanned<String>>,
+    pub repository: Option<Spanned<String>>,
     pub git_url: Option<Spanned<String>>,
 }
 

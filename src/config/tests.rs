@@ -99,3 +99,12 @@ fn a_newline_in_an_address_is_refused_where_it_is_written() {
     assert!(found.iter().any(|p| p.contains("[forge] api holds the control character U+000D")), "{found:?}");
     assert!(found.iter().any(|p| p.contains("[jira] url holds the control character U+0000")), "{found:?}");
 }
+
+#[test]
+fn a_forge_api_is_a_base_address_with_no_query_or_fragment() {
+    let text = format!("{VALID}\n[forge]\nkind = \"github\"\napi = \"https://evil.example#@api.github.com\"\n");
+    let found = problems(&text, None);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("[forge] api is the API's base address: it takes no query, fragment or backslash"));
+    assert!(found[0].starts_with("line 18, column 7"), "the problem says where: {}", found[0]);
+}

@@ -274,14 +274,18 @@ pub fn token_hosts(remote_url: Option<&str>, kind: Kind, var: &dyn Fn(&str) -> O
     hosts
 }
 
-/// Whether `api` answers at one of `hosts` (as [`token_hosts`] names them).
+/// Whether `api` answers at one of `hosts` (as [`token_hosts`] names them), read by the parser
+/// that sends the requests, so that `https://evil.example#@api.github.com` is evil.example's.
 #[must_use]
 pub fn receives_tokens(api: &str, hosts: &[String]) -> bool {
-    let Some(address) = parse_address(api).filter(|a| !a.ssh) else {
+    let Ok(url) = reqwest::Url::parse(api) else { return false };
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else { return false };
+    if !matches!(url.scheme(), "https" | "http") || url.fragment().is_some() || url.query().is_some() {
         return false;
-    };
-    let authority = address.authority();
-    hosts.iter().any(|host| *host == authority || *host == address.host)
+    }
+    let host = host.to_lowercase();
+    let authority = format!("{host}:{port}");
+    hosts.iter().any(|trusted| *trusted == authority || *trusted == host)
 }
 
 #[cfg(test)]
@@ -305,6 +309,10 @@ mod tests {
         assert_eq!(local, ["gitlab.example.com:443"]);
         assert!(receives_tokens("https://gitlab.example.com/api/v4", &local));
         assert!(!receives_tokens("git@gitlab.example.com:x", &local), "an API is a web address");
+        let hosts = token_hosts(Some("https://github.com/shop/release"), Kind::Github, &none);
+        assert!(!receives_tokens("https://evil.example#@api.github.com", &hosts), "read as the request is sent");
+        assert!(!receives_tokens("https://evil.example?@api.github.com", &hosts));
+        assert!(receives_tokens("https://API.GitHub.com", &hosts));
     }
 
     fn located(url: &str) -> Option<(Kind, String, String)> {
