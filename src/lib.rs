@@ -25,6 +25,7 @@ pub mod policy;
 pub mod preview;
 pub mod record;
 pub mod refname;
+pub mod released;
 pub mod ui;
 pub mod version;
 pub mod workspace;

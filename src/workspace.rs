@@ -157,8 +157,16 @@ impl Workspace {
     /// When the release file found is invalid, or a named place has none.
     pub fn load_if_any(repo: Repo, remote: &str, config_from: Option<&str>) -> Result<Option<Workspace>, Error> {
         let Some((content, origin)) = locate(&repo, remote, config_from)? else { return Ok(None) };
+        Workspace::from_content(repo, remote, content, origin).map(Some)
+    }
+
+    /// A workspace whose release file is `content`, read at `origin`.
+    ///
+    /// # Errors
+    /// When the file is invalid.
+    pub fn from_content(repo: Repo, remote: &str, content: Content, origin: Origin) -> Result<Workspace, Error> {
         let file = config::parse(&content, &origin)?;
-        Ok(Some(Workspace { repo, remote: remote.to_owned(), file, origin, content, remote_first: false }))
+        Ok(Workspace { repo, remote: remote.to_owned(), file, origin, content, remote_first: false })
     }
 
     /// The settings that judge a change into `branch`: its release file at `before`, the commit
@@ -226,8 +234,9 @@ impl Workspace {
             return Ok(None);
         };
         let (content, origin) = from_config_ref(&repo, remote, &reference, true)?;
-        let file = config::parse(&content, &origin)?;
-        Ok(Some(Workspace { repo, remote: remote.to_owned(), file, origin, content, remote_first: true }))
+        let mut workspace = Workspace::from_content(repo, remote, content, origin)?;
+        workspace.remote_first = true;
+        Ok(Some(workspace))
     }
 
     /// The environment named `text`, or whose branch it is (`environment/qa`,

@@ -424,11 +424,17 @@ fn cache_name(url: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
         .take(40)
         .collect();
+    format!("{readable}-{}.git", digest(url))
+}
+
+/// 128 bits of the SHA-1 of a URL (computed with git's collision detection), as a folder name
+/// that no other URL is made to share. Only a URL built as a collision attack fails the
+/// detection; its cache then serves no URL but the one it records.
+#[must_use]
+pub fn digest(url: &str) -> String {
     let mut hasher = gix::hash::hasher(gix::hash::Kind::Sha1);
     hasher.update(url.trim_end_matches('/').as_bytes());
-    // Only a URL built as a collision attack fails here; its cache then serves no other URL.
-    let digest = hasher.try_finalize().map_or_else(|_| "collision".to_owned(), |id| id.to_hex_with_len(32).to_string());
-    format!("{readable}-{digest}.git")
+    hasher.try_finalize().map_or_else(|_| "collision".to_owned(), |id| id.to_hex_with_len(32).to_string())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::error::{Error, Exit, Kind};
 use crate::git::GitCommand;
 use crate::guard::{self, Refusal, Update};
 use crate::object_id::ObjectId;
+use crate::released;
 use crate::ui::{Paint, Report};
 use crate::workspace::Workspace;
 
@@ -106,7 +107,11 @@ fn workspace(context: &Context) -> Result<Option<Workspace>, Error> {
     let repo = context.repo()?;
     match context.config_from.as_deref() {
         Some(rev) => Workspace::load_if_any(repo, &context.remote, Some(rev)),
-        None => Workspace::load_guarding(repo, &context.remote),
+        None => match Workspace::load_guarding(repo.clone(), &context.remote)? {
+            Some(workspace) => Ok(Some(workspace)),
+            // An application repository: its tags, by the release repository's settings.
+            None => released::workspace(&repo, &context.remote),
+        },
     }
 }
 
@@ -199,6 +204,14 @@ pub enum HooksAction {
         /// Chain to a hook that is already there instead of refusing
         #[arg(long)]
         force: bool,
+        /// In an application repository: the release repository whose settings say which tags
+        /// are releases and deployment records (its last environment's branch is read)
+        #[arg(long, value_name = "URL|PATH")]
+        release: Option<String>,
+        /// With --release: the release repository's last environment's branch (default: the last
+        /// environment its HEAD branch's release file lists)
+        #[arg(long, value_name = "BRANCH", requires = "release")]
+        release_branch: Option<String>,
     },
     /// Remove the hook, putting back the one it chained to
     Uninstall,
@@ -226,8 +239,11 @@ pub fn run_hooks(context: &Context, args: &HooksArgs) -> Result<Exit, Error> {
     let dir = repo.command_dir().join(output.stdout.trim());
     let wanted = if repo.is_bare() { HookName::PreReceive } else { HookName::PrePush };
     match &args.action {
-        HooksAction::Install { force } => {
-            guard_from_last_environment(context, &repo)?;
+        HooksAction::Install { force, release, release_branch } => {
+            match release {
+                Some(release) => guard_by_release_repository(context, &repo, release, release_branch.as_deref())?,
+                None => guard_from_last_environment(context, &repo)?,
+            }
             install(context, &dir, wanted, *force)
         }
         HooksAction::Uninstall => uninstall(context, &dir, wanted),
@@ -248,7 +264,8 @@ fn guard_from_last_environment(context: &Context, repo: &crate::git::Repo) -> Re
             .cause(
                 "the hooks read which branches are environments, and which tags record releases, from the release file",
             )
-            .hint("install them in the release repository, or fetch its environment branches here first"));
+            .hint("in an application repository, name the release repository: git release hooks install --release <url|path>")
+            .hint("else install them in the release repository, or fetch its environment branches here first"));
     };
     let last = workspace.file.environments.last().expect("a release file lists at least one environment");
     let wanted = format!("refs/heads/{}", last.branch);
@@ -258,6 +275,37 @@ fn guard_from_last_environment(context: &Context, repo: &crate::git::Repo) -> Re
         let was = configured.map_or_else(String::new, |before| format!(" (was {before})"));
         context.ui.message(&format!("set release.configRef = {wanted}{was}: the hooks read what to guard from there"));
     }
+    Ok(())
+}
+
+/// Points an application repository's hooks at the release repository whose settings guard its
+/// tags: the address, and its last environment's branch, read now from its HEAD branch's file.
+fn guard_by_release_repository(
+    context: &Context,
+    repo: &crate::git::Repo,
+    release: &str,
+    branch: Option<&str>,
+) -> Result<(), Error> {
+    if crate::config::control_character(release).is_some() {
+        return Err(Error::new(Kind::Usage, "--release holds a control character")
+            .hint("name the release repository by its URL or path"));
+    }
+    let base = std::env::current_dir().unwrap_or_else(|_| repo.command_dir().to_owned());
+    let url = released::address(release, &base);
+    let branch = match branch {
+        Some(branch) => crate::refname::check_short(branch).map(|()| branch.to_owned()).map_err(|problem| {
+            Error::new(Kind::Usage, format!("--release-branch `{branch}` is not a branch name: {problem}"))
+        })?,
+        None => released::last_environment_branch(repo, &url)?,
+    };
+    let workspace = released::workspace_at(repo, &context.remote, &url, &branch)?;
+    if !workspace.file.environments.iter().any(|e| e.branch == branch) {
+        return Err(Error::new(Kind::Config, format!("{} lists no environment on {branch}", workspace.origin))
+            .hint("the release repository's last environment's branch must hold a release file that lists it"));
+    }
+    repo.set_config(released::REPOSITORY_KEY, &url)?;
+    repo.set_config(released::BRANCH_KEY, &branch)?;
+    context.ui.message(&format!("the hooks guard this repository's release and record tags by {}", workspace.origin));
     Ok(())
 }
 

@@ -209,7 +209,7 @@ fn hooks_are_not_installed_where_they_would_guard_nothing() {
     refused
         .expect_status(2)
         .expect_stderr("error: this repository holds no release file, so its hooks would guard nothing")
-        .expect_stderr("hint: install them in the release repository");
+        .expect_stderr("hint: in an application repository, name the release repository: git release hooks install --release <url|path>");
     assert_eq!(world.state(&repo), before, "no hook, no setting");
     assert!(!repo.join(".git/hooks/pre-push").exists());
 }
@@ -328,4 +328,104 @@ fn a_release_file_that_points_jira_elsewhere_gets_no_jira_token() {
         .expect_stderr("a token from a variable goes only to the site JIRA_URL names");
     assert!(elsewhere.requests().is_empty(), "the file's Jira heard nothing: {:?}", elsewhere.requests());
     assert!(!run.to_string().contains("SECRET"), "{run}");
+}
+
+#[test]
+fn a_release_candidate_qa_never_ran_is_not_released_to_prod() {
+    // Found by the independent pass: after prod's promotion passed the gate, a higher rc on the
+    // attacker's commit became what `prepare prod` released.
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    world.release(release, &["record", "qa"]).expect_status(0);
+    world.release(release, &["set", "prod", "1.0.0", "--push"]).expect_status(0);
+    // The attacker may push tags to the application repository: an annotated rc.2 of their own.
+    let evil = repos.app_commit(&world, "Something qa never ran");
+    world.git(&repos.app, &["tag", "-a", "-m", "Release candidate v1.0.0-rc.2 of 1.0.0", "v1.0.0-rc.2", &evil]);
+    world.git(&repos.app, &["push", "-q", "origin", "v1.0.0-rc.2"]);
+    let before = world.state(&repos.app_remote);
+
+    let refused = world.release(release, &["prepare", "prod"]);
+    refused
+        .expect_status(1)
+        .expect_stderr(&format!("error: qa has not deployed {}, which v1.0.0 would release to prod", &evil[..7]))
+        .expect_stderr("hint: deploy that candidate to qa first");
+    assert_eq!(world.state(&repos.app_remote), before, "no final tag was cut");
+    world.release(release, &["record", "prod"]).expect_status(1);
+    assert_eq!(world.state(&repos.app_remote), before, "and nothing was recorded");
+}
+
+#[test]
+fn a_release_candidate_on_a_side_branch_is_not_released_in_one_repository() {
+    let world = World::new();
+    let (repo, remote) = shop(&world);
+    world.release(&repo, &["hooks", "install"]).expect_status(0);
+    world.release(&remote, &["hooks", "install"]).expect_status(0);
+    feature_on_qa(&world, &repo);
+    world.release(&repo, &["record", "qa"]).expect_status(0);
+    let pushed = push(&world, &repo, &["origin", "environment/prod"]);
+    assert!(pushed.status.success(), "{}", stderr(&pushed));
+    world.git(&repo, &["checkout", "-q", "-b", "evil", "environment/prod"]);
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "EVIL"]);
+    world.git(&repo, &["tag", "-a", "-m", "rc", "v1.0.0-rc.2"]);
+    let tagged = push(&world, &repo, &["origin", "evil", "v1.0.0-rc.2"]);
+    assert!(tagged.status.success(), "{}", stderr(&tagged));
+    world.git(&repo, &["checkout", "-q", "environment/prod"]);
+    let before = world.state(&remote);
+    world.release(&repo, &["prepare", "prod"]).expect_status(1).expect_stderr("error: qa has not deployed ");
+    assert_eq!(world.state(&remote), before, "no final tag on the attacker's commit");
+}
+
+#[test]
+fn release_tags_in_the_application_repository_cannot_be_deleted_moved_or_forged() {
+    let world = World::new();
+    let repos = prepared_qa(&world);
+    world.release(&repos.release, &["record", "qa"]).expect_status(0);
+    // The application's server guards its tags by the release repository's settings.
+    let release = path(&repos.release_remote);
+    // The release repository's HEAD names a branch it does not have: the last environment's is named.
+    let unnamed = world.release(&repos.app_remote, &["hooks", "install", "--release", release]);
+    unnamed.expect_status(2).expect_stderr("hint: name its last environment's branch");
+    let install = ["hooks", "install", "--release", release, "--release-branch", "environment/prod"];
+    let installed = world.release(&repos.app_remote, &install);
+    installed.expect_status(0).expect_stderr("the hooks guard this repository's release and record tags by");
+    world.release(&repos.app, &install).expect_status(0);
+    world.git(&repos.app, &["fetch", "-q", "origin", "--tags"]);
+    let record = world.git(&repos.app, &["tag", "-l", "1.0.0.*.qa"]).trim().to_owned();
+    let before = world.state(&repos.app_remote);
+    let main = world.git(&repos.app, &["rev-parse", "main"]).trim().to_owned();
+    world.git(&repos.app, &["commit", "-q", "--allow-empty", "-m", "Elsewhere"]);
+
+    let mut attempts: Vec<(Vec<String>, &str)> = vec![
+        (vec![":refs/tags/v1.0.0-rc.1".into()], "such tags are never deleted"),
+        (vec![format!(":refs/tags/{record}")], "such tags are never deleted"),
+    ];
+    world.git(&repos.app, &["tag", "-f", "-a", "-m", "moved", "v1.0.0-rc.1", "HEAD"]);
+    attempts.push((vec!["--force".into(), "refs/tags/v1.0.0-rc.1".into()], "such tags are never moved"));
+    world.git(&repos.app, &["tag", "v1.0.0-rc.9", &main]);
+    attempts.push((vec!["refs/tags/v1.0.0-rc.9".into()], "is lightweight"));
+    let forged = "Deploy 1.0.0 to qa\n\nEnvironment: qa\nVersion: 1.0.0\nDeployed-At: 2026-11-21T10:00:00Z\n";
+    world.git(&repos.app, &["tag", "-a", "-m", forged, "1.0.0.20261121T095900Z.qa", "HEAD"]);
+    attempts
+        .push((vec!["refs/tags/1.0.0.20261121T095900Z.qa".into()], "is named like a deployment record, but is none"));
+    for (refspecs, refusal) in &attempts {
+        for no_verify in [false, true] {
+            let mut args = vec!["origin"];
+            if no_verify {
+                args.insert(0, "--no-verify");
+            }
+            args.extend(refspecs.iter().map(String::as_str));
+            let pushed = push(&world, &repos.app, &args);
+            let text = stderr(&pushed);
+            assert!(!pushed.status.success() && text.contains(refusal), "{args:?}: {text}");
+            assert_eq!(text.contains("remote: error:"), no_verify, "{args:?}: refused by the right hook: {text}");
+            assert_eq!(world.state(&repos.app_remote), before, "{args:?}: the application's tags stayed");
+        }
+    }
+    // Ordinary work passes.
+    world.git(&repos.app, &["tag", "-a", "-m", "ours", "vendor-drop", "HEAD"]);
+    let ordinary = push(&world, &repos.app, &["origin", "main", "vendor-drop"]);
+    assert!(ordinary.status.success(), "{}", stderr(&ordinary));
 }
