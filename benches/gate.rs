@@ -56,9 +56,12 @@ fn main() {
         generate(&repo);
         eprintln!("generated {} in {:.1}s", repo.display(), started.elapsed().as_secs_f64());
     }
+    // Where the hooks read what they guard, as 'git release hooks install' sets it.
+    git_out(&repo, &["config", "release.configRef", "refs/heads/environment/prod"]);
     let binary = env!("CARGO_BIN_EXE_git-release");
     let stage = git_out(&repo, &["rev-parse", "environment/stage"]);
-    let prod = git_out(&repo, &["rev-parse", "environment/prod"]);
+    // prod's branch as it stood before its last deployment: the promotion moves it forward.
+    let prod = git_out(&repo, &["rev-parse", "environment/prod^"]);
     let zero = "0".repeat(40);
     let ordinary = format!("refs/heads/feature {stage} refs/heads/feature {zero}\n");
     let promotion = format!("refs/heads/environment/prod {stage} refs/heads/environment/prod {prod}\n");
