@@ -12,7 +12,7 @@ use crate::error::{Error, Exit, Kind};
 use crate::gate::{self, Finding, Snapshot};
 use crate::object_id::ObjectId;
 use crate::version::{Cut, Decision, Version};
-use crate::workspace::Workspace;
+use crate::workspace::{EnvironmentState, Workspace};
 
 /// A change that wants to enter an environment.
 #[derive(Clone)]
@@ -30,10 +30,19 @@ pub struct Request<'w> {
 /// tip the remote has (else the local one), with the environment as that file has it. `None`
 /// when that file cannot govern (absent, invalid, not listing the branch), for views such as
 /// `status` that show a verdict and must not fail for it; the gate itself refuses then.
+/// `known` is the branch as read already, reused when it is at that tip.
 #[must_use]
-pub fn settings_of(workspace: &Workspace, target: &Environment) -> Option<(Workspace, Environment)> {
+pub fn settings_of(
+    workspace: &Workspace,
+    target: &Environment,
+    known: Option<&EnvironmentState>,
+) -> Option<(Workspace, Environment)> {
     let tip = workspace.repo.remote_branch_tip(&target.branch, &workspace.remote).ok()?;
-    workspace.governed(&target.branch, tip.id()?).ok()
+    let id = tip.id()?;
+    match known.filter(|state| state.tip.id() == Some(id)).and_then(|state| state.file.clone()) {
+        Some(read) => workspace.governed_by(&target.branch, read).ok(),
+        None => workspace.governed(&target.branch, id).ok(),
+    }
 }
 
 /// The gate's answer, as `gate --json` prints it.

@@ -123,6 +123,16 @@ pub struct EnvironmentState {
     pub version: Option<Version>,
     /// What the branch's release file pins, on a preview's branch.
     pub pins: Vec<PreviewPin>,
+    /// The branch's release file, checked and as written: the settings that judge what enters it.
+    pub file: Option<BranchFile>,
+}
+
+/// A release file read from a branch: checked, as written, and where.
+#[derive(Debug, Clone)]
+pub struct BranchFile {
+    pub file: ReleaseFile,
+    pub content: Content,
+    pub origin: Origin,
 }
 
 impl Workspace {
@@ -181,6 +191,15 @@ impl Workspace {
             return Err(GovernError::NoFile { branch: branch.to_owned(), place: origin.place }.into());
         };
         let file = config::parse(&content, &origin)?;
+        self.governed_by(branch, BranchFile { file, content, origin })
+    }
+
+    /// As [`Workspace::governed`], with the branch's file read already.
+    ///
+    /// # Errors
+    /// When the file lists no environment on `branch`.
+    pub fn governed_by(&self, branch: &str, read: BranchFile) -> Result<(Workspace, Environment), Error> {
+        let BranchFile { file, content, origin } = read;
         let Some(environment) = file.environments.iter().find(|e| e.branch == branch).cloned() else {
             return Err(GovernError::NotListed { branch: branch.to_owned(), place: origin.to_string() }.into());
         };
@@ -314,14 +333,13 @@ impl Workspace {
         } else {
             self.repo.branch_tip(&environment.branch, &self.remote)?
         };
-        let (version, pins) = match self.branch_file(environment, &tip)? {
-            Some((content, origin)) => {
-                let file = config::parse(&content, &origin)?;
-                (Some(file.version), file.preview.pins)
-            }
-            None => (None, Vec::new()),
+        let file = match self.branch_file(environment, &tip)? {
+            Some((content, origin)) => Some(BranchFile { file: config::parse(&content, &origin)?, content, origin }),
+            None => None,
         };
-        Ok(EnvironmentState { environment: environment.clone(), tip, version, pins })
+        let version = file.as_ref().map(|read| read.file.version.clone());
+        let pins = file.as_ref().map(|read| read.file.preview.pins.clone()).unwrap_or_default();
+        Ok(EnvironmentState { environment: environment.clone(), tip, version, pins, file })
     }
 
     /// The release file on an environment branch, with where it was read.

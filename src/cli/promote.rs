@@ -381,7 +381,7 @@ impl Promotion {
             pairs.iter().map(|(from, to)| Sides::read(workspace, from, to)).collect();
         // Each target's own settings judge what enters it, as the gate reads them.
         let settings: Vec<Option<(Workspace, Environment)>> =
-            pairs.iter().map(|(_, to)| admission::settings_of(workspace, to)).collect();
+            pairs.iter().map(|(_, to)| admission::settings_of(workspace, to, None)).collect();
         let requests: Vec<Request> = pairs
             .iter()
             .zip(&sides)

@@ -27,7 +27,7 @@ pub fn run(context: &Context, _args: &Args) -> Result<(), Error> {
     let names: Vec<&str> = workspace.file.environments.iter().map(|e| e.name.as_str()).collect();
     // Each environment's own settings judge what enters it, as the gate reads them.
     let settings: Vec<Option<(Workspace, Environment)>> =
-        states.iter().map(|state| admission::settings_of(&workspace, &state.environment)).collect();
+        states.iter().map(|state| admission::settings_of(&workspace, &state.environment, Some(state))).collect();
     // A promotion into each environment: its `after` environment's branch, as it is now.
     let requests: Vec<Option<Request>> = states
         .iter()
