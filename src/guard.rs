@@ -244,11 +244,7 @@ fn not_a_record(workspace: &Workspace, name: &str, id: &ObjectId) -> Result<Opti
     let tag = crate::git::TagRef::unpeeled(name, id.clone());
     let Some(object) = workspace.repo.tag_object(&tag)? else { return Ok(Some(NotARecord::Message)) };
     let horizon = crate::clock::horizon()?;
-    Ok(match Record::read(name, object.commit, &object.message, &workspace.file.tags) {
-        Ok(record) if record.deployment.time > horizon => Some(NotARecord::Future(record.deployment.time)),
-        Ok(_) => None,
-        Err(why) => Some(why),
-    })
+    Ok(Record::read_until(name, object.commit, &object.message, &workspace.file.tags, horizon).err())
 }
 
 fn short(reference: &str) -> &str {

@@ -123,6 +123,25 @@ impl Record {
         Record::read(tag, commit, message, tags).ok()
     }
 
+    /// As [`Record::read`], and no record either when its time lies after `horizon`
+    /// ([`crate::clock::horizon`]): a tag dated in the future never becomes the latest deployment.
+    ///
+    /// # Errors
+    /// Why the tag is no record.
+    pub fn read_until(
+        tag: &str,
+        commit: ObjectId,
+        message: &str,
+        tags: &Tags,
+        horizon: Timestamp,
+    ) -> Result<Record, NotARecord> {
+        let record = Record::read(tag, commit, message, tags)?;
+        if record.deployment.time > horizon {
+            return Err(NotARecord::Future(record.deployment.time));
+        }
+        Ok(record)
+    }
+
     /// As [`Record::parse`], saying why a tag is no record.
     ///
     /// # Errors

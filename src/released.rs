@@ -3,8 +3,6 @@
 //! fetch the last environment's branch of the release repository `hooks install --release`
 //! named, into a bare cache of their own, and guard the tags by that file.
 
-use std::path::{Path, PathBuf};
-
 use crate::config::{self, Content, FILE_NAME, Origin};
 use crate::error::{Diagnostic, Error, Kind};
 use crate::git::{GitError, Repo, redact};
@@ -112,21 +110,6 @@ pub fn workspace(repo: &Repo, remote: &str) -> Result<Option<Workspace>, Error> 
 pub fn workspace_at(repo: &Repo, remote: &str, url: &str, branch: &str) -> Result<Workspace, Error> {
     let (content, origin) = fetch_file(repo, url, branch)?;
     Workspace::from_content(repo.clone(), remote, content, origin)
-}
-
-/// A local path as an absolute path, so that the hooks find it from wherever git runs them.
-#[must_use]
-pub fn address(text: &str, base: &Path) -> String {
-    if text.contains("://") || is_scp_like(text) {
-        return text.to_owned();
-    }
-    let path = Path::new(text);
-    let joined: PathBuf = if path.is_absolute() { path.to_owned() } else { base.join(path) };
-    std::path::absolute(&joined).unwrap_or(joined).display().to_string()
-}
-
-fn is_scp_like(text: &str) -> bool {
-    text.split_once(':').is_some_and(|(host, _)| !host.is_empty() && !host.contains('/') && host.len() > 1)
 }
 
 /// The bare cache the release repository's branch is fetched into, opened at its own path.

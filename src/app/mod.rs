@@ -398,7 +398,8 @@ fn clobbered_tag(stderr: &str) -> Option<String> {
 }
 
 /// A path relative to the release repository becomes absolute; URLs stay as written.
-fn absolute_url(repo: &str, base: &Path) -> String {
+#[must_use]
+pub fn absolute_url(repo: &str, base: &Path) -> String {
     if repo.contains("://") || is_scp_like(repo) {
         return repo.to_owned();
     }

@@ -224,10 +224,8 @@ impl AppRepo {
         environment: Option<&str>,
     ) -> Result<Option<Record>, Error> {
         let Some(object) = self.repo.tag_object(tag)? else { return Ok(None) };
-        let record = Record::parse(&candidate.tag, object.commit, &object.message, tags);
-        let horizon = clock::horizon()?;
-        Ok(record
-            .filter(|r| environment.is_none_or(|env| r.deployment.environment == env) && r.deployment.time <= horizon))
+        let record = Record::read_until(&candidate.tag, object.commit, &object.message, tags, clock::horizon()?).ok();
+        Ok(record.filter(|r| environment.is_none_or(|env| r.deployment.environment == env)))
     }
 }
 

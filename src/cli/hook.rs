@@ -75,7 +75,7 @@ pub fn run_hook(context: &Context, args: &HookArgs) -> Result<Exit, Error> {
         return Ok(Exit::Success);
     }
     // A repository without a release file is none of git-release's business.
-    let Some(workspace) = workspace(context)? else { return Ok(Exit::Success) };
+    let Some(workspace) = workspace(context, &updates)? else { return Ok(Exit::Success) };
     if !updates.iter().any(|u| guard::concerns(&u.reference, &workspace.file)) {
         return Ok(Exit::Success);
     }
@@ -103,16 +103,22 @@ pub fn run_hook(context: &Context, args: &HookArgs) -> Result<Exit, Error> {
 /// The release file that says what to guard: `--config-from` when given, else the one a push
 /// cannot rewrite ([`Workspace::load_guarding`]). Each environment branch is then judged by its
 /// own settings as they stand before the push.
-fn workspace(context: &Context) -> Result<Option<Workspace>, Error> {
+fn workspace(context: &Context, updates: &[Update]) -> Result<Option<Workspace>, Error> {
     let repo = context.repo()?;
     match context.config_from.as_deref() {
         Some(rev) => Workspace::load_if_any(repo, &context.remote, Some(rev)),
         None => match Workspace::load_guarding(repo.clone(), &context.remote)? {
             Some(workspace) => Ok(Some(workspace)),
-            // An application repository: its tags, by the release repository's settings.
-            None => released::workspace(&repo, &context.remote),
+            // An application repository guards its tags by the release repository's settings,
+            // fetched only for a push that has tags (or names git would refuse) in it.
+            None if updates.iter().any(|u| concerns_a_tag(&u.reference)) => released::workspace(&repo, &context.remote),
+            None => Ok(None),
         },
     }
+}
+
+fn concerns_a_tag(reference: &str) -> bool {
+    reference.starts_with("refs/tags/") || crate::refname::check_full(reference).is_err()
 }
 
 /// The references a hook is handed on stdin, one per line.
@@ -291,7 +297,7 @@ fn guard_by_release_repository(
             .hint("name the release repository by its URL or path"));
     }
     let base = std::env::current_dir().unwrap_or_else(|_| repo.command_dir().to_owned());
-    let url = released::address(release, &base);
+    let url = crate::app::absolute_url(release, &base);
     let branch = match branch {
         Some(branch) => crate::refname::check_short(branch).map(|()| branch.to_owned()).map_err(|problem| {
             Error::new(Kind::Usage, format!("--release-branch `{branch}` is not a branch name: {problem}"))
