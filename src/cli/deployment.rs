@@ -10,7 +10,7 @@ use crate::ci;
 use crate::deploy::ComponentRepo;
 use crate::error::{Error, Kind};
 use crate::execute::{self, ExecuteError};
-use crate::git::Ident;
+use crate::git::{self, Ident};
 use crate::object_id::ObjectId;
 use crate::plan::{Plan, Step};
 use crate::ui::Paint;
@@ -20,6 +20,9 @@ use super::Context;
 
 /// How many times a tag is tried when other pipelines keep taking its name first.
 pub const MAX_TRIES: u32 = 10;
+
+/// How many times a push refused for a lock on the remote is tried before the lock is reported.
+const LOCK_TRIES: u32 = 3;
 
 #[derive(Debug, clap::Args)]
 pub struct DeployArgs {
@@ -122,12 +125,25 @@ impl Session {
     /// Turns a refused push into the error to show, or `Ok(())` when it lost a race and looking
     /// again is the answer.
     fn refused(&self, app: &AppRepo, error: ExecuteError, attempt: u32) -> Result<(), Error> {
-        let ExecuteError::PushRejected { refs, .. } = &error else { return Err(error.into()) };
+        let ExecuteError::PushRejected { refs, messages, .. } = &error else { return Err(error.into()) };
         let raced = self.online && taken(refs);
-        if raced && attempt < MAX_TRIES {
+        // A push racing ours holds its lock for moments; one still named after a few looks was
+        // left by a git stopped on the remote, and looking again cannot help.
+        let lock = messages.iter().find_map(|line| git::held_lock(line)).map(str::to_owned);
+        let stuck = lock.as_ref().filter(|_| attempt >= LOCK_TRIES);
+        if raced && attempt < MAX_TRIES && stuck.is_none() {
             return Ok(());
         }
-        let (message, hint) = if raced {
+        let (message, hint) = if let Some(lock) = lock.filter(|_| raced) {
+            (
+                format!("{} cannot take the push: a lock file stands in the way", app.name),
+                format!(
+                    "a git command on {} was stopped while writing, or another push is running: if none runs \
+                     there, remove {lock} and run this command again",
+                    app.name
+                ),
+            )
+        } else if raced {
             (
                 format!("other pipelines took each tag name first, {MAX_TRIES} times in a row"),
                 format!("run this command again once the other pushes to {} are done", app.name),

@@ -74,10 +74,7 @@ impl Diagnostic for GitError {
             ],
             GitError::Failed { stderr, .. } => held_lock(stderr)
                 .map(|lock| {
-                    vec![format!(
-                        "a git command was stopped while writing here, or another one is running: if none runs in \
-                         this repository, remove {lock} and run the command again"
-                    )]
+                    vec![lock_hint(lock)]
                 })
                 .unwrap_or_default(),
             _ => Vec::new(),
@@ -85,9 +82,17 @@ impl Diagnostic for GitError {
     }
 }
 
+/// What to do about a lock file that stands in git's way.
+pub fn lock_hint(lock: &str) -> String {
+    format!(
+        "a git command was stopped while writing here, or another one is running: if none runs in this \
+         repository, remove {lock} and run the command again"
+    )
+}
+
 /// The lock file a failed git command found in its way: `Unable to create '<path>.lock': File
 /// exists`.
-fn held_lock(stderr: &str) -> Option<&str> {
+pub fn held_lock(stderr: &str) -> Option<&str> {
     let (_, rest) = stderr.split_once("Unable to create '")?;
     let (path, rest) = rest.split_once('\'')?;
     let is_lock = Path::new(path).extension().is_some_and(|e| e == "lock");

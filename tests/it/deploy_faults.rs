@@ -155,6 +155,28 @@ fn a_run_cut_short_after_its_push_is_finished_by_the_next() {
 }
 
 #[test]
+fn a_lock_a_stopped_push_left_on_the_remote_is_named_after_a_few_looks() {
+    let world = World::new();
+    let repos = with_qa_at_1_0_0(&world);
+    let lock = repos.app_remote.join("refs/tags/v1.0.0-rc.1.lock");
+    std::fs::create_dir_all(lock.parent().expect("a folder")).expect("tags folder");
+    std::fs::write(&lock, "").expect("lock written");
+    let transcript = world.release(&repos.release, &["prepare", "qa"]);
+    transcript
+        .expect_status(128)
+        .expect_stderr("cannot take the push: a lock file stands in the way")
+        .expect_stderr("if none runs there, remove ");
+    let stderr = &transcript.stderr;
+    assert!(stderr.contains("v1.0.0-rc.1.lock and run this command again"), "{stderr}");
+    assert_eq!(stderr.matches("looking again").count(), 2, "three looks, then the lock is named: {stderr}");
+    assert!(tags(&world, &repos.app_remote).is_empty(), "nothing was pushed");
+    assert!(tags(&world, &cache(&repos.release)).is_empty(), "no local tag for a push that failed");
+
+    std::fs::remove_file(&lock).expect("lock removed as the hint says");
+    world.release(&repos.release, &["prepare", "qa"]).expect_status(0).expect_stdout("tag=v1.0.0-rc.1\n");
+}
+
+#[test]
 fn a_push_the_remote_declines_changes_nothing_here() {
     let world = World::new();
     let repos = with_qa_at_1_0_0(&world);
