@@ -4,14 +4,15 @@
 
 use crate::admission::{self, Request};
 use crate::app::AppRepo;
-use crate::config::{self, Environment, FILE_NAME, Origin, ReleaseFile};
+use crate::config::{self, Environment, FILE_NAME, Origin, ReleaseFile, TrustMode};
 use crate::deploy;
 use crate::error::Error;
 use crate::git::ObjectKind;
 use crate::object_id::ObjectId;
 use crate::record::{self, NotARecord, Record};
 use crate::refname;
-use crate::version::{Known, PatternKind, Version};
+use crate::trust::Use;
+use crate::version::{Cut, Known, PatternKind, Version};
 use crate::workspace::Workspace;
 
 /// One reference a push would change; `None` is the all-zero id git uses for "absent".
@@ -210,41 +211,68 @@ fn new_tag(
             )],
         ));
     }
-    match guarded {
+    let owners: Vec<String> = match guarded {
         Guarded::VersionTag { kind, version } => {
-            let fits = matches!(Version::parse(version), Ok(Version::Semver(_)));
-            Ok((!fits)
-                .then(|| {
-                    refusal(
-                        format!(
-                            "{name} is named like {} tag, but `{version}` is not a semantic version",
-                            match kind {
-                                PatternKind::Rc => "an rc",
-                                _ => "a final",
-                            }
-                        ),
-                        vec!["version tags carry semantic versions such as 1.4.0; name other tags differently".into()],
-                    )
-                })
-                .flatten())
+            if !matches!(Version::parse(version), Ok(Version::Semver(_))) {
+                let what = if *kind == PatternKind::Rc { "an rc" } else { "a final" };
+                return Ok(refusal(
+                    format!("{name} is named like {what} tag, but `{version}` is not a semantic version"),
+                    vec!["version tags carry semantic versions such as 1.4.0; name other tags differently".into()],
+                ));
+            }
+            let cut = if *kind == PatternKind::Rc { Cut::Rc } else { Cut::Final };
+            workspace.file.environments.iter().filter(|e| e.cut == cut).map(|e| e.name.clone()).collect()
         }
-        Guarded::Record => {
-            let Some(why) = not_a_record(workspace, name, new)? else { return Ok(None) };
-            Ok(refusal(
-                format!("{name} is named like a deployment record, but is none: {why}"),
-                vec!["deployment records are made by 'git release record <environment>'".into()],
-            ))
-        }
-        Guarded::EnvironmentBranch(_) => Ok(None),
+        Guarded::Record => match read_record(workspace, name, new)? {
+            Err(why) => {
+                return Ok(refusal(
+                    format!("{name} is named like a deployment record, but is none: {why}"),
+                    vec!["deployment records are made by 'git release record <environment>'".into()],
+                ));
+            }
+            Ok(record) => vec![record.deployment.environment],
+        },
+        Guarded::EnvironmentBranch(_) => return Ok(None),
+    };
+    let owners: Vec<&str> = owners.iter().map(String::as_str).collect();
+    let Some(why) = unvouched(workspace, name, new, &owners)? else { return Ok(None) };
+    Ok(refusal(
+        why,
+        vec![format!(
+            "tags that record releases and deployments are signed by the deploy job of their environment ({}): \
+             set tag.gpgSign, gpg.format and user.signingKey there, with a key [trust.signers] lists",
+            if owners.is_empty() { "none cuts such tags".to_owned() } else { owners.join(", ") }
+        )],
+    ))
+}
+
+/// Under `[trust] mode = "enforce"`, why the new tag `id` does not count: not signed by a key
+/// listed for one of `owners`. `None` when it counts, or trust does not enforce.
+fn unvouched(workspace: &Workspace, name: &str, id: &ObjectId, owners: &[&str]) -> Result<Option<String>, Error> {
+    let trust = &workspace.file.trust;
+    if trust.mode != TrustMode::Enforce {
+        return Ok(None);
     }
+    let tag = crate::git::TagRef::unpeeled(name, id.clone());
+    let Some(object) = workspace.repo.tag_object(&tag)? else { return Ok(Some(format!("{name} is no annotated tag"))) };
+    let seal = workspace.repo.verify_tag(&object, &trust.ssh_keys())?;
+    Ok(match crate::trust::judge(trust, name, owners, &seal) {
+        Use::Ignored(why) => Some(why),
+        Use::Counts | Use::Warned(_) => None,
+    })
+}
+
+/// The record the tag object `id`, named `name`, is, or why it is none.
+fn read_record(workspace: &Workspace, name: &str, id: &ObjectId) -> Result<Result<Record, NotARecord>, Error> {
+    let tag = crate::git::TagRef::unpeeled(name, id.clone());
+    let Some(object) = workspace.repo.tag_object(&tag)? else { return Ok(Err(NotARecord::Message)) };
+    let horizon = crate::clock::horizon()?;
+    Ok(Record::read_until(name, object.commit, &object.message, &workspace.file.tags, horizon))
 }
 
 /// Why the tag object `id`, named `name`, is no deployment record; `None` when it is one.
 fn not_a_record(workspace: &Workspace, name: &str, id: &ObjectId) -> Result<Option<NotARecord>, Error> {
-    let tag = crate::git::TagRef::unpeeled(name, id.clone());
-    let Some(object) = workspace.repo.tag_object(&tag)? else { return Ok(Some(NotARecord::Message)) };
-    let horizon = crate::clock::horizon()?;
-    Ok(Record::read_until(name, object.commit, &object.message, &workspace.file.tags, horizon).err())
+    Ok(read_record(workspace, name, id)?.err())
 }
 
 fn short(reference: &str) -> &str {

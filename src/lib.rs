@@ -26,6 +26,7 @@ pub mod preview;
 pub mod record;
 pub mod refname;
 pub mod released;
+pub mod trust;
 pub mod ui;
 pub mod version;
 pub mod workspace;

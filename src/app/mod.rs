@@ -10,10 +10,10 @@ pub use records::{Ask, Survey};
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{App, Component, Tags};
+use crate::config::{App, Component, Tags, Trust, TrustMode};
 use crate::error::{Diagnostic, Error, Kind};
 use crate::forge;
-use crate::git::{GitCommand, GitError, Repo, TagRef, redact};
+use crate::git::{GitCommand, GitError, Repo, Signing, TagObject, TagRef, redact};
 use crate::object_id::ObjectId;
 use crate::version::pin::{Pin, Target};
 use crate::version::{Existing, Known, VersionTag};
@@ -27,6 +27,10 @@ pub struct AppRepo {
     /// The repository as messages name it: `.`, a path, or a URL without credentials.
     pub name: String,
     separate: bool,
+    /// Whose signatures count, from the settings that opened this repository.
+    trust: std::rc::Rc<Trust>,
+    /// What trust had to say about the tags read so far, each once.
+    notes: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
 }
 
 /// Why the application repository could not be reached or read.
@@ -89,6 +93,40 @@ impl Diagnostic for AppError {
 const APP_REMOTE: &str = "origin";
 
 impl AppRepo {
+    /// The repository as the settings of `workspace` see it: tags written here are signed as the
+    /// repository the command runs in signs them, and its `[trust]` judges the tags read.
+    fn new(workspace: &Workspace, mut repo: Repo, remote: String, name: String, separate: bool) -> AppRepo {
+        repo.sign_with(Signing::of(&workspace.repo));
+        let trust = std::rc::Rc::new(workspace.file.trust.clone());
+        AppRepo { repo, remote, name, separate, trust, notes: std::rc::Rc::default() }
+    }
+
+    /// Whether tag `name` counts as evidence for a decision, its signature verified only when
+    /// `[trust]` asks: signed by a key listed for one of `owners`. Each note is kept once.
+    ///
+    /// # Errors
+    /// When `git verify-tag` cannot be run.
+    pub fn vouched(&self, name: &str, object: &TagObject, owners: &[&str]) -> Result<bool, Error> {
+        if self.trust.mode == TrustMode::Off {
+            return Ok(true);
+        }
+        let seal = self.repo.verify_tag(object, &self.trust.ssh_keys())?;
+        let judged = crate::trust::judge(&self.trust, name, owners, &seal);
+        if let Some(note) = judged.note() {
+            let mut notes = self.notes.borrow_mut();
+            if !notes.iter().any(|n| n == note) {
+                notes.push(note.to_owned());
+            }
+        }
+        Ok(judged.counts())
+    }
+
+    /// What trust said about the tags read since the last call.
+    #[must_use]
+    pub fn take_trust_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.borrow_mut())
+    }
+
     /// The application repository as it is here, for reading only: `None` when its cache was
     /// never fetched.
     ///
@@ -133,17 +171,12 @@ impl AppRepo {
             let Some(url) = repo.remote_url(APP_REMOTE) else {
                 return Err(AppError::NoRemote { path: path.to_owned(), remote: APP_REMOTE.into() }.into());
             };
-            return Ok(AppRepo { repo, remote: APP_REMOTE.into(), name: redact(&url), separate: true });
+            return Ok(AppRepo::new(workspace, repo, APP_REMOTE.into(), redact(&url), true));
         }
         let app = &workspace.file.app;
         if app.repo == "." {
             let name = ".".to_owned();
-            return Ok(AppRepo {
-                repo: workspace.repo.clone(),
-                remote: workspace.remote.clone(),
-                name,
-                separate: false,
-            });
+            return Ok(AppRepo::new(workspace, workspace.repo.clone(), workspace.remote.clone(), name, false));
         }
         AppRepo::cached(workspace, &app.repo)
     }
@@ -169,7 +202,7 @@ impl AppRepo {
                 cache_repo = Repo::open_at(&cache, trace)?;
             }
         }
-        Ok(AppRepo { repo: cache_repo, remote: APP_REMOTE.into(), name: redact(repo), separate: true })
+        Ok(AppRepo::new(workspace, cache_repo, APP_REMOTE.into(), redact(repo), true))
     }
 
     /// Whether the remote is configured at all (a release repository may have none).

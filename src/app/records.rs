@@ -224,8 +224,13 @@ impl AppRepo {
         environment: Option<&str>,
     ) -> Result<Option<Record>, Error> {
         let Some(object) = self.repo.tag_object(tag)? else { return Ok(None) };
-        let record = Record::read_until(&candidate.tag, object.commit, &object.message, tags, clock::horizon()?).ok();
-        Ok(record.filter(|r| environment.is_none_or(|env| r.deployment.environment == env)))
+        let horizon = clock::horizon()?;
+        let record = Record::read_until(&candidate.tag, object.commit.clone(), &object.message, tags, horizon).ok();
+        let Some(record) = record.filter(|r| environment.is_none_or(|env| r.deployment.environment == env)) else {
+            return Ok(None);
+        };
+        let owner = record.deployment.environment.as_str();
+        Ok(self.vouched(&record.tag, &object, &[owner])?.then_some(record))
     }
 }
 

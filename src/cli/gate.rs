@@ -84,6 +84,7 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
     };
     let verdict =
         admission::evaluate(&workspace, Some(&app), &Request { target, source, head, settings: None }, online)?;
+    context.tell_trust(&app);
     let allowed = verdict.allowed;
     if let Some(forge) = forge {
         let var = |key: &str| std::env::var(key).ok();

@@ -35,6 +35,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     }
     let limit = args.max_count.unwrap_or(usize::MAX);
     let records = app.records(&workspace.file.tags, args.environment.as_deref(), limit)?;
+    context.tell_trust(&app);
     context.ui.report(&LogReport { records });
     Ok(())
 }

@@ -142,6 +142,21 @@ impl Context {
         Ok(Some(forge::connect(location, token, Settings::from_env(workspace.repo.trace(), &var))?))
     }
 
+    /// Says what `[trust]` found in the tags read from `app` for the decision just made, once
+    /// per tag: a warning under `warn`, a tag that did not count under `enforce`.
+    pub fn tell_trust(&self, app: &crate::app::AppRepo) {
+        let notes = app.take_trust_notes();
+        for note in &notes {
+            self.ui.warning(&Error::new(Kind::Refused, note.clone()));
+        }
+        if !notes.is_empty() {
+            self.ui.hint(
+                "a record or version tag counts when a key [trust.signers] lists for its environment signed it: \
+                 the deploy job sets tag.gpgSign, gpg.format and user.signingKey (see \"Trust\" in the README)",
+            );
+        }
+    }
+
     /// The repository with its release file read and checked.
     ///
     /// # Errors

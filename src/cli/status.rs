@@ -51,6 +51,9 @@ pub fn run(context: &Context, _args: &Args) -> Result<(), Error> {
         app.repo.keep_tag_listing();
     }
     let evaluation = admission::evaluate_all(&workspace, app.as_ref(), &asked, false, &names)?;
+    if let Some(app) = &app {
+        context.tell_trust(app);
+    }
     let mut verdicts = evaluation.verdicts.into_iter();
     let rows = states
         .iter()

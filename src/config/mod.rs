@@ -6,6 +6,7 @@ mod jira;
 mod parts;
 mod raw;
 pub mod template;
+mod trust;
 
 use std::fmt;
 use std::ops::Range;
@@ -14,6 +15,7 @@ use serde_spanned::Spanned;
 
 pub use jira::{DEFAULT_KEY_PATTERN, Jira, JiraKind};
 pub use parts::{Component, Preview, PreviewPin, UMBRELLA, is_simple_name};
+pub use trust::{Signer, Trust, TrustMode, read_signer};
 
 use crate::policy::{self, Freeze};
 use crate::refname;
@@ -56,6 +58,7 @@ pub struct ReleaseFile {
     pub forge: Option<Forge>,
     pub jira: Option<Jira>,
     pub preview: Preview,
+    pub trust: Trust,
 }
 
 /// Where deployable commits and version tags live.
@@ -227,7 +230,8 @@ impl Resolver<'_> {
         let jira = raw.jira.and_then(|jira| self.jira(jira, &environments));
         let components = app.as_ref().map_or(&[][..], |app: &App| &app.components);
         let preview = self.preview(raw.preview.unwrap_or_default(), components);
-        Some(ReleaseFile { version: version?, app: app?, tags: tags?, environments, forge, jira, preview })
+        let trust = raw.trust.map(|trust| self.trust(trust, &environments)).unwrap_or_default();
+        Some(ReleaseFile { version: version?, app: app?, tags: tags?, environments, forge, jira, preview, trust })
     }
 
     fn version(

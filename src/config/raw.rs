@@ -19,6 +19,7 @@ pub struct File {
     pub forge: Option<Forge>,
     pub jira: Option<Jira>,
     pub preview: Option<Preview>,
+    pub trust: Option<Trust>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -107,4 +108,12 @@ pub struct Jira {
     pub key_pattern: Option<Spanned<String>>,
     #[serde(default)]
     pub transitions: std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trust {
+    pub mode: Option<Spanned<String>>,
+    #[serde(default)]
+    pub signers: std::collections::BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
 }

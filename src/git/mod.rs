@@ -2,11 +2,13 @@
 
 mod command;
 mod quarantine;
+mod sign;
 mod tags;
 mod transport;
 mod write;
 
 pub use command::{GitCommand, Output};
+pub use sign::{Format, Seal, Signing};
 pub use tags::{Dated, Ident, TagLine, TagObject, TagRef, read_date};
 pub use write::{Expect, PushOutcome, PushRef, RefUpdate, TreeEntry};
 
@@ -33,6 +35,8 @@ pub enum GitError {
     NotAnIdent { output: String },
     #[error("cannot write {}", .path.display())]
     WriteFile { path: PathBuf, source: std::io::Error },
+    #[error("{program} could not sign the tag")]
+    Sign { program: String, stderr: String },
 }
 
 impl Diagnostic for GitError {
@@ -42,7 +46,7 @@ impl Diagnostic for GitError {
 
     fn causes(&self) -> Vec<String> {
         match self {
-            GitError::Failed { stderr, .. } => {
+            GitError::Failed { stderr, .. } | GitError::Sign { stderr, .. } => {
                 stderr.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect()
             }
             GitError::NotARepository { source, .. } => vec![source.to_string()],
@@ -58,6 +62,10 @@ impl Diagnostic for GitError {
                 vec!["run it inside a repository, or point at one with -C <path>".into()]
             }
             GitError::Spawn { .. } => vec!["install git and make sure it is on PATH".into()],
+            GitError::Sign { program, .. } => vec![format!(
+                "tag.gpgSign is on, so every tag is signed: check user.signingKey and gpg.format (`git tag -s` \
+                 fails the same way), or that {program} is installed; `git config tag.gpgSign false` stops signing"
+            )],
             GitError::Failed { stderr, .. } if refused_credentials(stderr) => vec![
                 "check the credentials git has for this remote: `git credential fill`, the credential helper, or an SSH key"
                     .into(),
@@ -180,6 +188,8 @@ pub struct Repo {
     /// Opened at its exact path: the variables that point git at the repository this process
     /// was started for (a hook's `GIT_DIR`, a push's quarantine) are not this one's.
     isolated: bool,
+    /// How tags written here are signed, when git is set to sign them.
+    signing: Option<std::rc::Rc<Signing>>,
 }
 
 impl Repo {
@@ -203,6 +213,7 @@ impl Repo {
             _objects: view.map(std::rc::Rc::new),
             loose_tags: std::rc::Rc::default(),
             isolated: false,
+            signing: None,
         })
     }
 
@@ -215,7 +226,7 @@ impl Repo {
     pub fn open_at(dir: &Path, trace: Trace) -> Result<Repo, GitError> {
         let repo = gix::open_opts(dir, gix::open::Options::isolated())
             .map_err(|source| GitError::NotARepository { path: absolute(dir), source: Box::new(source) })?;
-        Ok(Repo { repo, trace, _objects: None, loose_tags: std::rc::Rc::default(), isolated: true })
+        Ok(Repo { repo, trace, _objects: None, loose_tags: std::rc::Rc::default(), isolated: true, signing: None })
     }
 
     #[must_use]

@@ -17,9 +17,14 @@ pub struct TagRef {
 /// An annotated tag object, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagObject {
+    /// The tag object itself.
+    pub id: ObjectId,
     /// The commit the tag points to, through any chain of tags.
     pub commit: ObjectId,
+    /// The message, without any signature block.
     pub message: String,
+    /// Whether a signature block follows the message.
+    pub signed: bool,
 }
 
 /// Who git says is acting, and when: `git var GIT_COMMITTER_IDENT`.
@@ -201,12 +206,16 @@ impl Repo {
         let what = || format!("tag {}", tag.name);
         let object = self.repo.find_object(from_id(&tag.target)?).map_err(|e| read_error(what())(e.into()))?;
         let Ok(annotated) = object.try_into_tag() else { return Ok(None) };
-        let message = annotated.decode().map_err(|e| read_error(what())(e.into()))?.message.to_string();
+        let decoded = annotated.decode().map_err(|e| read_error(what())(e.into()))?;
+        let whole = decoded.message.to_string();
+        let signed = decoded.signature.is_some() || super::sign::is_signed(&whole);
+        let message = super::sign::unsigned_part(&whole).to_owned();
         let Some(commit) = self.tag_commit(tag)? else { return Ok(None) };
-        Ok(Some(TagObject { commit, message }))
+        Ok(Some(TagObject { id: tag.target.clone(), commit, message, signed }))
     }
 
-    /// Stores an annotated tag object for a commit, checked by `git mktag`; no reference names it yet.
+    /// Stores an annotated tag object for a commit, checked by `git mktag` and signed where git
+    /// signs tags; no reference names it yet.
     pub fn write_tag(
         &self,
         commit: &ObjectId,
@@ -214,12 +223,17 @@ impl Repo {
         tagger: &Ident,
         message: &str,
     ) -> Result<ObjectId, GitError> {
-        let object = format!(
+        let mut object = format!(
             "object {commit}\ntype commit\ntag {name}\ntagger {} {}\n\n{}\n",
             tagger.person,
             tagger.date,
             message.trim_end()
         );
+        if let Some(signing) = &self.signing {
+            // As `git tag -s`: the signature covers the object so far and is appended to it.
+            let signature = signing.sign(&object, &tagger.person)?;
+            object.push_str(&signature);
+        }
         let output = self.run(&GitCommand::new(["mktag"]).stdin(object))?;
         ObjectId::from_hex(&output.stdout).ok_or(GitError::NotAnId { output: output.stdout })
     }

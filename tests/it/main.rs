@@ -25,3 +25,4 @@ mod reconcile;
 mod set;
 mod status;
 mod templates;
+mod trust;

@@ -1,0 +1,137 @@
+//! Whether a record or version tag counts as evidence: the judging environment's `[trust]`, the
+//! environments whose signers may vouch for the tag, and what verification found. Pure: the
+//! signature itself is checked by `git verify-tag` before this is asked.
+
+use crate::config::{Signer, Trust, TrustMode};
+use crate::git::Seal;
+
+/// What a tag is worth to a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Use {
+    /// It counts: trust is off, or a listed key signed it.
+    Counts,
+    /// It counts, and the use is reported (`warn`).
+    Warned(String),
+    /// It is not taken as evidence at all (`enforce`).
+    Ignored(String),
+}
+
+impl Use {
+    /// Whether the tag counts at all.
+    #[must_use]
+    pub fn counts(&self) -> bool {
+        !matches!(self, Use::Ignored(_))
+    }
+
+    /// What to tell the user about this use, if anything.
+    #[must_use]
+    pub fn note(&self) -> Option<&str> {
+        match self {
+            Use::Counts => None,
+            Use::Warned(note) | Use::Ignored(note) => Some(note),
+        }
+    }
+}
+
+/// Judges tag `name`, whose signature verification found `seal`, for a decision governed by
+/// `trust`: it counts when a key that `[trust.signers]` lists for one of `owners` (the
+/// environment of a record; the environments that cut an rc or final tag) signed it.
+#[must_use]
+pub fn judge(trust: &Trust, name: &str, owners: &[&str], seal: &Seal) -> Use {
+    if trust.mode == TrustMode::Off {
+        return Use::Counts;
+    }
+    let Err(why) = vouched(trust, owners, seal) else { return Use::Counts };
+    match trust.mode {
+        TrustMode::Off => Use::Counts,
+        TrustMode::Warn => Use::Warned(format!("{name} counts although {why} ([trust] mode = \"warn\")")),
+        TrustMode::Enforce => Use::Ignored(format!("{name} does not count: {why} ([trust] mode = \"enforce\")")),
+    }
+}
+
+/// Whether an owner's listed key made `seal`, or why not.
+fn vouched(trust: &Trust, owners: &[&str], seal: &Seal) -> Result<(), String> {
+    let listed = |wanted: &dyn Fn(&Signer) -> bool| {
+        owners.iter().any(|owner| trust.signers_of(owner).iter().any(|signer| wanted(signer)))
+    };
+    let whose = if owners.is_empty() { "no environment".to_owned() } else { owners.join(" or ") };
+    match seal {
+        Seal::Unsigned => Err("it is not signed".into()),
+        Seal::Bad(why) => Err(format!("its signature does not verify ({why})")),
+        Seal::SshKey(index) => {
+            let keys = trust.ssh_keys();
+            let Some(key) = keys.get(*index) else { return Err("it is signed by a key no environment lists".into()) };
+            if listed(&|signer| matches!(signer, Signer::Ssh(k) if k == key)) {
+                Ok(())
+            } else {
+                let shown = Signer::Ssh(key.clone());
+                Err(format!("it is signed by {shown}, which [trust.signers] lists for other environments, not {whose}"))
+            }
+        }
+        Seal::Fingerprint { key, primary } => {
+            if listed(&|signer| matches!(signer, Signer::Fingerprint(f) if f == key || f == primary)) {
+                Ok(())
+            } else {
+                Err(format!("it is signed by {primary}, which [trust.signers] does not list for {whose}"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Use, judge};
+    use crate::config::{Signer, Trust, TrustMode};
+    use crate::git::Seal;
+
+    const QA_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIqa";
+    const PROD_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIprod";
+    const FINGERPRINT: &str = "0123456789ABCDEF0123456789ABCDEF01234567";
+
+    fn trust(mode: TrustMode) -> Trust {
+        Trust {
+            mode,
+            signers: vec![
+                ("qa".into(), vec![Signer::Ssh(QA_KEY.into()), Signer::Fingerprint(FINGERPRINT.into())]),
+                ("prod".into(), vec![Signer::Ssh(PROD_KEY.into())]),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_listed_key_of_the_owner_makes_it_count() {
+        let trust = trust(TrustMode::Enforce);
+        assert_eq!(trust.ssh_keys(), [QA_KEY, PROD_KEY]);
+        assert_eq!(judge(&trust, "r.qa", &["qa"], &Seal::SshKey(0)), Use::Counts);
+        assert_eq!(judge(&trust, "r.prod", &["prod"], &Seal::SshKey(1)), Use::Counts);
+        let gpg = Seal::Fingerprint { key: "FFFF".into(), primary: FINGERPRINT.into() };
+        assert_eq!(judge(&trust, "r.qa", &["qa"], &gpg), Use::Counts, "a subkey of a listed primary key");
+        assert_eq!(judge(&trust, "v1-rc.1", &["dev", "qa"], &Seal::SshKey(0)), Use::Counts, "any owner's key");
+    }
+
+    #[test]
+    fn another_environments_key_does_not_vouch() {
+        let trust = trust(TrustMode::Enforce);
+        let judged = judge(&trust, "r.qa", &["qa"], &Seal::SshKey(1));
+        assert!(!judged.counts());
+        assert!(judged.note().is_some_and(|n| n.contains("not qa")), "{judged:?}");
+        assert!(!judge(&trust, "r.dev", &["dev"], &Seal::SshKey(0)).counts(), "dev lists no key");
+        assert!(!judge(&trust, "r.qa", &["qa"], &Seal::SshKey(7)).counts(), "a number verification never gave");
+        let other = Seal::Fingerprint { key: "AAAA".into(), primary: "BBBB".into() };
+        assert!(!judge(&trust, "r.qa", &["qa"], &other).counts());
+        assert!(!judge(&trust, "v1", &[], &Seal::SshKey(0)).counts(), "a tag no environment owns");
+    }
+
+    #[test]
+    fn unsigned_or_bad_counts_only_below_enforce() {
+        for seal in [Seal::Unsigned, Seal::Bad("BAD signature".into())] {
+            assert_eq!(judge(&trust(TrustMode::Off), "r.qa", &["qa"], &seal), Use::Counts);
+            let warned = judge(&trust(TrustMode::Warn), "r.qa", &["qa"], &seal);
+            assert!(warned.counts() && warned.note().is_some(), "{warned:?}");
+            let ignored = judge(&trust(TrustMode::Enforce), "r.qa", &["qa"], &seal);
+            assert!(!ignored.counts(), "{ignored:?}");
+        }
+        let note = judge(&trust(TrustMode::Enforce), "r.qa", &["qa"], &Seal::Unsigned);
+        assert_eq!(note.note(), Some("r.qa does not count: it is not signed ([trust] mode = \"enforce\")"));
+    }
+}

@@ -1,0 +1,202 @@
+//! Signed records and version tags: qa's deploy job and prod's each sign with a key of their own,
+//! `[trust]` in the judging environment's file says whose signatures count, and `git tag -v`
+//! verifies every tag git-release wrote. Real ssh keys, made by `ssh-keygen`.
+
+use std::path::{Path, PathBuf};
+
+use crate::deploy::TwoRepos;
+use crate::harness::{Transcript, World};
+use crate::reconcile::edit_release_file;
+
+/// A deploy job's key pair, made with no passphrase, as a CI secret would hold it.
+struct Key {
+    private: PathBuf,
+    public: String,
+}
+
+fn key(world: &World, name: &str) -> Key {
+    let private = world.path(&format!("{name}-key"));
+    let made = world
+        .command("ssh-keygen", &world.path(""))
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", &format!("{name}-deploy@ci"), "-f"])
+        .arg(&private)
+        .output()
+        .expect("ssh-keygen runs: run ./test.sh, which installs what the tests need");
+    assert!(made.status.success(), "ssh-keygen: {}", String::from_utf8_lossy(&made.stderr));
+    let public = std::fs::read_to_string(private.with_extension("pub")).expect("the public key");
+    Key { private, public: public.trim().to_owned() }
+}
+
+/// The variables a deploy job sets so that git signs tags with `key` (none: it signs nothing).
+fn signing(key: Option<&Key>) -> Vec<(String, String)> {
+    let Some(key) = key else { return Vec::new() };
+    let settings = [("tag.gpgSign", "true".to_owned()), ("gpg.format", "ssh".into()), ("user.signingKey", path(&key.private))];
+    let mut vars = vec![("GIT_CONFIG_COUNT".to_owned(), settings.len().to_string())];
+    for (index, (name, value)) in settings.into_iter().enumerate() {
+        vars.push((format!("GIT_CONFIG_KEY_{index}"), name.to_owned()));
+        vars.push((format!("GIT_CONFIG_VALUE_{index}"), value));
+    }
+    vars
+}
+
+fn path(path: &Path) -> String {
+    path.to_str().expect("temporary paths are UTF-8").to_owned()
+}
+
+fn run_as(world: &World, dir: &Path, args: &[&str], key: Option<&Key>) -> Transcript {
+    let vars = signing(key);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    world.release_with(dir, args, &vars)
+}
+
+/// The release repository of the demo with `[trust]` on every environment branch: qa's records
+/// and rc tags are signed by qa's key, prod's by prod's.
+fn trusted(world: &World, mode: &str) -> (TwoRepos, Key, Key) {
+    let repos = TwoRepos::new(world);
+    let (qa, prod) = (key(world, "qa"), key(world, "prod"));
+    let section = format!(
+        "\n[trust]\nmode = \"{mode}\"\n\n[trust.signers]\nqa = [\"{}\"]\nprod = [\"{}\"]\n",
+        qa.public, prod.public
+    );
+    edit_release_file(world, &repos.release, |file| format!("{file}{section}"));
+    (repos, qa, prod)
+}
+
+/// `git tag -v` in the application's remote, with the two keys as its allowed signers.
+fn git_verifies(world: &World, repos: &TwoRepos, keys: &[&Key], tag: &str) -> bool {
+    let allowed = world.path("allowed_signers");
+    let lines: String = keys.iter().map(|k| format!("deploy@ci {}\n", k.public)).collect();
+    std::fs::write(&allowed, lines).expect("allowed signers written");
+    let setting = format!("gpg.ssh.allowedSignersFile={}", path(&allowed));
+    let output = world.command("git", &repos.app_remote).args(["-c", &setting, "tag", "-v", tag]).output();
+    output.expect("git runs").status.success()
+}
+
+fn record_of(world: &World, repos: &TwoRepos, environment: &str) -> String {
+    let tags = world.git(&repos.app_remote, &["tag", "-l", &format!("*.{environment}")]);
+    let mut tags: Vec<&str> = tags.lines().collect();
+    assert_eq!(tags.len(), 1, "one record of {environment}: {tags:?}");
+    tags.remove(0).to_owned()
+}
+
+#[test]
+fn qa_and_prod_each_sign_with_their_own_key_and_git_verifies_every_tag() {
+    let world = World::new();
+    let (repos, qa, prod) = trusted(&world, "enforce");
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    run_as(&world, release, &["prepare", "qa"], Some(&qa)).expect_status(0).expect_stdout("tag=v1.0.0-rc.1\n");
+    run_as(&world, release, &["record", "qa"], Some(&qa)).expect_status(0);
+    let allowed = world.release(release, &["gate", "--target", "prod"]);
+    allowed.expect_status(0);
+    assert!(!allowed.stderr.contains("warning:"), "nothing to warn about:\n{allowed}");
+    world.release(release, &["set", "prod", "1.0.0", "--push"]).expect_status(0);
+    run_as(&world, release, &["prepare", "prod"], Some(&prod)).expect_status(0).expect_stdout("tag=v1.0.0\n");
+    run_as(&world, release, &["record", "prod"], Some(&prod)).expect_status(0);
+
+    let qa_record = record_of(&world, &repos, "qa");
+    let prod_record = record_of(&world, &repos, "prod");
+    for tag in ["v1.0.0-rc.1", "v1.0.0", qa_record.as_str(), prod_record.as_str()] {
+        assert!(git_verifies(&world, &repos, &[&qa, &prod], tag), "git tag -v {tag} verifies");
+    }
+    assert!(git_verifies(&world, &repos, &[&qa], &qa_record) && !git_verifies(&world, &repos, &[&qa], &prod_record));
+    let status = world.release(release, &["status", "--json"]);
+    let json = status.expect_status(0).json();
+    assert_eq!(json["environments"][2]["deployed"]["tag"], prod_record.as_str(), "{json}");
+    let log = world.release(release, &["log"]);
+    log.expect_status(0).expect_stdout(&qa_record).expect_stdout(&prod_record);
+}
+
+#[test]
+fn an_unsigned_qa_record_does_not_open_prod_under_enforce() {
+    let world = World::new();
+    let (repos, _, _) = trusted(&world, "enforce");
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    world.release(release, &["record", "qa"]).expect_status(0);
+    let record = record_of(&world, &repos, "qa");
+    let refused = world.release(release, &["gate", "--target", "prod"]);
+    refused
+        .expect_status(1)
+        .expect_stdout("qa has not deployed")
+        .expect_stderr(&format!("warning: {record} does not count: it is not signed ([trust] mode = \"enforce\")"))
+        .expect_stderr("hint: a record or version tag counts when a key [trust.signers] lists for its environment signed it");
+    let status = world.release(release, &["status", "--json"]);
+    let json = status.expect_status(0).json();
+    assert!(json["environments"][1]["deployed"].is_null(), "qa shows no deployment: {json}");
+}
+
+#[test]
+fn a_qa_record_signed_with_prods_key_does_not_open_prod() {
+    let world = World::new();
+    let (repos, _, prod) = trusted(&world, "enforce");
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    run_as(&world, release, &["prepare", "qa"], Some(&prod)).expect_status(0);
+    run_as(&world, release, &["record", "qa"], Some(&prod)).expect_status(0);
+    let refused = world.release(release, &["gate", "--target", "prod"]);
+    refused
+        .expect_status(1)
+        .expect_stderr("does not count: it is signed by ssh-ed25519 …")
+        .expect_stderr("which [trust.signers] lists for other environments, not qa");
+}
+
+#[test]
+fn under_warn_an_unsigned_record_counts_and_each_use_says_so() {
+    let world = World::new();
+    let (repos, _, _) = trusted(&world, "warn");
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    world.release(release, &["record", "qa"]).expect_status(0);
+    let record = record_of(&world, &repos, "qa");
+    world
+        .release(release, &["gate", "--target", "prod"])
+        .expect_status(0)
+        .expect_stderr(&format!("warning: {record} counts although it is not signed ([trust] mode = \"warn\")"));
+}
+
+#[test]
+fn without_trust_signed_and_unsigned_records_count_alike_and_nothing_is_verified() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    let qa = key(&world, "qa");
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    run_as(&world, release, &["prepare", "qa"], Some(&qa)).expect_status(0);
+    world.release(release, &["record", "qa"]).expect_status(0);
+    let allowed = world.release(release, &["-v", "gate", "--target", "prod"]);
+    allowed.expect_status(0);
+    assert!(!allowed.stderr.contains("verify-tag"), "no signature is checked:\n{allowed}");
+    assert!(git_verifies(&world, &repos, &[&qa], "v1.0.0-rc.1"), "signed all the same, as git is set to");
+}
+
+#[test]
+fn a_signing_key_git_cannot_use_refuses_the_deployment_and_pushes_nothing() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    let missing = Key { private: world.path("no-such-key"), public: String::new() };
+    let before = world.state(&repos.app_remote);
+    let refused = run_as(&world, release, &["prepare", "qa"], Some(&missing));
+    refused
+        .expect_status(128)
+        .expect_stderr("error: ssh-keygen could not sign the tag")
+        .expect_stderr("hint: tag.gpgSign is on, so every tag is signed: check user.signingKey and gpg.format");
+    assert_eq!(world.state(&repos.app_remote), before, "no unsigned tag went out instead");
+}
+
+#[test]
+fn a_signer_that_is_no_key_is_a_configuration_error_that_names_it() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let section = "\n[trust]\nmode = \"enforce\"\n\n[trust.signers]\nqa = [\"my laptop\"]\nstage = [\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ\"]\n";
+    edit_release_file(&world, &repos.release, |file| format!("{file}{section}"));
+    world
+        .release(&repos.release, &["status"])
+        .expect_status(2)
+        .expect_stderr("[trust.signers] qa: is neither an ssh public key")
+        .expect_stderr("[trust.signers] names `stage`, which is not an environment (dev, qa, prod)");
+}
