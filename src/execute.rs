@@ -48,7 +48,7 @@ impl Diagnostic for ExecuteError {
             ExecuteError::PushRejected { refs, messages, .. } => refs
                 .iter()
                 .map(|(name, why)| format!("{name}: {why}"))
-                .chain(messages.iter().map(|line| format!("remote: {line}")))
+                .chain(messages.iter().cloned())
                 .collect(),
         }
     }

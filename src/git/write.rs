@@ -149,6 +149,12 @@ impl Repo {
         match (output.success, rejected.is_empty()) {
             (true, _) => Ok(PushOutcome::Pushed),
             (false, false) => Ok(PushOutcome::Rejected(rejected, remote_lines(&output.stderr))),
+            // The pre-push hook here declined: git says nothing of the refs, only what it printed.
+            (false, true) if output.stdout.trim().is_empty() && declined_here(&output.stderr) => {
+                let refs = refs.iter().map(|p| (p.destination.clone(), "[rejected] (pre-push hook declined)".into()));
+                let said = output.stderr.lines().filter(|l| !l.trim().is_empty() && !l.starts_with("error: failed to push"));
+                Ok(PushOutcome::Rejected(refs.collect(), said.map(|l| format!("pre-push hook: {l}")).collect()))
+            }
             (false, true) => Err(GitError::Failed { command: command.display(), stderr: output.stderr }),
         }
     }
@@ -227,15 +233,19 @@ impl Repo {
     }
 }
 
-/// What the remote printed during a push, without git's `remote: ` prefix.
+/// What the remote printed during a push, each line with git's `remote: ` prefix.
 fn remote_lines(stderr: &str) -> Vec<String> {
     stderr
         .lines()
-        .filter_map(|line| line.strip_prefix("remote: "))
-        .map(str::trim_end)
-        .filter(|line| !line.is_empty())
-        .map(str::to_owned)
+        .filter(|line| line.strip_prefix("remote: ").is_some_and(|l| !l.trim().is_empty()))
+        .map(|line| line.trim_end().to_owned())
         .collect()
+}
+
+/// Whether a push that reported no reference failed in this repository's pre-push hook: git
+/// gave up before sending, and not for want of the remote or its credentials.
+fn declined_here(stderr: &str) -> bool {
+    stderr.contains("error: failed to push some refs") && !super::unreachable(stderr) && !super::refused_credentials(stderr)
 }
 
 /// The `!` lines of `git push --porcelain`: `!\t<src>:<dst>\t[rejected] (<reason>)`.

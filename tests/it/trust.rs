@@ -200,3 +200,80 @@ fn a_signer_that_is_no_key_is_a_configuration_error_that_names_it() {
         .expect_stderr("[trust.signers] qa: is neither an ssh public key")
         .expect_stderr("[trust.signers] names `stage`, which is not an environment (dev, qa, prod)");
 }
+
+/// The one-repository shop with `[trust]` enforced in its release file and both hooks installed.
+fn trusted_shop(world: &World) -> (PathBuf, PathBuf, Key, Key) {
+    let (qa, prod) = (key(world, "qa"), key(world, "prod"));
+    let remote = world.empty_repo("shop.git", true);
+    let repo = world.repo("shop");
+    world.git(&repo, &["remote", "add", "origin", &path(&remote)]);
+    let file = format!(
+        "{}\n[trust]\nmode = \"enforce\"\n\n[trust.signers]\nqa = [\"{}\"]\nprod = [\"{}\"]\n",
+        crate::harness::SHOP_FILE,
+        qa.public,
+        prod.public
+    );
+    world.commit_release_file(&repo, "main", file.as_bytes());
+    for branch in ["environment/qa", "environment/prod"] {
+        world.git(&repo, &["branch", branch, "main"]);
+    }
+    world.git(&repo, &["push", "-q", "origin", "main", "environment/qa", "environment/prod"]);
+    world.release(&repo, &["hooks", "install"]).expect_status(0);
+    world.release(&remote, &["hooks", "install"]).expect_status(0);
+    (repo, remote, qa, prod)
+}
+
+#[test]
+fn both_hooks_refuse_a_qa_record_or_candidate_not_signed_by_qas_key() {
+    let world = World::new();
+    let (repo, remote, qa, prod) = trusted_shop(&world);
+    world.git(&repo, &["checkout", "-q", "environment/qa"]);
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Feature"]);
+    world.git(&repo, &["push", "-q", "origin", "environment/qa"]);
+
+    // An unsigned candidate does not get out, through the hook here or the server's.
+    let unsigned = world.release(&repo, &["prepare", "qa"]);
+    unsigned.expect_status(1).expect_stderr("v1.0.0-rc.1 does not count: it is not signed");
+    assert_eq!(crate::hooks::remote_ref(&world, &remote, "refs/tags/v1.0.0-rc.1"), "");
+    run_as(&world, &repo, &["prepare", "qa"], Some(&qa)).expect_status(0).expect_stdout("tag=v1.0.0-rc.1\n");
+
+    // A record of qa made with prod's key, kept here and pushed past the local hook.
+    run_as(&world, &repo, &["record", "qa", "--no-push"], Some(&prod)).expect_status(0);
+    let record = world.git(&repo, &["tag", "-l", "*.qa"]).trim().to_owned();
+    let pushed = crate::hooks::push(&world, &repo, &["--no-verify", "origin", &record]);
+    let said = crate::hooks::stderr(&pushed);
+    assert!(!pushed.status.success(), "{said}");
+    assert!(said.contains("which [trust.signers] lists for other environments, not qa"), "{said}");
+    assert!(said.contains("hint: tags that record releases and deployments are signed by the deploy job of their environment (qa)"), "{said}");
+    assert_eq!(crate::hooks::remote_ref(&world, &remote, &format!("refs/tags/{record}")), "");
+
+    // prod stays shut: the only record of qa here does not count.
+    world.git(&repo, &["checkout", "-q", "environment/prod"]);
+    world.git(&repo, &["merge", "-q", "--ff-only", "environment/qa"]);
+    let refused = crate::hooks::push(&world, &repo, &["--no-verify", "origin", "environment/prod"]);
+    assert!(!refused.status.success(), "{}", crate::hooks::stderr(&refused));
+    assert!(crate::hooks::stderr(&refused).contains("qa has not deployed"), "{}", crate::hooks::stderr(&refused));
+
+    // qa's own key: the record goes in, and so does the promotion.
+    world.git(&repo, &["tag", "-d", &record]);
+    run_as(&world, &repo, &["record", "qa", "--at", "2026-11-21T10:20:00Z"], Some(&qa)).expect_status(0);
+    let promoted = crate::hooks::push(&world, &repo, &["origin", "environment/prod"]);
+    assert!(promoted.status.success(), "{}", crate::hooks::stderr(&promoted));
+}
+
+#[test]
+fn the_application_repositorys_server_refuses_unsigned_records_by_the_release_repositorys_trust() {
+    let world = World::new();
+    let (repos, qa, _) = trusted(&world, "enforce");
+    let release = &repos.release;
+    let install = ["hooks", "install", "--release", &path(&repos.release_remote), "--release-branch", "environment/prod"];
+    world.release(&repos.app_remote, &install).expect_status(0);
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    let before = world.state(&repos.app_remote);
+    world.release(release, &["prepare", "qa"]).expect_status(1).expect_stderr("does not count: it is not signed");
+    assert_eq!(world.state(&repos.app_remote), before, "no unsigned candidate");
+    run_as(&world, release, &["prepare", "qa"], Some(&qa)).expect_status(0);
+    world.release(release, &["record", "qa"]).expect_status(1).expect_stderr("does not count: it is not signed");
+    run_as(&world, release, &["record", "qa"], Some(&qa)).expect_status(0);
+    world.release(release, &["gate", "--target", "prod"]).expect_status(0);
+}
