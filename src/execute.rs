@@ -45,11 +45,9 @@ impl Diagnostic for ExecuteError {
     fn causes(&self) -> Vec<String> {
         match self {
             ExecuteError::Git(error) => error.causes(),
-            ExecuteError::PushRejected { refs, messages, .. } => refs
-                .iter()
-                .map(|(name, why)| format!("{name}: {why}"))
-                .chain(messages.iter().cloned())
-                .collect(),
+            ExecuteError::PushRejected { refs, messages, .. } => {
+                refs.iter().map(|(name, why)| format!("{name}: {why}")).chain(messages.iter().cloned()).collect()
+            }
         }
     }
 

@@ -51,9 +51,8 @@ pub fn judge(trust: &Trust, name: &str, owners: &[&str], seal: &Seal) -> Use {
 
 /// Whether an owner's listed key made `seal`, or why not.
 fn vouched(trust: &Trust, owners: &[&str], seal: &Seal) -> Result<(), String> {
-    let listed = |wanted: &dyn Fn(&Signer) -> bool| {
-        owners.iter().any(|owner| trust.signers_of(owner).iter().any(|signer| wanted(signer)))
-    };
+    let listed =
+        |wanted: &dyn Fn(&Signer) -> bool| owners.iter().any(|owner| trust.signers_of(owner).iter().any(wanted));
     let whose = if owners.is_empty() { "no environment".to_owned() } else { owners.join(" or ") };
     match seal {
         Seal::Unsigned => Err("it is not signed".into()),

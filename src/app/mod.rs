@@ -29,6 +29,8 @@ pub struct AppRepo {
     separate: bool,
     /// Whose signatures count, from the settings that opened this repository.
     trust: std::rc::Rc<Trust>,
+    /// The environments that cut rc tags, whose signers vouch for them.
+    rc_owners: std::rc::Rc<[String]>,
     /// What trust had to say about the tags read so far, each once.
     notes: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
 }
@@ -98,7 +100,10 @@ impl AppRepo {
     fn new(workspace: &Workspace, mut repo: Repo, remote: String, name: String, separate: bool) -> AppRepo {
         repo.sign_with(Signing::of(&workspace.repo));
         let trust = std::rc::Rc::new(workspace.file.trust.clone());
-        AppRepo { repo, remote, name, separate, trust, notes: std::rc::Rc::default() }
+        let environments = &workspace.file.environments;
+        let rc_owners =
+            environments.iter().filter(|e| e.cut == crate::version::Cut::Rc).map(|e| e.name.clone()).collect();
+        AppRepo { repo, remote, name, separate, trust, rc_owners, notes: std::rc::Rc::default() }
     }
 
     /// Whether tag `name` counts as evidence for a decision, its signature verified only when
@@ -111,14 +116,32 @@ impl AppRepo {
             return Ok(true);
         }
         let seal = self.repo.verify_tag(object, &self.trust.ssh_keys())?;
-        let judged = crate::trust::judge(&self.trust, name, owners, &seal);
+        Ok(self.noted(&crate::trust::judge(&self.trust, name, owners, &seal)))
+    }
+
+    /// Keeps what a judgement had to say, once, and tells whether the tag counts.
+    fn noted(&self, judged: &crate::trust::Use) -> bool {
         if let Some(note) = judged.note() {
             let mut notes = self.notes.borrow_mut();
             if !notes.iter().any(|n| n == note) {
                 notes.push(note.to_owned());
             }
         }
-        Ok(judged.counts())
+        judged.counts()
+    }
+
+    /// Whether an rc tag counts: always without `[trust]`; else when a key listed for an
+    /// environment that cuts rc tags signed it (under `warn`, with a note when none did).
+    fn rc_counts(&self, tag: &TagRef) -> Result<bool, Error> {
+        if self.trust.mode == TrustMode::Off {
+            return Ok(true);
+        }
+        let owners: Vec<&str> = self.rc_owners.iter().map(String::as_str).collect();
+        match self.repo.tag_object(tag)? {
+            Some(object) => self.vouched(&tag.name, &object, &owners),
+            // A lightweight tag carries no signature: unsigned.
+            None => Ok(self.noted(&crate::trust::judge(&self.trust, &tag.name, &owners, &crate::git::Seal::Unsigned))),
+        }
     }
 
     /// What trust said about the tags read since the last call.
@@ -335,8 +358,11 @@ impl AppRepo {
         let mut existing = Existing::default();
         for tag in self.repo.tags(&tags.rc.prefix(known))? {
             let Some(n) = tags.rc.matches(&tag.name, known).and_then(|m| m.n) else { continue };
-            if let Some(commit) = self.repo.tag_commit(&tag)? {
+            let Some(commit) = self.repo.tag_commit(&tag)? else { continue };
+            if self.rc_counts(&tag)? {
                 existing.rcs.push((n, VersionTag { name: tag.name, commit }));
+            } else {
+                existing.passed_over.push(n);
             }
         }
         let final_name =

@@ -29,9 +29,51 @@ pub struct Args {
     /// Also write the CI pipeline for SYSTEM into the work tree (alone, when the environments exist)
     #[arg(long, value_enum, value_name = "SYSTEM")]
     pub ci: Option<CiSystem>,
+    /// Sign every tag with this key and trust it alone for every environment: an ssh key file
+    /// (private or .pub), or an OpenPGP fingerprint
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<String>,
     /// Show what would be written, and write nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// What `--sign` sets up: git's signing settings here, and the signer the release file trusts.
+struct SignWith {
+    config: Vec<(String, String)>,
+    signer: String,
+}
+
+/// Reads `--sign`: an OpenPGP fingerprint, or an ssh key whose public half is beside it.
+fn sign_with(key: &str) -> Result<SignWith, Error> {
+    let refused = |why: String| {
+        Error::new(Kind::Usage, format!("--sign {key}: {why}"))
+            .hint("give an ssh key file (ssh-keygen -t ed25519 -f ~/.ssh/release makes one) or an OpenPGP fingerprint")
+    };
+    if let Ok(config::Signer::Fingerprint(fingerprint)) = config::read_signer(key) {
+        let config = vec![("gpg.format".into(), "openpgp".into()), ("user.signingKey".into(), fingerprint.clone())];
+        return Ok(SignWith { config, signer: fingerprint });
+    }
+    let path = std::path::Path::new(key);
+    let (private, public) = match key.strip_suffix(".pub") {
+        Some(private) if std::path::Path::new(private).is_file() => (private.to_owned(), key.to_owned()),
+        Some(_) => (key.to_owned(), key.to_owned()),
+        None => (key.to_owned(), format!("{key}.pub")),
+    };
+    if !path.is_file() {
+        return Err(refused("no such file".into()));
+    }
+    let text = std::fs::read_to_string(&public).map_err(|e| {
+        refused(format!(
+            "cannot read its public key {public} ({e}); make it with ssh-keygen -y -f {private} > {public}"
+        ))
+    })?;
+    let Ok(config::Signer::Ssh(signer)) = config::read_signer(text.trim()) else {
+        return Err(refused(format!("{public} holds no ssh public key")));
+    };
+    let absolute = std::path::absolute(&private).unwrap_or_else(|_| private.clone().into());
+    let config = vec![("gpg.format".into(), "ssh".into()), ("user.signingKey".into(), absolute.display().to_string())];
+    Ok(SignWith { config, signer })
 }
 
 /// The CI systems a pipeline template exists for.
@@ -78,7 +120,8 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         args.environments.clone()
     };
     let environments = template::layout(&named);
-    let files = files(&environments, args)?;
+    let sign = args.sign.as_deref().map(sign_with).transpose()?;
+    let files = files(&environments, args, sign.as_ref())?;
     let ci = args.ci.map(|system| ci_file(&repo, system)).transpose()?;
     if let Err(existing) = refuse_existing(&repo, &environments, &context.remote) {
         // The environments exist already: `--ci` adds the pipeline alone.
@@ -86,7 +129,11 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         return write_ci(context, &path, text, args.dry_run);
     }
     let base = base_commit(&repo, &args.app)?;
-    let plan = build_plan(&environments, &files, base.as_ref());
+    let mut plan = build_plan(&environments, &files, base.as_ref());
+    if let Some(sign) = sign {
+        plan.config.extend(sign.config);
+        plan.config.push(("tag.gpgSign".into(), "true".into()));
+    }
     let applied = if args.dry_run { None } else { Some(execute::apply(&repo, &plan)?) };
     let remote = repo.config_string(&format!("remote.{}.url", context.remote)).map(|_| context.remote.clone());
     context.ui.report(&InitReport::new(&environments, &files, &plan, applied.as_ref(), remote));
@@ -127,11 +174,18 @@ fn write_ci(context: &Context, path: &std::path::Path, text: &str, dry_run: bool
 }
 
 /// The release file each environment branch gets, checked as that branch would read it.
-fn files(environments: &[NewEnvironment], args: &Args) -> Result<Vec<(String, String)>, Error> {
+fn files(
+    environments: &[NewEnvironment],
+    args: &Args,
+    sign: Option<&SignWith>,
+) -> Result<Vec<(String, String)>, Error> {
     let mut files = Vec::new();
     for env in environments {
         let version = if env.cut == Cut::None { WIP } else { args.version.as_str() };
-        let text = template::render(version, &args.app, environments);
+        let mut text = template::render(version, &args.app, environments);
+        if let Some(sign) = sign {
+            text.push_str(&template::trust(&sign.signer, environments));
+        }
         let origin = Origin { place: format!("{} (to be created)", env.branch), branch: Some(env.branch.clone()) };
         config::parse(&Content::Bytes(text.clone().into_bytes()), &origin).map_err(|error| {
             let mut error = Error::from(error);

@@ -50,7 +50,9 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         let mut resolved = deploy::resolve(&workspace, &session.app, wanted, &tracked, session.online)?;
         let parts =
             deploy::resolve_parts(&workspace, &session.app, &session.components, &mut resolved, session.online)?;
-        deployed_before(&workspace, &session.app, &resolved)?;
+        let deployed = deployed_before(&workspace, &session.app, &resolved);
+        context.tell_trust(&session.app);
+        deployed?;
         let mut plans = vec![(
             UMBRELLA,
             &session.app,

@@ -64,6 +64,26 @@ pub fn render(version: &str, app: &str, environments: &[NewEnvironment]) -> Stri
     fill(TEMPLATE, &[("version", &quote(version)), ("app", &quote(app)), ("environments", &tables)])
 }
 
+/// `[trust]` enforced, with one signer for every environment: where a team starts before each
+/// deploy job has a key of its own.
+#[must_use]
+pub fn trust(signer: &str, environments: &[NewEnvironment]) -> String {
+    let mut section = String::from(
+        "\n# Records and version tags count only when a key listed for their environment signed them.\n\
+         # Give each environment's deploy job a key of its own and list it here (see \"Trust\" in the\n\
+         # README); the settings of the environment a change enters decide whose keys count.\n\
+         [trust]\nmode = \"enforce\"\n\n[trust.signers]\n",
+    );
+    for env in environments {
+        section.push_str(&format!("{} = [{}]\n", quote_key(&env.name), quote(signer)));
+    }
+    section
+}
+
+fn quote_key(name: &str) -> String {
+    toml_edit::Key::new(name).display_repr().into_owned()
+}
+
 /// Replaces each `{{name}}` of the template in one pass, so values are never read as placeholders.
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len());

@@ -164,7 +164,10 @@ mod tests {
         assert_eq!(read_signer(&format!("ssh-ed25519 {key} qa@ci")), Ok(Signer::Ssh(format!("ssh-ed25519 {key}"))));
         assert_eq!(read_signer(&format!("qa ssh-ed25519 {key}")), Ok(Signer::Ssh(format!("ssh-ed25519 {key}"))));
         let fingerprint = "0123 4567 89ab cdef 0123  4567 89AB CDEF 0123 4567";
-        assert_eq!(read_signer(fingerprint), Ok(Signer::Fingerprint("0123456789ABCDEF0123456789ABCDEF01234567".into())));
+        assert_eq!(
+            read_signer(fingerprint),
+            Ok(Signer::Fingerprint("0123456789ABCDEF0123456789ABCDEF01234567".into()))
+        );
         assert!(read_signer(&format!("qa valid-before=\"20270101\" ssh-ed25519 {key}")).is_err());
         assert!(read_signer("ssh-ed25519").is_err());
         assert!(read_signer("ssh-ed25519 AAAA\nmore").is_err());

@@ -91,7 +91,7 @@ impl Diagnostic for GitError {
 }
 
 /// What to do about a lock file that stands in git's way.
-pub fn lock_hint(lock: &str) -> String {
+fn lock_hint(lock: &str) -> String {
     format!(
         "a git command was stopped while writing here, or another one is running: if none runs in this \
          repository, remove {lock} and run the command again"
@@ -100,6 +100,7 @@ pub fn lock_hint(lock: &str) -> String {
 
 /// The lock file a failed git command found in its way: `Unable to create '<path>.lock': File
 /// exists`.
+#[must_use]
 pub fn held_lock(stderr: &str) -> Option<&str> {
     let (_, rest) = stderr.split_once("Unable to create '")?;
     let (path, rest) = rest.split_once('\'')?;

@@ -180,12 +180,15 @@ impl Repo {
         if !tag.signed {
             return Ok(Seal::Unsigned);
         }
-        let allowed: String =
-            ssh_keys.iter().enumerate().map(|(index, key)| format!("key-{index} namespaces=\"git\" {key}\n")).collect();
+        let mut allowed = String::new();
+        for (index, key) in ssh_keys.iter().enumerate() {
+            allowed.push_str(&format!("key-{index} namespaces=\"git\" {key}\n"));
+        }
         let allowed = Scratch::new("allowed-signers", allowed.as_bytes())?;
         let mut setting = std::ffi::OsString::from("gpg.ssh.allowedSignersFile=");
         setting.push(&allowed.path);
-        let command = GitCommand::new(["-c".into(), setting, "verify-tag".into(), "--raw".into(), tag.id.as_str().into()]);
+        let command =
+            GitCommand::new(["-c".into(), setting, "verify-tag".into(), "--raw".into(), tag.id.as_str().into()]);
         let output = self.output(&command)?;
         Ok(read_seal(output.success, &output.stderr))
     }

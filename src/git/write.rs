@@ -152,7 +152,8 @@ impl Repo {
             // The pre-push hook here declined: git says nothing of the refs, only what it printed.
             (false, true) if output.stdout.trim().is_empty() && declined_here(&output.stderr) => {
                 let refs = refs.iter().map(|p| (p.destination.clone(), "[rejected] (pre-push hook declined)".into()));
-                let said = output.stderr.lines().filter(|l| !l.trim().is_empty() && !l.starts_with("error: failed to push"));
+                let said =
+                    output.stderr.lines().filter(|l| !l.trim().is_empty() && !l.starts_with("error: failed to push"));
                 Ok(PushOutcome::Rejected(refs.collect(), said.map(|l| format!("pre-push hook: {l}")).collect()))
             }
             (false, true) => Err(GitError::Failed { command: command.display(), stderr: output.stderr }),
@@ -245,7 +246,9 @@ fn remote_lines(stderr: &str) -> Vec<String> {
 /// Whether a push that reported no reference failed in this repository's pre-push hook: git
 /// gave up before sending, and not for want of the remote or its credentials.
 fn declined_here(stderr: &str) -> bool {
-    stderr.contains("error: failed to push some refs") && !super::unreachable(stderr) && !super::refused_credentials(stderr)
+    stderr.contains("error: failed to push some refs")
+        && !super::unreachable(stderr)
+        && !super::refused_credentials(stderr)
 }
 
 /// The `!` lines of `git push --porcelain`: `!\t<src>:<dst>\t[rejected] (<reason>)`.

@@ -14,9 +14,11 @@ pub struct VersionTag {
 /// The version tags of one version that exist now.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Existing {
-    /// Every rc of the version, with its number.
+    /// Every rc of the version that counts, with its number.
     pub rcs: Vec<(u64, VersionTag)>,
     pub final_: Option<VersionTag>,
+    /// The numbers of rc tags that exist but do not count (`[trust]` enforced): never cut again.
+    pub passed_over: Vec<u64>,
 }
 
 /// What a deployment does about version tags.
@@ -71,6 +73,20 @@ impl Existing {
     pub fn highest_rc(&self) -> Option<&(u64, VersionTag)> {
         self.rcs.iter().max_by_key(|(n, _)| *n)
     }
+
+    /// The highest rc number taken, whether its tag counts or not.
+    #[must_use]
+    pub fn last_number(&self) -> Option<u64> {
+        self.rcs.iter().map(|(n, _)| *n).chain(self.passed_over.iter().copied()).max()
+    }
+}
+
+/// The number after `last`: 1 when there is none.
+fn after(version: &str, last: Option<u64>) -> Result<u64, Refusal> {
+    match last {
+        Some(n) => n.checked_add(1).ok_or_else(|| Refusal::Exhausted { version: version.to_owned() }),
+        None => Ok(1),
+    }
 }
 
 /// An rc deployment: reuse the highest rc when it is on `source`, else cut the next one there.
@@ -92,10 +108,7 @@ pub fn rc(
     if let Some((_, tag)) = highest.filter(|(_, tag)| &tag.commit == source) {
         return Ok(Decision::Reuse(tag.clone()));
     }
-    let next = match highest {
-        Some((n, _)) => n.checked_add(1).ok_or_else(|| Refusal::Exhausted { version: version.to_owned() })?,
-        None => 1,
-    };
+    let next = after(version, existing.last_number())?;
     Ok(Decision::Create(VersionTag { name: name_of(next), commit: source.clone() }))
 }
 
@@ -134,7 +147,9 @@ pub fn rc_together(
     let highest = repositories.iter().filter_map(|r| r.existing.highest_rc().map(|(n, _)| *n)).max();
     let rc_n = |r: &Repository, n: u64| r.existing.rcs.iter().find(|(m, _)| *m == n).map(|(_, tag)| tag.clone());
     if let Some(n) = highest {
-        let fits = repositories.iter().all(|r| rc_n(r, n).is_none_or(|tag| tag.commit == source(r)));
+        let fits = repositories
+            .iter()
+            .all(|r| !r.existing.passed_over.contains(&n) && rc_n(r, n).is_none_or(|tag| tag.commit == source(r)));
         if fits {
             return Ok(repositories
                 .iter()
@@ -145,10 +160,7 @@ pub fn rc_together(
                 .collect());
         }
     }
-    let next = match highest {
-        Some(n) => n.checked_add(1).ok_or_else(|| Refusal::Exhausted { version: version.to_owned() })?,
-        None => 1,
-    };
+    let next = after(version, repositories.iter().filter_map(|r| r.existing.last_number()).max())?;
     Ok(repositories.iter().map(|r| Decision::Create(VersionTag { name: name_of(next), commit: source(r) })).collect())
 }
 
@@ -186,7 +198,11 @@ pub fn final_together(
                 deployed: repository.commit.clone(),
             });
         }
-        let single = Existing { rcs: vec![(*n, rc.clone())], final_: repository.existing.final_.clone() };
+        let single = Existing {
+            rcs: vec![(*n, rc.clone())],
+            final_: repository.existing.final_.clone(),
+            passed_over: Vec::new(),
+        };
         decisions.push(final_(version, &single, final_name, rc_environment)?);
     }
     Ok(decisions)
@@ -212,7 +228,11 @@ mod tests {
     fn rc_numbers_start_at_one_and_follow_the_highest() {
         let none = Existing::default();
         assert_eq!(rc("1.4.0", &none, &id('a'), name), Ok(Decision::Create(tag("v1.4.0-rc.1", 'a'))));
-        let some = Existing { rcs: vec![(9, tag("v1.4.0-rc.9", 'b')), (10, tag("v1.4.0-rc.10", 'c'))], final_: None };
+        let some = Existing {
+            rcs: vec![(9, tag("v1.4.0-rc.9", 'b')), (10, tag("v1.4.0-rc.10", 'c'))],
+            final_: None,
+            passed_over: Vec::new(),
+        };
         assert_eq!(rc("1.4.0", &some, &id('a'), name), Ok(Decision::Create(tag("v1.4.0-rc.11", 'a'))));
         assert_eq!(rc("1.4.0", &some, &id('c'), name), Ok(Decision::Reuse(tag("v1.4.0-rc.10", 'c'))));
         assert_eq!(
@@ -223,19 +243,34 @@ mod tests {
     }
 
     #[test]
+    fn an_rc_that_does_not_count_is_neither_reused_nor_cut_again() {
+        let forged = Existing { rcs: vec![(1, tag("v1.4.0-rc.1", 'b'))], final_: None, passed_over: vec![2] };
+        assert_eq!(rc("1.4.0", &forged, &id('a'), name), Ok(Decision::Create(tag("v1.4.0-rc.3", 'a'))));
+        assert_eq!(rc("1.4.0", &forged, &id('b'), name), Ok(Decision::Reuse(tag("v1.4.0-rc.1", 'b'))));
+        let only_forged = Existing { passed_over: vec![1], ..Existing::default() };
+        assert_eq!(rc("1.4.0", &only_forged, &id('a'), name), Ok(Decision::Create(tag("v1.4.0-rc.2", 'a'))));
+        let refusal = final_("1.4.0", &only_forged, "v1.4.0", "qa").expect_err("no rc counts");
+        assert!(matches!(refusal, Refusal::NoCandidate { .. }));
+    }
+
+    #[test]
     fn rc_refuses_a_released_version() {
-        let released = Existing { rcs: vec![(1, tag("v1.4.0-rc.1", 'a'))], final_: Some(tag("v1.4.0", 'a')) };
+        let released = Existing {
+            rcs: vec![(1, tag("v1.4.0-rc.1", 'a'))],
+            final_: Some(tag("v1.4.0", 'a')),
+            passed_over: Vec::new(),
+        };
         assert!(matches!(rc("1.4.0", &released, &id('b'), name), Err(Refusal::Released { .. })));
     }
 
     #[test]
     fn final_takes_the_commit_of_the_highest_rc() {
         let rcs = vec![(2, tag("v1.4.0-rc.2", 'b')), (1, tag("v1.4.0-rc.1", 'a'))];
-        let open = Existing { rcs: rcs.clone(), final_: None };
+        let open = Existing { rcs: rcs.clone(), final_: None, passed_over: Vec::new() };
         assert_eq!(final_("1.4.0", &open, "v1.4.0", "qa"), Ok(Decision::Create(tag("v1.4.0", 'b'))));
-        let done = Existing { rcs: rcs.clone(), final_: Some(tag("v1.4.0", 'b')) };
+        let done = Existing { rcs: rcs.clone(), final_: Some(tag("v1.4.0", 'b')), passed_over: Vec::new() };
         assert_eq!(final_("1.4.0", &done, "v1.4.0", "qa"), Ok(Decision::Reuse(tag("v1.4.0", 'b'))));
-        let elsewhere = Existing { rcs, final_: Some(tag("v1.4.0", 'a')) };
+        let elsewhere = Existing { rcs, final_: Some(tag("v1.4.0", 'a')), passed_over: Vec::new() };
         assert!(matches!(final_("1.4.0", &elsewhere, "v1.4.0", "qa"), Err(Refusal::FinalElsewhere { .. })));
         let refusal = final_("1.4.0", &Existing::default(), "v1.4.0", "qa").expect_err("no rc");
         assert_eq!(refusal.to_string(), "no release candidate for 1.4.0; deploy it to qa first");
@@ -243,7 +278,11 @@ mod tests {
 
     fn repository(name: &str, rcs: &[(u64, char)], commit: char) -> Repository {
         let rcs = rcs.iter().map(|(n, c)| (*n, tag(&format!("v1.4.0-rc.{n}"), *c))).collect();
-        Repository { name: name.into(), existing: Existing { rcs, final_: None }, commit: Some(id(commit)) }
+        Repository {
+            name: name.into(),
+            existing: Existing { rcs, final_: None, passed_over: Vec::new() },
+            commit: Some(id(commit)),
+        }
     }
 
     fn names(decisions: &[Decision]) -> Vec<(bool, String, String)> {

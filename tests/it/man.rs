@@ -116,7 +116,13 @@ The bare cache of a separate application repository, fetched before \fBprepare\f
 .TP
 .B [jira]
 \fBurl\fR (the site), \fBkind\fR (cloud or data\-center; default cloud for *.atlassian.net), \fBkey\-pattern\fR (how an issue key looks; default "[A\-Z][A\-Z0\-9_]+\-\\d+"). \fB[jira.transitions]\fR maps an environment to the transition (or status) its deployments take. \fBrecord\fR comments once on every issue the deployment carries and takes the transition; \fBpromote \-\-jira\-issue\fR comments the pull request's link. Jira failures are warnings unless \fB\-\-jira\-strict\fR.
+.TP
+.B [trust]
+\fBmode\fR (off, warn or enforce; default off) and \fB[trust.signers]\fR, which maps an environment to the keys whose signatures count for its records and version tags: ssh public keys as a .pub file holds them, or OpenPGP fingerprints. Under warn, an unsigned or untrusted record or version tag counts with a warning; under enforce it is none: the gate, \fBstatus\fR, \fBlog\fR and \fBprepare\fR pass over it and both hooks refuse it. The judging environment's file says whose signatures count. Only the tags a decision reads are verified, with \fBgit verify\-tag\fR.
 .SH CONFIGURATION
+.TP
+.B tag.gpgSign, gpg.format, user.signingKey
+When \fBtag.gpgSign\fR is true, every tag git\-release writes is signed as \fBgit tag \-s\fR signs it (OpenPGP, X.509 or ssh, by \fBgpg.program\fR, \fBgpg.x509.program\fR or \fBgpg.ssh.program\fR), read from the repository the command runs in; \fBgit tag \-v\fR verifies it. \fBinit \-\-sign\fR sets the three.
 .TP
 .B release.configRef
 The reference whose release file describes the environments when HEAD has none, and from which the hooks read which references they guard (nothing else: without it, a hook in a repository with release files refuses every push). \fBinit\fR and \fBhooks install\fR set it to the last environment's branch.

@@ -30,7 +30,8 @@ fn key(world: &World, name: &str) -> Key {
 /// The variables a deploy job sets so that git signs tags with `key` (none: it signs nothing).
 fn signing(key: Option<&Key>) -> Vec<(String, String)> {
     let Some(key) = key else { return Vec::new() };
-    let settings = [("tag.gpgSign", "true".to_owned()), ("gpg.format", "ssh".into()), ("user.signingKey", path(&key.private))];
+    let settings =
+        [("tag.gpgSign", "true".to_owned()), ("gpg.format", "ssh".into()), ("user.signingKey", path(&key.private))];
     let mut vars = vec![("GIT_CONFIG_COUNT".to_owned(), settings.len().to_string())];
     for (index, (name, value)) in settings.into_iter().enumerate() {
         vars.push((format!("GIT_CONFIG_KEY_{index}"), name.to_owned()));
@@ -65,7 +66,7 @@ fn trusted(world: &World, mode: &str) -> (TwoRepos, Key, Key) {
 /// `git tag -v` in the application's remote, with the two keys as its allowed signers.
 fn git_verifies(world: &World, repos: &TwoRepos, keys: &[&Key], tag: &str) -> bool {
     let allowed = world.path("allowed_signers");
-    let lines: String = keys.iter().map(|k| format!("deploy@ci {}\n", k.public)).collect();
+    let lines = keys.iter().map(|k| format!("deploy@ci {}", k.public)).collect::<Vec<_>>().join("\n");
     std::fs::write(&allowed, lines).expect("allowed signers written");
     let setting = format!("gpg.ssh.allowedSignersFile={}", path(&allowed));
     let output = world.command("git", &repos.app_remote).args(["-c", &setting, "tag", "-v", tag]).output();
@@ -110,10 +111,10 @@ fn qa_and_prod_each_sign_with_their_own_key_and_git_verifies_every_tag() {
 #[test]
 fn an_unsigned_qa_record_does_not_open_prod_under_enforce() {
     let world = World::new();
-    let (repos, _, _) = trusted(&world, "enforce");
+    let (repos, qa, _) = trusted(&world, "enforce");
     let release = &repos.release;
     world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    world.release(release, &["prepare", "qa"]).expect_status(0);
+    run_as(&world, release, &["prepare", "qa"], Some(&qa)).expect_status(0);
     world.release(release, &["record", "qa"]).expect_status(0);
     let record = record_of(&world, &repos, "qa");
     let refused = world.release(release, &["gate", "--target", "prod"]);
@@ -121,7 +122,9 @@ fn an_unsigned_qa_record_does_not_open_prod_under_enforce() {
         .expect_status(1)
         .expect_stdout("qa has not deployed")
         .expect_stderr(&format!("warning: {record} does not count: it is not signed ([trust] mode = \"enforce\")"))
-        .expect_stderr("hint: a record or version tag counts when a key [trust.signers] lists for its environment signed it");
+        .expect_stderr(
+            "hint: a record or version tag counts when a key [trust.signers] lists for its environment signed it",
+        );
     let status = world.release(release, &["status", "--json"]);
     let json = status.expect_status(0).json();
     assert!(json["environments"][1]["deployed"].is_null(), "qa shows no deployment: {json}");
@@ -244,7 +247,12 @@ fn both_hooks_refuse_a_qa_record_or_candidate_not_signed_by_qas_key() {
     let said = crate::hooks::stderr(&pushed);
     assert!(!pushed.status.success(), "{said}");
     assert!(said.contains("which [trust.signers] lists for other environments, not qa"), "{said}");
-    assert!(said.contains("hint: tags that record releases and deployments are signed by the deploy job of their environment (qa)"), "{said}");
+    assert!(
+        said.contains(
+            "hint: tags that record releases and deployments are signed by the deploy job of their environment (qa)"
+        ),
+        "{said}"
+    );
     assert_eq!(crate::hooks::remote_ref(&world, &remote, &format!("refs/tags/{record}")), "");
 
     // prod stays shut: the only record of qa here does not count.
@@ -266,7 +274,8 @@ fn the_application_repositorys_server_refuses_unsigned_records_by_the_release_re
     let world = World::new();
     let (repos, qa, _) = trusted(&world, "enforce");
     let release = &repos.release;
-    let install = ["hooks", "install", "--release", &path(&repos.release_remote), "--release-branch", "environment/prod"];
+    let install =
+        ["hooks", "install", "--release", &path(&repos.release_remote), "--release-branch", "environment/prod"];
     world.release(&repos.app_remote, &install).expect_status(0);
     world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     let before = world.state(&repos.app_remote);
@@ -276,4 +285,56 @@ fn the_application_repositorys_server_refuses_unsigned_records_by_the_release_re
     world.release(release, &["record", "qa"]).expect_status(1).expect_stderr("does not count: it is not signed");
     run_as(&world, release, &["record", "qa"], Some(&qa)).expect_status(0);
     world.release(release, &["gate", "--target", "prod"]).expect_status(0);
+}
+
+#[test]
+fn init_sign_sets_up_signing_here_and_trusts_that_key_for_every_environment() {
+    let world = World::new();
+    let repo = world.repo("shop");
+    let key = key(&world, "release");
+    let key_path = path(&key.private);
+    let initialised = world.release(&repo, &["init", "--sign", &key_path]);
+    initialised.expect_status(0);
+    assert_eq!(world.git(&repo, &["config", "tag.gpgSign"]).trim(), "true");
+    assert_eq!(world.git(&repo, &["config", "gpg.format"]).trim(), "ssh");
+    assert_eq!(world.git(&repo, &["config", "user.signingKey"]).trim(), key_path);
+    let file = world.show(&repo, "environment/prod:release.toml");
+    assert!(file.contains("[trust]\nmode = \"enforce\""), "{file}");
+    assert!(file.contains(&format!("prod = [\"{}\"]", key.public.rsplit_once(' ').expect("a comment").0)), "{file}");
+
+    world.release(&repo, &["prepare", "qa", "--no-push"]).expect_status(0).expect_stdout("tag=v0.1.0-rc.1\n");
+    world.release(&repo, &["record", "qa", "--no-push"]).expect_status(0);
+    world.release(&repo, &["gate", "--target", "prod"]).expect_status(0);
+    let allowed = world.path("allowed");
+    std::fs::write(&allowed, format!("me {}\n", key.public)).expect("allowed signers");
+    let setting = format!("gpg.ssh.allowedSignersFile={}", path(&allowed));
+    let record = world.git(&repo, &["tag", "-l", "*.qa"]).trim().to_owned();
+    for tag in ["v0.1.0-rc.1", record.as_str()] {
+        world.git(&repo, &["-c", &setting, "tag", "-v", tag]);
+    }
+
+    let other = world.repo("other");
+    let missing = world.release(&other, &["init", "--sign", &path(&world.path("nowhere"))]);
+    missing.expect_status(2).expect_stderr("nowhere: no such file").expect_stderr("hint: give an ssh key file");
+    assert!(!world.git(&other, &["branch", "--list"]).contains("environment/"), "nothing was created");
+}
+
+#[test]
+fn an_unsigned_candidate_is_passed_over_by_prepare_and_cut_again_under_a_new_number() {
+    let world = World::new();
+    let (repos, qa, prod) = trusted(&world, "enforce");
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    // Someone who may push tags but holds no key puts an rc on the commit qa would deploy.
+    let main = world.git(&repos.app, &["rev-parse", "main"]).trim().to_owned();
+    world.git(&repos.app, &["tag", "-a", "-m", "Release candidate", "v1.0.0-rc.1", &main]);
+    world.git(&repos.app, &["push", "-q", "origin", "v1.0.0-rc.1"]);
+    let cut = run_as(&world, release, &["prepare", "qa"], Some(&qa));
+    cut.expect_status(0)
+        .expect_stdout("tag=v1.0.0-rc.2\n")
+        .expect_stderr("warning: v1.0.0-rc.1 does not count: it is not signed");
+    run_as(&world, release, &["record", "qa"], Some(&qa)).expect_status(0);
+    world.release(release, &["set", "prod", "1.0.0", "--push"]).expect_status(0);
+    run_as(&world, release, &["prepare", "prod"], Some(&prod)).expect_status(0).expect_stdout("tag=v1.0.0\n");
+    assert!(git_verifies(&world, &repos, &[&qa, &prod], "v1.0.0-rc.2"));
 }

@@ -96,7 +96,8 @@ struct Tally {
 
 /// The lock file a refusal's hint asks to remove.
 fn held_lock(stderr: &str) -> Option<String> {
-    let hint = stderr.lines().find(|l| l.starts_with("hint: a git command ") && l.contains(" was stopped while writing"))?;
+    let hint =
+        stderr.lines().find(|l| l.starts_with("hint: a git command ") && l.contains(" was stopped while writing"))?;
     let (_, rest) = hint.split_once("remove ")?;
     rest.split_once(" and run this command again")
         .or_else(|| rest.split_once(" and run the command again"))
