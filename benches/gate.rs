@@ -2,6 +2,9 @@
 //! deployment records across four environments and 1,000 rc tags, all refs packed; each
 //! git-release command is timed beside a git command on the same repository, as a ratio.
 //!
+//! `[trust] mode = "enforce"` is on, and the records and the rc tag the decisions read are
+//! signed with an ssh key, so every verification those decisions make is in the times.
+//!
 //! Run with `cargo bench --bench gate` (add `-- --fresh` to generate the repository again).
 
 #![expect(clippy::print_stdout, clippy::print_stderr, reason = "a benchmark prints its table")]
@@ -46,11 +49,20 @@ branch = "environment/prod"
 cut = "final"
 after = "stage"
 restricted = true
+
+[trust]
+mode = "enforce"
+
+[trust.signers]
+dev = ["{key}"]
+qa = ["{key}"]
+stage = ["{key}"]
+prod = ["{key}"]
 "#;
 
 fn main() {
     let fresh = std::env::args().any(|a| a == "--fresh");
-    let repo = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-100k-tags");
+    let repo = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-100k-signed-tags");
     if fresh || !repo.join("packed-refs").is_file() {
         let started = Instant::now();
         generate(&repo);
@@ -225,24 +237,63 @@ fn generate(repo: &Path) {
         .stdin(Stdio::piped())
         .spawn()
         .expect("git fast-import starts");
+    let key = repo.join("bench-key");
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "bench@ci", "-f"])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(made.success(), "ssh-keygen failed");
+    let public = std::fs::read_to_string(key.with_extension("pub")).expect("the public key");
     let mut out = std::io::BufWriter::new(import.stdin.take().expect("stdin"));
-    stream(&mut out).expect("the stream is written");
+    let newest = stream(&mut out, public.trim()).expect("the stream is written");
     drop(out);
     assert!(import.wait().expect("fast-import runs").success(), "fast-import failed");
     git_out(repo, &["pack-refs", "--all"]);
+    // The tags decisions read, signed as `git tag -s` would sign them.
+    let decisive = std::iter::once("v2.0.0-rc.1".to_owned()).chain(newest);
+    for name in decisive {
+        sign(repo, &key, &name);
+    }
+    git_out(repo, &["pack-refs", "--all"]);
+}
+
+/// Replaces tag `name` with the same tag, signed by the ssh key at `key`.
+fn sign(repo: &Path, key: &Path, name: &str) {
+    let object = git_out(repo, &["cat-file", "tag", name]) + "\n";
+    let payload = repo.join("payload");
+    std::fs::write(&payload, &object).expect("payload written");
+    let signed = Command::new("ssh-keygen").args(["-Y", "sign", "-n", "git", "-f"]).arg(key).arg(&payload).output();
+    assert!(signed.expect("ssh-keygen runs").status.success(), "ssh-keygen could not sign {name}");
+    let signature = std::fs::read_to_string(payload.with_extension("sig")).expect("the signature");
+    let mut mktag = Command::new("git")
+        .arg("mktag")
+        .current_dir(repo)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("git mktag starts");
+    mktag.stdin.take().expect("stdin").write_all(format!("{object}{signature}").as_bytes()).expect("written");
+    let output = mktag.wait_with_output().expect("git mktag runs");
+    assert!(output.status.success(), "git mktag refused the signed {name}");
+    let id = String::from_utf8(output.stdout).expect("UTF-8").trim().to_owned();
+    git_out(repo, &["update-ref", &format!("refs/tags/{name}"), &id]);
+    let _ = std::fs::remove_file(payload.with_extension("sig"));
 }
 
 fn data(out: &mut impl Write, text: &str) -> std::io::Result<()> {
     write!(out, "data {}\n{text}\n", text.len())
 }
 
-fn stream(out: &mut impl Write) -> std::io::Result<()> {
+/// Writes the stream; returns the names of the newest record of each environment.
+fn stream(out: &mut impl Write, key: &str) -> std::io::Result<Vec<String>> {
+    let mut newest_records = Vec::new();
     let ident = "Bench Mark <bench@example.com>";
     // Blobs :1..=4, the release file of each environment branch; :5 the one on main.
     let versions = ["WIP", "2.0.0", "2.0.0", "1.332.0", "2.0.0"];
     for (index, version) in versions.iter().enumerate() {
         writeln!(out, "blob\nmark :{}", index + 1)?;
-        data(out, &RELEASE_FILE.replace("{version}", version))?;
+        data(out, &RELEASE_FILE.replace("{version}", version).replace("{key}", key))?;
     }
     let mark = |n: usize| n + 10;
     for n in 0..COMMITS {
@@ -292,6 +343,10 @@ fn stream(out: &mut impl Write) -> std::io::Result<()> {
         );
         writeln!(out, "tag {name}\nfrom :{target}\ntagger {ident} {seconds} +0000")?;
         data(out, &message)?;
+        if newest {
+            newest_records.push(name);
+        }
     }
-    writeln!(out, "done")
+    writeln!(out, "done")?;
+    Ok(newest_records)
 }

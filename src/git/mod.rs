@@ -3,6 +3,7 @@
 mod command;
 mod quarantine;
 mod sign;
+mod sshsig;
 mod tags;
 mod transport;
 mod write;

@@ -7,6 +7,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::sshsig::{self, Checked};
 use super::{GitCommand, GitError, Repo};
 
 /// Which of git's signature formats.
@@ -38,6 +39,8 @@ pub enum Seal {
     SshKey(usize),
     /// A good OpenPGP or X.509 signature: the signing key's fingerprint and its primary key's.
     Fingerprint { key: String, primary: String },
+    /// A good ssh signature by a key verification was not given: `<type> <base64>`.
+    Unlisted(String),
     /// A signature that does not verify, or by a key verification was not given.
     Bad(String),
 }
@@ -180,6 +183,9 @@ impl Repo {
         if !tag.signed {
             return Ok(Seal::Unsigned);
         }
+        if let Some(seal) = self.verify_ssh_here(tag, ssh_keys)? {
+            return Ok(seal);
+        }
         let mut allowed = String::new();
         for (index, key) in ssh_keys.iter().enumerate() {
             allowed.push_str(&format!("key-{index} namespaces=\"git\" {key}\n"));
@@ -191,6 +197,31 @@ impl Repo {
             GitCommand::new(["-c".into(), setting, "verify-tag".into(), "--raw".into(), tag.id.as_str().into()]);
         let output = self.output(&command)?;
         Ok(read_seal(output.success, &output.stderr))
+    }
+}
+
+impl Repo {
+    /// An ssh signature of a kind this process checks, checked; `None` for any other.
+    fn verify_ssh_here(&self, tag: &super::TagObject, ssh_keys: &[String]) -> Result<Option<Seal>, GitError> {
+        let what = || format!("tag object {}", tag.id.short());
+        let object =
+            self.repo.find_object(super::from_id(&tag.id)?).map_err(|e| super::read_error(what())(e.into()))?;
+        let data: &[u8] = &object.data;
+        let armor = b"-----BEGIN SSH SIGNATURE-----";
+        let Some(start) = data.windows(armor.len()).rposition(|w| w == armor) else { return Ok(None) };
+        let Ok(armored) = std::str::from_utf8(&data[start..]) else {
+            return Ok(Some(Seal::Bad("the signature block is not text".into())));
+        };
+        Ok(match sshsig::verify(&data[..start], armored, "git") {
+            Checked::Unsupported => None,
+            Checked::Bad(why) => Some(Seal::Bad(why)),
+            Checked::Good(blob) => {
+                Some(match ssh_keys.iter().position(|key| sshsig::key_blob(key).is_some_and(|listed| listed == blob)) {
+                    Some(index) => Seal::SshKey(index),
+                    None => Seal::Unlisted(sshsig::key_text(&blob)),
+                })
+            }
+        })
     }
 }
 
