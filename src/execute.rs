@@ -155,7 +155,17 @@ fn push(repo: &Repo, plan: &Plan, applied: &Applied) -> Result<(), ExecuteError>
         })
         .collect();
     match repo.push(&remote, &refs)? {
-        PushOutcome::Pushed => Ok(()),
+        PushOutcome::Pushed => {
+            // A tag an earlier run kept here is on the remote now: it needs no mark any more.
+            for pushed in &refs {
+                let Some(name) = pushed.destination.strip_prefix("refs/tags/") else { continue };
+                let mark = format!("{}{name}", crate::plan::UNPUSHED);
+                if repo.reference(&mark)?.is_some() {
+                    repo.run(&crate::git::GitCommand::new(["update-ref", "-d", &mark]))?;
+                }
+            }
+            Ok(())
+        }
         PushOutcome::Rejected(refs, messages) => Err(ExecuteError::PushRejected { remote, refs, messages }),
     }
 }

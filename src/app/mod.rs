@@ -245,7 +245,19 @@ impl AppRepo {
         if let Some(glob) = release_branch.and_then(release_glob) {
             refspecs.push(tracked(&glob));
         }
-        self.repo.fetch(&self.remote, &refspecs, self.separate).map_err(|source| self.fetch_error(source))
+        if !self.separate {
+            return self.repo.fetch(&self.remote, &refspecs, false).map_err(|source| self.fetch_error(source));
+        }
+        // A cache holds what the remote holds: a tag deleted there (a forged record removed) is
+        // dropped here too, except those an earlier run made with --no-push, kept under a mark.
+        self.repo.fetch_pruning(&self.remote, &refspecs).map_err(|source| self.fetch_error(source))?;
+        for (mark, id) in self.repo.refs_under(crate::plan::UNPUSHED)? {
+            let tag = format!("refs/tags/{}", &mark[crate::plan::UNPUSHED.len()..]);
+            if self.repo.reference(&tag)?.is_none() {
+                self.repo.run(&GitCommand::new(["update-ref", &tag, id.as_str(), ""]))?;
+            }
+        }
+        Ok(())
     }
 
     /// The branch the application repository's HEAD names, asked of the remote when online.

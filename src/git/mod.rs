@@ -484,6 +484,21 @@ fn secret_parameter(name: &str) -> bool {
 }
 
 impl Repo {
+    /// Every reference under a prefix, with the object it names (unpeeled), sorted by name.
+    pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>, GitError> {
+        let platform = self.repo.references().map_err(|e| read_error(prefix)(e.into()))?;
+        let iter = platform.prefixed(prefix).map_err(|e| read_error(prefix)(e.into()))?;
+        let mut found = Vec::new();
+        for reference in iter {
+            let reference = reference.map_err(|e| read_error(prefix)(e.into()))?;
+            if let Some(id) = reference.target().try_id() {
+                found.push((reference.name().as_bstr().to_string(), to_id(id.to_owned())));
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
     /// Every reference under a prefix such as `refs/remotes/origin/`, with the commit it names,
     /// sorted by name.
     pub fn commits_under(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>, GitError> {

@@ -45,10 +45,23 @@ impl Repo {
     /// Fetches exactly the given refspecs; `blobless` asks for commits and trees only, where the
     /// server allows it.
     pub fn fetch(&self, remote: &str, refspecs: &[String], blobless: bool) -> Result<(), GitError> {
+        self.fetch_with(remote, refspecs, blobless, false)
+    }
+
+    /// Fetches exactly the given refspecs, commits and trees only where the server allows it,
+    /// and drops every reference under their destinations that the remote no longer has.
+    pub fn fetch_pruning(&self, remote: &str, refspecs: &[String]) -> Result<(), GitError> {
+        self.fetch_with(remote, refspecs, true, true)
+    }
+
+    fn fetch_with(&self, remote: &str, refspecs: &[String], blobless: bool, prune: bool) -> Result<(), GitError> {
         let mut args: Vec<String> =
             ["fetch", "--no-tags", "--no-write-fetch-head", "--no-auto-maintenance"].map(str::to_owned).into();
         if blobless {
             args.push("--filter=blob:none".to_owned());
+        }
+        if prune {
+            args.push("--prune".to_owned());
         }
         // `--`: a remote is sometimes a URL from a release file, never to be read as an option.
         args.extend(["--".to_owned(), remote.to_owned()]);

@@ -113,6 +113,9 @@ pub enum Step {
     },
 }
 
+/// Where a tag made with `--no-push` is also named until a push takes it to the remote.
+pub const UNPUSHED: &str = "refs/release/unpushed/";
+
 impl Plan {
     /// A new annotated tag: written, pushed to `remote` (if any) where its name must not exist yet,
     /// and named here only after that.
@@ -120,8 +123,13 @@ impl Plan {
         let reference = format!("refs/tags/{}", tag.name);
         let object = ObjectRef::Tag(self.tags.len());
         self.tags.push(tag);
-        if let Some(remote) = remote {
-            self.push_tag(remote, &reference, object.clone());
+        match remote {
+            Some(remote) => self.push_tag(remote, &reference, object.clone()),
+            // Kept here only: marked, so that a fetch that drops what the remote lacks keeps it.
+            None => {
+                let name = format!("{UNPUSHED}{}", &reference["refs/tags/".len()..]);
+                self.refs.push(MoveRef { name, to: object.clone(), old: Expect::Absent });
+            }
         }
         self.refs.push(MoveRef { name: reference, to: object, old: Expect::Absent });
     }

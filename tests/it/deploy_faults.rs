@@ -133,10 +133,14 @@ fn a_tag_left_unpushed_is_pushed_by_the_next_run() {
     assert!(tags(&world, &repos.app_remote).is_empty(), "--no-push pushes nothing");
     let local = tags(&world, &cache(release));
     assert_eq!(local.len(), 2, "{local:?}");
+    world.release(release, &["log"]).expect_status(0);
+    assert_eq!(tags(&world, &cache(release)), local, "a fetch keeps what was made here and not pushed yet");
 
     world.release(release, &["prepare", "qa"]).expect_status(0).expect_stdout("tag=v1.0.0-rc.1\n");
     world.release(release, &["record", "qa"]).expect_status(0).expect_stderr("already recorded as");
     assert_eq!(tags(&world, &repos.app_remote), local, "the same tags, now on the remote");
+    let marks = world.git(&cache(release), &["for-each-ref", "refs/release/unpushed/"]);
+    assert_eq!(marks, "", "pushed tags keep no mark of having been kept here only");
     let object = |repo: &Path| world.git(repo, &["rev-parse", "refs/tags/v1.0.0-rc.1"]);
     assert_eq!(object(&repos.app_remote), object(&cache(release)), "the very tag object was pushed");
 }
@@ -249,4 +253,20 @@ fn a_local_tag_that_differs_from_the_remotes_is_refused_and_kept() {
         .expect_stderr("error: tag v1.0.0-rc.1 here differs from the one on ")
         .expect_stderr("hint: if the local one is not wanted, remove it with 'git tag -d v1.0.0-rc.1'");
     assert_eq!(world.git(&cache, &["rev-parse", "refs/tags/v1.0.0-rc.1"]), mine_again, "the local tag is kept");
+}
+
+#[test]
+fn a_tag_deleted_on_the_remote_is_dropped_from_the_cache_and_counts_no_more() {
+    let world = World::new();
+    let repos = with_qa_at_1_0_0(&world);
+    let release = &repos.release;
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    world.release(release, &["record", "qa"]).expect_status(0);
+    world.release(release, &["gate", "--target", "prod"]).expect_status(0);
+    // The application's admins delete qa's record, say as forged: every cache follows.
+    let record = world.git(&repos.app_remote, &["tag", "-l", "*.qa"]).trim().to_owned();
+    world.git(&repos.app_remote, &["tag", "-d", &record]);
+    world.release(release, &["gate", "--target", "prod"]).expect_status(1).expect_stdout("qa has not deployed");
+    assert!(!tags(&world, &cache(release)).iter().any(|t| t.contains(&record)), "the cache dropped it");
+    assert!(tags(&world, &cache(release)).iter().any(|t| t.contains("v1.0.0-rc.1")), "and kept the rest");
 }
