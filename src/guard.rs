@@ -2,7 +2,7 @@
 //! Each pushed reference is classified from its name alone, so that an ordinary branch costs
 //! nothing; only guarded references are looked at further.
 
-use crate::admission::{self, Request};
+use crate::admission::{self, Request, Verdict};
 use crate::app::AppRepo;
 use crate::config::{self, Environment, FILE_NAME, Origin, ReleaseFile, TrustMode};
 use crate::deploy;
@@ -16,7 +16,7 @@ use crate::version::{Cut, Known, PatternKind, Version};
 use crate::workspace::Workspace;
 
 /// One reference a push would change; `None` is the all-zero id git uses for "absent".
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Update {
     /// The full reference name on the receiving side.
     pub reference: String,
@@ -69,97 +69,122 @@ pub fn concerns(reference: &str, file: &ReleaseFile) -> bool {
     refname::check_full(reference).is_err() || classify(reference, file).is_some()
 }
 
-/// Decides one update. `workspace` says what is guarded; each environment branch is judged by
-/// its own settings before the update. `fetch` brings a separate application repository's
-/// records up to date first (on the server); otherwise they are read as they are here.
+/// Decides one update: [`gather`] then [`decide`].
 ///
 /// # Errors
 /// When a repository cannot be read, or the application repository cannot be fetched.
 pub fn check(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Option<Refusal>, Error> {
-    let refuse = |reason: String, details: Vec<String>, hints: Vec<String>| {
-        Ok(Some(Refusal { reference: update.reference.clone(), reason, details, hints }))
-    };
+    Ok(decide(&gather(workspace, update, fetch)?))
+}
+
+/// What the repositories say about one pushed reference: only what its decision needs, and
+/// nothing at all for a reference git-release does not guard.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub update: Update,
+    /// Why git would refuse the name, if it would.
+    pub bad_name: Option<String>,
+    pub guarded: Option<Guarded>,
+    /// For an environment branch that moves: whether the new commit contains the old one.
+    pub forward: bool,
+    /// For an environment branch: what is wrong with the release file at the new commit.
+    pub file_problems: Vec<String>,
+    /// For a restricted environment branch: the gate's verdict, by the branch's own settings
+    /// before the push, and the environment it judged.
+    pub gate: Option<(String, Verdict)>,
+    /// For a new tag: the kind of object it names.
+    pub kind: Option<ObjectKind>,
+    /// For a record-shaped tag, new or deleted: the record it is, or why it is none.
+    pub record: Option<Result<Record, NotARecord>>,
+    /// For a new record or version tag: the environments whose signers vouch for it.
+    pub owners: Vec<String>,
+    /// Under `[trust]` enforce, why a new record or version tag does not count.
+    pub untrusted: Option<String>,
+}
+
+/// Gathers the facts of one update. `workspace` says what is guarded; each environment branch is
+/// judged by its own settings before the update. `fetch` brings a separate application
+/// repository's records up to date first (on the server); otherwise they are read as they are.
+///
+/// # Errors
+/// When a repository cannot be read, or the application repository cannot be fetched.
+pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Facts, Error> {
+    let mut facts = Facts { update: update.clone(), ..Facts::default() };
     // git refuses such names itself; a hook must not rely on whatever handed it the line having
     // asked git, since `refs/tags/../tags/v1.0.0` would otherwise pass as no tag at all.
     if let Err(problem) = refname::check_full(&update.reference) {
-        return refuse(
-            format!("`{}` is not a valid reference name: {problem}", update.reference.escape_debug()),
-            Vec::new(),
-            vec!["push to a name that 'git check-ref-format' accepts".into()],
-        );
+        facts.bad_name = Some(problem.to_string());
+        return Ok(facts);
     }
-    let Some(guarded) = classify(&update.reference, &workspace.file) else { return Ok(None) };
-    match (guarded, &update.old, &update.new) {
-        (Guarded::EnvironmentBranch(environment), _, None) => refuse(
-            format!(
-                "{} is the branch of environment {}, and environment branches are never deleted",
-                environment.branch, environment.name
-            ),
-            Vec::new(),
-            vec!["to retire the environment, remove it from release.toml first".into()],
-        ),
-        (Guarded::EnvironmentBranch(environment), _, Some(new)) => {
-            environment_branch(workspace, &environment, update, new, fetch)
+    facts.guarded = classify(&update.reference, &workspace.file);
+    let Some(guarded) = facts.guarded.clone() else { return Ok(facts) };
+    let name = short(&update.reference);
+    match (&guarded, &update.old, &update.new) {
+        (Guarded::EnvironmentBranch(environment), old, Some(new)) => {
+            facts.forward = match old.as_ref().filter(|old| *old != new) {
+                None => true,
+                // When the old commit is not here at all (a client that has not fetched), the
+                // new one cannot contain it either.
+                Some(old) => workspace.repo.has_object(old) && workspace.repo.is_ancestor(old, new)?,
+            };
+            if facts.forward {
+                facts.file_problems = file_problems(workspace, &environment.branch, new)?;
+            }
+            if facts.forward && facts.file_problems.is_empty() {
+                facts.gate = gate(workspace, environment, update, new, fetch)?;
+            }
         }
-        // A tag named like a record that is none records nothing: it may go.
-        (Guarded::Record, Some(old), None) if not_a_record(workspace, short(&update.reference), old)?.is_some() => {
-            Ok(None)
+        (Guarded::Record, Some(old), None) => facts.record = Some(read_record(workspace, name, old)?),
+        (_, None, Some(new)) => {
+            facts.kind = workspace.repo.object_kind(new)?;
+            if facts.kind != Some(ObjectKind::Tag) {
+                return Ok(facts);
+            }
+            match &guarded {
+                Guarded::VersionTag { kind, version } if matches!(Version::parse(version), Ok(Version::Semver(_))) => {
+                    let cut = if *kind == PatternKind::Rc { Cut::Rc } else { Cut::Final };
+                    let cutting = workspace.file.environments.iter().filter(|e| e.cut == cut);
+                    facts.owners = cutting.map(|e| e.name.clone()).collect();
+                }
+                Guarded::Record => {
+                    let record = read_record(workspace, name, new)?;
+                    if let Ok(record) = &record {
+                        facts.owners = vec![record.deployment.environment.clone()];
+                    }
+                    facts.record = Some(record);
+                }
+                _ => return Ok(facts),
+            }
+            if facts.record.as_ref().is_none_or(Result::is_ok) {
+                let owners: Vec<&str> = facts.owners.iter().map(String::as_str).collect();
+                facts.untrusted = unvouched(workspace, name, new, &owners)?;
+            }
         }
-        (_, Some(_), None) => refuse(
-            format!("{} records a release or deployment, and such tags are never deleted", short(&update.reference)),
-            Vec::new(),
-            vec!["history stays as it was; record what happened next with a new deployment".into()],
-        ),
-        (_, Some(old), Some(new)) if old != new => refuse(
-            format!("{} records a release or deployment, and such tags are never moved", short(&update.reference)),
-            vec![format!("it is {} on the remote; the push would make it {}", old.short(), new.short())],
-            vec!["release a new version or record a new deployment instead".into()],
-        ),
-        (_, Some(_), Some(_)) | (_, None, None) => Ok(None),
-        (guarded, None, Some(new)) => new_tag(workspace, &guarded, update, new),
+        _ => {}
     }
+    Ok(facts)
 }
 
-fn environment_branch(
+/// What is wrong with the release file at `new` on `branch`.
+fn file_problems(workspace: &Workspace, branch: &str, new: &ObjectId) -> Result<Vec<String>, Error> {
+    let origin = Origin { place: format!("{branch} at {}", new.short()), branch: Some(branch.to_owned()) };
+    Ok(match workspace.repo.read_top_file(new, FILE_NAME)? {
+        None => vec![format!("commit {} has no {FILE_NAME}", new.short())],
+        Some(content) => config::parse(&content, &origin).err().map(|e| admission::problems(&e)).unwrap_or_default(),
+    })
+}
+
+/// The gate's verdict on `new` for a restricted environment, by the branch's own settings before
+/// the push (a new branch, or one whose file cannot govern, by the settings that list it);
+/// `None` when the environment is not restricted.
+fn gate(
     workspace: &Workspace,
     environment: &Environment,
     update: &Update,
     new: &ObjectId,
     fetch: bool,
-) -> Result<Option<Refusal>, Error> {
-    let branch = &environment.branch;
-    let refusal = |reason: String, details: Vec<String>, hints: Vec<String>| {
-        Some(Refusal { reference: update.reference.clone(), reason, details, hints })
-    };
-    // An environment branch is the history of what the environment ran: it only moves forward.
-    // When the old commit is not here at all (a client that has not fetched), the new one cannot
-    // contain it either.
-    if let Some(old) = update.old.as_ref().filter(|old| *old != new) {
-        if !workspace.repo.has_object(old) || !workspace.repo.is_ancestor(old, new)? {
-            return Ok(refusal(
-                format!("{branch} is the branch of environment {}, and it only moves forward", environment.name),
-                vec![format!("the push would replace {} with {}, which does not contain it", old.short(), new.short())],
-                vec![format!(
-                    "fetch, merge {branch} into your change and push again; to undo a change, push a commit that reverts it"
-                )],
-            ));
-        }
-    }
-    let origin = Origin { place: format!("{branch} at {}", new.short()), branch: Some(branch.clone()) };
-    let problems = match workspace.repo.read_top_file(new, FILE_NAME)? {
-        None => vec![format!("commit {} has no {FILE_NAME}", new.short())],
-        Some(content) => config::parse(&content, &origin).err().map(|e| admission::problems(&e)).unwrap_or_default(),
-    };
-    if !problems.is_empty() {
-        return Ok(refusal(
-            format!("{FILE_NAME} on {branch} at {} is not valid", new.short()),
-            problems,
-            vec![format!("fix {FILE_NAME} and commit again; every environment branch must hold a valid one")],
-        ));
-    }
-    // The branch's own settings before the push judge it; the push contributes its version. A
-    // new branch, or one whose file cannot govern, is judged by the settings that list it.
-    let governed = update.old.as_ref().and_then(|old| workspace.governed(branch, old).ok());
+) -> Result<Option<(String, Verdict)>, Error> {
+    let governed = update.old.as_ref().and_then(|old| workspace.governed(&environment.branch, old).ok());
     let (settings, environment) = match &governed {
         Some((settings, environment)) => (settings, environment),
         None => (workspace, environment),
@@ -179,71 +204,122 @@ fn environment_branch(
     }
     let request = Request { target: environment.clone(), source: None, head: new.clone(), settings: None };
     let verdict = admission::evaluate(settings, app.as_ref(), &request, false)?;
-    if verdict.allowed {
-        return Ok(None);
+    Ok(Some((environment.name.clone(), verdict)))
+}
+
+/// The refusal the facts call for, if any: pure, so that every rule is tested case by case.
+#[must_use]
+pub fn decide(facts: &Facts) -> Option<Refusal> {
+    let update = &facts.update;
+    let refuse = |reason: String, details: Vec<String>, hints: Vec<String>| {
+        Some(Refusal { reference: update.reference.clone(), reason, details, hints })
+    };
+    if let Some(problem) = &facts.bad_name {
+        return refuse(
+            format!("`{}` is not a valid reference name: {problem}", update.reference.escape_debug()),
+            Vec::new(),
+            vec!["push to a name that 'git check-ref-format' accepts".into()],
+        );
     }
+    let guarded = facts.guarded.as_ref()?;
+    let name = short(&update.reference);
+    match (guarded, &update.old, &update.new) {
+        (Guarded::EnvironmentBranch(environment), _, None) => refuse(
+            format!(
+                "{} is the branch of environment {}, and environment branches are never deleted",
+                environment.branch, environment.name
+            ),
+            Vec::new(),
+            vec!["to retire the environment, remove it from release.toml first".into()],
+        ),
+        (Guarded::EnvironmentBranch(environment), old, Some(new)) => {
+            decide_branch(facts, environment, old.as_ref(), new)
+        }
+        // A tag named like a record that is none records nothing: it may go.
+        (Guarded::Record, Some(_), None) if matches!(facts.record, Some(Err(_))) => None,
+        (_, Some(_), None) => refuse(
+            format!("{name} records a release or deployment, and such tags are never deleted"),
+            Vec::new(),
+            vec!["history stays as it was; record what happened next with a new deployment".into()],
+        ),
+        (_, Some(old), Some(new)) if old != new => refuse(
+            format!("{name} records a release or deployment, and such tags are never moved"),
+            vec![format!("it is {} on the remote; the push would make it {}", old.short(), new.short())],
+            vec!["release a new version or record a new deployment instead".into()],
+        ),
+        (_, Some(_), Some(_)) | (_, None, None) => None,
+        (guarded, None, Some(_)) => decide_new_tag(facts, guarded, name),
+    }
+}
+
+fn decide_branch(facts: &Facts, environment: &Environment, old: Option<&ObjectId>, new: &ObjectId) -> Option<Refusal> {
+    let branch = &environment.branch;
+    let refuse = |reason: String, details: Vec<String>, hints: Vec<String>| {
+        Some(Refusal { reference: facts.update.reference.clone(), reason, details, hints })
+    };
+    // An environment branch is the history of what the environment ran: it only moves forward.
+    if !facts.forward {
+        let old = old.map_or_else(|| "-".to_owned(), |old| old.short().to_owned());
+        return refuse(
+            format!("{branch} is the branch of environment {}, and it only moves forward", environment.name),
+            vec![format!("the push would replace {old} with {}, which does not contain it", new.short())],
+            vec![format!(
+                "fetch, merge {branch} into your change and push again; to undo a change, push a commit that reverts it"
+            )],
+        );
+    }
+    if !facts.file_problems.is_empty() {
+        return refuse(
+            format!("{FILE_NAME} on {branch} at {} is not valid", new.short()),
+            facts.file_problems.clone(),
+            vec![format!("fix {FILE_NAME} and commit again; every environment branch must hold a valid one")],
+        );
+    }
+    let (judged, verdict) = facts.gate.as_ref().filter(|(_, verdict)| !verdict.allowed)?;
     let failed = verdict.findings.iter().filter(|f| !f.ok);
     let details = failed.clone().map(|f| format!("{}: {}", f.check.as_str(), f.message)).collect();
     let hints = failed.filter_map(|f| f.hint.clone()).collect();
-    Ok(refusal(
-        format!("{branch} is restricted, and the merge gate refuses {} for {}", new.short(), environment.name),
-        details,
-        hints,
-    ))
+    refuse(format!("{branch} is restricted, and the merge gate refuses {} for {judged}", new.short()), details, hints)
 }
 
-/// A new rc, final or record tag must be annotated and say what its name says.
-fn new_tag(
-    workspace: &Workspace,
-    guarded: &Guarded,
-    update: &Update,
-    new: &ObjectId,
-) -> Result<Option<Refusal>, Error> {
-    let name = short(&update.reference);
-    let refusal = |reason: String, hints: Vec<String>| {
-        Some(Refusal { reference: update.reference.clone(), reason, details: Vec::new(), hints })
+/// A new rc, final or record tag must be annotated, say what its name says, and count.
+fn decide_new_tag(facts: &Facts, guarded: &Guarded, name: &str) -> Option<Refusal> {
+    let refuse = |reason: String, hints: Vec<String>| {
+        Some(Refusal { reference: facts.update.reference.clone(), reason, details: Vec::new(), hints })
     };
-    if workspace.repo.object_kind(new)? != Some(ObjectKind::Tag) {
-        return Ok(refusal(
+    if facts.kind != Some(ObjectKind::Tag) {
+        return refuse(
             format!("{name} is named like a release or deployment tag but is lightweight"),
             vec![format!(
                 "make it an annotated tag (git tag -a {name}), or let 'git release prepare' and 'git release record' make it"
             )],
-        ));
+        );
     }
-    let owners: Vec<String> = match guarded {
-        Guarded::VersionTag { kind, version } => {
-            if !matches!(Version::parse(version), Ok(Version::Semver(_))) {
-                let what = if *kind == PatternKind::Rc { "an rc" } else { "a final" };
-                return Ok(refusal(
-                    format!("{name} is named like {what} tag, but `{version}` is not a semantic version"),
-                    vec!["version tags carry semantic versions such as 1.4.0; name other tags differently".into()],
-                ));
-            }
-            let cut = if *kind == PatternKind::Rc { Cut::Rc } else { Cut::Final };
-            workspace.file.environments.iter().filter(|e| e.cut == cut).map(|e| e.name.clone()).collect()
+    match (guarded, &facts.record) {
+        (Guarded::VersionTag { kind, version }, _) if !matches!(Version::parse(version), Ok(Version::Semver(_))) => {
+            let what = if *kind == PatternKind::Rc { "an rc" } else { "a final" };
+            return refuse(
+                format!("{name} is named like {what} tag, but `{version}` is not a semantic version"),
+                vec!["version tags carry semantic versions such as 1.4.0; name other tags differently".into()],
+            );
         }
-        Guarded::Record => match read_record(workspace, name, new)? {
-            Err(why) => {
-                return Ok(refusal(
-                    format!("{name} is named like a deployment record, but is none: {why}"),
-                    vec!["deployment records are made by 'git release record <environment>'".into()],
-                ));
-            }
-            Ok(record) => vec![record.deployment.environment],
-        },
-        Guarded::EnvironmentBranch(_) => return Ok(None),
-    };
-    let owners: Vec<&str> = owners.iter().map(String::as_str).collect();
-    let Some(why) = unvouched(workspace, name, new, &owners)? else { return Ok(None) };
-    Ok(refusal(
+        (Guarded::Record, Some(Err(why))) => {
+            return refuse(
+                format!("{name} is named like a deployment record, but is none: {why}"),
+                vec!["deployment records are made by 'git release record <environment>'".into()],
+            );
+        }
+        _ => {}
+    }
+    let why = facts.untrusted.clone()?;
+    let owners = if facts.owners.is_empty() { "none cuts such tags".to_owned() } else { facts.owners.join(", ") };
+    refuse(
         why,
         vec![format!(
-            "tags that record releases and deployments are signed by the deploy job of their environment ({}): \
-             set tag.gpgSign, gpg.format and user.signingKey there, with a key [trust.signers] lists",
-            if owners.is_empty() { "none cuts such tags".to_owned() } else { owners.join(", ") }
+            "tags that record releases and deployments are signed by the deploy job of their environment ({owners}): \
+             set tag.gpgSign, gpg.format and user.signingKey there, with a key [trust.signers] lists"
         )],
-    ))
+    )
 }
 
 /// Under `[trust] mode = "enforce"`, why the new tag `id` does not count: not signed by a key
@@ -270,11 +346,6 @@ fn read_record(workspace: &Workspace, name: &str, id: &ObjectId) -> Result<Resul
     Ok(Record::read_until(name, object.commit, &object.message, &workspace.file.tags, horizon))
 }
 
-/// Why the tag object `id`, named `name`, is no deployment record; `None` when it is one.
-fn not_a_record(workspace: &Workspace, name: &str, id: &ObjectId) -> Result<Option<NotARecord>, Error> {
-    Ok(read_record(workspace, name, id)?.err())
-}
-
 fn short(reference: &str) -> &str {
     reference.strip_prefix("refs/tags/").or_else(|| reference.strip_prefix("refs/heads/")).unwrap_or(reference)
 }
@@ -288,6 +359,123 @@ mod tests {
         let text = "version = \"1.0.0\"\n[[environments]]\nname = \"qa\"\ncut = \"rc\"\n\
                     [[environments]]\nname = \"prod\"\ncut = \"final\"\nafter = \"qa\"\nrestricted = true\n";
         parse(&Content::Bytes(text.into()), &Origin { place: "test".into(), branch: None }).expect("valid")
+    }
+
+    fn id(c: char) -> ObjectId {
+        ObjectId::from_hex(&c.to_string().repeat(40)).expect("hex")
+    }
+
+    /// The facts of pushing `reference` from `old` to `new` (`-` for absent), classified by name.
+    fn facts(reference: &str, old: char, new: char) -> Facts {
+        let absent = |c: char| (c != '-').then(|| id(c));
+        let update = Update { reference: reference.into(), old: absent(old), new: absent(new) };
+        Facts { guarded: classify(reference, &file()), forward: true, update, ..Facts::default() }
+    }
+
+    fn reason(facts: &Facts) -> String {
+        decide(facts).map_or_else(|| "allowed".to_owned(), |refusal| refusal.reason)
+    }
+
+    fn record(environment: &str) -> Record {
+        let tags = file().tags;
+        Record::read(
+            &format!("1.0.0.20261121T101500Z.{environment}"),
+            id('a'),
+            &format!("Deploy\n\nEnvironment: {environment}\nVersion: 1.0.0\nDeployed-At: 2026-11-21T10:15:00Z\n"),
+            &tags,
+        )
+        .expect("a record")
+    }
+
+    fn verdict(allowed: bool) -> Verdict {
+        let finding = crate::gate::Finding {
+            check: crate::gate::Check::PreviousDeployed,
+            ok: allowed,
+            message: "qa has not deployed aaaaaaa".into(),
+            hint: Some("deploy it to qa first".into()),
+        };
+        Verdict {
+            allowed,
+            target: admission::Target { environment: "prod".into(), branch: "environment/prod".into() },
+            source: None,
+            head: id('b'),
+            deploys: None,
+            components: std::collections::BTreeMap::new(),
+            findings: vec![finding],
+        }
+    }
+
+    #[test]
+    fn ordinary_references_and_bad_names() {
+        assert_eq!(reason(&facts("refs/heads/feature", 'a', 'b')), "allowed");
+        assert_eq!(reason(&facts("refs/tags/vendor-drop", 'a', '-')), "allowed");
+        let mut bad = facts("refs/tags/../tags/v1.0.0", '-', 'a');
+        bad.bad_name = Some("it holds `..`".into());
+        assert!(reason(&bad).contains("is not a valid reference name: it holds `..`"));
+    }
+
+    #[test]
+    fn environment_branches_are_never_deleted_and_only_move_forward() {
+        let deleted = facts("refs/heads/environment/prod", 'a', '-');
+        assert!(reason(&deleted).contains("environment branches are never deleted"));
+        let mut back = facts("refs/heads/environment/prod", 'a', 'b');
+        back.forward = false;
+        let refusal = decide(&back).expect("refused");
+        assert!(refusal.reason.contains("only moves forward"));
+        assert_eq!(refusal.details, ["the push would replace aaaaaaa with bbbbbbb, which does not contain it"]);
+        let mut broken = facts("refs/heads/environment/qa", 'a', 'b');
+        broken.file_problems = vec!["line 1: missing `version`".into()];
+        assert!(reason(&broken).contains("release.toml on environment/qa at bbbbbbb is not valid"));
+        assert_eq!(reason(&facts("refs/heads/environment/qa", 'a', 'b')), "allowed", "qa is not restricted");
+    }
+
+    #[test]
+    fn a_restricted_branch_takes_what_its_gate_allows() {
+        let mut promoted = facts("refs/heads/environment/prod", 'a', 'b');
+        promoted.gate = Some(("prod".into(), verdict(true)));
+        assert_eq!(reason(&promoted), "allowed");
+        promoted.gate = Some(("prod".into(), verdict(false)));
+        let refusal = decide(&promoted).expect("refused");
+        assert_eq!(refusal.reason, "environment/prod is restricted, and the merge gate refuses bbbbbbb for prod");
+        assert_eq!(refusal.details, ["previous-deployed: qa has not deployed aaaaaaa"]);
+        assert_eq!(refusal.hints, ["deploy it to qa first"]);
+    }
+
+    #[test]
+    fn release_tags_are_never_deleted_or_moved_but_a_look_alike_may_go() {
+        assert!(reason(&facts("refs/tags/v1.0.0", 'a', '-')).contains("never deleted"));
+        assert!(reason(&facts("refs/tags/v1.0.0-rc.1", 'a', 'b')).contains("never moved"));
+        assert_eq!(reason(&facts("refs/tags/v1.0.0-rc.1", 'a', 'a')), "allowed", "pushed again unchanged");
+        let mut real = facts("refs/tags/1.0.0.20261121T101500Z.qa", 'a', '-');
+        real.record = Some(Ok(record("qa")));
+        assert!(reason(&real).contains("never deleted"));
+        let mut look_alike = facts("refs/tags/1.0.0.29991231T235959Z.qa", 'a', '-');
+        look_alike.record = Some(Err(NotARecord::Message));
+        assert_eq!(reason(&look_alike), "allowed");
+    }
+
+    #[test]
+    fn a_new_release_tag_is_annotated_says_what_its_name_says_and_counts() {
+        let lightweight = facts("refs/tags/v1.0.0-rc.1", '-', 'a');
+        assert!(reason(&lightweight).contains("is lightweight"));
+        let mut annotated = facts("refs/tags/v1.0.0-rc.1", '-', 'a');
+        annotated.kind = Some(ObjectKind::Tag);
+        assert_eq!(reason(&annotated), "allowed");
+        let mut no_semver = facts("refs/tags/v1.0", '-', 'a');
+        no_semver.kind = Some(ObjectKind::Tag);
+        assert!(reason(&no_semver).contains("`1.0` is not a semantic version"));
+        let mut lying = facts("refs/tags/1.0.0.20261121T101500Z.qa", '-', 'a');
+        lying.kind = Some(ObjectKind::Tag);
+        lying.record = Some(Err(NotARecord::Commit("b".repeat(40))));
+        assert!(reason(&lying).contains("is named like a deployment record, but is none"));
+        let mut untrusted = facts("refs/tags/1.0.0.20261121T101500Z.qa", '-', 'a');
+        untrusted.kind = Some(ObjectKind::Tag);
+        untrusted.record = Some(Ok(record("qa")));
+        untrusted.owners = vec!["qa".into()];
+        untrusted.untrusted = Some("1.0.0.20261121T101500Z.qa does not count: it is not signed".into());
+        let refusal = decide(&untrusted).expect("refused");
+        assert_eq!(refusal.reason, "1.0.0.20261121T101500Z.qa does not count: it is not signed");
+        assert!(refusal.hints[0].contains("deploy job of their environment (qa)"), "{:?}", refusal.hints);
     }
 
     #[test]

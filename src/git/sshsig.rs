@@ -55,7 +55,7 @@ struct Signature<'a> {
     reserved: &'a [u8],
     hash: &'a [u8],
     format: &'a [u8],
-    signature: &'a [u8],
+    blob: &'a [u8],
 }
 
 impl Signature<'_> {
@@ -83,7 +83,7 @@ impl Signature<'_> {
             put_string(&mut signed, field);
         }
         let key = ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, point);
-        match key.verify(&signed, self.signature) {
+        match key.verify(&signed, self.blob) {
             Ok(()) => Checked::Good(self.public_key.to_vec()),
             Err(_) => Checked::Bad("the signature does not match the tag".into()),
         }
@@ -103,8 +103,8 @@ fn parse(blob: &[u8]) -> Option<Signature<'_>> {
     let hash = reader.string()?;
     let mut inner = Reader(reader.string()?);
     let format = inner.string()?;
-    let signature = inner.string()?;
-    Some(Signature { public_key, namespace, reserved, hash, format, signature })
+    let blob = inner.string()?;
+    Some(Signature { public_key, namespace, reserved, hash, format, blob })
 }
 
 struct Reader<'a>(&'a [u8]);

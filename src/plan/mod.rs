@@ -123,13 +123,12 @@ impl Plan {
         let reference = format!("refs/tags/{}", tag.name);
         let object = ObjectRef::Tag(self.tags.len());
         self.tags.push(tag);
-        match remote {
-            Some(remote) => self.push_tag(remote, &reference, object.clone()),
+        if let Some(remote) = remote {
+            self.push_tag(remote, &reference, object.clone());
+        } else {
             // Kept here only: marked, so that a fetch that drops what the remote lacks keeps it.
-            None => {
-                let name = format!("{UNPUSHED}{}", &reference["refs/tags/".len()..]);
-                self.refs.push(MoveRef { name, to: object.clone(), old: Expect::Absent });
-            }
+            let name = format!("{UNPUSHED}{}", &reference["refs/tags/".len()..]);
+            self.refs.push(MoveRef { name, to: object.clone(), old: Expect::Absent });
         }
         self.refs.push(MoveRef { name: reference, to: object, old: Expect::Absent });
     }
