@@ -63,6 +63,30 @@ fn trusted(world: &World, mode: &str) -> (TwoRepos, Key, Key) {
     (repos, qa, prod)
 }
 
+/// Which deploy job's key signs a step: qa's, prod's, or none.
+#[derive(Clone, Copy)]
+enum By {
+    Qa,
+    Prod,
+    Nobody,
+}
+
+/// The trusted demo with qa at 1.0.0, its rc cut and its deployment recorded, each step signed
+/// as `by` says.
+fn qa_deployed(world: &World, mode: &str, rc: By, record: By) -> (TwoRepos, Key, Key) {
+    let (repos, qa, prod) = trusted(world, mode);
+    let key = |by: By| match by {
+        By::Qa => Some(&qa),
+        By::Prod => Some(&prod),
+        By::Nobody => None,
+    };
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    run_as(world, release, &["prepare", "qa"], key(rc)).expect_status(0);
+    run_as(world, release, &["record", "qa"], key(record)).expect_status(0);
+    (repos, qa, prod)
+}
+
 /// `git tag -v` in the application's remote, with the two keys as its allowed signers.
 fn git_verifies(world: &World, repos: &TwoRepos, keys: &[&Key], tag: &str) -> bool {
     let allowed = world.path("allowed_signers");
@@ -83,11 +107,8 @@ fn record_of(world: &World, repos: &TwoRepos, environment: &str) -> String {
 #[test]
 fn qa_and_prod_each_sign_with_their_own_key_and_git_verifies_every_tag() {
     let world = World::new();
-    let (repos, qa, prod) = trusted(&world, "enforce");
+    let (repos, qa, prod) = qa_deployed(&world, "enforce", By::Qa, By::Qa);
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    run_as(&world, release, &["prepare", "qa"], Some(&qa)).expect_status(0).expect_stdout("tag=v1.0.0-rc.1\n");
-    run_as(&world, release, &["record", "qa"], Some(&qa)).expect_status(0);
     let allowed = world.release(release, &["gate", "--target", "prod"]);
     allowed.expect_status(0);
     assert!(!allowed.stderr.contains("warning:"), "nothing to warn about:\n{allowed}");
@@ -111,11 +132,8 @@ fn qa_and_prod_each_sign_with_their_own_key_and_git_verifies_every_tag() {
 #[test]
 fn an_unsigned_qa_record_does_not_open_prod_under_enforce() {
     let world = World::new();
-    let (repos, qa, _) = trusted(&world, "enforce");
+    let (repos, ..) = qa_deployed(&world, "enforce", By::Qa, By::Nobody);
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    run_as(&world, release, &["prepare", "qa"], Some(&qa)).expect_status(0);
-    world.release(release, &["record", "qa"]).expect_status(0);
     let record = record_of(&world, &repos, "qa");
     let refused = world.release(release, &["gate", "--target", "prod"]);
     refused
@@ -133,11 +151,8 @@ fn an_unsigned_qa_record_does_not_open_prod_under_enforce() {
 #[test]
 fn a_qa_record_signed_with_prods_key_does_not_open_prod() {
     let world = World::new();
-    let (repos, _, prod) = trusted(&world, "enforce");
+    let (repos, ..) = qa_deployed(&world, "enforce", By::Prod, By::Prod);
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    run_as(&world, release, &["prepare", "qa"], Some(&prod)).expect_status(0);
-    run_as(&world, release, &["record", "qa"], Some(&prod)).expect_status(0);
     let refused = world.release(release, &["gate", "--target", "prod"]);
     refused
         .expect_status(1)
@@ -148,11 +163,8 @@ fn a_qa_record_signed_with_prods_key_does_not_open_prod() {
 #[test]
 fn under_warn_an_unsigned_record_counts_and_each_use_says_so() {
     let world = World::new();
-    let (repos, _, _) = trusted(&world, "warn");
+    let (repos, ..) = qa_deployed(&world, "warn", By::Nobody, By::Nobody);
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    world.release(release, &["prepare", "qa"]).expect_status(0);
-    world.release(release, &["record", "qa"]).expect_status(0);
     let record = record_of(&world, &repos, "qa");
     world
         .release(release, &["gate", "--target", "prod"])
