@@ -100,6 +100,8 @@ pub struct Facts {
     pub owners: Vec<String>,
     /// Under `[trust]` enforce, why a new record or version tag does not count.
     pub untrusted: Option<String>,
+    /// For a new version tag: the other name its tag object was made under.
+    pub renamed: Option<String>,
 }
 
 /// Gathers the facts of one update. `workspace` says what is guarded; each environment branch is
@@ -142,6 +144,11 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
             }
             match &guarded {
                 Guarded::VersionTag { kind, version } if matches!(Version::parse(version), Ok(Version::Semver(_))) => {
+                    let tag = crate::git::TagRef::unpeeled(name, new.clone());
+                    facts.renamed = workspace.repo.tag_object(&tag)?.map(|o| o.name).filter(|made| made != name);
+                    if facts.renamed.is_some() {
+                        return Ok(facts);
+                    }
                     let cut = if *kind == PatternKind::Rc { Cut::Rc } else { Cut::Final };
                     let cutting = workspace.file.environments.iter().filter(|e| e.cut == cut);
                     facts.owners = cutting.map(|e| e.name.clone()).collect();
@@ -303,6 +310,15 @@ fn decide_new_tag(facts: &Facts, guarded: &Guarded, name: &str) -> Option<Refusa
                 vec!["version tags carry semantic versions such as 1.4.0; name other tags differently".into()],
             );
         }
+        (Guarded::VersionTag { .. }, _) if facts.renamed.is_some() => {
+            let made = facts.renamed.as_deref().unwrap_or_default();
+            return refuse(
+                format!("{name} is the tag object of {made}, pushed again under another name"),
+                vec![format!(
+                    "a version tag is made under its own name: 'git release prepare' makes {name} when it is due"
+                )],
+            );
+        }
         (Guarded::Record, Some(Err(why))) => {
             return refuse(
                 format!("{name} is named like a deployment record, but is none: {why}"),
@@ -342,6 +358,9 @@ fn unvouched(workspace: &Workspace, name: &str, id: &ObjectId, owners: &[&str]) 
 fn read_record(workspace: &Workspace, name: &str, id: &ObjectId) -> Result<Result<Record, NotARecord>, Error> {
     let tag = crate::git::TagRef::unpeeled(name, id.clone());
     let Some(object) = workspace.repo.tag_object(&tag)? else { return Ok(Err(NotARecord::Message)) };
+    if object.name != name {
+        return Ok(Err(NotARecord::Renamed(object.name)));
+    }
     let horizon = crate::clock::horizon()?;
     Ok(Record::read_until(name, object.commit, &object.message, &workspace.file.tags, horizon))
 }

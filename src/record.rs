@@ -207,6 +207,8 @@ pub enum NotARecord {
     Twice(&'static str),
     /// Its time lies after the clock allows for, by more than the skew between two clocks.
     Future(Timestamp),
+    /// Its tag object was made under this other name and pushed under this one.
+    Renamed(String),
 }
 
 impl std::fmt::Display for NotARecord {
@@ -216,6 +218,7 @@ impl std::fmt::Display for NotARecord {
             NotARecord::Name(base) => write!(f, "its message makes it {base} (or {base}+N), not this name"),
             NotARecord::Commit(named) => write!(f, "its message says Commit: {named}, not the tagged commit"),
             NotARecord::Twice(key) => write!(f, "its message says {key}: more than once"),
+            NotARecord::Renamed(name) => write!(f, "its tag object is {name}, pushed again under another name"),
             NotARecord::Future(time) => {
                 write!(f, "its time {} lies in the future, later than the clock allows for", display_time(*time))
             }

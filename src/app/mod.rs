@@ -133,11 +133,17 @@ impl AppRepo {
     /// Whether an rc tag counts: always without `[trust]`; else when a key listed for an
     /// environment that cuts rc tags signed it (under `warn`, with a note when none did).
     fn rc_counts(&self, tag: &TagRef) -> Result<bool, Error> {
+        let object = self.repo.tag_object(tag)?;
+        // Whatever the mode, an rc is made under its own name: another pushed again under this
+        // one (a signed rc.1 as rc.5) is none.
+        if object.as_ref().is_some_and(|o| o.name != tag.name) {
+            return Ok(false);
+        }
         if self.trust.mode == TrustMode::Off {
             return Ok(true);
         }
         let owners: Vec<&str> = self.rc_owners.iter().map(String::as_str).collect();
-        match self.repo.tag_object(tag)? {
+        match object {
             Some(object) => self.vouched(&tag.name, &object, &owners),
             // A lightweight tag carries no signature: unsigned.
             None => Ok(self.noted(&crate::trust::judge(&self.trust, &tag.name, &owners, &crate::git::Seal::Unsigned))),

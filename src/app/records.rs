@@ -224,6 +224,10 @@ impl AppRepo {
         environment: Option<&str>,
     ) -> Result<Option<Record>, Error> {
         let Some(object) = self.repo.tag_object(tag)? else { return Ok(None) };
+        // A record's object names it: one pushed again under another name (`+3`) says nothing.
+        if object.name != candidate.tag {
+            return Ok(None);
+        }
         let horizon = clock::horizon()?;
         let record = Record::read_until(&candidate.tag, object.commit.clone(), &object.message, tags, horizon).ok();
         let Some(record) = record.filter(|r| environment.is_none_or(|env| r.deployment.environment == env)) else {

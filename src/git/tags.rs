@@ -19,6 +19,8 @@ pub struct TagRef {
 pub struct TagObject {
     /// The tag object itself.
     pub id: ObjectId,
+    /// The name its `tag` header gives, which the reference naming it must give too.
+    pub name: String,
     /// The commit the tag points to, through any chain of tags.
     pub commit: ObjectId,
     /// The message, without any signature block.
@@ -211,7 +213,8 @@ impl Repo {
         let signed = decoded.signature.is_some() || super::sign::is_signed(&whole);
         let message = super::sign::unsigned_part(&whole).to_owned();
         let Some(commit) = self.tag_commit(tag)? else { return Ok(None) };
-        Ok(Some(TagObject { id: tag.target.clone(), commit, message, signed }))
+        let name = decoded.name.to_string();
+        Ok(Some(TagObject { id: tag.target.clone(), name, commit, message, signed }))
     }
 
     /// Stores an annotated tag object for a commit, checked by `git mktag` and signed where git

@@ -429,3 +429,44 @@ fn release_tags_in_the_application_repository_cannot_be_deleted_moved_or_forged(
     let ordinary = push(&world, &repos.app, &["origin", "main", "vendor-drop"]);
     assert!(ordinary.status.success(), "{}", stderr(&ordinary));
 }
+
+#[test]
+fn a_genuine_candidate_or_record_pushed_again_under_another_name_counts_for_nothing() {
+    // Found by the independent pass: qa's signed rc.1 of 1.0.0, pushed as v1.1.0-rc.5, became
+    // 1.1.0's highest candidate, and `prepare prod` released the old code as v1.1.0.
+    let world = World::new();
+    let repos = prepared_qa(&world);
+    let release = &repos.release;
+    world.release(release, &["record", "qa"]).expect_status(0);
+    world.git(&repos.app, &["fetch", "-q", "origin", "--tags"]);
+    let object = |name: &str| world.git(&repos.app, &["rev-parse", &format!("refs/tags/{name}")]).trim().to_owned();
+    let record = world.git(&repos.app, &["tag", "-l", "1.0.0.*.qa"]).trim().to_owned();
+    let replays = [
+        format!("{}:refs/tags/v1.1.0-rc.5", object("v1.0.0-rc.1")),
+        format!("{}:refs/tags/{record}+3", object(&record)),
+    ];
+
+    // Where the application's server guards its tags, neither gets in.
+    let guarded = path(&repos.release_remote);
+    let install = ["hooks", "install", "--release", guarded, "--release-branch", "environment/prod"];
+    world.release(&repos.app_remote, &install).expect_status(0);
+    for (replay, said) in replays.iter().zip([
+        "v1.1.0-rc.5 is the tag object of v1.0.0-rc.1, pushed again under another name",
+        "pushed again under another name",
+    ]) {
+        let pushed = push(&world, &repos.app, &["origin", replay]);
+        assert!(!pushed.status.success() && stderr(&pushed).contains(said), "{replay}: {}", stderr(&pushed));
+    }
+    // Where they get in all the same, they count for nothing.
+    std::fs::remove_file(repos.app_remote.join("hooks/pre-receive")).expect("hook removed");
+    for replay in &replays {
+        let pushed = push(&world, &repos.app, &["origin", replay]);
+        assert!(pushed.status.success(), "{}", stderr(&pushed));
+    }
+    world.release(release, &["set", "prod", "1.1.0", "--push"]).expect_status(0);
+    let before = world.state(&repos.app_remote);
+    world.release(release, &["prepare", "prod"]).expect_status(1).expect_stderr("no release candidate for 1.1.0");
+    assert_eq!(world.state(&repos.app_remote), before, "no v1.1.0 on the old code");
+    let log = world.release(release, &["log", "qa"]);
+    assert!(!log.expect_status(0).stdout.contains("+3"), "the replayed record is no record:\n{log}");
+}
