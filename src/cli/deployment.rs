@@ -7,10 +7,11 @@ use jiff::Timestamp;
 
 use crate::app::AppRepo;
 use crate::ci;
+use crate::config::TrustMode;
 use crate::deploy::ComponentRepo;
 use crate::error::{Error, Kind};
 use crate::execute::{self, ExecuteError};
-use crate::git::{self, Ident};
+use crate::git::{self, Ident, Signing};
 use crate::object_id::ObjectId;
 use crate::plan::{Plan, Step};
 use crate::ui::Paint;
@@ -49,6 +50,16 @@ pub struct Session {
 impl Session {
     /// Opens the application repository; pushing needs a remote and no `--offline`.
     pub fn open(context: &Context, workspace: &Workspace, args: &DeployArgs) -> Result<Session, Error> {
+        if workspace.file.trust.mode == TrustMode::Enforce && Signing::of(&workspace.repo).is_none() {
+            return Err(Error::new(
+                Kind::Config,
+                "[trust] mode = \"enforce\", and git here signs no tags: the tags this deployment makes would not count",
+            )
+            .cause("tag.gpgSign is not true in this repository's git configuration")
+            .hint(
+                "give the deploy job its key: set tag.gpgSign = true, gpg.format and user.signingKey (see \"Trust\" in the README)",
+            ));
+        }
         let app = AppRepo::open(workspace, args.app_dir.as_deref())?;
         let online = !context.offline && app.has_remote();
         let push = !args.no_push && !context.offline;

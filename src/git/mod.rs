@@ -65,7 +65,8 @@ impl Diagnostic for GitError {
             GitError::Spawn { .. } => vec!["install git and make sure it is on PATH".into()],
             GitError::Sign { program, .. } => vec![format!(
                 "tag.gpgSign is on, so every tag is signed: check user.signingKey and gpg.format (`git tag -s` \
-                 fails the same way), or that {program} is installed; `git config tag.gpgSign false` stops signing"
+                 fails the same way), or that {program} is installed; where [trust] is not enforced, `git config tag.gpgSign \
+                 false` stops signing"
             )],
             GitError::Failed { stderr, .. } if refused_credentials(stderr) => vec![
                 "check the credentials git has for this remote: `git credential fill`, the credential helper, or an SSH key"

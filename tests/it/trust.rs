@@ -82,9 +82,41 @@ fn qa_deployed(world: &World, mode: &str, rc: By, record: By) -> (TwoRepos, Key,
     };
     let release = &repos.release;
     world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    run_as(world, release, &["prepare", "qa"], key(rc)).expect_status(0);
-    run_as(world, release, &["record", "qa"], key(record)).expect_status(0);
+    let enforced = mode == "enforce";
+    for (step, by, pattern) in [("prepare", rc, "v1.0.0-rc.1"), ("record", record, "1.0.0.*.qa")] {
+        if enforced && matches!(by, By::Nobody) {
+            // Under enforce git-release signs or refuses: an unsigned tag is one made by hand.
+            run_as(world, release, &[step, "qa", "--no-push"], Some(&qa)).expect_status(0);
+            let cache = cache_of(release);
+            let tag = world.git(&cache, &["tag", "-l", pattern]);
+            publish_unsigned(world, &cache, tag.trim());
+        } else {
+            run_as(world, release, &[step, "qa"], key(by)).expect_status(0);
+        }
+    }
     (repos, qa, prod)
+}
+
+/// The bare cache of the application repository in the release repository's git directory.
+fn cache_of(release: &Path) -> PathBuf {
+    let apps = release.join(".git/release/apps");
+    let mut entries = std::fs::read_dir(&apps).expect("the cache folder exists").map(|e| e.expect("entry").path());
+    entries.next().expect("one cache")
+}
+
+/// Replaces tag `name` in `repo` with the same tag without its signature, and pushes it.
+fn publish_unsigned(world: &World, repo: &Path, name: &str) {
+    let object = world.git(repo, &["cat-file", "tag", name]);
+    let unsigned = &object[..object.find("-----BEGIN SSH SIGNATURE-----").expect("a signed tag")];
+    let mut mktag = world.command("git", repo);
+    mktag.arg("mktag").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    let mut child = mktag.spawn().expect("git mktag starts");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), unsigned.as_bytes()).expect("written");
+    let output = child.wait_with_output().expect("git mktag runs");
+    assert!(output.status.success(), "git mktag: {}", String::from_utf8_lossy(&output.stderr));
+    let id = String::from_utf8(output.stdout).expect("UTF-8");
+    world.git(repo, &["update-ref", &format!("refs/tags/{name}"), id.trim()]);
+    world.git(repo, &["push", "-q", "origin", &format!("refs/tags/{name}")]);
 }
 
 /// `git tag -v` in the application's remote, with the two keys as its allowed signers.
@@ -246,10 +278,17 @@ fn both_hooks_refuse_a_qa_record_or_candidate_not_signed_by_qas_key() {
     world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Feature"]);
     world.git(&repo, &["push", "-q", "origin", "environment/qa"]);
 
-    // An unsigned candidate does not get out, through the hook here or the server's.
+    // A job that signs nothing makes nothing; a candidate made by hand does not get out.
     let unsigned = world.release(&repo, &["prepare", "qa"]);
-    unsigned.expect_status(1).expect_stderr("v1.0.0-rc.1 does not count: it is not signed");
+    unsigned.expect_status(2).expect_stderr("error: [trust] mode = \"enforce\", and git here signs no tags");
+    world.git(&repo, &["tag", "-a", "-m", "Release candidate v1.0.0-rc.1 of 1.0.0", "v1.0.0-rc.1"]);
+    for verify in ["--verify", "--no-verify"] {
+        let pushed = crate::hooks::push(&world, &repo, &[verify, "origin", "v1.0.0-rc.1"]);
+        let said = crate::hooks::stderr(&pushed);
+        assert!(said.contains("v1.0.0-rc.1 does not count: it is not signed"), "{verify}: {said}");
+    }
     assert_eq!(crate::hooks::remote_ref(&world, &remote, "refs/tags/v1.0.0-rc.1"), "");
+    world.git(&repo, &["tag", "-d", "v1.0.0-rc.1"]);
     run_as(&world, &repo, &["prepare", "qa"], Some(&qa)).expect_status(0).expect_stdout("tag=v1.0.0-rc.1\n");
 
     // A record of qa made with prod's key, kept here and pushed past the local hook.
@@ -291,10 +330,17 @@ fn the_application_repositorys_server_refuses_unsigned_records_by_the_release_re
     world.release(&repos.app_remote, &install).expect_status(0);
     world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     let before = world.state(&repos.app_remote);
-    world.release(release, &["prepare", "qa"]).expect_status(1).expect_stderr("does not count: it is not signed");
+    world.release(release, &["prepare", "qa"]).expect_status(2).expect_stderr("git here signs no tags");
     assert_eq!(world.state(&repos.app_remote), before, "no unsigned candidate");
+    // An unsigned record, as a copy of a signed one without its signature, is refused.
     run_as(&world, release, &["prepare", "qa"], Some(&qa)).expect_status(0);
-    world.release(release, &["record", "qa"]).expect_status(1).expect_stderr("does not count: it is not signed");
+    run_as(&world, release, &["record", "qa", "--no-push"], Some(&qa)).expect_status(0);
+    let cache = cache_of(release);
+    let record = world.git(&cache, &["tag", "-l", "*.qa"]).trim().to_owned();
+    let refused = std::panic::catch_unwind(|| publish_unsigned(&world, &cache, &record));
+    assert!(refused.is_err(), "the server takes no unsigned record");
+    assert_eq!(crate::hooks::remote_ref(&world, &repos.app_remote, &format!("refs/tags/{record}")), "");
+    world.git(&cache, &["tag", "-d", &record]);
     run_as(&world, release, &["record", "qa"], Some(&qa)).expect_status(0);
     world.release(release, &["gate", "--target", "prod"]).expect_status(0);
 }
