@@ -1,7 +1,7 @@
 //! The gathered view of a release repository: where its release file is, what it says, and
 //! what each environment branch holds.
 
-use crate::config::{self, Content, Environment, FILE_NAME, Origin, PreviewPin, ReleaseFile};
+use crate::config::{self, Content, Environment, FILE_NAME, Origin, PreviewPin, ReleaseFile, Trust};
 use crate::error::{Diagnostic, Error, Kind};
 use crate::git::{BranchTip, GitError, Repo};
 use crate::object_id::ObjectId;
@@ -319,6 +319,15 @@ impl Workspace {
     ///
     /// # Errors
     /// When a branch cannot be read or holds an invalid release file.
+    /// Whose signatures count where no single target judges (`status`, `log`, `promote`): the
+    /// `[trust]` of the last environment's own branch, the most guarded, else this file's. A push
+    /// to an unrestricted branch, or the file checked out, changes nothing about it.
+    #[must_use]
+    pub fn judging_trust(&self) -> Trust {
+        let last = self.file.environments.last().and_then(|last| self.environment_state(last).ok());
+        last.and_then(|state| state.file).map_or_else(|| self.file.trust.clone(), |read| read.file.trust)
+    }
+
     pub fn environment_states(&self) -> Result<Vec<EnvironmentState>, Error> {
         self.file.environments.iter().map(|environment| self.environment_state(environment)).collect()
     }

@@ -106,6 +106,14 @@ impl AppRepo {
         AppRepo { repo, remote, name, separate, trust, rc_owners, notes: std::rc::Rc::default() }
     }
 
+    /// Judges the tags read from now on by `trust` rather than by the settings that opened the
+    /// repository.
+    #[must_use]
+    pub fn judged_by(mut self, trust: Trust) -> AppRepo {
+        self.trust = std::rc::Rc::new(trust);
+        self
+    }
+
     /// Whether tag `name` counts as evidence for a decision, its signature verified only when
     /// `[trust]` asks: signed by a key listed for one of `owners`. Each note is kept once.
     ///

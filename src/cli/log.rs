@@ -29,7 +29,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     if let Some(name) = &args.environment {
         workspace.find_environment(name)?;
     }
-    let app = AppRepo::open(&workspace, args.app_dir.as_deref())?;
+    let app = AppRepo::open(&workspace, args.app_dir.as_deref())?.judged_by(workspace.judging_trust());
     if !context.offline && app.has_remote() {
         app.fetch(&[], None)?;
     }

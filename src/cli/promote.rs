@@ -362,7 +362,7 @@ pub(super) const COMMITS_SHOWN: usize = 50;
 
 impl Promotion {
     pub(super) fn read(workspace: &Workspace, from: &Environment, to: &Environment) -> Result<Promotion, Error> {
-        let app = AppRepo::existing(workspace)?;
+        let app = AppRepo::existing(workspace)?.map(|app| app.judged_by(workspace.judging_trust()));
         let mut all = Promotion::read_all(workspace, app.as_ref(), &[(from.clone(), to.clone())])?;
         all.remove(0)
     }

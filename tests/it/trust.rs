@@ -396,3 +396,35 @@ fn an_unsigned_candidate_is_passed_over_by_prepare_and_cut_again_under_a_new_num
     run_as(&world, release, &["prepare", "prod"], Some(&prod)).expect_status(0).expect_stdout("tag=v1.0.0\n");
     assert!(git_verifies(&world, &repos, &[&qa, &prod], "v1.0.0-rc.2"));
 }
+
+#[test]
+fn a_push_to_dev_that_switches_trust_off_changes_nothing_status_or_log_show() {
+    // Found by the independent pass: status, log and promote took [trust] from the file checked
+    // out, so a push to unrestricted dev made forged records show as what qa runs.
+    let world = World::new();
+    let (repos, ..) = qa_deployed(&world, "enforce", By::Qa, By::Qa);
+    let release = &repos.release;
+    let deployed = world.git(&repos.app_remote, &["rev-list", "-n", "1", "v1.0.0-rc.1"]).trim().to_owned();
+    let evil = repos.app_commit(&world, "Something qa never ran");
+    let name = "1.0.0.20261121T101530Z.qa";
+    let forged = format!(
+        "Deploy 1.0.0 to qa\n\nEnvironment: qa\nVersion: 1.0.0\nCommit: {evil}\nDeployed-At: 2026-11-21T10:15:30Z\n"
+    );
+    world.git(&repos.app, &["tag", "-a", "-m", &forged, name, &evil]);
+    world.git(&repos.app, &["push", "-q", "origin", name]);
+    world.git(release, &["checkout", "-q", "environment/dev"]);
+    let file = std::fs::read_to_string(release.join("release.toml")).expect("dev's file");
+    std::fs::write(release.join("release.toml"), file.replace("mode = \"enforce\"", "mode = \"off\"")).expect("written");
+    world.git(release, &["commit", "-q", "-am", "Trust nobody's signatures"]);
+    world.git(release, &["push", "-q", "origin", "environment/dev"]);
+
+    // log fetches the forged record into the cache; status then reads it from there.
+    let log = world.release(release, &["log", "qa"]);
+    assert!(!log.expect_status(0).stdout.contains(name), "the forged record is no record:\n{log}");
+    log.expect_stderr(&format!("warning: {name} does not count: it is not signed"));
+    let status = world.release(release, &["status", "--json"]);
+    let json = status.expect_status(0).json();
+    assert_eq!(json["environments"][1]["deployed"]["commit"], deployed.as_str(), "qa runs what it ran: {json}");
+    assert_eq!(json["environments"][2]["gate"]["deploys"], deployed.as_str(), "{json}");
+    status.expect_stderr(&format!("warning: {name} does not count: it is not signed"));
+}

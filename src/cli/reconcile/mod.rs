@@ -91,7 +91,7 @@ fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
         context.ui.report(&RoundReport { dry_run: args.dry_run, environments: Vec::new(), expired });
         return Ok(Exit::Success);
     };
-    let app = AppRepo::open(&workspace, args.app_dir.as_deref())?;
+    let app = AppRepo::open(&workspace, args.app_dir.as_deref())?.judged_by(workspace.judging_trust());
     crate::deploy::refresh(&workspace, &app, &targets.iter().collect::<Vec<_>>())?;
     let pairs: Vec<(Environment, Environment)> = targets
         .iter()
