@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::app::{AppRepo, Ask, Survey};
-use crate::config::{self, ConfigError, Environment, FILE_NAME, Match, Origin};
+use crate::config::{self, ConfigError, Environment, FILE_NAME, Match, Origin, TrustMode};
 use crate::deploy::{self, Wanted};
 use crate::error::{Error, Exit, Kind};
 use crate::gate::{self, Finding, Snapshot};
@@ -147,6 +147,7 @@ pub fn evaluate_all(
             head: &request.head,
             incoming: gathered.incoming,
             edits: gathered.edits,
+            edits_vouched: gathered.edits_vouched,
             deploys: gathered.deploys.clone(),
             candidate: gathered.candidate,
             previous: previous.map(deployed),
@@ -169,6 +170,7 @@ pub fn evaluate_all(
 struct Gathered {
     incoming: Incoming,
     edits: Vec<String>,
+    edits_vouched: Option<crate::trust::Use>,
     /// Each repository's commit, for an application of several.
     components: BTreeMap<String, ObjectId>,
     deploys: Option<Result<ObjectId, String>>,
@@ -192,6 +194,7 @@ fn gather(
         )));
     }
     let (incoming, edits) = incoming(workspace, &request.head)?;
+    let edits_vouched = edits_vouched(workspace, target, &request.head, &edits)?;
     let (deploys, candidate, components) = match &incoming {
         Ok(version) => resolve(workspace, app, request, version, online)?,
         Err(_) => (None, None, BTreeMap::new()),
@@ -200,7 +203,23 @@ fn gather(
         (Some(app), Some(Ok(commit)), Match::Tree) => Some(app.repo.commit_tree(commit)?),
         _ => None,
     };
-    Ok(Gathered { incoming, edits, components, deploys, candidate, tree })
+    Ok(Gathered { incoming, edits, edits_vouched, components, deploys, candidate, tree })
+}
+
+/// Whether a change that edits a restricted environment's settings is a commit signed by a key
+/// the environment's own `[trust.signers]` lists: asked only where trust is on.
+fn edits_vouched(
+    workspace: &Workspace,
+    target: &Environment,
+    head: &ObjectId,
+    edits: &[String],
+) -> Result<Option<crate::trust::Use>, Error> {
+    let trust = &workspace.file.trust;
+    if edits.is_empty() || !target.restricted || trust.mode == TrustMode::Off {
+        return Ok(None);
+    }
+    let seal = workspace.repo.verify_commit(head, &trust.ssh_keys())?;
+    Ok(Some(crate::trust::judge(trust, &format!("commit {}", head.short()), &[&target.name], &seal)))
 }
 
 /// The version a change brings, or the problems that make its release file invalid.

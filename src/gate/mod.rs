@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::config::{Environment, GateMode, Match};
 use crate::object_id::ObjectId;
 use crate::record::Record;
+use crate::trust::Use;
 use crate::version::{Cut, Version};
 
 /// The checks, named as findings and documentation name them.
@@ -81,6 +82,9 @@ pub struct Snapshot<'a> {
     pub incoming: Result<Version, Vec<String>>,
     /// The settings the incoming release file edits, relative to the target's own.
     pub edits: Vec<String>,
+    /// Where trust is on and the change edits a restricted target's settings: whether the
+    /// change's commit is signed by a key the target lists.
+    pub edits_vouched: Option<Use>,
     /// The commit the target would deploy, or why it cannot be told; `None` when the incoming
     /// version gave nothing to resolve.
     pub deploys: Option<Result<ObjectId, String>>,
@@ -196,19 +200,33 @@ fn promotion_path(snapshot: &Snapshot<'_>) -> Option<Finding> {
     ))
 }
 
-/// Passes always: a change is judged by the settings it would replace, so what it edits is only
-/// shown, for the people who review it.
+/// A change is judged by the settings it would replace, so what it edits is shown, for the
+/// people who review it. Where `[trust]` is enforced, a change to a restricted environment's
+/// settings must also be a commit signed by a key that environment lists: on a server whose hook
+/// is the only review, nobody else would stop a push that weakens prod's rules.
 fn release_settings(snapshot: &Snapshot<'_>) -> Finding {
     let target = &snapshot.target.name;
-    let message = if snapshot.edits.is_empty() {
-        format!("the change edits no setting; {target}'s own settings judge it")
-    } else {
-        format!(
-            "the change edits {}; {target}'s settings before it judge it, and the edits govern from the next change on",
-            snapshot.edits.join(", ")
-        )
-    };
-    Finding::pass(Check::ReleaseSettings, message)
+    if snapshot.edits.is_empty() {
+        return Finding::pass(
+            Check::ReleaseSettings,
+            format!("the change edits no setting; {target}'s own settings judge it"),
+        );
+    }
+    let edits = snapshot.edits.join(", ");
+    let message = format!(
+        "the change edits {edits}; {target}'s settings before it judge it, and the edits govern from the next change on"
+    );
+    match &snapshot.edits_vouched {
+        Some(Use::Ignored(why)) => Finding::fail(
+            Check::ReleaseSettings,
+            format!("the change edits {edits} of restricted {target}, and {why}"),
+            format!(
+                "a change to {target}'s settings is a commit signed (git commit -S) by a key [trust.signers] lists for {target}"
+            ),
+        ),
+        Some(Use::Warned(why)) => Finding::pass(Check::ReleaseSettings, format!("{message}; {why}")),
+        Some(Use::Counts) | None => Finding::pass(Check::ReleaseSettings, message),
+    }
 }
 
 fn release_file(snapshot: &Snapshot<'_>) -> Finding {

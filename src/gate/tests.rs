@@ -56,6 +56,7 @@ struct Case {
     source: Option<String>,
     incoming: Result<Version, Vec<String>>,
     edits: Vec<String>,
+    edits_vouched: Option<crate::trust::Use>,
     deploys: Option<Result<ObjectId, String>>,
     candidate: Option<Result<String, String>>,
     previous: Option<Deployed>,
@@ -73,6 +74,7 @@ impl Case {
             source: Some("environment/qa".into()),
             incoming: Ok(Version::parse("1.4.0").expect("version")),
             edits: Vec::new(),
+            edits_vouched: None,
             deploys: Some(Ok(id(1))),
             candidate: Some(Ok("v1.4.0-rc.2".into())),
             previous: Some(Deployed { matching: Some(on_qa.clone()), latest: Some(on_qa) }),
@@ -90,6 +92,7 @@ impl Case {
             head: &head,
             incoming: self.incoming.clone(),
             edits: self.edits.clone(),
+            edits_vouched: self.edits_vouched.clone(),
             deploys: self.deploys.clone(),
             candidate: self.candidate.clone(),
             previous: self.previous.clone(),
@@ -135,6 +138,25 @@ fn a_change_that_edits_settings_says_which_and_passes_on_that_alone() {
     assert!(allows(&findings), "edits are shown, not judged: the settings before them judge");
     let settings = findings.iter().find(|f| f.check == Check::ReleaseSettings).expect("release-settings");
     assert!(settings.message.starts_with("the change edits environments.prod.after (removed), forge.api;"));
+}
+
+#[test]
+fn under_enforced_trust_an_edit_of_a_restricted_environments_settings_needs_its_signer() {
+    use crate::trust::Use;
+    let mut case = Case::prod();
+    case.edits = vec!["environments.prod.restricted".into()];
+    case.edits_vouched = Some(Use::Ignored("commit 9999999 does not count: it is not signed".into()));
+    assert_eq!(case.failed(), ["release-settings"]);
+    let finding = case.findings().into_iter().find(|f| f.check == Check::ReleaseSettings).expect("release-settings");
+    assert_eq!(
+        finding.message,
+        "the change edits environments.prod.restricted of restricted prod, and commit 9999999 does not count: it is not signed"
+    );
+    assert!(finding.hint.is_some_and(|h| h.contains("signed (git commit -S) by a key [trust.signers] lists for prod")));
+    case.edits_vouched = Some(Use::Counts);
+    assert!(case.failed().is_empty(), "signed by prod's key");
+    case.edits_vouched = Some(Use::Warned("commit 9999999 counts although it is not signed".into()));
+    assert!(case.failed().is_empty(), "warn only says so");
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 
 use super::sshsig::{self, Checked};
 use super::{GitCommand, GitError, Repo};
+use crate::object_id::ObjectId;
 
 /// Which of git's signature formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +187,27 @@ impl Repo {
         if let Some(seal) = self.verify_ssh_here(tag, ssh_keys)? {
             return Ok(seal);
         }
+        self.git_verify("verify-tag", &tag.id, ssh_keys)
+    }
+
+    /// What the signature of `commit` says, checked by `git verify-commit` as
+    /// [`Repo::verify_tag`] checks a tag's.
+    ///
+    /// # Errors
+    /// When the commit cannot be read or git cannot be run.
+    pub fn verify_commit(&self, commit: &ObjectId, ssh_keys: &[String]) -> Result<Seal, GitError> {
+        let what = || format!("commit {}", commit.short());
+        let object = self.repo.find_object(super::from_id(commit)?).map_err(|e| super::read_error(what())(e.into()))?;
+        let data: &[u8] = &object.data;
+        let header = data.split(|b| *b == b'\n').take_while(|line| !line.is_empty());
+        if !header.into_iter().any(|line| line.starts_with(b"gpgsig ") || line.starts_with(b"gpgsig-sha256 ")) {
+            return Ok(Seal::Unsigned);
+        }
+        self.git_verify("verify-commit", commit, ssh_keys)
+    }
+
+    /// `git verify-tag` or `git verify-commit` with exactly `ssh_keys` as the allowed signers.
+    fn git_verify(&self, verb: &str, id: &ObjectId, ssh_keys: &[String]) -> Result<Seal, GitError> {
         let mut allowed = String::new();
         for (index, key) in ssh_keys.iter().enumerate() {
             allowed.push_str(&format!("key-{index} namespaces=\"git\" {key}\n"));
@@ -193,8 +215,7 @@ impl Repo {
         let allowed = Scratch::new("allowed-signers", allowed.as_bytes())?;
         let mut setting = std::ffi::OsString::from("gpg.ssh.allowedSignersFile=");
         setting.push(&allowed.path);
-        let command =
-            GitCommand::new(["-c".into(), setting, "verify-tag".into(), "--raw".into(), tag.id.as_str().into()]);
+        let command = GitCommand::new(["-c".into(), setting, verb.into(), "--raw".into(), id.as_str().into()]);
         let output = self.output(&command)?;
         Ok(read_seal(output.success, &output.stderr))
     }

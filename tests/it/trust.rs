@@ -414,7 +414,8 @@ fn a_push_to_dev_that_switches_trust_off_changes_nothing_status_or_log_show() {
     world.git(&repos.app, &["push", "-q", "origin", name]);
     world.git(release, &["checkout", "-q", "environment/dev"]);
     let file = std::fs::read_to_string(release.join("release.toml")).expect("dev's file");
-    std::fs::write(release.join("release.toml"), file.replace("mode = \"enforce\"", "mode = \"off\"")).expect("written");
+    std::fs::write(release.join("release.toml"), file.replace("mode = \"enforce\"", "mode = \"off\""))
+        .expect("written");
     world.git(release, &["commit", "-q", "-am", "Trust nobody's signatures"]);
     world.git(release, &["push", "-q", "origin", "environment/dev"]);
 
@@ -427,4 +428,34 @@ fn a_push_to_dev_that_switches_trust_off_changes_nothing_status_or_log_show() {
     assert_eq!(json["environments"][1]["deployed"]["commit"], deployed.as_str(), "qa runs what it ran: {json}");
     assert_eq!(json["environments"][2]["gate"]["deploys"], deployed.as_str(), "{json}");
     status.expect_stderr(&format!("warning: {name} does not count: it is not signed"));
+}
+
+#[test]
+fn a_push_that_unrestricts_prod_needs_a_commit_signed_by_prods_key() {
+    // Found by the independent pass: on a server whose pre-receive hook is the only guard, a push
+    // to prod that set restricted = false kept the version, passed the gate, and opened prod.
+    let world = World::new();
+    let (repos, _, prod) = qa_deployed(&world, "enforce", By::Qa, By::Qa);
+    let release = &repos.release;
+    world.release(release, &["set", "prod", "1.0.0", "--push"]).expect_status(0);
+    world.release(&repos.release_remote, &["hooks", "install"]).expect_status(0);
+    world.git(release, &["checkout", "-q", "environment/prod"]);
+    world.git(release, &["merge", "-q", "--ff-only", "origin/environment/prod"]);
+    let file = std::fs::read_to_string(release.join("release.toml")).expect("prod's file");
+    std::fs::write(release.join("release.toml"), file.replacen("restricted = true", "restricted = false", 1))
+        .expect("written");
+    world.git(release, &["commit", "-q", "-am", "Open prod"]);
+    let refused = crate::hooks::push(&world, release, &["--no-verify", "origin", "environment/prod"]);
+    let said = crate::hooks::stderr(&refused);
+    assert!(!refused.status.success(), "{said}");
+    assert!(said.contains("release-settings: the change edits environments.prod.restricted of restricted prod"), "{said}");
+    assert!(said.contains("it is not signed"), "{said}");
+
+    // The same change, signed by a key prod lists, is prod's own decision.
+    let signing = signing(Some(&prod));
+    let mut amend = world.command("git", release);
+    amend.args(["commit", "-q", "--amend", "-S", "--no-edit"]).envs(signing.iter().map(|(k, v)| (k, v)));
+    assert!(amend.status().expect("git runs").success());
+    let pushed = crate::hooks::push(&world, release, &["--no-verify", "origin", "environment/prod"]);
+    assert!(pushed.status.success(), "{}", crate::hooks::stderr(&pushed));
 }
