@@ -4,15 +4,16 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::app::AppRepo;
+use crate::app::{AppRepo, Ask};
 use crate::clock;
-use crate::config::UMBRELLA;
+use crate::config::{Match, UMBRELLA};
 use crate::deploy::{Part, Wanted};
 use crate::git::Ident;
 use crate::plan::Plan;
 
 use crate::deploy::{self, Resolved};
 use crate::error::{Error, Kind};
+use crate::gate;
 use crate::object_id::ObjectId;
 use crate::plan::Step;
 use crate::ui::{Paint, Report};
@@ -106,8 +107,22 @@ fn deployed_before(workspace: &Workspace, app: &AppRepo, resolved: &Resolved) ->
     let (Cut::Final, Some(after), Some(decision)) = (environment.cut, &environment.after, &resolved.tag) else {
         return Ok(());
     };
-    if !app.records_on(&workspace.file.tags, after, &resolved.commit)?.is_empty() {
-        return Ok(());
+    let tree = match environment.match_ {
+        Match::Tree => Some(app.repo.commit_tree(&resolved.commit)?),
+        Match::Commit => None,
+    };
+    let ask = Ask { environment: after, commit: &resolved.commit, tree: tree.as_ref() };
+    let previous = app.survey(&workspace.file.tags, &[], &[ask])?.deployed(0);
+    if previous.matching.is_some() {
+        // As the gate asks: what the previous environment deployed since counts too.
+        let before = workspace.file.environment(after).filter(|_| environment.previous_current);
+        let stale = before.and_then(|before| gate::previous_current(before, &previous)).filter(|f| !f.ok);
+        return match stale {
+            None => Ok(()),
+            Some(finding) => Err(Error::new(Kind::Refused, finding.message)
+                .cause(format!("{} goes on the commit of the highest release candidate", decision.tag().name))
+                .hint(finding.hint.unwrap_or_default())),
+        };
     }
     let tag = decision.tag();
     Err(Error::new(

@@ -331,7 +331,10 @@ fn previous_deployed(snapshot: &Snapshot<'_>, after: &Environment, previous: &De
     )
 }
 
-fn previous_current(after: &Environment, previous: &Deployed) -> Option<Finding> {
+/// Whether the record that matches is still the previous environment's latest; `None` when
+/// nothing matches. Shared with `prepare`, which releases only what the gate would let in.
+#[must_use]
+pub fn previous_current(after: &Environment, previous: &Deployed) -> Option<Finding> {
     let matching = previous.matching.as_ref()?;
     let latest = previous.latest.as_ref()?;
     Some(if latest.tag == matching.tag {

@@ -470,3 +470,24 @@ fn a_genuine_candidate_or_record_pushed_again_under_another_name_counts_for_noth
     let log = world.release(release, &["log", "qa"]);
     assert!(!log.expect_status(0).stdout.contains("+3"), "the replayed record is no record:\n{log}");
 }
+
+#[test]
+fn prepare_releases_no_candidate_qa_has_moved_on_from() {
+    // Found by the independent pass: the gate refused on previous-current, yet `prepare prod`
+    // made the final tag on a commit qa no longer ran.
+    let world = World::new();
+    let repos = prepared_qa(&world);
+    let release = &repos.release;
+    world.release(release, &["record", "qa"]).expect_status(0);
+    let first = world.git(&repos.app_remote, &["rev-list", "-n", "1", "v1.0.0-rc.1"]).trim().to_owned();
+    crate::reconcile::deploy_qa(&world, &repos, "Second", 20);
+    // qa rolls back to the first commit and records that: rc.2 is not what qa runs any more.
+    let at = [("GIT_COMMITTER_DATE", "2026-11-21T10:30:00Z")];
+    world.release_with(release, &["record", "qa", "--commit", &first], &at).expect_status(0);
+    world.release(release, &["set", "prod", "1.0.0", "--push"]).expect_status(0);
+    let before = world.state(&repos.app_remote);
+    let refused = world.release_with(release, &["prepare", "prod"], &at);
+    refused.expect_status(1).expect_stderr(&format!("error: qa no longer runs it: qa deployed {} since", &first[..7]));
+    assert_eq!(world.state(&repos.app_remote), before, "no v1.0.0 on what qa left behind");
+    world.release_with(release, &["gate", "--target", "prod"], &at).expect_status(1).expect_stdout("previous-current");
+}

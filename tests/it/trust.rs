@@ -448,7 +448,10 @@ fn a_push_that_unrestricts_prod_needs_a_commit_signed_by_prods_key() {
     let refused = crate::hooks::push(&world, release, &["--no-verify", "origin", "environment/prod"]);
     let said = crate::hooks::stderr(&refused);
     assert!(!refused.status.success(), "{said}");
-    assert!(said.contains("release-settings: the change edits environments.prod.restricted of restricted prod"), "{said}");
+    assert!(
+        said.contains("release-settings: the change edits environments.prod.restricted of restricted prod"),
+        "{said}"
+    );
     assert!(said.contains("it is not signed"), "{said}");
 
     // The same change, signed by a key prod lists, is prod's own decision.
