@@ -24,6 +24,9 @@ pub struct PullRequest {
     pub target: String,
     pub source: String,
     pub head: String,
+    /// The other repository its head comes from, when it comes from a fork: its branch is then
+    /// no branch of this repository, whatever it is called.
+    pub fork: Option<String>,
 }
 
 /// Why the CI's variables do not describe a pull request.
@@ -142,7 +145,22 @@ impl System {
                 (branch(target)?, branch(source)?, get(head)?)
             }
         };
-        Ok(PullRequest { target, source, head })
+        let fork = match self {
+            System::GithubActions => {
+                var("GITHUB_EVENT_PATH").and_then(|path| read(&path)).and_then(|e| github_fork(&e))
+            }
+            System::GitlabCi => {
+                let (source, own) = (var("CI_MERGE_REQUEST_SOURCE_PROJECT_ID"), var("CI_MERGE_REQUEST_PROJECT_ID"));
+                (source.is_some() && source != own)
+                    .then(|| var("CI_MERGE_REQUEST_SOURCE_PROJECT_PATH").unwrap_or_else(|| "another project".into()))
+            }
+            System::AzurePipelines => var("SYSTEM_PULLREQUEST_ISFORK")
+                .filter(|fork| fork.eq_ignore_ascii_case("true"))
+                .map(|_| "a fork".to_owned()),
+            System::Jenkins => var("CHANGE_FORK").filter(|fork| !fork.is_empty()),
+            System::BitbucketPipelines | System::Tekton => None,
+        };
+        Ok(PullRequest { target, source, head, fork })
     }
 
     /// Who started the pipeline, as the system names them.
@@ -157,6 +175,22 @@ impl System {
             System::Tekton => return None,
         };
         var(key).filter(|v| !v.is_empty())
+    }
+}
+
+/// The repository a GitHub pull request's head lives in, when it is not the base's own (a fork,
+/// or one since deleted).
+fn github_fork(event: &str) -> Option<String> {
+    let event: serde_json::Value = serde_json::from_str(event).ok()?;
+    let pull = event.get("pull_request")?;
+    let name =
+        |side: &str| pull.pointer(&format!("/{side}/repo/full_name")).and_then(|n| n.as_str()).map(str::to_owned);
+    let base = name("base");
+    match name("head") {
+        Some(head) if base.as_deref().is_none_or(|base| base == head) => None,
+        Some(head) => Some(head),
+        None if pull.pointer("/head/repo").is_some_and(serde_json::Value::is_null) => Some("a deleted fork".into()),
+        None => None,
     }
 }
 
@@ -264,12 +298,71 @@ mod tests {
             target: "environment/prod".into(),
             source: "environment/qa".into(),
             head: "0123456789abcdef0123456789abcdef01234567".into(),
+            fork: None,
         };
         for pairs in cases {
             let var = vars(pairs);
             let system = System::detect(&var).expect("a CI system");
             assert_eq!(system.pull_request(&var, &read), Ok(expected.clone()), "{system:?}");
         }
+    }
+
+    #[test]
+    fn a_pull_request_from_a_fork_says_where_it_comes_from() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let event = |head: &str| {
+            format!(
+                r#"{{"pull_request":{{"head":{{"sha":"{sha}","repo":{head}}},"base":{{"repo":{{"full_name":"shop/release"}}}}}}}}"#
+            )
+        };
+        let github = [
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_BASE_REF", "environment/prod"),
+            ("GITHUB_HEAD_REF", "environment/qa"),
+            ("GITHUB_EVENT_PATH", "/e.json"),
+        ];
+        let fork_of = |head: String| {
+            System::GithubActions.pull_request(&vars(&github), &|_| Some(head.clone())).expect("a pull request").fork
+        };
+        assert_eq!(fork_of(event(r#"{"full_name":"outsider/release","fork":true}"#)), Some("outsider/release".into()));
+        assert_eq!(fork_of(event(r#"{"full_name":"shop/release"}"#)), None);
+        assert_eq!(fork_of(event("null")), Some("a deleted fork".into()));
+        let gitlab = |source: &str| {
+            let pairs = [
+                ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "environment/prod"),
+                ("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "environment/qa"),
+                ("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", sha),
+                ("CI_MERGE_REQUEST_PROJECT_ID", "7"),
+                ("CI_MERGE_REQUEST_SOURCE_PROJECT_ID", source),
+                ("CI_MERGE_REQUEST_SOURCE_PROJECT_PATH", "outsider/release"),
+            ];
+            let var = vars(&pairs);
+            System::GitlabCi.pull_request(&var, &|_| None).expect("a merge request").fork
+        };
+        assert_eq!(gitlab("8"), Some("outsider/release".into()));
+        assert_eq!(gitlab("7"), None);
+        let azure = [
+            ("SYSTEM_PULLREQUEST_TARGETBRANCH", "refs/heads/environment/prod"),
+            ("SYSTEM_PULLREQUEST_SOURCEBRANCH", "refs/heads/environment/qa"),
+            ("SYSTEM_PULLREQUEST_SOURCECOMMITID", sha),
+            ("SYSTEM_PULLREQUEST_ISFORK", "True"),
+        ];
+        let azure = vars(&azure);
+        assert_eq!(
+            System::AzurePipelines.pull_request(&azure, &|_| None).expect("a pull request").fork,
+            Some("a fork".into())
+        );
+        let jenkins = [
+            ("CHANGE_TARGET", "environment/prod"),
+            ("CHANGE_BRANCH", "environment/qa"),
+            ("GIT_COMMIT", sha),
+            ("CHANGE_FORK", "outsider"),
+        ];
+        let jenkins = vars(&jenkins);
+        assert_eq!(
+            System::Jenkins.pull_request(&jenkins, &|_| None).expect("a pull request").fork,
+            Some("outsider".into())
+        );
     }
 
     #[test]

@@ -177,9 +177,15 @@ fn inputs(args: &Args) -> Result<(Named, Option<String>, Option<String>), Error>
         Error::new(Kind::Usage, error.to_string())
             .hint("run the gate on pull request pipelines, or pass --target, --source and --head")
     })?;
+    // A fork's branch is no branch of this repository, whatever it is called: named with its
+    // repository, it is no environment's branch, and no promotion.
+    let source = match &pull_request.fork {
+        Some(fork) => format!("{fork}:{}", pull_request.source),
+        None => pull_request.source,
+    };
     Ok((
         args.target.clone().map_or(Named::Branch(pull_request.target), Named::Given),
-        Some(args.source.clone().unwrap_or(pull_request.source)),
+        Some(args.source.clone().unwrap_or(source)),
         Some(args.head.clone().unwrap_or(pull_request.head)),
     ))
 }

@@ -491,3 +491,31 @@ fn prepare_releases_no_candidate_qa_has_moved_on_from() {
     assert_eq!(world.state(&repos.app_remote), before, "no v1.0.0 on what qa left behind");
     world.release_with(release, &["gate", "--target", "prod"], &at).expect_status(1).expect_stdout("previous-current");
 }
+
+#[test]
+fn a_fork_pull_request_from_a_branch_named_like_qa_is_no_promotion_in_ci() {
+    // Found by the independent pass: `gate --ci` passed a fork's `environment/qa` as qa.
+    let world = World::new();
+    let repos = prepared_qa(&world);
+    let release = &repos.release;
+    world.release(release, &["record", "qa"]).expect_status(0);
+    let head = world.git(release, &["rev-parse", "environment/qa"]).trim().to_owned();
+    let mut env = github_pull_request(&world, "environment/prod", "environment/qa", &head);
+    let event = world.path("event.json");
+    let own = std::fs::read_to_string(&event).expect("event");
+    let fork = own
+        .replace(
+            r#""ref":"environment/qa"}"#,
+            r#""ref":"environment/qa","repo":{"full_name":"outsider/release","fork":true}}"#,
+        )
+        .replace(r#""ref":"environment/prod"}"#, r#""ref":"environment/prod","repo":{"full_name":"shop/release"}}"#);
+    std::fs::write(&event, fork).expect("the fork's event");
+    env.push(("GITHUB_REPOSITORY", "shop/release".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let gate = world.release_with(release, &["gate", "--ci"], &env);
+    gate.expect_status(1).expect_stdout("outsider/release:environment/qa");
+    assert!(gate.stdout.contains("FAIL  promotion-path"), "{gate}");
+
+    std::fs::write(&event, own).expect("the repository's own event");
+    world.release_with(release, &["gate", "--ci"], &env).expect_status(0);
+}
