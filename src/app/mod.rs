@@ -31,6 +31,8 @@ pub struct AppRepo {
     trust: std::rc::Rc<Trust>,
     /// The environments that cut rc tags, whose signers vouch for them.
     rc_owners: std::rc::Rc<[String]>,
+    /// The environments that cut final tags.
+    final_owners: std::rc::Rc<[String]>,
     /// What trust had to say about the tags read so far, each once.
     notes: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
 }
@@ -101,9 +103,10 @@ impl AppRepo {
         repo.sign_with(Signing::of(&workspace.repo));
         let trust = std::rc::Rc::new(workspace.file.trust.clone());
         let environments = &workspace.file.environments;
-        let rc_owners =
-            environments.iter().filter(|e| e.cut == crate::version::Cut::Rc).map(|e| e.name.clone()).collect();
-        AppRepo { repo, remote, name, separate, trust, rc_owners, notes: std::rc::Rc::default() }
+        let cutting =
+            |cut: crate::version::Cut| environments.iter().filter(|e| e.cut == cut).map(|e| e.name.clone()).collect();
+        let (rc_owners, final_owners) = (cutting(crate::version::Cut::Rc), cutting(crate::version::Cut::Final));
+        AppRepo { repo, remote, name, separate, trust, rc_owners, final_owners, notes: std::rc::Rc::default() }
     }
 
     /// Judges the tags read from now on by `trust` rather than by the settings that opened the
@@ -395,6 +398,14 @@ impl AppRepo {
             tags.final_.render(&crate::version::TagValues { version, ..crate::version::TagValues::SAMPLE });
         if let Some(tag) = self.repo.tag(&final_name)? {
             if let Some(commit) = self.repo.tag_commit(&tag)? {
+                // It holds its name either way; where it does not count, the warning says why a
+                // release is stuck behind it.
+                if self.trust.mode != TrustMode::Off
+                    && let Some(object) = self.repo.tag_object(&tag)?
+                {
+                    let owners: Vec<&str> = self.final_owners.iter().map(String::as_str).collect();
+                    self.vouched(&tag.name, &object, &owners)?;
+                }
                 existing.final_ = Some(VersionTag { name: tag.name, commit });
             }
         }

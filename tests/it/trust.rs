@@ -462,3 +462,21 @@ fn a_push_that_unrestricts_prod_needs_a_commit_signed_by_prods_key() {
     let pushed = crate::hooks::push(&world, release, &["--no-verify", "origin", "environment/prod"]);
     assert!(pushed.status.success(), "{}", crate::hooks::stderr(&pushed));
 }
+
+#[test]
+fn a_final_tag_made_by_hand_holds_its_name_and_the_warning_says_it_does_not_count() {
+    // Found by the independent pass: an unsigned v1.0.0 on another commit blocked the release
+    // with no word that it was not one of the prod job's.
+    let world = World::new();
+    let (repos, ..) = qa_deployed(&world, "enforce", By::Qa, By::Qa);
+    let release = &repos.release;
+    let evil = repos.app_commit(&world, "Something qa never ran");
+    world.git(&repos.app, &["tag", "-a", "-m", "Release 1.0.0", "v1.0.0", &evil]);
+    world.git(&repos.app, &["push", "-q", "origin", "v1.0.0"]);
+    world.release(release, &["set", "prod", "1.0.0", "--push"]).expect_status(0);
+    let refused = world.release(release, &["gate", "--target", "prod"]);
+    refused
+        .expect_status(1)
+        .expect_stdout("FAIL  release-candidate")
+        .expect_stderr("warning: v1.0.0 does not count: it is not signed ([trust] mode = \"enforce\")");
+}
