@@ -5,6 +5,7 @@
 //! names a clone that exists already, as in CI.
 
 mod records;
+mod trust;
 
 pub use records::{Ask, Survey};
 
@@ -13,7 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::config::{App, Component, Tags, Trust, TrustMode};
 use crate::error::{Diagnostic, Error, Kind};
 use crate::forge;
-use crate::git::{GitCommand, GitError, Repo, Signing, TagObject, TagRef, redact};
+use crate::git::{GitCommand, GitError, Repo, Signing, TagRef, redact};
 use crate::object_id::ObjectId;
 use crate::version::pin::{Pin, Target};
 use crate::version::{Existing, Known, VersionTag};
@@ -107,64 +108,6 @@ impl AppRepo {
             |cut: crate::version::Cut| environments.iter().filter(|e| e.cut == cut).map(|e| e.name.clone()).collect();
         let (rc_owners, final_owners) = (cutting(crate::version::Cut::Rc), cutting(crate::version::Cut::Final));
         AppRepo { repo, remote, name, separate, trust, rc_owners, final_owners, notes: std::rc::Rc::default() }
-    }
-
-    /// Judges the tags read from now on by `trust` rather than by the settings that opened the
-    /// repository.
-    #[must_use]
-    pub fn judged_by(mut self, trust: Trust) -> AppRepo {
-        self.trust = std::rc::Rc::new(trust);
-        self
-    }
-
-    /// Whether tag `name` counts as evidence for a decision, its signature verified only when
-    /// `[trust]` asks: signed by a key listed for one of `owners`. Each note is kept once.
-    ///
-    /// # Errors
-    /// When `git verify-tag` cannot be run.
-    pub fn vouched(&self, name: &str, object: &TagObject, owners: &[&str]) -> Result<bool, Error> {
-        if self.trust.mode == TrustMode::Off {
-            return Ok(true);
-        }
-        let seal = self.repo.verify_tag(object, &self.trust.ssh_keys())?;
-        Ok(self.noted(&crate::trust::judge(&self.trust, name, owners, &seal)))
-    }
-
-    /// Keeps what a judgement had to say, once, and tells whether the tag counts.
-    fn noted(&self, judged: &crate::trust::Use) -> bool {
-        if let Some(note) = judged.note() {
-            let mut notes = self.notes.borrow_mut();
-            if !notes.iter().any(|n| n == note) {
-                notes.push(note.to_owned());
-            }
-        }
-        judged.counts()
-    }
-
-    /// Whether an rc tag counts: always without `[trust]`; else when a key listed for an
-    /// environment that cuts rc tags signed it (under `warn`, with a note when none did).
-    fn rc_counts(&self, tag: &TagRef) -> Result<bool, Error> {
-        let object = self.repo.tag_object(tag)?;
-        // Whatever the mode, an rc is made under its own name: another pushed again under this
-        // one (a signed rc.1 as rc.5) is none.
-        if object.as_ref().is_some_and(|o| o.name != tag.name) {
-            return Ok(false);
-        }
-        if self.trust.mode == TrustMode::Off {
-            return Ok(true);
-        }
-        let owners: Vec<&str> = self.rc_owners.iter().map(String::as_str).collect();
-        match object {
-            Some(object) => self.vouched(&tag.name, &object, &owners),
-            // A lightweight tag carries no signature: unsigned.
-            None => Ok(self.noted(&crate::trust::judge(&self.trust, &tag.name, &owners, &crate::git::Seal::Unsigned))),
-        }
-    }
-
-    /// What trust said about the tags read since the last call.
-    #[must_use]
-    pub fn take_trust_notes(&self) -> Vec<String> {
-        std::mem::take(&mut *self.notes.borrow_mut())
     }
 
     /// The application repository as it is here, for reading only: `None` when its cache was
