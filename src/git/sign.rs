@@ -249,16 +249,17 @@ impl Repo {
 /// Whether a tag message ends in a signature block git would check.
 #[must_use]
 pub fn is_signed(message: &str) -> bool {
-    ["-----BEGIN PGP SIGNATURE-----", "-----BEGIN SSH SIGNATURE-----", "-----BEGIN SIGNED MESSAGE-----"]
-        .iter()
-        .any(|armor| message.contains(armor))
+    ARMORS.iter().any(|armor| message.contains(armor))
 }
+
+/// How each of git's signature formats begins its block.
+const ARMORS: [&str; 3] =
+    ["-----BEGIN PGP SIGNATURE-----", "-----BEGIN SSH SIGNATURE-----", "-----BEGIN SIGNED MESSAGE-----"];
 
 /// The message of a tag without the signature block git appended to it.
 #[must_use]
 pub fn unsigned_part(message: &str) -> &str {
-    let armors = ["-----BEGIN PGP SIGNATURE-----", "-----BEGIN SSH SIGNATURE-----", "-----BEGIN SIGNED MESSAGE-----"];
-    let start = armors.iter().filter_map(|armor| message.find(armor)).min();
+    let start = ARMORS.iter().filter_map(|armor| message.find(armor)).min();
     start.map_or(message, |start| &message[..start])
 }
 

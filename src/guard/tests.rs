@@ -1,4 +1,5 @@
 //! `decide` case by case, and what names alone make guarded.
+
 use super::*;
 use crate::config::{Content, parse};
 

@@ -480,3 +480,65 @@ fn a_final_tag_made_by_hand_holds_its_name_and_the_warning_says_it_does_not_coun
         .expect_stdout("FAIL  release-candidate")
         .expect_stderr("warning: v1.0.0 does not count: it is not signed ([trust] mode = \"enforce\")");
 }
+
+/// An OpenPGP key made with gpg in a keyring of the test's own; its fingerprint.
+fn openpgp_key(world: &World, gnupg: &Path, who: &str) -> String {
+    let gpg = |args: &[&str]| {
+        let output = world.command("gpg", &world.path("")).arg("--homedir").arg(gnupg).args(args).output();
+        let output = output.expect("gpg runs: run ./test.sh, which installs what the tests need");
+        assert!(output.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+    gpg(&["--batch", "--passphrase", "", "--quick-gen-key", who, "ed25519", "sign", "never"]);
+    let listed = gpg(&["--with-colons", "--list-keys", who]);
+    let fingerprint = listed.lines().find_map(|line| line.strip_prefix("fpr:")).expect("a fingerprint");
+    fingerprint.trim_matches(':').to_owned()
+}
+
+#[test]
+fn openpgp_signatures_count_by_fingerprint_against_the_verifiers_keyring() {
+    let world = World::new();
+    let gnupg = world.path("gnupg");
+    std::fs::create_dir_all(&gnupg).expect("a keyring folder");
+    std::fs::set_permissions(&gnupg, std::os::unix::fs::PermissionsExt::from_mode(0o700)).expect("private");
+    let qa = openpgp_key(&world, &gnupg, "QA Deploy <qa@ci.example.com>");
+    let other = openpgp_key(&world, &gnupg, "Someone Else <else@example.com>");
+    let repos = TwoRepos::new(&world);
+    let section = format!("\n[trust]\nmode = \"enforce\"\n\n[trust.signers]\nqa = [\"{qa}\"]\n");
+    edit_release_file(&world, &repos.release, |file| format!("{file}{section}"));
+    let release = &repos.release;
+    let home = path(&gnupg);
+    // A job that signs with `key` (OpenPGP is git's default format) at `moment`.
+    let job = |key: &str, moment: &str| -> Vec<(&'static str, String)> {
+        let mut vars = vec![("GNUPGHOME", home.clone()), ("GIT_COMMITTER_DATE", moment.to_owned())];
+        if !key.is_empty() {
+            vars.extend([
+                ("GIT_CONFIG_COUNT", "2".to_owned()),
+                ("GIT_CONFIG_KEY_0", "tag.gpgSign".to_owned()),
+                ("GIT_CONFIG_VALUE_0", "true".to_owned()),
+                ("GIT_CONFIG_KEY_1", "user.signingKey".to_owned()),
+                ("GIT_CONFIG_VALUE_1", key.to_owned()),
+            ]);
+        }
+        vars
+    };
+    let run = |args: &[&str], vars: Vec<(&'static str, String)>| {
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        world.release_with(release, args, &vars)
+    };
+    let (qa, other) = (qa.as_str(), other.as_str());
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    run(&["prepare", "qa"], job(qa, "2026-11-21T10:15:00Z")).expect_status(0);
+    run(&["record", "qa"], job(other, "2026-11-21T10:15:00Z")).expect_status(0);
+    let refused = run(&["gate", "--target", "prod"], job("", "2026-11-21T10:15:00Z"));
+    refused
+        .expect_status(1)
+        .expect_stderr(&format!("it is signed by {other}, which [trust.signers] does not list for qa"));
+    run(&["record", "qa", "--commit", "v1.0.0-rc.1"], job(qa, "2026-11-21T10:20:00Z")).expect_status(0);
+    run(&["gate", "--target", "prod"], job("", "2026-11-21T10:20:00Z")).expect_status(0);
+    let mut verify = world.command("git", &repos.app_remote);
+    verify.env("GNUPGHOME", &gnupg).args(["tag", "-v", "v1.0.0-rc.1"]);
+    assert!(verify.output().expect("git runs").status.success(), "git tag -v verifies the OpenPGP signature");
+    let _ =
+        world.command("gpgconf", &world.path("")).arg("--homedir").arg(&gnupg).args(["--kill", "gpg-agent"]).status();
+}
