@@ -315,19 +315,29 @@ impl Workspace {
         }))
     }
 
-    /// Reads every environment branch, in the order of the release file.
-    ///
-    /// # Errors
-    /// When a branch cannot be read or holds an invalid release file.
     /// Whose signatures count where no single target judges (`status`, `log`, `promote`): the
-    /// `[trust]` of the last environment's own branch, the most guarded, else this file's. A push
-    /// to an unrestricted branch, or the file checked out, changes nothing about it.
+    /// `[trust]` of the last environment's own branch, the most guarded (the one
+    /// `release.configRef` names, as fetched, where it is set), else this file's. A push to an
+    /// unrestricted branch, or the file checked out, changes nothing about it.
     #[must_use]
     pub fn judging_trust(&self) -> Trust {
+        // `release.configRef` names that branch where init or `hooks install` set it: a file
+        // checked out could name any branch its last environment's.
+        if let Some(reference) = self.repo.config_string("release.configRef") {
+            let read = from_config_ref(&self.repo, &self.remote, &reference, true).ok();
+            let file = read.and_then(|(content, origin)| config::parse(&content, &origin).ok());
+            if let Some(file) = file {
+                return file.trust;
+            }
+        }
         let last = self.file.environments.last().and_then(|last| self.environment_state(last).ok());
         last.and_then(|state| state.file).map_or_else(|| self.file.trust.clone(), |read| read.file.trust)
     }
 
+    /// Reads every environment branch, in the order of the release file.
+    ///
+    /// # Errors
+    /// When a branch cannot be read or holds an invalid release file.
     pub fn environment_states(&self) -> Result<Vec<EnvironmentState>, Error> {
         self.file.environments.iter().map(|environment| self.environment_state(environment)).collect()
     }

@@ -47,8 +47,7 @@ pub fn run(context: &Context, _args: &Args) -> Result<(), Error> {
     let asked: Vec<Request> = requests.iter().flatten().cloned().collect();
     // What the last environment's own branch says, not the file checked out, says whose
     // signatures count for what every environment ran.
-    let trust =
-        states.last().and_then(|s| s.file.as_ref()).map_or_else(|| workspace.judging_trust(), |f| f.file.trust.clone());
+    let trust = workspace.judging_trust();
     let app = AppRepo::existing(&workspace)?.map(|app| app.judged_by(trust));
     // status writes no tags: its gates may share one listing of the loose tags.
     if let Some(app) = &app {

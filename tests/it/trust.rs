@@ -428,6 +428,17 @@ fn a_push_to_dev_that_switches_trust_off_changes_nothing_status_or_log_show() {
     assert_eq!(json["environments"][1]["deployed"]["commit"], deployed.as_str(), "qa runs what it ran: {json}");
     assert_eq!(json["environments"][2]["gate"]["deploys"], deployed.as_str(), "{json}");
     status.expect_stderr(&format!("warning: {name} does not count: it is not signed"));
+
+    // Found by the second pass: a file checked out that also names another branch prod's.
+    world.git(release, &["checkout", "-q", "-b", "evil", "environment/qa"]);
+    let file = std::fs::read_to_string(release.join("release.toml")).expect("the file");
+    let renamed =
+        file.replace("branch = \"environment/prod\"", "branch = \"evil\"").replace("\"enforce\"", "\"off\"");
+    assert_ne!(renamed, file, "prod's branch is named in the file");
+    std::fs::write(release.join("release.toml"), renamed).expect("written");
+    world.git(release, &["commit", "-q", "-am", "prod is this branch now"]);
+    let log = world.release(release, &["log", "qa"]);
+    assert!(!log.expect_status(0).stdout.contains(name), "release.configRef says which branch is prod's:\n{log}");
 }
 
 #[test]
