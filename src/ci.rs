@@ -186,11 +186,13 @@ fn github_fork(event: &str) -> Option<String> {
     let name =
         |side: &str| pull.pointer(&format!("/{side}/repo/full_name")).and_then(|n| n.as_str()).map(str::to_owned);
     let base = name("base");
-    match name("head") {
-        Some(head) if base.as_deref().is_none_or(|base| base == head) => None,
-        Some(head) => Some(head),
-        None if pull.pointer("/head/repo").is_some_and(serde_json::Value::is_null) => Some("a deleted fork".into()),
-        None => None,
+    match (name("head"), pull.pointer("/head/repo")) {
+        (Some(head), _) if base.as_deref().is_none_or(|base| base == head) => None,
+        (Some(head), _) => Some(head),
+        (None, Some(serde_json::Value::Null)) => Some("a deleted fork".into()),
+        // A repository the event does not name is none it can be told to be this one.
+        (None, Some(_)) => Some("an unnamed repository".into()),
+        (None, None) => None,
     }
 }
 
@@ -327,6 +329,7 @@ mod tests {
         assert_eq!(fork_of(event(r#"{"full_name":"outsider/release","fork":true}"#)), Some("outsider/release".into()));
         assert_eq!(fork_of(event(r#"{"full_name":"shop/release"}"#)), None);
         assert_eq!(fork_of(event("null")), Some("a deleted fork".into()));
+        assert_eq!(fork_of(event("{}")), Some("an unnamed repository".into()));
         let gitlab = |source: &str| {
             let pairs = [
                 ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "environment/prod"),

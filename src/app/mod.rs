@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::config::{App, Component, Tags, Trust, TrustMode};
 use crate::error::{Diagnostic, Error, Kind};
 use crate::forge;
-use crate::git::{GitCommand, GitError, Repo, Signing, TagRef, redact};
+use crate::git::{GitCommand, GitError, Repo, TagRef, redact};
 use crate::object_id::ObjectId;
 use crate::version::pin::{Pin, Target};
 use crate::version::{Existing, Known, VersionTag};
@@ -101,7 +101,7 @@ impl AppRepo {
     /// The repository as the settings of `workspace` see it: tags written here are signed as the
     /// repository the command runs in signs them, and its `[trust]` judges the tags read.
     fn new(workspace: &Workspace, mut repo: Repo, remote: String, name: String, separate: bool) -> AppRepo {
-        repo.sign_with(Signing::of(&workspace.repo));
+        repo.sign_as(&workspace.repo);
         let trust = std::rc::Rc::new(workspace.file.trust.clone());
         let environments = &workspace.file.environments;
         let cutting =

@@ -50,7 +50,7 @@ pub struct Session {
 impl Session {
     /// Opens the application repository; pushing needs a remote and no `--offline`.
     pub fn open(context: &Context, workspace: &Workspace, args: &DeployArgs) -> Result<Session, Error> {
-        if workspace.file.trust.mode == TrustMode::Enforce && Signing::of(&workspace.repo).is_none() {
+        if workspace.file.trust.mode == TrustMode::Enforce && Signing::of(&workspace.repo)?.is_none() {
             return Err(Error::new(
                 Kind::Config,
                 "[trust] mode = \"enforce\", and git here signs no tags: the tags this deployment makes would not count",

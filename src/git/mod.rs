@@ -191,8 +191,10 @@ pub struct Repo {
     /// Opened at its exact path: the variables that point git at the repository this process
     /// was started for (a hook's `GIT_DIR`, a push's quarantine) are not this one's.
     isolated: bool,
-    /// How tags written here are signed, when git is set to sign them.
-    signing: Option<std::rc::Rc<Signing>>,
+    /// The repository whose git settings say how tags written here are signed.
+    signing_from: Option<std::rc::Rc<Repo>>,
+    /// How tags written here are signed, once asked; shared by clones.
+    signing: std::rc::Rc<std::cell::OnceCell<Option<Signing>>>,
 }
 
 impl Repo {
@@ -216,7 +218,8 @@ impl Repo {
             _objects: view.map(std::rc::Rc::new),
             loose_tags: std::rc::Rc::default(),
             isolated: false,
-            signing: None,
+            signing_from: None,
+            signing: std::rc::Rc::default(),
         })
     }
 
@@ -229,7 +232,15 @@ impl Repo {
     pub fn open_at(dir: &Path, trace: Trace) -> Result<Repo, GitError> {
         let repo = gix::open_opts(dir, gix::open::Options::isolated())
             .map_err(|source| GitError::NotARepository { path: absolute(dir), source: Box::new(source) })?;
-        Ok(Repo { repo, trace, _objects: None, loose_tags: std::rc::Rc::default(), isolated: true, signing: None })
+        Ok(Repo {
+            repo,
+            trace,
+            _objects: None,
+            loose_tags: std::rc::Rc::default(),
+            isolated: true,
+            signing_from: None,
+            signing: std::rc::Rc::default(),
+        })
     }
 
     #[must_use]

@@ -40,21 +40,39 @@ pub enum Seal {
     SshKey(usize),
     /// A good OpenPGP or X.509 signature: the signing key's fingerprint and its primary key's.
     Fingerprint { key: String, primary: String },
-    /// A good ssh signature by a key verification was not given: `<type> <base64>`.
+    /// A good signature by a key verification was not given, named for people.
     Unlisted(String),
     /// A signature that does not verify, or by a key verification was not given.
     Bad(String),
 }
 
 impl Signing {
-    /// The signing settings when `tag.gpgSign` is on, as `git tag` reads them.
-    #[must_use]
-    pub fn of(repo: &Repo) -> Option<Signing> {
-        let config = repo.repo.config_snapshot();
-        if !config.boolean("tag.gpgSign").unwrap_or(false) {
-            return None;
+    /// The signing settings when `tag.gpgSign` is on, as `git tag` reads them: asked of git, so
+    /// that `git -c`, `GIT_CONFIG_*` and includes count as they do for `git tag -s`.
+    ///
+    /// # Errors
+    /// When git cannot be run.
+    pub fn of(repo: &Repo) -> Result<Option<Signing>, GitError> {
+        let pattern = r"^(tag\.gpgsign|user\.signingkey|gpg\..*)$";
+        let output = repo.output(&GitCommand::new(["config", "--includes", "-z", "--get-regexp", pattern]))?;
+        // `git config -z` prints `key\nvalue\0` per setting; the last one of a key wins.
+        let settings: Vec<(String, String)> = output
+            .stdout
+            .split('\0')
+            .filter_map(|entry| {
+                let (key, value) = entry.split_once('\n').unwrap_or((entry, "true"));
+                (!key.is_empty()).then(|| (key.to_ascii_lowercase(), value.to_owned()))
+            })
+            .collect();
+        let text = |key: &str| {
+            let key = key.to_ascii_lowercase();
+            settings.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v.clone()).filter(|v| !v.is_empty())
+        };
+        let on =
+            text("tag.gpgSign").is_some_and(|v| ["true", "yes", "on", "1"].contains(&v.to_ascii_lowercase().as_str()));
+        if !on {
+            return Ok(None);
         }
-        let text = |key: &str| config.string(key).map(|v| v.to_string()).filter(|v| !v.is_empty());
         let format = match text("gpg.format").as_deref() {
             Some("x509") => Format::X509,
             Some("ssh") => Format::Ssh,
@@ -73,12 +91,12 @@ impl Signing {
             }
             .to_owned()
         });
-        Some(Signing {
+        Ok(Some(Signing {
             format,
             program,
             key: text("user.signingKey"),
             default_key_command: text("gpg.ssh.defaultKeyCommand"),
-        })
+        }))
     }
 
     /// The armored signature of `payload`, by `person` (`Name <email>`) unless a key is set.
@@ -168,10 +186,20 @@ impl Signing {
 }
 
 impl Repo {
-    /// How tags written here are signed: the settings of the repository the command runs in
-    /// (an application cache has no configuration of its own worth reading).
-    pub fn sign_with(&mut self, signing: Option<Signing>) {
-        self.signing = signing.map(std::rc::Rc::new);
+    /// Tags written here are signed as the repository `from` (the one the command runs in) signs
+    /// them: an application cache has no configuration of its own worth reading. Asked of git
+    /// only when a tag is written.
+    pub fn sign_as(&mut self, from: &Repo) {
+        self.signing_from = Some(std::rc::Rc::new(from.clone()));
+    }
+
+    /// How tags written here are signed, asked of git once.
+    pub(super) fn signing(&self) -> Result<Option<&Signing>, GitError> {
+        if self.signing.get().is_none() {
+            let read = Signing::of(self.signing_from.as_deref().unwrap_or(self))?;
+            let _ = self.signing.set(read);
+        }
+        Ok(self.signing.get().and_then(Option::as_ref))
     }
 
     /// What the signature of the tag object `tag` says, checked by `git verify-tag` against the
@@ -239,7 +267,7 @@ impl Repo {
             Checked::Good(blob) => {
                 Some(match ssh_keys.iter().position(|key| sshsig::key_blob(key).is_some_and(|listed| listed == blob)) {
                     Some(index) => Seal::SshKey(index),
-                    None => Seal::Unlisted(sshsig::key_text(&blob)),
+                    None => Seal::Unlisted(sshsig::key_shown(&blob)),
                 })
             }
         })
@@ -274,6 +302,10 @@ fn read_seal(success: bool, stderr: &str) -> Seal {
             if good {
                 return Seal::Fingerprint { key, primary };
             }
+        }
+        // ssh-keygen found the signature good but no allowed signer with its key.
+        if let Some(key) = line.strip_prefix("Good \"git\" signature with ") {
+            return Seal::Unlisted(format!("the {}", key.trim()));
         }
         if success && let Some(rest) = line.strip_prefix("Good \"git\" signature for key-") {
             let index = rest.split_whitespace().next().and_then(|n| n.parse().ok());
@@ -353,6 +385,8 @@ mod tests {
         let gpg = "[GNUPG:] NEWSIG\n[GNUPG:] GOODSIG 0123 Rel <rel@x>\n[GNUPG:] VALIDSIG aaaa 2026-11-21 \
                    1795256100 0 4 0 22 10 00 bbbb\n";
         assert_eq!(read_seal(true, gpg), Seal::Fingerprint { key: "AAAA".into(), primary: "BBBB".into() });
+        let unlisted = "Good \"git\" signature with ED25519 key SHA256:35BF\nNo principal matched.\n";
+        assert_eq!(read_seal(false, unlisted), Seal::Unlisted("the ED25519 key SHA256:35BF".into()));
         let unknown = "No principal matched.\nerror: could not verify\n";
         assert_eq!(read_seal(false, unknown), Seal::Bad("No principal matched.".into()));
         assert_eq!(read_seal(false, "[GNUPG:] BADSIG 0123 Rel\n"), Seal::Bad("the signature does not verify".into()));

@@ -42,11 +42,12 @@ pub fn key_blob(key: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(body).ok()
 }
 
-/// A public key's blob as `<type> <base64>`.
+/// A public key's blob as people tell keys apart: its type and the end of its base64.
 #[must_use]
-pub fn key_text(blob: &[u8]) -> String {
+pub fn key_shown(blob: &[u8]) -> String {
     let kind = Reader(blob).string().map_or_else(|| "ssh-key".to_owned(), lossy);
-    format!("{kind} {}", base64::engine::general_purpose::STANDARD.encode(blob))
+    let text = base64::engine::general_purpose::STANDARD.encode(blob);
+    format!("{kind} …{}", &text[text.len().saturating_sub(8)..])
 }
 
 struct Signature<'a> {

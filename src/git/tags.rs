@@ -232,7 +232,7 @@ impl Repo {
             tagger.date,
             message.trim_end()
         );
-        if let Some(signing) = &self.signing {
+        if let Some(signing) = self.signing()? {
             // As `git tag -s`: the signature covers the object so far and is appended to it.
             let signature = signing.sign(&object, &tagger.person)?;
             object.push_str(&signature);

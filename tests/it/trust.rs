@@ -432,8 +432,7 @@ fn a_push_to_dev_that_switches_trust_off_changes_nothing_status_or_log_show() {
     // Found by the second pass: a file checked out that also names another branch prod's.
     world.git(release, &["checkout", "-q", "-b", "evil", "environment/qa"]);
     let file = std::fs::read_to_string(release.join("release.toml")).expect("the file");
-    let renamed =
-        file.replace("branch = \"environment/prod\"", "branch = \"evil\"").replace("\"enforce\"", "\"off\"");
+    let renamed = file.replace("branch = \"environment/prod\"", "branch = \"evil\"").replace("\"enforce\"", "\"off\"");
     assert_ne!(renamed, file, "prod's branch is named in the file");
     std::fs::write(release.join("release.toml"), renamed).expect("written");
     world.git(release, &["commit", "-q", "-am", "prod is this branch now"]);
@@ -465,11 +464,21 @@ fn a_push_that_unrestricts_prod_needs_a_commit_signed_by_prods_key() {
     );
     assert!(said.contains("it is not signed"), "{said}");
 
+    // Signed by a key nobody lists, it is refused, and the refusal says whose key it is not.
+    let stranger = key(&world, "stranger");
+    let amend = |key: &Key| {
+        let mut amend = world.command("git", release);
+        amend.args(["commit", "-q", "--amend", "-S", "--no-edit"]).envs(signing(Some(key)));
+        assert!(amend.status().expect("git runs").success());
+    };
+    amend(&stranger);
+    let refused = crate::hooks::push(&world, release, &["--no-verify", "origin", "environment/prod"]);
+    let said = crate::hooks::stderr(&refused);
+    assert!(said.contains("it is signed by the ED25519 key SHA256:"), "{said}");
+    assert!(said.contains("which [trust.signers] does not list for prod"), "{said}");
+
     // The same change, signed by a key prod lists, is prod's own decision.
-    let signing = signing(Some(&prod));
-    let mut amend = world.command("git", release);
-    amend.args(["commit", "-q", "--amend", "-S", "--no-edit"]).envs(signing.iter().map(|(k, v)| (k, v)));
-    assert!(amend.status().expect("git runs").success());
+    amend(&prod);
     let pushed = crate::hooks::push(&world, release, &["--no-verify", "origin", "environment/prod"]);
     assert!(pushed.status.success(), "{}", crate::hooks::stderr(&pushed));
 }
@@ -552,4 +561,19 @@ fn openpgp_signatures_count_by_fingerprint_against_the_verifiers_keyring() {
     assert!(verify.output().expect("git runs").status.success(), "git tag -v verifies the OpenPGP signature");
     let _ =
         world.command("gpgconf", &world.path("")).arg("--homedir").arg(&gnupg).args(["--kill", "gpg-agent"]).status();
+}
+
+#[test]
+fn git_dash_c_settings_sign_as_they_do_for_git_tag() {
+    // Found by the second pass: `git -c user.signingKey=… release prepare` signed with the key
+    // in the repository's config, or refused as not signing at all.
+    let world = World::new();
+    let (repos, qa, _) = trusted(&world, "enforce");
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    let key = format!("user.signingKey={}", path(&qa.private));
+    let dash_c = ["-c", "tag.gpgSign=true", "-c", "gpg.format=ssh", "-c", key.as_str(), "release", "prepare", "qa"];
+    let output = world.command("git", release).args(dash_c).output().expect("git runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(git_verifies(&world, &repos, &[&qa], "v1.0.0-rc.1"), "signed with the key given to git -c");
 }
