@@ -58,6 +58,9 @@ pub struct Verdict {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub components: BTreeMap<String, ObjectId>,
     pub findings: Vec<Finding>,
+    /// What passed but is worth saying: a settings change counted under `[trust] mode = "warn"`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -147,7 +150,7 @@ pub fn evaluate_all(
             head: &request.head,
             incoming: gathered.incoming,
             edits: gathered.edits,
-            edits_vouched: gathered.edits_vouched,
+            edits_vouched: gathered.edits_vouched.clone(),
             deploys: gathered.deploys.clone(),
             candidate: gathered.candidate,
             previous: previous.map(deployed),
@@ -161,6 +164,14 @@ pub fn evaluate_all(
             deploys: gathered.deploys.and_then(Result::ok),
             components: gathered.components,
             findings,
+            warnings: gathered
+                .edits_vouched
+                .iter()
+                .filter_map(|judged| match judged {
+                    crate::trust::Use::Warned(note) => Some(note.clone()),
+                    _ => None,
+                })
+                .collect(),
         });
     }
     Ok(Evaluation { verdicts, survey })

@@ -85,10 +85,18 @@ pub fn run_hook(context: &Context, args: &HookArgs) -> Result<Exit, Error> {
     // fetched last, as its own commands left them.
     let fetch = args.name == HookName::PreReceive && !context.offline;
     let mut refused = Vec::new();
+    let mut warnings = Vec::new();
     for update in &updates {
-        refused.extend(guard::check(&workspace, update, fetch)?);
+        let facts = guard::gather(&workspace, update, fetch)?;
+        match guard::decide(&facts) {
+            Some(refusal) => refused.push(refusal),
+            None => warnings.extend(facts.warnings.into_iter().map(|note| format!("{}: {note}", update.reference))),
+        }
     }
     let allowed = refused.is_empty();
+    for warning in warnings.iter().filter(|_| allowed) {
+        context.ui.warning(&Error::new(Kind::Refused, warning.clone()));
+    }
     let report = HookReport { hook: args.name.as_str(), allowed, refused };
     if context.ui.json() {
         context.ui.report(&report);

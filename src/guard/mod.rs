@@ -69,14 +69,6 @@ pub fn concerns(reference: &str, file: &ReleaseFile) -> bool {
     refname::check_full(reference).is_err() || classify(reference, file).is_some()
 }
 
-/// Decides one update: [`gather`] then [`decide`].
-///
-/// # Errors
-/// When a repository cannot be read, or the application repository cannot be fetched.
-pub fn check(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Option<Refusal>, Error> {
-    Ok(decide(&gather(workspace, update, fetch)?))
-}
-
 /// What the repositories say about one pushed reference: only what its decision needs, and
 /// nothing at all for a reference git-release does not guard.
 #[derive(Debug, Clone, Default)]
@@ -102,6 +94,8 @@ pub struct Facts {
     pub untrusted: Option<String>,
     /// For a new version tag: the other name its tag object was made under.
     pub renamed: Option<String>,
+    /// What lets the reference in but is worth saying (`[trust] mode = "warn"`).
+    pub warnings: Vec<String>,
 }
 
 /// Gathers the facts of one update. `workspace` says what is guarded; each environment branch is
@@ -133,7 +127,7 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
                 facts.file_problems = file_problems(workspace, &environment.branch, new)?;
             }
             if facts.forward && facts.file_problems.is_empty() {
-                facts.gate = gate(workspace, environment, update, new, fetch)?;
+                facts.gate = gate(workspace, environment, update, new, fetch, &mut facts.warnings)?;
             }
         }
         (Guarded::Record, Some(old), None) => facts.record = Some(read_record(workspace, name, old)?),
@@ -164,7 +158,11 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
             }
             if facts.record.as_ref().is_none_or(Result::is_ok) {
                 let owners: Vec<&str> = facts.owners.iter().map(String::as_str).collect();
-                facts.untrusted = unvouched(workspace, name, new, &owners)?;
+                match judged(workspace, name, new, &owners)? {
+                    Use::Ignored(why) => facts.untrusted = Some(why),
+                    Use::Warned(note) => facts.warnings.push(note),
+                    Use::Counts => {}
+                }
             }
         }
         _ => {}
@@ -190,6 +188,7 @@ fn gate(
     update: &Update,
     new: &ObjectId,
     fetch: bool,
+    warnings: &mut Vec<String>,
 ) -> Result<Option<(String, Verdict)>, Error> {
     let governed = update.old.as_ref().and_then(|old| workspace.governed(&environment.branch, old).ok());
     let (settings, environment) = match &governed {
@@ -211,6 +210,8 @@ fn gate(
     }
     let request = Request { target: environment.clone(), source: None, head: new.clone(), settings: None };
     let verdict = admission::evaluate(settings, app.as_ref(), &request, false)?;
+    warnings.extend(verdict.warnings.iter().cloned());
+    warnings.extend(app.iter().flat_map(AppRepo::take_trust_notes));
     Ok(Some((environment.name.clone(), verdict)))
 }
 
@@ -338,20 +339,19 @@ fn decide_new_tag(facts: &Facts, guarded: &Guarded, name: &str) -> Option<Refusa
     )
 }
 
-/// Under `[trust] mode = "enforce"`, why the new tag `id` does not count: not signed by a key
-/// listed for one of `owners`. `None` when it counts, or trust does not enforce.
-fn unvouched(workspace: &Workspace, name: &str, id: &ObjectId, owners: &[&str]) -> Result<Option<String>, Error> {
+/// What `[trust]` makes of the new tag `id`: whether a key listed for one of `owners` signed
+/// it; verified only where trust is on.
+fn judged(workspace: &Workspace, name: &str, id: &ObjectId, owners: &[&str]) -> Result<Use, Error> {
     let trust = &workspace.file.trust;
-    if trust.mode != TrustMode::Enforce {
-        return Ok(None);
+    if trust.mode == TrustMode::Off {
+        return Ok(Use::Counts);
     }
     let tag = crate::git::TagRef::unpeeled(name, id.clone());
-    let Some(object) = workspace.repo.tag_object(&tag)? else { return Ok(Some(format!("{name} is no annotated tag"))) };
+    let Some(object) = workspace.repo.tag_object(&tag)? else {
+        return Ok(Use::Ignored(format!("{name} is no annotated tag")));
+    };
     let seal = workspace.repo.verify_tag(&object, &trust.ssh_keys())?;
-    Ok(match crate::trust::judge(trust, name, owners, &seal) {
-        Use::Ignored(why) => Some(why),
-        Use::Counts | Use::Warned(_) => None,
-    })
+    Ok(crate::trust::judge(trust, name, owners, &seal))
 }
 
 /// The record the tag object `id`, named `name`, is, or why it is none.

@@ -50,6 +50,7 @@ fn verdict(allowed: bool) -> Verdict {
         deploys: None,
         components: std::collections::BTreeMap::new(),
         findings: vec![finding],
+        warnings: Vec::new(),
     }
 }
 

@@ -577,3 +577,24 @@ fn git_dash_c_settings_sign_as_they_do_for_git_tag() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(git_verifies(&world, &repos, &[&qa], "v1.0.0-rc.1"), "signed with the key given to git -c");
 }
+
+#[test]
+fn under_warn_the_hooks_let_unsigned_changes_in_and_say_so() {
+    // Found by the second pass: under warn, an unsigned push that unrestricted prod passed the
+    // server hook without a word.
+    let world = World::new();
+    let (repos, ..) = qa_deployed(&world, "warn", By::Nobody, By::Nobody);
+    let release = &repos.release;
+    world.release(release, &["set", "prod", "1.0.0", "--push"]).expect_status(0);
+    world.release(&repos.release_remote, &["hooks", "install"]).expect_status(0);
+    world.git(release, &["checkout", "-q", "environment/prod"]);
+    let file = std::fs::read_to_string(release.join("release.toml")).expect("prod's file");
+    std::fs::write(release.join("release.toml"), file.replacen("restricted = true", "restricted = false", 1))
+        .expect("written");
+    world.git(release, &["commit", "-q", "-am", "Open prod"]);
+    let pushed = crate::hooks::push(&world, release, &["--no-verify", "origin", "environment/prod"]);
+    let said = crate::hooks::stderr(&pushed);
+    assert!(pushed.status.success(), "{said}");
+    assert!(said.contains("remote: warning: refs/heads/environment/prod: commit "), "{said}");
+    assert!(said.contains("counts although it is not signed ([trust] mode = \"warn\")"), "{said}");
+}
