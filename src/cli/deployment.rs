@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use crate::app::AppRepo;
 use crate::ci;
-use crate::config::TrustMode;
+use crate::config::{Environment, Signer, TrustMode};
 use crate::deploy::ComponentRepo;
 use crate::error::{Error, Kind};
 use crate::execute::{self, ExecuteError};
@@ -49,16 +49,14 @@ pub struct Session {
 
 impl Session {
     /// Opens the application repository; pushing needs a remote and no `--offline`.
-    pub fn open(context: &Context, workspace: &Workspace, args: &DeployArgs) -> Result<Session, Error> {
-        if workspace.file.trust.mode == TrustMode::Enforce && Signing::of(&workspace.repo)?.is_none() {
-            return Err(Error::new(
-                Kind::Config,
-                "[trust] mode = \"enforce\", and git here signs no tags: the tags this deployment makes would not count",
-            )
-            .cause("tag.gpgSign is not true in this repository's git configuration")
-            .hint(
-                "give the deploy job its key: set tag.gpgSign = true, gpg.format and user.signingKey (see \"Trust\" in the README)",
-            ));
+    pub fn open(
+        context: &Context,
+        workspace: &Workspace,
+        environment: &Environment,
+        args: &DeployArgs,
+    ) -> Result<Session, Error> {
+        if workspace.file.trust.mode == TrustMode::Enforce {
+            signs_for(workspace, environment)?;
         }
         let app = AppRepo::open(workspace, args.app_dir.as_deref())?;
         let online = !context.offline && app.has_remote();
@@ -171,6 +169,34 @@ impl Session {
         }
         Err(refused.hint(hint))
     }
+}
+
+/// Under `[trust]` enforce, refuses a deployment whose tags would not count: git here signs
+/// nothing, or signs with an ssh key `[trust.signers]` does not list for the environment.
+fn signs_for(workspace: &Workspace, environment: &Environment) -> Result<(), Error> {
+    let hint = "give the deploy job its key: set tag.gpgSign = true, gpg.format and user.signingKey (see \"Trust\" in the README)";
+    let Some(signing) = Signing::of(&workspace.repo)? else {
+        return Err(Error::new(
+            Kind::Config,
+            "[trust] mode = \"enforce\", and git here signs no tags: the tags this deployment makes would not count",
+        )
+        .cause("tag.gpgSign is not true in this repository's git configuration")
+        .hint(hint));
+    };
+    let Some(key) = signing.ssh_public_key() else { return Ok(()) };
+    let name = &environment.name;
+    let signers = workspace.file.trust.signers_of(name);
+    if signers.iter().any(|signer| matches!(signer, Signer::Ssh(listed) if *listed == key)) {
+        return Ok(());
+    }
+    Err(Error::new(
+        Kind::Config,
+        format!(
+            "git here signs with {}, which [trust.signers] does not list for {name}: the tags this deployment makes would not count",
+            Signer::Ssh(key)
+        ),
+    )
+    .hint(format!("sign with {name}'s deploy key, or list this key under [trust.signers] {name} on every environment branch")))
 }
 
 /// Whether a push was refused because the name was taken meanwhile, rather than by a hook or a

@@ -42,7 +42,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let workspace = context.workspace()?;
     let environment = workspace.find_environment(&args.environment)?;
     let now = clock::now()?;
-    let session = Session::open(context, &workspace, &args.deploy)?;
+    let session = Session::open(context, &workspace, &environment, &args.deploy)?;
     let tracked = deploy::tracked_branch(&workspace, &session.app, &environment, session.online)?;
     let tagger = session.tagger(now)?;
     for attempt in 1..=MAX_TRIES {

@@ -63,7 +63,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let now = clock::now()?;
     let time = args.at.as_deref().map(|text| parse_time(text, now)).transpose()?;
     let given = args.jira.check(context, &workspace)?;
-    let session = Session::open(context, &workspace, &args.deploy)?;
+    let session = Session::open(context, &workspace, &environment, &args.deploy)?;
     let tracked = deploy::tracked_branch(&workspace, &session.app, &environment, session.online)?;
     let tagger = session.tagger(now)?;
     let var = |key: &str| std::env::var(key).ok();

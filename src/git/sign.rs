@@ -99,6 +99,26 @@ impl Signing {
         }))
     }
 
+    /// The public half of the ssh key git signs with, as `<type> <base64>`, where it can be
+    /// told without running anything: a literal key, or a key file with its `.pub` beside it.
+    #[must_use]
+    pub fn ssh_public_key(&self) -> Option<String> {
+        if self.format != Format::Ssh {
+            return None;
+        }
+        let key = self.key.as_deref()?;
+        let literal = key.strip_prefix("key::").or_else(|| key.starts_with("ssh-").then_some(key));
+        let text = if let Some(text) = literal {
+            text.to_owned()
+        } else {
+            let path = expand_home(key);
+            let public = if path.extension().is_some_and(|e| e == "pub") { path } else { with_suffix(&path, ".pub") };
+            std::fs::read_to_string(public).ok()?
+        };
+        let mut words = text.split_whitespace();
+        Some(format!("{} {}", words.next()?, words.next()?))
+    }
+
     /// The armored signature of `payload`, by `person` (`Name <email>`) unless a key is set.
     ///
     /// # Errors

@@ -84,12 +84,13 @@ fn qa_deployed(world: &World, mode: &str, rc: By, record: By) -> (TwoRepos, Key,
     world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     let enforced = mode == "enforce";
     for (step, by, pattern) in [("prepare", rc, "v1.0.0-rc.1"), ("record", record, "1.0.0.*.qa")] {
-        if enforced && matches!(by, By::Nobody) {
-            // Under enforce git-release signs or refuses: an unsigned tag is one made by hand.
+        if enforced && !matches!(by, By::Qa) {
+            // Under enforce qa's job signs with qa's key or refuses: another signature, or none,
+            // is one made by hand.
             run_as(world, release, &[step, "qa", "--no-push"], Some(&qa)).expect_status(0);
             let cache = cache_of(release);
             let tag = world.git(&cache, &["tag", "-l", pattern]);
-            publish_unsigned(world, &cache, tag.trim());
+            publish_resigned(world, &cache, tag.trim(), key(by));
         } else {
             run_as(world, release, &[step, "qa"], key(by)).expect_status(0);
         }
@@ -106,17 +107,42 @@ fn cache_of(release: &Path) -> PathBuf {
 
 /// Replaces tag `name` in `repo` with the same tag without its signature, and pushes it.
 fn publish_unsigned(world: &World, repo: &Path, name: &str) {
+    publish_resigned(world, repo, name, None);
+}
+
+/// Replaces tag `name` in `repo` with the same tag signed by `key` instead (or by nobody), and
+/// pushes it.
+fn publish_resigned(world: &World, repo: &Path, name: &str, key: Option<&Key>) {
+    resign(world, repo, name, key);
+    world.git(repo, &["push", "-q", "origin", &format!("refs/tags/{name}")]);
+}
+
+/// Replaces tag `name` in `repo` with the same tag signed by `key` instead (or by nobody), as
+/// `ssh-keygen -Y sign` signs for git: a tag made by hand.
+fn resign(world: &World, repo: &Path, name: &str, key: Option<&Key>) {
     let object = world.git(repo, &["cat-file", "tag", name]);
-    let unsigned = &object[..object.find("-----BEGIN SSH SIGNATURE-----").expect("a signed tag")];
+    let mut tag = object[..object.find("-----BEGIN SSH SIGNATURE-----").expect("a signed tag")].to_owned();
+    if let Some(key) = key {
+        let payload = world.path("payload");
+        std::fs::write(&payload, &tag).expect("payload written");
+        let signed = world
+            .command("ssh-keygen", repo)
+            .args(["-Y", "sign", "-n", "git", "-f"])
+            .arg(&key.private)
+            .arg(&payload)
+            .output();
+        assert!(signed.expect("ssh-keygen runs").status.success(), "ssh-keygen signs");
+        tag.push_str(&std::fs::read_to_string(payload.with_extension("sig")).expect("the signature"));
+        std::fs::remove_file(payload.with_extension("sig")).expect("removed");
+    }
     let mut mktag = world.command("git", repo);
     mktag.arg("mktag").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
     let mut child = mktag.spawn().expect("git mktag starts");
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), unsigned.as_bytes()).expect("written");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), tag.as_bytes()).expect("written");
     let output = child.wait_with_output().expect("git mktag runs");
     assert!(output.status.success(), "git mktag: {}", String::from_utf8_lossy(&output.stderr));
     let id = String::from_utf8(output.stdout).expect("UTF-8");
     world.git(repo, &["update-ref", &format!("refs/tags/{name}"), id.trim()]);
-    world.git(repo, &["push", "-q", "origin", &format!("refs/tags/{name}")]);
 }
 
 /// `git tag -v` in the application's remote, with the two keys as its allowed signers.
@@ -291,9 +317,15 @@ fn both_hooks_refuse_a_qa_record_or_candidate_not_signed_by_qas_key() {
     world.git(&repo, &["tag", "-d", "v1.0.0-rc.1"]);
     run_as(&world, &repo, &["prepare", "qa"], Some(&qa)).expect_status(0).expect_stdout("tag=v1.0.0-rc.1\n");
 
-    // A record of qa made with prod's key, kept here and pushed past the local hook.
-    run_as(&world, &repo, &["record", "qa", "--no-push"], Some(&prod)).expect_status(0);
+    // qa's job with prod's key is refused; a record of qa signed with prod's key by hand, kept
+    // here and pushed past the local hook, is refused by the server.
+    let refused = run_as(&world, &repo, &["record", "qa", "--no-push"], Some(&prod));
+    refused
+        .expect_status(2)
+        .expect_stderr("which [trust.signers] does not list for qa: the tags this deployment makes would not count");
+    run_as(&world, &repo, &["record", "qa", "--no-push"], Some(&qa)).expect_status(0);
     let record = world.git(&repo, &["tag", "-l", "*.qa"]).trim().to_owned();
+    resign(&world, &repo, &record, Some(&prod));
     let pushed = crate::hooks::push(&world, &repo, &["--no-verify", "origin", &record]);
     let said = crate::hooks::stderr(&pushed);
     assert!(!pushed.status.success(), "{said}");
