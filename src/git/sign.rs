@@ -294,23 +294,6 @@ impl Repo {
     }
 }
 
-/// Whether a tag message ends in a signature block git would check.
-#[must_use]
-pub fn is_signed(message: &str) -> bool {
-    ARMORS.iter().any(|armor| message.contains(armor))
-}
-
-/// How each of git's signature formats begins its block.
-const ARMORS: [&str; 3] =
-    ["-----BEGIN PGP SIGNATURE-----", "-----BEGIN SSH SIGNATURE-----", "-----BEGIN SIGNED MESSAGE-----"];
-
-/// The message of a tag without the signature block git appended to it.
-#[must_use]
-pub fn unsigned_part(message: &str) -> &str {
-    let start = ARMORS.iter().filter_map(|armor| message.find(armor)).min();
-    start.map_or(message, |start| &message[..start])
-}
-
 /// What `git verify-tag --raw` printed, read: an ssh principal `key-<n>`, or gpg's `VALIDSIG`.
 fn read_seal(success: bool, stderr: &str) -> Seal {
     for line in stderr.lines() {
@@ -395,7 +378,7 @@ impl Drop for Scratch {
 
 #[cfg(test)]
 mod tests {
-    use super::{Seal, read_seal, unsigned_part};
+    use super::{Seal, read_seal};
 
     #[test]
     fn verification_is_read_from_what_git_prints() {
@@ -410,12 +393,5 @@ mod tests {
         let unknown = "No principal matched.\nerror: could not verify\n";
         assert_eq!(read_seal(false, unknown), Seal::Bad("No principal matched.".into()));
         assert_eq!(read_seal(false, "[GNUPG:] BADSIG 0123 Rel\n"), Seal::Bad("the signature does not verify".into()));
-    }
-
-    #[test]
-    fn the_signature_block_is_not_part_of_the_message() {
-        let message = "Deployed 1.0.0 to qa\n\nEnvironment: qa\n-----BEGIN SSH SIGNATURE-----\nU1NI\n-----END SSH SIGNATURE-----\n";
-        assert_eq!(unsigned_part(message), "Deployed 1.0.0 to qa\n\nEnvironment: qa\n");
-        assert_eq!(unsigned_part("plain\n"), "plain\n");
     }
 }

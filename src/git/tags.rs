@@ -209,9 +209,9 @@ impl Repo {
         let object = self.repo.find_object(from_id(&tag.target)?).map_err(|e| read_error(what())(e.into()))?;
         let Ok(annotated) = object.try_into_tag() else { return Ok(None) };
         let decoded = annotated.decode().map_err(|e| read_error(what())(e.into()))?;
-        let whole = decoded.message.to_string();
-        let signed = decoded.signature.is_some() || super::sign::is_signed(&whole);
-        let message = super::sign::unsigned_part(&whole).to_owned();
+        // gix parts the message from any signature block git appends (OpenPGP, X.509, ssh).
+        let signed = decoded.signature.is_some();
+        let message = decoded.message.to_string();
         let Some(commit) = self.tag_commit(tag)? else { return Ok(None) };
         let name = decoded.name.to_string();
         Ok(Some(TagObject { id: tag.target.clone(), name, commit, message, signed }))

@@ -7,7 +7,7 @@ use crate::app::AppRepo;
 use crate::config::{self, Environment, FILE_NAME, Origin, ReleaseFile, TrustMode};
 use crate::deploy;
 use crate::error::Error;
-use crate::git::ObjectKind;
+use crate::git::{ObjectKind, TagObject};
 use crate::object_id::ObjectId;
 use crate::record::{self, NotARecord, Record};
 use crate::refname;
@@ -136,10 +136,11 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
             if facts.kind != Some(ObjectKind::Tag) {
                 return Ok(facts);
             }
+            // Read once: what the tag says, what it was made as, and who signed it.
+            let object = workspace.repo.tag_object(&crate::git::TagRef::unpeeled(name, new.clone()))?;
             match &guarded {
                 Guarded::VersionTag { kind, version } if matches!(Version::parse(version), Ok(Version::Semver(_))) => {
-                    let tag = crate::git::TagRef::unpeeled(name, new.clone());
-                    facts.renamed = workspace.repo.tag_object(&tag)?.map(|o| o.name).filter(|made| made != name);
+                    facts.renamed = object.as_ref().map(|o| o.name.clone()).filter(|made| made != name);
                     if facts.renamed.is_some() {
                         return Ok(facts);
                     }
@@ -148,7 +149,10 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
                     facts.owners = cutting.map(|e| e.name.clone()).collect();
                 }
                 Guarded::Record => {
-                    let record = read_record(workspace, name, new)?;
+                    let record = match &object {
+                        Some(object) => record_of(workspace, name, object)?,
+                        None => Err(NotARecord::Message),
+                    };
                     if let Ok(record) = &record {
                         facts.owners = vec![record.deployment.environment.clone()];
                     }
@@ -158,7 +162,7 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
             }
             if facts.record.as_ref().is_none_or(Result::is_ok) {
                 let owners: Vec<&str> = facts.owners.iter().map(String::as_str).collect();
-                match judged(workspace, name, new, &owners)? {
+                match judged(workspace, name, object.as_ref(), &owners)? {
                     Use::Ignored(why) => facts.untrusted = Some(why),
                     Use::Warned(note) => facts.warnings.push(note),
                     Use::Counts => {}
@@ -339,18 +343,15 @@ fn decide_new_tag(facts: &Facts, guarded: &Guarded, name: &str) -> Option<Refusa
     )
 }
 
-/// What `[trust]` makes of the new tag `id`: whether a key listed for one of `owners` signed
-/// it; verified only where trust is on.
-fn judged(workspace: &Workspace, name: &str, id: &ObjectId, owners: &[&str]) -> Result<Use, Error> {
+/// What `[trust]` makes of the new tag `name`: whether a key listed for one of `owners` signed
+/// its object; verified only where trust is on.
+fn judged(workspace: &Workspace, name: &str, object: Option<&TagObject>, owners: &[&str]) -> Result<Use, Error> {
     let trust = &workspace.file.trust;
     if trust.mode == TrustMode::Off {
         return Ok(Use::Counts);
     }
-    let tag = crate::git::TagRef::unpeeled(name, id.clone());
-    let Some(object) = workspace.repo.tag_object(&tag)? else {
-        return Ok(Use::Ignored(format!("{name} is no annotated tag")));
-    };
-    let seal = workspace.repo.verify_tag(&object, &trust.ssh_keys())?;
+    let Some(object) = object else { return Ok(Use::Ignored(format!("{name} is no annotated tag of a commit"))) };
+    let seal = workspace.repo.verify_tag(object, &trust.ssh_keys())?;
     Ok(crate::trust::judge(trust, name, owners, &seal))
 }
 
@@ -358,11 +359,16 @@ fn judged(workspace: &Workspace, name: &str, id: &ObjectId, owners: &[&str]) -> 
 fn read_record(workspace: &Workspace, name: &str, id: &ObjectId) -> Result<Result<Record, NotARecord>, Error> {
     let tag = crate::git::TagRef::unpeeled(name, id.clone());
     let Some(object) = workspace.repo.tag_object(&tag)? else { return Ok(Err(NotARecord::Message)) };
+    record_of(workspace, name, &object)
+}
+
+/// The record a tag object pushed as `name` is, or why it is none.
+fn record_of(workspace: &Workspace, name: &str, object: &TagObject) -> Result<Result<Record, NotARecord>, Error> {
     if object.name != name {
-        return Ok(Err(NotARecord::Renamed(object.name)));
+        return Ok(Err(NotARecord::Renamed(object.name.clone())));
     }
     let horizon = crate::clock::horizon()?;
-    Ok(Record::read_until(name, object.commit, &object.message, &workspace.file.tags, horizon))
+    Ok(Record::read_until(name, object.commit.clone(), &object.message, &workspace.file.tags, horizon))
 }
 
 fn short(reference: &str) -> &str {
