@@ -66,8 +66,18 @@ impl Repo {
         // `--`: a remote is sometimes a URL from a release file, never to be read as an option.
         args.extend(["--".to_owned(), remote.to_owned()]);
         args.extend(refspecs.iter().cloned());
-        self.run(&GitCommand::new(args))?;
-        Ok(())
+        let command = GitCommand::new(args);
+        // A fetch changes nothing on the remote: one an HTTP server failed (a 5xx, as a busy
+        // git http-backend answers now and then) is simply asked again, twice at most.
+        for pause in [100, 400] {
+            match self.run(&command) {
+                Err(GitError::Failed { stderr, .. }) if server_failed(&stderr) => {
+                    std::thread::sleep(std::time::Duration::from_millis(pause));
+                }
+                done => return done.map(|_| ()),
+            }
+        }
+        self.run(&command).map(|_| ())
     }
 
     /// The branch a remote's HEAD names, asked of the remote itself.
@@ -111,5 +121,26 @@ impl Repo {
         let lease = format!("--force-with-lease={reference}:{expected}");
         self.run(&GitCommand::new(["push", "--porcelain", &lease, "--", remote, &format!(":{reference}")]))?;
         Ok(())
+    }
+}
+
+/// Whether git says the HTTP server failed the request (500 to 504), rather than refused it.
+fn server_failed(stderr: &str) -> bool {
+    ["500", "502", "503", "504"].iter().any(|code| {
+        stderr.contains(&format!("RPC failed; HTTP {code}")) || stderr.contains(&format!("returned error: {code}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_failed;
+
+    #[test]
+    fn only_a_server_that_failed_is_asked_again() {
+        let failed = "error: RPC failed; HTTP 500 curl 22 The requested URL returned error: 500\nfatal: expected flush after ref listing\n";
+        assert!(server_failed(failed));
+        assert!(server_failed("fatal: unable to access 'https://x/': The requested URL returned error: 503\n"));
+        assert!(!server_failed("fatal: unable to access 'https://x/': The requested URL returned error: 403\n"));
+        assert!(!server_failed("fatal: repository 'https://x/' not found\n"));
     }
 }
