@@ -9,7 +9,7 @@ use crate::admission::{self, Request, Verdict};
 use crate::app::AppRepo;
 use crate::config::{Content, Environment, FILE_NAME};
 use crate::error::{Error, Kind};
-use crate::forge::{self, Draft, Forge, Opened, PullRequest};
+use crate::forge::{self, Draft, Forge, Opened, Owner, PullRequest};
 use crate::gate;
 use crate::git::{Expect, PushOutcome, PushRef};
 use crate::jira::{Keys, Note, Piece, Update};
@@ -144,7 +144,8 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     };
     let body = forge::fit(&body, forge.body_limit());
     let draft = Draft { title: title.clone(), body, source, target: to.branch.clone(), draft: args.draft };
-    let (action, pull) = keep_one(forge.as_ref(), &draft, args.dry_run)?;
+    let owner = Owner::new(forge.as_ref(), std::env::var(forge::ACCOUNT_VARIABLE).ok());
+    let (action, pull) = keep_one(forge.as_ref(), &owner, &draft, args.dry_run)?;
     let mut done = report(action, pull.as_ref(), String::new());
     done.jira = match &pull {
         _ if given.is_empty() => None,
@@ -241,25 +242,36 @@ pub(super) fn rebuild(
 }
 
 /// Makes the forge hold exactly one open pull request for the draft's branches, with its title
-/// and body: adopts the one that exists (also when a concurrent run opened it first).
-fn keep_one(forge: &dyn Forge, draft: &Draft, dry_run: bool) -> Result<(&'static str, Option<PullRequest>), Error> {
+/// and body: adopts the one that exists (also when a concurrent run opened it first), when it is
+/// git-release's own.
+fn keep_one(
+    forge: &dyn Forge,
+    owner: &Owner,
+    draft: &Draft,
+    dry_run: bool,
+) -> Result<(&'static str, Option<PullRequest>), Error> {
     // A fork's pull request from a branch of the same name is someone else's: never adopted.
     let pull = match forge.find_open(&draft.source, &draft.target)?.filter(|p| !p.from_fork) {
-        Some(pull) => pull,
+        Some(pull) => own(owner, pull)?,
         None if dry_run => return Ok(("created", None)),
         None => match forge.create(draft)? {
             Opened::Created(pull) => return Ok(("created", Some(pull))),
-            Opened::Exists => announced(forge, draft)?,
+            Opened::Exists => announced(forge, owner, draft)?,
         },
     };
     let (action, pull) = bring_in_line(forge, pull, draft, dry_run)?;
     Ok((action, Some(pull)))
 }
 
+/// `pull` when git-release may take it as its own; else the refusal that names who opened it.
+fn own(owner: &Owner, pull: PullRequest) -> Result<PullRequest, Error> {
+    if owner.owns(&pull)? { Ok(pull) } else { Err(owner.stranger(&pull)?.into()) }
+}
+
 /// The open pull request for the draft's branches, which the forge said exists when asked to
-/// open one (a concurrent run opened it first).
-pub(super) fn announced(forge: &dyn Forge, draft: &Draft) -> Result<PullRequest, Error> {
-    forge.find_open(&draft.source, &draft.target)?.filter(|p| !p.from_fork).ok_or_else(|| {
+/// open one (a concurrent run opened it first, or someone else did: then a refusal).
+pub(super) fn announced(forge: &dyn Forge, owner: &Owner, draft: &Draft) -> Result<PullRequest, Error> {
+    let pull = forge.find_open(&draft.source, &draft.target)?.filter(|p| !p.from_fork).ok_or_else(|| {
         Error::new(
             Kind::Forge,
             format!(
@@ -270,7 +282,8 @@ pub(super) fn announced(forge: &dyn Forge, draft: &Draft) -> Result<PullRequest,
             ),
         )
         .hint("run it again in a moment; the forge may still be indexing it")
-    })
+    })?;
+    own(owner, pull)
 }
 
 /// Gives an open pull request the draft's title and body, unless it has them: `unchanged` or

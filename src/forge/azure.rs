@@ -38,6 +38,21 @@ struct Pull {
     merge_status: Option<String>,
     /// Set when the source branch is in a fork.
     fork_source: Option<serde_json::Value>,
+    /// Who opened it.
+    created_by: Option<Identity>,
+}
+
+/// An identity by its id, as pull requests and the connection data both give it.
+#[derive(Deserialize)]
+struct Identity {
+    id: String,
+}
+
+/// What the organization says of the connection, the token's identity among it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectionData {
+    authenticated_user: Option<Identity>,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +99,7 @@ impl Azure {
             target: branch_of(&pull.target_ref_name).to_owned(),
             version: None,
             from_fork: pull.fork_source.is_some_and(|fork| !fork.is_null()),
+            author: pull.created_by.map(|identity| identity.id.to_ascii_lowercase()),
         }
     }
 
@@ -223,5 +239,14 @@ impl Forge for Azure {
             what: "the repository".into(),
             detail: "it has no default branch".into(),
         })
+    }
+
+    /// The organization's connection data names the identity the token acts as (a pipeline's
+    /// build service among them); pull requests name their creator by the same id.
+    fn account(&self) -> Result<Option<String>, ForgeError> {
+        let path = "/_apis/connectionData?api-version=7.1-preview";
+        let reply = self.http.call(&Method::GET, path, None, "the token's account")?;
+        let data: ConnectionData = reply.json(Kind::AzureDevops, "the connection data")?;
+        Ok(data.authenticated_user.map(|identity| identity.id.to_ascii_lowercase()))
     }
 }

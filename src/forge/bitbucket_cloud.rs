@@ -26,6 +26,14 @@ struct Pull {
     destination: Endpoint,
     #[serde(default)]
     links: Links,
+    /// Who opened it.
+    author: Option<Account>,
+}
+
+/// An account by its uuid, which every kind of account has (an access token's bot among them).
+#[derive(Deserialize)]
+struct Account {
+    uuid: String,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +84,7 @@ impl From<Pull> for PullRequest {
             source: pull.source.branch.name,
             target: pull.destination.branch.name,
             version: None,
+            author: pull.author.map(|author| author.uuid),
         }
     }
 }
@@ -228,5 +237,10 @@ impl Forge for BitbucketCloud {
             what: "the repository".into(),
             detail: "it has no main branch".into(),
         })
+    }
+
+    fn account(&self) -> Result<Option<String>, ForgeError> {
+        let reply = self.http.call(&Method::GET, "/user", None, "the token's account")?;
+        Ok(Some(reply.json::<Account>(Kind::BitbucketCloud, "the token's account")?.uuid))
     }
 }

@@ -28,6 +28,19 @@ struct Pull {
     to_ref: Ref,
     #[serde(default)]
     links: Links,
+    /// Who opened it.
+    author: Option<Participant>,
+}
+
+#[derive(Deserialize)]
+struct Participant {
+    user: User,
+}
+
+/// A user by the name `X-AUSERNAME` says it with.
+#[derive(Deserialize)]
+struct User {
+    name: String,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +115,7 @@ impl From<Pull> for PullRequest {
             target: branch_of(&pull.to_ref.id).to_owned(),
             version: Some(pull.version),
             from_fork: pull.from_ref.repository != pull.to_ref.repository,
+            author: pull.author.map(|author| author.user.name),
         }
     }
 }
@@ -289,5 +303,12 @@ impl Forge for BitbucketServer {
         let what = format!("repository {}", self.location.repository);
         let reply = self.http.call(&Method::GET, &self.path("/default-branch"), None, &what)?;
         Ok(reply.json::<Branch>(Kind::BitbucketServer, "the default branch")?.display_id)
+    }
+
+    /// Bitbucket Data Center has no "who am I" call; every answer to a signed-in request names
+    /// its user in `X-AUSERNAME`, and the application's properties are the lightest answer.
+    fn account(&self) -> Result<Option<String>, ForgeError> {
+        let reply = self.http.call(&Method::GET, "/application-properties", None, "the token's account")?;
+        Ok(reply.header("x-ausername").map(str::trim).filter(|name| !name.is_empty()).map(str::to_owned))
     }
 }

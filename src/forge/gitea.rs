@@ -30,6 +30,8 @@ struct Pull {
     mergeable: Option<bool>,
     #[serde(default)]
     merged: bool,
+    /// Who opened it.
+    user: Option<github::Login>,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +57,7 @@ impl From<Pull> for PullRequest {
             from_fork: pull.head.repo_id != pull.base.repo_id,
             target: pull.base.name,
             version: None,
+            author: pull.user.map(|user| user.login),
         }
     }
 }
@@ -147,5 +150,10 @@ impl Forge for Gitea {
         let what = format!("repository {}", self.location.repository);
         let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
         Ok(reply.json::<Repository>(Kind::Gitea, "the repository")?.default_branch)
+    }
+
+    fn account(&self) -> Result<Option<String>, ForgeError> {
+        let reply = self.http.call(&Method::GET, "/user", None, "the token's account")?;
+        Ok(Some(reply.json::<github::Login>(Kind::Gitea, "the token's account")?.login))
     }
 }

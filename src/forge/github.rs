@@ -26,6 +26,26 @@ struct Pull {
     mergeable: Option<bool>,
     mergeable_state: Option<String>,
     merged_at: Option<String>,
+    /// Who opened it; `null` for a deleted account.
+    user: Option<Login>,
+}
+
+/// An account as GitHub and Gitea name it.
+#[derive(Deserialize)]
+pub(super) struct Login {
+    pub(super) login: String,
+}
+
+/// GraphQL's answer to `viewer`: the one way an app's installation token (`GITHUB_TOKEN` among
+/// them) learns its own login, since `GET /user` refuses those.
+#[derive(Deserialize)]
+struct Viewer {
+    data: Option<ViewerData>,
+}
+
+#[derive(Deserialize)]
+struct ViewerData {
+    viewer: Login,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +77,7 @@ impl From<Pull> for PullRequest {
             from_fork: pull.head.repo != pull.base.repo,
             target: pull.base.name,
             version: None,
+            author: pull.user.map(|user| user.login),
         }
     }
 }
@@ -78,6 +99,16 @@ impl Github {
 
     fn pull(reply: &Reply) -> Result<Pull, ForgeError> {
         reply.json(Kind::Github, "a pull request")
+    }
+
+    /// GraphQL's address beside the REST API's: `/graphql` on api.github.com, `/api/graphql` on
+    /// GitHub Enterprise Server, whose REST API is under `/api/v3`.
+    fn graphql(&self) -> String {
+        let api = self.location.api.trim_end_matches('/');
+        match api.strip_suffix("/api/v3") {
+            Some(server) => format!("{server}/api/graphql"),
+            None => format!("{api}/graphql"),
+        }
     }
 }
 
@@ -176,6 +207,18 @@ impl Forge for Github {
         let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
         Ok(reply.json::<Repository>(Kind::Github, "the repository")?.default_branch)
     }
+
+    fn account(&self) -> Result<Option<String>, ForgeError> {
+        match self.http.call(&Method::GET, "/user", None, "the token's account") {
+            Ok(reply) => return Ok(Some(reply.json::<Login>(Kind::Github, "the token's account")?.login)),
+            Err(ForgeError::Unauthorized { status: 403, .. }) => {}
+            Err(error) => return Err(error),
+        }
+        let query = json!({"query": "query { viewer { login } }"});
+        let reply = self.http.call(&Method::POST, &self.graphql(), Some(&query), "the token's account")?;
+        let viewer: Viewer = reply.json(Kind::Github, "the token's account")?;
+        Ok(viewer.data.map(|data| data.viewer.login))
+    }
 }
 
 // Gitea's API is shaped after GitHub's: these calls serve both, under a repository's path.
@@ -217,4 +260,22 @@ pub(super) fn post_status(
     let path = format!("{repository}/statuses/{commit}");
     http.call(&Method::POST, &path, Some(&body), &format!("a status on {commit}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(api: &str) -> Github {
+        let location = Location { kind: Kind::Github, api: api.to_owned(), repository: "shop/release".into() };
+        let quiet: crate::git::Trace = std::sync::Arc::new(|_: &str| {});
+        Github::new(location, None, Settings::from_env(quiet, &|_| None)).expect("a client")
+    }
+
+    #[test]
+    fn graphql_is_asked_beside_the_rest_api_on_github_and_on_enterprise_server() {
+        assert_eq!(at("https://api.github.com").graphql(), "https://api.github.com/graphql");
+        assert_eq!(at("https://github.example.com/api/v3/").graphql(), "https://github.example.com/api/graphql");
+        assert_eq!(at("http://127.0.0.1:8080").graphql(), "http://127.0.0.1:8080/graphql");
+    }
 }

@@ -29,6 +29,14 @@ struct MergeRequest {
     target_project_id: Option<u64>,
     detailed_merge_status: Option<String>,
     has_conflicts: Option<bool>,
+    /// Who opened it.
+    author: Option<User>,
+}
+
+/// A user as GitLab names one: project and group access tokens act as bot users of their own.
+#[derive(Deserialize)]
+struct User {
+    username: String,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +55,7 @@ impl From<MergeRequest> for PullRequest {
             target: mr.target_branch,
             version: None,
             from_fork: mr.source_project_id != mr.target_project_id,
+            author: mr.author.map(|user| user.username),
         }
     }
 }
@@ -188,5 +197,10 @@ impl Forge for Gitlab {
             what: "the project".into(),
             detail: "it has no default branch (an empty project?)".into(),
         })
+    }
+
+    fn account(&self) -> Result<Option<String>, ForgeError> {
+        let reply = self.http.call(&Method::GET, "/user", None, "the token's account")?;
+        Ok(Some(reply.json::<User>(Kind::Gitlab, "the token's account")?.username))
     }
 }

@@ -9,9 +9,11 @@ mod gitea;
 mod github;
 mod gitlab;
 pub mod http;
+mod owner;
 pub mod token;
 
 pub use detect::{Kind, Location, kind_of, locate, receives_tokens, token_hosts};
+pub use owner::{ACCOUNT_VARIABLE, Owner, Stranger};
 pub use token::{Secret, Token};
 
 use crate::error::{self, Diagnostic};
@@ -33,6 +35,10 @@ pub struct PullRequest {
     /// Its head is in another repository (a fork), whatever its branch is called: anyone may
     /// open one, so it is never a promotion git-release keeps, updates or counts.
     pub from_fork: bool,
+    /// The account that opened it, in the words [`Forge::account`] uses for the token's
+    /// (GitHub's and Gitea's login, GitLab's and Bitbucket Server's user name, Bitbucket
+    /// Cloud's account uuid, Azure DevOps' identity id); `None` when the forge does not say.
+    pub author: Option<String>,
 }
 
 /// A pull request to open.
@@ -125,6 +131,13 @@ pub trait Forge: Send + Sync {
     fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError>;
 
     fn default_branch(&self) -> Result<String, ForgeError>;
+
+    /// The account the token acts as, in the words pull requests name their authors with;
+    /// `None` when the forge will not tell this token who it is.
+    ///
+    /// # Errors
+    /// When the forge cannot be reached or answers what cannot be read.
+    fn account(&self) -> Result<Option<String>, ForgeError>;
 }
 
 /// The client for the forge at `location`.

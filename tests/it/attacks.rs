@@ -519,3 +519,96 @@ fn a_fork_pull_request_from_a_branch_named_like_qa_is_no_promotion_in_ci() {
     std::fs::write(&event, own).expect("the repository's own event");
     world.release_with(release, &["gate", "--ci"], &env).expect_status(0);
 }
+
+/// Someone who may push one branch opens, in the repository itself, what looks like the
+/// promotion into prod: a copy of git-release's title and body, once closed by hand (which would
+/// hold qa's version back) and once from another branch. git-release's account opened neither:
+/// reconcile opens its own promotion and leaves both as they are.
+#[test]
+fn copies_of_a_promotion_someone_else_opened_are_neither_held_adopted_nor_closed() {
+    use crate::fake_forge::{AccountKind, Dialect, FakeForge, Head, Pull};
+    use crate::reconcile::{TOKEN, auto_promoted};
+    for dialect in Dialect::ALL {
+        let world = World::new();
+        let forge = FakeForge::new(dialect, Some(TOKEN));
+        let repos = auto_promoted(&world, &forge, "");
+        let release = &repos.release;
+        let vars = [(dialect.variable(), TOKEN)];
+        world.release_with(release, &["reconcile"], &vars).expect_status(0);
+        let copied = forge.open_pulls()[0].clone();
+
+        let fresh = FakeForge::new(dialect, Some(TOKEN));
+        fresh.add_account("mallory-token", "mallory", AccountKind::User);
+        crate::promote::point_at(&world, release, dialect.kind(), &fresh.api());
+        {
+            let mut state = fresh.state.lock().expect("state");
+            let by_mallory = Pull { head: Head::Here, author: "mallory".into(), version: 0, ..copied.clone() };
+            state.pulls.push(Pull { number: 1, open: false, ..by_mallory.clone() });
+            state.pulls.push(Pull { number: 2, source: "hotfix".into(), ..by_mallory });
+        }
+        let run = world.release_with(release, &["reconcile", "--json"], &vars);
+        run.expect_status(0);
+        let report = run.json();
+        let notes = report["environments"][0]["notes"].to_string();
+        assert!(!notes.contains("held"), "{dialect:?}: a stranger's closed copy holds nothing back: {report}");
+        let pulls = fresh.pulls();
+        let ours: Vec<&Pull> = pulls.iter().filter(|p| p.author == crate::fake_forge::BOT).collect();
+        assert_eq!(ours.len(), 1, "{dialect:?}: git-release opened its own: {pulls:?}");
+        assert!(ours[0].open && ours[0].source == "environment/qa", "{dialect:?}: {pulls:?}");
+        for number in [1, 2] {
+            let theirs = pulls.iter().find(|p| p.number == number).expect("mallory's");
+            assert_eq!(
+                (theirs.open, &theirs.title, &theirs.body),
+                (number == 2, &copied.title, &copied.body),
+                "{dialect:?}: #{number} was left as mallory left it"
+            );
+        }
+        assert!(fresh.comments().is_empty(), "{dialect:?}: {:?}", fresh.comments());
+    }
+}
+
+/// Someone who may push one branch opens the pull request from qa's branch into prod's before
+/// git-release does, so that theirs would become the official promotion. Neither promote nor
+/// reconcile takes it over: each refuses, says who opened it, and leaves it untouched.
+#[test]
+fn a_promotion_someone_else_opened_first_is_refused_not_taken_over() {
+    use crate::fake_forge::{AccountKind, Dialect, FakeForge, Head, Pull};
+    use crate::reconcile::{TOKEN, auto_promoted};
+    for dialect in Dialect::ALL {
+        let world = World::new();
+        let forge = FakeForge::new(dialect, Some(TOKEN));
+        forge.add_account("mallory-token", "mallory", AccountKind::User);
+        let repos = auto_promoted(&world, &forge, "");
+        let release = &repos.release;
+        {
+            let mut state = forge.state.lock().expect("state");
+            state.pulls.push(Pull {
+                number: 1,
+                title: "Promote qa → prod".into(),
+                body: "Trust me.".into(),
+                source: "environment/qa".into(),
+                target: "environment/prod".into(),
+                open: true,
+                draft: false,
+                version: 0,
+                merged: false,
+                head: Head::Here,
+                author: "mallory".into(),
+            });
+        }
+        let before = forge.pulls();
+        let vars = [(dialect.variable(), TOKEN)];
+        for args in [&["promote", "qa", "prod"][..], &["reconcile"][..]] {
+            let run = world.release_with(release, args, &vars);
+            run.expect_status(1)
+                .expect_stderr(
+                    "pull request #1 from environment/qa into environment/prod was not opened by git-release",
+                )
+                .expect_stderr("mallory opened it; the token acts as release-bot")
+                .expect_stderr("hint: close #1 if it is not wanted");
+            assert!(!run.to_string().contains("SECRET"), "{run}");
+            assert_eq!(forge.pulls(), before, "{dialect:?} {args:?}: mallory's pull request is as it was");
+            assert!(forge.comments().is_empty(), "{dialect:?}");
+        }
+    }
+}

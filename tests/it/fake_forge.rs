@@ -78,6 +78,34 @@ pub struct Pull {
     pub merged: bool,
     /// Where its head branch is: the repository itself, or an outsider's fork.
     pub head: Head,
+    /// The account that opened it, by its [`Account::name`].
+    pub author: String,
+}
+
+/// The account the fake's own token acts as: git-release's, in every test that gives it.
+pub const BOT: &str = "release-bot";
+
+/// The author of the pull requests [`FakeForge::seed`] opens: people.
+pub const PERSON: &str = "a-person";
+
+/// An account the fake knows, by the token that acts as it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub token: String,
+    /// What pull requests name their author with: GitHub's and Gitea's login, GitLab's and
+    /// Bitbucket Server's user name, Bitbucket Cloud's uuid, Azure DevOps' identity id.
+    pub name: String,
+    pub kind: AccountKind,
+}
+
+/// Whether the forge tells a token whose it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    /// A person's or a bot user's token: the forge's "who am I" call answers.
+    User,
+    /// An app's installation token (GitHub's `GITHUB_TOKEN`), a GitLab job token, a Bitbucket
+    /// Cloud access token: the "who am I" call refuses it; on GitHub, GraphQL's `viewer` answers.
+    App,
 }
 
 /// The repository a pull request's head branch is in.
@@ -163,8 +191,10 @@ pub struct State {
     pub faults: VecDeque<Fault>,
     /// Every request as `METHOD path?query`, and its headers, in order.
     pub requests: Vec<(String, Vec<(String, String)>)>,
-    /// The token every request must bring; `None` lets anything in.
-    pub token: Option<String>,
+    /// The accounts whose tokens the fake takes; none lets anything in.
+    pub accounts: Vec<Account>,
+    /// The account the request being served came with.
+    pub acting: Option<Account>,
     /// How long every answer takes.
     pub latency: Duration,
     /// Random faults on this share of requests.
@@ -219,6 +249,7 @@ impl State {
             return Err(open.number);
         }
         let number = self.pulls.len() as u64 + 1;
+        let author = self.acting.as_ref().map_or_else(|| "anonymous".to_owned(), |a| a.name.clone());
         let pull = Pull {
             number,
             title,
@@ -230,6 +261,7 @@ impl State {
             version: 0,
             merged: false,
             head: Head::Here,
+            author,
         };
         self.pulls.push(pull.clone());
         Ok(pull)
@@ -293,7 +325,11 @@ impl FakeForge {
     pub fn new(dialect: Dialect, token: Option<&str>) -> FakeForge {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
         let port = listener.local_addr().expect("an address").port();
-        let state = Arc::new(Mutex::new(State { token: token.map(str::to_owned), ..State::default() }));
+        let accounts: Vec<Account> = token
+            .map(|token| Account { token: token.to_owned(), name: BOT.to_owned(), kind: AccountKind::User })
+            .into_iter()
+            .collect();
+        let state = Arc::new(Mutex::new(State { accounts, ..State::default() }));
         let shared = state.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
@@ -312,6 +348,20 @@ impl FakeForge {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Lets `token` in as another account.
+    pub fn add_account(&self, token: &str, name: &str, kind: AccountKind) {
+        let account = Account { token: token.to_owned(), name: name.to_owned(), kind };
+        self.state.lock().expect("state").accounts.push(account);
+    }
+
+    /// Makes the fake's own token one the forge will not name (an app's, a job token).
+    pub fn as_app(&self) {
+        let mut state = self.state.lock().expect("state");
+        for account in &mut state.accounts {
+            account.kind = AccountKind::App;
+        }
+    }
+
     pub fn open_pulls(&self) -> Vec<Pull> {
         self.state.lock().expect("state").pulls.iter().filter(|p| p.open).cloned().collect()
     }
@@ -319,10 +369,12 @@ impl FakeForge {
     /// Opens pull requests as if people had, straight in the fake's memory.
     pub fn seed(&self, pulls: impl IntoIterator<Item = (String, String)>) {
         let mut state = self.state.lock().expect("state");
+        state.acting = Some(Account { token: String::new(), name: PERSON.to_owned(), kind: AccountKind::User });
         for (source, target) in pulls {
             let title = format!("{source} into {target}");
             state.open(title, String::new(), source, target, false).expect("a new pair");
         }
+        state.acting = None;
     }
 
     /// Closes a pull request as a person would, without merging.
@@ -417,23 +469,36 @@ fn serve(dialect: Dialect, stream: TcpStream, state: &Mutex<State>) {
         Some(Fault::Malformed) => Answer { status: 200, headers: Vec::new(), body: "{\"number\": 1,".into() },
         Some(Fault::Pass | Fault::Lost) | None => {
             let mut state = state.lock().expect("state");
-            match refused(dialect, &request, state.token.as_deref()) {
-                Some(refusal) => refusal,
-                None => match dialect {
-                    Dialect::Github => github(&request, &mut state),
-                    Dialect::Gitlab => gitlab(&request, &mut state),
-                    Dialect::BitbucketServer => bitbucket_server(&request, &mut state),
-                    Dialect::BitbucketCloud => bitbucket_cloud(&request, &mut state),
-                    Dialect::Azure => azure(&request, &mut state),
-                    Dialect::Gitea => gitea(&request, &mut state),
-                },
-            }
+            served(dialect, &request, &mut state)
         }
     };
     if lost {
         return;
     }
     write_answer(stream, &conditional(&request, reply));
+}
+
+/// The answer to a request that met no fault: a refusal of its token, the account it acts as,
+/// or what the forge's dialect says to it as that account.
+fn served(dialect: Dialect, request: &Request, state: &mut State) -> Answer {
+    let acting = match signed_in(dialect, request, &state.accounts) {
+        Err(refusal) => return refusal,
+        Ok(acting) => acting.cloned(),
+    };
+    if let Some(answer) = whoami(dialect, request, acting.as_ref()) {
+        return answer;
+    }
+    state.acting = acting;
+    let reply = match dialect {
+        Dialect::Github => github(request, state),
+        Dialect::Gitlab => gitlab(request, state),
+        Dialect::BitbucketServer => bitbucket_server(request, state),
+        Dialect::BitbucketCloud => bitbucket_cloud(request, state),
+        Dialect::Azure => azure(request, state),
+        Dialect::Gitea => gitea(request, state),
+    };
+    state.acting = None;
+    reply
 }
 
 /// A GET's answer with an `ETag`; `304 Not Modified` when the client already has it.
@@ -463,21 +528,27 @@ fn sign_in_page(status: u16) -> Answer {
     }
 }
 
-/// Each forge's answer to a missing or wrong token; `None` when the token is right.
-fn refused(dialect: Dialect, request: &Request, token: Option<&str>) -> Option<Answer> {
-    let token = token?;
-    let (header, expected) = match dialect {
-        Dialect::Github | Dialect::BitbucketServer | Dialect::BitbucketCloud => {
-            ("authorization", format!("Bearer {token}"))
-        }
-        Dialect::Gitlab => ("private-token", token.to_owned()),
-        Dialect::Azure => ("authorization", format!("Basic {}", base64(&format!(":{token}")))),
-        Dialect::Gitea => ("authorization", format!("token {token}")),
-    };
-    if request.header(header) == Some(expected.as_str()) {
-        return None;
+/// The account a request's token acts as (`None` when the fake takes anything), or each
+/// forge's answer to a missing or wrong token.
+fn signed_in<'a>(dialect: Dialect, request: &Request, accounts: &'a [Account]) -> Result<Option<&'a Account>, Answer> {
+    if accounts.is_empty() {
+        return Ok(None);
     }
-    Some(match dialect {
+    let presented = |token: &str| {
+        let (header, expected) = match dialect {
+            Dialect::Github | Dialect::BitbucketServer | Dialect::BitbucketCloud => {
+                ("authorization", format!("Bearer {token}"))
+            }
+            Dialect::Gitlab => ("private-token", token.to_owned()),
+            Dialect::Azure => ("authorization", format!("Basic {}", base64(&format!(":{token}")))),
+            Dialect::Gitea => ("authorization", format!("token {token}")),
+        };
+        request.header(header) == Some(expected.as_str())
+    };
+    if let Some(account) = accounts.iter().find(|a| presented(&a.token)) {
+        return Ok(Some(account));
+    }
+    Err(match dialect {
         Dialect::Github => {
             answer(401, &json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}))
         }
@@ -493,6 +564,67 @@ fn refused(dialect: Dialect, request: &Request, token: Option<&str>) -> Option<A
         Dialect::Gitea => {
             answer(401, &json!({"message": "token is required", "url": "https://gitea.example/api/swagger"}))
         }
+    })
+}
+
+/// Each forge's answer to "whose token is this?", in its own call and words; `None` for any
+/// other request.
+fn whoami(dialect: Dialect, request: &Request, acting: Option<&Account>) -> Option<Answer> {
+    let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+    let asks = match dialect {
+        Dialect::Github => {
+            matches!((request.method.as_str(), segments.as_slice()), ("GET", ["user"]) | ("POST", ["graphql"]))
+        }
+        Dialect::Gitlab | Dialect::BitbucketCloud | Dialect::Gitea => request.method == "GET" && segments == ["user"],
+        Dialect::BitbucketServer => request.method == "GET" && segments == ["application-properties"],
+        Dialect::Azure => request.method == "GET" && segments == ["_apis", "connectionData"],
+    };
+    if !asks {
+        return None;
+    }
+    let name = acting.map(|a| a.name.as_str());
+    let app = acting.is_some_and(|a| a.kind == AccountKind::App);
+    Some(match (dialect, name) {
+        // GraphQL answers an app's installation token as well as a person's.
+        (Dialect::Github, Some(name)) if request.method == "POST" => {
+            if request.text("/query").is_some_and(|q| q.contains("viewer")) {
+                answer(200, &json!({"data": {"viewer": {"login": name}}}))
+            } else {
+                answer(200, &json!({"errors": [{"message": "this fake knows only viewer"}]}))
+            }
+        }
+        (Dialect::Github, Some(_)) if app => answer(
+            403,
+            &json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user", "status": "403"}),
+        ),
+        (Dialect::Github, Some(name)) => answer(200, &json!({"login": name, "id": 1, "type": "User"})),
+        (Dialect::Gitlab, Some(name)) if !app => answer(200, &json!({"id": 5, "username": name, "state": "active"})),
+        (Dialect::Gitlab, _) => answer(403, &json!({"message": "403 Forbidden"})),
+        // Data Center names a signed-in user in a header of every answer.
+        (Dialect::BitbucketServer, name) => {
+            let mut reply =
+                answer(200, &json!({"version": "8.19.1", "buildNumber": "8019001", "displayName": "Bitbucket"}));
+            if let (Some(name), false) = (name, app) {
+                reply.headers.push(("X-AUSERNAME".into(), name.to_owned()));
+            }
+            reply
+        }
+        (Dialect::BitbucketCloud, Some(name)) if !app => {
+            answer(200, &json!({"type": "user", "uuid": name, "display_name": "Release bot"}))
+        }
+        (Dialect::BitbucketCloud, _) => answer(403, &json!({"type": "error", "error": {"message": "Forbidden"}})),
+        (Dialect::Azure, Some(name)) if !app => answer(
+            200,
+            &json!({"authenticatedUser": {"id": name, "providerDisplayName": "Release bot"}, "instanceId": "5a1c"}),
+        ),
+        (Dialect::Azure, _) => {
+            answer(403, &json!({"$id": "1", "message": "Access denied.", "typeKey": "UnauthorizedRequestException"}))
+        }
+        (Dialect::Gitea, Some(name)) if !app => answer(200, &json!({"id": 3, "login": name})),
+        (Dialect::Gitea, _) => {
+            answer(403, &json!({"message": "token does not have at least one of required scope(s): [read:user]"}))
+        }
+        (_, None) => answer(401, &json!({"message": "401 Unauthorized"})),
     })
 }
 
@@ -656,6 +788,7 @@ fn github(request: &Request, state: &mut State) -> Answer {
             "mergeable": true,
             "mergeable_state": "clean",
             "merged_at": if pull.merged { json!("2026-11-21T10:00:00Z") } else { Value::Null },
+            "user": {"login": pull.author, "type": "User"},
         })
     };
     if segments.get(..3) != Some(&["repos", "shop", "release"][..]) {
@@ -760,6 +893,7 @@ fn gitlab(request: &Request, state: &mut State) -> Answer {
             "target_project_id": 7,
             "detailed_merge_status": "mergeable",
             "has_conflicts": false,
+            "author": {"id": 5, "username": pull.author},
         })
     };
     match (request.method.as_str(), segments.as_slice()) {
@@ -832,6 +966,7 @@ fn bitbucket_server_pull(pull: &Pull) -> Value {
         "draft": pull.draft,
         "fromRef": bitbucket_server_ref(&pull.source, if pull.head == Head::Fork { "~OUTSIDER" } else { "shop" }),
         "toRef": bitbucket_server_ref(&pull.target, "shop"),
+        "author": {"user": {"name": pull.author, "slug": pull.author}, "role": "AUTHOR", "approved": false},
         "links": {"self": [{"href": format!("https://bitbucket.example/projects/SHOP/repos/release/pull-requests/{}", pull.number)}]},
     })
 }
@@ -952,6 +1087,7 @@ fn bitbucket_cloud(request: &Request, state: &mut State) -> Answer {
             "destination": {"branch": {"name": pull.target},
                             "repository": {"type": "repository", "full_name": "shop/release"}},
             "links": {"html": {"href": format!("https://bitbucket.example/shop/release/pull-requests/{}", pull.number)}},
+            "author": {"type": "user", "uuid": pull.author},
         })
     };
     let error = |status: u16, message: &str| answer(status, &json!({"type": "error", "error": {"message": message}}));
@@ -1054,6 +1190,7 @@ fn azure_pull(pull: &Pull) -> Value {
         "sourceRefName": format!("refs/heads/{}", pull.source),
         "targetRefName": format!("refs/heads/{}", pull.target),
         "mergeStatus": "succeeded",
+        "createdBy": {"id": pull.author, "displayName": pull.author},
         "forkSource": if pull.head == Head::Fork { json!({"name": format!("refs/heads/{}", pull.source), "repository": {"name": "release-fork"}}) } else { Value::Null },
     })
 }
@@ -1177,6 +1314,7 @@ fn gitea(request: &Request, state: &mut State) -> Answer {
             "base": {"ref": pull.target, "label": pull.target, "repo_id": 1},
             "mergeable": true,
             "merged": pull.merged,
+            "user": {"login": pull.author},
         })
     };
     let error = |status: u16, message: &str| {

@@ -156,6 +156,9 @@ Jira Cloud's account e-mail address and API token (Basic authentication), or, fo
 .B JIRA_URL
 The Jira site JIRA_TOKEN belongs to: the token is sent to \fB[jira] url\fR only when that is this site.
 .TP
+.B GIT_RELEASE_FORGE_USER
+The forge account the forge token acts as, for a token the forge will not name (a GitLab job token, some access tokens), in the forge's terms: a login or user name, Bitbucket Cloud's account uuid, Azure DevOps' identity id. \fBpromote\fR and \fBreconcile\fR take as theirs only pull requests that account opened; the forge's own answer wins when it gives one.
+.TP
 .B GITHUB_ACTIONS, GITLAB_CI, TF_BUILD, BITBUCKET_BUILD_NUMBER, JENKINS_URL
 Mark the CI system whose variables give a record its pipeline URL and who deployed:
 GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID and GITHUB_ACTOR; CI_PIPELINE_URL and

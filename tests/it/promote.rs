@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::deploy::TwoRepos;
-use crate::fake_forge::{Dialect, FakeForge, Fault};
+use crate::fake_forge::{BOT, Dialect, FakeForge, Fault};
 use crate::harness::World;
 use crate::reconcile::edit_release_file;
 
@@ -508,4 +508,37 @@ fn a_fresh_clone_fetches_the_application_repository_before_promoting() {
     let body = &forge.open_pulls()[0].body;
     assert!(!body.contains("has not been fetched"), "{body}");
     assert!(body.contains("✅ `release-candidate`"), "{body}");
+}
+
+/// A token the forge will not name keeps its own promotion where it can learn its account:
+/// GitHub's `GITHUB_TOKEN` (an app's installation token, which `GET /user` refuses) asks GraphQL's
+/// `viewer`. Where no call names the token, git-release takes over nothing, says how to name it,
+/// and with `GIT_RELEASE_FORGE_USER` set keeps its promotion as with any token.
+#[test]
+fn a_token_the_forge_will_not_name_keeps_its_promotion_once_its_account_is_known() {
+    for dialect in Dialect::ALL {
+        let world = World::new();
+        let forge = FakeForge::new(dialect, Some(TOKEN));
+        forge.as_app();
+        let repos = promotable(&world, &forge);
+        let release = &repos.release;
+        let vars = [(dialect.variable(), TOKEN)];
+        world.release_with(release, &["promote", "qa", "prod"], &vars).expect_status(0).expect_stdout("created");
+        let retitle = ["promote", "qa", "prod", "--title", "Promote qa into prod"];
+        let again = world.release_with(release, &retitle, &vars);
+        if dialect == Dialect::Github {
+            again.expect_status(0).expect_stdout("updated pull request #1");
+        } else {
+            again
+                .expect_status(1)
+                .expect_stderr(&format!("{BOT} opened it; "))
+                .expect_stderr("does not say whose the token is")
+                .expect_stderr("hint: or set GIT_RELEASE_FORGE_USER to the account the token belongs to");
+            let named = [(dialect.variable(), TOKEN), ("GIT_RELEASE_FORGE_USER", BOT)];
+            world.release_with(release, &retitle, &named).expect_status(0).expect_stdout("updated pull request #1");
+        }
+        let open = forge.open_pulls();
+        assert_eq!(open.len(), 1, "{dialect:?}: {open:?}");
+        assert_eq!(open[0].title, "Promote qa into prod", "{dialect:?}");
+    }
 }

@@ -221,7 +221,8 @@ fn stale_unreadable_and_duplicate_promotions_are_closed_naming_the_kept_one() {
     let forge = FakeForge::github(Some(TOKEN));
     let repos = auto_promoted(&world, &forge, "");
     let release = &repos.release;
-    // A promotion from a branch of someone's, and one whose block was mangled.
+    // Earlier promotions of git-release's own: one from a branch of someone's, and one whose
+    // block was mangled.
     {
         let mut state = forge.state.lock().expect("state");
         let block = "<!-- git-release:promotion\nformat = 1\nfrom = \"qa\"\nto = \"prod\"\nversion = \"1.4.0\"\ncommit = \"0\"\n-->";
@@ -240,6 +241,7 @@ fn stale_unreadable_and_duplicate_promotions_are_closed_naming_the_kept_one() {
                 version: 0,
                 merged: false,
                 head: crate::fake_forge::Head::Here,
+                author: crate::fake_forge::BOT.into(),
             });
         }
     }

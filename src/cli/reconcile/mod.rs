@@ -10,7 +10,7 @@ use crate::app::AppRepo;
 use crate::clock;
 use crate::config::Environment;
 use crate::error::{Error, Exit, Kind};
-use crate::forge::{self, Draft, Forge, Listing, Mergeable, Opened, PullRequest};
+use crate::forge::{self, Draft, Forge, Listing, Mergeable, Opened, Owner, PullRequest};
 use crate::gate;
 use crate::plan::promotion::{self, Action, Block, Closed, Desired, Open, Plan, Situation, Wanted, Why, with_block};
 use crate::policy;
@@ -110,7 +110,8 @@ fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
         };
         jobs.push(Job { from: from.name.clone(), to: to.clone(), desired });
     }
-    let mut reports = in_parallel(forge.as_ref(), &jobs, args.dry_run);
+    let owner = Owner::new(forge.as_ref(), std::env::var(forge::ACCOUNT_VARIABLE).ok());
+    let mut reports = in_parallel(forge.as_ref(), &owner, &jobs, args.dry_run);
     // Rebuilding pushes a branch, which only this thread's repository may do.
     for ((job, report), promotion) in jobs.iter().zip(&mut reports).zip(&promotions) {
         let (Some(planned), Ok(promotion), Ok(Desired::Want(wanted))) =
@@ -123,6 +124,7 @@ fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
             wanted.rebuilt = source;
             run_plan(
                 forge.as_ref(),
+                &owner,
                 &job.to.branch,
                 Some(&wanted),
                 &planned.listed,
@@ -265,11 +267,11 @@ struct Job {
 }
 
 /// Runs the jobs on a few threads: forge calls for different environments overlap.
-fn in_parallel(forge: &dyn Forge, jobs: &[Job], dry_run: bool) -> Vec<EnvironmentReport> {
-    crate::parallel::map(jobs, |job| reconcile_one(forge, job, dry_run))
+fn in_parallel(forge: &dyn Forge, owner: &Owner, jobs: &[Job], dry_run: bool) -> Vec<EnvironmentReport> {
+    crate::parallel::map(jobs, |job| reconcile_one(forge, owner, job, dry_run))
 }
 
-fn reconcile_one(forge: &dyn Forge, job: &Job, dry_run: bool) -> EnvironmentReport {
+fn reconcile_one(forge: &dyn Forge, owner: &Owner, job: &Job, dry_run: bool) -> EnvironmentReport {
     let mut report = EnvironmentReport {
         environment: job.to.name.clone(),
         from: job.from.clone(),
@@ -284,7 +286,7 @@ fn reconcile_one(forge: &dyn Forge, job: &Job, dry_run: bool) -> EnvironmentRepo
         deferred: None,
     };
     let result = match &job.desired {
-        Ok(desired) => attempt(forge, job, desired, dry_run, &mut report),
+        Ok(desired) => attempt(forge, owner, job, desired, dry_run, &mut report),
         Err(error) => Err(error.clone()),
     };
     if let Err(error) = result {
@@ -295,14 +297,15 @@ fn reconcile_one(forge: &dyn Forge, job: &Job, dry_run: bool) -> EnvironmentRepo
 
 fn attempt(
     forge: &dyn Forge,
+    owner: &Owner,
     job: &Job,
     desired: &Desired,
     dry_run: bool,
     report: &mut EnvironmentReport,
 ) -> Result<(), Error> {
-    // Pull requests from forks are anyone's, whatever their branch or body says: not promotions.
-    let listed: Vec<PullRequest> =
-        forge.list(&job.to.branch, Listing::Open)?.into_iter().filter(|p| !p.from_fork).collect();
+    // Pull requests from forks, or opened by anyone but the token's account, are not promotions,
+    // whatever their branch or body says.
+    let listed = owned(owner, forge.list(&job.to.branch, Listing::Open)?)?;
     let mut open = Vec::new();
     for pull in &listed {
         // The forge is asked whether it conflicts only for one that may be kept.
@@ -320,10 +323,8 @@ fn attempt(
     }
     let mut planned = promotion::plan(Situation { desired, open: &open, closed: None });
     if planned.actions.contains(&Action::ReadClosed) {
-        let closed: Vec<Closed> = forge
-            .list(&job.to.branch, Listing::Closed)?
+        let closed: Vec<Closed> = owned(owner, forge.list(&job.to.branch, Listing::Closed)?)?
             .into_iter()
-            .filter(|p| !p.from_fork)
             .map(|p| Closed { number: p.number, body: p.body })
             .collect();
         planned = promotion::plan(Situation { desired, open: &open, closed: Some(&closed) });
@@ -332,13 +333,24 @@ fn attempt(
     report.open = listed.iter().find(|p| matches!(Block::read(&p.body), Block::Found { .. })).map(Shown::of);
     let Desired::Want(wanted) = desired else {
         report.open = None;
-        return run_plan(forge, &job.to.branch, None, &listed, &planned, dry_run, report);
+        return run_plan(forge, owner, &job.to.branch, None, &listed, &planned, dry_run, report);
     };
     if planned.actions.iter().any(|a| matches!(a, Action::Rebuild { .. })) {
         report.deferred = Some(Deferred { planned, listed });
         return Ok(());
     }
-    run_plan(forge, &job.to.branch, Some(wanted), &listed, &planned, dry_run, report)
+    run_plan(forge, owner, &job.to.branch, Some(wanted), &listed, &planned, dry_run, report)
+}
+
+/// The pull requests of `pulls` that are git-release's own.
+fn owned(owner: &Owner, pulls: Vec<PullRequest>) -> Result<Vec<PullRequest>, Error> {
+    let mut kept = Vec::new();
+    for pull in pulls {
+        if owner.owns(&pull)? {
+            kept.push(pull);
+        }
+    }
+    Ok(kept)
 }
 
 /// A plan whose rebuild must push first, with what it was planned from.
@@ -350,8 +362,10 @@ pub(super) struct Deferred {
 
 /// Carries out a plan: opens first (closes may name what was opened), then updates, then closes;
 /// after opening, looks again so that a concurrent run's promotion and this one's never both stay.
+#[expect(clippy::too_many_arguments, reason = "the plan, what it was planned from, and where it goes")]
 fn run_plan(
     forge: &dyn Forge,
+    owner: &Owner,
     target: &str,
     wanted: Option<&Wanted>,
     listed: &[PullRequest],
@@ -379,7 +393,7 @@ fn run_plan(
                 target: target.to_owned(),
                 draft: false,
             };
-            Some(open_or_adopt(forge, &draft)?)
+            Some(open_or_adopt(forge, owner, &draft)?)
         };
         let shown = pull.as_ref().map(Shown::of);
         report.actions.push(match replaces {
@@ -416,16 +430,16 @@ fn run_plan(
     // branch can race one from the source, so after a rebuild the forge is asked again.
     let rebuilt = planned.actions.iter().any(|a| matches!(a, Action::Rebuild { .. }));
     if let (Some(opened), Some(wanted), true) = (&opened, wanted, rebuilt) {
-        settle(forge, opened, wanted, report)?;
+        settle(forge, owner, opened, wanted, report)?;
     }
     Ok(())
 }
 
 /// Opens a pull request, or adopts the one a concurrent run opened for the same branches.
-fn open_or_adopt(forge: &dyn Forge, draft: &Draft) -> Result<PullRequest, Error> {
+fn open_or_adopt(forge: &dyn Forge, owner: &Owner, draft: &Draft) -> Result<PullRequest, Error> {
     match forge.create(draft)? {
         Opened::Created(pull) => Ok(pull),
-        Opened::Exists => Ok(promote::bring_in_line(forge, promote::announced(forge, draft)?, draft, false)?.1),
+        Opened::Exists => Ok(promote::bring_in_line(forge, promote::announced(forge, owner, draft)?, draft, false)?.1),
     }
 }
 
@@ -433,15 +447,13 @@ fn open_or_adopt(forge: &dyn Forge, draft: &Draft) -> Result<PullRequest, Error>
 /// both now and keep the same one, the oldest.
 fn settle(
     forge: &dyn Forge,
+    owner: &Owner,
     opened: &PullRequest,
     wanted: &Wanted,
     report: &mut EnvironmentReport,
 ) -> Result<(), Error> {
-    let mut ours: Vec<PullRequest> = forge
-        .list(&opened.target, Listing::Open)?
-        .into_iter()
-        .filter(|p| !p.from_fork && matches!(Block::read(&p.body), Block::Found { .. }))
-        .collect();
+    let mut ours = owned(owner, forge.list(&opened.target, Listing::Open)?)?;
+    ours.retain(|p| matches!(Block::read(&p.body), Block::Found { .. }));
     ours.sort_by_key(|p| p.number);
     let Some((kept, others)) = ours.split_first() else { return Ok(()) };
     for other in others {
