@@ -113,8 +113,7 @@ fn main() {
     );
     let mut failed = Vec::new();
     for (name, ours, git, target) in rows {
-        let (ours_time, status) = ours.median(&repo);
-        let (git_time, _) = git.median(&repo);
+        let ((ours_time, status), git_time) = medians(&ours, &git, &repo);
         let ratio = ours_time.as_secs_f64() / git_time.as_secs_f64();
         let peak = ours.peak_kib(&repo);
         let target_text = if target.is_finite() { format!("<= {target}x") } else { "-".to_owned() };
@@ -191,15 +190,6 @@ impl Run {
         (started.elapsed(), output.status)
     }
 
-    /// The median of several runs, after two to warm the page cache.
-    fn median(&self, repo: &Path) -> (Duration, std::process::ExitStatus) {
-        let (_, status) = self.once(repo);
-        self.once(repo);
-        let mut times: Vec<Duration> = (0..RUNS).map(|_| self.once(repo).0).collect();
-        times.sort();
-        (times[RUNS / 2], status)
-    }
-
     /// Peak resident memory in KiB, as GNU time reports it; `None` without /usr/bin/time.
     fn peak_kib(&self, repo: &Path) -> Option<u64> {
         if !Path::new("/usr/bin/time").is_file() {
@@ -214,6 +204,25 @@ impl Run {
         let stderr = String::from_utf8_lossy(&output.stderr);
         stderr.lines().find_map(|l| l.strip_prefix("peak-kib=")).and_then(|kib| kib.trim().parse().ok())
     }
+}
+
+/// The medians of `ours` and `git` over the same stretch of time: after two runs of each to warm
+/// the page cache, they take turns, so that whatever else the machine does falls on both alike
+/// and the ratio compares like with like.
+fn medians(ours: &Run, git: &Run, repo: &Path) -> ((Duration, std::process::ExitStatus), Duration) {
+    let (_, status) = ours.once(repo);
+    for _ in 0..2 {
+        git.once(repo);
+        ours.once(repo);
+    }
+    let (mut mine, mut theirs) = (Vec::with_capacity(RUNS), Vec::with_capacity(RUNS));
+    for _ in 0..RUNS {
+        mine.push(ours.once(repo).0);
+        theirs.push(git.once(repo).0);
+    }
+    mine.sort();
+    theirs.sort();
+    ((mine[RUNS / 2], status), theirs[RUNS / 2])
 }
 
 fn ms(duration: Duration) -> f64 {

@@ -236,7 +236,27 @@ impl TagPattern {
     #[must_use]
     pub fn matches_in<'a>(&self, tag: &'a str, known: Known<'_>) -> Option<MatchedIn<'a>> {
         let mut matched = MatchedIn::default();
-        match_from(&self.segments, tag, known, &mut matched).then_some(matched)
+        let found = match self.tail() {
+            Some((head, between)) => match_tail(head, between, tag, known, &mut matched),
+            None => match_from(&self.segments, tag, known, &mut matched),
+        };
+        found.then_some(matched)
+    }
+
+    /// For a pattern that ends `{timestamp}<literal>{env}` with a literal no environment name can
+    /// hold (the default `{version}.{timestamp}.{env}` does): the segments before the timestamp,
+    /// and the literal. Such a name is read from its end, where only one reading is possible.
+    fn tail(&self) -> Option<(&[Segment], &str)> {
+        let [
+            head @ ..,
+            Segment::Value(Placeholder::Timestamp),
+            Segment::Literal(between),
+            Segment::Value(Placeholder::Env),
+        ] = self.segments.as_slice()
+        else {
+            return None;
+        };
+        (!fits(Placeholder::Env, between)).then_some((head, between.as_str()))
     }
 
     /// The text every tag of this pattern starts with, once `known` values are filled in.
@@ -257,6 +277,37 @@ impl TagPattern {
         }
         prefix
     }
+}
+
+/// A name matched from its end, for a pattern with a [`TagPattern::tail`]: the environment is
+/// what follows the last `between` (no environment name holds it), the timestamp ends where
+/// `between` starts, and only `head` is matched by backtracking. The same reading as
+/// [`match_from`]'s, which could end nowhere else.
+fn match_tail<'a>(
+    head: &[Segment],
+    between: &str,
+    tag: &'a str,
+    known: Known<'_>,
+    matched: &mut MatchedIn<'a>,
+) -> bool {
+    // Mostly one byte (`.`): a byte search, without setting up a substring search for each name.
+    let cut = match between.as_bytes() {
+        [byte] => tag.bytes().rposition(|b| b == *byte),
+        _ => tag.rfind(between),
+    };
+    let Some(cut) = cut else { return false };
+    let env = &tag[cut + between.len()..];
+    if env.is_empty() || !fits(Placeholder::Env, env) || known.env.is_some_and(|known| known != env) {
+        return false;
+    }
+    let Some(start) = cut.checked_sub(TIMESTAMP_LEN) else { return false };
+    let Some(timestamp) = tag.get(start..cut).filter(|t| is_timestamp(t)) else { return false };
+    if !match_from(head, &tag[..start], known, matched) {
+        return false;
+    }
+    record(matched, Placeholder::Timestamp, timestamp);
+    record(matched, Placeholder::Env, env);
+    true
 }
 
 /// Backtracking match of `segments` against all of `rest`.
@@ -335,7 +386,8 @@ fn is_timestamp(value: &str) -> bool {
     bytes.len() == TIMESTAMP_LEN
         && bytes[8] == b'T'
         && bytes[15] == b'Z'
-        && bytes[..8].iter().chain(&bytes[9..15]).all(u8::is_ascii_digit)
+        && bytes[..8].iter().all(u8::is_ascii_digit)
+        && bytes[9..15].iter().all(u8::is_ascii_digit)
 }
 
 fn record<'a>(matched: &mut MatchedIn<'a>, placeholder: Placeholder, value: &'a str) {
@@ -377,6 +429,56 @@ fn segments(kind: PatternKind, text: &str) -> Result<Vec<Segment>, PatternError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reading a record's name from its end is a shortcut: it must find what the backtracking
+    /// match finds, for every name, on both sides of every boundary.
+    #[test]
+    fn a_name_read_from_its_end_reads_as_backtracking_reads_it() {
+        let names = [
+            "1.4.0.20261121T101500Z.qa",
+            "1.4.0.20261121T101500Z.qa+2",
+            "1.0.20260101T000000Z.qa.20260102T000000Z.prod",
+            "1.4.0.20261121T101500Z.",
+            ".20261121T101500Z.qa",
+            "20261121T101500Z.qa",
+            "1.4.0.20261121T101500Z.QA",
+            "1.4.0.20261121T101500Z.qa-eu-1",
+            "1.4.0.20261121X101500Z.qa",
+            "1.4.0.2026112T101500Z.qa",
+            "1.4.0-20261121T101500Z.qa",
+            "v1.4.0-rc.1",
+            "1.4.0.20261121T101500Z.qa.",
+            "é.20261121T101500Z.qa",
+            "",
+        ];
+        for pattern in ["{version}.{timestamp}.{env}", "r{version}/{timestamp}/{env}", "{version}.{timestamp}_at_{env}"]
+        {
+            let parsed = TagPattern::parse(PatternKind::Deploy, pattern).expect("a valid pattern");
+            assert!(parsed.tail().is_some(), "{pattern} is read from its end");
+            for name in names.iter().map(|n| n.replace('.', if pattern.contains('/') { "/" } else { "." })) {
+                for env in [None, Some("qa"), Some("prod")] {
+                    let known = Known { version: None, env };
+                    let mut by_tail = MatchedIn::default();
+                    let mut by_backtracking = MatchedIn::default();
+                    let (head, between) = parsed.tail().expect("a tail");
+                    let tail = match_tail(head, between, &name, known, &mut by_tail);
+                    let backtracking = match_from(&parsed.segments, &name, known, &mut by_backtracking);
+                    assert_eq!(tail, backtracking, "{pattern} on {name:?} with {env:?}");
+                    if tail {
+                        assert_eq!(
+                            (by_tail.version, by_tail.timestamp, by_tail.env),
+                            (by_backtracking.version, by_backtracking.timestamp, by_backtracking.env),
+                            "{pattern} on {name:?}"
+                        );
+                    }
+                }
+            }
+        }
+        let wip = TagPattern::parse(PatternKind::DeployWip, PatternKind::DeployWip.default_pattern()).expect("valid");
+        assert!(wip.tail().is_none(), "a branch after the environment is matched by backtracking");
+        let dashed = TagPattern::parse(PatternKind::Deploy, "{version}-{timestamp}-{env}").expect("valid");
+        assert!(dashed.tail().is_none(), "an environment name may hold a dash");
+    }
 
     #[test]
     fn defaults_render_the_documented_tags() {
