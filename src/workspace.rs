@@ -315,6 +315,20 @@ impl Workspace {
         }))
     }
 
+    /// This workspace with the release file of the branch `release.configRef` names (the last
+    /// environment's, where init or `hooks install` set it), as fetched, when it is set; else
+    /// as it is.
+    ///
+    /// # Errors
+    /// When `release.configRef` names no reference, or one without a valid release file.
+    pub fn judging(self) -> Result<Workspace, Error> {
+        let Some(reference) = self.repo.config_string("release.configRef") else { return Ok(self) };
+        let (content, origin) = from_config_ref(&self.repo, &self.remote, &reference, true)?;
+        let remote_first = self.remote_first;
+        let judging = Workspace::from_content(self.repo, &self.remote, content, origin)?;
+        Ok(Workspace { remote_first, ..judging })
+    }
+
     /// Whose signatures count where no single target judges (`status`, `log`, `promote`): the
     /// `[trust]` of the last environment's own branch, the most guarded (the one
     /// `release.configRef` names, as fetched, where it is set), else this file's. A push to an

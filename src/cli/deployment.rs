@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use crate::app::AppRepo;
 use crate::ci;
-use crate::config::{Environment, Signer, TrustMode};
+use crate::config::{Environment, Signer, Trust, TrustMode};
 use crate::deploy::ComponentRepo;
 use crate::error::{Error, Kind};
 use crate::execute::{self, ExecuteError};
@@ -55,10 +55,12 @@ impl Session {
         environment: &Environment,
         args: &DeployArgs,
     ) -> Result<Session, Error> {
-        if workspace.file.trust.mode == TrustMode::Enforce {
-            signs_for(workspace, environment)?;
+        // Whose signatures count is the last environment's to say, not the file checked out.
+        let trust = workspace.judging_trust();
+        if trust.mode == TrustMode::Enforce {
+            signs_for(&trust, environment, &workspace.repo)?;
         }
-        let app = AppRepo::open(workspace, args.app_dir.as_deref())?;
+        let app = AppRepo::open(workspace, args.app_dir.as_deref())?.judged_by(trust);
         let online = !context.offline && app.has_remote();
         let push = !args.no_push && !context.offline;
         if push && !app.has_remote() {
@@ -173,9 +175,9 @@ impl Session {
 
 /// Under `[trust]` enforce, refuses a deployment whose tags would not count: git here signs
 /// nothing, or signs with an ssh key `[trust.signers]` does not list for the environment.
-fn signs_for(workspace: &Workspace, environment: &Environment) -> Result<(), Error> {
+fn signs_for(trust: &Trust, environment: &Environment, repo: &git::Repo) -> Result<(), Error> {
     let hint = "give the deploy job its key: set tag.gpgSign = true, gpg.format and user.signingKey (see \"Trust\" in the README)";
-    let Some(signing) = Signing::of(&workspace.repo)? else {
+    let Some(signing) = Signing::of(repo)? else {
         return Err(Error::new(
             Kind::Config,
             "[trust] mode = \"enforce\", and git here signs no tags: the tags this deployment makes would not count",
@@ -185,7 +187,7 @@ fn signs_for(workspace: &Workspace, environment: &Environment) -> Result<(), Err
     };
     let Some(key) = signing.ssh_public_key() else { return Ok(()) };
     let name = &environment.name;
-    let signers = workspace.file.trust.signers_of(name);
+    let signers = trust.signers_of(name);
     if signers.iter().any(|signer| matches!(signer, Signer::Ssh(listed) if *listed == key)) {
         return Ok(());
     }

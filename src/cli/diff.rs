@@ -86,7 +86,7 @@ impl Report for DiffReport {
 }
 
 pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
-    let workspace = context.workspace()?;
+    let workspace = context.judging_workspace()?;
     let from = workspace.find_environment(&args.from)?;
     let to = workspace.find_environment(&args.to)?;
     let promotion = Promotion::read(&workspace, &from, &to)?;

@@ -55,7 +55,7 @@ const DESCRIPTION_LIMIT: usize = 140;
 
 pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
     let (target, source, head) = inputs(args)?;
-    let (workspace, target) = governing(context.workspace()?, &target, !context.offline)?;
+    let (workspace, target) = governing(context.judging_workspace()?, &target, !context.offline)?;
     let source = source.or_else(|| {
         let after = target.after.as_deref()?;
         workspace.file.environment(after).map(|e| e.branch.clone())

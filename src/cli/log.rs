@@ -25,7 +25,7 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
-    let workspace = context.workspace()?;
+    let workspace = context.judging_workspace()?;
     if let Some(name) = &args.environment {
         workspace.find_environment(name)?;
     }

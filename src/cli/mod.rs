@@ -164,6 +164,22 @@ impl Context {
     pub fn workspace(&self) -> Result<Workspace, Error> {
         Workspace::load(self.repo()?, &self.remote, self.config_from.as_deref())
     }
+
+    /// The repository with the release file that decides for commands that judge across
+    /// environments (`status`, `log`, `diff`, `gate`'s names, `promote`, `reconcile`): unless
+    /// `--config-from` names one, the file on the branch `release.configRef` names, as fetched,
+    /// where it is set. A file checked out, which a push to any branch can change, then says
+    /// nothing about which environments there are, where they live or which forge holds them.
+    ///
+    /// # Errors
+    /// As [`Context::workspace`], and when `release.configRef` names no valid release file.
+    pub fn judging_workspace(&self) -> Result<Workspace, Error> {
+        let workspace = self.workspace()?;
+        if self.config_from.is_some() {
+            return Ok(workspace);
+        }
+        workspace.judging()
+    }
 }
 
 /// The clap definition, for the man page and completions.

@@ -91,7 +91,7 @@ impl Report for PromoteReport {
 }
 
 pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
-    let workspace = context.workspace()?;
+    let workspace = context.judging_workspace()?;
     let from = workspace.find_environment(&args.from)?;
     let to = workspace.find_environment(&args.to)?;
     if to.after.as_deref() != Some(from.name.as_str()) {

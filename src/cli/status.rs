@@ -22,7 +22,7 @@ use super::Context;
 pub struct Args {}
 
 pub fn run(context: &Context, _args: &Args) -> Result<(), Error> {
-    let workspace = context.workspace()?;
+    let workspace = context.judging_workspace()?;
     let states = workspace.environment_states()?;
     let names: Vec<&str> = workspace.file.environments.iter().map(|e| e.name.as_str()).collect();
     // Each environment's own settings judge what enters it, as the gate reads them.

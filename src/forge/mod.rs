@@ -209,11 +209,14 @@ impl Diagnostic for ForgeError {
 
     fn causes(&self) -> Vec<String> {
         match self {
-            ForgeError::Unauthorized { token, message, .. } => {
+            ForgeError::Unauthorized { token, message, variables, .. } => {
                 let mut causes: Vec<String> = message.iter().cloned().collect();
                 causes.push(match token {
                     Some(source) => format!("the token came from {source}"),
-                    None => "no token was found".to_owned(),
+                    // A variable's token may be set and still withheld from this API's host.
+                    None => format!(
+                        "no token was sent: git credential has none for this host, and a token from {variables} goes only to the host it belongs to"
+                    ),
                 });
                 causes
             }
@@ -259,6 +262,25 @@ impl Diagnostic for ForgeError {
 #[cfg(test)]
 mod tests {
     use super::fit;
+
+    #[test]
+    fn a_refusal_of_no_token_says_none_was_sent_not_that_none_is_set() {
+        use crate::error::Diagnostic;
+        let refused = super::ForgeError::Unauthorized {
+            forge: "GitHub",
+            status: 401,
+            token: None,
+            variables: "GITHUB_TOKEN or GH_TOKEN".into(),
+            rights: "read and write pull requests and statuses",
+            message: Some("Requires authentication".into()),
+        };
+        let causes = refused.causes().join("\n");
+        assert!(causes.contains("no token was sent"), "{causes}");
+        assert!(
+            causes.contains("a token from GITHUB_TOKEN or GH_TOKEN goes only to the host it belongs to"),
+            "{causes}"
+        );
+    }
 
     #[test]
     fn a_body_past_the_limit_is_cut_and_says_so() {

@@ -598,7 +598,7 @@ fn a_promotion_someone_else_opened_first_is_refused_not_taken_over() {
         }
         let before = forge.pulls();
         let vars = [(dialect.variable(), TOKEN)];
-        for args in [&["promote", "qa", "prod"][..], &["reconcile"][..]] {
+        for args in [&["promote", "qa", "prod"][..], &["reconcile", "--dry-run"][..], &["reconcile"][..]] {
             let run = world.release_with(release, args, &vars);
             run.expect_status(1)
                 .expect_stderr(
@@ -609,6 +609,48 @@ fn a_promotion_someone_else_opened_first_is_refused_not_taken_over() {
             assert!(!run.to_string().contains("SECRET"), "{run}");
             assert_eq!(forge.pulls(), before, "{dialect:?} {args:?}: mallory's pull request is as it was");
             assert!(forge.comments().is_empty(), "{dialect:?}");
+            let writes: Vec<String> = forge
+                .requests()
+                .into_iter()
+                .map(|(line, _)| line)
+                .filter(|line| !line.starts_with("GET ") && !line.ends_with("/graphql"))
+                .collect();
+            assert!(writes.is_empty(), "{dialect:?} {args:?}: nothing was even tried: {writes:?}");
         }
     }
+}
+
+/// Someone who may push the unrestricted environment/dev rewrites the environment list there:
+/// prod comes after nothing and is not restricted, and the forge is another host. A job or a
+/// person whose checkout is on environment/dev still sees prod as prod's own branch has it:
+/// `status`, `promote` and `reconcile` read the list from the last environment's branch.
+#[test]
+fn a_push_to_dev_that_rewrites_the_environment_list_changes_nothing_that_judges_across_environments() {
+    use crate::fake_forge::{Dialect, FakeForge};
+    use crate::reconcile::{TOKEN, auto_promoted};
+    let world = World::new();
+    let forge = FakeForge::new(Dialect::Github, Some(TOKEN));
+    let elsewhere = FakeForge::new(Dialect::Github, None);
+    let repos = auto_promoted(&world, &forge, "");
+    let release = &repos.release;
+    world.git(release, &["checkout", "-q", "environment/dev"]);
+    let file = std::fs::read_to_string(release.join("release.toml")).expect("the release file");
+    let rewritten = file
+        .replace("after = \"qa\"\n", "")
+        .replace("restricted = true\n", "")
+        .replace(&forge.api(), &format!("http://localhost:{}", elsewhere.port));
+    assert_ne!(rewritten, file, "the attacker's file differs");
+    std::fs::write(release.join("release.toml"), rewritten).expect("written");
+    world.git(release, &["commit", "-q", "-am", "prod needs nothing"]);
+    world.git(release, &["push", "-q", "origin", "environment/dev"]);
+
+    let vars = [("GITHUB_TOKEN", TOKEN)];
+    let status = world.release_with(release, &["status", "--json"], &vars);
+    let prod = status.expect_status(0).json()["environments"][2].clone();
+    assert_eq!((prod["name"].as_str(), prod["after"].as_str()), (Some("prod"), Some("qa")), "{prod}");
+    assert_eq!(prod["restricted"], true, "{prod}");
+    world.release_with(release, &["promote", "qa", "prod", "--dry-run"], &vars).expect_status(0);
+    world.release_with(release, &["reconcile"], &vars).expect_status(0);
+    assert_eq!(forge.open_pulls().len(), 1, "reconcile opened prod's promotion on the forge prod names");
+    assert!(elsewhere.requests().is_empty(), "the attacker's host heard nothing: {:?}", elsewhere.requests());
 }

@@ -630,3 +630,26 @@ fn under_warn_the_hooks_let_unsigned_changes_in_and_say_so() {
     assert!(said.contains("remote: warning: refs/heads/environment/prod: commit "), "{said}");
     assert!(said.contains("counts although it is not signed ([trust] mode = \"warn\")"), "{said}");
 }
+
+/// A deploy job's checkout whose release file turns `[trust]` off (a local edit, or a push to an
+/// unrestricted branch it checked out) changes nothing about which tags count for `prepare`: an
+/// rc nobody trusted signed is still passed over, and said so.
+#[test]
+fn a_checkout_that_turns_trust_off_does_not_make_prepare_count_an_untrusted_candidate() {
+    let world = World::new();
+    let (repos, qa, _) = trusted(&world, "enforce");
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    let main = world.git(&repos.app, &["rev-parse", "main"]).trim().to_owned();
+    world.git(&repos.app, &["tag", "-a", "-m", "Release candidate", "v1.0.0-rc.1", &main]);
+    world.git(&repos.app, &["push", "-q", "origin", "v1.0.0-rc.1"]);
+    world.git(release, &["checkout", "-q", "-b", "scratch"]);
+    let file = std::fs::read_to_string(release.join("release.toml")).expect("the release file");
+    std::fs::write(release.join("release.toml"), file.replace("mode = \"enforce\"", "mode = \"off\""))
+        .expect("written");
+    world.git(release, &["commit", "-q", "-am", "Trust nobody's signatures"]);
+    run_as(&world, release, &["prepare", "qa"], Some(&qa))
+        .expect_status(0)
+        .expect_stdout("tag=v1.0.0-rc.2\n")
+        .expect_stderr("warning: v1.0.0-rc.1 does not count: it is not signed");
+}

@@ -74,10 +74,10 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
 /// One reconcile: read, plan, act, report.
 fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
     let now = clock::now()?;
-    let mut workspace = context.workspace()?;
+    let mut workspace = context.judging_workspace()?;
     if !context.offline && workspace.fetch_branches()? {
         // The branches may carry a newer release file than the one read before the fetch.
-        workspace = context.workspace()?;
+        workspace = context.judging_workspace()?;
     }
     workspace.remote_first = true;
     let targets = targets(&workspace, &args.environments)?;
@@ -305,7 +305,8 @@ fn attempt(
 ) -> Result<(), Error> {
     // Pull requests from forks, or opened by anyone but the token's account, are not promotions,
     // whatever their branch or body says.
-    let listed = owned(owner, forge.list(&job.to.branch, Listing::Open)?)?;
+    let all = forge.list(&job.to.branch, Listing::Open)?;
+    let listed = owned(owner, all.clone())?;
     let mut open = Vec::new();
     for pull in &listed {
         // The forge is asked whether it conflicts only for one that may be kept.
@@ -329,6 +330,11 @@ fn attempt(
             .collect();
         planned = promotion::plan(Situation { desired, open: &open, closed: Some(&closed) });
     }
+    // A stranger's pull request between the very branches a promotion would be opened from
+    // stands in the way: said now, in a dry run too, rather than found when the forge refuses.
+    if let Some(stranger) = occupying(owner, &all, &planned)? {
+        return Err(owner.stranger(stranger)?.into());
+    }
     report.notes.clone_from(&planned.notes);
     report.open = listed.iter().find(|p| matches!(Block::read(&p.body), Block::Found { .. })).map(Shown::of);
     let Desired::Want(wanted) = desired else {
@@ -340,6 +346,19 @@ fn attempt(
         return Ok(());
     }
     run_plan(forge, owner, &job.to.branch, Some(wanted), &listed, &planned, dry_run, report)
+}
+
+/// An open pull request someone else opened from the branch the plan would open one from.
+fn occupying<'p>(owner: &Owner, open: &'p [PullRequest], planned: &Plan) -> Result<Option<&'p PullRequest>, Error> {
+    for action in &planned.actions {
+        let Action::Create { source, .. } = action else { continue };
+        for pull in open.iter().filter(|p| !p.from_fork && p.source == *source) {
+            if !owner.owns(pull)? {
+                return Ok(Some(pull));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// The pull requests of `pulls` that are git-release's own.
