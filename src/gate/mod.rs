@@ -221,7 +221,8 @@ fn release_settings(snapshot: &Snapshot<'_>) -> Finding {
             Check::ReleaseSettings,
             format!("the change edits {edits} of restricted {target}, and {why}"),
             format!(
-                "a change to {target}'s settings is a commit signed (git commit -S) by a key [trust.signers] lists for {target}"
+                "a change to {target}'s settings is a commit signed (git commit -S) by a key [trust.signers] lists for {target}; \
+                 a promotion that should change none carries {target}'s settings as they are (edit them on every environment branch)"
             ),
         ),
         Some(Use::Warned(why)) => Finding::pass(Check::ReleaseSettings, format!("{message}; {why}")),

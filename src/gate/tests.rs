@@ -152,7 +152,10 @@ fn under_enforced_trust_an_edit_of_a_restricted_environments_settings_needs_its_
         finding.message,
         "the change edits environments.prod.restricted of restricted prod, and commit 9999999 does not count: it is not signed"
     );
-    assert!(finding.hint.is_some_and(|h| h.contains("signed (git commit -S) by a key [trust.signers] lists for prod")));
+    let hint = finding.hint.unwrap_or_default();
+    assert!(hint.contains("signed (git commit -S) by a key [trust.signers] lists for prod"), "{hint}");
+    // A promotion that only lacks a setting prod gained on its own is told how to edit none.
+    assert!(hint.contains("a promotion that should change none carries prod's settings as they are"), "{hint}");
     case.edits_vouched = Some(Use::Counts);
     assert!(case.failed().is_empty(), "signed by prod's key");
     case.edits_vouched = Some(Use::Warned("commit 9999999 counts although it is not signed".into()));
