@@ -329,6 +329,33 @@ impl Workspace {
         Ok(Workspace { remote_first, ..judging })
     }
 
+    /// Where `release.configRef` is not set and the release file was read from a branch other
+    /// than the last environment's own (HEAD, a default or first branch): a warning that anyone
+    /// who may push there decides which environments judging commands see.
+    #[must_use]
+    pub fn unguarded_settings(&self) -> Option<Error> {
+        if self.repo.config_string("release.configRef").is_some() {
+            return None;
+        }
+        let last = self.file.environments.last()?;
+        if self.origin.branch.as_deref() == Some(last.branch.as_str()) {
+            return None;
+        }
+        Some(
+            Error::new(
+                Kind::Config,
+                format!(
+                    "release.configRef is not set here: the environments are read from {}, which anyone who may push there can change",
+                    self.origin.place
+                ),
+            )
+            .hint(format!(
+                "point it at the last environment's branch, as 'git release hooks install' does: git config release.configRef refs/heads/{}",
+                last.branch
+            )),
+        )
+    }
+
     /// Whose signatures count where no single target judges (`status`, `log`, `promote`): the
     /// `[trust]` of the last environment's own branch, the most guarded (the one
     /// `release.configRef` names, as fetched, where it is set), else this file's. A push to an

@@ -57,6 +57,9 @@ impl Session {
     ) -> Result<Session, Error> {
         // Whose signatures count is the last environment's to say, not the file checked out.
         let trust = workspace.judging_trust();
+        if let Some(warning) = workspace.unguarded_settings() {
+            context.ui.warning(&warning);
+        }
         if trust.mode == TrustMode::Enforce {
             signs_for(&trust, environment, &workspace.repo)?;
         }

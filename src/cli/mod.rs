@@ -178,6 +178,9 @@ impl Context {
         if self.config_from.is_some() {
             return Ok(workspace);
         }
+        if let Some(warning) = workspace.unguarded_settings() {
+            self.ui.warning(&warning);
+        }
         workspace.judging()
     }
 }

@@ -123,13 +123,22 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         jira: None,
         text,
     };
+    let forge = context.forge(&workspace)?;
+    let owner = forge.as_deref().map(|forge| Owner::new(forge, std::env::var(forge::ACCOUNT_VARIABLE).ok()));
     let (source, tip) = if args.rebuild {
+        // A stranger's pull request from the rebuilt branch would carry what is pushed there.
+        if let (Some(forge), Some(owner)) = (forge.as_deref(), &owner) {
+            let rebuilt = gate::rebuild_branch(&to.name);
+            if let Some(pull) = forge.find_open(&rebuilt, &to.branch)?.filter(|p| !p.from_fork) {
+                own(owner, pull)?;
+            }
+        }
         rebuild(&workspace, &promotion, &title, args.dry_run)?
     } else {
         refuse_conflicts(&workspace, &promotion)?;
         (from.branch.clone(), Some(promotion.head.clone()))
     };
-    let Some(forge) = context.forge(&workspace)? else {
+    let (Some(forge), Some(owner)) = (forge.as_deref(), owner) else {
         // The block is for the forge's copy; people reading the printed one do not need it.
         let text = promotion.text();
         let mut printed = report("printed", None, promotion.summary(&title, &text, &source, tip.as_ref()));
@@ -144,8 +153,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     };
     let body = forge::fit(&body, forge.body_limit());
     let draft = Draft { title: title.clone(), body, source, target: to.branch.clone(), draft: args.draft };
-    let owner = Owner::new(forge.as_ref(), std::env::var(forge::ACCOUNT_VARIABLE).ok());
-    let (action, pull) = keep_one(forge.as_ref(), &owner, &draft, args.dry_run)?;
+    let (action, pull) = keep_one(forge, &owner, &draft, args.dry_run)?;
     let mut done = report(action, pull.as_ref(), String::new());
     done.jira = match &pull {
         _ if given.is_empty() => None,

@@ -173,7 +173,10 @@ pub fn fit(body: &str, limit: Option<usize>) -> String {
 /// Why a forge call failed. Tokens never appear here: only where one came from.
 #[derive(Debug, thiserror::Error)]
 pub enum ForgeError {
-    #[error("{forge} refused the token (HTTP {status})")]
+    #[error(
+        "{forge} refused {} (HTTP {status})",
+        if token.is_some() { "the token" } else { "a request sent without a token" }
+    )]
     Unauthorized {
         forge: &'static str,
         status: u16,
@@ -274,6 +277,7 @@ mod tests {
             rights: "read and write pull requests and statuses",
             message: Some("Requires authentication".into()),
         };
+        assert_eq!(refused.to_string(), "GitHub refused a request sent without a token (HTTP 401)");
         let causes = refused.causes().join("\n");
         assert!(causes.contains("no token was sent"), "{causes}");
         assert!(

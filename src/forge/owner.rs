@@ -68,7 +68,8 @@ impl<'f> Owner<'f> {
             return Ok(false);
         }
         let Some(author) = &pull.author else { return Ok(false) };
-        Ok(self.account()?.as_deref() == Some(author.as_str()))
+        // Forges keep account names unique whatever their case, and compare them so.
+        Ok(self.account()?.is_some_and(|account| account.eq_ignore_ascii_case(author)))
     }
 
     /// Why `pull`, which stands where a promotion would be opened, is not git-release's own.

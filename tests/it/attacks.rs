@@ -654,3 +654,34 @@ fn a_push_to_dev_that_rewrites_the_environment_list_changes_nothing_that_judges_
     assert_eq!(forge.open_pulls().len(), 1, "reconcile opened prod's promotion on the forge prod names");
     assert!(elsewhere.requests().is_empty(), "the attacker's host heard nothing: {:?}", elsewhere.requests());
 }
+
+/// A stranger opens a pull request from `promote/prod`, the branch `promote --rebuild` pushes,
+/// so that whatever git-release pushes there would show in theirs. The rebuild is refused before
+/// anything is pushed.
+#[test]
+fn a_strangers_pull_request_from_the_rebuilt_branch_stops_the_rebuild_before_it_pushes() {
+    use crate::fake_forge::{AccountKind, Dialect, FakeForge, Head, Pull};
+    use crate::reconcile::TOKEN;
+    let world = World::new();
+    let forge = FakeForge::new(Dialect::Github, Some(TOKEN));
+    forge.add_account("mallory-token", "mallory", AccountKind::User);
+    let repos = crate::promote::promotable(&world, &forge);
+    forge.state.lock().expect("state").pulls.push(Pull {
+        number: 1,
+        title: "Promote qa → prod".into(),
+        body: String::new(),
+        source: "promote/prod".into(),
+        target: "environment/prod".into(),
+        open: true,
+        draft: false,
+        version: 0,
+        merged: false,
+        head: Head::Here,
+        author: "mallory".into(),
+    });
+    let run = world.release_with(&repos.release, &["promote", "qa", "prod", "--rebuild"], &[("GITHUB_TOKEN", TOKEN)]);
+    run.expect_status(1)
+        .expect_stderr("pull request #1 from promote/prod into environment/prod was not opened by git-release");
+    let pushed = world.git(&repos.release_remote, &["for-each-ref", "refs/heads/promote/"]);
+    assert!(pushed.trim().is_empty(), "nothing was pushed to promote/prod: {pushed}");
+}

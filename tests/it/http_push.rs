@@ -22,11 +22,26 @@ pub struct Lighttpd {
 }
 
 impl Lighttpd {
+    /// Starts lighttpd on a free loopback port. A port found free can be taken by another test
+    /// before lighttpd binds it; lighttpd then exits at once, and is started again on another.
     pub fn start(world: &World, root: &Path) -> Lighttpd {
         std::fs::create_dir_all(root.join("repos")).expect("a folder for repositories");
         std::fs::write(root.join("users"), format!("{USER}:{PASSWORD}\n")).expect("the user file");
         let exec_path = world.git(root, &["--exec-path"]).trim().to_owned();
-        let port = TcpListener::bind("127.0.0.1:0").expect("a loopback port").local_addr().expect("an address").port();
+        let mut said = String::new();
+        for _ in 0..5 {
+            let port =
+                TcpListener::bind("127.0.0.1:0").expect("a loopback port").local_addr().expect("an address").port();
+            match Lighttpd::try_start(root, &exec_path, port) {
+                Ok(server) => return server,
+                Err(stderr) => said = stderr,
+            }
+        }
+        panic!("lighttpd did not start on five ports; it said: {said}")
+    }
+
+    /// lighttpd on `port`, once it listens there; what it said when it stopped instead.
+    fn try_start(root: &Path, exec_path: &str, port: u16) -> Result<Lighttpd, String> {
         let root = root.display();
         let config = format!(
             r#"server.bind = "127.0.0.1"
@@ -50,18 +65,33 @@ $HTTP["url"] =~ "^/git/" {{
             .into_iter()
             .find(|b| Path::new(b).is_file())
             .unwrap_or("lighttpd");
-        let child = Command::new(binary)
+        let mut child = Command::new(binary)
             .args(["-D", "-f", &file])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("lighttpd does not start ({e}): run ./test.sh, which installs it"));
         let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        loop {
+            // Listening is not enough: another test's server may hold the port lighttpd wanted.
+            let listening = TcpStream::connect(("127.0.0.1", port)).is_ok();
+            if listening {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if let Some(_stopped) = child.try_wait().expect("lighttpd can be waited for") {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = child.stderr.take() {
+                    let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+                }
+                let log = std::fs::read_to_string(format!("{root}/lighttpd.log")).unwrap_or_default();
+                return Err(format!("{stderr}{log}"));
+            }
+            if listening {
+                return Ok(Lighttpd { child, port });
+            }
             assert!(started.elapsed() < Duration::from_secs(10), "lighttpd did not listen on {port}");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Lighttpd { child, port }
     }
 
     pub fn url(&self, repository: &str) -> String {

@@ -534,7 +534,8 @@ fn a_token_the_forge_will_not_name_keeps_its_promotion_once_its_account_is_known
                 .expect_stderr(&format!("{BOT} opened it; "))
                 .expect_stderr("does not say whose the token is")
                 .expect_stderr("hint: or set GIT_RELEASE_FORGE_USER to the account the token belongs to");
-            let named = [(dialect.variable(), TOKEN), ("GIT_RELEASE_FORGE_USER", BOT)];
+            // Accounts are named whatever their case, as the forges compare them.
+            let named = [(dialect.variable(), TOKEN), ("GIT_RELEASE_FORGE_USER", &*BOT.to_uppercase())];
             world.release_with(release, &retitle, &named).expect_status(0).expect_stdout("updated pull request #1");
         }
         let open = forge.open_pulls();
