@@ -29,6 +29,13 @@ impl ObjectId {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for ObjectId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ObjectId, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+        ObjectId::from_hex(&text).ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not a full object id")))
+    }
+}
+
 /// A 64-bit FNV-1a digest: short, stable names derived from text (not a security measure).
 #[must_use]
 pub fn fingerprint(bytes: &[u8]) -> u64 {

@@ -95,13 +95,17 @@ impl Deployment {
         message
     }
 
-    /// Whether `record` is this very deployment, recorded before: same environment, commit and
-    /// pipeline.
+    /// Whether `record` is this very deployment, recorded before: same environment, commit,
+    /// version and pipeline. A new version deployed on the commit an older one ran is a new
+    /// deployment.
     #[must_use]
     pub fn is_recorded_by(&self, record: &Record) -> bool {
         let pipeline = self.pipeline.as_deref().map(one_line);
         let recorded = &record.deployment;
-        recorded.environment == self.environment && recorded.commit == self.commit && recorded.pipeline == pipeline
+        recorded.environment == self.environment
+            && recorded.commit == self.commit
+            && recorded.version == self.version
+            && recorded.pipeline == pipeline
     }
 
     /// The record this deployment becomes under a tag name.

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::app::{AppRepo, Ask};
+use crate::ci;
 use crate::clock;
 use crate::config::{Match, UMBRELLA};
+use crate::deploy::handoff::{self, Handoff};
 use crate::deploy::{Part, Wanted};
 use crate::git::Ident;
 use crate::plan::Plan;
@@ -75,6 +77,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         }
         if session.apply_all(&plans, attempt)? {
             report.pushed = plans.iter().any(|(_, _, plan)| !plan.pushes.is_empty());
+            hand_off(&workspace, &resolved, &parts)?;
             finish(context, &resolved, &report);
             return Ok(());
         }
@@ -82,6 +85,28 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         context.ui.message(&format!("{taken} was just taken by another pipeline; looking again"));
     }
     unreachable!("the last attempt returns or fails")
+}
+
+/// Leaves what was decided where `record` in this checkout finds it, so that it records this
+/// deployment and not whatever the branches hold by then.
+fn hand_off(workspace: &Workspace, resolved: &Resolved, parts: &[Part]) -> Result<(), Error> {
+    let var = |key: &str| std::env::var(key).ok();
+    let wanted = &resolved.wanted;
+    let mut handoff = Handoff::new(
+        &wanted.environment.name,
+        &wanted.version.to_string(),
+        resolved.commit.clone(),
+        wanted.release_commit.clone(),
+    );
+    handoff.tag = resolved.tag.as_ref().map(|decision| decision.tag().name.clone());
+    handoff.branch.clone_from(&resolved.branch);
+    handoff.run = ci::System::detect(&var).and_then(|system| system.pipeline_url(&var));
+    for part in parts {
+        let tag = part.tag.as_ref().map(|decision| decision.tag().name.clone());
+        let component = handoff::Component { commit: part.commit.clone(), tag, branch: part.branch.clone() };
+        handoff.components.insert(part.name.clone(), component);
+    }
+    handoff::save(&workspace.repo.git_dir(), &handoff)
 }
 
 /// The plan that makes one repository's version tag exist here and on its remote.

@@ -9,6 +9,7 @@ use crate::app::AppRepo;
 use crate::ci;
 use crate::clock;
 use crate::config::{Environment, Tags, UMBRELLA};
+use crate::deploy::handoff::{self, Handoff};
 use crate::deploy::{self, Part, Wanted};
 use crate::error::{Error, Kind};
 use crate::git::{Ident, redact};
@@ -17,7 +18,7 @@ use crate::plan::{NewTag, Plan, Step};
 use crate::record::{self, Deployment, Record};
 use crate::refname;
 use crate::ui::{Paint, Report};
-use crate::version::{Cut, Decision};
+use crate::version::{Decision, Version, VersionTag};
 use crate::workspace::Workspace;
 
 use super::Context;
@@ -29,14 +30,16 @@ use crate::jira::{Keys, Note, Piece, Update};
 ///
 /// The tag is named by [tags] deploy (deploy-wip for WIP versions) and its message carries the
 /// environment, version, commit, release repository commit, pipeline and who deployed, as
-/// trailers. Recording the same deployment again (same environment, commit and pipeline) changes
-/// nothing and prints the existing record.
+/// trailers. It records what `prepare` handed off in this checkout and CI run, or --commit;
+/// without either, only a commit a version tag shows was prepared. Recording the same deployment
+/// again (same environment, commit, version and pipeline) changes nothing and prints the existing
+/// record.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The environment, as named in release.toml
     #[arg(env = "GIT_RELEASE_ENVIRONMENT")]
     pub environment: String,
-    /// The deployed commit (default: what prepare resolves now, without cutting anything)
+    /// The deployed commit (default: what prepare handed off in this checkout and CI run)
     #[arg(long, value_name = "REV", env = "GIT_RELEASE_COMMIT")]
     pub commit: Option<String>,
     /// The branch deployed, named in WIP records (default: the branch --commit names, else the tracked branch)
@@ -68,14 +71,20 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let tagger = session.tagger(now)?;
     let var = |key: &str| std::env::var(key).ok();
     let system = ci::System::detect(&var);
-    let pipeline = args.pipeline_url.clone().or_else(|| system.and_then(|s| s.pipeline_url(&var)));
+    // The CI run this is, by its pipeline's address: a hand-off is taken from the same run only.
+    let run_id = system.and_then(|s| s.pipeline_url(&var));
+    let pipeline = args.pipeline_url.clone().or_else(|| run_id.clone());
+    let handoff = prepared(context, &workspace, &environment, args, run_id.as_deref())?;
     let deployed_by = system.and_then(|s| s.actor(&var)).unwrap_or_else(|| tagger.person.clone());
     for attempt in 1..=MAX_TRIES {
         let mut fetched = vec![tracked.clone()];
         fetched.extend(args.branch.clone());
         session.fetch(&workspace, &fetched)?;
-        let wanted = deploy::wanted(&workspace, &environment)?;
-        let Deployed { commit, branch, version_tag, parts } = deployed(&workspace, &session, &wanted, &tracked, args)?;
+        let wanted = as_prepared(deploy::wanted(&workspace, &environment)?, handoff.as_ref())?;
+        let Deployed { commit, branch, version_tag, parts } = match &handoff {
+            Some(handoff) => handed_off(handoff, &session)?,
+            None => deployed(&workspace, &session, &wanted, &tracked, args)?,
+        };
         let mut components = BTreeMap::new();
         if !parts.is_empty() {
             components.insert(UMBRELLA.to_owned(), commit.clone());
@@ -262,9 +271,67 @@ fn parse_time(text: &str, now: Timestamp) -> Result<Timestamp, Error> {
     Ok(time)
 }
 
+/// What `prepare` decided in this checkout, in this CI run, unless `--commit` or `--branch`
+/// names what was deployed.
+fn prepared(
+    context: &Context,
+    workspace: &Workspace,
+    environment: &Environment,
+    args: &Args,
+    run: Option<&str>,
+) -> Result<Option<Handoff>, Error> {
+    if args.commit.is_some() || args.branch.is_some() {
+        return Ok(None);
+    }
+    let Some(handoff) = handoff::load(&workspace.repo.git_dir(), &environment.name)? else { return Ok(None) };
+    if handoff.is_for(run) {
+        return Ok(Some(handoff));
+    }
+    let made = handoff.run.as_deref().map_or_else(|| "outside CI".to_owned(), |run| format!("in {}", redact(run)));
+    context.ui.message(&format!(
+        "note: passing over what prepare decided {made}: this is another run, which names its own deployment"
+    ));
+    Ok(None)
+}
+
+/// The branch's wanted deployment, with the version and release commit `prepare` deployed when
+/// it handed them off: the branch may have moved on since.
+fn as_prepared(wanted: Wanted, handoff: Option<&Handoff>) -> Result<Wanted, Error> {
+    let Some(handoff) = handoff else { return Ok(wanted) };
+    let version = Version::parse(&handoff.version).map_err(|error| {
+        Error::new(Kind::Usage, format!("prepare handed off version `{}`, which is not a version", handoff.version))
+            .cause(error.to_string())
+            .hint(format!("run 'git release prepare {}' again", handoff.environment))
+    })?;
+    Ok(Wanted { version, release_commit: handoff.release_commit.clone(), ..wanted })
+}
+
+/// What `prepare` handed off, for every repository of the application in the order of the file.
+fn handed_off(handoff: &Handoff, session: &Session) -> Result<Deployed, Error> {
+    let mut parts = Vec::new();
+    for repo in &session.components {
+        let name = &repo.component.name;
+        let Some(part) = handoff.components.get(name) else {
+            return Err(Error::new(
+                Kind::Refused,
+                format!("prepare handed off no commit of component {name}, which the release file lists"),
+            )
+            .hint(format!("run 'git release prepare {}' again with this release file", handoff.environment)));
+        };
+        let tag = part.tag.clone().map(|name| Decision::Reuse(VersionTag { name, commit: part.commit.clone() }));
+        parts.push(Part { name: name.clone(), branch: part.branch.clone(), commit: part.commit.clone(), tag });
+    }
+    Ok(Deployed {
+        commit: handoff.commit.clone(),
+        branch: handoff.branch.clone(),
+        version_tag: handoff.tag.clone(),
+        parts,
+    })
+}
+
 /// The deployed commit, its branch and its version tag: from `--commit` and `--branch`, else
-/// what `prepare` resolves now; and what each component deployed, as `prepare` resolves it (no
-/// tags are cut here).
+/// what resolving now finds, when a version tag there says it was prepared; and what each
+/// component deployed, as `prepare` resolves it (no tags are cut here).
 fn deployed(
     workspace: &Workspace,
     session: &Session,
@@ -286,26 +353,40 @@ fn deployed(
     };
     let Some(rev) = named else {
         let resolved = resolved.expect("resolved without --commit or --branch");
-        // A final release is deployed from its tag, which prepare makes: without it nothing was
-        // prepared, and the highest release candidate is no deployment of this environment.
-        if let (Cut::Final, Some(Decision::Create(tag))) = (wanted.environment.cut, &resolved.tag) {
-            let environment = &wanted.environment.name;
-            return Err(Error::new(
-                Kind::Refused,
-                format!("{} does not exist, so {environment} has not deployed it", tag.name),
-            )
-            .cause(format!(
-                "a release to {environment} deploys its final tag, which 'git release prepare {environment}' makes"
-            ))
-            .hint(format!(
-                "run 'git release prepare {environment}' before the deployment, or name what was deployed with --commit"
-            )));
-        }
+        // Without a hand-off, what resolving finds now was deployed only if a version tag, which
+        // prepare makes, already stands on it: a branch may have moved since the deployment.
+        let environment = &wanted.environment.name;
         let tag = match &resolved.tag {
-            Some(Decision::Reuse(tag)) => Some(tag.name.clone()),
-            _ => None,
+            Some(Decision::Reuse(tag)) => tag.name.clone(),
+            Some(Decision::Create(tag)) => {
+                return Err(Error::new(
+                    Kind::Refused,
+                    format!("{} does not exist, so {environment} has not deployed it", tag.name),
+                )
+                .cause(format!(
+                    "a deployment of {environment} deploys its version tag, which 'git release prepare {environment}' makes"
+                ))
+                .hint(format!(
+                    "run 'git release prepare {environment}' before the deployment, or name what was deployed with --commit"
+                )));
+            }
+            None => {
+                let from = resolved.branch.as_deref().map_or_else(String::new, |branch| format!(" from {branch}"));
+                return Err(Error::new(
+                    Kind::Refused,
+                    format!("record cannot tell what {environment} deployed"),
+                )
+                .cause(format!(
+                    "'git release prepare {environment}' left nothing here, and {} resolves{from} to {}, which no version tag marks as prepared",
+                    wanted.version,
+                    resolved.commit.short()
+                ))
+                .hint(format!(
+                    "name the deployed commit: git release record {environment} --commit <the commit prepare printed>"
+                )));
+            }
         };
-        return Ok(Deployed { commit: resolved.commit, branch: resolved.branch, version_tag: tag, parts });
+        return Ok(Deployed { commit: resolved.commit, branch: resolved.branch, version_tag: Some(tag), parts });
     };
     let (commit, named_branch) = commit_of(app, rev)?;
     let branch = args.branch.clone().or(named_branch).or_else(|| Some(tracked.to_owned()));

@@ -15,6 +15,12 @@ impl Repo {
         Repo::open_at(path, trace)
     }
 
+    /// This worktree's own git folder (the common one outside linked worktrees).
+    #[must_use]
+    pub fn git_dir(&self) -> PathBuf {
+        super::absolute(self.repo.git_dir())
+    }
+
     /// The folder shared by all worktrees: where git keeps refs and objects.
     #[must_use]
     pub fn common_dir(&self) -> PathBuf {

@@ -198,7 +198,9 @@ fn status_shows_the_latest_deployment_by_its_time_not_by_name() {
     let release = &repos.release;
     world.release(release, &["set", "dev", "2.0.0", "--push"]).expect_status(0);
     let newer = world.git(&repos.app, &["rev-parse", "HEAD"]).trim().to_owned();
-    world.release_at(release, &["record", "dev", "--at", "2026-11-21T12:00:00+01:00"], NOON).expect_status(0);
+    world
+        .release_at(release, &["record", "dev", "--commit", &newer, "--at", "2026-11-21T12:00:00+01:00"], NOON)
+        .expect_status(0);
     world.release(release, &["set", "dev", "10.0.0", "--push"]).expect_status(0);
     let older = repos.app_commit(&world, "Backfilled");
     world
@@ -430,4 +432,107 @@ fn a_pin_that_cannot_be_resolved_is_refused_with_what_to_do() {
         .expect_status(1)
         .expect_stderr("points at refs/pull/99/head, which the application repository does not have");
     assert!(tags(&world, &repos.app_remote).is_empty());
+}
+
+/// A commit lands on the application's main branch between `prepare` and `record` (another
+/// team merged while qa's deployment ran). What is recorded is what `prepare` deployed, for a
+/// candidate cut from main and for dev's WIP deployment of main's head alike; the new commit
+/// was never deployed and gets no record.
+#[test]
+fn a_commit_pushed_between_prepare_and_record_changes_nothing_about_what_is_recorded() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    for environment in ["qa", "dev"] {
+        let deployed = repos.app_commit(&world, &format!("What {environment} deploys"));
+        let prepared = world.release(release, &["prepare", environment]);
+        assert_eq!(value(&prepared.expect_status(0).stdout, "commit"), deployed);
+        let landed = repos.app_commit(&world, "Merged while the deployment ran");
+        let recorded = world.release(release, &["record", environment]);
+        assert_eq!(value(&recorded.expect_status(0).stdout, "commit"), deployed, "{environment}: {recorded}");
+        let tag = value(&recorded.stdout, "tag").to_owned();
+        // Plain git agrees: the record is on the deployed commit, and nothing is on the new one.
+        assert_eq!(world.git(&repos.app_remote, &["rev-parse", &format!("{tag}^{{commit}}")]).trim(), deployed);
+        let on_landed = world.git(&repos.app_remote, &["tag", "--points-at", &landed]);
+        assert!(on_landed.trim().is_empty(), "{environment}: nothing marks {landed}: {on_landed}");
+    }
+}
+
+/// Without a hand-off from `prepare` and without `--commit`, `record` records only what a
+/// version tag shows was prepared; it refuses to guess from a branch that may have moved, and
+/// says how to name the commit.
+#[test]
+fn record_without_prepare_or_commit_refuses_to_guess_from_a_moving_branch() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world
+        .release(release, &["record", "qa"])
+        .expect_status(1)
+        .expect_stderr("error: v1.0.0-rc.1 does not exist, so qa has not deployed it")
+        .expect_stderr("name what was deployed with --commit");
+    world
+        .release(release, &["record", "dev"])
+        .expect_status(1)
+        .expect_stderr("error: record cannot tell what dev deployed")
+        .expect_stderr("hint: name the deployed commit: git release record dev --commit <the commit prepare printed>");
+    assert!(tags(&world, &repos.app_remote).is_empty(), "nothing was recorded");
+    let head = world.git(&repos.app, &["rev-parse", "HEAD"]).trim().to_owned();
+    let named = world.release(release, &["record", "dev", "--commit", &head]);
+    assert_eq!(value(&named.expect_status(0).stdout, "commit"), head);
+}
+
+/// `set qa 1.0.1` whose candidate lands on the commit 1.0.0 ran: a new version on the same
+/// commit is a new deployment, recorded with its own version.
+#[test]
+fn a_new_version_on_the_commit_an_older_one_ran_is_recorded_anew() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z"], NOON).expect_status(0);
+    world.release(release, &["set", "qa", "1.0.1", "--push"]).expect_status(0);
+    assert_eq!(value(&world.release(release, &["prepare", "qa"]).expect_status(0).stdout, "tag"), "v1.0.1-rc.1");
+    let recorded = world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:30:00Z"], NOON);
+    recorded.expect_status(0).expect_stderr("recorded 1.0.1.");
+    assert_eq!(value(&recorded.stdout, "version"), "1.0.1");
+    let log = world.release_at(release, &["log", "qa"], NOON);
+    assert!(log.expect_status(0).stdout.contains("1.0.1"), "{log}");
+    let status = world.release_at(release, &["status", "--json"], NOON);
+    assert_eq!(status.expect_status(0).json()["environments"][1]["deployed"]["version"], "1.0.1");
+}
+
+/// A persistent runner's checkout keeps the hand-off of an earlier CI run; another run's
+/// `record` does not take it for its own deployment.
+#[test]
+fn a_hand_off_from_another_ci_run_is_not_taken() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    let run = |id: &str| {
+        [
+            ("GITHUB_ACTIONS", "true".to_owned()),
+            ("GITHUB_SERVER_URL", "https://github.example".to_owned()),
+            ("GITHUB_REPOSITORY", "shop/release".to_owned()),
+            ("GITHUB_RUN_ID", id.to_owned()),
+        ]
+    };
+    let vars = |id: &str| run(id);
+    let with = |id: &str, args: &[&str]| {
+        let vars = vars(id);
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        world.release_with(release, args, &vars)
+    };
+    let deployed = world.git(&repos.app, &["rev-parse", "HEAD"]).trim().to_owned();
+    with("7", &["prepare", "dev"]).expect_status(0);
+    repos.app_commit(&world, "Later work");
+    with("8", &["record", "dev"])
+        .expect_status(1)
+        .expect_stderr("note: passing over what prepare decided in https://github.example/shop/release/actions/runs/7")
+        .expect_stderr("record cannot tell what dev deployed");
+    let recorded = with("7", &["record", "dev"]);
+    assert_eq!(value(&recorded.expect_status(0).stdout, "commit"), deployed);
 }

@@ -201,7 +201,8 @@ fn dry_run_shows_the_plan_and_changes_nothing() {
     let transcript = world.release(&repos.release, &["prepare", "qa", "--dry-run"]);
     insta::assert_snapshot!(transcript.to_string());
     transcript.expect_status(0);
-    let recorded = world.release(&repos.release, &["record", "qa", "--dry-run", "--json"]);
+    // Nothing was prepared: the dry run names the commit it would record.
+    let recorded = world.release(&repos.release, &["record", "qa", "--dry-run", "--json", "--commit", "main"]);
     recorded.expect_status(0);
     assert_eq!(recorded.json()["dry_run"], true);
     assert!(tags(&world, &cache(&repos.release)).is_empty());
@@ -223,6 +224,7 @@ fn credentials_in_a_pipeline_url_never_reach_the_record() {
     let world = World::new();
     let repos = with_qa_at_1_0_0(&world);
     let url = "https://bot:ci-secret@ci.example.com/runs/9";
+    world.release(&repos.release, &["prepare", "qa"]).expect_status(0);
     let recorded = world.release(&repos.release, &["record", "qa", "--pipeline-url", url, "--json"]);
     recorded.expect_status(0);
     assert!(!recorded.stdout.contains("ci-secret") && !recorded.stderr.contains("ci-secret"), "{recorded}");
