@@ -73,6 +73,12 @@ impl Diagnostic for AppError {
 
     fn hints(&self) -> Vec<String> {
         match self {
+            // A lock a stopped git left in the cache is named, rather than the network blamed.
+            AppError::Fetch { source: source @ GitError::Failed { stderr, .. }, .. }
+                if crate::git::held_lock(stderr).is_some() =>
+            {
+                source.hints()
+            }
             AppError::Fetch { .. } => vec![
                 "check the URL in [app] repo and that git can reach it (credential helper, SSH key)".into(),
                 "or work from what is here already with --offline".into(),
@@ -480,6 +486,18 @@ pub fn digest(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fetch_stopped_by_a_lock_a_killed_run_left_names_the_lock_to_remove() {
+        let lock = "/tmp/r/.git/release/apps/app-0.git/./refs/remotes/origin/main.lock";
+        let stderr = format!(
+            "error: cannot lock ref 'refs/remotes/origin/main': Unable to create '{lock}': File exists.\n\nAnother git process seems to be running in this repository"
+        );
+        let source = GitError::Failed { command: "git fetch".into(), stderr };
+        let hints = AppError::Fetch { name: "app".into(), source }.hints();
+        assert!(hints.iter().any(|h| h.contains(&format!("remove {lock} and run the command again"))), "{hints:?}");
+        assert!(!hints.iter().any(|h| h.contains("[app] repo")), "the network is not blamed: {hints:?}");
+    }
 
     #[test]
     fn release_branches_become_globs() {
