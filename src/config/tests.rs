@@ -63,7 +63,12 @@ fn version_must_fit_the_environment_of_its_branch() {
     let text = VALID.replace("1.4.0", "WIP");
     assert!(parse_text(&text, None).is_ok(), "off an environment branch any version is fine");
     let found = problems(&text, Some("environment/qa"));
-    assert!(found[0].contains("environment qa on this branch: cut = \"rc\" needs a semantic version"), "{found:?}");
+    assert!(
+        found[0].contains(
+            "environment qa on this branch: cut = \"rc\" needs a version such as 1.4.0 or 2026.11, not `WIP`"
+        ),
+        "{found:?}"
+    );
 }
 
 #[test]

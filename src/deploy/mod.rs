@@ -261,7 +261,9 @@ pub fn version_tag_on(
     if let Some(tag) = named_tag(app, version)? {
         return Ok((&tag.commit == commit).then_some(tag.name));
     }
-    let Version::Semver(_) = version else { return Ok(None) };
+    if !version.cuts_tags() {
+        return Ok(None);
+    }
     let existing = app.version_tags(tags, &version.to_string())?;
     if let Some(tag) = existing.final_.filter(|tag| &tag.commit == commit) {
         return Ok(Some(tag.name));

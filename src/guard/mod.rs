@@ -54,8 +54,10 @@ pub fn classify(reference: &str, file: &ReleaseFile) -> Option<Guarded> {
     let tag = reference.strip_prefix("refs/tags/")?;
     for (kind, pattern) in [(PatternKind::Rc, &file.tags.rc), (PatternKind::Final, &file.tags.final_)] {
         let version = pattern.matches(tag, Known::default()).and_then(|m| m.version);
-        // `v{version}` matches any word after a `v`; a version tag's version starts with a digit.
-        if let Some(version) = version.filter(|v| v.starts_with(|c: char| c.is_ascii_digit())) {
+        // `v{version}` matches any word after a `v`: a final tag's version starts with a digit.
+        // An rc's name says what it is, whatever its (opaque) version starts with.
+        let named = |v: &String| kind == PatternKind::Rc || v.starts_with(|c: char| c.is_ascii_digit());
+        if let Some(version) = version.filter(named) {
             return Some(Guarded::VersionTag { kind, version });
         }
     }
@@ -139,7 +141,7 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
             // Read once: what the tag says, what it was made as, and who signed it.
             let object = workspace.repo.tag_object(&crate::git::TagRef::unpeeled(name, new.clone()))?;
             match &guarded {
-                Guarded::VersionTag { kind, version } if matches!(Version::parse(version), Ok(Version::Semver(_))) => {
+                Guarded::VersionTag { kind, version } if Version::parse(version).is_ok_and(|v| v.cuts_tags()) => {
                     facts.renamed = object.as_ref().map(|o| o.name.clone()).filter(|made| made != name);
                     if facts.renamed.is_some() {
                         return Ok(facts);
@@ -308,11 +310,11 @@ fn decide_new_tag(facts: &Facts, guarded: &Guarded, name: &str) -> Option<Refusa
         );
     }
     match (guarded, &facts.record) {
-        (Guarded::VersionTag { kind, version }, _) if !matches!(Version::parse(version), Ok(Version::Semver(_))) => {
+        (Guarded::VersionTag { kind, version }, _) if !Version::parse(version).is_ok_and(|v| v.cuts_tags()) => {
             let what = if *kind == PatternKind::Rc { "an rc" } else { "a final" };
             return refuse(
-                format!("{name} is named like {what} tag, but `{version}` is not a semantic version"),
-                vec!["version tags carry semantic versions such as 1.4.0; name other tags differently".into()],
+                format!("{name} is named like {what} tag, but no version tags are cut of `{version}`"),
+                vec!["version tags carry versions such as 1.4.0 or 2026.11, never WIP or a pin; name other tags differently".into()],
             );
         }
         (Guarded::VersionTag { .. }, _) if facts.renamed.is_some() => {

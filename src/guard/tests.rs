@@ -110,9 +110,12 @@ fn a_new_release_tag_is_annotated_says_what_its_name_says_and_counts() {
     let mut annotated = facts("refs/tags/v1.0.0-rc.1", '-', 'a');
     annotated.kind = Some(ObjectKind::Tag);
     assert_eq!(reason(&annotated), "allowed");
-    let mut no_semver = facts("refs/tags/v1.0", '-', 'a');
-    no_semver.kind = Some(ObjectKind::Tag);
-    assert!(reason(&no_semver).contains("`1.0` is not a semantic version"));
+    let mut opaque = facts("refs/tags/v2026.11-rc.1", '-', 'a');
+    opaque.kind = Some(ObjectKind::Tag);
+    assert_eq!(reason(&opaque), "allowed", "an opaque version is cut as a semantic one is");
+    let mut wip = facts("refs/tags/vWIP-rc.1", '-', 'a');
+    wip.kind = Some(ObjectKind::Tag);
+    assert!(reason(&wip).contains("no version tags are cut of `WIP`"), "{}", reason(&wip));
     let mut lying = facts("refs/tags/1.0.0.20261121T101500Z.qa", '-', 'a');
     lying.kind = Some(ObjectKind::Tag);
     lying.record = Some(Err(NotARecord::Commit("b".repeat(40))));

@@ -67,8 +67,13 @@ pub struct ParseError {
 /// Why a version does not suit an environment's `cut`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Misfit {
-    #[error("cut = \"{cut}\" needs a semantic version such as 1.4.0, not `{version}`")]
-    NeedsSemver { cut: Cut, version: String },
+    #[error("cut = \"{cut}\" needs a version such as 1.4.0 or 2026.11, not `{version}`")]
+    NeedsVersion { cut: Cut, version: String },
+    /// `1.0.0+exp` would make `v1.0.0+exp-rc.1`, whose candidates semver cannot order.
+    #[error(
+        "cut = \"rc\" cannot cut candidates of `{version}`: its build metadata (after `+`) would come before `-rc.N`"
+    )]
+    BuildMetadata { version: String },
 }
 
 /// Which part of a semantic version `bump` raises.
@@ -125,17 +130,26 @@ impl Version {
         }
     }
 
-    /// Whether an environment with this `cut` can deploy this version.
+    /// Whether an environment with this `cut` can deploy this version. A version is opaque
+    /// where no order is asked of it: any text valid in a tag name is cut as rc and final tags.
     ///
     /// # Errors
-    /// When `cut` makes version tags and the version is not semantic.
+    /// When `cut` makes version tags and the version is `WIP`, or an rc would follow build
+    /// metadata.
     pub fn fits(&self, cut: Cut) -> Result<(), Misfit> {
         match (self, cut) {
-            (_, Cut::None) | (Version::Semver(_) | Version::Pin(_), Cut::Rc | Cut::Final) => Ok(()),
-            (Version::Wip | Version::Named(_), Cut::Rc | Cut::Final) => {
-                Err(Misfit::NeedsSemver { cut, version: self.to_string() })
+            (Version::Semver(semver), Cut::Rc) if !semver.build.is_empty() => {
+                Err(Misfit::BuildMetadata { version: self.to_string() })
             }
+            (_, Cut::None) | (Version::Semver(_) | Version::Named(_) | Version::Pin(_), Cut::Rc | Cut::Final) => Ok(()),
+            (Version::Wip, Cut::Rc | Cut::Final) => Err(Misfit::NeedsVersion { cut, version: self.to_string() }),
         }
+    }
+
+    /// Whether version tags can be cut of this version: a semantic version or an opaque one.
+    #[must_use]
+    pub fn cuts_tags(&self) -> bool {
+        matches!(self, Version::Semver(_) | Version::Named(_))
     }
 
     /// The next version at `level`; a pre-release first becomes its release.
@@ -222,8 +236,14 @@ mod tests {
     fn cut_decides_what_fits() {
         assert!(v("WIP").fits(Cut::None).is_ok());
         assert!(v("WIP").fits(Cut::Rc).is_err());
-        assert!(v("hotfix-7").fits(Cut::Final).is_err());
+        assert!(v("hotfix-7").fits(Cut::Final).is_ok(), "an opaque version is cut as it is");
+        assert!(v("2026.11").fits(Cut::Rc).is_ok());
         assert!(v("hotfix-7").fits(Cut::None).is_ok());
+        assert_eq!(
+            v("1.0.0-beta.1+exp").fits(Cut::Rc),
+            Err(Misfit::BuildMetadata { version: "1.0.0-beta.1+exp".into() })
+        );
+        assert!(v("1.0.0+exp").fits(Cut::Final).is_ok(), "a final tag is the version itself");
         assert!(v("1.4.0").fits(Cut::Rc).is_ok());
         assert!(v("shop/app#pull/42").fits(Cut::Final).is_ok(), "a pin cuts nothing, so it fits anywhere");
     }

@@ -208,15 +208,15 @@ fn version_that_does_not_fit_its_environment() {
         "environment/qa",
         wip.as_bytes(),
         &[
-            "line 1, column 11: environment qa on this branch: cut = \"rc\" needs a semantic version such as 1.4.0, not `WIP`",
+            "line 1, column 11: environment qa on this branch: cut = \"rc\" needs a version such as 1.4.0 or 2026.11, not `WIP`",
         ],
     );
     insta::assert_snapshot!(transcript.to_string());
-    let named = VALID.replace("\"1.4.0\"", "\"hotfix-7\"");
+    let built = VALID.replace("\"1.4.0\"", "\"1.4.0+exp\"");
     refused_on(
-        "environment/prod",
-        named.as_bytes(),
-        &["environment prod on this branch: cut = \"final\" needs a semantic version"],
+        "environment/qa",
+        built.as_bytes(),
+        &["environment qa on this branch: cut = \"rc\" cannot cut candidates of `1.4.0+exp`"],
     );
 }
 

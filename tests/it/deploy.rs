@@ -536,3 +536,28 @@ fn a_hand_off_from_another_ci_run_is_not_taken() {
     let recorded = with("7", &["record", "dev"]);
     assert_eq!(value(&recorded.expect_status(0).stdout, "commit"), deployed);
 }
+
+/// Versions are opaque where no order is asked of them: `2026.11` is cut as `v2026.11-rc.1` in
+/// qa and released as `v2026.11` on the same commit in prod; `bump`, which needs an order,
+/// refuses it plainly.
+#[test]
+fn an_opaque_version_is_cut_and_released_and_only_bump_refuses_it() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "2026.11", "--push"]).expect_status(0);
+    let prepared = world.release(release, &["prepare", "qa"]);
+    assert_eq!(value(&prepared.expect_status(0).stdout, "tag"), "v2026.11-rc.1");
+    world.release(release, &["record", "qa"]).expect_status(0);
+    world.release(release, &["set", "prod", "2026.11", "--push"]).expect_status(0);
+    let released = world.release(release, &["prepare", "prod"]);
+    assert_eq!(value(&released.expect_status(0).stdout, "tag"), "v2026.11");
+    world.release(release, &["record", "prod"]).expect_status(0);
+    let commit_of = |tag: &str| world.git(&repos.app_remote, &["rev-parse", &format!("{tag}^{{commit}}")]);
+    assert_eq!(commit_of("v2026.11"), commit_of("v2026.11-rc.1"), "prod released what qa ran");
+    world
+        .release(release, &["bump", "qa", "patch"])
+        .expect_status(2)
+        .expect_stderr("error: cannot bump qa: `2026.11` is not a semantic version, so there is nothing to bump")
+        .expect_stderr("hint: set a version instead: git release set qa <version>");
+}

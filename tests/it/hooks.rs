@@ -90,9 +90,9 @@ fn pre_push_protects_release_tags_and_environment_branches() {
     world.git(&repo, &["tag", "v1.0.1-rc.1", "main"]);
     let lightweight = push(&world, &repo, &["origin", "v1.0.1-rc.1"]);
     assert!(stderr(&lightweight).contains("is named like a release or deployment tag but is lightweight"));
-    world.git(&repo, &["tag", "-a", "-m", "odd", "v1.0", "main"]);
-    let odd = push(&world, &repo, &["origin", "v1.0"]);
-    assert!(stderr(&odd).contains("`1.0` is not a semantic version"), "{}", stderr(&odd));
+    world.git(&repo, &["tag", "-a", "-m", "odd", "vWIP-rc.1", "main"]);
+    let odd = push(&world, &repo, &["origin", "vWIP-rc.1"]);
+    assert!(stderr(&odd).contains("no version tags are cut of `WIP`"), "{}", stderr(&odd));
     world.git(&repo, &["tag", "-a", "-m", "not a record", "1.0.0.20261121T101500Z.prod", "main"]);
     let fake = push(&world, &repo, &["origin", "1.0.0.20261121T101500Z.prod"]);
     assert!(
@@ -119,7 +119,8 @@ fn pre_push_refuses_an_invalid_release_file_on_an_environment_branch() {
     let (repo, _remote) = shop(&world);
     world.release(&repo, &["hooks", "install"]).expect_status(0);
     world.git(&repo, &["config", "release.configRef", "refs/heads/main"]);
-    world.commit_release_file(&repo, "environment/qa", SHOP_FILE.replace("1.0.0", "one").as_bytes());
+    // qa cuts rc tags, which WIP cannot have.
+    world.commit_release_file(&repo, "environment/qa", SHOP_FILE.replace("1.0.0", "WIP").as_bytes());
     let refused = push(&world, &repo, &["origin", "environment/qa"]);
     let text = stderr(&refused);
     assert!(!refused.status.success(), "{text}");

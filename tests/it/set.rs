@@ -48,7 +48,7 @@ fn set_refuses_versions_that_do_not_fit_and_changes_nothing() {
     let transcript = world.release(&repo, &["set", "qa", "WIP"]);
     insta::assert_snapshot!(transcript.to_string());
     transcript.expect_status(2);
-    world.release(&repo, &["set", "prod", "hotfix-1"]).expect_status(2).expect_stderr("needs a semantic version");
+    world.release(&repo, &["set", "qa", "1.0.0+exp"]).expect_status(2).expect_stderr("its build metadata (after `+`)");
     for bad in [
         "1.0..0",
         "1.0.0.lock",
