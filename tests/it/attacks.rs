@@ -572,7 +572,7 @@ fn copies_of_a_promotion_someone_else_opened_are_neither_held_adopted_nor_closed
 /// reconcile takes it over: each refuses, says who opened it, and leaves it untouched.
 #[test]
 fn a_promotion_someone_else_opened_first_is_refused_not_taken_over() {
-    use crate::fake_forge::{AccountKind, Dialect, FakeForge, Head, Pull};
+    use crate::fake_forge::{AccountKind, Dialect, FakeForge};
     use crate::reconcile::{TOKEN, auto_promoted};
     for dialect in Dialect::ALL {
         let world = World::new();
@@ -580,22 +580,7 @@ fn a_promotion_someone_else_opened_first_is_refused_not_taken_over() {
         forge.add_account("mallory-token", "mallory", AccountKind::User);
         let repos = auto_promoted(&world, &forge, "");
         let release = &repos.release;
-        {
-            let mut state = forge.state.lock().expect("state");
-            state.pulls.push(Pull {
-                number: 1,
-                title: "Promote qa → prod".into(),
-                body: "Trust me.".into(),
-                source: "environment/qa".into(),
-                target: "environment/prod".into(),
-                open: true,
-                draft: false,
-                version: 0,
-                merged: false,
-                head: Head::Here,
-                author: "mallory".into(),
-            });
-        }
+        forge.state.lock().expect("state").pulls.push(mallorys_promotion("environment/qa"));
         let before = forge.pulls();
         let vars = [(dialect.variable(), TOKEN)];
         for args in [&["promote", "qa", "prod"][..], &["reconcile", "--dry-run"][..], &["reconcile"][..]] {
@@ -660,28 +645,34 @@ fn a_push_to_dev_that_rewrites_the_environment_list_changes_nothing_that_judges_
 /// anything is pushed.
 #[test]
 fn a_strangers_pull_request_from_the_rebuilt_branch_stops_the_rebuild_before_it_pushes() {
-    use crate::fake_forge::{AccountKind, Dialect, FakeForge, Head, Pull};
+    use crate::fake_forge::{AccountKind, Dialect, FakeForge};
     use crate::reconcile::TOKEN;
     let world = World::new();
     let forge = FakeForge::new(Dialect::Github, Some(TOKEN));
     forge.add_account("mallory-token", "mallory", AccountKind::User);
     let repos = crate::promote::promotable(&world, &forge);
-    forge.state.lock().expect("state").pulls.push(Pull {
-        number: 1,
-        title: "Promote qa → prod".into(),
-        body: String::new(),
-        source: "promote/prod".into(),
-        target: "environment/prod".into(),
-        open: true,
-        draft: false,
-        version: 0,
-        merged: false,
-        head: Head::Here,
-        author: "mallory".into(),
-    });
+    forge.state.lock().expect("state").pulls.push(mallorys_promotion("promote/prod"));
     let run = world.release_with(&repos.release, &["promote", "qa", "prod", "--rebuild"], &[("GITHUB_TOKEN", TOKEN)]);
     run.expect_status(1)
         .expect_stderr("pull request #1 from promote/prod into environment/prod was not opened by git-release");
     let pushed = world.git(&repos.release_remote, &["for-each-ref", "refs/heads/promote/"]);
     assert!(pushed.trim().is_empty(), "nothing was pushed to promote/prod: {pushed}");
+}
+
+/// An open pull request #1 into prod that mallory, who may push one branch, opened from `source`
+/// in the repository itself, titled like a promotion.
+fn mallorys_promotion(source: &str) -> crate::fake_forge::Pull {
+    crate::fake_forge::Pull {
+        number: 1,
+        title: "Promote qa → prod".into(),
+        body: "Trust me.".into(),
+        source: source.into(),
+        target: "environment/prod".into(),
+        open: true,
+        draft: false,
+        version: 0,
+        merged: false,
+        head: crate::fake_forge::Head::Here,
+        author: "mallory".into(),
+    }
 }
