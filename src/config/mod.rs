@@ -61,12 +61,17 @@ pub struct ReleaseFile {
     pub trust: Trust,
 }
 
+/// The branch an rc is cut from, when it exists, where the release file names none.
+pub const DEFAULT_RELEASE_BRANCH: &str = "release/{version}";
+
 /// Where deployable commits and version tags live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct App {
     /// `.` for the release repository itself, else a URL or path.
     pub repo: String,
     pub branch: Option<String>,
+    /// Where an rc is cut from when that branch exists: [`DEFAULT_RELEASE_BRANCH`] unless the
+    /// file sets another, or `""` for none.
     pub release_branch: Option<String>,
     /// Further repositories tagged and recorded with this one, which is then the umbrella.
     pub components: Vec<Component>,
@@ -415,6 +420,10 @@ impl Resolver<'_> {
         let mut ok = true;
         for (key, branch) in [("branch", &raw.branch), ("release-branch", &raw.release_branch)] {
             let Some(branch) = branch else { continue };
+            // `release-branch = ""` asks for none: every rc is cut from the tracked branch.
+            if key == "release-branch" && branch.get_ref().is_empty() {
+                continue;
+            }
             let sample = branch.get_ref().replace("{version}", TagValues::SAMPLE.version);
             let refused = if sample.contains(['{', '}']) {
                 Some("only {version} may be used in it".to_owned())
@@ -449,7 +458,11 @@ impl Resolver<'_> {
         ok.then(|| App {
             repo: raw.repo.map_or_else(|| ".".to_owned(), Spanned::into_inner),
             branch: raw.branch.map(Spanned::into_inner),
-            release_branch: raw.release_branch.map(Spanned::into_inner),
+            release_branch: match raw.release_branch.map(Spanned::into_inner) {
+                None => Some(DEFAULT_RELEASE_BRANCH.to_owned()),
+                Some(none) if none.is_empty() => None,
+                set => set,
+            },
             components,
         })
     }

@@ -113,3 +113,13 @@ fn a_forge_api_is_a_base_address_with_no_query_or_fragment() {
     assert!(found[0].contains("[forge] api is the API's base address: it takes no query, fragment or backslash"));
     assert!(found[0].starts_with("line 18, column 7"), "the problem says where: {}", found[0]);
 }
+
+#[test]
+fn candidates_come_from_release_branches_unless_the_file_says_none() {
+    let file = parse_text(VALID, None).expect("valid");
+    assert_eq!(file.app.release_branch.as_deref(), Some("release/{version}"), "the default");
+    let text = format!("{VALID}\n[app]\nrepo = \"../app.git\"\nrelease-branch = \"\"\n");
+    assert_eq!(parse_text(&text, None).expect("valid").app.release_branch, None, "\"\" asks for none");
+    let text = format!("{VALID}\n[app]\nrepo = \"../app.git\"\nrelease-branch = \"stable/{{version}}\"\n");
+    assert_eq!(parse_text(&text, None).expect("valid").app.release_branch.as_deref(), Some("stable/{version}"));
+}

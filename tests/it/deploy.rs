@@ -561,3 +561,27 @@ fn an_opaque_version_is_cut_and_released_and_only_bump_refuses_it() {
         .expect_stderr("error: cannot bump qa: `2026.11` is not a semantic version, so there is nothing to bump")
         .expect_stderr("hint: set a version instead: git release set qa <version>");
 }
+
+/// The release manager has branched `release/1.0.0` off main and fixed something there; main
+/// has moved on. qa's candidate of 1.0.0 is cut from the release branch, as the release file
+/// documents by default, and the record names the branch it came from.
+#[test]
+fn qa_cuts_its_candidate_from_the_release_branch_when_one_exists_by_default() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.git(&repos.app, &["checkout", "-q", "-b", "release/1.0.0"]);
+    world.git(&repos.app, &["commit", "-q", "--allow-empty", "-m", "Fix on the release branch"]);
+    world.git(&repos.app, &["push", "-q", "origin", "release/1.0.0"]);
+    let fixed = world.git(&repos.app, &["rev-parse", "HEAD"]).trim().to_owned();
+    world.git(&repos.app, &["checkout", "-q", "main"]);
+    let main = repos.app_commit(&world, "Work for the next version");
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    let prepared = world.release(release, &["prepare", "qa"]);
+    assert_eq!(value(&prepared.expect_status(0).stdout, "commit"), fixed, "not main's {main}");
+    let recorded = world.release(release, &["record", "qa"]);
+    let tag = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    let message = world.git(&repos.app_remote, &["tag", "-l", "--format=%(contents)", &tag]);
+    assert!(message.contains("Branch: release/1.0.0"), "{message}");
+    assert_eq!(world.git(&repos.app_remote, &["rev-parse", "v1.0.0-rc.1^{commit}"]).trim(), fixed);
+}
