@@ -26,6 +26,10 @@ if ! cmp -s "$contract/package-lock.json" "$stamp"; then
     cp "$contract/package-lock.json" "$stamp"
 fi
 
+# Segments an earlier run's killed processes left behind (see the pass ahead, below) would stop
+# a process of this run that is given the same pid.
+rm -f /dev/shm/faketime_shm_* /dev/shm/sem.faketime_sem_*
+
 if [ "$#" -gt 0 ]; then
     exec cargo test --locked "$@"
 fi
@@ -47,7 +51,16 @@ binaries=$(cargo test --locked --no-run --message-format=json 2>/dev/null |
     grep -E '"profile":\{[^}]*"test":true\}' | grep -o '"executable":"[^"]*"' | sed 's/^"executable":"//; s/"$//')
 [ -n "$binaries" ] || { echo "error: cargo named no test binaries to run again" >&2; exit 1; }
 results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+# libfaketime gives every process it starts in a shared-memory segment named by its pid, and
+# unlinks it at exit: a process the tests kill leaves its segment behind, and a later process
+# given the same pid fails to start ("shm_open failed: File exists"). One process holds a
+# segment for the whole pass and every test program shares it, so none is made per process.
+LD_PRELOAD=$(faketime_lib) FAKETIME=+3653d FAKETIME_DONT_FAKE_MONOTONIC=1 sleep 86400 &
+holder=$!
+trap 'kill "$holder" 2>/dev/null; rm -f "$results" "/dev/shm/faketime_shm_$holder" "/dev/shm/sem.faketime_sem_$holder"' EXIT
+for _ in $(seq 100); do [ -e "/dev/shm/faketime_shm_$holder" ] && break; sleep 0.05; done
+[ -e "/dev/shm/faketime_shm_$holder" ] || { echo "error: libfaketime made no shared segment" >&2; exit 1; }
+export FAKETIME_SHARED="/faketime_sem_$holder /faketime_shm_$holder"
 for binary in $binaries; do
     echo "     Running $binary, ten years ahead"
     INSTA_UPDATE=no CARGO_MANIFEST_DIR="$PWD" ahead "$binary" | tee -a "$results"
