@@ -383,16 +383,45 @@ impl Workspace {
         self.file.environments.iter().map(|environment| self.environment_state(environment)).collect()
     }
 
+    /// Reads every environment branch, in the order of the release file; a branch whose release
+    /// file is invalid reads as having none, beside the error that says why, so that one broken
+    /// branch hides no other.
+    ///
+    /// # Errors
+    /// When a branch cannot be read.
+    pub fn environment_states_each(&self) -> Result<Vec<(EnvironmentState, Option<Error>)>, Error> {
+        let each = |environment: &Environment| match self.environment_state(environment) {
+            Ok(state) => Ok((state, None)),
+            Err(error) if error.kind == Kind::Config => {
+                let tip = self.tip(environment)?;
+                let state = EnvironmentState {
+                    environment: environment.clone(),
+                    tip,
+                    version: None,
+                    pins: Vec::new(),
+                    file: None,
+                };
+                Ok((state, Some(error)))
+            }
+            Err(error) => Err(error),
+        };
+        self.file.environments.iter().map(each).collect()
+    }
+
+    fn tip(&self, environment: &Environment) -> Result<BranchTip, GitError> {
+        if self.remote_first {
+            self.repo.remote_branch_tip(&environment.branch, &self.remote)
+        } else {
+            self.repo.branch_tip(&environment.branch, &self.remote)
+        }
+    }
+
     /// Reads one environment branch.
     ///
     /// # Errors
     /// When the branch cannot be read or holds an invalid release file.
     pub fn environment_state(&self, environment: &Environment) -> Result<EnvironmentState, Error> {
-        let tip = if self.remote_first {
-            self.repo.remote_branch_tip(&environment.branch, &self.remote)?
-        } else {
-            self.repo.branch_tip(&environment.branch, &self.remote)?
-        };
+        let tip = self.tip(environment)?;
         let file = match self.branch_file(environment, &tip)? {
             Some((content, origin)) => Some(BranchFile { file: config::parse(&content, &origin)?, content, origin }),
             None => None,

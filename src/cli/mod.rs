@@ -236,7 +236,7 @@ fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
     }
     match command {
         Command::Init(args) => done(init::run(context, args)),
-        Command::Status(args) => done(status::run(context, args)),
+        Command::Status(args) => status::run(context, args),
         Command::Set(args) => done(set::run_set(context, args)),
         Command::Bump(args) => done(set::run_bump(context, args)),
         Command::Prepare(args) => done(prepare::run(context, args)),

@@ -7,7 +7,8 @@ use serde::Serialize;
 use crate::admission::{self, Request, Verdict};
 use crate::app::AppRepo;
 use crate::config::Environment;
-use crate::error::Error;
+use crate::deploy::drift::{self, Drift};
+use crate::error::{Error, Exit};
 use crate::git::BranchTip;
 use crate::object_id::ObjectId;
 use crate::record::{self, Record};
@@ -17,13 +18,18 @@ use crate::workspace::{EnvironmentState, Workspace};
 
 use super::Context;
 
-/// Show each environment: branch head, version, cut, gate order, last deployment, and whether a promotion into it would pass the gate
+/// Show each environment: branch head, version, cut, gate order, last deployment, whether it runs what its branch asks for, and whether a promotion into it would pass the gate
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Exit with 1 when any environment does not run what its branch asks for, or its release file is invalid
+    #[arg(long)]
+    pub exit_code: bool,
+}
 
-pub fn run(context: &Context, _args: &Args) -> Result<(), Error> {
+pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
     let workspace = context.judging_workspace()?;
-    let states = workspace.environment_states()?;
+    let (states, invalid): (Vec<EnvironmentState>, Vec<Option<Error>>) =
+        workspace.environment_states_each()?.into_iter().unzip();
     let names: Vec<&str> = workspace.file.environments.iter().map(|e| e.name.as_str()).collect();
     // Each environment's own settings judge what enters it, as the gate reads them.
     let settings: Vec<Option<(Workspace, Environment)>> =
@@ -58,17 +64,19 @@ pub fn run(context: &Context, _args: &Args) -> Result<(), Error> {
         context.tell_trust(app);
     }
     let mut verdicts = evaluation.verdicts.into_iter();
-    let rows = states
-        .iter()
-        .zip(&requests)
-        .map(|(state, request)| {
-            let latest = evaluation.survey.latest(&state.environment.name).cloned();
-            let gate = request.as_ref().and_then(|_| verdicts.next());
-            Row::new(state, &workspace.repo, latest, gate)
-        })
-        .collect();
+    let mut rows = Vec::with_capacity(states.len());
+    for ((state, request), invalid) in states.iter().zip(&requests).zip(invalid) {
+        let latest = evaluation.survey.latest(&state.environment.name).cloned();
+        let drift = drift::drift(&workspace, app.as_ref(), state, latest.as_ref().map(|r| &r.deployment))?;
+        let gate = request.as_ref().and_then(|_| verdicts.next());
+        if let Some(error) = &invalid {
+            context.ui.warning(error);
+        }
+        rows.push(Row::new(state, &workspace.repo, latest, drift, gate, invalid));
+    }
+    let off = rows.iter().any(|row| row.invalid.is_some() || row.drift.as_ref().is_some_and(|d| d.behind));
     context.ui.report(&StatusReport { environments: rows, remote: workspace.remote.clone() });
-    Ok(())
+    Ok(if args.exit_code && off { Exit::Refused } else { Exit::Success })
 }
 
 #[derive(Debug, Serialize)]
@@ -85,12 +93,19 @@ struct Row {
     /// Where the branch was read: `refs/heads/...`, `refs/remotes/...`, or null when missing.
     #[serde(rename = "ref")]
     reference: Option<String>,
-    head: Option<String>,
+    /// The branch head, in full.
+    head: Option<ObjectId>,
+    #[serde(skip)]
+    short_head: Option<String>,
     version: Option<String>,
+    /// Why the branch's release file cannot be read, when it cannot: the row shows nothing else of it.
+    invalid: Option<Error>,
     cut: Cut,
     after: Option<String>,
     restricted: bool,
     deployed: Option<Deployed>,
+    /// What the branch asks for against what runs; null when the branch asks for nothing.
+    drift: Option<Drift>,
     /// Whether a promotion from the `after` environment's branch would pass the gate now, in the
     /// shape of `gate --json`; null for an environment nothing is promoted into.
     gate: Option<Verdict>,
@@ -121,7 +136,14 @@ pub fn parts(components: &BTreeMap<String, ObjectId>) -> String {
 }
 
 impl Row {
-    fn new(state: &EnvironmentState, repo: &crate::git::Repo, record: Option<Record>, gate: Option<Verdict>) -> Row {
+    fn new(
+        state: &EnvironmentState,
+        repo: &crate::git::Repo,
+        record: Option<Record>,
+        drift: Option<Drift>,
+        gate: Option<Verdict>,
+        invalid: Option<Error>,
+    ) -> Row {
         let env = &state.environment;
         let reference = match &state.tip {
             BranchTip::Local(_) => Some(format!("refs/heads/{}", env.branch)),
@@ -132,8 +154,10 @@ impl Row {
             name: env.name.clone(),
             branch: env.branch.clone(),
             reference,
-            head: state.tip.id().map(|id| repo.short_id(id)),
+            head: state.tip.id().cloned(),
+            short_head: state.tip.id().map(|id| repo.short_id(id)),
             version: state.version.as_ref().map(ToString::to_string),
+            invalid,
             cut: env.cut,
             after: env.after.clone(),
             restricted: env.restricted,
@@ -145,6 +169,7 @@ impl Row {
                 version: deployment.version,
                 components: deployment.components,
             }),
+            drift,
             gate,
         }
     }
@@ -157,6 +182,20 @@ impl Row {
     }
 }
 
+/// The RUNS column: whether the environment runs what its branch asks for.
+fn runs(drift: &Drift, deployed: Option<&Deployed>) -> String {
+    if deployed.is_none() {
+        return "never deployed".into();
+    }
+    if !drift.behind {
+        return "as asked".into();
+    }
+    match drift.undeployed_commits {
+        Some(n) if n > 0 => format!("behind by {n} commit{}", if n == 1 { "" } else { "s" }),
+        _ => "behind".into(),
+    }
+}
+
 /// The names of the checks a verdict failed.
 fn failed(verdict: &Verdict) -> Vec<&'static str> {
     verdict.findings.iter().filter(|f| !f.ok).map(|f| f.check.as_str()).collect()
@@ -165,7 +204,7 @@ fn failed(verdict: &Verdict) -> Vec<&'static str> {
 impl Report for StatusReport {
     fn human(&self, paint: Paint) -> String {
         let header =
-            ["ENVIRONMENT", "BRANCH", "HEAD", "VERSION", "CUT", "AFTER", "DEPLOYED", "GATE"].map(str::to_owned);
+            ["ENVIRONMENT", "BRANCH", "HEAD", "VERSION", "CUT", "AFTER", "DEPLOYED", "RUNS", "GATE"].map(str::to_owned);
         let mut table = vec![header.to_vec()];
         for row in &self.environments {
             let mut name = row.name.clone();
@@ -175,14 +214,19 @@ impl Report for StatusReport {
             table.push(vec![
                 name,
                 row.shown_branch(),
-                row.head.clone().unwrap_or_else(|| "missing".into()),
-                row.version.clone().unwrap_or_else(|| "-".into()),
+                row.short_head.clone().unwrap_or_else(|| "missing".into()),
+                if row.invalid.is_some() {
+                    "invalid".into()
+                } else {
+                    row.version.clone().unwrap_or_else(|| "-".into())
+                },
                 row.cut.to_string(),
                 row.after.clone().unwrap_or_else(|| "-".into()),
                 row.deployed.as_ref().map_or_else(
                     || "-".into(),
                     |d| format!("{} {}{} {}", d.version, d.commit.short(), parts(&d.components), d.shown_time),
                 ),
+                row.drift.as_ref().map_or_else(|| "-".into(), |drift| runs(drift, row.deployed.as_ref())),
                 row.gate.as_ref().map_or_else(
                     || "-".into(),
                     |verdict| match failed(verdict).as_slice() {
@@ -206,8 +250,26 @@ impl Report for StatusReport {
                 self.remote
             ));
         }
-        for row in self.environments.iter().filter(|r| r.reference.is_some() && r.version.is_none()) {
+        for row in
+            self.environments.iter().filter(|r| r.reference.is_some() && r.version.is_none() && r.invalid.is_none())
+        {
             hints.push(format!("{} has no {}; commit one there", row.shown_branch(), crate::config::FILE_NAME));
+        }
+        for row in &self.environments {
+            let (Some(drift), Some(deployed)) = (row.drift.as_ref().filter(|d| d.behind), &row.deployed) else {
+                continue;
+            };
+            let wants = match (&drift.commit, &drift.unresolved) {
+                (Some(commit), _) => format!("{} ({})", drift.version, commit.short()),
+                (None, Some(why)) => format!("{}, which cannot be deployed now: {why}", drift.version),
+                (None, None) => drift.version.clone(),
+            };
+            hints.push(format!(
+                "{} runs {} ({}) but its branch asks for {wants}; its deployment runs 'git release prepare {0}'",
+                row.name,
+                deployed.version,
+                deployed.commit.short()
+            ));
         }
         for row in self.environments.iter().filter(|r| r.gate.as_ref().is_some_and(|v| !v.allowed)) {
             hints.push(format!("see why a promotion into {0} is refused: git release gate --target {0}", row.name));

@@ -12,6 +12,7 @@ use crate::plan::{NewTag, Plan};
 use crate::version::{self, Cut, Decision, Version};
 use crate::workspace::Workspace;
 
+pub mod drift;
 pub mod handoff;
 mod parts;
 

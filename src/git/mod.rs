@@ -34,6 +34,8 @@ pub enum GitError {
     NotAnId { output: String },
     #[error("git printed `{output}` where an identity and a date were expected")]
     NotAnIdent { output: String },
+    #[error("git printed `{output}` where a count was expected")]
+    NotACount { output: String },
     #[error("cannot write {}", .path.display())]
     WriteFile { path: PathBuf, source: std::io::Error },
     #[error("{program} could not sign the tag")]
@@ -53,7 +55,7 @@ impl Diagnostic for GitError {
             GitError::NotARepository { source, .. } => vec![source.to_string()],
             GitError::Read { source, .. } => vec![source.to_string()],
             GitError::Spawn { source } | GitError::WriteFile { source, .. } => vec![source.to_string()],
-            GitError::NotAnId { .. } | GitError::NotAnIdent { .. } => Vec::new(),
+            GitError::NotAnId { .. } | GitError::NotAnIdent { .. } | GitError::NotACount { .. } => Vec::new(),
         }
     }
 

@@ -189,6 +189,13 @@ impl Repo {
         Ok(self.output(&GitCommand::new(args))?.success)
     }
 
+    /// How many commits are reachable from `to` and not from `from`.
+    pub fn count_between(&self, from: &ObjectId, to: &ObjectId) -> Result<u64, GitError> {
+        let command = GitCommand::new(["rev-list", "--count", to.as_str()]).arg(format!("^{from}")).arg("--");
+        let output = self.run(&command)?;
+        output.stdout.trim().parse().map_err(|_| GitError::NotACount { output: output.stdout })
+    }
+
     /// The commits reachable from `to` and not from `from`, newest first, at most `limit`:
     /// `(id, message)`.
     pub fn commits_between(

@@ -9,6 +9,7 @@ mod contract;
 mod demo;
 mod deploy;
 mod deploy_faults;
+mod drift;
 mod fake_forge;
 mod fake_jira;
 mod gate;
