@@ -155,6 +155,7 @@ pub fn evaluate_all(
             candidate: gathered.candidate,
             previous: previous.map(deployed),
             itself: deployed(itself),
+            rollback: gathered.rollback,
         });
         verdicts.push(Verdict {
             allowed: gate::allows(&findings),
@@ -188,6 +189,8 @@ struct Gathered {
     candidate: Option<Result<String, String>>,
     /// The tree of the commit the target would deploy, when the target matches trees.
     tree: Option<ObjectId>,
+    /// The earlier record of the target the change rolls back to.
+    rollback: Option<crate::record::Record>,
 }
 
 fn gather(
@@ -206,15 +209,15 @@ fn gather(
     }
     let (incoming, edits) = incoming(workspace, &request.head)?;
     let edits_vouched = edits_vouched(workspace, target, &request.head, &edits)?;
-    let (deploys, candidate, components) = match &incoming {
+    let (deploys, candidate, components, rollback) = match &incoming {
         Ok(version) => resolve(workspace, app, request, version, online)?,
-        Err(_) => (None, None, BTreeMap::new()),
+        Err(_) => (None, None, BTreeMap::new(), None),
     };
     let tree = match (app, &deploys, target.match_) {
         (Some(app), Some(Ok(commit)), Match::Tree) => Some(app.repo.commit_tree(commit)?),
         _ => None,
     };
-    Ok(Gathered { incoming, edits, edits_vouched, components, deploys, candidate, tree })
+    Ok(Gathered { incoming, edits, edits_vouched, components, deploys, candidate, tree, rollback })
 }
 
 /// Whether a change that edits a restricted environment's settings is a commit signed by a key
@@ -258,7 +261,12 @@ pub fn problems(error: &ConfigError) -> Vec<String> {
     }
 }
 
-type Resolution = (Option<Result<ObjectId, String>>, Option<Result<String, String>>, BTreeMap<String, ObjectId>);
+type Resolution = (
+    Option<Result<ObjectId, String>>,
+    Option<Result<String, String>>,
+    BTreeMap<String, ObjectId>,
+    Option<crate::record::Record>,
+);
 
 /// The commit the target would deploy with the incoming version, and for a final cut, where the
 /// final tag goes. Refusals (no release candidate, a released version) become reasons.
@@ -277,7 +285,7 @@ fn resolve(
             crate::git::redact(&workspace.file.app.repo),
             target.name
         );
-        return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why)), BTreeMap::new()));
+        return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why)), BTreeMap::new(), None));
     };
     let wanted = Wanted {
         environment: target.clone(),
@@ -292,7 +300,7 @@ fn resolve(
         Ok(resolved) => resolved,
         Err(error) if error.exit() == Exit::Refused || error.kind == Kind::Network => {
             let why = error.message;
-            return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why)), BTreeMap::new()));
+            return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why)), BTreeMap::new(), None));
         }
         Err(error) => return Err(error),
     };
@@ -300,7 +308,7 @@ fn resolve(
         Ok(components) => components,
         Err(error) if error.exit() == Exit::Refused || error.kind == Kind::Network => {
             let why = error.message;
-            return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why)), BTreeMap::new()));
+            return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why)), BTreeMap::new(), None));
         }
         Err(error) => return Err(error),
     };
@@ -316,9 +324,12 @@ fn resolve(
         (None, true) => Some(Ok(format!("{version} names its commit itself; no release candidate is needed"))),
         (_, false) => None,
     };
-    // One repository deploys the branch itself: the change's own commit.
-    let commit = if workspace.file.app.is_here() { request.head.clone() } else { resolved.commit };
-    Ok((Some(Ok(commit)), candidate, components))
+    // One repository deploys the branch itself: the change's own commit, unless it rolls back
+    // to an earlier deployment, whose files it holds.
+    let rollback = resolved.rollback.map(|rollback| rollback.to);
+    let commit =
+        if workspace.file.app.is_here() && rollback.is_none() { request.head.clone() } else { resolved.commit };
+    Ok((Some(Ok(commit)), candidate, components, rollback))
 }
 
 /// Each component's commit beside the umbrella's, from the component caches fetched before: the

@@ -42,6 +42,7 @@ pub fn release_file(data: &[u8]) {
             branch: Some("feature/x".into()),
             version_tag: None,
             time,
+            rollback_of: None,
             components: BTreeMap::from([("app".to_owned(), commit.clone())]),
         };
         let name = deployment.base_name(&file.tags);

@@ -29,6 +29,9 @@ pub struct Deployment {
     pub version_tag: Option<String>,
     #[serde(serialize_with = "rfc3339")]
     pub time: Timestamp,
+    /// The record of the deployment this one rolled back, for a rollback.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<String>,
     /// For an application of several repositories, the commit deployed from each (`app` is the
     /// umbrella); the same in the record of every repository.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -57,6 +60,10 @@ const DEPLOYED_AT: &str = "Deployed-At";
 const BRANCH: &str = "Branch";
 const TAG: &str = "Tag";
 const COMPONENT: &str = "Component";
+const ROLLBACK_OF: &str = "Rollback-Of";
+/// The trailer of an environment branch commit that sets the environment back to an earlier
+/// record of its own (`git release rollback`): its value is that record's tag.
+pub const ROLLBACK_TO: &str = "Rollback-To";
 
 impl Deployment {
     /// The tag name the record takes when no other deployment holds it yet.
@@ -82,6 +89,9 @@ impl Deployment {
         if let Some(branch) = &self.branch {
             trailer(BRANCH, branch);
         }
+        if let Some(of) = &self.rollback_of {
+            trailer(ROLLBACK_OF, of);
+        }
         if let Some(pipeline) = &self.pipeline {
             trailer(PIPELINE, pipeline);
         }
@@ -96,8 +106,8 @@ impl Deployment {
     }
 
     /// Whether `record` is this very deployment, recorded before: same environment, commit,
-    /// version and pipeline. A new version deployed on the commit an older one ran is a new
-    /// deployment.
+    /// version and pipeline, and the same deployment undone for a rollback. A new version deployed
+    /// on the commit an older one ran is a new deployment, and so is a rollback to it.
     #[must_use]
     pub fn is_recorded_by(&self, record: &Record) -> bool {
         let pipeline = self.pipeline.as_deref().map(one_line);
@@ -106,6 +116,7 @@ impl Deployment {
             && recorded.commit == self.commit
             && recorded.version == self.version
             && recorded.pipeline == pipeline
+            && recorded.rollback_of == self.rollback_of
     }
 
     /// The record this deployment becomes under a tag name.
@@ -153,7 +164,18 @@ impl Record {
     pub fn read(tag: &str, commit: ObjectId, message: &str, tags: &Tags) -> Result<Record, NotARecord> {
         let trailers = trailers(message);
         // A fact said twice says two things; only components come one to a line.
-        let said = [ENVIRONMENT, VERSION, COMMIT, RELEASE_COMMIT, TAG, BRANCH, PIPELINE, DEPLOYED_BY, DEPLOYED_AT];
+        let said = [
+            ENVIRONMENT,
+            VERSION,
+            COMMIT,
+            RELEASE_COMMIT,
+            TAG,
+            BRANCH,
+            PIPELINE,
+            DEPLOYED_BY,
+            DEPLOYED_AT,
+            ROLLBACK_OF,
+        ];
         if let Some(twice) = said.iter().find(|key| trailers.iter().filter(|(k, _)| k == *key).count() > 1) {
             return Err(NotARecord::Twice(twice));
         }
@@ -179,6 +201,7 @@ impl Record {
             branch,
             version_tag: get(TAG),
             time,
+            rollback_of: get(ROLLBACK_OF),
             components: trailers
                 .iter()
                 .filter(|(key, _)| key == COMPONENT)
@@ -314,6 +337,23 @@ fn one_line(value: &str) -> String {
     value.split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
+/// The record a commit message asks to roll back to: its `Rollback-To:` trailer.
+#[must_use]
+pub fn rollback_to(message: &str) -> Option<String> {
+    trailer(message, ROLLBACK_TO)
+}
+
+/// The value of the one `key` trailer of a message; `None` when it has none, or several.
+#[must_use]
+pub fn trailer(message: &str, key: &str) -> Option<String> {
+    let trailers = trailers(message);
+    let mut values = trailers.iter().filter(|(k, _)| k == key).map(|(_, value)| value.clone());
+    match (values.next(), values.next()) {
+        (Some(value), None) => Some(value),
+        _ => None,
+    }
+}
+
 /// The `Key: value` lines of a message's last paragraph.
 fn trailers(message: &str) -> Vec<(String, String)> {
     let body = message.replace("\r\n", "\n");
@@ -354,6 +394,7 @@ mod tests {
             branch: branch.map(str::to_owned),
             version_tag: Some("v1.4.0-rc.2".into()),
             time: "2026-11-21T10:15:00Z".parse().expect("a time"),
+            rollback_of: None,
             components: BTreeMap::new(),
         }
     }

@@ -58,7 +58,10 @@ impl Report for LogReport {
                 record.environment.clone(),
                 record.version.clone(),
                 format!("{}{}", record.commit.short(), super::status::parts(&record.components)),
-                tag.clone(),
+                match &record.rollback_of {
+                    Some(of) => format!("{tag} (rollback of {of})"),
+                    None => tag.clone(),
+                },
                 record.pipeline.clone().unwrap_or_else(|| "-".into()),
             ]);
         }

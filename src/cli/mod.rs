@@ -76,6 +76,7 @@ pub enum Command {
     Status(status::Args),
     Set(set::SetArgs),
     Bump(set::BumpArgs),
+    Rollback(set::RollbackArgs),
     Prepare(prepare::Args),
     Record(record::Args),
     Log(log::Args),
@@ -239,6 +240,7 @@ fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
         Command::Status(args) => status::run(context, args),
         Command::Set(args) => done(set::run_set(context, args)),
         Command::Bump(args) => done(set::run_bump(context, args)),
+        Command::Rollback(args) => done(set::run_rollback(context, args)),
         Command::Prepare(args) => done(prepare::run(context, args)),
         Command::Record(args) => done(record::run(context, args)),
         Command::Log(args) => done(log::run(context, args)),
@@ -260,6 +262,7 @@ fn dates_what_it_writes(command: &Command) -> bool {
         Command::Init(_)
         | Command::Set(_)
         | Command::Bump(_)
+        | Command::Rollback(_)
         | Command::Prepare(_)
         | Command::Record(_)
         | Command::Promote(_)

@@ -132,6 +132,10 @@ fn deployed_before(workspace: &Workspace, app: &AppRepo, resolved: &Resolved) ->
     let (Cut::Final, Some(after), Some(decision)) = (environment.cut, &environment.after, &resolved.tag) else {
         return Ok(());
     };
+    if resolved.rollback.is_some() {
+        // What the environment itself ran before needs nothing of the environment before it.
+        return Ok(());
+    }
     let tree = match environment.match_ {
         Match::Tree => Some(app.repo.commit_tree(&resolved.commit)?),
         Match::Commit => None,

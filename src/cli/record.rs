@@ -90,6 +90,15 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             components.insert(UMBRELLA.to_owned(), commit.clone());
             components.extend(parts.iter().map(|part| (part.name.clone(), part.commit.clone())));
         }
+        // A deployment of what the branch rolls back to says which deployment it undid.
+        let rollback = deploy::rollback::asked(
+            &workspace,
+            &session.app,
+            &environment.name,
+            &wanted.release_commit,
+            &wanted.version,
+        )?;
+        let rollback_of = rollback.filter(|rollback| rollback.to.deployment.commit == commit).and_then(|r| r.of);
         let draft = Deployment {
             environment: environment.name.clone(),
             version: wanted.version.to_string(),
@@ -100,6 +109,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             branch,
             version_tag,
             time: time.unwrap_or(now),
+            rollback_of,
             components,
         };
         let mut plans = Vec::new();

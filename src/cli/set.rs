@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
+use crate::app::AppRepo;
 use crate::config::{self, Content, Environment, FILE_NAME, Origin, edit};
+use crate::deploy::rollback::{self, NoTarget};
 use crate::error::{Error, Kind};
 use crate::execute;
 use crate::git::{BranchTip, Expect};
@@ -43,6 +45,25 @@ pub struct BumpArgs {
     pub write: WriteArgs,
 }
 
+/// Set an environment back to the version and commit of an earlier deployment of its own
+///
+/// Commits that version to the environment branch with a Rollback-To: trailer naming the earlier
+/// record; the environment's deployment of that commit deploys the record's own commit and version
+/// tag, cuts nothing, and records a Rollback-Of: trailer. The gate admits it without the previous
+/// environment running it now. No tag is moved or deleted.
+#[derive(Debug, clap::Args)]
+pub struct RollbackArgs {
+    /// The environment, as named in release.toml
+    #[arg(env = "GIT_RELEASE_ENVIRONMENT")]
+    pub environment: String,
+    /// A record tag of the environment, or a version it ran (default: the newest deployment of
+    /// something other than what runs now)
+    #[arg(long, value_name = "RECORD|VERSION")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct WriteArgs {
     /// Push the branch too, fetched just before, with a lease on the value fetched
@@ -62,7 +83,7 @@ pub fn run_set(context: &Context, args: &SetArgs) -> Result<(), Error> {
     let version = Version::parse(&args.version).map_err(|e| Error::new(Kind::Usage, e.to_string()))?;
     fetch_before_push(context, &workspace, args.write.push)?;
     let current = current_file(&workspace, &environment)?;
-    change(context, &workspace, &environment, &current, &version, args.message.as_deref(), &args.write)
+    change(context, &workspace, &environment, &current, &version, args.message.as_deref(), &args.write, None)
 }
 
 /// With `--push`, the environment branches as the remote has them now: the lease is then on the
@@ -91,7 +112,60 @@ pub fn run_bump(context: &Context, args: &BumpArgs) -> Result<(), Error> {
         Error::new(Kind::Usage, format!("cannot bump {}: {e}", environment.name))
             .hint(format!("set a version instead: git release set {} <version>", environment.name))
     })?;
-    change(context, &workspace, &environment, &current, &version, None, &args.write)
+    change(context, &workspace, &environment, &current, &version, None, &args.write, None)
+}
+
+pub fn run_rollback(context: &Context, args: &RollbackArgs) -> Result<(), Error> {
+    let workspace = context.workspace()?;
+    let environment = workspace.find_environment(&args.environment)?;
+    fetch_before_push(context, &workspace, args.write.push)?;
+    let app = AppRepo::open(&workspace, None)?.judged_by(workspace.judging_trust());
+    if !context.offline && app.has_remote() {
+        app.fetch(&[], None)?;
+    }
+    let records = app.records(&workspace.file.tags, Some(&environment.name), usize::MAX)?;
+    context.tell_trust(&app);
+    let (to, latest) = rollback::choose(&records, args.to.as_deref()).map_err(|why| no_target(&environment, &why))?;
+    let version = Version::parse(&to.deployment.version).map_err(|e| {
+        Error::new(Kind::Refused, format!("{} deployed `{}`, which cannot be set again", to.tag, to.deployment.version))
+            .cause(e.to_string())
+    })?;
+    let current = current_file(&workspace, &environment)?;
+    let message = rollback::message(&environment.name, to, latest);
+    let files_of = workspace.file.app.is_here().then(|| to.deployment.commit.clone());
+    let facts =
+        RollbackFacts { to: to.tag.clone(), of: latest.tag.clone(), commit: to.deployment.commit.clone(), files_of };
+    change(context, &workspace, &environment, &current, &version, Some(&message), &args.write, Some(facts))
+}
+
+/// Why `rollback` has nothing to go back to.
+fn no_target(environment: &Environment, why: &NoTarget) -> Error {
+    let name = &environment.name;
+    let log = format!("see what {name} ran: git release log {name}");
+    match why {
+        NoTarget::NothingDeployed => {
+            Error::new(Kind::Refused, format!("{name} has no deployment record, so there is nothing to roll back"))
+                .hint(log)
+        }
+        NoTarget::NothingBefore { version, commit } => Error::new(
+            Kind::Refused,
+            format!(
+                "{name} has run only {version} ({}), so there is nothing before it to roll back to",
+                commit.short()
+            ),
+        )
+        .hint(log),
+        NoTarget::Unknown { to, ran } => Error::new(
+            Kind::Refused,
+            format!("`{to}` is neither a deployment record of {name} nor a version {name} ran"),
+        )
+        .cause(format!("{name} ran: {}", ran.join(", ")))
+        .hint("a rollback goes back to what the environment itself ran; a record of another environment does not count")
+        .hint(log),
+        NoTarget::RunsIt { tag } => {
+            Error::new(Kind::Refused, format!("{name} runs that now ({tag}); there is nothing to roll back")).hint(log)
+        }
+    }
 }
 
 /// The release file on an environment branch, as it is now.
@@ -126,6 +200,7 @@ fn current_file(workspace: &Workspace, environment: &Environment) -> Result<Curr
     Ok(Current { tip, id, text, version: file.version })
 }
 
+#[expect(clippy::too_many_arguments, reason = "set, bump and rollback each give a part of one change")]
 fn change(
     context: &Context,
     workspace: &Workspace,
@@ -134,6 +209,7 @@ fn change(
     version: &Version,
     message: Option<&str>,
     write: &WriteArgs,
+    rollback: Option<RollbackFacts>,
 ) -> Result<(), Error> {
     version.fits(environment.cut).map_err(|misfit| {
         Error::new(Kind::Usage, format!("version {version} does not fit environment {}", environment.name))
@@ -143,9 +219,14 @@ fn change(
                 environment.name
             ))
     })?;
-    let text = edit::set_version(&current.text, &version.to_string()).map_err(|e| {
-        Error::new(Kind::Config, format!("cannot change the version in {FILE_NAME} on {}: {e}", environment.branch))
-    })?;
+    // One repository rolls back to the files the earlier deployment ran, its release file too.
+    let files_of = rollback.as_ref().and_then(|facts| facts.files_of.clone());
+    let text = match &files_of {
+        Some(commit) => files_file(workspace, environment, current, commit)?,
+        None => edit::set_version(&current.text, &version.to_string()).map_err(|e| {
+            Error::new(Kind::Config, format!("cannot change the version in {FILE_NAME} on {}: {e}", environment.branch))
+        })?,
+    };
     let origin = branch_origin(&environment.branch, &current.tip);
     config::parse(&Content::Bytes(text.clone().into_bytes()), &origin)?;
     let mut report = SetReport {
@@ -153,15 +234,18 @@ fn change(
         branch: environment.branch.clone(),
         from: current.version.to_string(),
         to: version.to_string(),
-        changed: version != &current.version,
+        // A rollback commits even to the same version: its trailer says which commit to deploy.
+        changed: version != &current.version || rollback.is_some(),
         dry_run: write.dry_run,
+        rollback,
         commit: None,
         pushed: false,
         steps: Vec::new(),
         diff: plan::unified_diff(FILE_NAME, Some(&current.text), &text),
     };
     if report.changed {
-        let plan = build_plan(workspace, environment, current, text, message, version, write.push)?;
+        let base = files_of.as_ref().unwrap_or(&current.id);
+        let plan = build_plan(workspace, environment, current, base, text, message, version, write.push)?;
         report.steps = plan.steps();
         if !write.dry_run {
             let applied = execute::apply(&workspace.repo, &plan)?;
@@ -173,10 +257,12 @@ fn change(
     Ok(())
 }
 
+#[expect(clippy::too_many_arguments, reason = "one plan, each argument a part of it")]
 fn build_plan(
     workspace: &Workspace,
     environment: &Environment,
     current: &Current,
+    base: &ObjectId,
     text: String,
     message: Option<&str>,
     version: &Version,
@@ -187,7 +273,7 @@ fn build_plan(
     let mut plan = Plan { reflog: format!("release: {}", first_line(&message)), ..Plan::default() };
     plan.commits.push(NewCommit {
         parent: Some(ObjectRef::Existing(current.id.clone())),
-        base: Some(current.id.clone()),
+        base: Some(base.clone()),
         path: FILE_NAME.into(),
         content: text,
         message,
@@ -214,6 +300,16 @@ fn build_plan(
         });
     }
     if is_checked_out(workspace, environment, current)? {
+        if base != &current.id {
+            return Err(Error::new(
+                Kind::Refused,
+                format!(
+                    "{} is checked out here, and a rollback changes more files than {FILE_NAME}",
+                    environment.branch
+                ),
+            )
+            .hint("check out another branch first, then run it again"));
+        }
         plan.worktree = Some(SyncWorktree { commit: 0 });
     }
     Ok(plan)
@@ -270,8 +366,37 @@ struct SetReport {
     dry_run: bool,
     commit: Option<ObjectId>,
     pushed: bool,
+    /// For `rollback`: the record gone back to, the record undone, and the commit to deploy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rollback: Option<RollbackFacts>,
     steps: Vec<Step>,
     diff: String,
+}
+
+#[derive(Debug, Serialize)]
+struct RollbackFacts {
+    to: String,
+    of: String,
+    commit: ObjectId,
+    /// In one repository, the commit whose files the environment branch takes back.
+    #[serde(skip)]
+    files_of: Option<ObjectId>,
+}
+
+/// The release file of the commit a one-repository rollback takes the files of.
+fn files_file(
+    workspace: &Workspace,
+    environment: &Environment,
+    current: &Current,
+    commit: &ObjectId,
+) -> Result<String, Error> {
+    let origin = branch_origin(&environment.branch, &current.tip);
+    match workspace.repo.read_top_file(commit, FILE_NAME)? {
+        Some(Content::Bytes(bytes)) => String::from_utf8(bytes)
+            .map_err(|_| Error::new(Kind::Config, format!("{FILE_NAME} at {} is not UTF-8", commit.short()))),
+        _ => Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME} to go back to", commit.short()))
+            .cause(format!("{} deployed it from {origin}", environment.name))),
+    }
 }
 
 impl Report for SetReport {
@@ -289,6 +414,17 @@ impl Report for SetReport {
         }
         let commit = self.commit.as_ref().map_or("-", ObjectId::short);
         let pushed = if self.pushed { ", pushed" } else { "" };
+        if let Some(rollback) = &self.rollback {
+            return format!(
+                "{}: rolled back to {} ({}, as {}) on {} ({commit}{pushed}); undoes {}\n",
+                paint.green(&self.environment),
+                self.to,
+                rollback.commit.short(),
+                rollback.to,
+                self.branch,
+                rollback.of
+            );
+        }
         format!(
             "{}: {} -> {} on {} ({commit}{pushed})\n",
             paint.green(&self.environment),

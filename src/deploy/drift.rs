@@ -124,6 +124,7 @@ mod tests {
             branch: None,
             version_tag: None,
             time: jiff::Timestamp::from_second(1_795_000_000).expect("a valid moment"),
+            rollback_of: None,
             components: std::collections::BTreeMap::new(),
         }
     }

@@ -15,6 +15,7 @@ use crate::workspace::Workspace;
 pub mod drift;
 pub mod handoff;
 mod parts;
+pub mod rollback;
 
 pub use parts::{ComponentRepo, Part, resolve_parts};
 
@@ -48,6 +49,8 @@ pub struct Resolved {
     pub commit: ObjectId,
     /// The version tag to reuse or create, for `rc` and `final` (and a version naming a tag).
     pub tag: Option<Decision>,
+    /// The earlier deployment the environment branch rolls back to, when it does.
+    pub rollback: Option<rollback::Rollback>,
 }
 
 /// Reads the version on the environment branch.
@@ -126,13 +129,28 @@ pub fn resolve(
     let (environment, version) = (&wanted.environment, &wanted.version);
     let tags = &workspace.file.tags;
     let text = version.to_string();
+    let asked = rollback::asked(workspace, app, &environment.name, &wanted.release_commit, version)?;
+    if let Some(rollback) = asked {
+        let deployment = &rollback.to.deployment;
+        let tag = match &deployment.version_tag {
+            Some(name) => match app.tag(name)? {
+                Some(tag) if app.repo.tag_commit(&tag)?.as_ref() == Some(&deployment.commit) => {
+                    Some(Decision::Reuse(version::VersionTag { name: tag.name, commit: deployment.commit.clone() }))
+                }
+                _ => None,
+            },
+            None => None,
+        };
+        let (branch, commit) = (deployment.branch.clone(), deployment.commit.clone());
+        return Ok(Resolved { wanted, branch, commit, tag, rollback: Some(rollback) });
+    }
     if let Some(pin) = wanted.pin(crate::config::UMBRELLA) {
         let commit = parts::pinned(app, pin, online)?;
-        return Ok(Resolved { wanted, branch: None, commit, tag: None });
+        return Ok(Resolved { wanted, branch: None, commit, tag: None, rollback: None });
     }
     if let Version::Pin(pin) = version {
         let (commit, branch) = app.resolve_pin(pin, configured_forge(workspace), online)?;
-        return Ok(Resolved { wanted, branch, commit, tag: None });
+        return Ok(Resolved { wanted, branch, commit, tag: None, rollback: None });
     }
     let (branch, source) = source(workspace, app, environment, version, tracked)?;
     let (commit, tag) = match environment.cut {
@@ -153,7 +171,7 @@ pub fn resolve(
             named_tag(app, version)?.map_or((source, None), |tag| (tag.commit.clone(), Some(Decision::Reuse(tag))))
         }
     };
-    Ok(Resolved { wanted, branch, commit, tag })
+    Ok(Resolved { wanted, branch, commit, tag, rollback: None })
 }
 
 /// The plan that makes a decided version tag exist here and, with `push`, on the remote.

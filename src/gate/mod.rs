@@ -27,6 +27,7 @@ pub enum Check {
     PreviousDeployed,
     PreviousCurrent,
     SelfDeployed,
+    Rollback,
 }
 
 impl Check {
@@ -42,6 +43,7 @@ impl Check {
             Check::PreviousDeployed => "previous-deployed",
             Check::PreviousCurrent => "previous-current",
             Check::SelfDeployed => "self-deployed",
+            Check::Rollback => "rollback",
         }
     }
 }
@@ -94,6 +96,10 @@ pub struct Snapshot<'a> {
     pub previous: Option<Deployed>,
     /// What the target itself has deployed.
     pub itself: Deployed,
+    /// The earlier record of the target that the change rolls back to, as the records bear it
+    /// out (`Rollback-To:` on the change's commit, of the incoming version, on the commit the
+    /// target would deploy).
+    pub rollback: Option<Record>,
 }
 
 /// An environment's deployments, as far as the gate needs them.
@@ -110,8 +116,17 @@ pub struct Deployed {
 #[must_use]
 pub fn evaluate(snapshot: &Snapshot<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    findings.extend(promotion_path(snapshot));
+    if snapshot.rollback.is_none() {
+        findings.extend(promotion_path(snapshot));
+    }
     findings.push(release_file(snapshot));
+    if let (Ok(version), Some(record)) = (&snapshot.incoming, &snapshot.rollback) {
+        // What the target itself ran before needs no other environment to run it now.
+        findings.push(release_settings(snapshot));
+        findings.push(version_valid(snapshot.target, version));
+        findings.push(rollback(snapshot.target, record));
+        return findings;
+    }
     if let Ok(version) = &snapshot.incoming {
         findings.push(release_settings(snapshot));
         findings.push(version_valid(snapshot.target, version));
@@ -379,6 +394,20 @@ fn self_deployed(snapshot: &Snapshot<'_>) -> Finding {
             format!("deploy {} to {} from the pull request, then run the gate again", commit.short(), target.name),
         ),
     }
+}
+
+fn rollback(target: &Environment, record: &Record) -> Finding {
+    let deployment = &record.deployment;
+    Finding::pass(
+        Check::Rollback,
+        format!(
+            "a rollback: {} ran {} ({}) before, as {}, so no other environment needs to run it now",
+            target.name,
+            deployment.version,
+            deployment.commit.short(),
+            record.tag
+        ),
+    )
 }
 
 /// The commit a record is on, and when that is another commit than the one asked about, so.

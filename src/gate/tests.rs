@@ -44,6 +44,7 @@ fn record(tag: &str, environment: &str, version: &str, commit: ObjectId) -> Reco
         branch: None,
         version_tag: None,
         time: Timestamp::UNIX_EPOCH,
+        rollback_of: None,
         components: std::collections::BTreeMap::new(),
     };
     deployment.into_record(tag.into(), 1)
@@ -61,6 +62,7 @@ struct Case {
     candidate: Option<Result<String, String>>,
     previous: Option<Deployed>,
     itself: Deployed,
+    rollback: Option<Record>,
 }
 
 impl Case {
@@ -79,6 +81,7 @@ impl Case {
             candidate: Some(Ok("v1.4.0-rc.2".into())),
             previous: Some(Deployed { matching: Some(on_qa.clone()), latest: Some(on_qa) }),
             itself: Deployed::default(),
+            rollback: None,
         }
     }
 
@@ -97,6 +100,7 @@ impl Case {
             candidate: self.candidate.clone(),
             previous: self.previous.clone(),
             itself: self.itself.clone(),
+            rollback: self.rollback.clone(),
         })
     }
 
@@ -273,4 +277,29 @@ fn gate_self_needs_the_target_to_have_deployed_the_change() {
     assert_eq!(case.failed(), ["self-deployed"]);
     case.itself.matching = Some(record("1.4.0.20261121T120000Z.prod", "prod", "1.4.0", id(1)));
     assert!(allows(&case.findings()));
+}
+
+#[test]
+fn a_rollback_to_what_the_target_ran_needs_no_previous_environment() {
+    let mut case = Case::prod();
+    case.source = None;
+    case.incoming = Ok(Version::parse("1.3.0").expect("version"));
+    case.deploys = Some(Ok(id(3)));
+    case.previous = Some(Deployed::default());
+    case.environments[2].require_bump = true;
+    assert_eq!(case.failed(), ["version-bumped", "previous-deployed"], "without the rollback");
+    case.rollback = Some(record("1.3.0.20261120T101500Z.prod", "prod", "1.3.0", id(3)));
+    let findings = case.findings();
+    assert!(allows(&findings), "{findings:?}");
+    assert_eq!(checks(&findings), ["release-file", "release-settings", "version-valid", "rollback"]);
+    let rollback = findings.last().expect("a rollback finding");
+    assert!(rollback.message.contains("prod ran 1.3.0"), "{}", rollback.message);
+}
+
+#[test]
+fn a_rollback_with_an_invalid_release_file_is_still_refused() {
+    let mut case = Case::prod();
+    case.incoming = Err(vec!["line 1: bad".into()]);
+    case.rollback = Some(record("1.3.0.20261120T101500Z.prod", "prod", "1.3.0", id(3)));
+    assert!(case.failed().contains(&"release-file"));
 }

@@ -360,6 +360,14 @@ impl Repo {
         Ok(to_id(tree.detach()))
     }
 
+    /// A commit's message, as written (lossily decoded where it is not UTF-8).
+    pub fn commit_message(&self, commit: &ObjectId) -> Result<String, GitError> {
+        let what = || format!("commit {}", commit.short());
+        let commit = self.repo.find_commit(from_id(commit)?).map_err(|e| read_error(what())(e.into()))?;
+        let message = commit.message_raw().map_err(|e| read_error(what())(e.into()))?;
+        Ok(String::from_utf8_lossy(message).into_owned())
+    }
+
     /// What sort of object an id names; `None` when it is not here.
     pub fn object_kind(&self, id: &ObjectId) -> Result<Option<ObjectKind>, GitError> {
         let what = || format!("object {}", id.short());

@@ -23,6 +23,7 @@ mod man;
 mod preview;
 mod promote;
 mod reconcile;
+mod rollback;
 mod set;
 mod status;
 mod templates;
