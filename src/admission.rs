@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::app::{AppRepo, Ask, Survey};
-use crate::config::{self, ConfigError, Environment, FILE_NAME, Match, Origin, TrustMode};
+use crate::config::{self, ConfigError, Environment, FILE_NAME, Origin, TrustMode};
 use crate::deploy::{self, Wanted};
 use crate::error::{Error, Exit, Kind};
 use crate::gate::{self, Finding, Snapshot};
@@ -213,8 +213,8 @@ fn gather(
         Ok(version) => resolve(workspace, app, request, version, online)?,
         Err(_) => (None, None, BTreeMap::new(), None),
     };
-    let tree = match (app, &deploys, target.match_) {
-        (Some(app), Some(Ok(commit)), Match::Tree) => Some(app.repo.commit_tree(commit)?),
+    let tree = match (app, &deploys) {
+        (Some(app), Some(Ok(commit))) if workspace.file.matches_trees(target) => Some(app.repo.commit_tree(commit)?),
         _ => None,
     };
     Ok(Gathered { incoming, edits, edits_vouched, components, deploys, candidate, tree, rollback })

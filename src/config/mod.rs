@@ -525,6 +525,15 @@ impl ReleaseFile {
         self.environments.iter().find(|e| e.name == name)
     }
 
+    /// Whether a record on a commit with the same tree counts as a record of the commit itself,
+    /// for what enters `environment`: with `match = "tree"`, and always in the one-repository
+    /// layout, where the files are what deploys and the forge's merge commit or squash of an
+    /// allowed pull request holds the very files the environment before deployed.
+    #[must_use]
+    pub fn matches_trees(&self, environment: &Environment) -> bool {
+        environment.match_ == Match::Tree || self.app.is_here()
+    }
+
     /// The environment names, for messages.
     #[must_use]
     pub fn environment_names(&self) -> String {

@@ -339,7 +339,8 @@ fn previous_deployed(snapshot: &Snapshot<'_>, after: &Environment, previous: &De
             format!("{} deployed {} as {}", after.name, deployed(record, commit), record.tag),
         );
     }
-    let tree = if target.match_ == Match::Tree { " (nor a commit with its tree)" } else { "" };
+    let trees = target.match_ == Match::Tree || snapshot.one_repository;
+    let tree = if trees { " (nor a commit with its tree)" } else { "" };
     Finding::fail(
         Check::PreviousDeployed,
         format!("{} has not deployed {}{tree}, which {} would deploy", after.name, commit.short(), target.name),

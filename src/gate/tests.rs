@@ -287,6 +287,8 @@ fn a_rollback_to_what_the_target_ran_needs_no_previous_environment() {
     case.deploys = Some(Ok(id(3)));
     case.previous = Some(Deployed::default());
     case.environments[2].require_bump = true;
+    let bad = record("1.4.0.20261121T101500Z.prod", "prod", "1.4.0", id(4));
+    case.itself = Deployed { matching: None, latest: Some(bad) };
     assert_eq!(case.failed(), ["version-bumped", "previous-deployed"], "without the rollback");
     case.rollback = Some(record("1.3.0.20261120T101500Z.prod", "prod", "1.3.0", id(3)));
     let findings = case.findings();

@@ -368,3 +368,70 @@ fn records_that_lie_are_refused_and_count_for_nothing() {
     let status = world.release(&repo, &["status", "--json"]);
     assert_eq!(status.expect_status(0).json()["environments"][0]["deployed"]["tag"], "1.0.0.20261121T101500Z.qa");
 }
+
+/// The one-repository layout with stage and main restricted, guarded by the remote's
+/// pre-receive hook; qa has deployed a feature that stage has not.
+fn infrastructure_with_qa_ahead(world: &World) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    let (repo, remote) = crate::deploy::one_repo(world);
+    world.git(&repo, &["checkout", "-q", "main"]);
+    let text = std::fs::read_to_string(repo.join("release.toml")).expect("file is there");
+    let text = text
+        .replace("branch = \"stage\"\n", "branch = \"stage\"\nrestricted = true\n")
+        .replace("branch = \"main\"\n", "branch = \"main\"\nrestricted = true\n");
+    std::fs::write(repo.join("release.toml"), text).expect("file can be written");
+    world.git(&repo, &["commit", "-q", "-am", "stage and main are restricted"]);
+    world.git(&repo, &["branch", "-f", "qa", "main"]);
+    world.git(&repo, &["branch", "-f", "stage", "main"]);
+    world.git(&repo, &["push", "-q", "-f", "origin", "main", "qa", "stage"]);
+    world.release(&remote, &["hooks", "install"]).expect_status(0);
+    world.git(&repo, &["checkout", "-q", "qa"]);
+    std::fs::write(repo.join("network.tf"), "resource \"network\" {}\n").expect("file can be written");
+    world.git(&repo, &["add", "network.tf"]);
+    world.git(&repo, &["commit", "-q", "-m", "Add the network"]);
+    world.git(&repo, &["push", "-q", "origin", "qa"]);
+    world.release(&repo, &["prepare", "qa"]).expect_status(0);
+    world.release(&repo, &["record", "qa"]).expect_status(0);
+    let qa = world.git(&repo, &["rev-parse", "qa"]).trim().to_owned();
+    (repo, remote, qa)
+}
+
+#[test]
+fn the_merge_commit_or_squash_a_forge_makes_of_an_allowed_promotion_goes_in() {
+    let world = World::new();
+    let (repo, _remote, qa) = infrastructure_with_qa_ahead(&world);
+    // The gate allows the promotion qa → stage, as CI asks it.
+    world.release(&repo, &["gate", "--target", "stage", "--source", "qa", "--head", &qa]).expect_status(0);
+
+    // The forge merges it with a merge commit (no fast-forward), and the server takes it.
+    world.git(&repo, &["checkout", "-q", "stage"]);
+    world.git(&repo, &["merge", "-q", "--no-ff", "-m", "Merge qa into stage", "qa"]);
+    let merged = push(&world, &repo, &["origin", "stage"]);
+    assert!(merged.status.success(), "a no-ff merge of what qa deployed: {}", stderr(&merged));
+    world.release(&repo, &["prepare", "stage"]).expect_status(0);
+    world.release(&repo, &["record", "stage"]).expect_status(0);
+
+    // Into main as a squash: one new commit with the files stage deployed.
+    world.git(&repo, &["checkout", "-q", "main"]);
+    world.git(&repo, &["merge", "-q", "--squash", "stage"]);
+    world.git(&repo, &["commit", "-q", "-m", "Promote stage to main (squashed)"]);
+    let squashed = push(&world, &repo, &["origin", "main"]);
+    assert!(squashed.status.success(), "a squash of what stage deployed: {}", stderr(&squashed));
+}
+
+#[test]
+fn a_merge_commit_that_brings_more_than_the_previous_environment_deployed_is_refused() {
+    let world = World::new();
+    let (repo, remote, _qa) = infrastructure_with_qa_ahead(&world);
+    let before = world.state(&remote);
+    world.git(&repo, &["checkout", "-q", "stage"]);
+    world.git(&repo, &["merge", "-q", "--no-ff", "--no-commit", "qa"]);
+    std::fs::write(repo.join("backdoor.tf"), "resource \"backdoor\" {}\n").expect("file can be written");
+    world.git(&repo, &["add", "backdoor.tf"]);
+    world.git(&repo, &["commit", "-q", "-m", "Merge qa into stage"]);
+    let refused = push(&world, &repo, &["origin", "stage"]);
+    let text = stderr(&refused);
+    assert!(!refused.status.success(), "{text}");
+    assert!(text.contains("previous-deployed: qa has not deployed"), "{text}");
+    assert!(text.contains("(nor a commit with its tree)"), "{text}");
+    assert_eq!(world.state(&remote), before, "nothing moved on the server");
+}
