@@ -133,8 +133,18 @@ pub fn evaluate_all(
         });
         slots.push((previous, itself));
     }
+    // A target that compares with what it ran itself needs its latest record even when the
+    // commit it would deploy cannot be told.
+    let mut reported: Vec<&str> = report.to_vec();
+    for request in requests {
+        let target = &request.target;
+        if (target.require_bump || target.gate == config::GateMode::Self_) && !reported.contains(&target.name.as_str())
+        {
+            reported.push(&target.name);
+        }
+    }
     let survey = match app {
-        Some(app) => app.survey(&workspace.file.tags, report, &asks)?,
+        Some(app) => app.survey(&workspace.file.tags, &reported, &asks)?,
         None => Survey::default(),
     };
     let deployed = |slot: Option<usize>| slot.map(|index| survey.deployed(index)).unwrap_or_default();
@@ -154,7 +164,13 @@ pub fn evaluate_all(
             deploys: gathered.deploys.clone(),
             candidate: gathered.candidate,
             previous: previous.map(deployed),
-            itself: deployed(itself),
+            itself: {
+                let mut itself = deployed(itself);
+                if itself.latest.is_none() {
+                    itself.latest = survey.latest(&target.name).cloned();
+                }
+                itself
+            },
             rollback: gathered.rollback,
         });
         verdicts.push(Verdict {

@@ -161,8 +161,9 @@ impl AppRepo {
             }
         }
         let index = |name: &str| names.iter().position(|n| *n == name).unwrap_or_default();
-        let by_commit: Vec<(usize, &ObjectId)> =
-            asks.iter().filter(|a| a.tree.is_none()).map(|a| (index(a.environment), a.commit)).collect();
+        // Every ask is looked for on its commit in the one pass; only an ask that matches trees
+        // and finds nothing there reads the trees of its environment's records.
+        let by_commit: Vec<(usize, &ObjectId)> = asks.iter().map(|a| (index(a.environment), a.commit)).collect();
         let scan = self.scan(tags, &names, &by_commit)?;
         let mut latest = Vec::new();
         for (environment, newest) in names.iter().zip(scan.newest) {
@@ -171,9 +172,10 @@ impl AppRepo {
         let mut on_commit = scan.on_commit.into_iter();
         let mut matching = Vec::new();
         for ask in asks {
+            let exact = on_commit.next().unwrap_or_default();
             let candidates = match ask.tree {
-                None => on_commit.next().unwrap_or_default(),
-                Some(tree) => self.on_tree(tags, ask.environment, ask.commit, tree)?,
+                Some(tree) if exact.is_empty() => self.on_tree(tags, ask.environment, ask.commit, tree)?,
+                _ => exact,
             };
             matching.push(self.newest(candidates, tags, Some(ask.environment), 1)?.into_iter().next());
         }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::app::{AppRepo, Ask};
 use crate::ci;
 use crate::clock;
-use crate::config::UMBRELLA;
+use crate::config::{Match, UMBRELLA};
 use crate::deploy::handoff::{self, Handoff};
 use crate::deploy::{Part, Wanted};
 use crate::git::Ident;
@@ -136,8 +136,12 @@ fn deployed_before(workspace: &Workspace, app: &AppRepo, resolved: &Resolved) ->
         // What the environment itself ran before needs nothing of the environment before it.
         return Ok(());
     }
-    let tree =
-        if workspace.file.matches_trees(environment) { Some(app.repo.commit_tree(&resolved.commit)?) } else { None };
+    // The commit the final tag goes on itself, whatever the layout: a commit of the same files
+    // on no branch is not what the environment before deployed.
+    let tree = match environment.match_ {
+        Match::Tree => Some(app.repo.commit_tree(&resolved.commit)?),
+        Match::Commit => None,
+    };
     let ask = Ask { environment: after, commit: &resolved.commit, tree: tree.as_ref() };
     let previous = app.survey(&workspace.file.tags, &[], &[ask])?.deployed(0);
     if previous.matching.is_some() {

@@ -131,7 +131,11 @@ pub fn evaluate(snapshot: &Snapshot<'_>) -> Vec<Finding> {
         findings.push(release_settings(snapshot));
         findings.push(version_valid(snapshot.target, version));
         if snapshot.target.require_bump {
-            findings.push(version_bumped(snapshot.target, version, snapshot.itself.latest.as_ref()));
+            let unresolved = match &snapshot.deploys {
+                Some(Err(why)) => Some(why.as_str()),
+                _ => None,
+            };
+            findings.push(version_bumped(snapshot.target, version, snapshot.itself.latest.as_ref(), unresolved));
         }
     }
     if let Some(candidate) = snapshot.candidate.as_ref().filter(|_| snapshot.target.cut == Cut::Final) {
@@ -273,9 +277,21 @@ fn version_valid(target: &Environment, version: &Version) -> Finding {
     }
 }
 
-fn version_bumped(target: &Environment, version: &Version, last: Option<&Record>) -> Finding {
+/// `unresolved`: why the commit the target would deploy cannot be told, which may be why its
+/// records could not be read either.
+fn version_bumped(target: &Environment, version: &Version, last: Option<&Record>, unresolved: Option<&str>) -> Finding {
     let Some(last) = last else {
-        return Finding::pass(Check::VersionBumped, format!("{} has not deployed yet", target.name));
+        if let Some(why) = unresolved {
+            return Finding::fail(
+                Check::VersionBumped,
+                format!("cannot tell what {} last deployed to compare {version} with: {why}", target.name),
+                "make the version resolvable, then run the gate again".into(),
+            );
+        }
+        return Finding::pass(
+            Check::VersionBumped,
+            format!("{} has no deployment record yet, so any version is a bump", target.name),
+        );
     };
     let last_text = &last.deployment.version;
     let hint = || format!("bump it: git release bump <environment> patch (after {last_text})");
@@ -380,10 +396,36 @@ fn self_deployed(snapshot: &Snapshot<'_>) -> Finding {
             "make the version resolvable first".into(),
         );
     };
+    let latest = snapshot.itself.latest.as_ref();
     match &snapshot.itself.matching {
+        // What the target deployed once and has replaced since is not what it runs.
+        Some(record) if latest.is_some_and(|latest| latest.tag != record.tag) => {
+            let latest = latest.expect("checked above");
+            Finding::fail(
+                Check::SelfDeployed,
+                format!(
+                    "{} deployed {} as {}, but has deployed {} since ({})",
+                    target.name,
+                    deployed(record, commit),
+                    record.tag,
+                    latest.deployment.commit.short(),
+                    latest.tag
+                ),
+                format!(
+                    "deploy {} to {} again from the pull request, then run the gate again",
+                    commit.short(),
+                    target.name
+                ),
+            )
+        }
         Some(record) => Finding::pass(
             Check::SelfDeployed,
-            format!("{} deployed {} before the merge, as {}", target.name, deployed(record, commit), record.tag),
+            format!(
+                "{} deployed {} before the merge, as {}, and runs it still",
+                target.name,
+                deployed(record, commit),
+                record.tag
+            ),
         ),
         None => Finding::fail(
             Check::SelfDeployed,

@@ -305,3 +305,29 @@ fn a_rollback_with_an_invalid_release_file_is_still_refused() {
     case.rollback = Some(record("1.3.0.20261120T101500Z.prod", "prod", "1.3.0", id(3)));
     assert!(case.failed().contains(&"release-file"));
 }
+
+#[test]
+fn require_bump_does_not_pass_when_the_target_cannot_be_told() {
+    let mut case = Case::prod();
+    case.environments[2].require_bump = true;
+    case.deploys = Some(Err("the application repository has not been fetched here".into()));
+    let findings = case.findings();
+    let bumped = findings.iter().find(|f| f.check == Check::VersionBumped).expect("a version-bumped finding");
+    assert!(!bumped.ok, "{bumped:?}");
+    assert!(bumped.message.contains("cannot tell what prod last deployed"), "{}", bumped.message);
+}
+
+#[test]
+fn self_deployed_needs_the_targets_latest_deployment_to_be_the_head() {
+    let mut case = Case::prod();
+    case.environments[2].gate = GateMode::Self_;
+    let once = record("1.4.0.20261121T100000Z.prod", "prod", "1.4.0", id(1));
+    let since = record("1.3.0.20261121T110000Z.prod", "prod", "1.3.0", id(3));
+    case.itself = Deployed { matching: Some(once.clone()), latest: Some(once.clone()) };
+    assert!(allows(&case.findings()), "prod runs the head");
+    case.itself = Deployed { matching: Some(once), latest: Some(since) };
+    let findings = case.findings();
+    let self_deployed = findings.iter().find(|f| f.check == Check::SelfDeployed).expect("a self-deployed finding");
+    assert!(!self_deployed.ok);
+    assert!(self_deployed.message.contains("but has deployed 0303030 since"), "{}", self_deployed.message);
+}

@@ -198,6 +198,8 @@ fn every_command(run: &mut Runner<'_>, repos: &TwoRepos) {
     let name = created.json()["name"].as_str().expect("the preview's name").to_owned();
     run.both(release, &["preview", "list"], [0, 0]);
     run.both(release, &["preview", "delete", &name], [0, 1]);
+    // qa goes back to what it ran before the deployment above, twice over: the same change again.
+    run.both(release, &["rollback", "qa", "--push"], [0, 0]);
 }
 
 /// The hooks (given an environment branch's deletion, and the credentialed URL git hands
