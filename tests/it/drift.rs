@@ -1,7 +1,8 @@
 //! Drift: `status` says whether each environment runs what its branch asks for, and
 //! `status --exit-code` fails a scheduled check when one does not.
 
-use crate::deploy::{TwoRepos, one_repo};
+use crate::deploy::one_repo;
+use crate::gate::prepared_qa;
 use crate::harness::World;
 
 /// Two minutes after the harness's moment: a second deployment, distinct from the first.
@@ -103,10 +104,8 @@ fn status_exit_code_passes_only_when_every_environment_runs_what_it_asks_for() {
 #[test]
 fn a_new_version_asked_for_shows_what_runs_and_what_is_wanted() {
     let world = World::new();
-    let repos = TwoRepos::new(&world);
+    let repos = prepared_qa(&world);
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    world.release(release, &["prepare", "qa"]).expect_status(0);
     world.release(release, &["record", "qa"]).expect_status(0);
     world.release(release, &["set", "qa", "1.1.0", "--push"]).expect_status(0);
 

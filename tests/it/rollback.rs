@@ -2,6 +2,7 @@
 //! the hooks, deployed without cutting anything, and recorded as a rollback.
 
 use crate::deploy::{TwoRepos, one_repo, tags};
+use crate::gate::prepared_qa;
 use crate::harness::{NOON, World};
 
 /// prod ran 1.0.0, then a bad 1.1.0; every step through the release remote's pre-receive hook.
@@ -127,10 +128,8 @@ fn a_rollback_goes_only_to_what_the_environment_itself_ran() {
 #[test]
 fn an_environment_that_ran_one_thing_has_nothing_to_roll_back_to() {
     let world = World::new();
-    let repos = TwoRepos::new(&world);
+    let repos = prepared_qa(&world);
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    world.release(release, &["prepare", "qa"]).expect_status(0);
     world.release(release, &["record", "qa"]).expect_status(0);
     world
         .release(release, &["rollback", "qa"])
