@@ -222,7 +222,7 @@ fn change(
     // One repository rolls back to the files the earlier deployment ran, its release file too.
     let files_of = rollback.as_ref().and_then(|facts| facts.files_of.clone());
     let text = match &files_of {
-        Some(commit) => files_file(workspace, environment, current, commit)?,
+        Some(commit) => release_file_at(workspace, environment, commit)?,
         None => edit::set_version(&current.text, &version.to_string()).map_err(|e| {
             Error::new(Kind::Config, format!("cannot change the version in {FILE_NAME} on {}: {e}", environment.branch))
         })?,
@@ -384,18 +384,14 @@ struct RollbackFacts {
 }
 
 /// The release file of the commit a one-repository rollback takes the files of.
-fn files_file(
-    workspace: &Workspace,
-    environment: &Environment,
-    current: &Current,
-    commit: &ObjectId,
-) -> Result<String, Error> {
-    let origin = branch_origin(&environment.branch, &current.tip);
+fn release_file_at(workspace: &Workspace, environment: &Environment, commit: &ObjectId) -> Result<String, Error> {
     match workspace.repo.read_top_file(commit, FILE_NAME)? {
         Some(Content::Bytes(bytes)) => String::from_utf8(bytes)
             .map_err(|_| Error::new(Kind::Config, format!("{FILE_NAME} at {} is not UTF-8", commit.short()))),
-        _ => Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME} to go back to", commit.short()))
-            .cause(format!("{} deployed it from {origin}", environment.name))),
+        _ => Err(Error::new(
+            Kind::Refused,
+            format!("{} ran {}, which has no {FILE_NAME} to go back to", environment.name, commit.short()),
+        )),
     }
 }
 

@@ -133,12 +133,7 @@ pub fn resolve(
     if let Some(rollback) = asked {
         let deployment = &rollback.to.deployment;
         let tag = match &deployment.version_tag {
-            Some(name) => match app.tag(name)? {
-                Some(tag) if app.repo.tag_commit(&tag)?.as_ref() == Some(&deployment.commit) => {
-                    Some(Decision::Reuse(version::VersionTag { name: tag.name, commit: deployment.commit.clone() }))
-                }
-                _ => None,
-            },
+            Some(name) => existing_tag(app, name)?.filter(|tag| tag.commit == deployment.commit).map(Decision::Reuse),
             None => None,
         };
         let (branch, commit) = (deployment.branch.clone(), deployment.commit.clone());
@@ -294,6 +289,11 @@ pub fn version_tag_on(
 /// A version that names an existing tag (`v1.3.0`) deploys that tag's commit.
 fn named_tag(app: &AppRepo, version: &Version) -> Result<Option<version::VersionTag>, Error> {
     let Version::Named(name) = version else { return Ok(None) };
+    existing_tag(app, name)
+}
+
+/// The tag `name` and the commit it names, when it exists and names one.
+fn existing_tag(app: &AppRepo, name: &str) -> Result<Option<version::VersionTag>, Error> {
     let Some(tag) = app.tag(name)? else { return Ok(None) };
     Ok(app.repo.tag_commit(&tag)?.map(|commit| version::VersionTag { name: tag.name, commit }))
 }

@@ -396,29 +396,25 @@ fn self_deployed(snapshot: &Snapshot<'_>) -> Finding {
             "make the version resolvable first".into(),
         );
     };
-    let latest = snapshot.itself.latest.as_ref();
-    match &snapshot.itself.matching {
+    match (&snapshot.itself.matching, &snapshot.itself.latest) {
         // What the target deployed once and has replaced since is not what it runs.
-        Some(record) if latest.is_some_and(|latest| latest.tag != record.tag) => {
-            let latest = latest.expect("checked above");
-            Finding::fail(
-                Check::SelfDeployed,
-                format!(
-                    "{} deployed {} as {}, but has deployed {} since ({})",
-                    target.name,
-                    deployed(record, commit),
-                    record.tag,
-                    latest.deployment.commit.short(),
-                    latest.tag
-                ),
-                format!(
-                    "deploy {} to {} again from the pull request, then run the gate again",
-                    commit.short(),
-                    target.name
-                ),
-            )
-        }
-        Some(record) => Finding::pass(
+        (Some(record), Some(latest)) if latest.tag != record.tag => Finding::fail(
+            Check::SelfDeployed,
+            format!(
+                "{} deployed {} as {}, but has deployed {} since ({})",
+                target.name,
+                deployed(record, commit),
+                record.tag,
+                latest.deployment.commit.short(),
+                latest.tag
+            ),
+            format!(
+                "deploy {} to {} again from the pull request, then run the gate again",
+                commit.short(),
+                target.name
+            ),
+        ),
+        (Some(record), _) => Finding::pass(
             Check::SelfDeployed,
             format!(
                 "{} deployed {} before the merge, as {}, and runs it still",
@@ -427,7 +423,7 @@ fn self_deployed(snapshot: &Snapshot<'_>) -> Finding {
                 record.tag
             ),
         ),
-        None => Finding::fail(
+        (None, _) => Finding::fail(
             Check::SelfDeployed,
             format!(
                 "{} has not deployed {} yet; it deploys a change before the change merges (gate = \"self\")",
