@@ -38,6 +38,12 @@ impl Diagnostic for ExecuteError {
     fn kind(&self) -> Kind {
         match self {
             ExecuteError::Git(error) => error.kind(),
+            // A lock file is not the remote's policy: it is a fault, as it is here.
+            ExecuteError::PushRejected { messages, .. }
+                if messages.iter().any(|l| crate::git::held_lock(l).is_some()) =>
+            {
+                Kind::Git
+            }
             ExecuteError::PushRejected { .. } => Kind::Refused,
         }
     }
@@ -54,9 +60,12 @@ impl Diagnostic for ExecuteError {
     fn hints(&self) -> Vec<String> {
         match self {
             ExecuteError::Git(error) => error.hints(),
-            ExecuteError::PushRejected { remote, refs, .. } => {
+            ExecuteError::PushRejected { remote, refs, messages } => {
                 let moved = ["stale info", "fetch first", "non-fast-forward"];
-                if refs.iter().any(|(_, why)| moved.iter().any(|m| why.contains(m))) {
+                // A receive-pack stopped on the remote leaves its lock, which no retry gets past.
+                if let Some(lock) = messages.iter().find_map(|line| crate::git::held_lock(line)) {
+                    vec![crate::git::remote_lock_hint(remote, lock)]
+                } else if refs.iter().any(|(_, why)| moved.iter().any(|m| why.contains(m))) {
                     vec![format!("the branch moved on {remote}: run 'git fetch {remote}', then run this command again")]
                 } else {
                     vec![format!("{remote} declined the push: check its hooks and branch protection")]
@@ -177,4 +186,35 @@ fn sync_worktree(repo: &Repo, file: &TreeEntry, content: &str) -> Result<(), Git
         std::fs::write(&path, content).map_err(|source| GitError::WriteFile { path, source })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_push_stopped_by_a_lock_a_killed_receive_pack_left_names_the_lock_to_remove() {
+        let lock = "/srv/release.git/refs/heads/qa.lock";
+        let error = ExecuteError::PushRejected {
+            remote: "origin".into(),
+            refs: vec![("refs/heads/qa".into(), "failed to update ref".into())],
+            messages: vec![
+                format!("remote: error: cannot lock ref 'refs/heads/qa': Unable to create '{lock}': File exists."),
+                "remote: Another git process seems to be running in this repository".into(),
+            ],
+        };
+        assert_eq!(error.kind(), Kind::Git);
+        let hints = error.hints();
+        assert_eq!(hints.len(), 1, "{hints:?}");
+        assert!(hints[0].starts_with("a git command on origin was stopped while writing"), "{hints:?}");
+        assert!(hints[0].contains(&format!("remove {lock} and run this command again")), "{hints:?}");
+
+        let declined = ExecuteError::PushRejected {
+            remote: "origin".into(),
+            refs: vec![("refs/heads/qa".into(), "pre-receive hook declined".into())],
+            messages: vec!["remote: pushes are frozen today".into()],
+        };
+        assert_eq!(declined.kind(), Kind::Refused);
+        assert_eq!(declined.hints(), ["origin declined the push: check its hooks and branch protection"]);
+    }
 }

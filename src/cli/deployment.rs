@@ -151,11 +151,7 @@ impl Session {
         let (message, hint) = if let Some(lock) = lock.filter(|_| raced) {
             (
                 format!("{} cannot take the push: a lock file stands in the way", app.name),
-                format!(
-                    "a git command on {} was stopped while writing, or another push is running: if none runs \
-                     there, remove {lock} and run this command again",
-                    app.name
-                ),
+                git::remote_lock_hint(&app.name, &lock),
             )
         } else if raced {
             (

@@ -102,6 +102,15 @@ fn lock_hint(lock: &str) -> String {
     )
 }
 
+/// What to do about a lock file that stands in the way of a push on `remote`.
+#[must_use]
+pub fn remote_lock_hint(remote: &str, lock: &str) -> String {
+    format!(
+        "a git command on {remote} was stopped while writing, or another push is running: if none runs \
+         there, remove {lock} and run this command again"
+    )
+}
+
 /// The lock file a failed git command found in its way: `Unable to create '<path>.lock': File
 /// exists`.
 #[must_use]
