@@ -309,6 +309,7 @@ fn resolve(
         release_commit: request.head.clone(),
         notes: Vec::new(),
         pins: Vec::new(),
+        variables: BTreeMap::new(),
     };
     let resolved = deploy::tracked_branch(workspace, app, target, online)
         .and_then(|tracked| deploy::resolve(workspace, app, wanted, &tracked, online));

@@ -312,6 +312,7 @@ impl Workspace {
             soak: None,
             freeze: Vec::new(),
             blocked: Vec::new(),
+            variables: std::collections::BTreeMap::new(),
         }))
     }
 

@@ -203,6 +203,8 @@ struct PrepareReport {
     /// Each component of an application of several repositories.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     components: BTreeMap<String, PartReport>,
+    /// What the environment's release file tells its pipeline.
+    variables: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -239,6 +241,7 @@ impl PrepareReport {
             dry_run: false,
             steps: Vec::new(),
             components,
+            variables: resolved.wanted.variables.clone(),
         }
     }
 }
@@ -252,6 +255,10 @@ impl Report for PrepareReport {
         let mut text = key_values(paint, self.dry_run.then_some(&self.steps[..]), &values);
         for (name, part) in &self.components {
             text.push_str(&component_values(name, &part.commit, part.tag.as_deref().unwrap_or_default()));
+        }
+        // Checked when the file was read: identifiers none of the keys above take, one line each.
+        for (name, value) in &self.variables {
+            text.push_str(&format!("{name}={value}\n"));
         }
         text
     }

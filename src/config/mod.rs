@@ -7,6 +7,7 @@ mod parts;
 mod raw;
 pub mod template;
 mod trust;
+mod variables;
 
 use std::fmt;
 use std::ops::Range;
@@ -16,6 +17,7 @@ use serde_spanned::Spanned;
 pub use jira::{DEFAULT_KEY_PATTERN, Jira, JiraKind};
 pub use parts::{Component, Preview, PreviewPin, UMBRELLA, is_simple_name};
 pub use trust::{Signer, Trust, TrustMode, read_signer};
+pub use variables::{RESERVED as RESERVED_KEYS, RESERVED_PREFIXES};
 
 use crate::policy::{self, Freeze};
 use crate::refname;
@@ -108,6 +110,8 @@ pub struct Environment {
     pub freeze: Vec<Freeze>,
     /// Versions or version tags the reconciler never promotes into this environment.
     pub blocked: Vec<String>,
+    /// What `prepare` tells the environment's pipeline: its sets' and its own, merged.
+    pub variables: std::collections::BTreeMap<String, String>,
 }
 
 /// `match`: which deployments of the previous environment count for the gate.
@@ -227,7 +231,8 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     fn file(&mut self, raw: raw::File, branch: Option<&str>) -> Option<ReleaseFile> {
-        let environments = self.environments(raw.environments);
+        let sets = self.variable_sets(raw.variable_sets);
+        let environments = self.environments(raw.environments, &sets);
         let tags = self.tags(raw.tags);
         let version = self.version(raw.version, &environments, branch, tags.as_ref());
         let app = self.app(raw.app);
@@ -282,7 +287,7 @@ impl Resolver<'_> {
         Some(version)
     }
 
-    fn environments(&mut self, raw: Vec<raw::Environment>) -> Vec<Environment> {
+    fn environments(&mut self, raw: Vec<raw::Environment>, sets: &variables::Sets) -> Vec<Environment> {
         if raw.is_empty() {
             let hint = "add [[environments]] tables, each with a name and a branch";
             self.problem(None, format!("no environments are defined; {hint}"));
@@ -315,6 +320,7 @@ impl Resolver<'_> {
                     Freeze::parse(window.get_ref()).map_err(|why| self.problem(Some(window.span()), why)).ok()
                 })
                 .collect();
+            let variables = self.environment_variables(env.variables, env.variable_sets, sets);
             environments.push(Environment {
                 name,
                 branch,
@@ -329,6 +335,7 @@ impl Resolver<'_> {
                 soak,
                 freeze,
                 blocked: env.blocked.into_iter().map(Spanned::into_inner).collect(),
+                variables,
             });
         }
         self.check_after(&environments, &afters);

@@ -20,6 +20,8 @@ pub struct File {
     pub jira: Option<Jira>,
     pub preview: Option<Preview>,
     pub trust: Option<Trust>,
+    #[serde(default, rename = "variable-sets")]
+    pub variable_sets: super::variables::RawSets,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -89,6 +91,10 @@ pub struct Environment {
     pub freeze: Vec<Spanned<String>>,
     #[serde(default)]
     pub blocked: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub variables: super::variables::RawVariables,
+    #[serde(default)]
+    pub variable_sets: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

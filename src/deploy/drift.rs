@@ -74,6 +74,7 @@ pub fn drift(
         release_commit: release_commit.clone(),
         notes: Vec::new(),
         pins: state.pins.clone(),
+        variables: std::collections::BTreeMap::new(),
     };
     let (commit, unresolved) = match app {
         None => (None, Some("the application repository has not been fetched here".to_owned())),

@@ -2,6 +2,8 @@
 //! version tag its `cut` calls for. Gathered from both repositories, decided by `version::cut`,
 //! and turned into a plan of tag writes.
 
+use std::collections::BTreeMap;
+
 use crate::app::AppRepo;
 use crate::config::{Environment, FILE_NAME, PreviewPin, Tags};
 use crate::error::{Error, Kind};
@@ -30,6 +32,8 @@ pub struct Wanted {
     pub notes: Vec<String>,
     /// What a preview's branch pins each repository to.
     pub pins: Vec<PreviewPin>,
+    /// What the branch's release file tells the environment's pipeline.
+    pub variables: BTreeMap<String, String>,
 }
 
 impl Wanted {
@@ -68,7 +72,10 @@ pub fn wanted(workspace: &Workspace, environment: &Environment) -> Result<Wanted
         return Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME}", environment.branch))
             .hint("commit one there first; 'git release init' writes one"));
     };
-    Ok(Wanted { environment: environment.clone(), version, release_commit, notes, pins: state.pins })
+    // The branch being deployed says what its pipeline is told, as it says which version runs.
+    let own = state.file.as_ref().and_then(|read| read.file.environment(&environment.name));
+    let variables = own.unwrap_or(environment).variables.clone();
+    Ok(Wanted { environment: environment.clone(), version, release_commit, notes, pins: state.pins, variables })
 }
 
 /// The branches a deployment of `environment` reads from the application repository.

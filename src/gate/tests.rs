@@ -22,6 +22,7 @@ fn environment(name: &str, cut: Cut, after: Option<&str>) -> Environment {
         soak: None,
         freeze: Vec::new(),
         blocked: Vec::new(),
+        variables: std::collections::BTreeMap::new(),
     }
 }
 

@@ -28,3 +28,4 @@ mod set;
 mod status;
 mod templates;
 mod trust;
+mod variables;

@@ -111,6 +111,9 @@ The bare cache of a separate application repository, fetched before \fBprepare\f
 .B [[environments]]
 \fBname\fR (lower\-case letters, digits and "\-"), \fBbranch\fR (default "environment/<name>"), \fBcut\fR (none, rc or final), \fBafter\fR (the previous environment), \fBrestricted\fR, \fBauto\-promote\fR; for \fBreconcile\fR, \fBsoak\fR (how long the previous environment's deployment must have run, such as "2h" or "1h30m"), \fBfreeze\fR (UTC windows in which nothing new opens, such as "2026\-12\-20T00:00:00Z/2027\-01\-04T08:00:00Z" or "Fri 16:00/Mon 08:00"), \fBblocked\fR (versions or version tags never promoted here). Names and branches are unique; \fBafter\fR names a defined environment and forms no cycle.
 .TP
+.B variables, [variable\-sets.<name>]
+An environment's \fBvariables\fR (a table of strings) and the \fBvariable\-sets\fR it names (tables under \fB[variable\-sets]\fR that several environments share, such as the settings of every prod region) tell its pipeline what it deploys to: \fBprepare\fR prints them after its own keys as name=value lines and under "variables" in JSON, read from the environment's own branch. Its own values override its sets', and a later set an earlier one. Names are letters, digits and "_", not starting with a digit, and not one of prepare's own keys (environment, version, commit, tag, branch, deployed, commit_* and tag_*); values are one line without control characters. They are printed, so they are not for secrets.
+.TP
 .B [forge]
 \fBkind\fR (github, gitlab, bitbucket\-server, bitbucket\-cloud, azure\-devops, gitea or none), \fBapi\fR, \fBrepository\fR, \fBgit\-url\fR (where a preview's short reference owner/repo is fetched from, such as "https://git.example.com/{repository}.git"; github, gitlab and bitbucket\-cloud have defaults).
 .TP
