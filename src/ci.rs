@@ -29,6 +29,13 @@ pub struct PullRequest {
     pub fork: Option<String>,
 }
 
+/// What a push pipeline checked out: the commit, and the branch it was pushed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkout {
+    pub commit: String,
+    pub branch: String,
+}
+
 /// Why the CI's variables do not describe a pull request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{system} does not say which pull request this is: {missing} is not set")]
@@ -161,6 +168,34 @@ impl System {
             System::BitbucketPipelines | System::Tekton => None,
         };
         Ok(PullRequest { target, source, head, fork })
+    }
+
+    /// The commit a push pipeline checked out and the branch it was pushed to; `None` for a
+    /// pull request's pipeline, whose checkout is no branch's commit, and where a variable is
+    /// missing.
+    #[must_use]
+    pub fn checkout(self, var: &dyn Fn(&str) -> Option<String>) -> Option<Checkout> {
+        let get = |key: &str| var(key).filter(|v| !v.is_empty());
+        let set = |key: &str| get(key).is_some();
+        let (commit, branch) = match self {
+            System::GithubActions => (get("GITHUB_SHA")?, get("GITHUB_REF")?.strip_prefix("refs/heads/")?.to_owned()),
+            // Merge request pipelines leave CI_COMMIT_BRANCH unset.
+            System::GitlabCi => (get("CI_COMMIT_SHA")?, get("CI_COMMIT_BRANCH")?),
+            System::AzurePipelines => {
+                (get("BUILD_SOURCEVERSION")?, get("BUILD_SOURCEBRANCH")?.strip_prefix("refs/heads/")?.to_owned())
+            }
+            System::BitbucketPipelines if !set("BITBUCKET_PR_ID") => {
+                (get("BITBUCKET_COMMIT")?, get("BITBUCKET_BRANCH")?)
+            }
+            // The Git plugin names the branch as its remote-tracking branch, `origin/main`.
+            System::Jenkins if !set("CHANGE_ID") => {
+                let branch = get("GIT_BRANCH")?;
+                let branch = branch.strip_prefix("origin/").map_or(branch.clone(), str::to_owned);
+                (get("GIT_COMMIT")?, branch)
+            }
+            System::BitbucketPipelines | System::Jenkins | System::Tekton => return None,
+        };
+        Some(Checkout { commit, branch })
     }
 
     /// Who started the pipeline, as the system names them.
@@ -366,6 +401,41 @@ mod tests {
             System::Jenkins.pull_request(&jenkins, &|_| None).expect("a pull request").fork,
             Some("outsider".into())
         );
+    }
+
+    #[test]
+    fn reads_what_each_systems_push_pipeline_checked_out() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let cases: [(System, &[(&str, &str)]); 5] = [
+            (System::GithubActions, &[("GITHUB_SHA", sha), ("GITHUB_REF", "refs/heads/environment/qa")]),
+            (System::GitlabCi, &[("CI_COMMIT_SHA", sha), ("CI_COMMIT_BRANCH", "environment/qa")]),
+            (
+                System::AzurePipelines,
+                &[("BUILD_SOURCEVERSION", sha), ("BUILD_SOURCEBRANCH", "refs/heads/environment/qa")],
+            ),
+            (System::BitbucketPipelines, &[("BITBUCKET_COMMIT", sha), ("BITBUCKET_BRANCH", "environment/qa")]),
+            (System::Jenkins, &[("GIT_COMMIT", sha), ("GIT_BRANCH", "origin/environment/qa")]),
+        ];
+        let expected = Checkout { commit: sha.into(), branch: "environment/qa".into() };
+        for (system, pairs) in cases {
+            assert_eq!(system.checkout(&vars(pairs)), Some(expected.clone()), "{system:?}");
+        }
+        // A pull request's pipeline checks out a merge or a head, which is no push to a branch.
+        let pull_requests: [(System, &[(&str, &str)]); 5] = [
+            (System::GithubActions, &[("GITHUB_SHA", sha), ("GITHUB_REF", "refs/pull/7/merge")]),
+            (System::GitlabCi, &[("CI_COMMIT_SHA", sha), ("CI_MERGE_REQUEST_IID", "7")]),
+            (System::AzurePipelines, &[("BUILD_SOURCEVERSION", sha), ("BUILD_SOURCEBRANCH", "refs/pull/7/merge")]),
+            (
+                System::BitbucketPipelines,
+                &[("BITBUCKET_COMMIT", sha), ("BITBUCKET_BRANCH", "feature"), ("BITBUCKET_PR_ID", "7")],
+            ),
+            (System::Jenkins, &[("GIT_COMMIT", sha), ("GIT_BRANCH", "PR-7"), ("CHANGE_ID", "7")]),
+        ];
+        for (system, pairs) in pull_requests {
+            assert_eq!(system.checkout(&vars(pairs)), None, "{system:?}");
+        }
+        assert_eq!(System::GithubActions.checkout(&vars(&[("GITHUB_REF", "refs/heads/qa")])), None);
+        assert_eq!(System::Tekton.checkout(&vars(&[("PAC_REVISION", sha)])), None);
     }
 
     #[test]

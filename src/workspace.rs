@@ -422,7 +422,14 @@ impl Workspace {
     /// # Errors
     /// When the branch cannot be read or holds an invalid release file.
     pub fn environment_state(&self, environment: &Environment) -> Result<EnvironmentState, Error> {
-        let tip = self.tip(environment)?;
+        self.environment_state_at(environment, self.tip(environment)?)
+    }
+
+    /// Reads one environment branch at `tip`, chosen by the caller.
+    ///
+    /// # Errors
+    /// When the branch cannot be read or holds an invalid release file.
+    pub fn environment_state_at(&self, environment: &Environment, tip: BranchTip) -> Result<EnvironmentState, Error> {
         let file = match self.branch_file(environment, &tip)? {
             Some((content, origin)) => Some(BranchFile { file: config::parse(&content, &origin)?, content, origin }),
             None => None,

@@ -9,6 +9,7 @@ use crate::app::AppRepo;
 use crate::ci;
 use crate::config::{Environment, Signer, Trust, TrustMode};
 use crate::deploy::ComponentRepo;
+use crate::deploy::tip::{self, Tip};
 use crate::error::{Error, Kind};
 use crate::execute::{self, ExecuteError};
 use crate::git::{self, Ident, Signing};
@@ -45,6 +46,10 @@ pub struct Session {
     pub components: Vec<ComponentRepo>,
     pub online: bool,
     pub push: bool,
+    /// Whether the release repository's remote may be asked for the environment branch.
+    release_online: bool,
+    /// What the CI's push pipeline checked out, if this runs in one.
+    checkout: Option<ci::Checkout>,
 }
 
 impl Session {
@@ -72,7 +77,20 @@ impl Session {
             ));
         }
         let components = ComponentRepo::open_all(workspace, online)?;
-        Ok(Session { app, components, online, push })
+        let var = |key: &str| std::env::var(key).ok();
+        let checkout = ci::System::detect(&var).and_then(|system| system.checkout(&var));
+        Ok(Session { app, components, online, push, release_online: !context.offline, checkout })
+    }
+
+    /// The environment branch's commit this deployment reads: what the CI checked out, else the
+    /// branch as its remote has it, fetched when online. `local_allowed` lets a local branch
+    /// with unpublished commits decide, as it may when nothing is pushed.
+    pub fn tip(&self, workspace: &Workspace, environment: &Environment, local_allowed: bool) -> Result<Tip, Error> {
+        // In the one-repository layout the application's fetch brought the branch already.
+        if self.release_online && !workspace.file.app.is_here() {
+            tip::fetch(workspace, environment)?;
+        }
+        tip::choose(workspace, environment, self.checkout.as_ref(), local_allowed || !self.push)
     }
 
     /// Brings the application repository's tags and branches up to date, when online.

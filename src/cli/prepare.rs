@@ -49,7 +49,8 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let tagger = session.tagger(now)?;
     for attempt in 1..=MAX_TRIES {
         session.fetch(&workspace, std::slice::from_ref(&tracked))?;
-        let wanted = deploy::wanted(&workspace, &environment)?;
+        let tip = session.tip(&workspace, &environment, false)?;
+        let wanted = deploy::wanted(&workspace, &environment, tip)?;
         let mut resolved = deploy::resolve(&workspace, &session.app, wanted, &tracked, session.online)?;
         let parts =
             deploy::resolve_parts(&workspace, &session.app, &session.components, &mut resolved, session.online)?;

@@ -80,7 +80,9 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         let mut fetched = vec![tracked.clone()];
         fetched.extend(args.branch.clone());
         session.fetch(&workspace, &fetched)?;
-        let wanted = as_prepared(deploy::wanted(&workspace, &environment)?, handoff.as_ref())?;
+        // What prepare handed off decides; the branch as it stands now only names the version.
+        let tip = session.tip(&workspace, &environment, handoff.is_some())?;
+        let wanted = as_prepared(deploy::wanted(&workspace, &environment, tip)?, handoff.as_ref())?;
         let Deployed { commit, branch, version_tag, parts } = match &handoff {
             Some(handoff) => handed_off(handoff, &session)?,
             None => deployed(&workspace, &session, &wanted, &tracked, args)?,

@@ -8,7 +8,7 @@ use crate::app::AppRepo;
 use crate::config::{Environment, FILE_NAME, PreviewPin, Tags};
 use crate::error::{Error, Kind};
 use crate::forge;
-use crate::git::{BranchTip, Ident};
+use crate::git::Ident;
 use crate::object_id::ObjectId;
 use crate::plan::{NewTag, Plan};
 use crate::version::{self, Cut, Decision, Version};
@@ -18,6 +18,7 @@ pub mod drift;
 pub mod handoff;
 mod parts;
 pub mod rollback;
+pub mod tip;
 
 pub use parts::{ComponentRepo, Part, resolve_parts};
 
@@ -57,17 +58,17 @@ pub struct Resolved {
     pub rollback: Option<rollback::Rollback>,
 }
 
-/// Reads the version on the environment branch.
+/// Reads the version on the environment branch at the commit `tip` chose.
 ///
 /// # Errors
 /// When the branch or its release file is missing, or the file is invalid (a version that does
 /// not fit the environment's `cut` among its problems).
-pub fn wanted(workspace: &Workspace, environment: &Environment) -> Result<Wanted, Error> {
-    let state = workspace.environment_state(environment)?;
+pub fn wanted(workspace: &Workspace, environment: &Environment, tip: tip::Tip) -> Result<Wanted, Error> {
+    let state = workspace.environment_state_at(environment, tip.tip)?;
     let Some(release_commit) = state.tip.id().cloned() else {
         return Err(missing_branch(workspace, environment));
     };
-    let notes = divergence(workspace, environment, &state.tip)?.into_iter().collect();
+    let notes = tip.notes;
     let Some(version) = state.version else {
         return Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME}", environment.branch))
             .hint("commit one there first; 'git release init' writes one"));
@@ -154,7 +155,7 @@ pub fn resolve(
         let (commit, branch) = app.resolve_pin(pin, configured_forge(workspace), online)?;
         return Ok(Resolved { wanted, branch, commit, tag: None, rollback: None });
     }
-    let (branch, source) = source(workspace, app, environment, version, tracked)?;
+    let (branch, source) = source(workspace, app, &wanted, tracked)?;
     let (commit, tag) = match environment.cut {
         Cut::Rc => {
             let existing = app.version_tags(tags, &text)?;
@@ -226,18 +227,17 @@ fn tag_message(wanted: &Wanted, name: &str) -> String {
 }
 
 /// Where the deployable commit comes from: the one-repository layout deploys the environment
-/// branch itself; otherwise `release/{version}` when it exists, else the tracked branch.
+/// branch's commit the version was read from; otherwise `release/{version}` when it exists, else
+/// the tracked branch.
 fn source(
     workspace: &Workspace,
     app: &AppRepo,
-    environment: &Environment,
-    version: &Version,
+    wanted: &Wanted,
     tracked: &str,
 ) -> Result<(Option<String>, ObjectId), Error> {
+    let (environment, version) = (&wanted.environment, &wanted.version);
     if workspace.file.app.is_here() {
-        let tip = workspace.repo.branch_tip(&environment.branch, &workspace.remote)?;
-        let id = tip.id().cloned().ok_or_else(|| missing_branch(workspace, environment))?;
-        return Ok((Some(environment.branch.clone()), id));
+        return Ok((Some(environment.branch.clone()), wanted.release_commit.clone()));
     }
     match branch_source(workspace, app, environment.cut, version, tracked)? {
         Some((branch, id)) => Ok((Some(branch), id)),
@@ -353,15 +353,4 @@ fn missing_branch(workspace: &Workspace, environment: &Environment) -> Error {
         "fetch it with 'git fetch {} {}', or create it with 'git release init'",
         workspace.remote, environment.branch
     ))
-}
-
-/// Deployments read the local branch, as `status` shows it; a note says so when the remote's
-/// branch, as last fetched, differs.
-fn divergence(workspace: &Workspace, environment: &Environment, tip: &BranchTip) -> Result<Option<String>, Error> {
-    let BranchTip::Local(local) = tip else { return Ok(None) };
-    let (remote, branch) = (&workspace.remote, &environment.branch);
-    let tracking = workspace.repo.reference(&format!("refs/remotes/{remote}/{branch}"))?;
-    Ok(tracking.filter(|id| id != local).map(|id| {
-        format!("{branch} ({}) differs from {remote}/{branch} ({}); using {branch}", local.short(), id.short())
-    }))
 }

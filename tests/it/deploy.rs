@@ -242,6 +242,10 @@ fn eight_concurrent_prepares_cut_eight_distinct_candidates() {
     let world = World::new();
     let repos = TwoRepos::new(&world);
     world.release(&repos.release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    // Eight pushes to qa in a row, each tracking its own application branch, start eight
+    // pipelines; each checks out its own commit of qa while the branch moves on.
+    let writer = world.path("writer");
+    world.git(&world.path(""), &["clone", "-q", "-b", "environment/qa", path(&repos.release_remote), path(&writer)]);
     let mut pipelines = Vec::new();
     for n in 0..8 {
         let branch = format!("pipeline-{n}");
@@ -249,19 +253,37 @@ fn eight_concurrent_prepares_cut_eight_distinct_candidates() {
         world.git(&repos.app, &["commit", "-q", "--allow-empty", "-m", &format!("Change {n}")]);
         world.git(&repos.app, &["push", "-q", "origin", &branch]);
         let commit = world.git(&repos.app, &["rev-parse", "HEAD"]).trim().to_owned();
+        let file = std::fs::read_to_string(writer.join("release.toml")).expect("release file");
+        let file = match file.split_once("\nbranch = \"pipeline-") {
+            Some((before, after)) => {
+                format!("{before}\nbranch = \"{branch}{}", &after[after.find('"').expect("quoted")..])
+            }
+            None => file.replace("[app]\n", &format!("[app]\nbranch = \"{branch}\"\n")),
+        };
+        assert!(file.contains(&format!("branch = \"{branch}\"")), "the template has an [app] table:\n{file}");
+        std::fs::write(writer.join("release.toml"), file).expect("release file written");
+        world.git(&writer, &["commit", "-q", "-am", "Track this pipeline's branch"]);
+        world.git(&writer, &["push", "-q", "origin", "environment/qa"]);
+        let checked_out = world.git(&writer, &["rev-parse", "HEAD"]).trim().to_owned();
         let clone = world.path(&format!("release-{n}"));
         world.git(&world.path(""), &["clone", "-q", "-b", "environment/qa", path(&repos.release_remote), path(&clone)]);
-        let file = std::fs::read_to_string(clone.join("release.toml")).expect("release file");
-        let file = file.replace("[app]\n", &format!("[app]\nbranch = \"{branch}\"\n"));
-        assert!(file.contains(&branch), "the template has an [app] table:\n{file}");
-        std::fs::write(clone.join("release.toml"), file).expect("release file written");
-        world.git(&clone, &["commit", "-q", "-am", "Track this pipeline's branch"]);
-        pipelines.push((clone, commit));
+        world.git(&clone, &["checkout", "-q", "-B", "environment/qa", &checked_out]);
+        pipelines.push((clone, commit, checked_out));
     }
-    let children: Vec<_> =
-        pipelines.iter().map(|(clone, _)| world.release_command(clone, &["prepare", "qa"]).output_async()).collect();
+    let children: Vec<_> = pipelines
+        .iter()
+        .map(|(clone, _, checked_out)| {
+            let mut command = world.release_command(clone, &["prepare", "qa"]);
+            command.envs([
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_SHA", checked_out.as_str()),
+                ("GITHUB_REF", "refs/heads/environment/qa"),
+            ]);
+            command.output_async()
+        })
+        .collect();
     let mut cut = Vec::new();
-    for ((_, commit), child) in pipelines.iter().zip(children) {
+    for ((_, commit, _), child) in pipelines.iter().zip(children) {
         let output = child.wait_with_output().expect("prepare finishes");
         let transcript = world.transcript(&["prepare", "qa"], &output);
         transcript.expect_status(0);

@@ -1,6 +1,7 @@
 //! The one integration-test binary: real repositories, real `git`, transcripts of the CLI.
 
 mod attacks;
+mod branches;
 mod cli;
 mod clock;
 mod components;

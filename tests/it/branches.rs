@@ -1,0 +1,111 @@
+//! Which commit of an environment branch a deployment reads: the one the CI checked out, else
+//! the branch as its remote has it after a fetch. A local branch decides only when nothing is
+//! published.
+
+use crate::deploy::{TwoRepos, one_repo, path, tags, value};
+use crate::harness::World;
+
+/// A pipeline of `branch` on GitHub Actions that checked out `commit`.
+fn github_push(commit: &str, branch: &str) -> [(&'static str, String); 3] {
+    [
+        ("GITHUB_ACTIONS", "true".to_owned()),
+        ("GITHUB_SHA", commit.to_owned()),
+        ("GITHUB_REF", format!("refs/heads/{branch}")),
+    ]
+}
+
+#[test]
+fn a_local_environment_branch_ahead_of_its_remote_is_refused_unless_nothing_is_published() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    // A push the server refused, or one never made: qa here asks for a version qa never got.
+    world.release(release, &["set", "qa", "1.1.0"]).expect_status(0);
+    let before = (world.state(release), world.state(&repos.app_remote));
+    world
+        .release(release, &["prepare", "qa"])
+        .expect_status(1)
+        .expect_stderr("error: environment/qa here has commits that origin/environment/qa does not; they were never pushed")
+        .expect_stderr("hint: push environment/qa first ('git push origin environment/qa'), or deploy from this checkout alone with --no-push");
+    world.release(release, &["record", "qa", "--commit", "main"]).expect_status(1).expect_stderr("were never pushed");
+    assert_eq!((world.state(release), world.state(&repos.app_remote)), before, "a refusal changes nothing");
+
+    // Deployed from this checkout alone, the local branch decides, and a note says so.
+    let local = world.release(release, &["prepare", "qa", "--no-push"]);
+    local.expect_status(0).expect_stderr("using environment/qa, as nothing is published");
+    assert_eq!(value(&local.stdout, "version"), "1.1.0");
+    assert!(tags(&world, &repos.app_remote).is_empty(), "--no-push publishes nothing");
+}
+
+#[test]
+fn a_local_environment_branch_behind_its_remote_deploys_what_the_remote_asks_for() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    // A promotion merged on the forge moves qa on the remote; qa here stays where it was.
+    let other = world.path("other");
+    world.git(&world.path(""), &["clone", "-q", path(&repos.release_remote), path(&other)]);
+    world.release(&other, &["set", "qa", "1.1.0", "--push"]).expect_status(0);
+    let prepared = world.release(release, &["prepare", "qa"]);
+    prepared.expect_status(0).expect_stderr("is behind origin/environment/qa");
+    assert_eq!(value(&prepared.stdout, "version"), "1.1.0");
+    assert_eq!(value(&prepared.stdout, "tag"), "v1.1.0-rc.1");
+}
+
+#[test]
+fn a_pipeline_deploys_the_commit_its_ci_checked_out_though_the_branch_moved_on() {
+    let world = World::new();
+    let (repo, remote) = one_repo(&world);
+    world.git(&repo, &["checkout", "-q", "dev"]);
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "What this pipeline deploys"]);
+    world.git(&repo, &["push", "-q", "origin", "dev"]);
+    let checked_out = world.git(&repo, &["rev-parse", "HEAD"]).trim().to_owned();
+    // Another push to dev lands while the pipeline runs; its own pipeline deploys it.
+    let other = world.path("other");
+    world.git(&world.path(""), &["clone", "-q", "-b", "dev", path(&remote), path(&other)]);
+    world.git(&other, &["commit", "-q", "--allow-empty", "-m", "The next push"]);
+    world.git(&other, &["push", "-q", "origin", "dev"]);
+
+    // As the CI checks out: detached, at the pushed commit.
+    world.git(&repo, &["checkout", "-q", "--detach", &checked_out]);
+    let ci = github_push(&checked_out, "dev");
+    let vars: Vec<(&str, &str)> = ci.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let prepared = world.release_with(&repo, &["prepare", "dev"], &vars);
+    prepared.expect_status(0).expect_stderr("since this pipeline checked out");
+    assert_eq!(value(&prepared.stdout, "commit"), checked_out);
+    let recorded = world.release_with(&repo, &["record", "dev"], &vars);
+    assert_eq!(value(&recorded.expect_status(0).stdout, "commit"), checked_out, "{recorded}");
+    let tag = value(&recorded.stdout, "tag").to_owned();
+    assert_eq!(world.git(&remote, &["rev-parse", &format!("{tag}^{{commit}}")]).trim(), checked_out);
+
+    // Without the CI's word, the branch as the remote has it decides.
+    let head = world.git(&other, &["rev-parse", "HEAD"]).trim().to_owned();
+    let plain = world.release(&repo, &["prepare", "dev"]);
+    assert_eq!(value(&plain.expect_status(0).stdout, "commit"), head);
+}
+
+#[test]
+fn a_pipeline_whose_commit_the_branch_no_longer_holds_is_refused() {
+    let world = World::new();
+    let (repo, remote) = one_repo(&world);
+    world.git(&repo, &["checkout", "-q", "dev"]);
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Soon rewritten"]);
+    world.git(&repo, &["push", "-q", "origin", "dev"]);
+    let checked_out = world.git(&repo, &["rev-parse", "HEAD"]).trim().to_owned();
+    world.git(&remote, &["update-ref", "refs/heads/dev", &format!("{checked_out}~1")]);
+    world.git(&repo, &["checkout", "-q", "--detach", &checked_out]);
+    let ci = github_push(&checked_out, "dev");
+    let vars: Vec<(&str, &str)> = ci.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let before = world.state(&remote);
+    world
+        .release_with(&repo, &["prepare", "dev"], &vars)
+        .expect_status(1)
+        .expect_stderr(&format!(
+            "error: origin/dev no longer holds {}, which this pipeline checked out",
+            &checked_out[..7]
+        ))
+        .expect_stderr("hint: dev was rewritten after this pipeline started");
+    assert_eq!(world.state(&remote), before);
+}
