@@ -173,7 +173,7 @@ impl AppRepo {
     /// The bare cache of the repository at `repo` (a URL or a path), made on first use.
     fn cached(workspace: &Workspace, repo: &str) -> Result<AppRepo, Error> {
         let trace = workspace.repo.trace();
-        let url = absolute_url(repo, workspace.repo.command_dir());
+        let url = absolute_url(repo, &release_dir(workspace));
         let cache = cache_path(workspace, repo);
         let mut cache_repo = if cache.join("HEAD").is_file() {
             Repo::open_at(&cache, trace.clone())?
@@ -421,7 +421,7 @@ fn pin_missing(pin: &Pin, reference: &str, source: Option<GitError>) -> Error {
 
 /// Where the cache of the repository at `repo` lives.
 fn cache_path(workspace: &Workspace, repo: &str) -> PathBuf {
-    let url = absolute_url(repo, workspace.repo.command_dir());
+    let url = absolute_url(repo, &release_dir(workspace));
     workspace.repo.common_dir().join("release").join("apps").join(cache_name(&url))
 }
 
@@ -440,6 +440,21 @@ fn clobbered_tag(stderr: &str) -> Option<String> {
         let arrow = line.find("-> ")?;
         line[arrow + 3..].split_whitespace().next().map(str::to_owned)
     })
+}
+
+/// What a relative `[app] repo` is relative to: the release repository's main work tree, or the
+/// repository itself when bare, whichever subdirectory or linked worktree the command runs in,
+/// so that every one of them finds the same application and the same cache.
+fn release_dir(workspace: &Workspace) -> PathBuf {
+    // From a subdirectory or a linked worktree the common folder may be named `../../.git` or
+    // `.git/worktrees/<name>/../..`: the same folder, given one name.
+    let named = workspace.repo.common_dir();
+    let common = std::fs::canonicalize(&named).unwrap_or(named);
+    match common.parent() {
+        _ if workspace.repo.is_bare() => common.clone(),
+        Some(parent) if common.file_name().is_some_and(|name| name == ".git") => parent.to_owned(),
+        _ => workspace.repo.command_dir().to_owned(),
+    }
 }
 
 /// A path relative to the release repository becomes absolute; URLs stay as written.

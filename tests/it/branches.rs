@@ -109,3 +109,38 @@ fn a_pipeline_whose_commit_the_branch_no_longer_holds_is_refused() {
         .expect_stderr("hint: dev was rewritten after this pipeline started");
     assert_eq!(world.state(&remote), before);
 }
+
+/// `[app] repo = "../app.git"` is relative to the release repository, from its subdirectories and
+/// its linked worktrees alike: each finds the same application and the same deployments.
+#[test]
+fn a_relative_application_path_is_relative_to_the_release_repository_wherever_the_command_runs() {
+    let world = World::new();
+    let app_remote = world.empty_repo("app.git", true);
+    let app = world.path("app");
+    world.git(&world.path(""), &["clone", "-q", path(&app_remote), path(&app)]);
+    world.git(&app, &["commit", "-q", "--allow-empty", "-m", "First feature"]);
+    world.git(&app, &["push", "-q", "origin", "main"]);
+    let release_remote = world.empty_repo("release.git", true);
+    let release = world.empty_repo("release", false);
+    world.git(&release, &["remote", "add", "origin", path(&release_remote)]);
+    world.release(&release, &["init", "--app", "../app.git"]).expect_status(0);
+    let file = world.git(&release, &["show", "environment/qa:release.toml"]);
+    assert!(file.contains("repo = \"../app.git\""), "init keeps the path as given:\n{file}");
+    world.git(&release, &["push", "-q", "origin", "refs/heads/environment/*:refs/heads/environment/*"]);
+    world.release(&release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(&release, &["prepare", "qa"]).expect_status(0);
+    world.release(&release, &["record", "qa"]).expect_status(0);
+
+    let sub = release.join("deploy/scripts");
+    std::fs::create_dir_all(&sub).expect("a subdirectory");
+    let worktree = world.path("trees/qa");
+    world.git(&release, &["worktree", "add", "-q", "--detach", path(&worktree), "environment/qa"]);
+    for dir in [&release, &sub, &worktree] {
+        let status = world.release(dir, &["status", "--json", "--offline"]);
+        let qa = &status.expect_status(0).json()["environments"][1];
+        assert_eq!(qa["name"], "qa", "{status}");
+        assert_eq!(qa["deployed"]["version"], "1.0.0", "from {}: {status}", dir.display());
+    }
+    let caches = std::fs::read_dir(release.join(".git/release/apps")).expect("the cache folder").count();
+    assert_eq!(caches, 1, "one cache serves every working directory");
+}
