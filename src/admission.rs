@@ -317,7 +317,9 @@ fn resolve(
         Ok(resolved) => resolved,
         Err(error) if error.exit() == Exit::Refused || error.kind == Kind::Network => {
             let why = error.message;
-            return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why)), BTreeMap::new(), None));
+            // One repository deploys the change's own commit, whatever its version resolves to.
+            let deploys = if workspace.file.app.is_here() { Ok(request.head.clone()) } else { Err(why.clone()) };
+            return Ok((Some(deploys), final_cut.then_some(Err(why)), BTreeMap::new(), None));
         }
         Err(error) => return Err(error),
     };

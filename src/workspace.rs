@@ -313,6 +313,7 @@ impl Workspace {
             freeze: Vec::new(),
             blocked: Vec::new(),
             variables: std::collections::BTreeMap::new(),
+            deploys: config::Deploys::Branch,
         }))
     }
 

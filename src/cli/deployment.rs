@@ -7,7 +7,8 @@ use jiff::Timestamp;
 
 use crate::app::AppRepo;
 use crate::ci;
-use crate::config::{Environment, Signer, Trust, TrustMode};
+use crate::config::{Deploys, Environment, Signer, Trust, TrustMode};
+use crate::deploy;
 use crate::deploy::ComponentRepo;
 use crate::deploy::tip::{self, Tip};
 use crate::error::{Error, Kind};
@@ -15,6 +16,7 @@ use crate::execute::{self, ExecuteError};
 use crate::git::{self, Ident, Signing};
 use crate::object_id::ObjectId;
 use crate::plan::{Plan, Step};
+use crate::refname;
 use crate::ui::Paint;
 use crate::workspace::Workspace;
 
@@ -80,6 +82,37 @@ impl Session {
         let var = |key: &str| std::env::var(key).ok();
         let checkout = ci::System::detect(&var).and_then(|system| system.checkout(&var));
         Ok(Session { app, components, online, push, release_online: !context.offline, checkout })
+    }
+
+    /// The branch the deployment takes its code from: for an environment that deploys any
+    /// branch, `asked` (`--branch`), else the branch the CI's push pipeline runs for; otherwise
+    /// the environment's own or the application's tracked branch.
+    pub fn source_branch(
+        &self,
+        workspace: &Workspace,
+        environment: &Environment,
+        asked: Option<&str>,
+    ) -> Result<String, Error> {
+        if environment.deploys != Deploys::AnyBranch {
+            return deploy::tracked_branch(workspace, &self.app, environment, self.online);
+        }
+        let name = &environment.name;
+        let Some(branch) = asked.map(str::to_owned).or_else(|| self.checkout.as_ref().map(|c| c.branch.clone())) else {
+            return Err(Error::new(Kind::Usage, format!("{name} deploys any branch, and no branch was named"))
+                .hint(format!("name it: git release prepare {name} --branch <branch> (or GIT_RELEASE_BRANCH)"))
+                .hint("in the pipeline of a push to the branch, the CI names it"));
+        };
+        refname::check_short(&branch).map_err(|problem| {
+            Error::new(Kind::Usage, format!("`{}` is not a branch name: {problem}", branch.escape_debug()))
+        })?;
+        Ok(branch)
+    }
+
+    /// The commit the CI's push pipeline of `branch` checked out, when the application
+    /// repository holds it: what a deployment of that branch deploys, though it moved on since.
+    pub fn checked_out(&self, branch: &str) -> Option<ObjectId> {
+        let checkout = self.checkout.as_ref().filter(|c| c.branch == branch)?;
+        self.app.repo.rev_parse_commit(&format!("{}^{{commit}}", checkout.commit)).ok()
     }
 
     /// The environment branch's commit this deployment reads: what the CI checked out, else the

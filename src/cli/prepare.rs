@@ -7,11 +7,13 @@ use serde::Serialize;
 use crate::app::{AppRepo, Ask};
 use crate::ci;
 use crate::clock;
-use crate::config::{Match, UMBRELLA};
+use crate::config::{Deploys, Environment, UMBRELLA};
 use crate::deploy::handoff::{self, Handoff};
+use crate::deploy::tip::Tip;
 use crate::deploy::{Part, Wanted};
-use crate::git::Ident;
-use crate::plan::Plan;
+use crate::git::{BranchTip, Ident};
+use crate::plan::{Plan, UNPUSHED};
+use crate::record::Record;
 
 use crate::deploy::{self, Resolved};
 use crate::error::{Error, Kind};
@@ -36,6 +38,19 @@ pub struct Args {
     /// The environment, as named in release.toml
     #[arg(env = "GIT_RELEASE_ENVIRONMENT")]
     pub environment: String,
+    /// Deploy even when the environment's latest record is this version on this commit (or its
+    /// files) already
+    #[arg(long)]
+    pub again: bool,
+    /// Deploy from this commit of the release repository (a pull request's head, for deploying
+    /// on approval before the merge) instead of the environment branch: its version, and in the
+    /// one-repository layout its code
+    #[arg(long, value_name = "REV", env = "GIT_RELEASE_DEPLOY_COMMIT")]
+    pub commit: Option<String>,
+    /// The branch to deploy, for an environment with deploys = "any-branch" (default: the branch
+    /// the CI's push pipeline runs for)
+    #[arg(long, value_name = "NAME", env = "GIT_RELEASE_BRANCH")]
+    pub branch: Option<String>,
     #[command(flatten)]
     pub deploy: DeployArgs,
 }
@@ -45,15 +60,53 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let environment = workspace.find_environment(&args.environment)?;
     let now = clock::now()?;
     let session = Session::open(context, &workspace, &environment, &args.deploy)?;
-    let tracked = deploy::tracked_branch(&workspace, &session.app, &environment, session.online)?;
+    let tracked = session.source_branch(&workspace, &environment, args.branch.as_deref())?;
     let tagger = session.tagger(now)?;
     for attempt in 1..=MAX_TRIES {
         session.fetch(&workspace, std::slice::from_ref(&tracked))?;
-        let tip = session.tip(&workspace, &environment, false)?;
+        let tip = match &args.commit {
+            Some(rev) => asked_commit(&workspace, &environment, rev)?,
+            None => session.tip(&workspace, &environment, false)?,
+        };
         let wanted = deploy::wanted(&workspace, &environment, tip)?;
         let mut resolved = deploy::resolve(&workspace, &session.app, wanted, &tracked, session.online)?;
+        if args.commit.is_some() && workspace.file.app.is_here() {
+            // Not the environment's branch yet: the pull request's, when the CI says which.
+            resolved.branch = pull_request_branch(&resolved.commit);
+        }
+        if environment.deploys == Deploys::AnyBranch
+            && resolved.tag.is_none()
+            && resolved.branch.as_ref() == Some(&tracked)
+        {
+            // What the CI checked out of the branch, though the branch moved on since.
+            if let Some(commit) = session.checked_out(&tracked) {
+                resolved.commit = commit;
+            }
+        }
         let parts =
             deploy::resolve_parts(&workspace, &session.app, &session.components, &mut resolved, session.online)?;
+        if !args.again {
+            if let Some(record) = already_deployed(&workspace, &session.app, &resolved, &parts)? {
+                context.tell_trust(&session.app);
+                let report = PrepareReport::already(&resolved, &session.app.name, &record);
+                context.ui.message(&format!(
+                    "{} runs {} on {} already ({}): nothing to deploy; --again deploys it anew",
+                    report.environment,
+                    report.version,
+                    record.deployment.commit.short(),
+                    record.tag
+                ));
+                if !args.deploy.dry_run {
+                    let mut handoff = handoff_of(&resolved, &[]);
+                    handoff.commit = record.deployment.commit.clone();
+                    handoff.tag.clone_from(&record.deployment.version_tag);
+                    handoff.recorded = Some(record.tag.clone());
+                    handoff::save(&workspace.repo.git_dir(), &handoff)?;
+                }
+                context.ui.report(&report);
+                return Ok(());
+            }
+        }
         let deployed = deployed_before(&workspace, &session.app, &resolved);
         context.tell_trust(&session.app);
         deployed?;
@@ -78,7 +131,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         }
         if session.apply_all(&plans, attempt)? {
             report.pushed = plans.iter().any(|(_, _, plan)| !plan.pushes.is_empty());
-            hand_off(&workspace, &resolved, &parts)?;
+            handoff::save(&workspace.repo.git_dir(), &handoff_of(&resolved, &parts))?;
             finish(context, &resolved, &report);
             return Ok(());
         }
@@ -88,9 +141,28 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     unreachable!("the last attempt returns or fails")
 }
 
-/// Leaves what was decided where `record` in this checkout finds it, so that it records this
+/// `--commit`: the commit to read the version (and, in one repository, the code) from, as a pull
+/// request's head holds them before the merge.
+fn asked_commit(workspace: &Workspace, environment: &Environment, rev: &str) -> Result<Tip, Error> {
+    let commit = workspace.repo.rev_parse_commit(&format!("{rev}^{{commit}}")).map_err(|_| {
+        Error::new(Kind::Usage, format!("--commit {rev} names no commit of this repository"))
+            .hint("fetch it first, as a pull request's pipeline checks out its head ('git fetch origin <its branch>')")
+    })?;
+    let note = format!("deploying {} as --commit asks, not the head of {}", commit.short(), environment.branch);
+    Ok(Tip { tip: BranchTip::Local(commit), notes: vec![note] })
+}
+
+/// The branch of the pull request whose pipeline this is, when `commit` is its head.
+fn pull_request_branch(commit: &ObjectId) -> Option<String> {
+    let var = |key: &str| std::env::var(key).ok();
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let pull_request = ci::System::detect(&var)?.pull_request(&var, &read).ok()?;
+    (pull_request.head == commit.as_str() && pull_request.fork.is_none()).then_some(pull_request.source)
+}
+
+/// What was decided, to leave where `record` in this checkout finds it, so that it records this
 /// deployment and not whatever the branches hold by then.
-fn hand_off(workspace: &Workspace, resolved: &Resolved, parts: &[Part]) -> Result<(), Error> {
+fn handoff_of(resolved: &Resolved, parts: &[Part]) -> Handoff {
     let var = |key: &str| std::env::var(key).ok();
     let wanted = &resolved.wanted;
     let mut handoff = Handoff::new(
@@ -107,7 +179,36 @@ fn hand_off(workspace: &Workspace, resolved: &Resolved, parts: &[Part]) -> Resul
         let component = handoff::Component { commit: part.commit.clone(), tag, branch: part.branch.clone() };
         handoff.components.insert(part.name.clone(), component);
     }
-    handoff::save(&workspace.repo.git_dir(), &handoff)
+    handoff
+}
+
+/// The environment's latest record, when it is this version on the commit resolved now or on
+/// one of the same files: the pipeline of the merge a forge made of a pull request the
+/// environment deployed on approval, or a pipeline run again. An application of several
+/// repositories is always deployed.
+fn already_deployed(
+    workspace: &Workspace,
+    app: &AppRepo,
+    resolved: &Resolved,
+    parts: &[Part],
+) -> Result<Option<Record>, Error> {
+    let environment = &resolved.wanted.environment.name;
+    if resolved.rollback.is_some() || !parts.is_empty() {
+        return Ok(None);
+    }
+    let survey = app.survey(&workspace.file.tags, &[environment.as_str()], &[])?;
+    let Some(latest) = survey.latest(environment) else { return Ok(None) };
+    if latest.deployment.version != resolved.wanted.version.to_string() {
+        return Ok(None);
+    }
+    // A record kept here only is pushed by running the deployment again, as every run does.
+    if app.repo.reference(&format!("{UNPUSHED}{}", latest.tag))?.is_some() {
+        return Ok(None);
+    }
+    let same = latest.deployment.commit == resolved.commit
+        || (workspace.file.matches_trees(&resolved.wanted.environment)
+            && app.repo.commit_tree(&latest.deployment.commit)? == app.repo.commit_tree(&resolved.commit)?);
+    Ok(same.then(|| latest.clone()))
 }
 
 /// The plan that makes one repository's version tag exist here and on its remote.
@@ -137,13 +238,11 @@ fn deployed_before(workspace: &Workspace, app: &AppRepo, resolved: &Resolved) ->
         // What the environment itself ran before needs nothing of the environment before it.
         return Ok(());
     }
-    // The commit the final tag goes on itself, whatever the layout: a commit of the same files
-    // on no branch is not what the environment before deployed.
-    let tree = match environment.match_ {
-        Match::Tree => Some(app.repo.commit_tree(&resolved.commit)?),
-        Match::Commit => None,
-    };
-    let ask = Ask { environment: after, commit: &resolved.commit, tree: tree.as_ref() };
+    // The commit the final tag goes on itself, whatever the layout (in one repository the head
+    // deployed holds its files): a commit of the same files on no branch is not what the
+    // environment before deployed.
+    let rc = &decision.tag().commit;
+    let ask = Ask { environment: after, commit: rc, tree: None };
     let previous = app.survey(&workspace.file.tags, &[], &[ask])?.deployed(0);
     if previous.matching.is_some() {
         // As the gate asks: what the previous environment deployed since counts too.
@@ -159,12 +258,7 @@ fn deployed_before(workspace: &Workspace, app: &AppRepo, resolved: &Resolved) ->
     let tag = decision.tag();
     Err(Error::new(
         Kind::Refused,
-        format!(
-            "{after} has not deployed {}, which {} would release to {}",
-            resolved.commit.short(),
-            tag.name,
-            environment.name
-        ),
+        format!("{after} has not deployed {}, which {} would release to {}", rc.short(), tag.name, environment.name),
     )
     .cause(format!("{} goes on the commit of the highest release candidate of {}", tag.name, resolved.wanted.version))
     .hint(format!("deploy that candidate to {after} first; its pipeline ends with 'git release record {after}'")))
@@ -189,6 +283,7 @@ fn finish(context: &Context, resolved: &Resolved, report: &PrepareReport) {
 }
 
 #[derive(Debug, Serialize)]
+#[expect(clippy::struct_excessive_bools, reason = "each bool is a field of the JSON report")]
 struct PrepareReport {
     environment: String,
     version: String,
@@ -204,6 +299,9 @@ struct PrepareReport {
     /// Each component of an application of several repositories.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     components: BTreeMap<String, PartReport>,
+    /// Whether the environment's latest record is this deployment already, so that there is
+    /// nothing to deploy.
+    already_deployed: bool,
     /// What the environment's release file tells its pipeline.
     variables: BTreeMap<String, String>,
 }
@@ -242,8 +340,20 @@ impl PrepareReport {
             dry_run: false,
             steps: Vec::new(),
             components,
+            already_deployed: false,
             variables: resolved.wanted.variables.clone(),
         }
+    }
+
+    /// The report of a deployment the environment's latest record shows made already.
+    fn already(resolved: &Resolved, app: &str, record: &Record) -> PrepareReport {
+        let mut report = PrepareReport::new(resolved, app, &[]);
+        report.commit = record.deployment.commit.clone();
+        report.tag.clone_from(&record.deployment.version_tag);
+        report.branch.clone_from(&record.deployment.branch);
+        report.created = false;
+        report.already_deployed = true;
+        report
     }
 }
 
@@ -251,8 +361,14 @@ impl Report for PrepareReport {
     fn human(&self, paint: Paint) -> String {
         let commit = self.commit.to_string();
         let tag = self.tag.as_deref().unwrap_or_default();
-        let values =
-            [("environment", self.environment.as_str()), ("version", &self.version), ("commit", &commit), ("tag", tag)];
+        let already = if self.already_deployed { "true" } else { "false" };
+        let values = [
+            ("environment", self.environment.as_str()),
+            ("version", &self.version),
+            ("commit", &commit),
+            ("tag", tag),
+            ("already_deployed", already),
+        ];
         let mut text = key_values(paint, self.dry_run.then_some(&self.steps[..]), &values);
         for (name, part) in &self.components {
             text.push_str(&component_values(name, &part.commit, part.tag.as_deref().unwrap_or_default()));

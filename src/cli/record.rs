@@ -67,7 +67,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let time = args.at.as_deref().map(|text| parse_time(text, now)).transpose()?;
     let given = args.jira.check(context, &workspace)?;
     let session = Session::open(context, &workspace, &environment, &args.deploy)?;
-    let tracked = deploy::tracked_branch(&workspace, &session.app, &environment, session.online)?;
+    let tracked = session.source_branch(&workspace, &environment, args.branch.as_deref())?;
     let tagger = session.tagger(now)?;
     let var = |key: &str| std::env::var(key).ok();
     let system = ci::System::detect(&var);
@@ -76,6 +76,16 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let pipeline = args.pipeline_url.clone().or_else(|| run_id.clone());
     let handoff = prepared(context, &workspace, &environment, args, run_id.as_deref())?;
     let deployed_by = system.and_then(|s| s.actor(&var)).unwrap_or_else(|| tagger.person.clone());
+    if let Some(handoff) = handoff.as_ref().filter(|handoff| handoff.recorded.is_some()) {
+        session.fetch(&workspace, std::slice::from_ref(&tracked))?;
+        let report = RecordReport::new(already_recorded(&workspace, &session.app, handoff)?, false);
+        context.ui.message(&format!(
+            "{} ran this already: nothing to record; {} is its record",
+            environment.name, report.record.tag
+        ));
+        context.ui.report(&report);
+        return Ok(());
+    }
     for attempt in 1..=MAX_TRIES {
         let mut fetched = vec![tracked.clone()];
         fetched.extend(args.branch.clone());
@@ -316,6 +326,16 @@ fn as_prepared(wanted: Wanted, handoff: Option<&Handoff>) -> Result<Wanted, Erro
             .hint(format!("run 'git release prepare {}' again", handoff.environment))
     })?;
     Ok(Wanted { version, release_commit: handoff.release_commit.clone(), ..wanted })
+}
+
+/// The record `prepare` found to be this deployment already, read again.
+fn already_recorded(workspace: &Workspace, app: &AppRepo, handoff: &Handoff) -> Result<Record, Error> {
+    let tag = handoff.recorded.as_deref().unwrap_or_default();
+    let records = app.records_on(&workspace.file.tags, &handoff.environment, &handoff.commit)?;
+    records.into_iter().find(|record| record.tag == tag).ok_or_else(|| {
+        Error::new(Kind::Refused, format!("prepare found {tag} to be this deployment, and it is gone now"))
+            .hint(format!("run 'git release prepare {}' again", handoff.environment))
+    })
 }
 
 /// What `prepare` handed off, for every repository of the application in the order of the file.

@@ -112,6 +112,8 @@ pub struct Environment {
     pub blocked: Vec<String>,
     /// What `prepare` tells the environment's pipeline: its sets' and its own, merged.
     pub variables: std::collections::BTreeMap<String, String>,
+    /// Which branch a deployment takes its code from.
+    pub deploys: Deploys,
 }
 
 /// `match`: which deployments of the previous environment count for the gate.
@@ -123,6 +125,18 @@ pub enum Match {
     Commit,
     /// A record on any commit with the identical tree (a merge that changed nothing counts).
     Tree,
+}
+
+/// `deploys`: which branch a deployment of the environment takes its code from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Deploys {
+    /// Its own branch (one repository), or the tracked or release branch of the application.
+    #[default]
+    Branch,
+    /// Any branch the pipeline names (a feature branch on dev): `--branch`, else the branch the
+    /// CI's push pipeline runs for.
+    AnyBranch,
 }
 
 /// `gate`: what the merge gate asks of a change beside the promotion rules.
@@ -321,6 +335,18 @@ impl Resolver<'_> {
                 })
                 .collect();
             let variables = self.environment_variables(env.variables, env.variable_sets, sets);
+            let deploys = env.deploys.as_ref().map_or(Deploys::Branch, |d| *d.get_ref());
+            let cut = env.cut.unwrap_or(Cut::None);
+            if let (Some(deploys), Deploys::AnyBranch, false) = (&env.deploys, deploys, cut == Cut::None) {
+                self.problem(
+                    Some(deploys.span()),
+                    format!(
+                        "deploys = \"any-branch\" needs cut = \"none\" (environment {name} has cut = \"{}\"): \
+                         a branch of anyone's naming gets no release candidates",
+                        cut.as_str()
+                    ),
+                );
+            }
             environments.push(Environment {
                 name,
                 branch,
@@ -336,6 +362,7 @@ impl Resolver<'_> {
                 freeze,
                 blocked: env.blocked.into_iter().map(Spanned::into_inner).collect(),
                 variables,
+                deploys,
             });
         }
         self.check_after(&environments, &afters);

@@ -95,6 +95,7 @@ pub struct Environment {
     pub variables: super::variables::RawVariables,
     #[serde(default)]
     pub variable_sets: Vec<Spanned<String>>,
+    pub deploys: Option<Spanned<super::Deploys>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -123,3 +123,19 @@ fn candidates_come_from_release_branches_unless_the_file_says_none() {
     let text = format!("{VALID}\n[app]\nrepo = \"../app.git\"\nrelease-branch = \"stable/{{version}}\"\n");
     assert_eq!(parse_text(&text, None).expect("valid").app.release_branch.as_deref(), Some("stable/{version}"));
 }
+
+#[test]
+fn an_environment_deploying_any_branch_cuts_no_version_tags() {
+    let dev = "\n[[environments]]\nname = \"dev\"\nbranch = \"dev\"\ndeploys = \"any-branch\"\n";
+    let file = parse_text(&format!("{VALID}{dev}"), None).expect("valid");
+    assert_eq!(file.environment("dev").expect("dev").deploys, Deploys::AnyBranch);
+    assert_eq!(file.environment("qa").expect("qa").deploys, Deploys::Branch);
+    let rc = format!("{VALID}{}", dev.replace("deploys", "cut = \"rc\"\ndeploys"));
+    assert_eq!(
+        problems(&rc, None),
+        ["line 20, column 11: deploys = \"any-branch\" needs cut = \"none\" (environment dev has cut = \"rc\"): a \
+             branch of anyone's naming gets no release candidates"]
+    );
+    let unknown = format!("{VALID}{}", dev.replace("any-branch", "every-branch"));
+    assert!(problems(&unknown, None)[0].contains("unknown variant `every-branch`"), "{:?}", problems(&unknown, None));
+}

@@ -8,7 +8,7 @@ use serde_spanned::Spanned;
 use super::{Resolver, is_simple_name};
 
 /// The keys `prepare` prints itself; a variable may not take one.
-pub const RESERVED: [&str; 6] = ["environment", "version", "commit", "tag", "branch", "deployed"];
+pub const RESERVED: [&str; 6] = ["environment", "version", "commit", "tag", "branch", "already_deployed"];
 /// The prefixes of the keys `prepare` prints for each component.
 pub const RESERVED_PREFIXES: [&str; 2] = ["commit_", "tag_"];
 
@@ -127,7 +127,9 @@ mod tests {
         for bad in ["", "2fast", "api-url", "a.b", "with space", "é", "a=b"] {
             assert!(name_problem(bad).expect("refused").contains("is not allowed"), "{bad}");
         }
-        for reserved in ["version", "commit", "tag", "environment", "branch", "deployed", "commit_api", "tag_web"] {
+        for reserved in
+            ["version", "commit", "tag", "environment", "branch", "already_deployed", "commit_api", "tag_web"]
+        {
             assert!(name_problem(reserved).expect("refused").contains("one of the keys prepare prints"), "{reserved}");
         }
         // Only the exact keys and prefixes: a name that merely contains one is free.

@@ -77,6 +77,13 @@ pub fn drift(
         variables: std::collections::BTreeMap::new(),
     };
     let (commit, unresolved) = match app {
+        _ if state.environment.deploys == crate::config::Deploys::AnyBranch => (
+            None,
+            Some(format!(
+                "{} deploys whichever branch its pipeline names: only its version can be behind",
+                state.environment.name
+            )),
+        ),
         None => (None, Some("the application repository has not been fetched here".to_owned())),
         Some(app) => {
             let resolved = tracked_branch(workspace, app, &state.environment, false)

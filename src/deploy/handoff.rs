@@ -33,6 +33,10 @@ pub struct Handoff {
     /// The CI run that prepared it (its pipeline's address), when a CI said: a `record` in
     /// another run does not take it.
     pub run: Option<String>,
+    /// The record of the environment's latest deployment, when it is this one already and
+    /// `prepare` deployed nothing: `record` then records nothing either.
+    #[serde(default)]
+    pub recorded: Option<String>,
 }
 
 /// What `prepare` decided for one component.
@@ -57,6 +61,7 @@ impl Handoff {
             release_commit,
             components: BTreeMap::new(),
             run: None,
+            recorded: None,
         }
     }
 

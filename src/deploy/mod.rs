@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use crate::app::AppRepo;
-use crate::config::{Environment, FILE_NAME, PreviewPin, Tags};
+use crate::config::{Deploys, Environment, FILE_NAME, PreviewPin, Tags};
 use crate::error::{Error, Kind};
 use crate::forge;
 use crate::git::Ident;
 use crate::object_id::ObjectId;
 use crate::plan::{NewTag, Plan};
-use crate::version::{self, Cut, Decision, Version};
+use crate::version::{self, Cut, Decision, Version, VersionTag};
 use crate::workspace::Workspace;
 
 pub mod drift;
@@ -168,13 +168,44 @@ pub fn resolve(
             let final_name = tags.final_.render(&version::TagValues { version: &text, ..version::TagValues::SAMPLE });
             let decision = version::cut::final_(&text, &existing, &final_name, &rc_environment(workspace, environment))
                 .map_err(|r| refusal(&r))?;
-            (decision.tag().commit.clone(), Some(decision))
+            let commit = if workspace.file.app.is_here() {
+                final_on_head(app, &wanted, decision.tag(), &source)?
+            } else {
+                decision.tag().commit.clone()
+            };
+            (commit, Some(decision))
         }
         Cut::None => {
             named_tag(app, version)?.map_or((source, None), |tag| (tag.commit.clone(), Some(Decision::Reuse(tag))))
         }
     };
     Ok(Resolved { wanted, branch, commit, tag, rollback: None })
+}
+
+/// One repository: an environment runs its branch's head, and a final release is that head
+/// only when it holds exactly the files of the highest rc's commit: that commit itself, or the
+/// merge commit or squash a forge made of its promotion. The final tag stays on the rc's commit,
+/// which `prepare` requires the environment before to have deployed.
+fn final_on_head(app: &AppRepo, wanted: &Wanted, tag: &VersionTag, head: &ObjectId) -> Result<ObjectId, Error> {
+    let rc = &tag.commit;
+    if rc == head || app.repo.commit_tree(rc)? == app.repo.commit_tree(head)? {
+        return Ok(head.clone());
+    }
+    let environment = &wanted.environment;
+    let after = environment.after.as_deref().unwrap_or("the environment before");
+    Err(Error::new(
+        Kind::Refused,
+        format!(
+            "{}'s head {} is not what {} would release: refusing to deploy {} to {}",
+            environment.branch,
+            head.short(),
+            tag.name,
+            wanted.version,
+            environment.name
+        ),
+    )
+    .cause(format!("{} goes on {}, whose files {} does not hold", tag.name, rc.short(), environment.branch))
+    .hint(format!("promote what {after} deployed into {}, then deploy again", environment.branch)))
 }
 
 /// The plan that makes a decided version tag exist here and, with `push`, on the remote.
@@ -236,7 +267,7 @@ fn source(
     tracked: &str,
 ) -> Result<(Option<String>, ObjectId), Error> {
     let (environment, version) = (&wanted.environment, &wanted.version);
-    if workspace.file.app.is_here() {
+    if workspace.file.app.is_here() && environment.deploys != Deploys::AnyBranch {
         return Ok((Some(environment.branch.clone()), wanted.release_commit.clone()));
     }
     match branch_source(workspace, app, environment.cut, version, tracked)? {

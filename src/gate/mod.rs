@@ -181,6 +181,14 @@ fn promotion_path(snapshot: &Snapshot<'_>) -> Option<Finding> {
                 Check::PromotionPath,
                 format!("{} comes after {}, whose branch is {source}", target.name, after.name),
             )
+        } else if after.deploys == crate::config::Deploys::AnyBranch && from.is_none() {
+            Finding::pass(
+                Check::PromotionPath,
+                format!(
+                    "{} comes after {}, which deploys any branch: {source} enters once {} ran its head",
+                    target.name, after.name, after.name
+                ),
+            )
         } else if source == rebuild_branch(&target.name) {
             Finding::pass(
                 Check::PromotionPath,

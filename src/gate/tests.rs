@@ -23,6 +23,7 @@ fn environment(name: &str, cut: Cut, after: Option<&str>) -> Environment {
         freeze: Vec::new(),
         blocked: Vec::new(),
         variables: std::collections::BTreeMap::new(),
+        deploys: crate::config::Deploys::Branch,
     }
 }
 

@@ -80,10 +80,15 @@ fn a_pipeline_deploys_the_commit_its_ci_checked_out_though_the_branch_moved_on()
     let tag = value(&recorded.stdout, "tag").to_owned();
     assert_eq!(world.git(&remote, &["rev-parse", &format!("{tag}^{{commit}}")]).trim(), checked_out);
 
-    // Without the CI's word, the branch as the remote has it decides.
+    // Without the CI's word, the branch as the remote has it decides: its head has the files
+    // dev runs, so there is nothing to deploy, unless asked again.
     let head = world.git(&other, &["rev-parse", "HEAD"]).trim().to_owned();
     let plain = world.release(&repo, &["prepare", "dev"]);
-    assert_eq!(value(&plain.expect_status(0).stdout, "commit"), head);
+    plain.expect_status(0).expect_stdout("already_deployed=true\n").expect_stderr("dev runs WIP on ");
+    assert_eq!(value(&plain.stdout, "commit"), checked_out);
+    let again = world.release(&repo, &["prepare", "dev", "--again"]);
+    again.expect_status(0).expect_stdout("already_deployed=false\n");
+    assert_eq!(value(&again.stdout, "commit"), head);
 }
 
 #[test]

@@ -25,6 +25,7 @@ mod preview;
 mod promote;
 mod reconcile;
 mod rollback;
+mod runbooks;
 mod set;
 mod status;
 mod templates;

@@ -1,0 +1,204 @@
+//! The teams' runbooks, end to end on real repositories and real pushes through the server's
+//! hooks, with every record checked by plain git: on the commit that was deployed, with the
+//! version that was deployed.
+
+use std::path::Path;
+
+use crate::deploy::{path, value};
+use crate::harness::World;
+use crate::hooks::{push, stderr};
+
+/// A CI push pipeline of `branch` that checked out `commit`, as GitHub Actions describes it.
+fn pipeline(commit: &str, branch: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("GITHUB_ACTIONS", "true".to_owned()),
+        ("GITHUB_SHA", commit.to_owned()),
+        ("GITHUB_REF", format!("refs/heads/{branch}")),
+    ]
+}
+
+/// `git release <args>` as the pipeline of `branch` at `commit` runs it.
+fn in_pipeline(world: &World, repo: &Path, args: &[&str], commit: &str, branch: &str) -> crate::harness::Transcript {
+    let vars = pipeline(commit, branch);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    world.release_with(repo, args, &vars)
+}
+
+/// What plain git says a record tag holds: the commit it is on, and its Version trailer.
+fn record_facts(world: &World, remote: &Path, tag: &str) -> (String, String) {
+    let commit = world.git(remote, &["rev-parse", &format!("{tag}^{{commit}}")]).trim().to_owned();
+    let message = world.git(remote, &["cat-file", "tag", tag]);
+    let version = message.lines().find_map(|l| l.strip_prefix("Version: ")).unwrap_or_default().to_owned();
+    (commit, version)
+}
+
+/// The pipeline GitHub Actions runs when a pull request from `source` into `target`, at `head`,
+/// is approved: its event file names the head.
+fn approval(world: &World, head: &str, source: &str, target: &str) -> Vec<(&'static str, String)> {
+    let event = world.path("event.json");
+    let repo = r#"{"full_name":"infra/infra"}"#;
+    let body = format!(
+        r#"{{"pull_request":{{"head":{{"sha":"{head}","ref":"{source}","repo":{repo}}},"base":{{"ref":"{target}","repo":{repo}}}}}}}"#
+    );
+    std::fs::write(&event, body).expect("writes");
+    vec![
+        ("GITHUB_ACTIONS", "true".to_owned()),
+        ("GITHUB_EVENT_NAME", "pull_request_review".to_owned()),
+        ("GITHUB_EVENT_PATH", path(&event).to_owned()),
+        ("GITHUB_BASE_REF", target.to_owned()),
+        ("GITHUB_HEAD_REF", source.to_owned()),
+        ("GITHUB_SHA", "0".repeat(40)),
+        ("GITHUB_REF", "refs/pull/3/merge".to_owned()),
+    ]
+}
+
+fn head(world: &World, repo: &Path, rev: &str) -> String {
+    world.git(repo, &["rev-parse", rev]).trim().to_owned()
+}
+
+const INFRASTRUCTURE: &str = r#"version = "1.2.0"
+
+[app]
+repo = "."
+
+[[environments]]
+name = "dev"
+branch = "dev"
+deploys = "any-branch"
+
+[[environments]]
+name = "qa"
+branch = "qa"
+cut = "rc"
+after = "dev"
+restricted = true
+
+[[environments]]
+name = "stage"
+branch = "stage"
+cut = "rc"
+after = "qa"
+restricted = true
+gate = "self"
+
+[[environments]]
+name = "prod"
+branch = "main"
+cut = "final"
+after = "stage"
+restricted = true
+require-bump = true
+"#;
+
+/// The infrastructure team: one Terraform repository whose dev, qa, stage and main branches
+/// are the environments. A feature branch deploys to dev from its own pipeline, goes to qa once
+/// dev ran its head, to stage on approval (deployed before the merge), and to main through a
+/// merge commit, with a version bump.
+#[test]
+fn infrastructure_runbook_feature_to_dev_qa_stage_on_approval_and_main() {
+    let world = World::new();
+    let remote = world.empty_repo("infra.git", true);
+    let repo = world.repo("infra");
+    world.git(&repo, &["remote", "add", "origin", path(&remote)]);
+    world.commit_release_file(&repo, "main", INFRASTRUCTURE.as_bytes());
+    world.git(&repo, &["branch", "qa", "main"]);
+    world.git(&repo, &["branch", "stage", "main"]);
+    world.commit_release_file(&repo, "dev", INFRASTRUCTURE.replace("1.2.0", "WIP").as_bytes());
+    world.git(&repo, &["push", "-q", "origin", "main", "qa", "stage", "dev"]);
+    world.release(&remote, &["hooks", "install"]).expect_status(0);
+
+    // 1. A feature branch: its push pipeline deploys it to dev.
+    world.git(&repo, &["checkout", "-q", "-b", "feature/network", "main"]);
+    std::fs::write(repo.join("network.tf"), "resource \"network\" {}\n").expect("writes");
+    world.git(&repo, &["add", "network.tf"]);
+    world.git(&repo, &["commit", "-q", "-m", "NET-7 Add the network"]);
+    world.git(&repo, &["push", "-q", "origin", "feature/network"]);
+    let feature = head(&world, &repo, "HEAD");
+    let prepared = in_pipeline(&world, &repo, &["prepare", "dev"], &feature, "feature/network");
+    prepared.expect_status(0).expect_stdout("version=WIP\n").expect_stdout("already_deployed=false\n");
+    assert_eq!(value(&prepared.stdout, "commit"), feature);
+    let recorded = in_pipeline(&world, &repo, &["record", "dev"], &feature, "feature/network");
+    let dev_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    assert_eq!(dev_record, "20261121T101500Z_dev_feature-network");
+    assert_eq!(record_facts(&world, &remote, &dev_record), (feature.clone(), "WIP".to_owned()));
+
+    // 2. The pull request feature → qa: the gate asks that dev ran its head. A commit dev never
+    //    ran is refused; once dev ran it, it goes in, as the merge commit the forge makes.
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "NET-7 Name the subnets"]);
+    std::fs::write(repo.join("subnets.tf"), "resource \"subnet\" {}\n").expect("writes");
+    world.git(&repo, &["add", "subnets.tf"]);
+    world.git(&repo, &["commit", "-q", "-m", "NET-7 Add the subnets"]);
+    world.git(&repo, &["push", "-q", "origin", "feature/network"]);
+    let feature = head(&world, &repo, "HEAD");
+    let gate = ["gate", "--target", "qa", "--source", "feature/network", "--head", &feature];
+    world.release(&repo, &gate).expect_status(1).expect_stdout("dev has not deployed");
+    in_pipeline(&world, &repo, &["prepare", "dev"], &feature, "feature/network").expect_status(0);
+    in_pipeline(&world, &repo, &["record", "dev"], &feature, "feature/network").expect_status(0);
+    world.release(&repo, &gate).expect_status(0);
+    world.git(&repo, &["checkout", "-q", "qa"]);
+    world.git(&repo, &["merge", "-q", "--no-ff", "-m", "Merge feature/network into qa", "feature/network"]);
+    let pushed = push(&world, &repo, &["origin", "qa"]);
+    assert!(pushed.status.success(), "the forge's merge of an allowed pull request: {}", stderr(&pushed));
+    let qa = head(&world, &repo, "qa");
+    let prepared = in_pipeline(&world, &repo, &["prepare", "qa"], &qa, "qa");
+    assert_eq!(value(&prepared.expect_status(0).stdout, "tag"), "v1.2.0-rc.1");
+    assert_eq!(value(&prepared.stdout, "commit"), qa);
+    let recorded = in_pipeline(&world, &repo, &["record", "qa"], &qa, "qa");
+    let qa_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    assert_eq!(record_facts(&world, &remote, &qa_record), (qa.clone(), "1.2.0".to_owned()));
+
+    // 3. qa → stage, deployed on approval: the pull request's pipeline deploys its head with
+    //    the version it brings, the gate then lets it in, and the merge's own pipeline finds it
+    //    deployed already and records nothing.
+    let gate = ["gate", "--target", "stage", "--source", "qa", "--head", &qa];
+    world.release(&repo, &gate).expect_status(1).expect_stdout("self-deployed");
+    let approval = approval(&world, &qa, "qa", "stage");
+    let approval: Vec<(&str, &str)> = approval.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let prepared = world.release_with(&repo, &["prepare", "stage", "--commit", &qa], &approval);
+    prepared.expect_status(0).expect_stdout("version=1.2.0\n").expect_stdout("tag=v1.2.0-rc.1\n");
+    assert_eq!(value(&prepared.stdout, "commit"), qa);
+    let recorded = world.release_with(&repo, &["record", "stage"], &approval);
+    let stage_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    assert_eq!(record_facts(&world, &remote, &stage_record), (qa.clone(), "1.2.0".to_owned()));
+    let message = world.git(&remote, &["cat-file", "tag", &stage_record]);
+    assert!(message.contains("\nBranch: qa\n"), "the record names the pull request's branch:\n{message}");
+    world.release(&repo, &gate).expect_status(0);
+    world.git(&repo, &["checkout", "-q", "stage"]);
+    world.git(&repo, &["merge", "-q", "--no-ff", "-m", "Merge qa into stage", "qa"]);
+    let pushed = push(&world, &repo, &["origin", "stage"]);
+    assert!(pushed.status.success(), "the merge of what stage deployed on approval: {}", stderr(&pushed));
+    let stage = head(&world, &repo, "stage");
+    let again = in_pipeline(&world, &repo, &["prepare", "stage"], &stage, "stage");
+    again.expect_status(0).expect_stdout("already_deployed=true\n");
+    let nothing = in_pipeline(&world, &repo, &["record", "stage"], &stage, "stage");
+    assert_eq!(value(&nothing.expect_status(0).stdout, "tag"), stage_record, "no second record");
+
+    // 4. stage → main: a merge commit, a bumped version, a final release on main's head.
+    let gate = ["gate", "--target", "prod", "--source", "stage", "--head", &stage];
+    world.release(&repo, &gate).expect_status(0).expect_stdout("version-bumped");
+    world.git(&repo, &["checkout", "-q", "main"]);
+    world.git(&repo, &["merge", "-q", "--no-ff", "-m", "Merge stage into main", "stage"]);
+    let pushed = push(&world, &repo, &["origin", "main"]);
+    assert!(pushed.status.success(), "a no-ff merge of what stage deployed: {}", stderr(&pushed));
+    let main = head(&world, &repo, "main");
+    let prepared = in_pipeline(&world, &repo, &["prepare", "prod"], &main, "main");
+    prepared.expect_status(0).expect_stdout("tag=v1.2.0\n");
+    assert_eq!(value(&prepared.stdout, "commit"), main, "prod runs main's head");
+    let recorded = in_pipeline(&world, &repo, &["record", "prod"], &main, "main");
+    let prod_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    assert_eq!(record_facts(&world, &remote, &prod_record), (main.clone(), "1.2.0".to_owned()));
+    assert_eq!(head(&world, &remote, "v1.2.0^{commit}"), qa, "the final is the candidate qa and stage ran");
+
+    // The next change into main must bump the version: the same version is refused.
+    world.git(&repo, &["checkout", "-q", "-b", "hotfix", "main"]);
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Hotfix"]);
+    let hotfix = head(&world, &repo, "HEAD");
+    let refused = world.release(&repo, &["gate", "--target", "prod", "--source", "hotfix", "--head", &hotfix]);
+    refused.expect_status(1).expect_stdout("1.2.0 is not greater than 1.2.0");
+
+    // What ran where, by plain git: each environment's records, newest last.
+    let listing = world.git(&remote, &["tag", "-l", "--sort=creatordate"]);
+    for tag in [&dev_record, &qa_record, &stage_record, &prod_record] {
+        assert!(listing.lines().any(|line| line == tag.as_str()), "{tag} in {listing}");
+    }
+}
