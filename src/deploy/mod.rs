@@ -155,7 +155,7 @@ pub fn resolve(
         let (commit, branch) = app.resolve_pin(pin, configured_forge(workspace), online)?;
         return Ok(Resolved { wanted, branch, commit, tag: None, rollback: None });
     }
-    let (branch, source) = source(workspace, app, &wanted, tracked)?;
+    let (mut branch, source) = source(workspace, app, &wanted, tracked)?;
     let (commit, tag) = match environment.cut {
         Cut::Rc => {
             let existing = app.version_tags(tags, &text)?;
@@ -171,6 +171,8 @@ pub fn resolve(
             let commit = if workspace.file.app.is_here() {
                 final_on_head(app, &wanted, decision.tag(), &source)?
             } else {
+                // Named as the branch the candidate was cut from, such as release/1.1.0.
+                branch = holding_branch(workspace, app, version, &decision.tag().commit, tracked)?;
                 decision.tag().commit.clone()
             };
             (commit, Some(decision))
@@ -180,6 +182,26 @@ pub fn resolve(
         }
     };
     Ok(Resolved { wanted, branch, commit, tag, rollback: None })
+}
+
+/// The branch that holds `commit`: the version's release branch when it exists and holds it,
+/// else the tracked branch when it does; `None` when neither does.
+fn holding_branch(
+    workspace: &Workspace,
+    app: &AppRepo,
+    version: &Version,
+    commit: &ObjectId,
+    tracked: &str,
+) -> Result<Option<String>, Error> {
+    let release = workspace.file.app.release_branch.as_ref().map(|p| p.replace("{version}", &version.to_string()));
+    for name in release.iter().map(String::as_str).chain([tracked]) {
+        if let Some(tip) = app.branch(name)? {
+            if app.repo.is_ancestor(commit, &tip)? {
+                return Ok(Some(name.to_owned()));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// One repository: an environment runs its branch's head, and a final release is that head

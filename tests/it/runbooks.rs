@@ -202,3 +202,83 @@ fn infrastructure_runbook_feature_to_dev_qa_stage_on_approval_and_main() {
         assert!(listing.lines().any(|line| line == tag.as_str()), "{tag} in {listing}");
     }
 }
+
+/// The release manager: a release repository beside the application. dev runs main's head as
+/// WIP; qa takes candidates from release/1.1.0 while main moves on; prod releases the last
+/// candidate qa ran, through a promotion the gate lets in.
+#[test]
+fn release_management_runbook_dev_wip_qa_from_the_release_branch_prod_final() {
+    let world = World::new();
+    let repos = crate::deploy::TwoRepos::new(&world);
+    let (release, app) = (&repos.release, &repos.app);
+    world.release(release, &["hooks", "install"]).expect_status(0);
+
+    // 1. dev runs whatever main holds.
+    let main = repos.app_commit(&world, "SHOP-1 Checkout page");
+    let prepared = world.release(release, &["prepare", "dev"]);
+    prepared.expect_status(0).expect_stdout("version=WIP\n");
+    assert_eq!(value(&prepared.stdout, "commit"), main);
+    let dev_record = value(&world.release(release, &["record", "dev"]).expect_status(0).stdout, "tag").to_owned();
+    assert_eq!(record_facts(&world, &repos.app_remote, &dev_record), (main.clone(), "WIP".to_owned()));
+
+    // 2. 1.1.0 is branched off; main moves on with what 1.1.0 will not have.
+    world.git(app, &["branch", "release/1.1.0", "main"]);
+    world.git(app, &["push", "-q", "origin", "release/1.1.0"]);
+    let later = repos.app_commit(&world, "SHOP-2 Next quarter's work");
+
+    // 3. qa's candidates come from release/1.1.0, not main.
+    world.release(release, &["set", "qa", "1.1.0", "--push"]).expect_status(0);
+    let qa_release = head(&world, release, "environment/qa");
+    let prepared = in_pipeline(&world, release, &["prepare", "qa"], &qa_release, "environment/qa");
+    prepared.expect_status(0).expect_stdout("tag=v1.1.0-rc.1\n");
+    assert_eq!(value(&prepared.stdout, "commit"), main, "the release branch's head, not {later}");
+    in_pipeline(&world, release, &["record", "qa"], &qa_release, "environment/qa").expect_status(0);
+
+    // A fix goes onto the release branch; qa's pipeline runs again and takes rc.2.
+    world.git(app, &["checkout", "-q", "release/1.1.0"]);
+    world.git(app, &["commit", "-q", "--allow-empty", "-m", "SHOP-3 Fix the checkout total"]);
+    world.git(app, &["push", "-q", "origin", "release/1.1.0"]);
+    let fix = head(&world, app, "HEAD");
+    let prepared = in_pipeline(&world, release, &["prepare", "qa"], &qa_release, "environment/qa");
+    prepared.expect_status(0).expect_stdout("tag=v1.1.0-rc.2\n");
+    assert_eq!(value(&prepared.stdout, "commit"), fix);
+    let recorded = world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z"], crate::harness::NOON);
+    let qa_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    assert_eq!(record_facts(&world, &repos.app_remote, &qa_record), (fix.clone(), "1.1.0".to_owned()));
+    let message = world.git(&repos.app_remote, &["cat-file", "tag", &qa_record]);
+    assert!(message.contains("\nBranch: release/1.1.0\n"), "{message}");
+
+    // 4. The promotion qa → prod: the gate lets it in, and the push (through the hook) goes.
+    let gate = world.release_at(release, &["gate", "--target", "prod"], crate::harness::NOON);
+    gate.expect_status(0);
+    world.git(release, &["checkout", "-q", "environment/prod"]);
+    world.git(release, &["merge", "-q", "--no-ff", "-m", "Promote qa to prod: 1.1.0", "environment/qa"]);
+    let pushed = world
+        .command("git", release)
+        .args(["push", "origin", "environment/prod"])
+        .env("GIT_COMMITTER_DATE", crate::harness::NOON)
+        .output()
+        .expect("git runs");
+    assert!(pushed.status.success(), "{}", String::from_utf8_lossy(&pushed.stderr));
+
+    // 5. prod's pipeline releases the candidate qa ran last, on the release branch.
+    let prod_release = head(&world, release, "environment/prod");
+    let prepared = world.release_with(release, &["prepare", "prod"], &[("GIT_COMMITTER_DATE", crate::harness::NOON)]);
+    prepared.expect_status(0).expect_stdout("tag=v1.1.0\n");
+    assert_eq!(value(&prepared.stdout, "commit"), fix);
+    let recorded = in_pipeline(&world, release, &["record", "prod"], &prod_release, "environment/prod");
+    let prod_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    assert_eq!(record_facts(&world, &repos.app_remote, &prod_record), (fix.clone(), "1.1.0".to_owned()));
+    let message = world.git(&repos.app_remote, &["cat-file", "tag", &prod_record]);
+    assert!(message.contains("\nBranch: release/1.1.0\n"), "prod names the branch its commit is on:\n{message}");
+    assert_eq!(head(&world, &repos.app_remote, "v1.1.0^{commit}"), fix);
+
+    // What runs where is what each branch asks for.
+    let status = world.release_at(release, &["status", "--json", "--exit-code"], crate::harness::NOON);
+    let json = status.json();
+    for env in json["environments"].as_array().expect("environments") {
+        if env["name"] != "dev" {
+            assert_eq!(env["drift"]["behind"], false, "{env}");
+        }
+    }
+}
