@@ -37,7 +37,17 @@ struct DiffReport {
     truncated: bool,
     /// Why the commits cannot be told, when they cannot.
     commits_unknown: Option<String>,
+    /// The application commits TO runs now and would no longer run, newest first; `null` when
+    /// they cannot be told.
+    lost: Option<Vec<Commit>>,
+    /// More lost commits follow than are listed.
+    lost_truncated: bool,
+    /// The Jira keys the gained commits name.
     jira: Vec<String>,
+    /// The Jira keys the lost commits name.
+    jira_lost: Vec<String>,
+    /// The application's history here is shallow: both lists may be short.
+    shallow: bool,
 }
 
 #[derive(Serialize)]
@@ -79,8 +89,27 @@ impl Report for DiffReport {
             }
             (None, why) => out.push_str(&format!("  unknown: {}\n", why.as_deref().unwrap_or_default())),
         }
-        let jira = if self.jira.is_empty() { "none".to_owned() } else { self.jira.join(", ") };
-        out.push_str(&format!("\n{} {jira}\n", paint.bold("Jira:")));
+        if let Some(lost) = self.lost.as_ref().filter(|lost| !lost.is_empty()) {
+            out.push_str(&format!("\n{}\n", paint.bold(&format!("Commits {} runs now and would no longer", self.to))));
+            for commit in lost {
+                out.push_str(&format!("  {} {}\n", paint.red(&commit.id[..commit.id.len().min(7)]), commit.summary));
+            }
+            if self.lost_truncated {
+                out.push_str(&format!("  … and more; the first {COMMITS_SHOWN} are shown\n"));
+            }
+        }
+        if self.shallow {
+            out.push_str(&format!("\n{} {}\n", paint.bold("warning:"), super::promote::shallow_warning()));
+        }
+        let keys = |keys: &[String]| if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
+        out.push_str(&format!("\n{} {}\n", paint.bold("Jira:"), keys(&self.jira)));
+        if !self.jira_lost.is_empty() {
+            out.push_str(&format!(
+                "{} {}\n",
+                paint.bold(&format!("Jira no longer in {}:", self.to)),
+                keys(&self.jira_lost)
+            ));
+        }
         out
     }
 }
@@ -91,20 +120,20 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let to = workspace.find_environment(&args.to)?;
     let promotion = Promotion::read(&workspace, &from, &to)?;
     let jira = promotion.jira_keys();
+    let jira_lost = promotion.lost_jira_keys();
     let (commits, truncated, commits_unknown) = match promotion.commits {
         Ok(commits) => {
-            let truncated = commits.len() > COMMITS_SHOWN;
-            let listed = commits
-                .into_iter()
-                .take(COMMITS_SHOWN)
-                .map(|(id, message)| Commit {
-                    id: id.to_string(),
-                    summary: message.lines().next().unwrap_or_default().to_owned(),
-                })
-                .collect();
+            let (listed, truncated) = listed(commits);
             (Some(listed), truncated, None)
         }
         Err(why) => (None, false, Some(why)),
+    };
+    let (lost, lost_truncated) = match promotion.lost {
+        Ok(lost) => {
+            let (listed, truncated) = listed(lost);
+            (Some(listed), truncated)
+        }
+        Err(_) => (None, false),
     };
     context.ui.report(&DiffReport {
         from: from.name,
@@ -114,7 +143,25 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         commits,
         truncated,
         commits_unknown,
+        lost,
+        lost_truncated,
         jira,
+        jira_lost,
+        shallow: promotion.shallow,
     });
     Ok(())
+}
+
+/// The first [`COMMITS_SHOWN`] commits, and whether more follow.
+fn listed(commits: Vec<(crate::object_id::ObjectId, String)>) -> (Vec<Commit>, bool) {
+    let truncated = commits.len() > COMMITS_SHOWN;
+    let listed = commits
+        .into_iter()
+        .take(COMMITS_SHOWN)
+        .map(|(id, message)| Commit {
+            id: id.to_string(),
+            summary: message.lines().next().unwrap_or_default().to_owned(),
+        })
+        .collect();
+    (listed, truncated)
 }

@@ -324,6 +324,11 @@ pub(super) struct Promotion {
     /// The application commits the target would gain (at most [`COMMITS_SHOWN`] + 1), or why
     /// they cannot be told.
     pub commits: Result<Vec<(ObjectId, String)>, String>,
+    /// The application commits the target runs now and would no longer run (a fix made on a
+    /// release branch the new version lacks), as many, or why they cannot be told.
+    pub lost: Result<Vec<(ObjectId, String)>, String>,
+    /// Whether the application's history here is shallow, so that both lists may be short.
+    pub shallow: bool,
     /// The source environment's latest deployment: what the promotion carries.
     pub carried: Option<Record>,
     /// The target environment's latest deployment.
@@ -376,6 +381,12 @@ impl Sides {
         };
         Ok(Sides { version, head, target_head, diff })
     }
+}
+
+/// What a shallow history does to the lists of commits, and what to do about it.
+pub(super) fn shallow_warning() -> &'static str {
+    "the application repository's history here is shallow, so these lists may be short: fetch it in full \
+     ('git fetch --unshallow') for the whole story"
 }
 
 /// At most this many application commits are listed.
@@ -441,17 +452,31 @@ impl Promotion {
             let verdict = verdicts.next().expect("one verdict per request");
             let runs = survey.latest(&to.name).cloned();
             let ran = runs.as_ref().map(|r| r.deployment.commit.clone());
-            let commits = match (app, &verdict.deploys) {
-                (Some(app), Some(would)) => {
-                    let key = (ran, would.clone());
-                    if !between.contains_key(&key) {
-                        let found = app.repo.commits_between(key.0.as_ref(), would, COMMITS_SHOWN + 1)?;
-                        between.insert(key.clone(), found);
-                    }
-                    Ok(between[&key].clone())
+            let mut range = |from: Option<&ObjectId>, to: &ObjectId| -> Result<Commits, Error> {
+                let key = (from.cloned(), to.clone());
+                if let (Some(app), false) = (app, between.contains_key(&key)) {
+                    let found = app.repo.commits_between(from, to, COMMITS_SHOWN + 1)?;
+                    between.insert(key.clone(), found);
                 }
-                (None, _) => Err("the application repository has not been fetched here".to_owned()),
-                (Some(_), None) => Err("which application commit the version deploys cannot be told yet".to_owned()),
+                Ok(between.get(&key).cloned().unwrap_or_default())
+            };
+            let (commits, lost) = match (app, &verdict.deploys) {
+                (Some(_), Some(would)) => {
+                    let gained = range(ran.as_ref(), would)?;
+                    let lost = match &ran {
+                        Some(ran) => range(Some(would), ran)?,
+                        None => Vec::new(),
+                    };
+                    (Ok(gained), Ok(lost))
+                }
+                (None, _) => {
+                    let why = "the application repository has not been fetched here".to_owned();
+                    (Err(why.clone()), Err(why))
+                }
+                (Some(_), None) => {
+                    let why = "which application commit the version deploys cannot be told yet".to_owned();
+                    (Err(why.clone()), Err(why))
+                }
             };
             promotions.push(Ok(Promotion {
                 from: from.clone(),
@@ -462,6 +487,8 @@ impl Promotion {
                 diff: sides.diff,
                 verdict,
                 commits,
+                lost,
+                shallow: app.is_some_and(|app| app.repo.is_shallow()),
                 carried: survey.latest(&from.name).cloned(),
                 runs,
                 keys: keys.clone(),
@@ -511,25 +538,36 @@ impl Promotion {
             .map(|f| format!("- {} `{}`: {}", if f.ok { "✅" } else { "❌" }, f.check.as_str(), f.message))
             .collect::<Vec<_>>()
             .join("\n");
-        let (commits, jira) = match &self.commits {
+        let listed = |commits: &Commits| {
+            let mut lines: Vec<String> = commits
+                .iter()
+                .take(COMMITS_SHOWN)
+                .map(|(id, message)| format!("- `{}` {}", id.short(), message.lines().next().unwrap_or_default()))
+                .collect();
+            if commits.len() > COMMITS_SHOWN {
+                lines.push(format!("- and more; the first {COMMITS_SHOWN} are shown"));
+            }
+            lines.join("\n")
+        };
+        let keys = |keys: Vec<String>| if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
+        let (mut commits, mut jira) = match &self.commits {
             Ok(commits) if commits.is_empty() => {
                 ("none: the target already runs them all".to_owned(), "none".to_owned())
             }
-            Ok(commits) => {
-                let mut lines: Vec<String> = commits
-                    .iter()
-                    .take(COMMITS_SHOWN)
-                    .map(|(id, message)| format!("- `{}` {}", id.short(), message.lines().next().unwrap_or_default()))
-                    .collect();
-                if commits.len() > COMMITS_SHOWN {
-                    lines.push(format!("- and more; the first {COMMITS_SHOWN} are shown"));
-                }
-                let keys = self.jira_keys();
-                let jira = if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
-                (lines.join("\n"), jira)
-            }
+            Ok(commits) => (listed(commits), keys(self.jira_keys())),
             Err(why) => (format!("unknown: {why}"), "unknown".to_owned()),
         };
+        if let Some(lost) = self.lost.as_ref().ok().filter(|lost| !lost.is_empty()) {
+            commits.push_str(&format!(
+                "\n\n**{} runs these now and would no longer:**\n\n{}",
+                self.to.name,
+                listed(lost)
+            ));
+            jira.push_str(&format!("; no longer in {}: {}", self.to.name, keys(self.lost_jira_keys())));
+        }
+        if self.shallow {
+            commits.push_str(&format!("\n\n> {}", shallow_warning()));
+        }
         let diff = if self.diff.is_empty() { "(no change)\n".to_owned() } else { self.diff.clone() };
         include_str!("../../templates/pull-request.md")
             .replace("{from}", &self.from.name)
@@ -546,7 +584,16 @@ impl Promotion {
 
     /// The Jira issue keys the application commits name, each once.
     pub(super) fn jira_keys(&self) -> Vec<String> {
-        let Ok(commits) = &self.commits else { return Vec::new() };
+        self.keys_of(&self.commits)
+    }
+
+    /// The Jira issue keys the commits the target would lose name, each once.
+    pub(super) fn lost_jira_keys(&self) -> Vec<String> {
+        self.keys_of(&self.lost)
+    }
+
+    fn keys_of(&self, commits: &Result<Commits, String>) -> Vec<String> {
+        let Ok(commits) = commits else { return Vec::new() };
         let mut found = Vec::new();
         for (_, message) in commits {
             self.keys.add(&mut found, message);

@@ -21,6 +21,12 @@ impl Repo {
         super::absolute(self.repo.git_dir())
     }
 
+    /// Whether the repository's history is cut short (a shallow clone, as CI checks out).
+    #[must_use]
+    pub fn is_shallow(&self) -> bool {
+        self.common_dir().join("shallow").is_file()
+    }
+
     /// The folder shared by all worktrees: where git keeps refs and objects.
     #[must_use]
     pub fn common_dir(&self) -> PathBuf {

@@ -273,6 +273,28 @@ fn release_management_runbook_dev_wip_qa_from_the_release_branch_prod_final() {
     assert!(message.contains("\nBranch: release/1.1.0\n"), "prod names the branch its commit is on:\n{message}");
     assert_eq!(head(&world, &repos.app_remote, "v1.1.0^{commit}"), fix);
 
+    // 6. qa moves on to 1.2.0 from main, which never got 1.1.0's fix: the promotion says what
+    //    prod would lose, with the Jira keys on both sides.
+    world.git(release, &["checkout", "-q", "environment/dev"]);
+    world.release(release, &["set", "qa", "1.2.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0).expect_stdout("tag=v1.2.0-rc.1\n");
+    world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:30:00Z"], crate::harness::NOON).expect_status(0);
+    let diff = world.release_at(release, &["diff", "qa", "prod", "--json"], crate::harness::NOON);
+    let json = diff.expect_status(0).json();
+    let ids = |key: &str| -> Vec<String> {
+        json[key].as_array().expect("a list").iter().map(|c| c["id"].as_str().unwrap_or_default().to_owned()).collect()
+    };
+    assert_eq!(ids("commits"), [later.as_str()], "{diff}");
+    assert_eq!(ids("lost"), [fix.as_str()], "{diff}");
+    assert_eq!(json["jira"], serde_json::json!(["SHOP-2"]), "{diff}");
+    assert_eq!(json["jira_lost"], serde_json::json!(["SHOP-3"]), "{diff}");
+    assert_eq!(json["shallow"], false);
+    let human = world.release_at(release, &["diff", "qa", "prod"], crate::harness::NOON);
+    human
+        .expect_status(0)
+        .expect_stdout("Commits prod runs now and would no longer\n")
+        .expect_stdout("SHOP-3 Fix the checkout total");
+
     // What runs where is what each branch asks for.
     let status = world.release_at(release, &["status", "--json", "--exit-code"], crate::harness::NOON);
     let json = status.json();
@@ -281,4 +303,27 @@ fn release_management_runbook_dev_wip_qa_from_the_release_branch_prod_final() {
             assert_eq!(env["drift"]["behind"], false, "{env}");
         }
     }
+}
+
+/// A shallow history (a CI checkout with `--depth 1`) lists fewer commits than there are: the
+/// promotion says so instead of a silently short list.
+#[test]
+fn a_shallow_history_is_named_beside_the_commits_it_may_cut_short() {
+    let world = World::new();
+    let repos = crate::gate::prepared_qa(&world);
+    let release = &repos.release;
+    world.release(release, &["record", "qa"]).expect_status(0);
+    let cache = std::fs::read_dir(release.join(".git/release/apps"))
+        .expect("the cache folder")
+        .next()
+        .expect("one cache")
+        .expect("readable")
+        .path();
+    repos.app_commit(&world, "SHOP-9 A change after the shallow point");
+    world.git(&cache, &["fetch", "-q", "--depth=1", "origin", "+refs/heads/main:refs/remotes/origin/main"]);
+    assert!(cache.join("shallow").is_file(), "git made the cache shallow");
+    let diff = world.release(release, &["diff", "qa", "prod", "--json", "--offline"]);
+    assert_eq!(diff.expect_status(0).json()["shallow"], true, "{diff}");
+    let human = world.release(release, &["diff", "qa", "prod", "--offline"]);
+    human.expect_status(0).expect_stdout("warning: the application repository's history here is shallow");
 }
