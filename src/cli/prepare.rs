@@ -4,13 +4,15 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::admission::{self, Request};
 use crate::app::{AppRepo, Ask};
 use crate::ci;
 use crate::clock;
-use crate::config::{Deploys, Environment, UMBRELLA};
+use crate::config::{Deploys, Environment, GateMode, UMBRELLA};
 use crate::deploy::handoff::{self, Handoff};
 use crate::deploy::tip::Tip;
 use crate::deploy::{Part, Wanted};
+use crate::gate::{Check, Finding};
 use crate::git::{BranchTip, Ident};
 use crate::plan::{Plan, UNPUSHED};
 use crate::record::Record;
@@ -65,7 +67,11 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     for attempt in 1..=MAX_TRIES {
         session.fetch(&workspace, std::slice::from_ref(&tracked))?;
         let tip = match &args.commit {
-            Some(rev) => asked_commit(&workspace, &environment, rev)?,
+            Some(rev) => {
+                let tip = asked_commit(&workspace, &environment, rev)?;
+                approvable(context, &session, &environment, tip.tip.id().expect("a commit was named"))?;
+                tip
+            }
             None => session.tip(&workspace, &environment, false)?,
         };
         let wanted = deploy::wanted(&workspace, &environment, tip)?;
@@ -150,6 +156,40 @@ fn asked_commit(workspace: &Workspace, environment: &Environment, rev: &str) -> 
     })?;
     let note = format!("deploying {} as --commit asks, not the head of {}", commit.short(), environment.branch);
     Ok(Tip { tip: BranchTip::Local(commit), notes: vec![note] })
+}
+
+/// Deploy on approval deploys a change before it merges: only into an environment that deploys
+/// so (`gate = "self"`, as its own branch's file says, not the change), and only a change its
+/// gate lets in on every count but the deployment itself.
+fn approvable(context: &Context, session: &Session, environment: &Environment, head: &ObjectId) -> Result<(), Error> {
+    let name = &environment.name;
+    let (judging, target) = context.judging_workspace()?.governing(&environment.branch, session.online)?;
+    if target.gate != GateMode::Self_ {
+        return Err(Error::new(
+            Kind::Usage,
+            format!("--commit deploys a pull request before its merge, and {name} does not deploy on approval"),
+        )
+        .cause(format!("{name} has gate = \"previous\": it deploys its branch's head once a change is merged"))
+        .hint(format!("merge the change into {}, then run 'git release prepare {name}'", environment.branch))
+        .hint(format!("to deploy {name} on approval, set gate = \"self\" for it on its branch")));
+    }
+    let source = pull_request_branch(head).or_else(|| {
+        let after = target.after.as_deref()?;
+        judging.file.environment(after).map(|e| e.branch.clone())
+    });
+    let request = Request { target, source, head: head.clone(), settings: None };
+    let verdict = admission::evaluate(&judging, Some(&session.app), &request, session.online)?;
+    let refused: Vec<&Finding> = verdict.findings.iter().filter(|f| !f.ok && f.check != Check::SelfDeployed).collect();
+    let Some(first) = refused.first() else { return Ok(()) };
+    let mut error = Error::new(
+        Kind::Refused,
+        format!("the gate into {name} refuses {}, so it is not deployed on approval", head.short()),
+    );
+    for finding in &refused {
+        error = error.cause(format!("{}: {}", finding.check.as_str(), finding.message));
+    }
+    Err(error
+        .hint(first.hint.clone().unwrap_or_else(|| format!("see 'git release gate --target {name} --head {head}'"))))
 }
 
 /// The branch of the pull request whose pipeline this is, when `commit` is its head.
@@ -272,7 +312,9 @@ fn finish(context: &Context, resolved: &Resolved, report: &PrepareReport) {
         let done = if report.created { "created" } else { "reusing" };
         let pushed =
             if report.pushed && report.created { format!(", pushed to {}", report.app) } else { String::new() };
-        context.ui.message(&format!("{done} {tag} on {}{pushed}", report.commit.short()));
+        // The tag's own commit: in one repository a final deploys a head merging it unchanged.
+        let on = resolved.tag.as_ref().map_or(&report.commit, |decision| &decision.tag().commit);
+        context.ui.message(&format!("{done} {tag} on {}{pushed}", on.short()));
         for (name, part) in &report.components {
             let Some(tag) = &part.tag else { continue };
             let done = if part.created { "created" } else { "reusing" };

@@ -18,7 +18,7 @@ use crate::plan::{NewTag, Plan, Step};
 use crate::record::{self, Deployment, Record};
 use crate::refname;
 use crate::ui::{Paint, Report};
-use crate::version::{Decision, Version, VersionTag};
+use crate::version::{Cut, Decision, Version, VersionTag};
 use crate::workspace::Workspace;
 
 use super::Context;
@@ -78,13 +78,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let deployed_by = system.and_then(|s| s.actor(&var)).unwrap_or_else(|| tagger.person.clone());
     if let Some(handoff) = handoff.as_ref().filter(|handoff| handoff.recorded.is_some()) {
         session.fetch(&workspace, std::slice::from_ref(&tracked))?;
-        let report = RecordReport::new(already_recorded(&workspace, &session.app, handoff)?, false);
-        context.ui.message(&format!(
-            "{} ran this already: nothing to record; {} is its record",
-            environment.name, report.record.tag
-        ));
-        context.ui.report(&report);
-        return Ok(());
+        return report_already_deployed(context, &workspace, &session.app, handoff);
     }
     for attempt in 1..=MAX_TRIES {
         let mut fetched = vec![tracked.clone()];
@@ -136,11 +130,14 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
                 },
                 ..draft.clone()
             };
-            let (record, plan) = record_plan(&session, &repo.app, &workspace.file.tags, draft, &tagger, &environment)?;
+            let (record, plan) =
+                record_plan(&session, &repo.app, &workspace.file.tags, draft, &tagger, &environment, None)?;
             part_records.insert(part.name.clone(), PartRecord::new(&record, !plan.tags.is_empty()));
             plans.push((part.name.as_str(), &repo.app, plan));
         }
-        let (record, plan) = record_plan(&session, &session.app, &workspace.file.tags, draft, &tagger, &environment)?;
+        let made = handoff.as_ref().and_then(|handoff| handoff.made.as_deref());
+        let (record, plan) =
+            record_plan(&session, &session.app, &workspace.file.tags, draft, &tagger, &environment, made)?;
         let created = !plan.tags.is_empty();
         plans.insert(0, (UMBRELLA, &session.app, plan));
         let mut report = RecordReport::new(record, created);
@@ -150,6 +147,12 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             report.steps = super::deployment::steps_of(&plans);
         } else if session.apply_all(&plans, attempt)? {
             report.pushed = plans.iter().any(|(_, _, plan)| !plan.pushes.is_empty());
+            if let Some(handoff) = handoff.as_ref().filter(|_| session.push) {
+                // Used: recording in this checkout again finds this record, and makes none. A
+                // record kept here only stays to be pushed by the next run.
+                let used = Handoff { made: Some(report.record.tag.clone()), ..handoff.clone() };
+                handoff::save(&workspace.repo.git_dir(), &used)?;
+            }
         } else {
             context.ui.message(&format!("{} was just taken by another pipeline; looking again", report.record.tag));
             continue;
@@ -328,14 +331,27 @@ fn as_prepared(wanted: Wanted, handoff: Option<&Handoff>) -> Result<Wanted, Erro
     Ok(Wanted { version, release_commit: handoff.release_commit.clone(), ..wanted })
 }
 
-/// The record `prepare` found to be this deployment already, read again.
-fn already_recorded(workspace: &Workspace, app: &AppRepo, handoff: &Handoff) -> Result<Record, Error> {
+/// Reports the record `prepare` found to be this deployment already, read again: there is
+/// nothing to record.
+fn report_already_deployed(
+    context: &Context,
+    workspace: &Workspace,
+    app: &AppRepo,
+    handoff: &Handoff,
+) -> Result<(), Error> {
     let tag = handoff.recorded.as_deref().unwrap_or_default();
     let records = app.records_on(&workspace.file.tags, &handoff.environment, &handoff.commit)?;
-    records.into_iter().find(|record| record.tag == tag).ok_or_else(|| {
+    let record = records.into_iter().find(|record| record.tag == tag).ok_or_else(|| {
         Error::new(Kind::Refused, format!("prepare found {tag} to be this deployment, and it is gone now"))
             .hint(format!("run 'git release prepare {}' again", handoff.environment))
-    })
+    })?;
+    let report = RecordReport::new(record, false);
+    context.ui.message(&format!(
+        "{} ran this already: nothing to record; {} is its record",
+        handoff.environment, report.record.tag
+    ));
+    context.ui.report(&report);
+    Ok(())
 }
 
 /// What `prepare` handed off, for every repository of the application in the order of the file.
@@ -423,6 +439,27 @@ fn deployed(
     let (commit, named_branch) = commit_of(app, rev)?;
     let branch = args.branch.clone().or(named_branch).or_else(|| Some(tracked.to_owned()));
     let tag = deploy::version_tag_on(app, tags, &wanted.version, &commit)?;
+    let cuts = wanted.environment.cut != Cut::None && !matches!(wanted.version, Version::Pin(_));
+    if cuts && tag.is_none() {
+        // A versioned deployment deploys its version tag: a commit without one ran no such version.
+        let environment = &wanted.environment.name;
+        return Err(Error::new(
+            Kind::Refused,
+            format!(
+                "no tag of {} stands on {}, so {environment} did not deploy it as {}",
+                wanted.version,
+                commit.short(),
+                wanted.version
+            ),
+        )
+        .cause(format!(
+            "{environment} cuts {} tags: 'git release prepare {environment}' puts the version's tag on what it deploys",
+            wanted.environment.cut
+        ))
+        .hint(format!(
+            "run 'git release prepare {environment}' for the deployment, then 'git release record {environment}'"
+        )));
+    }
     Ok(Deployed { commit, branch, version_tag: tag, parts })
 }
 
@@ -456,7 +493,18 @@ fn commit_of(app: &AppRepo, rev: &str) -> Result<(ObjectId, Option<String>), Err
 /// With a pipeline, any record of the environment with the same commit and pipeline; without
 /// one, only the environment's latest record, so that deploying a commit again after another
 /// (a rollback) is recorded anew.
-fn recorded_before(app: &AppRepo, tags: &Tags, draft: &Deployment) -> Result<Option<Record>, Error> {
+fn recorded_before(
+    app: &AppRepo,
+    tags: &Tags,
+    draft: &Deployment,
+    made: Option<&str>,
+) -> Result<Option<Record>, Error> {
+    if let Some(made) = made {
+        let records = app.records_on(tags, &draft.environment, &draft.commit)?;
+        if let Some(record) = records.into_iter().find(|record| record.tag == made && draft.is_recorded_by(record)) {
+            return Ok(Some(record));
+        }
+    }
     let records = if draft.pipeline.is_some() {
         app.records_on(tags, &draft.environment, &draft.commit)?
     } else {
@@ -473,8 +521,9 @@ fn record_plan(
     draft: Deployment,
     tagger: &Ident,
     environment: &Environment,
+    made: Option<&str>,
 ) -> Result<(Record, Plan), Error> {
-    match recorded_before(app, tags, &draft)? {
+    match recorded_before(app, tags, &draft, made)? {
         Some(existing) => {
             let target = app.tag(&existing.tag)?.map(|t| t.target);
             let plan = push_again(session, app, &existing.tag, target);

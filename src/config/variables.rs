@@ -12,6 +12,37 @@ pub const RESERVED: [&str; 6] = ["environment", "version", "commit", "tag", "bra
 /// The prefixes of the keys `prepare` prints for each component.
 pub const RESERVED_PREFIXES: [&str; 2] = ["commit_", "tag_"];
 
+/// Names a dotenv file would turn into variables that change how a later job's shell, loader or
+/// CI behaves, or that the CI systems and git keep for themselves. Compared without case, as
+/// GitHub's outputs and Azure's variables compare names.
+const UNSAFE: [&str; 12] = [
+    "PATH",
+    "HOME",
+    "SHELL",
+    "ENV",
+    "BASH_ENV",
+    "IFS",
+    "CDPATH",
+    "PS4",
+    "PROMPT_COMMAND",
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+    "DYLD_INSERT_LIBRARIES",
+];
+const UNSAFE_PREFIXES: [&str; 11] = [
+    "GIT_",
+    "GITHUB_",
+    "RUNNER_",
+    "ACTIONS_",
+    "CI_",
+    "GITLAB_",
+    "BUILD_",
+    "SYSTEM_",
+    "AGENT_",
+    "BITBUCKET_",
+    "TF_BUILD",
+];
+
 /// A variable's name as written, a set of them, and the sets by name.
 pub type RawVariables = BTreeMap<Spanned<String>, Spanned<String>>;
 pub type RawSets = BTreeMap<Spanned<String>, RawVariables>;
@@ -31,7 +62,19 @@ fn name_problem(name: &str) -> Option<String> {
             name.escape_debug()
         ));
     }
-    let reserved = RESERVED.contains(&name) || RESERVED_PREFIXES.iter().any(|prefix| name.starts_with(prefix));
+    let upper = name.to_ascii_uppercase();
+    if UNSAFE.contains(&upper.as_str()) || UNSAFE_PREFIXES.iter().any(|prefix| upper.starts_with(prefix)) {
+        return Some(format!(
+            "variable name `{name}` is kept by shells, loaders, git or the CI systems ({}, or a name starting with \
+             {}); choose another",
+            UNSAFE.join(", "),
+            UNSAFE_PREFIXES.join(", ")
+        ));
+    }
+    // Compared without case: GitHub's outputs and Azure's variables do not tell `Commit` from `commit`.
+    let lower = name.to_ascii_lowercase();
+    let reserved =
+        RESERVED.contains(&lower.as_str()) || RESERVED_PREFIXES.iter().any(|prefix| lower.starts_with(prefix));
     reserved.then(|| {
         format!(
             "variable name `{name}` is one of the keys prepare prints itself ({}, {}<component> and \
@@ -46,9 +89,14 @@ fn name_problem(name: &str) -> Option<String> {
 /// Why `value` cannot be a variable's value: one line of printable text, which a `key=value`
 /// line holds whole.
 fn value_problem(name: &str, value: &str) -> Option<String> {
-    let control = value.chars().find(|c| c.is_control())?;
+    // Unicode's line and paragraph separators break lines too, and its direction controls make
+    // a value read otherwise than it is.
+    let unsafe_char = |c: char| {
+        c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    let control = value.chars().find(|&c| unsafe_char(c))?;
     let what = match control {
-        '\n' | '\r' => "a line break".to_owned(),
+        '\n' | '\r' | '\u{2028}' | '\u{2029}' => "a line break".to_owned(),
         other => format!("the control character {}", other.escape_unicode()),
     };
     Some(format!(
@@ -134,7 +182,16 @@ mod tests {
         }
         // Only the exact keys and prefixes: a name that merely contains one is free.
         assert_eq!(name_problem("commits"), None);
-        assert_eq!(name_problem("Version"), None);
+        // Without case, as GitHub's outputs and Azure's variables compare names.
+        for shadow in ["Commit", "TAG", "Already_Deployed", "Tag_Web"] {
+            assert!(name_problem(shadow).expect("refused").contains("one of the keys prepare prints"), "{shadow}");
+        }
+        for kept in
+            ["PATH", "path", "BASH_ENV", "LD_PRELOAD", "GIT_RELEASE_DEPLOY_COMMIT", "GITHUB_TOKEN", "CI_JOB_TOKEN"]
+        {
+            assert!(name_problem(kept).expect("refused").contains("is kept by shells"), "{kept}");
+        }
+        assert_eq!(name_problem("PATHS"), None);
     }
 
     #[test]
@@ -145,5 +202,8 @@ mod tests {
         assert!(value_problem("k", "a\rb").expect("refused").contains("a line break"));
         assert!(value_problem("k", "a\u{0}b").expect("refused").contains("\\u{0}"));
         assert!(value_problem("k", "a\tb").expect("refused").contains("\\u{9}"));
+        assert!(value_problem("k", "a\u{2028}b").expect("refused").contains("a line break"));
+        assert!(value_problem("k", "a\u{202E}b").expect("refused").contains("\\u{202e}"));
+        assert_eq!(value_problem("k", "café – ünïcode"), None);
     }
 }

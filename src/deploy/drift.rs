@@ -23,7 +23,6 @@ pub struct Drift {
     /// The commit a deployment would take now; null when it cannot be told (`unresolved` says why).
     pub commit: Option<ObjectId>,
     /// Why the commit cannot be told: a cut that would refuse, an application never fetched here.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unresolved: Option<String>,
     /// Commits that `commit` has and the deployed commit lacks; 0 when both hold the same tree;
     /// null when either is unknown.

@@ -37,6 +37,10 @@ pub struct Handoff {
     /// `prepare` deployed nothing: `record` then records nothing either.
     #[serde(default)]
     pub recorded: Option<String>,
+    /// The record `record` made of this hand-off: recording it again finds that one, whatever
+    /// the environment deployed since, and makes no other.
+    #[serde(default)]
+    pub made: Option<String>,
 }
 
 /// What `prepare` decided for one component.
@@ -62,6 +66,7 @@ impl Handoff {
             components: BTreeMap::new(),
             run: None,
             recorded: None,
+            made: None,
         }
     }
 

@@ -527,6 +527,30 @@ fn a_new_version_on_the_commit_an_older_one_ran_is_recorded_anew() {
     assert_eq!(status.expect_status(0).json()["environments"][1]["deployed"]["version"], "1.0.1");
 }
 
+/// A checkout that recorded its deployment and runs `record` again later, after another
+/// checkout deployed a newer version, records nothing new: the hand-off was used.
+#[test]
+fn a_hand_off_recorded_once_is_not_recorded_again_later() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    let first = world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z"], NOON);
+    let made = value(&first.expect_status(0).stdout, "tag").to_owned();
+    let other = world.path("other");
+    world.git(&world.path(""), &["clone", "-q", "-b", "environment/qa", path(&repos.release_remote), path(&other)]);
+    world.release(&other, &["set", "qa", "1.1.0", "--push"]).expect_status(0);
+    world.release(&other, &["prepare", "qa"]).expect_status(0);
+    world.release_at(&other, &["record", "qa", "--at", "2026-11-21T10:30:00Z"], NOON).expect_status(0);
+    let before = tags(&world, &repos.app_remote);
+    let again = world.release_at(release, &["record", "qa"], NOON);
+    again.expect_status(0).expect_stderr(&format!("already recorded as {made}"));
+    assert_eq!(tags(&world, &repos.app_remote), before, "no record of 1.0.0 over 1.1.0");
+    let log = world.release_at(release, &["log", "qa", "--json"], NOON);
+    assert_eq!(log.expect_status(0).json()["records"][0]["version"], "1.1.0", "{log}");
+}
+
 /// A persistent runner's checkout keeps the hand-off of an earlier CI run; another run's
 /// `record` does not take it for its own deployment.
 #[test]

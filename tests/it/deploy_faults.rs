@@ -116,6 +116,7 @@ fn a_record_name_held_by_another_commit_is_never_overwritten() {
     world.git(&repos.app, &["tag", "-a", "-m", "made by hand", "1.0.0.20261121T101500Z.qa", &first]);
     world.git(&repos.app, &["push", "-q", "origin", "1.0.0.20261121T101500Z.qa"]);
     let second = repos.app_commit(&world, "Second");
+    world.release(&repos.release, &["prepare", "qa"]).expect_status(0).expect_stdout("tag=v1.0.0-rc.1\n");
     let recorded = world.release(&repos.release, &["record", "qa", "--commit", &second]);
     recorded.expect_status(0).expect_stdout("tag=1.0.0.20261121T101500Z.qa+2\n");
     let on_remote = tags(&world, &repos.app_remote);
@@ -201,8 +202,11 @@ fn dry_run_shows_the_plan_and_changes_nothing() {
     let transcript = world.release(&repos.release, &["prepare", "qa", "--dry-run"]);
     insta::assert_snapshot!(transcript.to_string());
     transcript.expect_status(0);
-    // Nothing was prepared: the dry run names the commit it would record.
-    let recorded = world.release(&repos.release, &["record", "qa", "--dry-run", "--json", "--commit", "main"]);
+    // Nothing was prepared: qa ran no 1.0.0 on main, as the real run would say too.
+    let refused = world.release(&repos.release, &["record", "qa", "--dry-run", "--json", "--commit", "main"]);
+    refused.expect_status(1).expect_stderr("no tag of 1.0.0 stands on");
+    // dev cuts no tags: the dry run names the commit it would record.
+    let recorded = world.release(&repos.release, &["record", "dev", "--dry-run", "--json", "--commit", "main"]);
     recorded.expect_status(0);
     assert_eq!(recorded.json()["dry_run"], true);
     assert!(tags(&world, &cache(&repos.release)).is_empty());

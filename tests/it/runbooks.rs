@@ -90,13 +90,8 @@ restricted = true
 require-bump = true
 "#;
 
-/// The infrastructure team: one Terraform repository whose dev, qa, stage and main branches
-/// are the environments. A feature branch deploys to dev from its own pipeline, goes to qa once
-/// dev ran its head, to stage on approval (deployed before the merge), and to main through a
-/// merge commit, with a version bump.
-#[test]
-fn infrastructure_runbook_feature_to_dev_qa_stage_on_approval_and_main() {
-    let world = World::new();
+/// The infrastructure repository and its bare remote, guarded by the remote's hooks.
+fn infrastructure(world: &World) -> (std::path::PathBuf, std::path::PathBuf) {
     let remote = world.empty_repo("infra.git", true);
     let repo = world.repo("infra");
     world.git(&repo, &["remote", "add", "origin", path(&remote)]);
@@ -106,6 +101,17 @@ fn infrastructure_runbook_feature_to_dev_qa_stage_on_approval_and_main() {
     world.commit_release_file(&repo, "dev", INFRASTRUCTURE.replace("1.2.0", "WIP").as_bytes());
     world.git(&repo, &["push", "-q", "origin", "main", "qa", "stage", "dev"]);
     world.release(&remote, &["hooks", "install"]).expect_status(0);
+    (repo, remote)
+}
+
+/// The infrastructure team: one Terraform repository whose dev, qa, stage and main branches
+/// are the environments. A feature branch deploys to dev from its own pipeline, goes to qa once
+/// dev ran its head, to stage on approval (deployed before the merge), and to main through a
+/// merge commit, with a version bump.
+#[test]
+fn infrastructure_runbook_feature_to_dev_qa_stage_on_approval_and_main() {
+    let world = World::new();
+    let (repo, remote) = infrastructure(&world);
 
     // 1. A feature branch: its push pipeline deploys it to dev.
     world.git(&repo, &["checkout", "-q", "-b", "feature/network", "main"]);
@@ -326,4 +332,38 @@ fn a_shallow_history_is_named_beside_the_commits_it_may_cut_short() {
     assert_eq!(diff.expect_status(0).json()["shallow"], true, "{diff}");
     let human = world.release(release, &["diff", "qa", "prod", "--offline"]);
     human.expect_status(0).expect_stdout("warning: the application repository's history here is shallow");
+}
+
+/// Someone who may push a feature branch asks stage to deploy it on approval: a change qa never
+/// ran is not deployed, prod cannot be deployed from a commit at all, and a record of a version
+/// on a commit that carries none of its tags is refused; nothing is tagged or recorded.
+#[test]
+fn deploy_on_approval_deploys_only_what_the_gate_would_let_in() {
+    let world = World::new();
+    let (repo, remote) = infrastructure(&world);
+    world.git(&repo, &["checkout", "-q", "-b", "evil", "stage"]);
+    std::fs::write(repo.join("backdoor.tf"), "resource \"backdoor\" {}\n").expect("writes");
+    let file = std::fs::read_to_string(repo.join("release.toml")).expect("reads");
+    std::fs::write(repo.join("release.toml"), file.replace("gate = \"self\"\n", "")).expect("writes");
+    world.git(&repo, &["add", "."]);
+    world.git(&repo, &["commit", "-q", "-m", "Nothing to see"]);
+    world.git(&repo, &["push", "-q", "origin", "evil"]);
+    let evil = head(&world, &repo, "HEAD");
+    let before = world.state(&remote);
+
+    world
+        .release(&repo, &["prepare", "stage", "--commit", &evil])
+        .expect_status(1)
+        .expect_stderr(&format!("error: the gate into stage refuses {}, so it is not deployed on approval", &evil[..7]))
+        .expect_stderr("previous-deployed: qa has not deployed");
+    world
+        .release(&repo, &["prepare", "prod", "--commit", &evil])
+        .expect_status(2)
+        .expect_stderr("error: --commit deploys a pull request before its merge, and prod does not deploy on approval")
+        .expect_stderr("hint: merge the change into main, then run 'git release prepare prod'");
+    world.release(&repo, &["record", "stage", "--commit", &evil]).expect_status(1).expect_stderr(&format!(
+        "error: no tag of 1.2.0 stands on {}, so stage did not deploy it as 1.2.0",
+        &evil[..7]
+    ));
+    assert_eq!(world.state(&remote), before, "nothing was tagged or recorded");
 }
