@@ -41,7 +41,11 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
         .map(|(state, settings)| {
             let target = settings.as_ref().map_or(&state.environment, |(_, environment)| environment);
             let after = target.after.as_deref()?;
-            let source = states.iter().find(|s| s.environment.name == after)?;
+            // An environment that deploys any branch promotes none of its own: feature
+            // branches go on from it, each judged by the gate on its own pull request.
+            let source = states
+                .iter()
+                .find(|s| s.environment.name == after && s.environment.deploys != crate::config::Deploys::AnyBranch)?;
             Some(Request {
                 target: target.clone(),
                 source: Some(source.environment.branch.clone()),

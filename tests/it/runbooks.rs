@@ -202,6 +202,13 @@ fn infrastructure_runbook_feature_to_dev_qa_stage_on_approval_and_main() {
     let refused = world.release(&repo, &["gate", "--target", "prod", "--source", "hotfix", "--head", &hotfix]);
     refused.expect_status(1).expect_stdout("1.2.0 is not greater than 1.2.0");
 
+    // dev promotes no branch of its own: qa's gate column judges nothing in status.
+    let status = world.release(&repo, &["status", "--json"]);
+    let json = status.expect_status(0).json();
+    assert_eq!(json["environments"][1]["name"], "qa");
+    assert_eq!(json["environments"][1]["gate"], serde_json::Value::Null, "{status}");
+    assert_eq!(json["environments"][2]["gate"]["allowed"], true, "stage's promotion from qa: {status}");
+
     // What ran where, by plain git: each environment's records, newest last.
     let listing = world.git(&remote, &["tag", "-l", "--sort=creatordate"]);
     for tag in [&dev_record, &qa_record, &stage_record, &prod_record] {
