@@ -4,27 +4,17 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::admission::{self, Request};
-use crate::app::{AppRepo, Ask};
-use crate::ci;
+use crate::app::AppRepo;
 use crate::clock;
-use crate::config::{Deploys, Environment, GateMode, UMBRELLA};
-use crate::deploy::handoff::{self, Handoff};
-use crate::deploy::tip::Tip;
-use crate::deploy::{Part, Wanted};
-use crate::gate::{Check, Finding};
-use crate::git::{BranchTip, Ident};
-use crate::plan::{Plan, UNPUSHED};
-use crate::record::Record;
-
-use crate::deploy::{self, Resolved};
-use crate::error::{Error, Kind};
-use crate::gate;
+use crate::config::{Deploys, UMBRELLA};
+use crate::deploy::{self, Part, Resolved, Wanted, checks, handoff};
+use crate::error::Error;
+use crate::git::Ident;
 use crate::object_id::ObjectId;
-use crate::plan::Step;
+use crate::plan::{Plan, Step};
+use crate::record::Record;
 use crate::ui::{Paint, Report};
-use crate::version::{Cut, Decision};
-use crate::workspace::Workspace;
+use crate::version::Decision;
 
 use super::Context;
 use super::deployment::{DeployArgs, MAX_TRIES, Session, component_values, key_values};
@@ -68,8 +58,9 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         session.fetch(&workspace, std::slice::from_ref(&tracked))?;
         let tip = match &args.commit {
             Some(rev) => {
-                let tip = asked_commit(&workspace, &environment, rev)?;
-                approvable(context, &session, &environment, tip.tip.id().expect("a commit was named"))?;
+                let tip = deploy::tip::asked(&workspace, &environment, rev)?;
+                let head = tip.tip.id().expect("a commit was named");
+                checks::approvable(&context.judging_workspace()?, &session.app, &environment, head, session.online)?;
                 tip
             }
             None => session.tip(&workspace, &environment, false)?,
@@ -78,7 +69,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         let mut resolved = deploy::resolve(&workspace, &session.app, wanted, &tracked, session.online)?;
         if args.commit.is_some() && workspace.file.app.is_here() {
             // Not the environment's branch yet: the pull request's, when the CI says which.
-            resolved.branch = pull_request_branch(&resolved.commit);
+            resolved.branch = checks::pull_request_branch(&resolved.commit);
         }
         if environment.deploys == Deploys::AnyBranch
             && resolved.tag.is_none()
@@ -92,7 +83,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         let parts =
             deploy::resolve_parts(&workspace, &session.app, &session.components, &mut resolved, session.online)?;
         if !args.again {
-            if let Some(record) = already_deployed(&workspace, &session.app, &resolved, &parts)? {
+            if let Some(record) = checks::already_deployed(&workspace, &session.app, &resolved, &parts)? {
                 context.tell_trust(&session.app);
                 let report = PrepareReport::already(&resolved, &session.app.name, &record);
                 context.ui.message(&format!(
@@ -103,7 +94,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
                     record.tag
                 ));
                 if !args.deploy.dry_run {
-                    let mut handoff = handoff_of(&resolved, &[]);
+                    let mut handoff = checks::handoff_of(&resolved, &[]);
                     handoff.commit = record.deployment.commit.clone();
                     handoff.tag.clone_from(&record.deployment.version_tag);
                     handoff.recorded = Some(record.tag.clone());
@@ -113,7 +104,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
                 return Ok(());
             }
         }
-        let deployed = deployed_before(&workspace, &session.app, &resolved);
+        let deployed = checks::deployed_before(&workspace, &session.app, &resolved);
         context.tell_trust(&session.app);
         deployed?;
         let mut plans = vec![(
@@ -137,7 +128,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         }
         if session.apply_all(&plans, attempt)? {
             report.pushed = plans.iter().any(|(_, _, plan)| !plan.pushes.is_empty());
-            handoff::save(&workspace.repo.git_dir(), &handoff_of(&resolved, &parts))?;
+            handoff::save(&workspace.repo.git_dir(), &checks::handoff_of(&resolved, &parts))?;
             finish(context, &resolved, &report);
             return Ok(());
         }
@@ -145,110 +136,6 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         context.ui.message(&format!("{taken} was just taken by another pipeline; looking again"));
     }
     unreachable!("the last attempt returns or fails")
-}
-
-/// `--commit`: the commit to read the version (and, in one repository, the code) from, as a pull
-/// request's head holds them before the merge.
-fn asked_commit(workspace: &Workspace, environment: &Environment, rev: &str) -> Result<Tip, Error> {
-    let commit = workspace.repo.rev_parse_commit(&format!("{rev}^{{commit}}")).map_err(|_| {
-        Error::new(Kind::Usage, format!("--commit {rev} names no commit of this repository"))
-            .hint("fetch it first, as a pull request's pipeline checks out its head ('git fetch origin <its branch>')")
-    })?;
-    let note = format!("deploying {} as --commit asks, not the head of {}", commit.short(), environment.branch);
-    Ok(Tip { tip: BranchTip::Local(commit), notes: vec![note] })
-}
-
-/// Deploy on approval deploys a change before it merges: only into an environment that deploys
-/// so (`gate = "self"`, as its own branch's file says, not the change), and only a change its
-/// gate lets in on every count but the deployment itself.
-fn approvable(context: &Context, session: &Session, environment: &Environment, head: &ObjectId) -> Result<(), Error> {
-    let name = &environment.name;
-    let (judging, target) = context.judging_workspace()?.governing(&environment.branch, session.online)?;
-    if target.gate != GateMode::Self_ {
-        return Err(Error::new(
-            Kind::Usage,
-            format!("--commit deploys a pull request before its merge, and {name} does not deploy on approval"),
-        )
-        .cause(format!("{name} has gate = \"previous\": it deploys its branch's head once a change is merged"))
-        .hint(format!("merge the change into {}, then run 'git release prepare {name}'", environment.branch))
-        .hint(format!("to deploy {name} on approval, set gate = \"self\" for it on its branch")));
-    }
-    let source = pull_request_branch(head).or_else(|| {
-        let after = target.after.as_deref()?;
-        judging.file.environment(after).map(|e| e.branch.clone())
-    });
-    let request = Request { target, source, head: head.clone(), settings: None };
-    let verdict = admission::evaluate(&judging, Some(&session.app), &request, session.online)?;
-    let refused: Vec<&Finding> = verdict.findings.iter().filter(|f| !f.ok && f.check != Check::SelfDeployed).collect();
-    let Some(first) = refused.first() else { return Ok(()) };
-    let mut error = Error::new(
-        Kind::Refused,
-        format!("the gate into {name} refuses {}, so it is not deployed on approval", head.short()),
-    );
-    for finding in &refused {
-        error = error.cause(format!("{}: {}", finding.check.as_str(), finding.message));
-    }
-    Err(error
-        .hint(first.hint.clone().unwrap_or_else(|| format!("see 'git release gate --target {name} --head {head}'"))))
-}
-
-/// The branch of the pull request whose pipeline this is, when `commit` is its head.
-fn pull_request_branch(commit: &ObjectId) -> Option<String> {
-    let var = |key: &str| std::env::var(key).ok();
-    let read = |path: &str| std::fs::read_to_string(path).ok();
-    let pull_request = ci::System::detect(&var)?.pull_request(&var, &read).ok()?;
-    (pull_request.head == commit.as_str() && pull_request.fork.is_none()).then_some(pull_request.source)
-}
-
-/// What was decided, to leave where `record` in this checkout finds it, so that it records this
-/// deployment and not whatever the branches hold by then.
-fn handoff_of(resolved: &Resolved, parts: &[Part]) -> Handoff {
-    let var = |key: &str| std::env::var(key).ok();
-    let wanted = &resolved.wanted;
-    let mut handoff = Handoff::new(
-        &wanted.environment.name,
-        &wanted.version.to_string(),
-        resolved.commit.clone(),
-        wanted.release_commit.clone(),
-    );
-    handoff.tag = resolved.tag.as_ref().map(|decision| decision.tag().name.clone());
-    handoff.branch.clone_from(&resolved.branch);
-    handoff.run = ci::System::detect(&var).and_then(|system| system.pipeline_url(&var));
-    for part in parts {
-        let tag = part.tag.as_ref().map(|decision| decision.tag().name.clone());
-        let component = handoff::Component { commit: part.commit.clone(), tag, branch: part.branch.clone() };
-        handoff.components.insert(part.name.clone(), component);
-    }
-    handoff
-}
-
-/// The environment's latest record, when it is this version on the commit resolved now or on
-/// one of the same files: the pipeline of the merge a forge made of a pull request the
-/// environment deployed on approval, or a pipeline run again. An application of several
-/// repositories is always deployed.
-fn already_deployed(
-    workspace: &Workspace,
-    app: &AppRepo,
-    resolved: &Resolved,
-    parts: &[Part],
-) -> Result<Option<Record>, Error> {
-    let environment = &resolved.wanted.environment.name;
-    if resolved.rollback.is_some() || !parts.is_empty() {
-        return Ok(None);
-    }
-    let survey = app.survey(&workspace.file.tags, &[environment.as_str()], &[])?;
-    let Some(latest) = survey.latest(environment) else { return Ok(None) };
-    if latest.deployment.version != resolved.wanted.version.to_string() {
-        return Ok(None);
-    }
-    // A record kept here only is pushed by running the deployment again, as every run does.
-    if app.repo.reference(&format!("{UNPUSHED}{}", latest.tag))?.is_some() {
-        return Ok(None);
-    }
-    let same = latest.deployment.commit == resolved.commit
-        || (workspace.file.matches_trees(&resolved.wanted.environment)
-            && app.repo.commit_tree(&latest.deployment.commit)? == app.repo.commit_tree(&resolved.commit)?);
-    Ok(same.then(|| latest.clone()))
 }
 
 /// The plan that makes one repository's version tag exist here and on its remote.
@@ -264,44 +151,6 @@ fn tag_plan(
         _ => None,
     };
     Ok(deploy::tag_plan_for(app, wanted, decision, existing, tagger, session.push))
-}
-
-/// A final release deploys the commit of the highest release candidate, which anyone who may
-/// push a tag can make: it goes out only when the environment before it deployed that very
-/// commit, as the gate asks of a promotion.
-fn deployed_before(workspace: &Workspace, app: &AppRepo, resolved: &Resolved) -> Result<(), Error> {
-    let environment = &resolved.wanted.environment;
-    let (Cut::Final, Some(after), Some(decision)) = (environment.cut, &environment.after, &resolved.tag) else {
-        return Ok(());
-    };
-    if resolved.rollback.is_some() {
-        // What the environment itself ran before needs nothing of the environment before it.
-        return Ok(());
-    }
-    // The commit the final tag goes on itself, whatever the layout (in one repository the head
-    // deployed holds its files): a commit of the same files on no branch is not what the
-    // environment before deployed.
-    let rc = &decision.tag().commit;
-    let ask = Ask { environment: after, commit: rc, tree: None };
-    let previous = app.survey(&workspace.file.tags, &[], &[ask])?.deployed(0);
-    if previous.matching.is_some() {
-        // As the gate asks: what the previous environment deployed since counts too.
-        let before = workspace.file.environment(after).filter(|_| environment.previous_current);
-        let stale = before.and_then(|before| gate::previous_current(before, &previous)).filter(|f| !f.ok);
-        return match stale {
-            None => Ok(()),
-            Some(finding) => Err(Error::new(Kind::Refused, finding.message)
-                .cause(format!("{} goes on the commit of the highest release candidate", decision.tag().name))
-                .hint(finding.hint.unwrap_or_default())),
-        };
-    }
-    let tag = decision.tag();
-    Err(Error::new(
-        Kind::Refused,
-        format!("{after} has not deployed {}, which {} would release to {}", rc.short(), tag.name, environment.name),
-    )
-    .cause(format!("{} goes on the commit of the highest release candidate of {}", tag.name, resolved.wanted.version))
-    .hint(format!("deploy that candidate to {after} first; its pipeline ends with 'git release record {after}'")))
 }
 
 fn finish(context: &Context, resolved: &Resolved, report: &PrepareReport) {

@@ -14,6 +14,7 @@ use crate::plan::{NewTag, Plan};
 use crate::version::{self, Cut, Decision, Version, VersionTag};
 use crate::workspace::Workspace;
 
+pub mod checks;
 pub mod drift;
 pub mod handoff;
 mod parts;

@@ -119,3 +119,17 @@ pub fn choose(
     };
     Ok(Tip { tip, notes })
 }
+
+/// `prepare --commit`: the commit to read the version (and, in one repository, the code) from, as a pull
+/// request's head holds them before the merge.
+///
+/// # Errors
+/// When `rev` names no commit here.
+pub fn asked(workspace: &Workspace, environment: &Environment, rev: &str) -> Result<Tip, Error> {
+    let commit = workspace.repo.rev_parse_commit(&format!("{rev}^{{commit}}")).map_err(|_| {
+        Error::new(Kind::Usage, format!("--commit {rev} names no commit of this repository"))
+            .hint("fetch it first, as a pull request's pipeline checks out its head ('git fetch origin <its branch>')")
+    })?;
+    let note = format!("deploying {} as --commit asks, not the head of {}", commit.short(), environment.branch);
+    Ok(Tip { tip: BranchTip::Local(commit), notes: vec![note] })
+}
