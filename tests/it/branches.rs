@@ -3,15 +3,16 @@
 //! published.
 
 use crate::deploy::{TwoRepos, one_repo, path, tags, value};
-use crate::harness::World;
+use std::path::Path;
 
-/// A pipeline of `branch` on GitHub Actions that checked out `commit`.
-fn github_push(commit: &str, branch: &str) -> [(&'static str, String); 3] {
-    [
-        ("GITHUB_ACTIONS", "true".to_owned()),
-        ("GITHUB_SHA", commit.to_owned()),
-        ("GITHUB_REF", format!("refs/heads/{branch}")),
-    ]
+use crate::harness::{Transcript, World};
+
+/// `git release <args>` as the GitHub Actions pipeline of a push to `branch` runs it, having
+/// checked out `commit`.
+pub fn in_pipeline(world: &World, repo: &Path, args: &[&str], commit: &str, branch: &str) -> Transcript {
+    let reference = format!("refs/heads/{branch}");
+    let vars = [("GITHUB_ACTIONS", "true"), ("GITHUB_SHA", commit), ("GITHUB_REF", reference.as_str())];
+    world.release_with(repo, args, &vars)
 }
 
 #[test]
@@ -70,12 +71,10 @@ fn a_pipeline_deploys_the_commit_its_ci_checked_out_though_the_branch_moved_on()
 
     // As the CI checks out: detached, at the pushed commit.
     world.git(&repo, &["checkout", "-q", "--detach", &checked_out]);
-    let ci = github_push(&checked_out, "dev");
-    let vars: Vec<(&str, &str)> = ci.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let prepared = world.release_with(&repo, &["prepare", "dev"], &vars);
+    let prepared = in_pipeline(&world, &repo, &["prepare", "dev"], &checked_out, "dev");
     prepared.expect_status(0).expect_stderr("since this pipeline checked out");
     assert_eq!(value(&prepared.stdout, "commit"), checked_out);
-    let recorded = world.release_with(&repo, &["record", "dev"], &vars);
+    let recorded = in_pipeline(&world, &repo, &["record", "dev"], &checked_out, "dev");
     assert_eq!(value(&recorded.expect_status(0).stdout, "commit"), checked_out, "{recorded}");
     let tag = value(&recorded.stdout, "tag").to_owned();
     assert_eq!(world.git(&remote, &["rev-parse", &format!("{tag}^{{commit}}")]).trim(), checked_out);
@@ -101,11 +100,8 @@ fn a_pipeline_whose_commit_the_branch_no_longer_holds_is_refused() {
     let checked_out = world.git(&repo, &["rev-parse", "HEAD"]).trim().to_owned();
     world.git(&remote, &["update-ref", "refs/heads/dev", &format!("{checked_out}~1")]);
     world.git(&repo, &["checkout", "-q", "--detach", &checked_out]);
-    let ci = github_push(&checked_out, "dev");
-    let vars: Vec<(&str, &str)> = ci.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let before = world.state(&remote);
-    world
-        .release_with(&repo, &["prepare", "dev"], &vars)
+    in_pipeline(&world, &repo, &["prepare", "dev"], &checked_out, "dev")
         .expect_status(1)
         .expect_stderr(&format!(
             "error: origin/dev no longer holds {}, which this pipeline checked out",

@@ -4,25 +4,10 @@
 
 use std::path::Path;
 
+use crate::branches::in_pipeline;
 use crate::deploy::{path, value};
 use crate::harness::World;
 use crate::hooks::{push, stderr};
-
-/// A CI push pipeline of `branch` that checked out `commit`, as GitHub Actions describes it.
-fn pipeline(commit: &str, branch: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("GITHUB_ACTIONS", "true".to_owned()),
-        ("GITHUB_SHA", commit.to_owned()),
-        ("GITHUB_REF", format!("refs/heads/{branch}")),
-    ]
-}
-
-/// `git release <args>` as the pipeline of `branch` at `commit` runs it.
-fn in_pipeline(world: &World, repo: &Path, args: &[&str], commit: &str, branch: &str) -> crate::harness::Transcript {
-    let vars = pipeline(commit, branch);
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    world.release_with(repo, args, &vars)
-}
 
 /// What plain git says a record tag holds: the commit it is on, and its Version trailer.
 fn record_facts(world: &World, remote: &Path, tag: &str) -> (String, String) {
