@@ -145,3 +145,23 @@ fn a_relative_application_path_is_relative_to_the_release_repository_wherever_th
     let caches = std::fs::read_dir(release.join(".git/release/apps")).expect("the cache folder").count();
     assert_eq!(caches, 1, "one cache serves every working directory");
 }
+
+/// CI checks out one commit of history (`--depth 1`): the pipeline deploys and records from it
+/// as from a full clone.
+#[test]
+fn a_shallow_ci_checkout_prepares_and_records() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    world.release(&repos.release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    let clone = world.path("ci");
+    let url = format!("file://{}", path(&repos.release_remote));
+    world.git(&world.path(""), &["clone", "-q", "--depth", "1", "-b", "environment/qa", &url, path(&clone)]);
+    assert!(clone.join(".git/shallow").is_file(), "git made a shallow clone");
+    let commit = world.git(&clone, &["rev-parse", "HEAD"]).trim().to_owned();
+    let prepared = in_pipeline(&world, &clone, &["prepare", "qa"], &commit, "environment/qa");
+    prepared.expect_status(0).expect_stdout("tag=v1.0.0-rc.1\n");
+    let recorded = in_pipeline(&world, &clone, &["record", "qa"], &commit, "environment/qa");
+    let tag = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    let app_head = world.git(&repos.app, &["rev-parse", "HEAD"]).trim().to_owned();
+    assert_eq!(world.git(&repos.app_remote, &["rev-parse", &format!("{tag}^{{commit}}")]).trim(), app_head);
+}
