@@ -236,6 +236,9 @@ pub enum NotARecord {
     Future(Timestamp),
     /// Its tag object was made under this other name and pushed under this one.
     Renamed(String),
+    /// Its `Tag:` names a version tag that is not on its commit: where that tag stands, if
+    /// anywhere.
+    VersionTag { tag: String, on: Option<String> },
 }
 
 impl std::fmt::Display for NotARecord {
@@ -246,6 +249,10 @@ impl std::fmt::Display for NotARecord {
             NotARecord::Commit(named) => write!(f, "its message says Commit: {named}, not the tagged commit"),
             NotARecord::Twice(key) => write!(f, "its message says {key}: more than once"),
             NotARecord::Renamed(name) => write!(f, "its tag object is {name}, pushed again under another name"),
+            NotARecord::VersionTag { tag, on: Some(on) } => {
+                write!(f, "its message says Tag: {tag}, which stands on {on}, not on the tagged commit")
+            }
+            NotARecord::VersionTag { tag, on: None } => write!(f, "its message says Tag: {tag}, which does not exist"),
             NotARecord::Future(time) => {
                 write!(f, "its time {} lies in the future, later than the clock allows for", display_time(*time))
             }

@@ -92,8 +92,20 @@ impl Session {
         workspace: &Workspace,
         environment: &Environment,
         asked: Option<&str>,
+        prepares: bool,
     ) -> Result<String, Error> {
         if environment.deploys != Deploys::AnyBranch {
+            if let Some(asked) = asked.filter(|_| prepares) {
+                let name = &environment.name;
+                return Err(Error::new(
+                    Kind::Usage,
+                    format!("--branch {asked}: {name} deploys no branch of anyone's naming"),
+                )
+                .cause(format!("{name} deploys {}", Session::deploys_what(workspace, environment)))
+                .hint(format!(
+                    "leave --branch out, or set deploys = \"any-branch\" for {name} (with cut = \"none\")"
+                )));
+            }
             return deploy::tracked_branch(workspace, &self.app, environment, self.online);
         }
         let name = &environment.name;
@@ -106,6 +118,17 @@ impl Session {
             Error::new(Kind::Usage, format!("`{}` is not a branch name: {problem}", branch.escape_debug()))
         })?;
         Ok(branch)
+    }
+
+    /// What an environment that deploys no branch of anyone's naming deploys, in words.
+    fn deploys_what(workspace: &Workspace, environment: &Environment) -> String {
+        if workspace.file.app.is_here() {
+            return format!("its own branch, {}", environment.branch);
+        }
+        match &workspace.file.app.branch {
+            Some(branch) => format!("the application's branch {branch} (or its release branch)"),
+            None => "the application's HEAD branch (or its release branch)".to_owned(),
+        }
     }
 
     /// The commit the CI's push pipeline of `branch` checked out, when the application

@@ -184,6 +184,21 @@ impl Context {
         }
         workspace.judging()
     }
+
+    /// The release file a deployment (`prepare`, `record`, `rollback`) reads its environments,
+    /// application and tag patterns from: as [`Context::judging_workspace`], whose warning
+    /// about an unset `release.configRef` the deployment gives itself. A pull request's
+    /// checkout, deployed on approval, then cannot point an environment at another branch.
+    ///
+    /// # Errors
+    /// As [`Context::judging_workspace`].
+    pub fn deploying_workspace(&self) -> Result<Workspace, Error> {
+        let workspace = self.workspace()?;
+        if self.config_from.is_some() {
+            return Ok(workspace);
+        }
+        workspace.judging()
+    }
 }
 
 /// The clap definition, for the man page and completions.

@@ -48,11 +48,11 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
-    let workspace = context.workspace()?;
+    let workspace = context.deploying_workspace()?;
     let environment = workspace.find_environment(&args.environment)?;
     let now = clock::now()?;
     let session = Session::open(context, &workspace, &environment, &args.deploy)?;
-    let tracked = session.source_branch(&workspace, &environment, args.branch.as_deref())?;
+    let tracked = session.source_branch(&workspace, &environment, args.branch.as_deref(), true)?;
     let tagger = session.tagger(now)?;
     for attempt in 1..=MAX_TRIES {
         session.fetch(&workspace, std::slice::from_ref(&tracked))?;
@@ -60,7 +60,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             Some(rev) => {
                 let tip = deploy::tip::asked(&workspace, &environment, rev)?;
                 let head = tip.tip.id().expect("a commit was named");
-                checks::approvable(&context.judging_workspace()?, &session.app, &environment, head, session.online)?;
+                checks::approvable(&context.deploying_workspace()?, &session.app, &environment, head, session.online)?;
                 tip
             }
             None => session.tip(&workspace, &environment, false)?,

@@ -61,13 +61,13 @@ pub struct Args {
 const RANGE_READ: usize = 1000;
 
 pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
-    let workspace = context.workspace()?;
+    let workspace = context.deploying_workspace()?;
     let environment = workspace.find_environment(&args.environment)?;
     let now = clock::now()?;
     let time = args.at.as_deref().map(|text| parse_time(text, now)).transpose()?;
     let given = args.jira.check(context, &workspace)?;
     let session = Session::open(context, &workspace, &environment, &args.deploy)?;
-    let tracked = session.source_branch(&workspace, &environment, args.branch.as_deref())?;
+    let tracked = session.source_branch(&workspace, &environment, args.branch.as_deref(), false)?;
     let tagger = session.tagger(now)?;
     let var = |key: &str| std::env::var(key).ok();
     let system = ci::System::detect(&var);
@@ -88,7 +88,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         let tip = session.tip(&workspace, &environment, handoff.is_some())?;
         let wanted = as_prepared(deploy::wanted(&workspace, &environment, tip)?, handoff.as_ref())?;
         let Deployed { commit, branch, version_tag, parts } = match &handoff {
-            Some(handoff) => handed_off(handoff, &session)?,
+            Some(handoff) => handed_off(handoff, &session, &wanted, workspace.file.matches_trees(&environment))?,
             None => deployed(&workspace, &session, &wanted, &tracked, args)?,
         };
         let mut components = BTreeMap::new();
@@ -355,7 +355,25 @@ fn report_already_deployed(
 }
 
 /// What `prepare` handed off, for every repository of the application in the order of the file.
-fn handed_off(handoff: &Handoff, session: &Session) -> Result<Deployed, Error> {
+fn handed_off(handoff: &Handoff, session: &Session, wanted: &Wanted, trees: bool) -> Result<Deployed, Error> {
+    // The file is anyone's to edit in this checkout: what it says was deployed must stand as
+    // prepare left it, the version's tag on the commit.
+    let environment = &handoff.environment;
+    let on = |tag: &str| session.app.repo.rev_parse_commit(&format!("refs/tags/{tag}^{{commit}}")).ok();
+    let cuts = wanted.environment.cut != Cut::None && !matches!(wanted.version, Version::Pin(_));
+    let stands = match &handoff.tag {
+        Some(tag) => on(tag).is_some_and(|on| deploy::stands_on(&session.app.repo, &on, &handoff.commit, trees)),
+        None => !cuts,
+    };
+    if !stands {
+        let tag = handoff.tag.as_deref().unwrap_or("no version tag");
+        return Err(Error::new(
+            Kind::Refused,
+            format!("what prepare handed off does not hold: {tag} does not stand on {}", handoff.commit.short()),
+        )
+        .cause(format!("the hand-off of {environment} in this checkout says so, and prepare puts the version's tag on what it deploys"))
+        .hint(format!("run 'git release prepare {environment}' again, then 'git release record {environment}'")));
+    }
     let mut parts = Vec::new();
     for repo in &session.components {
         let name = &repo.component.name;

@@ -116,7 +116,7 @@ pub fn run_bump(context: &Context, args: &BumpArgs) -> Result<(), Error> {
 }
 
 pub fn run_rollback(context: &Context, args: &RollbackArgs) -> Result<(), Error> {
-    let workspace = context.workspace()?;
+    let workspace = context.deploying_workspace()?;
     let environment = workspace.find_environment(&args.environment)?;
     fetch_before_push(context, &workspace, args.write.push)?;
     let app = AppRepo::open(&workspace, None)?.judged_by(workspace.judging_trust());

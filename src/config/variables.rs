@@ -15,21 +15,46 @@ pub const RESERVED_PREFIXES: [&str; 2] = ["commit_", "tag_"];
 /// Names a dotenv file would turn into variables that change how a later job's shell, loader or
 /// CI behaves, or that the CI systems and git keep for themselves. Compared without case, as
 /// GitHub's outputs and Azure's variables compare names.
-const UNSAFE: [&str; 12] = [
+const UNSAFE: [&str; 37] = [
     "PATH",
     "HOME",
     "SHELL",
     "ENV",
     "BASH_ENV",
+    "SHELLOPTS",
+    "BASHOPTS",
     "IFS",
     "CDPATH",
     "PS4",
     "PROMPT_COMMAND",
     "LD_PRELOAD",
     "LD_LIBRARY_PATH",
+    "LD_AUDIT",
     "DYLD_INSERT_LIBRARIES",
+    "GCONV_PATH",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PYTHONHOME",
+    "PERL5OPT",
+    "PERL5LIB",
+    "RUBYOPT",
+    "RUBYLIB",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "JDK_JAVA_OPTIONS",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "CURL_CA_BUNDLE",
+    "REQUESTS_CA_BUNDLE",
+    "GH_TOKEN",
 ];
-const UNSAFE_PREFIXES: [&str; 11] = [
+const UNSAFE_PREFIXES: [&str; 12] = [
     "GIT_",
     "GITHUB_",
     "RUNNER_",
@@ -41,6 +66,7 @@ const UNSAFE_PREFIXES: [&str; 11] = [
     "AGENT_",
     "BITBUCKET_",
     "TF_BUILD",
+    "TF_CLI_ARGS",
 ];
 
 /// A variable's name as written, a set of them, and the sets by name.
@@ -65,8 +91,8 @@ fn name_problem(name: &str) -> Option<String> {
     let upper = name.to_ascii_uppercase();
     if UNSAFE.contains(&upper.as_str()) || UNSAFE_PREFIXES.iter().any(|prefix| upper.starts_with(prefix)) {
         return Some(format!(
-            "variable name `{name}` is kept by shells, loaders, git or the CI systems ({}, or a name starting with \
-             {}); choose another",
+            "variable name `{name}` is kept by shells, loaders, runtimes, git or the CI systems ({}, or a name \
+             starting with {}); choose another",
             UNSAFE.join(", "),
             UNSAFE_PREFIXES.join(", ")
         ));
@@ -92,7 +118,9 @@ fn value_problem(name: &str, value: &str) -> Option<String> {
     // Unicode's line and paragraph separators break lines too, and its direction controls make
     // a value read otherwise than it is.
     let unsafe_char = |c: char| {
-        c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}')
     };
     let control = value.chars().find(|&c| unsafe_char(c))?;
     let what = match control {
@@ -191,6 +219,11 @@ mod tests {
         {
             assert!(name_problem(kept).expect("refused").contains("is kept by shells"), "{kept}");
         }
+        for runtime in ["NODE_OPTIONS", "PYTHONPATH", "perl5opt", "https_proxy", "TF_CLI_ARGS_plan", "GH_TOKEN"] {
+            assert!(name_problem(runtime).expect("refused").contains("is kept by shells"), "{runtime}");
+        }
+        // Terraform reads its input variables from TF_VAR_<name>: a pipeline's own business.
+        assert_eq!(name_problem("TF_VAR_region"), None);
         assert_eq!(name_problem("PATHS"), None);
     }
 
@@ -204,6 +237,7 @@ mod tests {
         assert!(value_problem("k", "a\tb").expect("refused").contains("\\u{9}"));
         assert!(value_problem("k", "a\u{2028}b").expect("refused").contains("a line break"));
         assert!(value_problem("k", "a\u{202E}b").expect("refused").contains("\\u{202e}"));
+        assert!(value_problem("k", "a\u{200F}b").expect("refused").contains("\\u{200f}"));
         assert_eq!(value_problem("k", "café – ünïcode"), None);
     }
 }

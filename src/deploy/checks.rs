@@ -40,10 +40,36 @@ pub fn approvable(
         .hint(format!("merge the change into {}, then run 'git release prepare {name}'", environment.branch))
         .hint(format!("to deploy {name} on approval, set gate = \"self\" for it on its branch")));
     }
-    let source = pull_request_branch(head).or_else(|| {
-        let after = target.after.as_deref()?;
-        judging.file.environment(after).map(|e| e.branch.clone())
-    });
+    // A promotion's head is on the branch of the environment before, as its remote has it: a
+    // commit elsewhere that the environment before also ran (a feature branch it ran, say) is
+    // no promotion.
+    let after = target.after.as_deref().and_then(|after| judging.file.environment(after));
+    if let Some(after) = &after {
+        let (repo, remote) = (&judging.repo, &judging.remote);
+        if online && repo.remote_url(remote).is_some() {
+            crate::deploy::tip::fetch(&judging, after)?;
+        }
+        let on = match repo.remote_branch_tip(&after.branch, remote)?.id() {
+            Some(tip) => repo.is_ancestor(head, tip)?,
+            None => false,
+        };
+        if !on {
+            return Err(Error::new(
+                Kind::Refused,
+                format!(
+                    "{} is not on {}, so it is no promotion from {} to deploy on approval",
+                    head.short(),
+                    after.branch,
+                    after.name
+                ),
+            )
+            .hint(format!(
+                "open the pull request into {} from {}, and deploy its head",
+                environment.branch, after.branch
+            )));
+        }
+    }
+    let source = pull_request_branch(head).or_else(|| after.map(|after| after.branch.clone()));
     let request = Request { target, source, head: head.clone(), settings: None };
     let verdict = admission::evaluate(&judging, Some(app), &request, online)?;
     let refused: Vec<&Finding> = verdict.findings.iter().filter(|f| !f.ok && f.check != Check::SelfDeployed).collect();

@@ -185,6 +185,15 @@ pub fn resolve(
     Ok(Resolved { wanted, branch, commit, tag, rollback: None })
 }
 
+/// Whether a version tag on `tagged` stands for a deployment of `deployed`: the same commit, or
+/// with `trees` a commit of the same files (in one repository, a final runs the head that merges
+/// its candidate unchanged). A commit that cannot be read stands for nothing.
+#[must_use]
+pub fn stands_on(repo: &crate::git::Repo, tagged: &ObjectId, deployed: &ObjectId, trees: bool) -> bool {
+    tagged == deployed
+        || (trees && matches!((repo.commit_tree(tagged), repo.commit_tree(deployed)), (Ok(a), Ok(b)) if a == b))
+}
+
 /// The branch that holds `commit`: the version's release branch when it exists and holds it,
 /// else the tracked branch when it does; `None` when neither does.
 fn holding_branch(

@@ -152,7 +152,9 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
                 }
                 Guarded::Record => {
                     let record = match &object {
-                        Some(object) => record_of(workspace, name, object)?,
+                        Some(object) => {
+                            record_of(workspace, name, object)?.and_then(|record| tagged(workspace, record))
+                        }
                         None => Err(NotARecord::Message),
                     };
                     if let Ok(record) = &record {
@@ -362,6 +364,21 @@ fn read_record(workspace: &Workspace, name: &str, id: &ObjectId) -> Result<Resul
     let tag = crate::git::TagRef::unpeeled(name, id.clone());
     let Some(object) = workspace.repo.tag_object(&tag)? else { return Ok(Err(NotARecord::Message)) };
     record_of(workspace, name, &object)
+}
+
+/// A record whose `Tag:` names a version tag says it deployed that tag: the tag must stand on
+/// the record's commit here, as `prepare` put it there before the deployment.
+/// Where the environment matches trees (always in one repository), on a commit of the same
+/// files: a final runs the head that merges its candidate unchanged.
+fn tagged(workspace: &Workspace, record: Record) -> Result<Record, NotARecord> {
+    let Some(tag) = &record.deployment.version_tag else { return Ok(record) };
+    let on = workspace.repo.rev_parse_commit(&format!("refs/tags/{tag}^{{commit}}")).ok();
+    let trees =
+        workspace.file.environment(&record.deployment.environment).is_some_and(|e| workspace.file.matches_trees(e));
+    if on.as_ref().is_some_and(|on| crate::deploy::stands_on(&workspace.repo, on, &record.deployment.commit, trees)) {
+        return Ok(record);
+    }
+    Err(NotARecord::VersionTag { tag: tag.clone(), on: on.map(|id| id.short().to_owned()) })
 }
 
 /// The record a tag object pushed as `name` is, or why it is none.

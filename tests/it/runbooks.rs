@@ -341,21 +341,150 @@ fn deploy_on_approval_deploys_only_what_the_gate_would_let_in() {
     world.git(&repo, &["commit", "-q", "-m", "Nothing to see"]);
     world.git(&repo, &["push", "-q", "origin", "evil"]);
     let evil = head(&world, &repo, "HEAD");
+    let qa_before = head(&world, &remote, "qa");
     let before = world.state(&remote);
 
+    world.release(&repo, &["prepare", "stage", "--commit", &evil]).expect_status(1).expect_stderr(&format!(
+        "error: {} is not on qa, so it is no promotion from qa to deploy on approval",
+        &evil[..7]
+    ));
+    // On qa's branch (put there past the hook), but never run by qa: the gate refuses it.
+    world.git(&remote, &["update-ref", "refs/heads/qa", &evil]);
     world
         .release(&repo, &["prepare", "stage", "--commit", &evil])
         .expect_status(1)
         .expect_stderr(&format!("error: the gate into stage refuses {}, so it is not deployed on approval", &evil[..7]))
         .expect_stderr("previous-deployed: qa has not deployed");
+    world.git(&remote, &["update-ref", "refs/heads/qa", &qa_before]);
     world
         .release(&repo, &["prepare", "prod", "--commit", &evil])
         .expect_status(2)
         .expect_stderr("error: --commit deploys a pull request before its merge, and prod does not deploy on approval")
         .expect_stderr("hint: merge the change into main, then run 'git release prepare prod'");
+    world
+        .release(&repo, &["prepare", "qa", "--branch", "evil"])
+        .expect_status(2)
+        .expect_stderr("error: --branch evil: qa deploys no branch of anyone's naming")
+        .expect_stderr("caused by: qa deploys its own branch, qa");
     world.release(&repo, &["record", "stage", "--commit", &evil]).expect_status(1).expect_stderr(&format!(
         "error: no tag of 1.2.0 stands on {}, so stage did not deploy it as 1.2.0",
         &evil[..7]
     ));
+    assert_eq!(world.state(&remote), before, "nothing was tagged or recorded");
+}
+
+/// A feature through dev into qa, as the runbook takes it: qa runs the merge (rc.1, recorded).
+/// Returns qa's head.
+fn qa_runs_a_feature(world: &World, repo: &Path) -> String {
+    world.git(repo, &["checkout", "-q", "-b", "feature/dns", "main"]);
+    std::fs::write(repo.join("dns.tf"), "resource \"dns\" {}\n").expect("writes");
+    world.git(repo, &["add", "dns.tf"]);
+    world.git(repo, &["commit", "-q", "-m", "Add the DNS zone"]);
+    world.git(repo, &["push", "-q", "origin", "feature/dns"]);
+    let feature = head(world, repo, "HEAD");
+    in_pipeline(world, repo, &["prepare", "dev"], &feature, "feature/dns").expect_status(0);
+    in_pipeline(world, repo, &["record", "dev"], &feature, "feature/dns").expect_status(0);
+    world.git(repo, &["checkout", "-q", "qa"]);
+    world.git(repo, &["merge", "-q", "--no-ff", "-m", "Merge feature/dns into qa", "feature/dns"]);
+    let pushed = push(world, repo, &["origin", "qa"]);
+    assert!(pushed.status.success(), "{}", stderr(&pushed));
+    let qa = head(world, repo, "qa");
+    in_pipeline(world, repo, &["prepare", "qa"], &qa, "qa").expect_status(0);
+    in_pipeline(world, repo, &["record", "qa"], &qa, "qa").expect_status(0);
+    qa
+}
+
+/// A commit of the attacker's on a branch of its own, with a file no environment ran.
+fn backdoor(world: &World, repo: &Path, from: &str) -> String {
+    world.git(repo, &["checkout", "-q", "-b", "evil", from]);
+    std::fs::write(repo.join("backdoor.tf"), "resource \"backdoor\" {}\n").expect("writes");
+    world.git(repo, &["add", "backdoor.tf"]);
+    world.git(repo, &["commit", "-q", "-m", "Tidy up"]);
+    world.git(repo, &["push", "-q", "origin", "evil"]);
+    head(world, repo, "HEAD")
+}
+
+/// The hand-off is a file in the checkout: one edited to name another commit records nothing,
+/// and a record forged by hand with plain git, whose `Tag:` stands elsewhere, is refused by the
+/// server's hook.
+#[test]
+fn an_edited_hand_off_or_a_record_whose_tag_stands_elsewhere_records_nothing() {
+    let world = World::new();
+    let (repo, remote) = infrastructure(&world);
+    let qa = qa_runs_a_feature(&world, &repo);
+    let evil = backdoor(&world, &repo, "qa");
+    let before = world.state(&remote);
+
+    world.release(&repo, &["prepare", "qa", "--again", "--no-push"]).expect_status(0);
+    let file = repo.join(".git/release/prepared/qa.json");
+    let handed = std::fs::read_to_string(&file).expect("a hand-off");
+    assert!(handed.contains(&qa), "{handed}");
+    std::fs::write(&file, handed.replace(&qa, &evil)).expect("edited");
+    world
+        .release(&repo, &["record", "qa"])
+        .expect_status(1)
+        .expect_stderr(&format!(
+            "error: what prepare handed off does not hold: v1.2.0-rc.1 does not stand on {}",
+            &evil[..7]
+        ))
+        .expect_stderr("hint: run 'git release prepare qa' again");
+    assert_eq!(world.state(&remote), before, "nothing recorded");
+
+    // The same lie made with plain git: qa's record, copied onto the attacker's commit.
+    let record = world.git(&repo, &["tag", "-l", "1.2.0.*.qa"]).trim().to_owned();
+    let message = world.git(&repo, &["cat-file", "tag", &record]);
+    let body = message.split_once("\n\n").expect("a message").1.replace(&qa, &evil);
+    let forged = format!("{record}+2");
+    std::fs::write(world.path("message"), body).expect("writes");
+    world.git(&repo, &["tag", "-a", "-F", path(&world.path("message")), &forged, &evil]);
+    let pushed = push(&world, &repo, &["--no-verify", "origin", &forged]);
+    let text = stderr(&pushed);
+    assert!(!pushed.status.success(), "{text}");
+    assert!(text.contains(&format!("its message says Tag: v1.2.0-rc.1, which stands on {}", &qa[..7])), "{text}");
+    assert_eq!(world.state(&remote), before, "nothing recorded");
+}
+
+/// A checkout whose release file points stage at another branch (a pull request's merge, say)
+/// does not move what stage deploys: with `release.configRef` set, deployments read their
+/// environments there.
+#[test]
+fn deployments_read_their_environments_where_release_config_ref_says() {
+    let world = World::new();
+    let (repo, _remote) = infrastructure(&world);
+    let evil = backdoor(&world, &repo, "main");
+    let file = std::fs::read_to_string(repo.join("release.toml")).expect("reads");
+    std::fs::write(repo.join("release.toml"), file.replace("branch = \"stage\"", "branch = \"evil\"")).expect("writes");
+    world.git(&repo, &["commit", "-q", "-am", "stage lives here now"]);
+    let evil_now = head(&world, &repo, "HEAD");
+    assert_ne!(evil_now, evil);
+    world.git(&repo, &["config", "release.configRef", "refs/heads/main"]);
+    let stage = head(&world, &repo, "origin/stage");
+    let prepared = world.release(&repo, &["prepare", "stage", "--dry-run"]);
+    assert_eq!(value(&prepared.expect_status(0).stdout, "commit"), stage, "{prepared}");
+}
+
+/// Deploy on approval takes a promotion's head: a commit qa once ran that its branch no longer
+/// holds (or never held) is not deployed to stage.
+#[test]
+fn deploy_on_approval_takes_only_a_head_on_the_branch_before() {
+    let world = World::new();
+    let (repo, remote) = infrastructure(&world);
+    let qa = qa_runs_a_feature(&world, &repo);
+    // qa ran the attacker's commit once, and its branch was put back since.
+    let evil = backdoor(&world, &repo, "qa");
+    world.git(&remote, &["update-ref", "refs/heads/qa", &evil]);
+    world.git(&repo, &["fetch", "-q", "origin"]);
+    in_pipeline(&world, &repo, &["prepare", "qa"], &evil, "qa").expect_status(0);
+    in_pipeline(&world, &repo, &["record", "qa"], &evil, "qa").expect_status(0);
+    world.git(&remote, &["update-ref", "refs/heads/qa", &qa]);
+    let before = world.state(&remote);
+    world
+        .release(&repo, &["prepare", "stage", "--commit", &evil])
+        .expect_status(1)
+        .expect_stderr(&format!(
+            "error: {} is not on qa, so it is no promotion from qa to deploy on approval",
+            &evil[..7]
+        ))
+        .expect_stderr("hint: open the pull request into stage from qa, and deploy its head");
     assert_eq!(world.state(&remote), before, "nothing was tagged or recorded");
 }
