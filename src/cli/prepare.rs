@@ -159,8 +159,9 @@ fn finish(context: &Context, resolved: &Resolved, report: &PrepareReport) {
     }
     if let (Some(tag), false) = (&report.tag, report.dry_run) {
         let done = if report.created { "created" } else { "reusing" };
-        let pushed =
-            if report.pushed && report.created { format!(", pushed to {}", report.app) } else { String::new() };
+        // The application is "." in one repository: the push went to its remote.
+        let to = if report.app == "." { context.remote.as_str() } else { report.app.as_str() };
+        let pushed = if report.pushed && report.created { format!(", pushed to {to}") } else { String::new() };
         // The tag's own commit: in one repository a final deploys a head merging it unchanged.
         let on = resolved.tag.as_ref().map_or(&report.commit, |decision| &decision.tag().commit);
         context.ui.message(&format!("{done} {tag} on {}{pushed}", on.short()));
