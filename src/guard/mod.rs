@@ -4,7 +4,7 @@
 
 use crate::admission::{self, Request, Verdict};
 use crate::app::AppRepo;
-use crate::config::{self, Environment, FILE_NAME, Origin, ReleaseFile, TrustMode};
+use crate::config::{self, Deploys, Environment, FILE_NAME, GateMode, Origin, ReleaseFile, TrustMode};
 use crate::deploy;
 use crate::error::Error;
 use crate::git::{ObjectKind, TagObject};
@@ -98,6 +98,9 @@ pub struct Facts {
     pub renamed: Option<String>,
     /// What lets the reference in but is worth saying (`[trust] mode = "warn"`).
     pub warnings: Vec<String>,
+    /// In one repository, for a new rc, final or record tag: why its commit is on no branch
+    /// that may hold it.
+    pub astray: Option<String>,
 }
 
 /// Gathers the facts of one update. `workspace` says what is guarded; each environment branch is
@@ -147,8 +150,12 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
                         return Ok(facts);
                     }
                     let cut = if *kind == PatternKind::Rc { Cut::Rc } else { Cut::Final };
-                    let cutting = workspace.file.environments.iter().filter(|e| e.cut == cut);
-                    facts.owners = cutting.map(|e| e.name.clone()).collect();
+                    let cutting: Vec<&Environment> =
+                        workspace.file.environments.iter().filter(|e| e.cut == cut).collect();
+                    facts.owners = cutting.iter().map(|e| e.name.clone()).collect();
+                    if let Some(object) = &object {
+                        facts.astray = astray(workspace, &cutting, &object.commit, name)?;
+                    }
                 }
                 Guarded::Record => {
                     let record = match &object {
@@ -159,6 +166,10 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
                     };
                     if let Ok(record) = &record {
                         facts.owners = vec![record.deployment.environment.clone()];
+                        let environment = workspace.file.environment(&record.deployment.environment);
+                        let deploys: Vec<&Environment> =
+                            environment.into_iter().filter(|e| e.deploys != Deploys::AnyBranch).collect();
+                        facts.astray = astray(workspace, &deploys, &record.deployment.commit, name)?;
                     }
                     facts.record = Some(record);
                 }
@@ -176,6 +187,40 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
         _ => {}
     }
     Ok(facts)
+}
+
+/// One repository holds the environment branches beside the tags: a version or record tag of
+/// `environments` must be on a commit one of their branches holds (for one that deploys on
+/// approval, the branch of the environment before it, where the pull request's head is), here or
+/// as last fetched. `None` when it is, or in two repositories, where the branches live elsewhere.
+fn astray(
+    workspace: &Workspace,
+    environments: &[&Environment],
+    commit: &ObjectId,
+    name: &str,
+) -> Result<Option<String>, Error> {
+    if !workspace.file.app.is_here() || environments.is_empty() {
+        return Ok(None);
+    }
+    let (repo, remote) = (&workspace.repo, &workspace.remote);
+    let mut branches: Vec<&str> = Vec::new();
+    for environment in environments {
+        branches.push(&environment.branch);
+        let before = environment.after.as_deref().and_then(|after| workspace.file.environment(after));
+        if let (GateMode::Self_, Some(before)) = (environment.gate, before) {
+            branches.push(&before.branch);
+        }
+    }
+    for branch in &branches {
+        for reference in [format!("refs/heads/{branch}"), format!("refs/remotes/{remote}/{branch}")] {
+            if let Some(tip) = repo.reference(&reference)? {
+                if repo.has_object(commit) && repo.is_ancestor(commit, &tip)? {
+                    return Ok(None);
+                }
+            }
+        }
+    }
+    Ok(Some(format!("{name} is on {}, which no branch it may be on holds ({})", commit.short(), branches.join(", "))))
 }
 
 /// What is wrong with the release file at `new` on `branch`.
@@ -335,6 +380,16 @@ fn decide_new_tag(facts: &Facts, guarded: &Guarded, name: &str) -> Option<Refusa
             );
         }
         _ => {}
+    }
+    if let Some(astray) = &facts.astray {
+        return refuse(
+            astray.clone(),
+            vec![
+                "a version or record tag goes on what an environment's branch holds: merge the change there first, \
+                 then let 'git release prepare' and 'git release record' tag it"
+                    .into(),
+            ],
+        );
     }
     let why = facts.untrusted.clone()?;
     let owners = if facts.owners.is_empty() { "none cuts such tags".to_owned() } else { facts.owners.join(", ") };

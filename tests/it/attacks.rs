@@ -370,8 +370,13 @@ fn a_release_candidate_on_a_side_branch_is_not_released_in_one_repository() {
     world.git(&repo, &["checkout", "-q", "-b", "evil", "environment/prod"]);
     world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "EVIL"]);
     world.git(&repo, &["tag", "-a", "-m", "rc", "v1.0.0-rc.2"]);
-    let tagged = push(&world, &repo, &["origin", "evil", "v1.0.0-rc.2"]);
-    assert!(tagged.status.success(), "{}", stderr(&tagged));
+    // The server refuses an rc on a commit no branch that cuts candidates holds...
+    let tagged = push(&world, &repo, &["--no-verify", "origin", "evil", "v1.0.0-rc.2"]);
+    assert!(!tagged.status.success(), "{}", stderr(&tagged));
+    assert!(stderr(&tagged).contains("v1.0.0-rc.2 is on "), "{}", stderr(&tagged));
+    assert!(stderr(&tagged).contains("which no branch it may be on holds (environment/qa)"), "{}", stderr(&tagged));
+    // ...and where a server has no hook, prepare still releases nothing qa did not run.
+    world.git(&remote, &["fetch", "-q", path(&repo), "evil:evil", "refs/tags/v1.0.0-rc.2:refs/tags/v1.0.0-rc.2"]);
     world.git(&repo, &["checkout", "-q", "environment/prod"]);
     let before = world.state(&remote);
     world.release(&repo, &["prepare", "prod"]).expect_status(1).expect_stderr("error: qa has not deployed ");

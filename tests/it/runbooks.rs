@@ -488,3 +488,41 @@ fn deploy_on_approval_takes_only_a_head_on_the_branch_before() {
         .expect_stderr("hint: open the pull request into stage from qa, and deploy its head");
     assert_eq!(world.state(&remote), before, "nothing was tagged or recorded");
 }
+
+/// In one repository the server's hook sees where the environment branches are: an rc, final
+/// or record tag made by hand on a commit no branch it belongs to holds is refused, so a forged
+/// candidate, release or record cannot stand in for a deployment nor block a real one.
+#[test]
+fn version_and_record_tags_off_their_branches_are_refused_by_the_server() {
+    let world = World::new();
+    let (repo, remote) = infrastructure(&world);
+    let qa = qa_runs_a_feature(&world, &repo);
+    let evil = backdoor(&world, &repo, "qa");
+    let before = world.state(&remote);
+    // qa's record, copied onto the attacker's commit without the version tag it names, and the
+    // same as prod's.
+    let record = world.git(&repo, &["tag", "-l", "1.2.0.*.qa"]).trim().to_owned();
+    let message = world.git(&repo, &["cat-file", "tag", &record]);
+    let body = message.split_once("\n\n").expect("a message").1.replace(&qa, &evil);
+    let body = body.lines().filter(|line| !line.starts_with("Tag: ")).collect::<Vec<_>>().join("\n") + "\n";
+    std::fs::write(world.path("qa"), &body).expect("writes");
+    std::fs::write(world.path("prod"), body.replace("Environment: qa", "Environment: prod")).expect("writes");
+    let forged_qa = format!("{record}+2");
+    let forged_prod = record.replace(".qa", ".prod");
+    for (name, message) in [
+        ("v1.2.0-rc.9", vec!["-m", "Release candidate"]),
+        ("v1.2.0", vec!["-m", "Release 1.2.0"]),
+        (forged_qa.as_str(), vec!["-F", path(&world.path("qa"))]),
+        (forged_prod.as_str(), vec!["-F", path(&world.path("prod"))]),
+    ] {
+        let mut tag = vec!["tag", "-a"];
+        tag.extend(message);
+        tag.extend([name, evil.as_str()]);
+        world.git(&repo, &tag);
+        let pushed = push(&world, &repo, &["--no-verify", "origin", name]);
+        let text = stderr(&pushed);
+        assert!(!pushed.status.success(), "{name}: {text}");
+        assert!(text.contains(&format!("{name} is on {}, which no branch it may be on holds", &evil[..7])), "{text}");
+    }
+    assert_eq!(world.state(&remote), before, "nothing forged stands");
+}
