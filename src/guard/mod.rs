@@ -155,6 +155,9 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
                     facts.owners = cutting.iter().map(|e| e.name.clone()).collect();
                     if let Some(object) = &object {
                         facts.astray = astray(workspace, &cutting, &object.commit, name)?;
+                        if facts.astray.is_none() && workspace.file.app.is_here() {
+                            facts.astray = unfounded(workspace, *kind, version, &object.commit, name)?;
+                        }
                     }
                 }
                 Guarded::Record => {
@@ -170,6 +173,9 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
                         let deploys: Vec<&Environment> =
                             environment.into_iter().filter(|e| e.deploys != Deploys::AnyBranch).collect();
                         facts.astray = astray(workspace, &deploys, &record.deployment.commit, name)?;
+                        if facts.astray.is_none() && workspace.file.app.is_here() {
+                            facts.astray = deploys.first().and_then(|e| untagged(workspace, e, record, name));
+                        }
                     }
                     facts.record = Some(record);
                 }
@@ -221,6 +227,69 @@ fn astray(
         }
     }
     Ok(Some(format!("{name} is on {}, which no branch it may be on holds ({})", commit.short(), branches.join(", "))))
+}
+
+/// One repository: what a version tag must be besides being on its branch, as `prepare` cuts
+/// them: an rc of a version not released yet, on a commit whose release file asks for that
+/// version; a final on the commit of the version's highest rc.
+fn unfounded(
+    workspace: &Workspace,
+    kind: PatternKind,
+    version: &str,
+    commit: &ObjectId,
+    name: &str,
+) -> Result<Option<String>, Error> {
+    let app = crate::app::AppRepo::open(workspace, None)?.judged_by(workspace.judging_trust());
+    let existing = app.version_tags(&workspace.file.tags, version)?;
+    if kind == PatternKind::Final {
+        return Ok(match existing.highest_rc() {
+            Some((_, rc)) if &rc.commit == commit => None,
+            Some((_, rc)) => Some(format!(
+                "{name} is on {}, not on {}, the highest release candidate's commit",
+                commit.short(),
+                rc.name
+            )),
+            None => Some(format!("{name} releases {version}, of which no release candidate exists")),
+        });
+    }
+    if let Some(released) = &existing.final_ {
+        return Ok(Some(format!("{name} is a candidate of {version}, which {} released already", released.name)));
+    }
+    let origin = Origin { place: format!("{} at {}", name, commit.short()), branch: None };
+    let asks = match workspace.repo.read_top_file(commit, FILE_NAME)? {
+        Some(content) => config::parse(&content, &origin).ok().map(|file| file.version.to_string()),
+        None => None,
+    };
+    Ok((asks.as_deref() != Some(version)).then(|| {
+        let asks = asks.map_or_else(|| "no valid release file".to_owned(), |v| format!("version {v}"));
+        format!("{name} is a candidate of {version}, but its commit {} asks for {asks}", commit.short())
+    }))
+}
+
+/// One repository: a record of an environment that cuts version tags names the tag it deployed,
+/// of its own kind and version: an rc for an rc environment, the final for a final one.
+fn untagged(workspace: &Workspace, environment: &Environment, record: &Record, name: &str) -> Option<String> {
+    let deployment = &record.deployment;
+    let wanted = match environment.cut {
+        Cut::None => return None,
+        Cut::Rc => PatternKind::Rc,
+        Cut::Final => PatternKind::Final,
+    };
+    if !Version::parse(&deployment.version).is_ok_and(|v| v.cuts_tags()) {
+        return None;
+    }
+    let fits = deployment.version_tag.as_deref().and_then(|tag| classify(&format!("refs/tags/{tag}"), &workspace.file));
+    match fits {
+        Some(Guarded::VersionTag { kind, version }) if kind == wanted && version == deployment.version => None,
+        _ => Some(format!(
+            "{name} records {} {} in {}, which cuts {} tags, without naming such a tag of {}",
+            deployment.version,
+            deployment.version_tag.as_deref().map_or_else(|| "(no Tag:)".to_owned(), |t| format!("as {t}")),
+            environment.name,
+            environment.cut,
+            deployment.version
+        )),
+    }
 }
 
 /// What is wrong with the release file at `new` on `branch`.

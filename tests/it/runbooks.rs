@@ -526,3 +526,52 @@ fn version_and_record_tags_off_their_branches_are_refused_by_the_server() {
     }
     assert_eq!(world.state(&remote), before, "nothing forged stands");
 }
+
+/// On commits the environment branches do hold, a tag made by hand must still be one `prepare`
+/// would cut: a final only on the highest rc's commit, an rc only of an unreleased version its
+/// commit asks for, a record naming a tag of its environment's kind. Otherwise one push of a
+/// forged final would burn a version, and a forged record would send a rollback anywhere.
+#[test]
+fn forged_tags_on_commits_the_branches_hold_are_refused_unless_prepare_would_cut_them() {
+    let world = World::new();
+    let (repo, remote) = infrastructure(&world);
+    let qa = qa_runs_a_feature(&world, &repo);
+    let first = world.git(&repo, &["rev-list", "--max-parents=0", "main"]).trim().to_owned();
+    let before = world.state(&remote);
+    let record = world.git(&repo, &["tag", "-l", "1.2.0.*.qa"]).trim().to_owned();
+    let message = world.git(&repo, &["cat-file", "tag", &record]);
+    let body = message
+        .split_once("\n\n")
+        .expect("a message")
+        .1
+        .replace(&qa, &first)
+        .replace("Environment: qa", "Environment: prod");
+    let body = body.lines().filter(|line| !line.starts_with("Tag: ")).collect::<Vec<_>>().join("\n") + "\n";
+    std::fs::write(world.path("prod"), &body).expect("writes");
+    let forged_prod = record.replace(".qa", ".prod");
+    for (name, on, args, why) in [
+        (
+            "v1.3.0",
+            first.as_str(),
+            vec!["-m", "Release 1.3.0"],
+            "v1.3.0 releases 1.3.0, of which no release candidate exists",
+        ),
+        ("v1.2.0-rc.9", first.as_str(), vec!["-m", "Candidate"], "but its commit"),
+        (
+            forged_prod.as_str(),
+            first.as_str(),
+            vec!["-F", path(&world.path("prod"))],
+            "which cuts final tags, without naming such a tag of 1.2.0",
+        ),
+    ] {
+        let mut tag = vec!["tag", "-a"];
+        tag.extend(args);
+        tag.extend([name, on]);
+        world.git(&repo, &tag);
+        let pushed = push(&world, &repo, &["--no-verify", "origin", name]);
+        let text = stderr(&pushed);
+        assert!(!pushed.status.success(), "{name}: {text}");
+        assert!(text.contains(why), "{name}: {text}");
+    }
+    assert_eq!(world.state(&remote), before, "nothing forged stands");
+}
