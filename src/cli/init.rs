@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::config::pipeline;
 use crate::config::template::{self, DEFAULT_ENVIRONMENTS, NewEnvironment};
 use crate::config::{self, Content, FILE_NAME, Origin};
 use crate::error::{Error, Kind};
@@ -28,7 +29,7 @@ pub struct Args {
     pub version: String,
     /// Also write the CI pipeline for SYSTEM into the work tree (alone, when the environments exist)
     #[arg(long, value_enum, value_name = "SYSTEM")]
-    pub ci: Option<CiSystem>,
+    pub ci: Option<pipeline::System>,
     /// Sign every tag with this key and trust it alone for every environment: an ssh key file
     /// (private or .pub), or an OpenPGP fingerprint
     #[arg(long, value_name = "KEY")]
@@ -76,31 +77,6 @@ fn sign_with(key: &str) -> Result<SignWith, Error> {
     Ok(SignWith { config, signer })
 }
 
-/// The CI systems a pipeline template exists for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CiSystem {
-    Github,
-    Gitlab,
-    Azure,
-    Bitbucket,
-    Jenkins,
-    Tekton,
-}
-
-impl CiSystem {
-    /// Where the system reads its pipeline, and the template for it.
-    fn file(self) -> (&'static str, &'static str) {
-        match self {
-            CiSystem::Github => (".github/workflows/release.yml", include_str!("../../templates/ci/github.yml")),
-            CiSystem::Gitlab => (".gitlab-ci.yml", include_str!("../../templates/ci/gitlab.yml")),
-            CiSystem::Azure => ("azure-pipelines.yml", include_str!("../../templates/ci/azure.yml")),
-            CiSystem::Bitbucket => ("bitbucket-pipelines.yml", include_str!("../../templates/ci/bitbucket.yml")),
-            CiSystem::Jenkins => ("Jenkinsfile", include_str!("../../templates/ci/Jenkinsfile")),
-            CiSystem::Tekton => (".tekton/release.yaml", include_str!("../../templates/ci/tekton.yaml")),
-        }
-    }
-}
-
 #[expect(
     clippy::unnecessary_wraps,
     reason = "clap's value_parser takes a fallible function; names are checked with the release file"
@@ -123,11 +99,22 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let sign = args.sign.as_deref().map(sign_with).transpose()?;
     let files = files(&environments, args, sign.as_ref())?;
     let ci = args.ci.map(|system| ci_file(&repo, system)).transpose()?;
-    if let Err(existing) = refuse_existing(&repo, &environments, &context.remote) {
-        // The environments exist already: `--ci` adds the pipeline alone.
-        let Some((path, text)) = ci else { return Err(existing) };
-        return write_ci(context, &path, text, args.dry_run);
+    let existing = refuse_existing(&repo, &environments, &context.remote);
+    if let (Some((path, system)), true) = (&ci, existing.is_err() || set_up(&repo)?) {
+        // The environments exist already: `--ci` adds the pipeline alone, for the branches the
+        // release file names.
+        let workspace = context.judging_workspace()?;
+        let branches: Vec<&str> = workspace.file.environments.iter().map(|e| e.branch.as_str()).collect();
+        return write_ci(context, path, &pipeline_text(*system, &branches)?, args.dry_run);
     }
+    existing?;
+    let pipeline = match ci {
+        Some((path, system)) => {
+            let branches: Vec<&str> = environments.iter().map(|e| e.branch.as_str()).collect();
+            Some((path, pipeline_text(system, &branches)?))
+        }
+        None => None,
+    };
     let base = base_commit(&repo, &args.app)?;
     let mut plan = build_plan(&environments, &files, base.as_ref());
     if let Some(sign) = sign {
@@ -137,15 +124,23 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let applied = if args.dry_run { None } else { Some(execute::apply(&repo, &plan)?) };
     let remote = repo.config_string(&format!("remote.{}.url", context.remote)).map(|_| context.remote.clone());
     context.ui.report(&InitReport::new(&environments, &files, &plan, applied.as_ref(), remote));
-    match ci {
-        Some((path, text)) => write_ci(context, &path, text, args.dry_run),
+    match pipeline {
+        Some((path, text)) => write_ci(context, &path, &text, args.dry_run),
         None => Ok(()),
     }
 }
 
+/// The pipeline of `system` for these branches, installing this build's own version.
+fn pipeline_text(system: pipeline::System, branches: &[&str]) -> Result<String, Error> {
+    pipeline::render(system, branches, &pipeline::Install::this_build()).map_err(|error| {
+        Error::new(Kind::Usage, format!("cannot write the {system:?} pipeline: {error}"))
+            .hint("name environment branches with letters, digits, '.', '_', '/' and '-' only")
+    })
+}
+
 /// Where the pipeline of `system` goes in the work tree; refused when something is there.
-fn ci_file(repo: &crate::git::Repo, system: CiSystem) -> Result<(std::path::PathBuf, &'static str), Error> {
-    let (relative, text) = system.file();
+fn ci_file(repo: &crate::git::Repo, system: pipeline::System) -> Result<(std::path::PathBuf, pipeline::System), Error> {
+    let relative = system.path();
     let Some(workdir) = repo.workdir() else {
         return Err(Error::new(Kind::Usage, "--ci writes a file into the work tree, and this repository has none")
             .hint("run it in a clone with a work tree"));
@@ -156,7 +151,7 @@ fn ci_file(repo: &crate::git::Repo, system: CiSystem) -> Result<(std::path::Path
             "compare it with the template in templates/ci/ of git-release's sources, or move it away and run again",
         ));
     }
-    Ok((path, text))
+    Ok((path, system))
 }
 
 fn write_ci(context: &Context, path: &std::path::Path, text: &str, dry_run: bool) -> Result<(), Error> {
@@ -211,6 +206,16 @@ fn refuse_existing(repo: &Repo, environments: &[NewEnvironment], remote: &str) -
     Err(Error::new(Kind::Refused, format!("environment branch already exists: {}", existing.join(", ")))
         .hint("this repository is set up already: see 'git release status'")
         .hint("or choose other branches with --env NAME=BRANCH"))
+}
+
+/// Whether this repository has its environments already: `release.configRef` is set, or HEAD
+/// holds a release file.
+fn set_up(repo: &Repo) -> Result<bool, Error> {
+    if repo.config_string("release.configRef").is_some() {
+        return Ok(true);
+    }
+    let Some(head) = repo.head_commit()? else { return Ok(false) };
+    Ok(repo.read_top_file(&head, FILE_NAME)?.is_some())
 }
 
 /// The commit the environment branches start from: HEAD when the application lives here.

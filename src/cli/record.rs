@@ -456,7 +456,11 @@ fn deployed(
     };
     let (commit, named_branch) = commit_of(app, rev)?;
     let branch = args.branch.clone().or(named_branch).or_else(|| Some(tracked.to_owned()));
-    let tag = deploy::version_tag_on(app, tags, &wanted.version, &commit)?;
+    let mut tag = deploy::version_tag_on(app, tags, &wanted.version, &commit)?;
+    if tag.is_none() && wanted.environment.cut == Cut::Final && workspace.file.app.is_here() {
+        // One repository: the environment ran its branch head, which holds the final tag's files.
+        tag = deploy::final_held_by(app, tags, &wanted.version, &commit)?;
+    }
     let cuts = wanted.environment.cut != Cut::None && !matches!(wanted.version, Version::Pin(_));
     if cuts && tag.is_none() {
         // A versioned deployment deploys its version tag: a commit without one ran no such version.

@@ -4,6 +4,7 @@ pub mod changes;
 pub mod edit;
 mod jira;
 mod parts;
+pub mod pipeline;
 mod raw;
 pub mod template;
 mod trust;

@@ -85,7 +85,7 @@ fn quote_key(name: &str) -> String {
 }
 
 /// Replaces each `{{name}}` of the template in one pass, so values are never read as placeholders.
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
+pub(super) fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find("{{") {

@@ -356,6 +356,17 @@ pub fn version_tag_on(
     Ok(on_commit.max_by_key(|(n, _)| *n).map(|(_, tag)| tag.name))
 }
 
+/// The final tag of `version` when `head` holds exactly its commit's files: in one repository,
+/// an environment that cuts final tags runs its branch head, which is the final tag's commit or
+/// the merge commit or squash of its promotion (see `final_on_head`).
+pub fn final_held_by(app: &AppRepo, tags: &Tags, version: &Version, head: &ObjectId) -> Result<Option<String>, Error> {
+    if !version.cuts_tags() {
+        return Ok(None);
+    }
+    let Some(tag) = app.version_tags(tags, &version.to_string())?.final_ else { return Ok(None) };
+    Ok(stands_on(&app.repo, &tag.commit, head, true).then_some(tag.name))
+}
+
 /// A version that names an existing tag (`v1.3.0`) deploys that tag's commit.
 fn named_tag(app: &AppRepo, version: &Version) -> Result<Option<version::VersionTag>, Error> {
     let Version::Named(name) = version else { return Ok(None) };

@@ -5,18 +5,19 @@ use std::path::Path;
 
 use crate::harness::World;
 
-const TEMPLATES: [(&str, &str, &str); 6] = [
-    ("github", "github.yml", ".github/workflows/release.yml"),
-    ("gitlab", "gitlab.yml", ".gitlab-ci.yml"),
-    ("azure", "azure.yml", "azure-pipelines.yml"),
-    ("bitbucket", "bitbucket.yml", "bitbucket-pipelines.yml"),
-    ("jenkins", "Jenkinsfile", "Jenkinsfile"),
-    ("tekton", "tekton.yaml", ".tekton/release.yaml"),
-];
+use git_release::config::pipeline::{self, Install, System};
 
-fn template(file: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/ci").join(file);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+/// Every template as `init --ci` writes it for the default environments, with its system's name.
+fn rendered() -> Vec<(System, String)> {
+    let branches = ["environment/dev", "environment/qa", "environment/prod"];
+    System::ALL
+        .into_iter()
+        .map(|system| (system, pipeline::render(system, &branches, &Install::this_build()).expect("safe branches")))
+        .collect()
+}
+
+fn system_name(system: System) -> String {
+    format!("{system:?}").to_lowercase()
 }
 
 /// The words of a shell command line, up to a pipe, redirection, `;`, `&&` or comment.
@@ -63,25 +64,53 @@ fn invocations(text: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn every_template_parses_and_calls_real_commands_and_flags() {
-    for (system, file, _) in TEMPLATES {
-        let text = template(file);
-        if file == "Jenkinsfile" {
-            assert_eq!(text.matches('{').count(), text.matches('}').count(), "{file}: braces balance");
+    for (system, text) in rendered() {
+        if system == System::Jenkins {
+            assert_eq!(text.matches('{').count(), text.matches('}').count(), "{system:?}: braces balance");
         } else {
-            let documents = yaml_rust2::YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
-            assert!(!documents.is_empty(), "{file} holds YAML");
+            let documents = yaml_rust2::YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{system:?}: {e}"));
+            assert!(!documents.is_empty(), "{system:?} holds YAML");
         }
         let calls = invocations(&text);
         let commands: Vec<&str> = calls.iter().filter_map(|c| c.first().map(String::as_str)).collect();
         assert_eq!(
             commands,
             ["gate", "prepare", "record"],
-            "{system}: gate on pull requests, prepare and record on pushes"
+            "{system:?}: gate on pull requests, prepare and record on pushes"
         );
         for call in &calls {
             let argv = std::iter::once("git-release".to_owned()).chain(call.iter().cloned());
             if let Err(error) = git_release::cli::command().try_get_matches_from(argv) {
-                panic!("{file}: `git release {}` is not a valid command line:\n{error}", call.join(" "));
+                panic!("{system:?}: `git release {}` is not a valid command line:\n{error}", call.join(" "));
+            }
+        }
+    }
+}
+
+/// The variables git-release reads (`GIT_RELEASE_*` and the rest clap declares) are its inputs:
+/// a template that sets one for another purpose changes what a command does (the install
+/// address once named `GIT_RELEASE_SOURCE` became every gate's `--source`).
+#[test]
+fn no_template_sets_a_variable_git_release_reads() {
+    let mut read = std::collections::BTreeSet::new();
+    let mut commands = vec![git_release::cli::command()];
+    while let Some(command) = commands.pop() {
+        for arg in command.get_arguments() {
+            if let Some(name) = arg.get_env() {
+                read.insert(name.to_string_lossy().into_owned());
+            }
+        }
+        commands.extend(command.get_subcommands().cloned());
+    }
+    assert!(read.contains("GIT_RELEASE_SOURCE") && read.contains("GIT_RELEASE_COMMIT"), "{read:?}");
+    for (system, text) in rendered() {
+        for name in &read {
+            for (at, _) in text.match_indices(name.as_str()) {
+                let before = text[..at].chars().next_back();
+                let after = text[at + name.len()..].trim_start_matches(' ');
+                let whole = !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+                let set = after.starts_with(':') || after.starts_with('=') || text[..at].ends_with("name: ");
+                assert!(!(whole && set), "{system:?} sets {name}, which git-release reads");
             }
         }
     }
@@ -97,15 +126,45 @@ fn the_invocation_check_catches_a_wrong_flag() {
 
 #[test]
 fn init_ci_writes_each_template_where_its_system_reads_it_and_never_over_a_file() {
-    for (system, file, path) in TEMPLATES {
+    for (system, text) in rendered() {
         let world = World::new();
         let repo = world.repo("shop");
-        world.release(&repo, &["init", "--ci", system]).expect_status(0).expect_stderr("wrote ");
-        assert_eq!(std::fs::read_to_string(repo.join(path)).expect("written"), template(file), "{system}");
-        let again = world.release(&repo, &["init", "--ci", system]);
+        let name = system_name(system);
+        world.release(&repo, &["init", "--ci", &name]).expect_status(0).expect_stderr("wrote ");
+        let path = system.path();
+        assert_eq!(std::fs::read_to_string(repo.join(path)).expect("written"), text, "{system:?}");
+        let again = world.release(&repo, &["init", "--ci", &name]);
         again.expect_status(1).expect_stderr(&format!("{path} exists already; it was left as it is"));
-        assert_eq!(std::fs::read_to_string(repo.join(path)).expect("kept"), template(file));
+        assert_eq!(std::fs::read_to_string(repo.join(path)).expect("kept"), text);
     }
+}
+
+#[test]
+fn init_ci_in_a_repository_set_up_already_names_its_branches() {
+    let world = World::new();
+    let (repo, _remote) = crate::deploy::one_repo(&world);
+    let before = world.state(&repo);
+    world.release(&repo, &["init", "--ci", "gitlab"]).expect_status(0).expect_stderr("wrote ");
+    let text = std::fs::read_to_string(repo.join(".gitlab-ci.yml")).expect("written");
+    assert!(
+        text.contains("$CI_COMMIT_BRANCH == \"dev\" || $CI_COMMIT_BRANCH == \"qa\" || $CI_COMMIT_BRANCH == \"stage\" || $CI_COMMIT_BRANCH == \"main\""),
+        "{text}"
+    );
+    assert!(text.contains("git config release.configRef refs/heads/main\n"), "{text}");
+    std::fs::remove_file(repo.join(".gitlab-ci.yml")).expect("removed");
+    assert_eq!(world.state(&repo), before, "only the pipeline file was written");
+}
+
+#[test]
+fn init_ci_refuses_a_branch_no_trigger_can_name_and_writes_nothing() {
+    let world = World::new();
+    let repo = world.empty_repo("shop", false);
+    let refused =
+        world.release(&repo, &["init", "--app", ".", "--env", "qa=qa", "--env", "prod=rel$(x)", "--ci", "github"]);
+    refused.expect_status(2).expect_stderr("error: cannot write the Github pipeline: the environment branch `rel$(x)`");
+    refused.expect_stderr("hint: name environment branches with letters, digits");
+    assert_eq!(world.git(&repo, &["for-each-ref"]), "", "no branch was made");
+    assert!(!repo.join(".github").exists());
 }
 
 #[test]
