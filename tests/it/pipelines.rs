@@ -182,9 +182,14 @@ impl<'w> Ci<'w> {
         vars: &BTreeMap<String, String>,
         log: &mut String,
     ) -> bool {
-        let mut state = State { failed: false, outputs: BTreeMap::new(), path_prepend: Vec::new() };
+        let image = system.image_path(dir.parent().expect("a run dir"));
+        let mut state = State { failed: false, outputs: BTreeMap::new(), path_prepend: image.into_iter().collect() };
         for step in &job.steps {
             let Step::Script { name, shell, script, env, condition } = step else { continue };
+            if dir.join(".git").exists() && !dir.join("deploy.sh").exists() {
+                // A pipeline that clones in a step of its own gets the stand-in once it has.
+                self.stand_in(dir);
+            }
             if !system.condition(condition.as_deref(), &state) {
                 log.push_str(&format!("--- {}: {name}: skipped\n", job.name));
                 continue;
@@ -297,6 +302,10 @@ trait System {
     /// A variable's value with the system's expressions in it evaluated.
     fn expand(&self, value: &str, state: &State, vars: &BTreeMap<String, String>) -> String;
     fn step_id(&self, _step: &Step) -> Option<String> {
+        None
+    }
+    /// Where the job's image has git-release on PATH (Tekton's steps run in its image).
+    fn image_path(&self, _run: &Path) -> Option<PathBuf> {
         None
     }
     /// A directory a step's output asks to put on PATH (Azure's `##vso[task.prependpath]`).
@@ -507,6 +516,517 @@ impl System for Github {
     }
 }
 
+fn owned(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+fn script_step(name: &str, shell: &[&str], script: &str, env: Vec<(String, String)>, condition: Option<&str>) -> Step {
+    Step::Script {
+        name: name.to_owned(),
+        shell: shell.iter().map(|s| (*s).to_owned()).collect(),
+        script: script.to_owned(),
+        env,
+        condition: condition.map(str::to_owned),
+    }
+}
+
+/// Azure Pipelines: `trigger` and `pr` filters, job and step `condition`s, `bash` steps run as
+/// `bash --noprofile --norc <file>` (no -e, no pipefail), variables as upper-case environment
+/// variables, and `##vso[task.prependpath]`.
+struct Azure;
+
+impl Azure {
+    /// Evaluates the condition functions the templates use.
+    fn truth(expr: &str, vars: &BTreeMap<String, String>, failed: bool) -> bool {
+        let expr = expr.trim();
+        let (name, args) = expr
+            .strip_suffix(')')
+            .and_then(|e| e.split_once('('))
+            .unwrap_or_else(|| panic!("the Azure runner here does not understand `{expr}`"));
+        let args = split_arguments(args);
+        match (name.trim(), args.as_slice()) {
+            ("succeeded", []) => !failed,
+            ("and", all) => all.iter().all(|a| Azure::truth(a, vars, failed)),
+            ("eq" | "ne", [left, right]) => {
+                let equal = Azure::value(left, vars).eq_ignore_ascii_case(&Azure::value(right, vars));
+                equal == (name.trim() == "eq")
+            }
+            (other, _) => panic!("the Azure runner here does not understand `{other}`"),
+        }
+    }
+
+    fn value(expr: &str, vars: &BTreeMap<String, String>) -> String {
+        let expr = expr.trim();
+        if let Some(name) = expr.strip_prefix("variables['").and_then(|e| e.strip_suffix("']")) {
+            return vars.get(&name.to_uppercase().replace('.', "_")).cloned().unwrap_or_default();
+        }
+        expr.strip_prefix('\'')
+            .and_then(|e| e.strip_suffix('\''))
+            .unwrap_or_else(|| panic!("not understood: {expr}"))
+            .to_owned()
+    }
+}
+
+/// The arguments of a call, split at the commas outside parentheses and brackets.
+fn split_arguments(text: &str) -> Vec<String> {
+    let (mut out, mut current, mut depth) = (Vec::new(), String::new(), 0);
+    for c in text.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.trim().is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+impl System for Azure {
+    fn jobs(&self, text: &str, event: &Event) -> Vec<Job> {
+        let doc = &yaml(text)[0];
+        let (filter, branch) = match event {
+            Event::Push { branch, .. } => ("trigger", branch),
+            Event::PullRequest { target, .. } => ("pr", target),
+        };
+        if !strings(&doc[filter]["branches"]["include"]).contains(branch) {
+            return Vec::new();
+        }
+        let env: Vec<(String, String)> = map_strings(&doc["variables"]);
+        let vars = self.variables(event, Path::new("/nowhere"), Path::new("/nowhere"), Path::new("/nowhere"));
+        let mut jobs = Vec::new();
+        for job in doc["jobs"].as_vec().expect("jobs") {
+            if let Some(condition) = job["condition"].as_str()
+                && !Azure::truth(condition, &vars, false)
+            {
+                continue;
+            }
+            let mut steps = Vec::new();
+            for step in job["steps"].as_vec().expect("steps") {
+                if step["checkout"].as_str() == Some("self") {
+                    steps.push(Step::Checkout);
+                } else if let Some(task) = step["task"].as_str() {
+                    assert_eq!(task, "Cache@2", "a task the runner here does not know");
+                    assert_eq!(step["inputs"]["path"].as_str(), Some("$(Pipeline.Workspace)/.git-release"));
+                } else {
+                    let script = step["bash"].as_str().expect("a bash step");
+                    let macros = regex_lite::Regex::new(r"\$\([A-Za-z0-9_.]+\)").expect("a pattern");
+                    assert!(!macros.is_match(script), "no macro is pasted into a script:\n{script}");
+                    let name = step["displayName"].as_str().unwrap_or("bash");
+                    let shell = ["bash", "--noprofile", "--norc"];
+                    steps.push(script_step(name, &shell, script, Vec::new(), step["condition"].as_str()));
+                }
+            }
+            let name = job["job"].as_str().expect("a job name").to_owned();
+            jobs.push(Job { name, env: env.clone(), steps });
+        }
+        jobs
+    }
+
+    fn variables(&self, event: &Event, _workspace: &Path, _home: &Path, run: &Path) -> BTreeMap<String, String> {
+        let mut vars = owned(&[
+            ("TF_BUILD", "True"),
+            ("AGENT_OS", "Linux"),
+            ("SYSTEM_COLLECTIONURI", "https://dev.azure.com/shop/"),
+            ("SYSTEM_TEAMPROJECT", "Web Shop"),
+            ("BUILD_BUILDID", "9"),
+            ("BUILD_REQUESTEDFOR", "Octo Deployer"),
+        ]);
+        vars.insert("PIPELINE_WORKSPACE".into(), path(run).into());
+        match event {
+            Event::Push { branch, commit } => {
+                vars.insert("BUILD_REASON".into(), "IndividualCI".into());
+                vars.insert("BUILD_SOURCEBRANCH".into(), format!("refs/heads/{branch}"));
+                vars.insert("BUILD_SOURCEVERSION".into(), commit.clone());
+            }
+            Event::PullRequest { target, source, head } => {
+                vars.insert("BUILD_REASON".into(), "PullRequest".into());
+                vars.insert("BUILD_SOURCEBRANCH".into(), "refs/pull/7/merge".into());
+                vars.insert("SYSTEM_PULLREQUEST_TARGETBRANCH".into(), format!("refs/heads/{target}"));
+                vars.insert("SYSTEM_PULLREQUEST_SOURCEBRANCH".into(), format!("refs/heads/{source}"));
+                vars.insert("SYSTEM_PULLREQUEST_SOURCECOMMITID".into(), head.clone());
+                vars.insert("SYSTEM_PULLREQUEST_ISFORK".into(), "False".into());
+            }
+        }
+        vars
+    }
+
+    fn warm_cache(&self, _workspace: &Path, _home: &Path, run: &Path) {
+        Ci::warm_cache(&run.join(".git-release"));
+    }
+
+    fn merges_pull_requests(&self) -> bool {
+        true
+    }
+
+    fn condition(&self, condition: Option<&str>, state: &State) -> bool {
+        Azure::truth(condition.unwrap_or("succeeded()"), &BTreeMap::new(), state.failed)
+    }
+
+    fn expand(&self, value: &str, _state: &State, _vars: &BTreeMap<String, String>) -> String {
+        value.to_owned()
+    }
+
+    fn prepended_path(&self, stdout: &str, _vars: &BTreeMap<String, String>) -> Option<PathBuf> {
+        stdout.lines().find_map(|l| l.strip_prefix("##vso[task.prependpath]")).map(PathBuf::from)
+    }
+}
+
+/// Bitbucket Pipelines: `pull-requests` by source branch glob, `branches` by name, each step's
+/// `script` lines run one after another in one shell, the step failing at the first that fails.
+struct Bitbucket;
+
+impl System for Bitbucket {
+    fn jobs(&self, text: &str, event: &Event) -> Vec<Job> {
+        let doc = &yaml(text)[0];
+        let steps = match event {
+            Event::Push { branch, .. } => &doc["pipelines"]["branches"][branch.as_str()],
+            Event::PullRequest { .. } => &doc["pipelines"]["pull-requests"]["**"],
+        };
+        let Some(steps) = steps.as_vec() else { return Vec::new() };
+        steps
+            .iter()
+            .map(|step| {
+                let step = &step["step"];
+                let caches = strings(&step["caches"]);
+                assert_eq!(caches, ["git-release"], "the step keeps git-release in its cache");
+                assert_eq!(doc["definitions"]["caches"]["git-release"]["path"].as_str(), Some(".git-release"));
+                let mut script = String::new();
+                for line in step["script"].as_vec().expect("script lines") {
+                    let line = line.as_str().expect("a command");
+                    script.push_str(&format!("{line}\n__status=$?; [ \"$__status\" -eq 0 ] || exit \"$__status\"\n"));
+                }
+                let name = step["name"].as_str().expect("a step name").to_owned();
+                Job {
+                    name: name.replace(' ', "-"),
+                    env: Vec::new(),
+                    steps: vec![Step::Checkout, script_step(&name, &["bash"], &script, Vec::new(), None)],
+                }
+            })
+            .collect()
+    }
+
+    fn variables(&self, event: &Event, workspace: &Path, _home: &Path, _run: &Path) -> BTreeMap<String, String> {
+        let mut vars = owned(&[
+            ("CI", "true"),
+            ("BITBUCKET_BUILD_NUMBER", "12"),
+            ("BITBUCKET_GIT_HTTP_ORIGIN", "http://bitbucket.org/shop/release"),
+            ("BITBUCKET_REPO_FULL_NAME", "shop/release"),
+            ("BITBUCKET_STEP_TRIGGERER_UUID", "{0d0b6c1e-6d3f-4e8f-9d5b-1c2a3b4c5d6e}"),
+        ]);
+        vars.insert("BITBUCKET_CLONE_DIR".into(), path(workspace).into());
+        match event {
+            Event::Push { branch, commit } => {
+                vars.insert("BITBUCKET_BRANCH".into(), branch.clone());
+                vars.insert("BITBUCKET_COMMIT".into(), commit.clone());
+            }
+            Event::PullRequest { target, source, head } => {
+                vars.insert("BITBUCKET_BRANCH".into(), source.clone());
+                vars.insert("BITBUCKET_COMMIT".into(), head.clone());
+                vars.insert("BITBUCKET_PR_ID".into(), "7".into());
+                vars.insert("BITBUCKET_PR_DESTINATION_BRANCH".into(), target.clone());
+            }
+        }
+        vars
+    }
+
+    fn warm_cache(&self, workspace: &Path, _home: &Path, _run: &Path) {
+        Ci::warm_cache(&workspace.join(".git-release"));
+    }
+
+    fn merges_pull_requests(&self) -> bool {
+        true
+    }
+
+    fn condition(&self, condition: Option<&str>, state: &State) -> bool {
+        assert!(condition.is_none());
+        !state.failed
+    }
+
+    fn expand(&self, value: &str, _state: &State, _vars: &BTreeMap<String, String>) -> String {
+        value.to_owned()
+    }
+}
+
+/// A Jenkins multibranch pipeline: stages in order, `when` with `changeRequest` and `branch`
+/// patterns, `sh` steps (a script starting with `#!` runs with that interpreter, others with
+/// `sh -xe`), stages after a failed one skipped. Read from the declarative file's text.
+struct Jenkins;
+
+impl Jenkins {
+    /// The single-quoted Groovy strings `sh '''...'''` of a block, in order.
+    fn sh_steps(block: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = block;
+        while let Some(at) = rest.find("sh '''") {
+            let body = &rest[at + 6..];
+            let end = body.find("'''").expect("a closed sh string");
+            assert!(!body[..end].contains('\\'), "no Groovy escape in a script");
+            out.push(body[..end].to_owned());
+            rest = &body[end + 3..];
+        }
+        out
+    }
+
+    /// The body of the block that opens at `open` (the index of its `{`).
+    fn block(text: &str, open: usize) -> &str {
+        let mut depth = 0;
+        let mut in_string = false;
+        let bytes = text.as_bytes();
+        let mut i = open;
+        while i < bytes.len() {
+            if text[i..].starts_with("'''") {
+                in_string = !in_string;
+                i += 3;
+                continue;
+            }
+            if !in_string {
+                match bytes[i] {
+                    b'{' => depth += 1,
+                    b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return &text[open + 1..i];
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        panic!("an unclosed block")
+    }
+
+    /// The leaf stages (with `steps`) in order, with the `when` of each and of its parents.
+    fn stages(text: &str) -> Vec<(String, Vec<String>, Vec<String>)> {
+        let mut out = Vec::new();
+        let mut rest = 0;
+        while let Some(at) = text[rest..].find("stage('") {
+            let start = rest + at + 7;
+            let name_end = start + text[start..].find('\'').expect("a stage name");
+            let open = name_end + text[name_end..].find('{').expect("a stage body");
+            let body = Jenkins::block(text, open);
+            let when = body.find("when {").map(|w| Jenkins::block(body, w + 5).to_owned());
+            if body.contains("stages {") {
+                // A parent: its `when` applies to every stage inside.
+                for (name, mut whens, steps) in Jenkins::stages(body) {
+                    whens.extend(when.clone());
+                    out.push((name, whens, steps));
+                }
+            } else {
+                out.push((text[start..name_end].to_owned(), when.into_iter().collect(), Jenkins::sh_steps(body)));
+            }
+            rest = open + body.len() + 2;
+        }
+        out
+    }
+
+    fn allows(when: &str, vars: &BTreeMap<String, String>) -> bool {
+        let pattern = |key: &str| {
+            let at = when.find(key)? + key.len();
+            let end = when[at..].find('\'')?;
+            Some(regex_lite::Regex::new(&format!("^(?:{})$", &when[at..at + end])).expect("a pattern"))
+        };
+        let pr = vars.contains_key("CHANGE_ID");
+        let compact: String = when.split_whitespace().collect::<Vec<_>>().join(" ");
+        if compact.starts_with("changeRequest target: '") && compact.ends_with("comparator: 'REGEXP'") {
+            let target = pattern("target: '").expect("a target pattern");
+            return pr && target.is_match(&vars["CHANGE_TARGET"]);
+        }
+        if compact.starts_with("allOf { not { changeRequest() } branch pattern: '")
+            && compact.ends_with("comparator: 'REGEXP' }")
+        {
+            let branch = pattern("pattern: '").expect("a branch pattern");
+            return !pr && branch.is_match(&vars["BRANCH_NAME"]);
+        }
+        panic!("the Jenkins runner here does not understand `when {{{when}}}`")
+    }
+}
+
+impl System for Jenkins {
+    fn jobs(&self, text: &str, event: &Event) -> Vec<Job> {
+        let vars = self.variables(event, Path::new("/nowhere"), Path::new("/nowhere"), Path::new("/nowhere"));
+        let env_block = Jenkins::block(text, text.find("environment {").expect("an environment block") + 12);
+        let env: Vec<(String, String)> = env_block
+            .lines()
+            .filter_map(|l| l.split_once(" = "))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches('\'').to_owned()))
+            .collect();
+        let mut steps = vec![Step::Checkout];
+        for (name, whens, scripts) in Jenkins::stages(text) {
+            if !whens.iter().all(|w| Jenkins::allows(w, &vars)) {
+                continue;
+            }
+            for script in scripts {
+                let shell: &[&str] = if script.starts_with("#!/bin/bash") { &["bash"] } else { &["sh", "-xe"] };
+                steps.push(script_step(&name, shell, &script, Vec::new(), None));
+            }
+        }
+        vec![Job { name: "build".into(), env, steps }]
+    }
+
+    fn variables(&self, event: &Event, workspace: &Path, _home: &Path, _run: &Path) -> BTreeMap<String, String> {
+        let mut vars = owned(&[
+            ("JENKINS_URL", "https://ci.example.com/"),
+            ("BUILD_URL", "https://ci.example.com/job/release/3/"),
+            ("BUILD_NUMBER", "3"),
+        ]);
+        vars.insert("WORKSPACE".into(), path(workspace).into());
+        match event {
+            Event::Push { branch, commit } => {
+                vars.insert("BRANCH_NAME".into(), branch.clone());
+                vars.insert("GIT_BRANCH".into(), branch.clone());
+                vars.insert("GIT_COMMIT".into(), commit.clone());
+            }
+            Event::PullRequest { target, source, head } => {
+                vars.insert("BRANCH_NAME".into(), "PR-7".into());
+                vars.insert("GIT_BRANCH".into(), "PR-7".into());
+                vars.insert("CHANGE_ID".into(), "7".into());
+                vars.insert("CHANGE_TARGET".into(), target.clone());
+                vars.insert("CHANGE_BRANCH".into(), source.clone());
+                vars.insert("GIT_COMMIT".into(), head.clone());
+            }
+        }
+        vars
+    }
+
+    fn warm_cache(&self, _workspace: &Path, home: &Path, _run: &Path) {
+        Ci::warm_cache(&home.join(".git-release").join(format!("v{}", env!("CARGO_PKG_VERSION"))));
+    }
+
+    fn merges_pull_requests(&self) -> bool {
+        true
+    }
+
+    fn condition(&self, condition: Option<&str>, state: &State) -> bool {
+        assert!(condition.is_none());
+        !state.failed
+    }
+
+    fn expand(&self, value: &str, _state: &State, _vars: &BTreeMap<String, String>) -> String {
+        value.to_owned()
+    }
+}
+
+/// Tekton Pipelines-as-Code: the `PipelineRun` whose `on-event` and `on-target-branch` match,
+/// its `{{ }}` parameters replaced in the file's text (as Pipelines-as-Code does before Tekton
+/// reads it), `$(params.…)` and `$(workspaces.…)` resolved in the step variables, the
+/// `stepTemplate` under each step, scripts run by their `#!` line, and the steps after a failed
+/// one skipped. The steps clone for themselves.
+struct Tekton {
+    remote: PathBuf,
+}
+
+impl Tekton {
+    fn pac(text: &str, event: &Event, remote: &Path) -> String {
+        let (revision, source, target) = match event {
+            Event::Push { branch, commit } => (commit, branch, branch),
+            Event::PullRequest { target, source, head } => (head, source, target),
+        };
+        text.replace("{{ repo_url }}", path(remote))
+            .replace("{{ revision }}", revision)
+            .replace("{{ source_branch }}", &source.replace('"', "\\\""))
+            .replace("{{ target_branch }}", target)
+            .replace("{{ git_auth_secret }}", "pac-git-basic-auth-shop-release")
+    }
+}
+
+impl System for Tekton {
+    fn jobs(&self, text: &str, event: &Event) -> Vec<Job> {
+        let (kind, branch) = match event {
+            Event::Push { branch, .. } => ("[push]", branch),
+            Event::PullRequest { target, .. } => ("[pull_request]", target),
+        };
+        let mut jobs = Vec::new();
+        for doc in yaml(&Tekton::pac(text, event, &self.remote)) {
+            let annotations = &doc["metadata"]["annotations"];
+            let targets = annotations["pipelinesascode.tekton.dev/on-target-branch"].as_str().expect("targets");
+            let targets: Vec<&str> = targets.trim_matches(['[', ']']).split(',').map(str::trim).collect();
+            if annotations["pipelinesascode.tekton.dev/on-event"].as_str() != Some(kind)
+                || !targets.contains(&branch.as_str())
+            {
+                continue;
+            }
+            let run_params: BTreeMap<String, String> = doc["spec"]["params"]
+                .as_vec()
+                .expect("params")
+                .iter()
+                .map(|p| (scalar(&p["name"]), scalar(&p["value"])))
+                .collect();
+            for task in doc["spec"]["pipelineSpec"]["tasks"].as_vec().expect("tasks") {
+                let resolve = |value: &str| {
+                    let mut value = value.to_owned();
+                    for (name, given) in &run_params {
+                        value = value.replace(&format!("$(params.{name})"), given);
+                    }
+                    value
+                        .replace("$(workspaces.basic-auth.path)", "/tekton-auth")
+                        .replace("$(workspaces.source.path)", ".")
+                };
+                let spec = &task["taskSpec"];
+                let template_env: Vec<(String, String)> = spec["stepTemplate"]["env"]
+                    .as_vec()
+                    .map(|env| env.iter().map(|e| (scalar(&e["name"]), resolve(&scalar(&e["value"])))).collect())
+                    .unwrap_or_default();
+                let mut steps = Vec::new();
+                for step in spec["steps"].as_vec().expect("steps") {
+                    let script = step["script"].as_str().expect("a script");
+                    assert!(script.starts_with("#!/usr/bin/env bash\n"), "a step says its shell");
+                    assert!(!script.contains("$(params.") && !script.contains("{{"), "nothing is pasted into a script");
+                    let mut env = template_env.clone();
+                    if let Some(own) = step["env"].as_vec() {
+                        env.extend(own.iter().map(|e| (scalar(&e["name"]), resolve(&scalar(&e["value"])))));
+                    }
+                    steps.push(script_step(&scalar(&step["name"]), &["bash"], script, env, None));
+                }
+                jobs.push(Job { name: scalar(&task["name"]), env: Vec::new(), steps });
+            }
+        }
+        jobs
+    }
+
+    fn variables(&self, _event: &Event, _workspace: &Path, _home: &Path, run: &Path) -> BTreeMap<String, String> {
+        [("TEKTON_AUTH".to_owned(), path(&run.join("tekton-auth")).to_owned())].into()
+    }
+
+    fn warm_cache(&self, _workspace: &Path, home: &Path, run: &Path) {
+        // The git-auth secret Pipelines-as-Code mounts: a store helper and its credentials.
+        let auth = run.join("tekton-auth");
+        std::fs::create_dir_all(&auth).expect("auth dir");
+        std::fs::write(
+            auth.join(".gitconfig"),
+            "[credential]\n\thelper = store\n[protocol \"file\"]\n\tallow = always\n",
+        )
+        .expect("gitconfig");
+        std::fs::write(auth.join(".git-credentials"), "https://git:pac-token@git.example.com\n").expect("credentials");
+        let _ = home;
+        Ci::warm_cache(&run.join("image"));
+    }
+
+    fn merges_pull_requests(&self) -> bool {
+        false
+    }
+
+    fn condition(&self, condition: Option<&str>, state: &State) -> bool {
+        assert!(condition.is_none());
+        !state.failed
+    }
+
+    fn expand(&self, value: &str, _state: &State, vars: &BTreeMap<String, String>) -> String {
+        value.replace("/tekton-auth", vars.get("TEKTON_AUTH").map_or("/tekton-auth", String::as_str))
+    }
+
+    fn image_path(&self, run: &Path) -> Option<PathBuf> {
+        Some(run.join("image").join("bin"))
+    }
+}
+
 /// The world every system's pipeline runs against: a release repository laid out by `init`,
 /// and what the pipeline file is.
 struct Stage<'w> {
@@ -665,13 +1185,43 @@ fn the_flow_holds(system: &dyn System, stage: &Stage, text: &str) {
     assert!(found.stdout.is_empty(), "a branch name ran a command: {}", String::from_utf8_lossy(&found.stdout));
 }
 
+/// The flow in the release-management layout, then in one repository whose qa, stage and main
+/// are the environments, each with the pipeline `init --ci` wrote for it.
+fn in_both_layouts(name: &str, system: impl Fn(&Stage) -> Box<dyn System>, names_branches: &str) {
+    let world = World::new();
+    let (stage, text) = Stage::two_repositories(&world, name);
+    the_flow_holds(system(&stage).as_ref(), &stage, &text);
+    let world = World::new();
+    let (stage, text) = Stage::one_repository(&world, name);
+    assert!(text.contains(names_branches), "the triggers name qa, stage and main:\n{text}");
+    the_flow_holds(system(&stage).as_ref(), &stage, &text);
+}
+
 #[test]
 fn github_actions_runs_the_flow_in_both_layouts() {
-    let world = World::new();
-    let (stage, text) = Stage::two_repositories(&world, "github");
-    the_flow_holds(&Github, &stage, &text);
-    let world = World::new();
-    let (stage, text) = Stage::one_repository(&world, "github");
-    assert!(text.contains("branches: [\"qa\", \"stage\", \"main\"]"), "{text}");
-    the_flow_holds(&Github, &stage, &text);
+    in_both_layouts("github", |_| Box::new(Github), "branches: [\"qa\", \"stage\", \"main\"]");
+}
+
+#[test]
+fn azure_pipelines_runs_the_flow_in_both_layouts() {
+    in_both_layouts("azure", |_| Box::new(Azure), "include: [\"qa\", \"stage\", \"main\"]");
+}
+
+#[test]
+fn bitbucket_pipelines_runs_the_flow_in_both_layouts() {
+    in_both_layouts("bitbucket", |_| Box::new(Bitbucket), "    \"main\":\n      - step: *deploy");
+}
+
+#[test]
+fn jenkins_runs_the_flow_in_both_layouts() {
+    in_both_layouts("jenkins", |_| Box::new(Jenkins), "target: '^(qa|stage|main)$'");
+}
+
+#[test]
+fn tekton_runs_the_flow_in_both_layouts() {
+    in_both_layouts(
+        "tekton",
+        |stage| Box::new(Tekton { remote: stage.remote.clone() }),
+        "on-target-branch: \"[qa, stage, main]\"",
+    );
 }
