@@ -42,7 +42,7 @@ impl Request {
             }
             _ => (None, text),
         };
-        let pin = merge_request(reference).or_else(|| Pin::parse(reference))?;
+        let pin = merge_request(reference).or_else(|| pull_number(reference)).or_else(|| Pin::parse(reference))?;
         Some(Request { component, text: reference.to_owned(), pin })
     }
 
@@ -65,6 +65,16 @@ impl Request {
         let repository = self.repository();
         repository.rsplit('/').next().unwrap_or_default().trim_end_matches(".git").to_lowercase()
     }
+}
+
+/// `owner/repo#42`, GitHub's short form of a pull request, as `owner/repo#pull/42`.
+fn pull_number(text: &str) -> Option<Pin> {
+    let (repository, number) = text.split_once('#')?;
+    if !crate::version::pin::is_number(number) {
+        return None;
+    }
+    let pin = Pin::parse(&format!("{repository}#pull/{number}"))?;
+    Some(Pin { text: text.to_owned(), ..pin })
 }
 
 /// `group/project!42`, GitLab's short form of a merge request.

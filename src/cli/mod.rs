@@ -214,7 +214,10 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error, &args),
     };
-    let ui = Ui::new(cli.color, cli.json, cli.quiet, cli.verbose);
+    // A preview made from a webhook's JSON answers in JSON.
+    let json = cli.json
+        || matches!(&cli.command, Command::Preview(p) if matches!(&p.action, preview::Action::Create { from_json: Some(_), .. }));
+    let ui = Ui::new(cli.color, json, cli.quiet, cli.verbose);
     if let Err(error) = check_remote(&cli.remote) {
         ui.error(&error);
         return ExitCode::from(error.exit().code());

@@ -36,11 +36,18 @@ pub enum Action {
     /// Create and push a preview's branch; prints its unique name
     Create {
         /// What to call it: lower-case letters, digits and '-'
-        name: String,
-        /// [component=]reference: owner/repo#pull/42, someone/repo#branch, owner/repo@<sha>,
-        /// group/project!42, or the forge's web address of a pull request, branch or commit
-        #[arg(required = true, value_name = "REF")]
+        #[arg(required_unless_present = "from_json", conflicts_with = "from_json")]
+        name: Option<String>,
+        /// [component=]reference: owner/repo#pull/42 (or owner/repo#42), someone/repo#branch,
+        /// owner/repo@<sha>, group/project!42, or the forge's web address of a pull request,
+        /// branch or commit
+        #[arg(required_unless_present = "from_json", value_name = "REF")]
         references: Vec<String>,
+        /// Read the name and references from a JSON body, as a webhook sends it (FILE, or - for
+        /// stdin): {"name": "test-my-thing", "components": {"owner/repo": "owner/repo#42"}}; the
+        /// result is printed as JSON
+        #[arg(long, value_name = "FILE|-")]
+        from_json: Option<String>,
         /// Show what would be created and pushed, and change nothing
         #[arg(long)]
         dry_run: bool,
@@ -60,7 +67,15 @@ pub enum Action {
 pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let workspace = context.workspace()?;
     match &args.action {
-        Action::Create { name, references, dry_run } => create(context, &workspace, name, references, *dry_run),
+        Action::Create { name, references, from_json, dry_run } => {
+            if let Some(source) = from_json {
+                let (name, references) = body(source)?;
+                create(context, &workspace, &name, &references, *dry_run)
+            } else {
+                let name = name.as_deref().expect("clap requires a name without --from-json");
+                create(context, &workspace, name, references, *dry_run)
+            }
+        }
         Action::List => {
             let previews = list(context, &workspace)?;
             context.ui.report(&ListReport { previews });
@@ -68,6 +83,54 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         }
         Action::Delete { name, dry_run } => delete(context, &workspace, name, *dry_run),
     }
+}
+
+/// The largest body `--from-json` reads: a name and a few references.
+const MAX_BODY: u64 = 64 * 1024;
+
+/// The name and references of a webhook's JSON body: `{"name": ..., "components": {key: ref}}`.
+/// A key without `/` names the component (`api`); a key `owner/repo` says which repository the
+/// reference is for, and must name the same repository as the reference (or a fork of it).
+fn body(source: &str) -> Result<(String, Vec<String>), Error> {
+    use std::io::Read;
+    let shown = if source == "-" { "stdin".to_owned() } else { source.to_owned() };
+    let mut text = String::new();
+    let read = if source == "-" {
+        std::io::stdin().take(MAX_BODY + 1).read_to_string(&mut text)
+    } else {
+        std::fs::File::open(source).and_then(|file| file.take(MAX_BODY + 1).read_to_string(&mut text))
+    };
+    read.map_err(|e| Error::new(Kind::Usage, format!("cannot read the preview's JSON from {shown}: {e}")))?;
+    let refused = |why: String| {
+        Error::new(Kind::Usage, format!("{shown} is not a preview request: {why}"))
+            .hint(r#"send {"name": "test-my-thing", "components": {"owner/repo": "owner/repo#42"}}"#)
+    };
+    if text.len() as u64 > MAX_BODY {
+        return Err(refused(format!("it is longer than {MAX_BODY} bytes")));
+    }
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| refused(e.to_string()))?;
+    let name =
+        value.get("name").and_then(serde_json::Value::as_str).ok_or_else(|| refused("no \"name\" string".into()))?;
+    let components = value
+        .get("components")
+        .and_then(serde_json::Value::as_object)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| refused("no \"components\" object with a reference".into()))?;
+    let mut references = Vec::new();
+    for (key, reference) in components {
+        let reference = reference.as_str().ok_or_else(|| refused(format!("components.{key} is not a string")))?;
+        if !key.contains('/') {
+            references.push(format!("{key}={reference}"));
+            continue;
+        }
+        let wanted = key.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_lowercase();
+        let given = Request::parse(reference).map(|r| r.repository_name());
+        if given.as_deref().is_some_and(|given| given != wanted) {
+            return Err(refused(format!("components.{key} is `{reference}`, a reference to another repository")));
+        }
+        references.push(reference.to_owned());
+    }
+    Ok((name.to_owned(), references))
 }
 
 /// One repository of the application, as previews match references against it.

@@ -266,3 +266,57 @@ fn reconcile_refuses_before_deleting_a_preview_when_it_cannot_do_the_rest() {
     }
     assert_eq!((world.state(release), world.state(&repos.release_remote)), before, "the preview is still there");
 }
+
+/// A webhook's body, as Tekton Triggers or a pipeline trigger passes it: the name and each
+/// component's reference, in JSON; the answer is JSON with the unique name and branch.
+#[test]
+fn a_preview_from_a_webhooks_json_body_answers_its_name_and_branch_in_json() {
+    use std::io::Write;
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    git_url(&world, release);
+    let commit = pull_request(&world, &repos);
+
+    let body = r#"{"name": "test-my-thing", "components": {"owner/repo": "owner/repo#42"}}"#;
+    let mut command = world.release_command(release, &["preview", "create", "--from-json", "-"]);
+    command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("git-release starts");
+    child.stdin.take().expect("stdin").write_all(body.as_bytes()).expect("body written");
+    let output = child.wait_with_output().expect("git-release ends");
+    let created = world.transcript(&["preview", "create", "--from-json", "-"], &output);
+    created.expect_status(0);
+    let json = created.json();
+    let name = json["name"].as_str().expect("a name").to_owned();
+    assert!(name.starts_with("test-my-thing-") && name.len() == "test-my-thing-".len() + 6, "{name}");
+    assert_eq!(json["branch"], format!("preview/{name}").as_str());
+    assert_eq!(json["components"]["app"]["commit"], commit.as_str(), "#42 is pull request 42");
+    assert_eq!(json["created"], true);
+
+    // The same body from a file finds the same preview; the CLI form names it alike.
+    std::fs::write(world.path("body.json"), body).expect("body file");
+    let again = world.release(release, &["preview", "create", "--from-json", path(&world.path("body.json"))]);
+    again.expect_status(0);
+    assert_eq!(again.json()["name"], name.as_str());
+    assert_eq!(again.json()["created"], false);
+    let cli = world.release(release, &["preview", "create", "test-my-thing", "owner/repo#pull/42"]);
+    assert_eq!(cli.expect_status(0).stdout.trim(), name);
+
+    let before = (world.state(release), world.state(&repos.release_remote));
+    for (bad, says) in [
+        ("not json", "is not a preview request: expected ident"),
+        (r#"{"components": {"owner/repo": "owner/repo#42"}}"#, "no \"name\" string"),
+        (r#"{"name": "x", "components": {}}"#, "no \"components\" object"),
+        (r#"{"name": "x", "components": {"owner/other": "owner/repo#42"}}"#, "a reference to another repository"),
+        (r#"{"name": "x", "components": {"owner/repo": 42}}"#, "components.owner/repo is not a string"),
+        (r#"{"name": "Bad Name", "components": {"owner/repo": "owner/repo#42"}}"#, "Bad Name"),
+    ] {
+        std::fs::write(world.path("bad.json"), bad).expect("body file");
+        let refused = world.release(release, &["preview", "create", "--from-json", path(&world.path("bad.json"))]);
+        refused.expect_status(2).expect_stderr(says);
+    }
+    assert_eq!((world.state(release), world.state(&repos.release_remote)), before, "refusals change nothing");
+}

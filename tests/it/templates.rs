@@ -226,3 +226,22 @@ fn the_jira_example_sends_what_its_jobs_read_and_calls_real_commands() {
         }
     }
 }
+
+/// The image the Tekton template names is the one the repository's own workflow publishes, built
+/// from its Dockerfile: nothing a template names is missing from the repository.
+#[test]
+fn the_image_tekton_names_is_built_by_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let install = Install::this_build();
+    let repository = install.from.strip_prefix("https://github.com/").expect("a GitHub repository");
+    assert_eq!(install.image, format!("ghcr.io/{}:{}", repository.to_lowercase(), install.rev));
+    let workflow = std::fs::read_to_string(root.join(".github/workflows/image.yml")).expect("the image workflow");
+    let parsed = yaml_rust2::YamlLoader::load_from_str(&workflow).expect("YAML");
+    assert_eq!(parsed[0]["on"]["push"]["tags"][0].as_str(), Some("v*"), "built for each release tag");
+    assert!(workflow.contains("image=\"ghcr.io/${REPOSITORY,,}:$TAG\""), "named as the template names it");
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).expect("a Dockerfile");
+    assert!(dockerfile.contains("COPY --from=build /out/bin/git-release /usr/local/bin/git-release"));
+    assert!(dockerfile.contains("git bash ca-certificates"), "the steps' shell and git are in it");
+    let tekton = pipeline::render(System::Tekton, &["qa", "main"], &install).expect("safe");
+    assert!(tekton.contains(&format!("image: {}\n", install.image)));
+}
