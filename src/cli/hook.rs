@@ -69,7 +69,14 @@ pub fn run_hook(context: &Context, args: &HookArgs) -> Result<Exit, Error> {
     })?;
     let mut updates = parse_updates(args.name, &input)?;
     if updates.is_empty() && args.name == HookName::PrePush {
-        updates.extend(pre_commit_framework(&|key| std::env::var(key).ok())?);
+        let repo = context.repo()?;
+        let was = |reference: &str, from: &ObjectId| value_before(&repo, reference, from);
+        updates.extend(pre_commit_framework(&|key| std::env::var(key).ok(), &was)?);
+        if updates.is_empty() && std::env::var_os("PRE_COMMIT").is_some() {
+            context.ui.message(
+                "note: the pre-commit framework named no reference (a push of a root commit); nothing was checked",
+            );
+        }
     }
     if updates.is_empty() {
         return Ok(Exit::Success);
@@ -167,13 +174,39 @@ fn id(text: &str, line: &str) -> Result<Option<ObjectId>, Error> {
     Ok((!text.bytes().all(|b| b == b'0')).then_some(id))
 }
 
-/// The pre-commit framework reads stdin itself and passes the first pushed reference in
-/// variables; deletions it does not pass at all.
-fn pre_commit_framework(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<Update>, Error> {
+/// The pre-commit framework reads stdin itself and passes one pushed reference in variables: the
+/// first with commits the remote lacks; deletions, and references whose commits the remote has
+/// (a tag on a pushed commit), it does not pass at all. `PRE_COMMIT_FROM_REF` is the remote's
+/// old value for a reference the remote has, but for a new one the parent of its first new
+/// commit: `was` tells which (whether the reference stood at `from` before the push).
+fn pre_commit_framework(
+    var: &dyn Fn(&str) -> Option<String>,
+    was: &dyn Fn(&str, &ObjectId) -> Result<bool, Error>,
+) -> Result<Option<Update>, Error> {
     let (Some(reference), Some(to)) = (var("PRE_COMMIT_REMOTE_BRANCH"), var("PRE_COMMIT_TO_REF")) else {
         return Ok(None);
     };
-    Ok(Some(Update { reference, old: None, new: id(&to, "PRE_COMMIT_TO_REF")? }))
+    let new = id(&to, "PRE_COMMIT_TO_REF")?;
+    let old = match var("PRE_COMMIT_FROM_REF").filter(|from| !from.is_empty()) {
+        Some(from) => match id(&from, "PRE_COMMIT_FROM_REF")? {
+            Some(from) if was(&reference, &from)? => Some(from),
+            _ => None,
+        },
+        None => None,
+    };
+    Ok(Some(Update { reference, old, new }))
+}
+
+/// Whether `reference` stood at `from` on the remote before a push the pre-commit framework
+/// describes. A branch did when its remote-tracking branch exists (the framework then passes the
+/// remote's value); a tag did when `from` is a tag object (for a new tag the framework passes a
+/// commit, the parent of its first new commit).
+fn value_before(repo: &crate::git::Repo, reference: &str, from: &ObjectId) -> Result<bool, Error> {
+    if let Some(branch) = reference.strip_prefix("refs/heads/") {
+        let remote = std::env::var("PRE_COMMIT_REMOTE_NAME").unwrap_or_else(|_| "origin".into());
+        return Ok(repo.reference(&format!("refs/remotes/{remote}/{branch}"))?.is_some());
+    }
+    Ok(repo.object_kind(from)? == Some(crate::git::ObjectKind::Tag))
 }
 
 fn refusal_error(refusal: &Refusal) -> Error {

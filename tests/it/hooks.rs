@@ -435,3 +435,68 @@ fn a_merge_commit_that_brings_more_than_the_previous_environment_deployed_is_ref
     assert!(text.contains("(nor a commit with its tree)"), "{text}");
     assert_eq!(world.state(&remote), before, "nothing moved on the server");
 }
+
+/// The pre-commit framework (the real one, from the Python package index) installed as the pre-push hook, with this
+/// repository's `.pre-commit-hooks.yaml`: what it hands the hook is judged as git's own stdin
+/// would be, force-pushes and moved tags included (it passes the remote's old value as
+/// `PRE_COMMIT_FROM_REF`).
+#[test]
+fn the_pre_commit_framework_drives_the_hook_and_its_refusals_hold() {
+    let world = World::new();
+    let (repo, remote) = shop(&world);
+    world.git(&repo, &["config", "release.configRef", "refs/heads/main"]);
+    let pre_commit = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ci-tools/venv/bin/pre-commit");
+    assert!(pre_commit.exists(), "{} is missing: run ./test.sh once", pre_commit.display());
+
+    // The hook's repository, as a team would pin it, holding this project's manifest.
+    let hooks = world.empty_repo("hooks-repo", false);
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml");
+    std::fs::copy(manifest, hooks.join(".pre-commit-hooks.yaml")).expect("manifest copies");
+    world.git(&hooks, &["add", "."]);
+    world.git(&hooks, &["commit", "-q", "-m", "Hooks"]);
+    let rev = world.git(&hooks, &["rev-parse", "HEAD"]).trim().to_owned();
+    let config =
+        format!("repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: git-release-guard\n", path(&hooks));
+    // Kept beside the repository, so that every branch a test checks out uses it.
+    let config_file = world.path("pre-commit-config.yaml");
+    std::fs::write(&config_file, config).expect("config written");
+    let installed = world
+        .command(&pre_commit, &repo)
+        .args(["install", "--hook-type", "pre-push", "--config", path(&config_file)])
+        .output();
+    let installed = installed.expect("pre-commit runs");
+    assert!(installed.status.success(), "{}", stderr(&installed));
+
+    // The framework prints what its hooks say on stdout, and git passes it through.
+    let said = |output: &std::process::Output| {
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    };
+
+    // prod until qa records the commit.
+    let head = feature_on_qa(&world, &repo);
+    let refused = push(&world, &repo, &["origin", "environment/prod"]);
+    assert!(!refused.status.success(), "{}", said(&refused));
+    assert!(said(&refused).contains("caused by: previous-deployed: qa has not deployed"), "{}", said(&refused));
+    assert_ne!(remote_ref(&world, &remote, "refs/heads/environment/prod"), head, "nothing moved");
+
+    // A force-push that drops qa's commit: the framework passes the remote's old tip.
+    world.git(&repo, &["checkout", "-q", "-B", "environment/qa", "main"]);
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Rewritten"]);
+    let forced = push(&world, &repo, &["--force", "origin", "environment/qa"]);
+    assert!(!forced.status.success(), "{}", said(&forced));
+    assert!(said(&forced).contains("which does not contain it"), "{}", said(&forced));
+
+    // An rc moved onto a new commit: the framework passes the old tag object.
+    let rc = remote_ref(&world, &remote, "refs/tags/v1.0.0-rc.1");
+    world.git(&repo, &["tag", "-f", "-a", "-m", "moved", "v1.0.0-rc.1", "environment/qa"]);
+    let moved = push(&world, &repo, &["--force", "origin", "refs/tags/v1.0.0-rc.1"]);
+    assert!(!moved.status.success(), "{}", said(&moved));
+    assert!(said(&moved).contains("never moved"), "{}", said(&moved));
+    assert_eq!(remote_ref(&world, &remote, "refs/tags/v1.0.0-rc.1"), rc, "the rc stayed where it was");
+
+    // An ordinary branch passes.
+    world.git(&repo, &["checkout", "-q", "-b", "feature/z", "main"]);
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Anything"]);
+    let ordinary = push(&world, &repo, &["origin", "feature/z"]);
+    assert!(ordinary.status.success(), "{}", said(&ordinary));
+}
