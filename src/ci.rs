@@ -193,6 +193,12 @@ impl System {
                 let branch = branch.strip_prefix("origin/").map_or(branch.clone(), str::to_owned);
                 (get("GIT_COMMIT")?, branch)
             }
+            // The push template sets the branch as its target and no source branch.
+            System::Tekton if !set(TEKTON_VARIABLES[1]) => {
+                let branch = get(TEKTON_VARIABLES[0])?;
+                let branch = branch.strip_prefix("refs/heads/").map_or(branch.clone(), str::to_owned);
+                (get(TEKTON_VARIABLES[2])?, branch)
+            }
             System::BitbucketPipelines | System::Jenkins | System::Tekton => return None,
         };
         Some(Checkout { commit, branch })
@@ -406,7 +412,7 @@ mod tests {
     #[test]
     fn reads_what_each_systems_push_pipeline_checked_out() {
         let sha = "0123456789abcdef0123456789abcdef01234567";
-        let cases: [(System, &[(&str, &str)]); 5] = [
+        let cases: [(System, &[(&str, &str)]); 6] = [
             (System::GithubActions, &[("GITHUB_SHA", sha), ("GITHUB_REF", "refs/heads/environment/qa")]),
             (System::GitlabCi, &[("CI_COMMIT_SHA", sha), ("CI_COMMIT_BRANCH", "environment/qa")]),
             (
@@ -415,13 +421,14 @@ mod tests {
             ),
             (System::BitbucketPipelines, &[("BITBUCKET_COMMIT", sha), ("BITBUCKET_BRANCH", "environment/qa")]),
             (System::Jenkins, &[("GIT_COMMIT", sha), ("GIT_BRANCH", "origin/environment/qa")]),
+            (System::Tekton, &[("PAC_REVISION", sha), ("PAC_TARGET_BRANCH", "refs/heads/environment/qa")]),
         ];
         let expected = Checkout { commit: sha.into(), branch: "environment/qa".into() };
         for (system, pairs) in cases {
             assert_eq!(system.checkout(&vars(pairs)), Some(expected.clone()), "{system:?}");
         }
         // A pull request's pipeline checks out a merge or a head, which is no push to a branch.
-        let pull_requests: [(System, &[(&str, &str)]); 5] = [
+        let pull_requests: [(System, &[(&str, &str)]); 6] = [
             (System::GithubActions, &[("GITHUB_SHA", sha), ("GITHUB_REF", "refs/pull/7/merge")]),
             (System::GitlabCi, &[("CI_COMMIT_SHA", sha), ("CI_MERGE_REQUEST_IID", "7")]),
             (System::AzurePipelines, &[("BUILD_SOURCEVERSION", sha), ("BUILD_SOURCEBRANCH", "refs/pull/7/merge")]),
@@ -430,6 +437,14 @@ mod tests {
                 &[("BITBUCKET_COMMIT", sha), ("BITBUCKET_BRANCH", "feature"), ("BITBUCKET_PR_ID", "7")],
             ),
             (System::Jenkins, &[("GIT_COMMIT", sha), ("GIT_BRANCH", "PR-7"), ("CHANGE_ID", "7")]),
+            (
+                System::Tekton,
+                &[
+                    ("PAC_REVISION", sha),
+                    ("PAC_TARGET_BRANCH", "environment/prod"),
+                    ("PAC_SOURCE_BRANCH", "environment/qa"),
+                ],
+            ),
         ];
         for (system, pairs) in pull_requests {
             assert_eq!(system.checkout(&vars(pairs)), None, "{system:?}");

