@@ -28,6 +28,7 @@ impl System {
             System::Github => &[
                 (".github/workflows/release-gate.yml", include_str!("../../templates/ci/github-gate.yml")),
                 (".github/workflows/release.yml", include_str!("../../templates/ci/github.yml")),
+                (".github/workflows/release-reconcile.yml", include_str!("../../templates/ci/github-reconcile.yml")),
             ],
             System::Gitlab => &[(".gitlab-ci.yml", include_str!("../../templates/ci/gitlab.yml"))],
             System::Azure => &[("azure-pipelines.yml", include_str!("../../templates/ci/azure.yml"))],

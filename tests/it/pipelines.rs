@@ -1132,7 +1132,7 @@ impl Pipeline for Gitlab {
         }
         let output = command.output().expect("gitlab-ci-local runs");
         let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-        let jobs = ["gate", "deploy"]
+        let jobs = ["gate", "deploy", "reconcile"]
             .into_iter()
             .filter(|job| log.lines().any(|l| l.starts_with(&format!("{job} ")) && l.contains("starting")))
             .map(|job| (job.to_owned(), output.status.success()))
