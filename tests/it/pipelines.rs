@@ -21,8 +21,22 @@ use crate::harness::{DATE, World};
 /// What started a pipeline.
 #[derive(Debug, Clone)]
 enum Event {
-    Push { branch: String, commit: String },
-    PullRequest { target: String, source: String, head: String },
+    Push {
+        branch: String,
+        commit: String,
+    },
+    PullRequest {
+        target: String,
+        source: String,
+        head: String,
+    },
+    /// A run asked for by a request with inputs: GitHub's `workflow_dispatch` of a branch's
+    /// workflow, GitLab's pipeline trigger with variables.
+    Dispatch {
+        branch: String,
+        commit: String,
+        inputs: Vec<(String, String)>,
+    },
 }
 
 /// How a job ended, and everything it printed.
@@ -155,7 +169,7 @@ impl<'w> Ci<'w> {
         self.world
             .git(dir.parent().expect("a parent"), &["clone", "-q", "--no-checkout", path(&self.remote), path(dir)]);
         match event {
-            Event::Push { commit, .. } => {
+            Event::Push { commit, .. } | Event::Dispatch { commit, .. } => {
                 git(&["checkout", "-q", "--detach", commit]);
             }
             Event::PullRequest { target, head, .. } => {
@@ -215,6 +229,7 @@ impl<'w> Ci<'w> {
                 .env("TZ", "UTC")
                 .env("NO_COLOR", "1")
                 .env("GITHUB_OUTPUT", &output_file)
+                .env("GITHUB_STEP_SUMMARY", dir.parent().expect("parent").join("summary.md"))
                 .env("GITHUB_PATH", &path_file);
             command.envs(vars);
             for (key, value) in job.env.iter().chain(env) {
@@ -380,6 +395,7 @@ impl Github {
         match event {
             Event::Push { .. } => "push",
             Event::PullRequest { .. } => "pull_request",
+            Event::Dispatch { .. } => "workflow_dispatch",
         }
     }
 
@@ -393,6 +409,9 @@ impl Github {
             "github.event_name" => vars["GITHUB_EVENT_NAME"].clone(),
             "github.ref" => vars["GITHUB_REF"].clone(),
             "runner.os" => "Linux".into(),
+            input if input.starts_with("inputs.") => {
+                vars.get(&format!("INPUT_{}", input["inputs.".len()..].to_uppercase())).cloned().unwrap_or_default()
+            }
             "env.INSTALL_GIT_RELEASE_REV" => vars.get("INSTALL_GIT_RELEASE_REV").cloned().unwrap_or_default(),
             other => panic!("the GitHub runner here does not understand `{other}`"),
         }
@@ -409,10 +428,12 @@ impl System for Github {
         let doc = &yaml(text)[0];
         let name = Github::event_name(event);
         let branch = match event {
-            Event::Push { branch, .. } => branch,
-            Event::PullRequest { target, .. } => target,
+            Event::Push { branch, .. } => Some(branch),
+            Event::PullRequest { target, .. } => Some(target),
+            Event::Dispatch { .. } => None,
         };
-        if doc["on"][name].is_badvalue() || !strings(&doc["on"][name]["branches"]).contains(branch) {
+        let trigger = &doc["on"][name];
+        if trigger.is_badvalue() || branch.is_some_and(|b| !strings(&trigger["branches"]).contains(b)) {
             return Vec::new();
         }
         let workflow_env = map_strings(&doc["env"]);
@@ -490,6 +511,14 @@ impl System for Github {
                 )
                 .expect("event");
                 vars.insert("GITHUB_EVENT_PATH".into(), path(&event).into());
+            }
+            Event::Dispatch { branch, commit, inputs } => {
+                vars.insert("GITHUB_REF".into(), format!("refs/heads/{branch}"));
+                vars.insert("GITHUB_REF_NAME".into(), branch.clone());
+                vars.insert("GITHUB_SHA".into(), commit.clone());
+                for (name, value) in inputs {
+                    vars.insert(format!("INPUT_{}", name.to_uppercase()), value.clone());
+                }
             }
             Event::PullRequest { target, source, head } => {
                 vars.insert("GITHUB_REF".into(), "refs/pull/7/merge".into());
@@ -619,6 +648,7 @@ impl System for Azure {
         let (filter, branch) = match event {
             Event::Push { branch, .. } => ("trigger", branch),
             Event::PullRequest { target, .. } => ("pr", target),
+            Event::Dispatch { .. } => return Vec::new(),
         };
         if !strings(&doc[filter]["branches"]["include"]).contains(branch) {
             return Vec::new();
@@ -677,6 +707,7 @@ impl System for Azure {
                 vars.insert("SYSTEM_PULLREQUEST_SOURCECOMMITID".into(), head.clone());
                 vars.insert("SYSTEM_PULLREQUEST_ISFORK".into(), "False".into());
             }
+            Event::Dispatch { .. } => unreachable!("Azure starts no job for a dispatch here"),
         }
         vars
     }
@@ -708,6 +739,7 @@ impl System for Bitbucket {
         let steps = match event {
             Event::Push { branch, .. } => &doc["pipelines"]["branches"][branch.as_str()],
             Event::PullRequest { .. } => &doc["pipelines"]["pull-requests"]["**"],
+            Event::Dispatch { .. } => return Vec::new(),
         };
         let Some(steps) = steps.as_vec() else { return Vec::new() };
         steps
@@ -750,6 +782,7 @@ impl System for Bitbucket {
                 vars.insert("BITBUCKET_PR_ID".into(), "7".into());
                 vars.insert("BITBUCKET_PR_DESTINATION_BRANCH".into(), target.clone());
             }
+            Event::Dispatch { .. } => unreachable!("Bitbucket starts no job for a dispatch here"),
         }
         vars
     }
@@ -865,6 +898,9 @@ impl Jenkins {
 
 impl System for Jenkins {
     fn jobs(&self, text: &str, event: &Event) -> Vec<Job> {
+        if matches!(event, Event::Dispatch { .. }) {
+            return Vec::new();
+        }
         let vars = self.variables(event, Path::new("/nowhere"), Path::new("/nowhere"), Path::new("/nowhere"));
         let agent = format!("agent {{\n    docker {{ image '{}' }}\n  }}", image());
         assert!(text.contains(&agent), "the stages run in git-release's image");
@@ -903,6 +939,7 @@ impl System for Jenkins {
                 vars.insert("CHANGE_BRANCH".into(), source.clone());
                 vars.insert("GIT_COMMIT".into(), head.clone());
             }
+            Event::Dispatch { .. } => unreachable!("Jenkins starts no job for a dispatch here"),
         }
         vars
     }
@@ -933,7 +970,7 @@ struct Tekton {
 impl Tekton {
     fn pac(text: &str, event: &Event, remote: &Path) -> String {
         let (revision, source, target) = match event {
-            Event::Push { branch, commit } => (commit, branch, branch),
+            Event::Push { branch, commit } | Event::Dispatch { branch, commit, .. } => (commit, branch, branch),
             Event::PullRequest { target, source, head } => (head, source, target),
         };
         text.replace("{{ repo_url }}", path(remote))
@@ -949,6 +986,7 @@ impl System for Tekton {
         let (kind, branch) = match event {
             Event::Push { branch, .. } => ("[push]", branch),
             Event::PullRequest { target, .. } => ("[pull_request]", target),
+            Event::Dispatch { .. } => return Vec::new(),
         };
         let mut jobs = Vec::new();
         for doc in yaml(&Tekton::pac(text, event, &self.remote)) {
@@ -1090,6 +1128,15 @@ impl Pipeline for Gitlab {
                 set("CI_COMMIT_REF_NAME", branch);
                 set("RELEASE_TOKEN", RELEASE_TOKEN);
             }
+            Event::Dispatch { branch, commit, inputs } => {
+                git(&["checkout", "-q", "-B", branch, commit]);
+                set("CI_PIPELINE_SOURCE", "trigger");
+                set("CI_COMMIT_BRANCH", branch);
+                set("RELEASE_TOKEN", RELEASE_TOKEN);
+                for (name, value) in inputs {
+                    set(name, value);
+                }
+            }
             Event::PullRequest { target, source, head } => {
                 git(&["fetch", "-q", "origin", head]);
                 git(&["checkout", "-q", "--detach", head]);
@@ -1132,7 +1179,7 @@ impl Pipeline for Gitlab {
         }
         let output = command.output().expect("gitlab-ci-local runs");
         let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-        let jobs = ["gate", "deploy", "reconcile"]
+        let jobs = ["gate", "deploy", "reconcile", "preview"]
             .into_iter()
             .filter(|job| log.lines().any(|l| l.starts_with(&format!("{job} ")) && l.contains("starting")))
             .map(|job| (job.to_owned(), output.status.success()))
@@ -1346,4 +1393,129 @@ fn tekton_runs_the_flow_in_both_layouts() {
         |stage| Box::new(Tekton { remote: stage.remote.clone() }),
         "on-target-branch: \"[qa, stage, main]\"",
     );
+}
+
+fn preview_template(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/preview").join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Runs the step of the Tekton Triggers template's `TriggerTemplate` as Tekton would for an HTTP
+/// request with `body`: the binding's `$(body)` as the `request` parameter, every
+/// `$(tt.params.…)` and the workspace resolved in the step's variables, its script by its `#!`.
+fn tekton_trigger(ci: &Ci, stage: &Stage, body: &str) -> Run {
+    let docs = yaml(&preview_template("tekton-triggers.yaml"));
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().expect("a kind")).collect();
+    assert_eq!(kinds, ["EventListener", "TriggerBinding", "TriggerTemplate"]);
+    let trigger = &docs[0]["spec"]["triggers"][0];
+    assert_eq!(trigger["bindings"][0]["ref"].as_str(), docs[1]["metadata"]["name"].as_str());
+    assert_eq!(trigger["template"]["ref"].as_str(), docs[2]["metadata"]["name"].as_str());
+    assert_eq!(docs[1]["spec"]["params"][0]["name"].as_str(), Some("request"));
+    assert_eq!(docs[1]["spec"]["params"][0]["value"].as_str(), Some("$(body)"));
+    let template = &docs[2]["spec"];
+    let mut params: BTreeMap<String, String> = template["params"]
+        .as_vec()
+        .expect("params")
+        .iter()
+        .map(|p| (scalar(&p["name"]), p["default"].as_str().unwrap_or_default().to_owned()))
+        .collect();
+    assert_eq!(params["image"], image(), "the step runs in git-release's image");
+    params.insert("request".into(), body.into());
+    params.insert("repo_url".into(), path(&stage.remote).into());
+    let step = &template["resourcetemplates"][0]["spec"]["taskSpec"]["steps"][0];
+    let script = step["script"].as_str().expect("a script");
+    assert!(!script.contains("$(") || !script.contains("$(tt."), "nothing is pasted into the script");
+    let env = step["env"]
+        .as_vec()
+        .expect("env")
+        .iter()
+        .map(|e| {
+            let mut value = scalar(&e["value"]);
+            for (name, given) in &params {
+                value = value.replace(&format!("$(tt.params.{name})"), given);
+            }
+            (scalar(&e["name"]), value.replace("$(workspaces.basic-auth.path)", "/tekton-auth"))
+        })
+        .collect();
+    let job =
+        Job { name: "preview".into(), env, steps: vec![script_step("preview", &["bash"], script, Vec::new(), None)] };
+    let tekton = Tekton { remote: stage.remote.clone() };
+    let run = ci.fresh("tekton-trigger");
+    let home = run.join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let workspace = run.join("workspace");
+    std::fs::create_dir_all(&workspace).expect("workspace");
+    let event = Event::Dispatch { branch: String::new(), commit: String::new(), inputs: Vec::new() };
+    let vars = tekton.variables(&event, &workspace, &home, &run);
+    tekton.warm_cache(&workspace, &home, &run);
+    let mut log = String::new();
+    let ok = ci.run_job(&tekton, &job, &workspace, &home, &vars, &mut log);
+    Run { jobs: vec![("preview".into(), ok)], log }
+}
+
+/// A preview from a webhook's JSON, on each system's way in: GitHub's `workflow_dispatch`,
+/// GitLab's pipeline trigger (under gitlab-ci-local) and Tekton Triggers. Each creates or finds
+/// the same preview and names it; a request whose name is a command runs nothing.
+#[test]
+fn previews_start_from_a_webhook_on_github_gitlab_and_tekton() {
+    let world = World::new();
+    let repos = crate::deploy::TwoRepos::new(&world);
+    crate::preview::git_url(&world, &repos.release);
+    let pinned = crate::preview::pull_request(&world, &repos);
+    let stage = Stage {
+        world: &world,
+        work: repos.release.clone(),
+        remote: repos.release_remote.clone(),
+        branches: ["environment/dev", "environment/qa", "environment/prod"].map(str::to_owned),
+        app: Some(repos),
+    };
+    let ci = Ci::new(&world, &stage.remote);
+    let body = r#"{"name": "test-my-thing", "components": {"owner/repo": "owner/repo#42"}}"#;
+    let dev = stage.tip("environment/dev");
+    let dispatch = |name: &str, request: &str| Event::Dispatch {
+        branch: "environment/dev".into(),
+        commit: dev.clone(),
+        inputs: vec![(name.to_owned(), request.to_owned())],
+    };
+
+    let github = Github.run(&ci, &[preview_template("github-workflow.yml")], &dispatch("request", body));
+    assert!(github.succeeded(), "{}", github.log);
+    let previews =
+        world.git(&stage.remote, &["for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads/preview/"]);
+    let (branch, _) = previews.trim().split_once(' ').expect("one preview branch");
+    let name = branch.strip_prefix("preview/").expect("a preview").to_owned();
+    assert!(name.starts_with("test-my-thing-") && name.len() == "test-my-thing-".len() + 6, "{name}");
+    assert!(github.log.contains(&format!("\"name\": \"{name}\"")), "the log names it:\n{}", github.log);
+    let file = world.git(&stage.remote, &["show", &format!("{branch}:release.toml")]);
+    assert!(file.contains(&format!("commit = \"{pinned}\"")), "{file}");
+
+    let gitlab = Gitlab::serving(&stage);
+    let (_, pipeline) = git_release::config::pipeline::render(
+        git_release::config::pipeline::System::Gitlab,
+        &["environment/dev", "environment/qa", "environment/prod"],
+        &git_release::config::pipeline::Install::this_build(),
+    )
+    .expect("safe")
+    .remove(0);
+    let merged = format!("{pipeline}\n{}", preview_template("gitlab-ci.yml"));
+    let triggered = gitlab.run(&ci, std::slice::from_ref(&merged), &dispatch("PREVIEW_REQUEST", body));
+    assert!(triggered.succeeded() && triggered.jobs.iter().any(|(j, _)| j == "preview"), "{}", triggered.log);
+    assert!(triggered.log.contains(&format!("\"name\": \"{name}\"")) && triggered.log.contains("\"created\": false"));
+
+    let tekton = tekton_trigger(&ci, &stage, body);
+    assert!(tekton.succeeded(), "{}", tekton.log);
+    assert!(tekton.log.contains(&format!("\"name\": \"{name}\"")), "{}", tekton.log);
+
+    // A request that holds commands: refused, run nowhere.
+    let evil =
+        r#"{"name": "x$(touch pwned)`touch pwned`", "components": {"owner/repo": "owner/repo#42'$(touch pwned)'"}}"#;
+    assert!(Github.run(&ci, &[preview_template("github-workflow.yml")], &dispatch("request", evil)).failed());
+    assert!(gitlab.run(&ci, &[merged], &dispatch("PREVIEW_REQUEST", evil)).failed());
+    assert!(!tekton_trigger(&ci, &stage, evil).succeeded());
+    let found =
+        std::process::Command::new("find").args([path(&world.path("")), "-name", "pwned"]).output().expect("find");
+    assert!(found.stdout.is_empty(), "a request ran a command: {}", String::from_utf8_lossy(&found.stdout));
+    let after =
+        world.git(&stage.remote, &["for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads/preview/"]);
+    assert_eq!(after, previews, "one preview, made once");
 }

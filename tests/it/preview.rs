@@ -8,7 +8,7 @@ use crate::harness::{DATE, World};
 use crate::reconcile::edit_release_file;
 
 /// A forge whose short references `owner/repo` live at `<world>/owner/repo.git`.
-fn git_url(world: &World, release: &Path) {
+pub fn git_url(world: &World, release: &Path) {
     let root = world.path("");
     let forge = format!(
         "\n[forge]\nkind = \"github\"\ngit-url = \"file://{}/{{repository}}.git\"\n",
@@ -20,7 +20,7 @@ fn git_url(world: &World, release: &Path) {
 
 /// Makes `<world>/owner/repo.git` the application remote, and pushes a commit to
 /// `refs/pull/42/head` there; returns the commit.
-fn pull_request(world: &World, repos: &TwoRepos) -> String {
+pub fn pull_request(world: &World, repos: &TwoRepos) -> String {
     std::fs::create_dir_all(world.path("owner")).expect("dir");
     std::os::unix::fs::symlink(&repos.app_remote, world.path("owner/repo.git")).expect("symlink");
     world.git(&repos.app, &["checkout", "-q", "-b", "my-thing"]);

@@ -287,7 +287,29 @@ fn every_template_passes_its_vendors_schema_and_actionlint() {
     let dir = tempfile::tempdir().expect("temp dir");
     let layouts: [&[&str]; 2] = [&["environment/dev", "environment/qa", "environment/prod"], &["qa", "stage", "main"]];
     let check_jsonschema = ci_tool("venv/bin/check-jsonschema");
-    let mut workflows = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/workflows/image.yml")];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut workflows =
+        vec![root.join(".github/workflows/image.yml"), root.join("templates/preview/github-workflow.yml")];
+    for file in &workflows {
+        let what = format!("check-jsonschema on {}", file.display());
+        passes(
+            &what,
+            std::process::Command::new(&check_jsonschema)
+                .args(["--builtin-schema", "vendor.github-workflows"])
+                .arg(file),
+        );
+    }
+    // The preview job, added to the GitLab pipeline as its comment says.
+    let (_, gitlab) = files(System::Gitlab).remove(0);
+    let preview = std::fs::read_to_string(root.join("templates/preview/gitlab-ci.yml")).expect("the preview job");
+    let merged = dir.path().join("gitlab-with-preview.yml");
+    std::fs::write(&merged, format!("{gitlab}\n{preview}")).expect("written");
+    passes(
+        "check-jsonschema on the GitLab pipeline with the preview job",
+        std::process::Command::new(&check_jsonschema)
+            .args(["--builtin-schema", "vendor.gitlab-ci", "--data-transform", "gitlab-ci"])
+            .arg(&merged),
+    );
     for (n, branches) in layouts.iter().enumerate() {
         for system in System::ALL {
             for (path, text) in pipeline::render(system, branches, &Install::this_build()).expect("safe") {
