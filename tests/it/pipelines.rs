@@ -330,11 +330,19 @@ trait System {
         Ci::warm_cache(&run.join("image"));
     }
     /// Whether a pull request's pipeline runs on its merge into the target.
-    fn merges_pull_requests(&self) -> bool;
-    /// Whether a step runs, given its condition (`None`: the system's default).
-    fn condition(&self, condition: Option<&str>, state: &State) -> bool;
-    /// A variable's value with the system's expressions in it evaluated.
-    fn expand(&self, value: &str, state: &State, vars: &BTreeMap<String, String>) -> String;
+    fn merges_pull_requests(&self) -> bool {
+        true
+    }
+    /// Whether a step runs, given its condition (`None`: the system's default, which is to run
+    /// while no step before it failed; a system without conditions has no other).
+    fn condition(&self, condition: Option<&str>, state: &State) -> bool {
+        assert!(condition.is_none(), "this system has no step conditions: {condition:?}");
+        !state.failed
+    }
+    /// A variable's value with the system's expressions in it evaluated (none, by default).
+    fn expand(&self, value: &str, _state: &State, _vars: &BTreeMap<String, String>) -> String {
+        value.to_owned()
+    }
     fn step_id(&self, _step: &Step) -> Option<String> {
         None
     }
@@ -537,10 +545,6 @@ impl System for Github {
         vars
     }
 
-    fn merges_pull_requests(&self) -> bool {
-        true
-    }
-
     fn condition(&self, condition: Option<&str>, state: &State) -> bool {
         // A step's `if` without a status function means `success() && ...`.
         !state.failed && condition.is_none_or(|c| Github::truth(c, state, &BTreeMap::new()))
@@ -712,16 +716,8 @@ impl System for Azure {
         vars
     }
 
-    fn merges_pull_requests(&self) -> bool {
-        true
-    }
-
     fn condition(&self, condition: Option<&str>, state: &State) -> bool {
         Azure::truth(condition.unwrap_or("succeeded()"), &BTreeMap::new(), state.failed)
-    }
-
-    fn expand(&self, value: &str, _state: &State, _vars: &BTreeMap<String, String>) -> String {
-        value.to_owned()
     }
 
     fn prepended_path(&self, stdout: &str, _vars: &BTreeMap<String, String>) -> Option<PathBuf> {
@@ -785,19 +781,6 @@ impl System for Bitbucket {
             Event::Dispatch { .. } => unreachable!("Bitbucket starts no job for a dispatch here"),
         }
         vars
-    }
-
-    fn merges_pull_requests(&self) -> bool {
-        true
-    }
-
-    fn condition(&self, condition: Option<&str>, state: &State) -> bool {
-        assert!(condition.is_none());
-        !state.failed
-    }
-
-    fn expand(&self, value: &str, _state: &State, _vars: &BTreeMap<String, String>) -> String {
-        value.to_owned()
     }
 }
 
@@ -943,19 +926,6 @@ impl System for Jenkins {
         }
         vars
     }
-
-    fn merges_pull_requests(&self) -> bool {
-        true
-    }
-
-    fn condition(&self, condition: Option<&str>, state: &State) -> bool {
-        assert!(condition.is_none());
-        !state.failed
-    }
-
-    fn expand(&self, value: &str, _state: &State, _vars: &BTreeMap<String, String>) -> String {
-        value.to_owned()
-    }
 }
 
 /// Tekton Pipelines-as-Code: the `PipelineRun` whose `on-event` and `on-target-branch` match,
@@ -1045,7 +1015,7 @@ impl System for Tekton {
         .into()
     }
 
-    fn warm_cache(&self, _workspace: &Path, home: &Path, run: &Path) {
+    fn warm_cache(&self, _workspace: &Path, _home: &Path, run: &Path) {
         // The git-auth secret Pipelines-as-Code mounts: a store helper and its credentials.
         let auth = run.join("tekton-auth");
         std::fs::create_dir_all(&auth).expect("auth dir");
@@ -1055,17 +1025,11 @@ impl System for Tekton {
         )
         .expect("gitconfig");
         std::fs::write(auth.join(".git-credentials"), "https://git:pac-token@git.example.com\n").expect("credentials");
-        let _ = home;
         Ci::warm_cache(&run.join("image"));
     }
 
     fn merges_pull_requests(&self) -> bool {
         false
-    }
-
-    fn condition(&self, condition: Option<&str>, state: &State) -> bool {
-        assert!(condition.is_none());
-        !state.failed
     }
 
     fn expand(&self, value: &str, _state: &State, vars: &BTreeMap<String, String>) -> String {
