@@ -103,6 +103,16 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     if let (Some((workdir, system)), true) = (&ci, existing.is_err() || set_up(&repo)?) {
         // The environments exist already: `--ci` adds the pipeline alone, for the branches the
         // release file names.
+        if !args.environments.is_empty() {
+            return Err(Error::new(
+                Kind::Usage,
+                "--env names environments to create, and this repository has its environments already",
+            )
+            .hint(format!(
+                "run 'git release init --ci {}' alone: it writes the pipeline for the branches of the release file",
+                format!("{system:?}").to_lowercase()
+            )));
+        }
         let workspace = context.judging_workspace()?;
         let branches: Vec<&str> = workspace.file.environments.iter().map(|e| e.branch.as_str()).collect();
         return write_ci(context, workdir, &pipeline_files(*system, &branches)?, args.dry_run);
@@ -116,6 +126,13 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         None => None,
     };
     let base = base_commit(&repo, &args.app)?;
+    // HEAD names a branch init is about to create (a repository without commits).
+    let unborn_head = match repo.head_branch()? {
+        Some(branch) if base.is_none() && repo.head_commit()?.is_none() => {
+            environments.iter().any(|e| e.branch == branch).then_some(branch)
+        }
+        _ => None,
+    };
     let mut plan = build_plan(&environments, &files, base.as_ref());
     if let Some(sign) = sign {
         plan.config.extend(sign.config);
@@ -124,6 +141,14 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let applied = if args.dry_run { None } else { Some(execute::apply(&repo, &plan)?) };
     let remote = repo.config_string(&format!("remote.{}.url", context.remote)).map(|_| context.remote.clone());
     context.ui.report(&InitReport::new(&environments, &files, &plan, applied.as_ref(), remote));
+    // Its index is empty: the next commit there would delete the release file.
+    if let (Some(branch), Some(_)) = (unborn_head, &applied)
+        && repo.take_from_head(FILE_NAME)?
+    {
+        context.ui.message(&format!(
+            "note: HEAD's branch {branch} had no commits; its {FILE_NAME} is now in the index and the work tree, so the next commit keeps it"
+        ));
+    }
     match pipeline {
         Some((workdir, files)) => write_ci(context, workdir, &files, args.dry_run),
         None => Ok(()),

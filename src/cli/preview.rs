@@ -69,7 +69,8 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     match &args.action {
         Action::Create { name, references, from_json, dry_run } => {
             if let Some(source) = from_json {
-                let (name, references) = body(source)?;
+                let (name, entries) = body(source)?;
+                let references = keyed(&workspace, entries)?;
                 create(context, &workspace, &name, &references, *dry_run)
             } else {
                 let name = name.as_deref().expect("clap requires a name without --from-json");
@@ -88,10 +89,10 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
 /// The largest body `--from-json` reads: a name and a few references.
 const MAX_BODY: u64 = 64 * 1024;
 
-/// The name and references of a webhook's JSON body: `{"name": ..., "components": {key: ref}}`.
-/// A key without `/` names the component (`api`); a key `owner/repo` says which repository the
-/// reference is for, and must name the same repository as the reference (or a fork of it).
-fn body(source: &str) -> Result<(String, Vec<String>), Error> {
+/// The name and the `(key, reference)` entries of a webhook's JSON body:
+/// `{"name": ..., "components": {key: reference}}`. Other fields are let be; a key given twice
+/// (which a JSON reader would take as its last value) is refused.
+fn body(source: &str) -> Result<(String, Vec<(String, String)>), Error> {
     use std::io::Read;
     let shown = if source == "-" { "stdin".to_owned() } else { source.to_owned() };
     let mut text = String::new();
@@ -108,6 +109,7 @@ fn body(source: &str) -> Result<(String, Vec<String>), Error> {
     if text.len() as u64 > MAX_BODY {
         return Err(refused(format!("it is longer than {MAX_BODY} bytes")));
     }
+    serde_json::from_str::<unique::Unique>(&text).map_err(|e| refused(e.to_string()))?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| refused(e.to_string()))?;
     let name =
         value.get("name").and_then(serde_json::Value::as_str).ok_or_else(|| refused("no \"name\" string".into()))?;
@@ -116,21 +118,104 @@ fn body(source: &str) -> Result<(String, Vec<String>), Error> {
         .and_then(serde_json::Value::as_object)
         .filter(|c| !c.is_empty())
         .ok_or_else(|| refused("no \"components\" object with a reference".into()))?;
-    let mut references = Vec::new();
+    let mut entries = Vec::new();
     for (key, reference) in components {
         let reference = reference.as_str().ok_or_else(|| refused(format!("components.{key} is not a string")))?;
+        entries.push((key.clone(), reference.to_owned()));
+    }
+    Ok((name.to_owned(), entries))
+}
+
+/// The entries of a JSON body as `component=reference`: a key without `/` is the component's
+/// name; a key `owner/repo` must name a repository of the application, by the end of its
+/// address or by its name, so that a body cannot pin the application to another repository's
+/// code (the reference itself may still be a fork's).
+fn keyed(workspace: &Workspace, entries: Vec<(String, String)>) -> Result<Vec<String>, Error> {
+    let repositories = repositories(workspace);
+    let path = |url: &str| normalize(url).trim_end_matches('/').to_lowercase();
+    let mut references = Vec::new();
+    for (key, reference) in entries {
         if !key.contains('/') {
             references.push(format!("{key}={reference}"));
             continue;
         }
-        let wanted = key.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_lowercase();
-        let given = Request::parse(reference).map(|r| r.repository_name());
-        if given.as_deref().is_some_and(|given| given != wanted) {
-            return Err(refused(format!("components.{key} is `{reference}`, a reference to another repository")));
-        }
-        references.push(reference.to_owned());
+        let wanted = key.trim_matches('/').to_lowercase();
+        let name = wanted.rsplit('/').next().unwrap_or_default();
+        let by_address: Vec<&Repository> =
+            repositories.iter().filter(|r| path(&r.url).ends_with(&format!("/{wanted}"))).collect();
+        let by_name: Vec<&Repository> =
+            repositories.iter().filter(|r| path(&r.url).rsplit(['/', ':']).next() == Some(name)).collect();
+        let (([found], _) | ([], [found])) = (by_address.as_slice(), by_name.as_slice()) else {
+            let known = repositories.iter().map(|r| redact(&r.url)).collect::<Vec<_>>().join(", ");
+            return Err(Error::new(Kind::Usage, format!("components.{key} names no repository of the application"))
+                .hint(format!("name one of {known}, or the component: app, or a [[app.components]] name")));
+        };
+        references.push(format!("{}={reference}", found.name));
     }
-    Ok((name.to_owned(), references))
+    Ok(references)
+}
+
+/// A JSON document whose objects never give a key twice.
+mod unique {
+    use serde::de::{Error, MapAccess, SeqAccess, Visitor};
+
+    pub struct Unique;
+
+    impl<'de> serde::Deserialize<'de> for Unique {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Unique, D::Error> {
+            deserializer.deserialize_any(UniqueVisitor)
+        }
+    }
+
+    struct UniqueVisitor;
+
+    impl<'de> Visitor<'de> for UniqueVisitor {
+        type Value = Unique;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+            formatter.write_str("JSON")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
+            let mut seen = std::collections::BTreeSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if !seen.insert(key.clone()) {
+                    return Err(A::Error::custom(format!("the key \"{key}\" is given twice")));
+                }
+                map.next_value::<Unique>()?;
+            }
+            Ok(Unique)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
+            while seq.next_element::<Unique>()?.is_some() {}
+            Ok(Unique)
+        }
+
+        fn visit_bool<E: Error>(self, _: bool) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+
+        fn visit_i64<E: Error>(self, _: i64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+
+        fn visit_u64<E: Error>(self, _: u64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+
+        fn visit_f64<E: Error>(self, _: f64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+
+        fn visit_str<E: Error>(self, _: &str) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+
+        fn visit_unit<E: Error>(self) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+    }
 }
 
 /// One repository of the application, as previews match references against it.

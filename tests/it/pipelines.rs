@@ -1426,6 +1426,7 @@ fn previews_start_from_a_webhook_on_github_gitlab_and_tekton() {
     let repos = crate::deploy::TwoRepos::new(&world);
     crate::preview::git_url(&world, &repos.release);
     let pinned = crate::preview::pull_request(&world, &repos);
+    crate::preview::app_as_owner_repo(&world, &repos);
     let stage = Stage {
         world: &world,
         work: repos.release.clone(),

@@ -29,6 +29,14 @@ pub fn pull_request(world: &World, repos: &TwoRepos) -> String {
     world.git(&repos.app, &["rev-parse", "HEAD"]).trim().to_owned()
 }
 
+/// Names the application repository by the address its forge gives it, `<world>/owner/repo.git`
+/// (the same repository as `app.git`, which `pull_request` links there).
+pub fn app_as_owner_repo(world: &World, repos: &TwoRepos) {
+    let (from, to) = (path(&repos.app_remote).to_owned(), path(&world.path("owner/repo.git")).to_owned());
+    edit_release_file(world, &repos.release, |file| file.replace(&from, &to));
+    world.git(&repos.release, &["push", "-q", "origin", "environment/dev"]);
+}
+
 #[test]
 fn a_preview_pins_a_pull_request_under_a_name_its_commits_decide() {
     let world = World::new();
@@ -277,6 +285,7 @@ fn a_preview_from_a_webhooks_json_body_answers_its_name_and_branch_in_json() {
     let release = &repos.release;
     git_url(&world, release);
     let commit = pull_request(&world, &repos);
+    app_as_owner_repo(&world, &repos);
 
     let body = r#"{"name": "test-my-thing", "components": {"owner/repo": "owner/repo#42"}}"#;
     let mut command = world.release_command(release, &["preview", "create", "--from-json", "-"]);
@@ -310,7 +319,23 @@ fn a_preview_from_a_webhooks_json_body_answers_its_name_and_branch_in_json() {
         ("not json", "is not a preview request: expected ident"),
         (r#"{"components": {"owner/repo": "owner/repo#42"}}"#, "no \"name\" string"),
         (r#"{"name": "x", "components": {}}"#, "no \"components\" object"),
-        (r#"{"name": "x", "components": {"owner/other": "owner/repo#42"}}"#, "a reference to another repository"),
+        // A key must name a repository of the application: a body cannot pin it to another's code.
+        (
+            r#"{"name": "x", "components": {"evil/other": "evil/other#42"}}"#,
+            "components.evil/other names no repository of the application",
+        ),
+        (
+            r#"{"name": "x", "components": {"owner/other": "owner/repo#42"}}"#,
+            "components.owner/other names no repository",
+        ),
+        (
+            r#"{"name": "a", "name": "b", "components": {"owner/repo": "owner/repo#42"}}"#,
+            "the key \"name\" is given twice",
+        ),
+        (
+            r#"{"name": "x", "components": {"owner/repo": "owner/repo#42", "owner/repo": "owner/repo#43"}}"#,
+            "is given twice",
+        ),
         (r#"{"name": "x", "components": {"owner/repo": 42}}"#, "components.owner/repo is not a string"),
         (r#"{"name": "Bad Name", "components": {"owner/repo": "owner/repo#42"}}"#, "Bad Name"),
     ] {

@@ -164,6 +164,36 @@ fn init_ci_in_a_repository_set_up_already_names_its_branches() {
     assert!(text.contains("git config release.configRef refs/heads/main\n"), "{text}");
     std::fs::remove_file(repo.join(".gitlab-ci.yml")).expect("removed");
     assert_eq!(world.state(&repo), before, "only the pipeline file was written");
+
+    // Environments named there would be ignored: refused instead, writing nothing.
+    let refused = world.release(&repo, &["init", "--ci", "gitlab", "--env", "x=y"]);
+    refused.expect_status(2).expect_stderr("error: --env names environments to create, and this repository has");
+    refused.expect_stderr("hint: run 'git release init --ci gitlab' alone");
+    assert!(!repo.join(".gitlab-ci.yml").exists());
+    assert_eq!(world.state(&repo), before);
+}
+
+/// In a repository without commits, the branch HEAD names is one init creates (prod's `main` in
+/// one repository): its release file goes into the index and the work tree too, or the next
+/// commit there (the pipeline file, say) would delete it.
+#[test]
+fn init_in_a_repository_without_commits_leaves_heads_branch_ready_to_commit_on() {
+    let world = World::new();
+    let repo = world.empty_repo("shop", false);
+    std::fs::write(repo.join("staged"), "mine\n").expect("a file");
+    world.git(&repo, &["add", "staged"]);
+    let created =
+        world.release(&repo, &["init", "--app", ".", "--env", "qa=qa", "--env", "prod=main", "--ci", "github"]);
+    created
+        .expect_status(0)
+        .expect_stderr("note: HEAD's branch main had no commits; its release.toml is now in the index");
+    let status = world.git(&repo, &["status", "--porcelain"]);
+    assert!(!status.contains("release.toml"), "the release file is as HEAD has it:\n{status}");
+    assert!(status.contains("A  staged"), "what was staged stays staged:\n{status}");
+    world.git(&repo, &["add", ".github"]);
+    world.git(&repo, &["commit", "-q", "-m", "The pipeline"]);
+    world.git(&repo, &["cat-file", "-e", "main:release.toml"]);
+    world.release(&repo, &["status"]).expect_status(0);
 }
 
 #[test]
