@@ -34,7 +34,10 @@ impl System {
             System::Azure => &[("azure-pipelines.yml", include_str!("../../templates/ci/azure.yml"))],
             System::Bitbucket => &[("bitbucket-pipelines.yml", include_str!("../../templates/ci/bitbucket.yml"))],
             System::Jenkins => &[("Jenkinsfile", include_str!("../../templates/ci/Jenkinsfile"))],
-            System::Tekton => &[(".tekton/release.yaml", include_str!("../../templates/ci/tekton.yaml"))],
+            System::Tekton => &[
+                (".tekton/release.yaml", include_str!("../../templates/ci/tekton.yaml")),
+                ("tekton/git-release-reconcile.yaml", include_str!("../../templates/ci/tekton-reconcile.yaml")),
+            ],
         }
     }
 }
@@ -94,8 +97,11 @@ pub fn render(
     let either =
         |variable: &str| branches.iter().map(|b| format!("${variable} == \"{b}\"")).collect::<Vec<_>>().join(" || ");
     let case = branches.iter().map(|b| format!("'{b}'")).collect::<Vec<_>>().join("|");
-    let bitbucket =
-        branches.iter().map(|b| format!("    \"{b}\":\n      - step: *deploy")).collect::<Vec<_>>().join("\n");
+    let bitbucket = branches
+        .iter()
+        .map(|b| format!("    \"{b}\":\n      - step: *deploy\n      - step: *reconcile"))
+        .collect::<Vec<_>>()
+        .join("\n");
     // Java's regular expressions, in a single-quoted Groovy string: `.` as a class, no backslash.
     let jenkins = format!("^({})$", branches.iter().map(|b| b.replace('.', "[.]")).collect::<Vec<_>>().join("|"));
     let pac = format!("[{}]", branches.join(", "));
@@ -103,7 +109,8 @@ pub fn render(
         branches.iter().map(|b| format!("eq(variables['Build.SourceBranch'], 'refs/heads/{b}')")).collect();
     let azure = if on_branch.len() == 1 { on_branch[0].clone() } else { format!("or({})", on_branch.join(", ")) };
     let config_ref = format!("refs/heads/{last}");
-    let values: [(&str, &str); 10] = [
+    let values: [(&str, &str); 11] = [
+        ("last_branch", last),
         ("branches", &flow_list),
         ("merge_request_targets", &either("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")),
         ("push_branches", &either("CI_COMMIT_BRANCH")),
@@ -159,7 +166,7 @@ mod tests {
             "($CI_COMMIT_BRANCH == \"qa\" || $CI_COMMIT_BRANCH == \"stage\" || $CI_COMMIT_BRANCH == \"main\")"
         ));
         assert!(one(System::Bitbucket).contains("'qa'|'stage'|'main') git release gate --ci ;;"));
-        assert!(one(System::Bitbucket).contains("    \"stage\":\n      - step: *deploy\n"));
+        assert!(one(System::Bitbucket).contains("    \"stage\":\n      - step: *deploy\n      - step: *reconcile\n"));
         assert!(one(System::Jenkins).contains("target: '^(qa|stage|main)$'"));
         assert!(one(System::Tekton).contains("on-target-branch: \"[qa, stage, main]\""));
         let on = |b: &str| format!("eq(variables['Build.SourceBranch'], 'refs/heads/{b}')");

@@ -73,6 +73,8 @@ struct Job {
     name: String,
     env: Vec<(String, String)>,
     steps: Vec<Step>,
+    /// When the job runs, in the system's terms, judged once the jobs before it ended.
+    condition: Option<String>,
 }
 
 /// The place a pipeline runs against: the release repository's remote, a stand-in deployment,
@@ -277,6 +279,10 @@ impl<'w> Ci<'w> {
             std::fs::write(home.join(".gitconfig"), "[protocol \"file\"]\n\tallow = always\n").expect("gitconfig");
             let workspace = run.join("workspace");
             let vars = system.variables(event, &workspace, &home, &run);
+            if !system.job_runs(job.condition.as_deref(), &vars, &jobs) {
+                log.push_str(&format!("--- {}: skipped\n", job.name));
+                continue;
+            }
             if job.steps.iter().any(|s| matches!(s, Step::Checkout)) {
                 self.checkout(&workspace, event, system.merges_pull_requests());
             } else {
@@ -338,6 +344,14 @@ trait System {
     fn condition(&self, condition: Option<&str>, state: &State) -> bool {
         assert!(condition.is_none(), "this system has no step conditions: {condition:?}");
         !state.failed
+    }
+    /// Whether a job runs, given its condition and the jobs that ended before it.
+    fn job_runs(&self, condition: Option<&str>, _vars: &BTreeMap<String, String>, done: &[(String, bool)]) -> bool {
+        match condition {
+            None => true,
+            Some("the steps before succeeded") => done.iter().all(|(_, ok)| *ok),
+            Some(other) => panic!("the runner here does not understand the job condition `{other}`"),
+        }
     }
     /// A variable's value with the system's expressions in it evaluated (none, by default).
     fn expand(&self, value: &str, _state: &State, _vars: &BTreeMap<String, String>) -> String {
@@ -487,7 +501,7 @@ impl System for Github {
             }
             let mut env = workflow_env.clone();
             env.extend(map_strings(&job["env"]));
-            jobs.push(Job { name: job_name.as_str().expect("a job name").to_owned(), env, steps });
+            jobs.push(Job { name: job_name.as_str().expect("a job name").to_owned(), env, steps, condition: None });
         }
         jobs
     }
@@ -590,7 +604,7 @@ struct Azure;
 
 impl Azure {
     /// Evaluates the condition functions the templates use.
-    fn truth(expr: &str, vars: &BTreeMap<String, String>, failed: bool) -> bool {
+    fn truth(expr: &str, vars: &BTreeMap<String, String>, failed: bool, done: &[(String, bool)]) -> bool {
         let expr = expr.trim();
         let (name, args) = expr
             .strip_suffix(')')
@@ -599,8 +613,12 @@ impl Azure {
         let args = split_arguments(args);
         match (name.trim(), args.as_slice()) {
             ("succeeded", []) => !failed,
-            ("and", all) => all.iter().all(|a| Azure::truth(a, vars, failed)),
-            ("or", any) => any.iter().any(|a| Azure::truth(a, vars, failed)),
+            ("succeeded", [job]) => {
+                let job = Azure::value(job, vars);
+                done.iter().any(|(name, ok)| *name == job && *ok)
+            }
+            ("and", all) => all.iter().all(|a| Azure::truth(a, vars, failed, done)),
+            ("or", any) => any.iter().any(|a| Azure::truth(a, vars, failed, done)),
             ("in", [needle, haystack @ ..]) => {
                 let needle = Azure::value(needle, vars);
                 haystack.iter().any(|h| Azure::value(h, vars).eq_ignore_ascii_case(&needle))
@@ -658,18 +676,18 @@ impl System for Azure {
             return Vec::new();
         }
         let env: Vec<(String, String)> = map_strings(&doc["variables"]);
-        let vars = self.variables(event, Path::new("/nowhere"), Path::new("/nowhere"), Path::new("/nowhere"));
         let mut jobs = Vec::new();
         for job in doc["jobs"].as_vec().expect("jobs") {
-            if let Some(condition) = job["condition"].as_str()
-                && !Azure::truth(condition, &vars, false)
-            {
-                continue;
-            }
             assert_eq!(job["container"].as_str(), Some("${{ variables.GIT_RELEASE_IMAGE }}"));
             assert_eq!(doc["variables"]["GIT_RELEASE_IMAGE"].as_str(), Some(image().as_str()));
+            // A deployment job's steps are its strategy's.
+            let listed = if job["deployment"].is_badvalue() {
+                &job["steps"]
+            } else {
+                &job["strategy"]["runOnce"]["deploy"]["steps"]
+            };
             let mut steps = Vec::new();
-            for step in job["steps"].as_vec().expect("steps") {
+            for step in listed.as_vec().expect("steps") {
                 if step["checkout"].as_str() == Some("self") {
                     steps.push(Step::Checkout);
                 } else {
@@ -678,11 +696,13 @@ impl System for Azure {
                     assert!(!macros.is_match(script), "no macro is pasted into a script:\n{script}");
                     let name = step["displayName"].as_str().unwrap_or("bash");
                     let shell = ["bash", "--noprofile", "--norc"];
-                    steps.push(script_step(name, &shell, script, Vec::new(), step["condition"].as_str()));
+                    let own = map_strings(&step["env"]);
+                    steps.push(script_step(name, &shell, script, own, step["condition"].as_str()));
                 }
             }
-            let name = job["job"].as_str().expect("a job name").to_owned();
-            jobs.push(Job { name, env: env.clone(), steps });
+            let name = job["job"].as_str().or(job["deployment"].as_str()).expect("a job name").to_owned();
+            let condition = job["condition"].as_str().map(str::to_owned);
+            jobs.push(Job { name, env: env.clone(), steps, condition });
         }
         jobs
     }
@@ -717,11 +737,20 @@ impl System for Azure {
     }
 
     fn condition(&self, condition: Option<&str>, state: &State) -> bool {
-        Azure::truth(condition.unwrap_or("succeeded()"), &BTreeMap::new(), state.failed)
+        Azure::truth(condition.unwrap_or("succeeded()"), &BTreeMap::new(), state.failed, &[])
     }
 
     fn prepended_path(&self, stdout: &str, _vars: &BTreeMap<String, String>) -> Option<PathBuf> {
         stdout.lines().find_map(|l| l.strip_prefix("##vso[task.prependpath]")).map(PathBuf::from)
+    }
+
+    fn job_runs(&self, condition: Option<&str>, vars: &BTreeMap<String, String>, done: &[(String, bool)]) -> bool {
+        Azure::truth(condition.unwrap_or("succeeded()"), vars, done.iter().any(|(_, ok)| !ok), done)
+    }
+
+    fn expand(&self, value: &str, _state: &State, _vars: &BTreeMap<String, String>) -> String {
+        // The pipeline's own token, as Azure puts it in a step's variables.
+        value.replace("$(System.AccessToken)", "azure-system-access-token")
     }
 }
 
@@ -749,10 +778,12 @@ impl System for Bitbucket {
                     script.push_str(&format!("{line}\n__status=$?; [ \"$__status\" -eq 0 ] || exit \"$__status\"\n"));
                 }
                 let name = step["name"].as_str().expect("a step name").to_owned();
+                // The steps of a pipeline run one after another; a failed one ends it.
                 Job {
                     name: name.replace(' ', "-"),
                     env: Vec::new(),
                     steps: vec![Step::Checkout, script_step(&name, &["bash"], &script, Vec::new(), None)],
+                    condition: Some("the steps before succeeded".into()),
                 }
             })
             .collect()
@@ -869,6 +900,12 @@ impl Jenkins {
             let target = pattern("target: '").expect("a target pattern");
             return pr && target.is_match(&vars["CHANGE_TARGET"]);
         }
+        if let Some(inner) =
+            compact.strip_prefix("anyOf { triggeredBy 'TimerTrigger' ").and_then(|c| c.strip_suffix(" }"))
+        {
+            // The events here are pushes and change requests, never the timer.
+            return Jenkins::allows(inner, vars);
+        }
         if compact.starts_with("allOf { not { changeRequest() } branch pattern: '")
             && compact.ends_with("comparator: 'REGEXP' }")
         {
@@ -898,7 +935,7 @@ impl System for Jenkins {
                 steps.push(script_step(&name, shell, &script, Vec::new(), None));
             }
         }
-        vec![Job { name: "build".into(), env, steps }]
+        vec![Job { name: "build".into(), env, steps, condition: None }]
     }
 
     fn variables(&self, event: &Event, workspace: &Path, _home: &Path, _run: &Path) -> BTreeMap<String, String> {
@@ -960,6 +997,10 @@ impl System for Tekton {
         };
         let mut jobs = Vec::new();
         for doc in yaml(&Tekton::pac(text, event, &self.remote)) {
+            if doc["kind"].as_str() != Some("PipelineRun") {
+                // The reconciler's Deployment, which Kubernetes runs, not Pipelines-as-Code.
+                continue;
+            }
             let annotations = &doc["metadata"]["annotations"];
             let targets = annotations["pipelinesascode.tekton.dev/on-target-branch"].as_str().expect("targets");
             let targets: Vec<&str> = targets.trim_matches(['[', ']']).split(',').map(str::trim).collect();
@@ -1001,7 +1042,7 @@ impl System for Tekton {
                     }
                     steps.push(script_step(&scalar(&step["name"]), &["bash"], script, env, None));
                 }
-                jobs.push(Job { name: scalar(&task["name"]), env: Vec::new(), steps });
+                jobs.push(Job { name: scalar(&task["name"]), env: Vec::new(), steps, condition: None });
             }
         }
         jobs
@@ -1401,8 +1442,12 @@ fn tekton_trigger(ci: &Ci, stage: &Stage, body: &str) -> Run {
             (scalar(&e["name"]), value.replace("$(workspaces.basic-auth.path)", "/tekton-auth"))
         })
         .collect();
-    let job =
-        Job { name: "preview".into(), env, steps: vec![script_step("preview", &["bash"], script, Vec::new(), None)] };
+    let job = Job {
+        name: "preview".into(),
+        env,
+        steps: vec![script_step("preview", &["bash"], script, Vec::new(), None)],
+        condition: None,
+    };
     let tekton = Tekton { remote: stage.remote.clone() };
     let run = ci.fresh("tekton-trigger");
     let home = run.join("home");
@@ -1483,4 +1528,59 @@ fn previews_start_from_a_webhook_on_github_gitlab_and_tekton() {
     let after =
         world.git(&stage.remote, &["for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads/preview/"]);
     assert_eq!(after, previews, "one preview, made once");
+}
+
+/// The reconciler beside Tekton: one replica that is replaced only once stopped, in git-release's
+/// image, running its container's command as the container would (its mounts at folders of the
+/// test, a time limit standing in for the pod's life): a round runs, and another waits its turn.
+/// Without `REPO_URL` it refuses to start, saying what to set.
+#[test]
+fn tekton_reconcile_deployment_runs_rounds_and_never_two_at_once() {
+    let world = World::new();
+    let (stage, texts) = Stage::two_repositories(&world, "tekton");
+    let docs = yaml(&texts[1]);
+    let deployment = &docs[0];
+    assert_eq!(deployment["kind"].as_str(), Some("Deployment"));
+    assert_eq!(deployment["spec"]["replicas"].as_i64(), Some(1));
+    assert_eq!(deployment["spec"]["strategy"]["type"].as_str(), Some("Recreate"), "never two replicas at once");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["image"].as_str(), Some(image().as_str()));
+    let command = strings(&container["command"]);
+    assert_eq!(command[..2], ["bash", "-c"]);
+    let mounts = world.path("pod");
+    let (auth, work) = (mounts.join("auth"), mounts.join("work"));
+    std::fs::create_dir_all(&auth).expect("auth");
+    std::fs::create_dir_all(&work).expect("work");
+    std::fs::write(auth.join(".git-credentials"), "https://git:token@git.example.com\n").expect("credentials");
+    let script = command[2].replace("/auth/", &format!("{}/", auth.display())).replace("/work", path(&work));
+    let image_bin = mounts.join("image");
+    Ci::warm_cache(&image_bin);
+    let ci = Ci::new(&world, &stage.remote);
+    let run = |repo_url: &str| {
+        let mut command = std::process::Command::new("timeout");
+        command
+            .args(["10", "bash", "-c", &script])
+            .env_clear()
+            .env("PATH", ci.base_path(&[&image_bin.join("bin")]))
+            .env("HOME", work.join("home"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", work.join("gitconfig"))
+            .env("GIT_COMMITTER_DATE", DATE)
+            .env("REPO_URL", repo_url)
+            .env("GITHUB_TOKEN", "forge-token")
+            .env("LC_ALL", "C");
+        for (key, value) in std::env::vars() {
+            if key == "LD_PRELOAD" || key.starts_with("FAKETIME") {
+                command.env(key, value);
+            }
+        }
+        command.output().expect("the container's command runs")
+    };
+    let unset = run("");
+    assert_eq!(unset.status.code(), Some(1), "{unset:?}");
+    assert!(String::from_utf8_lossy(&unset.stderr).contains("set REPO_URL to the address of the release repository"));
+    let watching = run(path(&stage.remote));
+    let said = format!("{}{}", String::from_utf8_lossy(&watching.stdout), String::from_utf8_lossy(&watching.stderr));
+    assert_eq!(watching.status.code(), Some(124), "it keeps watching until stopped:\n{said}");
+    assert!(said.contains("nothing to reconcile"), "a round ran:\n{said}");
 }
