@@ -179,12 +179,33 @@ fn ci_files(repo: &Repo, system: pipeline::System) -> Result<(std::path::PathBuf
     Ok((workdir.to_path_buf(), system))
 }
 
+/// The deployment every pipeline calls between `prepare` and `record`, written beside the pipeline
+/// when there is none: it says what to deploy, and fails until it deploys it.
+const DEPLOY_SCRIPT: (&str, &str) = ("deploy.sh", include_str!("../../templates/ci/deploy.sh"));
+
 fn write_ci(
     context: &Context,
     workdir: &std::path::Path,
     files: &[(&'static str, String)],
     dry_run: bool,
 ) -> Result<(), Error> {
+    let (script, text) = DEPLOY_SCRIPT;
+    let path = workdir.join(script);
+    if !path.exists() {
+        if dry_run {
+            context.ui.message(&format!("would write {}", path.display()));
+        } else {
+            let io = |e: std::io::Error| Error::new(Kind::Git, format!("cannot write {}: {e}", path.display()));
+            std::fs::write(&path, text).map_err(io)?;
+            let mut permissions = std::fs::metadata(&path).map_err(io)?.permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+            std::fs::set_permissions(&path, permissions).map_err(io)?;
+            context.ui.message(&format!(
+                "wrote {}: the pipeline runs it between prepare and record; make it deploy",
+                path.display()
+            ));
+        }
+    }
     for (relative, text) in files {
         let path = workdir.join(relative);
         if dry_run {

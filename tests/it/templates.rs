@@ -140,11 +140,18 @@ fn init_ci_writes_each_template_where_its_system_reads_it_and_never_over_a_file(
             assert_eq!(std::fs::read_to_string(repo.join(path)).expect("written"), text, "{path}");
         }
         let (path, _) = files(system)[0].clone();
+        assert_deploy_script(&world, &repo);
         let again = world.release(&repo, &["init", "--ci", &name]);
         again.expect_status(1).expect_stderr(&format!("{path} exists already; it was left as it is"));
         for (path, text) in files(system) {
             assert_eq!(std::fs::read_to_string(repo.join(path)).expect("kept"), text, "{path}");
         }
+        // A deploy.sh of the team's own is never written over.
+        for path in files(system).iter().map(|(p, _)| repo.join(p)) {
+            std::fs::remove_file(path).expect("removed");
+        }
+        world.release(&repo, &["init", "--ci", &name]).expect_status(0);
+        assert_eq!(std::fs::read_to_string(repo.join("deploy.sh")).expect("kept"), "#!/bin/sh\nexit 0\n");
     }
 }
 
@@ -161,7 +168,8 @@ fn init_ci_in_a_repository_set_up_already_names_its_branches() {
     );
     assert!(text.contains("git config release.configRef refs/heads/main\n"), "{text}");
     std::fs::remove_file(repo.join(".gitlab-ci.yml")).expect("removed");
-    assert_eq!(world.state(&repo), before, "only the pipeline file was written");
+    std::fs::remove_file(repo.join("deploy.sh")).expect("removed");
+    assert_eq!(world.state(&repo), before, "only the pipeline file and deploy.sh were written");
 
     // Environments named there would be ignored: refused instead, writing nothing.
     let refused = world.release(&repo, &["init", "--ci", "gitlab", "--env", "x=y"]);
@@ -411,4 +419,26 @@ fn the_jira_examples_pass_the_ci_tools_and_merge_with_the_pipelines() {
     assert!(listed.status.success(), "{said}");
     assert!(said.contains("jira-deploy-qa") && said.contains("deploy"), "{said}");
     assert!(!said.contains("jira-promote-prod"), "only the asked action's job starts:\n{said}");
+}
+
+/// The deployment every pipeline calls is written beside it, executable: it says what it would
+/// deploy and fails until it does, so that nothing is recorded. One that exists is left alone.
+fn assert_deploy_script(world: &World, repo: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = repo.join("deploy.sh");
+    let mode = std::fs::metadata(&script).expect("deploy.sh was written").permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "deploy.sh is executable");
+    let work = world.path("deploy-run");
+    std::fs::create_dir_all(&work).expect("dir");
+    std::fs::write(work.join("prepare.env"), "environment=qa\nversion=1.0.0\ncommit=abc123\nvariable=$(touch pwned)\n")
+        .expect("prepare.env");
+    let ran = world.command(&script, &work).output().expect("deploy.sh runs");
+    let said = String::from_utf8_lossy(&ran.stderr);
+    assert_eq!(ran.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("error: deploy.sh does not deploy anything yet: make it deploy abc123 (1.0.0) to qa"),
+        "{said}"
+    );
+    assert!(!work.join("pwned").exists(), "prepare.env is read, never run");
+    std::fs::write(&script, "#!/bin/sh\nexit 0\n").expect("the team's own");
 }
