@@ -1,4 +1,4 @@
-# The image the Tekton and Jenkins pipelines run git-release in: git, bash, ssh and git-release.
+# The image every CI template runs git-release in: git, bash, ssh and git-release.
 # .github/workflows/image.yml builds it for each release tag as ghcr.io/<owner>/<repository>:<tag>;
 # to keep one of your own: docker build -t <registry>/git-release:<tag> <this repository>#<tag>
 FROM rust:1-bookworm AS build

@@ -3,7 +3,7 @@
 //! the commit `prepare` printed though another lands meanwhile, a failed deployment records
 //! nothing, and a branch named like a command runs nothing.
 //!
-//! GitLab's pipeline runs under gitlab-ci-local (see `gitlab`). For the other systems no runner
+//! GitLab's pipeline runs under gitlab-ci-local (see `Gitlab`). For the other systems no runner
 //! installs here, so `Runner` does what each does with its file: picks the jobs its triggers and
 //! conditions start, checks out as it checks out, sets the variables it sets, runs each script
 //! with its shell and options, and skips what follows a failed step. It understands only the
@@ -78,7 +78,7 @@ struct Job {
 }
 
 /// The place a pipeline runs against: the release repository's remote, a stand-in deployment,
-/// and where each system's cache keeps git-release.
+/// and the image git-release runs in.
 struct Ci<'w> {
     pub world: &'w World,
     pub remote: PathBuf,
@@ -93,13 +93,6 @@ struct Ci<'w> {
 
 impl<'w> Ci<'w> {
     fn new(world: &'w World, remote: &Path) -> Ci<'w> {
-        let tools = world.path("ci-tools");
-        std::fs::create_dir_all(&tools).expect("tools dir");
-        // A network install must never happen here: the cache is always warm.
-        write_script(
-            &tools.join("cargo"),
-            "#!/bin/sh\necho 'cargo was run: the cached git-release was not used' >&2\nexit 97\n",
-        );
         let ci = Ci {
             world,
             remote: remote.to_owned(),
@@ -144,23 +137,43 @@ impl<'w> Ci<'w> {
             .collect()
     }
 
-    /// PATH for a job: git and the shell tools, the failing `cargo`, and not this build of
-    /// git-release (a job finds it where its cache put it).
-    fn base_path(&self, extra: &[&Path]) -> String {
+    /// PATH for a job: `extra` first, then git and the shell tools, and not this build of
+    /// git-release (a job finds it where its image has it).
+    fn base_path(extra: &[&Path]) -> String {
         let inherited = std::env::var_os("PATH").expect("PATH is set");
         let binary_dir = Path::new(env!("CARGO_BIN_EXE_git-release")).parent().expect("a folder").to_owned();
-        let dirs = extra
-            .iter()
-            .map(|p| p.to_path_buf())
-            .chain(std::iter::once(self.world.path("ci-tools")))
-            .chain(std::env::split_paths(&inherited).filter(|d| *d != binary_dir));
+        let dirs =
+            extra.iter().map(|p| p.to_path_buf()).chain(std::env::split_paths(&inherited).filter(|d| *d != binary_dir));
         std::env::join_paths(dirs).expect("PATH joins").into_string().expect("UTF-8 PATH")
     }
 
-    /// A cache holding git-release as a warm cache would: `<root>/bin/git-release`.
-    fn warm_cache(root: &Path) {
+    /// A job's environment, as a runner's: nothing of this process's but PATH (with `extra` first)
+    /// and libfaketime's variables (the suite's run with the clock moved), this HOME and global
+    /// git configuration, and the fixed clock every test states.
+    fn seal(command: &mut std::process::Command, extra: &[&Path], home: &Path, gitconfig: &Path) {
+        command
+            .env_clear()
+            .env("PATH", Ci::base_path(extra))
+            .env("HOME", home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", gitconfig)
+            .env("GIT_COMMITTER_DATE", DATE)
+            .env("GIT_AUTHOR_DATE", DATE)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("LC_ALL", "C")
+            .env("TZ", "UTC")
+            .env("NO_COLOR", "1");
+        for (key, value) in std::env::vars() {
+            if key == "LD_PRELOAD" || key.starts_with("FAKETIME") {
+                command.env(key, value);
+            }
+        }
+    }
+
+    /// git-release where the image the templates run in has it, as `<root>/bin/git-release`.
+    fn image_at(root: &Path) {
         let bin = root.join("bin");
-        std::fs::create_dir_all(&bin).expect("cache dir");
+        std::fs::create_dir_all(&bin).expect("the image's bin");
         std::fs::copy(env!("CARGO_BIN_EXE_git-release"), bin.join("git-release")).expect("binary copies");
     }
 
@@ -218,29 +231,15 @@ impl<'w> Ci<'w> {
             std::fs::write(&output_file, "").expect("output file");
             std::fs::write(&path_file, "").expect("path file");
             let extra: Vec<&Path> = state.path_prepend.iter().map(PathBuf::as_path).collect();
-            command.args(&shell[1..]).arg(&file).current_dir(dir).env_clear();
+            command.args(&shell[1..]).arg(&file).current_dir(dir);
+            Ci::seal(&mut command, &extra, home, &home.join(".gitconfig"));
             command
-                .env("PATH", self.base_path(&extra))
-                .env("HOME", home)
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
-                .env("GIT_COMMITTER_DATE", DATE)
-                .env("GIT_AUTHOR_DATE", DATE)
-                .env("GIT_TERMINAL_PROMPT", "0")
-                .env("LC_ALL", "C")
-                .env("TZ", "UTC")
-                .env("NO_COLOR", "1")
                 .env("GITHUB_OUTPUT", &output_file)
                 .env("GITHUB_STEP_SUMMARY", dir.parent().expect("parent").join("summary.md"))
                 .env("GITHUB_PATH", &path_file);
             command.envs(vars);
             for (key, value) in job.env.iter().chain(env) {
                 command.env(key, system.expand(value, &state, vars));
-            }
-            for (key, value) in std::env::vars() {
-                if key == "LD_PRELOAD" || key.starts_with("FAKETIME") {
-                    command.env(key, value);
-                }
             }
             let output = command.output().expect("the step's shell runs");
             log.push_str(&format!(
@@ -288,7 +287,7 @@ impl<'w> Ci<'w> {
             } else {
                 std::fs::create_dir_all(&workspace).expect("workspace");
             }
-            system.warm_cache(&workspace, &home, &run);
+            system.provision(&workspace, &home, &run);
             let ok = self.run_job(system, &job, &workspace, &home, &vars, &mut log);
             jobs.push((job.name.clone(), ok));
         }
@@ -332,8 +331,8 @@ trait System {
     /// The variables the system sets for every step.
     fn variables(&self, event: &Event, workspace: &Path, home: &Path, run: &Path) -> BTreeMap<String, String>;
     /// Puts git-release where the job's image has it, and anything else the system mounts.
-    fn warm_cache(&self, _workspace: &Path, _home: &Path, run: &Path) {
-        Ci::warm_cache(&run.join("image"));
+    fn provision(&self, _workspace: &Path, _home: &Path, run: &Path) {
+        Ci::image_at(&run.join("image"));
     }
     /// Whether a pull request's pipeline runs on its merge into the target.
     fn merges_pull_requests(&self) -> bool {
@@ -895,7 +894,9 @@ impl Jenkins {
             Some(regex_lite::Regex::new(&format!("^(?:{})$", &when[at..at + end])).expect("a pattern"))
         };
         let pr = vars.contains_key("CHANGE_ID");
-        let compact: String = when.split_whitespace().collect::<Vec<_>>().join(" ");
+        // The events here are pushes and change requests, never the timer.
+        let compact =
+            when.split_whitespace().collect::<Vec<_>>().join(" ").replace(" not { triggeredBy 'TimerTrigger' }", "");
         if compact.starts_with("changeRequest target: '") && compact.ends_with("comparator: 'REGEXP'") {
             let target = pattern("target: '").expect("a target pattern");
             return pr && target.is_match(&vars["CHANGE_TARGET"]);
@@ -903,7 +904,6 @@ impl Jenkins {
         if let Some(inner) =
             compact.strip_prefix("anyOf { triggeredBy 'TimerTrigger' ").and_then(|c| c.strip_suffix(" }"))
         {
-            // The events here are pushes and change requests, never the timer.
             return Jenkins::allows(inner, vars);
         }
         if compact.starts_with("allOf { not { changeRequest() } branch pattern: '")
@@ -998,7 +998,7 @@ impl System for Tekton {
         let mut jobs = Vec::new();
         for doc in yaml(&Tekton::pac(text, event, &self.remote)) {
             if doc["kind"].as_str() != Some("PipelineRun") {
-                // The reconciler's Deployment, which Kubernetes runs, not Pipelines-as-Code.
+                // The reconciler's StatefulSet, which Kubernetes runs, not Pipelines-as-Code.
                 continue;
             }
             let annotations = &doc["metadata"]["annotations"];
@@ -1056,7 +1056,7 @@ impl System for Tekton {
         .into()
     }
 
-    fn warm_cache(&self, _workspace: &Path, _home: &Path, run: &Path) {
+    fn provision(&self, _workspace: &Path, _home: &Path, run: &Path) {
         // The git-auth secret Pipelines-as-Code mounts: a store helper and its credentials.
         let auth = run.join("tekton-auth");
         std::fs::create_dir_all(&auth).expect("auth dir");
@@ -1066,7 +1066,7 @@ impl System for Tekton {
         )
         .expect("gitconfig");
         std::fs::write(auth.join(".git-credentials"), "https://git:pac-token@git.example.com\n").expect("credentials");
-        Ci::warm_cache(&run.join("image"));
+        Ci::image_at(&run.join("image"));
     }
 
     fn merges_pull_requests(&self) -> bool {
@@ -1159,29 +1159,12 @@ impl Pipeline for Gitlab {
         // The shell executor instead of the image, which holds git-release: here, PATH does.
         std::fs::write(workspace.join(".gitlab-ci-local.yml"), ".git-release:\n  image: null\n").expect("override");
         ci.stand_in(&workspace);
-        Ci::warm_cache(&run.join("image"));
+        Ci::image_at(&run.join("image"));
         let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ci-tools/node_modules/.bin/gitlab-ci-local");
         assert!(tool.exists(), "{} is missing: run ./test.sh once", tool.display());
         let mut command = std::process::Command::new(tool);
-        command
-            .args(&args)
-            .current_dir(&workspace)
-            .env_clear()
-            .env("PATH", ci.base_path(&[&run.join("image").join("bin")]))
-            .env("HOME", &home)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
-            .env("GIT_COMMITTER_DATE", DATE)
-            .env("GIT_AUTHOR_DATE", DATE)
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("LC_ALL", "C")
-            .env("TZ", "UTC")
-            .env("NO_COLOR", "1");
-        for (key, value) in std::env::vars() {
-            if key == "LD_PRELOAD" || key.starts_with("FAKETIME") {
-                command.env(key, value);
-            }
-        }
+        command.args(&args).current_dir(&workspace);
+        Ci::seal(&mut command, &[&run.join("image").join("bin")], &home, &home.join(".gitconfig"));
         let output = command.output().expect("gitlab-ci-local runs");
         let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
         let jobs = ["gate", "deploy", "reconcile", "preview"]
@@ -1456,7 +1439,7 @@ fn tekton_trigger(ci: &Ci, stage: &Stage, body: &str) -> Run {
     std::fs::create_dir_all(&workspace).expect("workspace");
     let event = Event::Dispatch { branch: String::new(), commit: String::new(), inputs: Vec::new() };
     let vars = tekton.variables(&event, &workspace, &home, &run);
-    tekton.warm_cache(&workspace, &home, &run);
+    tekton.provision(&workspace, &home, &run);
     let mut log = String::new();
     let ok = ci.run_job(&tekton, &job, &workspace, &home, &vars, &mut log);
     Run { jobs: vec![("preview".into(), ok)], log }
@@ -1530,19 +1513,18 @@ fn previews_start_from_a_webhook_on_github_gitlab_and_tekton() {
     assert_eq!(after, previews, "one preview, made once");
 }
 
-/// The reconciler beside Tekton: one replica that is replaced only once stopped, in git-release's
-/// image, running its container's command as the container would (its mounts at folders of the
+/// The reconciler beside Tekton: a `StatefulSet` of one replica (at most one pod at a time), in
+/// git-release's image, running its container's command as the container would (its mounts at folders of the
 /// test, a time limit standing in for the pod's life): a round runs, and another waits its turn.
 /// Without `REPO_URL` it refuses to start, saying what to set.
 #[test]
-fn tekton_reconcile_deployment_runs_rounds_and_never_two_at_once() {
+fn tekton_reconcile_statefulset_runs_rounds_and_never_two_at_once() {
     let world = World::new();
     let (stage, texts) = Stage::two_repositories(&world, "tekton");
     let docs = yaml(&texts[1]);
     let deployment = &docs[0];
-    assert_eq!(deployment["kind"].as_str(), Some("Deployment"));
+    assert_eq!(deployment["kind"].as_str(), Some("StatefulSet"), "at most one pod of it at a time");
     assert_eq!(deployment["spec"]["replicas"].as_i64(), Some(1));
-    assert_eq!(deployment["spec"]["strategy"]["type"].as_str(), Some("Recreate"), "never two replicas at once");
     let container = &deployment["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(container["image"].as_str(), Some(image().as_str()));
     let command = strings(&container["command"]);
@@ -1554,26 +1536,12 @@ fn tekton_reconcile_deployment_runs_rounds_and_never_two_at_once() {
     std::fs::write(auth.join(".git-credentials"), "https://git:token@git.example.com\n").expect("credentials");
     let script = command[2].replace("/auth/", &format!("{}/", auth.display())).replace("/work", path(&work));
     let image_bin = mounts.join("image");
-    Ci::warm_cache(&image_bin);
-    let ci = Ci::new(&world, &stage.remote);
+    Ci::image_at(&image_bin);
     let run = |repo_url: &str| {
         let mut command = std::process::Command::new("timeout");
-        command
-            .args(["10", "bash", "-c", &script])
-            .env_clear()
-            .env("PATH", ci.base_path(&[&image_bin.join("bin")]))
-            .env("HOME", work.join("home"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", work.join("gitconfig"))
-            .env("GIT_COMMITTER_DATE", DATE)
-            .env("REPO_URL", repo_url)
-            .env("GITHUB_TOKEN", "forge-token")
-            .env("LC_ALL", "C");
-        for (key, value) in std::env::vars() {
-            if key == "LD_PRELOAD" || key.starts_with("FAKETIME") {
-                command.env(key, value);
-            }
-        }
+        command.args(["10", "bash", "-c", &script]);
+        Ci::seal(&mut command, &[&image_bin.join("bin")], &work.join("home"), &work.join("gitconfig"));
+        command.env("REPO_URL", repo_url).env("GITHUB_TOKEN", "forge-token");
         command.output().expect("the container's command runs")
     };
     let unset = run("");
