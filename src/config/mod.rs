@@ -223,7 +223,7 @@ pub fn parse(content: &Content, origin: &Origin) -> Result<ReleaseFile, ConfigEr
         let (line, column) = line_column(valid, valid.len());
         ConfigError::NotUtf8 { origin: origin.clone(), line, column }
     })?;
-    let mut resolver = Resolver { text, problems: Vec::new() };
+    let mut resolver = Resolver { text, problems: Vec::new(), line_starts: std::cell::OnceCell::new() };
     let file = match toml_edit::de::from_str::<raw::File>(text) {
         Ok(raw) => resolver.file(raw, origin.branch.as_deref()),
         Err(error) => {
@@ -242,6 +242,8 @@ pub fn parse(content: &Content, origin: &Origin) -> Result<ReleaseFile, ConfigEr
 struct Resolver<'a> {
     text: &'a str,
     problems: Vec<Problem>,
+    /// Where each line of `text` starts, found once a problem needs a line number.
+    line_starts: std::cell::OnceCell<Vec<usize>>,
 }
 
 impl Resolver<'_> {
@@ -418,18 +420,26 @@ impl Resolver<'_> {
         }
     }
 
+    /// Every `after` names a defined environment and lies on no cycle; linear in the number of
+    /// environments, as a release file may list thousands.
     fn check_after(&mut self, environments: &[Environment], afters: &[Option<Spanned<String>>]) {
         let names = environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ");
-        for (index, after) in afters.iter().enumerate() {
+        let index: std::collections::HashMap<&str, usize> =
+            environments.iter().enumerate().map(|(i, e)| (e.name.as_str(), i)).collect();
+        let next: Vec<Option<usize>> =
+            environments.iter().map(|e| e.after.as_deref().and_then(|a| index.get(a).copied())).collect();
+        let on_cycle = on_cycles(&next);
+        for (at, after) in afters.iter().enumerate() {
             let Some(after) = after else { continue };
-            if !environments.iter().any(|e| &e.name == after.get_ref()) {
+            if !index.contains_key(after.get_ref().as_str()) {
                 let message = format!(
                     "after = \"{}\" names no environment; defined are: {names}",
                     after.get_ref().escape_debug()
                 );
                 self.problem(Some(after.span()), message);
-            } else if let Some(cycle) = cycle_from(environments, index) {
-                self.problem(Some(after.span()), format!("`after` forms a cycle: {}", cycle.join(" -> ")));
+            } else if let Some(length) = on_cycle[at] {
+                let cycle = cycle_names(environments, &next, at, length);
+                self.problem(Some(after.span()), format!("`after` forms a cycle: {cycle}"));
             }
         }
     }
@@ -538,10 +548,22 @@ impl Resolver<'_> {
 
     fn problem(&mut self, span: Option<Range<usize>>, message: String) {
         let (line, column) = span.map_or((None, None), |span| {
-            let (line, column) = line_column(self.text, span.start);
+            let (line, column) = self.position(span.start);
             (Some(line), Some(column))
         });
         self.problems.push(Problem { line, column, message });
+    }
+
+    /// 1-based line and column (in characters) of a byte offset, as [`line_column`] counts them,
+    /// without reading the text from its start for every problem.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let text = self.text;
+        let starts = self
+            .line_starts
+            .get_or_init(|| std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1)).collect());
+        let offset = offset.min(text.len());
+        let line = starts.partition_point(|&start| start <= offset);
+        (line, text[starts[line - 1]..offset].chars().count() + 1)
     }
 }
 
@@ -599,21 +621,55 @@ fn nests(inner: &str, outer: &str) -> bool {
     inner.strip_prefix(outer).is_some_and(|rest| rest.starts_with('/'))
 }
 
-/// The chain of `after` links from `start` when it returns to an environment already seen.
-fn cycle_from(environments: &[Environment], start: usize) -> Option<Vec<String>> {
-    let mut seen = vec![environments[start].name.clone()];
-    let mut current = &environments[start];
-    while let Some(after) = &current.after {
-        current = environments.iter().find(|e| &e.name == after)?;
-        seen.push(current.name.clone());
-        if current.name == environments[start].name {
-            return Some(seen);
+/// The length of the cycle of `after` links each environment lies on, if it lies on one
+/// (`next[i]`: the index `i`'s `after` names); each link is followed once.
+fn on_cycles(next: &[Option<usize>]) -> Vec<Option<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Seen {
+        Not,
+        OnPath,
+        Done,
+    }
+    let mut seen = vec![Seen::Not; next.len()];
+    let mut on_cycle = vec![None; next.len()];
+    let mut path = Vec::new();
+    for start in 0..next.len() {
+        let mut current = Some(start);
+        while let Some(at) = current.filter(|&at| seen[at] == Seen::Not) {
+            seen[at] = Seen::OnPath;
+            path.push(at);
+            current = next[at];
         }
-        if seen[..seen.len() - 1].contains(&current.name) {
-            return None;
+        if let Some(at) = current.filter(|&at| seen[at] == Seen::OnPath) {
+            // The walk came back to where it was: from there on, the path is a cycle.
+            let from = path.iter().position(|&p| p == at).expect("on the path");
+            let length = path.len() - from;
+            for &p in &path[from..] {
+                on_cycle[p] = Some(length);
+            }
+        }
+        for p in path.drain(..) {
+            seen[p] = Seen::Done;
         }
     }
-    None
+    on_cycle
+}
+
+/// The cycle of `length` environments through `start`, as `qa -> prod -> qa`; a long one shows
+/// its first environments.
+fn cycle_names(environments: &[Environment], next: &[Option<usize>], start: usize, length: usize) -> String {
+    const SHOWN: usize = 12;
+    let mut names = vec![environments[start].name.as_str()];
+    let mut current = next[start];
+    while let Some(at) = current.filter(|&at| at != start && names.len() < SHOWN) {
+        names.push(environments[at].name.as_str());
+        current = next[at];
+    }
+    if length > SHOWN {
+        return format!("{} -> … ({length} environments) -> {}", names.join(" -> "), environments[start].name);
+    }
+    names.push(environments[start].name.as_str());
+    names.join(" -> ")
 }
 
 /// 1-based line and column (in characters) of a byte offset.
