@@ -395,6 +395,13 @@ pub fn normalize(url: &str) -> String {
     rest.trim_end_matches('/').trim_end_matches(".git").to_lowercase()
 }
 
+/// The repository's own name in an address, as [`normalize`] writes it: `repo` of
+/// `https://host/owner/repo.git` and of `git@host:repo.git`.
+#[must_use]
+pub fn repository_name(url: &str) -> String {
+    normalize(url).rsplit(['/', ':']).next().unwrap_or_default().to_owned()
+}
+
 fn unknown_forge(pin: &Pin) -> Error {
     Error::new(Kind::Usage, format!("cannot tell which forge holds the pull request of version {pin}"))
         .hint("name it in release.toml: [forge] kind = \"github\" (or gitlab, gitea, bitbucket-server)")

@@ -110,7 +110,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             )
             .hint(format!(
                 "run 'git release init --ci {}' alone: it writes the pipeline for the branches of the release file",
-                format!("{system:?}").to_lowercase()
+                system.name()
             )));
         }
         let workspace = context.judging_workspace()?;
@@ -158,7 +158,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
 /// The pipeline files of `system` for these branches, naming this build's own image.
 fn pipeline_files(system: pipeline::System, branches: &[&str]) -> Result<Vec<(&'static str, String)>, Error> {
     pipeline::render(system, branches, &pipeline::Install::this_build()).map_err(|error| {
-        Error::new(Kind::Usage, format!("cannot write the {system:?} pipeline: {error}"))
+        Error::new(Kind::Usage, format!("cannot write the {} pipeline: {error}", system.name()))
             .hint("name environment branches with letters, digits, '.', '_', '/' and '-' only")
     })
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::app::{AppRepo, normalize};
+use crate::app::{AppRepo, normalize, repository_name};
 use crate::config::{self, Environment, FILE_NAME, PreviewPin, UMBRELLA};
 use crate::error::{Error, Kind};
 use crate::execute;
@@ -132,7 +132,6 @@ fn body(source: &str) -> Result<(String, Vec<(String, String)>), Error> {
 /// code (the reference itself may still be a fork's).
 fn keyed(workspace: &Workspace, entries: Vec<(String, String)>) -> Result<Vec<String>, Error> {
     let repositories = repositories(workspace);
-    let path = |url: &str| normalize(url).trim_end_matches('/').to_lowercase();
     let mut references = Vec::new();
     for (key, reference) in entries {
         if !key.contains('/') {
@@ -142,9 +141,8 @@ fn keyed(workspace: &Workspace, entries: Vec<(String, String)>) -> Result<Vec<St
         let wanted = key.trim_matches('/').to_lowercase();
         let name = wanted.rsplit('/').next().unwrap_or_default();
         let by_address: Vec<&Repository> =
-            repositories.iter().filter(|r| path(&r.url).ends_with(&format!("/{wanted}"))).collect();
-        let by_name: Vec<&Repository> =
-            repositories.iter().filter(|r| path(&r.url).rsplit(['/', ':']).next() == Some(name)).collect();
+            repositories.iter().filter(|r| normalize(&r.url).ends_with(&format!("/{wanted}"))).collect();
+        let by_name: Vec<&Repository> = repositories.iter().filter(|r| repository_name(&r.url) == name).collect();
         let (([found], _) | ([], [found])) = (by_address.as_slice(), by_name.as_slice()) else {
             let known = repositories.iter().map(|r| redact(&r.url)).collect::<Vec<_>>().join(", ");
             return Err(Error::new(Kind::Usage, format!("components.{key} names no repository of the application"))
@@ -393,9 +391,8 @@ fn component_of(request: &Request, url: &str, repositories: &[Repository]) -> Re
     if let Some(found) = repositories.iter().find(|r| normalize(&r.url) == wanted) {
         return Ok(found.name.clone());
     }
-    let last = |url: &str| normalize(url).rsplit(['/', ':']).next().unwrap_or_default().to_owned();
     let same_name: Vec<&Repository> =
-        repositories.iter().filter(|r| last(&r.url) == request.repository_name()).collect();
+        repositories.iter().filter(|r| repository_name(&r.url) == request.repository_name()).collect();
     match (same_name.as_slice(), repositories) {
         ([one], _) => Ok(one.name.clone()),
         (_, [only]) => Ok(only.name.clone()),

@@ -16,6 +16,12 @@ pub enum System {
 }
 
 impl System {
+    /// Its name on the command line (`--ci github`).
+    #[must_use]
+    pub fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self).map(|v| v.get_name().to_owned()).unwrap_or_default()
+    }
+
     pub const ALL: [System; 6] =
         [System::Github, System::Gitlab, System::Azure, System::Bitbucket, System::Jenkins, System::Tekton];
 

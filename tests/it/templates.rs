@@ -19,10 +19,6 @@ fn files(system: System) -> Vec<(&'static str, String)> {
     pipeline::render(system, &branches, &Install::this_build()).expect("safe branches")
 }
 
-fn system_name(system: System) -> String {
-    format!("{system:?}").to_lowercase()
-}
-
 /// The words of a shell command line, up to a pipe, redirection, `;`, `&&` or comment.
 fn words(line: &str) -> Vec<String> {
     let mut words = Vec::new();
@@ -134,7 +130,7 @@ fn init_ci_writes_each_template_where_its_system_reads_it_and_never_over_a_file(
     for system in System::ALL {
         let world = World::new();
         let repo = world.repo("shop");
-        let name = system_name(system);
+        let name = system.name();
         world.release(&repo, &["init", "--ci", &name]).expect_status(0).expect_stderr("wrote ");
         for (path, text) in files(system) {
             assert_eq!(std::fs::read_to_string(repo.join(path)).expect("written"), text, "{path}");
@@ -208,7 +204,7 @@ fn init_ci_refuses_a_branch_no_trigger_can_name_and_writes_nothing() {
     let repo = world.empty_repo("shop", false);
     let refused =
         world.release(&repo, &["init", "--app", ".", "--env", "qa=qa", "--env", "prod=rel$(x)", "--ci", "github"]);
-    refused.expect_status(2).expect_stderr("error: cannot write the Github pipeline: the environment branch `rel$(x)`");
+    refused.expect_status(2).expect_stderr("error: cannot write the github pipeline: the environment branch `rel$(x)`");
     refused.expect_stderr("hint: name environment branches with letters, digits");
     assert_eq!(world.git(&repo, &["for-each-ref"]), "", "no branch was made");
     assert!(!repo.join(".github").exists());
