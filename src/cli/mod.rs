@@ -18,7 +18,7 @@ mod set;
 mod status;
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -94,7 +94,6 @@ pub enum Command {
 /// What every command gets: the terminal and the global options.
 pub struct Context {
     pub ui: Ui,
-    pub directory: PathBuf,
     pub remote: String,
     pub offline: bool,
     pub config_from: Option<String>,
@@ -107,7 +106,7 @@ impl Context {
     /// When the directory is not inside a repository.
     pub fn repo(&self) -> Result<Repo, Error> {
         let ui = self.ui;
-        Ok(Repo::discover(&self.directory, std::sync::Arc::new(move |command: &str| ui.trace(command)))?)
+        Ok(Repo::discover(Path::new("."), std::sync::Arc::new(move |command: &str| ui.trace(command)))?)
     }
 
     /// The forge the release repository lives on, with its token; `None` when there is none
@@ -218,17 +217,12 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let json = cli.json
         || matches!(&cli.command, Command::Preview(p) if matches!(&p.action, preview::Action::Create { from_json: Some(_), .. }));
     let ui = Ui::new(cli.color, json, cli.quiet, cli.verbose);
-    if let Err(error) = check_remote(&cli.remote) {
+    if let Err(error) = check_remote(&cli.remote).and_then(|()| change_directory(cli.directory.as_deref())) {
         ui.error(&error);
         return ExitCode::from(error.exit().code());
     }
-    let context = Context {
-        ui,
-        directory: cli.directory.clone().unwrap_or_else(|| PathBuf::from(".")),
-        remote: cli.remote.clone(),
-        offline: cli.offline,
-        config_from: cli.config_from.clone(),
-    };
+    let context =
+        Context { ui, remote: cli.remote.clone(), offline: cli.offline, config_from: cli.config_from.clone() };
     match dispatch(&context, &cli.command) {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(error) => {
@@ -236,6 +230,17 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             ExitCode::from(error.exit().code())
         }
     }
+}
+
+/// `-C PATH`: as `git -C`, every path given afterwards, and the repository itself, are found
+/// from PATH.
+fn change_directory(directory: Option<&Path>) -> Result<(), Error> {
+    let Some(directory) = directory else { return Ok(()) };
+    std::env::set_current_dir(directory).map_err(|e| {
+        Error::new(Kind::Usage, format!("cannot change to `{}`", directory.display()))
+            .cause(e.to_string())
+            .hint("-C takes a directory that exists, as in git -C")
+    })
 }
 
 /// A remote is named as in `git remote add`: never a URL (which may hold credentials) or an option.

@@ -2,6 +2,7 @@
 
 mod command;
 mod quarantine;
+mod refs;
 mod sign;
 mod sshsig;
 mod tags;
@@ -202,6 +203,8 @@ pub struct Repo {
     /// Opened at its exact path: the variables that point git at the repository this process
     /// was started for (a hook's `GIT_DIR`, a push's quarantine) are not this one's.
     isolated: bool,
+    /// References are stored where gix cannot read them (reftable): `git` reads them.
+    refs_by_git: bool,
     /// The repository whose git settings say how tags written here are signed.
     signing_from: Option<std::rc::Rc<Repo>>,
     /// How tags written here are signed, once asked; shared by clones.
@@ -224,6 +227,7 @@ impl Repo {
             repo.objects = gix::odb::memory::Proxy::from(handle).with_write_passthrough();
         }
         Ok(Repo {
+            refs_by_git: refs::read_by_git(&repo),
             repo,
             trace,
             _objects: view.map(std::rc::Rc::new),
@@ -244,6 +248,7 @@ impl Repo {
         let repo = gix::open_opts(dir, gix::open::Options::isolated())
             .map_err(|source| GitError::NotARepository { path: absolute(dir), source: Box::new(source) })?;
         Ok(Repo {
+            refs_by_git: refs::read_by_git(&repo),
             repo,
             trace,
             _objects: None,
@@ -278,12 +283,20 @@ impl Repo {
 
     /// The branch HEAD points to, born or not; `None` when detached.
     pub fn head_branch(&self) -> Result<Option<String>, GitError> {
+        if self.refs_by_git {
+            let name = self.symbolic_by_git("HEAD")?;
+            return Ok(name.and_then(|n| n.strip_prefix("refs/heads/").map(str::to_owned)));
+        }
         let name = self.repo.head_name().map_err(|e| read_error("HEAD")(e.into()))?;
         Ok(name.and_then(|n| n.as_bstr().to_string().strip_prefix("refs/heads/").map(str::to_owned)))
     }
 
     /// The commit HEAD points to; `None` in a repository without commits.
     pub fn head_commit(&self) -> Result<Option<ObjectId>, GitError> {
+        if self.refs_by_git {
+            let Some(id) = self.resolve_by_git("HEAD")? else { return Ok(None) };
+            return self.peel_to_commit(id, "HEAD").map(Some);
+        }
         let mut head = self.repo.head().map_err(|e| read_error("HEAD")(e.into()))?;
         if head.is_unborn() {
             return Ok(None);
@@ -305,6 +318,10 @@ impl Repo {
 
     /// The commit a full reference name points to, peeled through tags.
     pub fn reference(&self, name: &str) -> Result<Option<ObjectId>, GitError> {
+        if self.refs_by_git {
+            let Some(id) = self.resolve_by_git(name)? else { return Ok(None) };
+            return self.peel_to_commit(id, name).map(Some);
+        }
         let found = self.repo.try_find_reference(name).map_err(|e| read_error(name)(e.into()))?;
         let Some(mut reference) = found else { return Ok(None) };
         let commit = reference.peel_to_commit().map_err(|e| read_error(name)(e.into()))?;
@@ -333,17 +350,28 @@ impl Repo {
     /// The branch `refs/remotes/<remote>/HEAD` names, without the remote prefix.
     pub fn remote_default_branch(&self, remote: &str) -> Result<Option<String>, GitError> {
         let name = format!("refs/remotes/{remote}/HEAD");
+        let prefix = format!("refs/remotes/{remote}/");
+        if self.refs_by_git {
+            let target = self.symbolic_by_git(&name)?;
+            return Ok(target.and_then(|t| t.strip_prefix(&prefix).map(str::to_owned)));
+        }
         let found = self.repo.try_find_reference(name.as_str()).map_err(|e| read_error(&name)(e.into()))?;
         let target = found.and_then(|r| match r.target() {
             gix::refs::TargetRef::Symbolic(target) => Some(target.as_bstr().to_string()),
             gix::refs::TargetRef::Object(_) => None,
         });
-        let prefix = format!("refs/remotes/{remote}/");
         Ok(target.and_then(|t| t.strip_prefix(&prefix).map(str::to_owned)))
     }
 
     /// A revision as `git rev-parse` reads it, peeled to a commit.
     pub fn rev_parse_commit(&self, rev: &str) -> Result<ObjectId, GitError> {
+        if self.refs_by_git {
+            let what = format!("revision `{rev}`");
+            let Some(id) = self.resolve_by_git(rev)? else {
+                return Err(read_error(what)(format!("git knows no revision `{rev}` here").into()));
+            };
+            return self.peel_to_commit(id, &what);
+        }
         let id = self.repo.rev_parse_single(rev).map_err(|e| read_error(format!("revision `{rev}`"))(e.into()))?;
         let object = id.object().map_err(|e| read_error(format!("revision `{rev}`"))(e.into()))?;
         let commit = object.peel_to_commit().map_err(|e| read_error(format!("revision `{rev}`"))(e.into()))?;
@@ -528,6 +556,17 @@ fn secret_parameter(name: &str) -> bool {
 impl Repo {
     /// Every reference under a prefix, with the object it names (unpeeled), sorted by name.
     pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>, GitError> {
+        if self.refs_by_git {
+            let listed = self.list_by_git(prefix)?;
+            let mut found: Vec<_> = listed
+                .lines()
+                .filter_map(refs::parse)
+                .filter(|r| r.name.starts_with(prefix))
+                .filter_map(|r| Some((r.name.to_owned(), ObjectId::from_hex(r.target)?)))
+                .collect();
+            found.sort();
+            return Ok(found);
+        }
         let platform = self.repo.references().map_err(|e| read_error(prefix)(e.into()))?;
         let iter = platform.prefixed(prefix).map_err(|e| read_error(prefix)(e.into()))?;
         let mut found = Vec::new();
@@ -544,6 +583,19 @@ impl Repo {
     /// Every reference under a prefix such as `refs/remotes/origin/`, with the commit it names,
     /// sorted by name.
     pub fn commits_under(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>, GitError> {
+        if self.refs_by_git {
+            let mut found = Vec::new();
+            for listed in self.list_by_git(prefix)?.lines().filter_map(refs::parse) {
+                let Some(id) = ObjectId::from_hex(listed.target) else { continue };
+                if listed.name.starts_with(prefix)
+                    && let Ok(commit) = self.peel_to_commit(from_id(&id)?, listed.name)
+                {
+                    found.push((listed.name.to_owned(), commit));
+                }
+            }
+            found.sort();
+            return Ok(found);
+        }
         let platform = self.repo.references().map_err(|e| read_error(prefix)(e.into()))?;
         let iter = platform.prefixed(prefix).map_err(|e| read_error(prefix)(e.into()))?;
         let mut found = Vec::new();

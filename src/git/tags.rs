@@ -70,14 +70,23 @@ impl TagLine<'_> {
     }
 }
 
-/// Whether the loose tags may be listed once and kept, and the listing once made.
+/// Whether the tags not in packed-refs may be listed once and kept, and the listing once made.
 #[derive(Debug, Default)]
 pub(super) enum LooseTags {
     /// Listed afresh on every scan: tags may be written between scans.
     #[default]
     Fresh,
     /// Listed on the first scan and kept: the command promised to write no tags.
-    Kept(Option<std::rc::Rc<[(String, String)]>>),
+    Kept(Option<Listing>),
+}
+
+/// The tags a scan lists before, or instead of, reading packed-refs.
+#[derive(Debug, Clone)]
+pub(super) enum Listing {
+    /// The loose tags, `(name without refs/tags/, target)`.
+    Loose(std::rc::Rc<[(String, String)]>),
+    /// Every tag, as `git for-each-ref` lists them where gix cannot read references.
+    ByGit(std::rc::Rc<str>),
 }
 
 impl Repo {
@@ -94,7 +103,7 @@ impl Repo {
 
     /// The loose tags, `(name without refs/tags/, target)`.
     fn loose_tags(&self) -> Result<std::rc::Rc<[(String, String)]>, GitError> {
-        if let LooseTags::Kept(Some(listed)) = &*self.loose_tags.borrow() {
+        if let LooseTags::Kept(Some(Listing::Loose(listed))) = &*self.loose_tags.borrow() {
             return Ok(listed.clone());
         }
         let tags_dir: &gix::path::RelativePath =
@@ -111,7 +120,7 @@ impl Repo {
         }
         let listed: std::rc::Rc<[(String, String)]> = loose.into();
         if let LooseTags::Kept(kept) = &mut *self.loose_tags.borrow_mut() {
-            *kept = Some(listed.clone());
+            *kept = Some(Listing::Loose(listed.clone()));
         }
         Ok(listed)
     }
@@ -121,6 +130,9 @@ impl Repo {
     /// packed-refs buffer, one line each; loose tags (few, and hiding packed ones of the same
     /// name) through gix's loose iterator.
     pub fn scan_tags(&self, prefix: &str, visit: &mut dyn FnMut(TagLine<'_>)) -> Result<(), GitError> {
+        if self.refs_by_git {
+            return self.scan_tags_by_git(prefix, visit);
+        }
         let what = || format!("the tags starting with `{prefix}`");
         let listed = self.loose_tags()?;
         let loose: Vec<&(String, String)> = listed.iter().filter(|(name, _)| name.starts_with(prefix)).collect();
@@ -171,6 +183,33 @@ impl Repo {
         Ok(())
     }
 
+    /// [`Repo::scan_tags`] where `git` lists the tags: once per command that promised to write
+    /// none, else on every scan.
+    fn scan_tags_by_git(&self, prefix: &str, visit: &mut dyn FnMut(TagLine<'_>)) -> Result<(), GitError> {
+        let full = format!("refs/tags/{prefix}");
+        let kept = match &*self.loose_tags.borrow() {
+            LooseTags::Kept(Some(Listing::ByGit(listed))) => Some(listed.clone()),
+            _ => None,
+        };
+        let listed = if let Some(listed) = kept {
+            listed
+        } else {
+            let listed: std::rc::Rc<str> = self.list_by_git("refs/tags/")?.into();
+            if let LooseTags::Kept(kept) = &mut *self.loose_tags.borrow_mut() {
+                *kept = Some(Listing::ByGit(listed.clone()));
+            }
+            listed
+        };
+        for line in listed.lines().filter_map(super::refs::parse) {
+            if let Some(name) = line.name.strip_prefix("refs/tags/")
+                && line.name.starts_with(&full)
+            {
+                visit(TagLine { name, target: line.target, peeled: line.peeled });
+            }
+        }
+        Ok(())
+    }
+
     /// Every tag whose name starts with `prefix`, sorted by name.
     pub fn tags(&self, prefix: &str) -> Result<Vec<TagRef>, GitError> {
         let mut found = Vec::new();
@@ -183,6 +222,11 @@ impl Repo {
     /// listing of the tags folder.
     pub fn tag(&self, name: &str) -> Result<Option<TagRef>, GitError> {
         let full = format!("refs/tags/{name}");
+        if self.refs_by_git {
+            let listed = self.list_by_git(&full)?;
+            let found = listed.lines().filter_map(super::refs::parse).find(|r| r.name == full);
+            return Ok(found.and_then(|r| TagLine { name, target: r.target, peeled: r.peeled }.to_ref()));
+        }
         let found = self.repo.refs.try_find(full.as_str()).map_err(|e| read_error(&full)(e.into()))?;
         let Some(reference) = found.filter(|r| r.name.as_bstr() == full.as_str()) else { return Ok(None) };
         let Some(target) = reference.target.try_id() else { return Ok(None) };

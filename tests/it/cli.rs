@@ -96,3 +96,25 @@ fn completions_for_three_shells() {
         transcript.expect_status(0).expect_stdout(marker).expect_stdout("bump");
     }
 }
+
+/// Seen by a user: from inside a work tree, `-C ../release.git` (a bare repository) failed with
+/// `"../.git/objects" wasn't a directory`, and `-C /nonexistent` said "not inside a git
+/// repository". `-C` now changes directory as `git -C` does.
+#[test]
+fn dash_c_with_a_relative_path_to_a_bare_repository_from_a_work_tree() {
+    let world = World::new();
+    let bare = world.empty_repo("release.git", true);
+    let repo = world.repo("app");
+    world.git(&repo, &["remote", "add", "origin", bare.to_str().expect("utf-8 path")]);
+    world.release(&repo, &["init", "-q"]).expect_status(0);
+    world.git(&repo, &["push", "-q", "origin", "environment/dev", "environment/qa", "environment/prod"]);
+    std::fs::create_dir_all(repo.join("sub")).expect("a folder");
+    let status = world.release(&repo.join("sub"), &["-C", "../../release.git", "status"]);
+    status.expect_status(0).expect_stdout("environment/prod");
+    let missing = world.release(&repo, &["-C", "/nonexistent", "status"]);
+    missing
+        .expect_status(2)
+        .expect_stderr("error: cannot change to `/nonexistent`\n  caused by: No such file or directory")
+        .expect_stderr("hint: -C takes a directory that exists, as in git -C");
+    assert!(!missing.stderr.contains("git repository"), "{missing}");
+}

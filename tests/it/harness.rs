@@ -17,6 +17,29 @@ pub const NOON: &str = "2026-11-21T12:00:00Z";
 
 pub struct World {
     root: tempfile::TempDir,
+    format: Format,
+}
+
+/// How a test's repositories store objects and references: what `git init` and `git clone`
+/// make, through `GIT_DEFAULT_HASH` and `GIT_DEFAULT_REF_FORMAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Format {
+    /// `sha1` or `sha256`.
+    pub objects: &'static str,
+    /// `files` or `reftable`.
+    pub refs: &'static str,
+}
+
+impl Format {
+    /// Git's defaults before 3.0.
+    pub const CLASSIC: Format = Format { objects: "sha1", refs: "files" };
+    /// Every combination git writes; git 3.0's default is the last.
+    pub const ALL: [Format; 4] = [
+        Format::CLASSIC,
+        Format { objects: "sha1", refs: "reftable" },
+        Format { objects: "sha256", refs: "files" },
+        Format { objects: "sha256", refs: "reftable" },
+    ];
 }
 
 /// What a command printed and how it exited, in the form of a terminal session.
@@ -30,6 +53,11 @@ pub struct Transcript {
 
 impl World {
     pub fn new() -> World {
+        World::in_format(Format::CLASSIC)
+    }
+
+    /// A world whose `git init` and `git clone` make repositories in `format`.
+    pub fn in_format(format: Format) -> World {
         let root = tempfile::Builder::new().prefix("git-release-test").tempdir().expect("temp dir can be created");
         let home = root.path().join("home");
         std::fs::create_dir_all(&home).expect("home can be created");
@@ -39,7 +67,15 @@ impl World {
              [advice]\n\tdetachedHead = false\n[protocol \"file\"]\n\tallow = always\n",
         )
         .expect("git config can be written");
-        World { root }
+        World { root, format }
+    }
+
+    /// Fails unless the repository at `dir` is stored in this world's format.
+    #[track_caller]
+    pub fn assert_format(&self, dir: &Path) {
+        let objects = self.git(dir, &["rev-parse", "--show-object-format"]);
+        let refs = self.git(dir, &["rev-parse", "--show-ref-format"]);
+        assert_eq!((objects.trim(), refs.trim()), (self.format.objects, self.format.refs), "{}", dir.display());
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -65,6 +101,8 @@ impl World {
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
+            .env("GIT_DEFAULT_HASH", self.format.objects)
+            .env("GIT_DEFAULT_REF_FORMAT", self.format.refs)
             .env("GIT_AUTHOR_DATE", DATE)
             .env("GIT_COMMITTER_DATE", DATE)
             .env("GIT_TERMINAL_PROMPT", "0")

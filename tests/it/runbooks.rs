@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::branches::in_pipeline;
 use crate::deploy::{path, value};
-use crate::harness::World;
+use crate::harness::{Format, World};
 use crate::hooks::{push, stderr};
 
 /// What plain git says a record tag holds: the commit it is on, and its Version trailer.
@@ -95,8 +95,22 @@ fn infrastructure(world: &World) -> (std::path::PathBuf, std::path::PathBuf) {
 /// merge commit, with a version bump.
 #[test]
 fn infrastructure_runbook_feature_to_dev_qa_stage_on_approval_and_main() {
-    let world = World::new();
-    let (repo, remote) = infrastructure(&world);
+    infrastructure_runbook(&World::new());
+}
+
+/// Git 3.0 makes new repositories SHA-256 with reftable references; users also have the two
+/// combinations between.
+#[test]
+fn infrastructure_runbook_in_every_repository_format() {
+    for format in &Format::ALL[1..] {
+        infrastructure_runbook(&World::in_format(*format));
+    }
+}
+
+fn infrastructure_runbook(world: &World) {
+    let (repo, remote) = infrastructure(world);
+    world.assert_format(&repo);
+    world.assert_format(&remote);
 
     // 1. A feature branch: its push pipeline deploys it to dev.
     world.git(&repo, &["checkout", "-q", "-b", "feature/network", "main"]);
@@ -104,14 +118,14 @@ fn infrastructure_runbook_feature_to_dev_qa_stage_on_approval_and_main() {
     world.git(&repo, &["add", "network.tf"]);
     world.git(&repo, &["commit", "-q", "-m", "NET-7 Add the network"]);
     world.git(&repo, &["push", "-q", "origin", "feature/network"]);
-    let feature = head(&world, &repo, "HEAD");
-    let prepared = in_pipeline(&world, &repo, &["prepare", "dev"], &feature, "feature/network");
+    let feature = head(world, &repo, "HEAD");
+    let prepared = in_pipeline(world, &repo, &["prepare", "dev"], &feature, "feature/network");
     prepared.expect_status(0).expect_stdout("version=WIP\n").expect_stdout("already_deployed=false\n");
     assert_eq!(value(&prepared.stdout, "commit"), feature);
-    let recorded = in_pipeline(&world, &repo, &["record", "dev"], &feature, "feature/network");
+    let recorded = in_pipeline(world, &repo, &["record", "dev"], &feature, "feature/network");
     let dev_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
     assert_eq!(dev_record, "20261121T101500Z_dev_feature-network");
-    assert_eq!(record_facts(&world, &remote, &dev_record), (feature.clone(), "WIP".to_owned()));
+    assert_eq!(record_facts(world, &remote, &dev_record), (feature.clone(), "WIP".to_owned()));
 
     // 2. The pull request feature → qa: the gate asks that dev ran its head. A commit dev never
     //    ran is refused; once dev ran it, it goes in, as the merge commit the forge makes.
@@ -120,48 +134,48 @@ fn infrastructure_runbook_feature_to_dev_qa_stage_on_approval_and_main() {
     world.git(&repo, &["add", "subnets.tf"]);
     world.git(&repo, &["commit", "-q", "-m", "NET-7 Add the subnets"]);
     world.git(&repo, &["push", "-q", "origin", "feature/network"]);
-    let feature = head(&world, &repo, "HEAD");
+    let feature = head(world, &repo, "HEAD");
     let gate = ["gate", "--target", "qa", "--source", "feature/network", "--head", &feature];
     world.release(&repo, &gate).expect_status(1).expect_stdout("dev has not deployed");
-    in_pipeline(&world, &repo, &["prepare", "dev"], &feature, "feature/network").expect_status(0);
-    in_pipeline(&world, &repo, &["record", "dev"], &feature, "feature/network").expect_status(0);
+    in_pipeline(world, &repo, &["prepare", "dev"], &feature, "feature/network").expect_status(0);
+    in_pipeline(world, &repo, &["record", "dev"], &feature, "feature/network").expect_status(0);
     world.release(&repo, &gate).expect_status(0);
     world.git(&repo, &["checkout", "-q", "qa"]);
     world.git(&repo, &["merge", "-q", "--no-ff", "-m", "Merge feature/network into qa", "feature/network"]);
-    let pushed = push(&world, &repo, &["origin", "qa"]);
+    let pushed = push(world, &repo, &["origin", "qa"]);
     assert!(pushed.status.success(), "the forge's merge of an allowed pull request: {}", stderr(&pushed));
-    let qa = head(&world, &repo, "qa");
-    let prepared = in_pipeline(&world, &repo, &["prepare", "qa"], &qa, "qa");
+    let qa = head(world, &repo, "qa");
+    let prepared = in_pipeline(world, &repo, &["prepare", "qa"], &qa, "qa");
     assert_eq!(value(&prepared.expect_status(0).stdout, "tag"), "v1.2.0-rc.1");
     assert_eq!(value(&prepared.stdout, "commit"), qa);
-    let recorded = in_pipeline(&world, &repo, &["record", "qa"], &qa, "qa");
+    let recorded = in_pipeline(world, &repo, &["record", "qa"], &qa, "qa");
     let qa_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
-    assert_eq!(record_facts(&world, &remote, &qa_record), (qa.clone(), "1.2.0".to_owned()));
+    assert_eq!(record_facts(world, &remote, &qa_record), (qa.clone(), "1.2.0".to_owned()));
 
     // 3. qa → stage, deployed on approval: the pull request's pipeline deploys its head with
     //    the version it brings, the gate then lets it in, and the merge's own pipeline finds it
     //    deployed already and records nothing.
     let gate = ["gate", "--target", "stage", "--source", "qa", "--head", &qa];
     world.release(&repo, &gate).expect_status(1).expect_stdout("self-deployed");
-    let approval = approval(&world, &qa, "qa", "stage");
+    let approval = approval(world, &qa, "qa", "stage");
     let approval: Vec<(&str, &str)> = approval.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let prepared = world.release_with(&repo, &["prepare", "stage", "--commit", &qa], &approval);
     prepared.expect_status(0).expect_stdout("version=1.2.0\n").expect_stdout("tag=v1.2.0-rc.1\n");
     assert_eq!(value(&prepared.stdout, "commit"), qa);
     let recorded = world.release_with(&repo, &["record", "stage"], &approval);
     let stage_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
-    assert_eq!(record_facts(&world, &remote, &stage_record), (qa.clone(), "1.2.0".to_owned()));
+    assert_eq!(record_facts(world, &remote, &stage_record), (qa.clone(), "1.2.0".to_owned()));
     let message = world.git(&remote, &["cat-file", "tag", &stage_record]);
     assert!(message.contains("\nBranch: qa\n"), "the record names the pull request's branch:\n{message}");
     world.release(&repo, &gate).expect_status(0);
     world.git(&repo, &["checkout", "-q", "stage"]);
     world.git(&repo, &["merge", "-q", "--no-ff", "-m", "Merge qa into stage", "qa"]);
-    let pushed = push(&world, &repo, &["origin", "stage"]);
+    let pushed = push(world, &repo, &["origin", "stage"]);
     assert!(pushed.status.success(), "the merge of what stage deployed on approval: {}", stderr(&pushed));
-    let stage = head(&world, &repo, "stage");
-    let again = in_pipeline(&world, &repo, &["prepare", "stage"], &stage, "stage");
+    let stage = head(world, &repo, "stage");
+    let again = in_pipeline(world, &repo, &["prepare", "stage"], &stage, "stage");
     again.expect_status(0).expect_stdout("already_deployed=true\n");
-    let nothing = in_pipeline(&world, &repo, &["record", "stage"], &stage, "stage");
+    let nothing = in_pipeline(world, &repo, &["record", "stage"], &stage, "stage");
     assert_eq!(value(&nothing.expect_status(0).stdout, "tag"), stage_record, "no second record");
 
     // 4. stage → main: a merge commit, a bumped version, a final release on main's head.
@@ -169,21 +183,21 @@ fn infrastructure_runbook_feature_to_dev_qa_stage_on_approval_and_main() {
     world.release(&repo, &gate).expect_status(0).expect_stdout("version-bumped");
     world.git(&repo, &["checkout", "-q", "main"]);
     world.git(&repo, &["merge", "-q", "--no-ff", "-m", "Merge stage into main", "stage"]);
-    let pushed = push(&world, &repo, &["origin", "main"]);
+    let pushed = push(world, &repo, &["origin", "main"]);
     assert!(pushed.status.success(), "a no-ff merge of what stage deployed: {}", stderr(&pushed));
-    let main = head(&world, &repo, "main");
-    let prepared = in_pipeline(&world, &repo, &["prepare", "prod"], &main, "main");
+    let main = head(world, &repo, "main");
+    let prepared = in_pipeline(world, &repo, &["prepare", "prod"], &main, "main");
     prepared.expect_status(0).expect_stdout("tag=v1.2.0\n");
     assert_eq!(value(&prepared.stdout, "commit"), main, "prod runs main's head");
-    let recorded = in_pipeline(&world, &repo, &["record", "prod"], &main, "main");
+    let recorded = in_pipeline(world, &repo, &["record", "prod"], &main, "main");
     let prod_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
-    assert_eq!(record_facts(&world, &remote, &prod_record), (main.clone(), "1.2.0".to_owned()));
-    assert_eq!(head(&world, &remote, "v1.2.0^{commit}"), qa, "the final is the candidate qa and stage ran");
+    assert_eq!(record_facts(world, &remote, &prod_record), (main.clone(), "1.2.0".to_owned()));
+    assert_eq!(head(world, &remote, "v1.2.0^{commit}"), qa, "the final is the candidate qa and stage ran");
 
     // The next change into main must bump the version: the same version is refused.
     world.git(&repo, &["checkout", "-q", "-b", "hotfix", "main"]);
     world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Hotfix"]);
-    let hotfix = head(&world, &repo, "HEAD");
+    let hotfix = head(world, &repo, "HEAD");
     let refused = world.release(&repo, &["gate", "--target", "prod", "--source", "hotfix", "--head", &hotfix]);
     refused.expect_status(1).expect_stdout("1.2.0 is not greater than 1.2.0");
 
@@ -206,43 +220,56 @@ fn infrastructure_runbook_feature_to_dev_qa_stage_on_approval_and_main() {
 /// candidate qa ran, through a promotion the gate lets in.
 #[test]
 fn release_management_runbook_dev_wip_qa_from_the_release_branch_prod_final() {
-    let world = World::new();
-    let repos = crate::deploy::TwoRepos::new(&world);
+    release_management_runbook(&World::new());
+}
+
+#[test]
+fn release_management_runbook_in_every_repository_format() {
+    for format in &Format::ALL[1..] {
+        release_management_runbook(&World::in_format(*format));
+    }
+}
+
+fn release_management_runbook(world: &World) {
+    let repos = crate::deploy::TwoRepos::new(world);
     let (release, app) = (&repos.release, &repos.app);
+    for repo in [release, app, &repos.app_remote] {
+        world.assert_format(repo);
+    }
     world.release(release, &["hooks", "install"]).expect_status(0);
 
     // 1. dev runs whatever main holds.
-    let main = repos.app_commit(&world, "SHOP-1 Checkout page");
+    let main = repos.app_commit(world, "SHOP-1 Checkout page");
     let prepared = world.release(release, &["prepare", "dev"]);
     prepared.expect_status(0).expect_stdout("version=WIP\n");
     assert_eq!(value(&prepared.stdout, "commit"), main);
     let dev_record = value(&world.release(release, &["record", "dev"]).expect_status(0).stdout, "tag").to_owned();
-    assert_eq!(record_facts(&world, &repos.app_remote, &dev_record), (main.clone(), "WIP".to_owned()));
+    assert_eq!(record_facts(world, &repos.app_remote, &dev_record), (main.clone(), "WIP".to_owned()));
 
     // 2. 1.1.0 is branched off; main moves on with what 1.1.0 will not have.
     world.git(app, &["branch", "release/1.1.0", "main"]);
     world.git(app, &["push", "-q", "origin", "release/1.1.0"]);
-    let later = repos.app_commit(&world, "SHOP-2 Next quarter's work");
+    let later = repos.app_commit(world, "SHOP-2 Next quarter's work");
 
     // 3. qa's candidates come from release/1.1.0, not main.
     world.release(release, &["set", "qa", "1.1.0", "--push"]).expect_status(0);
-    let qa_release = head(&world, release, "environment/qa");
-    let prepared = in_pipeline(&world, release, &["prepare", "qa"], &qa_release, "environment/qa");
+    let qa_release = head(world, release, "environment/qa");
+    let prepared = in_pipeline(world, release, &["prepare", "qa"], &qa_release, "environment/qa");
     prepared.expect_status(0).expect_stdout("tag=v1.1.0-rc.1\n");
     assert_eq!(value(&prepared.stdout, "commit"), main, "the release branch's head, not {later}");
-    in_pipeline(&world, release, &["record", "qa"], &qa_release, "environment/qa").expect_status(0);
+    in_pipeline(world, release, &["record", "qa"], &qa_release, "environment/qa").expect_status(0);
 
     // A fix goes onto the release branch; qa's pipeline runs again and takes rc.2.
     world.git(app, &["checkout", "-q", "release/1.1.0"]);
     world.git(app, &["commit", "-q", "--allow-empty", "-m", "SHOP-3 Fix the checkout total"]);
     world.git(app, &["push", "-q", "origin", "release/1.1.0"]);
-    let fix = head(&world, app, "HEAD");
-    let prepared = in_pipeline(&world, release, &["prepare", "qa"], &qa_release, "environment/qa");
+    let fix = head(world, app, "HEAD");
+    let prepared = in_pipeline(world, release, &["prepare", "qa"], &qa_release, "environment/qa");
     prepared.expect_status(0).expect_stdout("tag=v1.1.0-rc.2\n");
     assert_eq!(value(&prepared.stdout, "commit"), fix);
     let recorded = world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z"], crate::harness::NOON);
     let qa_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
-    assert_eq!(record_facts(&world, &repos.app_remote, &qa_record), (fix.clone(), "1.1.0".to_owned()));
+    assert_eq!(record_facts(world, &repos.app_remote, &qa_record), (fix.clone(), "1.1.0".to_owned()));
     let message = world.git(&repos.app_remote, &["cat-file", "tag", &qa_record]);
     assert!(message.contains("\nBranch: release/1.1.0\n"), "{message}");
 
@@ -260,16 +287,16 @@ fn release_management_runbook_dev_wip_qa_from_the_release_branch_prod_final() {
     assert!(pushed.status.success(), "{}", String::from_utf8_lossy(&pushed.stderr));
 
     // 5. prod's pipeline releases the candidate qa ran last, on the release branch.
-    let prod_release = head(&world, release, "environment/prod");
+    let prod_release = head(world, release, "environment/prod");
     let prepared = world.release_with(release, &["prepare", "prod"], &[("GIT_COMMITTER_DATE", crate::harness::NOON)]);
     prepared.expect_status(0).expect_stdout("tag=v1.1.0\n");
     assert_eq!(value(&prepared.stdout, "commit"), fix);
-    let recorded = in_pipeline(&world, release, &["record", "prod"], &prod_release, "environment/prod");
+    let recorded = in_pipeline(world, release, &["record", "prod"], &prod_release, "environment/prod");
     let prod_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
-    assert_eq!(record_facts(&world, &repos.app_remote, &prod_record), (fix.clone(), "1.1.0".to_owned()));
+    assert_eq!(record_facts(world, &repos.app_remote, &prod_record), (fix.clone(), "1.1.0".to_owned()));
     let message = world.git(&repos.app_remote, &["cat-file", "tag", &prod_record]);
     assert!(message.contains("\nBranch: release/1.1.0\n"), "prod names the branch its commit is on:\n{message}");
-    assert_eq!(head(&world, &repos.app_remote, "v1.1.0^{commit}"), fix);
+    assert_eq!(head(world, &repos.app_remote, "v1.1.0^{commit}"), fix);
 
     // 6. qa moves on to 1.2.0 from main, which never got 1.1.0's fix: the promotion says what
     //    prod would lose, with the Jira keys on both sides.
