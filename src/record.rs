@@ -298,6 +298,28 @@ pub fn candidate_in<'a>(tag: &'a str, tags: &Tags, environment: Option<&str>) ->
     })
 }
 
+/// Whether a `YYYYMMDDTHHMMSSZ` names a second that exists: month 01–12, a day the month can
+/// have, hour 00–23, minute and second 00–59. A name that says otherwise is no record, whatever
+/// its object holds, and is passed over without reading it.
+#[must_use]
+pub fn possible_second(timestamp: &str) -> bool {
+    let digits = |range: std::ops::Range<usize>| timestamp.get(range).and_then(|d| d.parse::<u16>().ok());
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
+        (digits(0..4), digits(4..6), digits(6..8), digits(9..11), digits(11..13), digits(13..15))
+    else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day) && hour < 24 && minute < 60 && second < 60
+}
+
 /// `YYYYMMDDTHHMMSSZ`, the form `{timestamp}` takes in tag names.
 #[must_use]
 pub fn timestamp_text(time: Timestamp) -> String {
@@ -379,6 +401,21 @@ fn rfc3339<S: serde::Serializer>(time: &Timestamp, serializer: S) -> Result<S::O
 mod tests {
     use super::*;
     use crate::version::{PatternKind, TagPattern};
+
+    #[test]
+    fn only_seconds_that_exist_can_name_records() {
+        for real in ["20261121T101500Z", "20240229T235959Z", "20000229T000000Z", "20261231T000000Z"] {
+            assert!(possible_second(real), "{real}");
+        }
+        for never in
+            ["20261321T101500Z", "20261100T101500Z", "20230229T101500Z", "21000229T000000Z", "20261131T000000Z"]
+        {
+            assert!(!possible_second(never), "{never}");
+        }
+        for never in ["20261121T241500Z", "20261121T106000Z", "20261121T101560Z", "2026112xT101500Z", ""] {
+            assert!(!possible_second(never), "{never}");
+        }
+    }
 
     fn tags() -> Tags {
         let parse = |kind: PatternKind| TagPattern::parse(kind, kind.default_pattern()).expect("defaults are valid");

@@ -38,25 +38,27 @@ impl AppRepo {
         let horizon = record::timestamp_text(clock::horizon()?);
         let horizon = <[u8; 16]>::try_from(horizon.as_bytes()).map_or(u128::MAX, u128::from_be_bytes);
         self.repo.scan_tags("", &mut |line| {
-            if single.is_some_and(|env| !line.name.contains(env)) {
+            if line.lightweight || single.is_some_and(|env| !line.name.contains(env)) {
                 return;
             }
             let Some((environment, timestamp)) = record::candidate_in(line.name, tags, single) else { return };
             let Some(index) = environments.iter().position(|e| *e == environment) else { return };
+            // Whether the second exists is asked only of the few names that would be kept.
             if asked[index] {
                 match line.peeled {
                     Some(peeled) => {
                         for (pool, (_, commit)) in on_commit.iter_mut().zip(asks).filter(|(_, (e, _))| *e == index) {
-                            if peeled == commit.as_str() {
+                            if peeled == commit.as_str() && record::possible_second(timestamp) {
                                 pool.push(&line);
                             }
                         }
                     }
-                    None => unpeeled[index].push(&line),
+                    None if record::possible_second(timestamp) => unpeeled[index].push(&line),
+                    None => {}
                 }
             }
             let Ok(second) = <[u8; 16]>::try_from(timestamp.as_bytes()).map(u128::from_be_bytes) else { return };
-            if second > horizon {
+            if second > horizon || second < newest[index].0 || !record::possible_second(timestamp) {
                 return;
             }
             let (best, pool) = &mut newest[index];
@@ -203,15 +205,18 @@ impl AppRepo {
     }
 
     /// The tags whose names could be records (of `environment`, when given): one scan of the
-    /// tags, which allocates only for those.
+    /// tags, which allocates only for those. Lightweight tags and names of a second that never
+    /// was are passed over by name, without reading their objects.
     fn candidates(&self, tags: &Tags, environment: Option<&str>) -> Result<Vec<(Candidate, TagRef)>, Error> {
         let mut found = Vec::new();
         self.repo.scan_tags("", &mut |line| {
             // Every record name holds its environment's name: a cheap first filter.
-            if environment.is_some_and(|env| !line.name.contains(env)) {
+            if line.lightweight || environment.is_some_and(|env| !line.name.contains(env)) {
                 return;
             }
-            if let Some(candidate) = record::candidate(line.name, tags, environment) {
+            if let Some(candidate) = record::candidate(line.name, tags, environment)
+                && record::possible_second(&candidate.timestamp)
+            {
                 found.extend(line.to_ref().map(|tag| (candidate, tag)));
             }
         })?;
@@ -318,6 +323,7 @@ impl Pool {
             name,
             target,
             peeled: has.then_some(peeled.as_str()),
+            lightweight: false,
         })
     }
 }

@@ -311,10 +311,12 @@ impl Resolver<'_> {
         }
         let mut environments: Vec<Environment> = Vec::new();
         let mut afters = Vec::new();
+        let mut names = std::collections::HashSet::new();
+        let mut branches = Branches::default();
         for env in raw {
             let name = env.name.get_ref().clone();
             self.environment_name(&env.name);
-            if environments.iter().any(|e| e.name == name) {
+            if !names.insert(name.clone()) {
                 self.problem(
                     Some(env.name.span()),
                     format!("environment `{name}` is defined twice; names must be unique"),
@@ -324,7 +326,7 @@ impl Resolver<'_> {
                 Some(branch) => self.branch(branch),
                 None => Spanned::new(env.name.span(), format!("environment/{name}")),
             };
-            self.distinct_branch(&branch, &environments);
+            self.distinct_branch(&branch, &name, &mut branches);
             let branch = branch.into_inner();
             afters.push(env.after.clone());
             let soak = env.soak.and_then(|soak| {
@@ -399,25 +401,32 @@ impl Resolver<'_> {
         branch.clone()
     }
 
-    /// Git cannot hold two environments on one branch, nor `a` beside `a/b`.
-    fn distinct_branch(&mut self, branch: &Spanned<String>, earlier: &[Environment]) {
+    /// Git cannot hold two environments on one branch, nor `a` beside `a/b`. Each branch is
+    /// looked up, with each folder above it, among those before it: linear in the number of
+    /// environments.
+    fn distinct_branch(&mut self, branch: &Spanned<String>, environment: &str, earlier: &mut Branches) {
         let name = branch.get_ref();
-        for other in earlier {
-            let message = if &other.branch == name {
-                format!(
-                    "branch `{name}` is already the branch of environment {}; each environment needs its own",
-                    other.name
-                )
-            } else if nests(name, &other.branch) || nests(&other.branch, name) {
-                format!(
-                    "branch `{name}` cannot exist beside `{}` (environment {}), as git stores one inside the other",
-                    other.branch, other.name
-                )
-            } else {
-                continue;
-            };
+        let mut clashes = Vec::new();
+        if let Some(other) = earlier.branches.get(name) {
+            clashes.push(format!(
+                "branch `{name}` is already the branch of environment {other}; each environment needs its own"
+            ));
+        }
+        let folders: Vec<&str> = name.match_indices('/').map(|(at, _)| &name[..at]).collect();
+        let inside = earlier.folders.get(name).map(|(b, e)| (b.as_str(), e.as_str()));
+        let outside = folders.iter().filter_map(|folder| earlier.branches.get_key_value(*folder));
+        for (other, owner) in inside.into_iter().chain(outside.map(|(b, e)| (b.as_str(), e.as_str()))) {
+            clashes.push(format!(
+                "branch `{name}` cannot exist beside `{other}` (environment {owner}), as git stores one inside the other"
+            ));
+        }
+        for message in clashes {
             self.problem(Some(branch.span()), message);
         }
+        for folder in folders {
+            earlier.folders.entry(folder.to_owned()).or_insert_with(|| (name.clone(), environment.to_owned()));
+        }
+        earlier.branches.entry(name.clone()).or_insert_with(|| environment.to_owned());
     }
 
     /// Every `after` names a defined environment and lies on no cycle; linear in the number of
@@ -617,8 +626,12 @@ pub fn has_credentials(url: &str) -> bool {
 }
 
 /// Whether branch `inner` would live inside `outer` as a folder (`a/b` inside `a`).
-fn nests(inner: &str, outer: &str) -> bool {
-    inner.strip_prefix(outer).is_some_and(|rest| rest.starts_with('/'))
+/// The branches of the environments read so far, each with its environment, and every folder
+/// above one of them with the first branch inside it.
+#[derive(Default)]
+struct Branches {
+    branches: std::collections::HashMap<String, String>,
+    folders: std::collections::HashMap<String, (String, String)>,
 }
 
 /// The length of the cycle of `after` links each environment lies on, if it lies on one

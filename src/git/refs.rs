@@ -16,6 +16,8 @@ pub(super) struct Listed<'a> {
     pub target: &'a str,
     pub name: &'a str,
     pub peeled: Option<&'a str>,
+    /// It names no tag object.
+    pub lightweight: bool,
 }
 
 /// `<object> <name> <type the tag points to>:<what it points to>`; names hold no spaces.
@@ -25,7 +27,7 @@ pub(super) fn parse(line: &str) -> Option<Listed<'_>> {
     let mut fields = line.splitn(3, ' ');
     let (target, name, pointed) = (fields.next()?, fields.next()?, fields.next()?);
     let peeled = pointed.strip_prefix("commit:");
-    Some(Listed { target, name, peeled })
+    Some(Listed { target, name, peeled, lightweight: pointed == ":" })
 }
 
 impl Repo {
@@ -69,7 +71,8 @@ mod tests {
         let tag = parse("aaaa refs/tags/v1 commit:bbbb").expect("a line");
         assert_eq!((tag.target, tag.name, tag.peeled), ("aaaa", "refs/tags/v1", Some("bbbb")));
         let branch = parse("cccc refs/heads/main :").expect("a line");
-        assert_eq!((branch.name, branch.peeled), ("refs/heads/main", None));
+        assert_eq!((branch.name, branch.peeled, branch.lightweight), ("refs/heads/main", None, true));
+        assert!(!tag.lightweight);
         let nested = parse("dddd refs/tags/t tag:eeee").expect("a line");
         assert_eq!(nested.peeled, None, "a tag of a tag is peeled by reading its objects");
         assert!(parse("garbage").is_none());

@@ -175,3 +175,66 @@ fn an_unknown_target_is_a_usage_error() {
         .expect_stderr("no environment is named `staging` or has it as its branch")
         .expect_stderr("hint: environments: dev, qa, prod");
 }
+
+/// Rewrites packed-refs with `extra` lines added (`(name, target, peeled)`), sorted as git
+/// keeps it, without asking git: the targets may be objects the repository does not have.
+fn pack_look_alikes(world: &World, repo: &std::path::Path, extra: &[(String, String, Option<String>)]) {
+    world.git(repo, &["pack-refs", "--all"]);
+    let file = repo.join(".git/packed-refs");
+    let text = std::fs::read_to_string(&file).expect("packed-refs is readable");
+    let mut entries: Vec<(String, String, Option<String>)> = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        if let Some(peeled) = line.strip_prefix('^') {
+            entries.last_mut().expect("a peeled line follows its reference").2 = Some(peeled.to_owned());
+        } else {
+            let (id, name) = line.split_once(' ').expect("`<id> <name>`");
+            entries.push((name.to_owned(), id.to_owned(), None));
+        }
+    }
+    entries.extend(extra.iter().cloned());
+    entries.sort();
+    let mut packed = "# pack-refs with: peeled fully-peeled sorted \n".to_owned();
+    for (name, id, peeled) in entries {
+        packed.push_str(&format!("{id} {name}\n"));
+        if let Some(peeled) = peeled {
+            packed.push_str(&format!("^{peeled}\n"));
+        }
+    }
+    std::fs::write(&file, packed).expect("packed-refs is written");
+}
+
+/// Seen on a repository with a million tags named like records: the gate read every
+/// lightweight one, newest first, to find it was no record (27 s). Lightweight tags, and names
+/// of a second that never was, are now passed over by name: here their objects do not even
+/// exist, so a read of any of them would fail the command.
+#[test]
+fn look_alike_tags_are_passed_over_by_name_without_reading_them() {
+    let world = World::new();
+    let (repo, _remote) = crate::deploy::one_repo(&world);
+    world.git(&repo, &["checkout", "-q", "qa"]);
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Ready for qa"]);
+    world.git(&repo, &["push", "-q", "origin", "qa"]);
+    let qa = world.git(&repo, &["rev-parse", "qa"]).trim().to_owned();
+    world.release(&repo, &["prepare", "qa"]).expect_status(0);
+    world.release(&repo, &["record", "qa"]).expect_status(0).expect_stdout("tag=1.2.0.20261121T101500Z.qa\n");
+
+    let missing = |n: u32| format!("{n:040x}");
+    let mut look_alikes = Vec::new();
+    for second in 1..60 {
+        // Lightweight, a second newer than the record, on nothing this repository holds.
+        look_alikes.push((format!("refs/tags/1.2.0.20261121T1015{second:02}Z.qa"), missing(second), None));
+    }
+    for never in ["20261321T101500Z", "20261121T246000Z", "20261131T101500Z"] {
+        // Annotated as far as packed-refs says, dated a second that never was.
+        look_alikes.push((format!("refs/tags/1.2.0.{never}.qa"), missing(99), Some(missing(98))));
+    }
+    pack_look_alikes(&world, &repo, &look_alikes);
+
+    let gate = ["--offline", "gate", "--target", "stage", "--source", "qa", "--head", &qa];
+    world.release(&repo, &gate).expect_status(0).expect_stdout("qa deployed");
+    let log = world.release(&repo, &["--offline", "log", "qa"]);
+    log.expect_status(0).expect_stdout("1.2.0.20261121T101500Z.qa");
+    assert_eq!(log.stdout.matches(".qa").count(), 1, "one record, no look-alike:\n{log}");
+    let status = world.release(&repo, &["--offline", "status", "--json"]);
+    assert_eq!(status.expect_status(0).json()["environments"][1]["deployed"]["tag"], "1.2.0.20261121T101500Z.qa");
+}
