@@ -51,8 +51,9 @@ impl Diagnostic for ExecuteError {
     fn causes(&self) -> Vec<String> {
         match self {
             ExecuteError::Git(error) => error.causes(),
-            ExecuteError::PushRejected { refs, messages, .. } => {
-                refs.iter().map(|(name, why)| format!("{name}: {why}")).chain(messages.iter().cloned()).collect()
+            ExecuteError::PushRejected { remote, refs, messages } => {
+                let (said, _) = crate::git::refusal(remote, messages);
+                refs.iter().map(|(name, why)| format!("{name}: {why}")).chain(said).collect()
             }
         }
     }
@@ -68,7 +69,13 @@ impl Diagnostic for ExecuteError {
                 } else if refs.iter().any(|(_, why)| moved.iter().any(|m| why.contains(m))) {
                     vec![format!("the branch moved on {remote}: run 'git fetch {remote}', then run this command again")]
                 } else {
-                    vec![format!("{remote} declined the push: check its hooks and branch protection")]
+                    // A hook that says what to do next is better heard than a guess here.
+                    let (_, hints) = crate::git::refusal(remote, messages);
+                    if hints.is_empty() {
+                        vec![format!("{remote} declined the push: check its hooks and branch protection")]
+                    } else {
+                        hints
+                    }
                 }
             }
         }

@@ -59,6 +59,12 @@ pub trait Report: serde::Serialize {
         Vec::new()
     }
 
+    /// The text only tells what was done, as git's own commands tell it, and `-q` silences it;
+    /// a report whose text scripts read (`key=value` lines, tables) is printed whatever `-q`.
+    fn only_tells(&self) -> bool {
+        false
+    }
+
     /// Errors met along the way that did not stop the command, for stderr in every mode.
     fn errors(&self) -> Vec<Error> {
         Vec::new()
@@ -102,6 +108,9 @@ impl Ui {
         if self.json {
             let json = serde_json::to_string_pretty(report).expect("reports serialize to JSON");
             write_out(&format!("{json}\n"));
+            return;
+        }
+        if self.quiet && report.only_tells() {
             return;
         }
         let text = report.human(self.out);

@@ -25,7 +25,12 @@ pub struct Workspace {
 #[derive(Debug, thiserror::Error)]
 pub enum LocateError {
     #[error("no {FILE_NAME} found")]
-    NotFound { remote: String },
+    NotFound {
+        remote: String,
+        /// The repository holds tags named as deployment records or release candidates are:
+        /// most likely an application repository, whose release repository lies elsewhere.
+        deployed_here: bool,
+    },
     #[error("{FILE_NAME} is not in {place}")]
     NotAt { place: String },
     #[error("release.configRef names `{reference}`, which does not exist")]
@@ -45,7 +50,7 @@ impl Diagnostic for LocateError {
 
     fn causes(&self) -> Vec<String> {
         match self {
-            LocateError::NotFound { remote } => vec![format!(
+            LocateError::NotFound { remote, .. } => vec![format!(
                 "HEAD has none, release.configRef is not set, and no branch here or on {remote} holds one"
             )],
             LocateError::NothingGuards => vec![
@@ -58,7 +63,12 @@ impl Diagnostic for LocateError {
 
     fn hints(&self) -> Vec<String> {
         match self {
-            LocateError::NotFound { remote } => vec![
+            LocateError::NotFound { deployed_here: true, .. } => vec![
+                "this looks like an application repository: its tags name deployments and release candidates".into(),
+                "run git release in the release repository whose `app` names this one, or point at it with -C <path>"
+                    .into(),
+            ],
+            LocateError::NotFound { remote, .. } => vec![
                 "create the environment branches with 'git release init'".into(),
                 format!("or fetch them with 'git fetch {remote}', or read another revision with --config-from <rev>"),
             ],
@@ -76,6 +86,19 @@ impl Diagnostic for LocateError {
             ],
         }
     }
+}
+
+/// Whether any tag here is named as the default patterns name deployment records and release
+/// candidates.
+fn deployed_here(repo: &Repo) -> Result<bool, Error> {
+    let tags = crate::config::Tags::defaults();
+    let mut found = false;
+    repo.scan_tags("", &mut |line| {
+        found = found
+            || crate::record::candidate_in(line.name, &tags, None).is_some()
+            || tags.rc.matches_in(line.name, crate::version::Known::default()).is_some();
+    })?;
+    Ok(found)
 }
 
 /// Why no settings govern a change into a branch.
@@ -156,8 +179,13 @@ impl Workspace {
     /// # Errors
     /// When no release file is found or the one found is invalid.
     pub fn load(repo: Repo, remote: &str, config_from: Option<&str>) -> Result<Workspace, Error> {
-        let found = Workspace::load_if_any(repo, remote, config_from)?;
-        found.ok_or_else(|| LocateError::NotFound { remote: remote.to_owned() }.into())
+        let kept = repo.clone();
+        match Workspace::load_if_any(repo, remote, config_from)? {
+            Some(found) => Ok(found),
+            None => {
+                Err(LocateError::NotFound { remote: remote.to_owned(), deployed_here: deployed_here(&kept)? }.into())
+            }
+        }
     }
 
     /// As [`Workspace::load`], but `None` when no release file is found anywhere: a repository
@@ -275,13 +303,16 @@ impl Workspace {
         if let Some(preview) = self.preview(name)? {
             return Ok(preview);
         }
-        Err({
-            Error::new(
-                Kind::Usage,
-                format!("no environment is named `{text}` or has it as its branch in {}", self.origin),
-            )
-            .hint(format!("environments: {}", self.file.environment_names()))
-            .hint("a preview is named as 'git release preview list' shows it")
+        let unknown = Error::new(
+            Kind::Usage,
+            format!("no environment is named `{text}` or has it as its branch in {}", self.origin),
+        )
+        .hint(format!("environments: {}", self.file.environment_names()));
+        // Only a name given as a preview's branch is likely meant as a preview.
+        Err(if branch.starts_with(PREVIEW_PREFIX) {
+            unknown.hint("a preview is named as 'git release preview list' shows it")
+        } else {
+            unknown
         })
     }
 

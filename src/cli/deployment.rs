@@ -42,6 +42,7 @@ pub struct DeployArgs {
 }
 
 /// The application repository of one run, and what the run may do with its remote.
+#[expect(clippy::struct_excessive_bools, reason = "each bool is an independent switch of the run")]
 pub struct Session {
     pub app: AppRepo,
     /// The components of an application of several repositories, in the order of the file.
@@ -52,6 +53,10 @@ pub struct Session {
     release_online: bool,
     /// What the CI's push pipeline checked out, if this runs in one.
     checkout: Option<ci::Checkout>,
+    /// `--dry-run`: nothing is fetched into this repository's own references (its tags and
+    /// remote-tracking branches); git-release's copy of another application repository is its
+    /// own to bring up to date.
+    dry_run: bool,
 }
 
 impl Session {
@@ -81,7 +86,12 @@ impl Session {
         let components = ComponentRepo::open_all(workspace, online)?;
         let var = |key: &str| std::env::var(key).ok();
         let checkout = ci::System::detect(&var).and_then(|system| system.checkout(&var));
-        Ok(Session { app, components, online, push, release_online: !context.offline, checkout })
+        if args.dry_run && !context.offline {
+            context.ui.message(
+                "note: --dry-run fetches nothing into this repository: it reads the branches and tags as last fetched",
+            );
+        }
+        Ok(Session { app, components, online, push, release_online: !context.offline, checkout, dry_run: args.dry_run })
     }
 
     /// The branch the deployment takes its code from: for an environment that deploys any
@@ -143,7 +153,7 @@ impl Session {
     /// with unpublished commits decide, as it may when nothing is pushed.
     pub fn tip(&self, workspace: &Workspace, environment: &Environment, local_allowed: bool) -> Result<Tip, Error> {
         // In the one-repository layout the application's fetch brought the branch already.
-        if self.release_online && !workspace.file.app.is_here() {
+        if self.release_online && !workspace.file.app.is_here() && !self.dry_run {
             tip::fetch(workspace, environment)?;
         }
         tip::choose(workspace, environment, self.checkout.as_ref(), local_allowed || !self.push)
@@ -151,7 +161,7 @@ impl Session {
 
     /// Brings the application repository's tags and branches up to date, when online.
     pub fn fetch(&self, workspace: &Workspace, branches: &[String]) -> Result<(), Error> {
-        if !self.online {
+        if !self.online || (self.dry_run && workspace.file.app.is_here()) {
             return Ok(());
         }
         let release_branch =
@@ -238,9 +248,15 @@ impl Session {
                 "the application repository declined it: check its hooks and its tag protection rules".to_owned(),
             )
         };
+        // The application repository is known by its address: its remote's name is the cache's.
+        let (causes, said) = git::refusal(&app.name, messages);
         let mut refused = Error::new(if raced { Kind::Git } else { Kind::Refused }, message);
-        for cause in Error::from(error).causes {
+        for cause in refs.iter().map(|(name, why)| format!("{name}: {why}")).chain(causes) {
             refused = refused.cause(cause);
+        }
+        // What the remote's hook says to do comes before the general advice.
+        for hint in said.into_iter().filter(|_| !raced) {
+            refused = refused.hint(hint);
         }
         Err(refused.hint(hint))
     }

@@ -88,9 +88,10 @@ pub fn run_hook(context: &Context, args: &HookArgs) -> Result<Exit, Error> {
     }
     // A hook writes no tags: each reference's checks may share one listing of the loose tags.
     workspace.repo.keep_tag_listing();
-    // The server judges with the application's records as they are now; a client with those it
-    // fetched last, as its own commands left them.
-    let fetch = args.name == HookName::PreReceive && !context.offline;
+    // Both sides judge with the application's records as they are now: a push to an
+    // environment branch goes to the network anyway, and a copy fetched last week (or never, in a
+    // fresh clone) would refuse what the server lets in.
+    let fetch = !context.offline;
     let mut refused = Vec::new();
     let mut warnings = Vec::new();
     for update in &updates {

@@ -36,13 +36,16 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let limit = args.max_count.unwrap_or(usize::MAX);
     let records = app.records(&workspace.file.tags, args.environment.as_deref(), limit)?;
     context.tell_trust(&app);
-    context.ui.report(&LogReport { records });
+    context.ui.report(&LogReport { records, asked_none: limit == 0 });
     Ok(())
 }
 
 #[derive(Debug, Serialize)]
 struct LogReport {
     records: Vec<Record>,
+    /// `-n 0`: an empty list says nothing of what is recorded.
+    #[serde(skip)]
+    asked_none: bool,
 }
 
 impl Report for LogReport {
@@ -69,7 +72,7 @@ impl Report for LogReport {
     }
 
     fn hints(&self) -> Vec<String> {
-        if self.records.is_empty() {
+        if self.records.is_empty() && !self.asked_none {
             vec![
                 "no deployments are recorded yet; a pipeline records one with 'git release record <environment>'"
                     .into(),

@@ -208,7 +208,11 @@ pub fn command() -> clap::Command {
 
 /// Parses the arguments, runs the command and returns the exit status.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let args: Vec<OsString> = args.into_iter().collect();
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    // `help --help`, as git takes it: the help of `help`.
+    if args.len() == 3 && args[1] == "help" && (args[2] == "--help" || args[2] == "-h") {
+        args[2] = "help".into();
+    }
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error, &args),
@@ -241,6 +245,40 @@ fn change_directory(directory: Option<&Path>) -> Result<(), Error> {
             .cause(e.to_string())
             .hint("-C takes a directory that exists, as in git -C")
     })
+}
+
+/// clap's text of a usage error as an [`Error`]: its first line the message, the lines under it
+/// (the missing arguments, the value that was refused) the causes, its tips and usage the hints.
+fn json_usage_error(rendered: &str) -> Error {
+    let mut lines = rendered.lines().peekable();
+    let first = lines.next().unwrap_or_default().trim_start_matches("error: ");
+    // "the following required arguments were not provided:" names them on the lines below.
+    let mut named = Vec::new();
+    let message = match first.strip_suffix(':') {
+        Some(lead) => {
+            while let Some(line) = lines.next_if(|l| l.starts_with("  ")) {
+                named.push(line.trim());
+            }
+            format!("{lead}: {}", named.join(", "))
+        }
+        None => first.to_owned(),
+    };
+    let mut report = Error::new(Kind::Usage, message);
+    for name in named {
+        report = report.cause(name);
+    }
+    for line in lines.map(str::trim).filter(|l| !l.is_empty()) {
+        report = if let Some(tip) = line.strip_prefix("tip: ") {
+            report.hint(tip)
+        } else if let Some(usage) = line.strip_prefix("Usage: ") {
+            report.hint(format!("usage: {usage}"))
+        } else if line.starts_with("For more information") {
+            report
+        } else {
+            report.cause(line)
+        };
+    }
+    report.hint("see 'git release -h'")
 }
 
 /// A remote is named as in `git remote add`: never a URL (which may hold credentials) or an option.
@@ -320,9 +358,7 @@ fn usage_error(error: &clap::Error, args: &[OsString]) -> ExitCode {
     }
     let json = args.iter().any(|a| a == "--json");
     if json {
-        let rendered = error.render().to_string();
-        let message = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ").to_owned();
-        let report = Error::new(Kind::Usage, message).hint("see 'git release -h'");
+        let report = json_usage_error(&error.render().to_string());
         Ui::new(ColorChoice::Never, true, true, false).error(&report);
         return ExitCode::from(Exit::Usage.code());
     }

@@ -94,9 +94,14 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let workspace = context.judging_workspace()?;
     let from = workspace.find_environment(&args.from)?;
     let to = workspace.find_environment(&args.to)?;
+    if from.name == to.name {
+        return Err(Error::new(Kind::Usage, format!("cannot promote {} into itself", from.name))
+            .cause("a promotion goes from one environment into the one whose `after` names it")
+            .hint(format!("name two environments: {}", workspace.file.environment_names())));
+    }
     if to.after.as_deref() != Some(from.name.as_str()) {
         let comes_after = to.after.as_ref().map_or_else(
-            || format!("{} is the first environment: nothing is promoted into it", to.name),
+            || format!("{} comes after no environment (its `after` is not set): nothing is promoted into it", to.name),
             |after| format!("{} comes after {after}, not {}", to.name, from.name),
         );
         return Err(Error::new(Kind::Refused, format!("cannot promote {} into {}", from.name, to.name))
@@ -241,8 +246,12 @@ pub(super) fn rebuild(
             for (name, why) in refs {
                 error = error.cause(format!("{name}: {why}"));
             }
-            for line in said {
-                error = error.cause(line);
+            let (causes, hints) = crate::git::refusal(&workspace.remote, &said);
+            for cause in causes {
+                error = error.cause(cause);
+            }
+            for hint in hints {
+                error = error.hint(hint);
             }
             Err(error.hint(format!("fetch and run it again: git fetch {} {branch}", workspace.remote)))
         }

@@ -396,6 +396,10 @@ fn release_file_at(workspace: &Workspace, environment: &Environment, commit: &Ob
 }
 
 impl Report for SetReport {
+    fn only_tells(&self) -> bool {
+        !self.dry_run
+    }
+
     fn human(&self, paint: Paint) -> String {
         if !self.changed {
             return format!("{} is already at {} on {}; nothing to commit\n", self.environment, self.to, self.branch);

@@ -88,6 +88,20 @@ pub struct Tags {
     pub deploy_wip: TagPattern,
 }
 
+impl Tags {
+    /// The patterns a release file without `[tags]` uses.
+    #[must_use]
+    pub fn defaults() -> Tags {
+        let parse = |kind: PatternKind| TagPattern::parse(kind, kind.default_pattern()).expect("defaults are valid");
+        Tags {
+            rc: parse(PatternKind::Rc),
+            final_: parse(PatternKind::Final),
+            deploy: parse(PatternKind::Deploy),
+            deploy_wip: parse(PatternKind::DeployWip),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[expect(clippy::struct_excessive_bools, reason = "each bool is an independent key of the release file")]
 pub struct Environment {

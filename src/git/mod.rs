@@ -12,7 +12,7 @@ mod write;
 pub use command::{GitCommand, Output};
 pub use sign::{Format, Seal, Signing};
 pub use tags::{Dated, Ident, TagLine, TagObject, TagRef, read_date};
-pub use write::{Expect, PushOutcome, PushRef, RefUpdate, TreeEntry};
+pub use write::{Expect, PushOutcome, PushRef, RefUpdate, TreeEntry, refusal};
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +29,7 @@ pub enum GitError {
     Read { what: String, source: Box<dyn std::error::Error + Send + Sync> },
     #[error("cannot run git")]
     Spawn { source: std::io::Error },
-    #[error("`{command}` failed")]
+    #[error("{}", what_failed(.command))]
     Failed { command: String, stderr: String },
     #[error("git printed `{output}` where an object id was expected")]
     NotAnId { output: String },
@@ -92,6 +92,19 @@ impl Diagnostic for GitError {
                 .unwrap_or_default(),
             _ => Vec::new(),
         }
+    }
+}
+
+/// What a failed git command was asked to do: for one that talks to a remote, what the user
+/// asked of which remote (the exact command is in `-v`'s trace); else the command itself.
+fn what_failed(command: &str) -> String {
+    let words: Vec<&str> = command.split(' ').collect();
+    let remote = words.iter().position(|w| *w == "--").and_then(|at| words.get(at + 1)).copied();
+    match (words.get(1).copied(), remote) {
+        (Some("push"), Some(remote)) => format!("cannot push to {remote}"),
+        (Some("fetch"), Some(remote)) => format!("cannot fetch from {remote}"),
+        (Some("ls-remote"), Some(remote)) => format!("cannot list the references of {remote}"),
+        _ => format!("`{command}` failed"),
     }
 }
 
@@ -196,7 +209,7 @@ pub struct Repo {
     repo: gix::Repository,
     trace: Trace,
     /// Kept while the repository reads through it.
-    _objects: Option<std::rc::Rc<quarantine::ObjectView>>,
+    objects_view: Option<std::rc::Rc<quarantine::ObjectView>>,
     /// The loose tags, listed once, when a command that writes no tags asked for it; shared by
     /// clones.
     loose_tags: std::rc::Rc<std::cell::RefCell<tags::LooseTags>>,
@@ -230,7 +243,7 @@ impl Repo {
             refs_by_git: refs::read_by_git(&repo),
             repo,
             trace,
-            _objects: view.map(std::rc::Rc::new),
+            objects_view: view.map(std::rc::Rc::new),
             loose_tags: std::rc::Rc::default(),
             isolated: false,
             signing_from: None,
@@ -251,7 +264,7 @@ impl Repo {
             refs_by_git: refs::read_by_git(&repo),
             repo,
             trace,
-            _objects: None,
+            objects_view: None,
             loose_tags: std::rc::Rc::default(),
             isolated: true,
             signing_from: None,
@@ -614,6 +627,14 @@ impl Repo {
 #[cfg(test)]
 mod tests {
     use super::{held_lock, redact};
+
+    #[test]
+    fn a_failed_push_or_fetch_names_the_remote_not_its_plumbing() {
+        let push = "git push --porcelain --atomic --force-with-lease=refs/heads/qa: -- nope abc:refs/heads/qa";
+        assert_eq!(super::what_failed(push), "cannot push to nope");
+        assert_eq!(super::what_failed("git fetch --no-tags -- origin refs/tags/*"), "cannot fetch from origin");
+        assert_eq!(super::what_failed("git mktag"), "`git mktag` failed");
+    }
 
     #[test]
     fn a_held_lock_is_named() {

@@ -33,6 +33,16 @@ impl ObjectView {
         Ok(Some(view))
     }
 
+    /// An empty objects directory that reads `own` through its alternates: for a git command
+    /// whose objects are thrown away (a merge only tried), so that it writes nothing into `own`.
+    pub fn scratch(own: &Path) -> std::io::Result<ObjectView> {
+        let view = ObjectView { dir: new_dir()? };
+        std::fs::create_dir(view.dir.join("info"))?;
+        std::fs::create_dir(view.dir.join("pack"))?;
+        std::fs::write(view.dir.join("info").join("alternates"), format!("{}\n", own.display()))?;
+        Ok(view)
+    }
+
     pub fn path(&self) -> &Path {
         &self.dir
     }

@@ -161,11 +161,20 @@ impl Repo {
     }
 
     /// The paths that conflict when `theirs` is merged into `ours`; empty when it merges cleanly.
-    /// Writes objects only (`git merge-tree --write-tree`), never a reference or the work tree.
+    /// Writes nothing here: `git merge-tree --write-tree` writes the merged objects into a
+    /// throwaway objects directory that reads this repository's through its alternates.
     pub fn merge_conflicts(&self, ours: &ObjectId, theirs: &ObjectId) -> Result<Vec<String>, GitError> {
+        let own = match &self.objects_view {
+            Some(view) => view.path().to_owned(),
+            None => self.common_dir().join("objects"),
+        };
+        let scratch = super::quarantine::ObjectView::scratch(&own)
+            .map_err(|e| super::read_error("a throwaway objects directory")(Box::new(e)))?;
         let command = GitCommand::new(["merge-tree", "--write-tree", "--name-only", "--no-messages"])
             .arg(ours.to_string())
-            .arg(theirs.to_string());
+            .arg(theirs.to_string())
+            .env("GIT_OBJECT_DIRECTORY", scratch.path())
+            .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", &own);
         let output = self.output(&command)?;
         if output.success {
             return Ok(Vec::new());
@@ -248,6 +257,35 @@ fn remote_lines(stderr: &str) -> Vec<String> {
         .filter(|line| line.strip_prefix("remote: ").is_some_and(|l| !l.trim().is_empty()))
         .map(|line| line.trim_end().to_owned())
         .collect()
+}
+
+/// What a remote (`remote: ` lines) or this repository's pre-push hook (`pre-push hook: `
+/// lines) said of a refused push, read as git and git-release print errors: each `error:` line
+/// and any other line a cause named after who said it, each `caused by:` line under it a cause
+/// of its own, each `hint:` line a hint. Returns `(causes, hints)`.
+#[must_use]
+pub fn refusal(remote: &str, said: &[String]) -> (Vec<String>, Vec<String>) {
+    let (mut causes, mut hints) = (Vec::new(), Vec::new());
+    for line in said {
+        let (who, text) = if let Some(text) = line.strip_prefix("remote: ") {
+            (remote, text)
+        } else if let Some(text) = line.strip_prefix("pre-push hook: ") {
+            ("pre-push hook", text)
+        } else {
+            causes.push(line.clone());
+            continue;
+        };
+        let text = text.trim_end();
+        if let Some(cause) = text.trim_start().strip_prefix("caused by: ") {
+            causes.push(cause.to_owned());
+        } else if let Some(hint) = text.strip_prefix("hint: ") {
+            hints.push(hint.to_owned());
+        } else {
+            let text = text.strip_prefix("error: ").unwrap_or(text);
+            causes.push(format!("{who}: {text}"));
+        }
+    }
+    (causes, hints)
 }
 
 /// Whether a push that reported no reference failed in this repository's pre-push hook: git

@@ -93,6 +93,9 @@ pub enum Step {
         remote: String,
         reference: String,
         lease: Expect,
+        /// The tag exists here already: the push finds it on the remote, or brings it where an
+        /// earlier run could not.
+        again: bool,
     },
     UpdateRef {
         reference: String,
@@ -162,6 +165,7 @@ impl Plan {
                 remote: push.remote.clone(),
                 reference: push.destination.clone(),
                 lease: push.lease.clone(),
+                again: matches!(push.commit, ObjectRef::Existing(_)),
             });
         }
         for update in &self.refs {
@@ -183,7 +187,10 @@ impl std::fmt::Display for Step {
             Step::Commit { branches, message } if branches.is_empty() => write!(f, "commit \"{message}\""),
             Step::Commit { branches, message } => write!(f, "commit \"{message}\" for {}", branches.join(", ")),
             Step::Tag { name, commit } => write!(f, "tag {} as {name}", commit.short()),
-            Step::Push { remote, reference, lease } => {
+            Step::Push { remote, reference, again: true, .. } => {
+                write!(f, "reuse {reference}: push it to {remote} only where an earlier run could not")
+            }
+            Step::Push { remote, reference, lease, again: false } => {
                 write!(f, "push {reference} to {remote}, {}", lease_words(lease))
             }
             Step::UpdateRef { reference, old: Expect::Absent } => write!(f, "create {reference}"),

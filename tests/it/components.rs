@@ -189,7 +189,7 @@ fn a_run_killed_between_two_repositories_pushes_is_completed_by_the_next() {
     refused
         .expect_status(1)
         .expect_stderr("error: the deployment reached app, api but not web")
-        .expect_stderr("remote: held by the test")
+        .expect_stderr("caused by: <tmp>/web.git: held by the test")
         .expect_stderr("hint: run this command again once web takes the push");
 
     std::fs::remove_file(app.web_remote.join("hooks").join("pre-receive")).expect("hook removed");

@@ -21,6 +21,7 @@ mod http_push;
 mod init;
 mod jira;
 mod man;
+mod messages;
 mod pipelines;
 mod preview;
 mod promote;

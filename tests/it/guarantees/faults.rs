@@ -225,7 +225,7 @@ fn outside(subject: Subject, faults: &[Outside], tally: &mut Tally) {
             }
             (Outside::Declined, 1) => {
                 assert!(error_line(&stderr, &context).contains("refused the push"), "{context}: {stderr}");
-                assert!(stderr.contains("remote: pushes are frozen today"), "{context}: {stderr}");
+                assert!(stderr.contains(": pushes are frozen today\n"), "{context}: {stderr}");
                 tally.refused += 1;
             }
             (Outside::Gone | Outside::GoneAfter(_), 128) => {
