@@ -10,9 +10,50 @@ use super::Context;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The shell to complete for
-    #[arg(value_enum)]
-    pub shell: CompletionShell,
+    #[arg(value_enum, required_unless_present = "environments")]
+    pub shell: Option<CompletionShell>,
+    /// Print the names of the environments, one a line (for the completion scripts)
+    #[arg(long, hide = true, conflicts_with = "shell")]
+    pub environments: bool,
 }
+
+/// The bash functions git's own completion calls for `git release <TAB>` (`_git_release`, with
+/// git's `words`, `cword` and `__git_cmd_idx`), and that completes `git-release` alone: clap's
+/// function for the words after `release`, then the environment names from the release file
+/// where an environment is asked for.
+const BASH: &str = r#"
+__git_release_environments() {
+    local sub="${COMP_WORDS[1]}" cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+    local i kept=()
+    for i in "${COMPREPLY[@]}"; do [[ $i == \<* ]] || kept+=("$i"); done
+    COMPREPLY=("${kept[@]}")
+    [[ $cur == -* || $COMP_CWORD -lt 2 ]] && return
+    case "$sub,$prev" in
+        gate,--target) ;;
+        gate,*) return ;;
+        prepare,-*|record,-*|set,-*|bump,-*|rollback,-*|log,-*|promote,-*|diff,-*) return ;;
+        prepare,*|record,*|set,*|bump,*|rollback,*|log,*|promote,*|diff,*) ;;
+        *) return ;;
+    esac
+    local names
+    names="$(command git release completions --environments 2>/dev/null)"
+    COMPREPLY+=($(compgen -W "$names" -- "$cur"))
+}
+
+_git_release() {
+    local at="${__git_cmd_idx:-1}"
+    local COMP_WORDS=(git-release "${words[@]:at+1}")
+    local COMP_CWORD=$((cword - at))
+    _git__release git-release "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+    __git_release_environments
+}
+
+__git_release_alone() {
+    _git__release "$@"
+    __git_release_environments
+}
+complete -F __git_release_alone -o bashdefault -o default git-release
+"#;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum CompletionShell {
@@ -21,8 +62,17 @@ pub enum CompletionShell {
     Fish,
 }
 
-pub fn run(_context: &Context, args: &Args) -> Result<(), Error> {
-    let shell = match args.shell {
+pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
+    let Some(asked) = args.shell else {
+        // For a shell in the middle of a command line: the names, or nothing at all.
+        let lines: String = context
+            .judging_workspace()
+            .map(|w| w.file.environments.iter().map(|e| e.name.clone() + "\n").collect())
+            .unwrap_or_default();
+        return std::io::Write::write_all(&mut std::io::stdout().lock(), lines.as_bytes())
+            .map_err(|e| Error::new(crate::error::Kind::Usage, format!("cannot write the names: {e}")));
+    };
+    let shell = match asked {
         CompletionShell::Bash => Shell::Bash,
         CompletionShell::Zsh => Shell::Zsh,
         CompletionShell::Fish => Shell::Fish,
@@ -30,9 +80,12 @@ pub fn run(_context: &Context, args: &Args) -> Result<(), Error> {
     let mut command = super::command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "git-release", &mut script);
-    if matches!(args.shell, CompletionShell::Bash) {
-        // git's own completion calls _git_release for `git release <TAB>`.
-        script.extend_from_slice(b"\n_git_release() { COMP_WORDS=(git-release \"${COMP_WORDS[@]:2}\"); COMP_CWORD=$((COMP_CWORD - 1)); _git-release; }\n");
+    if matches!(asked, CompletionShell::Bash) {
+        // clap labels the subcommands of a bin name with a space (`git release`) by that name,
+        // but looks them up by the command's name (`git-release`): one spelling for both.
+        let text = String::from_utf8_lossy(&script).replace("git__subcmd__release__subcmd__", "git__release__subcmd__");
+        script = text.into_bytes();
+        script.extend_from_slice(BASH.as_bytes());
     }
     std::io::Write::write_all(&mut std::io::stdout().lock(), &script)
         .map_err(|e| Error::new(crate::error::Kind::Usage, format!("cannot write the completion script: {e}")))

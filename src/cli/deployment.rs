@@ -344,7 +344,7 @@ pub fn steps_of(plans: &[(&str, &AppRepo, Plan)]) -> Vec<Step> {
 
 /// `commit_<name>=` and `tag_<name>=` lines for one component, its name made a valid variable name
 /// (`web-ui` gives `commit_web_ui`) for dotenv files and `$GITHUB_OUTPUT`.
-pub fn component_values(name: &str, commit: &ObjectId, tag: &str) -> String {
+pub fn component_values(name: &str, commit: &ObjectId, tag_key: &str, tag: &str) -> String {
     let key = name.replace('-', "_");
-    format!("commit_{key}={commit}\ntag_{key}={tag}\n")
+    format!("commit_{key}={commit}\n{tag_key}_{key}={tag}\n")
 }

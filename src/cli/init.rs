@@ -126,6 +126,9 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         None => None,
     };
     let base = base_commit(&repo, &args.app)?;
+    if args.app != "." && !context.offline {
+        reachable_app(&repo, &args.app)?;
+    }
     // HEAD names a branch init is about to create (a repository without commits).
     let unborn_head = match repo.head_branch()? {
         Some(branch) if base.is_none() && repo.head_commit()?.is_none() => {
@@ -270,6 +273,21 @@ fn set_up(repo: &Repo) -> Result<bool, Error> {
     }
     let Some(head) = repo.head_commit()? else { return Ok(false) };
     Ok(repo.read_top_file(&head, FILE_NAME)?.is_some())
+}
+
+/// The application repository answers: a release file naming one that does not exist (a typo in
+/// `--app`) would fail every deployment later instead of now.
+fn reachable_app(repo: &Repo, app: &str) -> Result<(), Error> {
+    repo.ls_remote(app, &["HEAD".to_owned()]).map(|_| ()).map_err(|error| {
+        let mut refused = Error::new(
+            Kind::Usage,
+            format!("--app {}: no application repository answers there", crate::git::redact(app)),
+        );
+        refused.causes = Error::from(error).causes;
+        refused
+            .hint("check the address (a relative path is read from the top of this work tree)")
+            .hint("where it is not reachable from here yet, --offline writes the release file without asking it")
+    })
 }
 
 /// The commit the environment branches start from: HEAD when the application lives here.

@@ -48,9 +48,11 @@ pub struct Cli {
     /// Print one JSON document on stdout (errors too)
     #[arg(long, global = true)]
     pub json: bool,
-    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value = "auto")]
-    #[arg(help = "When to colour output (auto: on a terminal, unless NO_COLOR is set)")]
-    pub color: ColorChoice,
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    #[arg(
+        help = "When to colour output (default: color.release, else color.ui, else auto: on a terminal, unless NO_COLOR is set)"
+    )]
+    pub color: Option<ColorChoice>,
     /// Print only data and errors
     #[arg(short, long, global = true)]
     pub quiet: bool,
@@ -220,11 +222,12 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     // A preview made from a webhook's JSON answers in JSON.
     let json = cli.json
         || matches!(&cli.command, Command::Preview(p) if matches!(&p.action, preview::Action::Create { from_json: Some(_), .. }));
-    let ui = Ui::new(cli.color, json, cli.quiet, cli.verbose);
     if let Err(error) = check_remote(&cli.remote).and_then(|()| change_directory(cli.directory.as_deref())) {
-        ui.error(&error);
+        Ui::new(cli.color.unwrap_or(ColorChoice::Auto), json, cli.quiet, cli.verbose).error(&error);
         return ExitCode::from(error.exit().code());
     }
+    let color = cli.color.unwrap_or_else(configured_color);
+    let ui = Ui::new(color, json, cli.quiet, cli.verbose);
     let context =
         Context { ui, remote: cli.remote.clone(), offline: cli.offline, config_from: cli.config_from.clone() };
     match dispatch(&context, &cli.command) {
@@ -233,6 +236,25 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             ui.error(&error);
             ExitCode::from(error.exit().code())
         }
+    }
+}
+
+/// What git's configuration says of colour, as git's own commands read it: `color.release`,
+/// else `color.ui` (`always`, `never`, or `auto`/`true` for a terminal only). Asked only where a
+/// terminal would show colour, so that a hook or a pipe pays nothing for it.
+fn configured_color() -> ColorChoice {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() && !std::io::stderr().is_terminal() {
+        return ColorChoice::Auto;
+    }
+    let Ok(repo) = crate::git::Repo::discover(Path::new("."), std::sync::Arc::new(|_: &str| {})) else {
+        return ColorChoice::Auto;
+    };
+    let setting = repo.config_string("color.release").or_else(|| repo.config_string("color.ui"));
+    match setting.map(|s| s.to_ascii_lowercase()).as_deref() {
+        Some("always") => ColorChoice::Always,
+        Some("never" | "false" | "no" | "off" | "0") => ColorChoice::Never,
+        _ => ColorChoice::Auto,
     }
 }
 

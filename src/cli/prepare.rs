@@ -263,7 +263,7 @@ impl Report for PrepareReport {
         ];
         let mut text = key_values(paint, self.dry_run.then_some(&self.steps[..]), &values);
         for (name, part) in &self.components {
-            text.push_str(&component_values(name, &part.commit, part.tag.as_deref().unwrap_or_default()));
+            text.push_str(&component_values(name, &part.commit, "tag", part.tag.as_deref().unwrap_or_default()));
         }
         // Checked when the file was read: identifiers none of the keys above take, one line each.
         for (name, value) in &self.variables {

@@ -653,12 +653,14 @@ impl Report for RecordReport {
             ("environment", self.environment.as_str()),
             ("version", &self.version),
             ("commit", &commit),
-            ("tag", &self.tag),
+            // Not `tag=`: prepare prints the version tag under that key, and a pipeline may write
+            // both into one `$GITHUB_OUTPUT`.
+            ("record_tag", &self.tag),
             ("time", &self.time),
         ];
         let mut text = key_values(paint, self.dry_run.then_some(&self.steps[..]), &values);
         for (name, part) in &self.components {
-            text.push_str(&component_values(name, &part.commit, &part.tag));
+            text.push_str(&component_values(name, &part.commit, "record_tag", &part.tag));
         }
         if let Some(jira) = &self.jira {
             text.push_str(&jira.human(paint));

@@ -242,6 +242,9 @@ pub fn parse(content: &Content, origin: &Origin) -> Result<ReleaseFile, ConfigEr
         Ok(raw) => resolver.file(raw, origin.branch.as_deref()),
         Err(error) => {
             resolver.problem(error.span(), error.message().trim_end().to_owned());
+            for (span, message) in further_problems(text, error.span()) {
+                resolver.problem(Some(span), message);
+            }
             None
         }
     };
@@ -251,6 +254,43 @@ pub fn parse(content: &Content, origin: &Origin) -> Result<ReleaseFile, ConfigEr
         Some(file) if problems.is_empty() => Ok(file),
         _ => Err(ConfigError::Invalid { origin: origin.clone(), problems }),
     }
+}
+
+/// After the first problem serde met (an unknown key, a value of the wrong type), the ones after
+/// it: the lines of each problem are blanked (their line breaks kept, so every later position
+/// stays where it was) and the file read again, as long as what remains is TOML and the problem
+/// lies within a key's lines. A problem of a whole table (a key it lacks) ends the search: taking
+/// the table away would make problems of its neighbours that are none.
+fn further_problems(text: &str, first: Option<std::ops::Range<usize>>) -> Vec<(std::ops::Range<usize>, String)> {
+    const MOST: usize = 100;
+    let mut found = Vec::new();
+    let mut text = text.to_owned();
+    let mut span = first;
+    while let Some(at) = span.take() {
+        // A span may end inside a character; the lines around it are what is blanked.
+        let (from, to) = (at.start.min(text.len()), at.end.clamp(at.start, text.len()));
+        let start = text.as_bytes()[..from].iter().rposition(|b| *b == b'\n').map_or(0, |n| n + 1);
+        let end = text.as_bytes()[to..].iter().position(|b| *b == b'\n').map_or(text.len(), |n| to + n);
+        if text[start..end].trim_start().starts_with('[') || found.len() == MOST {
+            break;
+        }
+        // A space per byte: every later byte offset stays where it was.
+        let blanked: String = text[start..end]
+            .chars()
+            .map(|c| if c == '\n' { "\n".to_owned() } else { " ".repeat(c.len_utf8()) })
+            .collect();
+        text.replace_range(start..end, &blanked);
+        match toml_edit::de::from_str::<raw::File>(&text) {
+            Err(error) if error.span().is_some_and(|s| s.start >= end || s.end <= start) => {
+                if let Some(next) = error.span() {
+                    found.push((next.clone(), error.message().trim_end().to_owned()));
+                    span = Some(next);
+                }
+            }
+            _ => break,
+        }
+    }
+    found
 }
 
 struct Resolver<'a> {
@@ -584,7 +624,10 @@ impl Resolver<'_> {
         let starts = self
             .line_starts
             .get_or_init(|| std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1)).collect());
-        let offset = offset.min(text.len());
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let line = starts.partition_point(|&start| start <= offset);
         (line, text[starts[line - 1]..offset].chars().count() + 1)
     }

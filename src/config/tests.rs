@@ -172,3 +172,24 @@ fn an_environment_deploying_any_branch_cuts_no_version_tags() {
     let unknown = format!("{VALID}{}", dev.replace("any-branch", "every-branch"));
     assert!(problems(&unknown, None)[0].contains("unknown variant `every-branch`"), "{:?}", problems(&unknown, None));
 }
+
+/// Seen: the README says every problem is listed, but a file with an unknown key and a value of
+/// the wrong type in different places was reported one problem per run.
+#[test]
+fn every_key_serde_refuses_is_listed_in_one_run() {
+    let text = "version = \"1.0.0\"\ncolour = \"blue\"\n\n[app]\nrepo = \".\"\nbrnch = \"main\"\n\n\
+                [[environments]]\nname = \"qa\"\nbranch = \"qa\"\ncut = \"sometimes\"\n\n\
+                [[environments]]\nname = \"prod\"\nbranch = \"main\"\nrestricted = \"yes\"\n";
+    let found = problems(text, None);
+    let starts: Vec<&str> = found.iter().map(|p| p.split(": ").next().unwrap_or_default()).collect();
+    assert_eq!(
+        starts,
+        ["line 2, column 1", "line 6, column 1", "line 11, column 7", "line 16, column 14"],
+        "{found:#?}"
+    );
+    assert!(found[1].contains("unknown field `brnch`"), "{found:#?}");
+    assert!(found[3].contains("expected a boolean"), "{found:#?}");
+    // A table without its name stops the search there: blanking it would invent problems.
+    let nameless = "version = \"1.0.0\"\nextra = 1\n\n[[environments]]\nbranch = \"qa\"\n";
+    assert_eq!(problems(nameless, None).len(), 2, "{:#?}", problems(nameless, None));
+}

@@ -76,7 +76,7 @@ fn a_pipeline_deploys_the_commit_its_ci_checked_out_though_the_branch_moved_on()
     assert_eq!(value(&prepared.stdout, "commit"), checked_out);
     let recorded = in_pipeline(&world, &repo, &["record", "dev"], &checked_out, "dev");
     assert_eq!(value(&recorded.expect_status(0).stdout, "commit"), checked_out, "{recorded}");
-    let tag = value(&recorded.stdout, "tag").to_owned();
+    let tag = value(&recorded.stdout, "record_tag").to_owned();
     assert_eq!(world.git(&remote, &["rev-parse", &format!("{tag}^{{commit}}")]).trim(), checked_out);
 
     // Without the CI's word, the branch as the remote has it decides: its head has the files
@@ -161,7 +161,7 @@ fn a_shallow_ci_checkout_prepares_and_records() {
     let prepared = in_pipeline(&world, &clone, &["prepare", "qa"], &commit, "environment/qa");
     prepared.expect_status(0).expect_stdout("tag=v1.0.0-rc.1\n");
     let recorded = in_pipeline(&world, &clone, &["record", "qa"], &commit, "environment/qa");
-    let tag = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    let tag = value(&recorded.expect_status(0).stdout, "record_tag").to_owned();
     let app_head = world.git(&repos.app, &["rev-parse", "HEAD"]).trim().to_owned();
     assert_eq!(world.git(&repos.app_remote, &["rev-parse", &format!("{tag}^{{commit}}")]).trim(), app_head);
 }

@@ -118,3 +118,74 @@ fn dash_c_with_a_relative_path_to_a_bare_repository_from_a_work_tree() {
         .expect_stderr("hint: -C takes a directory that exists, as in git -C");
     assert!(!missing.stderr.contains("git repository"), "{missing}");
 }
+
+/// Seen: with git's own bash completion loaded, `git release <TAB>` failed with
+/// `_git-release: command not found`, and no environment name was ever offered. This loads
+/// git's completion script, as bash does, and presses TAB.
+#[test]
+fn bash_completes_git_release_with_gits_own_completion_and_the_environment_names() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.release(&repo, &["init", "-q", "--env", "qa", "--env", "prod"]).expect_status(0);
+    let git_completion = "/usr/share/bash-completion/completions/git";
+    assert!(std::path::Path::new(git_completion).is_file(), "{git_completion} comes with Debian's git package");
+    let script = format!(
+        r#"source {git_completion}
+eval "$(git release completions bash)"
+press_tab() {{
+    COMP_LINE="$1"; COMP_POINT=${{#COMP_LINE}}
+    read -ra COMP_WORDS <<< "$COMP_LINE"
+    [[ $COMP_LINE == *' ' ]] && COMP_WORDS+=("")
+    COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); COMPREPLY=()
+    "$2" "${{COMP_WORDS[0]}}" "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
+    printf '%s|' "$1"; printf '%s ' $(printf '%s\n' "${{COMPREPLY[@]}}" | sort); echo
+}}
+press_tab "git release pre" __git_wrap__git_main
+press_tab "git release prepare " __git_wrap__git_main
+press_tab "git release gate --target p" __git_wrap__git_main
+press_tab "git release set --dr" __git_wrap__git_main
+press_tab "git-release log q" __git_release_alone
+"#
+    );
+    let output = world.command("bash", &repo).args(["--norc", "-c", &script]).output().expect("bash runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success() && stderr.is_empty(), "{stderr}");
+    let offered = |line: &str| -> Vec<String> {
+        let found =
+            stdout.lines().find_map(|l| l.strip_prefix(&format!("{line}|"))).unwrap_or_else(|| panic!("{stdout}"));
+        found.split_whitespace().map(str::to_owned).collect()
+    };
+    assert_eq!(offered("git release pre"), ["prepare", "preview"]);
+    let prepare = offered("git release prepare ");
+    assert!(prepare.contains(&"qa".to_owned()) && prepare.contains(&"prod".to_owned()), "{prepare:?}");
+    assert!(!prepare.iter().any(|o| o.starts_with('<')), "no placeholder offered: {prepare:?}");
+    assert_eq!(offered("git release gate --target p"), ["prod"]);
+    assert_eq!(offered("git release set --dr"), ["--dry-run"]);
+    assert_eq!(offered("git-release log q"), ["qa"]);
+}
+
+/// Seen: `color.ui = never` (and `color.release`) were ignored on a terminal. The run below
+/// has a terminal of its own (util-linux's `script`), as a person at a shell does.
+#[test]
+fn colour_on_a_terminal_follows_color_release_then_color_ui() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.release(&repo, &["init", "-q"]).expect_status(0);
+    let on_a_terminal = |extra: &[&str]| -> String {
+        let binary = env!("CARGO_BIN_EXE_git-release");
+        let line = std::iter::once(binary).chain(extra.iter().copied()).chain(["status"]).collect::<Vec<_>>().join(" ");
+        let mut command = world.command("script", &repo);
+        command.env_remove("NO_COLOR").env("TERM", "xterm").args(["-qec", &line, "/dev/null"]);
+        let output = command.output().expect("script runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(on_a_terminal(&[]).contains("\u{1b}[1mENVIRONMENT"), "a terminal gets colour by default");
+    world.git(&repo, &["config", "color.ui", "never"]);
+    assert!(!on_a_terminal(&[]).contains('\u{1b}'), "color.ui = never");
+    world.git(&repo, &["config", "color.release", "always"]);
+    assert!(on_a_terminal(&[]).contains('\u{1b}'), "color.release wins over color.ui");
+    world.git(&repo, &["config", "color.release", "false"]);
+    assert!(!on_a_terminal(&[]).contains('\u{1b}'), "color.release = false");
+    assert!(on_a_terminal(&["--color", "always"]).contains('\u{1b}'), "the flag wins over both");
+}

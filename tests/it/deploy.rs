@@ -473,7 +473,7 @@ fn a_commit_pushed_between_prepare_and_record_changes_nothing_about_what_is_reco
         let landed = repos.app_commit(&world, "Merged while the deployment ran");
         let recorded = world.release(release, &["record", environment]);
         assert_eq!(value(&recorded.expect_status(0).stdout, "commit"), deployed, "{environment}: {recorded}");
-        let tag = value(&recorded.stdout, "tag").to_owned();
+        let tag = value(&recorded.stdout, "record_tag").to_owned();
         // Plain git agrees: the record is on the deployed commit, and nothing is on the new one.
         assert_eq!(world.git(&repos.app_remote, &["rev-parse", &format!("{tag}^{{commit}}")]).trim(), deployed);
         let on_landed = world.git(&repos.app_remote, &["tag", "--points-at", &landed]);
@@ -537,7 +537,7 @@ fn a_hand_off_recorded_once_is_not_recorded_again_later() {
     world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
     world.release(release, &["prepare", "qa"]).expect_status(0);
     let first = world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z"], NOON);
-    let made = value(&first.expect_status(0).stdout, "tag").to_owned();
+    let made = value(&first.expect_status(0).stdout, "record_tag").to_owned();
     let other = world.path("other");
     world.git(&world.path(""), &["clone", "-q", "-b", "environment/qa", path(&repos.release_remote), path(&other)]);
     world.release(&other, &["set", "qa", "1.1.0", "--push"]).expect_status(0);
@@ -626,7 +626,7 @@ fn qa_cuts_its_candidate_from_the_release_branch_when_one_exists_by_default() {
     let prepared = world.release(release, &["prepare", "qa"]);
     assert_eq!(value(&prepared.expect_status(0).stdout, "commit"), fixed, "not main's {main}");
     let recorded = world.release(release, &["record", "qa"]);
-    let tag = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    let tag = value(&recorded.expect_status(0).stdout, "record_tag").to_owned();
     let message = world.git(&repos.app_remote, &["tag", "-l", "--format=%(contents)", &tag]);
     assert!(message.contains("Branch: release/1.0.0"), "{message}");
     assert_eq!(world.git(&repos.app_remote, &["rev-parse", "v1.0.0-rc.1^{commit}"]).trim(), fixed);

@@ -83,7 +83,7 @@ fn a_released_version_cuts_no_more_candidates() {
 fn an_unreachable_application_repository_is_named_without_its_credentials() {
     let world = World::new();
     let release = world.empty_repo("release", false);
-    world.release(&release, &["init", "--app", "http://127.0.0.1:9/shop/app.git"]).expect_status(0);
+    world.release(&release, &["init", "--offline", "--app", "http://127.0.0.1:9/shop/app.git"]).expect_status(0);
     world.git(&release, &["remote", "add", "origin", path(&world.empty_repo("release.git", true))]);
     let transcript = world.release(&release, &["prepare", "dev"]);
     transcript.expect_status(128).expect_stderr("http://127.0.0.1:9/shop/app.git");

@@ -30,7 +30,7 @@ fn init_in_an_application_repository_creates_three_branches_from_head() {
 fn init_in_an_empty_repository_writes_only_the_release_file() {
     let world = World::new();
     let repo = world.empty_repo("release", false);
-    world.release(&repo, &["init", "--app", "https://git.example.com/shop/app.git"]).expect_status(0);
+    world.release(&repo, &["init", "--offline", "--app", "https://git.example.com/shop/app.git"]).expect_status(0);
 
     assert_eq!(world.git(&repo, &["ls-tree", "--name-only", "environment/qa"]), "release.toml\n");
     assert!(
@@ -130,4 +130,19 @@ fn init_refuses_when_head_already_has_a_release_file() {
         .release(&repo, &["init", "--env", "x"])
         .expect_status(1)
         .expect_stderr("error: HEAD already has release.toml");
+}
+
+/// Seen: `init --app ../typo.git` wrote a release file naming a repository that does not exist,
+/// and every deployment failed later.
+#[test]
+fn init_refuses_an_application_repository_that_does_not_answer() {
+    let world = World::new();
+    let repo = world.repo("release");
+    let before = world.state(&repo);
+    let refused = world.release(&repo, &["init", "--app", "../typo.git"]);
+    refused.expect_status(2).expect_stderr("error: --app ../typo.git: no application repository answers there\n");
+    refused.expect_stderr("caused by: fatal: '../typo.git' does not appear to be a git repository");
+    refused.expect_stderr("hint: where it is not reachable from here yet, --offline writes the release file");
+    assert_eq!(world.state(&repo), before, "nothing written");
+    world.release(&repo, &["init", "--offline", "--app", "../typo.git", "-q"]).expect_status(0);
 }

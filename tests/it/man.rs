@@ -18,18 +18,48 @@ fn man_page_is_fresh() {
 }
 
 fn generate() -> String {
-    let command = git_release::cli::command().name("git-release");
+    let mut command = git_release::cli::command().name("git-release");
+    command.build();
     let man = clap_mangen::Man::new(command.clone()).title("GIT-RELEASE").section("1").manual("Git Manual");
     let mut page = Vec::new();
     man.render_title(&mut page).expect("renders");
     man.render_name_section(&mut page).expect("renders");
-    man.render_synopsis_section(&mut page).expect("renders");
-    man.render_description_section(&mut page).expect("renders");
-    man.render_options_section(&mut page).expect("renders");
     let mut page = String::from_utf8(page).expect("roff is UTF-8");
+    page.push_str(&synopsis(&command));
+    let mut rest = Vec::new();
+    man.render_description_section(&mut rest).expect("renders");
+    man.render_options_section(&mut rest).expect("renders");
+    page.push_str(&String::from_utf8(rest).expect("roff is UTF-8"));
     page.push_str(&commands_section(&command));
     page.push_str(EXTRA_SECTIONS);
     page
+}
+
+/// An option as a synopsis or list shows it: its names, and its value's name when it takes one.
+fn option(arg: &clap::Arg) -> String {
+    let long = arg.get_long().map(|l| l.replace('-', "\\-"));
+    let name = match (arg.get_short(), long) {
+        (Some(short), Some(long)) => format!("\\fB\\-{short}\\fR, \\fB\\-\\-{long}\\fR"),
+        (None, Some(long)) => format!("\\fB\\-\\-{long}\\fR"),
+        (Some(short), None) => format!("\\fB\\-{short}\\fR"),
+        (None, None) => return format!("<{}>", arg.get_id().as_str().to_uppercase()),
+    };
+    let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values());
+    match arg.get_value_names() {
+        Some([value, ..]) if takes_value => format!("{name} \\fI<{value}>\\fR"),
+        _ if takes_value => format!("{name} \\fI<{}>\\fR", arg.get_id().as_str().to_uppercase()),
+        _ => name,
+    }
+}
+
+/// `git release [-C <PATH>] … <COMMAND>`, every global option with the name of its value.
+fn synopsis(command: &clap::Command) -> String {
+    let globals: Vec<String> = command
+        .get_arguments()
+        .filter(|a| !matches!(a.get_id().as_str(), "help" | "version"))
+        .map(|a| format!("[{}]", option(a).replace(", ", "|")))
+        .collect();
+    format!(".SH SYNOPSIS\n\\fBgit release\\fR {} \\fI<COMMAND>\\fR [\\fI<ARGS>\\fR]\n", globals.join(" "))
 }
 
 fn commands_section(command: &clap::Command) -> String {
@@ -44,13 +74,8 @@ fn commands_section(command: &clap::Command) -> String {
             .collect();
         let _ = writeln!(roff, ".SS \"git release {} [OPTIONS] {}\"", sub.get_name(), args.join(" "));
         let _ = writeln!(roff, "{}", escape(&sub.get_about().map(ToString::to_string).unwrap_or_default()));
-        for arg in sub.get_arguments().filter(|a| !a.is_global_set() && a.get_id() != "help") {
-            let name = match (arg.get_short(), arg.get_long()) {
-                (Some(short), Some(long)) => format!("\\fB\\-{short}\\fR, \\fB\\-\\-{long}\\fR"),
-                (None, Some(long)) => format!("\\fB\\-\\-{long}\\fR"),
-                (Some(short), None) => format!("\\fB\\-{short}\\fR"),
-                (None, None) => format!("<{}>", arg.get_id().as_str().to_uppercase()),
-            };
+        for arg in sub.get_arguments().filter(|a| !a.is_global_set() && a.get_id() != "help" && !a.is_hide_set()) {
+            let name = option(arg);
             let values = arg.get_possible_values().iter().map(|v| v.get_name().to_owned()).collect::<Vec<_>>();
             let mut help = arg.get_help().map(ToString::to_string).unwrap_or_default();
             if !values.is_empty() {

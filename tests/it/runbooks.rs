@@ -123,7 +123,7 @@ fn infrastructure_runbook(world: &World) {
     prepared.expect_status(0).expect_stdout("version=WIP\n").expect_stdout("already_deployed=false\n");
     assert_eq!(value(&prepared.stdout, "commit"), feature);
     let recorded = in_pipeline(world, &repo, &["record", "dev"], &feature, "feature/network");
-    let dev_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    let dev_record = value(&recorded.expect_status(0).stdout, "record_tag").to_owned();
     assert_eq!(dev_record, "20261121T101500Z_dev_feature-network");
     assert_eq!(record_facts(world, &remote, &dev_record), (feature.clone(), "WIP".to_owned()));
 
@@ -149,7 +149,7 @@ fn infrastructure_runbook(world: &World) {
     assert_eq!(value(&prepared.expect_status(0).stdout, "tag"), "v1.2.0-rc.1");
     assert_eq!(value(&prepared.stdout, "commit"), qa);
     let recorded = in_pipeline(world, &repo, &["record", "qa"], &qa, "qa");
-    let qa_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    let qa_record = value(&recorded.expect_status(0).stdout, "record_tag").to_owned();
     assert_eq!(record_facts(world, &remote, &qa_record), (qa.clone(), "1.2.0".to_owned()));
 
     // 3. qa → stage, deployed on approval: the pull request's pipeline deploys its head with
@@ -163,7 +163,7 @@ fn infrastructure_runbook(world: &World) {
     prepared.expect_status(0).expect_stdout("version=1.2.0\n").expect_stdout("tag=v1.2.0-rc.1\n");
     assert_eq!(value(&prepared.stdout, "commit"), qa);
     let recorded = world.release_with(&repo, &["record", "stage"], &approval);
-    let stage_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    let stage_record = value(&recorded.expect_status(0).stdout, "record_tag").to_owned();
     assert_eq!(record_facts(world, &remote, &stage_record), (qa.clone(), "1.2.0".to_owned()));
     let message = world.git(&remote, &["cat-file", "tag", &stage_record]);
     assert!(message.contains("\nBranch: qa\n"), "the record names the pull request's branch:\n{message}");
@@ -176,7 +176,7 @@ fn infrastructure_runbook(world: &World) {
     let again = in_pipeline(world, &repo, &["prepare", "stage"], &stage, "stage");
     again.expect_status(0).expect_stdout("already_deployed=true\n");
     let nothing = in_pipeline(world, &repo, &["record", "stage"], &stage, "stage");
-    assert_eq!(value(&nothing.expect_status(0).stdout, "tag"), stage_record, "no second record");
+    assert_eq!(value(&nothing.expect_status(0).stdout, "record_tag"), stage_record, "no second record");
 
     // 4. stage → main: a merge commit, a bumped version, a final release on main's head.
     let gate = ["gate", "--target", "prod", "--source", "stage", "--head", &stage];
@@ -190,7 +190,7 @@ fn infrastructure_runbook(world: &World) {
     prepared.expect_status(0).expect_stdout("tag=v1.2.0\n");
     assert_eq!(value(&prepared.stdout, "commit"), main, "prod runs main's head");
     let recorded = in_pipeline(world, &repo, &["record", "prod"], &main, "main");
-    let prod_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    let prod_record = value(&recorded.expect_status(0).stdout, "record_tag").to_owned();
     assert_eq!(record_facts(world, &remote, &prod_record), (main.clone(), "1.2.0".to_owned()));
     assert_eq!(head(world, &remote, "v1.2.0^{commit}"), qa, "the final is the candidate qa and stage ran");
 
@@ -243,7 +243,8 @@ fn release_management_runbook(world: &World) {
     let prepared = world.release(release, &["prepare", "dev"]);
     prepared.expect_status(0).expect_stdout("version=WIP\n");
     assert_eq!(value(&prepared.stdout, "commit"), main);
-    let dev_record = value(&world.release(release, &["record", "dev"]).expect_status(0).stdout, "tag").to_owned();
+    let dev_record =
+        value(&world.release(release, &["record", "dev"]).expect_status(0).stdout, "record_tag").to_owned();
     assert_eq!(record_facts(world, &repos.app_remote, &dev_record), (main.clone(), "WIP".to_owned()));
 
     // 2. 1.1.0 is branched off; main moves on with what 1.1.0 will not have.
@@ -268,7 +269,7 @@ fn release_management_runbook(world: &World) {
     prepared.expect_status(0).expect_stdout("tag=v1.1.0-rc.2\n");
     assert_eq!(value(&prepared.stdout, "commit"), fix);
     let recorded = world.release_at(release, &["record", "qa", "--at", "2026-11-21T10:20:00Z"], crate::harness::NOON);
-    let qa_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    let qa_record = value(&recorded.expect_status(0).stdout, "record_tag").to_owned();
     assert_eq!(record_facts(world, &repos.app_remote, &qa_record), (fix.clone(), "1.1.0".to_owned()));
     let message = world.git(&repos.app_remote, &["cat-file", "tag", &qa_record]);
     assert!(message.contains("\nBranch: release/1.1.0\n"), "{message}");
@@ -292,7 +293,7 @@ fn release_management_runbook(world: &World) {
     prepared.expect_status(0).expect_stdout("tag=v1.1.0\n");
     assert_eq!(value(&prepared.stdout, "commit"), fix);
     let recorded = in_pipeline(world, release, &["record", "prod"], &prod_release, "environment/prod");
-    let prod_record = value(&recorded.expect_status(0).stdout, "tag").to_owned();
+    let prod_record = value(&recorded.expect_status(0).stdout, "record_tag").to_owned();
     assert_eq!(record_facts(world, &repos.app_remote, &prod_record), (fix.clone(), "1.1.0".to_owned()));
     let message = world.git(&repos.app_remote, &["cat-file", "tag", &prod_record]);
     assert!(message.contains("\nBranch: release/1.1.0\n"), "prod names the branch its commit is on:\n{message}");

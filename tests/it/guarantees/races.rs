@@ -73,7 +73,7 @@ fn pipeline(world: &World, remotes: &Remotes, number: usize, rounds: usize) -> V
             Round {
                 rc: rc.to_owned(),
                 commit: commit.to_owned(),
-                record: value(&recorded.stdout, "tag").to_owned(),
+                record: value(&recorded.stdout, "record_tag").to_owned(),
                 pipeline,
             }
         })
