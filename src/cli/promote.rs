@@ -57,7 +57,8 @@ struct PromoteReport {
     from: String,
     to: String,
     version: String,
-    /// `created`, `updated`, `unchanged` or `printed`.
+    /// `created`, `updated`, `unchanged`, `printed`, or `nothing` when the target holds what the
+    /// source would bring already (no forge is asked then).
     action: &'static str,
     number: Option<u64>,
     url: Option<String>,
@@ -71,7 +72,7 @@ struct PromoteReport {
 impl Report for PromoteReport {
     fn human(&self, paint: Paint) -> String {
         let jira = self.jira.as_ref().map(|jira| jira.human(paint)).unwrap_or_default();
-        if self.action == "printed" {
+        if self.action == "printed" || self.action == "nothing" {
             return format!("{}{jira}", self.text);
         }
         let pull = match (self.number, &self.url) {
@@ -128,6 +129,10 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         jira: None,
         text,
     };
+    if let Some(why) = nothing_to_promote(&workspace, &promotion, args.rebuild)? {
+        context.ui.report(&report("nothing", None, format!("nothing to promote: {why}\n")));
+        return Ok(());
+    }
     let forge = context.forge(&workspace)?;
     let owner = forge.as_deref().map(|forge| Owner::new(forge, std::env::var(forge::ACCOUNT_VARIABLE).ok()));
     let (source, tip) = if args.rebuild {
@@ -173,6 +178,31 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     };
     context.ui.report(&done);
     Ok(())
+}
+
+/// Why the target holds what the promotion would bring already, if it does: the source's head
+/// is in the target's history, or (rebuilt) the target's release file is the source's. A forge
+/// would refuse the pull request ("No commits between"), and a rebuild would push a commit that
+/// changes nothing.
+fn nothing_to_promote(workspace: &Workspace, promotion: &Promotion, rebuild: bool) -> Result<Option<String>, Error> {
+    let Some(target) = &promotion.target_head else { return Ok(None) };
+    let (repo, from, to) = (&workspace.repo, &promotion.from, &promotion.to);
+    if repo.is_ancestor(&promotion.head, target)? {
+        return Ok(Some(format!("{} holds {}'s head ({}) already", to.branch, from.branch, promotion.head.short())));
+    }
+    if rebuild {
+        let file = |commit: &ObjectId| -> Result<Option<ObjectId>, Error> {
+            let entries = repo.top_entries(commit)?;
+            Ok(entries.into_iter().find(|e| e.name == FILE_NAME.as_bytes()).map(|e| e.id))
+        };
+        if file(&promotion.head)?.is_some_and(|ours| file(target).ok().flatten() == Some(ours)) {
+            return Ok(Some(format!(
+                "{}'s {FILE_NAME} is {}'s already: a rebuild would carry nothing",
+                to.branch, from.branch
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// Refuses a promotion whose branches would conflict (someone changed the target's release file

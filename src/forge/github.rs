@@ -211,7 +211,7 @@ impl Forge for Github {
     fn account(&self) -> Result<Option<String>, ForgeError> {
         match self.http.call(&Method::GET, "/user", None, "the token's account") {
             Ok(reply) => return Ok(Some(reply.json::<Login>(Kind::Github, "the token's account")?.login)),
-            Err(ForgeError::Unauthorized { status: 403, .. }) => {}
+            Err(ForgeError::Unauthorized { status: 403, .. } | ForgeError::Forbidden { .. }) => {}
             Err(error) => return Err(error),
         }
         let query = json!({"query": "query { viewer { login } }"});

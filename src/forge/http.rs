@@ -394,6 +394,15 @@ impl Http {
         let json = reply.header("content-type").is_some_and(|t| t.contains("json"));
         // Azure DevOps turns a refused token into its sign-in page: 203, HTML.
         let sign_in = self.forge == Service::Forge(Kind::AzureDevops) && reply.status == 203 && !json;
+        if let (403, Some(token)) = (reply.status, &self.token) {
+            return Err(ForgeError::Forbidden {
+                forge: self.forge.title(),
+                status: reply.status,
+                token: token.source.clone(),
+                rights: self.forge.rights(),
+                message: message_of(&reply.body),
+            });
+        }
         if reply.status == 401 || reply.status == 403 || sign_in {
             return Err(ForgeError::Unauthorized {
                 forge: self.forge.title(),
@@ -464,7 +473,11 @@ fn within_origin(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::
 /// How long to wait before trying again, for answers that ask for it.
 fn retry_after(reply: &Reply, backoff: Duration) -> Option<Duration> {
     let exhausted = reply.header("x-ratelimit-remaining").or_else(|| reply.header("ratelimit-remaining")) == Some("0");
-    let retriable = reply.status == 429 || reply.status >= 500 || (reply.status == 403 && exhausted);
+    // GitHub's secondary limits: 403 or 429 with requests remaining, `Retry-After` or the words.
+    let secondary = matches!(reply.status, 403 | 429)
+        && (reply.header("retry-after").is_some()
+            || message_of(&reply.body).is_some_and(|m| m.to_ascii_lowercase().contains("secondary rate limit")));
+    let retriable = reply.status == 429 || reply.status >= 500 || (reply.status == 403 && (exhausted || secondary));
     if !retriable {
         return None;
     }
@@ -477,6 +490,10 @@ fn retry_after(reply: &Reply, backoff: Duration) -> Option<Duration> {
         if let (Some(reset), Some(now)) = (reset.and_then(|r| r.trim().parse::<i64>().ok()), now()) {
             return Some(Duration::from_secs(u64::try_from(reset - now).unwrap_or(0).max(1)));
         }
+    }
+    if secondary {
+        // Without `Retry-After`, GitHub asks for at least a minute.
+        return Some(backoff.max(Duration::from_secs(60)));
     }
     Some(backoff)
 }
@@ -518,7 +535,27 @@ fn message_of(body: &str) -> Option<String> {
         .or_else(|| value.get("error").and_then(text))
         .or_else(|| value.pointer("/errors/0/message").and_then(text))
         .or_else(|| value.pointer("/errorMessages/0").and_then(text))?;
-    Some(found.chars().take(300).collect())
+    // GitHub's validation errors say what failed under `errors`: "Validation Failed" alone
+    // tells nothing ("No commits between …", "A pull request already exists for …").
+    let details: Vec<String> = value
+        .get("errors")
+        .and_then(serde_json::Value::as_array)
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| {
+                    e.get("message").and_then(text).or_else(|| {
+                        let field = e.get("field").and_then(serde_json::Value::as_str)?;
+                        let code = e.get("code").and_then(serde_json::Value::as_str).unwrap_or("invalid");
+                        Some(format!("{field}: {code}"))
+                    })
+                })
+                .filter(|detail| *detail != found)
+                .collect()
+        })
+        .unwrap_or_default();
+    let full = if details.is_empty() { found } else { format!("{found}: {}", details.join("; ")) };
+    Some(full.chars().take(300).collect())
 }
 
 #[cfg(test)]
@@ -564,6 +601,32 @@ mod tests {
         assert_eq!(retry_after(&reply(429, &asked), backoff), Some(Duration::from_secs(45)));
         assert_eq!(retry_after(&reply(503, &[]), backoff), Some(backoff));
         assert_eq!(retry_after(&reply(404, &asked), backoff), None, "a 404 is no reason to wait");
+    }
+
+    #[test]
+    fn a_validation_error_says_what_failed_under_it() {
+        let no_commits = r#"{"message":"Validation Failed","errors":[{"resource":"PullRequest","code":"custom","message":"No commits between environment/prod and environment/qa"}],"documentation_url":"https://docs.github.com/rest","status":"422"}"#;
+        assert_eq!(
+            message_of(no_commits).as_deref(),
+            Some("Validation Failed: No commits between environment/prod and environment/qa")
+        );
+        let missing = r#"{"message":"Validation Failed","errors":[{"resource":"PullRequest","field":"head","code":"missing_field"}]}"#;
+        assert_eq!(message_of(missing).as_deref(), Some("Validation Failed: head: missing_field"));
+        assert_eq!(message_of(r#"{"message":"Not Found"}"#).as_deref(), Some("Not Found"));
+    }
+
+    #[test]
+    fn a_secondary_rate_limit_is_waited_for_though_requests_remain() {
+        let backoff = Duration::from_millis(500);
+        let body = r#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#;
+        let mut limited = reply(403, &[("x-ratelimit-remaining", "4999")]);
+        limited.body = body.to_owned();
+        assert_eq!(retry_after(&limited, backoff), Some(Duration::from_secs(60)), "a minute at least, unasked");
+        let asked = reply(403, &[("x-ratelimit-remaining", "4999"), ("retry-after", "7")]);
+        assert_eq!(retry_after(&asked, backoff), Some(Duration::from_secs(7)));
+        let mut forbidden = reply(403, &[("x-ratelimit-remaining", "4999")]);
+        forbidden.body = r#"{"message":"Resource not accessible by integration"}"#.to_owned();
+        assert_eq!(retry_after(&forbidden, backoff), None, "a refusal is no reason to wait");
     }
 
     #[test]

@@ -186,6 +186,10 @@ pub enum ForgeError {
         rights: &'static str,
         message: Option<String>,
     },
+    /// The token was taken, and may not do this (GitHub's "Resource not accessible by
+    /// integration", "Actions are not permitted to create pull requests").
+    #[error("{forge} does not let the token do this (HTTP {status})")]
+    Forbidden { forge: &'static str, status: u16, token: String, rights: &'static str, message: Option<String> },
     #[error("{forge} does not know {what}")]
     NotFound { forge: &'static str, what: String, message: Option<String> },
     #[error("{forge} refused {what} (HTTP {status})")]
@@ -226,6 +230,9 @@ impl Diagnostic for ForgeError {
             ForgeError::NotFound { message, .. } | ForgeError::Refused { message, .. } => {
                 message.iter().cloned().collect()
             }
+            ForgeError::Forbidden { message, token, .. } => {
+                message.iter().cloned().chain([format!("the token came from {token}, and the forge took it")]).collect()
+            }
             ForgeError::Malformed { detail, .. }
             | ForgeError::Network { detail, .. }
             | ForgeError::Client { detail } => {
@@ -247,6 +254,17 @@ impl Diagnostic for ForgeError {
             ForgeError::Unauthorized { variables, rights, .. } => {
                 vec![format!("set {variables} to a token that may {rights}, or store one with git credential")]
             }
+            ForgeError::Forbidden { message, .. }
+                if message.as_deref().is_some_and(|m| m.contains("not permitted to create or approve pull requests")
+                    || m.contains("not permitted to create pull requests")) =>
+            {
+                vec![
+                    "the repository does not let GitHub Actions' token open pull requests: allow it under Settings > Actions > General > Workflow permissions (\"Allow GitHub Actions to create and approve pull requests\"), or give the job a token of your own in GITHUB_TOKEN".into(),
+                ]
+            }
+            ForgeError::Forbidden { rights, .. } => vec![format!(
+                "the token is valid, but lacks a right this needs: give it the right to {rights} on this repository (a CI's own token: the job's permissions)"
+            )],
             ForgeError::NotFound { .. } => {
                 vec!["check [forge] repository and api in release.toml, and that the token can see the repository".into()]
             }

@@ -50,7 +50,7 @@ impl<'f> Owner<'f> {
         let named = match self.forge.account() {
             Ok(named) => named,
             // A token the forge will not name: a job token, an app's token without that right.
-            Err(ForgeError::Unauthorized { .. }) => None,
+            Err(ForgeError::Unauthorized { .. } | ForgeError::Forbidden { .. }) => None,
             Err(error) => return Err(error),
         };
         let account = named.or_else(|| self.configured.clone());

@@ -156,6 +156,9 @@ impl Wanted {
 pub enum Fault {
     /// This status with a JSON error body; `retry_after` seconds when given.
     Status { status: u16, retry_after: Option<u64> },
+    /// This status with the forge's own words as `message` (and requests left in the rate
+    /// limit); `retry_after` seconds when given.
+    Said { status: u16, message: &'static str, retry_after: Option<u64> },
     /// An HTML sign-in page with status 200.
     SignInPage,
     /// A body that is not valid JSON.
@@ -455,6 +458,15 @@ fn serve(dialect: Dialect, stream: TcpStream, state: &Mutex<State>) {
         }
         Some(Fault::Status { status, retry_after }) => {
             let mut reply = answer(status, &json!({"message": "injected fault"}));
+            if let Some(seconds) = retry_after {
+                reply.headers.push(("Retry-After".into(), seconds.to_string()));
+            }
+            reply
+        }
+        Some(Fault::Said { status, message, retry_after }) => {
+            let mut reply =
+                answer(status, &json!({"message": message, "documentation_url": "https://docs.github.com/rest"}));
+            reply.headers.push(("x-ratelimit-remaining".into(), "4999".into()));
             if let Some(seconds) = retry_after {
                 reply.headers.push(("Retry-After".into(), seconds.to_string()));
             }

@@ -543,3 +543,72 @@ fn a_token_the_forge_will_not_name_keeps_its_promotion_once_its_account_is_known
         assert_eq!(open[0].title, "Promote qa into prod", "{dialect:?}");
     }
 }
+
+/// Seen: GitHub's secondary rate limit (403 with `Retry-After` and requests left) was reported
+/// as "GitHub refused the token"; "Actions are not permitted to create pull requests" too.
+#[test]
+fn secondary_rate_limits_are_waited_out_and_a_forbidden_token_is_told_from_a_bad_one() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let release = &repos.release;
+    let quick = [("GITHUB_TOKEN", TOKEN), ("GIT_RELEASE_HTTP_BACKOFF_MS", "10")];
+    let limit = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.";
+    forge.fault(Fault::Said { status: 403, message: limit, retry_after: Some(1) });
+    let started = std::time::Instant::now();
+    world.release_with(release, &["promote", "qa", "prod"], &quick).expect_status(0);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "Retry-After was honoured");
+    assert_eq!(forge.open_pulls().len(), 1);
+
+    // The wait asked for is longer than the bound: given up on, as a limit, not a token.
+    forge.fault(Fault::Said { status: 403, message: limit, retry_after: Some(600) });
+    let bounded = world.release_with(
+        release,
+        &["promote", "qa", "prod"],
+        &[quick[0], quick[1], ("GIT_RELEASE_HTTP_MAX_WAIT", "5")],
+    );
+    bounded
+        .expect_status(128)
+        .expect_stderr("error: gave up on GitHub")
+        .expect_stderr("the forge asked for 600 s more");
+    assert!(!bounded.stderr.contains("token"), "{bounded}");
+    forge.clear_faults();
+
+    // A repository whose Actions may not open pull requests: the token is fine, the right is not.
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let actions = "GitHub Actions is not permitted to create or approve pull requests.";
+    forge.fault(Fault::Said { status: 403, message: actions, retry_after: None });
+    let refused = world.release_with(&repos.release, &["promote", "qa", "prod"], &quick);
+    refused.expect_status(128).expect_stderr("error: GitHub does not let the token do this (HTTP 403)");
+    refused.expect_stderr(&format!("caused by: {actions}"));
+    refused.expect_stderr("hint: the repository does not let GitHub Actions' token open pull requests");
+    assert!(!refused.stderr.contains("refused the token"), "{refused}");
+}
+
+/// Seen: `promote` with nothing to promote asked the forge for a pull request and failed on
+/// GitHub's 422 ("Validation Failed", without the "No commits between" under it); without a
+/// forge it printed a full request to merge, and `--rebuild` pushed a commit changing nothing.
+#[test]
+fn nothing_to_promote_is_said_before_any_forge_call() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let release = &repos.release;
+    // prod takes qa's head as it is: nothing is left to promote.
+    world.git(release, &["push", "-q", "origin", "+environment/qa:environment/prod"]);
+    world.git(release, &["fetch", "-q", "origin"]);
+    world.git(release, &["branch", "-f", "environment/prod", "origin/environment/prod"]);
+    let before = forge.requests().len();
+    let run = world.release_with(release, &["promote", "qa", "prod", "--json"], &[("GITHUB_TOKEN", TOKEN)]);
+    run.expect_status(0);
+    assert_eq!(run.json()["action"], "nothing", "{run}");
+    assert_eq!(forge.requests().len(), before, "no forge call");
+    let offline = world.release(release, &["--offline", "promote", "qa", "prod"]);
+    offline.expect_status(0).expect_stdout("nothing to promote: environment/prod holds environment/qa's head");
+    let remote = world.state(&repos.release_remote);
+    let rebuilt = world.release_with(release, &["promote", "qa", "prod", "--rebuild"], &[("GITHUB_TOKEN", TOKEN)]);
+    rebuilt.expect_status(0).expect_stdout("nothing to promote");
+    assert_eq!(world.state(&repos.release_remote), remote, "nothing pushed");
+}
