@@ -74,6 +74,9 @@ impl TagLine<'_> {
     }
 }
 
+/// The largest tag object read: records and version tags are a few kilobytes, signed.
+pub const MAX_TAG_SIZE: u64 = 1 << 20;
+
 /// How much of packed-refs a full scan reads at a time.
 const PIECE: usize = 1 << 20;
 
@@ -340,14 +343,27 @@ impl Repo {
             return Ok(Some(peeled.clone()));
         }
         let what = || format!("tag {}", tag.name);
-        let object = self.repo.find_object(from_id(&tag.target)?).map_err(|e| read_error(what())(e.into()))?;
+        let id = from_id(&tag.target)?;
+        let header = self.repo.find_header(id).map_err(|e| read_error(what())(e.into()))?;
+        if header.kind() == gix::object::Kind::Tag && header.size() > MAX_TAG_SIZE {
+            return Ok(None);
+        }
+        let object = self.repo.find_object(id).map_err(|e| read_error(what())(e.into()))?;
         Ok(object.peel_to_commit().ok().map(|commit| to_id(commit.id)))
     }
 
-    /// The message and commit of an annotated tag; `None` for a lightweight tag.
+    /// The message and commit of an annotated tag; `None` for a lightweight tag, and for a tag
+    /// object larger than [`MAX_TAG_SIZE`], which is read no further than its header: no record
+    /// or version tag git-release writes comes near it, and a command reading a 200 MiB one
+    /// would hold it all in memory.
     pub fn tag_object(&self, tag: &TagRef) -> Result<Option<TagObject>, GitError> {
         let what = || format!("tag {}", tag.name);
-        let object = self.repo.find_object(from_id(&tag.target)?).map_err(|e| read_error(what())(e.into()))?;
+        let id = from_id(&tag.target)?;
+        let header = self.repo.find_header(id).map_err(|e| read_error(what())(e.into()))?;
+        if header.size() > MAX_TAG_SIZE {
+            return Ok(None);
+        }
+        let object = self.repo.find_object(id).map_err(|e| read_error(what())(e.into()))?;
         let Ok(annotated) = object.try_into_tag() else { return Ok(None) };
         let decoded = annotated.decode().map_err(|e| read_error(what())(e.into()))?;
         // gix parts the message from any signature block git appends (OpenPGP, X.509, ssh).

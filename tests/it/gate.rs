@@ -238,3 +238,39 @@ fn look_alike_tags_are_passed_over_by_name_without_reading_them() {
     let status = world.release(&repo, &["--offline", "status", "--json"]);
     assert_eq!(status.expect_status(0).json()["environments"][1]["deployed"]["tag"], "1.2.0.20261121T101500Z.qa");
 }
+
+/// Seen: a 200 MiB tag named like a record cost 830 MiB in every gate and hook, read whole to
+/// find it was none. A tag object over a mebibyte is now read no further than its header: this
+/// one's header says 2 MiB and the rest of it is cut off, so reading it whole would fail.
+#[test]
+fn an_oversized_tag_is_read_no_further_than_its_header() {
+    let world = World::new();
+    let (repo, _remote) = crate::deploy::one_repo(&world);
+    world.git(&repo, &["checkout", "-q", "qa"]);
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Ready for qa"]);
+    world.git(&repo, &["push", "-q", "origin", "qa"]);
+    let qa = world.git(&repo, &["rev-parse", "qa"]).trim().to_owned();
+    world.release(&repo, &["prepare", "qa"]).expect_status(0);
+    world.release(&repo, &["record", "qa"]).expect_status(0);
+
+    // A loose object: zlib's header, then one stored block of the object's first bytes, and no
+    // more. Its name is a minute newer than the record, and packed-refs peels it to qa's head.
+    let name = "1.2.0.20261121T101600Z.qa";
+    let start = format!("tag {}\0object {qa}\ntype commit\ntag {name}\n", 2 << 20);
+    let mut stream = vec![0x78, 0x01, 0x00];
+    let length = u16::try_from(start.len()).expect("short");
+    stream.extend(length.to_le_bytes());
+    stream.extend((!length).to_le_bytes());
+    stream.extend(start.as_bytes());
+    let id = "ab".repeat(20);
+    let folder = repo.join(".git/objects").join(&id[..2]);
+    std::fs::create_dir_all(&folder).expect("a folder");
+    std::fs::write(folder.join(&id[2..]), stream).expect("written");
+    pack_look_alikes(&world, &repo, &[(format!("refs/tags/{name}"), id, Some(qa.clone()))]);
+
+    let gate = ["--offline", "gate", "--target", "stage", "--source", "qa", "--head", &qa];
+    world.release(&repo, &gate).expect_status(0).expect_stdout("qa deployed");
+    let log = world.release(&repo, &["--offline", "log", "qa"]);
+    log.expect_status(0).expect_stdout("1.2.0.20261121T101500Z.qa");
+    assert!(!log.stdout.contains(name), "{log}");
+}
