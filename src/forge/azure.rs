@@ -150,15 +150,17 @@ impl Forge for Azure {
             .map(|p| self.pull(p)))
     }
 
-    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
-        let target_ref = format!("refs/heads/{target}");
-        let criteria = [("searchCriteria.targetRefName", target_ref.as_str())];
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+        let target_ref = target.map(|target| format!("refs/heads/{target}"));
+        let criteria: Vec<(&str, &str)> =
+            target_ref.iter().map(|r| ("searchCriteria.targetRefName", r.as_str())).collect();
         let found = match listing {
             Listing::Open => self.search(&criteria, "active", None)?,
             // Azure lists the newest first; an abandoned one was closed without merging.
             Listing::Closed => self.search(&criteria, "abandoned", Some(CLOSED_SHOWN))?,
         };
-        Ok(found.into_iter().filter(|p| p.target_ref_name == target_ref).map(|p| self.pull(p)).collect())
+        let wanted = |p: &Pull| target_ref.as_ref().is_none_or(|r| p.target_ref_name == *r);
+        Ok(found.into_iter().filter(wanted).map(|p| self.pull(p)).collect())
     }
 
     fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {

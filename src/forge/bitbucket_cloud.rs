@@ -132,14 +132,15 @@ impl Forge for BitbucketCloud {
             .map(Into::into))
     }
 
-    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
-        let query = format!("destination.branch.name = {}", quoted(target));
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+        let query = target.map(|target| format!("destination.branch.name = {}", quoted(target)));
         let shown = CLOSED_SHOWN.to_string();
-        let params: &[(&str, &str)] = match listing {
-            Listing::Open => &[("state", "OPEN"), ("q", &query), ("pagelen", "50")],
-            Listing::Closed => &[("state", "DECLINED"), ("q", &query), ("sort", "-updated_on"), ("pagelen", &shown)],
+        let mut params: Vec<(&str, &str)> = match listing {
+            Listing::Open => vec![("state", "OPEN"), ("pagelen", "50")],
+            Listing::Closed => vec![("state", "DECLINED"), ("sort", "-updated_on"), ("pagelen", &shown)],
         };
-        let url = self.http.address(&self.path("/pullrequests"), params)?;
+        params.extend(query.as_deref().map(|q| ("q", q)));
+        let url = self.http.address(&self.path("/pullrequests"), &params)?;
         let pages = |reply: &Reply| -> Result<Vec<Pull>, ForgeError> {
             Ok(reply.json::<Page>(Kind::BitbucketCloud, "the pull requests")?.values)
         };
@@ -148,7 +149,11 @@ impl Forge for BitbucketCloud {
             more.then(|| serde_json::from_str::<Page>(&reply.body).ok().and_then(|p| p.next)).flatten()
         };
         let pulls = self.http.pages(&url, &format!("repository {}", self.location.repository), &pages, &next)?;
-        Ok(pulls.into_iter().filter(|p| p.destination.branch.name == target).map(Into::into).collect())
+        Ok(pulls
+            .into_iter()
+            .filter(|p| target.is_none_or(|t| p.destination.branch.name == t))
+            .map(Into::into)
+            .collect())
     }
 
     fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {

@@ -182,21 +182,22 @@ impl Forge for BitbucketServer {
         Ok(pulls.into_iter().find(|p| p.from_ref.id == at && p.to_ref.id == wanted).map(Into::into))
     }
 
-    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
-        let at = format!("refs/heads/{target}");
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+        let at = target.map(|target| format!("refs/heads/{target}"));
         let shown = CLOSED_SHOWN.to_string();
         let (state, limit) = match listing {
             Listing::Open => ("OPEN", "100"),
             Listing::Closed => ("DECLINED", shown.as_str()),
         };
-        let query = [("state", state), ("direction", "INCOMING"), ("at", &at), ("order", "NEWEST"), ("limit", limit)];
+        let mut query = vec![("state", state), ("direction", "INCOMING"), ("order", "NEWEST"), ("limit", limit)];
+        query.extend(at.as_deref().map(|at| ("at", at)));
         let url = self.http.address(&self.path("/pull-requests"), &query)?;
         let read = |reply: &Reply| -> Result<Vec<Pull>, ForgeError> {
             Ok(reply.json::<Page>(Kind::BitbucketServer, "the pull requests")?.values)
         };
         let next = |reply: &Reply, url: &str| if listing == Listing::Open { Self::next(reply, url) } else { None };
         let pulls = self.http.pages(&url, &format!("repository {}", self.location.repository), &read, &next)?;
-        Ok(pulls.into_iter().filter(|p| p.to_ref.id == at).map(Into::into).collect())
+        Ok(pulls.into_iter().filter(|p| at.as_ref().is_none_or(|at| p.to_ref.id == *at)).map(Into::into).collect())
     }
 
     fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {

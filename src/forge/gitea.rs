@@ -94,7 +94,7 @@ impl Forge for Gitea {
         Ok(pulls.into_iter().find(|p| p.head.name == source && p.base.name == target).map(Into::into))
     }
 
-    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
         // Gitea's list has no branch filter: every page is read and the target matched here.
         let shown = CLOSED_SHOWN.to_string();
         let query: &[(&str, &str)] = match listing {
@@ -108,7 +108,7 @@ impl Forge for Gitea {
             &|reply| reply.json(Kind::Gitea, "the pull requests"),
             &|reply, _| if listing == Listing::Open { reply.next_link() } else { None },
         )?;
-        let wanted = |p: &Pull| p.base.name == target && (listing == Listing::Open || !p.merged);
+        let wanted = |p: &Pull| target.is_none_or(|t| p.base.name == t) && (listing == Listing::Open || !p.merged);
         Ok(pulls.into_iter().filter(wanted).map(Into::into).collect())
     }
 

@@ -136,26 +136,24 @@ impl Forge for Github {
         Ok(pulls.into_iter().find(|p| p.head.name == source && p.base.name == target).map(PullRequest::from))
     }
 
-    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
         let shown = CLOSED_SHOWN.to_string();
-        let query: &[(&str, &str)] = match listing {
-            Listing::Open => &[("state", "open"), ("base", target), ("per_page", "100")],
-            Listing::Closed => &[
-                ("state", "closed"),
-                ("base", target),
-                ("sort", "updated"),
-                ("direction", "desc"),
-                ("per_page", &shown),
-            ],
+        let mut query: Vec<(&str, &str)> = match listing {
+            Listing::Open => vec![("state", "open"), ("per_page", "100")],
+            Listing::Closed => {
+                vec![("state", "closed"), ("sort", "updated"), ("direction", "desc"), ("per_page", &shown)]
+            }
         };
-        let url = self.http.address(&self.path("/pulls"), query)?;
+        query.extend(target.map(|target| ("base", target)));
+        let url = self.http.address(&self.path("/pulls"), &query)?;
         let pulls: Vec<Pull> = self.http.pages(
             &url,
             &format!("repository {}", self.location.repository),
             &|reply| reply.json(Kind::Github, "the pull requests"),
             &|reply, _| if listing == Listing::Open { reply.next_link() } else { None },
         )?;
-        let wanted = |p: &Pull| p.base.name == target && (listing == Listing::Open || p.merged_at.is_none());
+        let wanted =
+            |p: &Pull| target.is_none_or(|t| p.base.name == t) && (listing == Listing::Open || p.merged_at.is_none());
         Ok(pulls.into_iter().filter(wanted).map(PullRequest::from).collect())
     }
 

@@ -103,27 +103,24 @@ impl Forge for Gitlab {
         Ok(found.into_iter().find(|mr| mr.source_branch == source && mr.target_branch == target).map(Into::into))
     }
 
-    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
         let shown = CLOSED_SHOWN.to_string();
         // GitLab's `closed` leaves out the merged ones.
-        let query: &[(&str, &str)] = match listing {
-            Listing::Open => &[("state", "opened"), ("target_branch", target), ("per_page", "100")],
-            Listing::Closed => &[
-                ("state", "closed"),
-                ("target_branch", target),
-                ("order_by", "updated_at"),
-                ("sort", "desc"),
-                ("per_page", &shown),
-            ],
+        let mut query: Vec<(&str, &str)> = match listing {
+            Listing::Open => vec![("state", "opened"), ("per_page", "100")],
+            Listing::Closed => {
+                vec![("state", "closed"), ("order_by", "updated_at"), ("sort", "desc"), ("per_page", &shown)]
+            }
         };
-        let url = self.http.address(&self.path("/merge_requests"), query)?;
+        query.extend(target.map(|target| ("target_branch", target)));
+        let url = self.http.address(&self.path("/merge_requests"), &query)?;
         let found: Vec<MergeRequest> = self.http.pages(
             &url,
             &format!("repository {}", self.location.repository),
             &|reply| reply.json(Kind::Gitlab, "the merge requests"),
             &|reply, url| if listing == Listing::Open { Self::next(reply, url) } else { None },
         )?;
-        Ok(found.into_iter().filter(|mr| mr.target_branch == target).map(Into::into).collect())
+        Ok(found.into_iter().filter(|mr| target.is_none_or(|t| mr.target_branch == t)).map(Into::into).collect())
     }
 
     fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {

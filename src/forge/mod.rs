@@ -115,8 +115,9 @@ pub trait Forge: Send + Sync {
     /// The open pull request from `source` into `target`, if there is one.
     fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError>;
 
-    /// The pull requests into `target`, whatever their source: one list call, paged.
-    fn list(&self, target: &str, listing: Listing) -> Result<Vec<PullRequest>, ForgeError>;
+    /// The pull requests into `target` (into any branch: `None`), whatever their source: one
+    /// list call, paged.
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError>;
 
     fn create(&self, draft: &Draft) -> Result<Opened, ForgeError>;
 

@@ -389,8 +389,17 @@ fn two_hundred_environments_reconcile_with_the_forges_latency_overlapped() {
     let (first, requests) = timed(latency);
     assert_eq!(forge.open_pulls().len(), 200);
     let before = writes(&forge);
+    let listed_before = forge.requests().len();
     let (again, asked) = timed(latency);
     assert_eq!(writes(&forge), before, "an unchanged rerun writes nothing");
+    // The open pull requests are listed once for the repository, page by page, not once for
+    // each of the 200 environments.
+    let lists: Vec<String> = forge.requests()[listed_before..]
+        .iter()
+        .map(|(line, _)| line.clone())
+        .filter(|line| line.starts_with("GET ") && line.contains("/pulls?") && line.contains("state=open"))
+        .collect();
+    assert!(!lists.is_empty() && lists.len() <= 3 && lists.iter().all(|l| !l.contains("base=")), "{lists:#?}");
     let (own, _) = timed(Duration::ZERO);
     let serial = |requests: usize| latency * u32::try_from(requests).expect("a count");
     let figures = format!(

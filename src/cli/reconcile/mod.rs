@@ -111,7 +111,10 @@ fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
         jobs.push(Job { from: from.name.clone(), to: to.clone(), desired });
     }
     let owner = Owner::new(forge.as_ref(), std::env::var(forge::ACCOUNT_VARIABLE).ok());
-    let mut reports = in_parallel(forge.as_ref(), &owner, &jobs, args.dry_run);
+    // One paged listing of the repository's open pull requests serves every environment: its
+    // cost does not grow with their number.
+    let open = forge.list(None, Listing::Open).map_err(Error::from);
+    let mut reports = in_parallel(forge.as_ref(), &owner, &jobs, &open, args.dry_run);
     // Rebuilding pushes a branch, which only this thread's repository may do.
     for ((job, report), promotion) in jobs.iter().zip(&mut reports).zip(&promotions) {
         let (Some(planned), Ok(promotion), Ok(Desired::Want(wanted))) =
@@ -267,11 +270,23 @@ struct Job {
 }
 
 /// Runs the jobs on a few threads: forge calls for different environments overlap.
-fn in_parallel(forge: &dyn Forge, owner: &Owner, jobs: &[Job], dry_run: bool) -> Vec<EnvironmentReport> {
-    crate::parallel::map(jobs, |job| reconcile_one(forge, owner, job, dry_run))
+fn in_parallel(
+    forge: &dyn Forge,
+    owner: &Owner,
+    jobs: &[Job],
+    open: &Result<Vec<PullRequest>, Error>,
+    dry_run: bool,
+) -> Vec<EnvironmentReport> {
+    crate::parallel::map(jobs, |job| reconcile_one(forge, owner, job, open, dry_run))
 }
 
-fn reconcile_one(forge: &dyn Forge, owner: &Owner, job: &Job, dry_run: bool) -> EnvironmentReport {
+fn reconcile_one(
+    forge: &dyn Forge,
+    owner: &Owner,
+    job: &Job,
+    open: &Result<Vec<PullRequest>, Error>,
+    dry_run: bool,
+) -> EnvironmentReport {
     let mut report = EnvironmentReport {
         environment: job.to.name.clone(),
         from: job.from.clone(),
@@ -285,9 +300,12 @@ fn reconcile_one(forge: &dyn Forge, owner: &Owner, job: &Job, dry_run: bool) -> 
         error: None,
         deferred: None,
     };
-    let result = match &job.desired {
-        Ok(desired) => attempt(forge, owner, job, desired, dry_run, &mut report),
-        Err(error) => Err(error.clone()),
+    let result = match (&job.desired, open) {
+        (Ok(desired), Ok(open)) => {
+            let into: Vec<PullRequest> = open.iter().filter(|p| p.target == job.to.branch).cloned().collect();
+            attempt(forge, owner, job, desired, &into, dry_run, &mut report)
+        }
+        (Err(error), _) | (_, Err(error)) => Err(error.clone()),
     };
     if let Err(error) = result {
         report.error = Some(error);
@@ -300,13 +318,13 @@ fn attempt(
     owner: &Owner,
     job: &Job,
     desired: &Desired,
+    all: &[PullRequest],
     dry_run: bool,
     report: &mut EnvironmentReport,
 ) -> Result<(), Error> {
     // Pull requests from forks, or opened by anyone but the token's account, are not promotions,
     // whatever their branch or body says.
-    let all = forge.list(&job.to.branch, Listing::Open)?;
-    let listed = owned(owner, all.clone())?;
+    let listed = owned(owner, all.to_vec())?;
     let mut open = Vec::new();
     for pull in &listed {
         // The forge is asked whether it conflicts only for one that may be kept.
@@ -324,7 +342,7 @@ fn attempt(
     }
     let mut planned = promotion::plan(Situation { desired, open: &open, closed: None });
     if planned.actions.contains(&Action::ReadClosed) {
-        let closed: Vec<Closed> = owned(owner, forge.list(&job.to.branch, Listing::Closed)?)?
+        let closed: Vec<Closed> = owned(owner, forge.list(Some(&job.to.branch), Listing::Closed)?)?
             .into_iter()
             .map(|p| Closed { number: p.number, body: p.body })
             .collect();
@@ -332,7 +350,7 @@ fn attempt(
     }
     // A stranger's pull request between the very branches a promotion would be opened from
     // stands in the way: said now, in a dry run too, rather than found when the forge refuses.
-    if let Some(stranger) = occupying(owner, &all, &planned)? {
+    if let Some(stranger) = occupying(owner, all, &planned)? {
         return Err(owner.stranger(stranger)?.into());
     }
     report.notes.clone_from(&planned.notes);
@@ -471,7 +489,7 @@ fn settle(
     wanted: &Wanted,
     report: &mut EnvironmentReport,
 ) -> Result<(), Error> {
-    let mut ours = owned(owner, forge.list(&opened.target, Listing::Open)?)?;
+    let mut ours = owned(owner, forge.list(Some(&opened.target), Listing::Open)?)?;
     ours.retain(|p| matches!(Block::read(&p.body), Block::Found { .. }));
     ours.sort_by_key(|p| p.number);
     let Some((kept, others)) = ours.split_first() else { return Ok(()) };
