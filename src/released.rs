@@ -116,5 +116,5 @@ pub fn workspace_at(repo: &Repo, remote: &str, url: &str, branch: &str) -> Resul
 fn cache(repo: &Repo, url: &str) -> Result<Repo, Error> {
     let path = repo.common_dir().join("release").join("settings").join(format!("{}.git", crate::app::digest(url)));
     let trace = repo.trace();
-    Ok(if path.join("HEAD").is_file() { Repo::open_at(&path, trace)? } else { Repo::init_bare(&path, trace)? })
+    Ok(if path.join("HEAD").is_file() { Repo::open_at(&path, trace)? } else { Repo::init_bare_for(&path, url, trace)? })
 }

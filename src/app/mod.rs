@@ -178,7 +178,7 @@ impl AppRepo {
         let mut cache_repo = if cache.join("HEAD").is_file() {
             Repo::open_at(&cache, trace.clone())?
         } else {
-            Repo::init_bare(&cache, trace.clone())?
+            Repo::init_bare_for(&cache, &url, trace.clone())?
         };
         match cache_repo.remote_url(APP_REMOTE) {
             Some(cached) if cached == url => {}

@@ -6,12 +6,17 @@ use super::{GitCommand, GitError, Repo, Trace};
 use crate::object_id::ObjectId;
 
 impl Repo {
-    /// Creates a bare repository at `path` (and the folders above it) and opens it.
-    pub fn init_bare(path: &Path, trace: Trace) -> Result<Repo, GitError> {
+    /// Creates a bare repository at `path` (and the folders above it) for copies of the
+    /// repository at `url`, in that repository's object format (SHA-1 or SHA-256: git fetches
+    /// nothing between the two), and opens it. Where `url` cannot be asked, git's default.
+    pub fn init_bare_for(path: &Path, url: &str, trace: Trace) -> Result<Repo, GitError> {
         let parent = path.parent().unwrap_or(path);
         std::fs::create_dir_all(parent).map_err(|source| GitError::WriteFile { path: parent.to_owned(), source })?;
-        let command = GitCommand::new(["init", "--bare", "--quiet"]).arg(path.as_os_str());
-        command.run(parent, true, &*trace)?;
+        let mut command = GitCommand::new(["init", "--bare", "--quiet"]);
+        if let Some(format) = object_format_of(url, parent, &trace) {
+            command = command.arg(format!("--object-format={format}"));
+        }
+        command.arg(path.as_os_str()).run(parent, true, &*trace)?;
         Repo::open_at(path, trace)
     }
 
@@ -134,6 +139,25 @@ impl Repo {
         self.run(&GitCommand::new(["push", "--porcelain", &lease, "--", remote, &format!(":{reference}")]))?;
         Ok(())
     }
+}
+
+/// The object format of the repository at `url`, by the length of the ids it lists: its
+/// branches, else its tags. `None` when it lists none or cannot be asked.
+fn object_format_of(url: &str, dir: &Path, trace: &Trace) -> Option<&'static str> {
+    for which in ["--heads", "--tags"] {
+        let listed = GitCommand::new(["ls-remote", which, "--", url]).output(dir, true, &**trace).ok()?;
+        if !listed.success {
+            return None;
+        }
+        let id = listed.stdout.lines().next().and_then(|line| line.split('\t').next());
+        match id.map(str::len) {
+            Some(64) => return Some("sha256"),
+            Some(40) => return Some("sha1"),
+            Some(_) => return None,
+            None => {}
+        }
+    }
+    None
 }
 
 /// Whether git says the HTTP server failed the request (500 to 504), rather than refused it.

@@ -603,3 +603,41 @@ fn forged_tags_on_commits_the_branches_hold_are_refused_unless_prepare_would_cut
     }
     assert_eq!(world.state(&remote), before, "nothing forged stands");
 }
+
+/// Seen: a SHA-256 application repository beside a SHA-1 release repository (and the reverse,
+/// and both SHA-256 on a machine whose git defaults to SHA-1) could not be deployed: the copy
+/// git-release keeps of the other repository was made in git's default format, and git fetches
+/// nothing between the two ("mismatched algorithms"). The copies now take the format of the
+/// repository they copy.
+#[test]
+fn repositories_of_different_object_formats_work_together() {
+    for (app_format, release_format) in [("sha256", "sha1"), ("sha1", "sha256"), ("sha256", "sha256")] {
+        let world = World::new();
+        let format = |name: &str| format!("--object-format={name}");
+        let root = world.path("");
+        world.git(&root, &["init", "-q", "--bare", &format(app_format), "app.git"]);
+        world.git(&root, &["clone", "-q", "app.git", "app"]);
+        let (app, app_remote) = (world.path("app"), world.path("app.git"));
+        world.git(&app, &["commit", "-q", "--allow-empty", "-m", "First feature"]);
+        world.git(&app, &["push", "-q", "origin", "main"]);
+        world.git(&root, &["init", "-q", "--bare", &format(release_format), "release.git"]);
+        world.git(&root, &["init", "-q", &format(release_format), "release"]);
+        let (release, release_remote) = (world.path("release"), world.path("release.git"));
+        world.git(&release, &["remote", "add", "origin", path(&release_remote)]);
+        world.release(&release, &["init", "--app", path(&app_remote)]).expect_status(0);
+        world.git(&release, &["push", "-q", "origin", "refs/heads/environment/*:refs/heads/environment/*"]);
+
+        let context = format!("app {app_format}, release {release_format}");
+        world.release(&release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+        let prepared = world.release(&release, &["prepare", "qa"]);
+        prepared.expect_status(0).expect_stdout("tag=v1.0.0-rc.1\n");
+        assert_eq!(value(&prepared.stdout, "commit").len(), if app_format == "sha256" { 64 } else { 40 }, "{context}");
+        world.release(&release, &["record", "qa"]).expect_status(0);
+        world.release(&release, &["gate", "--target", "prod"]).expect_status(0);
+        // The application's server guards its tags by the release repository's settings.
+        let install = ["hooks", "install", "--release", path(&release_remote), "--release-branch", "environment/prod"];
+        world.release(&app_remote, &install).expect_status(0);
+        let refused = crate::hooks::push(&world, &app, &["origin", ":refs/tags/v1.0.0-rc.1"]);
+        assert!(stderr(&refused).contains("such tags are never deleted"), "{context}: {}", stderr(&refused));
+    }
+}
