@@ -72,6 +72,8 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
     if online {
         deploy::refresh(&workspace, &app, &[&target])?;
     }
+    // The gate writes no tags, and fetches nothing more: its checks may share one listing.
+    app.repo.keep_tag_listing();
     let forge = if args.report {
         let forge = context.forge(&workspace)?;
         Some(forge.ok_or_else(|| {

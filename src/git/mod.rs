@@ -571,9 +571,7 @@ impl Repo {
     pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>, GitError> {
         if self.refs_by_git {
             let listed = self.list_by_git(prefix)?;
-            let mut found: Vec<_> = listed
-                .lines()
-                .filter_map(refs::parse)
+            let mut found: Vec<_> = refs::parse(&listed)
                 .filter(|r| r.name.starts_with(prefix))
                 .filter_map(|r| Some((r.name.to_owned(), ObjectId::from_hex(r.target)?)))
                 .collect();
@@ -598,7 +596,8 @@ impl Repo {
     pub fn commits_under(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>, GitError> {
         if self.refs_by_git {
             let mut found = Vec::new();
-            for listed in self.list_by_git(prefix)?.lines().filter_map(refs::parse) {
+            let listing = self.list_by_git(prefix)?;
+            for listed in refs::parse(&listing) {
                 let Some(id) = ObjectId::from_hex(listed.target) else { continue };
                 if listed.name.starts_with(prefix)
                     && let Ok(commit) = self.peel_to_commit(from_id(&id)?, listed.name)

@@ -298,7 +298,7 @@ impl Repo {
             }
             listed
         };
-        for line in listed.lines().filter_map(super::refs::parse) {
+        for line in super::refs::parse(&listed) {
             if let Some(name) = line.name.strip_prefix("refs/tags/")
                 && line.name.starts_with(&full)
             {
@@ -321,8 +321,10 @@ impl Repo {
     pub fn tag(&self, name: &str) -> Result<Option<TagRef>, GitError> {
         let full = format!("refs/tags/{name}");
         if self.refs_by_git {
-            let listed = self.list_by_git(&full)?;
-            let found = listed.lines().filter_map(super::refs::parse).find(|r| r.name == full);
+            // Exactly this name, without listing the others; absent is a failure with no output.
+            let command = GitCommand::new(["show-ref", "-d", "--verify", "--"]).arg(&full);
+            let listed = self.output(&command)?.stdout;
+            let found = super::refs::parse(&listed).find(|r| r.name == full);
             return Ok(found.and_then(|r| {
                 TagLine { name, target: r.target, peeled: r.peeled, lightweight: r.lightweight }.to_ref()
             }));
