@@ -250,7 +250,8 @@ pub(super) fn rebuild(
     let mut entries = repo.top_entries(base)?;
     entries.retain(|e| e.name != name);
     entries.push(file);
-    let tree = repo.write_tree(&entries)?;
+    // A dry run stores nothing: the tree's id is all it needs.
+    let tree = if dry_run { repo.tree_id(&entries)? } else { repo.write_tree(&entries)? };
     let tracking = format!("refs/remotes/{}/{branch}", workspace.remote);
     let existing = repo.reference(&tracking)?;
     if let Some(existing) = &existing {

@@ -62,13 +62,29 @@ impl Repo {
 
     /// Stores a tree of the given entries.
     pub fn write_tree(&self, entries: &[TreeEntry]) -> Result<ObjectId, GitError> {
-        let mut input = Vec::new();
-        for entry in entries {
-            input.extend_from_slice(format!("{} {} {}\t", entry.mode, entry.kind, entry.id).as_bytes());
-            input.extend_from_slice(&entry.name);
-            input.push(0);
+        self.id_from(&GitCommand::new(["mktree", "-z"]).stdin(mktree_input(entries)))
+    }
+
+    /// The id [`Repo::write_tree`] would give these entries, found without storing anything:
+    /// `git mktree` writes into a throwaway objects directory. For dry runs.
+    pub fn tree_id(&self, entries: &[TreeEntry]) -> Result<ObjectId, GitError> {
+        let input = mktree_input(entries);
+        let own = self.objects_dir();
+        let scratch = super::quarantine::ObjectView::scratch(&own)
+            .map_err(|e| super::read_error("a throwaway objects directory")(Box::new(e)))?;
+        let command = GitCommand::new(["mktree", "-z", "--missing"])
+            .stdin(input)
+            .env("GIT_OBJECT_DIRECTORY", scratch.path())
+            .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", &own);
+        self.id_from(&command)
+    }
+
+    /// Where this repository's objects are read from: a push's quarantine view, else its own.
+    fn objects_dir(&self) -> std::path::PathBuf {
+        match &self.objects_view {
+            Some(view) => view.path().to_owned(),
+            None => self.common_dir().join("objects"),
         }
-        self.id_from(&GitCommand::new(["mktree", "-z"]).stdin(input))
     }
 
     /// Stores a commit with the user's identity (and signature, if they sign commits).
@@ -164,10 +180,7 @@ impl Repo {
     /// Writes nothing here: `git merge-tree --write-tree` writes the merged objects into a
     /// throwaway objects directory that reads this repository's through its alternates.
     pub fn merge_conflicts(&self, ours: &ObjectId, theirs: &ObjectId) -> Result<Vec<String>, GitError> {
-        let own = match &self.objects_view {
-            Some(view) => view.path().to_owned(),
-            None => self.common_dir().join("objects"),
-        };
+        let own = self.objects_dir();
         let scratch = super::quarantine::ObjectView::scratch(&own)
             .map_err(|e| super::read_error("a throwaway objects directory")(Box::new(e)))?;
         let command = GitCommand::new(["merge-tree", "--write-tree", "--name-only", "--no-messages"])
@@ -257,6 +270,17 @@ fn remote_lines(stderr: &str) -> Vec<String> {
         .filter(|line| line.strip_prefix("remote: ").is_some_and(|l| !l.trim().is_empty()))
         .map(|line| line.trim_end().to_owned())
         .collect()
+}
+
+/// `git mktree -z`'s input: `<mode> <type> <id>\t<name>\0` for each entry.
+fn mktree_input(entries: &[TreeEntry]) -> Vec<u8> {
+    let mut input = Vec::new();
+    for entry in entries {
+        input.extend_from_slice(format!("{} {} {}\t", entry.mode, entry.kind, entry.id).as_bytes());
+        input.extend_from_slice(&entry.name);
+        input.push(0);
+    }
+    input
 }
 
 /// What a remote (`remote: ` lines) or this repository's pre-push hook (`pre-push hook: `

@@ -171,12 +171,21 @@ fn dry_runs_write_neither_objects_nor_references() {
     let world = World::new();
     let repos = qa_deployed(&world);
     let release = &repos.release;
-    // prod's branch changes its file too: the promotion conflicts, and merging is only tried.
+    // prod's branch changes its file too: the promotion conflicts, and merging is only tried;
+    // and it holds a file of its own, so the rebuilt tree is one the repository lacks.
     world.release(release, &["set", "prod", "0.9.0", "--push"]).expect_status(0);
+    world.git(release, &["checkout", "-q", "environment/prod"]);
+    std::fs::write(release.join("NOTES"), "prod only\n").expect("written");
+    world.git(release, &["add", "NOTES"]);
+    world.git(release, &["commit", "-q", "-m", "Notes"]);
+    world.git(release, &["push", "-q", "origin", "environment/prod"]);
     let objects = |dir: &std::path::Path| world.git(dir, &["count-objects", "-v"]);
     let before = (objects(release), world.state(release));
     world.release(release, &["promote", "qa", "prod", "--dry-run"]).expect_stderr("does not merge cleanly");
     assert_eq!((objects(release), world.state(release)), before, "a tried merge leaves nothing behind");
+    // Found by the independent pass: a rebuild's dry run wrote the tree it would commit.
+    world.release(release, &["--offline", "promote", "qa", "prod", "--rebuild", "--dry-run"]).expect_status(0);
+    assert_eq!((objects(release), world.state(release)), before, "a rebuild's dry run stores nothing");
 
     let (repo, remote) = crate::deploy::one_repo(&world);
     let elsewhere = world.path("elsewhere");
