@@ -242,8 +242,13 @@ pub fn parse(content: &Content, origin: &Origin) -> Result<ReleaseFile, ConfigEr
         Ok(raw) => resolver.file(raw, origin.branch.as_deref()),
         Err(error) => {
             resolver.problem(error.span(), error.message().trim_end().to_owned());
-            for (span, message) in further_problems(text, error.span()) {
+            let (further, rest) = further_problems(text, error.span());
+            for (span, message) in further {
                 resolver.problem(Some(span), message);
+            }
+            // The file is invalid whatever the rest says; the rest may still say more.
+            if let Some(rest) = rest {
+                resolver.file(rest, origin.branch.as_deref());
             }
             None
         }
@@ -261,7 +266,13 @@ pub fn parse(content: &Content, origin: &Origin) -> Result<ReleaseFile, ConfigEr
 /// stays where it was) and the file read again, as long as what remains is TOML and the problem
 /// lies within a key's lines. A problem of a whole table (a key it lacks) ends the search: taking
 /// the table away would make problems of its neighbours that are none.
-fn further_problems(text: &str, first: Option<std::ops::Range<usize>>) -> Vec<(std::ops::Range<usize>, String)> {
+///
+/// When what remains reads, it is returned too: its checks find the rest of the problems, at the
+/// same places (the keys taken away were refused already, so none is missed for their sake).
+fn further_problems(
+    text: &str,
+    first: Option<std::ops::Range<usize>>,
+) -> (Vec<(std::ops::Range<usize>, String)>, Option<raw::File>) {
     const MOST: usize = 100;
     let mut found = Vec::new();
     let mut text = text.to_owned();
@@ -281,16 +292,17 @@ fn further_problems(text: &str, first: Option<std::ops::Range<usize>>) -> Vec<(s
             .collect();
         text.replace_range(start..end, &blanked);
         match toml_edit::de::from_str::<raw::File>(&text) {
+            Ok(raw) => return (found, Some(raw)),
             Err(error) if error.span().is_some_and(|s| s.start >= end || s.end <= start) => {
                 if let Some(next) = error.span() {
                     found.push((next.clone(), error.message().trim_end().to_owned()));
                     span = Some(next);
                 }
             }
-            _ => break,
+            Err(_) => break,
         }
     }
-    found
+    (found, None)
 }
 
 struct Resolver<'a> {

@@ -193,3 +193,17 @@ fn every_key_serde_refuses_is_listed_in_one_run() {
     let nameless = "version = \"1.0.0\"\nextra = 1\n\n[[environments]]\nbranch = \"qa\"\n";
     assert_eq!(problems(nameless, None).len(), 2, "{:#?}", problems(nameless, None));
 }
+
+/// Found by the independent pass: after the keys serde refused, the checks of what remained
+/// (names, branches, `after`, duplicates) waited for the next run.
+#[test]
+fn what_serde_refuses_and_what_the_checks_refuse_come_in_one_run() {
+    let text = "version = \"1.0.0\"\nbogus = 1\n\n[[environments]]\nname = \"QA\"\nbranch = \"bad..branch\"\n\
+                cut = \"sometimes\"\n\n[[environments]]\nname = \"prod\"\nbranch = \"main\"\nafter = \"nowhere\"\n\n\
+                [[environments]]\nname = \"prod\"\nbranch = \"other\"\n";
+    let found = problems(text, None);
+    let lines: Vec<&str> = found.iter().map(|p| p.split(',').next().unwrap_or_default()).collect();
+    assert_eq!(lines, ["line 2", "line 5", "line 6", "line 7", "line 12", "line 15"], "{found:#?}");
+    assert!(found[1].contains("environment name `QA` is not allowed"), "{found:#?}");
+    assert!(found[5].contains("defined twice"), "{found:#?}");
+}
