@@ -23,20 +23,29 @@ pub struct Args {
 /// where an environment is asked for.
 const BASH: &str = r#"
 __git_release_environments() {
-    local sub="${COMP_WORDS[1]}" cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local i kept=()
+    local i w sub="" cargs=() cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+    local kept=()
     for i in "${COMPREPLY[@]}"; do [[ $i == \<* ]] || kept+=("$i"); done
     COMPREPLY=("${kept[@]}")
-    [[ $cur == -* || $COMP_CWORD -lt 2 ]] && return
+    [[ $cur == -* ]] && return
+    # The subcommand is the first word that is neither an option nor an option's value.
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        w="${COMP_WORDS[i]}"
+        case "$w" in
+            -C) cargs+=(-C "${COMP_WORDS[i+1]}"); ((i++)) ;;
+            --remote|--config-from|--color) ((i++)) ;;
+            -*) ;;
+            *) sub="$w"; break ;;
+        esac
+    done
     case "$sub,$prev" in
-        gate,--target) ;;
-        gate,*) return ;;
-        prepare,-*|record,-*|set,-*|bump,-*|rollback,-*|log,-*|promote,-*|diff,-*) return ;;
+        gate,--target) COMPREPLY=() ;;
+        *,-*|gate,*) return ;;
         prepare,*|record,*|set,*|bump,*|rollback,*|log,*|promote,*|diff,*) ;;
         *) return ;;
     esac
     local names
-    names="$(command git release completions --environments 2>/dev/null)"
+    names="$(command git "${__git_C_args[@]}" release "${cargs[@]}" completions --environments 2>/dev/null)"
     COMPREPLY+=($(compgen -W "$names" -- "$cur"))
 }
 

@@ -18,7 +18,7 @@ mod set;
 mod status;
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -42,9 +42,10 @@ An environment is a branch of the release repository holding release.toml, whose
 says what the environment should run. Deployments cut rc and final version tags and leave \
 timestamped deployment records; promotions are pull requests between environment branches.")]
 pub struct Cli {
-    /// Run as if started in PATH
-    #[arg(short = 'C', global = true, value_name = "PATH")]
-    pub directory: Option<PathBuf>,
+    /// Run as if started in PATH (given more than once, each is taken from the one before; an
+    /// empty PATH changes nothing, as with git -C)
+    #[arg(short = 'C', global = true, value_name = "PATH", action = clap::ArgAction::Append)]
+    pub directory: Vec<OsString>,
     /// Print one JSON document on stdout (errors too)
     #[arg(long, global = true)]
     pub json: bool,
@@ -215,14 +216,28 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if args.len() == 3 && args[1] == "help" && (args[2] == "--help" || args[2] == "-h") {
         args[2] = "help".into();
     }
-    let cli = match Cli::try_parse_from(&args) {
+    // clap's own messages (usage errors, help) follow --color and NO_COLOR too.
+    let asked = |value: &str| {
+        args.windows(2).any(|w| w[0] == "--color" && w[1] == value)
+            || args.iter().any(|a| *a == *format!("--color={value}"))
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let clap_color = if asked("never") || (no_color && !asked("always")) {
+        clap::ColorChoice::Never
+    } else if asked("always") {
+        clap::ColorChoice::Always
+    } else {
+        clap::ColorChoice::Auto
+    };
+    let parsed = Cli::command().color(clap_color).try_get_matches_from(&args);
+    let cli = match parsed.and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches)) {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error, &args),
     };
     // A preview made from a webhook's JSON answers in JSON.
     let json = cli.json
         || matches!(&cli.command, Command::Preview(p) if matches!(&p.action, preview::Action::Create { from_json: Some(_), .. }));
-    if let Err(error) = check_remote(&cli.remote).and_then(|()| change_directory(cli.directory.as_deref())) {
+    if let Err(error) = check_remote(&cli.remote).and_then(|()| change_directory(&cli.directory)) {
         Ui::new(cli.color.unwrap_or(ColorChoice::Auto), json, cli.quiet, cli.verbose).error(&error);
         return ExitCode::from(error.exit().code());
     }
@@ -247,26 +262,26 @@ fn configured_color() -> ColorChoice {
     if !std::io::stdout().is_terminal() && !std::io::stderr().is_terminal() {
         return ColorChoice::Auto;
     }
-    let Ok(repo) = crate::git::Repo::discover(Path::new("."), std::sync::Arc::new(|_: &str| {})) else {
-        return ColorChoice::Auto;
-    };
-    let setting = repo.config_string("color.release").or_else(|| repo.config_string("color.ui"));
-    match setting.map(|s| s.to_ascii_lowercase()).as_deref() {
-        Some("always") => ColorChoice::Always,
-        Some("never" | "false" | "no" | "off" | "0") => ColorChoice::Never,
+    // git's own reading: configuration files, `git -c` and GIT_CONFIG_COUNT alike, and
+    // color.ui where color.release is not set.
+    let asked = crate::git::GitCommand::new(["config", "--get-colorbool", "color.release", "true"]);
+    match asked.output_in(Path::new(".")) {
+        Ok(output) if output.success && output.stdout.trim() == "false" => ColorChoice::Never,
         _ => ColorChoice::Auto,
     }
 }
 
 /// `-C PATH`: as `git -C`, every path given afterwards, and the repository itself, are found
 /// from PATH.
-fn change_directory(directory: Option<&Path>) -> Result<(), Error> {
-    let Some(directory) = directory else { return Ok(()) };
-    std::env::set_current_dir(directory).map_err(|e| {
-        Error::new(Kind::Usage, format!("cannot change to `{}`", directory.display()))
-            .cause(e.to_string())
-            .hint("-C takes a directory that exists, as in git -C")
-    })
+fn change_directory(directories: &[OsString]) -> Result<(), Error> {
+    for directory in directories.iter().filter(|d| !d.is_empty()).map(Path::new) {
+        std::env::set_current_dir(directory).map_err(|e| {
+            Error::new(Kind::Usage, format!("cannot change to `{}`", directory.display()))
+                .cause(e.to_string())
+                .hint("-C takes a directory that exists, as in git -C")
+        })?;
+    }
+    Ok(())
 }
 
 /// clap's text of a usage error as an [`Error`]: its first line the message, the lines under it

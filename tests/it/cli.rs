@@ -117,6 +117,13 @@ fn dash_c_with_a_relative_path_to_a_bare_repository_from_a_work_tree() {
         .expect_stderr("error: cannot change to `/nonexistent`\n  caused by: No such file or directory")
         .expect_stderr("hint: -C takes a directory that exists, as in git -C");
     assert!(!missing.stderr.contains("git repository"), "{missing}");
+    // Found by the independent pass: as with git, each -C is taken from the one before, and an
+    // empty one changes nothing.
+    world
+        .release(&world.path(""), &["-C", "app", "-C", "sub", "status"])
+        .expect_status(0)
+        .expect_stdout("environment/prod");
+    world.release(&repo, &["-C", "", "status"]).expect_status(0).expect_stdout("environment/prod");
 }
 
 /// Seen: with git's own bash completion loaded, `git release <TAB>` failed with
@@ -145,8 +152,12 @@ press_tab "git release prepare " __git_wrap__git_main
 press_tab "git release gate --target p" __git_wrap__git_main
 press_tab "git release set --dr" __git_wrap__git_main
 press_tab "git-release log q" __git_release_alone
+cd /
+press_tab "git -C {{dir}} release set " __git_wrap__git_main
+press_tab "git release -C {{dir}} --remote origin bump q" __git_wrap__git_main
 "#
     );
+    let script = script.replace("{dir}", repo.to_str().expect("a UTF-8 path"));
     let output = world.command("bash", &repo).args(["--norc", "-c", &script]).output().expect("bash runs");
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success() && stderr.is_empty(), "{stderr}");
@@ -162,6 +173,12 @@ press_tab "git-release log q" __git_release_alone
     assert_eq!(offered("git release gate --target p"), ["prod"]);
     assert_eq!(offered("git release set --dr"), ["--dry-run"]);
     assert_eq!(offered("git-release log q"), ["qa"]);
+    // Found by the independent pass: `git -C` and `-C` are where the names are read, and an
+    // option before the command does not hide it; `--target` offers no file names.
+    let dir = repo.to_str().expect("a UTF-8 path");
+    let elsewhere = offered(&format!("git -C {dir} release set "));
+    assert!(elsewhere.contains(&"qa".to_owned()) && elsewhere.contains(&"prod".to_owned()), "{elsewhere:?}");
+    assert_eq!(offered(&format!("git release -C {dir} --remote origin bump q")), ["qa"]);
 }
 
 /// Seen: `color.ui = never` (and `color.release`) were ignored on a terminal. The run below
@@ -188,4 +205,18 @@ fn colour_on_a_terminal_follows_color_release_then_color_ui() {
     world.git(&repo, &["config", "color.release", "false"]);
     assert!(!on_a_terminal(&[]).contains('\u{1b}'), "color.release = false");
     assert!(on_a_terminal(&["--color", "always"]).contains('\u{1b}'), "the flag wins over both");
+    // Found by the independent pass: `git -c` (GIT_CONFIG_PARAMETERS) was not read, and clap's
+    // own usage errors were coloured under --color never.
+    world.git(&repo, &["config", "--unset", "color.release"]);
+    world.git(&repo, &["config", "--unset", "color.ui"]);
+    let run = |line: &str| -> String {
+        let mut command = world.command("script", &repo);
+        command.env_remove("NO_COLOR").env("TERM", "xterm").args(["-qc", line, "/dev/null"]);
+        String::from_utf8_lossy(&command.output().expect("script runs").stdout).into_owned()
+    };
+    assert!(run("git release status").contains('\u{1b}'), "coloured by default through git too");
+    assert!(!run("git -c color.ui=never release status").contains('\u{1b}'), "git -c color.ui=never");
+    assert!(!run("git -c color.release=never release status").contains('\u{1b}'), "git -c color.release=never");
+    let usage = run("git release --color never --frobnicate");
+    assert!(usage.contains("error:") && !usage.contains('\u{1b}'), "{usage:?}");
 }
