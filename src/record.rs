@@ -400,7 +400,6 @@ fn rfc3339<S: serde::Serializer>(time: &Timestamp, serializer: S) -> Result<S::O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::version::{PatternKind, TagPattern};
 
     #[test]
     fn only_seconds_that_exist_can_name_records() {
@@ -418,13 +417,7 @@ mod tests {
     }
 
     fn tags() -> Tags {
-        let parse = |kind: PatternKind| TagPattern::parse(kind, kind.default_pattern()).expect("defaults are valid");
-        Tags {
-            rc: parse(PatternKind::Rc),
-            final_: parse(PatternKind::Final),
-            deploy: parse(PatternKind::Deploy),
-            deploy_wip: parse(PatternKind::DeployWip),
-        }
+        Tags::defaults()
     }
 
     fn draft(version: &str, branch: Option<&str>) -> Deployment {

@@ -179,13 +179,12 @@ impl Workspace {
     /// # Errors
     /// When no release file is found or the one found is invalid.
     pub fn load(repo: Repo, remote: &str, config_from: Option<&str>) -> Result<Workspace, Error> {
-        let kept = repo.clone();
-        match Workspace::load_if_any(repo, remote, config_from)? {
-            Some(found) => Ok(found),
-            None => {
-                Err(LocateError::NotFound { remote: remote.to_owned(), deployed_here: deployed_here(&kept)? }.into())
-            }
-        }
+        let Some((content, origin)) = locate(&repo, remote, config_from)? else {
+            return Err(
+                LocateError::NotFound { remote: remote.to_owned(), deployed_here: deployed_here(&repo)? }.into()
+            );
+        };
+        Workspace::from_content(repo, remote, content, origin)
     }
 
     /// As [`Workspace::load`], but `None` when no release file is found anywhere: a repository

@@ -366,7 +366,7 @@ fn one_repository_layout_records_on_the_environment_heads() {
     prepared.expect_status(0);
     assert_eq!(prepared.json()["commit"], qa.as_str());
     assert_eq!(prepared.json()["app"], ".");
-    world.release(&repo, &["record", "qa"]).expect_status(0).expect_stdout("tag=1.2.0.20261121T101500Z.qa\n");
+    world.release(&repo, &["record", "qa"]).expect_status(0).expect_stdout("record_tag=1.2.0.20261121T101500Z.qa\n");
 
     world.git(&repo, &["checkout", "-q", "-b", "feature/x", "dev"]);
     world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Try it on dev"]);

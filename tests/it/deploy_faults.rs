@@ -118,7 +118,7 @@ fn a_record_name_held_by_another_commit_is_never_overwritten() {
     let second = repos.app_commit(&world, "Second");
     world.release(&repos.release, &["prepare", "qa"]).expect_status(0).expect_stdout("tag=v1.0.0-rc.1\n");
     let recorded = world.release(&repos.release, &["record", "qa", "--commit", &second]);
-    recorded.expect_status(0).expect_stdout("tag=1.0.0.20261121T101500Z.qa+2\n");
+    recorded.expect_status(0).expect_stdout("record_tag=1.0.0.20261121T101500Z.qa+2\n");
     let on_remote = tags(&world, &repos.app_remote);
     assert!(on_remote.contains(&format!("tag 1.0.0.20261121T101500Z.qa {first}")), "{on_remote:?}");
     assert!(on_remote.contains(&format!("tag 1.0.0.20261121T101500Z.qa+2 {second}")), "{on_remote:?}");

@@ -176,6 +176,19 @@ fn an_unknown_target_is_a_usage_error() {
         .expect_stderr("hint: environments: dev, qa, prod");
 }
 
+/// The one-repository layout with qa's head deployed and recorded (at 10:15:00): the
+/// repository and that head.
+fn qa_recorded_in_one_repository(world: &World) -> (std::path::PathBuf, String) {
+    let (repo, _remote) = crate::deploy::one_repo(world);
+    world.git(&repo, &["checkout", "-q", "qa"]);
+    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Ready for qa"]);
+    world.git(&repo, &["push", "-q", "origin", "qa"]);
+    let qa = world.git(&repo, &["rev-parse", "qa"]).trim().to_owned();
+    world.release(&repo, &["prepare", "qa"]).expect_status(0);
+    world.release(&repo, &["record", "qa"]).expect_status(0).expect_stdout("record_tag=1.2.0.20261121T101500Z.qa\n");
+    (repo, qa)
+}
+
 /// Rewrites packed-refs with `extra` lines added (`(name, target, peeled)`), sorted as git
 /// keeps it, without asking git: the targets may be objects the repository does not have.
 fn pack_look_alikes(world: &World, repo: &std::path::Path, extra: &[(String, String, Option<String>)]) {
@@ -210,13 +223,7 @@ fn pack_look_alikes(world: &World, repo: &std::path::Path, extra: &[(String, Str
 #[test]
 fn look_alike_tags_are_passed_over_by_name_without_reading_them() {
     let world = World::new();
-    let (repo, _remote) = crate::deploy::one_repo(&world);
-    world.git(&repo, &["checkout", "-q", "qa"]);
-    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Ready for qa"]);
-    world.git(&repo, &["push", "-q", "origin", "qa"]);
-    let qa = world.git(&repo, &["rev-parse", "qa"]).trim().to_owned();
-    world.release(&repo, &["prepare", "qa"]).expect_status(0);
-    world.release(&repo, &["record", "qa"]).expect_status(0).expect_stdout("tag=1.2.0.20261121T101500Z.qa\n");
+    let (repo, qa) = qa_recorded_in_one_repository(&world);
 
     let missing = |n: u32| format!("{n:040x}");
     let mut look_alikes = Vec::new();
@@ -245,13 +252,7 @@ fn look_alike_tags_are_passed_over_by_name_without_reading_them() {
 #[test]
 fn an_oversized_tag_is_read_no_further_than_its_header() {
     let world = World::new();
-    let (repo, _remote) = crate::deploy::one_repo(&world);
-    world.git(&repo, &["checkout", "-q", "qa"]);
-    world.git(&repo, &["commit", "-q", "--allow-empty", "-m", "Ready for qa"]);
-    world.git(&repo, &["push", "-q", "origin", "qa"]);
-    let qa = world.git(&repo, &["rev-parse", "qa"]).trim().to_owned();
-    world.release(&repo, &["prepare", "qa"]).expect_status(0);
-    world.release(&repo, &["record", "qa"]).expect_status(0);
+    let (repo, qa) = qa_recorded_in_one_repository(&world);
 
     // A loose object: zlib's header, then one stored block of the object's first bytes, and no
     // more. Its name is a minute newer than the record, and packed-refs peels it to qa's head.
