@@ -17,6 +17,23 @@ fn man_page_is_fresh() {
     );
 }
 
+/// Seen: the synopsis named no values (`[-C ]`, `[--remote]`) and options such as `--commit`
+/// showed none either; `log`'s environment is optional and shown so.
+#[test]
+fn the_synopsis_and_options_name_their_values() {
+    let page = generate();
+    let synopsis = page.lines().skip_while(|l| *l != ".SH SYNOPSIS").nth(1).unwrap_or_default();
+    for shown in [
+        "\\fB\\-C\\fR \\fI<PATH>\\fR",
+        "\\fB\\-\\-remote\\fR \\fI<NAME>\\fR",
+        "\\fB\\-\\-config\\-from\\fR \\fI<REV>\\fR",
+    ] {
+        assert!(synopsis.contains(shown), "{shown} in {synopsis}");
+    }
+    assert!(page.contains(".SS \"git release log [OPTIONS] [<ENVIRONMENT>]\""), "log's environment is optional");
+    assert!(page.contains("\\fB\\-\\-commit\\fR \\fI<REV>\\fR"), "--commit names its value");
+}
+
 fn generate() -> String {
     let mut command = git_release::cli::command().name("git-release");
     command.build();

@@ -199,3 +199,24 @@ fn dry_runs_write_neither_objects_nor_references() {
     dry.expect_status(0).expect_stderr("note: --dry-run fetches nothing into this repository");
     assert_eq!((objects(&repo), world.state(&repo)), before, "{dry}");
 }
+
+/// Seen: `prepare` and `record` both printed `tag=`, which clash in one `$GITHUB_OUTPUT`; and
+/// `status --json` was said to abbreviate `head`.
+#[test]
+fn record_prints_record_tag_and_json_ids_are_whole() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    let prepared = world.release(release, &["prepare", "qa"]);
+    prepared.expect_status(0).expect_stdout("\ntag=v1.0.0-rc.1\n");
+    let recorded = world.release(release, &["record", "qa"]);
+    recorded.expect_status(0).expect_stdout("\nrecord_tag=1.0.0.20261121T101500Z.qa\n");
+    assert!(!recorded.stdout.lines().any(|l| l.starts_with("tag=")), "{recorded}");
+    let status = world.release(release, &["status", "--json"]);
+    let json = status.expect_status(0).json();
+    for env in json["environments"].as_array().expect("environments") {
+        assert_eq!(env["head"].as_str().map(str::len), Some(40), "{env}");
+    }
+    assert_eq!(json["environments"][1]["deployed"]["commit"].as_str().map(str::len), Some(40), "{status}");
+}
