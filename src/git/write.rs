@@ -68,23 +68,23 @@ impl Repo {
     /// The id [`Repo::write_tree`] would give these entries, found without storing anything:
     /// `git mktree` writes into a throwaway objects directory. For dry runs.
     pub fn tree_id(&self, entries: &[TreeEntry]) -> Result<ObjectId, GitError> {
-        let input = mktree_input(entries);
-        let own = self.objects_dir();
-        let scratch = super::quarantine::ObjectView::scratch(&own)
-            .map_err(|e| super::read_error("a throwaway objects directory")(Box::new(e)))?;
-        let command = GitCommand::new(["mktree", "-z", "--missing"])
-            .stdin(input)
-            .env("GIT_OBJECT_DIRECTORY", scratch.path())
-            .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", &own);
+        let (command, _scratch) =
+            self.writing_nothing(GitCommand::new(["mktree", "-z", "--missing"]).stdin(mktree_input(entries)))?;
         self.id_from(&command)
     }
 
-    /// Where this repository's objects are read from: a push's quarantine view, else its own.
-    fn objects_dir(&self) -> std::path::PathBuf {
-        match &self.objects_view {
+    /// `command` made to write its objects into a throwaway objects directory that reads this
+    /// repository's (or a push's quarantine view of them) through its alternates; the directory
+    /// goes when the returned view is dropped, so it must outlive the command's run.
+    fn writing_nothing(&self, command: GitCommand) -> Result<(GitCommand, super::quarantine::ObjectView), GitError> {
+        let own = match &self.objects_view {
             Some(view) => view.path().to_owned(),
             None => self.common_dir().join("objects"),
-        }
+        };
+        let scratch = super::quarantine::ObjectView::scratch(&own)
+            .map_err(|e| super::read_error("a throwaway objects directory")(Box::new(e)))?;
+        let command = command.env("GIT_OBJECT_DIRECTORY", scratch.path()).env("GIT_ALTERNATE_OBJECT_DIRECTORIES", &own);
+        Ok((command, scratch))
     }
 
     /// Stores a commit with the user's identity (and signature, if they sign commits).
@@ -180,14 +180,11 @@ impl Repo {
     /// Writes nothing here: `git merge-tree --write-tree` writes the merged objects into a
     /// throwaway objects directory that reads this repository's through its alternates.
     pub fn merge_conflicts(&self, ours: &ObjectId, theirs: &ObjectId) -> Result<Vec<String>, GitError> {
-        let own = self.objects_dir();
-        let scratch = super::quarantine::ObjectView::scratch(&own)
-            .map_err(|e| super::read_error("a throwaway objects directory")(Box::new(e)))?;
-        let command = GitCommand::new(["merge-tree", "--write-tree", "--name-only", "--no-messages"])
-            .arg(ours.to_string())
-            .arg(theirs.to_string())
-            .env("GIT_OBJECT_DIRECTORY", scratch.path())
-            .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", &own);
+        let (command, _scratch) = self.writing_nothing(
+            GitCommand::new(["merge-tree", "--write-tree", "--name-only", "--no-messages"])
+                .arg(ours.to_string())
+                .arg(theirs.to_string()),
+        )?;
         let output = self.output(&command)?;
         if output.success {
             return Ok(Vec::new());
