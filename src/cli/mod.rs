@@ -18,7 +18,7 @@ mod set;
 mod status;
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -255,19 +255,86 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 }
 
 /// What git's configuration says of colour, as git's own commands read it: `color.release`,
-/// else `color.ui` (`always`, `never`, or `auto`/`true` for a terminal only). Asked only where a
-/// terminal would show colour, so that a hook or a pipe pays nothing for it.
+/// else `color.ui` (`always`, `never`, or `auto`/`true` for a terminal only). On a terminal git
+/// is asked; elsewhere only `always` could colour, and git is asked only when some configuration
+/// could say it, so that a hook or a pipe pays nothing for it.
 fn configured_color() -> ColorChoice {
     use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() && !std::io::stderr().is_terminal() {
-        return ColorChoice::Auto;
-    }
     // git's own reading: configuration files, `git -c` and GIT_CONFIG_COUNT alike, and
-    // color.ui where color.release is not set.
-    let asked = crate::git::GitCommand::new(["config", "--get-colorbool", "color.release", "true"]);
-    match asked.output_in(Path::new(".")) {
-        Ok(output) if output.success && output.stdout.trim() == "false" => ColorChoice::Never,
-        _ => ColorChoice::Auto,
+    // color.ui where color.release is not set; `tty` says whether the output is a terminal.
+    let colours = |tty: &str| {
+        let asked = crate::git::GitCommand::new(["config", "--get-colorbool", "color.release", tty]);
+        asked.output_in(Path::new(".")).ok().filter(|o| o.success).map(|o| o.stdout.trim() == "true")
+    };
+    if std::io::stdout().is_terminal() {
+        return if colours("true") == Some(false) { ColorChoice::Never } else { ColorChoice::Auto };
+    }
+    if config_may_say_always() && colours("false") == Some(true) {
+        return ColorChoice::Always;
+    }
+    if std::io::stderr().is_terminal() && colours("true") == Some(false) {
+        return ColorChoice::Never;
+    }
+    ColorChoice::Auto
+}
+
+/// Whether any configuration git would read could hold `always` (or include a file that does):
+/// `git -c`, GIT_CONFIG_COUNT, the system, global and repository files. Reading a few small files
+/// costs far less than starting git; a word found in the wrong place only costs that start.
+fn config_may_say_always() -> bool {
+    let says = |text: &str| {
+        let text = text.to_ascii_lowercase();
+        text.contains("always") || text.contains("include")
+    };
+    let from_env = |name: &str| std::env::var(name).ok();
+    if from_env("GIT_CONFIG_PARAMETERS").is_some_and(|p| says(&p)) {
+        return true;
+    }
+    let count = from_env("GIT_CONFIG_COUNT").and_then(|c| c.parse::<usize>().ok()).unwrap_or(0);
+    if (0..count).any(|n| from_env(&format!("GIT_CONFIG_VALUE_{n}")).is_some_and(|v| says(&v))) {
+        return true;
+    }
+    let mut files: Vec<PathBuf> = Vec::new();
+    if from_env("GIT_CONFIG_NOSYSTEM").is_none() {
+        files.push(from_env("GIT_CONFIG_SYSTEM").map_or_else(|| PathBuf::from("/etc/gitconfig"), PathBuf::from));
+    }
+    if let Some(global) = from_env("GIT_CONFIG_GLOBAL") {
+        files.push(global.into());
+    } else if let Some(home) = std::env::var_os("HOME").map(PathBuf::from) {
+        let xdg = std::env::var_os("XDG_CONFIG_HOME").map_or_else(|| home.join(".config"), PathBuf::from);
+        files.extend([xdg.join("git").join("config"), home.join(".gitconfig")]);
+    }
+    match repository_config() {
+        Some(local) => files.extend(local),
+        // A linked work tree or an unusual layout: git knows where its settings are.
+        None => return true,
+    }
+    files.iter().any(|file| std::fs::read(file).is_ok_and(|bytes| says(&String::from_utf8_lossy(&bytes))))
+}
+
+/// The repository's own configuration files, found as git finds the repository from here;
+/// `None` where that takes more than looking for `.git` upwards.
+fn repository_config() -> Option<Vec<PathBuf>> {
+    if let Some(dir) = std::env::var_os("GIT_DIR") {
+        let dir = PathBuf::from(dir);
+        return Some(vec![dir.join("config"), dir.join("config.worktree")]);
+    }
+    let mut dir = std::env::current_dir().ok()?;
+    loop {
+        let dot_git = dir.join(".git");
+        if dot_git.is_dir() {
+            return Some(vec![dot_git.join("config"), dot_git.join("config.worktree")]);
+        }
+        if dot_git.exists() {
+            return None;
+        }
+        // A bare repository is its own git directory.
+        if dir.join("HEAD").is_file() && dir.join("objects").is_dir() {
+            return Some(vec![dir.join("config")]);
+        }
+        if !dir.pop() {
+            return Some(Vec::new());
+        }
     }
 }
 

@@ -219,4 +219,14 @@ fn colour_on_a_terminal_follows_color_release_then_color_ui() {
     assert!(!run("git -c color.release=never release status").contains('\u{1b}'), "git -c color.release=never");
     let usage = run("git release --color never --frobnicate");
     assert!(usage.contains("error:") && !usage.contains('\u{1b}'), "{usage:?}");
+    // Seen: `always` did not colour a pipe, as git's own commands do.
+    let piped = |line: &str| run(&format!("{line} 2>/dev/null | cat"));
+    assert!(!piped("git release status").contains('\u{1b}'), "a pipe gets no colour by default");
+    assert!(piped("git -c color.release=always release status").contains('\u{1b}'), "git -c color.release=always");
+    assert!(!piped("git -c color.ui=auto release status").contains('\u{1b}'), "auto is for terminals");
+    world.git(&repo, &["config", "color.ui", "always"]);
+    assert!(piped("git release status").contains("\u{1b}[1mENVIRONMENT"), "color.ui = always in the repository");
+    assert!(!piped("git release --color never status").contains('\u{1b}'), "the flag wins");
+    let with_stderr = run("git release status | cat");
+    assert!(with_stderr.contains("\u{1b}[1mENVIRONMENT"), "stdout piped, stderr on the terminal: {with_stderr:?}");
 }
