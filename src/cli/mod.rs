@@ -51,7 +51,7 @@ pub struct Cli {
     pub json: bool,
     #[arg(long, global = true, value_enum, value_name = "WHEN")]
     #[arg(
-        help = "When to colour output (default: color.release, else color.ui, else auto: on a terminal, unless NO_COLOR is set)"
+        help = "When to colour output (default: color.release, else color.ui, as for git's own commands, else auto: on a terminal, unless NO_COLOR is set)"
     )]
     pub color: Option<ColorChoice>,
     /// Print only data and errors
@@ -279,7 +279,7 @@ fn configured_color() -> ColorChoice {
 }
 
 /// Whether any configuration git would read could hold `always` (or include a file that does):
-/// `git -c`, GIT_CONFIG_COUNT, the system, global and repository files. Reading a few small files
+/// `git -c`, `GIT_CONFIG_COUNT`, the system, global and repository files. Reading a few small files
 /// costs far less than starting git; a word found in the wrong place only costs that start.
 fn config_may_say_always() -> bool {
     let says = |text: &str| {
