@@ -110,6 +110,24 @@ fn the_application_repository_is_told_apart_from_an_empty_one() {
     world.release(&empty, &["status"]).expect_status(2).expect_stderr("'git release init'");
 }
 
+/// Seen: a fresh clone of the application repository, whose tags were not fetched, was still
+/// told only to run `git release init`: nothing there says which kind of repository it is, so
+/// both ways are named.
+#[test]
+fn a_fresh_application_clone_without_tags_is_told_both_ways() {
+    let world = World::new();
+    let repos = qa_deployed(&world);
+    let clone = world.path("fresh-app");
+    world.git(&world.path(""), &["clone", "-q", "--no-tags", path(&repos.app_remote), path(&clone)]);
+    let here = world.release(&clone, &["status"]);
+    here.expect_status(2).expect_stderr("error: no release.toml found\n");
+    here.expect_stderr("hint: if the environments are branches of this repository, create them with 'git release init'\n");
+    here.expect_stderr(
+        "hint: if they are branches of a release repository beside this one, run git release there, or point at it with -C <path>\n",
+    );
+    assert_eq!(world.git(&clone, &["tag", "-l"]), "", "nothing was fetched or written");
+}
+
 /// Seen: `--remote nope … --push` showed a raw `git push --porcelain` command line.
 #[test]
 fn a_push_to_a_missing_remote_names_the_remote() {
