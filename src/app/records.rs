@@ -2,6 +2,7 @@
 //! from the few tag objects that scan keeps.
 
 use super::AppRepo;
+use super::index::{Builder, Index};
 use crate::clock;
 use crate::config::Tags;
 use crate::error::Error;
@@ -35,9 +36,10 @@ impl AppRepo {
         let single = if let [one] = environments { Some(*one) } else { None };
         // A name dated after the horizon is no record: it must not become an environment's
         // newest second, whatever it says.
-        let horizon = record::timestamp_text(clock::horizon()?);
-        let horizon = <[u8; 16]>::try_from(horizon.as_bytes()).map_or(u128::MAX, u128::from_be_bytes);
-        self.repo.scan_tags("", &mut |line| {
+        let horizon_text = record::timestamp_text(clock::horizon()?);
+        let horizon = <[u8; 16]>::try_from(horizon_text.as_bytes()).map_or(u128::MAX, u128::from_be_bytes);
+        let commits: Vec<&ObjectId> = asks.iter().map(|(_, commit)| *commit).collect();
+        self.visit_tags(tags, environments, &commits, &horizon_text, &mut |line| {
             if line.lightweight || single.is_some_and(|env| !line.name.contains(env)) {
                 return;
             }
@@ -146,6 +148,35 @@ impl AppRepo {
     pub fn records_on(&self, tags: &Tags, environment: &str, commit: &ObjectId) -> Result<Vec<Record>, Error> {
         let on_commit = self.scan(tags, &[environment], &[(0, commit)])?.on_commit.pop().unwrap_or_default();
         self.newest(on_commit, tags, Some(environment), usize::MAX)
+    }
+
+    /// Visits what a scan of every tag for `environments` and `commits` needs: the lines the
+    /// records index names, when it holds for packed-refs as it is now; else every tag, noting
+    /// the records' lines for the next command. A scan for one environment reads names with
+    /// that environment in mind, which the index, made for all, does not: it scans every tag.
+    fn visit_tags(
+        &self,
+        tags: &Tags,
+        environments: &[&str],
+        commits: &[&ObjectId],
+        horizon: &str,
+        visit: &mut dyn FnMut(TagLine<'_>),
+    ) -> Result<(), Error> {
+        if environments.len() < 2 {
+            return Ok(self.repo.scan_tags("", visit)?);
+        }
+        if let Some(index) = Index::open(&self.repo, tags)
+            && let Ok(offsets) = index.offsets(environments, commits, horizon)
+            && self.repo.scan_tags_at(index.stamp, &offsets, visit)?
+        {
+            return Ok(());
+        }
+        let mut builder = Builder::default();
+        let stamp = self.repo.scan_tags_noting(&mut |line, offset| builder.note(line, offset, tags), visit)?;
+        if let Some(stamp) = stamp {
+            builder.write(&self.repo, tags, stamp);
+        }
+        Ok(())
     }
 
     /// What environments have deployed, for several questions at once: the latest record of

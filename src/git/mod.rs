@@ -1,6 +1,7 @@
 //! The only module that reads repositories (through gix) or runs `git` (for writes and transport).
 
 mod command;
+mod packed;
 mod quarantine;
 mod refs;
 mod sign;
@@ -10,6 +11,7 @@ mod transport;
 mod write;
 
 pub use command::{GitCommand, Output};
+pub use packed::PackedStamp;
 pub use sign::{Format, Seal, Signing};
 pub use tags::{Dated, Ident, TagLine, TagObject, TagRef, read_date};
 pub use write::{Expect, PushOutcome, PushRef, RefUpdate, TreeEntry, refusal};

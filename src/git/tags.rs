@@ -77,76 +77,6 @@ impl TagLine<'_> {
 /// The largest tag object read: records and version tags are a few kilobytes, signed.
 pub const MAX_TAG_SIZE: u64 = 1 << 20;
 
-/// How much of packed-refs a full scan reads at a time.
-const PIECE: usize = 1 << 20;
-
-/// A full scan of packed-refs, one piece at a time.
-struct PackedPieces<'a> {
-    /// The length of an object id in hex.
-    hex: usize,
-    /// `refs/tags/<prefix>`.
-    full: &'a str,
-    /// The header says every annotated tag carries its peeled id (`peeled` or `fully-peeled`,
-    /// which every git since 1.7 writes): a tag without one is lightweight.
-    peeled_known: bool,
-    header_read: bool,
-}
-
-impl PackedPieces<'_> {
-    /// Where the lines that may be read now end: after the last whole line, but before a last
-    /// reference whose peeled line may still be on its way.
-    fn complete(buffer: &[u8]) -> usize {
-        let Some(last_newline) = buffer.iter().rposition(|b| *b == b'\n') else { return 0 };
-        let start = buffer[..last_newline].iter().rposition(|b| *b == b'\n').map_or(0, |n| n + 1);
-        if buffer.get(start) == Some(&b'^') { last_newline + 1 } else { start }
-    }
-
-    /// Reads whole lines of packed-refs: `<id> <name>`, each maybe followed by `^<peeled id>`.
-    /// A line's end is found with one vectorised search; a peeled line, whose length is fixed,
-    /// is taken without one.
-    fn visit(&mut self, text: &str, hides: &dyn Fn(&str) -> bool, visit: &mut dyn FnMut(TagLine<'_>)) {
-        if text.is_empty() {
-            return;
-        }
-        let bytes = text.as_bytes();
-        let hex = self.hex;
-        let mut at = 0;
-        if !self.header_read {
-            self.header_read = true;
-            if text.starts_with("# pack-refs with:") {
-                let end = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |n| n + 1);
-                self.peeled_known = text[..end].split_whitespace().any(|t| t == "peeled" || t == "fully-peeled");
-                at = end;
-            }
-        }
-        while at < bytes.len() {
-            let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |n| at + n);
-            let line = &text[at..end];
-            at = end + 1;
-            // `<id> <name>`: the id has a fixed length, so no search for the space is needed.
-            if line.as_bytes().get(hex) != Some(&b' ') || line.starts_with('^') || line.starts_with('#') {
-                continue;
-            }
-            let (target, reference) = (&line[..hex], &line[hex + 1..]);
-            let ends_peeled = |after: usize| after == bytes.len() || bytes[after] == b'\n';
-            let peeled = if bytes.get(at) == Some(&b'^') && at + 1 + hex <= bytes.len() && ends_peeled(at + 1 + hex) {
-                let peeled = &text[at + 1..at + 1 + hex];
-                at += hex + 2;
-                Some(peeled)
-            } else {
-                None
-            };
-            if !reference.starts_with(self.full) {
-                continue;
-            }
-            let name = &reference["refs/tags/".len()..];
-            if !hides(name) {
-                visit(TagLine { name, target, peeled, lightweight: self.peeled_known && peeled.is_none() });
-            }
-        }
-    }
-}
-
 /// Whether the tags not in packed-refs may be listed once and kept, and the listing once made.
 #[derive(Debug, Default)]
 pub(super) enum LooseTags {
@@ -179,7 +109,7 @@ impl Repo {
     }
 
     /// The loose tags, `(name without refs/tags/, target)`.
-    fn loose_tags(&self) -> Result<std::rc::Rc<[(String, String)]>, GitError> {
+    pub(super) fn loose_tags(&self) -> Result<std::rc::Rc<[(String, String)]>, GitError> {
         if let LooseTags::Kept(Some(Listing::Loose(listed))) = &*self.loose_tags.borrow() {
             return Ok(listed.clone());
         }
@@ -219,7 +149,8 @@ impl Repo {
         let full = format!("refs/tags/{prefix}");
         let hides = |name: &str| !loose.is_empty() && loose.iter().any(|(n, _)| n == name);
         if prefix.is_empty() {
-            return self.scan_packed_file(&full, &hides, visit);
+            self.scan_packed_file(&full, &hides, &mut |line, _| visit(line))?;
+            return Ok(());
         }
         let packed = self.repo.refs.cached_packed_buffer().map_err(|e| read_error(what())(e.into()))?;
         let Some(packed) = packed else { return Ok(()) };
@@ -239,46 +170,6 @@ impl Repo {
             }
         }
         Ok(())
-    }
-
-    /// Every packed tag under `full`, read from packed-refs in pieces of a mebibyte, so that a
-    /// scan of a million tags holds one piece at a time, not the whole file in memory.
-    fn scan_packed_file(
-        &self,
-        full: &str,
-        hides: &dyn Fn(&str) -> bool,
-        visit: &mut dyn FnMut(TagLine<'_>),
-    ) -> Result<(), GitError> {
-        use std::io::Read;
-        let path = self.repo.common_dir().join("packed-refs");
-        let unreadable = |e: std::io::Error| read_error("packed-refs")(Box::new(e));
-        let mut file = match std::fs::File::open(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(unreadable(e)),
-        };
-        let hex = self.repo.object_hash().len_in_hex();
-        let mut pieces = PackedPieces { hex, full, peeled_known: false, header_read: false };
-        let mut buffer: Vec<u8> = Vec::with_capacity(PIECE);
-        loop {
-            let kept = buffer.len();
-            buffer.resize(kept.max(PIECE / 2) + PIECE / 2, 0);
-            let read = loop {
-                match file.read(&mut buffer[kept..]) {
-                    Ok(read) => break read,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(unreadable(e)),
-                }
-            };
-            buffer.truncate(kept + read);
-            let end = if read == 0 { buffer.len() } else { PackedPieces::complete(&buffer) };
-            let text = std::str::from_utf8(&buffer[..end]).map_err(|e| read_error("packed-refs")(Box::new(e)))?;
-            pieces.visit(text, hides, visit);
-            if read == 0 {
-                return Ok(());
-            }
-            buffer.drain(..end);
-        }
     }
 
     /// [`Repo::scan_tags`] where `git` lists the tags: once per command that promised to write
@@ -480,64 +371,8 @@ fn parse_ident(text: &str) -> Option<Ident> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Dated, PackedPieces, parse_ident, read_date};
+    use super::{Dated, parse_ident, read_date};
     use crate::error::Diagnostic;
-
-    /// packed-refs as git writes it: `lightweight` tags, then every tenth one annotated.
-    fn packed_refs(header: &str, count: usize) -> String {
-        let mut text = header.to_owned();
-        for n in 0..count {
-            text.push_str(&format!("{:040x} refs/tags/t{n:06}\n", n + 1));
-            if n % 10 == 0 {
-                text.push_str(&format!("^{:040x}\n", n + 7));
-            }
-        }
-        text
-    }
-
-    fn scan(text: &str, piece: usize) -> Vec<(String, String, Option<String>, bool)> {
-        let mut pieces = PackedPieces { hex: 40, full: "refs/tags/", peeled_known: false, header_read: false };
-        let mut seen = Vec::new();
-        let bytes = text.as_bytes();
-        let (mut buffer, mut offset) = (Vec::new(), 0);
-        loop {
-            let read = piece.min(bytes.len() - offset);
-            buffer.extend_from_slice(&bytes[offset..offset + read]);
-            offset += read;
-            let end = if read == 0 { buffer.len() } else { PackedPieces::complete(&buffer) };
-            let text = std::str::from_utf8(&buffer[..end]).expect("UTF-8");
-            pieces.visit(text, &|_| false, &mut |l| {
-                seen.push((l.name.to_owned(), l.target.to_owned(), l.peeled.map(str::to_owned), l.lightweight));
-            });
-            if read == 0 {
-                return seen;
-            }
-            buffer.drain(..end);
-        }
-    }
-
-    #[test]
-    fn packed_refs_read_in_pieces_of_any_size_keeps_every_tag_and_its_peeled_id() {
-        let text = packed_refs("# pack-refs with: peeled fully-peeled sorted \n", 2_000);
-        let whole = scan(&text, text.len() + 1);
-        assert_eq!(whole.len(), 2_000);
-        assert_eq!(whole[10], ("t000010".to_owned(), format!("{:040x}", 11), Some(format!("{:040x}", 17)), false));
-        assert_eq!(whole[11], ("t000011".to_owned(), format!("{:040x}", 12), None, true));
-        // Pieces that end inside an id, between a tag and its peeled line, or inside the header.
-        for piece in [7, 41, 58, 59, 100, 1_000, 4_096] {
-            let pieced = scan(&text, piece);
-            let differs = pieced.iter().zip(&whole).position(|(a, b)| a != b);
-            assert_eq!((pieced.len(), differs), (whole.len(), None), "pieces of {piece} bytes");
-        }
-    }
-
-    #[test]
-    fn without_the_peeled_trait_no_tag_is_taken_for_lightweight() {
-        let text = packed_refs("# pack-refs with: sorted \n", 30);
-        assert!(scan(&text, 64).iter().all(|(_, _, _, lightweight)| !lightweight));
-        let headless = packed_refs("", 30);
-        assert!(scan(&headless, 64).iter().all(|(_, _, _, lightweight)| !lightweight));
-    }
 
     #[test]
     fn an_identity_moves_to_another_moment_in_its_own_offset() {

@@ -1,4 +1,5 @@
-use crate::harness::{SHOP_FILE, World};
+use crate::deploy::one_repo;
+use crate::harness::{DATE, NOON, SHOP_FILE, World};
 
 #[test]
 fn status_lists_every_environment_in_config_order() {
@@ -117,4 +118,74 @@ fn a_gate_without_the_application_repository_says_what_fetches_it() {
         "{message}"
     );
     world.release(&repo, &["status"]).expect_status(0).expect_stdout("refused: release-candidate, previous-deployed");
+}
+
+/// `status` reads the records through `.git/release/records-index` once packed-refs holds them.
+/// The index only chooses which lines of packed-refs to read, so what `status` shows is what a
+/// full scan shows: with records packed, one newer and loose, one dated after the horizon, one
+/// deleted, a loose tag hiding a packed one, and the index itself cut short.
+#[test]
+fn the_records_index_never_changes_what_status_shows() {
+    let world = World::new();
+    let (repo, _) = one_repo(&world);
+    let index = repo.join(".git/release/records-index");
+    world.git(&repo, &["checkout", "-q", "qa"]);
+    // A change to qa, deployed there at `at`, with the clock at `moment`.
+    let deploy_qa = |change: &str, at: &str, moment: &str| {
+        std::fs::write(repo.join("app.txt"), change).expect("the work tree is writable");
+        world.git(&repo, &["commit", "-q", "-am", change]);
+        world.git(&repo, &["push", "-q", "origin", "qa"]);
+        world.release_at(&repo, &["prepare", "qa"], moment).expect_status(0);
+        world.release_at(&repo, &["record", "qa", "--at", at], moment).expect_status(0);
+    };
+    std::fs::write(repo.join("app.txt"), "").expect("the work tree is writable");
+    world.git(&repo, &["add", "app.txt"]);
+    deploy_qa("Ready for qa", "2026-11-21T09:00:00Z", DATE);
+    world.release(&repo, &["record", "dev", "--commit", "qa", "--at", "2026-11-21T09:30:00Z"]).expect_status(0);
+    world.git(&repo, &["pack-refs", "--all"]);
+    // A full scan, and the index it leaves.
+    let status = |moment: &str| -> serde_json::Value {
+        world.release_at(&repo, &["--offline", "status", "--json"], moment).expect_status(0).json()
+    };
+    let full = |moment: &str| {
+        let _ = std::fs::remove_file(&index);
+        let shown = status(moment);
+        assert!(index.is_file(), "a full scan of packed records writes the index");
+        shown
+    };
+    let scanned = full(DATE);
+    assert_eq!(scanned["environments"][1]["deployed"]["time"], "2026-11-21T09:00:00Z", "{scanned}");
+    assert_eq!(status(DATE), scanned, "read through the index");
+
+    // A newer deployment, loose until packed; and one dated after the horizon of 10:15.
+    deploy_qa("More for qa", "2026-11-21T10:00:00Z", DATE);
+    let loose = status(DATE);
+    assert_eq!(loose["environments"][1]["deployed"]["time"], "2026-11-21T10:00:00Z", "{loose}");
+    assert_eq!(loose, full(DATE));
+    deploy_qa("Yet more for qa", "2026-11-21T11:59:00Z", NOON);
+    world.git(&repo, &["pack-refs", "--all"]);
+    let packed = status(DATE);
+    assert_eq!(packed["environments"][1]["deployed"]["time"], "2026-11-21T10:00:00Z", "after the horizon: {packed}");
+    assert_eq!(packed, full(DATE));
+    assert_eq!(status(NOON)["environments"][1]["deployed"]["time"], "2026-11-21T11:59:00Z");
+
+    // Deleting a packed record rewrites packed-refs: the index of the old file is not used.
+    let newest = world.git(&repo, &["tag", "-l", "*T1000*.qa"]).trim().to_owned();
+    world.git(&repo, &["tag", "-d", &newest]);
+    let deleted = status(DATE);
+    assert_eq!(deleted["environments"][1]["deployed"]["time"], "2026-11-21T09:00:00Z", "{deleted}");
+    assert_eq!(deleted, full(DATE));
+
+    // A loose tag of the same name hides the packed record, whatever the index says.
+    let oldest = world.git(&repo, &["tag", "-l", "*T0900*.qa"]).trim().to_owned();
+    let head = world.git(&repo, &["rev-parse", "HEAD"]).trim().to_owned();
+    std::fs::write(repo.join(".git/refs/tags").join(&oldest), format!("{head}\n")).expect("a loose tag is written");
+    let hidden = status(DATE);
+    assert_eq!(hidden["environments"][1]["deployed"], serde_json::Value::Null, "{hidden}");
+    assert_eq!(hidden, full(DATE));
+
+    // An index cut short is not believed.
+    let bytes = std::fs::read(&index).expect("the index is there");
+    std::fs::write(&index, &bytes[..bytes.len() / 2]).expect("the index is cut");
+    assert_eq!(status(DATE), hidden);
 }
