@@ -330,10 +330,16 @@ mod tests {
         let written = |stamp: PackedStamp| {
             let mut builder = Builder::default();
             let (target, peeled) = (id(200), id(1));
-            let line = TagLine { name: "1.0.0.20261121T090000Z.qa", target: &target, peeled: Some(&peeled), lightweight: false };
+            let line = TagLine {
+                name: "1.0.0.20261121T090000Z.qa",
+                target: &target,
+                peeled: Some(&peeled),
+                lightweight: false,
+            };
             builder.note(line, 100, &Tags::defaults());
             let file = tempfile::tempfile().expect("a temporary file");
-            std::os::unix::fs::FileExt::write_all_at(&file, &builder.encode(&Tags::defaults(), stamp, 40), 0).expect("written");
+            std::os::unix::fs::FileExt::write_all_at(&file, &builder.encode(&Tags::defaults(), stamp, 40), 0)
+                .expect("written");
             file
         };
         assert!(Index::read(written(stamp), stamp, 40, &Tags::defaults()).is_some());
@@ -341,8 +347,9 @@ mod tests {
         assert!(Index::read(written(stamp), other, 40, &Tags::defaults()).is_none(), "another packed-refs");
         assert!(Index::read(written(stamp), stamp, 64, &Tags::defaults()).is_none(), "SHA-256 ids");
         let mut renamed = Tags::defaults();
-        renamed.deploy = crate::version::TagPattern::parse(crate::version::PatternKind::Deploy, "{env}/{version}/{timestamp}")
-            .expect("a valid pattern");
+        renamed.deploy =
+            crate::version::TagPattern::parse(crate::version::PatternKind::Deploy, "{env}/{version}/{timestamp}")
+                .expect("a valid pattern");
         assert!(Index::read(written(stamp), stamp, 40, &renamed).is_none(), "other patterns");
         let empty = tempfile::tempfile().expect("a temporary file");
         assert!(Index::read(empty, stamp, 40, &Tags::defaults()).is_none(), "an empty file");

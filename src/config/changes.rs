@@ -13,6 +13,11 @@ const NOT_SETTINGS: [&str; 2] = ["version", "preview.pins"];
 /// `name`. Both files are valid release files, so both parse.
 #[must_use]
 pub fn edited(before: &Content, after: &Content) -> Vec<String> {
+    if let (Content::Bytes(old), Content::Bytes(new)) = (before, after)
+        && old == new
+    {
+        return Vec::new();
+    }
     let (Some(before), Some(after)) = (value(before), value(after)) else { return Vec::new() };
     let mut edits = Vec::new();
     compare("", &before, &after, &mut edits);

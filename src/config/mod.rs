@@ -218,6 +218,28 @@ impl fmt::Display for Problem {
     }
 }
 
+thread_local! {
+    /// The last few texts parsed, and what they parsed to: the branches of a project mostly
+    /// hold the same file, which a run judging a thousand environments would otherwise parse a
+    /// thousand times. Only the parse is kept; every file is checked for its own branch.
+    static PARSED: std::cell::RefCell<Vec<(String, raw::File)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The TOML of a release file, as [`PARSED`] keeps it or parsed afresh.
+fn parsed(text: &str) -> Result<raw::File, toml_edit::de::Error> {
+    if let Some(kept) = PARSED.with_borrow(|kept| kept.iter().find(|(t, _)| t == text).map(|(_, file)| file.clone())) {
+        return Ok(kept);
+    }
+    let file = toml_edit::de::from_str::<raw::File>(text)?;
+    PARSED.with_borrow_mut(|kept| {
+        if kept.len() == 4 {
+            kept.remove(0);
+        }
+        kept.push((text.to_owned(), file.clone()));
+    });
+    Ok(file)
+}
+
 /// Reads and checks a release file.
 ///
 /// The top-level `version` must suit the environment whose branch the file was read from, if any.
@@ -238,7 +260,7 @@ pub fn parse(content: &Content, origin: &Origin) -> Result<ReleaseFile, ConfigEr
         ConfigError::NotUtf8 { origin: origin.clone(), line, column }
     })?;
     let mut resolver = Resolver { text, problems: Vec::new(), line_starts: std::cell::OnceCell::new() };
-    let file = match toml_edit::de::from_str::<raw::File>(text) {
+    let file = match parsed(text) {
         Ok(raw) => resolver.file(raw, origin.branch.as_deref()),
         Err(error) => {
             resolver.problem(error.span(), error.message().trim_end().to_owned());

@@ -208,6 +208,30 @@ impl Repo {
         Ok(self.output(&GitCommand::new(args))?.success)
     }
 
+    /// For each of `candidates`, whether it is `head` or one of its ancestors: in this process,
+    /// with one graph of the history shared by every question.
+    ///
+    /// # Errors
+    /// When the history cannot be read.
+    pub fn ancestors_of(&self, head: &ObjectId, candidates: &[&ObjectId]) -> Result<Vec<bool>, GitError> {
+        let history = |e| super::read_error("the history")(Box::new(e));
+        let tip = super::from_id(head)?;
+        let cache =
+            self.repo.commit_graph_if_enabled().map_err(|e| super::read_error("the commit-graph")(Box::new(e)))?;
+        let mut graph = self.repo.revision_graph(cache.as_ref());
+        let mut found = Vec::with_capacity(candidates.len());
+        for candidate in candidates {
+            let candidate = super::from_id(candidate)?;
+            let base = if candidate == tip {
+                Some(tip)
+            } else {
+                self.repo.merge_base_with_graph(candidate, tip, &mut graph).map_err(history)?.map(gix::Id::detach)
+            };
+            found.push(base == Some(candidate));
+        }
+        Ok(found)
+    }
+
     /// How many commits are reachable from `to` and not from `from`.
     pub fn count_between(&self, from: &ObjectId, to: &ObjectId) -> Result<u64, GitError> {
         let command = GitCommand::new(["rev-list", "--count", to.as_str()]).arg(format!("^{from}")).arg("--");

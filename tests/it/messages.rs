@@ -121,7 +121,9 @@ fn a_fresh_application_clone_without_tags_is_told_both_ways() {
     world.git(&world.path(""), &["clone", "-q", "--no-tags", path(&repos.app_remote), path(&clone)]);
     let here = world.release(&clone, &["status"]);
     here.expect_status(2).expect_stderr("error: no release.toml found\n");
-    here.expect_stderr("hint: if the environments are branches of this repository, create them with 'git release init'\n");
+    here.expect_stderr(
+        "hint: if the environments are branches of this repository, create them with 'git release init'\n",
+    );
     here.expect_stderr(
         "hint: if they are branches of a release repository beside this one, run git release there, or point at it with -C <path>\n",
     );

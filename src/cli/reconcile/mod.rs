@@ -108,7 +108,11 @@ fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
             Ok(promotion) => desired(&workspace, promotion, now, limit),
             Err(error) => Err(error.clone()),
         };
-        jobs.push(Job { from: from.name.clone(), to: to.clone(), desired });
+        let forwards = match promotion {
+            Ok(Promotion { head, target_head: Some(target), .. }) => workspace.repo.ancestors_of(head, &[target])?[0],
+            _ => false,
+        };
+        jobs.push(Job { from: from.name.clone(), to: to.clone(), desired, forwards });
     }
     let owner = Owner::new(forge.as_ref(), std::env::var(forge::ACCOUNT_VARIABLE).ok());
     // One paged listing of the repository's open pull requests serves every environment: its
@@ -267,6 +271,8 @@ struct Job {
     from: String,
     to: Environment,
     desired: Result<Desired, Error>,
+    /// The source branch holds the target's head: a promotion from it merges as a fast-forward.
+    forwards: bool,
 }
 
 /// Runs the jobs on a few threads: forge calls for different environments overlap.
@@ -336,7 +342,10 @@ fn attempt(
             }
             _ => false,
         };
-        let conflicts = candidate && forge.mergeable(pull)? == Mergeable::Conflicts;
+        // One from the source branch into a target that branch holds merges as a fast-forward:
+        // it cannot conflict, so a round with a thousand such promotions asks nothing of them.
+        let forwards = job.forwards && matches!(desired, Desired::Want(wanted) if pull.source == wanted.source);
+        let conflicts = candidate && !forwards && forge.mergeable(pull)? == Mergeable::Conflicts;
         let (title, body) = (pull.title.clone(), pull.body.clone());
         open.push(Open { number: pull.number, source: pull.source.clone(), title, body, conflicts });
     }
