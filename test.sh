@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine. Beyond Rust and git, the tests need lighttpd (Debian)
 # for pushes through git http-backend, libfaketime (Debian's faketime) for the run with the clock
-# moved, ssh-keygen and gpg (Debian's openssh-client and gnupg) for signed tags, and Prism with the vendors' API descriptions (npm, pinned by
+# moved, ssh-keygen and gpg (Debian's openssh-client and gnupg) for signed tags, zsh and fish for
+# the completion scripts, and Prism with the vendors' API descriptions (npm, pinned by
 # tests/contract/package-lock.json) for the contract tests, and the CI systems' own tools for the
 # pipeline templates (tests/ci-tools): all are installed here first.
 #
@@ -14,10 +15,10 @@ as_root=()
 [ "$(id -u)" -eq 0 ] || as_root=(sudo)
 faketime_lib() { dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -n 1; }
 if ! command -v lighttpd >/dev/null || ! command -v ssh-keygen >/dev/null || ! command -v gpg >/dev/null ||
-    [ -z "$(faketime_lib)" ]; then
+    ! command -v zsh >/dev/null || ! command -v fish >/dev/null || [ -z "$(faketime_lib)" ]; then
     "${as_root[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
-        lighttpd faketime openssh-client gnupg >/dev/null
+        lighttpd faketime openssh-client gnupg zsh fish >/dev/null
 fi
 
 contract=tests/contract

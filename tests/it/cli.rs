@@ -181,6 +181,77 @@ press_tab "git release -C {{dir}} --remote origin bump q" __git_wrap__git_main
     assert_eq!(offered(&format!("git release -C {dir} --remote origin bump q")), ["qa"]);
 }
 
+/// Seen: only bash completed environment names. fish's own completion engine (`complete -C`)
+/// runs here on `git-release …`. (`git release …` is left to fish's git completion, which in
+/// Debian 12's fish 3.6.0 registers `git-*` commands under their file name and so never hands
+/// `git release` on: the README says so.)
+#[test]
+fn fish_completes_the_environment_names_for_git_release() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.release(&repo, &["init", "-q", "--env", "qa", "--env", "prod"]).expect_status(0);
+    let script = r#"git-release completions fish | source
+function press_tab
+    echo "$argv[1]|"(complete -C "$argv[1]" | string replace -r '\t.*' '' | sort | string join ' ')
+end
+press_tab "git-release prepare "
+press_tab "git-release gate --target p"
+press_tab "git-release log q"
+press_tab "git-release set --dr"
+cd /
+press_tab "git-release -C {dir} set "
+"#
+    .replace("{dir}", repo.to_str().expect("a UTF-8 path"));
+    let output = world.command("fish", &repo).args(["--no-config", "-c", &script]).output().expect("fish runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success() && stderr.is_empty(), "{stderr}");
+    let offered = |line: &str| -> String {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{line}|")))
+            .unwrap_or_else(|| panic!("{stdout}"))
+            .to_owned()
+    };
+    assert_eq!(offered("git-release prepare "), "prod qa");
+    assert_eq!(offered("git-release gate --target p"), "prod");
+    assert_eq!(offered("git-release log q"), "qa");
+    assert_eq!(offered("git-release set --dr"), "--dry-run");
+    let elsewhere = format!("git-release -C {} set ", repo.to_str().expect("a UTF-8 path"));
+    assert_eq!(offered(&elsewhere), "prod qa");
+}
+
+/// Seen: only bash completed environment names. zsh's script, as `_git-release` in `fpath`
+/// (which zsh's git completion calls for `git release`), offers them for every argument that
+/// takes an environment, read where `-C` says.
+#[test]
+fn zsh_completes_the_environment_names_where_an_environment_is_asked_for() {
+    let world = World::new();
+    let repo = world.repo("app");
+    world.release(&repo, &["init", "-q", "--env", "qa", "--env", "prod"]).expect_status(0);
+    let script = r#"compdef() { :; }
+_describe() { print -r -- "${(j: :)${(@P)${@[-1]}}}"; }
+eval "$(git-release completions zsh)"
+for spec in ':environment -- The environment' ':from -- ' ':to -- ' '--target=['; do
+    print -r -- "wired|$spec|$(functions _git-release | grep -F -- "$spec" | grep -c __git_release_environments)"
+done
+BUFFER="git release prepare "; print -r -- "here|$(__git_release_environments)"
+cd /
+BUFFER="git -C {dir} release set "; print -r -- "elsewhere|$(__git_release_environments)"
+BUFFER="git release set "; print -r -- "nowhere|$(__git_release_environments)"
+"#
+    .replace("{dir}", repo.to_str().expect("a UTF-8 path"));
+    let output = world.command("zsh", &repo).args(["-f", "-c", &script]).output().expect("zsh runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success() && stderr.is_empty(), "{stderr}");
+    for spec in [":environment -- The environment", ":from -- ", ":to -- ", "--target=["] {
+        let wired = stdout.lines().find_map(|l| l.strip_prefix(&format!("wired|{spec}|"))).unwrap_or_default();
+        assert!(wired.parse::<usize>().is_ok_and(|n| n > 0), "{spec} offers no environment names:\n{stdout}");
+    }
+    assert!(stdout.contains("here|qa prod\n"), "{stdout}");
+    assert!(stdout.contains("elsewhere|qa prod\n"), "{stdout}");
+    assert!(stdout.contains("nowhere|\n"), "outside a repository, nothing: {stdout}");
+}
+
 /// Seen: `color.ui = never` (and `color.release`) were ignored on a terminal. The run below
 /// has a terminal of its own (util-linux's `script`), as a person at a shell does.
 #[test]
