@@ -52,6 +52,8 @@ pub enum AppError {
     NoRemote { path: PathBuf, remote: String },
     #[error("the application repository {name} has no HEAD branch to track")]
     NoHead { name: String },
+    #[error("which branch of {name} to track is not known here: its HEAD has not been fetched")]
+    HeadNotFetched { name: String },
     #[error("the cache for {name} at {} was made for {other}", .path.display())]
     CacheOfAnother { name: String, other: String, path: PathBuf },
 }
@@ -60,7 +62,9 @@ impl Diagnostic for AppError {
     fn kind(&self) -> Kind {
         match self {
             AppError::Fetch { .. } => Kind::Network,
-            AppError::Clobber { .. } | AppError::CacheOfAnother { .. } => Kind::Refused,
+            AppError::Clobber { .. } | AppError::CacheOfAnother { .. } | AppError::HeadNotFetched { .. } => {
+                Kind::Refused
+            }
             AppError::NotARepository { .. } | AppError::NoRemote { .. } | AppError::NoHead { .. } => Kind::Usage,
         }
     }
@@ -93,6 +97,10 @@ impl Diagnostic for AppError {
             AppError::NotARepository { .. } => vec!["point --app-dir at a clone of the application repository".into()],
             AppError::NoRemote { remote, .. } => vec![format!("add it: git remote add {remote} <url>")],
             AppError::NoHead { .. } => vec!["name the branch to track in release.toml: [app] branch = \"main\"".into()],
+            AppError::HeadNotFetched { .. } => vec![
+                "'git release gate' or 'git release prepare' fetch it when online".into(),
+                "or name the branch to track in release.toml: [app] branch = \"main\"".into(),
+            ],
             AppError::CacheOfAnother { path, .. } => vec![
                 "a cache serves only the repository it was made for, so that one repository's tags never count as another's".into(),
                 format!("if that cache is not wanted, remove it ('rm -rf {}') and run this command again", path.display()),
@@ -248,6 +256,9 @@ impl AppRepo {
         }
         match self.repo.head_branch()? {
             Some(branch) if !self.separate => Ok(branch),
+            // A cache only ever fetched for its tags (by `log`) knows no branch yet: not knowing
+            // is no proof that the remote has none.
+            _ if self.separate && !online => Err(AppError::HeadNotFetched { name: self.name.clone() }.into()),
             _ => Err(AppError::NoHead { name: self.name.clone() }.into()),
         }
     }

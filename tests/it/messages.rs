@@ -240,3 +240,27 @@ fn record_prints_record_tag_and_json_ids_are_whole() {
     }
     assert_eq!(json["environments"][1]["deployed"]["commit"].as_str().map(str::len), Some(40), "{status}");
 }
+
+/// Found by the independent pass: in a fresh clone of the release repository, `log` fills the
+/// application cache with tags only, and `status` then failed with "the application repository
+/// … has no HEAD branch to track", which it has. The branch is only not known here yet.
+#[test]
+fn status_after_log_in_a_fresh_release_clone_says_what_is_not_fetched() {
+    let world = World::new();
+    let repos = qa_deployed(&world);
+    let clone = world.path("fresh-release");
+    world.git(&world.path(""), &["clone", "-q", path(&repos.release_remote), path(&clone)]);
+    world.git(&clone, &["config", "release.configRef", "refs/heads/environment/prod"]);
+    world.release(&clone, &["log"]).expect_status(0).expect_stdout(".qa");
+    let status = world.release(&clone, &["status", "--json"]);
+    status.expect_status(0);
+    let json = status.json();
+    let qa = json["environments"].as_array().expect("rows").iter().find(|e| e["name"] == "qa").expect("qa").clone();
+    assert_eq!(qa["deployed"]["version"], "1.0.0", "{json}");
+    let text = world.release(&clone, &["status"]);
+    text.expect_status(0);
+    assert!(!text.stderr.contains("has no HEAD branch"), "{text}");
+    let gate = world.release(&clone, &["--offline", "gate", "--target", "prod", "--source", "environment/qa"]);
+    gate.expect_stdout("its HEAD has not been fetched");
+    assert!(!gate.to_string().contains("has no HEAD branch"), "{gate}");
+}
