@@ -12,7 +12,7 @@
 //! which writes a new one; failing to write it changes nothing else.
 
 use std::collections::HashMap;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::PathBuf;
 
 use crate::config::Tags;
@@ -67,11 +67,16 @@ impl Builder {
         let target = path(repo);
         let Some(dir) = target.parent() else { return };
         let written = std::fs::create_dir_all(dir).and_then(|()| {
-            let temporary = dir.join(format!("records-index.{}", std::process::id()));
-            std::fs::write(&temporary, self.encode(tags, stamp, hex))?;
-            std::fs::rename(&temporary, &target).inspect_err(|_| {
+            let temporary = dir.join(format!("records-index.{}.tmp", std::process::id()));
+            // A new file, never one that stands there already: a link planted under this name
+            // would otherwise have its target overwritten.
+            let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temporary)?;
+            let done = std::io::Write::write_all(&mut file, &self.encode(tags, stamp, hex))
+                .and_then(|()| std::fs::rename(&temporary, &target));
+            if done.is_err() {
                 let _ = std::fs::remove_file(&temporary);
-            })
+            }
+            done
         });
         // A repository this user may read but not write scans every time, as before.
         drop(written);
@@ -141,7 +146,15 @@ impl Index {
     /// or it was made for another file or other patterns.
     pub fn open(repo: &Repo, tags: &Tags) -> Option<Index> {
         let stamp = repo.packed_stamp()?;
-        let file = std::fs::File::open(path(repo)).ok()?;
+        // Only a plain file, opened without waiting: a pipe or a device there would never end.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+            .open(path(repo))
+            .ok()?;
+        if !file.metadata().ok()?.is_file() {
+            return None;
+        }
         Index::read(file, stamp, repo.object_hash_hex_len(), tags)
     }
 

@@ -188,4 +188,31 @@ fn the_records_index_never_changes_what_status_shows() {
     let bytes = std::fs::read(&index).expect("the index is there");
     std::fs::write(&index, &bytes[..bytes.len() / 2]).expect("the index is cut");
     assert_eq!(status(DATE), hidden);
+
+    // Found by the independent pass: a pipe in its place made status wait forever, and a link
+    // there was read through and written through.
+    std::fs::remove_file(&index).expect("the index is removed");
+    let made = world.command("mkfifo", &repo).arg(&index).status().expect("mkfifo runs");
+    assert!(made.success());
+    let mut child = world
+        .release_command(&repo, &["--offline", "status", "--json"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("git-release starts");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("the run is watched").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            child.kill().expect("the run is stopped");
+            panic!("status waits on a pipe in place of the index");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(status(DATE), hidden);
+    std::fs::remove_file(&index).expect("the pipe is removed");
+    let victim = world.path("victim.txt");
+    std::fs::write(&victim, "kept\n").expect("the victim is written");
+    std::os::unix::fs::symlink(&victim, &index).expect("a link is planted");
+    assert_eq!(status(DATE), hidden);
+    assert_eq!(std::fs::read_to_string(&victim).expect("the victim is there"), "kept\n");
+    assert!(index.symlink_metadata().expect("the index is there").is_file(), "the link was replaced by an index");
 }
