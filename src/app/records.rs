@@ -117,10 +117,23 @@ impl AppRepo {
 
     fn newest(
         &self,
+        candidates: Vec<(Candidate, TagRef)>,
+        tags: &Tags,
+        environment: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Record>, Error> {
+        self.newest_where(candidates, tags, environment, limit, &mut |_| Ok(true))
+    }
+
+    /// As [`AppRepo::newest`], of the candidates `keep` keeps: asked newest first, and only
+    /// until enough records are found, so a costly question is asked of few.
+    fn newest_where(
+        &self,
         mut candidates: Vec<(Candidate, TagRef)>,
         tags: &Tags,
         environment: Option<&str>,
         limit: usize,
+        keep: &mut dyn FnMut(&TagRef) -> Result<bool, Error>,
     ) -> Result<Vec<Record>, Error> {
         candidates.sort_by(|a, b| b.0.timestamp.cmp(&a.0.timestamp));
         let mut found = Vec::new();
@@ -132,7 +145,9 @@ impl AppRepo {
                 .position(|c| &c.0.timestamp != second)
                 .map_or(candidates.len(), |n| start + n);
             for (candidate, tag) in &candidates[start..end] {
-                found.extend(self.read_record(candidate, tag, tags, environment)?);
+                if keep(tag)? {
+                    found.extend(self.read_record(candidate, tag, tags, environment)?);
+                }
             }
             start = end;
         }
@@ -206,33 +221,42 @@ impl AppRepo {
         let mut matching = Vec::new();
         for ask in asks {
             let exact = on_commit.next().unwrap_or_default();
-            let candidates = match ask.tree {
-                Some(tree) if exact.is_empty() => self.on_tree(tags, ask.environment, ask.commit, tree)?,
-                _ => exact,
+            let found = match ask.tree {
+                Some(tree) if exact.is_empty() => self.newest_on_tree(tags, ask.environment, ask.commit, tree)?,
+                _ => self.newest(exact, tags, Some(ask.environment), 1)?.into_iter().next(),
             };
-            matching.push(self.newest(candidates, tags, Some(ask.environment), 1)?.into_iter().next());
+            matching.push(found);
         }
         let asked = asks.iter().map(|a| index(a.environment)).collect();
         let names = names.into_iter().map(str::to_owned).collect();
         Ok(Survey { names, latest, asked, matching })
     }
 
-    /// The candidates of an environment on `commit` or on any commit with `tree`.
-    fn on_tree(
+    /// The newest record of an environment on `commit` or on any commit with `tree`: its
+    /// candidates are asked newest first, each commit's tree read once, and no further back than
+    /// the newest record found.
+    fn newest_on_tree(
         &self,
         tags: &Tags,
         environment: &str,
         commit: &ObjectId,
         tree: &ObjectId,
-    ) -> Result<Vec<(Candidate, TagRef)>, Error> {
-        let mut found = Vec::new();
-        for (candidate, tag) in self.candidates(tags, Some(environment))? {
-            let Some(at) = self.repo.tag_commit(&tag)? else { continue };
-            if &at == commit || (self.repo.has_object(&at) && &self.repo.commit_tree(&at)? == tree) {
-                found.push((candidate, tag));
+    ) -> Result<Option<Record>, Error> {
+        let mut trees: std::collections::HashMap<ObjectId, bool> = std::collections::HashMap::new();
+        let mut keep = |tag: &TagRef| -> Result<bool, Error> {
+            let Some(at) = self.repo.tag_commit(tag)? else { return Ok(false) };
+            if &at == commit {
+                return Ok(true);
             }
-        }
-        Ok(found)
+            if let Some(known) = trees.get(&at) {
+                return Ok(*known);
+            }
+            let same = self.repo.has_object(&at) && &self.repo.commit_tree(&at)? == tree;
+            trees.insert(at, same);
+            Ok(same)
+        };
+        let candidates = self.candidates(tags, Some(environment))?;
+        Ok(self.newest_where(candidates, tags, Some(environment), 1, &mut keep)?.into_iter().next())
     }
 
     /// The tags whose names could be records (of `environment`, when given): one scan of the
