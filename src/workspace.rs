@@ -71,8 +71,8 @@ impl Diagnostic for LocateError {
             // Nothing here says which kind of repository this is: a fresh clone of an
             // application repository has no tags yet. Both ways are named.
             LocateError::NotFound { remote, .. } => vec![
-                "if the environments are branches of this repository, create them with 'git release init'".into(),
-                "if they are branches of a release repository beside this one, run git release there, or point at it with -C <path>".into(),
+                "if the environments are branches of a release repository beside this one, run git release there, or point at it with -C <path>".into(),
+                "if they are branches of this repository, create them with 'git release init'".into(),
                 format!("or fetch them with 'git fetch {remote}', or read another revision with --config-from <rev>"),
             ],
             LocateError::NotAt { .. } => vec!["name a revision that has the release file".into()],

@@ -79,7 +79,23 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
         rows.push(Row::new(state, &workspace.repo, latest, drift, gate, invalid));
     }
     let off = rows.iter().any(|row| row.invalid.is_some() || row.drift.as_ref().is_some_and(|d| d.behind));
-    context.ui.report(&StatusReport { environments: rows, remote: workspace.remote.clone() });
+    // Nothing deployed anywhere may only mean that the records are not here: the application
+    // repository was never fetched, or this clone was made with --no-tags (which git notes).
+    let no_tags = || {
+        app.as_ref().is_some_and(|app| {
+            app.repo.config_string(&format!("remote.{}.tagOpt", app.remote)).as_deref() == Some("--no-tags")
+        })
+    };
+    let unfetched = match &app {
+        _ if rows.iter().any(|row| row.deployed.is_some()) => None,
+        None => Some("no deployment shows: the application repository has not been fetched here; 'git release log' fetches its records".to_owned()),
+        Some(app) if no_tags() => Some(format!(
+            "no deployment records are here: this clone was made without tags; fetch them with 'git fetch --tags {}'",
+            app.remote
+        )),
+        Some(_) => None,
+    };
+    context.ui.report(&StatusReport { environments: rows, remote: workspace.remote.clone(), unfetched });
     Ok(if args.exit_code && off { Exit::Refused } else { Exit::Success })
 }
 
@@ -88,6 +104,9 @@ struct StatusReport {
     environments: Vec<Row>,
     #[serde(skip)]
     remote: String,
+    /// Why no deployment may show, when none does.
+    #[serde(skip)]
+    unfetched: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -245,7 +264,7 @@ impl Report for StatusReport {
 
     fn hints(&self) -> Vec<String> {
         let missing: Vec<&Row> = self.environments.iter().filter(|r| r.reference.is_none()).collect();
-        let mut hints = Vec::new();
+        let mut hints: Vec<String> = self.unfetched.iter().cloned().collect();
         if !missing.is_empty() {
             let branches = missing.iter().map(|r| r.branch.as_str()).collect::<Vec<_>>().join(" ");
             hints.push(format!("missing branches: {branches}"));

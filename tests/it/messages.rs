@@ -122,10 +122,8 @@ fn a_fresh_application_clone_without_tags_is_told_both_ways() {
     let here = world.release(&clone, &["status"]);
     here.expect_status(2).expect_stderr("error: no release.toml found\n");
     here.expect_stderr(
-        "hint: if the environments are branches of this repository, create them with 'git release init'\n",
-    );
-    here.expect_stderr(
-        "hint: if they are branches of a release repository beside this one, run git release there, or point at it with -C <path>\n",
+        "hint: if the environments are branches of a release repository beside this one, run git release there, or point at it with -C <path>\n\
+         hint: if they are branches of this repository, create them with 'git release init'\n",
     );
     assert_eq!(world.git(&clone, &["tag", "-l"]), "", "nothing was fetched or written");
 }
@@ -263,4 +261,38 @@ fn status_after_log_in_a_fresh_release_clone_says_what_is_not_fetched() {
     let gate = world.release(&clone, &["--offline", "gate", "--target", "prod", "--source", "environment/qa"]);
     gate.expect_stdout("its HEAD has not been fetched");
     assert!(!gate.to_string().contains("has no HEAD branch"), "{gate}");
+}
+
+/// Found by the independent pass: in a clone made without tags, or before the application
+/// repository was fetched, every environment showed "never deployed" and nothing said that the
+/// records are simply not here.
+#[test]
+fn status_says_where_the_records_are_when_none_shows() {
+    let world = World::new();
+    let repos = qa_deployed(&world);
+    let clone = world.path("fresh-release");
+    world.git(&world.path(""), &["clone", "-q", path(&repos.release_remote), path(&clone)]);
+    world.git(&clone, &["config", "release.configRef", "refs/heads/environment/prod"]);
+    let before = world.release(&clone, &["status"]);
+    before.expect_status(0).expect_stderr(
+        "hint: no deployment shows: the application repository has not been fetched here; 'git release log' fetches its records\n",
+    );
+    world.release(&clone, &["log"]).expect_status(0);
+    let after = world.release(&clone, &["status"]);
+    assert!(!after.stderr.contains("no deployment"), "{after}");
+
+    let (repo, remote) = crate::deploy::one_repo(&world);
+    world.git(&repo, &["checkout", "-q", "qa"]);
+    world.release(&repo, &["prepare", "qa"]).expect_status(0);
+    world.release(&repo, &["record", "qa"]).expect_status(0);
+    let bare = world.path("shop-no-tags");
+    world.git(&world.path(""), &["clone", "-q", "--no-tags", path(&remote), path(&bare)]);
+    world.git(&bare, &["config", "release.configRef", "refs/heads/main"]);
+    let none = world.release(&bare, &["--offline", "status"]);
+    none.expect_status(0).expect_stderr(
+        "hint: no deployment records are here: this clone was made without tags; fetch them with 'git fetch --tags origin'\n",
+    );
+    world.git(&bare, &["fetch", "-q", "--tags", "origin"]);
+    let fetched = world.release(&bare, &["--offline", "status"]);
+    assert!(!fetched.stderr.contains("no deployment records"), "{fetched}");
 }
