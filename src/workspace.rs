@@ -12,7 +12,7 @@ use crate::version::{Cut, Version};
 pub struct Workspace {
     pub repo: Repo,
     pub remote: String,
-    pub file: ReleaseFile,
+    pub file: std::sync::Arc<ReleaseFile>,
     pub origin: Origin,
     /// The release file as written, for telling which settings a change edits.
     pub content: Content,
@@ -156,7 +156,7 @@ pub struct EnvironmentState {
 /// A release file read from a branch: checked, as written, and where.
 #[derive(Debug, Clone)]
 pub struct BranchFile {
-    pub file: ReleaseFile,
+    pub file: std::sync::Arc<ReleaseFile>,
     pub content: Content,
     pub origin: Origin,
 }
@@ -205,7 +205,7 @@ impl Workspace {
     /// # Errors
     /// When the file is invalid.
     pub fn from_content(repo: Repo, remote: &str, content: Content, origin: Origin) -> Result<Workspace, Error> {
-        let file = config::parse(&content, &origin)?;
+        let file = config::parse_shared(&content, &origin)?;
         Ok(Workspace { repo, remote: remote.to_owned(), file, origin, content, remote_first: false })
     }
 
@@ -220,7 +220,7 @@ impl Workspace {
         let Some(content) = self.repo.read_top_file(before, FILE_NAME)? else {
             return Err(GovernError::NoFile { branch: branch.to_owned(), place: origin.place }.into());
         };
-        let file = config::parse(&content, &origin)?;
+        let file = config::parse_shared(&content, &origin)?;
         self.governed_by(branch, BranchFile { file, content, origin })
     }
 
@@ -401,13 +401,13 @@ impl Workspace {
         // checked out could name any branch its last environment's.
         if let Some(reference) = self.repo.config_string("release.configRef") {
             let read = from_config_ref(&self.repo, &self.remote, &reference, true).ok();
-            let file = read.and_then(|(content, origin)| config::parse(&content, &origin).ok());
+            let file = read.and_then(|(content, origin)| config::parse_shared(&content, &origin).ok());
             if let Some(file) = file {
-                return file.trust;
+                return file.trust.clone();
             }
         }
         let last = self.file.environments.last().and_then(|last| self.environment_state(last).ok());
-        last.and_then(|state| state.file).map_or_else(|| self.file.trust.clone(), |read| read.file.trust)
+        last.and_then(|state| state.file).map_or_else(|| self.file.trust.clone(), |read| read.file.trust.clone())
     }
 
     /// Reads every environment branch, in the order of the release file.
@@ -465,7 +465,9 @@ impl Workspace {
     /// When the branch cannot be read or holds an invalid release file.
     pub fn environment_state_at(&self, environment: &Environment, tip: BranchTip) -> Result<EnvironmentState, Error> {
         let file = match self.branch_file(environment, &tip)? {
-            Some((content, origin)) => Some(BranchFile { file: config::parse(&content, &origin)?, content, origin }),
+            Some((content, origin)) => {
+                Some(BranchFile { file: config::parse_shared(&content, &origin)?, content, origin })
+            }
             None => None,
         };
         let version = file.as_ref().map(|read| read.file.version.clone());

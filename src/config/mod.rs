@@ -12,6 +12,7 @@ mod variables;
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde_spanned::Spanned;
 
@@ -45,7 +46,7 @@ impl fmt::Display for Origin {
 }
 
 /// The bytes of a release file, or the size that made it too large to read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
     Bytes(Vec<u8>),
     TooLarge(u64),
@@ -219,24 +220,38 @@ impl fmt::Display for Problem {
 }
 
 thread_local! {
-    /// The last few texts parsed, and what they parsed to: the branches of a project mostly
-    /// hold the same file, which a run judging a thousand environments would otherwise parse a
-    /// thousand times. Only the parse is kept; every file is checked for its own branch.
-    static PARSED: std::cell::RefCell<Vec<(String, raw::File)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The last few texts found valid wherever they are read, with where their `version` is:
+    /// the branches of a project mostly hold the same file, which a run judging a thousand
+    /// environments would otherwise parse and check a thousand times. Only what holds for every
+    /// branch is kept; whether the version suits the branch a file is read from is checked on
+    /// every read.
+    static CHECKED: std::cell::RefCell<Vec<Checked>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// The TOML of a release file, as [`PARSED`] keeps it or parsed afresh.
-fn parsed(text: &str) -> Result<raw::File, toml_edit::de::Error> {
-    if let Some(kept) = PARSED.with_borrow(|kept| kept.iter().find(|(t, _)| t == text).map(|(_, file)| file.clone())) {
-        return Ok(kept);
+/// A text, the file it is wherever it is read, and where its `version` is.
+type Checked = (String, Arc<ReleaseFile>, Option<Range<usize>>);
+
+/// What [`CHECKED`] keeps for `text`.
+fn checked(text: &str) -> Option<(Arc<ReleaseFile>, Option<Range<usize>>)> {
+    CHECKED
+        .with_borrow(|kept| kept.iter().find(|(t, ..)| t == text).map(|(_, file, span)| (file.clone(), span.clone())))
+}
+
+/// `file`, valid wherever it is read, read from `origin`: refused when its version does not
+/// suit the environment whose branch that is, as the full check would refuse it.
+fn read_from(
+    file: Arc<ReleaseFile>,
+    version_at: Option<Range<usize>>,
+    text: &str,
+    origin: &Origin,
+) -> Result<Arc<ReleaseFile>, ConfigError> {
+    let here = file.environments.iter().find(|e| Some(e.branch.as_str()) == origin.branch.as_deref());
+    if let Some(misfit) = here.and_then(|environment| Some((environment, file.version.fits(environment.cut).err()?))) {
+        let (environment, misfit) = misfit;
+        let mut resolver = Resolver { text, problems: Vec::new(), line_starts: std::cell::OnceCell::new() };
+        resolver.problem(version_at, format!("environment {} on this branch: {misfit}", environment.name));
+        return Err(ConfigError::Invalid { origin: origin.clone(), problems: resolver.problems });
     }
-    let file = toml_edit::de::from_str::<raw::File>(text)?;
-    PARSED.with_borrow_mut(|kept| {
-        if kept.len() == 4 {
-            kept.remove(0);
-        }
-        kept.push((text.to_owned(), file.clone()));
-    });
     Ok(file)
 }
 
@@ -247,6 +262,15 @@ fn parsed(text: &str) -> Result<raw::File, toml_edit::de::Error> {
 /// # Errors
 /// Every problem found, each with its line and column where known.
 pub fn parse(content: &Content, origin: &Origin) -> Result<ReleaseFile, ConfigError> {
+    parse_shared(content, origin).map(Arc::unwrap_or_clone)
+}
+
+/// As [`parse`], the file shared with every other read of the same text: for those that only
+/// read it, and may read the same file from many branches.
+///
+/// # Errors
+/// Every problem found, each with its line and column where known.
+pub fn parse_shared(content: &Content, origin: &Origin) -> Result<Arc<ReleaseFile>, ConfigError> {
     let bytes = match content {
         Content::TooLarge(size) => return Err(ConfigError::TooLarge { origin: origin.clone(), size: *size }),
         Content::Bytes(bytes) if bytes.len() as u64 > MAX_SIZE => {
@@ -259,9 +283,30 @@ pub fn parse(content: &Content, origin: &Origin) -> Result<ReleaseFile, ConfigEr
         let (line, column) = line_column(valid, valid.len());
         ConfigError::NotUtf8 { origin: origin.clone(), line, column }
     })?;
+    if let Some((file, version_at)) = checked(text) {
+        return read_from(file, version_at, text, origin);
+    }
     let mut resolver = Resolver { text, problems: Vec::new(), line_starts: std::cell::OnceCell::new() };
-    let file = match parsed(text) {
-        Ok(raw) => resolver.file(raw, origin.branch.as_deref()),
+    let file = match toml_edit::de::from_str::<raw::File>(text) {
+        // Checked as valid wherever it is read, then for this branch; kept when valid.
+        Ok(raw) => {
+            let version_at = raw.version.as_ref().map(Spanned::span);
+            let everywhere = resolver.file(raw, None);
+            if let Some(file) = everywhere.filter(|_| resolver.problems.is_empty()) {
+                let file = Arc::new(file);
+                CHECKED.with_borrow_mut(|kept| {
+                    if kept.len() == 4 {
+                        kept.remove(0);
+                    }
+                    kept.push((text.to_owned(), file.clone(), version_at.clone()));
+                });
+                return read_from(file, version_at, text, origin);
+            }
+            // Invalid anywhere: checked again for this branch, so that every problem is said.
+            let raw = toml_edit::de::from_str::<raw::File>(text).expect("parsed a moment ago");
+            resolver.problems.clear();
+            resolver.file(raw, origin.branch.as_deref())
+        }
         Err(error) => {
             resolver.problem(error.span(), error.message().trim_end().to_owned());
             let (further, rest) = further_problems(text, error.span());
@@ -278,7 +323,7 @@ pub fn parse(content: &Content, origin: &Origin) -> Result<ReleaseFile, ConfigEr
     let mut problems = resolver.problems;
     problems.sort_by_key(|p| (p.line.is_none(), p.line, p.column));
     match file {
-        Some(file) if problems.is_empty() => Ok(file),
+        Some(file) if problems.is_empty() => Ok(Arc::new(file)),
         _ => Err(ConfigError::Invalid { origin: origin.clone(), problems }),
     }
 }

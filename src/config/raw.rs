@@ -6,7 +6,7 @@ use serde_spanned::Spanned;
 use super::{GateMode, Match};
 use crate::version::Cut;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct File {
     pub version: Option<Spanned<String>>,
@@ -24,7 +24,7 @@ pub struct File {
     pub variable_sets: super::variables::RawSets,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct App {
     pub repo: Option<Spanned<String>>,
@@ -34,7 +34,7 @@ pub struct App {
     pub components: Vec<Component>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Component {
     pub name: Spanned<String>,
@@ -42,7 +42,7 @@ pub struct Component {
     pub branch: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Preview {
     pub ttl: Option<Spanned<String>>,
@@ -50,7 +50,7 @@ pub struct Preview {
     pub pins: std::collections::BTreeMap<Spanned<String>, PreviewPin>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewPin {
     #[serde(rename = "ref")]
@@ -59,7 +59,7 @@ pub struct PreviewPin {
     pub commit: Spanned<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Tags {
     pub rc: Option<Spanned<String>>,
@@ -69,7 +69,7 @@ pub struct Tags {
     pub deploy_wip: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Environment {
     pub name: Spanned<String>,
@@ -98,7 +98,7 @@ pub struct Environment {
     pub deploys: Option<Spanned<super::Deploys>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Forge {
     pub kind: Option<Spanned<String>>,
@@ -107,7 +107,7 @@ pub struct Forge {
     pub git_url: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Jira {
     pub url: Option<Spanned<String>>,
@@ -117,7 +117,7 @@ pub struct Jira {
     pub transitions: std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trust {
     pub mode: Option<Spanned<String>>,
