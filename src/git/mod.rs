@@ -204,6 +204,13 @@ impl BranchTip {
 /// Reports each git command before it runs (`-v`).
 pub type Trace = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
+/// How many bytes of objects a repository keeps once read: a command judging many environments
+/// reads the same few commits and trees again for each.
+const OBJECT_CACHE: usize = 4 << 20;
+
+/// A blob's id and its bytes.
+type KeptFile = (gix::ObjectId, Vec<u8>);
+
 /// An open repository and the way to report the git commands run in it.
 #[derive(Clone)]
 #[expect(clippy::struct_field_names, reason = "a repository around a gix repository")]
@@ -224,6 +231,9 @@ pub struct Repo {
     signing_from: Option<std::rc::Rc<Repo>>,
     /// How tags written here are signed, once asked; shared by clones.
     signing: std::rc::Rc<std::cell::OnceCell<Option<Signing>>>,
+    /// The last few files [`Repo::read_top_file`] read, by blob id: the environment branches
+    /// of a project mostly hold the same release file, read once per environment otherwise.
+    files: std::rc::Rc<std::cell::RefCell<Vec<KeptFile>>>,
 }
 
 impl Repo {
@@ -240,6 +250,8 @@ impl Repo {
         if let Some(view) = &view {
             let handle = gix::odb::at(view.path(), repo.object_hash()).map_err(read)?;
             repo.objects = gix::odb::memory::Proxy::from(handle).with_write_passthrough();
+        } else {
+            repo.object_cache_size_if_unset(OBJECT_CACHE);
         }
         Ok(Repo {
             refs_by_git: refs::read_by_git(&repo),
@@ -250,6 +262,7 @@ impl Repo {
             isolated: false,
             signing_from: None,
             signing: std::rc::Rc::default(),
+            files: std::rc::Rc::default(),
         })
     }
 
@@ -260,8 +273,9 @@ impl Repo {
     /// # Errors
     /// When `dir` holds no repository.
     pub fn open_at(dir: &Path, trace: Trace) -> Result<Repo, GitError> {
-        let repo = gix::open_opts(dir, gix::open::Options::isolated())
+        let mut repo = gix::open_opts(dir, gix::open::Options::isolated())
             .map_err(|source| GitError::NotARepository { path: absolute(dir), source: Box::new(source) })?;
+        repo.object_cache_size_if_unset(OBJECT_CACHE);
         Ok(Repo {
             refs_by_git: refs::read_by_git(&repo),
             repo,
@@ -271,6 +285,7 @@ impl Repo {
             isolated: true,
             signing_from: None,
             signing: std::rc::Rc::default(),
+            files: std::rc::Rc::default(),
         })
     }
 
@@ -407,11 +422,19 @@ impl Repo {
             return Ok(None);
         };
         let id = from_id(&entry.id)?;
+        if let Some((_, bytes)) = self.files.borrow().iter().find(|(kept, _)| *kept == id) {
+            return Ok(Some(Content::Bytes(bytes.clone())));
+        }
         let header = self.repo.find_header(id).map_err(|e| read_error(what())(e.into()))?;
         if header.size() > MAX_SIZE {
             return Ok(Some(Content::TooLarge(header.size())));
         }
         let blob = self.repo.find_blob(id).map_err(|e| read_error(what())(e.into()))?;
+        let mut files = self.files.borrow_mut();
+        if files.len() == 4 {
+            files.remove(0);
+        }
+        files.push((id, blob.data.clone()));
         Ok(Some(Content::Bytes(blob.data.clone())))
     }
 
