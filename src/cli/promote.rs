@@ -401,15 +401,18 @@ impl Sides {
         };
         let target = workspace.environment_state(to)?;
         let target_head = target.tip.id().cloned();
-        let read = |commit: Option<&ObjectId>| -> Result<String, Error> {
-            let Some(commit) = commit else { return Ok(String::new()) };
-            Ok(match workspace.repo.read_top_file(commit, FILE_NAME)? {
-                Some(Content::Bytes(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-                Some(Content::TooLarge(size)) => format!("({FILE_NAME} is {size} bytes, too large to show)\n"),
-                None => String::new(),
-            })
+        let read = |commit: Option<&ObjectId>| -> Result<Option<Content>, Error> {
+            let Some(commit) = commit else { return Ok(None) };
+            Ok(workspace.repo.read_top_file(commit, FILE_NAME)?)
         };
         let (old, new) = (read(target_head.as_ref())?, read(Some(&head))?);
+        // Most promotions carry the file unchanged: compared as bytes, decoded only to show a change.
+        let text = |content: Option<Content>| match content {
+            Some(Content::Bytes(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            Some(Content::TooLarge(size)) => format!("({FILE_NAME} is {size} bytes, too large to show)\n"),
+            None => String::new(),
+        };
+        let (old, new) = if old == new { (String::new(), String::new()) } else { (text(old), text(new)) };
         let diff = if old == new {
             String::new()
         } else {

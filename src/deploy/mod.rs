@@ -99,6 +99,9 @@ pub fn tracked_branch(
     }
 }
 
+/// How many branches a fetch names one by one; more are fetched with one pattern.
+const MANY_BRANCHES: usize = 32;
+
 /// Fetches from the application repository's remote its tags, and the branches deployments of
 /// `environments` read; nothing when it has no remote.
 ///
@@ -110,10 +113,12 @@ pub fn refresh(workspace: &Workspace, app: &AppRepo, environments: &[&Environmen
     }
     let mut tracked: Vec<String> = Vec::new();
     if workspace.file.app.is_here() {
-        for environment in environments {
-            if !tracked.contains(&environment.branch) {
-                tracked.push(environment.branch.clone());
-            }
+        let mut seen = std::collections::HashSet::new();
+        tracked.extend(environments.iter().map(|e| &e.branch).filter(|b| seen.insert(*b)).cloned());
+        // git matches every reference against every refspec: past a few dozen branches, one
+        // pattern for all of them costs less than naming each.
+        if tracked.len() > MANY_BRANCHES {
+            tracked = vec!["*".to_owned()];
         }
     } else if let Some(first) = environments.first() {
         // One branch for every environment: asked of the remote once.

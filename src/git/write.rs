@@ -214,6 +214,16 @@ impl Repo {
     /// # Errors
     /// When the history cannot be read.
     pub fn ancestors_of(&self, head: &ObjectId, candidates: &[&ObjectId]) -> Result<Vec<bool>, GitError> {
+        // A shallow history ends where git says it does, and an odd one is git's to judge: one
+        // `git merge-base --is-ancestor` each, as before.
+        let by_git = || candidates.iter().map(|candidate| self.is_ancestor(candidate, head)).collect();
+        if self.is_shallow() {
+            return by_git();
+        }
+        self.ancestors_in_process(head, candidates).or_else(|_| by_git())
+    }
+
+    fn ancestors_in_process(&self, head: &ObjectId, candidates: &[&ObjectId]) -> Result<Vec<bool>, GitError> {
         let history = |e| super::read_error("the history")(Box::new(e));
         let tip = super::from_id(head)?;
         let cache =

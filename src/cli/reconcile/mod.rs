@@ -226,7 +226,7 @@ fn desired(
     }
     if promotion.diff.is_empty() {
         if let Some(target) = &promotion.target_head {
-            if workspace.repo.is_ancestor(&promotion.head, target)? {
+            if workspace.repo.ancestors_of(target, &[&promotion.head])?[0] {
                 return Ok(Desired::Nothing(format!(
                     "{} holds {}'s head already; its deployment is pending",
                     to.branch, from.branch
