@@ -38,10 +38,15 @@ __git_release_environments() {
             *) sub="$w"; break ;;
         esac
     done
+    # How many arguments the command has been given already: one environment at most (two
+    # for promote and diff), so `set qa <TAB>` is asked for a version, not a name.
+    local j given=0
+    for ((j = i + 1; j < COMP_CWORD; j++)); do [[ ${COMP_WORDS[j]} == -* ]] || ((given++)); done
     case "$sub,$prev" in
         gate,--target) COMPREPLY=() ;;
         *,-*|gate,*) return ;;
-        prepare,*|record,*|set,*|bump,*|rollback,*|log,*|promote,*|diff,*) ;;
+        promote,*|diff,*) ((given < 2)) || return ;;
+        prepare,*|record,*|set,*|bump,*|rollback,*|log,*) ((given < 1)) || return ;;
         *) return ;;
     esac
     local names

@@ -32,6 +32,12 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let app = AppRepo::open(&workspace, args.app_dir.as_deref())?.judged_by(workspace.judging_trust());
     if !context.offline && app.has_remote() {
         app.fetch(&[], None)?;
+        // The records are what log needs; which branch the remote's HEAD names is what status
+        // needs next, to tell what each environment's branch asks for. Without it (a remote
+        // with no HEAD), status says what is not known, as before.
+        if !workspace.file.app.is_here() && workspace.file.app.branch.is_none() {
+            let _ = app.head_branch(true);
+        }
     }
     let limit = args.max_count.unwrap_or(usize::MAX);
     let records = app.records(&workspace.file.tags, args.environment.as_deref(), limit)?;

@@ -210,6 +210,10 @@ fn runs(drift: &Drift, deployed: Option<&Deployed>) -> String {
     if deployed.is_none() {
         return "never deployed".into();
     }
+    // Which commit the branch asks for cannot be told here: not "as asked", which it may not be.
+    if !drift.behind && drift.unknown_here {
+        return "unknown here".into();
+    }
     if !drift.behind {
         return "as asked".into();
     }
@@ -249,7 +253,9 @@ impl Report for StatusReport {
                     || "-".into(),
                     |d| format!("{} {}{} {}", d.version, d.commit.short(), parts(&d.components), d.shown_time),
                 ),
-                row.drift.as_ref().map_or_else(|| "-".into(), |drift| runs(drift, row.deployed.as_ref())),
+                row.drift
+                    .as_ref()
+                    .map_or_else(|| "-".into(), |drift| runs(drift, row.deployed.as_ref())),
                 row.gate.as_ref().map_or_else(
                     || "-".into(),
                     |verdict| match failed(verdict).as_slice() {

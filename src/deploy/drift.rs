@@ -27,6 +27,10 @@ pub struct Drift {
     /// Commits that `commit` has and the deployed commit lacks; 0 when both hold the same tree;
     /// null when either is unknown.
     pub undeployed_commits: Option<u64>,
+    /// What the branch asks for cannot be told here at all (the application repository, or the
+    /// branch it tracks, was never fetched), as against a cut that would refuse.
+    #[serde(skip)]
+    pub unknown_here: bool,
 }
 
 /// Where the wanted commit stands against the deployed one.
@@ -75,6 +79,7 @@ pub fn drift(
         pins: state.pins.clone(),
         variables: std::collections::BTreeMap::new(),
     };
+    let mut unknown_here = false;
     let (commit, unresolved) = match app {
         _ if state.environment.deploys == crate::config::Deploys::AnyBranch => (
             None,
@@ -83,15 +88,20 @@ pub fn drift(
                 state.environment.name
             )),
         ),
-        None => (None, Some("the application repository has not been fetched here".to_owned())),
-        Some(app) => {
-            let resolved = tracked_branch(workspace, app, &state.environment, false)
-                .and_then(|tracked| resolve(workspace, app, wanted, &tracked, false));
-            match resolved {
+        None => {
+            unknown_here = true;
+            (None, Some("the application repository has not been fetched here".to_owned()))
+        }
+        Some(app) => match tracked_branch(workspace, app, &state.environment, false) {
+            Err(unknown) => {
+                unknown_here = true;
+                (None, Some(unknown.message))
+            }
+            Ok(tracked) => match resolve(workspace, app, wanted, &tracked, false) {
                 Ok(resolved) => (Some(resolved.commit), None),
                 Err(refusal) => (None, Some(refusal.message)),
-            }
-        }
+            },
+        },
     };
     let distance = match (app, &commit, deployed) {
         (Some(app), Some(commit), Some(deployed)) if app.repo.has_object(&deployed.commit) => {
@@ -109,7 +119,7 @@ pub fn drift(
         Distance::Commits(n) => Some(n),
     };
     let behind = behind(&text, commit.as_ref(), deployed, distance);
-    Ok(Some(Drift { behind, version: text, commit, unresolved, undeployed_commits }))
+    Ok(Some(Drift { behind, version: text, commit, unresolved, undeployed_commits, unknown_here }))
 }
 
 #[cfg(test)]

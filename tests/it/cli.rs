@@ -151,6 +151,8 @@ press_tab "git release pre" __git_wrap__git_main
 press_tab "git release prepare " __git_wrap__git_main
 press_tab "git release gate --target p" __git_wrap__git_main
 press_tab "git release set --dr" __git_wrap__git_main
+press_tab "git release set qa " __git_wrap__git_main
+press_tab "git release promote qa " __git_wrap__git_main
 press_tab "git-release log q" __git_release_alone
 cd /
 press_tab "git -C {{dir}} release set " __git_wrap__git_main
@@ -172,6 +174,9 @@ press_tab "git release -C {{dir}} --remote origin bump q" __git_wrap__git_main
     assert!(!prepare.iter().any(|o| o.starts_with('<')), "no placeholder offered: {prepare:?}");
     assert_eq!(offered("git release gate --target p"), ["prod"]);
     assert_eq!(offered("git release set --dr"), ["--dry-run"]);
+    // Found by the second independent pass: a version is asked for there, not a name.
+    assert!(!offered("git release set qa ").contains(&"prod".to_owned()), "{stdout}");
+    assert!(offered("git release promote qa ").contains(&"prod".to_owned()), "{stdout}");
     assert_eq!(offered("git-release log q"), ["qa"]);
     // Found by the independent pass: `git -C` and `-C` are where the names are read, and an
     // option before the command does not hide it; `--target` offers no file names.
