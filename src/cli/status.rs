@@ -253,9 +253,7 @@ impl Report for StatusReport {
                     || "-".into(),
                     |d| format!("{} {}{} {}", d.version, d.commit.short(), parts(&d.components), d.shown_time),
                 ),
-                row.drift
-                    .as_ref()
-                    .map_or_else(|| "-".into(), |drift| runs(drift, row.deployed.as_ref())),
+                row.drift.as_ref().map_or_else(|| "-".into(), |drift| runs(drift, row.deployed.as_ref())),
                 row.gate.as_ref().map_or_else(
                     || "-".into(),
                     |verdict| match failed(verdict).as_slice() {
