@@ -162,6 +162,12 @@ pub struct BranchFile {
 }
 
 impl Workspace {
+    /// The forge `[forge] kind` names; `None` where the release file names none.
+    #[must_use]
+    pub fn configured_forge(&self) -> Option<crate::forge::Kind> {
+        crate::forge::Kind::from_name(self.file.forge.as_ref()?.kind.as_deref()?)
+    }
+
     /// Brings every branch of the remote into `refs/remotes/<remote>/`; says whether it could,
     /// which it cannot when the remote has no address here.
     ///

@@ -322,7 +322,7 @@ fn create(
 /// Each reference resolved to a commit of the repository it is for.
 fn pins_of(context: &Context, workspace: &Workspace, references: &[String]) -> Result<Vec<PreviewPin>, Error> {
     let repositories = repositories(workspace);
-    let forge = configured_forge(workspace);
+    let forge = forge_kind(workspace);
     let template = workspace.file.forge.as_ref().and_then(|forge| forge.git_url.as_deref());
     let mut pins: Vec<PreviewPin> = Vec::new();
     for text in references {
@@ -463,10 +463,11 @@ fn repository_cache(workspace: &Workspace, component: &str) -> Result<AppRepo, E
     }
 }
 
-fn configured_forge(workspace: &Workspace) -> Option<forge::Kind> {
-    let configured =
-        workspace.file.forge.as_ref().and_then(|forge| forge.kind.as_deref()).and_then(forge::Kind::from_name);
-    configured.or_else(|| workspace.repo.remote_url(&workspace.remote).as_deref().and_then(forge::kind_of))
+/// The forge `[forge] kind` names, else the one the remote's address is on.
+fn forge_kind(workspace: &Workspace) -> Option<forge::Kind> {
+    workspace
+        .configured_forge()
+        .or_else(|| workspace.repo.remote_url(&workspace.remote).as_deref().and_then(forge::kind_of))
 }
 
 /// The release file a preview starts from: the first environment's, on its branch.

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use crate::app::AppRepo;
 use crate::config::{Deploys, Environment, FILE_NAME, PreviewPin, Tags};
 use crate::error::{Error, Kind};
-use crate::forge;
 use crate::git::Ident;
 use crate::object_id::ObjectId;
 use crate::plan::{NewTag, Plan};
@@ -158,7 +157,7 @@ pub fn resolve(
         return Ok(Resolved { wanted, branch: None, commit, tag: None, rollback: None });
     }
     if let Version::Pin(pin) = version {
-        let (commit, branch) = app.resolve_pin(pin, configured_forge(workspace), online)?;
+        let (commit, branch) = app.resolve_pin(pin, workspace.configured_forge(), online)?;
         return Ok(Resolved { wanted, branch, commit, tag: None, rollback: None });
     }
     let (mut branch, source) = source(workspace, app, &wanted, tracked)?;
@@ -382,11 +381,6 @@ fn named_tag(app: &AppRepo, version: &Version) -> Result<Option<version::Version
 fn existing_tag(app: &AppRepo, name: &str) -> Result<Option<version::VersionTag>, Error> {
     let Some(tag) = app.tag(name)? else { return Ok(None) };
     Ok(app.repo.tag_commit(&tag)?.map(|commit| version::VersionTag { name: tag.name, commit }))
-}
-
-/// The forge `[forge] kind` names, for pins that do not show theirs.
-fn configured_forge(workspace: &Workspace) -> Option<forge::Kind> {
-    forge::Kind::from_name(workspace.file.forge.as_ref()?.kind.as_deref()?)
 }
 
 /// The environment whose deployments cut the release candidates a final deployment needs.
