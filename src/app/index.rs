@@ -250,10 +250,7 @@ impl Index {
     }
 
     fn row(&self, at: u64, row: &mut [u8]) -> std::io::Result<()> {
-        if read_at(&self.file, row, at)? < row.len() {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the records index is cut short"));
-        }
-        Ok(())
+        self.file.read_exact_at(row, at)
     }
 }
 

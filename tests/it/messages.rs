@@ -239,6 +239,15 @@ fn record_prints_record_tag_and_json_ids_are_whole() {
     assert_eq!(json["environments"][1]["deployed"]["commit"].as_str().map(str::len), Some(40), "{status}");
 }
 
+/// A fresh clone of the release repository, reading its settings from prod's branch as
+/// `hooks install` would set it: its application cache not made yet.
+fn fresh_release_clone(world: &World, repos: &TwoRepos) -> std::path::PathBuf {
+    let clone = world.path("fresh-release");
+    world.git(&world.path(""), &["clone", "-q", path(&repos.release_remote), path(&clone)]);
+    world.git(&clone, &["config", "release.configRef", "refs/heads/environment/prod"]);
+    clone
+}
+
 /// Found by the independent pass: in a fresh clone of the release repository, `log` filled the
 /// application cache with tags only, and `status` then failed with "the application repository
 /// … has no HEAD branch to track", which it has. `log` now learns that branch too, as status
@@ -248,9 +257,7 @@ fn record_prints_record_tag_and_json_ids_are_whole() {
 fn status_after_log_in_a_fresh_release_clone_says_what_is_not_fetched() {
     let world = World::new();
     let repos = qa_deployed(&world);
-    let clone = world.path("fresh-release");
-    world.git(&world.path(""), &["clone", "-q", path(&repos.release_remote), path(&clone)]);
-    world.git(&clone, &["config", "release.configRef", "refs/heads/environment/prod"]);
+    let clone = fresh_release_clone(&world, &repos);
     world.release(&clone, &["log"]).expect_status(0).expect_stdout(".qa");
     let status = world.release(&clone, &["status", "--json"]);
     status.expect_status(0);
@@ -280,9 +287,7 @@ fn status_after_log_in_a_fresh_release_clone_says_what_is_not_fetched() {
 fn status_says_where_the_records_are_when_none_shows() {
     let world = World::new();
     let repos = qa_deployed(&world);
-    let clone = world.path("fresh-release");
-    world.git(&world.path(""), &["clone", "-q", path(&repos.release_remote), path(&clone)]);
-    world.git(&clone, &["config", "release.configRef", "refs/heads/environment/prod"]);
+    let clone = fresh_release_clone(&world, &repos);
     let before = world.release(&clone, &["status"]);
     before.expect_status(0).expect_stderr(
         "hint: no deployment shows: the application repository has not been fetched here; 'git release log' fetches its records\n",
