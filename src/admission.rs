@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::app::{AppRepo, Ask, Survey};
-use crate::config::{self, ConfigError, Environment, FILE_NAME, Origin, TrustMode};
+use crate::config::{self, ConfigError, Environment, FILE_NAME, GateMode, Origin, TrustMode};
 use crate::deploy::{self, Wanted};
 use crate::error::{Error, Exit, Kind};
-use crate::gate::{self, Finding, Snapshot};
+use crate::gate::{self, Check, Finding, Snapshot};
 use crate::object_id::ObjectId;
 use crate::version::{Cut, Decision, Version};
 use crate::workspace::{EnvironmentState, Workspace};
@@ -298,7 +298,7 @@ fn resolve(
     let Some(app) = app else {
         let why = format!(
             "the application repository {} has not been fetched here; 'git release gate --target {}' fetches it when online",
-            crate::git::redact(&workspace.file.app.repo),
+            crate::secret::redact(&workspace.file.app.repo),
             target.name
         );
         return Ok((Some(Err(why.clone())), final_cut.then_some(Err(why)), BTreeMap::new(), None));
@@ -378,4 +378,73 @@ fn parts_of(
     Ok(std::iter::once((crate::config::UMBRELLA.to_owned(), resolved.commit.clone()))
         .chain(parts.into_iter().map(|part| (part.name, part.commit)))
         .collect())
+}
+
+/// Deploy on approval deploys a change before it merges: only into an environment that deploys
+/// so (`gate = "self"`, as its own branch's file says, not the change), and only a change its
+/// gate lets in on every count but the deployment itself.
+///
+/// # Errors
+/// When the environment does not deploy on approval, or its gate refuses the change.
+pub fn approvable(
+    judging: &Workspace,
+    app: &AppRepo,
+    environment: &Environment,
+    head: &ObjectId,
+    online: bool,
+) -> Result<(), Error> {
+    let name = &environment.name;
+    let (judging, target) = judging.governing(&environment.branch, online)?;
+    if target.gate != GateMode::Self_ {
+        return Err(Error::new(
+            Kind::Usage,
+            format!("--commit deploys a pull request before its merge, and {name} does not deploy on approval"),
+        )
+        .cause(format!("{name} has gate = \"previous\": it deploys its branch's head once a change is merged"))
+        .hint(format!("merge the change into {}, then run 'git release prepare {name}'", environment.branch))
+        .hint(format!("to deploy {name} on approval, set gate = \"self\" for it on its branch")));
+    }
+    // A promotion's head is on the branch of the environment before, as its remote has it: a
+    // commit elsewhere that the environment before also ran (a feature branch it ran, say) is
+    // no promotion.
+    let after = target.after.as_deref().and_then(|after| judging.file.environment(after));
+    if let Some(after) = &after {
+        let (repo, remote) = (&judging.repo, &judging.remote);
+        if online && repo.remote_url(remote).is_some() {
+            crate::deploy::tip::fetch(&judging, after)?;
+        }
+        let on = match repo.remote_branch_tip(&after.branch, remote)?.id() {
+            Some(tip) => repo.is_ancestor(head, tip)?,
+            None => false,
+        };
+        if !on {
+            return Err(Error::new(
+                Kind::Refused,
+                format!(
+                    "{} is not on {}, so it is no promotion from {} to deploy on approval",
+                    head.short(),
+                    after.branch,
+                    after.name
+                ),
+            )
+            .hint(format!(
+                "open the pull request into {} from {}, and deploy its head",
+                environment.branch, after.branch
+            )));
+        }
+    }
+    let source = deploy::checks::pull_request_branch(head).or_else(|| after.map(|after| after.branch.clone()));
+    let request = Request { target, source, head: head.clone(), settings: None };
+    let verdict = evaluate(&judging, Some(app), &request, online)?;
+    let refused: Vec<&Finding> = verdict.findings.iter().filter(|f| !f.ok && f.check != Check::SelfDeployed).collect();
+    let Some(first) = refused.first() else { return Ok(()) };
+    let mut error = Error::new(
+        Kind::Refused,
+        format!("the gate into {name} refuses {}, so it is not deployed on approval", head.short()),
+    );
+    for finding in &refused {
+        error = error.cause(format!("{}: {}", finding.check.as_str(), finding.message));
+    }
+    Err(error
+        .hint(first.hint.clone().unwrap_or_else(|| format!("see 'git release gate --target {name} --head {head}'"))))
 }

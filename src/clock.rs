@@ -36,6 +36,13 @@ pub fn now() -> Result<Timestamp, ClockError> {
     }
 }
 
+/// [`now`] in seconds since the epoch, `None` where it cannot be read; for what only needs an
+/// estimate, such as how long a forge asks us to wait.
+#[must_use]
+pub fn seconds() -> Option<i64> {
+    now().ok().map(Timestamp::as_second)
+}
+
 /// The latest time a record may carry and still count: now, and [`SKEW`] ahead for the clock
 /// of the machine that wrote it. A record dated after it is none, so that a tag dated in the far
 /// future can never stay the latest deployment for good.

@@ -123,25 +123,3 @@ impl fmt::Display for Error {
         f.write_str(&self.message)
     }
 }
-
-impl Diagnostic for crate::config::ConfigError {
-    fn kind(&self) -> Kind {
-        Kind::Config
-    }
-
-    fn causes(&self) -> Vec<String> {
-        match self {
-            crate::config::ConfigError::Invalid { problems, .. } => problems.iter().map(ToString::to_string).collect(),
-            crate::config::ConfigError::NotUtf8 { .. } | crate::config::ConfigError::TooLarge { .. } => Vec::new(),
-        }
-    }
-
-    fn hints(&self) -> Vec<String> {
-        let origin = self.origin();
-        let fix = match &origin.branch {
-            Some(branch) => format!("fix {} on {branch} and commit it there", crate::config::FILE_NAME),
-            None => format!("fix {} and commit it", crate::config::FILE_NAME),
-        };
-        vec![fix, "the release file is described under FILES in 'man git-release'".to_owned()]
-    }
-}

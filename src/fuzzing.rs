@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use crate::ci::System;
-use crate::cli::hook::{HookName, parse_updates};
 use crate::config::{self, Content, Origin, ReleaseFile};
 use crate::forge::Kind;
 use crate::guard::{self, Guarded};
+use crate::guard::{HookName, parse_updates};
 use crate::object_id::ObjectId;
 use crate::preview::{self, Request};
 use crate::record::{Deployment, Record};

@@ -26,6 +26,8 @@ pub mod preview;
 pub mod record;
 pub mod refname;
 pub mod released;
+pub mod secret;
+pub mod trace;
 pub mod trust;
 pub mod ui;
 pub mod version;

@@ -5,7 +5,8 @@
 
 use crate::config::{self, Content, FILE_NAME, Origin};
 use crate::error::{Diagnostic, Error, Kind};
-use crate::git::{GitError, Repo, redact};
+use crate::git::{GitError, Repo};
+use crate::secret::redact;
 use crate::workspace::Workspace;
 
 /// Where `hooks install --release` keeps the release repository's address.

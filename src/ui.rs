@@ -202,13 +202,13 @@ pub fn render_error(error: &Error, paint: Paint) -> String {
 
 fn write_out(text: &str) {
     // No credential reaches the terminal, a log or a script, whatever a message was built from.
-    let text = crate::git::redact(text);
+    let text = crate::secret::redact(text);
     // A closed pipe (`git release status | head`) is not an error worth reporting.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 fn write_err(text: &str) {
-    let text = crate::git::redact(text);
+    let text = crate::secret::redact(text);
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 

@@ -165,7 +165,10 @@ impl Workspace {
     /// The forge `[forge] kind` names; `None` where the release file names none.
     #[must_use]
     pub fn configured_forge(&self) -> Option<crate::forge::Kind> {
-        crate::forge::Kind::from_name(self.file.forge.as_ref()?.kind.as_deref()?)
+        match self.file.forge.as_ref()?.kind? {
+            crate::forge::Named::Kind(kind) => Some(kind),
+            crate::forge::Named::NoForge => None,
+        }
     }
 
     /// Brings every branch of the remote into `refs/remotes/<remote>/`; says whether it could,

@@ -91,7 +91,7 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
     if let Some(forge) = forge {
         let var = |key: &str| std::env::var(key).ok();
         let url = args.pipeline_url.clone().or_else(|| ci::System::detect(&var).and_then(|s| s.pipeline_url(&var)));
-        let url = url.map(|url| crate::git::redact(url.trim()));
+        let url = url.map(|url| crate::secret::redact(url.trim()));
         let status = status_of(&verdict, url);
         forge.post_status(&verdict.head.to_string(), &status)?;
         context.ui.message(&format!(

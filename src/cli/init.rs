@@ -281,7 +281,7 @@ fn reachable_app(repo: &Repo, app: &str) -> Result<(), Error> {
     repo.ls_remote(app, &["HEAD".to_owned()]).map(|_| ()).map_err(|error| {
         let mut refused = Error::new(
             Kind::Usage,
-            format!("--app {}: no application repository answers there", crate::git::redact(app)),
+            format!("--app {}: no application repository answers there", crate::secret::redact(app)),
         );
         refused.causes = Error::from(error).causes;
         refused

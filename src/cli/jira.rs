@@ -45,7 +45,12 @@ impl JiraArgs {
                 .hint("drop one of them"));
         }
         let var = |name: &str| std::env::var(name).ok();
-        Client::connect(config, Some(&workspace.repo), &var, Settings::from_env(workspace.repo.trace(), &var))?;
+        Client::connect(
+            config,
+            Some(&workspace.repo),
+            &var,
+            Settings::from_env(workspace.repo.trace(), crate::clock::seconds, &var),
+        )?;
         Ok(given)
     }
 
@@ -55,8 +60,7 @@ impl JiraArgs {
         let mut given = Vec::new();
         for key in self.issues.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
             if !keys.is_key(key) {
-                let pattern =
-                    workspace.file.jira.as_ref().map_or(crate::config::DEFAULT_KEY_PATTERN, |j| &j.key_pattern);
+                let pattern = keys.pattern();
                 return Err(Error::new(
                     Kind::Usage,
                     format!("--jira-issue (or JIRA_ISSUE) `{key}` is not a Jira issue key"),
@@ -142,7 +146,7 @@ pub fn tell(
         return Ok(Some(JiraReport { issues: Vec::new(), skipped: None, problems: Vec::new() }));
     }
     let var = |name: &str| std::env::var(name).ok();
-    let settings = Settings::from_env(workspace.repo.trace(), &var);
+    let settings = Settings::from_env(workspace.repo.trace(), crate::clock::seconds, &var);
     let report = match Client::connect(config, Some(&workspace.repo), &var, settings) {
         Ok(client) => {
             let given = args.keys(workspace).unwrap_or_default();

@@ -122,17 +122,25 @@ impl Context {
             return Ok(None);
         }
         let url = workspace.repo.remote_url(&workspace.remote);
-        let location = forge::locate(url.as_deref(), workspace.file.forge.as_ref()).map_err(|why| {
-            Error::new(Kind::Config, "cannot tell which forge the release repository is on").cause(why)
-        })?;
+        let location = forge::locate(
+            url.as_deref(),
+            &workspace.file.forge.as_ref().map(crate::config::Forge::declared).unwrap_or_default(),
+        )
+        .map_err(|why| Error::new(Kind::Config, "cannot tell which forge the release repository is on").cause(why))?;
         let Some(location) = location else { return Ok(None) };
         let var = |name: &str| std::env::var(name).ok();
         let hosts = forge::token_hosts(url.as_deref(), location.kind, &var);
-        let token = forge::token::find(location.kind, &location.api, &hosts, Some(&workspace.repo), &var);
+        let token = forge::token::find(
+            location.kind,
+            &location.api,
+            &hosts,
+            Some(&|protocol: &str, host: &str| workspace.repo.credential_fill(protocol, host)),
+            &var,
+        );
         let set =
             forge::token::variables(location.kind).iter().find(|name| var(name).is_some_and(|v| !v.trim().is_empty()));
         if let (Some(name), false) = (set, forge::receives_tokens(&location.api, &hosts)) {
-            let api = crate::git::redact(&location.api);
+            let api = crate::secret::redact(&location.api);
             let named = if hosts.is_empty() { "none here".to_owned() } else { hosts.join(", ") };
             self.ui.warning(
                 &Error::new(Kind::Config, format!("{name} is not sent to {api}"))
@@ -142,7 +150,11 @@ impl Context {
                     .hint("point [forge] api at that forge, or store a token for its host with 'git credential approve'"),
             );
         }
-        Ok(Some(forge::connect(location, token, Settings::from_env(workspace.repo.trace(), &var))?))
+        Ok(Some(forge::connect(
+            location,
+            token,
+            Settings::from_env(workspace.repo.trace(), crate::clock::seconds, &var),
+        )?))
     }
 
     /// Says what `[trust]` found in the tags read from `app` for the decision just made, once

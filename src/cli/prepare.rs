@@ -60,7 +60,13 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             Some(rev) => {
                 let tip = deploy::tip::asked(&workspace, &environment, rev)?;
                 let head = tip.tip.id().expect("a commit was named");
-                checks::approvable(&context.deploying_workspace()?, &session.app, &environment, head, session.online)?;
+                crate::admission::approvable(
+                    &context.deploying_workspace()?,
+                    &session.app,
+                    &environment,
+                    head,
+                    session.online,
+                )?;
                 tip
             }
             None => session.tip(&workspace, &environment, false)?,

@@ -9,10 +9,11 @@ use crate::config::{self, Environment, FILE_NAME, PreviewPin, UMBRELLA};
 use crate::error::{Error, Kind};
 use crate::execute;
 use crate::forge;
-use crate::git::{Expect, redact};
+use crate::git::Expect;
 use crate::object_id::ObjectId;
 use crate::plan::{MoveRef, NewCommit, ObjectRef, Plan, Push, Step};
 use crate::preview::{self, FORMS, MAX_NAME, Request};
+use crate::secret::redact;
 use crate::ui::{Paint, Report};
 use crate::version::pin::Target;
 use crate::workspace::{PREVIEW_PREFIX, Workspace};
@@ -326,7 +327,7 @@ fn pins_of(context: &Context, workspace: &Workspace, references: &[String]) -> R
     let template = workspace.file.forge.as_ref().and_then(|forge| forge.git_url.as_deref());
     let mut pins: Vec<PreviewPin> = Vec::new();
     for text in references {
-        if config::has_credentials(text) {
+        if crate::secret::has_credentials(text) {
             return Err(super::set::holds_credentials(text));
         }
         let request = Request::parse(text).ok_or_else(|| unknown_form(text))?;

@@ -10,8 +10,8 @@ pub struct Jira {
     /// The site, such as `https://example.atlassian.net`, without a trailing slash.
     pub url: String,
     pub kind: JiraKind,
-    /// A regular expression an issue key matches; checked to compile.
-    pub key_pattern: String,
+    /// The regular expression an issue key matches, compiled when the file is read.
+    pub keys: Keys,
     /// Environment name → the name of the transition a deployment there makes.
     pub transitions: Vec<(String, String)>,
 }
@@ -39,6 +39,78 @@ impl JiraKind {
 /// The issue-key pattern when `[jira] key-pattern` is not set.
 pub const DEFAULT_KEY_PATTERN: &str = r"[A-Z][A-Z0-9_]+-\d+";
 
+/// The issue-key pattern, compiled: `[jira] key-pattern`, by default `[A-Z][A-Z0-9_]+-\d+`.
+#[derive(Debug, Clone)]
+pub struct Keys(regex_lite::Regex);
+
+impl PartialEq for Keys {
+    fn eq(&self, other: &Keys) -> bool {
+        self.pattern() == other.pattern()
+    }
+}
+
+impl Eq for Keys {}
+
+impl Keys {
+    /// # Errors
+    /// When the pattern is not a regular expression, or matches an empty text.
+    pub fn new(pattern: &str) -> Result<Keys, String> {
+        let regex = regex_lite::Regex::new(pattern).map_err(|e| {
+            format!(
+                "`{pattern}` is not a regular expression: {}",
+                e.to_string().lines().last().unwrap_or_default().trim()
+            )
+        })?;
+        if regex.is_match("") {
+            return Err(format!("`{pattern}` matches an empty text; it must match keys such as SHOP-142"));
+        }
+        Ok(Keys(regex))
+    }
+
+    /// The pattern `[jira]` sets, else the default.
+    #[must_use]
+    pub fn of(jira: Option<&Jira>) -> Keys {
+        jira.map_or_else(|| Keys::new(DEFAULT_KEY_PATTERN).expect("the default compiles"), |j| j.keys.clone())
+    }
+
+    /// The pattern as written.
+    #[must_use]
+    pub fn pattern(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The keys in `text`, each once, in the order they first appear. A match counts only as a
+    /// word of its own: not inside `MY-SHOP-1` or `SHOP-12a`.
+    #[must_use]
+    pub fn find(&self, text: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        self.add(&mut found, text);
+        found
+    }
+
+    /// Adds the keys in `text` that `found` lacks.
+    pub fn add(&self, found: &mut Vec<String>, text: &str) {
+        let joins = |c: char| c.is_alphanumeric() || c == '_';
+        for candidate in self.0.find_iter(text) {
+            let before = text[..candidate.start()].chars().next_back();
+            let after = text[candidate.end()..].chars().next();
+            if before.is_some_and(|c| joins(c) || c == '-') || after.is_some_and(joins) {
+                continue;
+            }
+            let key = candidate.as_str();
+            if !found.iter().any(|k| k == key) {
+                found.push(key.to_owned());
+            }
+        }
+    }
+
+    /// Whether `text` is one key and nothing else.
+    #[must_use]
+    pub fn is_key(&self, text: &str) -> bool {
+        self.0.find(text).is_some_and(|m| m.start() == 0 && m.end() == text.len())
+    }
+}
+
 impl Resolver<'_> {
     pub(super) fn jira(&mut self, raw: raw::Jira, environments: &[Environment]) -> Option<Jira> {
         let url = if let Some(url) = raw.url {
@@ -63,10 +135,10 @@ impl Resolver<'_> {
                 }
             },
         };
-        let key_pattern = match raw.key_pattern {
-            None => Some(DEFAULT_KEY_PATTERN.to_owned()),
-            Some(pattern) => match crate::jira::Keys::new(pattern.get_ref()) {
-                Ok(_) => Some(pattern.into_inner()),
+        let keys = match raw.key_pattern {
+            None => Some(Keys::new(DEFAULT_KEY_PATTERN).expect("the default compiles")),
+            Some(pattern) => match Keys::new(pattern.get_ref()) {
+                Ok(keys) => Some(keys),
                 Err(why) => {
                     self.problem(Some(pattern.span()), format!("[jira] key-pattern: {why}"));
                     None
@@ -91,7 +163,7 @@ impl Resolver<'_> {
                 transitions.push((environment.into_inner(), name.into_inner().trim().to_owned()));
             }
         }
-        Some(Jira { url: url?, kind: kind?, key_pattern: key_pattern?, transitions })
+        Some(Jira { url: url?, kind: kind?, keys: keys?, transitions })
     }
 
     /// An `http(s)` site address without credentials, its trailing slash dropped.

@@ -11,12 +11,15 @@ mod trust;
 mod variables;
 
 use std::fmt;
+
+use crate::error::{self, Diagnostic};
+use crate::secret::has_credentials;
 use std::ops::Range;
 use std::sync::Arc;
 
 use serde_spanned::Spanned;
 
-pub use jira::{DEFAULT_KEY_PATTERN, Jira, JiraKind};
+pub use jira::{DEFAULT_KEY_PATTERN, Jira, JiraKind, Keys};
 pub use parts::{Component, Preview, PreviewPin, UMBRELLA, is_simple_name};
 pub use trust::{Signer, Trust, TrustMode, read_signer};
 pub use variables::{RESERVED as RESERVED_KEYS, RESERVED_PREFIXES};
@@ -168,16 +171,23 @@ pub enum GateMode {
 }
 
 /// The forges `[forge] kind` may name.
-pub const FORGE_KINDS: [&str; 7] =
-    ["github", "gitlab", "bitbucket-server", "bitbucket-cloud", "azure-devops", "gitea", "none"];
+pub const FORGE_KINDS: [&str; 7] = crate::forge::Named::NAMES;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forge {
-    pub kind: Option<String>,
+    pub kind: Option<crate::forge::Named>,
     pub api: Option<String>,
     pub repository: Option<String>,
     /// How a short reference's `owner/repo` becomes a git URL: `{repository}` is replaced.
     pub git_url: Option<String>,
+}
+
+impl Forge {
+    /// What the file says of where the forge is, as detection takes it.
+    #[must_use]
+    pub fn declared(&self) -> crate::forge::Declared<'_> {
+        crate::forge::Declared { kind: self.kind, api: self.api.as_deref(), repository: self.repository.as_deref() }
+    }
 }
 
 /// Why a release file was refused.
@@ -199,6 +209,28 @@ impl ConfigError {
             | ConfigError::NotUtf8 { origin, .. }
             | ConfigError::Invalid { origin, .. } => origin,
         }
+    }
+}
+
+impl Diagnostic for ConfigError {
+    fn kind(&self) -> error::Kind {
+        error::Kind::Config
+    }
+
+    fn causes(&self) -> Vec<String> {
+        match self {
+            ConfigError::Invalid { problems, .. } => problems.iter().map(ToString::to_string).collect(),
+            ConfigError::NotUtf8 { .. } | ConfigError::TooLarge { .. } => Vec::new(),
+        }
+    }
+
+    fn hints(&self) -> Vec<String> {
+        let origin = self.origin();
+        let fix = match &origin.branch {
+            Some(branch) => format!("fix {} on {branch} and commit it there", FILE_NAME),
+            None => format!("fix {} and commit it", FILE_NAME),
+        };
+        vec![fix, "the release file is described under FILES in 'man git-release'".to_owned()]
     }
 }
 
@@ -655,13 +687,15 @@ impl Resolver<'_> {
     }
 
     fn forge(&mut self, raw: raw::Forge) -> Forge {
-        if let Some(kind) = &raw.kind {
-            if !FORGE_KINDS.contains(&kind.get_ref().as_str()) {
+        let kind = raw.kind.as_ref().and_then(|kind| {
+            let named = crate::forge::Named::from_name(kind.get_ref());
+            if named.is_none() {
                 let message =
                     format!("[forge] kind `{}` is unknown; use one of {}", kind.get_ref(), FORGE_KINDS.join(", "));
                 self.problem(Some(kind.span()), message);
             }
-        }
+            named
+        });
         for (key, value) in [("api", raw.api.as_ref()), ("repository", raw.repository.as_ref())] {
             if let Some((problem, span)) = value.and_then(|v| Some((control_character(v.get_ref())?, v.span()))) {
                 self.problem(Some(span), format!("[forge] {key} {problem}"));
@@ -681,7 +715,7 @@ impl Resolver<'_> {
             self.problem(None, message.to_owned());
         }
         Forge {
-            kind: raw.kind.map(Spanned::into_inner),
+            kind,
             api: raw.api.map(Spanned::into_inner),
             repository: raw.repository.map(Spanned::into_inner),
             git_url,
@@ -752,13 +786,6 @@ pub fn control_character(text: &str) -> Option<String> {
         "holds the control character U+{:04X}; addresses and names are one line of printable text",
         u32::from(found)
     ))
-}
-
-/// Whether a URL carries a user name or password (`https://user:token@host/...`).
-#[must_use]
-pub fn has_credentials(url: &str) -> bool {
-    url.split_once("://")
-        .is_some_and(|(_, rest)| rest.split(['/', '?', '#']).next().is_some_and(|host| host.contains('@')))
 }
 
 /// Whether branch `inner` would live inside `outer` as a folder (`a/b` inside `a`).

@@ -168,7 +168,7 @@ pub fn pinned(app: &AppRepo, pin: &PreviewPin, online: bool) -> Result<ObjectId,
             Kind::Refused,
             format!("the preview pins {} to {}, which {} does not have", pin.component, pin.commit.short(), app.name),
         )
-        .cause(format!("it came from {} at {}", pin.reference, crate::git::redact(&pin.url)))
+        .cause(format!("it came from {} at {}", pin.reference, crate::secret::redact(&pin.url)))
         .hint("the reference may have been force-pushed since: create the preview again with 'git release preview create'")
     };
     if !online {

@@ -1,8 +1,6 @@
 //! Which forge holds a repository, and where its API answers: from `[forge]` in the release file
 //! and the remote's address. Pure: no network, no git.
 
-use crate::config;
-
 /// The forges git-release speaks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -211,26 +209,49 @@ pub fn kind_of(url: &str) -> Option<Kind> {
     parse_address(url)?.kind()
 }
 
+/// `[forge] kind`: a forge, or `none` to say there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    Kind(Kind),
+    NoForge,
+}
+
+impl Named {
+    /// The names `[forge] kind` takes: each forge's, and `none`.
+    pub const NAMES: [&str; 7] =
+        ["github", "gitlab", "bitbucket-server", "bitbucket-cloud", "azure-devops", "gitea", "none"];
+
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Named> {
+        if name == "none" { Some(Named::NoForge) } else { Kind::from_name(name).map(Named::Kind) }
+    }
+}
+
+/// What a release file's `[forge]` says of where the forge is: each `None` where it says nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Declared<'a> {
+    pub kind: Option<Named>,
+    pub api: Option<&'a str>,
+    pub repository: Option<&'a str>,
+}
+
 /// Where the release repository lives on its forge: `[forge]` first, then the remote's address.
 /// `Ok(None)` when there is no forge: `kind = "none"`, or nothing says which.
 ///
 /// # Errors
 /// When the forge is known but its API or the repository's path cannot be told, with what to set.
-pub fn locate(remote_url: Option<&str>, config: Option<&config::Forge>) -> Result<Option<Location>, String> {
-    let configured = config.and_then(|c| c.kind.as_deref());
-    if configured == Some("none") {
-        return Ok(None);
-    }
+pub fn locate(remote_url: Option<&str>, declared: &Declared<'_>) -> Result<Option<Location>, String> {
     let address = remote_url.and_then(parse_address);
-    let kind = match configured {
-        Some(name) => Kind::from_name(name),
+    let kind = match declared.kind {
+        Some(Named::NoForge) => return Ok(None),
+        Some(Named::Kind(kind)) => Some(kind),
         None => address.as_ref().and_then(Address::kind),
     };
     let Some(kind) = kind else { return Ok(None) };
     let derived = address.as_ref().and_then(|a| a.locate(kind));
-    let api = config.and_then(|c| c.api.clone()).or_else(|| derived.as_ref().map(|(api, _)| api.clone()));
-    let repository = config.and_then(|c| c.repository.clone()).or_else(|| derived.map(|(_, repository)| repository));
-    let shown = remote_url.map_or_else(|| "no remote".to_owned(), crate::git::redact);
+    let api = declared.api.map(str::to_owned).or_else(|| derived.as_ref().map(|(api, _)| api.clone()));
+    let repository = declared.repository.map(str::to_owned).or_else(|| derived.map(|(_, repository)| repository));
+    let shown = remote_url.map_or_else(|| "no remote".to_owned(), crate::secret::redact);
     let Some(api) = api.map(|api| api.trim_end_matches('/').to_owned()) else {
         return Err(format!("cannot tell where the {} API answers ({shown}); set [forge] api", kind.title()));
     };
@@ -316,7 +337,7 @@ mod tests {
     }
 
     fn located(url: &str) -> Option<(Kind, String, String)> {
-        locate(Some(url), None).expect("locates").map(|l| (l.kind, l.api, l.repository))
+        locate(Some(url), &Declared::default()).expect("locates").map(|l| (l.kind, l.api, l.repository))
     }
 
     #[expect(clippy::unnecessary_wraps, reason = "compared with what `located` answers")]
@@ -391,25 +412,24 @@ mod tests {
 
     #[test]
     fn the_release_file_overrides_what_the_address_shows() {
-        let forge = |kind: Option<&str>, api: Option<&str>, repository: Option<&str>| config::Forge {
-            kind: kind.map(str::to_owned),
-            api: api.map(str::to_owned),
-            repository: repository.map(str::to_owned),
-            git_url: None,
+        let forge = |kind: Option<&str>, api, repository| Declared {
+            kind: kind.map(|name| Named::from_name(name).expect("a kind")),
+            api,
+            repository,
         };
         let gitea = forge(Some("gitea"), None, None);
-        let found = locate(Some("https://git.acme.io/shop/release.git"), Some(&gitea)).expect("locates");
+        let found = locate(Some("https://git.acme.io/shop/release.git"), &gitea).expect("locates");
         assert_eq!(found.map(|l| l.api), Some("https://git.acme.io/api/v1".to_owned()));
 
         let none = forge(Some("none"), None, None);
-        assert_eq!(locate(Some("https://github.com/shop/release"), Some(&none)), Ok(None));
+        assert_eq!(locate(Some("https://github.com/shop/release"), &none), Ok(None));
 
         let full = forge(Some("github"), Some("http://127.0.0.1:4000/"), Some("shop/release"));
-        let found = locate(Some("/tmp/release.git"), Some(&full)).expect("locates").expect("a forge");
+        let found = locate(Some("/tmp/release.git"), &full).expect("locates").expect("a forge");
         assert_eq!((found.api.as_str(), found.repository.as_str()), ("http://127.0.0.1:4000", "shop/release"));
 
         let bare = forge(Some("gitlab"), None, None);
-        let missing = locate(Some("/tmp/release.git"), Some(&bare)).expect_err("no api");
+        let missing = locate(Some("/tmp/release.git"), &bare).expect_err("no api");
         assert_eq!(missing, "cannot tell where the GitLab API answers (/tmp/release.git); set [forge] api");
     }
 
@@ -418,6 +438,7 @@ mod tests {
         for kind in Kind::ALL {
             assert_eq!(Kind::from_name(kind.name()), Some(kind));
         }
-        assert!(config::FORGE_KINDS.iter().all(|name| *name == "none" || Kind::from_name(name).is_some()));
+        assert!(Named::NAMES.iter().all(|name| Named::from_name(name).is_some()));
+        assert_eq!(Named::NAMES.len(), Kind::ALL.len() + 1);
     }
 }

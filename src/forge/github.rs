@@ -266,8 +266,8 @@ mod tests {
 
     fn at(api: &str) -> Github {
         let location = Location { kind: Kind::Github, api: api.to_owned(), repository: "shop/release".into() };
-        let quiet: crate::git::Trace = std::sync::Arc::new(|_: &str| {});
-        Github::new(location, None, Settings::from_env(quiet, &|_| None)).expect("a client")
+        let quiet: crate::trace::Trace = std::sync::Arc::new(|_: &str| {});
+        Github::new(location, None, Settings::from_env(quiet, || None, &|_| None)).expect("a client")
     }
 
     #[test]

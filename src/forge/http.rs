@@ -11,7 +11,7 @@ use reqwest::header::{self, HeaderMap};
 use serde::de::DeserializeOwned;
 
 use super::{ForgeError, Kind, Token};
-use crate::git::Trace;
+use crate::trace::Trace;
 
 /// How patient the client is; from `GIT_RELEASE_HTTP_*` variables, with defaults for real forges.
 #[derive(Clone)]
@@ -25,13 +25,15 @@ pub struct Settings {
     /// The most the client waits in all for one request (pauses and rate limits together).
     pub max_wait: Duration,
     pub trace: Trace,
+    /// Seconds since the epoch by our clock, for a forge's answer that carries no `Date`.
+    pub now: fn() -> Option<i64>,
 }
 
 impl Settings {
     /// `GIT_RELEASE_HTTP_TIMEOUT` (seconds, default 30), `GIT_RELEASE_HTTP_TRIES` (default 5),
     /// `GIT_RELEASE_HTTP_BACKOFF_MS` (default 500), `GIT_RELEASE_HTTP_MAX_WAIT` (seconds, default 120).
     #[must_use]
-    pub fn from_env(trace: Trace, var: &dyn Fn(&str) -> Option<String>) -> Settings {
+    pub fn from_env(trace: Trace, now: fn() -> Option<i64>, var: &dyn Fn(&str) -> Option<String>) -> Settings {
         let number = |name: &str, default: u64| var(name).and_then(|v| v.trim().parse().ok()).unwrap_or(default);
         Settings {
             timeout: Duration::from_secs(number("GIT_RELEASE_HTTP_TIMEOUT", 30)),
@@ -39,6 +41,7 @@ impl Settings {
             backoff: Duration::from_millis(number("GIT_RELEASE_HTTP_BACKOFF_MS", 500)),
             max_wait: Duration::from_secs(number("GIT_RELEASE_HTTP_MAX_WAIT", 120)),
             trace,
+            now,
         }
     }
 }
@@ -271,7 +274,7 @@ impl Http {
                     let (_, body) = cached.unwrap_or_default();
                     return Ok(Reply { status: 200, headers: reply.headers, body });
                 }
-                Ok(reply) => match retry_after(&reply, self.settings.backoff) {
+                Ok(reply) => match retry_after(&reply, self.settings.backoff, self.settings.now) {
                     Some(wait) => Retry::After(wait, format!("HTTP {}", reply.status)),
                     None => return self.answer(*method == Method::GET, &url, reply),
                 },
@@ -461,7 +464,7 @@ fn same_origin(a: &str, b: &str) -> bool {
 fn within_origin(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
     let first = attempt.previous().first().map(reqwest::Url::as_str).unwrap_or_default();
     if !same_origin(first, attempt.url().as_str()) {
-        let to = crate::git::redact(attempt.url().as_str());
+        let to = crate::secret::redact(attempt.url().as_str());
         return attempt.error(format!("the forge redirected to {to}, another host, where no credential is sent"));
     }
     if attempt.previous().len() > 5 {
@@ -471,7 +474,7 @@ fn within_origin(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::
 }
 
 /// How long to wait before trying again, for answers that ask for it.
-fn retry_after(reply: &Reply, backoff: Duration) -> Option<Duration> {
+fn retry_after(reply: &Reply, backoff: Duration, now: fn() -> Option<i64>) -> Option<Duration> {
     let exhausted = reply.header("x-ratelimit-remaining").or_else(|| reply.header("ratelimit-remaining")) == Some("0");
     // GitHub's secondary limits: 403 or 429 with requests remaining, `Retry-After` or the words.
     let secondary = matches!(reply.status, 403 | 429)
@@ -481,7 +484,7 @@ fn retry_after(reply: &Reply, backoff: Duration) -> Option<Duration> {
     if !retriable {
         return None;
     }
-    let now = || forge_now(reply);
+    let now = || forge_now(reply, now);
     if let Some(after) = reply.header("retry-after") {
         return Some(parse_retry_after(after, now).unwrap_or(backoff));
     }
@@ -509,8 +512,8 @@ fn parse_retry_after(value: &str, now: impl FnOnce() -> Option<i64>) -> Option<D
 
 /// The time an answer was sent, by the forge's own clock (its `Date`), else by ours: a reset
 /// time or a `Retry-After` date is then measured on the clock that wrote it, whatever the skew.
-fn forge_now(reply: &Reply) -> Option<i64> {
-    reply.header("date").and_then(http_date).or_else(|| crate::clock::now().ok().map(jiff::Timestamp::as_second))
+fn forge_now(reply: &Reply, now: fn() -> Option<i64>) -> Option<i64> {
+    reply.header("date").and_then(http_date).or_else(now)
 }
 
 /// An HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`), as seconds since the epoch.
@@ -596,11 +599,11 @@ mod tests {
             ("x-ratelimit-reset", "1445412510"),
             ("date", "Wed, 21 Oct 2015 07:28:00 GMT"),
         ];
-        assert_eq!(retry_after(&reply(403, &exhausted), backoff), Some(Duration::from_secs(30)));
+        assert_eq!(retry_after(&reply(403, &exhausted), backoff, || None), Some(Duration::from_secs(30)));
         let asked = [("retry-after", "Wed, 21 Oct 2015 07:28:45 GMT"), ("date", "Wed, 21 Oct 2015 07:28:00 GMT")];
-        assert_eq!(retry_after(&reply(429, &asked), backoff), Some(Duration::from_secs(45)));
-        assert_eq!(retry_after(&reply(503, &[]), backoff), Some(backoff));
-        assert_eq!(retry_after(&reply(404, &asked), backoff), None, "a 404 is no reason to wait");
+        assert_eq!(retry_after(&reply(429, &asked), backoff, || None), Some(Duration::from_secs(45)));
+        assert_eq!(retry_after(&reply(503, &[]), backoff, || None), Some(backoff));
+        assert_eq!(retry_after(&reply(404, &asked), backoff, || None), None, "a 404 is no reason to wait");
     }
 
     #[test]
@@ -621,12 +624,16 @@ mod tests {
         let body = r#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#;
         let mut limited = reply(403, &[("x-ratelimit-remaining", "4999")]);
         limited.body = body.to_owned();
-        assert_eq!(retry_after(&limited, backoff), Some(Duration::from_secs(60)), "a minute at least, unasked");
+        assert_eq!(
+            retry_after(&limited, backoff, || None),
+            Some(Duration::from_secs(60)),
+            "a minute at least, unasked"
+        );
         let asked = reply(403, &[("x-ratelimit-remaining", "4999"), ("retry-after", "7")]);
-        assert_eq!(retry_after(&asked, backoff), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after(&asked, backoff, || None), Some(Duration::from_secs(7)));
         let mut forbidden = reply(403, &[("x-ratelimit-remaining", "4999")]);
         forbidden.body = r#"{"message":"Resource not accessible by integration"}"#.to_owned();
-        assert_eq!(retry_after(&forbidden, backoff), None, "a refusal is no reason to wait");
+        assert_eq!(retry_after(&forbidden, backoff, || None), None, "a refusal is no reason to wait");
     }
 
     #[test]

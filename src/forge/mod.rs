@@ -12,7 +12,7 @@ pub mod http;
 mod owner;
 pub mod token;
 
-pub use detect::{Kind, Location, kind_of, locate, receives_tokens, token_hosts};
+pub use detect::{Declared, Kind, Location, Named, kind_of, locate, receives_tokens, token_hosts};
 pub use owner::{ACCOUNT_VARIABLE, Owner, Stranger};
 pub use token::{Secret, Token};
 

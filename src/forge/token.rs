@@ -1,39 +1,8 @@
 //! Tokens for forge APIs: from the forge's usual environment variable, else from
 //! `git credential fill` for the API's host. A token never prints: not in output, errors or logs.
 
-use std::fmt;
-
 use super::Kind;
-use crate::git::Repo;
-
-/// A value that must not be shown; `Debug` and `Display` print `***`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    #[must_use]
-    pub fn new(value: String) -> Secret {
-        Secret(value)
-    }
-
-    /// The value itself, for the one place that sends it.
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+pub use crate::secret::Secret;
 
 /// A token and where it came from, so that a refusal can say which one the forge refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +28,10 @@ pub fn variables(kind: Kind) -> &'static [&'static str] {
     }
 }
 
+/// Asks git's credential helpers for `protocol://host`: a user name, if one goes with it, and the
+/// password or token.
+pub type Helpers<'a> = &'a dyn Fn(&str, &str) -> Option<(Option<String>, String)>;
+
 /// The token for a forge's API: its variables first, when the API answers where the remote URL
 /// or the CI says the forge is (`hosts`, from [`super::token_hosts`]), then git's credential
 /// helpers for the API's own address (without prompting). `None` when neither has one.
@@ -67,7 +40,7 @@ pub fn find(
     kind: Kind,
     api: &str,
     hosts: &[String],
-    repo: Option<&Repo>,
+    helpers: Option<Helpers<'_>>,
     var: &dyn Fn(&str) -> Option<String>,
 ) -> Option<Token> {
     let variables = if super::receives_tokens(api, hosts) { variables(kind) } else { &[] };
@@ -83,7 +56,7 @@ pub fn find(
     }
     let (protocol, rest) = api.split_once("://")?;
     let host = rest.split('/').next().filter(|h| !h.is_empty())?;
-    let (username, password) = repo?.credential_fill(protocol, host)?;
+    let (username, password) = helpers?(protocol, host)?;
     Some(Token {
         secret: Secret::new(password),
         username,

@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 use crate::config::{Content, MAX_SIZE};
 use crate::error::{Diagnostic, Kind};
 use crate::object_id::ObjectId;
+use crate::secret::redact;
+use crate::trace::Trace;
 
 /// Why reading or writing the repository failed.
 #[derive(Debug, thiserror::Error)]
@@ -200,9 +202,6 @@ impl BranchTip {
         }
     }
 }
-
-/// Reports each git command before it runs (`-v`).
-pub type Trace = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 /// How many bytes of objects a repository keeps once read: a command judging many environments
 /// reads the same few commits and trees again for each.
@@ -533,64 +532,6 @@ fn from_id(id: &ObjectId) -> Result<gix::ObjectId, GitError> {
     gix::ObjectId::from_hex(id.as_str().as_bytes()).map_err(|_| GitError::NotAnId { output: id.to_string() })
 }
 
-/// Masks the credentials in every address of a text: the password or token of
-/// `scheme://user:secret@host`, and the value of a query parameter that carries one, such as
-/// `?access_token=…` or `&sig=…`.
-#[must_use]
-pub fn redact(text: &str) -> String {
-    mask_query_secrets(&mask_user_info(text))
-}
-
-fn mask_user_info(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("://") {
-        let (head, tail) = rest.split_at(start + 3);
-        out.push_str(head);
-        let authority_end = tail.find(|c: char| c == '/' || c.is_whitespace()).unwrap_or(tail.len());
-        match tail[..authority_end].rfind('@') {
-            Some(at) => {
-                out.push_str("***");
-                rest = &tail[at..];
-            }
-            None => rest = tail,
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-fn mask_query_secrets(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(['?', '&']) {
-        let (head, tail) = rest.split_at(at + 1);
-        out.push_str(head);
-        let name_end = tail.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).unwrap_or(tail.len());
-        let (name, after) = tail.split_at(name_end);
-        match after.strip_prefix('=') {
-            Some(value) if secret_parameter(name) => {
-                out.push_str(name);
-                out.push_str("=***");
-                let end = value
-                    .find(|c: char| c.is_whitespace() || matches!(c, '&' | '#' | '\'' | '"' | '`' | ')' | '>'))
-                    .unwrap_or(value.len());
-                rest = &value[end..];
-            }
-            _ => rest = tail,
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// A query parameter whose value is a credential: a token, secret, password, signature or key.
-fn secret_parameter(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    ["token", "secret", "passw", "credential", "apikey", "api_key", "api-key"].iter().any(|part| name.contains(part))
-        || ["sig", "signature", "key", "auth", "pat"].contains(&name.as_str())
-}
-
 impl Repo {
     /// Every reference under a prefix, with the object it names (unpeeled), sorted by name.
     pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>, GitError> {
@@ -650,7 +591,7 @@ impl Repo {
 
 #[cfg(test)]
 mod tests {
-    use super::{held_lock, redact};
+    use super::held_lock;
 
     #[test]
     fn a_failed_push_or_fetch_names_the_remote_not_its_plumbing() {
@@ -666,18 +607,5 @@ mod tests {
                       '/r/.git/refs/remotes/origin/HEAD.lock': File exists.\n\nAnother git process seems to be running";
         assert_eq!(held_lock(stderr), Some("/r/.git/refs/remotes/origin/HEAD.lock"));
         assert_eq!(held_lock("fatal: Unable to create 'x': Permission denied"), None);
-    }
-
-    #[test]
-    fn redact_masks_credentials_in_urls() {
-        assert_eq!(redact("fatal: https://bob:s3cret@host/x.git"), "fatal: https://***@host/x.git");
-        assert_eq!(redact("https://token@host/a https://host/b"), "https://***@host/a https://host/b");
-        assert_eq!(redact("no url here, a@b"), "no url here, a@b");
-        assert_eq!(
-            redact("https://ci.example/run/9?access_token=t0k&page=2 and https://s.example/f?sig=abc#x"),
-            "https://ci.example/run/9?access_token=***&page=2 and https://s.example/f?sig=***#x"
-        );
-        assert_eq!(redact("'https://h/x?private_token=p'"), "'https://h/x?private_token=***'");
-        assert_eq!(redact("https://h/search?q=token&keys=2&tokens"), "https://h/search?q=token&keys=2&tokens");
     }
 }

@@ -2,6 +2,10 @@
 //! Each pushed reference is classified from its name alone, so that an ordinary branch costs
 //! nothing; only guarded references are looked at further.
 
+mod stdin;
+
+pub use stdin::{HookName, parse_updates, pre_commit_framework};
+
 use crate::admission::{self, Request, Verdict};
 use crate::app::AppRepo;
 use crate::config::{self, Deploys, Environment, FILE_NAME, GateMode, Origin, ReleaseFile, TrustMode};

@@ -225,7 +225,7 @@ fn token(jira: &config::Jira, repo: Option<&Repo>, var: &dyn Fn(&str) -> Option<
         let site = set("JIRA_URL");
         if !site.as_deref().is_some_and(|site| same_site(site, &jira.url)) {
             let why = match &site {
-                Some(site) => format!("JIRA_URL names {}, another site", crate::git::redact(site)),
+                Some(site) => format!("JIRA_URL names {}, another site", crate::secret::redact(site)),
                 None => "JIRA_URL, which names the site the token belongs to, is not set".to_owned(),
             };
             return Err(Error::new(Kind::Config, format!("JIRA_TOKEN is not sent to {}", jira.url))

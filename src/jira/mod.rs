@@ -10,69 +10,9 @@ use serde::Serialize;
 pub use client::{Client, Transition};
 pub use note::{Note, Piece};
 
-use crate::config::{self, DEFAULT_KEY_PATTERN};
+pub use crate::config::Keys;
 use crate::error::Error;
 use crate::forge::ForgeError;
-
-/// The issue-key pattern, compiled: `[jira] key-pattern`, by default `[A-Z][A-Z0-9_]+-\d+`.
-#[derive(Debug, Clone)]
-pub struct Keys(regex_lite::Regex);
-
-impl Keys {
-    /// # Errors
-    /// When the pattern is not a regular expression, or matches an empty text.
-    pub fn new(pattern: &str) -> Result<Keys, String> {
-        let regex = regex_lite::Regex::new(pattern).map_err(|e| {
-            format!(
-                "`{pattern}` is not a regular expression: {}",
-                e.to_string().lines().last().unwrap_or_default().trim()
-            )
-        })?;
-        if regex.is_match("") {
-            return Err(format!("`{pattern}` matches an empty text; it must match keys such as SHOP-142"));
-        }
-        Ok(Keys(regex))
-    }
-
-    /// The pattern `[jira]` sets, else the default.
-    #[must_use]
-    pub fn of(jira: Option<&config::Jira>) -> Keys {
-        let pattern = jira.map_or(DEFAULT_KEY_PATTERN, |j| j.key_pattern.as_str());
-        // The release file's pattern was compiled when the file was read.
-        Keys::new(pattern).unwrap_or_else(|_| Keys::new(DEFAULT_KEY_PATTERN).expect("the default compiles"))
-    }
-
-    /// The keys in `text`, each once, in the order they first appear. A match counts only as a
-    /// word of its own: not inside `MY-SHOP-1` or `SHOP-12a`.
-    #[must_use]
-    pub fn find(&self, text: &str) -> Vec<String> {
-        let mut found = Vec::new();
-        self.add(&mut found, text);
-        found
-    }
-
-    /// Adds the keys in `text` that `found` lacks.
-    pub fn add(&self, found: &mut Vec<String>, text: &str) {
-        let joins = |c: char| c.is_alphanumeric() || c == '_';
-        for candidate in self.0.find_iter(text) {
-            let before = text[..candidate.start()].chars().next_back();
-            let after = text[candidate.end()..].chars().next();
-            if before.is_some_and(|c| joins(c) || c == '-') || after.is_some_and(joins) {
-                continue;
-            }
-            let key = candidate.as_str();
-            if !found.iter().any(|k| k == key) {
-                found.push(key.to_owned());
-            }
-        }
-    }
-
-    /// Whether `text` is one key and nothing else.
-    #[must_use]
-    pub fn is_key(&self, text: &str) -> bool {
-        self.0.find(text).is_some_and(|m| m.start() == 0 && m.end() == text.len())
-    }
-}
 
 /// What to tell each issue.
 #[derive(Debug, Clone)]

@@ -58,7 +58,7 @@ pub const WIP: &str = "WIP";
 
 /// Why a string cannot be a version.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{}` cannot be a version, as it must fit in a tag name and {problem}", crate::git::redact(&.text.escape_debug().to_string()))]
+#[error("`{}` cannot be a version, as it must fit in a tag name and {problem}", crate::secret::redact(&.text.escape_debug().to_string()))]
 pub struct ParseError {
     pub text: String,
     pub problem: refname::Problem,

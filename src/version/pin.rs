@@ -136,7 +136,7 @@ fn from_url(text: &str) -> Option<Pin> {
 /// mirror): never text git could take for an option.
 fn is_address(text: &str) -> bool {
     // Credentials would be written wherever the address goes: the release file, commits, tags.
-    if crate::config::has_credentials(text) {
+    if crate::secret::has_credentials(text) {
         return false;
     }
     if let Some(path) = text.strip_prefix("file://") {

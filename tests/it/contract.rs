@@ -199,8 +199,8 @@ fn client(kind: Kind, recorder: &Recorder, repository: &str) -> Box<dyn Forge> {
         source: "a test".into(),
         job_token: false,
     };
-    let quiet: git_release::git::Trace = std::sync::Arc::new(|_: &str| {});
-    let settings = Settings::from_env(quiet, &|name| match name {
+    let quiet: git_release::trace::Trace = std::sync::Arc::new(|_: &str| {});
+    let settings = Settings::from_env(quiet, git_release::clock::seconds, &|name| match name {
         "GIT_RELEASE_HTTP_TRIES" => Some("1".into()),
         _ => None,
     });
@@ -395,10 +395,10 @@ fn jira_cloud_requests_match_atlassians_own_description() {
     let config = git_release::config::Jira {
         url: format!("http://127.0.0.1:{}", recorder.port),
         kind: git_release::config::JiraKind::Cloud,
-        key_pattern: git_release::config::DEFAULT_KEY_PATTERN.into(),
+        keys: git_release::config::Keys::new(git_release::config::DEFAULT_KEY_PATTERN).expect("the default compiles"),
         transitions: Vec::new(),
     };
-    let quiet: git_release::git::Trace = std::sync::Arc::new(|_: &str| {});
+    let quiet: git_release::trace::Trace = std::sync::Arc::new(|_: &str| {});
     let site = config.url.clone();
     let vars = |name: &str| match name {
         "JIRA_USER" => Some("releaser@example.com".to_owned()),
@@ -407,7 +407,8 @@ fn jira_cloud_requests_match_atlassians_own_description() {
         "GIT_RELEASE_HTTP_TRIES" => Some("1".to_owned()),
         _ => None,
     };
-    let client = Client::connect(&config, None, &vars, Settings::from_env(quiet, &vars)).expect("a client");
+    let client = Client::connect(&config, None, &vars, Settings::from_env(quiet, git_release::clock::seconds, &vars))
+        .expect("a client");
     let note = Note {
         paragraphs: vec![
             vec![

@@ -20,6 +20,7 @@ mod hooks;
 mod http_push;
 mod init;
 mod jira;
+mod layout;
 mod man;
 mod messages;
 mod pipelines;

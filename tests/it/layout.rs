@@ -1,0 +1,51 @@
+//! The module graph check that `.ci/run` runs: it passes on this tree, and it fails, naming the
+//! modules, on a cycle and on a library module that imports `cli`.
+
+use std::path::Path;
+use std::process::Command;
+
+fn script() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/import-graph")
+}
+
+fn run(src: &Path) -> (bool, String) {
+    let output = Command::new(script()).arg(src).output().expect("perl runs the script");
+    (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn this_tree_has_no_module_cycle_and_nothing_imports_cli() {
+    let (ok, printed) = run(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    assert!(ok, "{printed}");
+    assert!(printed.contains("ok: no cycles, and nothing imports cli"), "{printed}");
+    assert!(printed.lines().any(|l| l.starts_with("cli ") && l.contains("-> ")), "{printed}");
+}
+
+#[test]
+fn a_cycle_and_a_library_import_of_cli_are_refused() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let src = dir.path();
+    std::fs::create_dir_all(src.join("cli")).expect("cli/");
+    std::fs::create_dir_all(src.join("config")).expect("config/");
+    std::fs::write(src.join("lib.rs"), "pub mod cli;\npub mod config;\npub mod fuzz;\npub mod git;\npub mod leaf;\n")
+        .expect("lib");
+    std::fs::write(src.join("cli/mod.rs"), "use crate::{config, git::Repo};\n").expect("cli");
+    // A path inside a comment or a string is no import.
+    std::fs::write(
+        src.join("config/mod.rs"),
+        "// crate::cli\nconst S: &str = \"crate::cli\";\nuse crate::{\n    leaf,\n    git::{Repo, Tag},\n};\n",
+    )
+    .expect("config");
+    std::fs::write(src.join("git.rs"), "fn f() { crate::config::read(); }\n").expect("git");
+    std::fs::write(src.join("fuzz.rs"), "#[cfg(test)]\nmod tests {\n    use crate::cli::hook;\n}\n").expect("fuzz");
+    std::fs::write(src.join("leaf.rs"), "pub fn f() {}\n").expect("leaf");
+    let (ok, printed) = run(src);
+    assert!(!ok, "{printed}");
+    assert!(printed.contains("config       -> git leaf\n"), "{printed}");
+    assert!(printed.contains("leaf         -> (nothing)\n"), "{printed}");
+    assert!(printed.contains("error: library module `fuzz` imports `cli`"), "{printed}");
+    assert!(!printed.contains("library module `config` imports"), "{printed}");
+    assert!(!printed.contains("cycle: cli"), "{printed}");
+    assert!(printed.contains("error: these modules import each other in a cycle: config git"), "{printed}");
+    assert!(printed.contains("  config -> git\n") && printed.contains("  git -> config\n"), "{printed}");
+}
