@@ -227,8 +227,8 @@ impl Diagnostic for ConfigError {
     fn hints(&self) -> Vec<String> {
         let origin = self.origin();
         let fix = match &origin.branch {
-            Some(branch) => format!("fix {} on {branch} and commit it there", FILE_NAME),
-            None => format!("fix {} and commit it", FILE_NAME),
+            Some(branch) => format!("fix {FILE_NAME} on {branch} and commit it there"),
+            None => format!("fix {FILE_NAME} and commit it"),
         };
         vec![fix, "the release file is described under FILES in 'man git-release'".to_owned()]
     }
