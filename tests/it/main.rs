@@ -11,6 +11,7 @@ mod demo;
 mod deploy;
 mod deploy_faults;
 mod drift;
+mod dry_runs;
 mod fake_forge;
 mod fake_jira;
 mod gate;

@@ -7,7 +7,7 @@ use crate::fake_forge::{BOT, Dialect, FakeForge, Fault};
 use crate::harness::World;
 use crate::reconcile::edit_release_file;
 
-const TOKEN: &str = "ghp_0123456789abcdefSECRET";
+pub const TOKEN: &str = "ghp_0123456789abcdefSECRET";
 
 /// A release repository whose qa deployed 1.0.0, pointed at a fake GitHub.
 /// Puts the release repository on the forge at `api`, as a clone of a hosted repository is: its
@@ -419,13 +419,8 @@ fn diff_shows_what_a_promotion_would_carry() {
     world.release(release, &["diff", "qa", "staging"]).expect_status(2).expect_stderr("staging");
 }
 
-#[test]
-fn conflicting_branches_are_refused_and_rebuild_opens_a_clean_promotion() {
-    let world = World::new();
-    let forge = FakeForge::github(Some(TOKEN));
-    let repos = promotable(&world, &forge);
-    let release = &repos.release;
-    // Someone edits prod's version by hand, so qa's release file no longer merges into prod's.
+/// Someone edits prod's version by hand, so qa's release file no longer merges into prod's.
+pub fn edit_prod_by_hand(world: &World, release: &Path) {
     world.git(release, &["checkout", "-q", "environment/prod"]);
     let file = std::fs::read_to_string(release.join("release.toml")).expect("release file");
     let edited: String = file
@@ -438,6 +433,15 @@ fn conflicting_branches_are_refused_and_rebuild_opens_a_clean_promotion() {
     world.git(release, &["commit", "-q", "-am", "Hotfix the version by hand"]);
     world.git(release, &["push", "-q", "origin", "environment/prod"]);
     world.git(release, &["checkout", "-q", "environment/dev"]);
+}
+
+#[test]
+fn conflicting_branches_are_refused_and_rebuild_opens_a_clean_promotion() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let release = &repos.release;
+    edit_prod_by_hand(&world, release);
     let before = world.git(release, &["for-each-ref"]);
 
     let refused = world.release_with(release, &["promote", "qa", "prod"], &[("GITHUB_TOKEN", TOKEN)]);

@@ -6,7 +6,7 @@ use crate::gate::prepared_qa;
 use crate::harness::{NOON, World};
 
 /// prod ran 1.0.0, then a bad 1.1.0; every step through the release remote's pre-receive hook.
-fn prod_ran_a_bad_release(world: &World) -> (TwoRepos, String, String) {
+pub fn prod_ran_a_bad_release(world: &World) -> (TwoRepos, String, String) {
     let repos = TwoRepos::new(world);
     let release = &repos.release;
     let at = |args: &[&str]| world.release_at(release, args, NOON);

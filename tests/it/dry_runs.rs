@@ -1,0 +1,164 @@
+//! Every command's `--dry-run`: it prints the plan (snapshotted here) and writes nothing: no
+//! object, reference or config change in any repository it touches, and no write to the forge.
+
+use std::path::Path;
+
+use crate::deploy::TwoRepos;
+use crate::fake_forge::FakeForge;
+use crate::harness::{NOON, World};
+use crate::preview::{git_url, pull_request};
+use crate::promote::{TOKEN, edit_prod_by_hand, promotable};
+use crate::reconcile::auto_promoted;
+use crate::rollback::prod_ran_a_bad_release;
+
+/// Everything a run could write in one repository: what `World::state` sees (references, HEAD,
+/// config, index, work tree) and every file under its objects directory.
+fn written(world: &World, dir: &Path) -> String {
+    let mut seen = world.state(dir);
+    let objects = world.git(dir, &["rev-parse", "--git-path", "objects"]);
+    let objects = dir.join(objects.trim());
+    let mut files = Vec::new();
+    let mut folders = vec![objects.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("objects are readable") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                folders.push(path)
+            } else {
+                files.push(path.strip_prefix(&objects).expect("inside").to_owned())
+            }
+        }
+    }
+    files.sort();
+    for file in files {
+        seen.push_str(&format!("object file {}\n", file.display()));
+    }
+    seen
+}
+
+/// The text with each object id (seven hex digits or more) as `<id>`: the fixtures commit at the
+/// moment they run, so their ids differ from run to run.
+fn ids_hidden(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let id = word.len() >= 7 && word.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        out.push_str(if id && word.bytes().any(|b| b.is_ascii_alphabetic()) { "<id>" } else { word });
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// The four repositories of a release beside its application.
+fn all(world: &World, repos: &TwoRepos) -> Vec<String> {
+    [&repos.release, &repos.release_remote, &repos.app, &repos.app_remote]
+        .iter()
+        .map(|dir| written(world, dir))
+        .collect()
+}
+
+fn forge_writes(forge: &FakeForge) -> usize {
+    forge.requests().iter().filter(|(line, _)| !line.starts_with("GET ")).count()
+}
+
+/// Runs a dry run in the release repository at noon, snapshots its transcript under `name` and
+/// checks that no repository changed.
+fn dry_run(world: &World, repos: &TwoRepos, name: &str, args: &[&str], vars: &[(&str, &str)]) {
+    let before = all(world, repos);
+    let mut vars = vars.to_vec();
+    vars.push(("GIT_COMMITTER_DATE", NOON));
+    let run = world.release_with(&repos.release, args, &vars);
+    run.expect_status(0);
+    insta::assert_snapshot!(name, ids_hidden(&run.to_string()));
+    let after = all(world, repos);
+    for (index, (was, is)) in before.iter().zip(&after).enumerate() {
+        let which = ["release", "release remote", "app", "app remote"][index];
+        assert_eq!(was, is, "`{}` wrote into the {which} repository", args.join(" "));
+    }
+}
+
+#[test]
+fn init_set_and_bump_dry_runs_write_nothing() {
+    let world = World::new();
+    let fresh = TwoRepos::new(&world);
+    let app = fresh.app_remote.to_str().expect("UTF-8").to_owned();
+    let empty = world.empty_repo("empty", false);
+    let before = written(&world, &empty);
+    let init = world.release_with(&empty, &["init", "--app", &app, "--dry-run"], &[("GIT_COMMITTER_DATE", NOON)]);
+    init.expect_status(0);
+    // The command line is not scrubbed as the output is.
+    insta::assert_snapshot!("init", ids_hidden(&init.to_string().replace(&app, "<tmp>/app.git")));
+    assert_eq!(written(&world, &empty), before, "init --dry-run wrote");
+
+    dry_run(&world, &fresh, "set", &["set", "qa", "1.1.0", "--push", "--dry-run"], &[]);
+    let before = all(&world, &fresh);
+    world.release(&fresh.release, &["set", "qa", "1.1.0", "--push"]).expect_status(0);
+    let after = all(&world, &fresh);
+    assert!(before[0] != after[0] && before[1] != after[1], "the same run, not dry, is seen to write");
+    dry_run(&world, &fresh, "bump", &["bump", "qa", "minor", "--push", "--dry-run"], &[]);
+}
+
+#[test]
+fn rollback_dry_run_writes_nothing() {
+    let world = World::new();
+    let (repos, _, _) = prod_ran_a_bad_release(&world);
+    dry_run(&world, &repos, "rollback", &["rollback", "prod", "--push", "--dry-run"], &[]);
+}
+
+#[test]
+fn prepare_and_record_dry_runs_write_nothing() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    world.release(&repos.release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    dry_run(&world, &repos, "prepare", &["prepare", "qa", "--dry-run"], &[]);
+    world.release(&repos.release, &["prepare", "qa"]).expect_status(0);
+    dry_run(&world, &repos, "record", &["record", "qa", "--dry-run"], &[]);
+}
+
+#[test]
+fn promote_and_rebuild_dry_runs_write_nothing_here_or_on_the_forge() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let token = [("GITHUB_TOKEN", TOKEN)];
+    dry_run(&world, &repos, "promote", &["promote", "qa", "prod", "--dry-run"], &token);
+    assert_eq!(forge_writes(&forge), 0);
+
+    edit_prod_by_hand(&world, &repos.release);
+    dry_run(&world, &repos, "promote_rebuild", &["promote", "qa", "prod", "--rebuild", "--dry-run"], &token);
+    assert_eq!(forge_writes(&forge), 0);
+    assert!(forge.open_pulls().is_empty());
+}
+
+#[test]
+fn reconcile_dry_run_writes_nothing_here_or_on_the_forge() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = auto_promoted(&world, &forge, "");
+    dry_run(&world, &repos, "reconcile", &["reconcile", "--dry-run"], &[("GITHUB_TOKEN", TOKEN)]);
+    assert_eq!(forge_writes(&forge), 0);
+    assert!(forge.open_pulls().is_empty());
+}
+
+#[test]
+fn preview_create_and_delete_dry_runs_write_nothing() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    git_url(&world, &repos.release);
+    pull_request(&world, &repos);
+    let create = ["preview", "create", "test-my-thing", "owner/repo#pull/42"];
+    dry_run(&world, &repos, "preview_create", &[&create[..], &["--dry-run"]].concat(), &[]);
+    let created = world.release_at(&repos.release, &create, NOON);
+    created.expect_status(0);
+    let name = created.stdout.trim().to_owned();
+    dry_run(&world, &repos, "preview_delete", &["preview", "delete", &name, "--dry-run"], &[]);
+}
