@@ -23,6 +23,7 @@ pub mod parallel;
 pub mod plan;
 pub mod policy;
 pub mod preview;
+pub mod promotion;
 pub mod record;
 pub mod refname;
 pub mod released;

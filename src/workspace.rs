@@ -6,7 +6,7 @@ use crate::error::{Diagnostic, Error, Kind};
 use crate::git::{BranchTip, GitError, Repo};
 use crate::object_id::ObjectId;
 use crate::refname;
-use crate::version::{Cut, Version};
+use crate::version::Version;
 
 /// A repository with its release file read and checked.
 pub struct Workspace {
@@ -340,23 +340,7 @@ impl Workspace {
         if self.repo.branch_tip(&branch, &self.remote)?.id().is_none() {
             return Ok(None);
         }
-        Ok(Some(Environment {
-            name: name.to_owned(),
-            branch,
-            cut: Cut::None,
-            after: None,
-            restricted: false,
-            auto_promote: false,
-            match_: config::Match::default(),
-            previous_current: true,
-            require_bump: false,
-            gate: config::GateMode::default(),
-            soak: None,
-            freeze: Vec::new(),
-            blocked: Vec::new(),
-            variables: std::collections::BTreeMap::new(),
-            deploys: config::Deploys::Branch,
-        }))
+        Ok(Some(Environment::new(name, &branch)))
     }
 
     /// This workspace with the release file of the branch `release.configRef` names (the last

@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::ui::{Paint, Report};
 
 use super::Context;
-use super::promote::{COMMITS_SHOWN, Promotion};
+use crate::promotion::{COMMITS_SHOWN, Promotion};
 
 /// Show what a promotion would carry: the release-file diff, the application commits, the Jira keys
 ///
@@ -99,7 +99,7 @@ impl Report for DiffReport {
             }
         }
         if self.shallow {
-            out.push_str(&format!("\n{} {}\n", paint.bold("warning:"), super::promote::shallow_warning()));
+            out.push_str(&format!("\n{} {}\n", paint.bold("warning:"), crate::promotion::shallow_warning()));
         }
         let keys = |keys: &[String]| if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
         out.push_str(&format!("\n{} {}\n", paint.bold("Jira:"), keys(&self.jira)));

@@ -135,6 +135,31 @@ pub struct Environment {
     pub deploys: Deploys,
 }
 
+impl Environment {
+    /// An environment as a release file with only `name` and `branch` describes it: every other
+    /// key at its default.
+    #[must_use]
+    pub fn new(name: &str, branch: &str) -> Environment {
+        Environment {
+            name: name.to_owned(),
+            branch: branch.to_owned(),
+            cut: Cut::None,
+            after: None,
+            restricted: false,
+            auto_promote: false,
+            match_: Match::default(),
+            previous_current: true,
+            require_bump: false,
+            gate: GateMode::default(),
+            soak: None,
+            freeze: Vec::new(),
+            blocked: Vec::new(),
+            variables: std::collections::BTreeMap::new(),
+            deploys: Deploys::default(),
+        }
+    }
+}
+
 /// `match`: which deployments of the previous environment count for the gate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

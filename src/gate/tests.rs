@@ -9,21 +9,10 @@ fn id(n: u8) -> ObjectId {
 
 fn environment(name: &str, cut: Cut, after: Option<&str>) -> Environment {
     Environment {
-        name: name.into(),
-        branch: format!("environment/{name}"),
         cut,
         after: after.map(Into::into),
         restricted: after.is_some(),
-        auto_promote: false,
-        match_: Match::Commit,
-        previous_current: true,
-        require_bump: false,
-        gate: GateMode::Previous,
-        soak: None,
-        freeze: Vec::new(),
-        blocked: Vec::new(),
-        variables: std::collections::BTreeMap::new(),
-        deploys: crate::config::Deploys::Branch,
+        ..Environment::new(name, &format!("environment/{name}"))
     }
 }
 

@@ -2,8 +2,6 @@
 //!
 //! `--dry-run` renders the same plan that would otherwise be applied.
 
-pub mod promotion;
-
 use serde::Serialize;
 
 use crate::git::{Expect, Ident};

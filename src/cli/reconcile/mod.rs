@@ -11,15 +11,15 @@ use crate::clock;
 use crate::config::Environment;
 use crate::error::{Error, Exit, Kind};
 use crate::forge::{self, Draft, Forge, Listing, Mergeable, Opened, Owner, PullRequest};
-use crate::gate;
-use crate::plan::promotion::{self, Action, Block, Closed, Desired, Open, Plan, Situation, Wanted, Why, with_block};
 use crate::policy;
 use crate::preview::Expiry;
+use crate::promotion::plan::{self as promotion, Action, Closed, Desired, Open, Plan, Situation, Wanted, Why};
+use crate::promotion::{Block, Promotion, with_block};
 use crate::workspace::Workspace;
 
 use super::Context;
 use super::preview;
-use super::promote::{self, Promotion};
+use super::promote;
 
 mod report;
 
@@ -105,7 +105,7 @@ fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
     let mut jobs = Vec::new();
     for ((from, to), promotion) in pairs.iter().zip(&promotions) {
         let desired = match promotion {
-            Ok(promotion) => desired(&workspace, promotion, now, limit),
+            Ok(promotion) => promotion.held(&workspace).map(|held| promotion.desired(held, now, limit)),
             Err(error) => Err(error.clone()),
         };
         let forwards = match promotion {
@@ -199,71 +199,6 @@ fn targets(workspace: &Workspace, named: &[String]) -> Result<Vec<Environment>, 
         }
     }
     Ok(targets)
-}
-
-/// What should be open into the target of `promotion`, by the order of the rules: nothing when
-/// the target runs it or holds it already, nothing when it is blocked or the gate refuses it,
-/// wait in a freeze or a soak, else the promotion of the source's latest deployment.
-fn desired(
-    workspace: &Workspace,
-    promotion: &Promotion,
-    now: Timestamp,
-    limit: Option<usize>,
-) -> Result<Desired, Error> {
-    let (from, to) = (&promotion.from, &promotion.to);
-    let Some(carried) = &promotion.carried else {
-        return Ok(Desired::Nothing(format!("{} has deployed nothing yet", from.name)));
-    };
-    let Some(marker) = promotion.marker() else {
-        return Ok(Desired::Nothing(format!(
-            "{} asks for {}, which {} has not deployed yet (its latest deployment is {})",
-            from.branch, promotion.version, from.name, carried.deployment.version
-        )));
-    };
-    let label = format!("{}'s {marker}", from.name);
-    if promotion.runs.as_ref().is_some_and(|runs| runs.deployment.commit == carried.deployment.commit) {
-        return Ok(Desired::Nothing(format!("{} runs {label} already", to.name)));
-    }
-    if promotion.diff.is_empty() {
-        if let Some(target) = &promotion.target_head {
-            if workspace.repo.ancestors_of(target, &[&promotion.head])?[0] {
-                return Ok(Desired::Nothing(format!(
-                    "{} holds {}'s head already; its deployment is pending",
-                    to.branch, from.branch
-                )));
-            }
-        }
-    }
-    let deployment = &carried.deployment;
-    if let Some(blocked) =
-        to.blocked.iter().find(|b| **b == deployment.version || deployment.version_tag.as_deref() == Some(b.as_str()))
-    {
-        return Ok(Desired::Nothing(format!("{blocked} is blocked in {}", to.name)));
-    }
-    if let Some(failed) = promotion.verdict.findings.iter().find(|f| !f.ok) {
-        return Ok(Desired::Nothing(format!("the gate refuses {label}: {}", failed.message)));
-    }
-    if let Some(window) = to.freeze.iter().find(|w| w.contains(now)) {
-        return Ok(Desired::Wait(format!("{} is frozen ({window})", to.name)));
-    }
-    if let Some(soak) = to.soak {
-        let ran = Duration::from_secs(u64::try_from(now.as_second() - deployment.time.as_second()).unwrap_or(0));
-        if ran < soak {
-            return Ok(Desired::Wait(format!(
-                "{label} has run {} of the {} soak {} asks",
-                policy::show_duration(ran),
-                policy::show_duration(soak),
-                to.name
-            )));
-        }
-    }
-    Ok(Desired::Want(Box::new(Wanted {
-        marker,
-        title: promotion.title(),
-        body: forge::fit(&promotion.body(), limit),
-        source: from.branch.clone(),
-        rebuilt: gate::rebuild_branch(&to.name),
-    })))
 }
 
 /// One environment's work for the forge.

@@ -5,8 +5,8 @@ use serde::Serialize;
 use super::Deferred;
 use crate::error::Error;
 use crate::forge::PullRequest;
-use crate::plan::promotion::{Desired, Why};
 use crate::preview::Expiry;
+use crate::promotion::plan::{Desired, Why};
 use crate::ui::{Paint, Report};
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::promotion::block::with_block;
 
 fn marker(version: &str, tag: Option<&str>, commit: &str) -> Marker {
     Marker {
