@@ -89,6 +89,7 @@ impl Sides {
 }
 
 /// What a shallow history does to the lists of commits, and what to do about it.
+#[must_use]
 pub fn shallow_warning() -> &'static str {
     "the application repository's history here is shallow, so these lists may be short: fetch it in full \
      ('git fetch --unshallow') for the whole story"
