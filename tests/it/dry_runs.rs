@@ -23,9 +23,9 @@ fn written(world: &World, dir: &Path) -> String {
         for entry in std::fs::read_dir(&folder).expect("objects are readable") {
             let path = entry.expect("an entry").path();
             if path.is_dir() {
-                folders.push(path)
+                folders.push(path);
             } else {
-                files.push(path.strip_prefix(&objects).expect("inside").to_owned())
+                files.push(path.strip_prefix(&objects).expect("inside").to_owned());
             }
         }
     }
