@@ -9,6 +9,7 @@ pub mod ci;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod context;
 pub mod deploy;
 pub mod error;
 pub mod execute;

@@ -237,3 +237,23 @@ pub fn table(rows: &[Vec<String>], paint: Paint) -> String {
     }
     out
 }
+
+/// What `prepare` and `record` print: with `--dry-run` the steps, then `key=value` lines, ready
+/// for `$GITHUB_OUTPUT` or a dotenv file.
+#[must_use]
+pub fn key_values<S: std::fmt::Display>(paint: Paint, steps: Option<&[S]>, values: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    if let Some(steps) = steps {
+        out.push_str(&paint.bold("Would run:\n"));
+        for step in steps {
+            out.push_str(&format!("  {step}\n"));
+        }
+        if steps.is_empty() {
+            out.push_str("  nothing\n");
+        }
+    }
+    for (key, value) in values {
+        out.push_str(&format!("{key}={value}\n"));
+    }
+    out
+}

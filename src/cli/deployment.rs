@@ -17,7 +17,6 @@ use crate::git::{self, Ident, Signing};
 use crate::object_id::ObjectId;
 use crate::plan::{Plan, Step};
 use crate::refname;
-use crate::ui::Paint;
 use crate::workspace::Workspace;
 
 use super::Context;
@@ -305,25 +304,6 @@ fn taken(refs: &[(String, String)]) -> bool {
     ];
     refs.iter().all(|(_, why)| reasons.iter().any(|reason| why.contains(reason)))
         && refs.iter().any(|(_, why)| !why.contains("atomic push failed"))
-}
-
-/// What `prepare` and `record` print: with `--dry-run` the steps, then `key=value` lines, ready
-/// for `$GITHUB_OUTPUT` or a dotenv file.
-pub fn key_values(paint: Paint, steps: Option<&[Step]>, values: &[(&str, &str)]) -> String {
-    let mut out = String::new();
-    if let Some(steps) = steps {
-        out.push_str(&paint.bold("Would run:\n"));
-        for step in steps {
-            out.push_str(&format!("  {step}\n"));
-        }
-        if steps.is_empty() {
-            out.push_str("  nothing\n");
-        }
-    }
-    for (key, value) in values {
-        out.push_str(&format!("{key}={value}\n"));
-    }
-    out
 }
 
 /// The steps of one plan per repository, for `--dry-run`: with several repositories, each push

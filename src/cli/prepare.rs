@@ -17,7 +17,8 @@ use crate::ui::{Paint, Report};
 use crate::version::Decision;
 
 use super::Context;
-use super::deployment::{DeployArgs, MAX_TRIES, Session, component_values, key_values};
+use super::deployment::{DeployArgs, MAX_TRIES, Session, component_values};
+use crate::ui::key_values;
 
 /// Cut the version tag the environment's `cut` calls for, and print what to deploy
 ///

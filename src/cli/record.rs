@@ -23,9 +23,10 @@ use crate::version::{Cut, Decision, Version, VersionTag};
 use crate::workspace::Workspace;
 
 use super::Context;
-use super::deployment::{DeployArgs, MAX_TRIES, Session, component_values, key_values};
+use super::deployment::{DeployArgs, MAX_TRIES, Session, component_values};
 use super::jira::{JiraArgs, JiraReport};
 use crate::jira::{Keys, Note, Piece, Update};
+use crate::ui::key_values;
 
 /// Record a deployment: an annotated, timestamped tag on the deployed commit
 ///

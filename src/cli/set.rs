@@ -78,7 +78,7 @@ pub fn run_set(context: &Context, args: &SetArgs) -> Result<(), Error> {
     let workspace = context.workspace()?;
     let environment = workspace.find_environment(&args.environment)?;
     if crate::secret::has_credentials(&args.version) {
-        return Err(holds_credentials(&args.version));
+        return Err(crate::version::pin::holds_credentials(&args.version));
     }
     let version = Version::parse(&args.version).map_err(|e| Error::new(Kind::Usage, e.to_string()))?;
     fetch_before_push(context, &workspace, args.write.push)?;
@@ -93,14 +93,6 @@ fn fetch_before_push(context: &Context, workspace: &Workspace, push: bool) -> Re
         workspace.fetch_branches()?;
     }
     Ok(())
-}
-
-/// A version address with a user and password, which would be written to the release file, its
-/// commit and every deployment record.
-pub(super) fn holds_credentials(text: &str) -> Error {
-    Error::new(Kind::Usage, format!("`{}` holds credentials", crate::secret::redact(text)))
-        .cause("it would be written to release.toml, to commits and to deployment records")
-        .hint("give the address without them: git's credential helper supplies them when fetching")
 }
 
 pub fn run_bump(context: &Context, args: &BumpArgs) -> Result<(), Error> {

@@ -61,6 +61,15 @@ pub struct SyncWorktree {
     pub commit: usize,
 }
 
+/// A branch to delete here, or on `remote`, only while it is at `old`. Deleted on the remote,
+/// its remote-tracking branch goes too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteRef {
+    pub remote: Option<String>,
+    pub name: String,
+    pub old: ObjectId,
+}
+
 /// Everything one command will do, in the order it is done.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
@@ -72,6 +81,8 @@ pub struct Plan {
     pub refs: Vec<MoveRef>,
     pub worktree: Option<SyncWorktree>,
     pub config: Vec<(String, String)>,
+    /// After the moves: remote deletions, then local ones.
+    pub deletions: Vec<DeleteRef>,
     pub reflog: String,
 }
 
@@ -174,6 +185,13 @@ impl Plan {
         }
         for (key, value) in &self.config {
             steps.push(Step::SetConfig { key: key.clone(), value: value.clone() });
+        }
+        for deletion in &self.deletions {
+            steps.push(Step::DeleteRef {
+                remote: deletion.remote.clone(),
+                reference: deletion.name.clone(),
+                old: deletion.old.clone(),
+            });
         }
         steps
     }

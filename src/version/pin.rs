@@ -132,6 +132,15 @@ fn from_url(text: &str) -> Option<Pin> {
     None
 }
 
+/// A version address with a user and password, which would be written to the release file, its
+/// commit and every deployment record.
+#[must_use]
+pub fn holds_credentials(text: &str) -> crate::error::Error {
+    crate::error::Error::new(crate::error::Kind::Usage, format!("`{}` holds credentials", crate::secret::redact(text)))
+        .cause("it would be written to release.toml, to commits and to deployment records")
+        .hint("give the address without them: git's credential helper supplies them when fetching")
+}
+
 /// `http(s)://` and a host that starts like one, or `file://` and an absolute path (a local
 /// mirror): never text git could take for an option.
 fn is_address(text: &str) -> bool {

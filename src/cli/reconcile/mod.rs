@@ -18,8 +18,8 @@ use crate::promotion::{Block, Promotion, with_block};
 use crate::workspace::Workspace;
 
 use super::Context;
-use super::preview;
 use super::promote;
+use crate::preview;
 
 mod report;
 

@@ -82,7 +82,20 @@ impl Diagnostic for ExecuteError {
     }
 }
 
-/// Applies a plan in its order: commits, tag objects, pushes, reference moves, work tree, config.
+/// Carries a plan out, or on a dry run only returns: `None` then, and nothing is written. The one
+/// place a dry run and a real run part.
+///
+/// # Errors
+/// As [`apply`].
+pub fn carry_out(repo: &Repo, plan: &Plan, dry_run: bool) -> Result<Option<Applied>, ExecuteError> {
+    if dry_run {
+        return Ok(None);
+    }
+    apply(repo, plan).map(Some)
+}
+
+/// Applies a plan in its order: commits, tag objects, pushes, reference moves, work tree, config,
+/// deletions.
 ///
 /// # Errors
 /// The first step that fails; references move only after every push succeeded.
@@ -138,7 +151,25 @@ pub fn publish(repo: &Repo, plan: &Plan, written: Written) -> Result<Applied, Ex
     for (key, value) in &plan.config {
         repo.set_config(key, value)?;
     }
+    delete(repo, plan)?;
     Ok(applied)
+}
+
+/// Deletes on remotes first, each only while it is where it was seen, then here.
+fn delete(repo: &Repo, plan: &Plan) -> Result<(), GitError> {
+    for deletion in &plan.deletions {
+        let Some(remote) = &deletion.remote else { continue };
+        repo.delete_remote_branch(remote, &deletion.name, &deletion.old)?;
+        let branch = deletion.name.strip_prefix("refs/heads/").unwrap_or(&deletion.name);
+        let tracking = format!("refs/remotes/{remote}/{branch}");
+        if let Some(id) = repo.reference(&tracking)? {
+            repo.delete_ref(&tracking, &id, &plan.reflog)?;
+        }
+    }
+    for deletion in plan.deletions.iter().filter(|d| d.remote.is_none()) {
+        repo.delete_ref(&deletion.name, &deletion.old, &plan.reflog)?;
+    }
+    Ok(())
 }
 
 /// Writes the blob, tree and commit; returns the commit and the file's tree entry.

@@ -1,6 +1,5 @@
-//! Preview environments: what a person asks for (`[component=]reference`), where git finds each
-//! reference, and the unique name the resolved commits give. Pure: asking remotes is the
-//! command's business.
+//! What a person asks a preview for (`[component=]reference`), where git finds each reference,
+//! and the unique name the resolved commits give. Pure: asking remotes is `branch`'s business.
 
 use crate::forge::Kind;
 use crate::object_id::ObjectId;

@@ -1,0 +1,8 @@
+//! Preview environments: what a person asks for and the name it gives (`request`, pure), and the
+//! branches that hold them (`branch`: create, list, delete).
+
+mod branch;
+mod request;
+
+pub use branch::{ListReport, Listed, Pinned, create, delete, keyed, list, remove};
+pub use request::*;
