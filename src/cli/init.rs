@@ -314,6 +314,7 @@ fn build_plan(environments: &[NewEnvironment], files: &[(String, String)], base:
         base: base.cloned(),
         path: FILE_NAME.into(),
         content: shared.1.clone(),
+        copied: None,
         message: format!("Add {FILE_NAME} for environments {names}"),
     });
     for (env, (version, text)) in environments.iter().zip(files) {
@@ -325,6 +326,7 @@ fn build_plan(environments: &[NewEnvironment], files: &[(String, String)], base:
                 base: base.cloned(),
                 path: FILE_NAME.into(),
                 content: text.clone(),
+                copied: None,
                 message: format!("Set {} version to {version}", env.name),
             });
             ObjectRef::Planned(plan.commits.len() - 1)

@@ -24,7 +24,8 @@ use crate::workspace::Workspace;
 
 use super::Context;
 use super::deployment::{DeployArgs, MAX_TRIES, Session, component_values};
-use super::jira::{JiraArgs, JiraReport};
+use super::jira::JiraArgs;
+use crate::jira::JiraReport;
 use crate::jira::{Keys, Note, Piece, Update};
 use crate::ui::key_values;
 
@@ -67,7 +68,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
     let environment = workspace.find_environment(&args.environment)?;
     let now = clock::now()?;
     let time = args.at.as_deref().map(|text| parse_time(text, now)).transpose()?;
-    let given = args.jira.check(context, &workspace)?;
+    let given = args.jira.asked().check(context, &workspace)?;
     let session = Session::open(context, &workspace, &environment, &args.deploy)?;
     let tracked = session.source_branch(&workspace, &environment, args.branch.as_deref(), false)?;
     let tagger = session.tagger(now)?;
@@ -192,7 +193,7 @@ fn tell_jira(
             let problem = Error::new(error.kind, "Jira: cannot tell which issues the deployment carries")
                 .cause(error.message)
                 .hint("fetch the application repository's history in full (a shallow clone lacks the commits)");
-            return super::jira::failed(context, &args.jira, problem, &done).map(Some);
+            return crate::jira::failed(context, &args.jira.asked(), problem, &done).map(Some);
         }
     };
     let shown = deployment.version_tag.as_deref().map_or(deployment.version.as_str(), |tag| {
@@ -219,7 +220,7 @@ fn tell_jira(
             .map(|(_, name)| name.clone())
     });
     let update = Update { note: Note { paragraphs: vec![first, second] }, marker: record.tag.clone(), transition };
-    super::jira::tell(context, workspace, &args.jira, &keys, &update, report.dry_run, &done)
+    crate::jira::tell_all(context, workspace, &args.jira.asked(), &keys, &update, report.dry_run, &done)
 }
 
 /// The issue keys a deployment carries: those named by the commits it deploys since the

@@ -268,6 +268,7 @@ fn build_plan(
         base: Some(base.clone()),
         path: FILE_NAME.into(),
         content: text,
+        copied: None,
         message,
     });
     let old = match &current.tip {

@@ -1,4 +1,7 @@
-//! The only place that applies plans: commits, pushes, reference moves, work-tree and config writes.
+//! The only place that applies plans: commits, pushes, reference moves, work-tree and config
+//! writes, deletions (here), and pull requests on the forge (`forge`).
+
+pub mod forge;
 
 use crate::error::{Diagnostic, Kind};
 use crate::git::{GitError, PushOutcome, PushRef, RefUpdate, Repo, TreeEntry};
@@ -174,16 +177,22 @@ fn delete(repo: &Repo, plan: &Plan) -> Result<(), GitError> {
 
 /// Writes the blob, tree and commit; returns the commit and the file's tree entry.
 fn write_commit(repo: &Repo, commit: &NewCommit, parent: Option<&ObjectId>) -> Result<(ObjectId, TreeEntry), GitError> {
-    let blob = repo.write_blob(commit.content.as_bytes())?;
     let mut entries = match &commit.base {
         Some(base) => repo.top_entries(base)?,
         None => Vec::new(),
     };
     let path = commit.path.as_bytes();
-    let mode =
-        entries.iter().find(|e| e.name == path && e.is_file()).map_or_else(|| "100644".to_owned(), |e| e.mode.clone());
+    let file = if let Some(copied) = &commit.copied {
+        TreeEntry { name: path.to_vec(), ..copied.clone() }
+    } else {
+        let blob = repo.write_blob(commit.content.as_bytes())?;
+        let mode = entries
+            .iter()
+            .find(|e| e.name == path && e.is_file())
+            .map_or_else(|| "100644".to_owned(), |e| e.mode.clone());
+        TreeEntry { mode, kind: "blob", id: blob, name: path.to_vec() }
+    };
     entries.retain(|entry| entry.name != path);
-    let file = TreeEntry { mode, kind: "blob", id: blob, name: path.to_vec() };
     entries.push(file.clone());
     let tree = repo.write_tree(&entries)?;
     let message = format!("{}\n", commit.message.trim_end());

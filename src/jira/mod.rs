@@ -2,11 +2,13 @@
 //! that tell each issue where its change runs. Jira is told after the fact: a failure here is
 //! the caller's to report, never a reason to undo a deployment.
 
+mod asked;
 mod client;
 pub mod note;
 
 use serde::Serialize;
 
+pub use asked::{Asked, JiraReport, failed, tell_all};
 pub use client::{Client, Transition};
 pub use note::{Note, Piece};
 

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::git::{Expect, Ident};
+use crate::git::{Expect, Ident, TreeEntry};
 use crate::object_id::ObjectId;
 
 /// An object that exists already, or one the plan creates.
@@ -35,6 +35,8 @@ pub struct NewCommit {
     pub base: Option<ObjectId>,
     pub path: String,
     pub content: String,
+    /// The file as another commit holds it (its blob and mode), in place of `content`.
+    pub copied: Option<TreeEntry>,
     pub message: String,
 }
 

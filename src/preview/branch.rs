@@ -113,6 +113,7 @@ pub fn create(
                 base: Some(base),
                 path: FILE_NAME.into(),
                 content: pinned_text,
+                copied: None,
                 message,
             });
             if online {

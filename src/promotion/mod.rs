@@ -7,7 +7,9 @@ pub mod block;
 mod gather;
 pub mod plan;
 pub mod policy;
+mod rebuild;
 mod render;
 
 pub use block::{Block, Marker, with_block};
 pub use gather::{COMMITS_SHOWN, Promotion, nothing_to_promote, refuse_conflicts, shallow_warning};
+pub use rebuild::{Rebuild, rebuild};

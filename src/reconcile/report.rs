@@ -4,49 +4,10 @@ use serde::Serialize;
 
 use super::Deferred;
 use crate::error::Error;
-use crate::forge::PullRequest;
+use crate::execute::forge::{Done, Outcome, Shown};
 use crate::preview::Expiry;
 use crate::promotion::plan::{Desired, Why};
 use crate::ui::{Paint, Report};
-
-#[derive(Debug, Clone, Serialize)]
-pub(super) struct Shown {
-    number: u64,
-    url: String,
-}
-
-impl Shown {
-    pub(super) fn of(pull: &PullRequest) -> Shown {
-        Shown { number: pull.number, url: pull.url.clone() }
-    }
-}
-
-/// What was done (or, with --dry-run, would be).
-#[derive(Debug, Serialize)]
-#[serde(tag = "action", rename_all = "kebab-case")]
-pub(super) enum Done {
-    Create {
-        source: String,
-        #[serde(flatten)]
-        pull: Option<Shown>,
-    },
-    Rebuild {
-        replaces: u64,
-        source: String,
-        #[serde(flatten)]
-        pull: Option<Shown>,
-    },
-    Update {
-        #[serde(flatten)]
-        pull: Shown,
-    },
-    Close {
-        number: u64,
-        url: String,
-        #[serde(flatten)]
-        why: Why,
-    },
-}
 
 #[derive(Debug, Serialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
@@ -85,9 +46,9 @@ pub(super) struct EnvironmentReport {
     pub(super) environment: String,
     pub(super) from: String,
     pub(super) desired: DesiredReport,
-    pub(super) actions: Vec<Done>,
-    /// The promotion open once the round is done.
-    pub(super) open: Option<Shown>,
+    /// What was done, and the promotion open once the round is done.
+    #[serde(flatten)]
+    pub(super) outcome: Outcome,
     pub(super) notes: Vec<String>,
     pub(super) error: Option<Error>,
     #[serde(skip)]
@@ -123,7 +84,7 @@ impl Report for RoundReport {
             let name = paint.bold(&env.environment);
             let shown =
                 |pull: &Option<Shown>| pull.as_ref().map(|p| format!(" #{}: {}", p.number, p.url)).unwrap_or_default();
-            for done in &env.actions {
+            for done in &env.outcome.actions {
                 let line = match done {
                     Done::Create { source, pull } => {
                         format!("{} from {source}{}", would("opened", "would open"), shown(pull))
@@ -140,8 +101,8 @@ impl Report for RoundReport {
                 };
                 out.push_str(&format!("{name}: {line}\n"));
             }
-            let state = match (&env.desired, &env.open) {
-                (DesiredReport::Want { .. }, Some(open)) if env.actions.is_empty() => {
+            let state = match (&env.desired, &env.outcome.open) {
+                (DesiredReport::Want { .. }, Some(open)) if env.outcome.actions.is_empty() => {
                     format!("up to date: #{} carries it: {}", open.number, open.url)
                 }
                 (DesiredReport::Nothing { reason }, _) => format!("nothing to promote: {reason}"),

@@ -1,78 +1,43 @@
-//! `git release reconcile`: makes the forge hold exactly the auto-promotion pull requests that
-//! git says should be open, and nothing else. It keeps no state: every round reads the branches,
-//! the deployment records and the open pull requests anew.
+//! `reconcile`: makes the forge hold exactly the auto-promotion pull requests that git says should
+//! be open, and nothing else. It keeps no state: every round reads the branches, the deployment
+//! records and the open pull requests anew, asks `promotion` what is wanted and how to get
+//! there, and has `execute::forge` carry it out.
 
-use std::time::Duration;
+mod report;
+
+use std::path::PathBuf;
 
 use jiff::Timestamp;
 
 use crate::app::AppRepo;
 use crate::clock;
 use crate::config::Environment;
+use crate::context::Context;
 use crate::error::{Error, Exit, Kind};
-use crate::forge::{self, Draft, Forge, Listing, Mergeable, Opened, Owner, PullRequest};
-use crate::policy;
-use crate::preview::Expiry;
-use crate::promotion::plan::{self as promotion, Action, Closed, Desired, Open, Plan, Situation, Wanted, Why};
-use crate::promotion::{Block, Promotion, with_block};
+use crate::execute::forge::{Outcome, Shown, owned, run_plan};
+use crate::forge::{self, Forge, Listing, Mergeable, Owner, PullRequest};
+use crate::preview::{self, Expiry};
+use crate::promotion::plan::{self as promotion, Action, Closed, Desired, Open, Plan, Situation};
+use crate::promotion::{Block, Promotion};
 use crate::workspace::Workspace;
 
-use super::Context;
-use super::promote;
-use crate::preview;
+use report::{DesiredReport, EnvironmentReport, RoundReport};
 
-mod report;
-
-use report::{DesiredReport, Done, EnvironmentReport, RoundReport, Shown};
-
-/// Keep auto-promotion pull requests in line with what is deployed
-///
-/// For every environment with `auto-promote = true`, one pull request from its `after`
-/// environment should be open while that environment's latest deployment is not yet in it and
-/// the gate would pass; `soak`, `freeze` and `blocked` hold it back. Reconcile opens the missing
-/// one, updates a stale one, rebuilds one the forge says conflicts, and closes the rest with a
-/// comment naming what replaces them. A pull request a person closed holds its version back.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Only this environment (repeatable; default: every auto-promoted one)
-    #[arg(long = "env", value_name = "ENV")]
+/// What a round is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Only these environments (default: every auto-promoted one).
     pub environments: Vec<String>,
-    /// Print the plan, and change nothing
-    #[arg(long)]
+    /// Plan, say, and write nothing.
     pub dry_run: bool,
-    /// Reconcile every INTERVAL (30s, 5m, 1h) until interrupted, surviving errors between rounds
-    #[arg(long, value_name = "INTERVAL", value_parser = policy::parse_lasting)]
-    pub watch: Option<Duration>,
-    /// With --watch, stop after N rounds
-    #[arg(long, value_name = "N", requires = "watch")]
-    pub rounds: Option<u64>,
-    /// Read this clone of the application repository (its remote origin) instead of the cache
-    #[arg(long, value_name = "PATH", env = "GIT_RELEASE_APP_DIR")]
-    pub app_dir: Option<std::path::PathBuf>,
-}
-
-pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
-    let Some(every) = args.watch else { return round(context, args) };
-    let mut done = 0;
-    loop {
-        let exit = match round(context, args) {
-            Ok(exit) => exit,
-            Err(error) => {
-                // A round that fails leaves the next one to try again.
-                context.ui.problem(&error);
-                error.exit()
-            }
-        };
-        done += 1;
-        if args.rounds.is_some_and(|rounds| done >= rounds) {
-            return Ok(exit);
-        }
-        std::thread::sleep(every);
-    }
+    /// A clone of the application repository to read instead of the cache.
+    pub app_dir: Option<PathBuf>,
 }
 
 /// One reconcile: read, plan, act, report.
-fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
+/// # Errors
+/// When the round cannot read what it needs; an environment that fails is reported instead.
+pub fn round(context: &Context, args: &Options) -> Result<Exit, Error> {
     let now = clock::now()?;
     let mut workspace = context.judging_workspace()?;
     if !context.offline && workspace.fetch_branches()? {
@@ -126,20 +91,22 @@ fn round(context: &Context, args: &Args) -> Result<Exit, Error> {
         else {
             continue;
         };
-        let rebuilt = promote::rebuild(&workspace, promotion, &wanted.title, args.dry_run).and_then(|(source, _)| {
-            let mut wanted = (**wanted).clone();
-            wanted.rebuilt = source;
-            run_plan(
-                forge.as_ref(),
-                &owner,
-                &job.to.branch,
-                Some(&wanted),
-                &planned.listed,
-                &planned.planned,
-                args.dry_run,
-                report,
-            )
-        });
+        let rebuilt = crate::promotion::rebuild(&workspace, promotion, &wanted.title)
+            .and_then(|rebuild| crate::execute::forge::rebuilt(&workspace.repo, rebuild, args.dry_run))
+            .and_then(|(source, _)| {
+                let mut wanted = (**wanted).clone();
+                wanted.rebuilt = source;
+                run_plan(
+                    forge.as_ref(),
+                    &owner,
+                    &job.to.branch,
+                    Some(&wanted),
+                    &planned.listed,
+                    &planned.planned,
+                    args.dry_run,
+                    &mut report.outcome,
+                )
+            });
         if let Err(error) = rebuilt {
             report.error = Some(error);
         }
@@ -235,8 +202,7 @@ fn reconcile_one(
             Ok(desired) => DesiredReport::of(desired),
             Err(_) => DesiredReport::Unknown,
         },
-        actions: Vec::new(),
-        open: None,
+        outcome: Outcome::default(),
         notes: Vec::new(),
         error: None,
         deferred: None,
@@ -298,16 +264,16 @@ fn attempt(
         return Err(owner.stranger(stranger)?.into());
     }
     report.notes.clone_from(&planned.notes);
-    report.open = listed.iter().find(|p| matches!(Block::read(&p.body), Block::Found { .. })).map(Shown::of);
+    report.outcome.open = listed.iter().find(|p| matches!(Block::read(&p.body), Block::Found { .. })).map(Shown::of);
     let Desired::Want(wanted) = desired else {
-        report.open = None;
-        return run_plan(forge, owner, &job.to.branch, None, &listed, &planned, dry_run, report);
+        report.outcome.open = None;
+        return run_plan(forge, owner, &job.to.branch, None, &listed, &planned, dry_run, &mut report.outcome);
     };
     if planned.actions.iter().any(|a| matches!(a, Action::Rebuild { .. })) {
         report.deferred = Some(Deferred { planned, listed });
         return Ok(());
     }
-    run_plan(forge, owner, &job.to.branch, Some(wanted), &listed, &planned, dry_run, report)
+    run_plan(forge, owner, &job.to.branch, Some(wanted), &listed, &planned, dry_run, &mut report.outcome)
 }
 
 /// An open pull request someone else opened from the branch the plan would open one from.
@@ -323,170 +289,9 @@ fn occupying<'p>(owner: &Owner, open: &'p [PullRequest], planned: &Plan) -> Resu
     Ok(None)
 }
 
-/// The pull requests of `pulls` that are git-release's own.
-fn owned(owner: &Owner, pulls: Vec<PullRequest>) -> Result<Vec<PullRequest>, Error> {
-    let mut kept = Vec::new();
-    for pull in pulls {
-        if owner.owns(&pull)? {
-            kept.push(pull);
-        }
-    }
-    Ok(kept)
-}
-
 /// A plan whose rebuild must push first, with what it was planned from.
 #[derive(Debug)]
-pub(super) struct Deferred {
+pub(crate) struct Deferred {
     planned: Plan,
     listed: Vec<PullRequest>,
-}
-
-/// Carries out a plan: opens first (closes may name what was opened), then updates, then closes;
-/// after opening, looks again so that a concurrent run's promotion and this one's never both stay.
-#[expect(clippy::too_many_arguments, reason = "the plan, what it was planned from, and where it goes")]
-fn run_plan(
-    forge: &dyn Forge,
-    owner: &Owner,
-    target: &str,
-    wanted: Option<&Wanted>,
-    listed: &[PullRequest],
-    planned: &Plan,
-    dry_run: bool,
-    report: &mut EnvironmentReport,
-) -> Result<(), Error> {
-    let find = |number: u64| listed.iter().find(|p| p.number == number);
-    let mut opened: Option<PullRequest> = None;
-    for action in &planned.actions {
-        let (source, replaces, title, body) = match (action, wanted) {
-            (Action::Create { source, title, body }, _) => (source.clone(), None, title, body),
-            (Action::Rebuild { replaces, title, body }, Some(wanted)) => {
-                (wanted.rebuilt.clone(), Some(*replaces), title, body)
-            }
-            _ => continue,
-        };
-        let pull = if dry_run {
-            None
-        } else {
-            let draft = Draft {
-                title: title.clone(),
-                body: body.clone(),
-                source: source.clone(),
-                target: target.to_owned(),
-                draft: false,
-            };
-            Some(open_or_adopt(forge, owner, &draft)?)
-        };
-        let shown = pull.as_ref().map(Shown::of);
-        report.actions.push(match replaces {
-            None => Done::Create { source, pull: shown.clone() },
-            Some(replaces) => Done::Rebuild { replaces, source, pull: shown.clone() },
-        });
-        report.open = shown;
-        if let (Some(replaces), Some(old)) = (replaces, replaces.and_then(find)) {
-            let why = Why::Superseded { by: pull.as_ref().map(|p| p.number) };
-            close(forge, old, &why, wanted, dry_run)?;
-            report.actions.push(Done::Close { number: replaces, url: old.url.clone(), why });
-        }
-        opened = pull;
-    }
-    for action in &planned.actions {
-        let Action::Update { number, title, body } = action else { continue };
-        let Some(pull) = find(*number) else { continue };
-        let updated = if dry_run { pull.clone() } else { forge.update(pull, title, body)? };
-        report.open = Some(Shown::of(&updated));
-        report.actions.push(Done::Update { pull: Shown::of(&updated) });
-    }
-    for action in &planned.actions {
-        let Action::Close { number, why } = action else { continue };
-        let Some(pull) = find(*number) else { continue };
-        let why = match why {
-            Why::Superseded { by: None } => Why::Superseded { by: opened.as_ref().map(|p| p.number) },
-            other => other.clone(),
-        };
-        close(forge, pull, &why, wanted, dry_run)?;
-        report.actions.push(Done::Close { number: *number, url: pull.url.clone(), why });
-    }
-    // A pull request from the environment's own branch cannot be doubled: every forge refuses a
-    // second one for the same branches, and `open_or_adopt` adopts it. One from the rebuilt
-    // branch can race one from the source, so after a rebuild the forge is asked again.
-    let rebuilt = planned.actions.iter().any(|a| matches!(a, Action::Rebuild { .. }));
-    if let (Some(opened), Some(wanted), true) = (&opened, wanted, rebuilt) {
-        settle(forge, owner, opened, wanted, report)?;
-    }
-    Ok(())
-}
-
-/// Opens a pull request, or adopts the one a concurrent run opened for the same branches.
-fn open_or_adopt(forge: &dyn Forge, owner: &Owner, draft: &Draft) -> Result<PullRequest, Error> {
-    match forge.create(draft)? {
-        Opened::Created(pull) => Ok(pull),
-        Opened::Exists => Ok(promote::bring_in_line(forge, promote::announced(forge, owner, draft)?, draft, false)?.1),
-    }
-}
-
-/// After a rebuild: when two runs opened promotions from different branches at once, both see
-/// both now and keep the same one, the oldest.
-fn settle(
-    forge: &dyn Forge,
-    owner: &Owner,
-    opened: &PullRequest,
-    wanted: &Wanted,
-    report: &mut EnvironmentReport,
-) -> Result<(), Error> {
-    let mut ours = owned(owner, forge.list(Some(&opened.target), Listing::Open)?)?;
-    ours.retain(|p| matches!(Block::read(&p.body), Block::Found { .. }));
-    ours.sort_by_key(|p| p.number);
-    let Some((kept, others)) = ours.split_first() else { return Ok(()) };
-    for other in others {
-        let why = Why::Superseded { by: Some(kept.number) };
-        close(forge, other, &why, Some(wanted), false)?;
-        report.actions.push(Done::Close { number: other.number, url: other.url.clone(), why });
-    }
-    report.open = Some(Shown::of(kept));
-    Ok(())
-}
-
-/// Closes a pull request with a comment that says why; one of ours is first marked as closed by
-/// git-release, so that it does not hold its version back.
-fn close(
-    forge: &dyn Forge,
-    pull: &PullRequest,
-    why: &Why,
-    wanted: Option<&Wanted>,
-    dry_run: bool,
-) -> Result<(), Error> {
-    if dry_run {
-        return Ok(());
-    }
-    let pull = match Block::read(&pull.body) {
-        Block::Found { marker, retired: false } => {
-            forge.update(pull, &pull.title, &with_block(&pull.body, &marker.block(true)))?
-        }
-        _ => pull.clone(),
-    };
-    forge.close(&pull, &comment(why, wanted))?;
-    Ok(())
-}
-
-fn comment(why: &Why, wanted: Option<&Wanted>) -> String {
-    let reason = match why {
-        Why::Superseded { by } => {
-            let carries =
-                wanted.map(|w| format!(", which promotes {}'s {}", w.marker.from, w.marker)).unwrap_or_default();
-            match by {
-                Some(number) => format!("Superseded by #{number}{carries}."),
-                None => format!("Superseded by a newer promotion{carries}."),
-            }
-        }
-        Why::Obsolete { reason } => format!("No promotion is wanted now: {reason}."),
-        Why::Unreadable { reason } => {
-            format!(
-                "Its git-release block cannot be read ({reason}); a fresh promotion replaces it when one is wanted."
-            )
-        }
-        Why::OlderFormat { format } => format!(
-            "It was written by an older git-release (block format {format}); a fresh promotion replaces it when one is wanted."
-        ),
-    };
-    format!("{reason}\n\nClosed by `git release reconcile`.")
 }

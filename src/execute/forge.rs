@@ -1,0 +1,293 @@
+//! The only place that writes to a forge: opens, updates and closes promotion pull requests as a
+//! plan says, or on a dry run says what it would do and writes nothing.
+
+use serde::Serialize;
+
+use crate::error::{Error, Kind};
+use crate::forge::{Draft, Forge, Listing, Opened, Owner, PullRequest};
+use crate::object_id::ObjectId;
+use crate::promotion::plan::{Action, Plan, Wanted, Why};
+use crate::promotion::{Block, Rebuild, with_block};
+
+/// A pull request, as reports show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Shown {
+    pub number: u64,
+    pub url: String,
+}
+
+impl Shown {
+    #[must_use]
+    pub fn of(pull: &PullRequest) -> Shown {
+        Shown { number: pull.number, url: pull.url.clone() }
+    }
+}
+
+/// What was done (or, on a dry run, would be).
+#[derive(Debug, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Done {
+    Create {
+        source: String,
+        #[serde(flatten)]
+        pull: Option<Shown>,
+    },
+    Rebuild {
+        replaces: u64,
+        source: String,
+        #[serde(flatten)]
+        pull: Option<Shown>,
+    },
+    Update {
+        #[serde(flatten)]
+        pull: Shown,
+    },
+    Close {
+        number: u64,
+        url: String,
+        #[serde(flatten)]
+        why: Why,
+    },
+}
+
+/// What carrying out a plan did to one environment's pull requests.
+#[derive(Debug, Default, Serialize)]
+pub struct Outcome {
+    pub actions: Vec<Done>,
+    /// The promotion open once the plan is carried out.
+    pub open: Option<Shown>,
+}
+
+/// Carries out a plan: opens first (closes may name what was opened), then updates, then closes;
+/// after opening, looks again so that a concurrent run's promotion and this one's never both stay.
+#[expect(clippy::too_many_arguments, reason = "the plan, what it was planned from, and where it goes")]
+pub fn run_plan(
+    forge: &dyn Forge,
+    owner: &Owner,
+    target: &str,
+    wanted: Option<&Wanted>,
+    listed: &[PullRequest],
+    planned: &Plan,
+    dry_run: bool,
+    report: &mut Outcome,
+) -> Result<(), Error> {
+    let find = |number: u64| listed.iter().find(|p| p.number == number);
+    let mut opened: Option<PullRequest> = None;
+    for action in &planned.actions {
+        let (source, replaces, title, body) = match (action, wanted) {
+            (Action::Create { source, title, body }, _) => (source.clone(), None, title, body),
+            (Action::Rebuild { replaces, title, body }, Some(wanted)) => {
+                (wanted.rebuilt.clone(), Some(*replaces), title, body)
+            }
+            _ => continue,
+        };
+        let pull = if dry_run {
+            None
+        } else {
+            let draft = Draft {
+                title: title.clone(),
+                body: body.clone(),
+                source: source.clone(),
+                target: target.to_owned(),
+                draft: false,
+            };
+            Some(open_or_adopt(forge, owner, &draft)?)
+        };
+        let shown = pull.as_ref().map(Shown::of);
+        report.actions.push(match replaces {
+            None => Done::Create { source, pull: shown.clone() },
+            Some(replaces) => Done::Rebuild { replaces, source, pull: shown.clone() },
+        });
+        report.open = shown;
+        if let (Some(replaces), Some(old)) = (replaces, replaces.and_then(find)) {
+            let why = Why::Superseded { by: pull.as_ref().map(|p| p.number) };
+            close(forge, old, &why, wanted, dry_run)?;
+            report.actions.push(Done::Close { number: replaces, url: old.url.clone(), why });
+        }
+        opened = pull;
+    }
+    for action in &planned.actions {
+        let Action::Update { number, title, body } = action else { continue };
+        let Some(pull) = find(*number) else { continue };
+        let updated = if dry_run { pull.clone() } else { forge.update(pull, title, body)? };
+        report.open = Some(Shown::of(&updated));
+        report.actions.push(Done::Update { pull: Shown::of(&updated) });
+    }
+    for action in &planned.actions {
+        let Action::Close { number, why } = action else { continue };
+        let Some(pull) = find(*number) else { continue };
+        let why = match why {
+            Why::Superseded { by: None } => Why::Superseded { by: opened.as_ref().map(|p| p.number) },
+            other => other.clone(),
+        };
+        close(forge, pull, &why, wanted, dry_run)?;
+        report.actions.push(Done::Close { number: *number, url: pull.url.clone(), why });
+    }
+    // A pull request from the environment's own branch cannot be doubled: every forge refuses a
+    // second one for the same branches, and `open_or_adopt` adopts it. One from the rebuilt
+    // branch can race one from the source, so after a rebuild the forge is asked again.
+    let rebuilt = planned.actions.iter().any(|a| matches!(a, Action::Rebuild { .. }));
+    if let (Some(opened), Some(wanted), true) = (&opened, wanted, rebuilt) {
+        settle(forge, owner, opened, wanted, report)?;
+    }
+    Ok(())
+}
+
+/// Opens a pull request, or adopts the one a concurrent run opened for the same branches.
+fn open_or_adopt(forge: &dyn Forge, owner: &Owner, draft: &Draft) -> Result<PullRequest, Error> {
+    match forge.create(draft)? {
+        Opened::Created(pull) => Ok(pull),
+        Opened::Exists => Ok(bring_in_line(forge, announced(forge, owner, draft)?, draft, false)?.1),
+    }
+}
+
+/// After a rebuild: when two runs opened promotions from different branches at once, both see
+/// both now and keep the same one, the oldest.
+fn settle(
+    forge: &dyn Forge,
+    owner: &Owner,
+    opened: &PullRequest,
+    wanted: &Wanted,
+    report: &mut Outcome,
+) -> Result<(), Error> {
+    let mut ours = owned(owner, forge.list(Some(&opened.target), Listing::Open)?)?;
+    ours.retain(|p| matches!(Block::read(&p.body), Block::Found { .. }));
+    ours.sort_by_key(|p| p.number);
+    let Some((kept, others)) = ours.split_first() else { return Ok(()) };
+    for other in others {
+        let why = Why::Superseded { by: Some(kept.number) };
+        close(forge, other, &why, Some(wanted), false)?;
+        report.actions.push(Done::Close { number: other.number, url: other.url.clone(), why });
+    }
+    report.open = Some(Shown::of(kept));
+    Ok(())
+}
+
+/// Closes a pull request with a comment that says why; one of ours is first marked as closed by
+/// git-release, so that it does not hold its version back.
+fn close(
+    forge: &dyn Forge,
+    pull: &PullRequest,
+    why: &Why,
+    wanted: Option<&Wanted>,
+    dry_run: bool,
+) -> Result<(), Error> {
+    if dry_run {
+        return Ok(());
+    }
+    let pull = match Block::read(&pull.body) {
+        Block::Found { marker, retired: false } => {
+            forge.update(pull, &pull.title, &with_block(&pull.body, &marker.block(true)))?
+        }
+        _ => pull.clone(),
+    };
+    forge.close(&pull, &comment(why, wanted))?;
+    Ok(())
+}
+
+fn comment(why: &Why, wanted: Option<&Wanted>) -> String {
+    let reason = match why {
+        Why::Superseded { by } => {
+            let carries =
+                wanted.map(|w| format!(", which promotes {}'s {}", w.marker.from, w.marker)).unwrap_or_default();
+            match by {
+                Some(number) => format!("Superseded by #{number}{carries}."),
+                None => format!("Superseded by a newer promotion{carries}."),
+            }
+        }
+        Why::Obsolete { reason } => format!("No promotion is wanted now: {reason}."),
+        Why::Unreadable { reason } => {
+            format!(
+                "Its git-release block cannot be read ({reason}); a fresh promotion replaces it when one is wanted."
+            )
+        }
+        Why::OlderFormat { format } => format!(
+            "It was written by an older git-release (block format {format}); a fresh promotion replaces it when one is wanted."
+        ),
+    };
+    format!("{reason}\n\nClosed by `git release reconcile`.")
+}
+
+/// The pull requests of `pulls` that are git-release's own.
+pub fn owned(owner: &Owner, pulls: Vec<PullRequest>) -> Result<Vec<PullRequest>, Error> {
+    let mut kept = Vec::new();
+    for pull in pulls {
+        if owner.owns(&pull)? {
+            kept.push(pull);
+        }
+    }
+    Ok(kept)
+}
+
+/// Makes the forge hold exactly one open pull request for the draft's branches, with its title
+/// and body: adopts the one that exists (also when a concurrent run opened it first), when it is
+/// git-release's own.
+pub fn keep_one(
+    forge: &dyn Forge,
+    owner: &Owner,
+    draft: &Draft,
+    dry_run: bool,
+) -> Result<(&'static str, Option<PullRequest>), Error> {
+    // A fork's pull request from a branch of the same name is someone else's: never adopted.
+    let pull = match forge.find_open(&draft.source, &draft.target)?.filter(|p| !p.from_fork) {
+        Some(pull) => own(owner, pull)?,
+        None if dry_run => return Ok(("created", None)),
+        None => match forge.create(draft)? {
+            Opened::Created(pull) => return Ok(("created", Some(pull))),
+            Opened::Exists => announced(forge, owner, draft)?,
+        },
+    };
+    let (action, pull) = bring_in_line(forge, pull, draft, dry_run)?;
+    Ok((action, Some(pull)))
+}
+
+/// `pull` when git-release may take it as its own; else the refusal that names who opened it.
+pub fn own(owner: &Owner, pull: PullRequest) -> Result<PullRequest, Error> {
+    if owner.owns(&pull)? { Ok(pull) } else { Err(owner.stranger(&pull)?.into()) }
+}
+
+/// The open pull request for the draft's branches, which the forge said exists when asked to
+/// open one (a concurrent run opened it first, or someone else did: then a refusal).
+pub fn announced(forge: &dyn Forge, owner: &Owner, draft: &Draft) -> Result<PullRequest, Error> {
+    let pull = forge.find_open(&draft.source, &draft.target)?.filter(|p| !p.from_fork).ok_or_else(|| {
+        Error::new(
+            Kind::Forge,
+            format!(
+                "{} says a pull request from {} into {} exists, but lists none",
+                forge.location().kind.title(),
+                draft.source,
+                draft.target
+            ),
+        )
+        .hint("run it again in a moment; the forge may still be indexing it")
+    })?;
+    own(owner, pull)
+}
+
+/// Gives an open pull request the draft's title and body, unless it has them: `unchanged` or
+/// `updated` (on a dry run, what would be).
+pub fn bring_in_line(
+    forge: &dyn Forge,
+    pull: PullRequest,
+    draft: &Draft,
+    dry_run: bool,
+) -> Result<(&'static str, PullRequest), Error> {
+    if pull.title == draft.title && pull.body.trim_end() == draft.body.trim_end() {
+        return Ok(("unchanged", pull));
+    }
+    if dry_run {
+        return Ok(("updated", pull));
+    }
+    Ok(("updated", forge.update(&pull, &draft.title, &draft.body)?))
+}
+
+/// Carries out a rebuild's plan (on a dry run, nothing); returns the branch and its tip, none yet
+/// on a dry run that would build it.
+///
+/// # Errors
+/// When the push is refused, or the commit cannot be written.
+pub fn rebuilt(repo: &crate::git::Repo, rebuild: Rebuild, dry_run: bool) -> Result<(String, Option<ObjectId>), Error> {
+    let applied = super::carry_out(repo, &rebuild.plan, dry_run)?;
+    let tip = rebuild.tip.or_else(|| applied.and_then(|applied| applied.commits.into_iter().next()));
+    Ok((rebuild.branch, tip))
+}

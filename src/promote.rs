@@ -1,0 +1,163 @@
+//! `promote`: keeps exactly one open pull request from one environment's branch into the next
+//! one's, its title and body in line with what it would carry. Reads the promotion
+//! (`promotion`), and has `execute` rebuild the branch and keep the pull request.
+
+use serde::Serialize;
+
+use crate::app::AppRepo;
+use crate::context::Context;
+use crate::error::{Error, Kind};
+use crate::forge::{self, Draft, Owner, PullRequest};
+use crate::gate;
+use crate::jira::{Asked, JiraReport, Note, Piece, Update};
+use crate::promotion::{Promotion, nothing_to_promote, refuse_conflicts};
+use crate::ui::{Paint, Report};
+
+/// What to promote, and how.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub from: String,
+    pub to: String,
+    pub dry_run: bool,
+    /// The title, instead of the one the promotion gives itself.
+    pub title: Option<String>,
+    pub draft: bool,
+    /// Promote from `promote/<to>`, rebuilt on the target's head.
+    pub rebuild: bool,
+    pub jira: Asked,
+}
+
+#[derive(Debug, Serialize)]
+struct PromoteReport {
+    from: String,
+    to: String,
+    version: String,
+    /// `created`, `updated`, `unchanged`, `printed`, or `nothing` when the target holds what the
+    /// source would bring already (no forge is asked then).
+    action: &'static str,
+    number: Option<u64>,
+    url: Option<String>,
+    dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jira: Option<JiraReport>,
+    #[serde(skip)]
+    text: String,
+}
+
+impl Report for PromoteReport {
+    fn human(&self, paint: Paint) -> String {
+        let jira = self.jira.as_ref().map(|jira| jira.human(paint)).unwrap_or_default();
+        if self.action == "printed" || self.action == "nothing" {
+            return format!("{}{jira}", self.text);
+        }
+        let pull = match (self.number, &self.url) {
+            (Some(number), Some(url)) => format!("pull request #{number}: {url}"),
+            _ => format!("a pull request from {} into {}", self.from, self.to),
+        };
+        if self.dry_run {
+            let verb = match self.action {
+                "created" => "would open",
+                "updated" => "would update",
+                _ => "would leave unchanged",
+            };
+            return format!("{verb} {pull}\n{jira}");
+        }
+        format!("{} {pull}\n{jira}", self.action)
+    }
+}
+
+/// Opens or updates the one pull request of a promotion, or prints it without a forge; on a dry
+/// run, says what it would do.
+///
+/// # Errors
+/// Environments that are not a promotion, branches that conflict (without `rebuild`), a pull
+/// request someone else opened, a forge or push that fails.
+pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
+    let workspace = context.judging_workspace()?;
+    let from = workspace.find_environment(&args.from)?;
+    let to = workspace.find_environment(&args.to)?;
+    if from.name == to.name {
+        return Err(Error::new(Kind::Usage, format!("cannot promote {} into itself", from.name))
+            .cause("a promotion goes from one environment into the one whose `after` names it")
+            .hint(format!("name two environments: {}", workspace.file.environment_names())));
+    }
+    if to.after.as_deref() != Some(from.name.as_str()) {
+        let comes_after = to.after.as_ref().map_or_else(
+            || format!("{} comes after no environment (its `after` is not set): nothing is promoted into it", to.name),
+            |after| format!("{} comes after {after}, not {}", to.name, from.name),
+        );
+        return Err(Error::new(Kind::Refused, format!("cannot promote {} into {}", from.name, to.name))
+            .cause(comes_after)
+            .hint("promote each environment into the one whose `after` names it"));
+    }
+    let given = args.jira.check(context, &workspace)?;
+    if !context.offline {
+        // A fresh clone holds no copy of the application repository yet, and an old copy misses
+        // the latest deployments: the gate and the commit list need the records as they are now.
+        crate::deploy::refresh(&workspace, &AppRepo::open(&workspace, None)?, &[&to])?;
+    }
+    let promotion = Promotion::read(&workspace, &from, &to)?;
+    let title = args.title.clone().unwrap_or_else(|| promotion.title());
+    let body = promotion.body();
+    let report = |action: &'static str, pull: Option<&PullRequest>, text: String| PromoteReport {
+        from: from.name.clone(),
+        to: to.name.clone(),
+        version: promotion.version.clone(),
+        action,
+        number: pull.map(|p| p.number),
+        url: pull.map(|p| p.url.clone()),
+        dry_run: args.dry_run,
+        jira: None,
+        text,
+    };
+    if let Some(why) = nothing_to_promote(&workspace, &promotion, args.rebuild)? {
+        context.ui.report(&report("nothing", None, format!("nothing to promote: {why}\n")));
+        return Ok(());
+    }
+    let forge = context.forge(&workspace)?;
+    let owner = forge.as_deref().map(|forge| Owner::new(forge, std::env::var(forge::ACCOUNT_VARIABLE).ok()));
+    let (source, tip) = if args.rebuild {
+        // A stranger's pull request from the rebuilt branch would carry what is pushed there.
+        if let (Some(forge), Some(owner)) = (forge.as_deref(), &owner) {
+            let rebuilt = gate::rebuild_branch(&to.name);
+            if let Some(pull) = forge.find_open(&rebuilt, &to.branch)?.filter(|p| !p.from_fork) {
+                crate::execute::forge::own(owner, pull)?;
+            }
+        }
+        let rebuild = crate::promotion::rebuild(&workspace, &promotion, &title)?;
+        crate::execute::forge::rebuilt(&workspace.repo, rebuild, args.dry_run)?
+    } else {
+        refuse_conflicts(&workspace, &promotion)?;
+        (from.branch.clone(), Some(promotion.head.clone()))
+    };
+    let (Some(forge), Some(owner)) = (forge.as_deref(), owner) else {
+        // The block is for the forge's copy; people reading the printed one do not need it.
+        let text = promotion.text();
+        let mut printed = report("printed", None, promotion.summary(&title, &text, &source, tip.as_ref()));
+        if !given.is_empty() {
+            let problem = Error::new(Kind::Refused, "there is no pull request whose link Jira could be given")
+                .cause("no forge: none was detected, [forge] kind is \"none\", or --offline was given")
+                .hint("set [forge] in release.toml to open the pull request, or drop --jira-issue");
+            printed.jira = Some(crate::jira::failed(context, &args.jira, problem, "the promotion was printed")?);
+        }
+        context.ui.report(&printed);
+        return Ok(());
+    };
+    let body = forge::fit(&body, forge.body_limit());
+    let draft = Draft { title: title.clone(), body, source, target: to.branch.clone(), draft: args.draft };
+    let (action, pull) = crate::execute::forge::keep_one(forge, &owner, &draft, args.dry_run)?;
+    let mut done = report(action, pull.as_ref(), String::new());
+    done.jira = match &pull {
+        _ if given.is_empty() => None,
+        Some(pull) => {
+            let note =
+                Note { paragraphs: vec![vec![Piece::Text(format!("{title}: ")), Piece::Link(pull.url.clone())]] };
+            let update = Update { note, marker: pull.url.clone(), transition: None };
+            let what = format!("pull request #{} is {action}", pull.number);
+            crate::jira::tell_all(context, &workspace, &args.jira, &given, &update, args.dry_run, &what)?
+        }
+        None => Some(JiraReport::skipped("the pull request is not open yet (dry run)")),
+    };
+    context.ui.report(&done);
+    Ok(())
+}
