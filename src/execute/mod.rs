@@ -155,7 +155,25 @@ pub fn publish(repo: &Repo, plan: &Plan, written: Written) -> Result<Applied, Ex
         repo.set_config(key, value)?;
     }
     delete(repo, plan)?;
+    for file in &plan.files {
+        write_file(file)?;
+    }
     Ok(applied)
+}
+
+fn write_file(file: &crate::plan::WriteFile) -> Result<(), GitError> {
+    let path = &file.path;
+    let failed = |source: std::io::Error| GitError::WriteFile { path: path.clone(), source };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(failed)?;
+    }
+    std::fs::write(path, &file.content).map_err(failed)?;
+    if file.executable {
+        let mut permissions = std::fs::metadata(path).map_err(failed)?.permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+        std::fs::set_permissions(path, permissions).map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// Deletes on remotes first, each only while it is where it was seen, then here.

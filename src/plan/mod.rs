@@ -72,6 +72,14 @@ pub struct DeleteRef {
     pub old: ObjectId,
 }
 
+/// A file to write into the work tree, next to the repository rather than in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteFile {
+    pub path: std::path::PathBuf,
+    pub content: String,
+    pub executable: bool,
+}
+
 /// Everything one command will do, in the order it is done.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
@@ -85,6 +93,8 @@ pub struct Plan {
     pub config: Vec<(String, String)>,
     /// After the moves: remote deletions, then local ones.
     pub deletions: Vec<DeleteRef>,
+    /// Last, files written into the work tree.
+    pub files: Vec<WriteFile>,
     pub reflog: String,
 }
 
@@ -118,6 +128,9 @@ pub enum Step {
     SetConfig {
         key: String,
         value: String,
+    },
+    WriteFile {
+        path: String,
     },
     /// Delete a branch here, or on `remote`, only while it is at `old`.
     DeleteRef {
@@ -188,6 +201,9 @@ impl Plan {
         for (key, value) in &self.config {
             steps.push(Step::SetConfig { key: key.clone(), value: value.clone() });
         }
+        for file in &self.files {
+            steps.push(Step::WriteFile { path: file.path.display().to_string() });
+        }
         for deletion in &self.deletions {
             steps.push(Step::DeleteRef {
                 remote: deletion.remote.clone(),
@@ -215,6 +231,7 @@ impl std::fmt::Display for Step {
             Step::UpdateRef { reference, old: Expect::At(old) } => write!(f, "move {reference} from {}", old.short()),
             Step::SyncWorktree { path } => write!(f, "update {path} in the index and work tree"),
             Step::SetConfig { key, value } => write!(f, "set git config {key} = {value}"),
+            Step::WriteFile { path } => write!(f, "write {path}"),
             Step::DeleteRef { remote: Some(remote), reference, old } => {
                 write!(f, "delete {reference} on {remote}, where it must still be {}", old.short())
             }

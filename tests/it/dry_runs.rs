@@ -36,8 +36,8 @@ fn written(world: &World, dir: &Path) -> String {
     seen
 }
 
-/// The text with each object id (seven hex digits or more) as `<id>`: the fixtures commit at the
-/// moment they run, so their ids differ from run to run.
+/// The text with each object id (seven hex digits or more) as `<id>`, and a preview's six, as
+/// `<hex>`: the fixtures commit at the moment they run, so their ids differ from run to run.
 fn ids_hidden(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
@@ -55,7 +55,19 @@ fn ids_hidden(text: &str) -> String {
         }
     }
     flush(&mut word, &mut out);
-    out
+    // A preview's name ends in six hex digits of the commits it pins.
+    let marker = "test-my-thing-";
+    let mut hidden = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find(marker) {
+        let end = at + marker.len();
+        hidden.push_str(&rest[..end]);
+        let hex = rest[end..].bytes().take_while(u8::is_ascii_hexdigit).count();
+        hidden.push_str(if hex == 6 { "<hex>" } else { "" });
+        rest = &rest[end + if hex == 6 { 6 } else { 0 }..];
+    }
+    hidden.push_str(rest);
+    hidden
 }
 
 /// The four repositories of a release beside its application.
