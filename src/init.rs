@@ -195,9 +195,13 @@ fn write_ci(
         plan.files.push(WriteFile { path, content: text.clone(), executable: false });
     }
     if execute::carry_out(repo, &plan, dry_run)?.is_some() {
-        told.iter().for_each(|line| context.ui.message(line));
+        for line in &told {
+            context.ui.message(line);
+        }
     } else {
-        plan.files.iter().for_each(|file| context.ui.message(&format!("would write {}", file.path.display())));
+        for file in &plan.files {
+            context.ui.message(&format!("would write {}", file.path.display()));
+        }
     }
     Ok(())
 }
