@@ -22,6 +22,7 @@ pub mod init;
 pub mod jira;
 pub mod object_id;
 pub mod parallel;
+pub mod pipeline;
 pub mod plan;
 pub mod policy;
 pub mod preview;
