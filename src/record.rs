@@ -397,6 +397,17 @@ fn rfc3339<S: serde::Serializer>(time: &Timestamp, serializer: S) -> Result<S::O
     serializer.serialize_str(&rfc3339_text(*time))
 }
 
+/// ` (api 1a2b3c4, web 5d6e7f8)`: each component's commit beside the umbrella's.
+#[must_use]
+pub fn parts_shown(components: &BTreeMap<String, ObjectId>) -> String {
+    let shown: Vec<String> = components
+        .iter()
+        .filter(|(name, _)| name.as_str() != crate::config::UMBRELLA)
+        .map(|(name, commit)| format!("{name} {}", commit.short()))
+        .collect();
+    if shown.is_empty() { String::new() } else { format!(" ({})", shown.join(", ")) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

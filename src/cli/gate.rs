@@ -215,7 +215,7 @@ impl Report for GateReport {
 pub fn render(verdict: &Verdict, paint: Paint) -> String {
     let source = verdict.source.as_deref().map_or_else(String::new, |s| format!(" from {s}"));
     let deploys = verdict.deploys.as_ref().map_or_else(String::new, |d| {
-        format!(", deploying {}{}", d.short(), super::status::parts(&verdict.components))
+        format!(", deploying {}{}", d.short(), crate::record::parts_shown(&verdict.components))
     });
     let mut out = format!(
         "{} {} ({}){source} at {}{deploys}\n",

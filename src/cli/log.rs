@@ -66,7 +66,7 @@ impl Report for LogReport {
                 record::display_time(record.time),
                 record.environment.clone(),
                 record.version.clone(),
-                format!("{}{}", record.commit.short(), super::status::parts(&record.components)),
+                format!("{}{}", record.commit.short(), crate::record::parts_shown(&record.components)),
                 match &record.rollback_of {
                     Some(of) => format!("{tag} (rollback of {of})"),
                     None => tag.clone(),

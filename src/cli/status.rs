@@ -148,16 +148,6 @@ struct Deployed {
     shown_time: String,
 }
 
-/// ` (api 1a2b3c4, web 5d6e7f8)`: each component's commit beside the umbrella's.
-pub fn parts(components: &BTreeMap<String, ObjectId>) -> String {
-    let shown: Vec<String> = components
-        .iter()
-        .filter(|(name, _)| name.as_str() != crate::config::UMBRELLA)
-        .map(|(name, commit)| format!("{name} {}", commit.short()))
-        .collect();
-    if shown.is_empty() { String::new() } else { format!(" ({})", shown.join(", ")) }
-}
-
 impl Row {
     fn new(
         state: &EnvironmentState,
@@ -251,7 +241,15 @@ impl Report for StatusReport {
                 row.after.clone().unwrap_or_else(|| "-".into()),
                 row.deployed.as_ref().map_or_else(
                     || "-".into(),
-                    |d| format!("{} {}{} {}", d.version, d.commit.short(), parts(&d.components), d.shown_time),
+                    |d| {
+                        format!(
+                            "{} {}{} {}",
+                            d.version,
+                            d.commit.short(),
+                            crate::record::parts_shown(&d.components),
+                            d.shown_time
+                        )
+                    },
                 ),
                 row.drift.as_ref().map_or_else(|| "-".into(), |drift| runs(drift, row.deployed.as_ref())),
                 row.gate.as_ref().map_or_else(

@@ -2,8 +2,11 @@
 //! Each pushed reference is classified from its name alone, so that an ordinary branch costs
 //! nothing; only guarded references are looked at further.
 
+pub mod install;
+mod run;
 mod stdin;
 
+pub use run::run;
 pub use stdin::{HookName, parse_updates, pre_commit_framework};
 
 use crate::admission::{self, Request, Verdict};
