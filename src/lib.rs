@@ -1,9 +1,30 @@
 //! `git release`: releases through environment branches, from git alone.
 //!
-//! Gather, decide, act: commands read the repository into plain data (`git`, `workspace`),
-//! decide in pure code (`config`, `version`, `plan`), and apply through `execute`.
+//! Gather, decide, act: every command reads what it needs into plain data, a pure function
+//! decides (a gate verdict, a plan), and `execute` applies the plan. `cli` only turns arguments
+//! into one library call; nothing else imports it (`scripts/import-graph` checks that, and that
+//! no two modules import each other). The modules, by concern:
+//!
+//! - The command line and the terminal: `cli` (clap types, one adapter per command), `ui` (the
+//!   only code that writes to the terminal), `error` (the one error type and the exit codes),
+//!   `context` (what every command starts from: repository, release file, forge).
+//! - Pure: `config` (the release file, resolved), `version` (versions, tag patterns, pins),
+//!   `record` (deployment records), `trust` (whose signature counts), `gate` (the merge gate's
+//!   checks), `plan` (programs of git operations), `policy` (soak and freeze), `refname`,
+//!   `object_id`, `secret` (what must not be shown), `trace`.
+//! - Gather: `git` (the only module that imports gix or runs git), `workspace` (the release
+//!   repository), `app` (the application repositories), `gate_gather` (what the gate judges),
+//!   `deploy` (what an environment deploys now), `released` (the release repository, seen from
+//!   an application repository), `ci` (what the CI running us says), `clock`.
+//! - Operations, each gathering, deciding and having `execute` act: `pipeline` (`prepare` and
+//!   `record`), `set` (`set`, `bump`, `rollback`), `init`, `guard` (the hooks), `preview`,
+//!   `promotion` (what a promotion carries, how it reads, when it is wanted, the one planner of
+//!   its pull requests), `promote` and `reconcile` (which keep those pull requests), `jira`.
+//! - Act and talk: `execute` (the only place that writes: git objects, references, pushes,
+//!   work-tree files, and forge pull requests), `forge` (one trait, one file per forge, the HTTP
+//!   client), `parallel` (bounded concurrency for remote calls).
+//! - `fuzzing`: what the fuzz targets in `fuzz/` run.
 
-pub mod admission;
 pub mod app;
 pub mod ci;
 pub mod cli;
@@ -16,6 +37,7 @@ pub mod execute;
 pub mod forge;
 pub mod fuzzing;
 pub mod gate;
+pub mod gate_gather;
 pub mod git;
 pub mod guard;
 pub mod init;

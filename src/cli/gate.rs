@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
-use crate::admission::{self, Request, Verdict};
 use crate::app::AppRepo;
 use crate::ci;
 use crate::config::Environment;
 use crate::deploy;
 use crate::error::{Error, Exit, Kind};
 use crate::forge::{CommitStatus, State};
+use crate::gate_gather::{self, Request, Verdict};
 use crate::ui::{Paint, Report};
 use crate::workspace::{PREVIEW_PREFIX, Workspace};
 
@@ -85,7 +85,7 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
         None
     };
     let verdict =
-        admission::evaluate(&workspace, Some(&app), &Request { target, source, head, settings: None }, online)?;
+        gate_gather::evaluate(&workspace, Some(&app), &Request { target, source, head, settings: None }, online)?;
     context.tell_trust(&app);
     let allowed = verdict.allowed;
     if let Some(forge) = forge {

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::admission::{self, Request, Verdict};
 use crate::app::AppRepo;
 use crate::config::Environment;
 use crate::deploy::drift::{self, Drift};
 use crate::error::{Error, Exit};
+use crate::gate_gather::{self, Request, Verdict};
 use crate::git::BranchTip;
 use crate::object_id::ObjectId;
 use crate::record::{self, Record};
@@ -33,7 +33,7 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
     let names: Vec<&str> = workspace.file.environments.iter().map(|e| e.name.as_str()).collect();
     // Each environment's own settings judge what enters it, as the gate reads them.
     let settings: Vec<Option<(Workspace, Environment)>> =
-        states.iter().map(|state| admission::settings_of(&workspace, &state.environment, Some(state))).collect();
+        states.iter().map(|state| gate_gather::settings_of(&workspace, &state.environment, Some(state))).collect();
     // A promotion into each environment: its `after` environment's branch, as it is now.
     let requests: Vec<Option<Request>> = states
         .iter()
@@ -63,7 +63,7 @@ pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
     if let Some(app) = &app {
         app.repo.keep_tag_listing();
     }
-    let evaluation = admission::evaluate_all(&workspace, app.as_ref(), &asked, false, &names)?;
+    let evaluation = gate_gather::evaluate_all(&workspace, app.as_ref(), &asked, false, &names)?;
     if let Some(app) = &app {
         context.tell_trust(app);
     }

@@ -1,7 +1,7 @@
 //! What a deployment must pass before `prepare` puts it out, and what it leaves for `record`:
 //! a final release only of what the environment before ran, nothing again of what the
 //! environment runs already. (Whether the gate lets a deployment on approval in is asked in
-//! `admission::approvable`, beside the rest of the gate's gathering.)
+//! `gate_gather::approvable`, beside the rest of the gate's gathering.)
 
 use crate::app::{AppRepo, Ask};
 use crate::ci;

@@ -9,11 +9,11 @@ mod stdin;
 pub use run::run;
 pub use stdin::{HookName, parse_updates, pre_commit_framework};
 
-use crate::admission::{self, Request, Verdict};
 use crate::app::AppRepo;
 use crate::config::{self, Deploys, Environment, FILE_NAME, GateMode, Origin, ReleaseFile, TrustMode};
 use crate::deploy;
 use crate::error::Error;
+use crate::gate_gather::{self, Request, Verdict};
 use crate::git::{ObjectKind, TagObject};
 use crate::object_id::ObjectId;
 use crate::record::{self, NotARecord, Record};
@@ -304,7 +304,7 @@ fn file_problems(workspace: &Workspace, branch: &str, new: &ObjectId) -> Result<
     let origin = Origin { place: format!("{branch} at {}", new.short()), branch: Some(branch.to_owned()) };
     Ok(match workspace.repo.read_top_file(new, FILE_NAME)? {
         None => vec![format!("commit {} has no {FILE_NAME}", new.short())],
-        Some(content) => config::parse(&content, &origin).err().map(|e| admission::problems(&e)).unwrap_or_default(),
+        Some(content) => config::parse(&content, &origin).err().map(|e| gate_gather::problems(&e)).unwrap_or_default(),
     })
 }
 
@@ -338,7 +338,7 @@ fn gate(
         app.repo.keep_tag_listing();
     }
     let request = Request { target: environment.clone(), source: None, head: new.clone(), settings: None };
-    let verdict = admission::evaluate(settings, app.as_ref(), &request, false)?;
+    let verdict = gate_gather::evaluate(settings, app.as_ref(), &request, false)?;
     warnings.extend(verdict.warnings.iter().cloned());
     warnings.extend(app.iter().flat_map(AppRepo::take_trust_notes));
     Ok(Some((environment.name.clone(), verdict)))

@@ -44,7 +44,7 @@ fn verdict(allowed: bool) -> Verdict {
     };
     Verdict {
         allowed,
-        target: admission::Target { environment: "prod".into(), branch: "environment/prod".into() },
+        target: gate_gather::Target { environment: "prod".into(), branch: "environment/prod".into() },
         source: None,
         head: id('b'),
         deploys: None,

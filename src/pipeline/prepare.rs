@@ -51,7 +51,7 @@ pub fn prepare(context: &Context, args: &Options) -> Result<(), Error> {
             Some(rev) => {
                 let tip = deploy::tip::asked(&workspace, &environment, rev)?;
                 let head = tip.tip.id().expect("a commit was named");
-                crate::admission::approvable(
+                crate::gate_gather::approvable(
                     &context.deploying_workspace()?,
                     &session.app,
                     &environment,

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use crate::admission::{self, Request, Verdict};
 use crate::app::AppRepo;
 use crate::config::{Content, Environment, FILE_NAME};
 use crate::error::{Error, Kind};
 use crate::gate;
+use crate::gate_gather::{self, Request, Verdict};
 use crate::jira::Keys;
 use crate::object_id::ObjectId;
 use crate::record::Record;
@@ -119,7 +119,7 @@ impl Promotion {
             pairs.iter().map(|(from, to)| Sides::read(workspace, from, to)).collect();
         // Each target's own settings judge what enters it, as the gate reads them.
         let settings: Vec<Option<(Workspace, Environment)>> =
-            pairs.iter().map(|(_, to)| admission::settings_of(workspace, to, None)).collect();
+            pairs.iter().map(|(_, to)| gate_gather::settings_of(workspace, to, None)).collect();
         let requests: Vec<Request> = pairs
             .iter()
             .zip(&sides)
@@ -141,7 +141,7 @@ impl Promotion {
                 }
             }
         }
-        let evaluation = admission::evaluate_all(workspace, app, &requests, false, &names)?;
+        let evaluation = gate_gather::evaluate_all(workspace, app, &requests, false, &names)?;
         let keys = Keys::of(workspace.file.jira.as_ref());
         let survey = evaluation.survey;
         let mut verdicts = evaluation.verdicts.into_iter();

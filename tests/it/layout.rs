@@ -1,5 +1,6 @@
 //! The module graph check that `.ci/run` runs: it passes on this tree, and it fails, naming the
-//! modules, on a cycle and on a library module that imports `cli`.
+//! modules, on a cycle, on a library module that imports `cli`, and on a module lib.rs's doc
+//! leaves out.
 
 use std::path::Path;
 use std::process::Command;
@@ -17,7 +18,7 @@ fn run(src: &Path) -> (bool, String) {
 fn this_tree_has_no_module_cycle_and_nothing_imports_cli() {
     let (ok, printed) = run(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
     assert!(ok, "{printed}");
-    assert!(printed.contains("ok: no cycles, and nothing imports cli"), "{printed}");
+    assert!(printed.contains("ok: no cycles, nothing imports cli, and lib.rs names every module"), "{printed}");
     assert!(printed.lines().any(|l| l.starts_with("cli ") && l.contains("-> ")), "{printed}");
 }
 
@@ -27,8 +28,10 @@ fn a_cycle_and_a_library_import_of_cli_are_refused() {
     let src = dir.path();
     std::fs::create_dir_all(src.join("cli")).expect("cli/");
     std::fs::create_dir_all(src.join("config")).expect("config/");
-    std::fs::write(src.join("lib.rs"), "pub mod cli;\npub mod config;\npub mod fuzz;\npub mod git;\npub mod leaf;\n")
-        .expect("lib");
+    // The doc names every module but `leaf`.
+    let lib = "//! `cli`, `config`, `fuzz` and `git`.\n\
+               pub mod cli;\npub mod config;\npub mod fuzz;\npub mod git;\npub mod leaf;\n";
+    std::fs::write(src.join("lib.rs"), lib).expect("lib");
     std::fs::write(src.join("cli/mod.rs"), "use crate::{config, git::Repo};\n").expect("cli");
     // A path inside a comment or a string is no import.
     std::fs::write(
@@ -48,4 +51,6 @@ fn a_cycle_and_a_library_import_of_cli_are_refused() {
     assert!(!printed.contains("cycle: cli"), "{printed}");
     assert!(printed.contains("error: these modules import each other in a cycle: config git"), "{printed}");
     assert!(printed.contains("  config -> git\n") && printed.contains("  git -> config\n"), "{printed}");
+    assert!(printed.contains("error: lib.rs's module doc does not name `leaf`"), "{printed}");
+    assert!(!printed.contains("does not name `git`"), "{printed}");
 }
