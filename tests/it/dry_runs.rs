@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::deploy::TwoRepos;
 use crate::fake_forge::FakeForge;
-use crate::harness::{NOON, World};
+use crate::harness::{NOON, World, stable};
 use crate::preview::{git_url, pull_request};
 use crate::promote::{TOKEN, edit_prod_by_hand, promotable};
 use crate::reconcile::auto_promoted;
@@ -36,40 +36,6 @@ fn written(world: &World, dir: &Path) -> String {
     seen
 }
 
-/// The text with each object id (seven hex digits or more) as `<id>`, and a preview's six, as
-/// `<hex>`: the fixtures commit at the moment they run, so their ids differ from run to run.
-fn ids_hidden(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        let id = word.len() >= 7 && word.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        out.push_str(if id && word.bytes().any(|b| b.is_ascii_alphabetic()) { "<id>" } else { word });
-        word.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    // A preview's name ends in six hex digits of the commits it pins.
-    let marker = "test-my-thing-";
-    let mut hidden = String::with_capacity(out.len());
-    let mut rest = out.as_str();
-    while let Some(at) = rest.find(marker) {
-        let end = at + marker.len();
-        hidden.push_str(&rest[..end]);
-        let hex = rest[end..].bytes().take_while(u8::is_ascii_hexdigit).count();
-        hidden.push_str(if hex == 6 { "<hex>" } else { "" });
-        rest = &rest[end + if hex == 6 { 6 } else { 0 }..];
-    }
-    hidden.push_str(rest);
-    hidden
-}
-
 /// The four repositories of a release beside its application.
 fn all(world: &World, repos: &TwoRepos) -> Vec<String> {
     [&repos.release, &repos.release_remote, &repos.app, &repos.app_remote]
@@ -90,7 +56,7 @@ fn dry_run(world: &World, repos: &TwoRepos, name: &str, args: &[&str], vars: &[(
     vars.push(("GIT_COMMITTER_DATE", NOON));
     let run = world.release_with(&repos.release, args, &vars);
     run.expect_status(0);
-    insta::assert_snapshot!(name, ids_hidden(&run.to_string()));
+    insta::assert_snapshot!(name, stable(&run.to_string()));
     let after = all(world, repos);
     for (index, (was, is)) in before.iter().zip(&after).enumerate() {
         let which = ["release", "release remote", "app", "app remote"][index];
@@ -108,7 +74,7 @@ fn init_set_and_bump_dry_runs_write_nothing() {
     let init = world.release_with(&empty, &["init", "--app", &app, "--dry-run"], &[("GIT_COMMITTER_DATE", NOON)]);
     init.expect_status(0);
     // The command line is not scrubbed as the output is.
-    insta::assert_snapshot!("init", ids_hidden(&init.to_string().replace(&app, "<tmp>/app.git")));
+    insta::assert_snapshot!("init", stable(&init.to_string().replace(&app, "<tmp>/app.git")));
     assert_eq!(written(&world, &empty), before, "init --dry-run wrote");
 
     dry_run(&world, &fresh, "set", &["set", "qa", "1.1.0", "--push", "--dry-run"], &[]);

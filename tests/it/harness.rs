@@ -278,3 +278,49 @@ cut = "final"
 after = "qa"
 restricted = true
 "#;
+
+/// A transcript as a snapshot keeps it: each object id (seven hex digits or more) as `<id>`, a
+/// preview's six as `<hex>` (the fixtures commit at the moment they run, so their ids differ
+/// from run to run), and a loopback port as `<port>`.
+pub fn stable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let id = word.len() >= 7 && word.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        out.push_str(if id && word.bytes().any(|b| b.is_ascii_alphabetic()) { "<id>" } else { word });
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    // A preview's name ends in six hex digits of the commits it pins.
+    let marker = "test-my-thing-";
+    let mut hidden = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find(marker) {
+        let end = at + marker.len();
+        hidden.push_str(&rest[..end]);
+        let hex = rest[end..].bytes().take_while(u8::is_ascii_hexdigit).count();
+        hidden.push_str(if hex == 6 { "<hex>" } else { "" });
+        rest = &rest[end + if hex == 6 { 6 } else { 0 }..];
+    }
+    hidden.push_str(rest);
+    let host = "127.0.0.1:";
+    let mut stable = String::with_capacity(hidden.len());
+    let mut rest = hidden.as_str();
+    while let Some(at) = rest.find(host) {
+        let end = at + host.len();
+        stable.push_str(&rest[..end]);
+        let digits = rest[end..].bytes().take_while(u8::is_ascii_digit).count();
+        stable.push_str(if digits > 0 { "<port>" } else { "" });
+        rest = &rest[end + digits..];
+    }
+    stable.push_str(rest);
+    stable
+}

@@ -317,7 +317,7 @@ fn every_bypass_attempt_is_refused_by_pre_push_and_by_pre_receive() {
     );
 }
 
-fn run_with_stdin(command: &mut std::process::Command, input: &str) -> std::process::Output {
+pub fn run_with_stdin(command: &mut std::process::Command, input: &str) -> std::process::Output {
     use std::io::Write;
     use std::process::Stdio;
     let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("runs");

@@ -33,5 +33,6 @@ mod runbooks;
 mod set;
 mod status;
 mod templates;
+mod transcripts;
 mod trust;
 mod variables;
