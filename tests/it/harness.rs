@@ -287,7 +287,9 @@ pub fn stable(text: &str) -> String {
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
         let id = word.len() >= 7 && word.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        out.push_str(if id && word.bytes().any(|b| b.is_ascii_alphabetic()) { "<id>" } else { word });
+        // An id abbreviated to seven digits, or a whole one, may be all decimal digits by chance.
+        let lettered = word.bytes().any(|b| b.is_ascii_alphabetic()) || word.len() == 7 || word.len() >= 40;
+        out.push_str(if id && lettered { "<id>" } else { word });
         word.clear();
     };
     for c in text.chars() {
