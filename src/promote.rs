@@ -6,11 +6,11 @@ use serde::Serialize;
 
 use crate::app::AppRepo;
 use crate::context::Context;
-use crate::error::{Error, Kind};
+use crate::error::Error;
 use crate::forge::{self, Draft, Owner, PullRequest};
 use crate::gate;
 use crate::jira::{Asked, JiraReport, Note, Piece, Update};
-use crate::promotion::{Promotion, nothing_to_promote, refuse_conflicts};
+use crate::promotion::{Promotion, Refusal, nothing_to_promote, refuse_conflicts};
 use crate::ui::{Paint, Report};
 
 /// What to promote, and how.
@@ -77,18 +77,11 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
     let from = workspace.find_environment(&args.from)?;
     let to = workspace.find_environment(&args.to)?;
     if from.name == to.name {
-        return Err(Error::new(Kind::Usage, format!("cannot promote {} into itself", from.name))
-            .cause("a promotion goes from one environment into the one whose `after` names it")
-            .hint(format!("name two environments: {}", workspace.file.environment_names())));
+        let environments = workspace.file.environment_names();
+        return Err(Refusal::IntoItself { environment: from.name, environments }.into());
     }
     if to.after.as_deref() != Some(from.name.as_str()) {
-        let comes_after = to.after.as_ref().map_or_else(
-            || format!("{} comes after no environment (its `after` is not set): nothing is promoted into it", to.name),
-            |after| format!("{} comes after {after}, not {}", to.name, from.name),
-        );
-        return Err(Error::new(Kind::Refused, format!("cannot promote {} into {}", from.name, to.name))
-            .cause(comes_after)
-            .hint("promote each environment into the one whose `after` names it"));
+        return Err(Refusal::NotNext { from: from.name, to: to.name, after: to.after }.into());
     }
     let given = args.jira.check(context, &workspace)?;
     if !context.offline {
@@ -135,9 +128,7 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
         let text = promotion.text();
         let mut printed = report("printed", None, promotion.summary(&title, &text, &source, tip.as_ref()));
         if !given.is_empty() {
-            let problem = Error::new(Kind::Refused, "there is no pull request whose link Jira could be given")
-                .cause("no forge: none was detected, [forge] kind is \"none\", or --offline was given")
-                .hint("set [forge] in release.toml to open the pull request, or drop --jira-issue");
+            let problem = Refusal::NoPullRequestForJira.into();
             printed.jira = Some(crate::jira::failed(context, &args.jira, problem, "the promotion was printed")?);
         }
         context.ui.report(&printed);

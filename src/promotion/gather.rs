@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
+use super::Refusal;
 use crate::app::AppRepo;
 use crate::config::{Content, Environment, FILE_NAME};
-use crate::error::{Error, Kind};
+use crate::error::Error;
 use crate::gate;
 use crate::gate_gather::{self, Request, Verdict};
 use crate::jira::Keys;
@@ -54,12 +55,10 @@ impl Sides {
     fn read(workspace: &Workspace, from: &Environment, to: &Environment) -> Result<Sides, Error> {
         let source = workspace.environment_state(from)?;
         let Some(head) = source.tip.id().cloned() else {
-            return Err(Error::new(Kind::Refused, format!("{} does not exist here", from.branch))
-                .hint(format!("fetch it: git fetch {} {}", workspace.remote, from.branch)));
+            return Err(Refusal::SourceMissing { branch: from.branch.clone(), remote: workspace.remote.clone() }.into());
         };
         let Some(version) = source.version.as_ref().map(ToString::to_string) else {
-            return Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME}", from.branch))
-                .hint(format!("set its version first: git release set {} <version>", from.name)));
+            return Err(Refusal::NoReleaseFile { branch: from.branch.clone(), environment: from.name.clone() }.into());
         };
         let target = workspace.environment_state(to)?;
         let target_head = target.tip.id().cloned();
@@ -254,12 +253,13 @@ pub fn refuse_conflicts(workspace: &Workspace, promotion: &Promotion) -> Result<
         return Ok(());
     }
     let (from, to) = (&promotion.from, &promotion.to);
-    Err(Error::new(Kind::Refused, format!("{} does not merge cleanly into {}", from.branch, to.branch))
-        .cause(format!("conflicting: {}", conflicts.join(", ")))
-        .hint(format!(
-            "rerun with --rebuild to promote from {}: {}'s head with {}'s {FILE_NAME}, conflict-free",
-            gate::rebuild_branch(&to.name),
-            to.name,
-            from.name
-        )))
+    Err(Refusal::Conflicts {
+        from: from.name.clone(),
+        to: to.name.clone(),
+        from_branch: from.branch.clone(),
+        to_branch: to.branch.clone(),
+        files: conflicts,
+        rebuilt: gate::rebuild_branch(&to.name),
+    }
+    .into())
 }

@@ -8,8 +8,10 @@ mod gather;
 pub mod plan;
 pub mod policy;
 mod rebuild;
+mod refusal;
 mod render;
 
 pub use block::{Block, Marker, with_block};
 pub use gather::{COMMITS_SHOWN, Promotion, nothing_to_promote, refuse_conflicts, shallow_warning};
 pub use rebuild::{Rebuild, rebuild};
+pub use refusal::Refusal;

@@ -1,9 +1,10 @@
 //! A promotion rebuilt, for when its branches conflict: `promote/<to>`, the target's head plus one
 //! commit that carries the source's release file. Planned here; `execute` pushes it.
 
+use super::Refusal;
 use super::gather::Promotion;
 use crate::config::FILE_NAME;
-use crate::error::{Error, Kind};
+use crate::error::Error;
 use crate::gate;
 use crate::git::Expect;
 use crate::object_id::ObjectId;
@@ -30,16 +31,12 @@ pub fn rebuild(workspace: &Workspace, promotion: &Promotion, title: &str) -> Res
     let (from, to, repo) = (&promotion.from, &promotion.to, &workspace.repo);
     let branch = gate::rebuild_branch(&to.name);
     let Some(base) = &promotion.target_head else {
-        return Err(Error::new(
-            Kind::Refused,
-            format!("{} does not exist here: there is nothing to rebuild on", to.branch),
-        )
-        .hint(format!("fetch it: git fetch {} {}", workspace.remote, to.branch)));
+        return Err(Refusal::NothingToRebuildOn { branch: to.branch.clone(), remote: workspace.remote.clone() }.into());
     };
     let name = FILE_NAME.as_bytes();
     let file = repo.top_entries(&promotion.head)?.into_iter().find(|e| e.name == name && e.is_file());
     let Some(file) = file else {
-        return Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME} to carry", from.branch)));
+        return Err(Refusal::NothingToCarry { branch: from.branch.clone() }.into());
     };
     let mut entries = repo.top_entries(base)?;
     entries.retain(|e| e.name != name);

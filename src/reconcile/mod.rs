@@ -13,12 +13,12 @@ use crate::app::AppRepo;
 use crate::clock;
 use crate::config::Environment;
 use crate::context::Context;
-use crate::error::{Error, Exit, Kind};
+use crate::error::{Error, Exit};
 use crate::execute::forge::{Outcome, Shown, owned, run_plan};
 use crate::forge::{self, Forge, Listing, Mergeable, Owner, PullRequest};
 use crate::preview::{self, Expiry};
 use crate::promotion::plan::{self as promotion, Action, Closed, Desired, Open, Plan, Situation};
-use crate::promotion::{Block, Promotion};
+use crate::promotion::{Block, Promotion, Refusal};
 use crate::workspace::Workspace;
 
 use report::{DesiredReport, EnvironmentReport, RoundReport};
@@ -118,11 +118,7 @@ pub fn round(context: &Context, args: &Options) -> Result<Exit, Error> {
 
 /// The forge that auto-promotion needs; without one the round is a usage error.
 fn needed_forge(context: &Context, workspace: &Workspace) -> Result<Box<dyn Forge>, Error> {
-    context.forge(workspace)?.ok_or_else(|| {
-        Error::new(Kind::Usage, "reconcile needs a forge to read and write pull requests")
-            .cause("the release repository's remote is on no forge git-release knows, [forge] kind is \"none\", or --offline is set")
-            .hint("set [forge] kind, api and repository in release.toml")
-    })
+    context.forge(workspace)?.ok_or_else(|| Refusal::NoForge.into())
 }
 
 /// Deletes the previews whose branch is older than `[preview] ttl`; their records stay.
@@ -154,12 +150,7 @@ fn targets(workspace: &Workspace, named: &[String]) -> Result<Vec<Environment>, 
     for name in named {
         let environment = workspace.find_environment(name)?;
         if !auto(&environment) {
-            return Err(Error::new(Kind::Usage, format!("{} is not auto-promoted", environment.name))
-                .cause("reconcile keeps pull requests only into environments with auto-promote = true and an `after`")
-                .hint(format!(
-                    "set auto-promote = true in its [[environments]] table, or use git release promote <from> {}",
-                    environment.name
-                )));
+            return Err(Refusal::NotAutoPromoted { environment: environment.name }.into());
         }
         if !targets.iter().any(|t| t.name == environment.name) {
             targets.push(environment);
