@@ -12,7 +12,7 @@ pub use records::{Ask, Survey};
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{App, Component, Tags, Trust, TrustMode};
+use crate::config::{App, BranchPattern, Component, Tags, Trust, TrustMode};
 use crate::error::{Diagnostic, Error, Kind};
 use crate::forge;
 use crate::git::{GitCommand, GitError, Repo, TagRef};
@@ -214,11 +214,11 @@ impl AppRepo {
     ///
     /// # Errors
     /// When the remote cannot be reached, or a local tag differs from the remote's.
-    pub fn fetch(&self, branches: &[String], release_branch: Option<&str>) -> Result<(), Error> {
+    pub fn fetch(&self, branches: &[String], release_branch: Option<&BranchPattern>) -> Result<(), Error> {
         let mut refspecs = vec!["refs/tags/*:refs/tags/*".to_owned()];
         let tracked = |branch: &str| format!("+refs/heads/{branch}:refs/remotes/{}/{branch}", self.remote);
         refspecs.extend(branches.iter().map(|b| tracked(b)));
-        if let Some(glob) = release_branch.and_then(release_glob) {
+        if let Some(glob) = release_branch.and_then(BranchPattern::glob) {
             refspecs.push(tracked(&glob));
         }
         if !self.separate {
@@ -445,15 +445,6 @@ fn cache_path(workspace: &Workspace, repo: &str) -> PathBuf {
     workspace.repo.common_dir().join("release").join("apps").join(cache_name(&url))
 }
 
-/// `release/{version}` as a refspec glob, `release/*`; a pattern without `{version}` is one branch.
-fn release_glob(pattern: &str) -> Option<String> {
-    match pattern.matches("{version}").count() {
-        0 => Some(pattern.to_owned()),
-        1 => Some(pattern.replace("{version}", "*")),
-        _ => None,
-    }
-}
-
 /// `! [rejected] v1.0.0 -> v1.0.0 (would clobber existing tag)`.
 fn clobbered_tag(stderr: &str) -> Option<String> {
     stderr.lines().find(|line| line.contains("would clobber existing tag")).and_then(|line| {
@@ -532,13 +523,6 @@ mod tests {
         let hints = AppError::Fetch { name: "app".into(), source }.hints();
         assert!(hints.iter().any(|h| h.contains(&format!("remove {lock} and run the command again"))), "{hints:?}");
         assert!(!hints.iter().any(|h| h.contains("[app] repo")), "the network is not blamed: {hints:?}");
-    }
-
-    #[test]
-    fn release_branches_become_globs() {
-        assert_eq!(release_glob("release/{version}").as_deref(), Some("release/*"));
-        assert_eq!(release_glob("stable").as_deref(), Some("stable"));
-        assert_eq!(release_glob("{version}/{version}"), None);
     }
 
     #[test]

@@ -79,9 +79,38 @@ pub struct App {
     pub branch: Option<String>,
     /// Where an rc is cut from when that branch exists: [`DEFAULT_RELEASE_BRANCH`] unless the
     /// file sets another, or `""` for none.
-    pub release_branch: Option<String>,
+    pub release_branch: Option<BranchPattern>,
     /// Further repositories tagged and recorded with this one, which is then the umbrella.
     pub components: Vec<Component>,
+}
+
+/// A branch name that may hold `{version}` (`release/{version}`), checked when the file is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchPattern(String);
+
+impl BranchPattern {
+    /// The pattern as written.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The branch of one version: `release/1.4.0`.
+    #[must_use]
+    pub fn for_version(&self, version: &Version) -> String {
+        self.0.replace("{version}", &version.to_string())
+    }
+
+    /// Every branch of the pattern as a refspec glob, `release/*`; a pattern without `{version}`
+    /// is one branch; one with it twice has no glob.
+    #[must_use]
+    pub fn glob(&self) -> Option<String> {
+        match self.0.matches("{version}").count() {
+            0 => Some(self.0.clone()),
+            1 => Some(self.0.replace("{version}", "*")),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -703,9 +732,9 @@ impl Resolver<'_> {
             repo: raw.repo.map_or_else(|| ".".to_owned(), Spanned::into_inner),
             branch: raw.branch.map(Spanned::into_inner),
             release_branch: match raw.release_branch.map(Spanned::into_inner) {
-                None => Some(DEFAULT_RELEASE_BRANCH.to_owned()),
+                None => Some(BranchPattern(DEFAULT_RELEASE_BRANCH.to_owned())),
                 Some(none) if none.is_empty() => None,
-                set => set,
+                Some(set) => Some(BranchPattern(set)),
             },
             components,
         })

@@ -150,11 +150,14 @@ fn a_forge_api_is_a_base_address_with_no_query_or_fragment() {
 #[test]
 fn candidates_come_from_release_branches_unless_the_file_says_none() {
     let file = parse_text(VALID, None).expect("valid");
-    assert_eq!(file.app.release_branch.as_deref(), Some("release/{version}"), "the default");
+    assert_eq!(file.app.release_branch.as_ref().map(BranchPattern::as_str), Some("release/{version}"), "the default");
     let text = format!("{VALID}\n[app]\nrepo = \"../app.git\"\nrelease-branch = \"\"\n");
     assert_eq!(parse_text(&text, None).expect("valid").app.release_branch, None, "\"\" asks for none");
     let text = format!("{VALID}\n[app]\nrepo = \"../app.git\"\nrelease-branch = \"stable/{{version}}\"\n");
-    assert_eq!(parse_text(&text, None).expect("valid").app.release_branch.as_deref(), Some("stable/{version}"));
+    assert_eq!(
+        parse_text(&text, None).expect("valid").app.release_branch.as_ref().map(BranchPattern::as_str),
+        Some("stable/{version}")
+    );
 }
 
 #[test]
@@ -206,4 +209,14 @@ fn what_serde_refuses_and_what_the_checks_refuse_come_in_one_run() {
     assert_eq!(lines, ["line 2", "line 5", "line 6", "line 7", "line 12", "line 15"], "{found:#?}");
     assert!(found[1].contains("environment name `QA` is not allowed"), "{found:#?}");
     assert!(found[5].contains("defined twice"), "{found:#?}");
+}
+
+#[test]
+fn release_branches_become_globs_and_name_one_version() {
+    let pattern = |text: &str| BranchPattern(text.to_owned());
+    assert_eq!(pattern("release/{version}").glob().as_deref(), Some("release/*"));
+    assert_eq!(pattern("stable").glob().as_deref(), Some("stable"));
+    assert_eq!(pattern("{version}/{version}").glob(), None);
+    let version = Version::parse("1.4.0").expect("a version");
+    assert_eq!(pattern("release/{version}").for_version(&version), "release/1.4.0");
 }

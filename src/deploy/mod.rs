@@ -123,7 +123,7 @@ pub fn refresh(workspace: &Workspace, app: &AppRepo, environments: &[&Environmen
         // One branch for every environment: asked of the remote once.
         tracked.push(tracked_branch(workspace, app, first, true)?);
     }
-    let release_branch = workspace.file.app.release_branch.as_deref().filter(|_| !workspace.file.app.is_here());
+    let release_branch = workspace.file.app.release_branch.as_ref().filter(|_| !workspace.file.app.is_here());
     app.fetch(&tracked, release_branch)
 }
 
@@ -207,7 +207,7 @@ fn holding_branch(
     commit: &ObjectId,
     tracked: &str,
 ) -> Result<Option<String>, Error> {
-    let release = workspace.file.app.release_branch.as_ref().map(|p| p.replace("{version}", &version.to_string()));
+    let release = workspace.file.app.release_branch.as_ref().map(|p| p.for_version(version));
     for name in release.iter().map(String::as_str).chain([tracked]) {
         if let Some(tip) = app.branch(name)? {
             if app.repo.is_ancestor(commit, &tip)? {
@@ -327,7 +327,7 @@ fn branch_source(
 ) -> Result<Option<(String, ObjectId)>, Error> {
     if cut == Cut::Rc {
         if let Some(pattern) = &workspace.file.app.release_branch {
-            let release = pattern.replace("{version}", &version.to_string());
+            let release = pattern.for_version(version);
             if let Some(id) = app.branch(&release)? {
                 return Ok(Some((release, id)));
             }

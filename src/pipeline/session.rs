@@ -163,7 +163,7 @@ impl Session {
             return Ok(());
         }
         let release_branch =
-            if workspace.file.app.is_here() { None } else { workspace.file.app.release_branch.as_deref() };
+            if workspace.file.app.is_here() { None } else { workspace.file.app.release_branch.as_ref() };
         self.app.fetch(branches, release_branch)?;
         for repo in &self.components {
             repo.app.fetch(std::slice::from_ref(&repo.tracked), release_branch)?;
