@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use crate::error::{Error, Kind};
-use crate::forge::{self, Forge, http::Settings};
+use crate::forge::{self, Forge};
 use crate::git::Repo;
+use crate::http::Settings;
 use crate::ui::Ui;
 use crate::workspace::Workspace;
 

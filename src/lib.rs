@@ -21,8 +21,8 @@
 //!   `promotion` (what a promotion carries, how it reads, when it is wanted, the one planner of
 //!   its pull requests), `promote` and `reconcile` (which keep those pull requests), `jira`.
 //! - Act and talk: `execute` (the only place that writes: git objects, references, pushes,
-//!   work-tree files, and forge pull requests), `forge` (one trait, one file per forge, the HTTP
-//!   client), `parallel` (bounded concurrency for remote calls).
+//!   work-tree files, and forge pull requests), `forge` (one trait, one file per forge), `http`
+//!   (the client forges and Jira share: timeouts, retries, pages), `parallel` (bounded concurrency for remote calls).
 //! - `fuzzing`: what the fuzz targets in `fuzz/` run.
 
 pub mod app;
@@ -40,6 +40,7 @@ pub mod gate;
 pub mod gate_gather;
 pub mod git;
 pub mod guard;
+pub mod http;
 pub mod init;
 pub mod jira;
 pub mod object_id;

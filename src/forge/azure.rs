@@ -7,11 +7,11 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::{Http, Reply, Scheme, Settings};
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, ForgeError, Kind, Listing, Location, Mergeable, Opened, PullRequest,
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Mergeable, Opened, PullRequest, ServiceError,
     State, Token,
 };
+use crate::http::{Http, Reply, Scheme, Settings};
 
 pub struct Azure {
     location: Location,
@@ -71,7 +71,7 @@ fn branch_of(reference: &str) -> &str {
 }
 
 impl Azure {
-    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<Azure, ForgeError> {
+    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<Azure, ServiceError> {
         // A pipeline's System.AccessToken is a bearer token; a PAT goes as Basic with no user.
         let scheme = if token.as_ref().is_some_and(|t| t.source == "SYSTEM_ACCESSTOKEN") {
             Scheme::Bearer
@@ -105,7 +105,7 @@ impl Azure {
 
     /// The pull requests in `status` that match `criteria`, paged by `$top`/`$skip` (a short page
     /// is the last), up to `most` when given.
-    fn search(&self, criteria: &[(&str, &str)], status: &str, most: Option<usize>) -> Result<Vec<Pull>, ForgeError> {
+    fn search(&self, criteria: &[(&str, &str)], status: &str, most: Option<usize>) -> Result<Vec<Pull>, ServiceError> {
         let mut found = Vec::new();
         let top = most.unwrap_or(PAGE).min(PAGE);
         let page = top.to_string();
@@ -125,7 +125,7 @@ impl Azure {
         }
     }
 
-    fn read(reply: &Reply) -> Result<Pull, ForgeError> {
+    fn read(reply: &Reply) -> Result<Pull, ServiceError> {
         reply.json(Kind::AzureDevops, "a pull request")
     }
 }
@@ -139,7 +139,7 @@ impl Forge for Azure {
         Some(DESCRIPTION_LIMIT)
     }
 
-    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
+    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ServiceError> {
         let (source_ref, target_ref) = (format!("refs/heads/{source}"), format!("refs/heads/{target}"));
         let criteria =
             [("searchCriteria.sourceRefName", source_ref.as_str()), ("searchCriteria.targetRefName", &target_ref)];
@@ -150,7 +150,7 @@ impl Forge for Azure {
             .map(|p| self.pull(p)))
     }
 
-    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ServiceError> {
         let target_ref = target.map(|target| format!("refs/heads/{target}"));
         let criteria: Vec<(&str, &str)> =
             target_ref.iter().map(|r| ("searchCriteria.targetRefName", r.as_str())).collect();
@@ -163,7 +163,7 @@ impl Forge for Azure {
         Ok(found.into_iter().filter(wanted).map(|p| self.pull(p)).collect())
     }
 
-    fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {
+    fn create(&self, draft: &Draft) -> Result<Opened, ServiceError> {
         let body = json!({
             "sourceRefName": format!("refs/heads/{}", draft.source),
             "targetRefName": format!("refs/heads/{}", draft.target),
@@ -180,7 +180,7 @@ impl Forge for Azure {
         }
     }
 
-    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
+    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ServiceError> {
         let path = self.path(&format!("/pullrequests/{}", pull.number));
         let what = format!("the update of pull request {}", pull.number);
         let reply =
@@ -188,7 +188,7 @@ impl Forge for Azure {
         Ok(self.pull(Self::read(&reply)?))
     }
 
-    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
+    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ServiceError> {
         let threads = self.path(&format!("/pullRequests/{}/threads", pull.number));
         let thread =
             json!({"comments": [{"parentCommentId": 0, "content": comment, "commentType": 1}], "status": "closed"});
@@ -200,7 +200,7 @@ impl Forge for Azure {
         Ok(())
     }
 
-    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
+    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ServiceError> {
         let path = self.path(&format!("/pullrequests/{}", pull.number));
         let reply = self.http.call(&Method::GET, &path, None, &format!("pull request {}", pull.number))?;
         Ok(match Self::read(&reply)?.merge_status.as_deref() {
@@ -211,7 +211,7 @@ impl Forge for Azure {
         })
     }
 
-    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError> {
+    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ServiceError> {
         let state = match status.state {
             State::Pending => "pending",
             State::Success => "succeeded",
@@ -232,11 +232,11 @@ impl Forge for Azure {
         Ok(())
     }
 
-    fn default_branch(&self) -> Result<String, ForgeError> {
+    fn default_branch(&self) -> Result<String, ServiceError> {
         let what = format!("repository {}", self.location.repository);
         let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
         let repository: Repository = reply.json(Kind::AzureDevops, "the repository")?;
-        repository.default_branch.map(|b| branch_of(&b).to_owned()).ok_or(ForgeError::Malformed {
+        repository.default_branch.map(|b| branch_of(&b).to_owned()).ok_or(ServiceError::Malformed {
             forge: Kind::AzureDevops.title(),
             what: "the repository".into(),
             detail: "it has no default branch".into(),
@@ -245,7 +245,7 @@ impl Forge for Azure {
 
     /// The organization's connection data names the identity the token acts as (a pipeline's
     /// build service among them); pull requests name their creator by the same id.
-    fn account(&self) -> Result<Option<String>, ForgeError> {
+    fn account(&self) -> Result<Option<String>, ServiceError> {
         let path = "/_apis/connectionData?api-version=7.1-preview";
         let reply = self.http.call(&Method::GET, path, None, "the token's account")?;
         let data: ConnectionData = reply.json(Kind::AzureDevops, "the connection data")?;

@@ -6,11 +6,11 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{Http, Reply, Scheme, Settings};
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, ForgeError, Kind, Listing, Location, Mergeable, Opened, PullRequest,
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Mergeable, Opened, PullRequest, ServiceError,
     State, Token,
 };
+use crate::http::{Http, Reply, Scheme, Settings};
 
 pub struct BitbucketCloud {
     location: Location,
@@ -90,7 +90,7 @@ impl From<Pull> for PullRequest {
 }
 
 impl BitbucketCloud {
-    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<BitbucketCloud, ForgeError> {
+    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<BitbucketCloud, ServiceError> {
         // Access tokens go as Bearer; a user and app password from a credential helper as Basic.
         let scheme = if token.as_ref().is_some_and(|t| t.username.is_some()) { Scheme::Basic } else { Scheme::Bearer };
         let http = Http::new(Kind::BitbucketCloud, &location.api, token, scheme, settings)?;
@@ -101,7 +101,7 @@ impl BitbucketCloud {
         format!("/repositories/{}{rest}", self.location.repository)
     }
 
-    fn pull(reply: &Reply) -> Result<Pull, ForgeError> {
+    fn pull(reply: &Reply) -> Result<Pull, ServiceError> {
         reply.json(Kind::BitbucketCloud, "a pull request")
     }
 }
@@ -116,11 +116,11 @@ impl Forge for BitbucketCloud {
         &self.location
     }
 
-    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
+    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ServiceError> {
         let query = format!("source.branch.name = {} AND destination.branch.name = {}", quoted(source), quoted(target));
         let url =
             self.http.address(&self.path("/pullrequests"), &[("state", "OPEN"), ("q", &query), ("pagelen", "50")])?;
-        let pages = |reply: &Reply| -> Result<Vec<Pull>, ForgeError> {
+        let pages = |reply: &Reply| -> Result<Vec<Pull>, ServiceError> {
             Ok(reply.json::<Page>(Kind::BitbucketCloud, "the open pull requests")?.values)
         };
         // Follow `next` as given; Bitbucket's addresses are not to be built by hand.
@@ -132,7 +132,7 @@ impl Forge for BitbucketCloud {
             .map(Into::into))
     }
 
-    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ServiceError> {
         let query = target.map(|target| format!("destination.branch.name = {}", quoted(target)));
         let shown = CLOSED_SHOWN.to_string();
         let mut params: Vec<(&str, &str)> = match listing {
@@ -141,7 +141,7 @@ impl Forge for BitbucketCloud {
         };
         params.extend(query.as_deref().map(|q| ("q", q)));
         let url = self.http.address(&self.path("/pullrequests"), &params)?;
-        let pages = |reply: &Reply| -> Result<Vec<Pull>, ForgeError> {
+        let pages = |reply: &Reply| -> Result<Vec<Pull>, ServiceError> {
             Ok(reply.json::<Page>(Kind::BitbucketCloud, "the pull requests")?.values)
         };
         let next = |reply: &Reply, _: &str| {
@@ -156,7 +156,7 @@ impl Forge for BitbucketCloud {
             .collect())
     }
 
-    fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {
+    fn create(&self, draft: &Draft) -> Result<Opened, ServiceError> {
         let mut body = json!({
             "type": "pullrequest",
             "title": draft.title,
@@ -179,7 +179,7 @@ impl Forge for BitbucketCloud {
         Err(self.http.refusal(&reply, "the new pull request"))
     }
 
-    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
+    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ServiceError> {
         let path = self.path(&format!("/pullrequests/{}", pull.number));
         let change = json!({"type": "pullrequest", "title": title, "description": body});
         let what = format!("the update of pull request #{}", pull.number);
@@ -187,7 +187,7 @@ impl Forge for BitbucketCloud {
         Ok(Self::pull(&reply)?.into())
     }
 
-    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
+    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ServiceError> {
         let comments = self.path(&format!("/pullrequests/{}/comments", pull.number));
         let note = json!({"type": "pullrequest_comment", "content": {"raw": comment}});
         let what = format!("a comment on pull request #{}", pull.number);
@@ -199,7 +199,7 @@ impl Forge for BitbucketCloud {
         Ok(())
     }
 
-    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
+    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ServiceError> {
         // Bitbucket Cloud has no can-merge answer; an open pull request is as far as it says.
         let path = self.path(&format!("/pullrequests/{}", pull.number));
         let reply = self.http.call(&Method::GET, &path, None, &format!("pull request #{}", pull.number))?;
@@ -210,7 +210,7 @@ impl Forge for BitbucketCloud {
         })
     }
 
-    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError> {
+    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ServiceError> {
         let state = match status.state {
             State::Pending => "INPROGRESS",
             State::Success => "SUCCESSFUL",
@@ -233,18 +233,18 @@ impl Forge for BitbucketCloud {
         Ok(())
     }
 
-    fn default_branch(&self) -> Result<String, ForgeError> {
+    fn default_branch(&self) -> Result<String, ServiceError> {
         let what = format!("repository {}", self.location.repository);
         let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
         let repository: Repository = reply.json(Kind::BitbucketCloud, "the repository")?;
-        repository.mainbranch.map(|b| b.name).ok_or(ForgeError::Malformed {
+        repository.mainbranch.map(|b| b.name).ok_or(ServiceError::Malformed {
             forge: Kind::BitbucketCloud.title(),
             what: "the repository".into(),
             detail: "it has no main branch".into(),
         })
     }
 
-    fn account(&self) -> Result<Option<String>, ForgeError> {
+    fn account(&self) -> Result<Option<String>, ServiceError> {
         let reply = self.http.call(&Method::GET, "/user", None, "the token's account")?;
         Ok(Some(reply.json::<Account>(Kind::BitbucketCloud, "the token's account")?.uuid))
     }

@@ -4,11 +4,11 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{self, Http, Reply, Scheme, Settings};
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, ForgeError, Kind, Listing, Location, Mergeable, Opened, PullRequest,
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Mergeable, Opened, PullRequest, ServiceError,
     State, Token,
 };
+use crate::http::{self, Http, Reply, Scheme, Settings};
 
 pub struct BitbucketServer {
     location: Location,
@@ -121,7 +121,7 @@ impl From<Pull> for PullRequest {
 }
 
 impl BitbucketServer {
-    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<BitbucketServer, ForgeError> {
+    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<BitbucketServer, ServiceError> {
         // HTTP access tokens go as Bearer; a user and password from a credential helper as Basic.
         let scheme = if token.as_ref().is_some_and(|t| t.username.is_some()) { Scheme::Basic } else { Scheme::Bearer };
         let http = Http::new(Kind::BitbucketServer, &location.api, token, scheme, settings)?;
@@ -141,11 +141,11 @@ impl BitbucketServer {
         })
     }
 
-    fn pull(reply: &Reply) -> Result<Pull, ForgeError> {
+    fn pull(reply: &Reply) -> Result<Pull, ServiceError> {
         reply.json(Kind::BitbucketServer, "a pull request")
     }
 
-    fn read(&self, number: u64) -> Result<PullRequest, ForgeError> {
+    fn read(&self, number: u64) -> Result<PullRequest, ServiceError> {
         let path = self.path(&format!("/pull-requests/{number}"));
         let reply = self.http.call(&Method::GET, &path, None, &format!("pull request #{number}"))?;
         Ok(Self::pull(&reply)?.into())
@@ -167,14 +167,14 @@ impl Forge for BitbucketServer {
         &self.location
     }
 
-    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
+    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ServiceError> {
         // The list filters by one branch only; the target is matched here.
         let at = format!("refs/heads/{source}");
         let url = self.http.address(
             &self.path("/pull-requests"),
             &[("state", "OPEN"), ("direction", "OUTGOING"), ("at", &at), ("limit", "100")],
         )?;
-        let read = |reply: &Reply| -> Result<Vec<Pull>, ForgeError> {
+        let read = |reply: &Reply| -> Result<Vec<Pull>, ServiceError> {
             Ok(reply.json::<Page>(Kind::BitbucketServer, "the open pull requests")?.values)
         };
         let pulls = self.http.pages(&url, &format!("repository {}", self.location.repository), &read, &Self::next)?;
@@ -182,7 +182,7 @@ impl Forge for BitbucketServer {
         Ok(pulls.into_iter().find(|p| p.from_ref.id == at && p.to_ref.id == wanted).map(Into::into))
     }
 
-    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ServiceError> {
         let at = target.map(|target| format!("refs/heads/{target}"));
         let shown = CLOSED_SHOWN.to_string();
         let (state, limit) = match listing {
@@ -192,7 +192,7 @@ impl Forge for BitbucketServer {
         let mut query = vec![("state", state), ("direction", "INCOMING"), ("order", "NEWEST"), ("limit", limit)];
         query.extend(at.as_deref().map(|at| ("at", at)));
         let url = self.http.address(&self.path("/pull-requests"), &query)?;
-        let read = |reply: &Reply| -> Result<Vec<Pull>, ForgeError> {
+        let read = |reply: &Reply| -> Result<Vec<Pull>, ServiceError> {
             Ok(reply.json::<Page>(Kind::BitbucketServer, "the pull requests")?.values)
         };
         let next = |reply: &Reply, url: &str| if listing == Listing::Open { Self::next(reply, url) } else { None };
@@ -200,7 +200,7 @@ impl Forge for BitbucketServer {
         Ok(pulls.into_iter().filter(|p| at.as_ref().is_none_or(|at| p.to_ref.id == *at)).map(Into::into).collect())
     }
 
-    fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {
+    fn create(&self, draft: &Draft) -> Result<Opened, ServiceError> {
         let mut body = json!({
             "title": draft.title,
             "description": draft.body,
@@ -218,7 +218,7 @@ impl Forge for BitbucketServer {
         }
     }
 
-    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
+    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ServiceError> {
         let path = self.path(&format!("/pull-requests/{}", pull.number));
         let what = format!("the update of pull request #{}", pull.number);
         let mut version = match pull.version {
@@ -241,7 +241,7 @@ impl Forge for BitbucketServer {
             }
             version = now.version.unwrap_or_default();
         }
-        Err(ForgeError::Refused {
+        Err(ServiceError::Refused {
             forge: Kind::BitbucketServer.title(),
             status: 409,
             what,
@@ -249,7 +249,7 @@ impl Forge for BitbucketServer {
         })
     }
 
-    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
+    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ServiceError> {
         let comments = self.path(&format!("/pull-requests/{}/comments", pull.number));
         let what = format!("a comment on pull request #{}", pull.number);
         self.http.call(&Method::POST, &comments, Some(&json!({"text": comment})), &what)?;
@@ -263,7 +263,7 @@ impl Forge for BitbucketServer {
         Ok(())
     }
 
-    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
+    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ServiceError> {
         let path = self.path(&format!("/pull-requests/{}/merge", pull.number));
         let reply = self.http.call(&Method::GET, &path, None, &format!("pull request #{}", pull.number))?;
         let merge: Merge = reply.json(Kind::BitbucketServer, "the merge check")?;
@@ -277,7 +277,7 @@ impl Forge for BitbucketServer {
         })
     }
 
-    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError> {
+    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ServiceError> {
         let state = match status.state {
             State::Pending => "INPROGRESS",
             State::Success => "SUCCESSFUL",
@@ -300,7 +300,7 @@ impl Forge for BitbucketServer {
         Ok(())
     }
 
-    fn default_branch(&self) -> Result<String, ForgeError> {
+    fn default_branch(&self) -> Result<String, ServiceError> {
         let what = format!("repository {}", self.location.repository);
         let reply = self.http.call(&Method::GET, &self.path("/default-branch"), None, &what)?;
         Ok(reply.json::<Branch>(Kind::BitbucketServer, "the default branch")?.display_id)
@@ -308,7 +308,7 @@ impl Forge for BitbucketServer {
 
     /// Bitbucket Data Center has no "who am I" call; every answer to a signed-in request names
     /// its user in `X-AUSERNAME`, and the application's properties are the lightest answer.
-    fn account(&self) -> Result<Option<String>, ForgeError> {
+    fn account(&self) -> Result<Option<String>, ServiceError> {
         let reply = self.http.call(&Method::GET, "/application-properties", None, "the token's account")?;
         Ok(reply.header("x-ausername").map(str::trim).filter(|name| !name.is_empty()).map(str::to_owned))
     }

@@ -8,11 +8,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::github;
-use super::http::{Http, Reply, Scheme, Settings};
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, ForgeError, Kind, Listing, Location, Mergeable, Opened, PullRequest,
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Mergeable, Opened, PullRequest, ServiceError,
     Token,
 };
+use crate::http::{Http, Reply, Scheme, Settings};
 
 pub struct Gitea {
     location: Location,
@@ -63,7 +63,7 @@ impl From<Pull> for PullRequest {
 }
 
 impl Gitea {
-    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<Gitea, ForgeError> {
+    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<Gitea, ServiceError> {
         let scheme = if token.as_ref().is_some_and(|t| t.username.is_some()) { Scheme::Basic } else { Scheme::Token };
         let http = Http::new(Kind::Gitea, &location.api, token, scheme, settings)?;
         Ok(Gitea { location, http })
@@ -73,7 +73,7 @@ impl Gitea {
         format!("/repos/{}{rest}", self.location.repository)
     }
 
-    fn pull(reply: &Reply) -> Result<Pull, ForgeError> {
+    fn pull(reply: &Reply) -> Result<Pull, ServiceError> {
         reply.json(Kind::Gitea, "a pull request")
     }
 }
@@ -83,7 +83,7 @@ impl Forge for Gitea {
         &self.location
     }
 
-    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
+    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ServiceError> {
         let url = self.http.address(&self.path("/pulls"), &[("state", "open"), ("limit", "50")])?;
         let pulls: Vec<Pull> = self.http.pages(
             &url,
@@ -94,7 +94,7 @@ impl Forge for Gitea {
         Ok(pulls.into_iter().find(|p| p.head.name == source && p.base.name == target).map(Into::into))
     }
 
-    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ServiceError> {
         // Gitea's list has no branch filter: every page is read and the target matched here.
         let shown = CLOSED_SHOWN.to_string();
         let query: &[(&str, &str)] = match listing {
@@ -112,7 +112,7 @@ impl Forge for Gitea {
         Ok(pulls.into_iter().filter(wanted).map(Into::into).collect())
     }
 
-    fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {
+    fn create(&self, draft: &Draft) -> Result<Opened, ServiceError> {
         // Gitea marks work in progress by the title's prefix.
         let title = if draft.draft { format!("WIP: {}", draft.title) } else { draft.title.clone() };
         let body = json!({"title": title, "body": draft.body, "head": draft.source, "base": draft.target});
@@ -124,15 +124,15 @@ impl Forge for Gitea {
         }
     }
 
-    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
+    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ServiceError> {
         Ok(Self::pull(&github::edit(&self.http, &self.path(""), pull.number, title, body)?)?.into())
     }
 
-    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
+    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ServiceError> {
         github::close(&self.http, &self.path(""), pull.number, comment)
     }
 
-    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
+    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ServiceError> {
         let path = self.path(&format!("/pulls/{}", pull.number));
         let reply = self.http.call(&Method::GET, &path, None, &format!("pull request #{}", pull.number))?;
         Ok(match Self::pull(&reply)?.mergeable {
@@ -142,17 +142,17 @@ impl Forge for Gitea {
         })
     }
 
-    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError> {
+    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ServiceError> {
         github::post_status(&self.http, &self.path(""), commit, status)
     }
 
-    fn default_branch(&self) -> Result<String, ForgeError> {
+    fn default_branch(&self) -> Result<String, ServiceError> {
         let what = format!("repository {}", self.location.repository);
         let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
         Ok(reply.json::<Repository>(Kind::Gitea, "the repository")?.default_branch)
     }
 
-    fn account(&self) -> Result<Option<String>, ForgeError> {
+    fn account(&self) -> Result<Option<String>, ServiceError> {
         let reply = self.http.call(&Method::GET, "/user", None, "the token's account")?;
         Ok(Some(reply.json::<github::Login>(Kind::Gitea, "the token's account")?.login))
     }

@@ -4,11 +4,11 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::{Http, Reply, Scheme, Settings};
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, ForgeError, Kind, Listing, Location, Mergeable, Opened, PullRequest,
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Mergeable, Opened, PullRequest, ServiceError,
     State, Token,
 };
+use crate::http::{Http, Reply, Scheme, Settings};
 
 pub struct Github {
     location: Location,
@@ -83,7 +83,7 @@ impl From<Pull> for PullRequest {
 }
 
 impl Github {
-    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<Github, ForgeError> {
+    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<Github, ServiceError> {
         let http = Http::new(Kind::Github, &location.api, token, Scheme::Bearer, settings)?
             .with_header("X-GitHub-Api-Version", "2022-11-28");
         Ok(Github { location, http })
@@ -97,7 +97,7 @@ impl Github {
         self.location.repository.split('/').next().unwrap_or_default()
     }
 
-    fn pull(reply: &Reply) -> Result<Pull, ForgeError> {
+    fn pull(reply: &Reply) -> Result<Pull, ServiceError> {
         reply.json(Kind::Github, "a pull request")
     }
 
@@ -121,7 +121,7 @@ impl Forge for Github {
         Some(65_536)
     }
 
-    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
+    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ServiceError> {
         let head = format!("{}:{source}", self.owner());
         let url = self.http.address(
             &self.path("/pulls"),
@@ -136,7 +136,7 @@ impl Forge for Github {
         Ok(pulls.into_iter().find(|p| p.head.name == source && p.base.name == target).map(PullRequest::from))
     }
 
-    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ServiceError> {
         let shown = CLOSED_SHOWN.to_string();
         let mut query: Vec<(&str, &str)> = match listing {
             Listing::Open => vec![("state", "open"), ("per_page", "100")],
@@ -157,7 +157,7 @@ impl Forge for Github {
         Ok(pulls.into_iter().filter(wanted).map(PullRequest::from).collect())
     }
 
-    fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {
+    fn create(&self, draft: &Draft) -> Result<Opened, ServiceError> {
         let body = json!({
             "title": draft.title,
             "body": draft.body,
@@ -173,15 +173,15 @@ impl Forge for Github {
         }
     }
 
-    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
+    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ServiceError> {
         Ok(Self::pull(&edit(&self.http, &self.path(""), pull.number, title, body)?)?.into())
     }
 
-    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
+    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ServiceError> {
         close(&self.http, &self.path(""), pull.number, comment)
     }
 
-    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
+    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ServiceError> {
         let path = self.path(&format!("/pulls/{}", pull.number));
         let reply = self.http.call(&Method::GET, &path, None, &format!("pull request #{}", pull.number))?;
         let pull = Self::pull(&reply)?;
@@ -196,20 +196,20 @@ impl Forge for Github {
         })
     }
 
-    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError> {
+    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ServiceError> {
         post_status(&self.http, &self.path(""), commit, status)
     }
 
-    fn default_branch(&self) -> Result<String, ForgeError> {
+    fn default_branch(&self) -> Result<String, ServiceError> {
         let what = format!("repository {}", self.location.repository);
         let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
         Ok(reply.json::<Repository>(Kind::Github, "the repository")?.default_branch)
     }
 
-    fn account(&self) -> Result<Option<String>, ForgeError> {
+    fn account(&self) -> Result<Option<String>, ServiceError> {
         match self.http.call(&Method::GET, "/user", None, "the token's account") {
             Ok(reply) => return Ok(Some(reply.json::<Login>(Kind::Github, "the token's account")?.login)),
-            Err(ForgeError::Unauthorized { status: 403, .. } | ForgeError::Forbidden { .. }) => {}
+            Err(ServiceError::Unauthorized { status: 403, .. } | ServiceError::Forbidden { .. }) => {}
             Err(error) => return Err(error),
         }
         let query = json!({"query": "query { viewer { login } }"});
@@ -222,14 +222,14 @@ impl Forge for Github {
 // Gitea's API is shaped after GitHub's: these calls serve both, under a repository's path.
 
 /// Sets a pull request's title and body; the answer is the pull request.
-pub(super) fn edit(http: &Http, repository: &str, number: u64, title: &str, body: &str) -> Result<Reply, ForgeError> {
+pub(super) fn edit(http: &Http, repository: &str, number: u64, title: &str, body: &str) -> Result<Reply, ServiceError> {
     let path = format!("{repository}/pulls/{number}");
     let what = format!("the update of pull request #{number}");
     http.call(&Method::PATCH, &path, Some(&json!({"title": title, "body": body})), &what)
 }
 
 /// Comments on a pull request (as on its issue), then closes it.
-pub(super) fn close(http: &Http, repository: &str, number: u64, comment: &str) -> Result<(), ForgeError> {
+pub(super) fn close(http: &Http, repository: &str, number: u64, comment: &str) -> Result<(), ServiceError> {
     let comments = format!("{repository}/issues/{number}/comments");
     let what = format!("a comment on pull request #{number}");
     http.call(&Method::POST, &comments, Some(&json!({"body": comment})), &what)?;
@@ -245,7 +245,7 @@ pub(super) fn post_status(
     repository: &str,
     commit: &str,
     status: &CommitStatus,
-) -> Result<(), ForgeError> {
+) -> Result<(), ServiceError> {
     let state = match status.state {
         State::Pending => "pending",
         State::Success => "success",

@@ -4,11 +4,11 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::{self, Http, Reply, Scheme, Settings};
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, ForgeError, Kind, Listing, Location, Mergeable, Opened, PullRequest,
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Mergeable, Opened, PullRequest, ServiceError,
     State, Token,
 };
+use crate::http::{self, Http, Reply, Scheme, Settings};
 
 pub struct Gitlab {
     location: Location,
@@ -61,7 +61,7 @@ impl From<MergeRequest> for PullRequest {
 }
 
 impl Gitlab {
-    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<Gitlab, ForgeError> {
+    pub fn new(location: Location, token: Option<Token>, settings: Settings) -> Result<Gitlab, ServiceError> {
         let http = Http::new(Kind::Gitlab, &location.api, token, Scheme::Header("PRIVATE-TOKEN"), settings)?;
         let project = location.repository.replace('/', "%2F");
         Ok(Gitlab { location, http, project })
@@ -71,7 +71,7 @@ impl Gitlab {
         format!("/projects/{}{rest}", self.project)
     }
 
-    fn merge_request(reply: &Reply) -> Result<MergeRequest, ForgeError> {
+    fn merge_request(reply: &Reply) -> Result<MergeRequest, ServiceError> {
         reply.json(Kind::Gitlab, "a merge request")
     }
 
@@ -89,7 +89,7 @@ impl Forge for Gitlab {
         &self.location
     }
 
-    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError> {
+    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ServiceError> {
         let url = self.http.address(
             &self.path("/merge_requests"),
             &[("state", "opened"), ("source_branch", source), ("target_branch", target), ("per_page", "100")],
@@ -103,7 +103,7 @@ impl Forge for Gitlab {
         Ok(found.into_iter().find(|mr| mr.source_branch == source && mr.target_branch == target).map(Into::into))
     }
 
-    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError> {
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ServiceError> {
         let shown = CLOSED_SHOWN.to_string();
         // GitLab's `closed` leaves out the merged ones.
         let mut query: Vec<(&str, &str)> = match listing {
@@ -123,7 +123,7 @@ impl Forge for Gitlab {
         Ok(found.into_iter().filter(|mr| target.is_none_or(|t| mr.target_branch == t)).map(Into::into).collect())
     }
 
-    fn create(&self, draft: &Draft) -> Result<Opened, ForgeError> {
+    fn create(&self, draft: &Draft) -> Result<Opened, ServiceError> {
         // GitLab marks drafts by the title's prefix.
         let title = if draft.draft { format!("Draft: {}", draft.title) } else { draft.title.clone() };
         let body = json!({
@@ -141,14 +141,14 @@ impl Forge for Gitlab {
         }
     }
 
-    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError> {
+    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ServiceError> {
         let path = self.path(&format!("/merge_requests/{}", pull.number));
         let what = format!("the update of merge request !{}", pull.number);
         let reply = self.http.call(&Method::PUT, &path, Some(&json!({"title": title, "description": body})), &what)?;
         Ok(Self::merge_request(&reply)?.into())
     }
 
-    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError> {
+    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ServiceError> {
         let notes = self.path(&format!("/merge_requests/{}/notes", pull.number));
         let what = format!("a comment on merge request !{}", pull.number);
         self.http.call(&Method::POST, &notes, Some(&json!({"body": comment})), &what)?;
@@ -158,7 +158,7 @@ impl Forge for Gitlab {
         Ok(())
     }
 
-    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError> {
+    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ServiceError> {
         let path = self.path(&format!("/merge_requests/{}", pull.number));
         let reply = self.http.call(&Method::GET, &path, None, &format!("merge request !{}", pull.number))?;
         let mr = Self::merge_request(&reply)?;
@@ -170,7 +170,7 @@ impl Forge for Gitlab {
         })
     }
 
-    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError> {
+    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ServiceError> {
         let state = match status.state {
             State::Pending => "pending",
             State::Success => "success",
@@ -185,18 +185,18 @@ impl Forge for Gitlab {
         Ok(())
     }
 
-    fn default_branch(&self) -> Result<String, ForgeError> {
+    fn default_branch(&self) -> Result<String, ServiceError> {
         let what = format!("project {}", self.location.repository);
         let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
         let project: Project = reply.json(Kind::Gitlab, "the project")?;
-        project.default_branch.ok_or(ForgeError::Malformed {
+        project.default_branch.ok_or(ServiceError::Malformed {
             forge: Kind::Gitlab.title(),
             what: "the project".into(),
             detail: "it has no default branch (an empty project?)".into(),
         })
     }
 
-    fn account(&self) -> Result<Option<String>, ForgeError> {
+    fn account(&self) -> Result<Option<String>, ServiceError> {
         let reply = self.http.call(&Method::GET, "/user", None, "the token's account")?;
         Ok(Some(reply.json::<User>(Kind::Gitlab, "the token's account")?.username))
     }

@@ -8,16 +8,15 @@ mod detect;
 mod gitea;
 mod github;
 mod gitlab;
-pub mod http;
 mod owner;
 pub mod token;
 
+pub use crate::http::ServiceError;
 pub use detect::{Declared, Kind, Location, Named, kind_of, locate, receives_tokens, token_hosts};
 pub use owner::{ACCOUNT_VARIABLE, Owner, Stranger};
 pub use token::{Secret, Token};
 
-use crate::error::{self, Diagnostic};
-use http::Settings;
+use crate::http::{Service, Settings};
 
 /// A pull request as git-release needs it, whatever the forge calls it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,39 +112,39 @@ pub trait Forge: Send + Sync {
     }
 
     /// The open pull request from `source` into `target`, if there is one.
-    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ForgeError>;
+    fn find_open(&self, source: &str, target: &str) -> Result<Option<PullRequest>, ServiceError>;
 
     /// The pull requests into `target` (into any branch: `None`), whatever their source: one
     /// list call, paged.
-    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ForgeError>;
+    fn list(&self, target: Option<&str>, listing: Listing) -> Result<Vec<PullRequest>, ServiceError>;
 
-    fn create(&self, draft: &Draft) -> Result<Opened, ForgeError>;
+    fn create(&self, draft: &Draft) -> Result<Opened, ServiceError>;
 
     /// Sets the title and body of an open pull request.
-    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ForgeError>;
+    fn update(&self, pull: &PullRequest, title: &str, body: &str) -> Result<PullRequest, ServiceError>;
 
     /// Closes a pull request, with a comment that says why.
-    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ForgeError>;
+    fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ServiceError>;
 
-    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ForgeError>;
+    fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ServiceError>;
 
-    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ForgeError>;
+    fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ServiceError>;
 
-    fn default_branch(&self) -> Result<String, ForgeError>;
+    fn default_branch(&self) -> Result<String, ServiceError>;
 
     /// The account the token acts as, in the words pull requests name their authors with;
     /// `None` when the forge will not tell this token who it is.
     ///
     /// # Errors
     /// When the forge cannot be reached or answers what cannot be read.
-    fn account(&self) -> Result<Option<String>, ForgeError>;
+    fn account(&self) -> Result<Option<String>, ServiceError>;
 }
 
 /// The client for the forge at `location`.
 ///
 /// # Errors
 /// When the HTTP client cannot be built.
-pub fn connect(location: Location, token: Option<Token>, settings: Settings) -> Result<Box<dyn Forge>, ForgeError> {
+pub fn connect(location: Location, token: Option<Token>, settings: Settings) -> Result<Box<dyn Forge>, ServiceError> {
     Ok(match location.kind {
         Kind::Github => Box::new(github::Github::new(location, token, settings)?),
         Kind::Gitlab => Box::new(gitlab::Gitlab::new(location, token, settings)?),
@@ -171,112 +170,13 @@ pub fn fit(body: &str, limit: Option<usize>) -> String {
     }
 }
 
-/// Why a forge call failed. Tokens never appear here: only where one came from.
-#[derive(Debug, thiserror::Error)]
-pub enum ForgeError {
-    #[error(
-        "{forge} refused {} (HTTP {status})",
-        if token.is_some() { "the token" } else { "a request sent without a token" }
-    )]
-    Unauthorized {
-        forge: &'static str,
-        status: u16,
-        /// Where the token came from; `None` when there was none.
-        token: Option<String>,
-        variables: String,
-        rights: &'static str,
-        message: Option<String>,
-    },
-    /// The token was taken, and may not do this (GitHub's "Resource not accessible by
-    /// integration", "Actions are not permitted to create pull requests").
-    #[error("{forge} does not let the token do this (HTTP {status})")]
-    Forbidden { forge: &'static str, status: u16, token: String, rights: &'static str, message: Option<String> },
-    #[error("{forge} does not know {what}")]
-    NotFound { forge: &'static str, what: String, message: Option<String> },
-    #[error("{forge} refused {what} (HTTP {status})")]
-    Refused { forge: &'static str, status: u16, what: String, message: Option<String> },
-    #[error("{forge} answered {what} with JSON git-release cannot read")]
-    Malformed { forge: &'static str, what: String, detail: String },
-    #[error("{forge} answered with {looks} instead of JSON (HTTP {status})")]
-    NotJson { forge: &'static str, status: u16, looks: &'static str },
-    #[error("gave up on {forge} after {tries} tries and {waited} s of waiting: {url}")]
-    GaveUp { forge: &'static str, url: String, tries: u32, last: String, waited: u64, asked: u64 },
-    #[error("cannot reach {forge}: {url}")]
-    Network { forge: &'static str, url: String, tries: u32, detail: String },
-    #[error("cannot set up HTTP")]
-    Client { detail: String },
-}
-
-impl Diagnostic for ForgeError {
-    fn kind(&self) -> error::Kind {
-        match self {
-            ForgeError::GaveUp { .. } | ForgeError::Network { .. } | ForgeError::Client { .. } => error::Kind::Network,
-            _ => error::Kind::Forge,
-        }
-    }
-
-    fn causes(&self) -> Vec<String> {
-        match self {
-            ForgeError::Unauthorized { token, message, variables, .. } => {
-                let mut causes: Vec<String> = message.iter().cloned().collect();
-                causes.push(match token {
-                    Some(source) => format!("the token came from {source}"),
-                    // A variable's token may be set and still withheld from this API's host.
-                    None => format!(
-                        "no token was sent: git credential has none for this host, and a token from {variables} goes only to the host it belongs to"
-                    ),
-                });
-                causes
-            }
-            ForgeError::NotFound { message, .. } | ForgeError::Refused { message, .. } => {
-                message.iter().cloned().collect()
-            }
-            ForgeError::Forbidden { message, token, .. } => {
-                message.iter().cloned().chain([format!("the token came from {token}, and the forge took it")]).collect()
-            }
-            ForgeError::Malformed { detail, .. }
-            | ForgeError::Network { detail, .. }
-            | ForgeError::Client { detail } => {
-                vec![detail.clone()]
-            }
-            ForgeError::GaveUp { last, asked, .. } => {
-                let mut causes = vec![format!("the last try: {last}")];
-                if *asked > 0 {
-                    causes.push(format!("the forge asked for {asked} s more"));
-                }
-                causes
-            }
-            ForgeError::NotJson { .. } => Vec::new(),
-        }
-    }
-
-    fn hints(&self) -> Vec<String> {
-        match self {
-            ForgeError::Unauthorized { variables, rights, .. } => {
-                vec![format!("set {variables} to a token that may {rights}, or store one with git credential")]
-            }
-            ForgeError::Forbidden { message, .. }
-                if message.as_deref().is_some_and(|m| m.contains("not permitted to create or approve pull requests")
-                    || m.contains("not permitted to create pull requests")) =>
-            {
-                vec![
-                    "the repository does not let GitHub Actions' token open pull requests: allow it under Settings > Actions > General > Workflow permissions (\"Allow GitHub Actions to create and approve pull requests\"), or give the job a token of your own in GITHUB_TOKEN".into(),
-                ]
-            }
-            ForgeError::Forbidden { rights, .. } => vec![format!(
-                "the token is valid, but lacks a right this needs: give it the right to {rights} on this repository (a CI's own token: the job's permissions)"
-            )],
-            ForgeError::NotFound { .. } => {
-                vec!["check [forge] repository and api in release.toml, and that the token can see the repository".into()]
-            }
-            ForgeError::NotJson { .. } => {
-                vec!["a sign-in page usually means the token is missing or expired; check it and [forge] api".into()]
-            }
-            ForgeError::GaveUp { .. } | ForgeError::Network { .. } => vec![
-                "run it again later; GIT_RELEASE_HTTP_TIMEOUT, GIT_RELEASE_HTTP_TRIES and GIT_RELEASE_HTTP_MAX_WAIT set the patience"
-                    .into(),
-            ],
-            _ => Vec::new(),
+impl From<Kind> for Service {
+    fn from(kind: Kind) -> Service {
+        Service {
+            title: kind.title(),
+            variables: token::variables(kind).join(" or "),
+            rights: "read and write pull requests and statuses",
+            sign_in_is_203: kind == Kind::AzureDevops,
         }
     }
 }
@@ -288,7 +188,7 @@ mod tests {
     #[test]
     fn a_refusal_of_no_token_says_none_was_sent_not_that_none_is_set() {
         use crate::error::Diagnostic;
-        let refused = super::ForgeError::Unauthorized {
+        let refused = super::ServiceError::Unauthorized {
             forge: "GitHub",
             status: 401,
             token: None,

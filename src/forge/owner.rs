@@ -8,7 +8,7 @@
 
 use std::sync::Mutex;
 
-use super::{Forge, ForgeError, PullRequest};
+use super::{Forge, PullRequest, ServiceError};
 use crate::error::{self, Diagnostic};
 
 /// The variable that names the token's account where the forge will not tell the token itself
@@ -42,7 +42,7 @@ impl<'f> Owner<'f> {
     ///
     /// # Errors
     /// When the forge cannot be reached or its answer cannot be read.
-    pub fn account(&self) -> Result<Option<String>, ForgeError> {
+    pub fn account(&self) -> Result<Option<String>, ServiceError> {
         let mut asked = self.asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Asked::Answered(account) = &*asked {
             return Ok(account.clone());
@@ -50,7 +50,7 @@ impl<'f> Owner<'f> {
         let named = match self.forge.account() {
             Ok(named) => named,
             // A token the forge will not name: a job token, an app's token without that right.
-            Err(ForgeError::Unauthorized { .. } | ForgeError::Forbidden { .. }) => None,
+            Err(ServiceError::Unauthorized { .. } | ServiceError::Forbidden { .. }) => None,
             Err(error) => return Err(error),
         };
         let account = named.or_else(|| self.configured.clone());
@@ -63,7 +63,7 @@ impl<'f> Owner<'f> {
     ///
     /// # Errors
     /// As [`Owner::account`].
-    pub fn owns(&self, pull: &PullRequest) -> Result<bool, ForgeError> {
+    pub fn owns(&self, pull: &PullRequest) -> Result<bool, ServiceError> {
         if pull.from_fork {
             return Ok(false);
         }
@@ -76,7 +76,7 @@ impl<'f> Owner<'f> {
     ///
     /// # Errors
     /// As [`Owner::account`].
-    pub fn stranger(&self, pull: &PullRequest) -> Result<Stranger, ForgeError> {
+    pub fn stranger(&self, pull: &PullRequest) -> Result<Stranger, ServiceError> {
         Ok(Stranger {
             number: pull.number,
             from: pull.source.clone(),

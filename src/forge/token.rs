@@ -2,19 +2,8 @@
 //! `git credential fill` for the API's host. A token never prints: not in output, errors or logs.
 
 use super::Kind;
+pub use crate::http::Token;
 pub use crate::secret::Secret;
-
-/// A token and where it came from, so that a refusal can say which one the forge refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    pub secret: Secret,
-    /// A user name that goes with it (from a credential helper), for Basic authentication.
-    pub username: Option<String>,
-    /// `GITHUB_TOKEN`, or `git credential fill for api.github.com`.
-    pub source: String,
-    /// The variable is a CI job token, which some forges take in a header of its own.
-    pub job_token: bool,
-}
 
 /// The variables a forge's token is looked for in, in order.
 #[must_use]

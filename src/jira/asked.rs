@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Client, Keys, Outcome, Update};
 use crate::context::Context;
 use crate::error::{Error, Kind};
-use crate::forge::http::Settings;
+use crate::http::Settings;
 use crate::ui::Paint;
 use crate::workspace::Workspace;
 

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use super::note::{self, Note};
 use crate::config::{self, JiraKind};
 use crate::error::{Error, Kind};
-use crate::forge::http::{self, Http, Scheme, Service, Settings};
-use crate::forge::{ForgeError, Secret, Token};
+use crate::forge::{Secret, ServiceError, Token};
 use crate::git::Repo;
+use crate::http::{self, Http, Scheme, Service, Settings};
 
 /// Comments are read this many at a time.
 const PAGE: usize = 100;
@@ -53,8 +53,8 @@ impl Client {
         };
         let (tries, backoff) = (settings.tries, settings.backoff);
         let single = Settings { tries: 1, ..settings.clone() };
-        let once = Http::new(Service::Jira, &jira.url, Some(token.clone()), scheme, single)?;
-        let http = Http::new(Service::Jira, &jira.url, Some(token), scheme, settings)?;
+        let once = Http::new(Service::jira(), &jira.url, Some(token.clone()), scheme, single)?;
+        let http = Http::new(Service::jira(), &jira.url, Some(token), scheme, settings)?;
         Ok(Client { http, once, kind: jira.kind, tries, backoff })
     }
 
@@ -84,7 +84,7 @@ impl Client {
     ///
     /// # Errors
     /// When Jira refuses or cannot be reached.
-    pub fn comments(&self, key: &str) -> Result<Vec<String>, ForgeError> {
+    pub fn comments(&self, key: &str) -> Result<Vec<String>, ServiceError> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Page {
@@ -104,8 +104,8 @@ impl Client {
         let first =
             self.http.address(&format!("{}/comment", self.issue(key)), &[("startAt", "0"), ("maxResults", &size)])?;
         let what = format!("the comments of {key}");
-        let read = |reply: &http::Reply| -> Result<Vec<String>, ForgeError> {
-            let page: Page = reply.json(Service::Jira, &what)?;
+        let read = |reply: &http::Reply| -> Result<Vec<String>, ServiceError> {
+            let page: Page = reply.json(Service::jira(), &what)?;
             Ok(page.comments.iter().map(|c| note::text_of(&c.body)).collect())
         };
         let next = |reply: &http::Reply, url: &str| -> Option<String> {
@@ -122,7 +122,7 @@ impl Client {
     ///
     /// # Errors
     /// When Jira refuses or cannot be reached.
-    pub fn comment(&self, key: &str, note: &Note, marker: &str) -> Result<(), ForgeError> {
+    pub fn comment(&self, key: &str, note: &Note, marker: &str) -> Result<(), ServiceError> {
         let body = match self.kind {
             JiraKind::Cloud => json!({"body": note.adf()}),
             JiraKind::DataCenter => json!({"body": note.plain()}),
@@ -137,10 +137,10 @@ impl Client {
     ///
     /// # Errors
     /// When Jira refuses or cannot be reached.
-    pub fn status(&self, key: &str) -> Result<Option<String>, ForgeError> {
+    pub fn status(&self, key: &str) -> Result<Option<String>, ServiceError> {
         let address = self.http.address(&self.issue(key), &[("fields", "status")])?;
         let reply = self.http.call(&Method::GET, &address, None, &format!("issue {key}"))?;
-        let issue: Value = reply.json(Service::Jira, &format!("issue {key}"))?;
+        let issue: Value = reply.json(Service::jira(), &format!("issue {key}"))?;
         Ok(issue.pointer("/fields/status/name").and_then(Value::as_str).map(str::to_owned))
     }
 
@@ -148,7 +148,7 @@ impl Client {
     ///
     /// # Errors
     /// When Jira refuses or cannot be reached.
-    pub fn transitions(&self, key: &str) -> Result<Vec<Transition>, ForgeError> {
+    pub fn transitions(&self, key: &str) -> Result<Vec<Transition>, ServiceError> {
         #[derive(Deserialize)]
         struct List {
             #[serde(default)]
@@ -166,7 +166,7 @@ impl Client {
         }
         let what = format!("the transitions of {key}");
         let reply = self.http.call(&Method::GET, &format!("{}/transitions", self.issue(key)), None, &what)?;
-        let list: List = reply.json(Service::Jira, &what)?;
+        let list: List = reply.json(Service::jira(), &what)?;
         Ok(list
             .transitions
             .into_iter()
@@ -180,7 +180,7 @@ impl Client {
     ///
     /// # Errors
     /// When Jira refuses or cannot be reached.
-    pub fn transition(&self, key: &str, transition: &Transition) -> Result<(), ForgeError> {
+    pub fn transition(&self, key: &str, transition: &Transition) -> Result<(), ServiceError> {
         let body = json!({"transition": {"id": transition.id}});
         let what = format!("the transition {} of {key}", transition.name);
         let path = format!("{}/transitions", self.issue(key));
@@ -196,13 +196,13 @@ impl Client {
         path: &str,
         body: &Value,
         what: &str,
-        landed: impl Fn() -> Result<bool, ForgeError>,
-    ) -> Result<(), ForgeError> {
+        landed: impl Fn() -> Result<bool, ServiceError>,
+    ) -> Result<(), ServiceError> {
         let mut pause = self.backoff;
         for attempt in 1.. {
             match self.once.call(&Method::POST, path, Some(body), what) {
                 Ok(_) => return Ok(()),
-                Err(ForgeError::GaveUp { .. } | ForgeError::Network { .. }) if attempt < self.tries => {
+                Err(ServiceError::GaveUp { .. } | ServiceError::Network { .. }) if attempt < self.tries => {
                     std::thread::sleep(pause);
                     pause *= 2;
                     if landed()? {

@@ -14,7 +14,7 @@ pub use note::{Note, Piece};
 
 pub use crate::config::Keys;
 use crate::error::Error;
-use crate::forge::ForgeError;
+use crate::forge::ServiceError;
 
 /// What to tell each issue.
 #[derive(Debug, Clone)]
@@ -101,7 +101,7 @@ fn tell_one(client: &Client, key: &str, update: &Update, dry_run: bool) -> Outco
         }
         Ok(_) => {}
         Err(error) => {
-            if matches!(error, ForgeError::NotFound { .. }) {
+            if matches!(error, ServiceError::NotFound { .. }) {
                 outcome.comment = "unknown";
             }
             outcome.problem = Some(problem(key, "read the comments of", error));
@@ -220,8 +220,8 @@ fn choose<'a>(wanted: &str, status: &str, available: &'a [Transition]) -> Choice
 }
 
 /// A failed call about one issue, said as what could not be done.
-fn problem(key: &str, doing: &str, error: ForgeError) -> Error {
-    let not_found = matches!(error, ForgeError::NotFound { .. });
+fn problem(key: &str, doing: &str, error: ServiceError) -> Error {
+    let not_found = matches!(error, ServiceError::NotFound { .. });
     let cause = Error::from(error);
     let mut problem = Error::new(cause.kind, format!("Jira: cannot {doing} {key}")).cause(cause.message);
     for line in cause.causes {

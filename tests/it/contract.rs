@@ -14,8 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use git_release::forge::http::Settings;
 use git_release::forge::{self, CommitStatus, Draft, Forge, Kind, Location, Secret, State, Token};
+use git_release::http::Settings;
 use git_release::jira::{Client, Note, Piece, Transition};
 use serde_json::{Value, json};
 
@@ -210,7 +210,7 @@ fn client(kind: Kind, recorder: &Recorder, repository: &str) -> Box<dyn Forge> {
 /// Every operation git-release uses, once each; the answers must read with the production types.
 fn exercise(forge: &dyn Forge) -> Vec<String> {
     let failures = std::cell::RefCell::new(Vec::new());
-    let note = |what: &str, result: Result<(), forge::ForgeError>| {
+    let note = |what: &str, result: Result<(), forge::ServiceError>| {
         if let Err(error) = result {
             failures.borrow_mut().push(format!("{what}: {error} ({error:?})"));
         }
@@ -419,7 +419,7 @@ fn jira_cloud_requests_match_atlassians_own_description() {
         ],
     };
     let mut failures = Vec::new();
-    let mut note_failure = |what: &str, error: Option<forge::ForgeError>| {
+    let mut note_failure = |what: &str, error: Option<forge::ServiceError>| {
         if let Some(error) = error {
             failures.push(format!("{what}: {error} ({error:?})"));
         }

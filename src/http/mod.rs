@@ -10,7 +10,11 @@ use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::header::{self, HeaderMap};
 use serde::de::DeserializeOwned;
 
-use super::{ForgeError, Kind, Token};
+mod error;
+
+pub use error::ServiceError;
+
+use crate::secret::Secret;
 use crate::trace::Trace;
 
 /// How patient the client is; from `GIT_RELEASE_HTTP_*` variables, with defaults for real forges.
@@ -46,43 +50,47 @@ impl Settings {
     }
 }
 
+/// A token and where it came from, so that a refusal can say which one the forge refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub secret: Secret,
+    /// A user name that goes with it (from a credential helper), for Basic authentication.
+    pub username: Option<String>,
+    /// `GITHUB_TOKEN`, or `git credential fill for api.github.com`.
+    pub source: String,
+    /// The variable is a CI job token, which some forges take in a header of its own.
+    pub job_token: bool,
+}
+
 /// Whom a client talks to: a forge, or Jira. It names the service in errors and says where a
 /// token is looked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
-    Forge(Kind),
-    Jira,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// Its name for people: `GitHub`, `Jira`.
+    pub title: &'static str,
+    /// Where the token is looked for, for a refusal's hint.
+    pub variables: String,
+    /// What the token must be allowed to do.
+    pub rights: &'static str,
+    /// It answers a sign-in page with HTTP 203 where it means 401 (Azure DevOps).
+    pub sign_in_is_203: bool,
 }
 
 impl Service {
+    /// Jira, Cloud or Data Center.
     #[must_use]
-    pub fn title(self) -> &'static str {
-        match self {
-            Service::Forge(kind) => kind.title(),
-            Service::Jira => "Jira",
+    pub fn jira() -> Service {
+        Service {
+            title: "Jira",
+            variables: "JIRA_TOKEN (with JIRA_USER for Jira Cloud)".to_owned(),
+            rights: "browse, comment on and transition the issues",
+            sign_in_is_203: false,
         }
     }
 
-    /// Where the token is looked for, for a refusal's hint.
-    fn variables(self) -> String {
-        match self {
-            Service::Forge(kind) => super::token::variables(kind).join(" or "),
-            Service::Jira => "JIRA_TOKEN (with JIRA_USER for Jira Cloud)".to_owned(),
-        }
-    }
-
-    /// What the token must be allowed to do.
-    fn rights(self) -> &'static str {
-        match self {
-            Service::Forge(_) => "read and write pull requests and statuses",
-            Service::Jira => "browse, comment on and transition the issues",
-        }
-    }
-}
-
-impl From<Kind> for Service {
-    fn from(kind: Kind) -> Service {
-        Service::Forge(kind)
+    #[must_use]
+    pub fn title(&self) -> &'static str {
+        self.title
     }
 }
 
@@ -122,9 +130,9 @@ impl Reply {
     ///
     /// # Errors
     /// When the body is not the JSON the forge documents.
-    pub fn json<T: DeserializeOwned>(&self, forge: impl Into<Service>, what: &str) -> Result<T, ForgeError> {
+    pub fn json<T: DeserializeOwned>(&self, forge: impl Into<Service>, what: &str) -> Result<T, ServiceError> {
         let forge: Service = forge.into();
-        serde_json::from_str(&self.body).map_err(|error| ForgeError::Malformed {
+        serde_json::from_str(&self.body).map_err(|error| ServiceError::Malformed {
             forge: forge.title(),
             what: what.to_owned(),
             detail: error.to_string(),
@@ -167,7 +175,7 @@ impl Http {
         token: Option<Token>,
         scheme: Scheme,
         settings: Settings,
-    ) -> Result<Http, ForgeError> {
+    ) -> Result<Http, ServiceError> {
         // One process, one provider: a second install is refused and harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = Client::builder()
@@ -176,7 +184,7 @@ impl Http {
             .user_agent(concat!("git-release/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::custom(within_origin))
             .build()
-            .map_err(|error| ForgeError::Client { detail: error.without_url().to_string() })?;
+            .map_err(|error| ServiceError::Client { detail: error.without_url().to_string() })?;
         Ok(Http {
             client,
             forge: forge.into(),
@@ -221,8 +229,9 @@ impl Http {
     ///
     /// # Errors
     /// When `path` does not make an address.
-    pub fn address(&self, path: &str, query: &[(&str, &str)]) -> Result<String, ForgeError> {
-        let mut url = reqwest::Url::parse(&self.url(path)).map_err(|e| ForgeError::Client { detail: e.to_string() })?;
+    pub fn address(&self, path: &str, query: &[(&str, &str)]) -> Result<String, ServiceError> {
+        let mut url =
+            reqwest::Url::parse(&self.url(path)).map_err(|e| ServiceError::Client { detail: e.to_string() })?;
         url.query_pairs_mut().extend_pairs(query);
         Ok(url.into())
     }
@@ -237,7 +246,7 @@ impl Http {
         path: &str,
         body: Option<&serde_json::Value>,
         what: &str,
-    ) -> Result<Reply, ForgeError> {
+    ) -> Result<Reply, ServiceError> {
         let reply = self.send(method, path, body)?;
         if reply.ok() { Ok(reply) } else { Err(self.refusal(&reply, what)) }
     }
@@ -249,7 +258,7 @@ impl Http {
     /// # Errors
     /// When the forge refuses the token, or the tries or the wait run out, or the answer is
     /// not JSON.
-    pub fn send(&self, method: &Method, path: &str, body: Option<&serde_json::Value>) -> Result<Reply, ForgeError> {
+    pub fn send(&self, method: &Method, path: &str, body: Option<&serde_json::Value>) -> Result<Reply, ServiceError> {
         let url = self.url(path);
         let started = Instant::now();
         let mut pause = self.settings.backoff;
@@ -281,14 +290,14 @@ impl Http {
                 Err(error) if error.is_redirect() => {
                     let detail =
                         std::error::Error::source(&error).map_or_else(|| error.to_string(), ToString::to_string);
-                    return Err(ForgeError::Network { forge: self.forge.title(), url, tries, detail });
+                    return Err(ServiceError::Network { forge: self.forge.title(), url, tries, detail });
                 }
                 Err(error) if error.is_timeout() => Retry::Backoff("no answer in time".to_owned()),
                 Err(error) if error.is_connect() || error.is_request() || error.is_body() => {
                     Retry::Backoff(error.without_url().to_string())
                 }
                 Err(error) => {
-                    return Err(ForgeError::Network {
+                    return Err(ServiceError::Network {
                         forge: self.forge.title(),
                         url,
                         tries,
@@ -306,7 +315,7 @@ impl Http {
             };
             let waited = started.elapsed();
             if tries >= self.settings.tries || waited + wait > self.settings.max_wait {
-                return Err(ForgeError::GaveUp {
+                return Err(ServiceError::GaveUp {
                     forge: self.forge.title(),
                     url,
                     tries,
@@ -328,9 +337,9 @@ impl Http {
         &self,
         first: &str,
         what: &str,
-        read: &dyn Fn(&Reply) -> Result<Vec<T>, ForgeError>,
+        read: &dyn Fn(&Reply) -> Result<Vec<T>, ServiceError>,
         next: &dyn Fn(&Reply, &str) -> Option<String>,
-    ) -> Result<Vec<T>, ForgeError> {
+    ) -> Result<Vec<T>, ServiceError> {
         let mut items = Vec::new();
         let mut address = Some(self.url(first));
         let mut seen = std::collections::HashSet::new();
@@ -347,7 +356,7 @@ impl Http {
             if let Some(next) = &address {
                 // The token goes only where the API is: a next page elsewhere is not followed.
                 if !same_origin(next, &self.base) {
-                    return Err(ForgeError::Malformed {
+                    return Err(ServiceError::Malformed {
                         forge: self.forge.title(),
                         what: "a list".to_owned(),
                         detail: format!(
@@ -364,12 +373,12 @@ impl Http {
 
     /// An error for an answer the caller did not expect.
     #[must_use]
-    pub fn refusal(&self, reply: &Reply, what: &str) -> ForgeError {
+    pub fn refusal(&self, reply: &Reply, what: &str) -> ServiceError {
         let message = message_of(&reply.body);
         if reply.status == 404 {
-            return ForgeError::NotFound { forge: self.forge.title(), what: what.to_owned(), message };
+            return ServiceError::NotFound { forge: self.forge.title(), what: what.to_owned(), message };
         }
-        ForgeError::Refused { forge: self.forge.title(), status: reply.status, what: what.to_owned(), message }
+        ServiceError::Refused { forge: self.forge.title(), status: reply.status, what: what.to_owned(), message }
     }
 
     fn request(&self, method: Method, url: &str, body: Option<&serde_json::Value>) -> RequestBuilder {
@@ -393,32 +402,32 @@ impl Http {
         request
     }
 
-    fn answer(&self, get: bool, url: &str, reply: Reply) -> Result<Reply, ForgeError> {
+    fn answer(&self, get: bool, url: &str, reply: Reply) -> Result<Reply, ServiceError> {
         let json = reply.header("content-type").is_some_and(|t| t.contains("json"));
         // Azure DevOps turns a refused token into its sign-in page: 203, HTML.
-        let sign_in = self.forge == Service::Forge(Kind::AzureDevops) && reply.status == 203 && !json;
+        let sign_in = self.forge.sign_in_is_203 && reply.status == 203 && !json;
         if let (403, Some(token)) = (reply.status, &self.token) {
-            return Err(ForgeError::Forbidden {
+            return Err(ServiceError::Forbidden {
                 forge: self.forge.title(),
                 status: reply.status,
                 token: token.source.clone(),
-                rights: self.forge.rights(),
+                rights: self.forge.rights,
                 message: message_of(&reply.body),
             });
         }
         if reply.status == 401 || reply.status == 403 || sign_in {
-            return Err(ForgeError::Unauthorized {
+            return Err(ServiceError::Unauthorized {
                 forge: self.forge.title(),
                 status: reply.status,
                 token: self.token.as_ref().map(|t| t.source.clone()),
-                variables: self.forge.variables(),
-                rights: self.forge.rights(),
+                variables: self.forge.variables.clone(),
+                rights: self.forge.rights,
                 message: message_of(&reply.body),
             });
         }
         if !json && !reply.body.trim().is_empty() {
             let looks = if reply.body.trim_start().starts_with('<') { "an HTML page" } else { "text that is not JSON" };
-            return Err(ForgeError::NotJson { forge: self.forge.title(), status: reply.status, looks });
+            return Err(ServiceError::NotJson { forge: self.forge.title(), status: reply.status, looks });
         }
         if get && reply.ok() {
             if let Some(etag) = reply.header("etag") {
