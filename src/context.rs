@@ -18,7 +18,34 @@ pub struct Context {
     pub config_from: Option<String>,
 }
 
+/// Whether the note that a dry run fetches nothing was given, in this process.
+static NOTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 impl Context {
+    /// Whether a command may fetch now: not with `--offline`, and on a dry run not into
+    /// `own_refs`, the references of a repository the user works in (a cache of git-release's
+    /// own may still be brought up to date). A dry run that skips a fetch says so, once.
+    #[must_use]
+    pub fn may_fetch(&self, dry_run: bool, own_refs: bool) -> bool {
+        if self.offline {
+            return false;
+        }
+        if dry_run && own_refs {
+            self.note_dry_run();
+            return false;
+        }
+        true
+    }
+
+    /// Says, once, that a dry run reads what was fetched before.
+    pub fn note_dry_run(&self) {
+        if !self.offline && !NOTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            self.ui.message(
+                "note: --dry-run fetches nothing into this repository: it reads the branches and tags as last fetched",
+            );
+        }
+    }
+
     /// The repository the command runs in.
     ///
     /// # Errors

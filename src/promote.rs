@@ -84,7 +84,7 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
         return Err(Refusal::NotNext { from: from.name, to: to.name, after: to.after }.into());
     }
     let given = args.jira.check(context, &workspace)?;
-    if !context.offline {
+    if context.may_fetch(args.dry_run, workspace.file.app.is_here()) {
         // A fresh clone holds no copy of the application repository yet, and an old copy misses
         // the latest deployments: the gate and the commit list need the records as they are now.
         crate::deploy::refresh(&workspace, &AppRepo::open(&workspace, None)?, &[&to])?;

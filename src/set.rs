@@ -44,15 +44,15 @@ pub fn set(
         return Err(crate::version::pin::holds_credentials(version));
     }
     let version = Version::parse(version).map_err(|e| Error::new(Kind::Usage, e.to_string()))?;
-    fetch_before_push(context, &workspace, write.push)?;
+    fetch_before_push(context, &workspace, write)?;
     let current = current_file(&workspace, &environment)?;
     change(context, &workspace, &environment, &current, &version, message, write, None)
 }
 
 /// With `--push`, the environment branches as the remote has them now: the lease is then on the
 /// remote's value, not on one left stale, say by an earlier run stopped after its push.
-fn fetch_before_push(context: &Context, workspace: &Workspace, push: bool) -> Result<(), Error> {
-    if push && !context.offline {
+fn fetch_before_push(context: &Context, workspace: &Workspace, write: Write) -> Result<(), Error> {
+    if write.push && context.may_fetch(write.dry_run, true) {
         workspace.fetch_branches()?;
     }
     Ok(())
@@ -65,7 +65,7 @@ fn fetch_before_push(context: &Context, workspace: &Workspace, push: bool) -> Re
 pub fn bump(context: &Context, environment: &str, level: Level, write: Write) -> Result<(), Error> {
     let workspace = context.workspace()?;
     let environment = workspace.find_environment(environment)?;
-    fetch_before_push(context, &workspace, write.push)?;
+    fetch_before_push(context, &workspace, write)?;
     let current = current_file(&workspace, &environment)?;
     let version = current.version.bump(level).map_err(|e| {
         Error::new(Kind::Usage, format!("cannot bump {}: {e}", environment.name))
@@ -82,9 +82,9 @@ pub fn bump(context: &Context, environment: &str, level: Level, write: Write) ->
 pub fn rollback(context: &Context, environment: &str, to: Option<&str>, write: Write) -> Result<(), Error> {
     let workspace = context.deploying_workspace()?;
     let environment = workspace.find_environment(environment)?;
-    fetch_before_push(context, &workspace, write.push)?;
+    fetch_before_push(context, &workspace, write)?;
     let app = AppRepo::open(&workspace, None)?.judged_by(workspace.judging_trust());
-    if !context.offline && app.has_remote() {
+    if app.has_remote() && context.may_fetch(write.dry_run, workspace.file.app.is_here()) {
         app.fetch(&[], None)?;
     }
     let records = app.records(&workspace.file.tags, Some(&environment.name), usize::MAX)?;

@@ -64,7 +64,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
             }
         }
         Action::List => {
-            let previews = list(context, &workspace)?;
+            let previews = list(&workspace, context.may_fetch(false, true))?;
             context.ui.report(&ListReport { previews });
             Ok(())
         }

@@ -84,10 +84,8 @@ impl Session {
         let components = ComponentRepo::open_all(workspace, online)?;
         let var = |key: &str| std::env::var(key).ok();
         let checkout = ci::System::detect(&var).and_then(|system| system.checkout(&var));
-        if args.dry_run && !context.offline {
-            context.ui.message(
-                "note: --dry-run fetches nothing into this repository: it reads the branches and tags as last fetched",
-            );
+        if args.dry_run {
+            context.note_dry_run();
         }
         Ok(Session { app, components, online, push, release_online: !context.offline, checkout, dry_run: args.dry_run })
     }

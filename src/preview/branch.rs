@@ -326,11 +326,12 @@ fn base_file(workspace: &Workspace) -> Result<(ObjectId, String), Error> {
     Ok((tip, text))
 }
 
-/// Every preview, as the remote has it when there is one (fetched first), else as here.
-pub fn list(context: &Context, workspace: &Workspace) -> Result<Vec<Listed>, Error> {
+/// Every preview, as the remote has it when there is one (fetched first, when `fetch`), else as
+/// here.
+pub fn list(workspace: &Workspace, fetch: bool) -> Result<Vec<Listed>, Error> {
     let remote = &workspace.remote;
     let has_remote = workspace.repo.remote_url(remote).is_some();
-    if has_remote && !context.offline {
+    if has_remote && fetch {
         let refspec = format!("+refs/heads/{PREVIEW_PREFIX}*:refs/remotes/{remote}/{PREVIEW_PREFIX}*");
         workspace.repo.fetch_pruned(remote, &refspec)?;
     }
@@ -365,7 +366,7 @@ pub fn list(context: &Context, workspace: &Workspace) -> Result<Vec<Listed>, Err
 /// When there is no such preview, or the remote refuses.
 pub fn delete(context: &Context, workspace: &Workspace, name: &str, dry_run: bool) -> Result<(), Error> {
     let name = name.strip_prefix(PREVIEW_PREFIX).unwrap_or(name);
-    let previews = list(context, workspace)?;
+    let previews = list(workspace, context.may_fetch(dry_run, true))?;
     let reference = format!("refs/heads/{PREVIEW_PREFIX}{name}");
     let local = workspace.repo.reference(&reference)?;
     let listed = previews.iter().find(|p| p.name == name);

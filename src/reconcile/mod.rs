@@ -40,7 +40,7 @@ pub struct Options {
 pub fn round(context: &Context, args: &Options) -> Result<Exit, Error> {
     let now = clock::now()?;
     let mut workspace = context.judging_workspace()?;
-    if !context.offline && workspace.fetch_branches()? {
+    if context.may_fetch(args.dry_run, true) && workspace.fetch_branches()? {
         // The branches may carry a newer release file than the one read before the fetch.
         workspace = context.judging_workspace()?;
     }
@@ -57,7 +57,9 @@ pub fn round(context: &Context, args: &Options) -> Result<Exit, Error> {
         return Ok(Exit::Success);
     };
     let app = AppRepo::open(&workspace, args.app_dir.as_deref())?.judged_by(workspace.judging_trust());
-    crate::deploy::refresh(&workspace, &app, &targets.iter().collect::<Vec<_>>())?;
+    if context.may_fetch(args.dry_run, workspace.file.app.is_here()) {
+        crate::deploy::refresh(&workspace, &app, &targets.iter().collect::<Vec<_>>())?;
+    }
     let pairs: Vec<(Environment, Environment)> = targets
         .iter()
         .map(|to| {
@@ -131,7 +133,10 @@ fn expire_previews(
     let Some(ttl) = workspace.file.preview.ttl else { return Ok(Vec::new()) };
     let mut expired = Vec::new();
     // A branch under preview/ that `preview create` did not make (it pins nothing) is not ours.
-    for listed in preview::list(context, workspace)?.into_iter().filter(|listed| !listed.components.is_empty()) {
+    for listed in preview::list(workspace, context.may_fetch(dry_run, true))?
+        .into_iter()
+        .filter(|listed| !listed.components.is_empty())
+    {
         let Some(why) = crate::preview::expiry(listed.created, ttl, now.as_second()) else { continue };
         let local = workspace.repo.reference(&format!("refs/heads/{}", listed.branch))?;
         preview::remove(context, workspace, &listed.name, Some(&listed.commit), local.as_ref(), dry_run)?;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::deploy::TwoRepos;
+use crate::deploy::{TwoRepos, path};
 use crate::fake_forge::FakeForge;
 use crate::harness::{NOON, World, stable};
 use crate::preview::{git_url, pull_request};
@@ -44,6 +44,23 @@ fn all(world: &World, repos: &TwoRepos) -> Vec<String> {
         .collect()
 }
 
+/// Another clone pushes to the release remote: a new commit on environment/dev and a branch of
+/// its own under preview/, so that any fetch a dry run made would bring something here.
+fn moved_on_elsewhere(world: &World, repos: &TwoRepos) {
+    let elsewhere = world.path("elsewhere");
+    if !elsewhere.exists() {
+        world.git(&world.path(""), &["clone", "-q", path(&repos.release_remote), path(&elsewhere)]);
+    }
+    world.git(&elsewhere, &["fetch", "-q", "origin"]);
+    world.git(&elsewhere, &["checkout", "-q", "-B", "environment/dev", "origin/environment/dev"]);
+    world.git(&elsewhere, &["commit", "-q", "--allow-empty", "-m", "Moved on elsewhere"]);
+    world.git(
+        &elsewhere,
+        &["push", "-q", "origin", "environment/dev", "environment/dev:refs/heads/preview/other-000000"],
+    );
+    world.git(&elsewhere, &["push", "-q", "-f", "origin", "environment/dev:refs/heads/preview/other-000000"]);
+}
+
 fn forge_writes(forge: &FakeForge) -> usize {
     forge.requests().iter().filter(|(line, _)| !line.starts_with("GET ")).count()
 }
@@ -56,12 +73,12 @@ fn dry_run(world: &World, repos: &TwoRepos, name: &str, args: &[&str], vars: &[(
     vars.push(("GIT_COMMITTER_DATE", NOON));
     let run = world.release_with(&repos.release, args, &vars);
     run.expect_status(0);
-    insta::assert_snapshot!(name, stable(&run.to_string()));
     let after = all(world, repos);
     for (index, (was, is)) in before.iter().zip(&after).enumerate() {
         let which = ["release", "release remote", "app", "app remote"][index];
         assert_eq!(was, is, "`{}` wrote into the {which} repository", args.join(" "));
     }
+    insta::assert_snapshot!(name, stable(&run.to_string()));
 }
 
 #[test]
@@ -77,11 +94,13 @@ fn init_set_and_bump_dry_runs_write_nothing() {
     insta::assert_snapshot!("init", stable(&init.to_string().replace(&app, "<tmp>/app.git")));
     assert_eq!(written(&world, &empty), before, "init --dry-run wrote");
 
+    moved_on_elsewhere(&world, &fresh);
     dry_run(&world, &fresh, "set", &["set", "qa", "1.1.0", "--push", "--dry-run"], &[]);
     let before = all(&world, &fresh);
     world.release(&fresh.release, &["set", "qa", "1.1.0", "--push"]).expect_status(0);
     let after = all(&world, &fresh);
     assert!(before[0] != after[0] && before[1] != after[1], "the same run, not dry, is seen to write");
+    moved_on_elsewhere(&world, &fresh);
     dry_run(&world, &fresh, "bump", &["bump", "qa", "minor", "--push", "--dry-run"], &[]);
 }
 
@@ -89,6 +108,7 @@ fn init_set_and_bump_dry_runs_write_nothing() {
 fn rollback_dry_run_writes_nothing() {
     let world = World::new();
     let (repos, _, _) = prod_ran_a_bad_release(&world);
+    moved_on_elsewhere(&world, &repos);
     dry_run(&world, &repos, "rollback", &["rollback", "prod", "--push", "--dry-run"], &[]);
 }
 
@@ -122,6 +142,7 @@ fn reconcile_dry_run_writes_nothing_here_or_on_the_forge() {
     let world = World::new();
     let forge = FakeForge::github(Some(TOKEN));
     let repos = auto_promoted(&world, &forge, "");
+    moved_on_elsewhere(&world, &repos);
     dry_run(&world, &repos, "reconcile", &["reconcile", "--dry-run"], &[("GITHUB_TOKEN", TOKEN)]);
     assert_eq!(forge_writes(&forge), 0);
     assert!(forge.open_pulls().is_empty());
@@ -138,5 +159,6 @@ fn preview_create_and_delete_dry_runs_write_nothing() {
     let created = world.release_at(&repos.release, &create, NOON);
     created.expect_status(0);
     let name = created.stdout.trim().to_owned();
+    moved_on_elsewhere(&world, &repos);
     dry_run(&world, &repos, "preview_delete", &["preview", "delete", &name, "--dry-run"], &[]);
 }
