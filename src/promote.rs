@@ -7,9 +7,11 @@ use serde::Serialize;
 use crate::app::AppRepo;
 use crate::context::Context;
 use crate::error::Error;
+use crate::execute::forge::{Done, Outcome, run_plan};
 use crate::forge::{self, Draft, Owner, PullRequest};
 use crate::gate;
 use crate::jira::{Asked, JiraReport, Note, Piece, Update};
+use crate::promotion::plan::{self, Open, Wanted};
 use crate::promotion::{Promotion, Refusal, nothing_to_promote, refuse_conflicts};
 use crate::ui::{Paint, Report};
 
@@ -38,6 +40,9 @@ struct PromoteReport {
     number: Option<u64>,
     url: Option<String>,
     dry_run: bool,
+    /// The promotions from the other branch closed (or, on a dry run, to be closed) as superseded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    closed: Vec<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     jira: Option<JiraReport>,
     #[serde(skip)]
@@ -60,9 +65,19 @@ impl Report for PromoteReport {
                 "updated" => "would update",
                 _ => "would leave unchanged",
             };
-            return format!("{verb} {pull}\n{jira}");
+            return format!("{verb} {pull}\n{}{jira}", self.closed_lines("would close"));
         }
-        format!("{} {pull}\n{jira}", self.action)
+        format!("{} {pull}\n{}{jira}", self.action, self.closed_lines("closed"))
+    }
+}
+
+impl PromoteReport {
+    fn closed_lines(&self, verb: &str) -> String {
+        let mut lines = String::new();
+        for number in &self.closed {
+            lines.push_str(&format!("{verb} #{number}: superseded\n"));
+        }
+        lines
     }
 }
 
@@ -100,6 +115,7 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
         number: pull.map(|p| p.number),
         url: pull.map(|p| p.url.clone()),
         dry_run: args.dry_run,
+        closed: Vec::new(),
         jira: None,
         text,
     };
@@ -138,6 +154,30 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
     let draft = Draft { title: title.clone(), body, source, target: to.branch.clone(), draft: args.draft };
     let (action, pull) = crate::execute::forge::keep_one(forge, &owner, &draft, args.dry_run)?;
     let mut done = report(action, pull.as_ref(), String::new());
+    // One promotion stays open: the one from the other branch into the target goes.
+    let other = if args.rebuild { from.branch.clone() } else { gate::rebuild_branch(&to.name) };
+    if let Some(old) = forge.find_open(&other, &to.branch)?.filter(|p| !p.from_fork) {
+        if owner.owns(&old)? {
+            let open = Open {
+                number: old.number,
+                source: old.source.clone(),
+                title: old.title.clone(),
+                body: old.body.clone(),
+                conflicts: false,
+            };
+            let planned = plan::superseded(pull.as_ref().map(|p| p.number), &open);
+            let wanted = promotion.marker().map(|marker| Wanted {
+                marker,
+                title: title.clone(),
+                body: draft.body.clone(),
+                source: from.branch.clone(),
+                rebuilt: gate::rebuild_branch(&to.name),
+            });
+            let mut outcome = Outcome::default();
+            run_plan(forge, &owner, &to.branch, wanted.as_ref(), &[old], &planned, args.dry_run, &mut outcome)?;
+            done.closed = outcome.actions.iter().filter_map(Done::closed).collect();
+        }
+    }
     done.jira = match &pull {
         _ if given.is_empty() => None,
         Some(pull) => {

@@ -50,6 +50,17 @@ pub enum Done {
     },
 }
 
+impl Done {
+    /// The number of the pull request closed, for a close.
+    #[must_use]
+    pub fn closed(&self) -> Option<u64> {
+        match self {
+            Done::Close { number, .. } => Some(*number),
+            _ => None,
+        }
+    }
+}
+
 /// What carrying out a plan did to one environment's pull requests.
 #[derive(Debug, Default, Serialize)]
 pub struct Outcome {

@@ -155,6 +155,18 @@ pub fn plan(situation: Situation<'_>) -> Plan {
     plan
 }
 
+/// What `promote` closes once it keeps `kept` open: the promotion into the same target from the
+/// other branch (the source's, or the rebuilt `promote/<to>`), when it carries git-release's
+/// block, so that one pull request stays.
+#[must_use]
+pub fn superseded(kept: Option<u64>, other: &Open) -> Plan {
+    let mut plan = Plan::default();
+    if Some(other.number) != kept && matches!(Block::read(&other.body), Block::Found { .. }) {
+        plan.close(other.number, Why::Superseded { by: kept });
+    }
+    plan
+}
+
 impl Plan {
     fn close(&mut self, number: u64, why: Why) {
         self.actions.push(Action::Close { number, why });

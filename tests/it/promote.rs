@@ -616,3 +616,37 @@ fn nothing_to_promote_is_said_before_any_forge_call() {
     rebuilt.expect_status(0).expect_stdout("nothing to promote");
     assert_eq!(world.state(&repos.release_remote), remote, "nothing pushed");
 }
+
+/// Found by an independent pass: a promotion rebuilt because the branches came to conflict left
+/// the plain one open beside it, two promotions into prod.
+#[test]
+fn rebuilding_closes_the_promotion_it_replaces() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let release = &repos.release;
+    assert_eq!(promote(&world, release, &forge)["action"], "created");
+    edit_prod_by_hand(&world, release);
+    let vars = [("GITHUB_TOKEN", TOKEN)];
+    let before = writes(&forge);
+    let dry = world.release_with(release, &["promote", "qa", "prod", "--rebuild", "--dry-run"], &vars);
+    dry.expect_status(0).expect_stdout("would open").expect_stdout("would close #1: superseded");
+    assert_eq!(writes(&forge), before, "a dry run writes nothing");
+
+    let rebuilt = world.release_with(release, &["promote", "qa", "prod", "--rebuild", "--json"], &vars);
+    rebuilt.expect_status(0);
+    assert_eq!(
+        (rebuilt.json()["number"].as_u64(), rebuilt.json()["closed"].clone()),
+        (Some(2), serde_json::json!([1]))
+    );
+    let open = forge.open_pulls();
+    assert_eq!(open.iter().map(|p| (p.number, p.source.as_str())).collect::<Vec<_>>(), [(2, "promote/prod")]);
+    assert!(
+        forge.comments().iter().any(|(number, text)| *number == 1 && text.starts_with("Superseded by #2")),
+        "{:?}",
+        forge.comments()
+    );
+    let again = world.release_with(release, &["promote", "qa", "prod", "--rebuild", "--json"], &vars);
+    again.expect_status(0);
+    assert_eq!((again.json()["action"].as_str(), again.json().get("closed")), (Some("unchanged"), None));
+}

@@ -248,3 +248,24 @@ fn planning_again_after_a_plan_was_carried_out_changes_nothing() {
         );
     }
 }
+
+#[test]
+fn promote_closes_the_promotion_from_the_other_branch_and_nothing_else() {
+    let open = |number: u64, source: &str, body: &str| Open {
+        number,
+        source: source.into(),
+        title: "Promote qa → prod: 1.4.0".into(),
+        body: body.into(),
+        conflicts: false,
+    };
+    let ours = wanted(marker("1.4.0", None, "c1")).body;
+    let plain = open(1, "environment/qa", &ours);
+    assert_eq!(
+        superseded(Some(2), &plain).actions,
+        [Action::Close { number: 1, why: Why::Superseded { by: Some(2) } }]
+    );
+    assert_eq!(superseded(None, &plain).actions, [Action::Close { number: 1, why: Why::Superseded { by: None } }]);
+    assert!(superseded(Some(1), &plain).actions.is_empty(), "the one kept stays");
+    let a_persons = open(3, "promote/prod", "Opened by hand");
+    assert!(superseded(Some(2), &a_persons).actions.is_empty(), "one without the block is not ours to close");
+}
