@@ -11,9 +11,10 @@ use crate::execute::forge::{Done, Outcome, run_plan};
 use crate::forge::{self, Draft, Owner, PullRequest};
 use crate::gate;
 use crate::jira::{Asked, JiraReport, Note, Piece, Update};
+use crate::plan::Step;
 use crate::promotion::plan::{self, Open, Wanted};
 use crate::promotion::{Promotion, Refusal, nothing_to_promote, refuse_conflicts};
-use crate::ui::{Paint, Report};
+use crate::ui::{Paint, Report, key_values};
 
 /// What to promote, and how.
 #[derive(Debug, Clone, Default)]
@@ -40,6 +41,9 @@ struct PromoteReport {
     number: Option<u64>,
     url: Option<String>,
     dry_run: bool,
+    /// What rebuilding the branch runs (`--rebuild`): a commit and a push, or nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    steps: Vec<Step>,
     /// The promotions from the other branch closed (or, on a dry run, to be closed) as superseded.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     closed: Vec<u64>,
@@ -65,7 +69,8 @@ impl Report for PromoteReport {
                 "updated" => "would update",
                 _ => "would leave unchanged",
             };
-            return format!("{verb} {pull}\n{}{jira}", self.closed_lines("would close"));
+            let steps = if self.steps.is_empty() { String::new() } else { key_values(paint, Some(&self.steps), &[]) };
+            return format!("{steps}{verb} {pull}\n{}{jira}", self.closed_lines("would close"));
         }
         format!("{} {pull}\n{}{jira}", self.action, self.closed_lines("closed"))
     }
@@ -115,6 +120,7 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
         number: pull.map(|p| p.number),
         url: pull.map(|p| p.url.clone()),
         dry_run: args.dry_run,
+        steps: Vec::new(),
         closed: Vec::new(),
         jira: None,
         text,
@@ -125,6 +131,7 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
     }
     let forge = context.forge(&workspace)?;
     let owner = forge.as_deref().map(|forge| Owner::new(forge, std::env::var(forge::ACCOUNT_VARIABLE).ok()));
+    let mut steps = Vec::new();
     let (source, tip) = if args.rebuild {
         // A stranger's pull request from the rebuilt branch would carry what is pushed there.
         if let (Some(forge), Some(owner)) = (forge.as_deref(), &owner) {
@@ -134,6 +141,7 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
             }
         }
         let rebuild = crate::promotion::rebuild(&workspace, &promotion, &title)?;
+        steps = rebuild.plan.steps();
         crate::execute::forge::rebuilt(&workspace.repo, rebuild, args.dry_run)?
     } else {
         refuse_conflicts(&workspace, &promotion)?;
@@ -154,6 +162,7 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
     let draft = Draft { title: title.clone(), body, source, target: to.branch.clone(), draft: args.draft };
     let (action, pull) = crate::execute::forge::keep_one(forge, &owner, &draft, args.dry_run)?;
     let mut done = report(action, pull.as_ref(), String::new());
+    done.steps = steps;
     // One promotion stays open: the one from the other branch into the target goes.
     let other = if args.rebuild { from.branch.clone() } else { gate::rebuild_branch(&to.name) };
     if let Some(old) = forge.find_open(&other, &to.branch)?.filter(|p| !p.from_fork) {
