@@ -8,7 +8,7 @@ use crate::app::AppRepo;
 use crate::context::Context;
 use crate::error::Error;
 use crate::execute::forge::{Done, Outcome, run_plan};
-use crate::forge::{self, Draft, Owner, PullRequest};
+use crate::forge::{self, Draft, Forge, Owner, PullRequest};
 use crate::gate;
 use crate::jira::{Asked, JiraReport, Note, Piece, Update};
 use crate::plan::Step;
@@ -163,30 +163,9 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
     let (action, pull) = crate::execute::forge::keep_one(forge, &owner, &draft, args.dry_run)?;
     let mut done = report(action, pull.as_ref(), String::new());
     done.steps = steps;
-    // One promotion stays open: the one from the other branch into the target goes.
     let other = if args.rebuild { from.branch.clone() } else { gate::rebuild_branch(&to.name) };
-    if let Some(old) = forge.find_open(&other, &to.branch)?.filter(|p| !p.from_fork) {
-        if owner.owns(&old)? {
-            let open = Open {
-                number: old.number,
-                source: old.source.clone(),
-                title: old.title.clone(),
-                body: old.body.clone(),
-                conflicts: false,
-            };
-            let planned = plan::superseded(pull.as_ref().map(|p| p.number), &open);
-            let wanted = promotion.marker().map(|marker| Wanted {
-                marker,
-                title: title.clone(),
-                body: draft.body.clone(),
-                source: from.branch.clone(),
-                rebuilt: gate::rebuild_branch(&to.name),
-            });
-            let mut outcome = Outcome::default();
-            run_plan(forge, &owner, &to.branch, wanted.as_ref(), &[old], &planned, args.dry_run, &mut outcome)?;
-            done.closed = outcome.actions.iter().filter_map(Done::closed).collect();
-        }
-    }
+    let kept = Kept { pull: pull.as_ref(), title: &title, body: &draft.body };
+    done.closed = close_superseded(forge, &owner, &promotion, &other, &kept, args.dry_run)?;
     done.jira = match &pull {
         _ if given.is_empty() => None,
         Some(pull) => {
@@ -200,4 +179,47 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
     };
     context.ui.report(&done);
     Ok(())
+}
+
+/// The pull request `promote` keeps, as the comment on one it closes names it.
+struct Kept<'a> {
+    pull: Option<&'a PullRequest>,
+    title: &'a str,
+    body: &'a str,
+}
+
+/// One promotion stays open: git-release's promotion from the `other` branch (the source's, or the
+/// rebuilt one) into the same target is closed as superseded by the one kept. Returns the numbers
+/// closed (on a dry run, to be closed).
+fn close_superseded(
+    forge: &dyn Forge,
+    owner: &Owner,
+    promotion: &Promotion,
+    other: &str,
+    kept: &Kept<'_>,
+    dry_run: bool,
+) -> Result<Vec<u64>, Error> {
+    let (from, to) = (&promotion.from, &promotion.to);
+    let Some(old) = forge.find_open(other, &to.branch)?.filter(|p| !p.from_fork) else { return Ok(Vec::new()) };
+    if !owner.owns(&old)? {
+        return Ok(Vec::new());
+    }
+    let open = Open {
+        number: old.number,
+        source: old.source.clone(),
+        title: old.title.clone(),
+        body: old.body.clone(),
+        conflicts: false,
+    };
+    let planned = plan::superseded(kept.pull.map(|p| p.number), &open);
+    let wanted = promotion.marker().map(|marker| Wanted {
+        marker,
+        title: kept.title.to_owned(),
+        body: kept.body.to_owned(),
+        source: from.branch.clone(),
+        rebuilt: gate::rebuild_branch(&to.name),
+    });
+    let mut outcome = Outcome::default();
+    run_plan(forge, owner, &to.branch, wanted.as_ref(), &[old], &planned, dry_run, &mut outcome)?;
+    Ok(outcome.actions.iter().filter_map(Done::closed).collect())
 }
