@@ -17,7 +17,7 @@
 //!   `deploy` (what an environment deploys now), `released` (the release repository, seen from
 //!   an application repository), `ci` (what the CI running us says), `clock`.
 //! - Operations, each gathering, deciding and having `execute` act: `pipeline` (`prepare` and
-//!   `record`), `set` (`set`, `bump`, `rollback`), `init`, `guard` (the hooks), `preview`,
+//!   `record`), `set` (`set`, `bump`, `rollback`), `init`, `gate_report` (the `gate` command: a verdict printed and posted), `guard` (the hooks), `preview`,
 //!   `promotion` (what a promotion carries, how it reads, when it is wanted, the one planner of
 //!   its pull requests), `promote` and `reconcile` (which keep those pull requests), `jira`.
 //! - Act and talk: `execute` (the only place that writes: git objects, references, pushes,
@@ -38,6 +38,7 @@ pub mod forge;
 pub mod fuzzing;
 pub mod gate;
 pub mod gate_gather;
+pub mod gate_report;
 pub mod git;
 pub mod guard;
 pub mod http;

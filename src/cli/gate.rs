@@ -1,16 +1,9 @@
-//! `git release gate`: may this change enter that environment?
+//! `git release gate`: the arguments of `gate_report::gate`.
 
 use std::path::PathBuf;
 
-use crate::app::AppRepo;
-use crate::ci;
-use crate::config::Environment;
-use crate::deploy;
-use crate::error::{Error, Exit, Kind};
-use crate::forge::{CommitStatus, State};
-use crate::gate_gather::{self, Request, Verdict};
-use crate::ui::{Paint, Report};
-use crate::workspace::{PREVIEW_PREFIX, Workspace};
+use crate::error::{Error, Exit};
+use crate::gate_report::{Options, gate};
 
 use super::Context;
 
@@ -47,196 +40,15 @@ pub struct Args {
     pub pipeline_url: Option<String>,
 }
 
-/// The context of the gate's commit status.
-pub const STATUS_CONTEXT: &str = "git-release/gate";
-
-/// The most characters of a status description every forge keeps (GitHub's limit).
-const DESCRIPTION_LIMIT: usize = 140;
-
 pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
-    let (target, source, head) = inputs(args)?;
-    let (workspace, target) = governing(context.judging_workspace()?, &target, !context.offline)?;
-    let source = source.or_else(|| {
-        let after = target.after.as_deref()?;
-        workspace.file.environment(after).map(|e| e.branch.clone())
-    });
-    let head = match head {
-        Some(rev) => workspace.repo.rev_parse_commit(&rev).map_err(|_| {
-            Error::new(Kind::Usage, format!("--head names `{rev}`, which is not a commit here"))
-                .hint(format!("fetch it first: git fetch {}", workspace.remote))
-        })?,
-        None => branch_head(&workspace, source.as_deref().unwrap_or(&target.branch))?,
+    let options = Options {
+        target: args.target.clone(),
+        source: args.source.clone(),
+        head: args.head.clone(),
+        ci: args.ci,
+        app_dir: args.app_dir.clone(),
+        report: args.report,
+        pipeline_url: args.pipeline_url.clone(),
     };
-    let app = AppRepo::open(&workspace, args.app_dir.as_deref())?;
-    let online = !context.offline && app.has_remote();
-    if online {
-        deploy::refresh(&workspace, &app, &[&target])?;
-    }
-    // The gate writes no tags, and fetches nothing more: its checks may share one listing.
-    app.repo.keep_tag_listing();
-    let forge = if args.report {
-        let forge = context.forge(&workspace)?;
-        Some(forge.ok_or_else(|| {
-            Error::new(Kind::Usage, "--report has no forge to post the gate's status to")
-                .cause("the release repository's remote is on no forge git-release knows, [forge] kind is \"none\", or --offline is set")
-                .hint("set [forge] kind, api and repository in release.toml, or leave out --report")
-        })?)
-    } else {
-        None
-    };
-    let verdict =
-        gate_gather::evaluate(&workspace, Some(&app), &Request { target, source, head, settings: None }, online)?;
-    context.tell_trust(&app);
-    let allowed = verdict.allowed;
-    if let Some(forge) = forge {
-        let var = |key: &str| std::env::var(key).ok();
-        let url = args.pipeline_url.clone().or_else(|| ci::System::detect(&var).and_then(|s| s.pipeline_url(&var)));
-        let url = url.map(|url| crate::secret::redact(url.trim()));
-        let status = status_of(&verdict, url);
-        forge.post_status(&verdict.head.to_string(), &status)?;
-        context.ui.message(&format!(
-            "posted {STATUS_CONTEXT} = {} on {} to {}",
-            if allowed { "success" } else { "failure" },
-            verdict.head.short(),
-            forge.location().kind.title()
-        ));
-    }
-    context.ui.report(&GateReport(verdict));
-    Ok(if allowed { Exit::Success } else { Exit::Refused })
-}
-
-/// The verdict as a commit status: the first failing finding says why, cut to what forges keep.
-fn status_of(verdict: &Verdict, url: Option<String>) -> CommitStatus {
-    let description = match verdict.findings.iter().find(|f| !f.ok) {
-        Some(failed) => format!("{}: {}", failed.check.as_str(), failed.message),
-        None => format!("allowed into {}: {} checks pass", verdict.target.environment, verdict.findings.len()),
-    };
-    let description = if description.chars().count() > DESCRIPTION_LIMIT {
-        let mut cut: String = description.chars().take(DESCRIPTION_LIMIT - 1).collect();
-        cut.push('…');
-        cut
-    } else {
-        description
-    };
-    CommitStatus {
-        state: if verdict.allowed { State::Success } else { State::Failure },
-        context: STATUS_CONTEXT.to_owned(),
-        description,
-        url,
-    }
-}
-
-/// How the change names the environment it would enter.
-enum Named {
-    /// As a person does: by name or by branch, looked up in the release file found first.
-    Given(String),
-    /// As a CI does: the pull request's target branch.
-    Branch(String),
-}
-
-/// The environment the change would enter, and the settings that judge it: that environment's
-/// branch's own, as the branch stands before the change. The release file found first (in CI,
-/// the change's own) only turns a name into a branch.
-fn governing(found: Workspace, target: &Named, online: bool) -> Result<(Workspace, Environment), Error> {
-    let branch = match target {
-        Named::Given(text) => {
-            let environment = found.find_environment(text)?;
-            if !found.file.environments.iter().any(|e| e.branch == environment.branch) {
-                // A preview has no settings of its own and is never restricted.
-                return Ok((found, environment));
-            }
-            environment.branch
-        }
-        Named::Branch(branch) => {
-            let branch = branch.strip_prefix("refs/heads/").unwrap_or(branch);
-            let preview = match branch.strip_prefix(PREVIEW_PREFIX) {
-                Some(name) => found.preview(name)?,
-                None => None,
-            };
-            if let Some(preview) = preview {
-                return Ok((found, preview));
-            }
-            branch.to_owned()
-        }
-    };
-    found.governing(&branch, online)
-}
-
-/// Target, source and head: from the flags, else from the CI's variables with `--ci`.
-fn inputs(args: &Args) -> Result<(Named, Option<String>, Option<String>), Error> {
-    if !args.ci {
-        let target = args.target.clone().expect("clap requires --target without --ci");
-        return Ok((Named::Given(target), args.source.clone(), args.head.clone()));
-    }
-    let var = |key: &str| std::env::var(key).ok();
-    let Some(system) = ci::System::detect(&var) else {
-        return Err(Error::new(Kind::Usage, "--ci found no CI system it knows in the environment")
-            .cause("looked for GitHub Actions, GitLab CI, Azure Pipelines, Bitbucket Pipelines, Jenkins and Tekton Pipelines-as-Code (PAC_TARGET_BRANCH)")
-            .hint("pass the change as flags: git release gate --target <env> --source <branch> --head <sha>"));
-    };
-    let read = |path: &str| std::fs::read_to_string(path).ok();
-    let pull_request = system.pull_request(&var, &read).map_err(|error| {
-        Error::new(Kind::Usage, error.to_string())
-            .hint("run the gate on pull request pipelines, or pass --target, --source and --head")
-    })?;
-    // A fork's branch is no branch of this repository, whatever it is called: named with its
-    // repository, it is no environment's branch, and no promotion.
-    let source = match &pull_request.fork {
-        Some(fork) => format!("{fork}:{}", pull_request.source),
-        None => pull_request.source,
-    };
-    Ok((
-        args.target.clone().map_or(Named::Branch(pull_request.target), Named::Given),
-        Some(args.source.clone().unwrap_or(source)),
-        Some(args.head.clone().unwrap_or(pull_request.head)),
-    ))
-}
-
-fn branch_head(workspace: &Workspace, branch: &str) -> Result<crate::object_id::ObjectId, Error> {
-    let tip = workspace.repo.branch_tip(branch, &workspace.remote)?;
-    tip.id().cloned().ok_or_else(|| {
-        Error::new(Kind::Usage, format!("branch {branch} does not exist here"))
-            .hint(format!("fetch it with 'git fetch {} {branch}', or name the commit with --head", workspace.remote))
-    })
-}
-
-#[derive(serde::Serialize)]
-#[serde(transparent)]
-struct GateReport(Verdict);
-
-impl Report for GateReport {
-    fn human(&self, paint: Paint) -> String {
-        render(&self.0, paint)
-    }
-}
-
-/// The verdict as people read it: the change, one line per check, and the answer.
-#[must_use]
-pub fn render(verdict: &Verdict, paint: Paint) -> String {
-    let source = verdict.source.as_deref().map_or_else(String::new, |s| format!(" from {s}"));
-    let deploys = verdict.deploys.as_ref().map_or_else(String::new, |d| {
-        format!(", deploying {}{}", d.short(), crate::record::parts_shown(&verdict.components))
-    });
-    let mut out = format!(
-        "{} {} ({}){source} at {}{deploys}\n",
-        paint.bold("Gate into"),
-        verdict.target.environment,
-        verdict.target.branch,
-        verdict.head.short()
-    );
-    let width = verdict.findings.iter().map(|f| f.check.as_str().len()).max().unwrap_or(0);
-    for finding in &verdict.findings {
-        let mark = if finding.ok { paint.green("ok  ") } else { paint.red("FAIL") };
-        out.push_str(&format!("  {mark}  {:<width$}  {}\n", finding.check.as_str(), finding.message));
-        if let Some(hint) = &finding.hint {
-            out.push_str(&format!("        {:<width$}  {} {hint}\n", "", paint.yellow("hint:")));
-        }
-    }
-    let failed: Vec<&str> = verdict.findings.iter().filter(|f| !f.ok).map(|f| f.check.as_str()).collect();
-    if failed.is_empty() {
-        out.push_str(&format!("{}\n", paint.green("allowed")));
-    } else {
-        out.push_str(&format!("{} {}\n", paint.red("refused:"), failed.join(", ")));
-    }
-    out
+    gate(context, &options)
 }

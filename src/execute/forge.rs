@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Kind};
-use crate::forge::{Draft, Forge, Listing, Opened, Owner, PullRequest};
+use crate::forge::{CommitStatus, Draft, Forge, Listing, Opened, Owner, PullRequest};
 use crate::object_id::ObjectId;
 use crate::promotion::plan::{Action, Plan, Wanted, Why};
 use crate::promotion::{Block, Rebuild, with_block};
@@ -301,4 +301,13 @@ pub fn rebuilt(repo: &crate::git::Repo, rebuild: Rebuild, dry_run: bool) -> Resu
     let applied = super::carry_out(repo, &rebuild.plan, dry_run)?;
     let tip = rebuild.tip.or_else(|| applied.and_then(|applied| applied.commits.into_iter().next()));
     Ok((rebuild.branch, tip))
+}
+
+/// Posts a commit status: the gate's verdict on `head`, as the forge shows it on the change.
+///
+/// # Errors
+/// When the forge refuses or cannot be reached.
+pub fn post_status(forge: &dyn Forge, head: &ObjectId, status: &CommitStatus) -> Result<(), Error> {
+    forge.post_status(&head.to_string(), status)?;
+    Ok(())
 }
