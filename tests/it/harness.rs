@@ -302,27 +302,25 @@ pub fn stable(text: &str) -> String {
     }
     flush(&mut word, &mut out);
     // A preview's name ends in six hex digits of the commits it pins.
-    let marker = "test-my-thing-";
-    let mut hidden = String::with_capacity(out.len());
-    let mut rest = out.as_str();
+    let hidden = after_each(&out, "test-my-thing-", "<hex>", |rest| {
+        let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        if hex == 6 { 6 } else { 0 }
+    });
+    after_each(&hidden, "127.0.0.1:", "<port>", |rest| rest.bytes().take_while(u8::is_ascii_digit).count())
+}
+
+/// `text` with what follows each `marker` replaced by `with`, for as many bytes as `length` says
+/// (none: left as it is).
+fn after_each(text: &str, marker: &str, with: &str, length: impl Fn(&str) -> usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
     while let Some(at) = rest.find(marker) {
         let end = at + marker.len();
-        hidden.push_str(&rest[..end]);
-        let hex = rest[end..].bytes().take_while(u8::is_ascii_hexdigit).count();
-        hidden.push_str(if hex == 6 { "<hex>" } else { "" });
-        rest = &rest[end + if hex == 6 { 6 } else { 0 }..];
+        out.push_str(&rest[..end]);
+        let taken = length(&rest[end..]);
+        out.push_str(if taken > 0 { with } else { "" });
+        rest = &rest[end + taken..];
     }
-    hidden.push_str(rest);
-    let host = "127.0.0.1:";
-    let mut stable = String::with_capacity(hidden.len());
-    let mut rest = hidden.as_str();
-    while let Some(at) = rest.find(host) {
-        let end = at + host.len();
-        stable.push_str(&rest[..end]);
-        let digits = rest[end..].bytes().take_while(u8::is_ascii_digit).count();
-        stable.push_str(if digits > 0 { "<port>" } else { "" });
-        rest = &rest[end + digits..];
-    }
-    stable.push_str(rest);
-    stable
+    out.push_str(rest);
+    out
 }
