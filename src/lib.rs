@@ -16,10 +16,11 @@
 //!   repository), `app` (the application repositories), `gate_gather` (what the gate judges),
 //!   `deploy` (what an environment deploys now), `released` (the release repository, seen from
 //!   an application repository), `ci` (what the CI running us says), `clock`.
+//! - Reports: `status` (what runs where), `history` (`log`: the deployments, newest first).
 //! - Operations, each gathering, deciding and having `execute` act: `pipeline` (`prepare` and
 //!   `record`), `set` (`set`, `bump`, `rollback`), `init`, `gate_report` (the `gate` command: a verdict printed and posted), `guard` (the hooks), `preview`,
-//!   `promotion` (what a promotion carries, how it reads, when it is wanted, the one planner of
-//!   its pull requests), `promote` and `reconcile` (which keep those pull requests), `jira`.
+//!   `promotion` (what a promotion carries and `diff` shows, how it reads, when it is wanted, the
+//!   one planner of its pull requests), `promote` and `reconcile` (which keep those pull requests), `jira`.
 //! - Act and talk: `execute` (the only place that writes: git objects, references, pushes,
 //!   work-tree files, and forge pull requests), `forge` (one trait, one file per forge), `http`
 //!   (the client forges and Jira share: timeouts, retries, pages), `parallel` (bounded concurrency for remote calls).
@@ -41,6 +42,7 @@ pub mod gate_gather;
 pub mod gate_report;
 pub mod git;
 pub mod guard;
+pub mod history;
 pub mod http;
 pub mod init;
 pub mod jira;
@@ -58,6 +60,7 @@ pub mod refname;
 pub mod released;
 pub mod secret;
 pub mod set;
+pub mod status;
 pub mod trace;
 pub mod trust;
 pub mod ui;

@@ -4,6 +4,7 @@
 //! (`plan`), fed by the rules that say whether a promotion is wanted now (`policy`).
 
 pub mod block;
+mod diff;
 mod gather;
 pub mod plan;
 pub mod policy;
@@ -12,6 +13,7 @@ mod refusal;
 mod render;
 
 pub use block::{Block, Marker, with_block};
+pub use diff::diff;
 pub use gather::{COMMITS_SHOWN, Promotion, nothing_to_promote, refuse_conflicts, shallow_warning};
 pub use rebuild::{Rebuild, rebuild};
 pub use refusal::Refusal;
