@@ -1,13 +1,17 @@
 //! `set`, `bump` and `rollback`: a new version committed to an environment's branch without a
 //! checkout, planned as one commit (and a push, with a lease) that `execute` carries out.
 
+mod refusal;
+
+pub use refusal::Refusal;
+
 use serde::Serialize;
 
 use crate::app::AppRepo;
 use crate::config::{self, Content, Environment, FILE_NAME, Origin, edit};
 use crate::context::Context;
 use crate::deploy::rollback::{self, NoTarget};
-use crate::error::{Error, Kind};
+use crate::error::Error;
 use crate::execute;
 use crate::git::{BranchTip, Expect};
 use crate::object_id::ObjectId;
@@ -43,7 +47,7 @@ pub fn set(
     if crate::secret::has_credentials(version) {
         return Err(crate::version::pin::holds_credentials(version));
     }
-    let version = Version::parse(version).map_err(|e| Error::new(Kind::Usage, e.to_string()))?;
+    let version = Version::parse(version).map_err(|e| Refusal::NotAVersion { why: e.to_string() })?;
     fetch_before_push(context, &workspace, write)?;
     let current = current_file(&workspace, &environment)?;
     change(context, &workspace, &environment, &current, &version, message, write, None)
@@ -67,10 +71,10 @@ pub fn bump(context: &Context, environment: &str, level: Level, write: Write) ->
     let environment = workspace.find_environment(environment)?;
     fetch_before_push(context, &workspace, write)?;
     let current = current_file(&workspace, &environment)?;
-    let version = current.version.bump(level).map_err(|e| {
-        Error::new(Kind::Usage, format!("cannot bump {}: {e}", environment.name))
-            .hint(format!("set a version instead: git release set {} <version>", environment.name))
-    })?;
+    let version = current
+        .version
+        .bump(level)
+        .map_err(|e| Refusal::CannotBump { environment: environment.name.clone(), why: e.to_string() })?;
     change(context, &workspace, &environment, &current, &version, None, write, None)
 }
 
@@ -90,9 +94,10 @@ pub fn rollback(context: &Context, environment: &str, to: Option<&str>, write: W
     let records = app.records(&workspace.file.tags, Some(&environment.name), usize::MAX)?;
     context.tell_trust(&app);
     let (to, latest) = rollback::choose(&records, to).map_err(|why| no_target(&environment, &why))?;
-    let version = Version::parse(&to.deployment.version).map_err(|e| {
-        Error::new(Kind::Refused, format!("{} deployed `{}`, which cannot be set again", to.tag, to.deployment.version))
-            .cause(e.to_string())
+    let version = Version::parse(&to.deployment.version).map_err(|e| Refusal::NotSettable {
+        tag: to.tag.clone(),
+        version: to.deployment.version.clone(),
+        why: e.to_string(),
     })?;
     let current = current_file(&workspace, &environment)?;
     let message = rollback::message(&environment.name, to, latest);
@@ -104,32 +109,16 @@ pub fn rollback(context: &Context, environment: &str, to: Option<&str>, write: W
 
 /// Why `rollback` has nothing to go back to.
 fn no_target(environment: &Environment, why: &NoTarget) -> Error {
-    let name = &environment.name;
-    let log = format!("see what {name} ran: git release log {name}");
+    let environment = environment.name.clone();
     match why {
-        NoTarget::NothingDeployed => {
-            Error::new(Kind::Refused, format!("{name} has no deployment record, so there is nothing to roll back"))
-                .hint(log)
+        NoTarget::NothingDeployed => Refusal::NothingDeployed { environment },
+        NoTarget::NothingBefore { version, commit } => {
+            Refusal::NothingBefore { environment, version: version.clone(), commit: commit.short().to_owned() }
         }
-        NoTarget::NothingBefore { version, commit } => Error::new(
-            Kind::Refused,
-            format!(
-                "{name} has run only {version} ({}), so there is nothing before it to roll back to",
-                commit.short()
-            ),
-        )
-        .hint(log),
-        NoTarget::Unknown { to, ran } => Error::new(
-            Kind::Refused,
-            format!("`{to}` is neither a deployment record of {name} nor a version {name} ran"),
-        )
-        .cause(format!("{name} ran: {}", ran.join(", ")))
-        .hint("a rollback goes back to what the environment itself ran; a record of another environment does not count")
-        .hint(log),
-        NoTarget::RunsIt { tag } => {
-            Error::new(Kind::Refused, format!("{name} runs that now ({tag}); there is nothing to roll back")).hint(log)
-        }
+        NoTarget::Unknown { to, ran } => Refusal::UnknownTarget { environment, to: to.clone(), ran: ran.clone() },
+        NoTarget::RunsIt { tag } => Refusal::RunsIt { environment, tag: tag.clone() },
     }
+    .into()
 }
 
 /// The release file on an environment branch, as it is now.
@@ -143,18 +132,15 @@ struct Current {
 fn current_file(workspace: &Workspace, environment: &Environment) -> Result<Current, Error> {
     let tip = workspace.repo.branch_tip(&environment.branch, &workspace.remote)?;
     let Some(id) = tip.id().cloned() else {
-        return Err(Error::new(
-            Kind::Refused,
-            format!("branch {} of environment {} does not exist", environment.branch, environment.name),
-        )
-        .hint(format!(
-            "fetch it with 'git fetch {} {}', or create it with 'git release init'",
-            workspace.remote, environment.branch
-        )));
+        return Err(Refusal::BranchMissing {
+            environment: environment.name.clone(),
+            branch: environment.branch.clone(),
+            remote: workspace.remote.clone(),
+        }
+        .into());
     };
     let Some((content, origin)) = workspace.branch_file(environment, &tip)? else {
-        return Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME}", environment.branch))
-            .hint(format!("commit a {FILE_NAME} there first; 'git release init' writes one")));
+        return Err(Refusal::NoReleaseFile { branch: environment.branch.clone() }.into());
     };
     // The version on the branch need not fit its environment yet: setting one that does is the repair.
     let lenient = Origin { branch: None, ..origin };
@@ -175,21 +161,17 @@ fn change(
     write: Write,
     rollback: Option<RollbackFacts>,
 ) -> Result<(), Error> {
-    version.fits(environment.cut).map_err(|misfit| {
-        Error::new(Kind::Usage, format!("version {version} does not fit environment {}", environment.name))
-            .cause(misfit.to_string())
-            .hint(format!(
-                "environments that cut version tags take versions such as: git release set {} 1.4.0",
-                environment.name
-            ))
+    version.fits(environment.cut).map_err(|misfit| Refusal::Misfit {
+        environment: environment.name.clone(),
+        version: version.to_string(),
+        why: misfit.to_string(),
     })?;
     // One repository rolls back to the files the earlier deployment ran, its release file too.
     let files_of = rollback.as_ref().and_then(|facts| facts.files_of.clone());
     let text = match &files_of {
         Some(commit) => release_file_at(workspace, environment, commit)?,
-        None => edit::set_version(&current.text, &version.to_string()).map_err(|e| {
-            Error::new(Kind::Config, format!("cannot change the version in {FILE_NAME} on {}: {e}", environment.branch))
-        })?,
+        None => edit::set_version(&current.text, &version.to_string())
+            .map_err(|e| Refusal::CannotEdit { branch: environment.branch.clone(), why: e.to_string() })?,
     };
     let origin = branch_origin(&environment.branch, &current.tip);
     config::parse(&Content::Bytes(text.clone().into_bytes()), &origin)?;
@@ -265,14 +247,7 @@ fn build_plan(
     }
     if is_checked_out(workspace, environment, current)? {
         if base != &current.id {
-            return Err(Error::new(
-                Kind::Refused,
-                format!(
-                    "{} is checked out here, and a rollback changes more files than {FILE_NAME}",
-                    environment.branch
-                ),
-            )
-            .hint("check out another branch first, then run it again"));
+            return Err(Refusal::RollbackCheckedOut { branch: environment.branch.clone() }.into());
         }
         plan.worktree = Some(SyncWorktree { commit: 0 });
     }
@@ -283,10 +258,7 @@ fn build_plan(
 fn behind(workspace: &Workspace, environment: &Environment, tracking: &ObjectId) -> Error {
     let remote = &workspace.remote;
     let branch = &environment.branch;
-    Error::new(Kind::Refused, format!("{branch} does not contain {remote}/{branch} ({})", tracking.short()))
-        .cause(format!("pushing would drop commits that are on {remote}"))
-        .hint(format!("bring them in first: git fetch {remote} && git branch -f {branch} {remote}/{branch}"))
-        .hint("or merge them, if this branch has commits of its own, then run this command again")
+    Refusal::Behind { branch: branch.clone(), remote: remote.clone(), tracking: tracking.short().to_owned() }.into()
 }
 
 /// Whether the branch is checked out here; then its `release.toml` must have no changes.
@@ -298,20 +270,13 @@ fn is_checked_out(workspace: &Workspace, environment: &Environment, current: &Cu
     let here = !repo.is_bare() && repo.head_branch()?.as_deref() == Some(environment.branch.as_str());
     if !here {
         if let Some(path) = repo.worktree_with_branch(&environment.branch)? {
-            return Err(Error::new(
-                Kind::Refused,
-                format!("{} is checked out in the worktree {}", environment.branch, path.display()),
-            )
-            .hint(format!("run the command there: git release -C {} ...", path.display())));
+            let path = path.display().to_string();
+            return Err(Refusal::CheckedOutElsewhere { branch: environment.branch.clone(), path }.into());
         }
         return Ok(false);
     }
     if repo.is_dirty(FILE_NAME)? {
-        return Err(Error::new(
-            Kind::Refused,
-            format!("{FILE_NAME} has uncommitted changes on {}, which is checked out", environment.branch),
-        )
-        .hint(format!("commit or stash them first: git stash push -- {FILE_NAME}")));
+        return Err(Refusal::Uncommitted { branch: environment.branch.clone() }.into());
     }
     Ok(true)
 }
@@ -350,12 +315,13 @@ struct RollbackFacts {
 /// The release file of the commit a one-repository rollback takes the files of.
 fn release_file_at(workspace: &Workspace, environment: &Environment, commit: &ObjectId) -> Result<String, Error> {
     match workspace.repo.read_top_file(commit, FILE_NAME)? {
-        Some(Content::Bytes(bytes)) => String::from_utf8(bytes)
-            .map_err(|_| Error::new(Kind::Config, format!("{FILE_NAME} at {} is not UTF-8", commit.short()))),
-        _ => Err(Error::new(
-            Kind::Refused,
-            format!("{} ran {}, which has no {FILE_NAME} to go back to", environment.name, commit.short()),
-        )),
+        Some(Content::Bytes(bytes)) => {
+            String::from_utf8(bytes).map_err(|_| Refusal::NotUtf8 { commit: commit.short().to_owned() }.into())
+        }
+        _ => {
+            Err(Refusal::NoFileToGoBackTo { environment: environment.name.clone(), commit: commit.short().to_owned() }
+                .into())
+        }
     }
 }
 
