@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{FORMS, MAX_NAME, Request};
+use super::{MAX_NAME, Refusal, Request};
 use crate::app::{AppRepo, normalize, repository_name};
 use crate::config::{self, Environment, FILE_NAME, PreviewPin, UMBRELLA};
 use crate::context::Context;
@@ -42,8 +42,7 @@ pub fn keyed(workspace: &Workspace, entries: Vec<(String, String)>) -> Result<Ve
         let by_name: Vec<&Repository> = repositories.iter().filter(|r| repository_name(&r.url) == name).collect();
         let (([found], _) | ([], [found])) = (by_address.as_slice(), by_name.as_slice()) else {
             let known = repositories.iter().map(|r| redact(&r.url)).collect::<Vec<_>>().join(", ");
-            return Err(Error::new(Kind::Usage, format!("components.{key} names no repository of the application"))
-                .hint(format!("name one of {known}, or the component: app, or a [[app.components]] name")));
+            return Err(Refusal::UnknownKey { key, known }.into());
         };
         references.push(format!("{}={reference}", found.name));
     }
@@ -70,8 +69,7 @@ pub fn create(
 ) -> Result<(), Error> {
     check_name(name)?;
     if context.offline {
-        return Err(Error::new(Kind::Usage, "preview create asks the repositories what each reference points at")
-            .hint("drop --offline"));
+        return Err(Refusal::Offline.into());
     }
     let pins = pins_of(context, workspace, references)?;
     let commits: Vec<(String, ObjectId)> = pins.iter().map(|pin| (pin.component.clone(), pin.commit.clone())).collect();
@@ -101,9 +99,8 @@ pub fn create(
         (Some(_), _) | (None, Some(_)) => {}
         (None, None) => {
             let (base, text) = base_file(workspace)?;
-            let pinned_text = config::edit::pin_preview(&text, &pins).map_err(|e| {
-                Error::new(Kind::Config, format!("cannot write the preview's {FILE_NAME}")).cause(e.to_string())
-            })?;
+            let pinned_text =
+                config::edit::pin_preview(&text, &pins).map_err(|e| Refusal::CannotPin { why: e.to_string() })?;
             let mut message = format!("Preview {unique}\n\n");
             for pin in &pins {
                 message.push_str(&format!("{}: {} at {}\n", pin.component, pin.reference, pin.commit));
@@ -174,8 +171,7 @@ fn pins_of(context: &Context, workspace: &Workspace, references: &[String]) -> R
         let url = super::git_url(&request, template, forge).map_err(|why| Error::new(Kind::Config, why))?;
         let component = component_of(&request, &url, &repositories)?;
         if pins.iter().any(|pin| pin.component == component) {
-            return Err(Error::new(Kind::Usage, format!("{component} is given twice"))
-                .hint("give one reference per repository"));
+            return Err(Refusal::Twice { component }.into());
         }
         let commit = resolve(context, workspace, &request, &url, &component, forge)?;
         pins.push(PreviewPin { component, reference: request.text.clone(), url, commit });
@@ -187,20 +183,11 @@ fn check_name(name: &str) -> Result<(), Error> {
     if config::is_simple_name(name) && name.len() <= MAX_NAME && !name.ends_with('-') {
         return Ok(());
     }
-    Err(Error::new(Kind::Usage, format!("`{}` cannot name a preview", name.escape_debug()))
-        .cause(format!(
-            "a preview's name goes into branch and tag names: use lower-case letters, digits and '-', at most {MAX_NAME}, starting with a letter or digit and not ending with '-'"
-        ))
-        .hint("such as: git release preview create test-my-thing owner/repo#pull/42"))
+    Err(Refusal::BadName { name: name.escape_debug().to_string() }.into())
 }
 
 fn unknown_form(text: &str) -> Error {
-    let shown = redact(&text.escape_debug().to_string());
-    let mut error = Error::new(Kind::Usage, format!("`{shown}` is not a reference a preview can take"));
-    for form in FORMS {
-        error = error.cause(format!("accepted: {form}"));
-    }
-    error.hint("give a pull request, a branch or a commit in one of the forms above")
+    Refusal::UnknownForm { text: redact(&text.escape_debug().to_string()) }.into()
 }
 
 /// The umbrella (or the one application repository) and each component, with the address git
@@ -222,11 +209,9 @@ fn component_of(request: &Request, url: &str, repositories: &[Repository]) -> Re
         if repositories.iter().any(|r| &r.name == component) {
             return Ok(component.clone());
         }
-        return Err(Error::new(
-            Kind::Usage,
-            format!("the application has no repository called `{}`", component.escape_debug()),
-        )
-        .hint(format!("repositories: {} (app is the umbrella, [app] repo)", names())));
+        return Err(
+            Refusal::NoSuchRepository { component: component.escape_debug().to_string(), names: names() }.into()
+        );
     }
     let wanted = normalize(url);
     if let Some(found) = repositories.iter().find(|r| normalize(&r.url) == wanted) {
@@ -237,11 +222,7 @@ fn component_of(request: &Request, url: &str, repositories: &[Repository]) -> Re
     match (same_name.as_slice(), repositories) {
         ([one], _) => Ok(one.name.clone()),
         (_, [only]) => Ok(only.name.clone()),
-        _ => Err(Error::new(
-            Kind::Usage,
-            format!("cannot tell which repository of the application {} is for", request.text),
-        )
-        .hint(format!("say it: <repository>={}, with one of {}", request.text, names()))),
+        _ => Err(Refusal::WhichRepository { reference: request.text.clone(), names: names() }.into()),
     }
 }
 
@@ -261,19 +242,17 @@ fn resolve(
             return Ok(id);
         }
         let Some(full) = ObjectId::from_hex(sha) else {
-            return Err(Error::new(Kind::Usage, format!("{} is not a commit known here", request.text))
-                .hint("give the commit's full id, which is fetched to check that it exists"));
+            return Err(Refusal::ShortCommit { reference: request.text.clone() }.into());
         };
         context.ui.trace(&format!("checking that {shown} has {full}"));
         return match cache.repo.fetch(url, &[full.to_string()], false) {
             Ok(()) => Ok(full),
-            Err(source) => {
-                let mut error = Error::new(Kind::Refused, format!("{} does not exist in {shown}", request.text));
-                for cause in crate::error::Diagnostic::causes(&source) {
-                    error = error.cause(cause);
-                }
-                Err(error.hint("check the commit id; a commit only on a fork needs the fork's address"))
+            Err(source) => Err(Refusal::NoSuchCommit {
+                reference: request.text.clone(),
+                repository: shown,
+                causes: crate::error::Diagnostic::causes(&source),
             }
+            .into()),
         };
     }
     let reference = super::git_ref(request, forge).map_err(|why| Error::new(Kind::Config, why))?.expect("not a commit");
@@ -281,18 +260,11 @@ fn resolve(
     if let Some((_, id)) = found.into_iter().find(|(name, _)| name == &reference) {
         return Ok(id);
     }
-    let (what, hint) = match &request.pin.target {
-        Target::PullRequest(number) => {
-            (format!("pull request {number}"), "check the number; git keeps a pull request's head until it is deleted")
-        }
-        _ => (
-            format!("branch {}", reference.trim_start_matches("refs/heads/")),
-            "check the branch name; a fork's branch is named with the fork's owner, such as someone/repo#branch",
-        ),
+    let (what, pull_request) = match &request.pin.target {
+        Target::PullRequest(number) => (format!("pull request {number}"), true),
+        _ => (format!("branch {}", reference.trim_start_matches("refs/heads/")), false),
     };
-    Err(Error::new(Kind::Refused, format!("{what} does not exist in {shown}"))
-        .cause(format!("{shown} has no {reference}"))
-        .hint(hint))
+    Err(Refusal::NoSuchReference { what, repository: shown, reference, pull_request }.into())
 }
 
 /// The repository whose objects a commit reference is checked in.
@@ -314,10 +286,7 @@ fn forge_kind(workspace: &Workspace) -> Option<forge::Kind> {
 fn base_file(workspace: &Workspace) -> Result<(ObjectId, String), Error> {
     let first: &Environment = workspace.file.environments.first().expect("a valid file has environments");
     let state = workspace.environment_state(first)?;
-    let missing = || {
-        Error::new(Kind::Refused, format!("{} has no {FILE_NAME} to start the preview from", first.branch))
-            .hint("run 'git release init', or fetch the environment branches")
-    };
+    let missing = || Error::from(Refusal::NoBaseFile { branch: first.branch.clone() });
     let tip = state.tip.id().cloned().ok_or_else(missing)?;
     let Some((config::Content::Bytes(bytes), _)) = workspace.branch_file(first, &state.tip)? else {
         return Err(missing());
@@ -371,15 +340,8 @@ pub fn delete(context: &Context, workspace: &Workspace, name: &str, dry_run: boo
     let local = workspace.repo.reference(&reference)?;
     let listed = previews.iter().find(|p| p.name == name);
     if listed.is_none() && local.is_none() {
-        let known = previews.iter().map(|p| p.name.as_str()).collect::<Vec<_>>();
-        let hint = if known.is_empty() {
-            "there are no previews".to_owned()
-        } else {
-            format!("previews: {}", known.join(", "))
-        };
-        return Err(
-            Error::new(Kind::Refused, format!("there is no preview called `{}`", name.escape_debug())).hint(hint)
-        );
+        let known = previews.iter().map(|p| p.name.clone()).collect();
+        return Err(Refusal::NoSuchPreview { name: name.escape_debug().to_string(), known }.into());
     }
     let report = remove(context, workspace, name, listed.map(|p| &p.commit), local.as_ref(), dry_run)?;
     context.ui.report(&report);

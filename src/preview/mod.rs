@@ -2,7 +2,9 @@
 //! branches that hold them (`branch`: create, list, delete).
 
 mod branch;
+mod refusal;
 mod request;
 
 pub use branch::{ListReport, Listed, Pinned, create, delete, keyed, list, remove};
+pub use refusal::Refusal;
 pub use request::*;
