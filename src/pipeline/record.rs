@@ -358,11 +358,12 @@ fn handed_off(handoff: &Handoff, session: &Session, wanted: &Wanted, trees: bool
         None => !cuts,
     };
     if !stands {
-        let tag = handoff.tag.as_deref().unwrap_or("no version tag");
-        return Err(Error::new(
-            Kind::Refused,
-            format!("what prepare handed off does not hold: {tag} does not stand on {}", handoff.commit.short()),
-        )
+        let held = match handoff.tag.as_deref() {
+            Some(tag) => format!("{tag} does not stand on {}", handoff.commit.short()),
+            // A hand-off edited to drop the tag an environment that cuts one must name.
+            None => format!("it names no version tag, and {environment} cuts one on {}", handoff.commit.short()),
+        };
+        return Err(Error::new(Kind::Refused, format!("what prepare handed off does not hold: {held}"))
         .cause(format!("the hand-off of {environment} in this checkout says so, and prepare puts the version's tag on what it deploys"))
         .hint(format!("run 'git release prepare {environment}' again, then 'git release record {environment}'")));
     }

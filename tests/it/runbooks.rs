@@ -457,6 +457,16 @@ fn an_edited_hand_off_or_a_record_whose_tag_stands_elsewhere_records_nothing() {
         ))
         .expect_stderr("hint: run 'git release prepare qa' again");
     assert_eq!(world.state(&remote), before, "nothing recorded");
+    // Found by an independent pass: one edited to name no tag at all was refused in a double
+    // negative ("no version tag does not stand on").
+    let tagless = handed.replace(&qa, &evil).replace("\"tag\": \"v1.2.0-rc.1\"", "\"tag\": null");
+    assert!(tagless.contains("\"tag\": null"), "{handed}");
+    std::fs::write(&file, tagless).expect("edited");
+    world.release(&repo, &["record", "qa"]).expect_status(1).expect_stderr(&format!(
+        "error: what prepare handed off does not hold: it names no version tag, and qa cuts one on {}",
+        &evil[..7]
+    ));
+    assert_eq!(world.state(&remote), before, "nothing recorded");
 
     // The same lie made with plain git: qa's record, copied onto the attacker's commit.
     let record = world.git(&repo, &["tag", "-l", "1.2.0.*.qa"]).trim().to_owned();
