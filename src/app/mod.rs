@@ -30,6 +30,9 @@ pub struct AppRepo {
     /// The repository as messages name it: `.`, a path, or a URL without credentials.
     pub name: String,
     separate: bool,
+    /// git-release's own copy (under `.git/release/apps/`), not a repository a person works in:
+    /// it may be fetched blobless and pruned, and brought up to date on a dry run.
+    cache: bool,
     /// Whose signatures count, from the settings that opened this repository.
     trust: std::rc::Rc<Trust>,
     /// The environments that cut rc tags, whose signers vouch for them.
@@ -123,7 +126,8 @@ impl AppRepo {
         let cutting =
             |cut: crate::version::Cut| environments.iter().filter(|e| e.cut == cut).map(|e| e.name.clone()).collect();
         let (rc_owners, final_owners) = (cutting(crate::version::Cut::Rc), cutting(crate::version::Cut::Final));
-        AppRepo { repo, remote, name, separate, trust, rc_owners, final_owners, notes: std::rc::Rc::default() }
+        let cache = false;
+        AppRepo { repo, remote, name, separate, cache, trust, rc_owners, final_owners, notes: std::rc::Rc::default() }
     }
 
     /// The application repository as it is here, for reading only: `None` when its cache was
@@ -201,7 +205,14 @@ impl AppRepo {
                 cache_repo = Repo::open_at(&cache, trace)?;
             }
         }
-        Ok(AppRepo::new(workspace, cache_repo, APP_REMOTE.into(), redact(repo), true))
+        Ok(AppRepo { cache: true, ..AppRepo::new(workspace, cache_repo, APP_REMOTE.into(), redact(repo), true) })
+    }
+
+    /// Whether this is git-release's own cache, rather than a repository a person works in (the
+    /// release repository itself, or a clone given with `--app-dir`).
+    #[must_use]
+    pub fn is_cache(&self) -> bool {
+        self.cache
     }
 
     /// Whether the remote is configured at all (a release repository may have none).
@@ -221,7 +232,8 @@ impl AppRepo {
         if let Some(glob) = release_branch.and_then(BranchPattern::glob) {
             refspecs.push(tracked(&glob));
         }
-        if !self.separate {
+        // A person's repository keeps its blobs and the tags only it has.
+        if !self.cache {
             return self.repo.fetch(&self.remote, &refspecs, false).map_err(|source| self.fetch_error(source));
         }
         // A cache holds what the remote holds: a tag deleted there (a forged record removed) is
@@ -244,7 +256,8 @@ impl AppRepo {
         if online {
             let branch = self.repo.remote_head(&self.remote).map_err(|source| self.fetch_error(source))?;
             if let Some(branch) = branch {
-                if self.separate {
+                // Noted in git-release's own cache; a person's clone is theirs to set.
+                if self.cache {
                     let symbolic = format!("refs/remotes/{}/HEAD", self.remote);
                     let target = format!("refs/remotes/{}/{branch}", self.remote);
                     self.repo.run(&GitCommand::new(["symbolic-ref", &symbolic, &target]))?;

@@ -157,7 +157,7 @@ impl Session {
 
     /// Brings the application repository's tags and branches up to date, when online.
     pub fn fetch(&self, workspace: &Workspace, branches: &[String]) -> Result<(), Error> {
-        if !self.online || (self.dry_run && workspace.file.app.is_here()) {
+        if !self.online || (self.dry_run && !self.app.is_cache()) {
             return Ok(());
         }
         let release_branch =

@@ -57,7 +57,7 @@ pub fn round(context: &Context, args: &Options) -> Result<Exit, Error> {
         return Ok(Exit::Success);
     };
     let app = AppRepo::open(&workspace, args.app_dir.as_deref())?.judged_by(workspace.judging_trust());
-    if context.may_fetch(args.dry_run, workspace.file.app.is_here()) {
+    if context.may_fetch(args.dry_run, !app.is_cache()) {
         crate::deploy::refresh(&workspace, &app, &targets.iter().collect::<Vec<_>>())?;
     }
     let pairs: Vec<(Environment, Environment)> = targets

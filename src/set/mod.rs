@@ -88,7 +88,7 @@ pub fn rollback(context: &Context, environment: &str, to: Option<&str>, write: W
     let environment = workspace.find_environment(environment)?;
     fetch_before_push(context, &workspace, write)?;
     let app = AppRepo::open(&workspace, None)?.judged_by(workspace.judging_trust());
-    if app.has_remote() && context.may_fetch(write.dry_run, workspace.file.app.is_here()) {
+    if app.has_remote() && context.may_fetch(write.dry_run, !app.is_cache()) {
         app.fetch(&[], None)?;
     }
     let records = app.records(&workspace.file.tags, Some(&environment.name), usize::MAX)?;

@@ -122,6 +122,32 @@ fn prepare_and_record_dry_runs_write_nothing() {
     dry_run(&world, &repos, "record", &["record", "qa", "--dry-run"], &[]);
 }
 
+/// Found by an independent pass: with `--app-dir`, the application clone a person works in was
+/// fetched blobless and pruned as git-release's own cache is, on a dry run too: it became a
+/// partial clone, and lost the tags only it had.
+#[test]
+fn a_dry_run_leaves_the_clone_app_dir_names_alone_and_a_real_run_keeps_its_tags() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    world.release(&repos.release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.git(&repos.app, &["tag", "-a", "-m", "mine", "my-local-tag"]);
+    world.git(&repos.app, &["tag", "my-light-tag"]);
+    let elsewhere = world.path("app-elsewhere");
+    world.git(&world.path(""), &["clone", "-q", path(&repos.app_remote), path(&elsewhere)]);
+    world.git(&elsewhere, &["commit", "-q", "--allow-empty", "-m", "Pushed by someone else"]);
+    world.git(&elsewhere, &["tag", "someone-elses"]);
+    world.git(&elsewhere, &["push", "-q", "--tags", "origin", "HEAD:main"]);
+    // Relative to the release repository, where the command runs: the transcript stays the same.
+    let app = "../app";
+    assert!(repos.release.join(app).join(".git").is_dir());
+    dry_run(&world, &repos, "prepare_app_dir", &["prepare", "qa", "--dry-run", "--app-dir", app], &[]);
+    world.release(&repos.release, &["prepare", "qa", "--app-dir", app]).expect_status(0);
+    let tags = world.git(&repos.app, &["tag", "-l"]);
+    assert!(tags.contains("my-local-tag") && tags.contains("my-light-tag"), "{tags}");
+    let config = world.git(&repos.app, &["config", "--local", "--list"]);
+    assert!(!config.contains("partialclonefilter") && !config.contains("promisor"), "{config}");
+}
+
 #[test]
 fn promote_and_rebuild_dry_runs_write_nothing_here_or_on_the_forge() {
     let world = World::new();
