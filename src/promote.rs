@@ -93,7 +93,9 @@ impl PromoteReport {
 /// Environments that are not a promotion, branches that conflict (without `rebuild`), a pull
 /// request someone else opened, a forge or push that fails.
 pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
-    let workspace = context.judging_workspace()?;
+    let mut workspace = context.judging_workspace()?;
+    // The pull request is between the remote's branches: a local branch left behind is no base.
+    workspace.remote_first = true;
     let from = workspace.find_environment(&args.from)?;
     let to = workspace.find_environment(&args.to)?;
     if from.name == to.name {

@@ -216,7 +216,8 @@ fn comment(why: &Why, wanted: Option<&Wanted>) -> String {
             "It was written by an older git-release (block format {format}); a fresh promotion replaces it when one is wanted."
         ),
     };
-    format!("{reason}\n\nClosed by `git release reconcile`.")
+    // promote and reconcile both close promotions: the comment names neither.
+    format!("{reason}\n\nClosed by `git release`.")
 }
 
 /// The pull requests of `pulls` that are git-release's own.

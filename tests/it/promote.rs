@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::deploy::TwoRepos;
+use crate::deploy::{TwoRepos, path};
 use crate::fake_forge::{BOT, Dialect, FakeForge, Fault};
 use crate::harness::World;
 use crate::reconcile::edit_release_file;
@@ -649,4 +649,32 @@ fn rebuilding_closes_the_promotion_it_replaces() {
     let again = world.release_with(release, &["promote", "qa", "prod", "--rebuild", "--json"], &vars);
     again.expect_status(0);
     assert_eq!((again.json()["action"].as_str(), again.json().get("closed")), (Some("unchanged"), None));
+}
+
+/// Found by an independent pass: with the local prod branch left behind the remote's, the rebuilt
+/// branch was built on the stale one, and its pull request conflicted from the start.
+#[test]
+fn a_rebuild_is_built_on_the_remotes_branch_not_a_stale_local_one() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let release = &repos.release;
+    edit_prod_by_hand(&world, release);
+    let stale = world.git(release, &["rev-parse", "environment/prod"]).trim().to_owned();
+    // Someone else moves prod on the remote; this clone fetches, and its own branch stays behind.
+    let elsewhere = world.path("elsewhere");
+    world.git(
+        &world.path(""),
+        &["clone", "-q", "-b", "environment/prod", path(&repos.release_remote), path(&elsewhere)],
+    );
+    world.git(&elsewhere, &["commit", "-q", "--allow-empty", "-m", "Moved on elsewhere"]);
+    world.git(&elsewhere, &["push", "-q", "origin", "environment/prod"]);
+    world.git(release, &["fetch", "-q", "origin"]);
+    let moved = world.git(release, &["rev-parse", "origin/environment/prod"]).trim().to_owned();
+    assert_ne!(moved, stale);
+
+    let rebuilt = world.release_with(release, &["promote", "qa", "prod", "--rebuild"], &[("GITHUB_TOKEN", TOKEN)]);
+    rebuilt.expect_status(0);
+    let parent = world.git(&repos.release_remote, &["rev-parse", "promote/prod^"]).trim().to_owned();
+    assert_eq!(parent, moved, "built on the remote's prod, not the stale local one");
 }
