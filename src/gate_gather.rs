@@ -172,6 +172,7 @@ pub fn evaluate_all(
                 itself
             },
             rollback: gathered.rollback,
+            rebuilt_extra: gathered.rebuilt_extra,
         });
         verdicts.push(Verdict {
             allowed: gate::allows(&findings),
@@ -207,6 +208,8 @@ struct Gathered {
     tree: Option<ObjectId>,
     /// The earlier record of the target the change rolls back to.
     rollback: Option<crate::record::Record>,
+    /// From the rebuilt branch: what it holds beside the release file that the target lacks.
+    rebuilt_extra: Vec<String>,
 }
 
 fn gather(
@@ -233,7 +236,33 @@ fn gather(
         (Some(app), Some(Ok(commit))) if workspace.file.matches_trees(target) => Some(app.repo.commit_tree(commit)?),
         _ => None,
     };
-    Ok(Gathered { incoming, edits, edits_vouched, components, deploys, candidate, tree, rollback })
+    let rebuilt_extra = match request.source.as_deref() {
+        Some(source) if source == gate::rebuild_branch(&target.name) => {
+            rebuilt_extra(workspace, target, &request.head)?
+        }
+        _ => Vec::new(),
+    };
+    Ok(Gathered { incoming, edits, edits_vouched, components, deploys, candidate, tree, rollback, rebuilt_extra })
+}
+
+/// What a rebuilt promotion's head holds, beside the release file, that the target's head does
+/// not: each top-level name whose entry differs (a whole folder by its tree).
+fn rebuilt_extra(workspace: &Workspace, target: &Environment, head: &ObjectId) -> Result<Vec<String>, Error> {
+    let tip = workspace.environment_state(target)?.tip;
+    let Some(base) = tip.id() else { return Ok(Vec::new()) };
+    let (ours, theirs) = (workspace.repo.top_entries(head)?, workspace.repo.top_entries(base)?);
+    let mut names: Vec<String> = ours
+        .iter()
+        .filter(|entry| entry.name != FILE_NAME.as_bytes() && !theirs.contains(entry))
+        .chain(
+            theirs
+                .iter()
+                .filter(|entry| entry.name != FILE_NAME.as_bytes() && !ours.iter().any(|o| o.name == entry.name)),
+        )
+        .map(|entry| String::from_utf8_lossy(&entry.name).into_owned())
+        .collect();
+    names.dedup();
+    Ok(names)
 }
 
 /// Whether a change that edits a restricted environment's settings is a commit signed by a key

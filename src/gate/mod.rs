@@ -8,6 +8,7 @@ mod tests;
 
 use serde::Serialize;
 
+use crate::config::FILE_NAME;
 use crate::config::{Environment, GateMode, Match};
 use crate::object_id::ObjectId;
 use crate::record::Record;
@@ -100,6 +101,9 @@ pub struct Snapshot<'a> {
     /// out (`Rollback-To:` on the change's commit, of the incoming version, on the commit the
     /// target would deploy).
     pub rollback: Option<Record>,
+    /// From the rebuilt branch (`promote/<target>`): what the change holds, beside the release
+    /// file, that the target's head does not (top-level names); empty when nothing.
+    pub rebuilt_extra: Vec<String>,
 }
 
 /// An environment's deployments, as far as the gate needs them.
@@ -188,6 +192,17 @@ fn promotion_path(snapshot: &Snapshot<'_>) -> Option<Finding> {
                     "{} comes after {}, which deploys any branch: {source} enters once {} ran its head",
                     target.name, after.name, after.name
                 ),
+            )
+        } else if source == rebuild_branch(&target.name) && !snapshot.rebuilt_extra.is_empty() {
+            Finding::fail(
+                Check::PromotionPath,
+                format!(
+                    "{source} changes {} beside {FILE_NAME}, and a rebuilt promotion carries {}'s {FILE_NAME} onto {}'s head and nothing else",
+                    snapshot.rebuilt_extra.join(", "),
+                    after.name,
+                    target.name
+                ),
+                format!("rebuild it: git release promote {} {} --rebuild", after.name, target.name),
             )
         } else if source == rebuild_branch(&target.name) {
             Finding::pass(

@@ -54,6 +54,7 @@ struct Case {
     previous: Option<Deployed>,
     itself: Deployed,
     rollback: Option<Record>,
+    rebuilt_extra: Vec<String>,
 }
 
 impl Case {
@@ -73,6 +74,7 @@ impl Case {
             previous: Some(Deployed { matching: Some(on_qa.clone()), latest: Some(on_qa) }),
             itself: Deployed::default(),
             rollback: None,
+            rebuilt_extra: Vec::new(),
         }
     }
 
@@ -92,6 +94,7 @@ impl Case {
             previous: self.previous.clone(),
             itself: self.itself.clone(),
             rollback: self.rollback.clone(),
+            rebuilt_extra: self.rebuilt_extra.clone(),
         })
     }
 
@@ -321,4 +324,17 @@ fn self_deployed_needs_the_targets_latest_deployment_to_be_the_head() {
     let self_deployed = findings.iter().find(|f| f.check == Check::SelfDeployed).expect("a self-deployed finding");
     assert!(!self_deployed.ok);
     assert!(self_deployed.message.contains("but has deployed 0303030 since"), "{}", self_deployed.message);
+}
+
+/// Found by an independent pass: anyone who could push to promote/prod could add a file (a
+/// deploy script) to git-release's own promotion, and the gate let it through by its branch name.
+#[test]
+fn a_rebuilt_promotion_carries_the_release_file_and_nothing_else() {
+    let rebuilt = Case { source: Some("promote/prod".into()), ..Case::prod() };
+    assert!(rebuilt.failed().is_empty(), "{:?}", rebuilt.findings());
+    let smuggled = Case { rebuilt_extra: vec!["deploy.sh".into()], ..rebuilt };
+    assert_eq!(smuggled.failed(), ["promotion-path"]);
+    let finding = smuggled.findings().into_iter().find(|f| !f.ok).expect("a failure");
+    assert!(finding.message.starts_with("promote/prod changes deploy.sh beside release.toml"), "{}", finding.message);
+    assert_eq!(finding.hint.as_deref(), Some("rebuild it: git release promote qa prod --rebuild"));
 }

