@@ -50,8 +50,12 @@ if ! cmp -s "$tools/requirements.txt" "$stamp"; then
 fi
 
 # Segments an earlier run's killed processes left behind (see the pass ahead, below) would stop
-# a process of this run that is given the same pid.
-rm -f /dev/shm/faketime_shm_* /dev/shm/sem.faketime_sem_*
+# a process of this run that is given the same pid. Each is named after its process: only those
+# whose process is gone are removed, so that a run beside this one keeps its own.
+for segment in /dev/shm/faketime_shm_* /dev/shm/sem.faketime_sem_*; do
+    [ -e "$segment" ] || continue
+    kill -0 "${segment##*_}" 2>/dev/null || rm -f "$segment"
+done
 
 if [ "$#" -gt 0 ]; then
     exec cargo test --locked "$@"
