@@ -5,6 +5,8 @@
 
 pub mod prepare;
 pub mod record;
+mod refusal;
 mod session;
 
+pub use refusal::Refusal;
 pub use session::{MAX_TRIES, Run, Session, component_values, steps_of};

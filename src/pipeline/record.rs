@@ -11,7 +11,7 @@ use crate::clock;
 use crate::config::{Environment, Tags, UMBRELLA};
 use crate::deploy::handoff::{self, Handoff};
 use crate::deploy::{self, Part, Wanted};
-use crate::error::{Error, Kind};
+use crate::error::Error;
 use crate::git::Ident;
 use crate::object_id::ObjectId;
 use crate::plan::{NewTag, Plan, Step};
@@ -22,6 +22,7 @@ use crate::ui::{Paint, Report};
 use crate::version::{Cut, Decision, Version, VersionTag};
 use crate::workspace::Workspace;
 
+use super::Refusal;
 use super::session::{MAX_TRIES, Run, Session, component_values};
 use crate::context::Context;
 use crate::jira::{Asked, JiraReport};
@@ -268,22 +269,13 @@ fn finish(context: &Context, wanted: &Wanted, report: &RecordReport) {
 
 /// `--at`: an RFC 3339 time that has happened by `now`, give or take the clocks' skew.
 fn parse_time(text: &str, now: Timestamp) -> Result<Timestamp, Error> {
-    let time = text.parse::<Timestamp>().map_err(|e| {
-        Error::new(Kind::Usage, format!("--at `{text}` is not a time"))
-            .cause(e.to_string())
-            .hint("give an RFC 3339 time with its offset, such as 2026-11-21T10:15:00Z or 2026-11-21T11:15:00+01:00")
-    })?;
+    let text_of = || text.to_owned();
+    let time = text.parse::<Timestamp>().map_err(|e| Refusal::NotATime { text: text_of(), why: e.to_string() })?;
     if time < Timestamp::UNIX_EPOCH {
-        return Err(Error::new(Kind::Usage, format!("--at `{text}` is before 1970"))
-            .hint("give the time the deployment happened, such as 2026-11-21T10:15:00Z"));
+        return Err(Refusal::Before1970 { text: text_of() }.into());
     }
     if time.duration_since(now) > clock::SKEW {
-        return Err(Error::new(Kind::Usage, format!("--at `{text}` is in the future"))
-            .cause(format!(
-                "it is {} now, by the clock (GIT_COMMITTER_DATE, else the system's)",
-                record::rfc3339_text(now)
-            ))
-            .hint("record a deployment when it has happened, or leave --at out to record it now"));
+        return Err(Refusal::InTheFuture { text: text_of(), now: record::rfc3339_text(now) }.into());
     }
     Ok(time)
 }
@@ -315,10 +307,10 @@ fn prepared(
 /// it handed them off: the branch may have moved on since.
 fn as_prepared(wanted: Wanted, handoff: Option<&Handoff>) -> Result<Wanted, Error> {
     let Some(handoff) = handoff else { return Ok(wanted) };
-    let version = Version::parse(&handoff.version).map_err(|error| {
-        Error::new(Kind::Usage, format!("prepare handed off version `{}`, which is not a version", handoff.version))
-            .cause(error.to_string())
-            .hint(format!("run 'git release prepare {}' again", handoff.environment))
+    let version = Version::parse(&handoff.version).map_err(|error| Refusal::HandedOffNoVersion {
+        environment: handoff.environment.clone(),
+        version: handoff.version.clone(),
+        why: error.to_string(),
     })?;
     Ok(Wanted { version, release_commit: handoff.release_commit.clone(), ..wanted })
 }
@@ -333,10 +325,10 @@ fn report_already_deployed(
 ) -> Result<(), Error> {
     let tag = handoff.recorded.as_deref().unwrap_or_default();
     let records = app.records_on(&workspace.file.tags, &handoff.environment, &handoff.commit)?;
-    let record = records.into_iter().find(|record| record.tag == tag).ok_or_else(|| {
-        Error::new(Kind::Refused, format!("prepare found {tag} to be this deployment, and it is gone now"))
-            .hint(format!("run 'git release prepare {}' again", handoff.environment))
-    })?;
+    let record = records
+        .into_iter()
+        .find(|record| record.tag == tag)
+        .ok_or_else(|| Refusal::RecordGone { environment: handoff.environment.clone(), tag: tag.to_owned() })?;
     let report = RecordReport::new(record, false);
     context.ui.message(&format!(
         "{} ran this already: nothing to record; {} is its record",
@@ -363,19 +355,15 @@ fn handed_off(handoff: &Handoff, session: &Session, wanted: &Wanted, trees: bool
             // A hand-off edited to drop the tag an environment that cuts one must name.
             None => format!("it names no version tag, and {environment} cuts one on {}", handoff.commit.short()),
         };
-        return Err(Error::new(Kind::Refused, format!("what prepare handed off does not hold: {held}"))
-        .cause(format!("the hand-off of {environment} in this checkout says so, and prepare puts the version's tag on what it deploys"))
-        .hint(format!("run 'git release prepare {environment}' again, then 'git release record {environment}'")));
+        return Err(Refusal::HandOffDoesNotHold { environment: environment.clone(), held }.into());
     }
     let mut parts = Vec::new();
     for repo in &session.components {
         let name = &repo.component.name;
         let Some(part) = handoff.components.get(name) else {
-            return Err(Error::new(
-                Kind::Refused,
-                format!("prepare handed off no commit of component {name}, which the release file lists"),
-            )
-            .hint(format!("run 'git release prepare {}' again with this release file", handoff.environment)));
+            return Err(
+                Refusal::ComponentNotHandedOff { environment: environment.clone(), component: name.clone() }.into()
+            );
         };
         let tag = part.tag.clone().map(|name| Decision::Reuse(VersionTag { name, commit: part.commit.clone() }));
         parts.push(Part { name: name.clone(), branch: part.branch.clone(), commit: part.commit.clone(), tag });
@@ -418,31 +406,17 @@ fn deployed(
         let tag = match &resolved.tag {
             Some(Decision::Reuse(tag)) => tag.name.clone(),
             Some(Decision::Create(tag)) => {
-                return Err(Error::new(
-                    Kind::Refused,
-                    format!("{} does not exist, so {environment} has not deployed it", tag.name),
-                )
-                .cause(format!(
-                    "a deployment of {environment} deploys its version tag, which 'git release prepare {environment}' makes"
-                ))
-                .hint(format!(
-                    "run 'git release prepare {environment}' before the deployment, or name what was deployed with --commit"
-                )));
+                return Err(Refusal::TagNotMade { environment: environment.clone(), tag: tag.name.clone() }.into());
             }
             None => {
                 let from = resolved.branch.as_deref().map_or_else(String::new, |branch| format!(" from {branch}"));
-                return Err(Error::new(
-                    Kind::Refused,
-                    format!("record cannot tell what {environment} deployed"),
-                )
-                .cause(format!(
-                    "'git release prepare {environment}' left nothing here, and {} resolves{from} to {}, which no version tag marks as prepared",
-                    wanted.version,
-                    resolved.commit.short()
-                ))
-                .hint(format!(
-                    "name the deployed commit: git release record {environment} --commit <the commit prepare printed>"
-                )));
+                return Err(Refusal::CannotTell {
+                    environment: environment.clone(),
+                    version: wanted.version.to_string(),
+                    from,
+                    commit: resolved.commit.short().to_owned(),
+                }
+                .into());
             }
         };
         return Ok(Deployed { commit: resolved.commit, branch: resolved.branch, version_tag: Some(tag), parts });
@@ -458,22 +432,13 @@ fn deployed(
     if cuts && tag.is_none() {
         // A versioned deployment deploys its version tag: a commit without one ran no such version.
         let environment = &wanted.environment.name;
-        return Err(Error::new(
-            Kind::Refused,
-            format!(
-                "no tag of {} stands on {}, so {environment} did not deploy it as {}",
-                wanted.version,
-                commit.short(),
-                wanted.version
-            ),
-        )
-        .cause(format!(
-            "{environment} cuts {} tags: 'git release prepare {environment}' puts the version's tag on what it deploys",
-            wanted.environment.cut
-        ))
-        .hint(format!(
-            "run 'git release prepare {environment}' for the deployment, then 'git release record {environment}'"
-        )));
+        return Err(Refusal::NoTagOn {
+            environment: environment.clone(),
+            version: wanted.version.to_string(),
+            commit: commit.short().to_owned(),
+            cut: wanted.environment.cut.to_string(),
+        }
+        .into());
     }
     Ok(Deployed { commit, branch, version_tag: tag, parts })
 }
@@ -488,11 +453,7 @@ struct Deployed {
 
 /// A revision of the application repository, and the branch it names when it names one.
 fn commit_of(app: &AppRepo, rev: &str) -> Result<(ObjectId, Option<String>), Error> {
-    let unknown = || {
-        Error::new(Kind::Usage, format!("`{rev}` is not a commit of the application repository {}", app.name)).hint(
-            "name a commit, tag or branch that exists there; a commit pushed since needs a fetch (drop --offline)",
-        )
-    };
+    let unknown = || Error::from(Refusal::UnknownCommit { rev: rev.to_owned(), app: app.name.clone() });
     let bare = rev.strip_prefix(&format!("{}/", app.remote)).unwrap_or(rev);
     if refname::check_short(bare).is_ok() {
         if let Some(commit) = app.branch(bare)? {
@@ -558,11 +519,8 @@ fn new_record(
     environment: &Environment,
 ) -> Result<(Record, Plan), Error> {
     let base = draft.base_name(tags);
-    refname::check_short(&base).map_err(|problem| {
-        Error::new(Kind::Usage, format!("the record name `{base}` is not a tag name git accepts"))
-            .cause(problem.to_string())
-            .hint("check [tags] deploy and deploy-wip in release.toml, and the branch given with --branch")
-    })?;
+    refname::check_short(&base)
+        .map_err(|problem| Refusal::BadRecordName { name: base.clone(), why: problem.to_string() })?;
     let mut sequence = 1;
     while app.tag(&record::numbered(&base, sequence))?.is_some() {
         sequence += 1;
