@@ -251,7 +251,8 @@ fn rebuilt_extra(workspace: &Workspace, target: &Environment, head: &ObjectId) -
     let tip = workspace.environment_state(target)?.tip;
     let Some(base) = tip.id() else { return Ok(Vec::new()) };
     let (ours, theirs) = (workspace.repo.top_entries(head)?, workspace.repo.top_entries(base)?);
-    let mut names: Vec<String> = ours
+    // The second list takes only names the first cannot hold: no name comes twice.
+    let names: Vec<String> = ours
         .iter()
         .filter(|entry| entry.name != FILE_NAME.as_bytes() && !theirs.contains(entry))
         .chain(
@@ -261,7 +262,6 @@ fn rebuilt_extra(workspace: &Workspace, target: &Environment, head: &ObjectId) -
         )
         .map(|entry| String::from_utf8_lossy(&entry.name).into_owned())
         .collect();
-    names.dedup();
     Ok(names)
 }
 

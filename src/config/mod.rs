@@ -224,9 +224,6 @@ pub enum GateMode {
     Self_,
 }
 
-/// The forges `[forge] kind` may name.
-pub const FORGE_KINDS: [&str; 7] = crate::forge::Named::NAMES;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forge {
     pub kind: Option<crate::forge::Named>,
@@ -744,8 +741,11 @@ impl Resolver<'_> {
         let kind = raw.kind.as_ref().and_then(|kind| {
             let named = crate::forge::Named::from_name(kind.get_ref());
             if named.is_none() {
-                let message =
-                    format!("[forge] kind `{}` is unknown; use one of {}", kind.get_ref(), FORGE_KINDS.join(", "));
+                let message = format!(
+                    "[forge] kind `{}` is unknown; use one of {}",
+                    kind.get_ref(),
+                    crate::forge::Named::NAMES.join(", ")
+                );
                 self.problem(Some(kind.span()), message);
             }
             named
