@@ -6,8 +6,8 @@
 use crate::app::{AppRepo, Ask};
 use crate::ci;
 use crate::deploy::handoff::{self, Handoff};
-use crate::deploy::{Part, Resolved};
-use crate::error::{Error, Kind};
+use crate::deploy::{Part, Refusal, Resolved};
+use crate::error::Error;
 use crate::gate;
 use crate::object_id::ObjectId;
 use crate::plan::UNPUSHED;
@@ -107,16 +107,21 @@ pub fn deployed_before(workspace: &Workspace, app: &AppRepo, resolved: &Resolved
         let stale = before.and_then(|before| gate::previous_current(before, &previous)).filter(|f| !f.ok);
         return match stale {
             None => Ok(()),
-            Some(finding) => Err(Error::new(Kind::Refused, finding.message)
-                .cause(format!("{} goes on the commit of the highest release candidate", decision.tag().name))
-                .hint(finding.hint.unwrap_or_default())),
+            Some(finding) => Err(Refusal::NoLongerRunBefore {
+                message: finding.message,
+                tag: decision.tag().name.clone(),
+                hint: finding.hint,
+            }
+            .into()),
         };
     }
     let tag = decision.tag();
-    Err(Error::new(
-        Kind::Refused,
-        format!("{after} has not deployed {}, which {} would release to {}", rc.short(), tag.name, environment.name),
-    )
-    .cause(format!("{} goes on the commit of the highest release candidate of {}", tag.name, resolved.wanted.version))
-    .hint(format!("deploy that candidate to {after} first; its pipeline ends with 'git release record {after}'")))
+    Err(Refusal::NotDeployedBefore {
+        environment: environment.name.clone(),
+        after: after.clone(),
+        commit: rc.short().to_owned(),
+        tag: tag.name.clone(),
+        version: resolved.wanted.version.to_string(),
+    }
+    .into())
 }

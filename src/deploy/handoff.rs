@@ -120,9 +120,11 @@ pub fn load(git_dir: &Path, environment: &str) -> Result<Option<Handoff>, Error>
         }
     };
     let unreadable = |why: String| {
-        Error::new(Kind::Usage, format!("{} is not a hand-off from git release prepare", file.display()))
-            .cause(why)
-            .hint(format!("run 'git release prepare {environment}' again, or name the deployed commit with --commit"))
+        Error::from(super::Refusal::NotAHandoff {
+            environment: environment.to_owned(),
+            file: file.display().to_string(),
+            why,
+        })
     };
     let handoff: Handoff = serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
     if handoff.format != FORMAT || handoff.environment != environment {

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::app::AppRepo;
-use crate::config::{Deploys, Environment, FILE_NAME, PreviewPin, Tags};
-use crate::error::{Error, Kind};
+use crate::config::{Deploys, Environment, PreviewPin, Tags};
+use crate::error::Error;
 use crate::git::Ident;
 use crate::object_id::ObjectId;
 use crate::plan::{NewTag, Plan};
@@ -17,10 +17,12 @@ pub mod checks;
 pub mod drift;
 pub mod handoff;
 mod parts;
+mod refusal;
 pub mod rollback;
 pub mod tip;
 
 pub use parts::{ComponentRepo, Part, resolve_parts};
+pub use refusal::Refusal;
 
 /// What an environment's branch asks for: its version, read from the branch tip.
 #[derive(Debug, Clone)]
@@ -70,8 +72,7 @@ pub fn wanted(workspace: &Workspace, environment: &Environment, tip: tip::Tip) -
     };
     let notes = tip.notes;
     let Some(version) = state.version else {
-        return Err(Error::new(Kind::Refused, format!("{} has no {FILE_NAME}", environment.branch))
-            .hint("commit one there first; 'git release init' writes one"));
+        return Err(Refusal::NoReleaseFile { branch: environment.branch.clone() }.into());
     };
     // The branch being deployed says what its pipeline is told, as it says which version runs.
     let own = state.file.as_ref().and_then(|read| read.file.environment(&environment.name));
@@ -165,14 +166,14 @@ pub fn resolve(
         Cut::Rc => {
             let existing = app.version_tags(tags, &text)?;
             let name_of = |n| tags.rc.render(&version::TagValues { version: &text, n, ..version::TagValues::SAMPLE });
-            let decision = version::cut::rc(&text, &existing, &source, name_of).map_err(|r| refusal(&r))?;
+            let decision = version::cut::rc(&text, &existing, &source, name_of).map_err(refusal)?;
             (decision.tag().commit.clone(), Some(decision))
         }
         Cut::Final => {
             let existing = app.version_tags(tags, &text)?;
             let final_name = tags.final_.render(&version::TagValues { version: &text, ..version::TagValues::SAMPLE });
             let decision = version::cut::final_(&text, &existing, &final_name, &rc_environment(workspace, environment))
-                .map_err(|r| refusal(&r))?;
+                .map_err(refusal)?;
             let commit = if workspace.file.app.is_here() {
                 final_on_head(app, &wanted, decision.tag(), &source)?
             } else {
@@ -229,19 +230,16 @@ fn final_on_head(app: &AppRepo, wanted: &Wanted, tag: &VersionTag, head: &Object
     }
     let environment = &wanted.environment;
     let after = environment.after.as_deref().unwrap_or("the environment before");
-    Err(Error::new(
-        Kind::Refused,
-        format!(
-            "{}'s head {} is not what {} would release: refusing to deploy {} to {}",
-            environment.branch,
-            head.short(),
-            tag.name,
-            wanted.version,
-            environment.name
-        ),
-    )
-    .cause(format!("{} goes on {}, whose files {} does not hold", tag.name, rc.short(), environment.branch))
-    .hint(format!("promote what {after} deployed into {}, then deploy again", environment.branch)))
+    Err(Refusal::HeadNotReleased {
+        environment: environment.name.clone(),
+        branch: environment.branch.clone(),
+        head: head.short().to_owned(),
+        tag: tag.name.clone(),
+        version: wanted.version.to_string(),
+        rc: rc.short().to_owned(),
+        after: after.to_owned(),
+    }
+    .into())
 }
 
 /// The plan that makes a decided version tag exist here and, with `push`, on the remote.
@@ -308,11 +306,7 @@ fn source(
     }
     match branch_source(workspace, app, environment.cut, version, tracked)? {
         Some((branch, id)) => Ok((Some(branch), id)),
-        None => Err(Error::new(
-            Kind::Refused,
-            format!("branch {tracked} does not exist in the application repository {}", app.name),
-        )
-        .hint("push it there, or name the branch to track in release.toml: [app] branch = \"<branch>\"")),
+        None => Err(Refusal::AppBranchMissing { branch: tracked.to_owned(), app: app.name.clone() }.into()),
     }
 }
 
@@ -393,37 +387,16 @@ fn rc_environment(workspace: &Workspace, environment: &Environment) -> String {
         .unwrap_or_else(|| "an environment with cut = \"rc\"".to_owned())
 }
 
-fn refusal(refusal: &version::Refusal) -> Error {
-    let hint = match refusal {
-        version::Refusal::Released { version, .. } => {
-            format!("bump the version to release again: git release bump <environment> patch (after {version})")
-        }
-        version::Refusal::NoCandidate { rc_environment, .. } => {
-            format!("run the deployment of {rc_environment} for this version first; it cuts the release candidate")
-        }
-        version::Refusal::FinalElsewhere { final_, .. } => {
-            format!("{} records a release and is never moved; release a new version instead", final_.name)
-        }
-        version::Refusal::Exhausted { .. } => "release a new version".to_owned(),
-        version::Refusal::Uneven { rc_environment, .. } => {
-            format!(
-                "run the deployment of {rc_environment} again: it completes the release candidate in every repository"
-            )
-        }
-        version::Refusal::Undeployed { rc_environment, .. } => {
-            format!("deploy the highest release candidate to {rc_environment} and record it, then release it here")
-        }
-    };
-    Error::new(Kind::Refused, refusal.to_string()).hint(hint)
+/// A refusal of the version rules, as a deployment's.
+fn refusal(refusal: version::Refusal) -> Error {
+    Refusal::Version(refusal).into()
 }
 
 fn missing_branch(workspace: &Workspace, environment: &Environment) -> Error {
-    Error::new(
-        Kind::Refused,
-        format!("branch {} of environment {} does not exist", environment.branch, environment.name),
-    )
-    .hint(format!(
-        "fetch it with 'git fetch {} {}', or create it with 'git release init'",
-        workspace.remote, environment.branch
-    ))
+    Refusal::BranchMissing {
+        environment: environment.name.clone(),
+        branch: environment.branch.clone(),
+        remote: workspace.remote.clone(),
+    }
+    .into()
 }

@@ -4,12 +4,12 @@
 
 use crate::app::AppRepo;
 use crate::config::{Component, PreviewPin, UMBRELLA};
-use crate::error::{Error, Kind};
+use crate::error::Error;
 use crate::object_id::ObjectId;
 use crate::version::{self, Cut, Decision, Repository, Version};
 use crate::workspace::Workspace;
 
-use super::{Resolved, branch_source, rc_environment, refusal};
+use super::{Refusal, Resolved, branch_source, rc_environment, refusal};
 
 /// A component's repository, open, with the branch its deployments track.
 pub struct ComponentRepo {
@@ -83,7 +83,7 @@ pub fn resolve_parts(
                 together.push(Repository { name: name.to_owned(), existing, commit: Some(source) });
             }
             let name_of = |n| tags.rc.render(&version::TagValues { version: &text, n, ..version::TagValues::SAMPLE });
-            let decisions = version::cut::rc_together(&text, &together, name_of).map_err(|r| refusal(&r))?;
+            let decisions = version::cut::rc_together(&text, &together, name_of).map_err(refusal)?;
             apply(resolved, &mut parts, decisions);
         }
         Cut::Final => {
@@ -95,8 +95,7 @@ pub fn resolve_parts(
                 together.push(Repository { name: name.to_owned(), existing, commit: deployed });
             }
             let final_name = tags.final_.render(&version::TagValues { version: &text, ..version::TagValues::SAMPLE });
-            let decisions =
-                version::cut::final_together(&text, &together, &final_name, &previous).map_err(|r| refusal(&r))?;
+            let decisions = version::cut::final_together(&text, &together, &final_name, &previous).map_err(refusal)?;
             apply(resolved, &mut parts, decisions);
         }
         Cut::None => {
@@ -143,14 +142,12 @@ fn source(
     }
     match branch_source(workspace, &repo.app, cut, version, &repo.tracked)? {
         Some((branch, id)) => Ok((Some(branch), id)),
-        None => Err(Error::new(
-            Kind::Refused,
-            format!(
-                "branch {} does not exist in {}, the repository of component {}",
-                repo.tracked, repo.app.name, repo.component.name
-            ),
-        )
-        .hint("push it there, or name the branch to track: [[app.components]] branch = \"<branch>\"")),
+        None => Err(Refusal::ComponentBranchMissing {
+            branch: repo.tracked.clone(),
+            app: repo.app.name.clone(),
+            component: repo.component.name.clone(),
+        }
+        .into()),
     }
 }
 
@@ -164,12 +161,13 @@ pub fn pinned(app: &AppRepo, pin: &PreviewPin, online: bool) -> Result<ObjectId,
         return Ok(pin.commit.clone());
     }
     let gone = || {
-        Error::new(
-            Kind::Refused,
-            format!("the preview pins {} to {}, which {} does not have", pin.component, pin.commit.short(), app.name),
-        )
-        .cause(format!("it came from {} at {}", pin.reference, crate::secret::redact(&pin.url)))
-        .hint("the reference may have been force-pushed since: create the preview again with 'git release preview create'")
+        Error::from(Refusal::PinGone {
+            component: pin.component.clone(),
+            commit: pin.commit.short().to_owned(),
+            app: app.name.clone(),
+            reference: pin.reference.clone(),
+            url: crate::secret::redact(&pin.url),
+        })
     };
     if !online {
         return Err(gone());

@@ -4,7 +4,7 @@
 //! nothing, and its record says which deployment it undid (`Rollback-Of:`).
 
 use crate::app::AppRepo;
-use crate::error::{Error, Kind};
+use crate::error::Error;
 use crate::object_id::ObjectId;
 use crate::record::{self, Record};
 use crate::version::Version;
@@ -101,11 +101,12 @@ pub fn asked(
     let message = workspace.repo.commit_message(release_commit)?;
     let Some(to) = record::rollback_to(&message) else { return Ok(None) };
     let refused = |why: String| {
-        Error::new(
-            Kind::Refused,
-            format!("{} asks to roll {environment} back to {to}, but {why}", release_commit.short()),
-        )
-        .hint(format!("fetch the record tags, or set the version instead: git release set {environment} <version>"))
+        Error::from(super::Refusal::RollbackUnresolvable {
+            environment: environment.to_owned(),
+            commit: release_commit.short().to_owned(),
+            to: to.clone(),
+            why,
+        })
     };
     let Some(tag) = app.tag(&to)? else { return Err(refused(format!("no tag {to} is here"))) };
     let Some(commit) = app.repo.tag_commit(&tag)? else { return Err(refused(format!("{to} names no commit"))) };

@@ -4,7 +4,8 @@
 
 use crate::ci::Checkout;
 use crate::config::Environment;
-use crate::error::{Error, Kind};
+use crate::deploy::Refusal;
+use crate::error::Error;
 use crate::git::{BranchTip, GitError};
 use crate::workspace::Workspace;
 
@@ -58,17 +59,13 @@ pub fn choose(
             Ok(commit) => {
                 if let Some(tracking) = tracking.as_ref().filter(|t| **t != commit) {
                     if !repo.is_ancestor(&commit, tracking)? {
-                        return Err(Error::new(
-                            Kind::Refused,
-                            format!(
-                                "{remote}/{branch} no longer holds {}, which this pipeline checked out",
-                                commit.short()
-                            ),
-                        )
-                        .cause(format!("{remote}/{branch} is at {}", tracking.short()))
-                        .hint(format!(
-                            "{branch} was rewritten after this pipeline started; the pipeline of its new head deploys it"
-                        )));
+                        return Err(Refusal::Rewritten {
+                            branch: branch.to_owned(),
+                            remote: remote.to_owned(),
+                            commit: commit.short().to_owned(),
+                            tracking: tracking.short().to_owned(),
+                        }
+                        .into());
                     }
                     notes.push(format!(
                         "{branch} moved on to {} since this pipeline checked out {}; deploying what it checked out",
@@ -107,14 +104,13 @@ pub fn choose(
             BranchTip::Local(local)
         }
         (Some(local), Some(tracking)) => {
-            return Err(Error::new(
-                Kind::Refused,
-                format!("{branch} here has commits that {remote}/{branch} does not; they were never pushed"),
-            )
-            .cause(format!("{branch} is at {}, {remote}/{branch} at {}", local.short(), tracking.short()))
-            .hint(format!(
-                "push {branch} first ('git push {remote} {branch}'), or deploy from this checkout alone with --no-push"
-            )));
+            return Err(Refusal::Unpushed {
+                branch: branch.to_owned(),
+                remote: remote.to_owned(),
+                local: local.short().to_owned(),
+                tracking: tracking.short().to_owned(),
+            }
+            .into());
         }
     };
     Ok(Tip { tip, notes })
@@ -126,10 +122,10 @@ pub fn choose(
 /// # Errors
 /// When `rev` names no commit here.
 pub fn asked(workspace: &Workspace, environment: &Environment, rev: &str) -> Result<Tip, Error> {
-    let commit = workspace.repo.rev_parse_commit(&format!("{rev}^{{commit}}")).map_err(|_| {
-        Error::new(Kind::Usage, format!("--commit {rev} names no commit of this repository"))
-            .hint("fetch it first, as a pull request's pipeline checks out its head ('git fetch origin <its branch>')")
-    })?;
+    let commit = workspace
+        .repo
+        .rev_parse_commit(&format!("{rev}^{{commit}}"))
+        .map_err(|_| Refusal::NotACommit { rev: rev.to_owned() })?;
     let note = format!("deploying {} as --commit asks, not the head of {}", commit.short(), environment.branch);
     Ok(Tip { tip: BranchTip::Local(commit), notes: vec![note] })
 }
