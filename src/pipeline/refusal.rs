@@ -35,6 +35,24 @@ pub enum Refusal {
     UnknownCommit { rev: String, app: String },
     #[error("the record name `{name}` is not a tag name git accepts")]
     BadRecordName { name: String, why: String },
+    #[error("there is no remote `{remote}` to push tags to")]
+    NoRemote { remote: String },
+    /// `--branch` for an environment that deploys what its release file says (`deploys` in words).
+    #[error("--branch {branch}: {environment} deploys no branch of anyone's naming")]
+    BranchNotAsked { environment: String, branch: String, deploys: String },
+    #[error("{environment} deploys any branch, and no branch was named")]
+    NoBranchNamed { environment: String },
+    /// `branch` is shown escaped.
+    #[error("`{branch}` is not a branch name: {why}")]
+    NotABranchName { branch: String, why: String },
+    /// `[trust] mode = "enforce"`, and the tags this deployment makes would be unsigned.
+    #[error("[trust] mode = \"enforce\", and git here signs no tags: the tags this deployment makes would not count")]
+    SignsNoTags,
+    /// `[trust] mode = "enforce"`, and the key git signs with here is not the environment's.
+    #[error(
+        "git here signs with {key}, which [trust.signers] does not list for {environment}: the tags this deployment makes would not count"
+    )]
+    KeyNotListed { environment: String, key: String },
 }
 
 impl Diagnostic for Refusal {
@@ -45,7 +63,12 @@ impl Diagnostic for Refusal {
             | Refusal::InTheFuture { .. }
             | Refusal::HandedOffNoVersion { .. }
             | Refusal::UnknownCommit { .. }
-            | Refusal::BadRecordName { .. } => Kind::Usage,
+            | Refusal::BadRecordName { .. }
+            | Refusal::NoRemote { .. }
+            | Refusal::BranchNotAsked { .. }
+            | Refusal::NoBranchNamed { .. }
+            | Refusal::NotABranchName { .. } => Kind::Usage,
+            Refusal::SignsNoTags | Refusal::KeyNotListed { .. } => Kind::Config,
             _ => Kind::Refused,
         }
     }
@@ -72,12 +95,31 @@ impl Diagnostic for Refusal {
             Refusal::NoTagOn { environment, cut, .. } => vec![format!(
                 "{environment} cuts {cut} tags: 'git release prepare {environment}' puts the version's tag on what it deploys"
             )],
+            Refusal::BranchNotAsked { environment, deploys, .. } => vec![format!("{environment} deploys {deploys}")],
+            Refusal::SignsNoTags => vec!["tag.gpgSign is not true in this repository's git configuration".into()],
             _ => Vec::new(),
         }
     }
 
     fn hints(&self) -> Vec<String> {
         let hint = match self {
+            Refusal::NoBranchNamed { environment } => {
+                return vec![
+                    format!("name it: git release prepare {environment} --branch <branch> (or GIT_RELEASE_BRANCH)"),
+                    "in the pipeline of a push to the branch, the CI names it".into(),
+                ];
+            }
+            Refusal::NotABranchName { .. } => return Vec::new(),
+            Refusal::NoRemote { remote } => {
+                format!("add it with 'git remote add {remote} <url>', or keep the tags here with --no-push")
+            }
+            Refusal::BranchNotAsked { environment, .. } => {
+                format!("leave --branch out, or set deploys = \"any-branch\" for {environment} (with cut = \"none\")")
+            }
+            Refusal::SignsNoTags => "give the deploy job its key: set tag.gpgSign = true, gpg.format and user.signingKey (see \"Trust\" in the README)".to_owned(),
+            Refusal::KeyNotListed { environment, .. } => format!(
+                "sign with {environment}'s deploy key, or list this key under [trust.signers] {environment} on every environment branch"
+            ),
             Refusal::NotATime { .. } => {
                 "give an RFC 3339 time with its offset, such as 2026-11-21T10:15:00Z or 2026-11-21T11:15:00+01:00"
                     .to_owned()

@@ -15,6 +15,7 @@ use crate::error::{Error, Kind};
 use crate::execute::{self, ExecuteError};
 use crate::git::{self, Ident, Signing};
 use crate::object_id::ObjectId;
+use crate::pipeline::Refusal;
 use crate::plan::{Plan, Step};
 use crate::refname;
 use crate::workspace::Workspace;
@@ -77,9 +78,7 @@ impl Session {
         let online = !context.offline && app.has_remote();
         let push = !args.no_push && !context.offline;
         if push && !app.has_remote() {
-            return Err(Error::new(Kind::Usage, format!("there is no remote `{}` to push tags to", app.remote)).hint(
-                format!("add it with 'git remote add {} <url>', or keep the tags here with --no-push", app.remote),
-            ));
+            return Err(Refusal::NoRemote { remote: app.remote.clone() }.into());
         }
         let components = ComponentRepo::open_all(workspace, online)?;
         let var = |key: &str| std::env::var(key).ok();
@@ -103,25 +102,22 @@ impl Session {
         if environment.deploys != Deploys::AnyBranch {
             if let Some(asked) = asked.filter(|_| prepares) {
                 let name = &environment.name;
-                return Err(Error::new(
-                    Kind::Usage,
-                    format!("--branch {asked}: {name} deploys no branch of anyone's naming"),
-                )
-                .cause(format!("{name} deploys {}", Session::deploys_what(workspace, environment)))
-                .hint(format!(
-                    "leave --branch out, or set deploys = \"any-branch\" for {name} (with cut = \"none\")"
-                )));
+                return Err(Refusal::BranchNotAsked {
+                    environment: name.clone(),
+                    branch: asked.to_owned(),
+                    deploys: Session::deploys_what(workspace, environment),
+                }
+                .into());
             }
             return deploy::tracked_branch(workspace, &self.app, environment, self.online);
         }
         let name = &environment.name;
         let Some(branch) = asked.map(str::to_owned).or_else(|| self.checkout.as_ref().map(|c| c.branch.clone())) else {
-            return Err(Error::new(Kind::Usage, format!("{name} deploys any branch, and no branch was named"))
-                .hint(format!("name it: git release prepare {name} --branch <branch> (or GIT_RELEASE_BRANCH)"))
-                .hint("in the pipeline of a push to the branch, the CI names it"));
+            return Err(Refusal::NoBranchNamed { environment: name.clone() }.into());
         };
-        refname::check_short(&branch).map_err(|problem| {
-            Error::new(Kind::Usage, format!("`{}` is not a branch name: {problem}", branch.escape_debug()))
+        refname::check_short(&branch).map_err(|problem| Refusal::NotABranchName {
+            branch: branch.escape_debug().to_string(),
+            why: problem.to_string(),
         })?;
         Ok(branch)
     }
@@ -261,14 +257,8 @@ impl Session {
 /// Under `[trust]` enforce, refuses a deployment whose tags would not count: git here signs
 /// nothing, or signs with an ssh key `[trust.signers]` does not list for the environment.
 fn signs_for(trust: &Trust, environment: &Environment, repo: &git::Repo) -> Result<(), Error> {
-    let hint = "give the deploy job its key: set tag.gpgSign = true, gpg.format and user.signingKey (see \"Trust\" in the README)";
     let Some(signing) = Signing::of(repo)? else {
-        return Err(Error::new(
-            Kind::Config,
-            "[trust] mode = \"enforce\", and git here signs no tags: the tags this deployment makes would not count",
-        )
-        .cause("tag.gpgSign is not true in this repository's git configuration")
-        .hint(hint));
+        return Err(Refusal::SignsNoTags.into());
     };
     let Some(key) = signing.ssh_public_key() else { return Ok(()) };
     let name = &environment.name;
@@ -276,14 +266,7 @@ fn signs_for(trust: &Trust, environment: &Environment, repo: &git::Repo) -> Resu
     if signers.iter().any(|signer| matches!(signer, Signer::Ssh(listed) if *listed == key)) {
         return Ok(());
     }
-    Err(Error::new(
-        Kind::Config,
-        format!(
-            "git here signs with {}, which [trust.signers] does not list for {name}: the tags this deployment makes would not count",
-            Signer::Ssh(key)
-        ),
-    )
-    .hint(format!("sign with {name}'s deploy key, or list this key under [trust.signers] {name} on every environment branch")))
+    Err(Refusal::KeyNotListed { environment: name.clone(), key: Signer::Ssh(key).to_string() }.into())
 }
 
 /// Whether a push was refused because the name was taken meanwhile, rather than by a hook or a
