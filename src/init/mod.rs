@@ -8,13 +8,17 @@ use crate::config::pipeline;
 use crate::config::template::{self, DEFAULT_ENVIRONMENTS, NewEnvironment};
 use crate::config::{self, Content, FILE_NAME, Origin};
 use crate::context::Context;
-use crate::error::{Error, Kind};
+use crate::error::Error;
 use crate::execute;
 use crate::git::{Expect, Repo};
 use crate::object_id::ObjectId;
 use crate::plan::{self, MoveRef, NewCommit, ObjectRef, Plan, Step, WriteFile};
 use crate::ui::{Paint, Report};
 use crate::version::{Cut, WIP};
+
+mod refusal;
+
+pub use refusal::Refusal;
 
 /// What to set up.
 #[derive(Debug, Clone, Default)]
@@ -40,10 +44,7 @@ struct SignWith {
 
 /// Reads `--sign`: an OpenPGP fingerprint, or an ssh key whose public half is beside it.
 fn sign_with(key: &str) -> Result<SignWith, Error> {
-    let refused = |why: String| {
-        Error::new(Kind::Usage, format!("--sign {key}: {why}"))
-            .hint("give an ssh key file (ssh-keygen -t ed25519 -f ~/.ssh/release makes one) or an OpenPGP fingerprint")
-    };
+    let refused = |why: String| Error::from(Refusal::BadSigningKey { key: key.to_owned(), why });
     if let Ok(config::Signer::Fingerprint(fingerprint)) = config::read_signer(key) {
         let config = vec![("gpg.format".into(), "openpgp".into()), ("user.signingKey".into(), fingerprint.clone())];
         return Ok(SignWith { config, signer: fingerprint });
@@ -92,14 +93,7 @@ pub fn init(context: &Context, args: &Options) -> Result<(), Error> {
         // The environments exist already: `--ci` adds the pipeline alone, for the branches the
         // release file names.
         if !args.environments.is_empty() {
-            return Err(Error::new(
-                Kind::Usage,
-                "--env names environments to create, and this repository has its environments already",
-            )
-            .hint(format!(
-                "run 'git release init --ci {}' alone: it writes the pipeline for the branches of the release file",
-                system.name()
-            )));
+            return Err(Refusal::EnvironmentsExist { ci: system.name() }.into());
         }
         let workspace = context.judging_workspace()?;
         let branches: Vec<&str> = workspace.file.environments.iter().map(|e| e.branch.as_str()).collect();
@@ -148,23 +142,18 @@ pub fn init(context: &Context, args: &Options) -> Result<(), Error> {
 
 /// The pipeline files of `system` for these branches, naming this build's own image.
 fn pipeline_files(system: pipeline::System, branches: &[&str]) -> Result<Vec<(&'static str, String)>, Error> {
-    pipeline::render(system, branches, &pipeline::Install::this_build()).map_err(|error| {
-        Error::new(Kind::Usage, format!("cannot write the {} pipeline: {error}", system.name()))
-            .hint("name environment branches with letters, digits, '.', '_', '/' and '-' only")
-    })
+    pipeline::render(system, branches, &pipeline::Install::this_build())
+        .map_err(|error| Refusal::PipelineUnwritable { ci: system.name(), why: error.to_string() }.into())
 }
 
 /// The work tree the pipeline of `system` goes into; refused when one of its files is there.
 fn ci_files(repo: &Repo, system: pipeline::System) -> Result<(std::path::PathBuf, pipeline::System), Error> {
     let Some(workdir) = repo.workdir() else {
-        return Err(Error::new(Kind::Usage, "--ci writes a file into the work tree, and this repository has none")
-            .hint("run it in a clone with a work tree"));
+        return Err(Refusal::NoWorkTree.into());
     };
     for (relative, _) in system.files() {
         if workdir.join(relative).exists() {
-            return Err(Error::new(Kind::Refused, format!("{relative} exists already; it was left as it is")).hint(
-                "compare it with the template in templates/ci/ of git-release's sources, or move it away and run again",
-            ));
+            return Err(Refusal::PipelineExists { path: relative.to_string() }.into());
         }
     }
     Ok((workdir.to_path_buf(), system))
@@ -172,7 +161,7 @@ fn ci_files(repo: &Repo, system: pipeline::System) -> Result<(std::path::PathBuf
 
 /// The deployment every pipeline calls between `prepare` and `record`, written beside the pipeline
 /// when there is none: it says what to deploy, and fails until it deploys it.
-const DEPLOY_SCRIPT: (&str, &str) = ("deploy.sh", include_str!("../templates/ci/deploy.sh"));
+const DEPLOY_SCRIPT: (&str, &str) = ("deploy.sh", include_str!("../../templates/ci/deploy.sh"));
 
 fn write_ci(
     context: &Context,
@@ -241,9 +230,7 @@ fn refuse_existing(repo: &Repo, environments: &[NewEnvironment], remote: &str) -
     if existing.is_empty() {
         return Ok(());
     }
-    Err(Error::new(Kind::Refused, format!("environment branch already exists: {}", existing.join(", ")))
-        .hint("this repository is set up already: see 'git release status'")
-        .hint("or choose other branches with --env NAME=BRANCH"))
+    Err(Refusal::BranchesExist { branches: existing }.into())
 }
 
 /// Whether this repository has its environments already: `release.configRef` is set, or HEAD
@@ -260,14 +247,7 @@ fn set_up(repo: &Repo) -> Result<bool, Error> {
 /// `--app`) would fail every deployment later instead of now.
 fn reachable_app(repo: &Repo, app: &str) -> Result<(), Error> {
     repo.ls_remote(app, &["HEAD".to_owned()]).map(|_| ()).map_err(|error| {
-        let mut refused = Error::new(
-            Kind::Usage,
-            format!("--app {}: no application repository answers there", crate::secret::redact(app)),
-        );
-        refused.causes = Error::from(error).causes;
-        refused
-            .hint("check the address (a relative path is read from the top of this work tree)")
-            .hint("where it is not reachable from here yet, --offline writes the release file without asking it")
+        Refusal::AppUnreachable { app: crate::secret::redact(app), causes: Error::from(error).causes }.into()
     })
 }
 
@@ -278,8 +258,7 @@ fn base_commit(repo: &Repo, app: &str) -> Result<Option<ObjectId>, Error> {
     }
     let Some(head) = repo.head_commit()? else { return Ok(None) };
     if repo.read_top_file(&head, FILE_NAME)?.is_some() {
-        return Err(Error::new(Kind::Refused, format!("HEAD already has {FILE_NAME}"))
-            .hint("this repository is set up already: see 'git release status'"));
+        return Err(Refusal::HeadHasReleaseFile.into());
     }
     Ok(Some(head))
 }
