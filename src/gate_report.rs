@@ -49,10 +49,10 @@ pub fn gate(context: &Context, args: &Options) -> Result<Exit, Error> {
         workspace.file.environment(after).map(|e| e.branch.clone())
     });
     let head = match head {
-        Some(rev) => workspace.repo.rev_parse_commit(&rev).map_err(|_| {
-            Error::new(Kind::Usage, format!("--head names `{rev}`, which is not a commit here"))
-                .hint(format!("fetch it first: git fetch {}", workspace.remote))
-        })?,
+        Some(rev) => workspace
+            .repo
+            .rev_parse_commit(&rev)
+            .map_err(|_| Refusal::NotACommit { rev: rev.clone(), remote: workspace.remote.clone() })?,
         None => branch_head(&workspace, source.as_deref().unwrap_or(&target.branch))?,
     };
     let app = AppRepo::open(&workspace, args.app_dir.as_deref())?;
@@ -64,11 +64,7 @@ pub fn gate(context: &Context, args: &Options) -> Result<Exit, Error> {
     app.repo.keep_tag_listing();
     let forge = if args.report {
         let forge = context.forge(&workspace)?;
-        Some(forge.ok_or_else(|| {
-            Error::new(Kind::Usage, "--report has no forge to post the gate's status to")
-                .cause("the release repository's remote is on no forge git-release knows, [forge] kind is \"none\", or --offline is set")
-                .hint("set [forge] kind, api and repository in release.toml, or leave out --report")
-        })?)
+        Some(forge.ok_or(Refusal::NoForge)?)
     } else {
         None
     };
@@ -158,15 +154,11 @@ fn inputs(args: &Options) -> Result<(Named, Option<String>, Option<String>), Err
     }
     let var = |key: &str| std::env::var(key).ok();
     let Some(system) = ci::System::detect(&var) else {
-        return Err(Error::new(Kind::Usage, "--ci found no CI system it knows in the environment")
-            .cause("looked for GitHub Actions, GitLab CI, Azure Pipelines, Bitbucket Pipelines, Jenkins and Tekton Pipelines-as-Code (PAC_TARGET_BRANCH)")
-            .hint("pass the change as flags: git release gate --target <env> --source <branch> --head <sha>"));
+        return Err(Refusal::NoCi.into());
     };
     let read = |path: &str| std::fs::read_to_string(path).ok();
-    let pull_request = system.pull_request(&var, &read).map_err(|error| {
-        Error::new(Kind::Usage, error.to_string())
-            .hint("run the gate on pull request pipelines, or pass --target, --source and --head")
-    })?;
+    let pull_request =
+        system.pull_request(&var, &read).map_err(|error| Refusal::NoPullRequest { why: error.to_string() })?;
     // A fork's branch is no branch of this repository, whatever it is called: named with its
     // repository, it is no environment's branch, and no promotion.
     let source = match &pull_request.fork {
@@ -182,10 +174,9 @@ fn inputs(args: &Options) -> Result<(Named, Option<String>, Option<String>), Err
 
 fn branch_head(workspace: &Workspace, branch: &str) -> Result<crate::object_id::ObjectId, Error> {
     let tip = workspace.repo.branch_tip(branch, &workspace.remote)?;
-    tip.id().cloned().ok_or_else(|| {
-        Error::new(Kind::Usage, format!("branch {branch} does not exist here"))
-            .hint(format!("fetch it with 'git fetch {} {branch}', or name the commit with --head", workspace.remote))
-    })
+    tip.id()
+        .cloned()
+        .ok_or_else(|| Refusal::BranchMissing { branch: branch.to_owned(), remote: workspace.remote.clone() }.into())
 }
 
 #[derive(serde::Serialize)]
@@ -227,4 +218,60 @@ pub fn render(verdict: &Verdict, paint: Paint) -> String {
         out.push_str(&format!("{} {}\n", paint.red("refused:"), failed.join(", ")));
     }
     out
+}
+
+/// Why the `gate` command cannot judge the change it was given: each case a variant that callers
+/// and tests can match, with what to do next. (A change the gate judges and refuses is a
+/// verdict, not one of these.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("--head names `{rev}`, which is not a commit here")]
+    NotACommit { rev: String, remote: String },
+    #[error("branch {branch} does not exist here")]
+    BranchMissing { branch: String, remote: String },
+    #[error("--report has no forge to post the gate's status to")]
+    NoForge,
+    #[error("--ci found no CI system it knows in the environment")]
+    NoCi,
+    /// The CI's variables describe no pull request (`why` says how).
+    #[error("{why}")]
+    NoPullRequest { why: String },
+}
+
+impl crate::error::Diagnostic for Refusal {
+    fn kind(&self) -> Kind {
+        Kind::Usage
+    }
+
+    fn causes(&self) -> Vec<String> {
+        let cause = match self {
+            Refusal::NoForge => {
+                "the release repository's remote is on no forge git-release knows, [forge] kind is \"none\", or --offline is set"
+            }
+            Refusal::NoCi => {
+                "looked for GitHub Actions, GitLab CI, Azure Pipelines, Bitbucket Pipelines, Jenkins and Tekton Pipelines-as-Code (PAC_TARGET_BRANCH)"
+            }
+            _ => return Vec::new(),
+        };
+        vec![cause.to_owned()]
+    }
+
+    fn hints(&self) -> Vec<String> {
+        let hint = match self {
+            Refusal::NotACommit { remote, .. } => format!("fetch it first: git fetch {remote}"),
+            Refusal::BranchMissing { branch, remote } => {
+                format!("fetch it with 'git fetch {remote} {branch}', or name the commit with --head")
+            }
+            Refusal::NoForge => {
+                "set [forge] kind, api and repository in release.toml, or leave out --report".to_owned()
+            }
+            Refusal::NoCi => {
+                "pass the change as flags: git release gate --target <env> --source <branch> --head <sha>".to_owned()
+            }
+            Refusal::NoPullRequest { .. } => {
+                "run the gate on pull request pipelines, or pass --target, --source and --head".to_owned()
+            }
+        };
+        vec![hint]
+    }
 }

@@ -73,12 +73,7 @@ pub fn hooks(context: &Context, asked: &Asked) -> Result<Exit, Error> {
 /// since its hooks would guard nothing.
 fn guard_from_last_environment(context: &Context, repo: &Repo) -> Result<(), Error> {
     let Some(workspace) = Workspace::load_if_any(repo.clone(), &context.remote, context.config_from.as_deref())? else {
-        return Err(Error::new(Kind::Usage, "this repository holds no release file, so its hooks would guard nothing")
-            .cause(
-                "the hooks read which branches are environments, and which tags record releases, from the release file",
-            )
-            .hint("in an application repository, name the release repository: git release hooks install --release <url|path>")
-            .hint("else install them in the release repository, or fetch its environment branches here first"));
+        return Err(Refusal::NothingToGuard.into());
     };
     let last = workspace.file.environments.last().expect("a release file lists at least one environment");
     let wanted = format!("refs/heads/{}", last.branch);
@@ -100,21 +95,19 @@ fn guard_by_release_repository(
     branch: Option<&str>,
 ) -> Result<(), Error> {
     if crate::config::control_character(release).is_some() {
-        return Err(Error::new(Kind::Usage, "--release holds a control character")
-            .hint("name the release repository by its URL or path"));
+        return Err(Refusal::ControlCharacter.into());
     }
     let base = std::env::current_dir().unwrap_or_else(|_| repo.command_dir().to_owned());
     let url = crate::app::absolute_url(release, &base);
     let branch = match branch {
-        Some(branch) => crate::refname::check_short(branch).map(|()| branch.to_owned()).map_err(|problem| {
-            Error::new(Kind::Usage, format!("--release-branch `{branch}` is not a branch name: {problem}"))
-        })?,
+        Some(branch) => crate::refname::check_short(branch)
+            .map(|()| branch.to_owned())
+            .map_err(|problem| Refusal::NotABranchName { branch: branch.to_owned(), why: problem.to_string() })?,
         None => released::last_environment_branch(repo, &url)?,
     };
     let workspace = released::workspace_at(repo, &context.remote, &url, &branch)?;
     if !workspace.file.environments.iter().any(|e| e.branch == branch) {
-        return Err(Error::new(Kind::Config, format!("{} lists no environment on {branch}", workspace.origin))
-            .hint("the release repository's last environment's branch must hold a release file that lists it"));
+        return Err(Refusal::NoEnvironmentOn { origin: workspace.origin.to_string(), branch }.into());
     }
     repo.set_config(released::REPOSITORY_KEY, &url)?;
     repo.set_config(released::BRANCH_KEY, &branch)?;
@@ -145,11 +138,7 @@ fn install(context: &Context, dir: &Path, name: HookName, force: bool) -> Result
             return Ok(Exit::Success);
         }
         HookState::Other if !force => {
-            return Err(Error::new(
-                Kind::Refused,
-                format!("{} already exists and is not git-release's", path.display()),
-            )
-            .hint("run 'git release hooks install --force' to keep it and run it before git-release's"));
+            return Err(Refusal::HookExists { path: path.display().to_string() }.into());
         }
         HookState::Other => std::fs::rename(&path, backup(dir, name)).map_err(io)?,
         HookState::Absent => std::fs::create_dir_all(dir).map_err(io)?,
@@ -166,11 +155,7 @@ fn uninstall(context: &Context, dir: &Path, name: HookName) -> Result<Exit, Erro
     match state(dir, name) {
         HookState::Absent => context.ui.message(&format!("{} is not installed", path.display())),
         HookState::Other => {
-            return Err(Error::new(
-                Kind::Refused,
-                format!("{} is not git-release's; it was left alone", path.display()),
-            )
-            .hint("remove it yourself if it should go"));
+            return Err(Refusal::NotOurs { path: path.display().to_string() }.into());
         }
         HookState::Chained => {
             std::fs::rename(backup(dir, name), &path).map_err(io)?;
@@ -228,5 +213,62 @@ impl Report for StatusReport {
             out.push_str(&format!("{:<12} {state}\n", hook.name));
         }
         out
+    }
+}
+
+/// Why `hooks install` or `hooks uninstall` is refused: each case a variant that callers and
+/// tests can match, with what to do next.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("this repository holds no release file, so its hooks would guard nothing")]
+    NothingToGuard,
+    #[error("--release holds a control character")]
+    ControlCharacter,
+    #[error("--release-branch `{branch}` is not a branch name: {why}")]
+    NotABranchName { branch: String, why: String },
+    /// The release repository's branch lists no environment of its own.
+    #[error("{origin} lists no environment on {branch}")]
+    NoEnvironmentOn { origin: String, branch: String },
+    #[error("{path} already exists and is not git-release's")]
+    HookExists { path: String },
+    #[error("{path} is not git-release's; it was left alone")]
+    NotOurs { path: String },
+}
+
+impl crate::error::Diagnostic for Refusal {
+    fn kind(&self) -> Kind {
+        match self {
+            Refusal::NoEnvironmentOn { .. } => Kind::Config,
+            Refusal::HookExists { .. } | Refusal::NotOurs { .. } => Kind::Refused,
+            _ => Kind::Usage,
+        }
+    }
+
+    fn causes(&self) -> Vec<String> {
+        match self {
+            Refusal::NothingToGuard => vec![
+                "the hooks read which branches are environments, and which tags record releases, from the release file"
+                    .into(),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
+    fn hints(&self) -> Vec<String> {
+        match self {
+            Refusal::NothingToGuard => vec![
+                "in an application repository, name the release repository: git release hooks install --release <url|path>".into(),
+                "else install them in the release repository, or fetch its environment branches here first".into(),
+            ],
+            Refusal::ControlCharacter => vec!["name the release repository by its URL or path".into()],
+            Refusal::NotABranchName { .. } => Vec::new(),
+            Refusal::NoEnvironmentOn { .. } => {
+                vec!["the release repository's last environment's branch must hold a release file that lists it".into()]
+            }
+            Refusal::HookExists { .. } => {
+                vec!["run 'git release hooks install --force' to keep it and run it before git-release's".into()]
+            }
+            Refusal::NotOurs { .. } => vec!["remove it yourself if it should go".into()],
+        }
     }
 }

@@ -32,14 +32,10 @@ impl Asked {
             return Ok(given);
         }
         let Some(config) = &workspace.file.jira else {
-            return Err(Error::new(Kind::Config, "--jira-strict was given, but release.toml has no [jira]")
-                .cause("with no [jira], there is no Jira to tell")
-                .hint("add [jira] with the site's url to release.toml, or drop --jira-strict"));
+            return Err(Refusal::NoJira { flag: "--jira-strict" }.into());
         };
         if context.offline {
-            return Err(Error::new(Kind::Usage, "--jira-strict and --offline contradict each other")
-                .cause("--offline makes no calls to Jira, and --jira-strict requires them")
-                .hint("drop one of them"));
+            return Err(Refusal::StrictOffline.into());
         }
         let var = |name: &str| std::env::var(name).ok();
         Client::connect(
@@ -59,13 +55,7 @@ impl Asked {
         let mut given = Vec::new();
         for key in self.issues.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
             if !keys.is_key(key) {
-                let pattern = keys.pattern();
-                return Err(Error::new(
-                    Kind::Usage,
-                    format!("--jira-issue (or JIRA_ISSUE) `{key}` is not a Jira issue key"),
-                )
-                .cause(format!("keys match `{pattern}` ([jira] key-pattern)"))
-                .hint("give a key such as SHOP-142, or several separated by commas"));
+                return Err(Refusal::NotAKey { key: key.to_owned(), pattern: keys.pattern().to_string() }.into());
             }
             if !given.iter().any(|k| k == key) {
                 given.push(key.to_owned());
@@ -132,10 +122,7 @@ pub fn tell_all(
         if args.issues.is_empty() {
             return Ok(None);
         }
-        let problem =
-            Error::new(Kind::Config, "--jira-issue (or JIRA_ISSUE) was given, but release.toml has no [jira]")
-                .cause("with no [jira], there is no Jira to tell")
-                .hint("add [jira] with the site's url to release.toml, or drop --jira-issue");
+        let problem = Error::from(Refusal::NoJira { flag: "--jira-issue" });
         return failed(context, args, problem, done).map(Some);
     };
     if context.offline {
@@ -191,4 +178,42 @@ fn settle(context: &Context, args: &Asked, report: JiraReport, done: &str) -> Re
         context.ui.warning(problem);
     }
     Ok(report)
+}
+
+/// Why what the command line asks of Jira cannot be done: each case a variant that callers and
+/// tests can match, with what to do next.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// `flag` is the option that asks for Jira: `--jira-strict` or `--jira-issue`.
+    #[error("{flag}{} was given, but release.toml has no [jira]", if *.flag == "--jira-issue" { " (or JIRA_ISSUE)" } else { "" })]
+    NoJira { flag: &'static str },
+    #[error("--jira-strict and --offline contradict each other")]
+    StrictOffline,
+    #[error("--jira-issue (or JIRA_ISSUE) `{key}` is not a Jira issue key")]
+    NotAKey { key: String, pattern: String },
+}
+
+impl crate::error::Diagnostic for Refusal {
+    fn kind(&self) -> Kind {
+        match self {
+            Refusal::NoJira { .. } => Kind::Config,
+            Refusal::StrictOffline | Refusal::NotAKey { .. } => Kind::Usage,
+        }
+    }
+
+    fn causes(&self) -> Vec<String> {
+        vec![match self {
+            Refusal::NoJira { .. } => "with no [jira], there is no Jira to tell".to_owned(),
+            Refusal::StrictOffline => "--offline makes no calls to Jira, and --jira-strict requires them".to_owned(),
+            Refusal::NotAKey { pattern, .. } => format!("keys match `{pattern}` ([jira] key-pattern)"),
+        }]
+    }
+
+    fn hints(&self) -> Vec<String> {
+        vec![match self {
+            Refusal::NoJira { flag } => format!("add [jira] with the site's url to release.toml, or drop {flag}"),
+            Refusal::StrictOffline => "drop one of them".to_owned(),
+            Refusal::NotAKey { .. } => "give a key such as SHOP-142, or several separated by commas".to_owned(),
+        }]
+    }
 }

@@ -8,7 +8,7 @@ pub mod note;
 
 use serde::Serialize;
 
-pub use asked::{Asked, JiraReport, failed, tell_all};
+pub use asked::{Asked, JiraReport, Refusal, failed, tell_all};
 pub use client::{Client, Transition};
 pub use note::{Note, Piece};
 
