@@ -1,6 +1,7 @@
-//! Preview environments: what a person asks for and the name it gives (`request`, pure), and the
-//! branches that hold them (`branch`: create, list, delete).
+//! Preview environments: what a person asks for and the name it gives (`request`, pure), what a
+//! webhook asks for (`body`), and the branches that hold them (`branch`: create, list, delete).
 
+pub mod body;
 mod branch;
 mod refusal;
 mod request;

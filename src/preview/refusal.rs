@@ -37,6 +37,11 @@ pub enum Refusal {
     CannotPin { why: String },
     #[error("there is no preview called `{name}`")]
     NoSuchPreview { name: String, known: Vec<String> },
+    /// `from` is the file named, or stdin.
+    #[error("cannot read the preview's JSON from {from}: {why}")]
+    UnreadableBody { from: String, why: String },
+    #[error("{from} is not a preview request: {why}")]
+    NotARequest { from: String, why: String },
 }
 
 impl Diagnostic for Refusal {
@@ -99,7 +104,10 @@ impl Diagnostic for Refusal {
             Refusal::NoBaseFile { .. } => "run 'git release init', or fetch the environment branches".to_owned(),
             Refusal::NoSuchPreview { known, .. } if known.is_empty() => "there are no previews".to_owned(),
             Refusal::NoSuchPreview { known, .. } => format!("previews: {}", known.join(", ")),
-            Refusal::CannotPin { .. } => return Vec::new(),
+            Refusal::NotARequest { .. } => {
+                r#"send {"name": "test-my-thing", "components": {"owner/repo": "owner/repo#42"}}"#.to_owned()
+            }
+            Refusal::CannotPin { .. } | Refusal::UnreadableBody { .. } => return Vec::new(),
         };
         vec![hint]
     }
