@@ -1,5 +1,6 @@
 //! `git release demo`: a throwaway sandbox that walks a two-repository release end to end, each
-//! step a real `git` or `git release` process, shown as a terminal session.
+//! step a real `git` or `git release` process, shown as a terminal session. The sandbox has its
+//! own git configuration, so nothing of the user's is read or changed.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -7,25 +8,10 @@ use std::process::Command;
 
 use serde::Serialize;
 
+use crate::context::Context;
 use crate::error::{Error, Kind};
 use crate::git::GitCommand;
 use crate::ui::{Paint, Report};
-
-use super::Context;
-
-/// Build a throwaway sandbox and walk a release through qa and prod, showing each command
-///
-/// The sandbox holds an application repository and a release repository, each with a bare
-/// remote. It uses its own git configuration, so nothing of yours is read or changed.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Build the sandbox in DIR, which must be empty or not exist yet (default: a new temporary folder)
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-    /// Keep the sandbox afterwards, to look around in it
-    #[arg(long)]
-    pub keep: bool,
-}
 
 /// One command of the session and what it printed.
 #[derive(Debug, Serialize)]
@@ -52,13 +38,18 @@ impl Report for DemoReport {
     }
 }
 
-pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
-    let root = sandbox(args.dir.as_deref())?;
+/// Builds the sandbox in `dir` (empty or new; else a new temporary folder), walks the release
+/// through it, and removes it unless `keep` or a step failed.
+///
+/// # Errors
+/// When the folder is not empty or cannot be made, or a step ends otherwise than expected.
+pub fn run(context: &Context, dir: Option<&Path>, keep: bool) -> Result<(), Error> {
+    let root = sandbox(dir)?;
     let mut session = Session { context, root: root.clone(), steps: Vec::new(), paint: context.ui.stdout_paint() };
     let outcome = session.walk();
-    let kept = args.keep || outcome.is_err();
+    let kept = keep || outcome.is_err();
     if !kept {
-        remove_contents(&root, args.dir.is_some());
+        remove_contents(&root, dir.is_some());
     }
     outcome?;
     context.ui.report(&DemoReport { dir: kept.then_some(root), steps: session.steps });

@@ -24,14 +24,17 @@
 //! - Act and talk: `execute` (the only place that writes: git objects, references, pushes,
 //!   work-tree files, and forge pull requests), `forge` (one trait, one file per forge), `http`
 //!   (the client forges and Jira share: timeouts, retries, pages), `parallel` (bounded concurrency for remote calls).
-//! - `fuzzing`: what the fuzz targets in `fuzz/` run.
+//! - `demo`: a sandbox that walks a release end to end; `completions`: the shell scripts that
+//!   complete environment names; `fuzzing`: what the fuzz targets in `fuzz/` run.
 
 pub mod app;
 pub mod ci;
 pub mod cli;
 pub mod clock;
+pub mod completions;
 pub mod config;
 pub mod context;
+pub mod demo;
 pub mod deploy;
 pub mod error;
 pub mod execute;

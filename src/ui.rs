@@ -141,6 +141,15 @@ impl Ui {
         }
     }
 
+    /// Text for a program rather than a person (a shell's completion script), on stdout as it
+    /// is, whatever `--json` says.
+    ///
+    /// # Errors
+    /// When stdout cannot be written.
+    pub fn verbatim(&self, text: &str) -> std::io::Result<()> {
+        std::io::stdout().lock().write_all(text.as_bytes())
+    }
+
     /// A message for people, unless `-q`.
     pub fn message(&self, text: &str) {
         if !self.quiet {
