@@ -7,10 +7,10 @@ use serde::Serialize;
 use crate::app::AppRepo;
 use crate::context::Context;
 use crate::error::Error;
-use crate::execute::forge::{Done, Outcome, run_plan};
-use crate::forge::{self, Draft, Forge, Owner, PullRequest};
+use crate::execute::forge::{Done, Opening, Outcome, Shown, run_plan};
+use crate::forge::{self, Forge, Owner, PullRequest};
 use crate::gate;
-use crate::jira::{Asked, JiraReport, Note, Piece, Update};
+use crate::jira::{self, JiraReport, Note, Piece, Update};
 use crate::plan::Step;
 use crate::promotion::plan::{self, Open, Wanted};
 use crate::promotion::{Promotion, Refusal, nothing_to_promote, refuse_conflicts};
@@ -27,7 +27,7 @@ pub struct Options {
     pub draft: bool,
     /// Promote from `promote/<to>`, rebuilt on the target's head.
     pub rebuild: bool,
-    pub jira: Asked,
+    pub jira: jira::Asked,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,7 +114,7 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
     let promotion = Promotion::read(&workspace, &from, &to)?;
     let title = args.title.clone().unwrap_or_else(|| promotion.title());
     let body = promotion.body();
-    let report = |action: &'static str, pull: Option<&PullRequest>, text: String| PromoteReport {
+    let report = |action: &'static str, pull: Option<&Shown>, text: String| PromoteReport {
         from: from.name.clone(),
         to: to.name.clone(),
         version: promotion.version.clone(),
@@ -161,20 +161,18 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
         return Ok(());
     };
     let body = forge::fit(&body, forge.body_limit());
-    let draft = Draft { title: title.clone(), body, source, target: to.branch.clone(), draft: args.draft };
-    let (action, pull) = crate::execute::forge::keep_one(forge, &owner, &draft, args.dry_run)?;
-    let mut done = report(action, pull.as_ref(), String::new());
+    let kept = keep(forge, &owner, &promotion, &Asked { source: &source, title: &title, body: &body }, args)?;
+    let pull = kept.pull;
+    let mut done = report(kept.action, pull.as_ref(), String::new());
     done.steps = steps;
-    let other = if args.rebuild { from.branch.clone() } else { gate::rebuild_branch(&to.name) };
-    let kept = Kept { pull: pull.as_ref(), title: &title, body: &draft.body };
-    done.closed = close_superseded(forge, &owner, &promotion, &other, &kept, args.dry_run)?;
+    done.closed = kept.closed;
     done.jira = match &pull {
         _ if given.is_empty() => None,
         Some(pull) => {
             let note =
                 Note { paragraphs: vec![vec![Piece::Text(format!("{title}: ")), Piece::Link(pull.url.clone())]] };
             let update = Update { note, marker: pull.url.clone(), transition: None };
-            let what = format!("pull request #{} is {action}", pull.number);
+            let what = format!("pull request #{} is {}", pull.number, kept.action);
             crate::jira::tell_all(context, &workspace, &args.jira, &given, &update, args.dry_run, &what)?
         }
         None => Some(JiraReport::skipped("the pull request is not open yet (dry run)")),
@@ -183,45 +181,79 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
     Ok(())
 }
 
-/// The pull request `promote` keeps, as the comment on one it closes names it.
-struct Kept<'a> {
-    pull: Option<&'a PullRequest>,
+/// The pull request a promotion should be, as `promote` gives it to the forge.
+struct Asked<'a> {
+    source: &'a str,
     title: &'a str,
     body: &'a str,
 }
 
-/// One promotion stays open: git-release's promotion from the `other` branch (the source's, or the
-/// rebuilt one) into the same target is closed as superseded by the one kept. Returns the numbers
-/// closed (on a dry run, to be closed).
-fn close_superseded(
+/// What keeping the promotion's one pull request did (on a dry run, would do).
+struct Kept {
+    /// `created`, `updated` or `unchanged`.
+    action: &'static str,
+    pull: Option<Shown>,
+    /// The promotions from the other branch closed as superseded.
+    closed: Vec<u64>,
+}
+
+/// Has `execute` keep the one pull request of the promotion, as the planner says: the one open
+/// from the source (refused when someone else opened it) opened or brought in line, and
+/// git-release's own from the other branch closed.
+fn keep(
     forge: &dyn Forge,
     owner: &Owner,
     promotion: &Promotion,
-    other: &str,
-    kept: &Kept<'_>,
-    dry_run: bool,
-) -> Result<Vec<u64>, Error> {
+    asked: &Asked<'_>,
+    args: &Options,
+) -> Result<Kept, Error> {
     let (from, to) = (&promotion.from, &promotion.to);
-    let Some(old) = forge.find_open(other, &to.branch)?.filter(|p| !p.from_fork) else { return Ok(Vec::new()) };
-    if !owner.owns(&old)? {
-        return Ok(Vec::new());
-    }
-    let open = Open {
-        number: old.number,
-        source: old.source.clone(),
-        title: old.title.clone(),
-        body: old.body.clone(),
-        conflicts: false,
+    // The promotion open from the source (refused when someone else opened it), and the one from
+    // the other branch, which is closed when it is git-release's.
+    let existing = forge.find_open(asked.source, &to.branch)?.filter(|p| !p.from_fork);
+    let existing = existing.map(|pull| crate::execute::forge::own(owner, pull)).transpose()?;
+    let other = if args.rebuild { from.branch.clone() } else { gate::rebuild_branch(&to.name) };
+    let other = match forge.find_open(&other, &to.branch)?.filter(|p| !p.from_fork) {
+        Some(pull) if owner.owns(&pull)? => Some(pull),
+        _ => None,
     };
-    let planned = plan::superseded(kept.pull.map(|p| p.number), &open);
+    let planned = plan::promote(
+        asked.source,
+        asked.title,
+        asked.body,
+        args.draft,
+        existing.as_ref().map(open_of).as_ref(),
+        other.as_ref().map(open_of).as_ref(),
+    );
     let wanted = promotion.marker().map(|marker| Wanted {
         marker,
-        title: kept.title.to_owned(),
-        body: kept.body.to_owned(),
+        title: asked.title.to_owned(),
+        body: asked.body.to_owned(),
         source: from.branch.clone(),
         rebuilt: gate::rebuild_branch(&to.name),
     });
+    let listed: Vec<PullRequest> = existing.iter().chain(&other).cloned().collect();
     let mut outcome = Outcome::default();
-    run_plan(forge, owner, &to.branch, wanted.as_ref(), &[old], &planned, dry_run, &mut outcome)?;
-    Ok(outcome.actions.iter().filter_map(Done::closed).collect())
+    run_plan(forge, owner, &to.branch, wanted.as_ref(), &listed, &planned, args.dry_run, &mut outcome)?;
+    let action = match outcome.actions.first() {
+        Some(Done::Create { how: Opening::Created, .. }) => "created",
+        Some(Done::Update { .. } | Done::Create { how: Opening::Adopted { updated: true }, .. }) => "updated",
+        _ => "unchanged",
+    };
+    Ok(Kept {
+        action,
+        pull: outcome.open.clone().or_else(|| existing.as_ref().map(Shown::of)),
+        closed: outcome.actions.iter().filter_map(Done::closed).collect(),
+    })
+}
+
+/// A pull request as the planner sees it.
+fn open_of(pull: &PullRequest) -> Open {
+    Open {
+        number: pull.number,
+        source: pull.source.clone(),
+        title: pull.title.clone(),
+        body: pull.body.clone(),
+        conflicts: false,
+    }
 }

@@ -31,6 +31,9 @@ pub enum Done {
         source: String,
         #[serde(flatten)]
         pull: Option<Shown>,
+        /// How it came to be open: a run racing this one may have opened it first.
+        #[serde(skip)]
+        how: Opening,
     },
     Rebuild {
         replaces: u64,
@@ -61,6 +64,17 @@ impl Done {
     }
 }
 
+/// How a pull request a plan opens came to be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Opening {
+    /// This run opened it (on a dry run, would).
+    #[default]
+    Created,
+    /// A concurrent run opened it first; this run took it, and gave it its title and body when
+    /// it lacked them (`updated`).
+    Adopted { updated: bool },
+}
+
 /// What carrying out a plan did to one environment's pull requests.
 #[derive(Debug, Default, Serialize)]
 pub struct Outcome {
@@ -85,28 +99,29 @@ pub fn run_plan(
     let find = |number: u64| listed.iter().find(|p| p.number == number);
     let mut opened: Option<PullRequest> = None;
     for action in &planned.actions {
-        let (source, replaces, title, body) = match (action, wanted) {
-            (Action::Create { source, title, body }, _) => (source.clone(), None, title, body),
+        let (source, replaces, title, body, draft) = match (action, wanted) {
+            (Action::Create { source, title, body, draft }, _) => (source.clone(), None, title, body, *draft),
             (Action::Rebuild { replaces, title, body }, Some(wanted)) => {
-                (wanted.rebuilt.clone(), Some(*replaces), title, body)
+                (wanted.rebuilt.clone(), Some(*replaces), title, body, false)
             }
             _ => continue,
         };
-        let pull = if dry_run {
-            None
+        let (pull, how) = if dry_run {
+            (None, Opening::Created)
         } else {
             let draft = Draft {
                 title: title.clone(),
                 body: body.clone(),
                 source: source.clone(),
                 target: target.to_owned(),
-                draft: false,
+                draft,
             };
-            Some(open_or_adopt(forge, owner, &draft)?)
+            let (pull, how) = open_or_adopt(forge, owner, &draft)?;
+            (Some(pull), how)
         };
         let shown = pull.as_ref().map(Shown::of);
         report.actions.push(match replaces {
-            None => Done::Create { source, pull: shown.clone() },
+            None => Done::Create { source, pull: shown.clone(), how },
             Some(replaces) => Done::Rebuild { replaces, source, pull: shown.clone() },
         });
         report.open = shown;
@@ -145,10 +160,17 @@ pub fn run_plan(
 }
 
 /// Opens a pull request, or adopts the one a concurrent run opened for the same branches.
-fn open_or_adopt(forge: &dyn Forge, owner: &Owner, draft: &Draft) -> Result<PullRequest, Error> {
+fn open_or_adopt(forge: &dyn Forge, owner: &Owner, draft: &Draft) -> Result<(PullRequest, Opening), Error> {
     match forge.create(draft)? {
-        Opened::Created(pull) => Ok(pull),
-        Opened::Exists => Ok(bring_in_line(forge, announced(forge, owner, draft)?, draft, false)?.1),
+        Opened::Created(pull) => Ok((pull, Opening::Created)),
+        Opened::Exists => {
+            let pull = announced(forge, owner, draft)?;
+            if pull.title == draft.title && pull.body.trim_end() == draft.body.trim_end() {
+                return Ok((pull, Opening::Adopted { updated: false }));
+            }
+            let pull = forge.update(&pull, &draft.title, &draft.body)?;
+            Ok((pull, Opening::Adopted { updated: true }))
+        }
     }
 }
 
@@ -231,28 +253,6 @@ pub fn owned(owner: &Owner, pulls: Vec<PullRequest>) -> Result<Vec<PullRequest>,
     Ok(kept)
 }
 
-/// Makes the forge hold exactly one open pull request for the draft's branches, with its title
-/// and body: adopts the one that exists (also when a concurrent run opened it first), when it is
-/// git-release's own.
-pub fn keep_one(
-    forge: &dyn Forge,
-    owner: &Owner,
-    draft: &Draft,
-    dry_run: bool,
-) -> Result<(&'static str, Option<PullRequest>), Error> {
-    // A fork's pull request from a branch of the same name is someone else's: never adopted.
-    let pull = match forge.find_open(&draft.source, &draft.target)?.filter(|p| !p.from_fork) {
-        Some(pull) => own(owner, pull)?,
-        None if dry_run => return Ok(("created", None)),
-        None => match forge.create(draft)? {
-            Opened::Created(pull) => return Ok(("created", Some(pull))),
-            Opened::Exists => announced(forge, owner, draft)?,
-        },
-    };
-    let (action, pull) = bring_in_line(forge, pull, draft, dry_run)?;
-    Ok((action, Some(pull)))
-}
-
 /// `pull` when git-release may take it as its own; else the refusal that names who opened it.
 pub fn own(owner: &Owner, pull: PullRequest) -> Result<PullRequest, Error> {
     if owner.owns(&pull)? { Ok(pull) } else { Err(owner.stranger(&pull)?.into()) }
@@ -274,23 +274,6 @@ pub fn announced(forge: &dyn Forge, owner: &Owner, draft: &Draft) -> Result<Pull
         .hint("run it again in a moment; the forge may still be indexing it")
     })?;
     own(owner, pull)
-}
-
-/// Gives an open pull request the draft's title and body, unless it has them: `unchanged` or
-/// `updated` (on a dry run, what would be).
-pub fn bring_in_line(
-    forge: &dyn Forge,
-    pull: PullRequest,
-    draft: &Draft,
-    dry_run: bool,
-) -> Result<(&'static str, PullRequest), Error> {
-    if pull.title == draft.title && pull.body.trim_end() == draft.body.trim_end() {
-        return Ok(("unchanged", pull));
-    }
-    if dry_run {
-        return Ok(("updated", pull));
-    }
-    Ok(("updated", forge.update(&pull, &draft.title, &draft.body)?))
 }
 
 /// Carries out a rebuild's plan (on a dry run, nothing); returns the branch and its tip, none yet

@@ -40,6 +40,14 @@ pub struct Open {
     pub conflicts: bool,
 }
 
+impl Open {
+    /// Whether it shows this title and body already (a forge may drop the body's last newline).
+    #[must_use]
+    pub fn shows(&self, title: &str, body: &str) -> bool {
+        self.title == title && self.body.trim_end() == body.trim_end()
+    }
+}
+
 /// A pull request into the environment's branch that was closed without merging.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closed {
@@ -77,6 +85,8 @@ pub enum Action {
         source: String,
         title: String,
         body: String,
+        /// Opened as a draft (`promote --draft`).
+        draft: bool,
     },
     Update {
         number: u64,
@@ -155,6 +165,39 @@ pub fn plan(situation: Situation<'_>) -> Plan {
     plan
 }
 
+/// What `promote` does for the one promotion a person asks for: open it from `source`, unless
+/// `existing` (the open pull request from that branch, which git-release may take as its own) is
+/// there, which gets the title and body when it lacks them; and close the promotion from the
+/// `other` branch into the same target (see [`superseded`]).
+#[must_use]
+pub fn promote(
+    source: &str,
+    title: &str,
+    body: &str,
+    draft: bool,
+    existing: Option<&Open>,
+    other: Option<&Open>,
+) -> Plan {
+    let mut plan = Plan::default();
+    let (title, body) = (title.to_owned(), body.to_owned());
+    let kept = match existing {
+        None => {
+            plan.actions.push(Action::Create { source: source.to_owned(), title, body, draft });
+            None
+        }
+        Some(open) => {
+            if !open.shows(&title, &body) {
+                plan.actions.push(Action::Update { number: open.number, title, body });
+            }
+            Some(open.number)
+        }
+    };
+    if let Some(other) = other {
+        plan.actions.extend(superseded(kept, other).actions);
+    }
+    plan
+}
+
 /// What `promote` closes once it keeps `kept` open: the promotion into the same target from the
 /// other branch (the source's, or the rebuilt `promote/<to>`), when it carries git-release's
 /// block, so that one pull request stays.
@@ -174,9 +217,7 @@ impl Plan {
 
     fn want(&mut self, wanted: &Wanted, owned: &[&Open], foreign: &[&Open], closed: Option<&[Closed]>) {
         let fits = |open: &&&Open| open.source == wanted.source || open.source == wanted.rebuilt;
-        let current = |open: &Open| {
-            open.title == wanted.title && open.body.trim_end() == wanted.body.trim_end() && !open.conflicts
-        };
+        let current = |open: &Open| open.shows(&wanted.title, &wanted.body) && !open.conflicts;
         // One that needs no change; else not one that must be rebuilt; else one of ours before
         // one a person opened from the right branch (adopted); else the oldest.
         let rebuild = |open: &Open| open.conflicts && open.source == wanted.source;
@@ -205,7 +246,7 @@ impl Plan {
                 return;
             }
             let (source, title, body) = (wanted.source.clone(), wanted.title.clone(), wanted.body.clone());
-            self.actions.push(Action::Create { source, title, body });
+            self.actions.push(Action::Create { source, title, body, draft: false });
             for open in owned {
                 self.close(open.number, Why::Superseded { by: None });
             }
@@ -223,7 +264,7 @@ impl Plan {
             self.notes
                 .push(format!("#{} conflicts with its target even rebuilt: someone must resolve it", kept.number));
         }
-        if kept.title != wanted.title || kept.body.trim_end() != wanted.body.trim_end() {
+        if !kept.shows(&wanted.title, &wanted.body) {
             let (title, body) = (wanted.title.clone(), wanted.body.clone());
             self.actions.push(Action::Update { number: kept.number, title, body });
         }

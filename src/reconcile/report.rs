@@ -86,7 +86,7 @@ impl Report for RoundReport {
                 |pull: &Option<Shown>| pull.as_ref().map(|p| format!(" #{}: {}", p.number, p.url)).unwrap_or_default();
             for done in &env.outcome.actions {
                 let line = match done {
-                    Done::Create { source, pull } => {
+                    Done::Create { source, pull, .. } => {
                         format!("{} from {source}{}", would("opened", "would open"), shown(pull))
                     }
                     Done::Rebuild { replaces, source, pull } => {

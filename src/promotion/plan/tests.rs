@@ -176,7 +176,7 @@ impl Model {
         };
         for action in &planned.actions {
             match action {
-                Action::Create { source, title, body } => self.open_one(source, title, body),
+                Action::Create { source, title, body, .. } => self.open_one(source, title, body),
                 Action::Update { number, title, body } => {
                     let pull = self.open.iter_mut().find(|o| o.number == *number).expect("an open one");
                     pull.title.clone_from(title);
@@ -268,4 +268,37 @@ fn promote_closes_the_promotion_from_the_other_branch_and_nothing_else() {
     assert!(superseded(Some(1), &plain).actions.is_empty(), "the one kept stays");
     let a_persons = open(3, "promote/prod", "Opened by hand");
     assert!(superseded(Some(2), &a_persons).actions.is_empty(), "one without the block is not ours to close");
+}
+
+#[test]
+fn promote_opens_one_or_brings_the_open_one_in_line() {
+    let wanted = wanted(marker("1.4.0", None, "c1"));
+    let (title, body) = (wanted.title.as_str(), wanted.body.as_str());
+    let source = "environment/qa";
+    assert_eq!(
+        promote(source, title, body, true, None, None).actions,
+        [Action::Create { source: source.into(), title: title.into(), body: body.into(), draft: true }]
+    );
+    let current = open(4, source, &wanted);
+    assert!(promote(source, title, body, false, Some(&current), None).actions.is_empty(), "nothing to change");
+    let trailing = Open { body: format!("{body}\n"), ..current.clone() };
+    assert!(promote(source, title, body, false, Some(&trailing), None).actions.is_empty(), "a newline is no change");
+    let stale = Open { title: "Promote qa → prod: 1.3.0".into(), ..current.clone() };
+    assert_eq!(
+        promote(source, title, body, false, Some(&stale), None).actions,
+        [Action::Update { number: 4, title: title.into(), body: body.into() }]
+    );
+    let rebuilt = open(5, "promote/prod", &wanted);
+    assert_eq!(
+        promote(source, title, body, false, Some(&current), Some(&rebuilt)).actions,
+        [Action::Close { number: 5, why: Why::Superseded { by: Some(4) } }]
+    );
+    let opened = promote(source, title, body, false, None, Some(&rebuilt)).actions;
+    assert!(
+        matches!(
+            opened.as_slice(),
+            [Action::Create { .. }, Action::Close { number: 5, why: Why::Superseded { by: None } }]
+        ),
+        "{opened:?}"
+    );
 }
