@@ -2,8 +2,9 @@
 //!
 //! Gather, decide, act: every command reads what it needs into plain data, a pure function
 //! decides (a gate verdict, a plan), and `execute` applies the plan. `cli` only turns arguments
-//! into one library call; nothing else imports it (`scripts/import-graph` checks that, and that
-//! no two modules import each other). The modules, by concern:
+//! into one library call; nothing else imports it (`scripts/import-graph` checks that, that no two
+//! modules import each other, and that the pure modules below, with `forge::detect` and the
+//! promotion planner's files, import only each other). The modules, by concern:
 //!
 //! - The command line and the terminal: `cli` (clap types, one adapter per command), `ui` (the
 //!   only code that writes to the terminal), `error` (the one error type and the exit codes),

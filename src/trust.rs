@@ -3,7 +3,21 @@
 //! signature itself is checked by `git verify-tag` before this is asked.
 
 use crate::config::{Signer, Trust, TrustMode};
-use crate::git::Seal;
+
+/// What a tag's signature says, as verification found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seal {
+    /// The tag carries no signature.
+    Unsigned,
+    /// A good signature by the ssh key at this index of the keys verification was given.
+    SshKey(usize),
+    /// A good OpenPGP or X.509 signature: the signing key's fingerprint and its primary key's.
+    Fingerprint { key: String, primary: String },
+    /// A good signature by a key verification was not given, named for people.
+    Unlisted(String),
+    /// A signature that does not verify, or by a key verification was not given.
+    Bad(String),
+}
 
 /// What a tag is worth to a decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,9 +94,9 @@ fn vouched(trust: &Trust, owners: &[&str], seal: &Seal) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    use super::Seal;
     use super::{Use, judge};
     use crate::config::{Signer, Trust, TrustMode};
-    use crate::git::Seal;
 
     const QA_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIqa";
     const PROD_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIprod";

@@ -226,7 +226,7 @@ pub enum GateMode {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forge {
-    pub kind: Option<crate::forge::Named>,
+    pub kind: Option<crate::forge::detect::Named>,
     pub api: Option<String>,
     pub repository: Option<String>,
     /// How a short reference's `owner/repo` becomes a git URL: `{repository}` is replaced.
@@ -236,8 +236,12 @@ pub struct Forge {
 impl Forge {
     /// What the file says of where the forge is, as detection takes it.
     #[must_use]
-    pub fn declared(&self) -> crate::forge::Declared<'_> {
-        crate::forge::Declared { kind: self.kind, api: self.api.as_deref(), repository: self.repository.as_deref() }
+    pub fn declared(&self) -> crate::forge::detect::Declared<'_> {
+        crate::forge::detect::Declared {
+            kind: self.kind,
+            api: self.api.as_deref(),
+            repository: self.repository.as_deref(),
+        }
     }
 }
 
@@ -739,12 +743,12 @@ impl Resolver<'_> {
 
     fn forge(&mut self, raw: raw::Forge) -> Forge {
         let kind = raw.kind.as_ref().and_then(|kind| {
-            let named = crate::forge::Named::from_name(kind.get_ref());
+            let named = crate::forge::detect::Named::from_name(kind.get_ref());
             if named.is_none() {
                 let message = format!(
                     "[forge] kind `{}` is unknown; use one of {}",
                     kind.get_ref(),
-                    crate::forge::Named::NAMES.join(", ")
+                    crate::forge::detect::Named::NAMES.join(", ")
                 );
                 self.problem(Some(kind.span()), message);
             }

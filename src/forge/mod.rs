@@ -4,7 +4,7 @@
 mod azure;
 mod bitbucket_cloud;
 mod bitbucket_server;
-mod detect;
+pub mod detect;
 mod gitea;
 mod github;
 mod gitlab;

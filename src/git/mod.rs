@@ -12,9 +12,12 @@ mod write;
 
 pub use command::{GitCommand, Output};
 pub use packed::PackedStamp;
-pub use sign::{Format, Seal, Signing};
-pub use tags::{Dated, Ident, TagLine, TagObject, TagRef, read_date};
-pub use write::{Expect, PushOutcome, PushRef, RefUpdate, TreeEntry, refusal};
+pub use sign::{Format, Signing};
+pub use tags::{Dated, TagLine, TagObject, TagRef, read_date};
+pub use write::{PushOutcome, PushRef, RefUpdate, refusal};
+// Plain data the pure modules own, named here too for the code that reads and writes git.
+pub use crate::plan::{Expect, Ident, TreeEntry};
+pub use crate::trust::Seal;
 
 use std::path::{Path, PathBuf};
 

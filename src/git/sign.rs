@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::sshsig::{self, Checked};
-use super::{GitCommand, GitError, Repo};
+use super::{GitCommand, GitError, Repo, Seal};
 use crate::object_id::ObjectId;
 
 /// Which of git's signature formats.
@@ -29,21 +29,6 @@ pub struct Signing {
     /// the first key `gpg.ssh.defaultKeyCommand` prints.
     pub key: Option<String>,
     pub default_key_command: Option<String>,
-}
-
-/// What a tag's signature says, as verification found it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seal {
-    /// The tag carries no signature.
-    Unsigned,
-    /// A good signature by the ssh key at this index of the keys verification was given.
-    SshKey(usize),
-    /// A good OpenPGP or X.509 signature: the signing key's fingerprint and its primary key's.
-    Fingerprint { key: String, primary: String },
-    /// A good signature by a key verification was not given, named for people.
-    Unlisted(String),
-    /// A signature that does not verify, or by a key verification was not given.
-    Bad(String),
 }
 
 impl Signing {

@@ -1,7 +1,7 @@
 //! Tags: listed cheaply (packed refs carry their peeled commit), read, and written as objects
 //! before any reference names them.
 
-use super::{GitCommand, GitError, Repo, from_id, read_error, to_id};
+use super::{GitCommand, GitError, Ident, Repo, from_id, read_error, to_id};
 use crate::object_id::ObjectId;
 
 /// A tag reference: the object it names and, when git stored it, the commit that object peels to.
@@ -27,16 +27,6 @@ pub struct TagObject {
     pub message: String,
     /// Whether a signature block follows the message.
     pub signed: bool,
-}
-
-/// Who git says is acting, and when: `git var GIT_COMMITTER_IDENT`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ident {
-    /// `Name <email>`.
-    pub person: String,
-    /// `<seconds> <offset>`, as tag and commit headers hold it.
-    pub date: String,
-    pub seconds: i64,
 }
 
 impl TagRef {

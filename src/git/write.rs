@@ -1,33 +1,7 @@
 //! Writes go through the `git` binary, which honours the user's identity, signing and hooks.
 
-use super::{GitCommand, GitError, Repo};
+use super::{Expect, GitCommand, GitError, Repo, TreeEntry};
 use crate::object_id::ObjectId;
-
-/// One entry of a tree, in the form `git mktree` reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TreeEntry {
-    pub mode: String,
-    pub kind: &'static str,
-    pub id: ObjectId,
-    /// The name as stored: git allows bytes that are not UTF-8.
-    pub name: Vec<u8>,
-}
-
-impl TreeEntry {
-    /// A regular file, executable or not (not a link, folder or submodule).
-    #[must_use]
-    pub fn is_file(&self) -> bool {
-        self.mode.starts_with("100")
-    }
-}
-
-/// What a reference must hold before it is changed: the lease of every update.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case", tag = "expect", content = "id")]
-pub enum Expect {
-    Absent,
-    At(ObjectId),
-}
 
 /// A compare-and-swap of one reference.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,8 +4,43 @@
 
 use serde::Serialize;
 
-use crate::git::{Expect, Ident, TreeEntry};
 use crate::object_id::ObjectId;
+
+/// One entry of a tree, in the form `git mktree` reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEntry {
+    pub mode: String,
+    pub kind: &'static str,
+    pub id: ObjectId,
+    /// The name as stored: git allows bytes that are not UTF-8.
+    pub name: Vec<u8>,
+}
+
+impl TreeEntry {
+    /// A regular file, executable or not (not a link, folder or submodule).
+    #[must_use]
+    pub fn is_file(&self) -> bool {
+        self.mode.starts_with("100")
+    }
+}
+
+/// What a reference must hold before it is changed: the lease of every update.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "expect", content = "id")]
+pub enum Expect {
+    Absent,
+    At(ObjectId),
+}
+
+/// Who git says is acting, and when: `git var GIT_COMMITTER_IDENT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    /// `Name <email>`.
+    pub person: String,
+    /// `<seconds> <offset>`, as tag and commit headers hold it.
+    pub date: String,
+    pub seconds: i64,
+}
 
 /// An object that exists already, or one the plan creates.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::forge::Kind;
+use crate::forge::detect::Kind;
 
 /// What a pin points at.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! The module graph check that `.ci/run` runs: it passes on this tree, and it fails, naming the
-//! modules, on a cycle, on a library module that imports `cli`, and on a module lib.rs's doc
-//! leaves out.
+//! modules, on a cycle, on a library module that imports `cli`, on a pure module that imports one
+//! that is not, and on a module lib.rs's doc leaves out.
 
 use std::path::Path;
 use std::process::Command;
@@ -18,7 +18,15 @@ fn run(src: &Path) -> (bool, String) {
 fn this_tree_has_no_module_cycle_and_nothing_imports_cli() {
     let (ok, printed) = run(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
     assert!(ok, "{printed}");
-    assert!(printed.contains("ok: no cycles, nothing imports cli, and lib.rs names every module"), "{printed}");
+    assert!(
+        printed.contains(
+            "ok: no cycles, nothing imports cli, pure modules import only pure ones, and lib.rs names every module"
+        ),
+        "{printed}"
+    );
+    // The pure file inside `forge` is a node of its own, and the pure modules reach it alone.
+    assert!(printed.contains("forge::detect -> secret\n"), "{printed}");
+    assert!(printed.lines().any(|l| l.starts_with("version ") && l.contains("forge::detect")), "{printed}");
     assert!(printed.lines().any(|l| l.starts_with("cli ") && l.contains("-> ")), "{printed}");
 }
 
@@ -53,4 +61,28 @@ fn a_cycle_and_a_library_import_of_cli_are_refused() {
     assert!(printed.contains("  config -> git\n") && printed.contains("  git -> config\n"), "{printed}");
     assert!(printed.contains("error: lib.rs's module doc does not name `leaf`"), "{printed}");
     assert!(!printed.contains("does not name `git`"), "{printed}");
+}
+
+#[test]
+fn a_pure_module_importing_one_that_is_not_is_refused_and_strings_hide_nothing() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let src = dir.path();
+    std::fs::create_dir_all(src.join("forge")).expect("forge/");
+    let lib =
+        "//! `forge`, `git`, `plan` and `version`.\npub mod forge;\npub mod git;\npub mod plan;\npub mod version;\n";
+    std::fs::write(src.join("lib.rs"), lib).expect("lib");
+    std::fs::write(src.join("forge/mod.rs"), "pub mod detect;\n").expect("forge");
+    std::fs::write(src.join("forge/detect.rs"), "use super::github;\n").expect("detect");
+    std::fs::write(src.join("forge/github.rs"), "pub fn f() {}\n").expect("github");
+    std::fs::write(src.join("git.rs"), "pub fn f() {}\n").expect("git");
+    // A URL in a string before the import must not hide it, as a `//` taken for a comment would.
+    std::fs::write(src.join("plan.rs"), "const U: &str = \"https://x\";\nuse crate::git::Ident;\n").expect("plan");
+    std::fs::write(src.join("version.rs"), "use crate::forge::detect::Kind;\n").expect("version");
+    let (ok, printed) = run(src);
+    assert!(!ok, "{printed}");
+    assert!(printed.contains("error: pure module `plan` imports `git`, which is not pure"), "{printed}");
+    assert!(printed.contains("version      -> forge::detect\n"), "{printed}");
+    // A pure file that reaches into its module's other files is pure no more.
+    assert!(printed.contains("error: pure module `forge::detect` imports `forge`, which is not pure"), "{printed}");
+    assert!(!printed.contains("pure module `version`"), "{printed}");
 }
