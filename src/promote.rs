@@ -51,6 +51,10 @@ struct PromoteReport {
     jira: Option<JiraReport>,
     #[serde(skip)]
     text: String,
+    /// The branch the pull request comes from when it is not the source environment's own:
+    /// `promote/<to>`, rebuilt.
+    #[serde(skip)]
+    rebuilt: Option<String>,
 }
 
 impl Report for PromoteReport {
@@ -61,7 +65,10 @@ impl Report for PromoteReport {
         }
         let pull = match (self.number, &self.url) {
             (Some(number), Some(url)) => format!("pull request #{number}: {url}"),
-            _ => format!("a pull request from {} into {}", self.from, self.to),
+            _ => match &self.rebuilt {
+                Some(branch) => format!("a pull request from {branch} (rebuilt from {}) into {}", self.from, self.to),
+                None => format!("a pull request from {} into {}", self.from, self.to),
+            },
         };
         if self.dry_run {
             let verb = match self.action {
@@ -126,6 +133,7 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
         closed: Vec::new(),
         jira: None,
         text,
+        rebuilt: None,
     };
     if let Some(why) = nothing_to_promote(&workspace, &promotion, args.rebuild)? {
         context.ui.report(&report("nothing", None, format!("nothing to promote: {why}\n")));
@@ -166,6 +174,7 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
     let mut done = report(kept.action, pull.as_ref(), String::new());
     done.steps = steps;
     done.closed = kept.closed;
+    done.rebuilt = args.rebuild.then(|| source.clone());
     done.jira = match &pull {
         _ if given.is_empty() => None,
         Some(pull) => {

@@ -94,7 +94,10 @@ pub fn round(context: &Context, args: &Options) -> Result<Exit, Error> {
             continue;
         };
         let rebuilt = crate::promotion::rebuild(&workspace, promotion, &wanted.title)
-            .and_then(|rebuild| crate::execute::forge::rebuilt(&workspace.repo, rebuild, args.dry_run))
+            .and_then(|rebuild| {
+                report.steps = rebuild.plan.steps();
+                crate::execute::forge::rebuilt(&workspace.repo, rebuild, args.dry_run)
+            })
             .and_then(|(source, _)| {
                 let mut wanted = (**wanted).clone();
                 wanted.rebuilt = source;
@@ -201,6 +204,7 @@ fn reconcile_one(
         outcome: Outcome::default(),
         notes: Vec::new(),
         error: None,
+        steps: Vec::new(),
         deferred: None,
     };
     let result = match (&job.desired, open) {

@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::Deferred;
 use crate::error::Error;
 use crate::execute::forge::{Done, Outcome, Shown};
+use crate::plan::Step;
 use crate::preview::Expiry;
 use crate::promotion::plan::{Desired, Why};
 use crate::ui::{Paint, Report};
@@ -51,6 +52,9 @@ pub(super) struct EnvironmentReport {
     pub(super) outcome: Outcome,
     pub(super) notes: Vec<String>,
     pub(super) error: Option<Error>,
+    /// What rebuilding `promote/<to>` runs (run, or on a dry run would run): a commit and a push.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) steps: Vec<Step>,
     #[serde(skip)]
     pub(super) deferred: Option<Deferred>,
 }
@@ -84,6 +88,11 @@ impl Report for RoundReport {
             let name = paint.bold(&env.environment);
             let shown =
                 |pull: &Option<Shown>| pull.as_ref().map(|p| format!(" #{}: {}", p.number, p.url)).unwrap_or_default();
+            if self.dry_run {
+                for step in &env.steps {
+                    out.push_str(&format!("{name}: would run: {step}\n"));
+                }
+            }
             for done in &env.outcome.actions {
                 let line = match done {
                     Done::Create { source, pull, .. } => {

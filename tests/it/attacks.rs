@@ -679,5 +679,6 @@ fn mallorys_promotion(source: &str) -> crate::fake_forge::Pull {
         merged: false,
         head: crate::fake_forge::Head::Here,
         author: "mallory".into(),
+        conflicts: false,
     }
 }

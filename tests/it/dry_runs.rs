@@ -174,6 +174,33 @@ fn reconcile_dry_run_writes_nothing_here_or_on_the_forge() {
     assert!(forge.open_pulls().is_empty());
 }
 
+/// A promotion the forge says conflicts is rebuilt on `promote/<to>`: the dry run shows the
+/// commit and the push that would make it, as `promote --rebuild --dry-run` does, and makes
+/// neither.
+#[test]
+fn a_reconcile_dry_run_that_would_rebuild_shows_the_commit_and_the_push() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = auto_promoted(&world, &forge, "");
+    let token = [("GITHUB_TOKEN", TOKEN), ("GIT_COMMITTER_DATE", NOON)];
+    world.release_with(&repos.release, &["reconcile"], &token).expect_status(0);
+    assert_eq!(forge.open_pulls().len(), 1);
+    edit_prod_by_hand(&world, &repos.release);
+    forge.state.lock().expect("state").pulls[0].conflicts = true;
+    let writes = forge_writes(&forge);
+    moved_on_elsewhere(&world, &repos);
+    dry_run(&world, &repos, "reconcile_rebuild", &["reconcile", "--dry-run"], &token[..1]);
+    assert_eq!(forge_writes(&forge), writes);
+    let pushed = world.git(&repos.release_remote, &["for-each-ref", "refs/heads/promote/"]);
+    assert!(pushed.trim().is_empty(), "{pushed}");
+    // The same round, not dry, does what the plan showed.
+    world.release_with(&repos.release, &["reconcile"], &token).expect_status(0);
+    let open = forge.open_pulls();
+    assert_eq!(open.iter().map(|p| (p.number, p.source.as_str())).collect::<Vec<_>>(), [(2, "promote/prod")]);
+    let pushed = world.git(&repos.release_remote, &["for-each-ref", "--format=%(refname)", "refs/heads/promote/"]);
+    assert_eq!(pushed.trim(), "refs/heads/promote/prod");
+}
+
 #[test]
 fn preview_create_and_delete_dry_runs_write_nothing() {
     let world = World::new();

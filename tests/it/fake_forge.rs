@@ -63,6 +63,10 @@ impl Dialect {
 }
 
 /// A pull request as the fake keeps it.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "a pull request's states on a forge are flags: open, draft, merged, conflicting"
+)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pull {
     pub number: u64,
@@ -80,6 +84,8 @@ pub struct Pull {
     pub head: Head,
     /// The account that opened it, by its [`Account::name`].
     pub author: String,
+    /// It conflicts with its target, as a test says (the fake merges nothing itself).
+    pub conflicts: bool,
 }
 
 /// The account the fake's own token acts as: git-release's, in every test that gives it.
@@ -265,6 +271,7 @@ impl State {
             merged: false,
             head: Head::Here,
             author,
+            conflicts: false,
         };
         self.pulls.push(pull.clone());
         Ok(pull)
@@ -797,8 +804,8 @@ fn github(request: &Request, state: &mut State) -> Answer {
                 "repo": {"full_name": if pull.head == Head::Fork { "outsider/release" } else { "shop/release" }},
             },
             "base": {"ref": pull.target, "repo": {"full_name": "shop/release"}},
-            "mergeable": true,
-            "mergeable_state": "clean",
+            "mergeable": !pull.conflicts,
+            "mergeable_state": if pull.conflicts { "dirty" } else { "clean" },
             "merged_at": if pull.merged { json!("2026-11-21T10:00:00Z") } else { Value::Null },
             "user": {"login": pull.author, "type": "User"},
         })

@@ -242,6 +242,7 @@ fn stale_unreadable_and_duplicate_promotions_are_closed_naming_the_kept_one() {
                 merged: false,
                 head: crate::fake_forge::Head::Here,
                 author: crate::fake_forge::BOT.into(),
+                conflicts: false,
             });
         }
     }
