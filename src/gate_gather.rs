@@ -251,18 +251,7 @@ fn rebuilt_extra(workspace: &Workspace, target: &Environment, head: &ObjectId) -
     let tip = workspace.environment_state(target)?.tip;
     let Some(base) = tip.id() else { return Ok(Vec::new()) };
     let (ours, theirs) = (workspace.repo.top_entries(head)?, workspace.repo.top_entries(base)?);
-    // The second list takes only names the first cannot hold: no name comes twice.
-    let names: Vec<String> = ours
-        .iter()
-        .filter(|entry| entry.name != FILE_NAME.as_bytes() && !theirs.contains(entry))
-        .chain(
-            theirs
-                .iter()
-                .filter(|entry| entry.name != FILE_NAME.as_bytes() && !ours.iter().any(|o| o.name == entry.name)),
-        )
-        .map(|entry| String::from_utf8_lossy(&entry.name).into_owned())
-        .collect();
-    Ok(names)
+    Ok(crate::plan::differing_names(&ours, &theirs, FILE_NAME))
 }
 
 /// Whether a change that edits a restricted environment's settings is a commit signed by a key

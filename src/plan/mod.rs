@@ -24,6 +24,20 @@ impl TreeEntry {
     }
 }
 
+/// The top-level names whose entries differ between two trees (a whole folder by its tree),
+/// `except` one: in `ours` and not the same in `theirs`, then those only `theirs` has.
+#[must_use]
+pub fn differing_names(ours: &[TreeEntry], theirs: &[TreeEntry], except: &str) -> Vec<String> {
+    let kept = |entry: &&TreeEntry| entry.name != except.as_bytes();
+    // The second list takes only names the first cannot hold: no name comes twice.
+    ours.iter()
+        .filter(kept)
+        .filter(|entry| !theirs.contains(entry))
+        .chain(theirs.iter().filter(kept).filter(|entry| !ours.iter().any(|o| o.name == entry.name)))
+        .map(|entry| String::from_utf8_lossy(&entry.name).into_owned())
+        .collect()
+}
+
 /// What a reference must hold before it is changed: the lease of every update.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case", tag = "expect", content = "id")]
@@ -295,4 +309,23 @@ pub fn unified_diff(path: &str, before: Option<&str>, after: &str) -> String {
         .context_radius(3)
         .header(&old_header, &format!("b/{path}"))
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TreeEntry, differing_names};
+    use crate::object_id::ObjectId;
+
+    fn entry(name: &str, id: char) -> TreeEntry {
+        let id = ObjectId::from_hex(&id.to_string().repeat(40)).expect("an id");
+        TreeEntry { mode: "100644".into(), kind: "blob", id, name: name.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn differing_names_are_the_changed_the_added_and_the_removed_each_once() {
+        let ours = [entry("release.toml", 'a'), entry("main.tf", 'b'), entry("same.tf", 'c'), entry("new.tf", 'd')];
+        let theirs = [entry("release.toml", 'e'), entry("main.tf", 'f'), entry("same.tf", 'c'), entry("gone.tf", 'a')];
+        assert_eq!(differing_names(&ours, &theirs, "release.toml"), ["main.tf", "new.tf", "gone.tf"]);
+        assert!(differing_names(&ours, &ours, "release.toml").is_empty());
+    }
 }

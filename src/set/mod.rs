@@ -188,7 +188,12 @@ fn change(
         pushed: false,
         steps: Vec::new(),
         diff: plan::unified_diff(FILE_NAME, Some(&current.text), &text),
+        files: Vec::new(),
     };
+    if let Some(commit) = &files_of {
+        let (now, then) = (workspace.repo.top_entries(&current.id)?, workspace.repo.top_entries(commit)?);
+        report.files = plan::differing_names(&then, &now, FILE_NAME);
+    }
     if report.changed {
         let base = files_of.as_ref().unwrap_or(&current.id);
         let plan = build_plan(workspace, environment, current, base, text, message, version, write.push)?;
@@ -300,6 +305,9 @@ struct SetReport {
     rollback: Option<RollbackFacts>,
     steps: Vec<Step>,
     diff: String,
+    /// In one repository, the other top-level files and folders a rollback takes back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    files: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -336,6 +344,10 @@ impl Report for SetReport {
         }
         if self.dry_run {
             let mut out = self.diff.clone();
+            if let (Some(facts), false) = (&self.rollback, self.files.is_empty()) {
+                let files = self.files.join(", ");
+                out.push_str(&format!("and the files {} deployed, which differ in: {files}\n", facts.to));
+            }
             out.push_str(&paint.bold("Would run:\n"));
             for step in &self.steps {
                 out.push_str(&format!("  {step}\n"));

@@ -172,6 +172,13 @@ fn one_repository_rolls_back_with_the_files_the_earlier_deployment_ran() {
     at(&["prepare", "qa"]).expect_status(0);
     at(&["record", "qa", "--at", "2026-11-21T10:30:00Z"]).expect_status(0);
 
+    // The dry run shows what the commit takes back besides the release file.
+    let before = world.state(&repo);
+    at(&["rollback", "qa", "--push", "--dry-run"])
+        .expect_status(0)
+        .expect_stdout("deployed, which differ in: main.tf\n")
+        .expect_stdout("Would run:");
+    assert_eq!(world.state(&repo), before, "a dry run changes nothing");
     at(&["rollback", "qa", "--push"]).expect_status(0).expect_stdout("rolled back to 1.2.0");
     world.git(&repo, &["fetch", "-q", "origin"]);
     let files = world.git(&repo, &["ls-tree", "--name-only", "origin/qa"]);
