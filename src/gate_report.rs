@@ -34,6 +34,9 @@ pub struct Options {
 /// The context of the gate's commit status.
 pub const STATUS_CONTEXT: &str = "git-release/gate";
 
+/// The variable a pipeline sets for the page of its run, read by `gate --report` and `record`.
+pub const PIPELINE_URL: &str = "GIT_RELEASE_PIPELINE_URL";
+
 /// The most characters of a status description every forge keeps (GitHub's limit).
 const DESCRIPTION_LIMIT: usize = 140;
 
@@ -236,6 +239,8 @@ pub enum Refusal {
     /// The CI's variables describe no pull request (`why` says how).
     #[error("{why}")]
     NoPullRequest { why: String },
+    #[error("--pipeline-url names the page the gate's status links to, and --report is not given")]
+    PipelineUrlWithoutReport,
 }
 
 impl crate::error::Diagnostic for Refusal {
@@ -270,6 +275,9 @@ impl crate::error::Diagnostic for Refusal {
             }
             Refusal::NoPullRequest { .. } => {
                 "run the gate on pull request pipelines, or pass --target, --source and --head".to_owned()
+            }
+            Refusal::PipelineUrlWithoutReport => {
+                "add --report to post the gate's status, or leave out --pipeline-url".to_owned()
             }
         };
         vec![hint]

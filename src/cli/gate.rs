@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Exit};
-use crate::gate_report::{Options, gate};
+use crate::gate_report::{Options, PIPELINE_URL, Refusal, gate};
 
 use super::Context;
 
@@ -36,11 +36,17 @@ pub struct Args {
     #[arg(long)]
     pub report: bool,
     /// The page the status links to (default: the CI's pipeline)
-    #[arg(long, value_name = "URL", env = "GIT_RELEASE_PIPELINE_URL", requires = "report")]
+    #[arg(long, value_name = "URL", env = PIPELINE_URL)]
     pub pipeline_url: Option<String>,
 }
 
 pub fn run(context: &Context, args: &Args) -> Result<Exit, Error> {
+    // GIT_RELEASE_PIPELINE_URL is set for a whole pipeline, record's steps included: only the
+    // flag itself asks for a report (clap would count the variable as the flag).
+    let from_flag = args.pipeline_url.is_some() && args.pipeline_url != std::env::var(PIPELINE_URL).ok();
+    if from_flag && !args.report {
+        return Err(Refusal::PipelineUrlWithoutReport.into());
+    }
     let options = Options {
         target: args.target.clone(),
         source: args.source.clone(),

@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, value_name = "NAME", env = "GIT_RELEASE_BRANCH")]
     pub branch: Option<String>,
     /// The pipeline's web page (default: read from the CI's variables)
-    #[arg(long, value_name = "URL", env = "GIT_RELEASE_PIPELINE_URL")]
+    #[arg(long, value_name = "URL", env = crate::gate_report::PIPELINE_URL)]
     pub pipeline_url: Option<String>,
     /// When the deployment happened, such as 2026-11-21T10:15:00Z (default: now)
     #[arg(long, value_name = "RFC3339")]

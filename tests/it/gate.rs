@@ -178,6 +178,24 @@ fn an_unknown_target_is_a_usage_error() {
 
 /// The one-repository layout with qa's head deployed and recorded (at 10:15:00): the
 /// repository and that head.
+/// Found by an independent pass: a pipeline that sets `GIT_RELEASE_PIPELINE_URL` for all its
+/// steps (for `record`) broke every plain `gate`, which took the variable for `--pipeline-url`
+/// and asked for `--report`.
+#[test]
+fn the_pipeline_url_variable_leaves_a_plain_gate_alone_and_the_flag_asks_for_report() {
+    let world = World::new();
+    let repos = prepared_qa(&world);
+    let url = ("GIT_RELEASE_PIPELINE_URL", "https://ci.example.com/runs/7");
+    world.release_with(&repos.release, &["gate", "--target", "prod"], &[url]).expect_status(1);
+    world.release(&repos.release, &["record", "qa"]).expect_status(0);
+    world.release_with(&repos.release, &["gate", "--target", "prod"], &[url]).expect_status(0);
+    world
+        .release(&repos.release, &["gate", "--target", "prod", "--pipeline-url", "https://ci.example.com/runs/8"])
+        .expect_status(2)
+        .expect_stderr("error: --pipeline-url names the page the gate's status links to, and --report is not given")
+        .expect_stderr("hint: add --report");
+}
+
 fn qa_recorded_in_one_repository(world: &World) -> (std::path::PathBuf, String) {
     let (repo, _remote) = crate::deploy::one_repo(world);
     world.git(&repo, &["checkout", "-q", "qa"]);
