@@ -68,7 +68,9 @@ pub fn call(facts: &Facts<'_>, now: Timestamp) -> Call {
         ));
     };
     let label = format!("{}'s {marker}", from.name);
-    if facts.runs.is_some_and(|runs| runs.commit == deployment.commit) {
+    // The same commit under another version is not what the promotion brings: its release file
+    // sets the version the target would then release.
+    if facts.runs.is_some_and(|runs| runs.commit == deployment.commit && runs.version == deployment.version) {
         return Call::Nothing(format!("{} runs {label} already", to.name));
     }
     if facts.held {
@@ -186,6 +188,11 @@ mod tests {
         );
         let runs = Case { runs: Some(deployment("prod", "1.4.0", None, 'a', "2026-11-22T10:00:00Z")), ..Case::new() };
         assert_eq!(runs.call(NOON), nothing("prod runs qa's 1.4.0 (v1.4.0-rc.2) already"));
+        // Found by an independent pass: qa deployed 1.4.0 on the commit prod runs as 1.3.0, and
+        // the round said prod ran 1.4.0 while `promote` would open the promotion.
+        let same_commit =
+            Case { runs: Some(deployment("prod", "1.3.0", None, 'a', "2026-11-22T10:00:00Z")), ..Case::new() };
+        assert!(matches!(same_commit.call(NOON), Call::Promote(_)), "{:?}", same_commit.call(NOON));
         let held = Case { held: true, ..Case::new() };
         assert_eq!(
             held.call(NOON),
