@@ -176,6 +176,8 @@ fn inputs(args: &Options) -> Result<(Named, Option<String>, Option<String>), Err
 }
 
 fn branch_head(workspace: &Workspace, branch: &str) -> Result<crate::object_id::ObjectId, Error> {
+    crate::refname::check_short(branch)
+        .map_err(|why| Refusal::NotABranchName { branch: branch.escape_debug().to_string(), why: why.to_string() })?;
     let tip = workspace.repo.branch_tip(branch, &workspace.remote)?;
     tip.id()
         .cloned()
@@ -232,6 +234,9 @@ pub enum Refusal {
     NotACommit { rev: String, remote: String },
     #[error("branch {branch} does not exist here")]
     BranchMissing { branch: String, remote: String },
+    /// `branch` is shown escaped.
+    #[error("`{branch}` is not a branch name: {why}")]
+    NotABranchName { branch: String, why: String },
     #[error("--report has no forge to post the gate's status to")]
     NoForge,
     #[error("--ci found no CI system it knows in the environment")]
@@ -266,6 +271,9 @@ impl crate::error::Diagnostic for Refusal {
             Refusal::NotACommit { remote, .. } => format!("fetch it first: git fetch {remote}"),
             Refusal::BranchMissing { branch, remote } => {
                 format!("fetch it with 'git fetch {remote} {branch}', or name the commit with --head")
+            }
+            Refusal::NotABranchName { .. } => {
+                "name the change's branch as git does, or the commit itself with --head".to_owned()
             }
             Refusal::NoForge => {
                 "set [forge] kind, api and repository in release.toml, or leave out --report".to_owned()

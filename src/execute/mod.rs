@@ -65,11 +65,10 @@ impl Diagnostic for ExecuteError {
         match self {
             ExecuteError::Git(error) => error.hints(),
             ExecuteError::PushRejected { remote, refs, messages } => {
-                let moved = ["stale info", "fetch first", "non-fast-forward"];
                 // A receive-pack stopped on the remote leaves its lock, which no retry gets past.
                 if let Some(lock) = messages.iter().find_map(|line| crate::git::held_lock(line)) {
                     vec![crate::git::remote_lock_hint(remote, lock)]
-                } else if refs.iter().any(|(_, why)| moved.iter().any(|m| why.contains(m))) {
+                } else if crate::git::lost_race(refs) || refs.iter().any(|(_, why)| why.contains("non-fast-forward")) {
                     vec![format!("the branch moved on {remote}: run 'git fetch {remote}', then run this command again")]
                 } else {
                     // A hook that says what to do next is better heard than a guess here.
@@ -281,5 +280,14 @@ mod tests {
         };
         assert_eq!(declined.kind(), Kind::Refused);
         assert_eq!(declined.hints(), ["origin declined the push: check its hooks and branch protection"]);
+
+        // Found by an independent pass: three `promote --rebuild` at once, and the two that lost
+        // the race to create promote/prod were told to check the remote's hooks.
+        let raced = ExecuteError::PushRejected {
+            remote: "origin".into(),
+            refs: vec![("refs/heads/promote/prod".into(), "failed to update ref".into())],
+            messages: vec!["remote: error: cannot lock ref 'refs/heads/promote/prod': reference already exists".into()],
+        };
+        assert_eq!(raced.hints(), ["the branch moved on origin: run 'git fetch origin', then run this command again"]);
     }
 }

@@ -14,7 +14,7 @@ pub use command::{GitCommand, Output};
 pub use packed::PackedStamp;
 pub use sign::{Format, Signing};
 pub use tags::{Dated, TagLine, TagObject, TagRef, read_date};
-pub use write::{PushOutcome, PushRef, RefUpdate, refusal};
+pub use write::{PushOutcome, PushRef, RefUpdate, lost_race, refusal};
 // Plain data the pure modules own, named here too for the code that reads and writes git.
 pub use crate::plan::{Expect, Ident, TreeEntry};
 pub use crate::trust::Seal;

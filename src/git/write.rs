@@ -317,6 +317,25 @@ pub fn refusal(remote: &str, said: &[String]) -> (Vec<String>, Vec<String>) {
     (causes, hints)
 }
 
+#[must_use]
+/// Whether every rejection of a push (`(reference, git's reason)`) lost a race: the name was taken
+/// or moved meanwhile, rather than refused by a hook or a protection rule. Only then is looking
+/// again the answer.
+pub fn lost_race(refs: &[(String, String)]) -> bool {
+    // A remote that loses the race inside its own ref transaction says so in other words.
+    let reasons = [
+        "stale info",
+        "already exists",
+        "fetch first",
+        "atomic push failed",
+        "atomic transaction failed",
+        "failed to update ref",
+        "failed to lock",
+    ];
+    refs.iter().all(|(_, why)| reasons.iter().any(|reason| why.contains(reason)))
+        && refs.iter().any(|(_, why)| !why.contains("atomic push failed"))
+}
+
 /// Whether a push that reported no reference failed in this repository's pre-push hook: git
 /// gave up before sending, and not for want of the remote or its credentials.
 fn declined_here(stderr: &str) -> bool {

@@ -103,9 +103,14 @@ fn guard_by_release_repository(
         Some(branch) => crate::refname::check_short(branch)
             .map(|()| branch.to_owned())
             .map_err(|problem| Refusal::NotABranchName { branch: branch.to_owned(), why: problem.to_string() })?,
-        None => released::last_environment_branch(repo, &url)?,
+        None => released::last_environment_branch(repo, &url).map_err(installing)?,
     };
-    let workspace = released::workspace_at(repo, &context.remote, &url, &branch)?;
+    let shown = crate::secret::redact(&url);
+    let heads = repo.ls_remote(&url, &[format!("refs/heads/{branch}")]).map_err(|e| installing(e.into()))?;
+    if heads.is_empty() {
+        return Err(Refusal::NoSuchBranch { branch, release: shown }.into());
+    }
+    let workspace = released::workspace_at(repo, &context.remote, &url, &branch).map_err(installing)?;
     if !workspace.file.environments.iter().any(|e| e.branch == branch) {
         return Err(Refusal::NoEnvironmentOn { origin: workspace.origin.to_string(), branch }.into());
     }
@@ -113,6 +118,19 @@ fn guard_by_release_repository(
     repo.set_config(released::BRANCH_KEY, &branch)?;
     context.ui.message(&format!("the hooks guard this repository's release and record tags by {}", workspace.origin));
     Ok(())
+}
+
+/// An error reading the release repository while installing: what to check is what was given,
+/// not the settings the hooks keep (none are written yet).
+fn installing(mut error: Error) -> Error {
+    error.hints.retain(|hint| !hint.contains("git config"));
+    if error.hints.is_empty() {
+        error.hints.push(
+            "check the address given with --release, and name its last environment's branch with --release-branch <branch>"
+                .into(),
+        );
+    }
+    error
 }
 
 fn state(dir: &Path, name: HookName) -> HookState {
@@ -226,6 +244,9 @@ pub enum Refusal {
     ControlCharacter,
     #[error("--release-branch `{branch}` is not a branch name: {why}")]
     NotABranchName { branch: String, why: String },
+    /// `release` is redacted.
+    #[error("the release repository {release} has no branch {branch}")]
+    NoSuchBranch { branch: String, release: String },
     /// The release repository's branch lists no environment of its own.
     #[error("{origin} lists no environment on {branch}")]
     NoEnvironmentOn { origin: String, branch: String },
@@ -261,7 +282,9 @@ impl crate::error::Diagnostic for Refusal {
                 "else install them in the release repository, or fetch its environment branches here first".into(),
             ],
             Refusal::ControlCharacter => vec!["name the release repository by its URL or path".into()],
-            Refusal::NotABranchName { .. } => Vec::new(),
+            Refusal::NotABranchName { .. } | Refusal::NoSuchBranch { .. } => {
+                vec!["name the branch of the release repository's last environment, such as --release-branch environment/prod".into()]
+            }
             Refusal::NoEnvironmentOn { .. } => {
                 vec!["the release repository's last environment's branch must hold a release file that lists it".into()]
             }

@@ -44,7 +44,7 @@ pub enum Refusal {
     NoBranchNamed { environment: String },
     /// `branch` is shown escaped.
     #[error("`{branch}` is not a branch name: {why}")]
-    NotABranchName { branch: String, why: String },
+    NotABranchName { environment: String, branch: String, why: String },
     /// `[trust] mode = "enforce"`, and the tags this deployment makes would be unsigned.
     #[error("[trust] mode = \"enforce\", and git here signs no tags: the tags this deployment makes would not count")]
     SignsNoTags,
@@ -109,7 +109,9 @@ impl Diagnostic for Refusal {
                     "in the pipeline of a push to the branch, the CI names it".into(),
                 ];
             }
-            Refusal::NotABranchName { .. } => return Vec::new(),
+            Refusal::NotABranchName { environment, .. } => {
+                format!("name the branch as git does, such as: git release prepare {environment} --branch feature/login")
+            }
             Refusal::NoRemote { remote } => {
                 format!("add it with 'git remote add {remote} <url>', or keep the tags here with --no-push")
             }

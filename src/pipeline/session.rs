@@ -116,6 +116,7 @@ impl Session {
             return Err(Refusal::NoBranchNamed { environment: name.clone() }.into());
         };
         refname::check_short(&branch).map_err(|problem| Refusal::NotABranchName {
+            environment: name.clone(),
             branch: branch.escape_debug().to_string(),
             why: problem.to_string(),
         })?;
@@ -216,7 +217,7 @@ impl Session {
     /// again is the answer.
     fn refused(&self, app: &AppRepo, error: ExecuteError, attempt: u32) -> Result<(), Error> {
         let ExecuteError::PushRejected { refs, messages, .. } = &error else { return Err(error.into()) };
-        let raced = self.online && taken(refs);
+        let raced = self.online && crate::git::lost_race(refs);
         // A push racing ours holds its lock for moments; one still named after a few looks was
         // left by a git stopped on the remote, and looking again cannot help.
         let lock = messages.iter().find_map(|line| git::held_lock(line)).map(str::to_owned);
@@ -267,23 +268,6 @@ fn signs_for(trust: &Trust, environment: &Environment, repo: &git::Repo) -> Resu
         return Ok(());
     }
     Err(Refusal::KeyNotListed { environment: name.clone(), key: Signer::Ssh(key).to_string() }.into())
-}
-
-/// Whether a push was refused because the name was taken meanwhile, rather than by a hook or a
-/// protection rule: only then is looking again the answer.
-fn taken(refs: &[(String, String)]) -> bool {
-    // A remote that loses the race inside its own ref transaction says so in other words.
-    let reasons = [
-        "stale info",
-        "already exists",
-        "fetch first",
-        "atomic push failed",
-        "atomic transaction failed",
-        "failed to update ref",
-        "failed to lock",
-    ];
-    refs.iter().all(|(_, why)| reasons.iter().any(|reason| why.contains(reason)))
-        && refs.iter().any(|(_, why)| !why.contains("atomic push failed"))
 }
 
 /// The steps of one plan per repository, for `--dry-run`: with several repositories, each push

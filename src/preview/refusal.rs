@@ -107,7 +107,10 @@ impl Diagnostic for Refusal {
             Refusal::NotARequest { .. } => {
                 r#"send {"name": "test-my-thing", "components": {"owner/repo": "owner/repo#42"}}"#.to_owned()
             }
-            Refusal::CannotPin { .. } | Refusal::UnreadableBody { .. } => return Vec::new(),
+            Refusal::UnreadableBody { .. } => {
+                "give a file that can be read, or - to read the body from stdin".to_owned()
+            }
+            Refusal::CannotPin { .. } => return Vec::new(),
         };
         vec![hint]
     }

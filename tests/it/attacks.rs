@@ -393,6 +393,20 @@ fn release_tags_in_the_application_repository_cannot_be_deleted_moved_or_forged(
     // The release repository's HEAD names a branch it does not have: the last environment's is named.
     let unnamed = world.release(&repos.app_remote, &["hooks", "install", "--release", release]);
     unnamed.expect_status(2).expect_stderr("hint: name its last environment's branch");
+    // Found by an independent pass: a branch the release repository lacks failed as a network
+    // error (128), and a bad name gave no hint; both are usage errors that say what to name.
+    for (branch, says) in [
+        ("environment/nope", "has no branch environment/nope"),
+        ("bad..branch", "--release-branch `bad..branch` is not a branch name"),
+    ] {
+        world
+            .release(&repos.app_remote, &["hooks", "install", "--release", release, "--release-branch", branch])
+            .expect_status(2)
+            .expect_stderr(says)
+            .expect_stderr("hint: name the branch of the release repository's last environment");
+        let config = world.git(&repos.app_remote, &["config", "--list", "--local"]);
+        assert!(!config.contains("release.repository"), "nothing is set up: {config}");
+    }
     let install = ["hooks", "install", "--release", release, "--release-branch", "environment/prod"];
     let installed = world.release(&repos.app_remote, &install);
     installed.expect_status(0).expect_stderr("the hooks guard this repository's release and record tags by");

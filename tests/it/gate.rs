@@ -194,6 +194,12 @@ fn the_pipeline_url_variable_leaves_a_plain_gate_alone_and_the_flag_asks_for_rep
         .expect_status(2)
         .expect_stderr("error: --pipeline-url names the page the gate's status links to, and --report is not given")
         .expect_stderr("hint: add --report");
+    // Found by the same pass: a source that is no branch name failed as a git error (128).
+    world
+        .release(&repos.release, &["gate", "--target", "prod", "--source", "a..b"])
+        .expect_status(2)
+        .expect_stderr("`a..b` is not a branch name")
+        .expect_stderr("hint: name the change's branch as git does");
 }
 
 fn qa_recorded_in_one_repository(world: &World) -> (std::path::PathBuf, String) {

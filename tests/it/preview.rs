@@ -343,5 +343,11 @@ fn a_preview_from_a_webhooks_json_body_answers_its_name_and_branch_in_json() {
         let refused = world.release(release, &["preview", "create", "--from-json", path(&world.path("bad.json"))]);
         refused.expect_status(2).expect_stderr(says);
     }
+    // Found by an independent pass: a body that cannot be read said so with no hint.
+    let missing = world.release(release, &["preview", "create", "--from-json", path(&world.path("missing.json"))]);
+    missing
+        .expect_status(2)
+        .expect_stderr("cannot read the preview's JSON from")
+        .expect_stderr("hint: give a file that can be read, or - to read the body from stdin");
     assert_eq!((world.state(release), world.state(&repos.release_remote)), before, "refusals change nothing");
 }
