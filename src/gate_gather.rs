@@ -414,13 +414,9 @@ pub fn approvable(
     let name = &environment.name;
     let (judging, target) = judging.governing(&environment.branch, online)?;
     if target.gate != GateMode::Self_ {
-        return Err(Error::new(
-            Kind::Usage,
-            format!("--commit deploys a pull request before its merge, and {name} does not deploy on approval"),
-        )
-        .cause(format!("{name} has gate = \"previous\": it deploys its branch's head once a change is merged"))
-        .hint(format!("merge the change into {}, then run 'git release prepare {name}'", environment.branch))
-        .hint(format!("to deploy {name} on approval, set gate = \"self\" for it on its branch")));
+        return Err(
+            deploy::Refusal::NotOnApproval { environment: name.clone(), branch: environment.branch.clone() }.into()
+        );
     }
     // A promotion's head is on the branch of the environment before, as its remote has it: a
     // commit elsewhere that the environment before also ran (a feature branch it ran, say) is
@@ -436,19 +432,13 @@ pub fn approvable(
             None => false,
         };
         if !on {
-            return Err(Error::new(
-                Kind::Refused,
-                format!(
-                    "{} is not on {}, so it is no promotion from {} to deploy on approval",
-                    head.short(),
-                    after.branch,
-                    after.name
-                ),
-            )
-            .hint(format!(
-                "open the pull request into {} from {}, and deploy its head",
-                environment.branch, after.branch
-            )));
+            return Err(deploy::Refusal::NoPromotion {
+                commit: head.short().to_owned(),
+                after: after.name.clone(),
+                after_branch: after.branch.clone(),
+                branch: environment.branch.clone(),
+            }
+            .into());
         }
     }
     let source = deploy::checks::pull_request_branch(head).or_else(|| after.map(|after| after.branch.clone()));
@@ -456,13 +446,11 @@ pub fn approvable(
     let verdict = evaluate(&judging, Some(app), &request, online)?;
     let refused: Vec<&Finding> = verdict.findings.iter().filter(|f| !f.ok && f.check != Check::SelfDeployed).collect();
     let Some(first) = refused.first() else { return Ok(()) };
-    let mut error = Error::new(
-        Kind::Refused,
-        format!("the gate into {name} refuses {}, so it is not deployed on approval", head.short()),
-    );
-    for finding in &refused {
-        error = error.cause(format!("{}: {}", finding.check.as_str(), finding.message));
+    Err(deploy::Refusal::GateRefuses {
+        environment: name.clone(),
+        commit: head.short().to_owned(),
+        findings: refused.iter().map(|f| format!("{}: {}", f.check.as_str(), f.message)).collect(),
+        hint: first.hint.clone().unwrap_or_else(|| format!("see 'git release gate --target {name} --head {head}'")),
     }
-    Err(error
-        .hint(first.hint.clone().unwrap_or_else(|| format!("see 'git release gate --target {name} --head {head}'"))))
+    .into())
 }

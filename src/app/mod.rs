@@ -60,22 +60,42 @@ pub enum AppError {
     HeadNotFetched { name: String },
     #[error("the cache for {name} at {} was made for {other}", .path.display())]
     CacheOfAnother { name: String, other: String, path: PathBuf },
+    /// A version that pins a repository other than the application's (`pin` as written).
+    #[error("version {pin} names {repository}, which is not the application repository {name}")]
+    PinElsewhere { pin: String, repository: String, name: String },
+    #[error("cannot tell which forge holds the pull request of version {pin}")]
+    PinForgeUnknown { pin: String },
+    #[error("version {pin} pins a pull request that git cannot fetch by reference")]
+    PinUnfetchable { pin: String },
+    /// `causes` are what git said, when it was asked.
+    #[error("version {pin} points at {reference}, which the application repository does not have")]
+    PinMissing { pin: String, reference: String, causes: Vec<String> },
 }
 
 impl Diagnostic for AppError {
     fn kind(&self) -> Kind {
         match self {
             AppError::Fetch { .. } => Kind::Network,
-            AppError::Clobber { .. } | AppError::CacheOfAnother { .. } | AppError::HeadNotFetched { .. } => {
-                Kind::Refused
-            }
-            AppError::NotARepository { .. } | AppError::NoRemote { .. } | AppError::NoHead { .. } => Kind::Usage,
+            AppError::Clobber { .. }
+            | AppError::CacheOfAnother { .. }
+            | AppError::HeadNotFetched { .. }
+            | AppError::PinMissing { .. } => Kind::Refused,
+            AppError::NotARepository { .. }
+            | AppError::NoRemote { .. }
+            | AppError::NoHead { .. }
+            | AppError::PinElsewhere { .. }
+            | AppError::PinForgeUnknown { .. }
+            | AppError::PinUnfetchable { .. } => Kind::Usage,
         }
     }
 
     fn causes(&self) -> Vec<String> {
         match self {
             AppError::Fetch { source, .. } | AppError::NotARepository { source, .. } => source.causes(),
+            AppError::PinUnfetchable { .. } => {
+                vec!["Bitbucket Cloud and Azure DevOps keep no reference to a pull request's head".into()]
+            }
+            AppError::PinMissing { causes, .. } => causes.clone(),
             _ => Vec::new(),
         }
     }
@@ -108,6 +128,18 @@ impl Diagnostic for AppError {
             AppError::CacheOfAnother { path, .. } => vec![
                 "a cache serves only the repository it was made for, so that one repository's tags never count as another's".into(),
                 format!("if that cache is not wanted, remove it ('rm -rf {}') and run this command again", path.display()),
+            ],
+            AppError::PinElsewhere { .. } => vec![
+                "pin a pull request, branch or commit of the application repository, or give its full address".into(),
+            ],
+            AppError::PinForgeUnknown { .. } => {
+                vec!["name it in release.toml: [forge] kind = \"github\" (or gitlab, gitea, bitbucket-server)".into()]
+            }
+            AppError::PinUnfetchable { .. } => {
+                vec!["pin the pull request's branch instead, such as owner/repo#feature-x".into()]
+            }
+            AppError::PinMissing { .. } => vec![
+                "check that the pull request, branch or commit exists; without --offline it is fetched first".into(),
             ],
         }
     }
@@ -346,11 +378,8 @@ impl AppRepo {
         if app.ends_with(&format!("/{wanted}")) || app.ends_with(&format!(":{wanted}")) {
             return Ok(self.remote.clone());
         }
-        Err(Error::new(
-            Kind::Usage,
-            format!("version {pin} names {repository}, which is not the application repository {}", self.name),
-        )
-        .hint("pin a pull request, branch or commit of the application repository, or give its full address"))
+        Err(AppError::PinElsewhere { pin: pin.to_string(), repository: repository.to_owned(), name: self.name.clone() }
+            .into())
     }
 
     /// The rc and final tags of a version.
@@ -429,27 +458,16 @@ pub fn repository_name(url: &str) -> String {
 }
 
 fn unknown_forge(pin: &Pin) -> Error {
-    Error::new(Kind::Usage, format!("cannot tell which forge holds the pull request of version {pin}"))
-        .hint("name it in release.toml: [forge] kind = \"github\" (or gitlab, gitea, bitbucket-server)")
+    AppError::PinForgeUnknown { pin: pin.to_string() }.into()
 }
 
 fn unfetchable(pin: &Pin) -> Error {
-    Error::new(Kind::Usage, format!("version {pin} pins a pull request that git cannot fetch by reference"))
-        .cause("Bitbucket Cloud and Azure DevOps keep no reference to a pull request's head")
-        .hint("pin the pull request's branch instead, such as owner/repo#feature-x")
+    AppError::PinUnfetchable { pin: pin.to_string() }.into()
 }
 
 fn pin_missing(pin: &Pin, reference: &str, source: Option<GitError>) -> Error {
-    let mut error = Error::new(
-        Kind::Refused,
-        format!("version {pin} points at {reference}, which the application repository does not have"),
-    );
-    if let Some(source) = source {
-        for cause in source.causes() {
-            error = error.cause(cause);
-        }
-    }
-    error.hint("check that the pull request, branch or commit exists; without --offline it is fetched first")
+    let causes = source.map(|source| source.causes()).unwrap_or_default();
+    AppError::PinMissing { pin: pin.to_string(), reference: reference.to_owned(), causes }.into()
 }
 
 /// Where the cache of the repository at `repo` lives.

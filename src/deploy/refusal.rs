@@ -54,6 +54,15 @@ pub enum Refusal {
     /// What `prepare` left in this checkout is not a hand-off it wrote (`why` says how).
     #[error("{file} is not a hand-off from git release prepare")]
     NotAHandoff { environment: String, file: String, why: String },
+    /// `--commit` for an environment that deploys its branch's head once a change is merged.
+    #[error("--commit deploys a pull request before its merge, and {environment} does not deploy on approval")]
+    NotOnApproval { environment: String, branch: String },
+    /// A commit asked to be deployed on approval that the environment before's branch lacks.
+    #[error("{commit} is not on {after_branch}, so it is no promotion from {after} to deploy on approval")]
+    NoPromotion { commit: String, after: String, after_branch: String, branch: String },
+    /// `findings` are the gate's failed checks as `check: message`; `hint` the first one's.
+    #[error("the gate into {environment} refuses {commit}, so it is not deployed on approval")]
+    GateRefuses { environment: String, commit: String, findings: Vec<String>, hint: String },
 }
 
 impl From<version::Refusal> for Refusal {
@@ -65,7 +74,7 @@ impl From<version::Refusal> for Refusal {
 impl Diagnostic for Refusal {
     fn kind(&self) -> Kind {
         match self {
-            Refusal::NotACommit { .. } | Refusal::NotAHandoff { .. } => Kind::Usage,
+            Refusal::NotACommit { .. } | Refusal::NotAHandoff { .. } | Refusal::NotOnApproval { .. } => Kind::Usage,
             _ => Kind::Refused,
         }
     }
@@ -87,12 +96,26 @@ impl Diagnostic for Refusal {
                 vec![format!("{branch} is at {local}, {remote}/{branch} at {tracking}")]
             }
             Refusal::NotAHandoff { why, .. } => vec![why.clone()],
+            Refusal::NotOnApproval { environment, .. } => vec![format!(
+                "{environment} has gate = \"previous\": it deploys its branch's head once a change is merged"
+            )],
+            Refusal::GateRefuses { findings, .. } => findings.clone(),
             _ => Vec::new(),
         }
     }
 
     fn hints(&self) -> Vec<String> {
         let hint = match self {
+            Refusal::NotOnApproval { environment, branch } => {
+                return vec![
+                    format!("merge the change into {branch}, then run 'git release prepare {environment}'"),
+                    format!("to deploy {environment} on approval, set gate = \"self\" for it on its branch"),
+                ];
+            }
+            Refusal::NoPromotion { branch, after_branch, .. } => {
+                format!("open the pull request into {branch} from {after_branch}, and deploy its head")
+            }
+            Refusal::GateRefuses { hint, .. } => hint.clone(),
             Refusal::BranchMissing { branch, remote, .. } => {
                 format!("fetch it with 'git fetch {remote} {branch}', or create it with 'git release init'")
             }
