@@ -148,7 +148,7 @@ pub fn publish(repo: &Repo, plan: &Plan, written: Written) -> Result<Applied, Ex
     }
     if let Some(sync) = &plan.worktree {
         let commit = &plan.commits[sync.commit];
-        sync_worktree(repo, &files[sync.commit], &commit.content)?;
+        sync_worktree(repo, &files[sync.commit], &commit.content, sync.keep_work_tree_file)?;
     }
     for (key, value) in &plan.config {
         repo.set_config(key, value)?;
@@ -243,11 +243,13 @@ fn push(repo: &Repo, plan: &Plan, applied: &Applied) -> Result<(), ExecuteError>
     }
 }
 
-fn sync_worktree(repo: &Repo, file: &TreeEntry, content: &str) -> Result<(), GitError> {
+fn sync_worktree(repo: &Repo, file: &TreeEntry, content: &str, keep: bool) -> Result<(), GitError> {
     repo.stage(file)?;
     if let Some(workdir) = repo.workdir() {
         let path = workdir.join(String::from_utf8_lossy(&file.name).as_ref());
-        std::fs::write(&path, content).map_err(|source| GitError::WriteFile { path, source })?;
+        if !(keep && path.exists()) {
+            std::fs::write(&path, content).map_err(|source| GitError::WriteFile { path, source })?;
+        }
     }
     Ok(())
 }

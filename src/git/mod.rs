@@ -337,17 +337,6 @@ impl Repo {
         Ok(Some(to_id(commit.id)))
     }
 
-    /// Puts `path` as HEAD's commit has it into the index, and into the work tree when no file is
-    /// there: for a branch that was unborn until a commit was made on it without a checkout,
-    /// whose next commit would otherwise delete the file. `false` in a bare repository, which has
-    /// neither.
-    pub fn take_from_head(&self, path: &str) -> Result<bool, GitError> {
-        let Some(workdir) = self.repo.workdir() else { return Ok(false) };
-        let verb = if workdir.join(path).exists() { ["reset", "-q", "HEAD"] } else { ["checkout", "-q", "HEAD"] };
-        self.run(&GitCommand::new(verb).arg("--").arg(path))?;
-        Ok(true)
-    }
-
     /// The commit a full reference name points to, peeled through tags.
     pub fn reference(&self, name: &str) -> Result<Option<ObjectId>, GitError> {
         if self.refs_by_git {

@@ -117,7 +117,12 @@ impl Repo {
     /// Points the index entry of a top-level file at a blob, leaving every other entry as it was.
     pub fn stage(&self, file: &TreeEntry) -> Result<(), GitError> {
         let path = String::from_utf8_lossy(&file.name);
-        self.run(&GitCommand::new(["update-index", "--cacheinfo", &format!("{},{},{path}", file.mode, file.id)]))?;
+        self.run(&GitCommand::new([
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("{},{},{path}", file.mode, file.id),
+        ]))?;
         Ok(())
     }
 

@@ -123,13 +123,16 @@ pub fn init(context: &Context, args: &Options) -> Result<(), Error> {
         plan.config.extend(sign.config);
         plan.config.push(("tag.gpgSign".into(), "true".into()));
     }
+    // Its index is empty: the next commit there would delete the release file.
+    let head_ref = unborn_head.as_ref().map(|branch| format!("refs/heads/{branch}"));
+    let synced = plan.refs.iter().find(|r| Some(&r.name) == head_ref.as_ref()).map(|r| r.to.clone());
+    if let (Some(ObjectRef::Planned(commit)), Some(_)) = (synced, repo.workdir()) {
+        plan.worktree = Some(plan::SyncWorktree { commit, keep_work_tree_file: true });
+    }
     let applied = execute::carry_out(&repo, &plan, args.dry_run)?;
     let remote = repo.config_string(&format!("remote.{}.url", context.remote)).map(|_| context.remote.clone());
     context.ui.report(&InitReport::new(&environments, &files, &plan, applied.as_ref(), remote));
-    // Its index is empty: the next commit there would delete the release file.
-    if let (Some(branch), Some(_)) = (unborn_head, &applied)
-        && repo.take_from_head(FILE_NAME)?
-    {
+    if let (Some(branch), Some(_), Some(_)) = (unborn_head, &applied, &plan.worktree) {
         context.ui.message(&format!(
             "note: HEAD's branch {branch} had no commits; its {FILE_NAME} is now in the index and the work tree, so the next commit keeps it"
         ));

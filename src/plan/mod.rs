@@ -110,6 +110,8 @@ pub struct Push {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncWorktree {
     pub commit: usize,
+    /// A file of that name in the work tree is someone's: only the index takes the commit's.
+    pub keep_work_tree_file: bool,
 }
 
 /// A branch to delete here, or on `remote`, only while it is at `old`. Deleted on the remote,
@@ -173,6 +175,9 @@ pub enum Step {
     },
     SyncWorktree {
         path: String,
+        /// The work tree's file, where there is one, is kept.
+        #[serde(skip)]
+        keep: bool,
     },
     SetConfig {
         key: String,
@@ -245,7 +250,8 @@ impl Plan {
             steps.push(Step::UpdateRef { reference: update.name.clone(), old: update.old.clone() });
         }
         if let Some(sync) = &self.worktree {
-            steps.push(Step::SyncWorktree { path: self.commits[sync.commit].path.clone() });
+            let path = self.commits[sync.commit].path.clone();
+            steps.push(Step::SyncWorktree { path, keep: sync.keep_work_tree_file });
         }
         for (key, value) in &self.config {
             steps.push(Step::SetConfig { key: key.clone(), value: value.clone() });
@@ -278,7 +284,10 @@ impl std::fmt::Display for Step {
             }
             Step::UpdateRef { reference, old: Expect::Absent } => write!(f, "create {reference}"),
             Step::UpdateRef { reference, old: Expect::At(old) } => write!(f, "move {reference} from {}", old.short()),
-            Step::SyncWorktree { path } => write!(f, "update {path} in the index and work tree"),
+            Step::SyncWorktree { path, keep: false } => write!(f, "update {path} in the index and work tree"),
+            Step::SyncWorktree { path, keep: true } => {
+                write!(f, "put {path} in the index, and in the work tree unless it is there")
+            }
             Step::SetConfig { key, value } => write!(f, "set git config {key} = {value}"),
             Step::WriteFile { path } => write!(f, "write {path}"),
             Step::DeleteRef { remote: Some(remote), reference, old } => {

@@ -254,7 +254,7 @@ fn build_plan(
         if base != &current.id {
             return Err(Refusal::RollbackCheckedOut { branch: environment.branch.clone() }.into());
         }
-        plan.worktree = Some(SyncWorktree { commit: 0 });
+        plan.worktree = Some(SyncWorktree { commit: 0, keep_work_tree_file: false });
     }
     Ok(plan)
 }

@@ -184,8 +184,15 @@ fn init_in_a_repository_without_commits_leaves_heads_branch_ready_to_commit_on()
     let repo = world.empty_repo("shop", false);
     std::fs::write(repo.join("staged"), "mine\n").expect("a file");
     world.git(&repo, &["add", "staged"]);
-    let created =
-        world.release(&repo, &["init", "--app", ".", "--env", "qa=qa", "--env", "prod=main", "--ci", "github"]);
+    let init = ["init", "--app", ".", "--env", "qa=qa", "--env", "prod=main", "--ci", "github"];
+    // The dry run shows the index step with the rest, and takes it no more than the rest.
+    let before = world.state(&repo);
+    world
+        .release(&repo, &[&init[..], &["--dry-run"]].concat())
+        .expect_status(0)
+        .expect_stdout("put release.toml in the index, and in the work tree unless it is there");
+    assert_eq!(world.state(&repo), before, "a dry run changes nothing");
+    let created = world.release(&repo, &init);
     created
         .expect_status(0)
         .expect_stderr("note: HEAD's branch main had no commits; its release.toml is now in the index");
