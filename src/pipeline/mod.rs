@@ -1,8 +1,10 @@
 //! The deployment pipeline's two steps: `prepare` cuts the version tag and hands off what to
 //! deploy, `record` tags the deployed commit with its record. Each resolves the deployment
 //! (`deploy`), lets the gate judge a deployment on approval (`gate_gather`), plans its tags and has
-//! `execute` publish them; `session` is what both share.
+//! `execute` publish them; `session` is what both share, and `issues` tells Jira what `record`
+//! deployed.
 
+mod issues;
 pub mod prepare;
 pub mod record;
 mod refusal;
