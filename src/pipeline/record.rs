@@ -369,9 +369,10 @@ fn commit_of(app: &AppRepo, rev: &str) -> Result<(ObjectId, Option<String>), Err
 
 /// The record of this very deployment, when it was made before.
 ///
-/// With a pipeline, any record of the environment with the same commit and pipeline; without
-/// one, only the environment's latest record, so that deploying a commit again after another
-/// (a rollback) is recorded anew.
+/// The record a hand-off was recorded as, whatever pipeline asks again: a hand-off is recorded
+/// once. Else, with a pipeline, any record of the environment with the same commit and pipeline;
+/// without one, the environment's latest record when it is of that commit and version, so that
+/// deploying a commit again after another (a rollback) is recorded anew.
 fn recorded_before(
     app: &AppRepo,
     tags: &Tags,
@@ -380,16 +381,21 @@ fn recorded_before(
 ) -> Result<Option<Record>, Error> {
     if let Some(made) = made {
         let records = app.records_on(tags, &draft.environment, &draft.commit)?;
-        if let Some(record) = records.into_iter().find(|record| record.tag == made && draft.is_recorded_by(record)) {
+        if let Some(record) = records.into_iter().find(|record| record.tag == made) {
             return Ok(Some(record));
         }
     }
-    let records = if draft.pipeline.is_some() {
-        app.records_on(tags, &draft.environment, &draft.commit)?
-    } else {
-        app.records(tags, Some(&draft.environment), 1)?
-    };
-    Ok(records.into_iter().find(|record| draft.is_recorded_by(record)))
+    if draft.pipeline.is_some() {
+        let records = app.records_on(tags, &draft.environment, &draft.commit)?;
+        return Ok(records.into_iter().find(|record| draft.is_recorded_by(record)));
+    }
+    let latest = app.records(tags, Some(&draft.environment), 1)?.into_iter().next();
+    Ok(latest.filter(|record| {
+        let recorded = &record.deployment;
+        recorded.commit == draft.commit
+            && recorded.version == draft.version
+            && recorded.rollback_of == draft.rollback_of
+    }))
 }
 
 /// The record of a deployment in one repository: the one made before, pushed again, or a new one.

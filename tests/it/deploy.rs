@@ -160,9 +160,24 @@ fn recording_the_same_deployment_again_changes_nothing() {
     assert_eq!(again.json()["tag"], first.json()["tag"]);
     assert_eq!(tags(&world, &repos.app_remote), before, "no second record");
 
-    let other_pipeline = world.release(release, &["record", "qa", "--pipeline-url", "https://ci.example.com/runs/8"]);
+    // Found by an independent pass: the hand-off this checkout recorded was recorded again for
+    // every other pipeline address, and without one. A hand-off is recorded once.
+    for pipeline in [Some("https://ci.example.com/runs/8"), None] {
+        let mut args = vec!["record", "qa"];
+        args.extend(pipeline.map(|url| ["--pipeline-url", url]).into_iter().flatten());
+        world.release(release, &args).expect_status(0).expect_stderr("already recorded as");
+        assert_eq!(tags(&world, &repos.app_remote), before, "the hand-off was recorded: {args:?}");
+    }
+    // Without the hand-off, another pipeline's deployment of the commit is another deployment.
+    let commit = first.json()["commit"].as_str().expect("the commit").to_owned();
+    let other_pipeline = world
+        .release(release, &["record", "qa", "--commit", &commit, "--pipeline-url", "https://ci.example.com/runs/8"]);
     other_pipeline.expect_status(0);
     assert_eq!(tags(&world, &repos.app_remote).len(), before.len() + 1, "another pipeline is another deployment");
+    // Without a pipeline, the latest record of that commit and version is this deployment.
+    let bare = world.release(release, &["record", "qa", "--commit", &commit]);
+    bare.expect_status(0).expect_stderr("already recorded as");
+    assert_eq!(tags(&world, &repos.app_remote).len(), before.len() + 1, "recording again without a pipeline");
 }
 
 #[test]
