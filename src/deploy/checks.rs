@@ -12,7 +12,7 @@ use crate::gate;
 use crate::object_id::ObjectId;
 use crate::plan::UNPUSHED;
 use crate::record::Record;
-use crate::version::Cut;
+use crate::version::{Cut, Version};
 use crate::workspace::Workspace;
 
 /// The branch of the pull request whose pipeline this is, by the CI's variables, when `commit`
@@ -88,6 +88,22 @@ pub fn already_deployed(
 /// When the environment before did not deploy it, or no longer runs it.
 pub fn deployed_before(workspace: &Workspace, app: &AppRepo, resolved: &Resolved) -> Result<(), Error> {
     let environment = &resolved.wanted.environment;
+    if let (Version::Pin(pin), Some(after), None) = (&resolved.wanted.version, &environment.after, &resolved.rollback) {
+        // A pin is resolved anew at each deployment: a branch or pull request may have moved on
+        // since the gate let the pin in, to a commit the environment before never ran.
+        let tree =
+            workspace.file.matches_trees(environment).then(|| app.repo.commit_tree(&resolved.commit)).transpose()?;
+        let ask = Ask { environment: after, commit: &resolved.commit, tree: tree.as_ref() };
+        if app.survey(&workspace.file.tags, &[], &[ask])?.deployed(0).matching.is_none() {
+            return Err(Refusal::PinNotDeployedBefore {
+                environment: environment.name.clone(),
+                after: after.clone(),
+                pin: pin.to_string(),
+                commit: resolved.commit.short().to_owned(),
+            }
+            .into());
+        }
+    }
     let (Cut::Final, Some(after), Some(decision)) = (environment.cut, &environment.after, &resolved.tag) else {
         return Ok(());
     };

@@ -23,6 +23,11 @@ pub enum Refusal {
     /// The version rules refuse the tag this deployment would cut.
     #[error("{0}")]
     Version(version::Refusal),
+    /// A pinned version that resolves now to a commit the environment before did not deploy.
+    #[error(
+        "{after} has not deployed {commit}, which version {pin} resolves to now, so {environment} does not deploy it"
+    )]
+    PinNotDeployedBefore { environment: String, after: String, pin: String, commit: String },
     /// A final release whose commit the environment before did not deploy.
     #[error("{after} has not deployed {commit}, which {tag} would release to {environment}")]
     NotDeployedBefore { environment: String, after: String, commit: String, tag: String, version: String },
@@ -131,6 +136,9 @@ impl Diagnostic for Refusal {
                     .to_owned()
             }
             Refusal::Version(refusal) => version_hint(refusal),
+            Refusal::PinNotDeployedBefore { after, .. } => format!(
+                "the pinned branch or pull request moved on since {after} deployed it: deploy it to {after} first, or pin the commit {after} ran"
+            ),
             Refusal::NotDeployedBefore { after, .. } => {
                 format!("deploy that candidate to {after} first; its pipeline ends with 'git release record {after}'")
             }

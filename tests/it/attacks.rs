@@ -357,6 +357,40 @@ fn a_release_candidate_qa_never_ran_is_not_released_to_prod() {
     assert_eq!(world.state(&repos.app_remote), before, "and nothing was recorded");
 }
 
+/// Found by an independent pass: qa ran a pinned feature branch, prod took the same pin through
+/// the gate, and then anyone who may push that branch moved it: `prepare prod` resolved the pin
+/// anew and deployed a commit qa never ran.
+#[test]
+fn a_pinned_branch_moved_after_the_gate_is_not_deployed_to_prod() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    world.git(&repos.app, &["checkout", "-q", "-b", "feature-x"]);
+    world.git(&repos.app, &["commit", "-q", "--allow-empty", "-m", "What qa ran"]);
+    world.git(&repos.app, &["push", "-q", "origin", "feature-x"]);
+    let owner = repos.app_remote.parent().and_then(Path::file_name).and_then(|n| n.to_str()).expect("a folder name");
+    let pin = format!("{owner}/app#feature-x");
+    world.release(release, &["set", "qa", &pin, "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    world.release(release, &["record", "qa"]).expect_status(0);
+    world.release(release, &["set", "prod", &pin, "--push"]).expect_status(0);
+    world.release(release, &["gate", "--target", "prod"]).expect_status(0);
+    // While prod's pin is in and the gate was satisfied, the branch moves on.
+    world.git(&repos.app, &["commit", "-q", "--allow-empty", "-m", "What qa never ran"]);
+    world.git(&repos.app, &["push", "-q", "origin", "feature-x"]);
+    let evil = world.git(&repos.app, &["rev-parse", "--short=7", "HEAD"]).trim().to_owned();
+    let before = world.state(&repos.app_remote);
+
+    world
+        .release(release, &["prepare", "prod"])
+        .expect_status(1)
+        .expect_stderr(&format!("error: qa has not deployed {evil}, which version {pin} resolves to now"))
+        .expect_stderr("hint: the pinned branch or pull request moved on since qa deployed it");
+    assert_eq!(world.state(&repos.app_remote), before, "nothing was tagged");
+    world.release(release, &["record", "prod"]).expect_status(1);
+    assert_eq!(world.state(&repos.app_remote), before, "and nothing was recorded");
+}
+
 #[test]
 fn a_release_candidate_on_a_side_branch_is_not_released_in_one_repository() {
     let world = World::new();
