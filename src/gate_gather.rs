@@ -173,6 +173,7 @@ pub fn evaluate_all(
             },
             rollback: gathered.rollback,
             rebuilt_extra: gathered.rebuilt_extra,
+            rebuilt_foreign_file: gathered.rebuilt_foreign_file,
         });
         verdicts.push(Verdict {
             allowed: gate::allows(&findings),
@@ -210,6 +211,7 @@ struct Gathered {
     rollback: Option<crate::record::Record>,
     /// From the rebuilt branch: what it holds beside the release file that the target lacks.
     rebuilt_extra: Vec<String>,
+    rebuilt_foreign_file: bool,
 }
 
 fn gather(
@@ -236,22 +238,43 @@ fn gather(
         (Some(app), Some(Ok(commit))) if workspace.file.matches_trees(target) => Some(app.repo.commit_tree(commit)?),
         _ => None,
     };
-    let rebuilt_extra = match request.source.as_deref() {
-        Some(source) if source == gate::rebuild_branch(&target.name) => {
-            rebuilt_extra(workspace, target, &request.head)?
-        }
-        _ => Vec::new(),
+    let (rebuilt_extra, rebuilt_foreign_file) = match request.source.as_deref() {
+        Some(source) if source == gate::rebuild_branch(&target.name) => rebuilt(workspace, target, &request.head)?,
+        _ => (Vec::new(), false),
     };
-    Ok(Gathered { incoming, edits, edits_vouched, components, deploys, candidate, tree, rollback, rebuilt_extra })
+    Ok(Gathered {
+        incoming,
+        edits,
+        edits_vouched,
+        components,
+        deploys,
+        candidate,
+        tree,
+        rollback,
+        rebuilt_extra,
+        rebuilt_foreign_file,
+    })
 }
 
 /// What a rebuilt promotion's head holds, beside the release file, that the target's head does
-/// not: each top-level name whose entry differs (a whole folder by its tree).
-fn rebuilt_extra(workspace: &Workspace, target: &Environment, head: &ObjectId) -> Result<Vec<String>, Error> {
-    let tip = workspace.environment_state(target)?.tip;
-    let Some(base) = tip.id() else { return Ok(Vec::new()) };
-    let (ours, theirs) = (workspace.repo.top_entries(head)?, workspace.repo.top_entries(base)?);
-    Ok(crate::plan::differing_names(&ours, &theirs, FILE_NAME))
+/// not (each top-level name whose entry differs, a whole folder by its tree); and whether its
+/// release file is other than the one the environment before's branch holds.
+fn rebuilt(workspace: &Workspace, target: &Environment, head: &ObjectId) -> Result<(Vec<String>, bool), Error> {
+    let ours = workspace.repo.top_entries(head)?;
+    let extra = match workspace.environment_state(target)?.tip.id() {
+        Some(base) => crate::plan::differing_names(&ours, &workspace.repo.top_entries(base)?, FILE_NAME),
+        None => Vec::new(),
+    };
+    let release_file =
+        |entries: &[crate::git::TreeEntry]| entries.iter().find(|e| e.name == FILE_NAME.as_bytes()).cloned();
+    let source = match target.after.as_deref().and_then(|after| workspace.file.environment(after)) {
+        Some(after) => match workspace.environment_state(after)?.tip.id() {
+            Some(tip) => release_file(&workspace.repo.top_entries(tip)?),
+            None => None,
+        },
+        None => None,
+    };
+    Ok((extra, source.is_some() && release_file(&ours) != source))
 }
 
 /// Whether a change that edits a restricted environment's settings is a commit signed by a key

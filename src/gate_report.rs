@@ -46,7 +46,11 @@ const DESCRIPTION_LIMIT: usize = 140;
 /// A change that cannot be named or read, no forge for `report`, a forge that fails.
 pub fn gate(context: &Context, args: &Options) -> Result<Exit, Error> {
     let (target, source, head) = inputs(args)?;
-    let (workspace, target) = governing(context.judging_workspace()?, &target, !context.offline)?;
+    let mut judging = context.judging_workspace()?;
+    // The change is judged as the remote has it, as its target is: a local branch left behind is
+    // not what a merge would bring.
+    judging.remote_first = true;
+    let (workspace, target) = governing(judging, &target, !context.offline)?;
     let source = source.or_else(|| {
         let after = target.after.as_deref()?;
         workspace.file.environment(after).map(|e| e.branch.clone())
@@ -178,7 +182,7 @@ fn inputs(args: &Options) -> Result<(Named, Option<String>, Option<String>), Err
 fn branch_head(workspace: &Workspace, branch: &str) -> Result<crate::object_id::ObjectId, Error> {
     crate::refname::check_short(branch)
         .map_err(|why| Refusal::NotABranchName { branch: branch.escape_debug().to_string(), why: why.to_string() })?;
-    let tip = workspace.repo.branch_tip(branch, &workspace.remote)?;
+    let tip = workspace.repo.remote_branch_tip(branch, &workspace.remote)?;
     tip.id()
         .cloned()
         .ok_or_else(|| Refusal::BranchMissing { branch: branch.to_owned(), remote: workspace.remote.clone() }.into())

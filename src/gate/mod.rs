@@ -104,6 +104,9 @@ pub struct Snapshot<'a> {
     /// From the rebuilt branch (`promote/<target>`): what the change holds, beside the release
     /// file, that the target's head does not (top-level names); empty when nothing.
     pub rebuilt_extra: Vec<String>,
+    /// From the rebuilt branch: its release file is not the one the environment before's
+    /// branch holds, which a rebuilt promotion carries as it is.
+    pub rebuilt_foreign_file: bool,
 }
 
 /// An environment's deployments, as far as the gate needs them.
@@ -201,6 +204,15 @@ fn promotion_path(snapshot: &Snapshot<'_>) -> Option<Finding> {
                     snapshot.rebuilt_extra.join(", "),
                     after.name,
                     target.name
+                ),
+                format!("rebuild it: git release promote {} {} --rebuild", after.name, target.name),
+            )
+        } else if source == rebuild_branch(&target.name) && snapshot.rebuilt_foreign_file {
+            Finding::fail(
+                Check::PromotionPath,
+                format!(
+                    "{source}'s {FILE_NAME} is not the one {} holds, and a rebuilt promotion carries {}'s {FILE_NAME} as it is",
+                    after.branch, after.name
                 ),
                 format!("rebuild it: git release promote {} {} --rebuild", after.name, target.name),
             )

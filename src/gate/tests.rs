@@ -55,6 +55,7 @@ struct Case {
     itself: Deployed,
     rollback: Option<Record>,
     rebuilt_extra: Vec<String>,
+    rebuilt_foreign_file: bool,
 }
 
 impl Case {
@@ -75,6 +76,7 @@ impl Case {
             itself: Deployed::default(),
             rollback: None,
             rebuilt_extra: Vec::new(),
+            rebuilt_foreign_file: false,
         }
     }
 
@@ -95,6 +97,7 @@ impl Case {
             itself: self.itself.clone(),
             rollback: self.rollback.clone(),
             rebuilt_extra: self.rebuilt_extra.clone(),
+            rebuilt_foreign_file: self.rebuilt_foreign_file,
         })
     }
 
@@ -332,6 +335,16 @@ fn self_deployed_needs_the_targets_latest_deployment_to_be_the_head() {
 fn a_rebuilt_promotion_carries_the_release_file_and_nothing_else() {
     let rebuilt = Case { source: Some("promote/prod".into()), ..Case::prod() };
     assert!(rebuilt.failed().is_empty(), "{:?}", rebuilt.findings());
+    // Found by a later pass: a release file of someone's own (a pin of their branch) on
+    // promote/prod was said to be qa's, and passed.
+    let foreign = Case { source: Some("promote/prod".into()), rebuilt_foreign_file: true, ..Case::prod() };
+    assert_eq!(foreign.failed(), ["promotion-path"]);
+    let finding = foreign.findings().into_iter().find(|f| !f.ok).expect("a failure");
+    assert!(
+        finding.message.starts_with("promote/prod's release.toml is not the one environment/qa holds"),
+        "{}",
+        finding.message
+    );
     let smuggled = Case { rebuilt_extra: vec!["deploy.sh".into()], ..rebuilt };
     assert_eq!(smuggled.failed(), ["promotion-path"]);
     let finding = smuggled.findings().into_iter().find(|f| !f.ok).expect("a failure");

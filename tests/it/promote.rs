@@ -707,3 +707,49 @@ fn a_rebuilt_branch_that_carries_more_than_the_release_file_is_refused() {
         .expect_stdout("promote/prod changes deploy.sh beside release.toml")
         .expect_stdout("hint: rebuild it: git release promote qa prod --rebuild");
 }
+
+/// Found by a later independent pass: promote/prod holding a release file of someone's own (a
+/// pin of their branch, say) was said to carry qa's release file, and passed the promotion path.
+#[test]
+fn a_rebuilt_branch_with_a_release_file_other_than_the_sources_is_refused() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let release = &repos.release;
+    edit_prod_by_hand(&world, release);
+    world.release_with(release, &["promote", "qa", "prod", "--rebuild"], &[("GITHUB_TOKEN", TOKEN)]).expect_status(0);
+
+    let elsewhere = world.path("elsewhere");
+    world.git(&world.path(""), &["clone", "-q", "-b", "promote/prod", path(&repos.release_remote), path(&elsewhere)]);
+    let file = std::fs::read_to_string(elsewhere.join("release.toml")).expect("the release file");
+    std::fs::write(elsewhere.join("release.toml"), file + "# one more line\n").expect("writes");
+    world.git(&elsewhere, &["commit", "-q", "-am", "Promote qa → prod: 1.0.0 (v1.0.0-rc.1)"]);
+    world.git(&elsewhere, &["push", "-q", "origin", "promote/prod"]);
+    world.git(release, &["fetch", "-q", "origin"]);
+    world
+        .release(release, &["gate", "--target", "prod", "--source", "promote/prod"])
+        .expect_status(1)
+        .expect_stdout("FAIL  promotion-path")
+        .expect_stdout("promote/prod's release.toml is not the one environment/qa holds")
+        .expect_stdout("hint: rebuild it: git release promote qa prod --rebuild");
+}
+
+/// Found by the same pass: with the local qa branch left behind after someone else pushed it,
+/// `gate` judged the local head, while `promote` and `prepare` take the remote's.
+#[test]
+fn the_gate_judges_the_source_branch_as_the_remote_has_it() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = promotable(&world, &forge);
+    let release = &repos.release;
+    world.release(release, &["gate", "--target", "prod"]).expect_status(0);
+    let elsewhere = world.path("elsewhere");
+    world.git(&world.path(""), &["clone", "-q", "-b", "environment/qa", path(&repos.release_remote), path(&elsewhere)]);
+    world.git(&elsewhere, &["commit", "-q", "--allow-empty", "-m", "A newer head"]);
+    world.git(&elsewhere, &["push", "-q", "origin", "environment/qa"]);
+    let pushed = world.git(&elsewhere, &["rev-parse", "HEAD"]).trim().to_owned();
+    world.git(release, &["fetch", "-q", "origin"]);
+    let gate = world.release(release, &["gate", "--target", "prod", "--json"]);
+    gate.expect_status(0);
+    assert_eq!(gate.json()["head"], pushed.as_str(), "{gate}");
+}
