@@ -338,9 +338,14 @@ pub fn display_time(time: Timestamp) -> String {
     time.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// The `{branch}` of a record's name when the deployed commit came from no branch.
+pub const DETACHED: &str = "detached";
+
 fn base_name(tags: &Tags, version: &str, environment: &str, branch: Option<&str>, time: Timestamp) -> String {
     let timestamp = timestamp_text(time);
-    let branch = refname::tag_safe(branch.unwrap_or_default());
+    // A commit deployed from no branch (a preview pinned to a commit) is named as git calls it:
+    // an empty part would make a name its own pattern cannot read back.
+    let branch = refname::tag_safe(branch.filter(|b| !b.is_empty()).unwrap_or(DETACHED));
     let in_tag = Version::parse(version).map_or_else(|_| version.to_owned(), |v| v.in_tag());
     let values = TagValues { version: &in_tag, n: 0, timestamp: &timestamp, env: environment, branch: &branch };
     if version == WIP { tags.deploy_wip.render(&values) } else { tags.deploy.render(&values) }
@@ -461,6 +466,13 @@ mod tests {
     fn names_follow_the_patterns() {
         assert_eq!(draft("1.4.0", None).base_name(&tags()), "1.4.0.20261121T101500Z.qa");
         assert_eq!(draft(WIP, Some("feature/x")).base_name(&tags()), "20261121T101500Z_qa_feature-x");
+        // Found by an independent pass: a preview pinned to a commit deploys from no branch, and
+        // its record was named `…_qa_`, which the pattern could not read back, so `log` never
+        // showed it.
+        let detached = draft(WIP, None);
+        assert_eq!(detached.base_name(&tags()), "20261121T101500Z_qa_detached");
+        let read = Record::parse("20261121T101500Z_qa_detached", detached.commit.clone(), &detached.message(), &tags());
+        assert!(read.is_some_and(|record| record.deployment.branch.is_none()));
         assert_eq!(numbered("1.4.0.20261121T101500Z.qa", 1), "1.4.0.20261121T101500Z.qa");
         assert_eq!(numbered("1.4.0.20261121T101500Z.qa", 3), "1.4.0.20261121T101500Z.qa+3");
         assert_eq!(crate::refname::tag_safe("feature/x y"), "feature-x-y");

@@ -351,3 +351,23 @@ fn a_preview_from_a_webhooks_json_body_answers_its_name_and_branch_in_json() {
         .expect_stderr("hint: give a file that can be read, or - to read the body from stdin");
     assert_eq!((world.state(release), world.state(&repos.release_remote)), before, "refusals change nothing");
 }
+
+/// Found by an independent pass: a preview pinned to a commit deploys from no branch, and its
+/// record was named with an empty branch part that the tag pattern could not read back, so
+/// `log` never showed it.
+#[test]
+fn a_preview_of_a_commit_is_recorded_under_a_name_log_reads() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let release = &repos.release;
+    git_url(&world, release);
+    let commit = pull_request(&world, &repos);
+    let created = world.release(release, &["preview", "create", "one-commit", &format!("owner/repo@{commit}")]);
+    let name = created.expect_status(0).stdout.trim().to_owned();
+    world.release(release, &["prepare", &name]).expect_status(0);
+    let recorded = world.release(release, &["record", &name, "--json"]);
+    let tag = recorded.expect_status(0).json()["tag"].as_str().expect("a record").to_owned();
+    assert!(tag.ends_with(&format!("_{name}_detached")), "{tag}");
+    let log = world.release(release, &["log", &name, "--json"]);
+    assert_eq!(log.expect_status(0).json()["records"][0]["tag"], tag.as_str(), "{log}");
+}
