@@ -114,6 +114,13 @@ fn guard_by_release_repository(
     if !workspace.file.environments.iter().any(|e| e.branch == branch) {
         return Err(Refusal::NoEnvironmentOn { origin: workspace.origin.to_string(), branch }.into());
     }
+    // Anyone who may push an earlier environment's branch could rewrite the settings read there.
+    let last = workspace.file.environments.last().expect("a release file lists at least one environment");
+    if last.branch != branch {
+        return Err(
+            Refusal::NotLastEnvironment { branch, last: last.branch.clone(), environment: last.name.clone() }.into()
+        );
+    }
     repo.set_config(released::REPOSITORY_KEY, &url)?;
     repo.set_config(released::BRANCH_KEY, &branch)?;
     context.ui.message(&format!("the hooks guard this repository's release and record tags by {}", workspace.origin));
@@ -247,6 +254,10 @@ pub enum Refusal {
     /// `release` is redacted.
     #[error("the release repository {release} has no branch {branch}")]
     NoSuchBranch { branch: String, release: String },
+    /// The branch of an environment other than the last, whose pushers could rewrite what the
+    /// hooks guard by.
+    #[error("{branch} is not the branch of the release repository's last environment, {environment} ({last})")]
+    NotLastEnvironment { branch: String, last: String, environment: String },
     /// The release repository's branch lists no environment of its own.
     #[error("{origin} lists no environment on {branch}")]
     NoEnvironmentOn { origin: String, branch: String },
@@ -259,7 +270,7 @@ pub enum Refusal {
 impl crate::error::Diagnostic for Refusal {
     fn kind(&self) -> Kind {
         match self {
-            Refusal::NoEnvironmentOn { .. } => Kind::Config,
+            Refusal::NoEnvironmentOn { .. } | Refusal::NotLastEnvironment { .. } => Kind::Config,
             Refusal::HookExists { .. } | Refusal::NotOurs { .. } => Kind::Refused,
             _ => Kind::Usage,
         }
@@ -288,6 +299,10 @@ impl crate::error::Diagnostic for Refusal {
             Refusal::NoEnvironmentOn { .. } => {
                 vec!["the release repository's last environment's branch must hold a release file that lists it".into()]
             }
+            Refusal::NotLastEnvironment { last, .. } => vec![
+                format!("name it: --release-branch {last}"),
+                "the hooks read what they guard where it changes least and is guarded most; whoever may push an earlier environment's branch could rewrite it there".into(),
+            ],
             Refusal::HookExists { .. } => {
                 vec!["run 'git release hooks install --force' to keep it and run it before git-release's".into()]
             }

@@ -441,6 +441,13 @@ fn release_tags_in_the_application_repository_cannot_be_deleted_moved_or_forged(
         let config = world.git(&repos.app_remote, &["config", "--list", "--local"]);
         assert!(!config.contains("release.repository"), "nothing is set up: {config}");
     }
+    // Found by a later pass: qa's branch was taken, whose pushers could rewrite what the hooks
+    // guard by.
+    world
+        .release(&repos.app_remote, &["hooks", "install", "--release", release, "--release-branch", "environment/qa"])
+        .expect_status(2)
+        .expect_stderr("environment/qa is not the branch of the release repository's last environment, prod")
+        .expect_stderr("hint: name it: --release-branch environment/prod");
     let install = ["hooks", "install", "--release", release, "--release-branch", "environment/prod"];
     let installed = world.release(&repos.app_remote, &install);
     installed.expect_status(0).expect_stderr("the hooks guard this repository's release and record tags by");
