@@ -60,6 +60,8 @@ pub enum AppError {
     HeadNotFetched { name: String },
     #[error("the cache for {name} at {} was made for {other}", .path.display())]
     CacheOfAnother { name: String, other: String, path: PathBuf },
+    #[error("the application repository {name} has no branch {branch}")]
+    NoSuchBranch { name: String, branch: String },
     /// A version that pins a repository other than the application's (`pin` as written).
     #[error("version {pin} names {repository}, which is not the application repository {name}")]
     PinElsewhere { pin: String, repository: String, name: String },
@@ -85,7 +87,8 @@ impl Diagnostic for AppError {
             | AppError::NoHead { .. }
             | AppError::PinElsewhere { .. }
             | AppError::PinForgeUnknown { .. }
-            | AppError::PinUnfetchable { .. } => Kind::Usage,
+            | AppError::PinUnfetchable { .. }
+            | AppError::NoSuchBranch { .. } => Kind::Usage,
         }
     }
 
@@ -128,6 +131,10 @@ impl Diagnostic for AppError {
             AppError::CacheOfAnother { path, .. } => vec![
                 "a cache serves only the repository it was made for, so that one repository's tags never count as another's".into(),
                 format!("if that cache is not wanted, remove it ('rm -rf {}') and run this command again", path.display()),
+            ],
+            AppError::NoSuchBranch { .. } => vec![
+                "check the branch's name, as --branch gives it or [app] branch in release.toml names it".into(),
+                "a branch is pushed to the application repository before it is deployed".into(),
             ],
             AppError::PinElsewhere { .. } => vec![
                 "pin a pull request, branch or commit of the application repository, or give its full address".into(),
@@ -428,6 +435,11 @@ impl AppRepo {
         if let GitError::Failed { stderr, .. } = &source {
             if let Some(tag) = clobbered_tag(stderr) {
                 return AppError::Clobber { name: self.name.clone(), tag }.into();
+            }
+            // A branch asked for that the remote lacks is no network failure.
+            let missing = stderr.split("couldn't find remote ref refs/heads/").nth(1);
+            if let Some(branch) = missing.and_then(|rest| rest.lines().next()).map(str::trim) {
+                return AppError::NoSuchBranch { name: self.name.clone(), branch: branch.to_owned() }.into();
             }
         }
         AppError::Fetch { name: self.name.clone(), source }.into()

@@ -646,3 +646,19 @@ fn qa_cuts_its_candidate_from_the_release_branch_when_one_exists_by_default() {
     assert!(message.contains("Branch: release/1.0.0"), "{message}");
     assert_eq!(world.git(&repos.app_remote, &["rev-parse", "v1.0.0-rc.1^{commit}"]).trim(), fixed);
 }
+
+/// Found by an independent pass: `record --branch` naming a branch the application repository
+/// lacks failed as a network error (128) that blamed the address.
+#[test]
+fn a_branch_the_application_repository_lacks_is_named_not_blamed_on_the_network() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let before = world.state(&repos.app_remote);
+    world
+        .release(&repos.release, &["record", "dev", "--branch", "no-such-branch"])
+        .expect_status(2)
+        .expect_stderr("error: the application repository")
+        .expect_stderr("has no branch no-such-branch")
+        .expect_stderr("hint: check the branch's name");
+    assert_eq!(world.state(&repos.app_remote), before);
+}
