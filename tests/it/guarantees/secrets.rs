@@ -339,6 +339,8 @@ fn credentials_given(run: &mut Runner<'_>, repos: &TwoRepos) -> usize {
         }
     }
     let pipeline = format!("https://ci.example.com/runs/10?access_token={QUERY_TOKEN}&attempt=2");
+    // Another pipeline's deployment: it prepares before it records (a hand-off is recorded once).
+    run.once(release, &["prepare", "qa", "--again"], false, &[0], &[], None);
     let recorded = run.once(release, &["record", "qa", "--pipeline-url", &pipeline], true, &[0], &[], None);
     let tag = recorded.json()["tag"].as_str().expect("a record").to_owned();
     let message = run.world.git(&repos.app_remote, &["tag", "-l", "--format=%(contents)", &tag]);
