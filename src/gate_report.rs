@@ -60,7 +60,7 @@ pub fn gate(context: &Context, args: &Options) -> Result<Exit, Error> {
             .repo
             .rev_parse_commit(&rev)
             .map_err(|_| Refusal::NotACommit { rev: rev.clone(), remote: workspace.remote.clone() })?,
-        None => branch_head(&workspace, source.as_deref().unwrap_or(&target.branch))?,
+        None => branch_head(&workspace, source.as_deref().unwrap_or(&target.branch), !context.offline)?,
     };
     let app = AppRepo::open(&workspace, args.app_dir.as_deref())?;
     let online = !context.offline && app.has_remote();
@@ -179,9 +179,13 @@ fn inputs(args: &Options) -> Result<(Named, Option<String>, Option<String>), Err
     ))
 }
 
-fn branch_head(workspace: &Workspace, branch: &str) -> Result<crate::object_id::ObjectId, Error> {
+/// The head of `branch` as the remote has it: fetched first when `online`.
+fn branch_head(workspace: &Workspace, branch: &str, online: bool) -> Result<crate::object_id::ObjectId, Error> {
     crate::refname::check_short(branch)
         .map_err(|why| Refusal::NotABranchName { branch: branch.escape_debug().to_string(), why: why.to_string() })?;
+    if online {
+        workspace.fetch_branch(branch)?;
+    }
     let tip = workspace.repo.remote_branch_tip(branch, &workspace.remote)?;
     tip.id()
         .cloned()

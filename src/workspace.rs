@@ -259,21 +259,33 @@ impl Workspace {
     /// # Errors
     /// When the branch exists nowhere, cannot be fetched, or holds no valid release file.
     pub fn governing(&self, branch: &str, online: bool) -> Result<(Workspace, Environment), Error> {
-        if online && self.repo.remote_url(&self.remote).is_some() {
-            let refspec = format!("+refs/heads/{branch}:refs/remotes/{}/{branch}", self.remote);
-            if let Err(error) = self.repo.fetch(&self.remote, &[refspec], false) {
-                // A branch the remote does not have is said below; anything else is a failure.
-                let reference = format!("refs/heads/{branch}");
-                if !self.repo.ls_remote(&self.remote, &[reference])?.is_empty() {
-                    return Err(error.into());
-                }
-            }
+        if online {
+            self.fetch_branch(branch)?;
         }
         let tip = self.repo.remote_branch_tip(branch, &self.remote)?;
         let Some(before) = tip.id() else {
             return Err(GovernError::NoBranch { branch: branch.to_owned(), remote: self.remote.clone() }.into());
         };
         self.governed(branch, before)
+    }
+
+    /// Brings `branch` as the remote has it into its remote-tracking branch, when there is a
+    /// remote; a branch the remote does not have is left for the caller to say.
+    ///
+    /// # Errors
+    /// When the remote cannot be asked.
+    pub fn fetch_branch(&self, branch: &str) -> Result<(), Error> {
+        if self.repo.remote_url(&self.remote).is_none() {
+            return Ok(());
+        }
+        let refspec = format!("+refs/heads/{branch}:refs/remotes/{}/{branch}", self.remote);
+        if let Err(error) = self.repo.fetch(&self.remote, &[refspec], false) {
+            let reference = format!("refs/heads/{branch}");
+            if !self.repo.ls_remote(&self.remote, &[reference])?.is_empty() {
+                return Err(error.into());
+            }
+        }
+        Ok(())
     }
 
     /// The release file that says which references a hook guards: the one `release.configRef`

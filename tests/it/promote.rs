@@ -748,8 +748,11 @@ fn the_gate_judges_the_source_branch_as_the_remote_has_it() {
     world.git(&elsewhere, &["commit", "-q", "--allow-empty", "-m", "A newer head"]);
     world.git(&elsewhere, &["push", "-q", "origin", "environment/qa"]);
     let pushed = world.git(&elsewhere, &["rev-parse", "HEAD"]).trim().to_owned();
-    world.git(release, &["fetch", "-q", "origin"]);
+    // Found by a third pass: without a fetch here, the gate judged the last fetched head; it
+    // fetches the source branch itself, as it fetches the target.
     let gate = world.release(release, &["gate", "--target", "prod", "--json"]);
     gate.expect_status(0);
     assert_eq!(gate.json()["head"], pushed.as_str(), "{gate}");
+    let offline = world.release(release, &["gate", "--target", "prod", "--json", "--offline"]);
+    assert_eq!(offline.json()["head"], pushed.as_str(), "as last fetched: {offline}");
 }
