@@ -117,16 +117,19 @@ pub fn evaluate_all(
     for (request, gathered) in requests.iter().zip(&gathered) {
         let target = &request.target;
         let settings = request.settings.unwrap_or(workspace);
-        let after = target.after.as_deref().and_then(|name| settings.file.environment(name));
+        let befores = settings.file.before(target);
         let Some(Ok(commit)) = gathered.deploys.as_ref().filter(|_| app.is_some()) else {
-            slots.push((after.map(|_| None), None));
+            slots.push((vec![None; befores.len()], None));
             continue;
         };
         let tree = gathered.tree.as_ref();
-        let previous = after.map(|after| {
-            asks.push(Ask { environment: after.name.as_str(), commit, tree });
-            Some(asks.len() - 1)
-        });
+        let previous = befores
+            .iter()
+            .map(|after| {
+                asks.push(Ask { environment: after.name.as_str(), commit, tree });
+                Some(asks.len() - 1)
+            })
+            .collect();
         let itself = (target.require_bump || target.gate == config::GateMode::Self_).then(|| {
             asks.push(Ask { environment: target.name.as_str(), commit, tree });
             asks.len() - 1
@@ -163,7 +166,7 @@ pub fn evaluate_all(
             edits_vouched: gathered.edits_vouched.clone(),
             deploys: gathered.deploys.clone(),
             candidate: gathered.candidate,
-            previous: previous.map(deployed),
+            previous: previous.into_iter().map(deployed).collect(),
             itself: {
                 let mut itself = deployed(itself);
                 if itself.latest.is_none() {
@@ -267,14 +270,15 @@ fn rebuilt(workspace: &Workspace, target: &Environment, head: &ObjectId) -> Resu
     };
     let release_file =
         |entries: &[crate::git::TreeEntry]| entries.iter().find(|e| e.name == FILE_NAME.as_bytes()).cloned();
-    let source = match target.after.as_deref().and_then(|after| workspace.file.environment(after)) {
-        Some(after) => match workspace.environment_state(after)?.tip.id() {
-            Some(tip) => release_file(&workspace.repo.top_entries(tip)?),
-            None => None,
-        },
-        None => None,
-    };
-    Ok((extra, source.is_some() && release_file(&ours) != source))
+    // Where several environments come before, the rebuilt branch carries one of theirs.
+    let mut sources = Vec::new();
+    for after in workspace.file.before(target) {
+        if let Some(tip) = workspace.environment_state(after)?.tip.id() {
+            sources.extend(release_file(&workspace.repo.top_entries(tip)?));
+        }
+    }
+    let ours = release_file(&ours);
+    Ok((extra, !sources.is_empty() && !ours.is_some_and(|ours| sources.contains(&ours))))
 }
 
 /// Whether a change that edits a restricted environment's settings is a commit signed by a key
@@ -444,27 +448,30 @@ pub fn approvable(
     // A promotion's head is on the branch of the environment before, as its remote has it: a
     // commit elsewhere that the environment before also ran (a feature branch it ran, say) is
     // no promotion.
-    let after = target.after.as_deref().and_then(|after| judging.file.environment(after));
-    if let Some(after) = &after {
+    let befores = judging.file.before(&target);
+    let mut on = None;
+    for after in &befores {
         let (repo, remote) = (&judging.repo, &judging.remote);
         if online && repo.remote_url(remote).is_some() {
             crate::deploy::tip::fetch(&judging, after)?;
         }
-        let on = match repo.remote_branch_tip(&after.branch, remote)?.id() {
-            Some(tip) => repo.is_ancestor(head, tip)?,
-            None => false,
-        };
-        if !on {
-            return Err(deploy::Refusal::NoPromotion {
-                commit: head.short().to_owned(),
-                after: after.name.clone(),
-                after_branch: after.branch.clone(),
-                branch: environment.branch.clone(),
+        if let Some(tip) = repo.remote_branch_tip(&after.branch, remote)?.id() {
+            if repo.is_ancestor(head, tip)? {
+                on = Some(after.branch.clone());
+                break;
             }
-            .into());
         }
     }
-    let source = deploy::checks::pull_request_branch(head).or_else(|| after.map(|after| after.branch.clone()));
+    if on.is_none() && !befores.is_empty() {
+        return Err(deploy::Refusal::NoPromotion {
+            commit: head.short().to_owned(),
+            after: target.after_named(),
+            after_branch: befores.iter().map(|e| e.branch.as_str()).collect::<Vec<_>>().join(" or "),
+            branch: environment.branch.clone(),
+        }
+        .into());
+    }
+    let source = deploy::checks::pull_request_branch(head).or(on);
     let request = Request { target, source, head: head.clone(), settings: None };
     let verdict = evaluate(&judging, Some(app), &request, online)?;
     let refused: Vec<&Finding> = verdict.findings.iter().filter(|f| !f.ok && f.check != Check::SelfDeployed).collect();

@@ -51,10 +51,7 @@ pub fn gate(context: &Context, args: &Options) -> Result<Exit, Error> {
     // not what a merge would bring.
     judging.remote_first = true;
     let (workspace, target) = governing(judging, &target, !context.offline)?;
-    let source = source.or_else(|| {
-        let after = target.after.as_deref()?;
-        workspace.file.environment(after).map(|e| e.branch.clone())
-    });
+    let source = source.or_else(|| workspace.file.before(&target).first().map(|e| e.branch.clone()));
     let head = match head {
         Some(rev) => workspace
             .repo

@@ -109,7 +109,7 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
         let environments = workspace.file.environment_names();
         return Err(Refusal::IntoItself { environment: from.name, environments }.into());
     }
-    if to.after.as_deref() != Some(from.name.as_str()) {
+    if !to.comes_after(&from.name) {
         return Err(Refusal::NotNext { from: from.name, to: to.name, after: to.after }.into());
     }
     let given = args.jira.check(context, &workspace)?;

@@ -38,12 +38,13 @@ pub fn status(context: &Context, exit_code: bool) -> Result<Exit, Error> {
         .zip(&settings)
         .map(|(state, settings)| {
             let target = settings.as_ref().map_or(&state.environment, |(_, environment)| environment);
-            let after = target.after.as_deref()?;
             // An environment that deploys any branch promotes none of its own: feature
-            // branches go on from it, each judged by the gate on its own pull request.
+            // branches go on from it, each judged by the gate on its own pull request. Where
+            // several come before, the promotion comes from the first listed, as reconcile's.
+            let after = target.after.first()?;
             let source = states
                 .iter()
-                .find(|s| s.environment.name == after && s.environment.deploys != crate::config::Deploys::AnyBranch)?;
+                .find(|s| &s.environment.name == after && s.environment.deploys != crate::config::Deploys::AnyBranch)?;
             Some(Request {
                 target: target.clone(),
                 source: Some(source.environment.branch.clone()),
@@ -122,7 +123,9 @@ struct Row {
     /// Why the branch's release file cannot be read, when it cannot: the row shows nothing else of it.
     invalid: Option<Error>,
     cut: Cut,
-    after: Option<String>,
+    /// As the release file writes it: null, one name, or a list where several come before.
+    #[serde(serialize_with = "after_as_written")]
+    after: Vec<String>,
     restricted: bool,
     deployed: Option<Deployed>,
     /// What the branch asks for against what runs; null when the branch asks for nothing.
@@ -236,7 +239,7 @@ impl Report for StatusReport {
                     row.version.clone().unwrap_or_else(|| "-".into())
                 },
                 row.cut.to_string(),
-                row.after.clone().unwrap_or_else(|| "-".into()),
+                if row.after.is_empty() { "-".into() } else { row.after.join(", ") },
                 row.deployed.as_ref().map_or_else(
                     || "-".into(),
                     |d| {
@@ -298,5 +301,14 @@ impl Report for StatusReport {
             hints.push(format!("see why a promotion into {0} is refused: git release gate --target {0}", row.name));
         }
         hints
+    }
+}
+
+/// `after` in JSON as the release file writes it.
+fn after_as_written<S: serde::Serializer>(after: &[String], serializer: S) -> Result<S::Ok, S::Error> {
+    match after {
+        [] => serializer.serialize_none(),
+        [one] => serializer.serialize_str(one),
+        several => serde::Serialize::serialize(several, serializer),
     }
 }

@@ -109,6 +109,7 @@ mod tests {
                 ("qa".into(), vec![Signer::Ssh(QA_KEY.into()), Signer::Fingerprint(FINGERPRINT.into())]),
                 ("prod".into(), vec![Signer::Ssh(PROD_KEY.into())]),
             ],
+            approvers: Vec::new(),
         }
     }
 

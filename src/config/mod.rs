@@ -3,6 +3,7 @@
 pub mod changes;
 pub mod edit;
 mod jira;
+mod order;
 mod parts;
 pub mod pipeline;
 mod raw;
@@ -141,7 +142,9 @@ pub struct Environment {
     pub name: String,
     pub branch: String,
     pub cut: Cut,
-    pub after: Option<String>,
+    /// The environments a change must have run in before it enters this one: one in a line,
+    /// several where environments fan in. Empty for the first.
+    pub after: Vec<String>,
     pub restricted: bool,
     pub auto_promote: bool,
     /// What counts as the previous environment having deployed the same change.
@@ -150,6 +153,9 @@ pub struct Environment {
     pub previous_current: bool,
     /// Whether each deployment must carry a greater semver than the last.
     pub require_bump: bool,
+    /// How many distinct approvers `[trust.approvers]` lists must have approved the commit
+    /// (`git release approve`) before it enters; 0 asks for none.
+    pub require_approvals: u32,
     pub gate: GateMode,
     /// How long the previous environment's deployment must have run before the reconciler
     /// promotes it.
@@ -165,6 +171,19 @@ pub struct Environment {
 }
 
 impl Environment {
+    /// Whether `name` is one of the environments this one comes after.
+    #[must_use]
+    pub fn comes_after(&self, name: &str) -> bool {
+        self.after.iter().any(|after| after == name)
+    }
+
+    /// The environments it comes after, as a sentence names them: `qa`, `eu and us`,
+    /// `eu, us and ap`.
+    #[must_use]
+    pub fn after_named(&self) -> String {
+        and_list(&self.after)
+    }
+
     /// An environment as a release file with only `name` and `branch` describes it: every other
     /// key at its default.
     #[must_use]
@@ -173,12 +192,13 @@ impl Environment {
             name: name.to_owned(),
             branch: branch.to_owned(),
             cut: Cut::None,
-            after: None,
+            after: Vec::new(),
             restricted: false,
             auto_promote: false,
             match_: Match::default(),
             previous_current: true,
             require_bump: false,
+            require_approvals: 0,
             gate: GateMode::default(),
             soak: None,
             freeze: Vec::new(),
@@ -477,7 +497,8 @@ impl Resolver<'_> {
         let jira = raw.jira.and_then(|jira| self.jira(jira, &environments));
         let components = app.as_ref().map_or(&[][..], |app: &App| &app.components);
         let preview = self.preview(raw.preview.unwrap_or_default(), components);
-        let trust = raw.trust.map(|trust| self.trust(trust, &environments)).unwrap_or_default();
+        // Without `[trust]`, `require-approvals` still needs approvers: the table is read as empty.
+        let trust = self.trust(raw.trust.unwrap_or_default(), &environments);
         Some(ReleaseFile { version: version?, app: app?, tags: tags?, environments, forge, jira, preview, trust })
     }
 
@@ -562,6 +583,14 @@ impl Resolver<'_> {
             let variables = self.environment_variables(env.variables, env.variable_sets, sets);
             let deploys = env.deploys.as_ref().map_or(Deploys::Branch, |d| *d.get_ref());
             let cut = env.cut.unwrap_or(Cut::None);
+            let require_approvals = env.require_approvals.as_ref().map_or(0, |n| {
+                u32::try_from(*n.get_ref()).ok().filter(|n| *n <= 100).unwrap_or_else(|| {
+                    let message =
+                        format!("require-approvals = {} is out of range; give a number from 0 to 100", n.get_ref());
+                    self.problem(Some(n.span()), message);
+                    0
+                })
+            });
             if let (Some(deploys), Deploys::AnyBranch, false) = (&env.deploys, deploys, cut == Cut::None) {
                 self.problem(
                     Some(deploys.span()),
@@ -576,12 +605,13 @@ impl Resolver<'_> {
                 name,
                 branch,
                 cut: env.cut.unwrap_or(Cut::None),
-                after: env.after.map(Spanned::into_inner),
+                after: env.after.as_ref().map(|after| after.get_ref().names()).unwrap_or_default(),
                 restricted: env.restricted,
                 auto_promote: env.auto_promote,
                 match_: env.match_.unwrap_or_default(),
                 previous_current: env.previous_current.unwrap_or(true),
                 require_bump: env.require_bump,
+                require_approvals,
                 gate: env.gate.unwrap_or_default(),
                 soak,
                 freeze,
@@ -649,26 +679,40 @@ impl Resolver<'_> {
         earlier.branches.entry(name.clone()).or_insert_with(|| environment.to_owned());
     }
 
-    /// Every `after` names a defined environment and lies on no cycle; linear in the number of
-    /// environments, as a release file may list thousands.
-    fn check_after(&mut self, environments: &[Environment], afters: &[Option<Spanned<String>>]) {
-        let names = environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ");
-        let index: std::collections::HashMap<&str, usize> =
-            environments.iter().enumerate().map(|(i, e)| (e.name.as_str(), i)).collect();
-        let next: Vec<Option<usize>> =
-            environments.iter().map(|e| e.after.as_deref().and_then(|a| index.get(a).copied())).collect();
-        let on_cycle = on_cycles(&next);
+    /// Every `after` names defined environments, each once, and lies on no cycle; linear in
+    /// the number of environments and links, as a release file may list thousands.
+    fn check_after(&mut self, environments: &[Environment], afters: &[Option<Spanned<raw::After>>]) {
+        let names: Vec<&str> = environments.iter().map(|e| e.name.as_str()).collect();
+        let defined = names.join(", ");
+        let index: std::collections::HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        let next: Vec<Vec<usize>> = environments
+            .iter()
+            .map(|e| e.after.iter().filter_map(|a| index.get(a.as_str()).copied()).collect())
+            .collect();
+        let cycles = order::cycles(&next);
         for (at, after) in afters.iter().enumerate() {
             let Some(after) = after else { continue };
-            if !index.contains_key(after.get_ref().as_str()) {
-                let message = format!(
-                    "after = \"{}\" names no environment; defined are: {names}",
-                    after.get_ref().escape_debug()
-                );
-                self.problem(Some(after.span()), message);
-            } else if let Some(length) = on_cycle[at] {
-                let cycle = cycle_names(environments, &next, at, length);
-                self.problem(Some(after.span()), format!("`after` forms a cycle: {cycle}"));
+            let span = after.span();
+            let listed = after.get_ref().names();
+            if listed.is_empty() {
+                let message = "after = [] lists no environment; leave `after` out of an environment that comes first";
+                self.problem(Some(span.clone()), message.into());
+            }
+            for (place, name) in listed.iter().enumerate() {
+                if listed[..place].contains(name) {
+                    self.problem(Some(span.clone()), format!("after lists \"{}\" twice", name.escape_debug()));
+                } else if !index.contains_key(name.as_str()) {
+                    let message = match after.get_ref() {
+                        raw::After::One(_) => format!("after = \"{}\" names no environment", name.escape_debug()),
+                        raw::After::Several(_) => {
+                            format!("after lists \"{}\", which names no environment", name.escape_debug())
+                        }
+                    };
+                    self.problem(Some(span.clone()), format!("{message}; defined are: {defined}"));
+                }
+            }
+            if let Some(cycle) = &cycles[at] {
+                self.problem(Some(span), format!("`after` forms a cycle: {}", order::shown(&names, cycle)));
             }
         }
     }
@@ -819,6 +863,12 @@ impl ReleaseFile {
         self.environments.iter().find(|e| e.name == name)
     }
 
+    /// The environments `environment` comes after, in the order its `after` lists them.
+    #[must_use]
+    pub fn before(&self, environment: &Environment) -> Vec<&Environment> {
+        environment.after.iter().filter_map(|name| self.environment(name)).collect()
+    }
+
     /// Whether a record on a commit with the same tree counts as a record of the commit itself,
     /// for what enters `environment`: with `match = "tree"`, and always in the one-repository
     /// layout, where the files are what deploys and the forge's merge commit or squash of an
@@ -855,55 +905,16 @@ struct Branches {
     folders: std::collections::HashMap<String, (String, String)>,
 }
 
-/// The length of the cycle of `after` links each environment lies on, if it lies on one
-/// (`next[i]`: the index `i`'s `after` names); each link is followed once.
-fn on_cycles(next: &[Option<usize>]) -> Vec<Option<usize>> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Seen {
-        Not,
-        OnPath,
-        Done,
-    }
-    let mut seen = vec![Seen::Not; next.len()];
-    let mut on_cycle = vec![None; next.len()];
-    let mut path = Vec::new();
-    for start in 0..next.len() {
-        let mut current = Some(start);
-        while let Some(at) = current.filter(|&at| seen[at] == Seen::Not) {
-            seen[at] = Seen::OnPath;
-            path.push(at);
-            current = next[at];
-        }
-        if let Some(at) = current.filter(|&at| seen[at] == Seen::OnPath) {
-            // The walk came back to where it was: from there on, the path is a cycle.
-            let from = path.iter().position(|&p| p == at).expect("on the path");
-            let length = path.len() - from;
-            for &p in &path[from..] {
-                on_cycle[p] = Some(length);
-            }
-        }
-        for p in path.drain(..) {
-            seen[p] = Seen::Done;
+/// Names as a sentence lists them: `a`, `a and b`, `a, b and c`.
+#[must_use]
+pub fn and_list<S: AsRef<str>>(names: &[S]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.as_ref().to_owned(),
+        [rest @ .., last] => {
+            format!("{} and {}", rest.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", "), last.as_ref())
         }
     }
-    on_cycle
-}
-
-/// The cycle of `length` environments through `start`, as `qa -> prod -> qa`; a long one shows
-/// its first environments.
-fn cycle_names(environments: &[Environment], next: &[Option<usize>], start: usize, length: usize) -> String {
-    const SHOWN: usize = 12;
-    let mut names = vec![environments[start].name.as_str()];
-    let mut current = next[start];
-    while let Some(at) = current.filter(|&at| at != start && names.len() < SHOWN) {
-        names.push(environments[at].name.as_str());
-        current = next[at];
-    }
-    if length > SHOWN {
-        return format!("{} -> … ({length} environments) -> {}", names.join(" -> "), environments[start].name);
-    }
-    names.push(environments[start].name.as_str());
-    names.join(" -> ")
 }
 
 /// 1-based line and column (in characters) of a byte offset.

@@ -75,7 +75,7 @@ pub struct Environment {
     pub name: Spanned<String>,
     pub branch: Option<Spanned<String>>,
     pub cut: Option<Cut>,
-    pub after: Option<Spanned<String>>,
+    pub after: Option<Spanned<After>>,
     #[serde(default)]
     pub restricted: bool,
     #[serde(default)]
@@ -85,6 +85,7 @@ pub struct Environment {
     pub previous_current: Option<bool>,
     #[serde(default)]
     pub require_bump: bool,
+    pub require_approvals: Option<Spanned<i64>>,
     pub gate: Option<GateMode>,
     pub soak: Option<Spanned<String>>,
     #[serde(default)]
@@ -96,6 +97,25 @@ pub struct Environment {
     #[serde(default)]
     pub variable_sets: Vec<Spanned<String>>,
     pub deploys: Option<Spanned<super::Deploys>>,
+}
+
+/// `after = "qa"`, or `after = ["eu", "us"]` for an environment that several feed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum After {
+    One(String),
+    Several(Vec<String>),
+}
+
+impl After {
+    /// The names, in the order written.
+    #[must_use]
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            After::One(name) => vec![name.clone()],
+            After::Several(names) => names.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,10 +137,12 @@ pub struct Jira {
     pub transitions: std::collections::BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trust {
     pub mode: Option<Spanned<String>>,
     #[serde(default)]
     pub signers: std::collections::BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub approvers: std::collections::BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
 }

@@ -38,7 +38,7 @@ fn resolves_a_valid_file_with_defaults() {
     assert_eq!(file.app.repo, ".");
     assert_eq!(file.tags.rc.as_str(), "v{version}-rc.{n}");
     let prod = file.environment("prod").expect("prod is defined");
-    assert_eq!((prod.cut, prod.after.as_deref(), prod.restricted), (Cut::Final, Some("qa"), true));
+    assert_eq!((prod.cut, prod.after.as_slice(), prod.restricted), (Cut::Final, &["qa".to_owned()][..], true));
 }
 
 #[test]

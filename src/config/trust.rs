@@ -11,6 +11,8 @@ pub struct Trust {
     pub mode: TrustMode,
     /// Environment name → the keys whose signatures count for its records and version tags.
     pub signers: Vec<(String, Vec<Signer>)>,
+    /// Environment name → the keys whose approvals count for it: each key is one approver.
+    pub approvers: Vec<(String, Vec<Signer>)>,
 }
 
 /// `mode`: what an unsigned or untrusted record or version tag is.
@@ -77,6 +79,12 @@ impl Trust {
         self.signers.iter().find(|(name, _)| name == environment).map_or(&[], |(_, signers)| signers)
     }
 
+    /// The keys whose approvals count for `environment`.
+    #[must_use]
+    pub fn approvers_of(&self, environment: &str) -> &[Signer] {
+        self.approvers.iter().find(|(name, _)| name == environment).map_or(&[], |(_, approvers)| approvers)
+    }
+
     /// Every ssh key named anywhere, each once, in the order verification numbers them.
     #[must_use]
     pub fn ssh_keys(&self) -> Vec<String> {
@@ -132,24 +140,50 @@ impl Resolver<'_> {
                 TrustMode::Off
             }
         };
-        let mut signers = Vec::new();
-        for (environment, keys) in raw.signers {
+        let signers = self.keys("signers", raw.signers, environments);
+        let approvers = self.keys("approvers", raw.approvers, environments);
+        for environment in environments.iter().filter(|e| e.require_approvals > 0) {
+            let listed = approvers.iter().find(|(name, _)| *name == environment.name).map_or(0, |(_, keys)| keys.len());
+            if listed < environment.require_approvals as usize {
+                let message = format!(
+                    "environment {} has require-approvals = {}, and [trust.approvers] lists {listed} key{} for it; \
+                     list a key for each person who may approve (an approval counts only signed by one)",
+                    environment.name,
+                    environment.require_approvals,
+                    if listed == 1 { "" } else { "s" }
+                );
+                self.problem(None, message);
+            }
+        }
+        Trust { mode, signers, approvers }
+    }
+
+    /// `[trust.signers]` or `[trust.approvers]`: environment name → keys.
+    fn keys(
+        &mut self,
+        table: &str,
+        raw: std::collections::BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
+        environments: &[Environment],
+    ) -> Vec<(String, Vec<Signer>)> {
+        let mut found = Vec::new();
+        for (environment, keys) in raw {
             if !environments.iter().any(|e| &e.name == environment.get_ref()) {
                 let known = environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ");
                 let message =
-                    format!("[trust.signers] names `{}`, which is not an environment ({known})", environment.get_ref());
+                    format!("[trust.{table}] names `{}`, which is not an environment ({known})", environment.get_ref());
                 self.problem(Some(environment.span()), message);
                 continue;
             }
-            let read: Vec<Signer> = keys.iter().filter_map(|key| self.signer(environment.get_ref(), key)).collect();
-            signers.push((environment.into_inner(), read));
+            let read: Vec<Signer> =
+                keys.iter().filter_map(|key| self.signer(table, environment.get_ref(), key)).collect();
+            found.push((environment.into_inner(), read));
         }
-        Trust { mode, signers }
+        found
     }
 
-    fn signer(&mut self, environment: &str, key: &Spanned<String>) -> Option<Signer> {
+    fn signer(&mut self, table: &str, environment: &str, key: &Spanned<String>) -> Option<Signer> {
         read_signer(key.get_ref())
-            .map_err(|why| self.problem(Some(key.span()), format!("[trust.signers] {environment}: {why}")))
+            .map_err(|why| self.problem(Some(key.span()), format!("[trust.{table}] {environment}: {why}")))
             .ok()
     }
 }

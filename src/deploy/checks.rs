@@ -88,23 +88,25 @@ pub fn already_deployed(
 /// When the environment before did not deploy it, or no longer runs it.
 pub fn deployed_before(workspace: &Workspace, app: &AppRepo, resolved: &Resolved) -> Result<(), Error> {
     let environment = &resolved.wanted.environment;
-    if let (Version::Pin(pin), Some(after), None) = (&resolved.wanted.version, &environment.after, &resolved.rollback) {
+    if let (Version::Pin(pin), None) = (&resolved.wanted.version, &resolved.rollback) {
         // A pin is resolved anew at each deployment: a branch or pull request may have moved on
-        // since the gate let the pin in, to a commit the environment before never ran.
+        // since the gate let the pin in, to a commit the environments before never ran.
         let tree =
             workspace.file.matches_trees(environment).then(|| app.repo.commit_tree(&resolved.commit)).transpose()?;
-        let ask = Ask { environment: after, commit: &resolved.commit, tree: tree.as_ref() };
-        if app.survey(&workspace.file.tags, &[], &[ask])?.deployed(0).matching.is_none() {
-            return Err(Refusal::PinNotDeployedBefore {
-                environment: environment.name.clone(),
-                after: after.clone(),
-                pin: pin.to_string(),
-                commit: resolved.commit.short().to_owned(),
+        for after in &environment.after {
+            let ask = Ask { environment: after, commit: &resolved.commit, tree: tree.as_ref() };
+            if app.survey(&workspace.file.tags, &[], &[ask])?.deployed(0).matching.is_none() {
+                return Err(Refusal::PinNotDeployedBefore {
+                    environment: environment.name.clone(),
+                    after: after.clone(),
+                    pin: pin.to_string(),
+                    commit: resolved.commit.short().to_owned(),
+                }
+                .into());
             }
-            .into());
         }
     }
-    let (Cut::Final, Some(after), Some(decision)) = (environment.cut, &environment.after, &resolved.tag) else {
+    let (Cut::Final, Some(decision)) = (environment.cut, &resolved.tag) else {
         return Ok(());
     };
     if resolved.rollback.is_some() {
@@ -113,31 +115,33 @@ pub fn deployed_before(workspace: &Workspace, app: &AppRepo, resolved: &Resolved
     }
     // The commit the final tag goes on itself, whatever the layout (in one repository the head
     // deployed holds its files): a commit of the same files on no branch is not what the
-    // environment before deployed.
+    // environments before deployed. Each of them, where several come before.
     let rc = &decision.tag().commit;
-    let ask = Ask { environment: after, commit: rc, tree: None };
-    let previous = app.survey(&workspace.file.tags, &[], &[ask])?.deployed(0);
-    if previous.matching.is_some() {
+    for after in &environment.after {
+        let ask = Ask { environment: after, commit: rc, tree: None };
+        let previous = app.survey(&workspace.file.tags, &[], &[ask])?.deployed(0);
+        if previous.matching.is_none() {
+            let tag = decision.tag();
+            return Err(Refusal::NotDeployedBefore {
+                environment: environment.name.clone(),
+                after: after.clone(),
+                commit: rc.short().to_owned(),
+                tag: tag.name.clone(),
+                version: resolved.wanted.version.to_string(),
+            }
+            .into());
+        }
         // As the gate asks: what the previous environment deployed since counts too.
         let before = workspace.file.environment(after).filter(|_| environment.previous_current);
         let stale = before.and_then(|before| gate::previous_current(before, &previous)).filter(|f| !f.ok);
-        return match stale {
-            None => Ok(()),
-            Some(finding) => Err(Refusal::NoLongerRunBefore {
+        if let Some(finding) = stale {
+            return Err(Refusal::NoLongerRunBefore {
                 message: finding.message,
                 tag: decision.tag().name.clone(),
                 hint: finding.hint,
             }
-            .into()),
-        };
+            .into());
+        }
     }
-    let tag = decision.tag();
-    Err(Refusal::NotDeployedBefore {
-        environment: environment.name.clone(),
-        after: after.clone(),
-        commit: rc.short().to_owned(),
-        tag: tag.name.clone(),
-        version: resolved.wanted.version.to_string(),
-    }
-    .into())
+    Ok(())
 }

@@ -229,7 +229,8 @@ fn final_on_head(app: &AppRepo, wanted: &Wanted, tag: &VersionTag, head: &Object
         return Ok(head.clone());
     }
     let environment = &wanted.environment;
-    let after = environment.after.as_deref().unwrap_or("the environment before");
+    let after =
+        if environment.after.is_empty() { "the environment before".to_owned() } else { environment.after_named() };
     Err(Refusal::HeadNotReleased {
         environment: environment.name.clone(),
         branch: environment.branch.clone(),
@@ -237,7 +238,7 @@ fn final_on_head(app: &AppRepo, wanted: &Wanted, tag: &VersionTag, head: &Object
         tag: tag.name.clone(),
         version: wanted.version.to_string(),
         rc: rc.short().to_owned(),
-        after: after.to_owned(),
+        after,
     }
     .into())
 }
@@ -380,9 +381,8 @@ fn existing_tag(app: &AppRepo, name: &str) -> Result<Option<version::VersionTag>
 /// The environment whose deployments cut the release candidates a final deployment needs.
 fn rc_environment(workspace: &Workspace, environment: &Environment) -> String {
     let environments = &workspace.file.environments;
-    environment
-        .after
-        .clone()
+    Some(environment.after_named())
+        .filter(|named| !named.is_empty())
         .or_else(|| environments.iter().find(|e| e.cut == Cut::Rc).map(|e| e.name.clone()))
         .unwrap_or_else(|| "an environment with cut = \"rc\"".to_owned())
 }

@@ -93,8 +93,9 @@ pub struct Snapshot<'a> {
     pub deploys: Option<Result<ObjectId, String>>,
     /// For a final cut: where the final tag goes, or why it cannot go anywhere.
     pub candidate: Option<Result<String, String>>,
-    /// What the previous environment (`after`) has deployed, when there is one.
-    pub previous: Option<Deployed>,
+    /// What each environment the target comes after (`after`) has deployed, in the order
+    /// [`previous_environments`] gives them; empty for a first environment.
+    pub previous: Vec<Deployed>,
     /// What the target itself has deployed.
     pub itself: Deployed,
     /// The earlier record of the target that the change rolls back to, as the records bear it
@@ -148,10 +149,14 @@ pub fn evaluate(snapshot: &Snapshot<'_>) -> Vec<Finding> {
     if let Some(candidate) = snapshot.candidate.as_ref().filter(|_| snapshot.target.cut == Cut::Final) {
         findings.push(release_candidate(candidate));
     }
-    if let (Some(after), Some(previous)) = (previous_environment(snapshot), &snapshot.previous) {
-        findings.push(previous_deployed(snapshot, after, previous));
+    let befores = previous_environments(snapshot);
+    if !befores.is_empty() && befores.len() == snapshot.previous.len() {
+        let pairs: Vec<(&Environment, &Deployed)> = befores.into_iter().zip(&snapshot.previous).collect();
+        findings.push(previous_deployed(snapshot, &pairs));
         if snapshot.target.previous_current {
-            findings.extend(previous_current(after, previous));
+            let each: Vec<Finding> =
+                pairs.iter().filter_map(|(after, previous)| previous_current(after, previous)).collect();
+            findings.extend(all_of(Check::PreviousCurrent, each));
         }
     }
     if snapshot.target.gate == GateMode::Self_ {
@@ -166,9 +171,25 @@ pub fn allows(findings: &[Finding]) -> bool {
     findings.iter().all(|f| f.ok)
 }
 
-fn previous_environment<'a>(snapshot: &Snapshot<'a>) -> Option<&'a Environment> {
-    let after = snapshot.target.after.as_deref()?;
-    snapshot.environments.iter().find(|e| e.name == after)
+/// The environments the target comes after, as its `after` lists them.
+#[must_use]
+pub fn previous_environments<'a>(snapshot: &Snapshot<'a>) -> Vec<&'a Environment> {
+    let target = snapshot.target;
+    target.after.iter().filter_map(|name| snapshot.environments.iter().find(|e| &e.name == name)).collect()
+}
+
+/// One finding of several of a check: passed when each passed, else the failures.
+fn all_of(check: Check, each: Vec<Finding>) -> Option<Finding> {
+    if each.len() < 2 {
+        return each.into_iter().next();
+    }
+    let failed: Vec<&Finding> = each.iter().filter(|f| !f.ok).collect();
+    if failed.is_empty() {
+        return Some(Finding::pass(check, each.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ")));
+    }
+    let message = failed.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ");
+    let hint = failed.iter().filter_map(|f| f.hint.as_deref()).collect::<Vec<_>>().join("; ");
+    Some(Finding::fail(check, message, hint))
 }
 
 /// The branch `promote --rebuild` opens a promotion into `environment` from: the environment's
@@ -182,47 +203,67 @@ fn promotion_path(snapshot: &Snapshot<'_>) -> Option<Finding> {
     let source = snapshot.source?;
     let target = snapshot.target;
     let from = snapshot.environments.iter().find(|e| e.branch == source);
-    if let Some(after) = previous_environment(snapshot) {
-        return Some(if source == after.branch {
-            Finding::pass(
-                Check::PromotionPath,
-                format!("{} comes after {}, whose branch is {source}", target.name, after.name),
-            )
-        } else if after.deploys == crate::config::Deploys::AnyBranch && from.is_none() {
+    let befores = previous_environments(snapshot);
+    if let Some(first) = befores.first() {
+        let named = target.after_named();
+        let branches = crate::config::and_list(&befores.iter().map(|e| e.branch.as_str()).collect::<Vec<_>>())
+            .replacen(" and ", " or ", 1);
+        let others = |of: &Environment| -> String {
+            let rest: Vec<&str> = befores.iter().filter(|e| e.name != of.name).map(|e| e.name.as_str()).collect();
+            if rest.is_empty() {
+                String::new()
+            } else {
+                format!("; {} must have run it too", crate::config::and_list(&rest))
+            }
+        };
+        let rebuilt = source == rebuild_branch(&target.name);
+        let rebuild_hint = || format!("rebuild it: git release promote {} {} --rebuild", first.name, target.name);
+        let any_branch = befores.iter().find(|e| e.deploys == crate::config::Deploys::AnyBranch);
+        return Some(if let Some(after) = befores.iter().find(|e| e.branch == source) {
+            let message = if befores.len() == 1 {
+                format!("{} comes after {}, whose branch is {source}", target.name, after.name)
+            } else {
+                format!(
+                    "{} comes after {named}; {source} is the branch of {}{}",
+                    target.name,
+                    after.name,
+                    others(after)
+                )
+            };
+            Finding::pass(Check::PromotionPath, message)
+        } else if let (Some(after), None) = (any_branch, from) {
             Finding::pass(
                 Check::PromotionPath,
                 format!(
-                    "{} comes after {}, which deploys any branch: {source} enters once {} ran its head",
-                    target.name, after.name, after.name
+                    "{} comes after {}, which deploys any branch: {source} enters once {} ran its head{}",
+                    target.name,
+                    after.name,
+                    after.name,
+                    others(after)
                 ),
             )
-        } else if source == rebuild_branch(&target.name) && !snapshot.rebuilt_extra.is_empty() {
+        } else if rebuilt && !snapshot.rebuilt_extra.is_empty() {
             Finding::fail(
                 Check::PromotionPath,
                 format!(
-                    "{source} changes {} beside {FILE_NAME}, and a rebuilt promotion carries {}'s {FILE_NAME} onto {}'s head and nothing else",
+                    "{source} changes {} beside {FILE_NAME}, and a rebuilt promotion carries {named}'s {FILE_NAME} onto {}'s head and nothing else",
                     snapshot.rebuilt_extra.join(", "),
-                    after.name,
                     target.name
                 ),
-                format!("rebuild it: git release promote {} {} --rebuild", after.name, target.name),
+                rebuild_hint(),
             )
-        } else if source == rebuild_branch(&target.name) && snapshot.rebuilt_foreign_file {
+        } else if rebuilt && snapshot.rebuilt_foreign_file {
             Finding::fail(
                 Check::PromotionPath,
                 format!(
-                    "{source}'s {FILE_NAME} is not the one {} holds, and a rebuilt promotion carries {}'s {FILE_NAME} as it is",
-                    after.branch, after.name
+                    "{source}'s {FILE_NAME} is not the one {branches} holds, and a rebuilt promotion carries {named}'s {FILE_NAME} as it is"
                 ),
-                format!("rebuild it: git release promote {} {} --rebuild", after.name, target.name),
+                rebuild_hint(),
             )
-        } else if source == rebuild_branch(&target.name) {
+        } else if rebuilt {
             Finding::pass(
                 Check::PromotionPath,
-                format!(
-                    "{source} carries {}'s release file onto {}'s head (promote --rebuild)",
-                    after.name, target.name
-                ),
+                format!("{source} carries {named}'s release file onto {}'s head (promote --rebuild)", target.name),
             )
         } else {
             let what = from.map_or_else(
@@ -231,11 +272,8 @@ fn promotion_path(snapshot: &Snapshot<'_>) -> Option<Finding> {
             );
             Finding::fail(
                 Check::PromotionPath,
-                format!(
-                    "{} comes after {}, so changes enter it from {} only; {what}",
-                    target.name, after.name, after.branch
-                ),
-                format!("bring the change into {} first, then promote {} to {}", after.branch, after.name, target.name),
+                format!("{} comes after {named}, so changes enter it from {branches} only; {what}", target.name),
+                format!("bring the change into {} first, then promote {} to {}", first.branch, first.name, target.name),
             )
         });
     }
@@ -365,15 +403,18 @@ fn release_candidate(candidate: &Result<String, String>) -> Finding {
     }
 }
 
-fn previous_deployed(snapshot: &Snapshot<'_>, after: &Environment, previous: &Deployed) -> Finding {
+/// Whether every environment the target comes after deployed the commit the target would; a
+/// refusal names those that have not.
+fn previous_deployed(snapshot: &Snapshot<'_>, befores: &[(&Environment, &Deployed)]) -> Finding {
     let target = snapshot.target;
+    let named = target.after_named();
     let commit = match &snapshot.deploys {
         Some(Ok(commit)) => commit,
         Some(Err(why)) => {
             return Finding::fail(
                 Check::PreviousDeployed,
                 format!("cannot tell which commit {} would deploy: {why}", target.name),
-                format!("make the version resolvable, then deploy it to {}", after.name),
+                format!("make the version resolvable, then deploy it to {named}"),
             );
         }
         None => {
@@ -384,18 +425,43 @@ fn previous_deployed(snapshot: &Snapshot<'_>, after: &Environment, previous: &De
             );
         }
     };
-    if let Some(record) = &previous.matching {
-        return Finding::pass(
-            Check::PreviousDeployed,
-            format!("{} deployed {} as {}", after.name, deployed(record, commit), record.tag),
-        );
+    let ran: Vec<String> = befores
+        .iter()
+        .filter_map(|(after, previous)| {
+            let record = previous.matching.as_ref()?;
+            Some(format!("{} deployed {} as {}", after.name, deployed(record, commit), record.tag))
+        })
+        .collect();
+    let missing: Vec<&str> = befores
+        .iter()
+        .filter(|(_, previous)| previous.matching.is_none())
+        .map(|(after, _)| after.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        return Finding::pass(Check::PreviousDeployed, ran.join("; "));
     }
     let trees = target.match_ == Match::Tree || snapshot.one_repository;
     let tree = if trees { " (nor a commit with its tree)" } else { "" };
+    let has = if missing.len() == 1 { "has" } else { "have" };
+    let mut message = format!(
+        "{} {has} not deployed {}{tree}, which {} would deploy",
+        crate::config::and_list(&missing),
+        commit.short(),
+        target.name
+    );
+    if !ran.is_empty() {
+        message.push_str(&format!(" ({})", ran.join("; ")));
+    }
+    let pipelines: Vec<String> = missing.iter().map(|name| format!("'git release record {name}'")).collect();
+    let its = if missing.len() == 1 { "its pipeline ends" } else { "their pipelines end" };
     Finding::fail(
         Check::PreviousDeployed,
-        format!("{} has not deployed {}{tree}, which {} would deploy", after.name, commit.short(), target.name),
-        format!("deploy it to {} first; its pipeline ends with 'git release record {}'", after.name, after.name),
+        message,
+        format!(
+            "deploy it to {} first; {its} with {}",
+            crate::config::and_list(&missing),
+            crate::config::and_list(&pipelines)
+        ),
     )
 }
 

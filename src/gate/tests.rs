@@ -10,7 +10,7 @@ fn id(n: u8) -> ObjectId {
 fn environment(name: &str, cut: Cut, after: Option<&str>) -> Environment {
     Environment {
         cut,
-        after: after.map(Into::into),
+        after: after.map(|after| vec![after.to_owned()]).unwrap_or_default(),
         restricted: after.is_some(),
         ..Environment::new(name, &format!("environment/{name}"))
     }
@@ -52,6 +52,8 @@ struct Case {
     deploys: Option<Result<ObjectId, String>>,
     candidate: Option<Result<String, String>>,
     previous: Option<Deployed>,
+    /// What the environments after the first that the target comes after deployed.
+    more_previous: Vec<Deployed>,
     itself: Deployed,
     rollback: Option<Record>,
     rebuilt_extra: Vec<String>,
@@ -73,6 +75,7 @@ impl Case {
             deploys: Some(Ok(id(1))),
             candidate: Some(Ok("v1.4.0-rc.2".into())),
             previous: Some(Deployed { matching: Some(on_qa.clone()), latest: Some(on_qa) }),
+            more_previous: Vec::new(),
             itself: Deployed::default(),
             rollback: None,
             rebuilt_extra: Vec::new(),
@@ -93,7 +96,7 @@ impl Case {
             edits_vouched: self.edits_vouched.clone(),
             deploys: self.deploys.clone(),
             candidate: self.candidate.clone(),
-            previous: self.previous.clone(),
+            previous: self.previous.clone().into_iter().chain(self.more_previous.clone()).collect(),
             itself: self.itself.clone(),
             rollback: self.rollback.clone(),
             rebuilt_extra: self.rebuilt_extra.clone(),
@@ -204,7 +207,7 @@ fn the_promotion_path_follows_after() {
 #[test]
 fn feature_branches_enter_only_the_first_environment_of_one_repository() {
     let mut environments = environments();
-    environments[1].after = None;
+    environments[1].after = Vec::new();
     let mut case = Case { environments, target: 1, one_repository: true, ..Case::prod() };
     case.source = Some("feature/x".into());
     case.previous = None;
@@ -350,4 +353,69 @@ fn a_rebuilt_promotion_carries_the_release_file_and_nothing_else() {
     let finding = smuggled.findings().into_iter().find(|f| !f.ok).expect("a failure");
     assert!(finding.message.starts_with("promote/prod changes deploy.sh beside release.toml"), "{}", finding.message);
     assert_eq!(finding.hint.as_deref(), Some("rebuild it: git release promote qa prod --rebuild"));
+}
+
+/// global comes after eu and us, each of which comes after dev.
+fn fanned() -> Case {
+    let mut global = environment("global", Cut::Final, Some("eu"));
+    global.after.push("us".into());
+    let on = |env: &str| record(&format!("1.4.0.20261121T101500Z.{env}"), env, "1.4.0", id(1));
+    Case {
+        environments: vec![
+            environment("dev", Cut::Rc, None),
+            environment("eu", Cut::Final, Some("dev")),
+            environment("us", Cut::Final, Some("dev")),
+            global,
+        ],
+        target: 3,
+        source: Some("environment/us".into()),
+        previous: Some(Deployed { matching: Some(on("eu")), latest: Some(on("eu")) }),
+        more_previous: vec![Deployed { matching: Some(on("us")), latest: Some(on("us")) }],
+        ..Case::prod()
+    }
+}
+
+#[test]
+fn a_fan_in_needs_every_environment_before_to_have_deployed_the_commit() {
+    let mut case = fanned();
+    assert!(case.failed().is_empty(), "{:?}", case.findings());
+    let path = case.findings().into_iter().find(|f| f.check == Check::PromotionPath).expect("path");
+    assert_eq!(
+        path.message,
+        "global comes after eu and us; environment/us is the branch of us; eu must have run it too"
+    );
+
+    case.more_previous[0].matching = None;
+    assert_eq!(case.failed(), ["previous-deployed"]);
+    let finding = case.findings().into_iter().find(|f| f.check == Check::PreviousDeployed).expect("previous-deployed");
+    assert_eq!(
+        finding.message,
+        "us has not deployed 0101010, which global would deploy (eu deployed 0101010 as 1.4.0.20261121T101500Z.eu)"
+    );
+    assert_eq!(finding.hint.as_deref(), Some("deploy it to us first; its pipeline ends with 'git release record us'"));
+
+    case.previous.as_mut().expect("eu").matching = None;
+    let finding = case.findings().into_iter().find(|f| f.check == Check::PreviousDeployed).expect("previous-deployed");
+    assert_eq!(finding.message, "eu and us have not deployed 0101010, which global would deploy");
+}
+
+#[test]
+fn a_fan_in_needs_each_deployment_before_to_be_current() {
+    let mut case = fanned();
+    case.more_previous[0].latest = Some(record("1.4.1.20261122T101500Z.us", "us", "1.4.1", id(2)));
+    assert_eq!(case.failed(), ["previous-current"]);
+    let finding = case.findings().into_iter().find(|f| f.check == Check::PreviousCurrent).expect("previous-current");
+    assert!(finding.message.starts_with("us no longer runs it"), "{}", finding.message);
+}
+
+#[test]
+fn a_fan_in_comes_from_one_of_the_branches_it_lists() {
+    let mut case = fanned();
+    case.source = Some("environment/dev".into());
+    let path = case.findings().into_iter().find(|f| f.check == Check::PromotionPath).expect("path");
+    assert!(!path.ok);
+    assert_eq!(
+        path.message,
+        "global comes after eu and us, so changes enter it from environment/eu or environment/us only; environment/dev is the branch of dev"
+    );
 }

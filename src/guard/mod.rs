@@ -219,9 +219,8 @@ fn astray(
     let mut branches: Vec<&str> = Vec::new();
     for environment in environments {
         branches.push(&environment.branch);
-        let before = environment.after.as_deref().and_then(|after| workspace.file.environment(after));
-        if let (GateMode::Self_, Some(before)) = (environment.gate, before) {
-            branches.push(&before.branch);
+        if environment.gate == GateMode::Self_ {
+            branches.extend(workspace.file.before(environment).into_iter().map(|before| before.branch.as_str()));
         }
     }
     for branch in &branches {

@@ -141,7 +141,7 @@ mod tests {
         fn new() -> Case {
             Case {
                 from: Environment::new("qa", "environment/qa"),
-                to: Environment { after: Some("qa".into()), ..Environment::new("prod", "environment/prod") },
+                to: Environment { after: vec!["qa".into()], ..Environment::new("prod", "environment/prod") },
                 carried: Some(deployment("qa", "1.4.0", Some("v1.4.0-rc.2"), 'a', "2026-11-21T10:20:00Z")),
                 runs: Some(deployment("prod", "1.3.0", Some("v1.3.0"), 'b', "2026-11-01T09:00:00Z")),
                 held: false,

@@ -11,7 +11,7 @@ pub enum Refusal {
     IntoItself { environment: String, environments: String },
     /// `to`'s `after` does not name `from` (`after` is what it names, if anything).
     #[error("cannot promote {from} into {to}")]
-    NotNext { from: String, to: String, after: Option<String> },
+    NotNext { from: String, to: String, after: Vec<String> },
     /// The source's branch is not here.
     #[error("{branch} does not exist here")]
     SourceMissing { branch: String, remote: String },
@@ -49,8 +49,10 @@ impl Diagnostic for Refusal {
             Refusal::IntoItself { .. } => {
                 "a promotion goes from one environment into the one whose `after` names it".to_owned()
             }
-            Refusal::NotNext { from, to, after: Some(after) } => format!("{to} comes after {after}, not {from}"),
-            Refusal::NotNext { to, after: None, .. } => {
+            Refusal::NotNext { from, to, after } if !after.is_empty() => {
+                format!("{to} comes after {}, not {from}", crate::config::and_list(after))
+            }
+            Refusal::NotNext { to, .. } => {
                 format!("{to} comes after no environment (its `after` is not set): nothing is promoted into it")
             }
             Refusal::Conflicts { files, .. } => format!("conflicting: {}", files.join(", ")),
@@ -119,7 +121,7 @@ mod tests {
             error.hints,
             ["rerun with --rebuild to promote from promote/prod: prod's head with qa's release.toml, conflict-free"]
         );
-        let first = Error::from(Refusal::NotNext { from: "prod".into(), to: "qa".into(), after: None });
+        let first = Error::from(Refusal::NotNext { from: "prod".into(), to: "qa".into(), after: Vec::new() });
         assert_eq!(
             first.causes,
             ["qa comes after no environment (its `after` is not set): nothing is promoted into it"]

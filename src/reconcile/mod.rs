@@ -63,7 +63,9 @@ pub fn round(context: &Context, args: &Options) -> Result<Exit, Error> {
     let pairs: Vec<(Environment, Environment)> = targets
         .iter()
         .map(|to| {
-            let from = to.after.as_deref().and_then(|name| workspace.file.environment(name)).expect("checked");
+            // Where several environments come before, the promotion comes from the first listed:
+            // the gate asks each of them to have run what it carries.
+            let from = workspace.file.before(to).into_iter().next().expect("checked");
             (from.clone(), to.clone())
         })
         .collect();
@@ -150,7 +152,7 @@ fn expire_previews(
 
 /// The environments to reconcile: those named, else every auto-promoted one with an `after`.
 fn targets(workspace: &Workspace, named: &[String]) -> Result<Vec<Environment>, Error> {
-    let auto = |e: &Environment| e.auto_promote && e.after.is_some();
+    let auto = |e: &Environment| e.auto_promote && !workspace.file.before(e).is_empty();
     if named.is_empty() {
         return Ok(workspace.file.environments.iter().filter(|e| auto(e)).cloned().collect());
     }

@@ -131,6 +131,42 @@ fn after_naming_itself() {
 }
 
 #[test]
+fn after_list_naming_itself() {
+    refused(
+        &VALID.replace("after = \"qa\"", "after = [\"qa\", \"prod\"]"),
+        &["line 16, column 9: `after` forms a cycle: prod -> prod"],
+    );
+}
+
+#[test]
+fn after_list_naming_an_unknown_environment() {
+    refused(
+        &VALID.replace("after = \"qa\"", "after = [\"qa\", \"stage\"]"),
+        &["line 16, column 9: after lists \"stage\", which names no environment; defined are: dev, qa, prod"],
+    );
+}
+
+#[test]
+fn after_list_forming_a_cycle_through_a_list() {
+    // prod comes after dev and qa; qa after prod: the cycle goes through the list's second name.
+    refused(
+        &VALID
+            .replace("after = \"qa\"", "after = [\"dev\", \"qa\"]")
+            .replace("cut = \"rc\"", "cut = \"rc\"\nafter = \"prod\""),
+        &[
+            "line 11, column 9: `after` forms a cycle: qa -> prod -> qa",
+            "line 17, column 9: `after` forms a cycle: prod -> qa -> prod",
+        ],
+    );
+}
+
+#[test]
+fn after_list_naming_one_twice_or_none() {
+    refused(&VALID.replace("after = \"qa\"", "after = [\"qa\", \"qa\"]"), &["after lists \"qa\" twice"]);
+    refused(&VALID.replace("after = \"qa\"", "after = []"), &["after = [] lists no environment"]);
+}
+
+#[test]
 fn environment_names_outside_the_allowed_set() {
     for name in ["QA", "-qa", "q_a", "qa!", ""] {
         refused(

@@ -14,6 +14,7 @@ mod drift;
 mod dry_runs;
 mod fake_forge;
 mod fake_jira;
+mod fan;
 mod gate;
 mod guarantees;
 mod harness;

@@ -24,7 +24,8 @@ pub fn deploy_qa(world: &World, repos: &TwoRepos, change: &str, minute: u32) {
 
 /// Changes the settings as an administrator does: `edit` rewrites the release file on every
 /// environment branch, each keeping its version, and each is published, since each environment's
-/// own settings judge what enters it. Ends on environment/dev, whose file the workspace reads.
+/// own settings judge what enters it. Ends on environment/dev, whose file the workspace reads,
+/// where there is one.
 pub fn edit_release_file(world: &World, release: &Path, edit: impl Fn(String) -> String) {
     let branches = world.git(release, &["for-each-ref", "--format=%(refname:short)", "refs/heads/environment/"]);
     for branch in branches.lines() {
@@ -40,7 +41,9 @@ pub fn edit_release_file(world: &World, release: &Path, edit: impl Fn(String) ->
             world.git(release, &["push", "-q", "origin", branch]);
         }
     }
-    world.git(release, &["checkout", "-q", "environment/dev"]);
+    if branches.lines().any(|branch| branch == "environment/dev") {
+        world.git(release, &["checkout", "-q", "environment/dev"]);
+    }
 }
 
 /// prod auto-promoted from qa, with `extra` lines in its table; qa deployed 1.4.0-rc.1 and rc.2.

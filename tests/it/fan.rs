@@ -1,0 +1,146 @@
+//! Environments that fan out (several after one) and fan in (one after several): the gate, the
+//! deployments and `status` with `after` lists.
+
+use std::path::Path;
+
+use crate::deploy::{TwoRepos, path};
+use crate::harness::World;
+use crate::reconcile::edit_release_file;
+
+/// stage cuts rc tags; prod-eu and prod-us each come after stage; global after both.
+const FAN: &str = r#"[[environments]]
+name = "stage"
+branch = "environment/stage"
+cut = "rc"
+
+[[environments]]
+name = "prod-eu"
+branch = "environment/prod-eu"
+cut = "final"
+after = "stage"
+
+[[environments]]
+name = "prod-us"
+branch = "environment/prod-us"
+cut = "final"
+after = "stage"
+
+[[environments]]
+name = "global"
+branch = "environment/global"
+cut = "final"
+after = ["prod-eu", "prod-us"]
+restricted = true
+
+"#;
+
+/// A release repository laid out as [`FAN`], every environment at 1.4.0, stage deployed it.
+pub fn fanned(world: &World) -> TwoRepos {
+    let app_remote = world.empty_repo("app.git", true);
+    let app = world.path("app");
+    world.git(&world.path(""), &["clone", "-q", path(&app_remote), path(&app)]);
+    world.git(&app, &["commit", "-q", "--allow-empty", "-m", "First feature"]);
+    world.git(&app, &["push", "-q", "origin", "main"]);
+    let release_remote = world.empty_repo("release.git", true);
+    let release = world.empty_repo("release", false);
+    world.git(&release, &["remote", "add", "origin", path(&release_remote)]);
+    let envs = ["--env", "stage", "--env", "prod-eu", "--env", "prod-us", "--env", "global"];
+    world.release(&release, &[&["init", "--app", path(&app_remote)][..], &envs].concat()).expect_status(0);
+    world.git(&release, &["push", "-q", "origin", "refs/heads/environment/*:refs/heads/environment/*"]);
+    let repos = TwoRepos { app_remote, app, release, release_remote };
+    edit_release_file(world, &repos.release, |file| {
+        let (start, end) = (file.find("[[environments]]").expect("tables"), file.find("# [forge]").expect("forge"));
+        let file = format!("{}{FAN}{}", &file[..start], &file[end..]);
+        file.replace("version = \"WIP\"", "version = \"1.4.0\"").replace("version = \"0.1.0\"", "version = \"1.4.0\"")
+    });
+    world.git(&repos.release, &["checkout", "-q", "environment/stage"]);
+    deploy(world, &repos.release, "stage");
+    repos
+}
+
+fn deploy(world: &World, release: &Path, environment: &str) {
+    world.release(release, &["prepare", environment]).expect_status(0);
+    world.release(release, &["record", environment]).expect_status(0);
+}
+
+#[test]
+fn the_gate_into_an_environment_after_two_waits_for_both() {
+    let world = World::new();
+    let repos = fanned(&world);
+    let release = &repos.release;
+    deploy(&world, release, "prod-eu");
+
+    let refused = world.release(release, &["gate", "--target", "global"]);
+    refused
+        .expect_status(1)
+        .expect_stdout("promotion-path     global comes after prod-eu and prod-us; environment/prod-eu is the branch of prod-eu; prod-us must have run it too")
+        .expect_stdout("FAIL  previous-deployed  prod-us has not deployed")
+        .expect_stdout("(prod-eu deployed ")
+        .expect_stdout("hint: deploy it to prod-us first; its pipeline ends with 'git release record prod-us'");
+    // A final deployment of global checks the same: prod-us has not run v1.4.0's commit.
+    world.release(release, &["prepare", "global"]).expect_status(1).expect_stderr("prod-us");
+
+    deploy(&world, release, "prod-us");
+    let allowed = world.release(release, &["gate", "--target", "global"]);
+    allowed
+        .expect_status(0)
+        .expect_stdout("ok    previous-deployed  prod-eu deployed ")
+        .expect_stdout("; prod-us deployed ");
+    // From the other region's branch, too.
+    world
+        .release(release, &["gate", "--target", "global", "--source", "environment/prod-us"])
+        .expect_status(0)
+        .expect_stdout("environment/prod-us is the branch of prod-us; prod-eu must have run it too");
+    // From stage, which global does not come after, it is no promotion.
+    world
+        .release(release, &["gate", "--target", "global", "--source", "environment/stage"])
+        .expect_status(1)
+        .expect_stdout("global comes after prod-eu and prod-us, so changes enter it from environment/prod-eu or environment/prod-us only; environment/stage is the branch of stage");
+}
+
+#[test]
+fn status_shows_the_fan_out_and_the_fan_in() {
+    let world = World::new();
+    let repos = fanned(&world);
+    let status = world.release(&repos.release, &["status"]);
+    status.expect_status(0);
+    let rows: Vec<(String, String)> = status
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let columns: Vec<&str> = line.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
+            (columns[0].to_owned(), columns[5].to_owned())
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("stage".to_owned(), "-".to_owned()),
+            ("prod-eu".to_owned(), "stage".to_owned()),
+            ("prod-us".to_owned(), "stage".to_owned()),
+            ("global (restricted)".to_owned(), "prod-eu, prod-us".to_owned()),
+        ],
+        "{}",
+        status.stdout
+    );
+    let json = world.release(&repos.release, &["status", "--json"]).json();
+    let afters: Vec<&serde_json::Value> =
+        json["environments"].as_array().expect("rows").iter().map(|row| &row["after"]).collect();
+    assert_eq!(
+        afters,
+        [&serde_json::json!(null), &"stage".into(), &"stage".into(), &serde_json::json!(["prod-eu", "prod-us"])]
+    );
+}
+
+#[test]
+fn promote_into_an_environment_after_two_comes_from_either() {
+    let world = World::new();
+    let repos = fanned(&world);
+    let release = &repos.release;
+    world.release(release, &["promote", "prod-us", "global", "--dry-run"]).expect_status(0);
+    world
+        .release(release, &["promote", "stage", "global", "--dry-run"])
+        .expect_status(1)
+        .expect_stderr("global comes after prod-eu and prod-us, not stage");
+}
