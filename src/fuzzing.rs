@@ -74,7 +74,9 @@ pub fn versions_and_patterns(data: &[u8]) {
         assert_eq!(Version::parse(&parsed.to_string()).as_ref(), Ok(&parsed), "{version:?}");
         assert!(!parsed.in_tag().is_empty(), "{version:?}");
     }
-    for kind in [PatternKind::Rc, PatternKind::Final, PatternKind::Deploy, PatternKind::DeployWip] {
+    for kind in
+        [PatternKind::Rc, PatternKind::Final, PatternKind::Deploy, PatternKind::DeployWip, PatternKind::Approval]
+    {
         let Ok(pattern) = TagPattern::parse(kind, pattern) else { continue };
         let _ = pattern.matches(tag, Known::default());
         let rendered = pattern.render(&TagValues::SAMPLE);

@@ -177,6 +177,7 @@ pub fn evaluate_all(
             rollback: gathered.rollback,
             rebuilt_extra: gathered.rebuilt_extra,
             rebuilt_foreign_file: gathered.rebuilt_foreign_file,
+            approvals: gathered.approvals,
         });
         verdicts.push(Verdict {
             allowed: gate::allows(&findings),
@@ -215,6 +216,8 @@ struct Gathered {
     /// From the rebuilt branch: what it holds beside the release file that the target lacks.
     rebuilt_extra: Vec<String>,
     rebuilt_foreign_file: bool,
+    /// Where the target requires approvals, those of the commit it would deploy.
+    approvals: Option<crate::approval::Tally>,
 }
 
 fn gather(
@@ -245,6 +248,15 @@ fn gather(
         Some(source) if source == gate::rebuild_branch(&target.name) => rebuilt(workspace, target, &request.head)?,
         _ => (Vec::new(), false),
     };
+    // Who may approve is the target's own settings' word, as everything else the gate asks.
+    let approvals = match (app, &deploys) {
+        (Some(app), Some(Ok(commit))) if target.require_approvals > 0 => {
+            let file = &workspace.file;
+            let judged = app.approvals(&file.tags, &file.trust, &target.name, Some(commit))?;
+            Some(crate::approval::tally(&target.name, commit, &judged))
+        }
+        _ => None,
+    };
     Ok(Gathered {
         incoming,
         edits,
@@ -256,6 +268,7 @@ fn gather(
         rollback,
         rebuilt_extra,
         rebuilt_foreign_file,
+        approvals,
     })
 }
 

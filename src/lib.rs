@@ -10,7 +10,8 @@
 //!   only code that writes to the terminal), `error` (the one error type and the exit codes),
 //!   `context` (what every command starts from: repository, release file, forge).
 //! - Pure: `config` (the release file, resolved), `version` (versions, tag patterns, pins),
-//!   `record` (deployment records), `trust` (whose signature counts), `gate` (the merge gate's
+//!   `record` (deployment records), `approval` (approvals and their revocations, counted),
+//!   `trust` (whose signature counts), `gate` (the merge gate's
 //!   checks), `plan` (programs of git operations), `policy` (soak and freeze), `refname`,
 //!   `object_id`, `secret` (what must not be shown), `trace`.
 //! - Gather: `git` (the only module that imports gix or runs git), `workspace` (the release
@@ -19,7 +20,7 @@
 //!   an application repository), `ci` (what the CI running us says), `clock`.
 //! - Reports: `status` (what runs where), `history` (`log`: the deployments, newest first).
 //! - Operations, each gathering, deciding and having `execute` act: `pipeline` (`prepare` and
-//!   `record`), `set` (`set`, `bump`, `rollback`), `init`, `gate_report` (the `gate` command: a verdict printed and posted), `guard` (the hooks), `preview`,
+//!   `record`), `approve` (`approve` and `revoke`), `set` (`set`, `bump`, `rollback`), `init`, `gate_report` (the `gate` command: a verdict printed and posted), `guard` (the hooks), `preview`,
 //!   `promotion` (what a promotion carries and `diff` shows, how it reads, when it is wanted, the
 //!   one planner of its pull requests), `promote` and `reconcile` (which keep those pull requests), `jira`.
 //! - Act and talk: `execute` (the only place that writes: git objects, references, pushes,
@@ -29,6 +30,8 @@
 //!   complete environment names; `fuzzing`: what the fuzz targets in `fuzz/` run.
 
 pub mod app;
+pub mod approval;
+pub mod approve;
 pub mod ci;
 pub mod cli;
 pub mod clock;

@@ -92,6 +92,48 @@ fn vouched(trust: &Trust, owners: &[&str], seal: &Seal) -> Result<(), String> {
     }
 }
 
+/// Whose approval a tag signed with `seal` is: the key `[trust.approvers]` lists for
+/// `environment` that made it, as people read it, or why it counts for no one. `ssh_keys` are
+/// the keys verification was given, [`approver_ssh_keys`] of the same environment. Approvals
+/// count only signed, whatever `[trust] mode` says: they are asked for only where a rule needs them.
+///
+/// # Errors
+/// Why the tag counts for no approver.
+pub fn approver(trust: &Trust, environment: &str, seal: &Seal) -> Result<String, String> {
+    let listed = trust.approvers_of(environment);
+    match seal {
+        Seal::Unsigned => Err("it is not signed".into()),
+        Seal::Bad(why) => Err(format!("its signature does not verify ({why})")),
+        Seal::SshKey(index) => approver_ssh_keys(trust, environment)
+            .get(*index)
+            .map(|key| Signer::Ssh(key.clone()).to_string())
+            .ok_or_else(|| format!("it is signed by a key [trust.approvers] does not list for {environment}")),
+        Seal::Unlisted(key) => {
+            Err(format!("it is signed by {key}, which [trust.approvers] does not list for {environment}"))
+        }
+        Seal::Fingerprint { key, primary } => listed
+            .iter()
+            .find(|signer| matches!(signer, Signer::Fingerprint(f) if f == key || f == primary))
+            .map(ToString::to_string)
+            .ok_or_else(|| {
+                format!("it is signed by {primary}, which [trust.approvers] does not list for {environment}")
+            }),
+    }
+}
+
+/// The ssh keys whose approvals count for `environment`, in the order verification numbers them.
+#[must_use]
+pub fn approver_ssh_keys(trust: &Trust, environment: &str) -> Vec<String> {
+    trust
+        .approvers_of(environment)
+        .iter()
+        .filter_map(|signer| match signer {
+            Signer::Ssh(key) => Some(key.clone()),
+            Signer::Fingerprint(_) => None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::Seal;

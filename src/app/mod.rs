@@ -4,6 +4,7 @@
 //! kept as a bare cache inside the git directory and fetched with the `git` binary; `--app-dir`
 //! names a clone that exists already, as in CI.
 
+mod approvals;
 mod index;
 mod records;
 mod trust;

@@ -1,5 +1,6 @@
 //! The command line: clap types, one file per command, one exhaustive dispatch.
 
+mod approve;
 mod completions;
 mod demo;
 mod deployment;
@@ -80,6 +81,8 @@ pub enum Command {
     Rollback(set::RollbackArgs),
     Prepare(prepare::Args),
     Record(record::Args),
+    Approve(approve::ApproveArgs),
+    Revoke(approve::RevokeArgs),
     Log(log::Args),
     Gate(gate::Args),
     Promote(promote::Args),
@@ -297,6 +300,8 @@ fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
         Command::Rollback(args) => done(set::run_rollback(context, args)),
         Command::Prepare(args) => done(prepare::run(context, args)),
         Command::Record(args) => done(record::run(context, args)),
+        Command::Approve(args) => done(approve::run_approve(context, args)),
+        Command::Revoke(args) => done(approve::run_revoke(context, args)),
         Command::Log(args) => done(log::run(context, args)),
         Command::Gate(args) => gate::run(context, args),
         Command::Promote(args) => done(promote::run(context, args)),
@@ -319,6 +324,8 @@ fn dates_what_it_writes(command: &Command) -> bool {
         | Command::Rollback(_)
         | Command::Prepare(_)
         | Command::Record(_)
+        | Command::Approve(_)
+        | Command::Revoke(_)
         | Command::Promote(_)
         | Command::Reconcile(_)
         | Command::Demo(_) => true,

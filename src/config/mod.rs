@@ -120,6 +120,8 @@ pub struct Tags {
     pub final_: TagPattern,
     pub deploy: TagPattern,
     pub deploy_wip: TagPattern,
+    /// Approvals and their revocations (`git release approve`, `revoke`).
+    pub approval: TagPattern,
 }
 
 impl Tags {
@@ -132,6 +134,7 @@ impl Tags {
             final_: parse(PatternKind::Final),
             deploy: parse(PatternKind::Deploy),
             deploy_wip: parse(PatternKind::DeployWip),
+            approval: parse(PatternKind::Approval),
         }
     }
 }
@@ -722,7 +725,8 @@ impl Resolver<'_> {
         let final_ = self.pattern(PatternKind::Final, raw.final_);
         let deploy = self.pattern(PatternKind::Deploy, raw.deploy);
         let deploy_wip = self.pattern(PatternKind::DeployWip, raw.deploy_wip);
-        Some(Tags { rc: rc?, final_: final_?, deploy: deploy?, deploy_wip: deploy_wip? })
+        let approval = self.pattern(PatternKind::Approval, raw.approval);
+        Some(Tags { rc: rc?, final_: final_?, deploy: deploy?, deploy_wip: deploy_wip?, approval: approval? })
     }
 
     fn pattern(&mut self, kind: PatternKind, raw: Option<Spanned<String>>) -> Option<TagPattern> {
@@ -849,10 +853,10 @@ impl Resolver<'_> {
 }
 
 impl Tags {
-    /// The four patterns, in the order of `[tags]`.
+    /// The patterns, in the order of `[tags]`.
     #[must_use]
-    pub fn all(&self) -> [&TagPattern; 4] {
-        [&self.rc, &self.final_, &self.deploy, &self.deploy_wip]
+    pub fn all(&self) -> [&TagPattern; 5] {
+        [&self.rc, &self.final_, &self.deploy, &self.deploy_wip, &self.approval]
     }
 }
 

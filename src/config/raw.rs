@@ -67,6 +67,7 @@ pub struct Tags {
     pub final_: Option<Spanned<String>>,
     pub deploy: Option<Spanned<String>>,
     pub deploy_wip: Option<Spanned<String>>,
+    pub approval: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -28,6 +28,7 @@ pub enum Check {
     PreviousDeployed,
     PreviousCurrent,
     SelfDeployed,
+    Approved,
     Rollback,
 }
 
@@ -44,6 +45,7 @@ impl Check {
             Check::PreviousDeployed => "previous-deployed",
             Check::PreviousCurrent => "previous-current",
             Check::SelfDeployed => "self-deployed",
+            Check::Approved => "approved",
             Check::Rollback => "rollback",
         }
     }
@@ -108,6 +110,9 @@ pub struct Snapshot<'a> {
     /// From the rebuilt branch: its release file is not the one the environment before's
     /// branch holds, which a rebuilt promotion carries as it is.
     pub rebuilt_foreign_file: bool,
+    /// Where the target requires approvals: what those of the commit it would deploy add up
+    /// to; `None` when they could not be read (the commit unknown, the application not here).
+    pub approvals: Option<crate::approval::Tally>,
 }
 
 /// An environment's deployments, as far as the gate needs them.
@@ -133,6 +138,7 @@ pub fn evaluate(snapshot: &Snapshot<'_>) -> Vec<Finding> {
         findings.push(release_settings(snapshot));
         findings.push(version_valid(snapshot.target, version));
         findings.push(rollback(snapshot.target, record));
+        findings.extend(approved(snapshot));
         return findings;
     }
     if let Ok(version) = &snapshot.incoming {
@@ -162,7 +168,53 @@ pub fn evaluate(snapshot: &Snapshot<'_>) -> Vec<Finding> {
     if snapshot.target.gate == GateMode::Self_ {
         findings.push(self_deployed(snapshot));
     }
+    findings.extend(approved(snapshot));
     findings
+}
+
+/// With `require-approvals = N`: N distinct approvers `[trust.approvers]` lists have approved
+/// the commit the target would deploy, and not taken it back since.
+fn approved(snapshot: &Snapshot<'_>) -> Option<Finding> {
+    let target = snapshot.target;
+    let wanted = target.require_approvals;
+    if wanted == 0 {
+        return None;
+    }
+    let (Some(Ok(commit)), Some(tally)) = (&snapshot.deploys, &snapshot.approvals) else {
+        return Some(Finding::fail(
+            Check::Approved,
+            format!("approvals: cannot tell which commit {} would deploy, so none can be counted", target.name),
+            "make the version resolvable first".into(),
+        ));
+    };
+    let count = tally.approved.len();
+    let by: Vec<&str> = tally.approved.iter().map(|(key, _)| key.as_str()).collect();
+    let mut message = format!("approvals: {count} of {wanted} for {} in {}", commit.short(), target.name);
+    if !by.is_empty() {
+        message.push_str(&format!(" (by {})", by.join(", ")));
+    }
+    if !tally.revoked.is_empty() {
+        let revoked: Vec<String> = tally.revoked.iter().map(|(key, tag)| format!("{key} in {tag}")).collect();
+        message.push_str(&format!("; revoked: {}", revoked.join(", ")));
+    }
+    if !tally.ignored.is_empty() {
+        message.push_str(&format!("; not counted: {}", tally.ignored.join("; ")));
+    }
+    let needed = usize::try_from(wanted).unwrap_or(usize::MAX);
+    if count >= needed {
+        return Some(Finding::pass(Check::Approved, message));
+    }
+    let more = needed - count;
+    Some(Finding::fail(
+        Check::Approved,
+        message,
+        format!(
+            "{more} more of the approvers [trust.approvers] lists for {} approve it with a signed tag: git release approve {} --commit {}",
+            target.name,
+            target.name,
+            commit.short()
+        ),
+    ))
 }
 
 /// Whether every finding passed.

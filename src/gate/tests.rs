@@ -58,6 +58,7 @@ struct Case {
     rollback: Option<Record>,
     rebuilt_extra: Vec<String>,
     rebuilt_foreign_file: bool,
+    approvals: Option<crate::approval::Tally>,
 }
 
 impl Case {
@@ -80,6 +81,7 @@ impl Case {
             rollback: None,
             rebuilt_extra: Vec::new(),
             rebuilt_foreign_file: false,
+            approvals: None,
         }
     }
 
@@ -101,6 +103,7 @@ impl Case {
             rollback: self.rollback.clone(),
             rebuilt_extra: self.rebuilt_extra.clone(),
             rebuilt_foreign_file: self.rebuilt_foreign_file,
+            approvals: self.approvals.clone(),
         })
     }
 

@@ -199,6 +199,14 @@ impl Repo {
     }
 
     /// How tags written here are signed, asked of git once.
+    /// Whether git signs the tags written here (`tag.gpgSign`), as `git tag` would.
+    ///
+    /// # Errors
+    /// When git cannot be run.
+    pub fn signs_tags(&self) -> Result<bool, GitError> {
+        Ok(self.signing()?.is_some())
+    }
+
     pub(super) fn signing(&self) -> Result<Option<&Signing>, GitError> {
         if self.signing.get().is_none() {
             let read = Signing::of(self.signing_from.as_deref().unwrap_or(self))?;

@@ -35,13 +35,14 @@ impl fmt::Display for Placeholder {
     }
 }
 
-/// The four patterns of `[tags]`, each with the placeholders it must and may hold.
+/// The patterns of `[tags]`, each with the placeholders it must and may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatternKind {
     Rc,
     Final,
     Deploy,
     DeployWip,
+    Approval,
 }
 
 impl PatternKind {
@@ -53,6 +54,7 @@ impl PatternKind {
             PatternKind::Final => "final",
             PatternKind::Deploy => "deploy",
             PatternKind::DeployWip => "deploy-wip",
+            PatternKind::Approval => "approval",
         }
     }
 
@@ -64,6 +66,7 @@ impl PatternKind {
             PatternKind::Final => "v{version}",
             PatternKind::Deploy => "{version}.{timestamp}.{env}",
             PatternKind::DeployWip => "{timestamp}_{env}_{branch}",
+            PatternKind::Approval => "approval/{env}/{timestamp}",
         }
     }
 
@@ -72,7 +75,7 @@ impl PatternKind {
             PatternKind::Rc => &[Placeholder::Version, Placeholder::N],
             PatternKind::Final => &[Placeholder::Version],
             PatternKind::Deploy => &[Placeholder::Version, Placeholder::Timestamp, Placeholder::Env],
-            PatternKind::DeployWip => &[Placeholder::Timestamp, Placeholder::Env],
+            PatternKind::DeployWip | PatternKind::Approval => &[Placeholder::Timestamp, Placeholder::Env],
         }
     }
 
@@ -80,7 +83,9 @@ impl PatternKind {
         match self {
             PatternKind::Rc => &[Placeholder::Version, Placeholder::N],
             PatternKind::Final => &[Placeholder::Version],
-            PatternKind::Deploy => &[Placeholder::Version, Placeholder::Timestamp, Placeholder::Env],
+            PatternKind::Deploy | PatternKind::Approval => {
+                &[Placeholder::Version, Placeholder::Timestamp, Placeholder::Env]
+            }
             PatternKind::DeployWip => &[Placeholder::Timestamp, Placeholder::Env, Placeholder::Branch],
         }
     }

@@ -9,12 +9,12 @@ use crate::harness::{Transcript, World};
 use crate::reconcile::edit_release_file;
 
 /// A deploy job's key pair, made with no passphrase, as a CI secret would hold it.
-struct Key {
+pub struct Key {
     private: PathBuf,
-    public: String,
+    pub public: String,
 }
 
-fn key(world: &World, name: &str) -> Key {
+pub fn key(world: &World, name: &str) -> Key {
     let private = world.path(&format!("{name}-key"));
     let made = world
         .command("ssh-keygen", &world.path(""))
@@ -28,7 +28,7 @@ fn key(world: &World, name: &str) -> Key {
 }
 
 /// The variables a deploy job sets so that git signs tags with `key` (none: it signs nothing).
-fn signing(key: Option<&Key>) -> Vec<(String, String)> {
+pub fn signing_vars(key: Option<&Key>) -> Vec<(String, String)> {
     let Some(key) = key else { return Vec::new() };
     let settings =
         [("tag.gpgSign", "true".to_owned()), ("gpg.format", "ssh".into()), ("user.signingKey", path(&key.private))];
@@ -44,8 +44,8 @@ fn path(path: &Path) -> String {
     path.to_str().expect("temporary paths are UTF-8").to_owned()
 }
 
-fn run_as(world: &World, dir: &Path, args: &[&str], key: Option<&Key>) -> Transcript {
-    let vars = signing(key);
+pub fn run_as(world: &World, dir: &Path, args: &[&str], key: Option<&Key>) -> Transcript {
+    let vars = signing_vars(key);
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     world.release_with(dir, args, &vars)
 }
@@ -500,7 +500,7 @@ fn a_push_that_unrestricts_prod_needs_a_commit_signed_by_prods_key() {
     let stranger = key(&world, "stranger");
     let amend = |key: &Key| {
         let mut amend = world.command("git", release);
-        amend.args(["commit", "-q", "--amend", "-S", "--no-edit"]).envs(signing(Some(key)));
+        amend.args(["commit", "-q", "--amend", "-S", "--no-edit"]).envs(signing_vars(Some(key)));
         assert!(amend.status().expect("git runs").success());
     };
     amend(&stranger);

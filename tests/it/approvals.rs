@@ -1,0 +1,123 @@
+//! Approvals as signed evidence: `approve` and `revoke` write signed tags beside the records,
+//! and `require-approvals` makes the gate wait for distinct approvers `[trust.approvers]` lists.
+//! Real ssh keys, made by `ssh-keygen`; the signatures are checked as `git tag -v` checks them.
+
+use crate::deploy::TwoRepos;
+use crate::harness::World;
+use crate::reconcile::edit_release_file;
+use crate::trust::{Key, key, run_as};
+
+/// The demo's repositories with prod requiring two approvals by alice's or bob's key, and qa
+/// having deployed 1.0.0-rc.1: only approvals stand between it and prod.
+fn awaiting_approval(world: &World) -> (TwoRepos, Key, Key, Key) {
+    let repos = TwoRepos::new(world);
+    let (alice, bob, mallory) = (key(world, "alice"), key(world, "bob"), key(world, "mallory"));
+    let approvers = format!("\n[trust.approvers]\nprod = [\"{}\", \"{}\"]\n", alice.public, bob.public);
+    edit_release_file(world, &repos.release, |file| {
+        let file = file.replace("restricted = true\n", "restricted = true\nrequire-approvals = 2\n");
+        format!("{file}{approvers}")
+    });
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    world.release(release, &["record", "qa"]).expect_status(0);
+    (repos, alice, bob, mallory)
+}
+
+fn gate(world: &World, repos: &TwoRepos) -> crate::harness::Transcript {
+    world.release(&repos.release, &["gate", "--target", "prod"])
+}
+
+#[test]
+fn two_trusted_approvals_open_prod_and_an_untrusted_one_does_not_count() {
+    let world = World::new();
+    let (repos, alice, bob, mallory) = awaiting_approval(&world);
+    let release = &repos.release;
+    gate(&world, &repos).expect_status(1).expect_stdout("FAIL  approved           approvals: 0 of 2 for ");
+
+    run_as(&world, release, &["approve", "prod", "-m", "Release notes read"], Some(&alice))
+        .expect_status(0)
+        .expect_stdout("approved 1.0.0 (")
+        .expect_stdout(" for prod as approval/prod/20261121T101500Z, pushed");
+    let one = gate(&world, &repos);
+    one.expect_status(1).expect_stdout("approvals: 1 of 2 for ").expect_stdout("(by ssh-ed25519 …");
+    one.expect_stdout("hint: 1 more of the approvers [trust.approvers] lists for prod approve it with a signed tag");
+
+    // The same second: the next approval takes the next name.
+    run_as(&world, release, &["approve", "prod"], Some(&mallory))
+        .expect_status(0)
+        .expect_stdout("as approval/prod/20261121T101500Z+2, pushed");
+    gate(&world, &repos)
+        .expect_status(1)
+        .expect_stdout("approvals: 1 of 2")
+        .expect_stdout("not counted: approval/prod/20261121T101500Z+2: it is signed by ");
+
+    run_as(&world, release, &["approve", "prod"], Some(&bob)).expect_status(0);
+    gate(&world, &repos).expect_status(0).expect_stdout("ok    approved           approvals: 2 of 2 for ");
+
+    // Every approval is a tag git itself verifies.
+    let cache_tags = world.git(&repos.app_remote, &["tag", "-l", "approval/*"]);
+    assert_eq!(cache_tags.lines().count(), 3, "{cache_tags}");
+}
+
+#[test]
+fn a_duplicate_approval_by_one_person_counts_once() {
+    let world = World::new();
+    let (repos, alice, _bob, _mallory) = awaiting_approval(&world);
+    for _ in 0..2 {
+        run_as(&world, &repos.release, &["approve", "prod"], Some(&alice)).expect_status(0);
+    }
+    gate(&world, &repos).expect_status(1).expect_stdout("approvals: 1 of 2");
+}
+
+#[test]
+fn a_revoked_approval_counts_no_more() {
+    let world = World::new();
+    let (repos, alice, bob, _mallory) = awaiting_approval(&world);
+    let release = &repos.release;
+    run_as(&world, release, &["approve", "prod"], Some(&alice)).expect_status(0);
+    run_as(&world, release, &["approve", "prod"], Some(&bob)).expect_status(0);
+    gate(&world, &repos).expect_status(0);
+    let revoked = world.release_with(
+        release,
+        &["revoke", "prod", "-m", "Found a bug"],
+        &[("GIT_COMMITTER_DATE", "2026-11-21T10:20:00Z")],
+    );
+    // Unsigned, a revocation is refused like an approval: it would count for no one.
+    revoked
+        .expect_status(1)
+        .expect_stderr("error: an approval counts only signed")
+        .expect_stderr("hint: have git sign tags");
+    let vars = crate::trust::signing_vars(Some(&bob));
+    let mut vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    vars.push(("GIT_COMMITTER_DATE", "2026-11-21T10:20:00Z"));
+    world
+        .release_with(release, &["revoke", "prod", "-m", "Found a bug"], &vars)
+        .expect_status(0)
+        .expect_stdout("revoked the approval of 1.0.0 (");
+    gate(&world, &repos).expect_status(1).expect_stdout("approvals: 1 of 2").expect_stdout("; revoked: ssh-ed25519 …");
+    // Nothing was deleted: both approvals and the revocation are there.
+    assert_eq!(world.git(&repos.app_remote, &["tag", "-l", "approval/*"]).lines().count(), 3);
+}
+
+#[test]
+fn an_approval_of_another_commit_does_not_count() {
+    let world = World::new();
+    let (repos, alice, bob, _mallory) = awaiting_approval(&world);
+    let other = repos.app_commit(&world, "Not what qa ran");
+    run_as(&world, &repos.release, &["approve", "prod", "--commit", &other, "--version", "1.0.0"], Some(&alice))
+        .expect_status(0);
+    run_as(&world, &repos.release, &["approve", "prod"], Some(&bob)).expect_status(0);
+    gate(&world, &repos).expect_status(1).expect_stdout("approvals: 1 of 2");
+}
+
+#[test]
+fn an_approval_by_an_untrusted_key_does_not_count() {
+    let world = World::new();
+    let (repos, _alice, _bob, mallory) = awaiting_approval(&world);
+    run_as(&world, &repos.release, &["approve", "prod"], Some(&mallory)).expect_status(0);
+    gate(&world, &repos)
+        .expect_status(1)
+        .expect_stdout("approvals: 0 of 2")
+        .expect_stdout("which [trust.approvers] does not list for prod");
+}
