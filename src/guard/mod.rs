@@ -10,6 +10,7 @@ pub use run::run;
 pub use stdin::{HookName, parse_updates, pre_commit_framework};
 
 use crate::app::AppRepo;
+use crate::approval::Approval;
 use crate::config::{self, Deploys, Environment, FILE_NAME, GateMode, Origin, ReleaseFile, TrustMode};
 use crate::deploy;
 use crate::error::Error;
@@ -41,6 +42,8 @@ pub enum Guarded {
         version: String,
     },
     Record,
+    /// An approval or revocation (`git release approve`, `revoke`).
+    Approval,
 }
 
 /// A push git-release refuses, with why and what to do.
@@ -68,7 +71,12 @@ pub fn classify(reference: &str, file: &ReleaseFile) -> Option<Guarded> {
             return Some(Guarded::VersionTag { kind, version });
         }
     }
-    record::candidate(tag, &file.tags, None).map(|_| Guarded::Record)
+    if record::candidate(tag, &file.tags, None).is_some() {
+        return Some(Guarded::Record);
+    }
+    // The second approval of a second is `<name>+2`.
+    let base = tag.rsplit_once('+').filter(|(_, n)| n.parse::<u32>().is_ok()).map_or(tag, |(base, _)| base);
+    file.tags.approval.matches(base, Known::default()).map(|_| Guarded::Approval)
 }
 
 /// Whether git-release has anything to say about a pushed reference: it is guarded, or its name
@@ -97,6 +105,8 @@ pub struct Facts {
     pub kind: Option<ObjectKind>,
     /// For a record-shaped tag, new or deleted: the record it is, or why it is none.
     pub record: Option<Result<Record, NotARecord>>,
+    /// For an approval-shaped tag, new or deleted: the approval it is, or why it is none.
+    pub approval: Option<Result<Approval, String>>,
     /// For a new record or version tag: the environments whose signers vouch for it.
     pub owners: Vec<String>,
     /// Under `[trust]` enforce, why a new record or version tag does not count.
@@ -143,6 +153,10 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
             }
         }
         (Guarded::Record, Some(old), None) => facts.record = Some(read_record(workspace, name, old)?),
+        (Guarded::Approval, Some(old), None) => {
+            let object = workspace.repo.tag_object(&crate::git::TagRef::unpeeled(name, old.clone()))?;
+            facts.approval = Some(approval_of(workspace, name, object.as_ref()));
+        }
         (_, None, Some(new)) => {
             facts.kind = workspace.repo.object_kind(new)?;
             if facts.kind != Some(ObjectKind::Tag) {
@@ -185,6 +199,22 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
                         }
                     }
                     facts.record = Some(record);
+                }
+                Guarded::Approval => {
+                    let approval = approval_of(workspace, name, object.as_ref());
+                    if let (Ok(approval), Some(object)) = (&approval, &object) {
+                        // An approval counts only signed by an approver, whatever `[trust] mode`
+                        // says: one that counts for no one has no place among them.
+                        let environment = &approval.environment;
+                        let keys = crate::trust::approver_ssh_keys(&workspace.file.trust, environment);
+                        let seal = workspace.repo.verify_tag(object, &keys)?;
+                        if let Err(why) = crate::trust::approver(&workspace.file.trust, environment, &seal) {
+                            facts.untrusted = Some(format!("{name} does not count as an approval: {why}"));
+                        }
+                        facts.owners = vec![environment.clone()];
+                    }
+                    facts.approval = Some(approval);
+                    return Ok(facts);
                 }
                 _ => return Ok(facts),
             }
@@ -373,6 +403,17 @@ pub fn decide(facts: &Facts) -> Option<Refusal> {
         }
         // A tag named like a record that is none records nothing: it may go.
         (Guarded::Record, Some(_), None) if matches!(facts.record, Some(Err(_))) => None,
+        (Guarded::Approval, Some(_), None) if matches!(facts.approval, Some(Err(_))) => None,
+        (Guarded::Approval, Some(_), None) => refuse(
+            format!("{name} records an approval, and approvals are never deleted"),
+            Vec::new(),
+            vec!["take it back with a later tag: git release revoke <environment> --commit <commit>".into()],
+        ),
+        (Guarded::Approval, Some(old), Some(new)) if old != new => refuse(
+            format!("{name} records an approval, and approvals are never moved"),
+            vec![format!("it is {} on the remote; the push would make it {}", old.short(), new.short())],
+            vec!["approve the other commit with a new tag: git release approve <environment> --commit <commit>".into()],
+        ),
         (_, Some(_), None) => refuse(
             format!("{name} records a release or deployment, and such tags are never deleted"),
             Vec::new(),
@@ -454,6 +495,19 @@ fn decide_new_tag(facts: &Facts, guarded: &Guarded, name: &str) -> Option<Refusa
                 vec!["deployment records are made by 'git release record <environment>'".into()],
             );
         }
+        (Guarded::Approval, _) => {
+            let why = match &facts.approval {
+                Some(Err(why)) => format!("{name} is named like an approval, but is none: {why}"),
+                _ => facts.untrusted.clone()?,
+            };
+            return refuse(
+                why,
+                vec![
+                    "approvals are made by 'git release approve <environment>', signed by a key [trust.approvers] lists for the environment"
+                        .into(),
+                ],
+            );
+        }
         _ => {}
     }
     if let Some(astray) = &facts.astray {
@@ -518,6 +572,17 @@ fn record_of(workspace: &Workspace, name: &str, object: &TagObject) -> Result<Re
     }
     let horizon = crate::clock::horizon()?;
     Ok(Record::read_until(name, object.commit.clone(), &object.message, &workspace.file.tags, horizon))
+}
+
+/// The approval a tag object pushed as `name` is, or why it is none.
+fn approval_of(workspace: &Workspace, name: &str, object: Option<&TagObject>) -> Result<Approval, String> {
+    let Some(object) = object else { return Err("it is no annotated tag of a commit".into()) };
+    if object.name != name {
+        return Err(format!("it is the tag object of {}, pushed again under another name", object.name));
+    }
+    Approval::read(name, object.commit.clone(), &object.message, &workspace.file.tags)
+        .filter(|approval| workspace.file.environment(&approval.environment).is_some())
+        .ok_or_else(|| "its message is not an approval of an environment of this release file under this name".into())
 }
 
 fn short(reference: &str) -> &str {

@@ -138,6 +138,7 @@ fn names_alone_tell_what_is_guarded() {
         Some(Guarded::EnvironmentBranch(e)) => format!("branch {}", e.name),
         Some(Guarded::VersionTag { kind, version }) => format!("{} {version}", kind.key()),
         Some(Guarded::Record) => "record".to_owned(),
+        Some(Guarded::Approval) => "approval".to_owned(),
     };
     assert_eq!(kind("refs/heads/environment/prod"), "branch prod");
     assert_eq!(kind("refs/heads/main"), "none");
@@ -150,5 +151,8 @@ fn names_alone_tell_what_is_guarded() {
     assert_eq!(kind("refs/tags/1.0.0.20261121T101500Z.qa+2"), "record");
     assert_eq!(kind("refs/tags/20261121T101500Z_dev_feature-x"), "record");
     assert_eq!(kind("refs/tags/release-notes"), "none");
+    assert_eq!(kind("refs/tags/approval/prod/20261121T101500Z"), "approval");
+    assert_eq!(kind("refs/tags/approval/prod/20261121T101500Z+2"), "approval");
+    assert_eq!(kind("refs/tags/approval/prod/notes"), "none");
     assert_eq!(kind("refs/notes/commits"), "none");
 }

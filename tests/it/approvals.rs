@@ -121,3 +121,40 @@ fn an_approval_by_an_untrusted_key_does_not_count() {
         .expect_stdout("approvals: 0 of 2")
         .expect_stdout("which [trust.approvers] does not list for prod");
 }
+
+#[test]
+fn the_application_repositorys_server_guards_approvals_like_records() {
+    let world = World::new();
+    let (repos, alice, _bob, mallory) = awaiting_approval(&world);
+    let release = &repos.release;
+    let remote = crate::deploy::path(&repos.release_remote).to_owned();
+    let install = ["hooks", "install", "--release", remote.as_str(), "--release-branch", "environment/prod"];
+    world.release(&repos.app_remote, &install).expect_status(0);
+    let tags = |world: &World| world.git(&repos.app_remote, &["tag", "-l", "approval/*"]);
+
+    // An approval no approver signed is refused by the server: it would count for no one.
+    run_as(&world, release, &["approve", "prod"], Some(&mallory))
+        .expect_status(1)
+        .expect_stderr("error: origin refused the push; nothing was changed here")
+        .expect_stderr("does not count as an approval: it is signed by ");
+    assert_eq!(tags(&world), "", "nothing reached the server");
+    let cache = crate::trust::cache_of(release);
+    assert_eq!(world.git(&cache, &["tag", "-l", "approval/*"]), "", "nor is kept here");
+
+    run_as(&world, release, &["approve", "prod"], Some(&alice)).expect_status(0);
+    let approved = tags(&world).trim().to_owned();
+    assert_eq!(approved, "approval/prod/20261121T101500Z");
+
+    // The same approval without its signature, under a new name: refused.
+    let unsigned = std::panic::catch_unwind(|| {
+        world.git(&cache, &["tag", "approval/prod/20261121T101500Z+2", &approved]);
+        crate::trust::publish_unsigned(&world, &cache, "approval/prod/20261121T101500Z+2");
+    });
+    assert!(unsigned.is_err(), "the server takes no unsigned approval");
+    // Approvals are never deleted nor moved: a revocation is a new tag.
+    let deleted = world.command("git", &cache).args(["push", "origin", &format!(":refs/tags/{approved}")]).output();
+    let deleted = deleted.expect("git runs");
+    assert!(!deleted.status.success());
+    assert!(String::from_utf8_lossy(&deleted.stderr).contains("approvals are never deleted"), "{deleted:?}");
+    assert_eq!(tags(&world).trim(), approved);
+}

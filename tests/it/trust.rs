@@ -99,14 +99,14 @@ fn qa_deployed(world: &World, mode: &str, rc: By, record: By) -> (TwoRepos, Key,
 }
 
 /// The bare cache of the application repository in the release repository's git directory.
-fn cache_of(release: &Path) -> PathBuf {
+pub fn cache_of(release: &Path) -> PathBuf {
     let apps = release.join(".git/release/apps");
     let mut entries = std::fs::read_dir(&apps).expect("the cache folder exists").map(|e| e.expect("entry").path());
     entries.next().expect("one cache")
 }
 
 /// Replaces tag `name` in `repo` with the same tag without its signature, and pushes it.
-fn publish_unsigned(world: &World, repo: &Path, name: &str) {
+pub fn publish_unsigned(world: &World, repo: &Path, name: &str) {
     publish_resigned(world, repo, name, None);
 }
 
