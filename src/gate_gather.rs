@@ -61,6 +61,17 @@ pub struct Verdict {
     /// What passed but is worth saying: a settings change counted under `[trust] mode = "warn"`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Where the target requires approvals: how many, and what those of the commit add up to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approvals: Option<Approvals>,
+}
+
+/// The approvals a target requires, and those the commit it would deploy has.
+#[derive(Debug, Clone, Serialize)]
+pub struct Approvals {
+    pub required: u32,
+    #[serde(flatten)]
+    pub tally: crate::approval::Tally,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -177,7 +188,7 @@ pub fn evaluate_all(
             rollback: gathered.rollback,
             rebuilt_extra: gathered.rebuilt_extra,
             rebuilt_foreign_file: gathered.rebuilt_foreign_file,
-            approvals: gathered.approvals,
+            approvals: gathered.approvals.clone(),
         });
         verdicts.push(Verdict {
             allowed: gate::allows(&findings),
@@ -185,6 +196,10 @@ pub fn evaluate_all(
             source: request.source.clone(),
             head: request.head.clone(),
             deploys: gathered.deploys.and_then(Result::ok),
+            approvals: gathered
+                .approvals
+                .map(|tally| Approvals { required: target.require_approvals, tally })
+                .filter(|approvals| approvals.required > 0),
             components: gathered.components,
             findings,
             warnings: gathered

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::app::AppRepo;
+use crate::approval::{Approval, Stance};
 use crate::error::Error;
 use crate::record::{self, Record};
 use crate::ui::{Paint, Report};
@@ -18,6 +19,8 @@ pub struct Options {
     pub environment: Option<String>,
     pub max_count: Option<usize>,
     pub app_dir: Option<PathBuf>,
+    /// The approvals and revocations instead of the deployments.
+    pub approvals: bool,
 }
 
 /// Reports the deployments, newest first, fetching the records first when online.
@@ -40,6 +43,9 @@ pub fn log(context: &Context, args: &Options) -> Result<(), Error> {
         }
     }
     let limit = args.max_count.unwrap_or(usize::MAX);
+    if args.approvals {
+        return approvals(context, &workspace, &app, args.environment.as_deref(), limit);
+    }
     let records = app.records(&workspace.file.tags, args.environment.as_deref(), limit)?;
     context.tell_trust(&app);
     context.ui.report(&LogReport { records, asked_none: limit == 0 });
@@ -83,6 +89,88 @@ impl Report for LogReport {
                 "no deployments are recorded yet; a pipeline records one with 'git release record <environment>'"
                     .into(),
             ]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// Reports the approvals and revocations, newest first, each with the key it counts for or why
+/// it counts for no one, as the judging settings' `[trust.approvers]` say.
+fn approvals(
+    context: &Context,
+    workspace: &crate::workspace::Workspace,
+    app: &AppRepo,
+    environment: Option<&str>,
+    limit: usize,
+) -> Result<(), Error> {
+    let file = &workspace.file;
+    let names: Vec<&str> = match environment {
+        Some(name) => vec![name],
+        None => file.environments.iter().map(|e| e.name.as_str()).collect(),
+    };
+    let mut approvals = Vec::new();
+    for name in names {
+        for judged in app.approvals(&file.tags, &file.trust, name, None)? {
+            approvals.push(Shown {
+                counts_for: judged.counts_for.clone().ok(),
+                not_counted: judged.counts_for.err(),
+                approval: judged.approval,
+            });
+        }
+    }
+    approvals.sort_by(|a, b| (b.approval.at, &b.approval.tag).cmp(&(a.approval.at, &a.approval.tag)));
+    approvals.truncate(limit);
+    context.ui.report(&ApprovalLog { approvals });
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+struct Shown {
+    #[serde(flatten)]
+    approval: Approval,
+    /// The approver key it counts for.
+    counts_for: Option<String>,
+    /// Why it counts for no one.
+    not_counted: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ApprovalLog {
+    approvals: Vec<Shown>,
+}
+
+impl Report for ApprovalLog {
+    fn human(&self, paint: Paint) -> String {
+        if self.approvals.is_empty() {
+            return String::new();
+        }
+        let header = ["TIME", "ENVIRONMENT", "VERSION", "COMMIT", "TAG", "WHAT", "BY"].map(str::to_owned).to_vec();
+        let mut rows = vec![header];
+        for shown in &self.approvals {
+            let approval = &shown.approval;
+            rows.push(vec![
+                record::display_time(approval.at),
+                approval.environment.clone(),
+                approval.version.clone(),
+                approval.commit.short().to_owned(),
+                approval.tag.clone(),
+                match approval.stance {
+                    Stance::Approve => "approved".into(),
+                    Stance::Revoke => "revoked".into(),
+                },
+                match (&shown.counts_for, &shown.not_counted) {
+                    (Some(key), _) => format!("{} ({key})", approval.by),
+                    (None, why) => format!("{} (not counted: {})", approval.by, why.as_deref().unwrap_or_default()),
+                },
+            ]);
+        }
+        crate::ui::table(&rows, paint)
+    }
+
+    fn hints(&self) -> Vec<String> {
+        if self.approvals.is_empty() {
+            vec!["no approvals are recorded; an approver makes one with 'git release approve <environment>'".into()]
         } else {
             Vec::new()
         }

@@ -255,9 +255,14 @@ impl Report for StatusReport {
                 row.drift.as_ref().map_or_else(|| "-".into(), |drift| runs(drift, row.deployed.as_ref())),
                 row.gate.as_ref().map_or_else(
                     || "-".into(),
-                    |verdict| match failed(verdict).as_slice() {
-                        [] => "allowed".into(),
-                        failed => format!("refused: {}", failed.join(", ")),
+                    |verdict| {
+                        let approvals = verdict.approvals.as_ref().map_or_else(String::new, |a| {
+                            format!(" (approvals {}/{})", a.tally.approved.len(), a.required)
+                        });
+                        match failed(verdict).as_slice() {
+                            [] => format!("allowed{approvals}"),
+                            failed => format!("refused: {}{approvals}", failed.join(", ")),
+                        }
                     },
                 ),
             ]);

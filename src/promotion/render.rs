@@ -25,7 +25,13 @@ impl Promotion {
             carried: self.carried.as_ref().map(|r| &r.deployment),
             runs: self.runs.as_ref().map(|r| &r.deployment),
             held,
-            refused: self.verdict.findings.iter().find(|f| !f.ok).map(|f| f.message.as_str()),
+            // The pull request is where approvers look: approvals gate its merge, not its opening.
+            refused: self
+                .verdict
+                .findings
+                .iter()
+                .find(|f| !f.ok && f.check != crate::gate::Check::Approved)
+                .map(|f| f.message.as_str()),
         };
         match policy::call(&facts, now) {
             Call::Promote(marker) => Desired::Want(Box::new(Wanted {

@@ -158,3 +158,64 @@ fn the_application_repositorys_server_guards_approvals_like_records() {
     assert!(String::from_utf8_lossy(&deleted.stderr).contains("approvals are never deleted"), "{deleted:?}");
     assert_eq!(tags(&world).trim(), approved);
 }
+
+/// The pull request is where approvers look: a promotion waiting only for approvals is opened,
+/// its body counts them, and the next round brings the count up to date.
+#[test]
+fn a_promotion_waiting_for_approvals_is_opened_and_its_body_counts_them() {
+    use crate::fake_forge::FakeForge;
+    use crate::reconcile::{TOKEN, actions, auto_promoted, reconcile};
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let repos = auto_promoted(&world, &forge, "");
+    let alice = key(&world, "alice");
+    edit_release_file(&world, &repos.release, |file| {
+        let file = file.replacen("auto-promote = true\n", "auto-promote = true\nrequire-approvals = 1\n", 1);
+        format!("{file}\n[trust.approvers]\nprod = [\"{}\"]\n", alice.public)
+    });
+    let first = reconcile(&world, &repos.release, &forge, &[]);
+    assert_eq!(actions(&first), ["create #1"], "{first}");
+    let body = forge.open_pulls()[0].body.clone();
+    assert!(body.contains("- ❌ `approved`: approvals: 0 of 1 for "), "{body}");
+
+    run_as(&world, &repos.release, &["approve", "prod"], Some(&alice)).expect_status(0);
+    let second = reconcile(&world, &repos.release, &forge, &[]);
+    assert_eq!(actions(&second), ["update #1"], "{second}");
+    let body = forge.open_pulls()[0].body.clone();
+    assert!(body.contains("- ✅ `approved`: approvals: 1 of 1 for "), "{body}");
+}
+
+#[test]
+fn status_and_log_show_the_approvals() {
+    let world = World::new();
+    let (repos, alice, _bob, mallory) = awaiting_approval(&world);
+    let release = &repos.release;
+    run_as(&world, release, &["approve", "prod", "-m", "Looked at the diff"], Some(&alice)).expect_status(0);
+    run_as(&world, release, &["approve", "prod"], Some(&mallory)).expect_status(0);
+    let status = world.release(release, &["status"]);
+    let prod = status.stdout.lines().find(|l| l.starts_with("prod")).expect("a prod row").to_owned();
+    assert!(prod.ends_with("refused: approved (approvals 1/2)"), "{prod}");
+
+    let log = world.release(release, &["log", "--approvals"]);
+    log.expect_status(0);
+    let lines: Vec<&str> = log.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    assert!(lines[0].starts_with("TIME "), "{log}");
+    assert!(
+        lines[1].contains("approval/prod/20261121T101500Z+2") && lines[1].contains("(not counted: it is signed by"),
+        "{log}"
+    );
+    assert!(
+        lines[2].contains("approval/prod/20261121T101500Z ")
+            && lines[2].contains("approved")
+            && lines[2].contains("(ssh-ed25519 …"),
+        "{log}"
+    );
+    let json = world.release(release, &["log", "--approvals", "--json"]).json();
+    let first = &json["approvals"][1];
+    assert_eq!(first["stance"], "approve");
+    assert_eq!(first["environment"], "prod");
+    assert_eq!(first["reason"], "Looked at the diff");
+    assert!(first["counts_for"].as_str().is_some_and(|key| key.starts_with("ssh-ed25519 …")), "{json}");
+    assert!(json["approvals"][0]["not_counted"].as_str().is_some(), "{json}");
+}

@@ -66,7 +66,7 @@ fn auto_environment(name: &str) -> String {
     format!("\n[[environments]]\nname = \"{name}\"\ncut = \"final\"\nafter = \"qa\"\nauto-promote = true\n")
 }
 
-fn reconcile(world: &World, release: &Path, forge: &FakeForge, args: &[&str]) -> Value {
+pub fn reconcile(world: &World, release: &Path, forge: &FakeForge, args: &[&str]) -> Value {
     // After every deployment these tests make: they record at minutes past ten.
     reconcile_at(world, release, forge, crate::harness::NOON, args)
 }
@@ -86,7 +86,7 @@ fn writes(forge: &FakeForge) -> usize {
     forge.requests().iter().filter(|(line, _)| !line.starts_with("GET ")).count()
 }
 
-fn actions(report: &Value) -> Vec<String> {
+pub fn actions(report: &Value) -> Vec<String> {
     report["environments"][0]["actions"]
         .as_array()
         .expect("actions")
