@@ -113,12 +113,14 @@ pub fn deployed_before(workspace: &Workspace, app: &AppRepo, resolved: &Resolved
         // What the environment itself ran before needs nothing of the environment before it.
         return Ok(());
     }
-    // The commit the final tag goes on itself, whatever the layout (in one repository the head
-    // deployed holds its files): a commit of the same files on no branch is not what the
-    // environments before deployed. Each of them, where several come before.
+    // The commit the final tag goes on, or, where the environment matches trees (always in one
+    // repository), a commit of its files, as the gate asks: an environment before that deploys
+    // its own branch ran the merge that brought the candidate in. Each of them, where several
+    // come before.
     let rc = &decision.tag().commit;
+    let tree = workspace.file.matches_trees(environment).then(|| app.repo.commit_tree(rc)).transpose()?;
     for after in &environment.after {
-        let ask = Ask { environment: after, commit: rc, tree: None };
+        let ask = Ask { environment: after, commit: rc, tree: tree.as_ref() };
         let previous = app.survey(&workspace.file.tags, &[], &[ask])?.deployed(0);
         if previous.matching.is_none() {
             let tag = decision.tag();

@@ -144,3 +144,49 @@ fn promote_into_an_environment_after_two_comes_from_either() {
         .expect_status(1)
         .expect_stderr("global comes after prod-eu and prod-us, not stage");
 }
+
+/// Found by the independent pass: in one repository, an environment after one that cuts final
+/// tags deploys a commit its gate let in by its files (the environment before ran the merge that
+/// brought the candidate in), and `prepare` refused it, asking for the candidate's own commit.
+#[test]
+fn one_repository_fan_in_after_final_environments_deploys_what_the_gate_let_in() {
+    let world = World::new();
+    let remote = world.empty_repo("shop.git", true);
+    let repo = world.repo("shop");
+    world.git(&repo, &["remote", "add", "origin", path(&remote)]);
+    let file = "version = \"1.0.0\"\n\n[app]\nrepo = \".\"\n\n[[environments]]\nname = \"stage\"\ncut = \"rc\"\n\n\
+                [[environments]]\nname = \"prod-eu\"\ncut = \"final\"\nafter = \"stage\"\n\n\
+                [[environments]]\nname = \"prod-us\"\ncut = \"final\"\nafter = \"stage\"\n\n\
+                [[environments]]\nname = \"global\"\ncut = \"final\"\nafter = [\"prod-eu\", \"prod-us\"]\n";
+    world.commit_release_file(&repo, "main", file.as_bytes());
+    let branches = ["environment/stage", "environment/prod-eu", "environment/prod-us", "environment/global"];
+    for branch in branches {
+        world.git(&repo, &["branch", branch, "main"]);
+    }
+    world.git(&repo, &["config", "release.configRef", "refs/heads/environment/global"]);
+    world.git(&repo, &[&["push", "-q", "origin"][..], &branches].concat());
+    world.git(&repo, &["checkout", "-q", "--detach"]);
+    world.release(&repo, &["prepare", "stage"]).expect_status(0);
+    world.release(&repo, &["record", "stage"]).expect_status(0);
+    // Each region takes the candidate through a merge commit of its own, as a forge merges.
+    for region in ["prod-eu", "prod-us"] {
+        let branch = format!("environment/{region}");
+        world.git(&repo, &["checkout", "-q", &branch]);
+        world.git(
+            &repo,
+            &["merge", "-q", "--no-ff", "-m", &format!("Promote stage to {region}"), "origin/environment/stage"],
+        );
+        world.git(&repo, &["commit", "-q", "--allow-empty", "-m", &format!("{region} is ready")]);
+        world.git(&repo, &["push", "-q", "origin", &branch]);
+        world.git(&repo, &["checkout", "-q", "--detach"]);
+        world.release(&repo, &["prepare", region]).expect_status(0);
+        world.release(&repo, &["record", region]).expect_status(0);
+    }
+    world.git(&repo, &["checkout", "-q", "environment/global"]);
+    world.git(&repo, &["merge", "-q", "--ff-only", "origin/environment/prod-eu"]);
+    world.git(&repo, &["push", "-q", "origin", "environment/global"]);
+    world.git(&repo, &["checkout", "-q", "--detach"]);
+    world.release(&repo, &["gate", "--target", "global", "--source", "environment/prod-eu"]).expect_status(0);
+    world.release(&repo, &["prepare", "global"]).expect_status(0).expect_stdout("tag=v1.0.0\n");
+    world.release(&repo, &["record", "global"]).expect_status(0);
+}
