@@ -100,6 +100,11 @@ pub fn asked(
 ) -> Result<Option<Rollback>, Error> {
     let message = workspace.repo.commit_message(release_commit)?;
     let Some(to) = record::rollback_to(&message) else { return Ok(None) };
+    // A commit that rolled another environment back (the one before, whose branch a promotion
+    // comes from) is an ordinary change for this one, judged as any other.
+    if record::candidate(&to, &workspace.file.tags, None).is_some_and(|named| named.environment != environment) {
+        return Ok(None);
+    }
     let refused = |why: String| {
         Error::from(super::Refusal::RollbackUnresolvable {
             environment: environment.to_owned(),

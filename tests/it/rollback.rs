@@ -188,3 +188,34 @@ fn one_repository_rolls_back_with_the_files_the_earlier_deployment_ran() {
     assert_eq!(prepared.json()["commit"], good.as_str(), "the commit qa ran, whose files the branch holds");
     assert_eq!(prepared.json()["tag"], "v1.2.0-rc.1");
 }
+
+/// Found by an independent pass: the head of qa's branch after `rollback qa` names a record of
+/// qa in `Rollback-To:`, and the gate into prod read it as a rollback of prod, refusing the
+/// promotion with checks that had nothing to do with it.
+#[test]
+fn a_promotion_from_a_branch_that_rolled_back_is_judged_as_any_other() {
+    let world = World::new();
+    let (repos, good, _bad) = prod_ran_a_bad_release(&world);
+    let release = &repos.release;
+    let at = |args: &[&str]| world.release_at(release, args, NOON);
+    at(&["rollback", "qa", "--push"]).expect_status(0);
+    at(&["prepare", "qa"]).expect_status(0);
+    at(&["record", "qa", "--at", "2026-11-21T11:00:00Z"]).expect_status(0);
+    let gate = at(&["gate", "--target", "prod", "--json"]);
+    let json = gate.json();
+    let checks: Vec<&str> =
+        json["findings"].as_array().expect("findings").iter().filter_map(|f| f["check"].as_str()).collect();
+    assert!(!checks.contains(&"rollback"), "qa's rollback is no rollback of prod: {json}");
+    assert_eq!(json["deploys"], good.as_str(), "{json}");
+    assert!(checks.contains(&"previous-deployed") && checks.contains(&"promotion-path"), "{json}");
+    let failed: Vec<&str> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["ok"] == false)
+        .filter_map(|f| f["check"].as_str())
+        .collect();
+    // 1.0.0 is older than what prod runs, and qa ran it: only the bump prod does not ask for could refuse.
+    assert!(failed.is_empty(), "{json}");
+    gate.expect_status(0);
+}
