@@ -132,6 +132,9 @@ impl Context {
     /// # Errors
     /// As [`Context::workspace`], and when `release.configRef` names no valid release file.
     pub fn judging_workspace(&self) -> Result<Workspace, Error> {
+        if let Some(judging) = self.config_ref_workspace()? {
+            return Ok(judging);
+        }
         let workspace = self.workspace()?;
         if self.config_from.is_some() {
             return Ok(workspace);
@@ -142,6 +145,15 @@ impl Context {
         workspace.judging()
     }
 
+    /// Without `--config-from`, where `release.configRef` is set: the file it names, the file
+    /// checked out left unread.
+    fn config_ref_workspace(&self) -> Result<Option<Workspace>, Error> {
+        if self.config_from.is_some() {
+            return Ok(None);
+        }
+        Workspace::load_config_ref(self.repo()?, &self.remote)
+    }
+
     /// The release file a deployment (`prepare`, `record`, `rollback`) reads its environments,
     /// application and tag patterns from: as [`Context::judging_workspace`], whose warning
     /// about an unset `release.configRef` the deployment gives itself. A pull request's
@@ -150,6 +162,9 @@ impl Context {
     /// # Errors
     /// As [`Context::judging_workspace`].
     pub fn deploying_workspace(&self) -> Result<Workspace, Error> {
+        if let Some(judging) = self.config_ref_workspace()? {
+            return Ok(judging);
+        }
         let workspace = self.workspace()?;
         if self.config_from.is_some() {
             return Ok(workspace);

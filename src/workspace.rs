@@ -361,6 +361,18 @@ impl Workspace {
     ///
     /// # Errors
     /// When `release.configRef` names no reference, or one without a valid release file.
+    /// The workspace of the file `release.configRef` names, read without the one checked out:
+    /// `None` where it is not set. A checkout whose file is broken (a pull request's) then
+    /// stops no command that the named file judges.
+    ///
+    /// # Errors
+    /// When `release.configRef` names no reference, or one without a valid release file.
+    pub fn load_config_ref(repo: Repo, remote: &str) -> Result<Option<Workspace>, Error> {
+        let Some(reference) = repo.config_string("release.configRef") else { return Ok(None) };
+        let (content, origin) = from_config_ref(&repo, remote, &reference, true)?;
+        Workspace::from_content(repo, remote, content, origin).map(Some)
+    }
+
     pub fn judging(self) -> Result<Workspace, Error> {
         let Some(reference) = self.repo.config_string("release.configRef") else { return Ok(self) };
         let (content, origin) = from_config_ref(&self.repo, &self.remote, &reference, true)?;

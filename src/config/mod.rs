@@ -714,7 +714,11 @@ impl Resolver<'_> {
                     self.problem(Some(span.clone()), format!("{message}; defined are: {defined}"));
                 }
             }
-            if let Some(cycle) = &cycles[at] {
+            if listed.contains(&environments[at].name) {
+                let name = &environments[at].name;
+                let message = format!("after names {name} itself; an environment cannot come after itself");
+                self.problem(Some(span), message);
+            } else if let Some(cycle) = &cycles[at] {
                 self.problem(Some(span), format!("`after` forms a cycle: {}", order::shown(&names, cycle)));
             }
         }

@@ -101,11 +101,57 @@ pub struct Environment {
 }
 
 /// `after = "qa"`, or `after = ["eu", "us"]` for an environment that several feed.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum After {
     One(String),
     Several(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for After {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<After, D::Error> {
+        struct Names;
+        impl<'de> serde::de::Visitor<'de> for Names {
+            type Value = After;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an environment's name, or a list of names such as [\"eu\", \"us\"]")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<After, E> {
+                Ok(After::One(name.to_owned()))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<After, A::Error> {
+                let mut names = Vec::new();
+                while let Some(name) = seq.next_element::<Name>()? {
+                    names.push(name.0);
+                }
+                Ok(After::Several(names))
+            }
+        }
+        deserializer.deserialize_any(Names)
+    }
+}
+
+/// One name of an `after` list: a string, or an error that says what a list holds.
+struct Name(String);
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Name, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Name;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an environment's name: an `after` list holds names only")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Name, E> {
+                Ok(Name(name.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(Text)
+    }
 }
 
 impl After {

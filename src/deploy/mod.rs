@@ -381,10 +381,22 @@ fn existing_tag(app: &AppRepo, name: &str) -> Result<Option<version::VersionTag>
 /// The environment whose deployments cut the release candidates a final deployment needs.
 fn rc_environment(workspace: &Workspace, environment: &Environment) -> String {
     let environments = &workspace.file.environments;
-    Some(environment.after_named())
-        .filter(|named| !named.is_empty())
-        .or_else(|| environments.iter().find(|e| e.cut == Cut::Rc).map(|e| e.name.clone()))
-        .unwrap_or_else(|| "an environment with cut = \"rc\"".to_owned())
+    // Back along `after` to the nearest that cuts them; else any that does.
+    let mut seen: Vec<&str> = Vec::new();
+    let mut next: Vec<&Environment> = workspace.file.before(environment);
+    while let Some(before) = next.pop() {
+        if before.cut == Cut::Rc {
+            return before.name.clone();
+        }
+        if !seen.contains(&before.name.as_str()) {
+            seen.push(&before.name);
+            next.splice(0..0, workspace.file.before(before));
+        }
+    }
+    environments
+        .iter()
+        .find(|e| e.cut == Cut::Rc)
+        .map_or_else(|| "an environment with cut = \"rc\"".to_owned(), |e| e.name.clone())
 }
 
 /// A refusal of the version rules, as a deployment's.

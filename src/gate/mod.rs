@@ -269,6 +269,7 @@ fn promotion_path(snapshot: &Snapshot<'_>) -> Option<Finding> {
             }
         };
         let rebuilt = source == rebuild_branch(&target.name);
+        let whose = if befores.len() == 1 { format!("{named}'s") } else { format!("one of {named}'s") };
         let rebuild_hint = || format!("rebuild it: git release promote {} {} --rebuild", first.name, target.name);
         let any_branch = befores.iter().find(|e| e.deploys == crate::config::Deploys::AnyBranch);
         return Some(if let Some(after) = befores.iter().find(|e| e.branch == source) {
@@ -298,7 +299,7 @@ fn promotion_path(snapshot: &Snapshot<'_>) -> Option<Finding> {
             Finding::fail(
                 Check::PromotionPath,
                 format!(
-                    "{source} changes {} beside {FILE_NAME}, and a rebuilt promotion carries {named}'s {FILE_NAME} onto {}'s head and nothing else",
+                    "{source} changes {} beside {FILE_NAME}, and a rebuilt promotion carries {whose} {FILE_NAME} onto {}'s head and nothing else",
                     snapshot.rebuilt_extra.join(", "),
                     target.name
                 ),
@@ -308,14 +309,14 @@ fn promotion_path(snapshot: &Snapshot<'_>) -> Option<Finding> {
             Finding::fail(
                 Check::PromotionPath,
                 format!(
-                    "{source}'s {FILE_NAME} is not the one {branches} holds, and a rebuilt promotion carries {named}'s {FILE_NAME} as it is"
+                    "{source}'s {FILE_NAME} is not the one {branches} holds, and a rebuilt promotion carries {whose} {FILE_NAME} as it is"
                 ),
                 rebuild_hint(),
             )
         } else if rebuilt {
             Finding::pass(
                 Check::PromotionPath,
-                format!("{source} carries {named}'s release file onto {}'s head (promote --rebuild)", target.name),
+                format!("{source} carries {whose} release file onto {}'s head (promote --rebuild)", target.name),
             )
         } else {
             let what = from.map_or_else(

@@ -127,15 +127,26 @@ fn after_forming_a_cycle() {
 
 #[test]
 fn after_naming_itself() {
-    refused(&VALID.replace("after = \"qa\"", "after = \"prod\""), &["`after` forms a cycle: prod -> prod"]);
+    refused(
+        &VALID.replace("after = \"qa\"", "after = \"prod\""),
+        &["line 16, column 9: after names prod itself; an environment cannot come after itself"],
+    );
 }
 
 #[test]
 fn after_list_naming_itself() {
     refused(
         &VALID.replace("after = \"qa\"", "after = [\"qa\", \"prod\"]"),
-        &["line 16, column 9: `after` forms a cycle: prod -> prod"],
+        &["line 16, column 9: after names prod itself; an environment cannot come after itself"],
     );
+}
+
+#[test]
+fn after_that_is_neither_a_name_nor_a_list_of_names() {
+    refused(&VALID.replace("after = \"qa\"", "after = 3"), &["an environment's name, or a list of names"]);
+    let nested =
+        refused(&VALID.replace("after = \"qa\"", "after = [\"qa\", 3]"), &["an `after` list holds names only"]);
+    assert!(!nested.stderr.contains("untagged"), "{nested}");
 }
 
 #[test]

@@ -190,3 +190,17 @@ fn one_repository_fan_in_after_final_environments_deploys_what_the_gate_let_in()
     world.release(&repo, &["prepare", "global"]).expect_status(0).expect_stdout("tag=v1.0.0\n");
     world.release(&repo, &["record", "global"]).expect_status(0);
 }
+
+/// Found by the independent pass: a version without candidates pointed at the environments
+/// global comes after, which cut final tags; the candidates come from stage.
+#[test]
+fn a_version_without_candidates_names_where_they_are_cut() {
+    let world = World::new();
+    let repos = fanned(&world);
+    let release = &repos.release;
+    world.release(release, &["set", "prod-eu", "1.5.0", "--push"]).expect_status(0);
+    world
+        .release(release, &["gate", "--target", "global", "--source", "environment/prod-eu"])
+        .expect_status(1)
+        .expect_stdout("no release candidate for 1.5.0; deploy it to stage first");
+}

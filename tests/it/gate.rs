@@ -299,3 +299,26 @@ fn an_oversized_tag_is_read_no_further_than_its_header() {
     log.expect_status(0).expect_stdout("1.2.0.20261121T101500Z.qa");
     assert!(!log.stdout.contains(name), "{log}");
 }
+
+/// Found by an independent pass: with `release.configRef` set, a checkout whose release file is
+/// broken (a pull request's, in CI) took every command down with a configuration error, where
+/// the gate should judge it by the named file and refuse it on `release-file`.
+#[test]
+fn a_broken_release_file_checked_out_is_judged_not_fatal_where_config_ref_is_set() {
+    let world = World::new();
+    let repos = prepared_qa(&world);
+    let release = &repos.release;
+    world.release(release, &["record", "qa"]).expect_status(0);
+    world.git(release, &["checkout", "-q", "environment/qa"]);
+    let file = std::fs::read_to_string(release.join("release.toml")).expect("the file");
+    std::fs::write(release.join("release.toml"), file.replace("after = \"qa\"", "after = [\"qa\", \"qa-typo\"]"))
+        .expect("written");
+    world.git(release, &["commit", "-q", "-am", "A broken release file"]);
+    let head = world.git(release, &["rev-parse", "HEAD"]).trim().to_owned();
+    let gate = world.release(release, &["gate", "--target", "prod", "--source", "environment/qa", "--head", &head]);
+    gate.expect_status(1)
+        .expect_stdout("FAIL  release-file")
+        .expect_stdout("after lists \"qa-typo\", which names no environment");
+    world.release(release, &["status"]).expect_status(0);
+    world.release(release, &["log"]).expect_status(0);
+}
