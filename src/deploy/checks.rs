@@ -113,15 +113,24 @@ pub fn deployed_before(workspace: &Workspace, app: &AppRepo, resolved: &Resolved
         // What the environment itself ran before needs nothing of the environment before it.
         return Ok(());
     }
-    // The commit the final tag goes on, or, where the environment matches trees (always in one
-    // repository), a commit of its files, as the gate asks: an environment before that deploys
-    // its own branch ran the merge that brought the candidate in. Each of them, where several
-    // come before.
+    // The commit the final tag goes on itself, whatever the layout: a commit of the same files
+    // on no branch is not what the environments before deployed. But where the environment
+    // matches trees (always in one repository), an environment before that released this very
+    // final tag ran it through the merge that brought it onto its own branch: a record of that
+    // tag on a commit of the same files counts. Each of them, where several come before.
     let rc = &decision.tag().commit;
     let tree = workspace.file.matches_trees(environment).then(|| app.repo.commit_tree(rc)).transpose()?;
+    let final_name = &decision.tag().name;
     for after in &environment.after {
-        let ask = Ask { environment: after, commit: rc, tree: tree.as_ref() };
-        let previous = app.survey(&workspace.file.tags, &[], &[ask])?.deployed(0);
+        let ask = Ask { environment: after, commit: rc, tree: None };
+        let mut previous = app.survey(&workspace.file.tags, &[], &[ask])?.deployed(0);
+        if let (None, Some(tree)) = (&previous.matching, &tree) {
+            let ask = Ask { environment: after, commit: rc, tree: Some(tree) };
+            let by_files = app.survey(&workspace.file.tags, &[], &[ask])?.deployed(0);
+            if by_files.matching.as_ref().is_some_and(|r| r.deployment.version_tag.as_ref() == Some(final_name)) {
+                previous = by_files;
+            }
+        }
         if previous.matching.is_none() {
             let tag = decision.tag();
             return Err(Refusal::NotDeployedBefore {

@@ -44,6 +44,7 @@ fn wip_cannot_cut_a_candidate() {
     std::fs::write(release.join("release.toml"), file.replace("version = \"0.1.0\"", "version = \"WIP\""))
         .expect("release file written");
     world.git(release, &["commit", "-q", "-am", "Hand-edited"]);
+    world.git(release, &["push", "-q", "origin", "environment/qa"]);
     let transcript = world.release(release, &["prepare", "qa"]);
     transcript.expect_status(2).expect_stderr("needs a version such as 1.4.0 or 2026.11, not `WIP`");
     assert!(tags(&world, &repos.app_remote).is_empty());

@@ -146,13 +146,21 @@ fn a_forged_rollback_trailer_opens_nothing() {
     let at = |args: &[&str]| world.release_at(release, args, NOON);
     // Someone who may push to prod names qa's record as prod's, by hand.
     at(&["set", "prod", "1.0.0", "-m", "Roll back\n\nRollback-To: 1.0.0.20261121T102000Z.qa"]).expect_status(0);
+    // A trailer naming another environment's record makes no rollback of prod: the change is
+    // judged as any other, and qa no longer runs 1.0.0.
     let gate = at(&["gate", "--target", "prod", "--source", "environment/prod", "--head", "environment/prod"]);
-    gate.expect_status(1).expect_stdout("is no record of prod that counts here");
+    gate.expect_status(1).expect_stdout("FAIL  previous-current   qa no longer runs it");
+    assert!(!gate.stdout.contains("rollback"), "{gate}");
     // Deployed from this checkout alone, the unpublished branch decides, and is still refused.
-    at(&["prepare", "prod", "--no-push"]).expect_status(1).expect_stderr("is no record of prod that counts here");
-    let pushed =
-        world.command("git", release).args(["push", "-q", "origin", "environment/prod"]).output().expect("runs");
-    assert!(!pushed.status.success(), "the hook refuses it too");
+    at(&["prepare", "prod", "--no-push"]).expect_status(1).expect_stderr("qa no longer runs it");
+    let pushed = world
+        .command("git", release)
+        .args(["push", "origin", "environment/prod"])
+        .env("GIT_COMMITTER_DATE", NOON)
+        .output()
+        .expect("runs");
+    assert!(!pushed.status.success(), "the hook refuses it too: {}", String::from_utf8_lossy(&pushed.stderr));
+    assert!(String::from_utf8_lossy(&pushed.stderr).contains("qa no longer runs it"));
 }
 
 #[test]
