@@ -156,6 +156,12 @@ pub struct Environment {
     pub previous_current: bool,
     /// Whether each deployment must carry a greater semver than the last.
     pub require_bump: bool,
+    /// Whether the reconciler merges the promotion pull request into it once everything allows.
+    pub auto_merge: bool,
+    /// How a promotion into it is merged.
+    pub merge_method: MergeMethod,
+    /// The merge commit's message, with `{from}`, `{to}`, `{version}`, `{tag}`, `{number}`.
+    pub merge_message: Option<String>,
     /// How many distinct approvers `[trust.approvers]` lists must have approved the commit
     /// (`git release approve`) before it enters; 0 asks for none.
     pub require_approvals: u32,
@@ -202,12 +208,42 @@ impl Environment {
             previous_current: true,
             require_bump: false,
             require_approvals: 0,
+            auto_merge: false,
+            merge_method: MergeMethod::default(),
+            merge_message: None,
             gate: GateMode::default(),
             soak: None,
             freeze: Vec::new(),
             blocked: Vec::new(),
             variables: std::collections::BTreeMap::new(),
             deploys: Deploys::default(),
+        }
+    }
+}
+
+/// `merge-method`: how a promotion pull request is merged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MergeMethod {
+    /// A merge commit.
+    #[default]
+    Merge,
+    /// One commit with the changes, on the target.
+    Squash,
+    /// The target moved to the head, where it contains the target.
+    FastForward,
+}
+
+impl MergeMethod {
+    pub const ALL: [MergeMethod; 3] = [MergeMethod::Merge, MergeMethod::Squash, MergeMethod::FastForward];
+
+    /// As the release file writes it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MergeMethod::Merge => "merge",
+            MergeMethod::Squash => "squash",
+            MergeMethod::FastForward => "fast-forward",
         }
     }
 }
@@ -615,6 +651,9 @@ impl Resolver<'_> {
                 previous_current: env.previous_current.unwrap_or(true),
                 require_bump: env.require_bump,
                 require_approvals,
+                auto_merge: env.auto_merge,
+                merge_method: env.merge_method.unwrap_or_default(),
+                merge_message: env.merge_message.map(Spanned::into_inner),
                 gate: env.gate.unwrap_or_default(),
                 soak,
                 freeze,

@@ -72,6 +72,7 @@ pub struct Tags {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[expect(clippy::struct_excessive_bools, reason = "each bool is an independent key of the release file")]
 pub struct Environment {
     pub name: Spanned<String>,
     pub branch: Option<Spanned<String>>,
@@ -87,6 +88,10 @@ pub struct Environment {
     #[serde(default)]
     pub require_bump: bool,
     pub require_approvals: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub auto_merge: bool,
+    pub merge_method: Option<super::MergeMethod>,
+    pub merge_message: Option<Spanned<String>>,
     pub gate: Option<GateMode>,
     pub soak: Option<Spanned<String>>,
     #[serde(default)]

@@ -8,10 +8,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Mergeable, Opened, PullRequest, ServiceError,
-    State, Token,
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Merge, Mergeable, Merged, Opened, PullRequest,
+    ServiceError, State, Token,
 };
-use crate::http::{Http, Reply, Scheme, Settings};
+use crate::config::MergeMethod;
+use crate::http::{self, Http, Reply, Scheme, Settings};
 
 pub struct Azure {
     location: Location,
@@ -36,10 +37,20 @@ struct Pull {
     source_ref_name: String,
     target_ref_name: String,
     merge_status: Option<String>,
+    /// `active`, `completed` or `abandoned`.
+    status: Option<String>,
+    /// The head the pull request was last merged (or test-merged) from.
+    last_merge_source_commit: Option<CommitRef>,
     /// Set when the source branch is in a fork.
     fork_source: Option<serde_json::Value>,
     /// Who opened it.
     created_by: Option<Identity>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CommitRef {
+    commit_id: String,
 }
 
 /// An identity by its id, as pull requests and the connection data both give it.
@@ -100,6 +111,7 @@ impl Azure {
             version: None,
             from_fork: pull.fork_source.is_some_and(|fork| !fork.is_null()),
             author: pull.created_by.map(|identity| identity.id.to_ascii_lowercase()),
+            head: pull.last_merge_source_commit.map(|commit| commit.commit_id),
         }
     }
 
@@ -208,6 +220,43 @@ impl Forge for Azure {
             Some("conflicts") => Mergeable::Conflicts,
             Some("queued" | "notSet") | None => Mergeable::Unknown,
             Some(other) => Mergeable::Blocked(other.to_owned()),
+        })
+    }
+
+    fn merge_methods(&self) -> &'static [MergeMethod] {
+        // Azure's `rebase` rewrites the commits; it cannot move a branch to the head as it is.
+        &[MergeMethod::Merge, MergeMethod::Squash]
+    }
+
+    fn merge(&self, pull: &PullRequest, merge: &Merge<'_>) -> Result<Merged, ServiceError> {
+        let path = self.path(&format!("/pullrequests/{}", pull.number));
+        let strategy = match merge.method {
+            MergeMethod::Squash => "squash",
+            MergeMethod::Merge | MergeMethod::FastForward => "noFastForward",
+        };
+        let body = json!({
+            "status": "completed",
+            "lastMergeSourceCommit": {"commitId": merge.head},
+            "completionOptions": {"mergeStrategy": strategy, "mergeCommitMessage": merge.message, "deleteSourceBranch": false},
+        });
+        let what = format!("the completion of pull request {}", pull.number);
+        let reply = self.http.send(&Method::PATCH, &path, Some(&body))?;
+        let said = || http::message_of(&reply.body).unwrap_or_else(|| format!("HTTP {}", reply.status));
+        Ok(match reply.status {
+            200..=299 => {
+                let pull = Self::read(&reply)?;
+                if pull.status.as_deref() == Some("completed") {
+                    Merged::Done { head: pull.last_merge_source_commit.map(|commit| commit.commit_id) }
+                } else {
+                    // Completion waits for policies or the merge itself: the next round looks again.
+                    let status = pull.merge_status.unwrap_or_else(|| "queued".into());
+                    Merged::NotReady(format!("its completion is {status}"))
+                }
+            }
+            // The source moved past `lastMergeSourceCommit`.
+            409 => Merged::HeadMoved(said()),
+            400 => Merged::NotReady(said()),
+            _ => return Err(self.http.refusal(&reply, &what)),
         })
     }
 

@@ -7,10 +7,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Mergeable, Opened, PullRequest, ServiceError,
-    State, Token,
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Merge, Mergeable, Merged, Opened, PullRequest,
+    ServiceError, State, Token,
 };
-use crate::http::{Http, Reply, Scheme, Settings};
+use crate::config::MergeMethod;
+use crate::http::{self, Http, Reply, Scheme, Settings};
 
 pub struct BitbucketCloud {
     location: Location,
@@ -40,6 +41,13 @@ struct Account {
 struct Endpoint {
     branch: Named,
     repository: Option<FullName>,
+    commit: Option<Hash>,
+}
+
+/// A commit as Bitbucket Cloud names it in a pull request: 12 hex digits.
+#[derive(Deserialize)]
+struct Hash {
+    hash: String,
 }
 
 #[derive(Deserialize, PartialEq, Eq)]
@@ -81,6 +89,7 @@ impl From<Pull> for PullRequest {
             title: pull.title,
             body: pull.description.unwrap_or_default(),
             from_fork: pull.source.repository != pull.destination.repository,
+            head: pull.source.commit.map(|commit| commit.hash),
             source: pull.source.branch.name,
             target: pull.destination.branch.name,
             version: None,
@@ -207,6 +216,56 @@ impl Forge for BitbucketCloud {
         Ok(match state.get("state").and_then(Value::as_str) {
             Some(other) if other != "OPEN" => Mergeable::Blocked(other.to_lowercase()),
             _ => Mergeable::Unknown,
+        })
+    }
+
+    fn computes_mergeability(&self) -> bool {
+        false
+    }
+
+    fn merge(&self, pull: &PullRequest, merge: &Merge<'_>) -> Result<Merged, ServiceError> {
+        // The merge takes no head: it is checked just before, and the merged head just after.
+        let path = self.path(&format!("/pullrequests/{}", pull.number));
+        let reply = self.http.call(&Method::GET, &path, None, &format!("pull request #{}", pull.number))?;
+        let now: PullRequest = Self::pull(&reply)?.into();
+        if !now.head_is(merge.head) {
+            return Ok(Merged::HeadMoved(format!("its head is {}", now.head.unwrap_or_default())));
+        }
+        let statuses = self.path(&format!("/pullrequests/{}/statuses", pull.number));
+        let reply =
+            self.http.call(&Method::GET, &statuses, None, &format!("the statuses of pull request #{}", pull.number))?;
+        let listed: Value = reply.json(Kind::BitbucketCloud, "statuses")?;
+        let unfinished: Vec<String> = listed
+            .get("values")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|status| status.get("state").and_then(Value::as_str) != Some("SUCCESSFUL"))
+            .map(|status| {
+                let key = status.get("key").and_then(Value::as_str).unwrap_or("a check");
+                let state = status.get("state").and_then(Value::as_str).unwrap_or("unknown");
+                format!("{key} is {}", state.to_lowercase())
+            })
+            .collect();
+        if !unfinished.is_empty() {
+            return Ok(Merged::NotReady(unfinished.join(", ")));
+        }
+        let strategy = match merge.method {
+            MergeMethod::Merge => "merge_commit",
+            MergeMethod::Squash => "squash",
+            MergeMethod::FastForward => "fast_forward",
+        };
+        let body = json!({"type": "pullrequest_merge_parameters", "message": merge.message, "merge_strategy": strategy, "close_source_branch": false});
+        let what = format!("the merge of pull request #{}", pull.number);
+        let reply = self.http.send(&Method::POST, &format!("{path}/merge"), Some(&body))?;
+        Ok(match reply.status {
+            200 => Merged::Done { head: PullRequest::from(Self::pull(&reply)?).head },
+            // Merging in the background: the next round finds it merged.
+            202 => Merged::NotReady("Bitbucket is merging it".into()),
+            400 | 409 => {
+                Merged::NotReady(http::message_of(&reply.body).unwrap_or_else(|| format!("HTTP {}", reply.status)))
+            }
+            _ => return Err(self.http.refusal(&reply, &what)),
         })
     }
 

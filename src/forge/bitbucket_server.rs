@@ -5,9 +5,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Mergeable, Opened, PullRequest, ServiceError,
-    State, Token,
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Merge, Mergeable, Merged, Opened, PullRequest,
+    ServiceError, State, Token,
 };
+use crate::config::MergeMethod;
 use crate::http::{self, Http, Reply, Scheme, Settings};
 
 pub struct BitbucketServer {
@@ -47,6 +48,8 @@ struct User {
 struct Ref {
     id: String,
     repository: Option<RefRepository>,
+    #[serde(rename = "latestCommit")]
+    latest_commit: Option<String>,
 }
 
 #[derive(Deserialize, PartialEq, Eq)]
@@ -79,7 +82,7 @@ struct Page {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Merge {
+struct Mergeability {
     #[serde(rename = "canMerge")]
     allowed: bool,
     #[serde(default)]
@@ -116,6 +119,7 @@ impl From<Pull> for PullRequest {
             version: Some(pull.version),
             from_fork: pull.from_ref.repository != pull.to_ref.repository,
             author: pull.author.map(|author| author.user.name),
+            head: pull.from_ref.latest_commit,
         }
     }
 }
@@ -266,7 +270,7 @@ impl Forge for BitbucketServer {
     fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ServiceError> {
         let path = self.path(&format!("/pull-requests/{}/merge", pull.number));
         let reply = self.http.call(&Method::GET, &path, None, &format!("pull request #{}", pull.number))?;
-        let merge: Merge = reply.json(Kind::BitbucketServer, "the merge check")?;
+        let merge: Mergeability = reply.json(Kind::BitbucketServer, "the merge check")?;
         Ok(if merge.conflicted {
             Mergeable::Conflicts
         } else if merge.allowed {
@@ -274,6 +278,33 @@ impl Forge for BitbucketServer {
         } else {
             let why = merge.vetoes.into_iter().map(|v| v.summary_message).collect::<Vec<_>>().join("; ");
             Mergeable::Blocked(why)
+        })
+    }
+
+    fn merge(&self, pull: &PullRequest, merge: &Merge<'_>) -> Result<Merged, ServiceError> {
+        // The merge takes the version read with the head: a pull request changed since (a push
+        // to its branch among the changes) is refused with 409.
+        let now = self.read(pull.number)?;
+        if !now.head_is(merge.head) {
+            return Ok(Merged::HeadMoved(format!("its head is {}", now.head.unwrap_or_default())));
+        }
+        let version = now.version.unwrap_or_default();
+        let path = self.path(&format!("/pull-requests/{}/merge?version={version}", pull.number));
+        let strategy = match merge.method {
+            MergeMethod::Merge => "no-ff",
+            MergeMethod::Squash => "squash",
+            MergeMethod::FastForward => "ff-only",
+        };
+        let body = json!({"message": merge.message, "strategyId": strategy});
+        let what = format!("the merge of pull request #{}", pull.number);
+        let reply = self.http.send(&Method::POST, &path, Some(&body))?;
+        let said = || http::message_of(&reply.body).unwrap_or_else(|| format!("HTTP {}", reply.status));
+        Ok(match reply.status {
+            200..=299 => Merged::Done { head: Self::pull(&reply)?.from_ref.latest_commit },
+            409 if reply.body.contains("OutOfDate") => Merged::HeadMoved(said()),
+            // A veto (a build, an approval, a conflict), or a merge that is not possible now.
+            409 | 400 => Merged::NotReady(said()),
+            _ => return Err(self.http.refusal(&reply, &what)),
         })
     }
 

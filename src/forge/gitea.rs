@@ -9,9 +9,10 @@ use serde_json::json;
 
 use super::github;
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Mergeable, Opened, PullRequest, ServiceError,
-    Token,
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Merge, Mergeable, Merged, Opened, PullRequest,
+    ServiceError, Token,
 };
+use crate::config::MergeMethod;
 use crate::http::{Http, Reply, Scheme, Settings};
 
 pub struct Gitea {
@@ -39,6 +40,7 @@ struct Branch {
     #[serde(rename = "ref")]
     name: String,
     repo_id: Option<u64>,
+    sha: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +57,7 @@ impl From<Pull> for PullRequest {
             body: pull.body.unwrap_or_default(),
             source: pull.head.name,
             from_fork: pull.head.repo_id != pull.base.repo_id,
+            head: pull.head.sha,
             target: pull.base.name,
             version: None,
             author: pull.user.map(|user| user.login),
@@ -139,6 +142,34 @@ impl Forge for Gitea {
             Some(true) => Mergeable::Yes,
             Some(false) => Mergeable::Conflicts,
             None => Mergeable::Unknown,
+        })
+    }
+
+    fn merge(&self, pull: &PullRequest, merge: &Merge<'_>) -> Result<Merged, ServiceError> {
+        let path = self.path(&format!("/pulls/{}/merge", pull.number));
+        let (title, message) = merge.message.split_once("\n\n").unwrap_or((merge.message, ""));
+        let method = match merge.method {
+            MergeMethod::Merge => "merge",
+            MergeMethod::Squash => "squash",
+            MergeMethod::FastForward => "fast-forward-only",
+        };
+        let body = json!({
+            "Do": method,
+            "head_commit_id": merge.head,
+            "MergeTitleField": title,
+            "MergeMessageField": message,
+            "delete_branch_after_merge": false,
+        });
+        let what = format!("the merge of pull request #{}", pull.number);
+        let reply = self.http.send(&Method::POST, &path, Some(&body))?;
+        let said = || crate::http::message_of(&reply.body).unwrap_or_else(|| format!("HTTP {}", reply.status));
+        Ok(match reply.status {
+            200..=299 => Merged::Done { head: Some(merge.head.to_owned()) },
+            // The head is no longer `head_commit_id`.
+            409 => Merged::HeadMoved(said()),
+            // Not mergeable: a conflict, a required check, an approval.
+            405 | 422 => Merged::NotReady(said()),
+            _ => return Err(self.http.refusal(&reply, &what)),
         })
     }
 

@@ -5,9 +5,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Mergeable, Opened, PullRequest, ServiceError,
-    State, Token,
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Merge, Mergeable, Merged, Opened, PullRequest,
+    ServiceError, State, Token,
 };
+use crate::config::MergeMethod;
 use crate::http::{Http, Reply, Scheme, Settings};
 
 pub struct Github {
@@ -52,6 +53,8 @@ struct ViewerData {
 struct Branch {
     #[serde(rename = "ref")]
     name: String,
+    /// The head commit; the spec always has it.
+    sha: Option<String>,
     /// `null` when the fork it came from was deleted.
     repo: Option<Named>,
 }
@@ -75,6 +78,7 @@ impl From<Pull> for PullRequest {
             body: pull.body.unwrap_or_default(),
             source: pull.head.name,
             from_fork: pull.head.repo != pull.base.repo,
+            head: pull.head.sha,
             target: pull.base.name,
             version: None,
             author: pull.user.map(|user| user.login),
@@ -193,6 +197,32 @@ impl Forge for Github {
                 Mergeable::Blocked(state.to_owned())
             }
             (Some(true), _) => Mergeable::Yes,
+        })
+    }
+
+    fn merge_methods(&self) -> &'static [MergeMethod] {
+        // GitHub's `rebase` rewrites the commits; it cannot move a branch to the head as it is.
+        &[MergeMethod::Merge, MergeMethod::Squash]
+    }
+
+    fn merge(&self, pull: &PullRequest, merge: &Merge<'_>) -> Result<Merged, ServiceError> {
+        let path = self.path(&format!("/pulls/{}/merge", pull.number));
+        let (title, message) = merge.message.split_once("\n\n").unwrap_or((merge.message, ""));
+        let method = match merge.method {
+            MergeMethod::Squash => "squash",
+            MergeMethod::Merge | MergeMethod::FastForward => "merge",
+        };
+        let body = json!({"sha": merge.head, "merge_method": method, "commit_title": title, "commit_message": message});
+        let what = format!("the merge of pull request #{}", pull.number);
+        let reply = self.http.send(&Method::PUT, &path, Some(&body))?;
+        let said = || crate::http::message_of(&reply.body).unwrap_or_default();
+        Ok(match reply.status {
+            200..=299 => Merged::Done { head: Some(merge.head.to_owned()) },
+            // "Head branch was modified. Review and try the merge again."
+            409 => Merged::HeadMoved(said()),
+            // 405: "Pull Request is not mergeable"; 422: a check or review stands in the way.
+            405 | 422 => Merged::NotReady(said()),
+            _ => return Err(self.http.refusal(&reply, &what)),
         })
     }
 

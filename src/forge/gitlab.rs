@@ -5,9 +5,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Mergeable, Opened, PullRequest, ServiceError,
-    State, Token,
+    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Merge, Mergeable, Merged, Opened, PullRequest,
+    ServiceError, State, Token,
 };
+use crate::config::MergeMethod;
 use crate::http::{self, Http, Reply, Scheme, Settings};
 
 pub struct Gitlab {
@@ -29,6 +30,8 @@ struct MergeRequest {
     target_project_id: Option<u64>,
     detailed_merge_status: Option<String>,
     has_conflicts: Option<bool>,
+    /// The head commit.
+    sha: Option<String>,
     /// Who opened it.
     author: Option<User>,
 }
@@ -56,6 +59,7 @@ impl From<MergeRequest> for PullRequest {
             version: None,
             from_fork: mr.source_project_id != mr.target_project_id,
             author: mr.author.map(|user| user.username),
+            head: mr.sha,
         }
     }
 }
@@ -167,6 +171,29 @@ impl Forge for Gitlab {
             (Some("conflict"), _) | (None, Some(true)) => Mergeable::Conflicts,
             (Some("checking" | "unchecked" | "preparing" | "approvals_syncing") | None, _) => Mergeable::Unknown,
             (Some(other), _) => Mergeable::Blocked(other.to_owned()),
+        })
+    }
+
+    fn merge_methods(&self) -> &'static [MergeMethod] {
+        // Whether GitLab fast-forwards is the project's merge method, not the request's.
+        &[MergeMethod::Merge, MergeMethod::Squash]
+    }
+
+    fn merge(&self, pull: &PullRequest, merge: &Merge<'_>) -> Result<Merged, ServiceError> {
+        let path = self.path(&format!("/merge_requests/{}/merge", pull.number));
+        let squash = merge.method == MergeMethod::Squash;
+        let mut body = json!({"sha": merge.head, "squash": squash, "should_remove_source_branch": false});
+        body[if squash { "squash_commit_message" } else { "merge_commit_message" }] = json!(merge.message);
+        let what = format!("the merge of merge request !{}", pull.number);
+        let reply = self.http.send(&Method::PUT, &path, Some(&body))?;
+        let said = || http::message_of(&reply.body).unwrap_or_else(|| format!("HTTP {}", reply.status));
+        Ok(match reply.status {
+            200..=299 => Merged::Done { head: Some(merge.head.to_owned()) },
+            // "SHA does not match HEAD of source branch"
+            409 => Merged::HeadMoved(said()),
+            // 405 or 422: not mergeable now (a pipeline, an approval, a discussion); 406: conflicts.
+            405 | 406 | 422 => Merged::NotReady(said()),
+            _ => return Err(self.http.refusal(&reply, &what)),
         })
     }
 

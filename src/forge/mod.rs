@@ -38,6 +38,39 @@ pub struct PullRequest {
     /// (GitHub's and Gitea's login, GitLab's and Bitbucket Server's user name, Bitbucket
     /// Cloud's account uuid, Azure DevOps' identity id); `None` when the forge does not say.
     pub author: Option<String>,
+    /// Its head commit as the forge has it (Bitbucket Cloud gives 12 hex digits); `None` when
+    /// the forge does not say.
+    pub head: Option<String>,
+}
+
+impl PullRequest {
+    /// Whether the forge's head is `commit` (a full id), as far as the forge spells it out.
+    #[must_use]
+    pub fn head_is(&self, commit: &str) -> bool {
+        self.head.as_deref().is_some_and(|head| head.len() >= 7 && commit.starts_with(&head.to_ascii_lowercase()))
+    }
+}
+
+/// A merge asked of the forge: guarded by the head the gate judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merge<'a> {
+    /// The full commit id the pull request's head must still be.
+    pub head: &'a str,
+    pub method: crate::config::MergeMethod,
+    /// The merge (or squash) commit's message: a subject line, a blank line, a body.
+    pub message: &'a str,
+}
+
+/// What the forge made of a merge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Merged {
+    /// Merged; with the head the forge merged, where it says.
+    Done { head: Option<String> },
+    /// The head moved since the gate judged it: nothing was merged.
+    HeadMoved(String),
+    /// Not mergeable now (a check pending or failed, a review missing, a merge still running),
+    /// in the forge's words: nothing was merged, and the next round looks again.
+    NotReady(String),
 }
 
 /// A pull request to open.
@@ -127,6 +160,24 @@ pub trait Forge: Send + Sync {
     fn close(&self, pull: &PullRequest, comment: &str) -> Result<(), ServiceError>;
 
     fn mergeable(&self, pull: &PullRequest) -> Result<Mergeable, ServiceError>;
+
+    /// Whether [`Forge::mergeable`] can answer more than "unknown" for an open pull request;
+    /// where it cannot, [`Forge::merge`] checks what it can itself.
+    fn computes_mergeability(&self) -> bool {
+        true
+    }
+
+    /// The merge methods the forge takes for one pull request.
+    fn merge_methods(&self) -> &'static [crate::config::MergeMethod] {
+        &crate::config::MergeMethod::ALL
+    }
+
+    /// Merges an open pull request if its head is still `merge.head`: passed to the forge where
+    /// its API takes it, else checked just before and after.
+    ///
+    /// # Errors
+    /// When the forge cannot be reached, refuses the token, or answers what cannot be read.
+    fn merge(&self, pull: &PullRequest, merge: &Merge<'_>) -> Result<Merged, ServiceError>;
 
     fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ServiceError>;
 

@@ -531,7 +531,7 @@ fn http_date(value: &str) -> Option<i64> {
 }
 
 /// The message a forge put in an error body, as far as it can be found; never the whole body.
-fn message_of(body: &str) -> Option<String> {
+pub fn message_of(body: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(body).ok()?;
     let text = |v: &serde_json::Value| -> Option<String> {
         match v {
