@@ -4,10 +4,10 @@
 use serde::Serialize;
 
 use crate::error::{Error, Kind};
-use crate::forge::{CommitStatus, Draft, Forge, Listing, Opened, Owner, PullRequest};
+use crate::forge::{CommitStatus, Draft, Forge, Listing, Mergeable, Opened, Owner, PullRequest};
 use crate::object_id::ObjectId;
 use crate::promotion::plan::{Action, Plan, Wanted, Why};
-use crate::promotion::{Block, Rebuild, with_block};
+use crate::promotion::{Block, MergeAsk, Rebuild, with_block};
 
 /// A pull request, as reports show it.
 #[derive(Debug, Clone, Serialize)]
@@ -50,6 +50,13 @@ pub enum Done {
         url: String,
         #[serde(flatten)]
         why: Why,
+    },
+    Merge {
+        #[serde(flatten)]
+        pull: Shown,
+        method: &'static str,
+        /// The head merged, as the gate judged it.
+        head: String,
     },
 }
 
@@ -294,4 +301,87 @@ pub fn rebuilt(repo: &crate::git::Repo, rebuild: Rebuild, dry_run: bool) -> Resu
 pub fn post_status(forge: &dyn Forge, head: &ObjectId, status: &CommitStatus) -> Result<(), Error> {
     forge.post_status(&head.to_string(), status)?;
     Ok(())
+}
+
+/// Merges the promotion `pull` as `ask` says, when at this moment the gate allows it (as read
+/// this round), the forge says it can merge (its required checks passed), and its head is still
+/// the commit the gate judged; the forge is given that head to hold the merge to. Anything that
+/// stands in the way is a note, not an error: the next round looks again. On a dry run, says
+/// that it would merge.
+///
+/// # Errors
+/// A merge method the forge does not take, a forge that fails, or one that merged a head the
+/// gate did not judge.
+pub fn merge(
+    forge: &dyn Forge,
+    pull: &PullRequest,
+    ask: &MergeAsk,
+    dry_run: bool,
+    report: &mut Outcome,
+    notes: &mut Vec<String>,
+) -> Result<(), Error> {
+    let number = pull.number;
+    if let Some(refused) = &ask.refused {
+        notes.push(format!("not merging #{number}: the gate refuses it now ({refused})"));
+        return Ok(());
+    }
+    if !forge.merge_methods().contains(&ask.method) {
+        let taken: Vec<&str> = forge.merge_methods().iter().map(|m| m.as_str()).collect();
+        return Err(Error::new(
+            Kind::Config,
+            format!("{} does not take merge-method = \"{}\"", forge.location().kind.title(), ask.method.as_str()),
+        )
+        .hint(format!("set merge-method to one of: {}", taken.join(", "))));
+    }
+    let head = ask.head.as_str();
+    if !pull.head_is(head) {
+        let is = pull.head.as_deref().unwrap_or("unknown");
+        notes.push(format!(
+            "not merging #{number}: its head is {is}, not {}, which the gate judged; the next round judges it",
+            ask.head.short()
+        ));
+        return Ok(());
+    }
+    match forge.mergeable(pull)? {
+        Mergeable::Yes => {}
+        Mergeable::Unknown if !forge.computes_mergeability() => {}
+        Mergeable::Unknown => {
+            notes.push(format!("not merging #{number} yet: the forge has not worked out whether it can merge"));
+            return Ok(());
+        }
+        Mergeable::Conflicts => {
+            notes.push(format!("not merging #{number}: it conflicts with its target"));
+            return Ok(());
+        }
+        Mergeable::Blocked(why) => {
+            notes.push(format!("not merging #{number} yet: the forge says it is {why} (a required check or review)"));
+            return Ok(());
+        }
+    }
+    let shown = Done::Merge { pull: Shown::of(pull), method: ask.method.as_str(), head: head.to_owned() };
+    if dry_run {
+        report.actions.push(shown);
+        return Ok(());
+    }
+    let asked = crate::forge::Merge { head, method: ask.method, message: &ask.message };
+    match forge.merge(pull, &asked)? {
+        crate::forge::Merged::Done { head: Some(merged) } if !ask.head.as_str().starts_with(&merged.to_ascii_lowercase()) => {
+            Err(Error::new(Kind::Refused, format!("#{number} was merged with head {merged}, which the gate did not judge"))
+                .cause(format!("its head was {} when the gate allowed it; the forge takes no head to hold a merge to, and a push came between", ask.head.short()))
+                .hint("check what the target's branch holds now: git release gate --target <environment> --source <its branch>"))
+        }
+        crate::forge::Merged::Done { .. } => {
+            report.actions.push(shown);
+            report.open = None;
+            Ok(())
+        }
+        crate::forge::Merged::HeadMoved(why) => {
+            notes.push(format!("nothing merged: #{number}'s head moved since the gate judged it ({why}); the next round judges the new head"));
+            Ok(())
+        }
+        crate::forge::Merged::NotReady(why) => {
+            notes.push(format!("not merging #{number} yet: {why}"));
+            Ok(())
+        }
+    }
 }

@@ -6,6 +6,7 @@
 pub mod block;
 mod diff;
 mod gather;
+mod merge;
 pub mod plan;
 pub mod policy;
 mod rebuild;
@@ -15,5 +16,6 @@ mod render;
 pub use block::{Block, Marker, with_block};
 pub use diff::diff;
 pub use gather::{COMMITS_SHOWN, Promotion, nothing_to_promote, refuse_conflicts, shallow_warning};
+pub use merge::MergeAsk;
 pub use rebuild::{Rebuild, rebuild};
 pub use refusal::Refusal;

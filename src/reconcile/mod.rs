@@ -81,7 +81,12 @@ pub fn round(context: &Context, args: &Options) -> Result<Exit, Error> {
             Ok(Promotion { head, target_head: Some(target), .. }) => workspace.repo.ancestors_of(head, &[target])?[0],
             _ => false,
         };
-        jobs.push(Job { from: from.name.clone(), to: to.clone(), desired, forwards });
+        // Merged only where the target's own settings ask, judged by this round's gate.
+        let merge = match (promotion, &desired) {
+            (Ok(promotion), Ok(Desired::Want(wanted))) if promotion.to.auto_merge => Some(promotion.merge_ask(wanted)),
+            _ => None,
+        };
+        jobs.push(Job { from: from.name.clone(), to: to.clone(), desired, forwards, merge });
     }
     let owner = Owner::new(forge.as_ref(), std::env::var(forge::ACCOUNT_VARIABLE).ok());
     // One paged listing of the repository's open pull requests serves every environment: its
@@ -176,6 +181,8 @@ struct Job {
     desired: Result<Desired, Error>,
     /// The source branch holds the target's head: a promotion from it merges as a fast-forward.
     forwards: bool,
+    /// With `auto-merge`: the merge this round asks for.
+    merge: Option<crate::promotion::MergeAsk>,
 }
 
 /// Runs the jobs on a few threads: forge calls for different environments overlap.
@@ -275,7 +282,15 @@ fn attempt(
         report.deferred = Some(Deferred { planned, listed });
         return Ok(());
     }
-    run_plan(forge, owner, &job.to.branch, Some(wanted), &listed, &planned, dry_run, &mut report.outcome)
+    run_plan(forge, owner, &job.to.branch, Some(wanted), &listed, &planned, dry_run, &mut report.outcome)?;
+    // The promotion that stays open merges once everything allows: one opened this round waits
+    // for the next, whose listing has its head and whose forge has run its checks.
+    let Some(ask) = &job.merge else { return Ok(()) };
+    let kept = report.outcome.open.as_ref().map(|shown| shown.number);
+    let Some(pull) = listed.iter().find(|p| Some(p.number) == kept && p.source == wanted.source) else {
+        return Ok(());
+    };
+    crate::execute::forge::merge(forge, pull, ask, dry_run, &mut report.outcome, &mut report.notes)
 }
 
 /// An open pull request someone else opened from the branch the plan would open one from.

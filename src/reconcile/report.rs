@@ -107,6 +107,13 @@ impl Report for RoundReport {
                     Done::Close { number, why, .. } => {
                         format!("{} #{number}: {}", would("closed", "would close"), why_text(why))
                     }
+                    Done::Merge { pull, method, head } => format!(
+                        "{} #{} ({method}, head {}): {}",
+                        would("merged", "would merge"),
+                        pull.number,
+                        &head[..head.len().min(7)],
+                        pull.url
+                    ),
                 };
                 out.push_str(&format!("{name}: {line}\n"));
             }

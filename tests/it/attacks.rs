@@ -735,5 +735,7 @@ fn mallorys_promotion(source: &str) -> crate::fake_forge::Pull {
         head: crate::fake_forge::Head::Here,
         author: "mallory".into(),
         conflicts: false,
+        head_sha: None,
+        blocked: None,
     }
 }

@@ -84,8 +84,12 @@ pub struct Pull {
     pub head: Head,
     /// The account that opened it, by its [`Account::name`].
     pub author: String,
-    /// It conflicts with its target, as a test says (the fake merges nothing itself).
+    /// It conflicts with its target, as a test says.
     pub conflicts: bool,
+    /// Its head commit, where the fake is backed by a repository (see [`FakeForge::back_with`]).
+    pub head_sha: Option<String>,
+    /// Why it may not merge now (a required check not passed), as the forge would say.
+    pub blocked: Option<String>,
 }
 
 /// The account the fake's own token acts as: git-release's, in every test that gives it.
@@ -191,7 +195,7 @@ pub struct Status {
     pub description: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct State {
     pub pulls: Vec<Pull>,
     pub statuses: Vec<Status>,
@@ -208,6 +212,28 @@ pub struct State {
     pub latency: Duration,
     /// Random faults on this share of requests.
     pub chaos: Option<Chaos>,
+    /// The bare repository whose branches the pull requests are between: merges land there.
+    pub repo: Option<std::path::PathBuf>,
+    /// Status contexts that must have passed on a pull request's head before it merges.
+    pub required: Vec<String>,
+    /// How many more times mergeability is answered as not worked out yet.
+    pub unknown_for: u32,
+    /// Run once, when a client asks for a merge (or, with `race_at_read`, first reads one pull
+    /// request, as a client that checks the head itself does just before merging): a push that
+    /// lands between the gate and the merge.
+    pub race: Option<Box<dyn FnOnce() + Send>>,
+    pub race_at_read: bool,
+}
+
+/// Why the fake does not merge a pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unmerged {
+    Gone,
+    /// Not open: merged or closed already.
+    Closed,
+    HeadMoved(String),
+    /// A required check has not passed, or the merge would conflict.
+    Blocked(String),
 }
 
 /// Faults at random, from a seed: the same run of faults for the same requests.
@@ -243,7 +269,110 @@ impl Chaos {
     }
 }
 
+/// Runs git in the fake's repository; its stdout, trimmed, or `None` when git fails.
+fn git_in(repo: &std::path::Path, args: &[&str]) -> Option<String> {
+    let output = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Fake Forge")
+        .env("GIT_AUTHOR_EMAIL", "forge@example.com")
+        .env("GIT_COMMITTER_NAME", "Fake Forge")
+        .env("GIT_COMMITTER_EMAIL", "forge@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-11-21T12:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-11-21T12:00:00Z")
+        .output()
+        .ok()?;
+    output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Whether a status's state, in any forge's word, is a pass.
+fn passed(state: &str) -> bool {
+    matches!(state, "success" | "SUCCESSFUL" | "succeeded")
+}
+
 impl State {
+    /// Reads each open pull request's head and whether its required checks passed, from the
+    /// repository behind the fake, where there is one.
+    fn refresh(&mut self) {
+        let Some(repo) = self.repo.clone() else { return };
+        for index in 0..self.pulls.len() {
+            if !self.pulls[index].open {
+                continue;
+            }
+            let head =
+                git_in(&repo, &["rev-parse", "--verify", "-q", &format!("refs/heads/{}", self.pulls[index].source)]);
+            let blocked = head.as_deref().and_then(|head| self.unpassed(head));
+            // A push to its branch is a change of the pull request: Bitbucket Data Center's lock
+            // moves on, and a merge held to the version read before is refused.
+            if self.pulls[index].head_sha.is_some() && self.pulls[index].head_sha != head {
+                self.pulls[index].version += 1;
+            }
+            self.pulls[index].head_sha = head;
+            self.pulls[index].blocked = blocked;
+        }
+    }
+
+    /// The first required check whose latest status on `head` is not a pass, in words.
+    fn unpassed(&self, head: &str) -> Option<String> {
+        self.required.iter().find_map(|context| {
+            let latest = self.statuses.iter().rev().find(|s| s.commit == head && &s.context == context);
+            match latest {
+                Some(status) if passed(&status.state) => None,
+                Some(status) => Some(format!("{context} is {}", status.state)),
+                None => Some(format!("{context} is expected")),
+            }
+        })
+    }
+
+    /// Merges pull request `number` into its target in the repository, if its head is
+    /// `expected` (when given), it is open, and its required checks passed. `method`: `merge`,
+    /// `squash` or `fast-forward`. Returns the target's new commit.
+    pub fn merge(
+        &mut self,
+        number: &str,
+        expected: Option<&str>,
+        method: &str,
+        message: &str,
+    ) -> Result<String, Unmerged> {
+        self.refresh();
+        let repo = self.repo.clone().ok_or(Unmerged::Blocked("the fake has no repository".into()))?;
+        let pull = self.find(number).ok_or(Unmerged::Gone)?.clone();
+        if !pull.open {
+            return Err(Unmerged::Closed);
+        }
+        let head = pull.head_sha.clone().ok_or(Unmerged::Blocked("its branch is gone".into()))?;
+        if expected.is_some_and(|expected| !head.starts_with(expected) && !expected.starts_with(&head)) {
+            return Err(Unmerged::HeadMoved(head));
+        }
+        if let Some(why) = pull.blocked.clone() {
+            return Err(Unmerged::Blocked(why));
+        }
+        let target = format!("refs/heads/{}", pull.target);
+        let base = git_in(&repo, &["rev-parse", &target]).ok_or(Unmerged::Blocked("its target is gone".into()))?;
+        let merged = if method == "fast-forward" {
+            git_in(&repo, &["merge-base", "--is-ancestor", &base, &head])
+                .ok_or(Unmerged::Blocked("it is not a fast-forward".into()))?;
+            head.clone()
+        } else {
+            let tree = git_in(&repo, &["merge-tree", "--write-tree", &base, &head])
+                .ok_or(Unmerged::Blocked("it conflicts with its target".into()))?;
+            let tree = tree.lines().next().unwrap_or_default().to_owned();
+            let mut args = vec!["commit-tree", tree.as_str(), "-p", base.as_str()];
+            if method != "squash" {
+                args.extend(["-p", head.as_str()]);
+            }
+            args.extend(["-m", message]);
+            git_in(&repo, &args).ok_or(Unmerged::Blocked("the merge commit could not be made".into()))?
+        };
+        git_in(&repo, &["update-ref", &target, &merged, &base]).ok_or(Unmerged::HeadMoved(head.clone()))?;
+        let pull = self.find(number).expect("found above");
+        pull.open = false;
+        pull.merged = true;
+        pull.version += 1;
+        Ok(merged)
+    }
+
     fn find(&mut self, number: &str) -> Option<&mut Pull> {
         let number: u64 = number.parse().ok()?;
         self.pulls.iter_mut().find(|p| p.number == number)
@@ -272,6 +401,8 @@ impl State {
             head: Head::Here,
             author,
             conflicts: false,
+            head_sha: None,
+            blocked: None,
         };
         self.pulls.push(pull.clone());
         Ok(pull)
@@ -401,6 +532,44 @@ impl FakeForge {
         pull.merged = true;
     }
 
+    /// Backs the fake with a bare repository: pull requests have the heads of its branches, and
+    /// merges land in it.
+    pub fn back_with(&self, repo: &std::path::Path) {
+        self.state.lock().expect("state").repo = Some(repo.to_owned());
+    }
+
+    /// Makes a status context required: a pull request merges once it passed on its head.
+    pub fn require_check(&self, context: &str) {
+        self.state.lock().expect("state").required.push(context.to_owned());
+    }
+
+    /// A status on `commit`, as a CI posts it, in this forge's word for `passed` or failed.
+    pub fn check(&self, commit: &str, context: &str, passed: bool) {
+        let word = match (self.dialect, passed) {
+            (Dialect::BitbucketServer | Dialect::BitbucketCloud, true) => "SUCCESSFUL",
+            (Dialect::BitbucketServer | Dialect::BitbucketCloud, false) => "FAILED",
+            (Dialect::Azure, true) => "succeeded",
+            (Dialect::Azure, false) => "failed",
+            (_, true) => "success",
+            (_, false) => "failure",
+        };
+        let mut state = self.state.lock().expect("state");
+        record(&mut state, commit, Some(word.into()), Some(context.into()), Some("a check".into()));
+    }
+
+    /// Runs `push` once, just before the forge takes a merge (`at_read`: when a client next
+    /// reads one pull request, as one that checks the head itself does before merging).
+    pub fn race(&self, at_read: bool, push: impl FnOnce() + Send + 'static) {
+        let mut state = self.state.lock().expect("state");
+        state.race = Some(Box::new(push));
+        state.race_at_read = at_read;
+    }
+
+    /// Answers mergeability as not worked out yet for the next `times` reads.
+    pub fn unknown_for(&self, times: u32) {
+        self.state.lock().expect("state").unknown_for = times;
+    }
+
     pub fn pulls(&self) -> Vec<Pull> {
         self.state.lock().expect("state").pulls.clone()
     }
@@ -508,6 +677,16 @@ fn served(dialect: Dialect, request: &Request, state: &mut State) -> Answer {
         return answer;
     }
     state.acting = acting;
+    let last = request.segments.last().map(String::as_str);
+    let reads_one = request.method == "GET" && last.is_some_and(|s| s.parse::<u64>().is_ok() || s == "merge");
+    let merges =
+        request.method != "GET" && (last == Some("merge") || request.text("/status").as_deref() == Some("completed"));
+    if (state.race_at_read && reads_one) || (!state.race_at_read && merges) {
+        if let Some(race) = state.race.take() {
+            race();
+        }
+    }
+    state.refresh();
     let reply = match dialect {
         Dialect::Github => github(request, state),
         Dialect::Gitlab => gitlab(request, state),
@@ -790,6 +969,11 @@ fn not_found() -> Answer {
 fn github(request: &Request, state: &mut State) -> Answer {
     let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
     let owner = segments.get(1).copied().unwrap_or_default().to_owned();
+    // One read of one pull request answers "not worked out yet" while the test says so.
+    let unknown = request.method == "GET" && segments.len() == 5 && state.unknown_for > 0;
+    if unknown {
+        state.unknown_for -= 1;
+    }
     let pull_json = |pull: &Pull| {
         json!({
             "number": pull.number,
@@ -800,12 +984,13 @@ fn github(request: &Request, state: &mut State) -> Answer {
             "draft": pull.draft,
             "head": {
                 "ref": pull.source,
+                "sha": pull.head_sha.clone().unwrap_or_else(|| "0".repeat(40)),
                 "label": format!("{}:{}", if pull.head == Head::Fork { "outsider" } else { owner.as_str() }, pull.source),
                 "repo": {"full_name": if pull.head == Head::Fork { "outsider/release" } else { "shop/release" }},
             },
             "base": {"ref": pull.target, "repo": {"full_name": "shop/release"}},
-            "mergeable": !pull.conflicts,
-            "mergeable_state": if pull.conflicts { "dirty" } else { "clean" },
+            "mergeable": if unknown { Value::Null } else { json!(!pull.conflicts) },
+            "mergeable_state": if unknown { "unknown" } else if pull.conflicts { "dirty" } else if pull.blocked.is_some() { "blocked" } else { "clean" },
             "merged_at": if pull.merged { json!("2026-11-21T10:00:00Z") } else { Value::Null },
             "user": {"login": pull.author, "type": "User"},
         })
@@ -857,6 +1042,7 @@ fn github(request: &Request, state: &mut State) -> Answer {
             }
             answer(200, &pull_json(pull))
         }
+        ("PUT", ["repos", _, _, "pulls", number, "merge"]) => github_merge(request, state, number),
         ("POST", ["repos", _, _, "issues", number, "comments"]) => {
             state.comments.push((number.parse().unwrap_or_default(), request.text("/body").unwrap_or_default()));
             answer(201, &json!({"id": state.comments.len()}))
@@ -910,8 +1096,9 @@ fn gitlab(request: &Request, state: &mut State) -> Answer {
             "target_branch": pull.target,
             "source_project_id": if pull.head == Head::Fork { 99 } else { 7 },
             "target_project_id": 7,
-            "detailed_merge_status": "mergeable",
-            "has_conflicts": false,
+            "detailed_merge_status": if pull.conflicts { "conflict" } else if pull.blocked.is_some() { "ci_must_pass" } else { "mergeable" },
+            "has_conflicts": pull.conflicts,
+            "sha": pull.head_sha,
             "author": {"id": 5, "username": pull.author},
         })
     };
@@ -956,6 +1143,25 @@ fn gitlab(request: &Request, state: &mut State) -> Answer {
             }
             answer(200, &mr_json(pull))
         }
+        ("PUT", ["projects", "shop/release", "merge_requests", iid, "merge"]) => {
+            let squash = request.body.get("squash").and_then(Value::as_bool).unwrap_or(false);
+            let message = request
+                .text(if squash { "/squash_commit_message" } else { "/merge_commit_message" })
+                .unwrap_or_else(|| "Merge".into());
+            match state.merge(iid, request.text("/sha").as_deref(), if squash { "squash" } else { "merge" }, &message) {
+                Ok(_) => {
+                    let pull = state.find(iid).expect("merged").clone();
+                    answer(200, &mr_json(&pull))
+                }
+                Err(Unmerged::Gone) => answer(404, &json!({"message": "404 Not found"})),
+                Err(Unmerged::HeadMoved(head)) => {
+                    answer(409, &json!({"message": format!("SHA does not match HEAD of source branch: {head}")}))
+                }
+                Err(Unmerged::Closed | Unmerged::Blocked(_)) => {
+                    answer(405, &json!({"message": "405 Method Not Allowed"}))
+                }
+            }
+        }
         ("POST", ["projects", "shop/release", "merge_requests", iid, "notes"]) => {
             state.comments.push((iid.parse().unwrap_or_default(), request.text("/body").unwrap_or_default()));
             answer(201, &json!({"id": state.comments.len()}))
@@ -968,8 +1174,8 @@ fn gitlab(request: &Request, state: &mut State) -> Answer {
     }
 }
 
-fn bitbucket_server_ref(branch: &str, project: &str) -> Value {
-    json!({"id": format!("refs/heads/{branch}"), "displayId": branch,
+fn bitbucket_server_ref(branch: &str, project: &str, commit: Option<&str>) -> Value {
+    json!({"id": format!("refs/heads/{branch}"), "displayId": branch, "latestCommit": commit,
            "repository": {"slug": "release", "project": {"key": project}}})
 }
 
@@ -983,8 +1189,8 @@ fn bitbucket_server_pull(pull: &Pull) -> Value {
         "open": pull.open,
         "closed": !pull.open,
         "draft": pull.draft,
-        "fromRef": bitbucket_server_ref(&pull.source, if pull.head == Head::Fork { "~OUTSIDER" } else { "shop" }),
-        "toRef": bitbucket_server_ref(&pull.target, "shop"),
+        "fromRef": bitbucket_server_ref(&pull.source, if pull.head == Head::Fork { "~OUTSIDER" } else { "shop" }, pull.head_sha.as_deref()),
+        "toRef": bitbucket_server_ref(&pull.target, "shop", None),
         "author": {"user": {"name": pull.author, "slug": pull.author}, "role": "AUTHOR", "approved": false},
         "links": {"self": [{"href": format!("https://bitbucket.example/projects/SHOP/repos/release/pull-requests/{}", pull.number)}]},
     })
@@ -1043,12 +1249,8 @@ fn bitbucket_server(request: &Request, state: &mut State) -> Answer {
                 ),
             }
         }
-        ("GET", ["pull-requests", number, "merge"]) => {
-            if state.find(number).is_none() {
-                return not_found();
-            }
-            answer(200, &json!({"canMerge": true, "conflicted": false, "outcome": "CLEAN", "vetoes": []}))
-        }
+        ("GET", ["pull-requests", number, "merge"]) => bitbucket_server_mergeability(state, number),
+        ("POST", ["pull-requests", number, "merge"]) => bitbucket_server_merge(request, state, number),
         ("GET" | "PUT", ["pull-requests", number]) => {
             let Some(pull) = state.find(number) else {
                 return error(
@@ -1090,25 +1292,28 @@ fn bitbucket_server(request: &Request, state: &mut State) -> Answer {
     }
 }
 
+fn bitbucket_cloud_pull(pull: &Pull) -> Value {
+    json!({
+        "type": "pullrequest",
+        "id": pull.number,
+        "title": pull.title,
+        "description": pull.body,
+        "state": if pull.open { "OPEN" } else if pull.merged { "MERGED" } else { "DECLINED" },
+        "draft": pull.draft,
+        "source": {"branch": {"name": pull.source},
+                   "commit": pull.head_sha.as_ref().map(|sha| json!({"type": "commit", "hash": sha[..12].to_owned()})),
+                   "repository": {"type": "repository", "full_name": if pull.head == Head::Fork { "outsider/release" } else { "shop/release" }}},
+        "destination": {"branch": {"name": pull.target},
+                        "repository": {"type": "repository", "full_name": "shop/release"}},
+        "links": {"html": {"href": format!("https://bitbucket.example/shop/release/pull-requests/{}", pull.number)}},
+        "author": {"type": "user", "uuid": pull.author},
+    })
+}
+
 /// Bitbucket Cloud's 2.0: `type` on every object, BBQL in `q`, and `next` to follow.
 fn bitbucket_cloud(request: &Request, state: &mut State) -> Answer {
     let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
-    let pull_json = |pull: &Pull| {
-        json!({
-            "type": "pullrequest",
-            "id": pull.number,
-            "title": pull.title,
-            "description": pull.body,
-            "state": if pull.open { "OPEN" } else if pull.merged { "MERGED" } else { "DECLINED" },
-            "draft": pull.draft,
-            "source": {"branch": {"name": pull.source},
-                       "repository": {"type": "repository", "full_name": if pull.head == Head::Fork { "outsider/release" } else { "shop/release" }}},
-            "destination": {"branch": {"name": pull.target},
-                            "repository": {"type": "repository", "full_name": "shop/release"}},
-            "links": {"html": {"href": format!("https://bitbucket.example/shop/release/pull-requests/{}", pull.number)}},
-            "author": {"type": "user", "uuid": pull.author},
-        })
-    };
+    let pull_json = bitbucket_cloud_pull;
     let error = |status: u16, message: &str| answer(status, &json!({"type": "error", "error": {"message": message}}));
     let Some(["repositories", "shop", "release", rest @ ..]) = segments.get(..) else {
         return error(404, "Repository not found");
@@ -1173,6 +1378,19 @@ fn bitbucket_cloud(request: &Request, state: &mut State) -> Answer {
             pull.open = false;
             answer(200, &pull_json(pull))
         }
+        ("GET", ["pullrequests", number, "statuses"]) => {
+            let Some(head) = state.find(number).map(|pull| pull.head_sha.clone()) else {
+                return error(404, "Pull request not found");
+            };
+            let values: Vec<Value> = state
+                .statuses
+                .iter()
+                .filter(|s| head.as_deref() == Some(s.commit.as_str()))
+                .map(|s| json!({"type": "commitstatus", "key": s.context, "state": s.state}))
+                .collect();
+            answer(200, &json!({"size": values.len(), "page": 1, "pagelen": 50, "values": values}))
+        }
+        ("POST", ["pullrequests", number, "merge"]) => bitbucket_cloud_merge(request, state, number),
         ("POST", ["commit", sha, "statuses", "build"]) => {
             if !typed("commitstatus") {
                 return error(400, "type is required");
@@ -1208,7 +1426,8 @@ fn azure_pull(pull: &Pull) -> Value {
         "isDraft": pull.draft,
         "sourceRefName": format!("refs/heads/{}", pull.source),
         "targetRefName": format!("refs/heads/{}", pull.target),
-        "mergeStatus": "succeeded",
+        "mergeStatus": if pull.conflicts { "conflicts" } else if pull.blocked.is_some() { "rejectedByPolicy" } else { "succeeded" },
+        "lastMergeSourceCommit": pull.head_sha.as_ref().map(|sha| json!({"commitId": sha})),
         "createdBy": {"id": pull.author, "displayName": pull.author},
         "forkSource": if pull.head == Head::Fork { json!({"name": format!("refs/heads/{}", pull.source), "repository": {"name": "release-fork"}}) } else { Value::Null },
     })
@@ -1294,6 +1513,9 @@ fn azure(request: &Request, state: &mut State) -> Answer {
                     "GitPullRequestNotFoundException",
                 );
             };
+            if request.method == "PATCH" && request.text("/status").as_deref() == Some("completed") {
+                return azure_complete(request, state, number);
+            }
             if request.method == "PATCH" {
                 edit(pull, request.text("/title"), request.text("/description"));
                 if request.text("/status").as_deref() == Some("abandoned") {
@@ -1329,9 +1551,9 @@ fn gitea(request: &Request, state: &mut State) -> Answer {
             "state": if pull.open { "open" } else { "closed" },
             "title": pull.title,
             "body": pull.body,
-            "head": {"ref": pull.source, "label": pull.source, "repo_id": if pull.head == Head::Fork { 99 } else { 1 }},
+            "head": {"ref": pull.source, "label": pull.source, "sha": pull.head_sha, "repo_id": if pull.head == Head::Fork { 99 } else { 1 }},
             "base": {"ref": pull.target, "label": pull.target, "repo_id": 1},
-            "mergeable": true,
+            "mergeable": !pull.conflicts,
             "merged": pull.merged,
             "user": {"login": pull.author},
         })
@@ -1378,6 +1600,20 @@ fn gitea(request: &Request, state: &mut State) -> Answer {
             }
             answer(200, &pull_json(pull))
         }
+        ("POST", ["repos", "shop", "release", "pulls", number, "merge"]) => {
+            let method = match request.text("/Do").as_deref() {
+                Some("squash") => "squash",
+                Some("fast-forward-only") => "fast-forward",
+                _ => "merge",
+            };
+            let message = request.text("/MergeTitleField").unwrap_or_else(|| "Merge".into());
+            match state.merge(number, request.text("/head_commit_id").as_deref(), method, &message) {
+                Ok(_) => Answer { status: 200, headers: Vec::new(), body: String::new() },
+                Err(Unmerged::Gone) => error(404, "pull request does not exist"),
+                Err(Unmerged::HeadMoved(_)) => error(409, "head out of date"),
+                Err(Unmerged::Closed | Unmerged::Blocked(_)) => error(405, "Please try again later"),
+            }
+        }
         ("POST", ["repos", "shop", "release", "issues", number, "comments"]) => {
             state.comments.push((number.parse().unwrap_or_default(), request.text("/body").unwrap_or_default()));
             answer(201, &json!({"id": state.comments.len()}))
@@ -1387,5 +1623,121 @@ fn gitea(request: &Request, state: &mut State) -> Answer {
             answer(201, &json!({"status": request.text("/state")}))
         }
         _ => error(404, "The target couldn't be found."),
+    }
+}
+
+/// GitHub's merge: held to `sha`; 409 when the head moved, 405 when it cannot merge.
+fn github_merge(request: &Request, state: &mut State, number: &str) -> Answer {
+    let method = match request.text("/merge_method").as_deref() {
+        Some("squash") => "squash",
+        _ => "merge",
+    };
+    let message = request.text("/commit_title").unwrap_or_else(|| "Merge".into());
+    match state.merge(number, request.text("/sha").as_deref(), method, &message) {
+        Ok(sha) => answer(200, &json!({"sha": sha, "merged": true, "message": "Pull Request successfully merged"})),
+        Err(Unmerged::Gone) => not_found(),
+        Err(Unmerged::HeadMoved(_)) => {
+            answer(409, &json!({"message": "Head branch was modified. Review and try the merge again."}))
+        }
+        Err(Unmerged::Closed | Unmerged::Blocked(_)) => {
+            answer(405, &json!({"message": "Pull Request is not mergeable"}))
+        }
+    }
+}
+
+/// Bitbucket Data Center's merge: held to the version the client read.
+fn bitbucket_server_merge(request: &Request, state: &mut State, number: &str) -> Answer {
+    let error = |status: u16, message: &str, exception: &str| {
+        answer(status, &json!({"errors": [{"context": null, "message": message, "exceptionName": exception}]}))
+    };
+    let Some(pull) = state.find(number) else { return not_found() };
+    if request.query("version").and_then(|v| v.parse().ok()) != Some(pull.version) {
+        return error(
+            409,
+            "You are attempting to modify a pull request based on out-of-date information.",
+            "com.atlassian.bitbucket.pull.PullRequestOutOfDateException",
+        );
+    }
+    let method = match request.text("/strategyId").as_deref() {
+        Some("squash") => "squash",
+        Some("ff-only") => "fast-forward",
+        _ => "merge",
+    };
+    let message = request.text("/message").unwrap_or_else(|| "Merge".into());
+    match state.merge(number, None, method, &message) {
+        Ok(_) => {
+            let pull = state.find(number).expect("merged").clone();
+            answer(200, &bitbucket_server_pull(&pull))
+        }
+        Err(Unmerged::Gone) => not_found(),
+        Err(Unmerged::HeadMoved(_)) => error(
+            409,
+            "The pull request has been updated since it was read.",
+            "com.atlassian.bitbucket.pull.PullRequestOutOfDateException",
+        ),
+        Err(Unmerged::Closed | Unmerged::Blocked(_)) => error(
+            409,
+            "Merging the pull request has been vetoed.",
+            "com.atlassian.bitbucket.pull.PullRequestMergeVetoedException",
+        ),
+    }
+}
+
+/// Bitbucket Cloud's merge: no head to hold it to.
+fn bitbucket_cloud_merge(request: &Request, state: &mut State, number: &str) -> Answer {
+    let error = |status: u16, message: &str| answer(status, &json!({"type": "error", "error": {"message": message}}));
+    let typed = |kind: &str| request.body.get("type").and_then(Value::as_str) == Some(kind);
+    if !typed("pullrequest_merge_parameters") {
+        return error(400, "type is required");
+    }
+    let method = match request.text("/merge_strategy").as_deref() {
+        Some("squash") => "squash",
+        Some("fast_forward") => "fast-forward",
+        _ => "merge",
+    };
+    let message = request.text("/message").unwrap_or_else(|| "Merge".into());
+    match state.merge(number, None, method, &message) {
+        Ok(_) => {
+            let pull = state.find(number).expect("merged").clone();
+            answer(200, &bitbucket_cloud_pull(&pull))
+        }
+        Err(Unmerged::Gone) => error(404, "Pull request not found"),
+        Err(Unmerged::Closed) => error(400, "Only open pull requests can be merged"),
+        Err(Unmerged::HeadMoved(_) | Unmerged::Blocked(_)) => error(400, "The merge checks did not pass"),
+    }
+}
+
+/// Bitbucket Data Center's merge check: a veto for each required build that has not passed.
+fn bitbucket_server_mergeability(state: &mut State, number: &str) -> Answer {
+    let Some(pull) = state.find(number) else { return not_found() };
+    let vetoes: Vec<Value> =
+        pull.blocked.iter().map(|why| json!({"summaryMessage": "Required builds", "detailedMessage": why})).collect();
+    answer(
+        200,
+        &json!({"canMerge": vetoes.is_empty() && !pull.conflicts, "conflicted": pull.conflicts,
+                        "outcome": if pull.conflicts { "CONFLICTED" } else { "CLEAN" }, "vetoes": vetoes}),
+    )
+}
+
+/// Azure DevOps' completion: held to `lastMergeSourceCommit`.
+fn azure_complete(request: &Request, state: &mut State, number: &str) -> Answer {
+    let squash = request.text("/completionOptions/mergeStrategy").as_deref() == Some("squash");
+    let message = request.text("/completionOptions/mergeCommitMessage").unwrap_or_else(|| "Merge".into());
+    let expected = request.text("/lastMergeSourceCommit/commitId");
+    match state.merge(number, expected.as_deref(), if squash { "squash" } else { "merge" }, &message) {
+        Ok(_) => answer(200, &azure_pull(&state.find(number).expect("merged").clone())),
+        Err(Unmerged::Gone) => {
+            azure_error(404, "TF401180: The requested pull request was not found.", "GitPullRequestNotFoundException")
+        }
+        Err(Unmerged::HeadMoved(_)) => azure_error(
+            409,
+            "TF401192: The source branch has changed since the pull request was last read.",
+            "GitPullRequestStaleException",
+        ),
+        Err(Unmerged::Closed | Unmerged::Blocked(_)) => azure_error(
+            400,
+            "TF401181: The pull request cannot be completed: its policies are not met.",
+            "GitPullRequestCannotBeCompletedException",
+        ),
     }
 }

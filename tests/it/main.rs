@@ -25,6 +25,7 @@ mod init;
 mod jira;
 mod layout;
 mod man;
+mod merge;
 mod messages;
 mod pipelines;
 mod preview;

@@ -246,6 +246,8 @@ fn stale_unreadable_and_duplicate_promotions_are_closed_naming_the_kept_one() {
                 head: crate::fake_forge::Head::Here,
                 author: crate::fake_forge::BOT.into(),
                 conflicts: false,
+                head_sha: None,
+                blocked: None,
             });
         }
     }

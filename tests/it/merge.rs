@@ -1,0 +1,231 @@
+//! Auto-merge: the reconciler merges the promotion it keeps open once the gate allows it (read
+//! again each round), the forge says it can merge, and its head is still the commit the gate
+//! judged, which the merge is held to. On the fake forge in each of its six dialects, backed by
+//! the release repository's remote, where the merges land.
+
+use std::path::Path;
+
+use crate::deploy::TwoRepos;
+use crate::fake_forge::{Dialect, FakeForge};
+use crate::harness::World;
+use crate::reconcile::{TOKEN, auto_promoted, edit_release_file, reconcile};
+
+const CHECK: &str = "ci/prod-plan";
+
+/// prod auto-promoted and auto-merged from qa, which deployed 1.4.0-rc.2; the forge is backed by
+/// the release repository's remote and requires `CHECK` to pass before a merge.
+fn auto_merged(world: &World, dialect: Dialect, extra: &str) -> (TwoRepos, FakeForge) {
+    let forge = FakeForge::new(dialect, Some(TOKEN));
+    let repos = auto_promoted(world, &forge, &format!("auto-merge = true\n{extra}"));
+    forge.back_with(&repos.release_remote);
+    forge.require_check(CHECK);
+    (repos, forge)
+}
+
+fn tip(world: &World, remote: &Path, branch: &str) -> String {
+    world.git(remote, &["rev-parse", &format!("refs/heads/{branch}")]).trim().to_owned()
+}
+
+fn holds(world: &World, remote: &Path, branch: &str, commit: &str) -> bool {
+    world
+        .command("git", remote)
+        .args(["merge-base", "--is-ancestor", commit, &format!("refs/heads/{branch}")])
+        .status()
+        .expect("git runs")
+        .success()
+}
+
+fn merges(report: &serde_json::Value) -> Vec<u64> {
+    report["environments"][0]["actions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["action"] == "merge")
+        .filter_map(|a| a["number"].as_u64())
+        .collect()
+}
+
+fn notes(report: &serde_json::Value) -> String {
+    report["environments"][0]["notes"].to_string()
+}
+
+/// Done means: one round opens the promotion; it merges only once prod's required check passed,
+/// held to the head the gate judged; it lands in prod's branch. A push to qa's branch between the
+/// gate and the merge merges nothing, and the following rounds handle the new head.
+fn merges_when_everything_allows(dialect: Dialect) {
+    let world = World::new();
+    let (repos, forge) = auto_merged(&world, dialect, "");
+    let (release, remote) = (&repos.release, &repos.release_remote);
+
+    let opened = reconcile(&world, release, &forge, &[]);
+    assert_eq!(crate::reconcile::actions(&opened), ["create #1"], "{dialect:?}: {opened}");
+    let waiting = reconcile(&world, release, &forge, &[]);
+    assert!(merges(&waiting).is_empty(), "{dialect:?}: no merge before the check passed: {waiting}");
+    assert!(notes(&waiting).contains("not merging #1 yet"), "{dialect:?}: {waiting}");
+
+    let head = tip(&world, remote, "environment/qa");
+    let before = tip(&world, remote, "environment/prod");
+    forge.check(&head, CHECK, true);
+    // A push to qa's branch lands between the gate and the merge: nothing merges.
+    let racing = remote.to_owned();
+    forge.race(dialect == Dialect::BitbucketCloud, move || {
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git").arg("-C").arg(&racing).args(args).output().expect("git runs");
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        let tree = git(&["rev-parse", "refs/heads/environment/qa^{tree}"]);
+        let parent = git(&["rev-parse", "refs/heads/environment/qa"]);
+        let racer = git(&[
+            "-c",
+            "user.name=Racer",
+            "-c",
+            "user.email=racer@example.com",
+            "commit-tree",
+            &tree,
+            "-p",
+            &parent,
+            "-m",
+            "A push racing the merge",
+        ]);
+        git(&["update-ref", "refs/heads/environment/qa", &racer, &parent]);
+    });
+    let raced = reconcile(&world, release, &forge, &[]);
+    assert!(merges(&raced).is_empty(), "{dialect:?}: {raced}");
+    assert!(notes(&raced).contains("nothing merged: #1's head moved"), "{dialect:?}: {raced}");
+    assert_eq!(tip(&world, remote, "environment/prod"), before, "{dialect:?}: prod's branch did not move");
+
+    // The following round judges the new head; its check has not run yet, then it has.
+    world.git(release, &["fetch", "-q", "origin"]);
+    let moved = tip(&world, remote, "environment/qa");
+    assert_ne!(moved, head);
+    let judged = reconcile(&world, release, &forge, &[]);
+    assert!(merges(&judged).is_empty(), "{dialect:?}: {judged}");
+    forge.check(&moved, CHECK, true);
+    let merged = reconcile(&world, release, &forge, &[]);
+    assert_eq!(merges(&merged), [1], "{dialect:?}: {merged}");
+    assert!(holds(&world, remote, "environment/prod", &moved), "{dialect:?}: the merge landed in prod's branch");
+    assert!(forge.pulls()[0].merged, "{dialect:?}");
+    // Nothing is left to do: prod's branch holds what qa runs.
+    let after = reconcile(&world, release, &forge, &[]);
+    assert!(merges(&after).is_empty() && forge.open_pulls().is_empty(), "{dialect:?}: {after}");
+}
+
+#[test]
+fn github_merges_the_promotion_when_everything_allows() {
+    merges_when_everything_allows(Dialect::Github);
+}
+
+#[test]
+fn gitlab_merges_the_promotion_when_everything_allows() {
+    merges_when_everything_allows(Dialect::Gitlab);
+}
+
+#[test]
+fn bitbucket_server_merges_the_promotion_when_everything_allows() {
+    merges_when_everything_allows(Dialect::BitbucketServer);
+}
+
+#[test]
+fn bitbucket_cloud_merges_the_promotion_when_everything_allows() {
+    merges_when_everything_allows(Dialect::BitbucketCloud);
+}
+
+#[test]
+fn azure_devops_merges_the_promotion_when_everything_allows() {
+    merges_when_everything_allows(Dialect::Azure);
+}
+
+#[test]
+fn gitea_merges_the_promotion_when_everything_allows() {
+    merges_when_everything_allows(Dialect::Gitea);
+}
+
+/// A promotion opened and its check passed, ready to merge on the next round.
+fn ready(world: &World, dialect: Dialect, extra: &str) -> (TwoRepos, FakeForge) {
+    let (repos, forge) = auto_merged(world, dialect, extra);
+    reconcile(world, &repos.release, &forge, &[]);
+    let head = tip(world, &repos.release_remote, "environment/qa");
+    forge.check(&head, CHECK, true);
+    (repos, forge)
+}
+
+#[test]
+fn a_merge_whose_required_check_fails_after_the_gate_passed() {
+    let world = World::new();
+    let (repos, forge) = ready(&world, Dialect::Github, "");
+    let head = tip(&world, &repos.release_remote, "environment/qa");
+    forge.check(&head, CHECK, false);
+    let round = reconcile(&world, &repos.release, &forge, &[]);
+    assert!(merges(&round).is_empty(), "{round}");
+    assert!(notes(&round).contains("not merging #1 yet: the forge says it is blocked"), "{round}");
+    assert!(forge.pulls()[0].open);
+}
+
+#[test]
+fn a_forge_that_reports_mergeability_as_unknown_for_a_while() {
+    let world = World::new();
+    let (repos, forge) = ready(&world, Dialect::Github, "");
+    // Every read of the pull request this round answers "not worked out yet".
+    forge.unknown_for(100);
+    let round = reconcile(&world, &repos.release, &forge, &[]);
+    assert!(merges(&round).is_empty(), "{round}");
+    assert!(notes(&round).contains("has not worked out whether it can merge"), "{round}");
+    forge.unknown_for(0);
+    let next = reconcile(&world, &repos.release, &forge, &[]);
+    assert_eq!(merges(&next), [1], "{next}");
+}
+
+#[test]
+fn a_freeze_starting_between_two_rounds() {
+    let world = World::new();
+    let (repos, forge) = ready(&world, Dialect::Github, "");
+    // Noon on 2026-11-21 is a Saturday: a freeze over the weekend starts before this round.
+    edit_release_file(&world, &repos.release, |file| {
+        file.replacen("auto-merge = true\n", "auto-merge = true\nfreeze = [\"Sat 00:00/Mon 08:00\"]\n", 1)
+    });
+    let round = reconcile(&world, &repos.release, &forge, &[]);
+    assert!(merges(&round).is_empty(), "{round}");
+    assert!(forge.pulls()[0].open, "nothing merged in a freeze");
+    assert_eq!(round["environments"][0]["desired"]["state"], "wait", "{round}");
+}
+
+#[test]
+fn two_reconcilers_merging_at_once() {
+    let world = World::new();
+    let (repos, forge) = ready(&world, Dialect::Github, "");
+    let vars = [(forge.dialect.variable(), TOKEN), ("GIT_COMMITTER_DATE", crate::harness::NOON)];
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let mut command = world.release_command(&repos.release, &["reconcile", "--json"]);
+            command
+                .envs(vars.iter().copied())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            command.spawn().expect("git-release runs")
+        })
+        .collect();
+    let mut merged = 0;
+    for run in runs {
+        let output = run.wait_with_output().expect("it ends");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        merged += merges(&report).len();
+    }
+    assert_eq!(merged, 1, "one merge");
+    assert_eq!(forge.pulls().iter().filter(|p| p.merged).count(), 1);
+}
+
+#[test]
+fn the_merge_waits_for_the_approvals_the_gate_asks_for() {
+    let world = World::new();
+    let key = crate::trust::key(&world, "alice");
+    let (repos, forge) = ready(&world, Dialect::Github, "");
+    // Asked for after the promotion opened: one approval, by a listed approver, still missing.
+    edit_release_file(&world, &repos.release, |file| {
+        let file = file.replacen("auto-merge = true\n", "auto-merge = true\nrequire-approvals = 1\n", 1);
+        format!("{file}\n[trust.approvers]\nprod = [\"{}\"]\n", key.public)
+    });
+    let round = reconcile(&world, &repos.release, &forge, &[]);
+    assert!(merges(&round).is_empty(), "{round}");
+    assert!(notes(&round).contains("the gate refuses it now (approved: approvals: 0 of 1"), "{round}");
+}
