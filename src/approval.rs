@@ -119,6 +119,11 @@ impl Approval {
     }
 }
 
+/// Which of its second's approvals a tag is: 1 for the first, N for `…+N`.
+fn sequence(tag: &str) -> u32 {
+    tag.rsplit_once('+').and_then(|(_, n)| n.parse().ok()).unwrap_or(1)
+}
+
 /// The paragraphs between the subject and the trailers.
 fn reason(message: &str) -> Option<String> {
     let paragraphs: Vec<&str> = message.trim_end().split("\n\n").collect();
@@ -152,7 +157,7 @@ pub struct Tally {
 /// (an approval, or a revocation that takes its approvals back); an approval of another
 /// commit or environment, or one no listed key signed, does not count.
 #[must_use]
-pub fn tally(environment: &str, commit: &ObjectId, judged: &[Judged]) -> Tally {
+pub fn tally(environment: &str, commit: &ObjectId, judged: &[Judged], horizon: Timestamp) -> Tally {
     let mut tally = Tally::default();
     let mut latest: Vec<(&str, &Approval)> = Vec::new();
     for entry in judged {
@@ -167,8 +172,17 @@ pub fn tally(environment: &str, commit: &ObjectId, judged: &[Judged]) -> Tally {
                 continue;
             }
         };
-        // Later wins; in one second a revocation wins, and then the later name.
-        let rank = |a: &Approval| (a.at, a.stance == Stance::Revoke, a.tag.clone());
+        // A word dated ahead of the clock would outrank every later one: none counts yet.
+        if approval.at > horizon {
+            tally.ignored.push(format!(
+                "{}: it is dated {}, ahead of the clock",
+                approval.tag,
+                rfc3339_text(approval.at)
+            ));
+            continue;
+        }
+        // Later wins; within one second, the later name (`+2` after the first, `+10` after `+9`).
+        let rank = |a: &Approval| (a.at, sequence(&a.tag));
         match latest.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) if rank(slot.1) < rank(approval) => slot.1 = approval,
             Some(_) => {}
@@ -206,6 +220,10 @@ mod tests {
         }
     }
 
+    fn far() -> Timestamp {
+        Timestamp::from_second(1_900_000_000).expect("time")
+    }
+
     fn judged(approval: Approval, key: &str) -> Judged {
         Judged { approval, counts_for: Ok(key.into()) }
     }
@@ -231,7 +249,7 @@ mod tests {
     #[test]
     fn a_duplicate_approval_by_one_person_counts_once() {
         let both = [judged(approval(Stance::Approve, 1, 0), "ann"), judged(approval(Stance::Approve, 1, 5), "ann")];
-        assert_eq!(tally("prod", &id(1), &both).approved.len(), 1);
+        assert_eq!(tally("prod", &id(1), &both, far()).approved.len(), 1);
     }
 
     #[test]
@@ -241,11 +259,39 @@ mod tests {
             judged(approval(Stance::Revoke, 1, 10), "ann"),
             judged(approval(Stance::Approve, 1, 1), "bob"),
         ];
-        let counted = tally("prod", &id(1), &words);
+        let counted = tally("prod", &id(1), &words, far());
         assert_eq!(counted.approved, [("bob".to_owned(), "approval/prod/1".to_owned())]);
         assert_eq!(counted.revoked, [("ann".to_owned(), "approval/prod/10".to_owned())]);
         words.push(judged(approval(Stance::Approve, 1, 20), "ann"));
-        assert_eq!(tally("prod", &id(1), &words).approved.len(), 2);
+        assert_eq!(tally("prod", &id(1), &words, far()).approved.len(), 2);
+    }
+
+    #[test]
+    fn within_one_second_the_later_name_decides() {
+        let named = |stance, tag: &str| {
+            let mut approval = approval(stance, 1, 0);
+            approval.tag = tag.into();
+            judged(approval, "bob")
+        };
+        let words: Vec<Judged> = [(Stance::Approve, "a"), (Stance::Revoke, "a+2"), (Stance::Approve, "a+3")]
+            .into_iter()
+            .map(|(stance, tag)| named(stance, tag))
+            .collect();
+        assert_eq!(tally("prod", &id(1), &words, far()).approved.len(), 1, "approved again after the revocation");
+        let tens: Vec<Judged> = [(Stance::Approve, "a+9"), (Stance::Revoke, "a+10")]
+            .into_iter()
+            .map(|(stance, tag)| named(stance, tag))
+            .collect();
+        assert_eq!(tally("prod", &id(1), &tens, far()).revoked.len(), 1, "+10 comes after +9");
+    }
+
+    #[test]
+    fn an_approval_dated_ahead_of_the_clock_does_not_count() {
+        let ahead = [judged(approval(Stance::Approve, 1, 100), "ann")];
+        let now = Timestamp::from_second(1_800_000_050).expect("time");
+        let counted = tally("prod", &id(1), &ahead, now);
+        assert!(counted.approved.is_empty());
+        assert!(counted.ignored[0].contains("ahead of the clock"), "{:?}", counted.ignored);
     }
 
     #[test]
@@ -257,7 +303,7 @@ mod tests {
                 counts_for: Err("signed by a key no one lists".into()),
             },
         ];
-        let counted = tally("prod", &id(1), &words);
+        let counted = tally("prod", &id(1), &words, far());
         assert!(counted.approved.is_empty());
         assert_eq!(counted.ignored, ["approval/prod/1: signed by a key no one lists"]);
     }

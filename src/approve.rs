@@ -32,8 +32,10 @@ pub struct Options {
 /// Why an approval is not made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("an approval counts only signed, and git signs no tags in {repository}")]
-    Unsigned { repository: String },
+    #[error("an approval counts only signed, and git here signs no tags (tag.gpgSign is not set)")]
+    Unsigned,
+    #[error("`{version}` is not a version: {why}")]
+    BadVersion { version: String, why: String },
     #[error("cannot tell which commit {environment} would deploy: {why}")]
     NoCommit { environment: String, why: String },
     #[error("`{rev}` is no commit of the application repository")]
@@ -45,7 +47,7 @@ pub enum Refusal {
 impl Diagnostic for Refusal {
     fn kind(&self) -> Kind {
         match self {
-            Refusal::NotACommit { .. } => Kind::Usage,
+            Refusal::NotACommit { .. } | Refusal::BadVersion { .. } => Kind::Usage,
             Refusal::BadName { .. } => Kind::Config,
             _ => Kind::Refused,
         }
@@ -53,7 +55,8 @@ impl Diagnostic for Refusal {
 
     fn hints(&self) -> Vec<String> {
         vec![match self {
-            Refusal::Unsigned { .. } => "have git sign tags: git config tag.gpgSign true, with user.signingKey (and gpg.format ssh for an ssh key); the key must be one [trust.approvers] lists".into(),
+            Refusal::BadVersion { .. } => "give the version as release.toml writes it, such as 1.4.0".into(),
+            Refusal::Unsigned => "have git sign tags where you run git release: git config tag.gpgSign true, with user.signingKey (and gpg.format ssh for an ssh key); the key must be one [trust.approvers] lists".into(),
             Refusal::NoCommit { environment, .. } => {
                 format!("name the commit: git release approve {environment} --commit <rev>")
             }
@@ -103,7 +106,11 @@ pub fn approve(context: &Context, options: &Options) -> Result<(), Error> {
         crate::deploy::refresh(&workspace, &app, &[&environment])?;
     }
     if !app.repo.signs_tags()? {
-        return Err(Refusal::Unsigned { repository: crate::secret::redact(&workspace.file.app.repo) }.into());
+        return Err(Refusal::Unsigned.into());
+    }
+    if let Some(version) = &options.version {
+        crate::version::Version::parse(version)
+            .map_err(|why| Refusal::BadVersion { version: version.escape_debug().to_string(), why: why.to_string() })?;
     }
     let (commit, version) = what_is_approved(&workspace, &app, &environment, options, online)?;
     let tagger = app.repo.committer_ident("git-release")?;

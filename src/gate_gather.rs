@@ -268,7 +268,7 @@ fn gather(
         (Some(app), Some(Ok(commit))) if target.require_approvals > 0 => {
             let file = &workspace.file;
             let judged = app.approvals(&file.tags, &file.trust, &target.name, Some(commit))?;
-            Some(crate::approval::tally(&target.name, commit, &judged))
+            Some(crate::approval::tally(&target.name, commit, &judged, crate::clock::horizon()?))
         }
         _ => None,
     };

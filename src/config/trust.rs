@@ -143,7 +143,16 @@ impl Resolver<'_> {
         let signers = self.keys("signers", raw.signers, environments);
         let approvers = self.keys("approvers", raw.approvers, environments);
         for environment in environments.iter().filter(|e| e.require_approvals > 0) {
-            let listed = approvers.iter().find(|(name, _)| *name == environment.name).map_or(0, |(_, keys)| keys.len());
+            // Each key is one approver: a key listed twice is still one.
+            let listed = approvers.iter().find(|(name, _)| *name == environment.name).map_or(0, |(_, keys)| {
+                let mut distinct: Vec<&Signer> = Vec::new();
+                for key in keys {
+                    if !distinct.contains(&key) {
+                        distinct.push(key);
+                    }
+                }
+                distinct.len()
+            });
             if listed < environment.require_approvals as usize {
                 let message = format!(
                     "environment {} has require-approvals = {}, and [trust.approvers] lists {listed} key{} for it; \

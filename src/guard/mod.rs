@@ -210,6 +210,9 @@ pub fn gather(workspace: &Workspace, update: &Update, fetch: bool) -> Result<Fac
                         let seal = workspace.repo.verify_tag(object, &keys)?;
                         if let Err(why) = crate::trust::approver(&workspace.file.trust, environment, &seal) {
                             facts.untrusted = Some(format!("{name} does not count as an approval: {why}"));
+                        } else if approval.at > crate::clock::horizon()? {
+                            let at = crate::record::rfc3339_text(approval.at);
+                            facts.untrusted = Some(format!("{name} is dated {at}, ahead of the clock"));
                         }
                         facts.owners = vec![environment.clone()];
                     }
@@ -464,6 +467,12 @@ fn decide_new_tag(facts: &Facts, guarded: &Guarded, name: &str) -> Option<Refusa
     let refuse = |reason: String, hints: Vec<String>| {
         Some(Refusal { reference: facts.update.reference.clone(), reason, details: Vec::new(), hints })
     };
+    if facts.kind != Some(ObjectKind::Tag) && *guarded == Guarded::Approval {
+        return refuse(
+            format!("{name} is named like an approval but is lightweight"),
+            vec!["approvals are signed, annotated tags: git release approve <environment>".into()],
+        );
+    }
     if facts.kind != Some(ObjectKind::Tag) {
         return refuse(
             format!("{name} is named like a release or deployment tag but is lightweight"),

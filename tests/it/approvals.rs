@@ -219,3 +219,66 @@ fn status_and_log_show_the_approvals() {
     assert!(first["counts_for"].as_str().is_some_and(|key| key.starts_with("ssh-ed25519 …")), "{json}");
     assert!(json["approvals"][0]["not_counted"].as_str().is_some(), "{json}");
 }
+
+/// Found by the independent pass: an approval dated a year ahead outranked every later
+/// revocation and counted at once. It counts for nothing until its time comes, and the hook
+/// refuses it.
+#[test]
+fn an_approval_dated_ahead_of_the_clock_does_not_count() {
+    let world = World::new();
+    let (repos, alice, bob, _mallory) = awaiting_approval(&world);
+    let release = &repos.release;
+    let vars = crate::trust::signing_vars(Some(&bob));
+    let mut vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    vars.push(("GIT_COMMITTER_DATE", "2027-06-01T00:00:00Z"));
+    world.release_with(release, &["approve", "prod"], &vars).expect_status(0);
+    run_as(&world, release, &["approve", "prod"], Some(&alice)).expect_status(0);
+    gate(&world, &repos)
+        .expect_status(1)
+        .expect_stdout("approvals: 1 of 2")
+        .expect_stdout("approval/prod/20270601T000000Z: it is dated 2027-06-01T00:00:00Z, ahead of the clock");
+
+    // With the hook on the application's server, it does not get in at all.
+    let remote = crate::deploy::path(&repos.release_remote).to_owned();
+    let install = ["hooks", "install", "--release", remote.as_str(), "--release-branch", "environment/prod"];
+    world.release(&repos.app_remote, &install).expect_status(0);
+    let last = vars.len() - 1;
+    vars[last] = ("GIT_COMMITTER_DATE", "2027-07-01T00:00:00Z");
+    world.release_with(release, &["approve", "prod", "--no-push"], &vars).expect_status(0);
+    // Pushed at the tests' moment, as the server's clock reads it.
+    let cache = crate::trust::cache_of(release);
+    let pushed =
+        world.command("git", &cache).args(["push", "origin", "refs/tags/approval/prod/20270701T000000Z"]).output();
+    let pushed = pushed.expect("git runs");
+    assert!(!pushed.status.success());
+    let said = String::from_utf8_lossy(&pushed.stderr);
+    assert!(
+        said.contains("approval/prod/20270701T000000Z is dated 2027-07-01T00:00:00Z, ahead of the clock"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_key_listed_twice_is_one_approver() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let alice = key(&world, "alice");
+    let approvers = format!("\n[trust.approvers]\nprod = [\"{}\", \"{}\"]\n", alice.public, alice.public);
+    edit_release_file(&world, &repos.release, |file| {
+        format!("{}{approvers}", file.replace("restricted = true\n", "restricted = true\nrequire-approvals = 2\n"))
+    });
+    world
+        .release(&repos.release, &["status"])
+        .expect_status(2)
+        .expect_stderr("environment prod has require-approvals = 2, and [trust.approvers] lists 1 key for it");
+}
+
+#[test]
+fn approve_refuses_a_version_that_is_no_version() {
+    let world = World::new();
+    let (repos, alice, _bob, _mallory) = awaiting_approval(&world);
+    run_as(&world, &repos.release, &["approve", "prod", "--version", "1.0.0\nEnvironment: qa"], Some(&alice))
+        .expect_status(2)
+        .expect_stderr("is not a version");
+    assert_eq!(world.git(&repos.app_remote, &["tag", "-l", "approval/*"]), "");
+}
