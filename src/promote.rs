@@ -18,6 +18,7 @@ use crate::ui::{Paint, Report, key_values};
 
 /// What to promote, and how.
 #[derive(Debug, Clone, Default)]
+#[expect(clippy::struct_excessive_bools, reason = "each bool is a flag of its own")]
 pub struct Options {
     pub from: String,
     pub to: String,
@@ -27,6 +28,8 @@ pub struct Options {
     pub draft: bool,
     /// Promote from `promote/<to>`, rebuilt on the target's head.
     pub rebuild: bool,
+    /// Merge the pull request kept open, once everything allows.
+    pub merge: bool,
     pub jira: jira::Asked,
 }
 
@@ -55,6 +58,11 @@ struct PromoteReport {
     /// `promote/<to>`, rebuilt.
     #[serde(skip)]
     rebuilt: Option<String>,
+    /// With `--merge`: whether it merged (on a dry run, would), and what stood in the way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merged: Option<bool>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
 }
 
 impl Report for PromoteReport {
@@ -77,13 +85,28 @@ impl Report for PromoteReport {
                 _ => "would leave unchanged",
             };
             let steps = if self.steps.is_empty() { String::new() } else { key_values(paint, Some(&self.steps), &[]) };
-            return format!("{steps}{verb} {pull}\n{}{jira}", self.closed_lines("would close"));
+            let merged = if self.merged == Some(true) { format!("would merge {pull}\n") } else { String::new() };
+            let notes = self.note_lines();
+            return format!("{steps}{verb} {pull}\n{}{merged}{notes}{jira}", self.closed_lines("would close"));
         }
-        format!("{} {pull}\n{}{jira}", self.action, self.closed_lines("closed"))
+        let merged = match self.merged {
+            Some(true) => format!("merged {pull}\n"),
+            _ => String::new(),
+        };
+        let notes = self.note_lines();
+        format!("{} {pull}\n{}{merged}{notes}{jira}", self.action, self.closed_lines("closed"))
     }
 }
 
 impl PromoteReport {
+    fn note_lines(&self) -> String {
+        self.notes.iter().fold(String::new(), |mut lines, note| {
+            lines.push_str(note);
+            lines.push('\n');
+            lines
+        })
+    }
+
     fn closed_lines(&self, verb: &str) -> String {
         let mut lines = String::new();
         for number in &self.closed {
@@ -134,6 +157,8 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
         jira: None,
         text,
         rebuilt: None,
+        merged: None,
+        notes: Vec::new(),
     };
     if let Some(why) = nothing_to_promote(&workspace, &promotion, args.rebuild)? {
         context.ui.report(&report("nothing", None, format!("nothing to promote: {why}\n")));
@@ -175,6 +200,10 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
     done.steps = steps;
     done.closed = kept.closed;
     done.rebuilt = args.rebuild.then(|| source.clone());
+    if args.merge {
+        done.merged = Some(kept.merged);
+        done.notes = kept.notes;
+    }
     done.jira = match &pull {
         _ if given.is_empty() => None,
         Some(pull) => {
@@ -204,6 +233,9 @@ struct Kept {
     pull: Option<Shown>,
     /// The promotions from the other branch closed as superseded.
     closed: Vec<u64>,
+    /// With `--merge`: whether it merged, and what stood in the way.
+    merged: bool,
+    notes: Vec<String>,
 }
 
 /// Has `execute` keep the one pull request of the promotion, as the planner says: the one open
@@ -249,11 +281,26 @@ fn keep(
         Some(Done::Update { .. } | Done::Create { how: Opening::Adopted { updated: true }, .. }) => "updated",
         _ => "unchanged",
     };
-    Ok(Kept {
-        action,
-        pull: outcome.open.clone().or_else(|| existing.as_ref().map(Shown::of)),
-        closed: outcome.actions.iter().filter_map(Done::closed).collect(),
-    })
+    let pull = outcome.open.clone().or_else(|| existing.as_ref().map(Shown::of));
+    let closed = outcome.actions.iter().filter_map(Done::closed).collect();
+    // Only the pull request read before this run can merge: its head is the forge's, and its
+    // checks have had their run. One opened just now merges on a later run.
+    let mut notes = Vec::new();
+    let mut merged = false;
+    match (args.merge, &existing, &wanted) {
+        (true, Some(open), Some(wanted)) => {
+            let mut merging = Outcome::default();
+            let ask = promotion.merge_ask(wanted);
+            crate::execute::forge::merge(forge, open, &ask, args.dry_run, &mut merging, &mut notes)?;
+            merged = merging.actions.iter().any(|done| matches!(done, Done::Merge { .. }));
+        }
+        (true, _, _) => notes.push(
+            "not merging: the pull request was opened just now; its checks run first, then run promote --merge again"
+                .to_owned(),
+        ),
+        _ => {}
+    }
+    Ok(Kept { action, pull, closed, merged, notes })
 }
 
 /// A pull request as the planner sees it.

@@ -12,6 +12,7 @@ use super::jira::JiraArgs;
 /// request gets a new title and body. Without a forge (none detected, `[forge] kind = "none"`,
 /// or --offline) it prints the promotion instead.
 #[derive(Debug, clap::Args)]
+#[expect(clippy::struct_excessive_bools, reason = "each bool is a flag of its own")]
 pub struct Args {
     /// The environment the change comes from
     #[arg(env = "GIT_RELEASE_FROM")]
@@ -32,6 +33,10 @@ pub struct Args {
     /// the branches conflict (kept up to date on reruns)
     #[arg(long)]
     pub rebuild: bool,
+    /// Merge the open pull request now if the gate allows it, the forge says it can merge, and
+    /// its head is still what the gate judged (held to that head), by TO's merge-method
+    #[arg(long, conflicts_with = "rebuild")]
+    pub merge: bool,
     #[command(flatten)]
     pub jira: JiraArgs,
 }
@@ -44,6 +49,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         title: args.title.clone(),
         draft: args.draft,
         rebuild: args.rebuild,
+        merge: args.merge,
         jira: args.jira.asked(),
     };
     promote(context, &options)

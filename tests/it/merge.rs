@@ -229,3 +229,42 @@ fn the_merge_waits_for_the_approvals_the_gate_asks_for() {
     assert!(merges(&round).is_empty(), "{round}");
     assert!(notes(&round).contains("the gate refuses it now (approved: approvals: 0 of 1"), "{round}");
 }
+
+/// `promote --merge`, for one-off use: the promotion opened by an earlier run merges now, held
+/// to the head the gate judged, by the target's own merge-method.
+#[test]
+fn promote_merge_merges_the_open_promotion_by_the_targets_method() {
+    let world = World::new();
+    let forge = FakeForge::new(Dialect::Gitea, Some(TOKEN));
+    let repos = auto_promoted(
+        &world,
+        &forge,
+        "merge-method = \"squash\"\nmerge-message = \"Ship {tag} from {from} to {to}\"\n",
+    );
+    forge.back_with(&repos.release_remote);
+    let release = &repos.release;
+    let vars = [(forge.dialect.variable(), TOKEN)];
+    let first = world.release_with(release, &["promote", "qa", "prod", "--merge"], &vars);
+    first.expect_status(0).expect_stdout("not merging: the pull request was opened just now");
+    let merged = world.release_with(release, &["promote", "qa", "prod", "--merge", "--json"], &vars);
+    merged.expect_status(0);
+    assert_eq!(merged.json()["merged"], true, "{merged}");
+    let prod = tip(&world, &repos.release_remote, "environment/prod");
+    let message = world.git(&repos.release_remote, &["log", "-1", "--format=%s%n%P", &prod]);
+    let mut lines = message.lines();
+    assert_eq!(lines.next(), Some("Ship v1.4.0-rc.2 from qa to prod"), "{message}");
+    assert_eq!(lines.next().map(|parents| parents.split(' ').count()), Some(1), "a squash has one parent: {message}");
+}
+
+#[test]
+fn a_merge_method_the_forge_does_not_take_is_a_configuration_error() {
+    let world = World::new();
+    let (repos, forge) = ready(&world, Dialect::Github, "merge-method = \"fast-forward\"\n");
+    let vars = [(forge.dialect.variable(), TOKEN), ("GIT_COMMITTER_DATE", crate::harness::NOON)];
+    let round = world.release_with(&repos.release, &["reconcile"], &vars);
+    round
+        .expect_status(2)
+        .expect_stderr("GitHub does not take merge-method = \"fast-forward\"")
+        .expect_stderr("hint: set merge-method to one of: merge, squash");
+    assert!(forge.pulls()[0].open, "nothing merged");
+}
