@@ -204,3 +204,36 @@ fn a_version_without_candidates_names_where_they_are_cut() {
         .expect_status(1)
         .expect_stdout("no release candidate for 1.5.0; deploy it to stage first");
 }
+
+/// Reconcile promotes into an environment after two from the first one listed, once the gate
+/// allows it: both regions ran the commit.
+#[test]
+fn reconcile_promotes_into_an_environment_after_two_once_both_ran_it() {
+    use crate::fake_forge::FakeForge;
+    use crate::reconcile::{TOKEN, actions, reconcile};
+    let world = World::new();
+    let repos = fanned(&world);
+    let release = &repos.release;
+    let forge = FakeForge::github(Some(TOKEN));
+    edit_release_file(&world, release, |file| {
+        file.replacen(
+            "after = [\"prod-eu\", \"prod-us\"]\n",
+            "after = [\"prod-eu\", \"prod-us\"]\nauto-promote = true\n",
+            1,
+        )
+    });
+    crate::promote::point_at(&world, release, "github", &forge.api());
+    world.git(release, &["checkout", "-q", "environment/stage"]);
+    deploy(&world, release, "prod-eu");
+    let waiting = reconcile(&world, release, &forge, &[]);
+    assert!(actions(&waiting).is_empty(), "prod-us has not run it: {waiting}");
+    assert!(
+        waiting["environments"][0]["desired"]["reason"].to_string().contains("prod-us has not deployed"),
+        "{waiting}"
+    );
+    deploy(&world, release, "prod-us");
+    let opened = reconcile(&world, release, &forge, &[]);
+    assert_eq!(actions(&opened), ["create #1"], "{opened}");
+    assert_eq!(forge.open_pulls()[0].source, "environment/prod-eu");
+    assert_eq!(opened["environments"][0]["from"], "prod-eu");
+}

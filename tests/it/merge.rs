@@ -268,3 +268,38 @@ fn a_merge_method_the_forge_does_not_take_is_a_configuration_error() {
         .expect_stderr("hint: set merge-method to one of: merge, squash");
     assert!(forge.pulls()[0].open, "nothing merged");
 }
+
+#[test]
+fn a_merge_racing_a_push_to_the_source_branch() {
+    let world = World::new();
+    let (repos, forge) = ready(&world, Dialect::Gitlab, "");
+    let remote = repos.release_remote.clone();
+    let before = tip(&world, &remote, "environment/prod");
+    let racing = remote.clone();
+    forge.race(false, move || {
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git").arg("-C").arg(&racing).args(args).output().expect("git runs");
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        let tree = git(&["rev-parse", "refs/heads/environment/qa^{tree}"]);
+        let parent = git(&["rev-parse", "refs/heads/environment/qa"]);
+        let racer = git(&[
+            "-c",
+            "user.name=R",
+            "-c",
+            "user.email=r@example.com",
+            "commit-tree",
+            &tree,
+            "-p",
+            &parent,
+            "-m",
+            "Racing",
+        ]);
+        git(&["update-ref", "refs/heads/environment/qa", &racer, &parent]);
+    });
+    let raced = reconcile(&world, &repos.release, &forge, &[]);
+    assert!(merges(&raced).is_empty(), "{raced}");
+    assert!(notes(&raced).contains("nothing merged: #1's head moved"), "{raced}");
+    assert_eq!(tip(&world, &remote, "environment/prod"), before, "the forge refused on the head check");
+    assert!(forge.pulls()[0].open);
+}
