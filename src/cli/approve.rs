@@ -1,8 +1,7 @@
 //! `git release approve` and `revoke`: the arguments of `approve::approve`.
 
-use std::path::PathBuf;
-
 use super::Context;
+use super::deployment::DeployArgs;
 use crate::approval::Stance;
 use crate::approve::{Options, approve};
 use crate::error::Error;
@@ -44,15 +43,8 @@ pub struct What {
     /// Why, in the tag's message
     #[arg(short, long, value_name = "REASON")]
     pub message: Option<String>,
-    /// Use this clone of the application repository (its remote origin) instead of the cache
-    #[arg(long, value_name = "PATH", env = "GIT_RELEASE_APP_DIR")]
-    pub app_dir: Option<PathBuf>,
-    /// Create the tag here only; do not push it
-    #[arg(long)]
-    pub no_push: bool,
-    /// Show what would be created and pushed, and change nothing
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub deploy: DeployArgs,
 }
 
 impl What {
@@ -63,9 +55,9 @@ impl What {
             version: self.version.clone(),
             commit: self.commit.clone(),
             reason: self.message.clone(),
-            push: !self.no_push,
-            dry_run: self.dry_run,
-            app_dir: self.app_dir.clone(),
+            push: !self.deploy.no_push,
+            dry_run: self.deploy.dry_run,
+            app_dir: self.deploy.app_dir.clone(),
         }
     }
 }

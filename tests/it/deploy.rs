@@ -16,6 +16,11 @@ pub struct TwoRepos {
 
 impl TwoRepos {
     pub fn new(world: &World) -> TwoRepos {
+        TwoRepos::with_environments(world, &[])
+    }
+
+    /// As [`TwoRepos::new`], with `init --env` for each of `environments` (none: the defaults).
+    pub fn with_environments(world: &World, environments: &[&str]) -> TwoRepos {
         let app_remote = world.empty_repo("app.git", true);
         let app = world.path("app");
         world.git(&world.path(""), &["clone", "-q", path(&app_remote), path(&app)]);
@@ -24,7 +29,11 @@ impl TwoRepos {
         let release_remote = world.empty_repo("release.git", true);
         let release = world.empty_repo("release", false);
         world.git(&release, &["remote", "add", "origin", path(&release_remote)]);
-        world.release(&release, &["init", "--app", path(&app_remote)]).expect_status(0);
+        let mut init = vec!["init", "--app", path(&app_remote)];
+        for environment in environments {
+            init.extend(["--env", environment]);
+        }
+        world.release(&release, &init).expect_status(0);
         world.git(&release, &["push", "-q", "origin", "refs/heads/environment/*:refs/heads/environment/*"]);
         TwoRepos { app_remote, app, release, release_remote }
     }

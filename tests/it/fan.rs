@@ -36,18 +36,7 @@ restricted = true
 
 /// A release repository laid out as [`FAN`], every environment at 1.4.0, stage deployed it.
 pub fn fanned(world: &World) -> TwoRepos {
-    let app_remote = world.empty_repo("app.git", true);
-    let app = world.path("app");
-    world.git(&world.path(""), &["clone", "-q", path(&app_remote), path(&app)]);
-    world.git(&app, &["commit", "-q", "--allow-empty", "-m", "First feature"]);
-    world.git(&app, &["push", "-q", "origin", "main"]);
-    let release_remote = world.empty_repo("release.git", true);
-    let release = world.empty_repo("release", false);
-    world.git(&release, &["remote", "add", "origin", path(&release_remote)]);
-    let envs = ["--env", "stage", "--env", "prod-eu", "--env", "prod-us", "--env", "global"];
-    world.release(&release, &[&["init", "--app", path(&app_remote)][..], &envs].concat()).expect_status(0);
-    world.git(&release, &["push", "-q", "origin", "refs/heads/environment/*:refs/heads/environment/*"]);
-    let repos = TwoRepos { app_remote, app, release, release_remote };
+    let repos = TwoRepos::with_environments(world, &["stage", "prod-eu", "prod-us", "global"]);
     edit_release_file(world, &repos.release, |file| {
         let (start, end) = (file.find("[[environments]]").expect("tables"), file.find("# [forge]").expect("forge"));
         let file = format!("{}{FAN}{}", &file[..start], &file[end..]);

@@ -22,6 +22,23 @@ fn auto_merged(world: &World, dialect: Dialect, extra: &str) -> (TwoRepos, FakeF
     (repos, forge)
 }
 
+/// A push to qa's branch in `remote`: a commit of the same files on top, as a push racing a merge.
+fn push_to_qa(remote: &Path) -> impl FnOnce() + Send + 'static {
+    let remote = remote.to_owned();
+    move || {
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git").arg("-C").arg(&remote).args(args).output().expect("git runs");
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        let tree = git(&["rev-parse", "refs/heads/environment/qa^{tree}"]);
+        let parent = git(&["rev-parse", "refs/heads/environment/qa"]);
+        let identity = ["-c", "user.name=Racer", "-c", "user.email=racer@example.com"];
+        let racer =
+            git(&[&identity[..], &["commit-tree", &tree, "-p", &parent, "-m", "A push racing the merge"]].concat());
+        git(&["update-ref", "refs/heads/environment/qa", &racer, &parent]);
+    }
+}
+
 fn tip(world: &World, remote: &Path, branch: &str) -> String {
     world.git(remote, &["rev-parse", &format!("refs/heads/{branch}")]).trim().to_owned()
 }
@@ -67,28 +84,7 @@ fn merges_when_everything_allows(dialect: Dialect) {
     let before = tip(&world, remote, "environment/prod");
     forge.check(&head, CHECK, true);
     // A push to qa's branch lands between the gate and the merge: nothing merges.
-    let racing = remote.to_owned();
-    forge.race(dialect == Dialect::BitbucketCloud, move || {
-        let git = |args: &[&str]| {
-            let out = std::process::Command::new("git").arg("-C").arg(&racing).args(args).output().expect("git runs");
-            String::from_utf8_lossy(&out.stdout).trim().to_owned()
-        };
-        let tree = git(&["rev-parse", "refs/heads/environment/qa^{tree}"]);
-        let parent = git(&["rev-parse", "refs/heads/environment/qa"]);
-        let racer = git(&[
-            "-c",
-            "user.name=Racer",
-            "-c",
-            "user.email=racer@example.com",
-            "commit-tree",
-            &tree,
-            "-p",
-            &parent,
-            "-m",
-            "A push racing the merge",
-        ]);
-        git(&["update-ref", "refs/heads/environment/qa", &racer, &parent]);
-    });
+    forge.race(dialect == Dialect::BitbucketCloud, push_to_qa(remote));
     let raced = reconcile(&world, release, &forge, &[]);
     assert!(merges(&raced).is_empty(), "{dialect:?}: {raced}");
     assert!(notes(&raced).contains("nothing merged: #1's head moved"), "{dialect:?}: {raced}");
@@ -275,28 +271,7 @@ fn a_merge_racing_a_push_to_the_source_branch() {
     let (repos, forge) = ready(&world, Dialect::Gitlab, "");
     let remote = repos.release_remote.clone();
     let before = tip(&world, &remote, "environment/prod");
-    let racing = remote.clone();
-    forge.race(false, move || {
-        let git = |args: &[&str]| {
-            let out = std::process::Command::new("git").arg("-C").arg(&racing).args(args).output().expect("git runs");
-            String::from_utf8_lossy(&out.stdout).trim().to_owned()
-        };
-        let tree = git(&["rev-parse", "refs/heads/environment/qa^{tree}"]);
-        let parent = git(&["rev-parse", "refs/heads/environment/qa"]);
-        let racer = git(&[
-            "-c",
-            "user.name=R",
-            "-c",
-            "user.email=r@example.com",
-            "commit-tree",
-            &tree,
-            "-p",
-            &parent,
-            "-m",
-            "Racing",
-        ]);
-        git(&["update-ref", "refs/heads/environment/qa", &racer, &parent]);
-    });
+    forge.race(false, push_to_qa(&remote));
     let raced = reconcile(&world, &repos.release, &forge, &[]);
     assert!(merges(&raced).is_empty(), "{raced}");
     assert!(notes(&raced).contains("nothing merged: #1's head moved"), "{raced}");
