@@ -45,8 +45,14 @@ impl AppRepo {
             if approval.environment != environment {
                 continue;
             }
-            let seal = self.repo.verify_tag(&object, &keys)?;
-            found.push(Judged { counts_for: crate::trust::approver(trust, environment, &seal), approval });
+            // One made with --no-push is this repository's alone: nobody else's gate can count it.
+            let counts_for = if self.repo.reference(&format!("{}{}", crate::plan::UNPUSHED, tag.name))?.is_some() {
+                Err("it was made with --no-push and is kept here only; approve again without --no-push".to_owned())
+            } else {
+                let seal = self.repo.verify_tag(&object, &keys)?;
+                crate::trust::approver(trust, environment, &seal)
+            };
+            found.push(Judged { counts_for, approval });
         }
         found.sort_by(|a, b| (a.approval.at, &a.approval.tag).cmp(&(b.approval.at, &b.approval.tag)));
         Ok(found)

@@ -282,3 +282,20 @@ fn approve_refuses_a_version_that_is_no_version() {
         .expect_stderr("is not a version");
     assert_eq!(world.git(&repos.app_remote, &["tag", "-l", "approval/*"]), "");
 }
+
+/// Found by the independent pass: an approval made with --no-push counted here and nowhere
+/// else, and nothing said it was unpublished. It counts for no one until it is published.
+#[test]
+fn an_approval_kept_here_only_does_not_count() {
+    let world = World::new();
+    let (repos, alice, bob, _mallory) = awaiting_approval(&world);
+    let release = &repos.release;
+    run_as(&world, release, &["approve", "prod"], Some(&alice)).expect_status(0);
+    run_as(&world, release, &["approve", "prod", "--no-push"], Some(&bob)).expect_status(0);
+    gate(&world, &repos)
+        .expect_status(1)
+        .expect_stdout("approvals: 1 of 2")
+        .expect_stdout("it was made with --no-push and is kept here only; approve again without --no-push");
+    run_as(&world, release, &["approve", "prod"], Some(&bob)).expect_status(0);
+    gate(&world, &repos).expect_status(0).expect_stdout("approvals: 2 of 2");
+}
