@@ -52,7 +52,7 @@ impl AppRepo {
                 let seal = self.repo.verify_tag(&object, &keys)?;
                 crate::trust::approver(trust, environment, &seal)
             };
-            found.push(Judged { counts_for, approval });
+            found.push(Judged { approval, counts_for });
         }
         found.sort_by(|a, b| (a.approval.at, &a.approval.tag).cmp(&(b.approval.at, &b.approval.tag)));
         Ok(found)
