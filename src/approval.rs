@@ -142,13 +142,20 @@ pub struct Judged {
     pub counts_for: Result<String, String>,
 }
 
+/// An approver's latest word on a commit: the key it counts for, and the tag that says it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Word {
+    pub key: String,
+    pub tag: String,
+}
+
 /// What the approvals of one environment on one commit add up to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Tally {
     /// One per approver whose latest word on the commit is an approval: the key, and the tag.
-    pub approved: Vec<(String, String)>,
+    pub approved: Vec<Word>,
     /// Approvers whose latest word is a revocation: the key, and the revoking tag.
-    pub revoked: Vec<(String, String)>,
+    pub revoked: Vec<Word>,
     /// Tags that do not count, each with why.
     pub ignored: Vec<String>,
 }
@@ -190,7 +197,7 @@ pub fn tally(environment: &str, commit: &ObjectId, judged: &[Judged], horizon: T
         }
     }
     for (key, approval) in latest {
-        let entry = (key.to_owned(), approval.tag.clone());
+        let entry = Word { key: key.to_owned(), tag: approval.tag.clone() };
         match approval.stance {
             Stance::Approve => tally.approved.push(entry),
             Stance::Revoke => tally.revoked.push(entry),
@@ -260,8 +267,8 @@ mod tests {
             judged(approval(Stance::Approve, 1, 1), "bob"),
         ];
         let counted = tally("prod", &id(1), &words, far());
-        assert_eq!(counted.approved, [("bob".to_owned(), "approval/prod/1".to_owned())]);
-        assert_eq!(counted.revoked, [("ann".to_owned(), "approval/prod/10".to_owned())]);
+        assert_eq!(counted.approved, [Word { key: "bob".into(), tag: "approval/prod/1".into() }]);
+        assert_eq!(counted.revoked, [Word { key: "ann".into(), tag: "approval/prod/10".into() }]);
         words.push(judged(approval(Stance::Approve, 1, 20), "ann"));
         assert_eq!(tally("prod", &id(1), &words, far()).approved.len(), 2);
     }

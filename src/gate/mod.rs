@@ -188,13 +188,13 @@ fn approved(snapshot: &Snapshot<'_>) -> Option<Finding> {
         ));
     };
     let count = tally.approved.len();
-    let by: Vec<&str> = tally.approved.iter().map(|(key, _)| key.as_str()).collect();
+    let by: Vec<&str> = tally.approved.iter().map(|word| word.key.as_str()).collect();
     let mut message = format!("approvals: {count} of {wanted} for {} in {}", commit.short(), target.name);
     if !by.is_empty() {
         message.push_str(&format!(" (by {})", by.join(", ")));
     }
     if !tally.revoked.is_empty() {
-        let revoked: Vec<String> = tally.revoked.iter().map(|(key, tag)| format!("{key} in {tag}")).collect();
+        let revoked: Vec<String> = tally.revoked.iter().map(|word| format!("{} in {}", word.key, word.tag)).collect();
         message.push_str(&format!("; revoked: {}", revoked.join(", ")));
     }
     if !tally.ignored.is_empty() {

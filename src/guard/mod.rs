@@ -408,12 +408,12 @@ pub fn decide(facts: &Facts) -> Option<Refusal> {
         (Guarded::Record, Some(_), None) if matches!(facts.record, Some(Err(_))) => None,
         (Guarded::Approval, Some(_), None) if matches!(facts.approval, Some(Err(_))) => None,
         (Guarded::Approval, Some(_), None) => refuse(
-            format!("{name} records an approval, and approvals are never deleted"),
+            format!("{name} records an approval or its revocation, and those are never deleted"),
             Vec::new(),
             vec!["take it back with a later tag: git release revoke <environment> --commit <commit>".into()],
         ),
         (Guarded::Approval, Some(old), Some(new)) if old != new => refuse(
-            format!("{name} records an approval, and approvals are never moved"),
+            format!("{name} records an approval or its revocation, and those are never moved"),
             vec![format!("it is {} on the remote; the push would make it {}", old.short(), new.short())],
             vec!["approve the other commit with a new tag: git release approve <environment> --commit <commit>".into()],
         ),

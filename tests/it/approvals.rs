@@ -54,6 +54,12 @@ fn two_trusted_approvals_open_prod_and_an_untrusted_one_does_not_count() {
 
     run_as(&world, release, &["approve", "prod"], Some(&bob)).expect_status(0);
     gate(&world, &repos).expect_status(0).expect_stdout("ok    approved           approvals: 2 of 2 for ");
+    let json = world.release(release, &["gate", "--target", "prod", "--json"]).json();
+    assert_eq!(json["approvals"]["required"], 2, "{json}");
+    let approved = json["approvals"]["approved"].as_array().expect("approved");
+    assert!(approved.iter().all(|word| word["key"].as_str().is_some_and(|k| k.starts_with("ssh-ed25519 …"))), "{json}");
+    assert!(approved.iter().all(|word| word["tag"].as_str().is_some_and(|t| t.starts_with("approval/prod/"))), "{json}");
+    assert_eq!(json["approvals"]["ignored"].as_array().map(Vec::len), Some(1), "mallory's: {json}");
 
     // Every approval is a tag git itself verifies.
     let cache_tags = world.git(&repos.app_remote, &["tag", "-l", "approval/*"]);
@@ -155,7 +161,11 @@ fn the_application_repositorys_server_guards_approvals_like_records() {
     let deleted = world.command("git", &cache).args(["push", "origin", &format!(":refs/tags/{approved}")]).output();
     let deleted = deleted.expect("git runs");
     assert!(!deleted.status.success());
-    assert!(String::from_utf8_lossy(&deleted.stderr).contains("approvals are never deleted"), "{deleted:?}");
+    assert!(
+        String::from_utf8_lossy(&deleted.stderr)
+            .contains("records an approval or its revocation, and those are never deleted"),
+        "{deleted:?}"
+    );
     assert_eq!(tags(&world).trim(), approved);
 }
 
