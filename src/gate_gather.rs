@@ -61,6 +61,10 @@ pub struct Verdict {
     /// What passed but is worth saying: a settings change counted under `[trust] mode = "warn"`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The settings the change edits (`environments.prod.after`), which judge from the next
+    /// change on; empty when it edits none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<String>,
     /// Where the target requires approvals: how many, and what those of the commit add up to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approvals: Option<Approvals>,
@@ -173,7 +177,7 @@ pub fn evaluate_all(
             source: request.source.as_deref(),
             head: &request.head,
             incoming: gathered.incoming,
-            edits: gathered.edits,
+            edits: gathered.edits.clone(),
             edits_vouched: gathered.edits_vouched.clone(),
             deploys: gathered.deploys.clone(),
             candidate: gathered.candidate,
@@ -196,6 +200,7 @@ pub fn evaluate_all(
             source: request.source.clone(),
             head: request.head.clone(),
             deploys: gathered.deploys.and_then(Result::ok),
+            edits: gathered.edits,
             approvals: gathered
                 .approvals
                 .map(|tally| Approvals { required: target.require_approvals, tally })

@@ -51,6 +51,7 @@ fn verdict(allowed: bool) -> Verdict {
         components: std::collections::BTreeMap::new(),
         findings: vec![finding],
         warnings: Vec::new(),
+        edits: Vec::new(),
         approvals: None,
     }
 }

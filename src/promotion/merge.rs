@@ -25,6 +25,17 @@ impl Promotion {
     pub fn merge_ask(&self, wanted: &Wanted) -> MergeAsk {
         let refused =
             self.verdict.findings.iter().find(|f| !f.ok).map(|f| format!("{}: {}", f.check.as_str(), f.message));
+        // A change to the target's own rules is merged by a person: merged unseen, it would set
+        // what judges every change after it.
+        let refused = refused.or_else(|| {
+            (!self.verdict.edits.is_empty()).then(|| {
+                format!(
+                    "it edits {}'s settings ({}), and a person merges such a change",
+                    self.to.name,
+                    self.verdict.edits.join(", ")
+                )
+            })
+        });
         MergeAsk {
             head: self.head.clone(),
             method: self.to.merge_method,

@@ -58,7 +58,10 @@ fn two_trusted_approvals_open_prod_and_an_untrusted_one_does_not_count() {
     assert_eq!(json["approvals"]["required"], 2, "{json}");
     let approved = json["approvals"]["approved"].as_array().expect("approved");
     assert!(approved.iter().all(|word| word["key"].as_str().is_some_and(|k| k.starts_with("ssh-ed25519 …"))), "{json}");
-    assert!(approved.iter().all(|word| word["tag"].as_str().is_some_and(|t| t.starts_with("approval/prod/"))), "{json}");
+    assert!(
+        approved.iter().all(|word| word["tag"].as_str().is_some_and(|t| t.starts_with("approval/prod/"))),
+        "{json}"
+    );
     assert_eq!(json["approvals"]["ignored"].as_array().map(Vec::len), Some(1), "mallory's: {json}");
 
     // Every approval is a tag git itself verifies.

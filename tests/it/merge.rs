@@ -278,3 +278,30 @@ fn a_merge_racing_a_push_to_the_source_branch() {
     assert_eq!(tip(&world, &remote, "environment/prod"), before, "the forge refused on the head check");
     assert!(forge.pulls()[0].open);
 }
+
+/// The pull request cannot talk the merge into changing the rules: a promotion that edits the
+/// target's settings (prod's `require-approvals`, say, edited on qa's branch) is left to a person.
+#[test]
+fn a_promotion_that_edits_the_targets_settings_is_not_merged() {
+    let world = World::new();
+    let (repos, forge) = ready(&world, Dialect::Github, "");
+    let release = &repos.release;
+    // Someone who may push to qa's branch weakens prod's settings there.
+    world.git(release, &["checkout", "-q", "environment/qa"]);
+    world.git(release, &["pull", "-q", "origin", "environment/qa"]);
+    let file = std::fs::read_to_string(release.join("release.toml")).expect("the file");
+    std::fs::write(release.join("release.toml"), file.replacen("restricted = true\n", "restricted = false\n", 1))
+        .expect("written");
+    world.git(release, &["commit", "-q", "-am", "Loosen prod"]);
+    world.git(release, &["push", "-q", "origin", "environment/qa"]);
+    let head = tip(&world, &repos.release_remote, "environment/qa");
+    forge.check(&head, CHECK, true);
+    let round = reconcile(&world, release, &forge, &[]);
+    assert!(merges(&round).is_empty(), "{round}");
+    assert!(
+        notes(&round)
+            .contains("it edits prod's settings (environments.prod.restricted), and a person merges such a change"),
+        "{round}"
+    );
+    assert!(forge.pulls()[0].open);
+}
