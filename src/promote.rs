@@ -136,6 +136,12 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
         return Err(Refusal::NotNext { from: from.name, to: to.name, after: to.after }.into());
     }
     let given = args.jira.check(context, &workspace)?;
+    if !context.offline && !args.dry_run {
+        // Both branches as the remote has them now: a promotion merged since (by the forge, by
+        // an earlier --merge) is no promotion to open again.
+        workspace.fetch_branch(&from.branch)?;
+        workspace.fetch_branch(&to.branch)?;
+    }
     if context.may_fetch(args.dry_run, workspace.file.app.is_here()) {
         // A fresh clone holds no copy of the application repository yet, and an old copy misses
         // the latest deployments: the gate and the commit list need the records as they are now.
@@ -194,7 +200,8 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
         return Ok(());
     };
     let body = forge::fit(&body, forge.body_limit());
-    let kept = keep(forge, &owner, &promotion, &Asked { source: &source, title: &title, body: &body }, args)?;
+    let merge = if args.merge { Some(merge_asked(&workspace, &promotion, forge)?) } else { None };
+    let kept = keep(forge, &owner, &promotion, &Asked { source: &source, title: &title, body: &body }, args, merge)?;
     let pull = kept.pull;
     let mut done = report(kept.action, pull.as_ref(), String::new());
     done.steps = steps;
@@ -217,6 +224,20 @@ pub fn promote(context: &Context, args: &Options) -> Result<(), Error> {
     };
     context.ui.report(&done);
     Ok(())
+}
+
+/// What `--merge` asks: what reconcile asks, the promotion wanted now (no freeze, soak, block or
+/// hold), then the merge's own conditions; or why it does not merge.
+fn merge_asked(
+    workspace: &crate::workspace::Workspace,
+    promotion: &Promotion,
+    forge: &dyn Forge,
+) -> Result<Result<crate::promotion::MergeAsk, String>, Error> {
+    let held = promotion.held(workspace)?;
+    Ok(match promotion.desired(held, crate::clock::now()?, forge.body_limit()) {
+        plan::Desired::Want(wanted) => Ok(promotion.merge_ask(&wanted, promotion.source_ran_head(workspace)?)),
+        plan::Desired::Nothing(why) | plan::Desired::Wait(why) => Err(format!("not merging: {why}")),
+    })
 }
 
 /// The pull request a promotion should be, as `promote` gives it to the forge.
@@ -247,6 +268,7 @@ fn keep(
     promotion: &Promotion,
     asked: &Asked<'_>,
     args: &Options,
+    merge: Option<Result<crate::promotion::MergeAsk, String>>,
 ) -> Result<Kept, Error> {
     let (from, to) = (&promotion.from, &promotion.to);
     // The promotion open from the source (refused when someone else opened it), and the one from
@@ -287,14 +309,14 @@ fn keep(
     // checks have had their run. One opened just now merges on a later run.
     let mut notes = Vec::new();
     let mut merged = false;
-    match (args.merge, &existing, &wanted) {
-        (true, Some(open), Some(wanted)) => {
+    match (merge, &existing) {
+        (Some(Err(why)), _) => notes.push(why),
+        (Some(Ok(ask)), Some(open)) => {
             let mut merging = Outcome::default();
-            let ask = promotion.merge_ask(wanted);
             crate::execute::forge::merge(forge, open, &ask, args.dry_run, &mut merging, &mut notes)?;
             merged = merging.actions.iter().any(|done| matches!(done, Done::Merge { .. }));
         }
-        (true, _, _) => notes.push(
+        (Some(Ok(_)), None) => notes.push(
             "not merging: the pull request was opened just now; its checks run first, then run promote --merge again"
                 .to_owned(),
         ),

@@ -622,6 +622,13 @@ impl Resolver<'_> {
             let variables = self.environment_variables(env.variables, env.variable_sets, sets);
             let deploys = env.deploys.as_ref().map_or(Deploys::Branch, |d| *d.get_ref());
             let cut = env.cut.unwrap_or(Cut::None);
+            if env.auto_merge && !env.auto_promote {
+                let message = format!(
+                    "environment {name} has auto-merge = true without auto-promote = true: reconcile merges only the promotions it keeps; \
+                     add auto-promote = true, or use 'git release promote <from> {name} --merge'"
+                );
+                self.problem(Some(env.name.span()), message);
+            }
             let require_approvals = env.require_approvals.as_ref().map_or(0, |n| {
                 u32::try_from(*n.get_ref()).ok().filter(|n| *n <= 100).unwrap_or_else(|| {
                     let message =

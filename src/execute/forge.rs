@@ -325,14 +325,7 @@ pub fn merge(
         notes.push(format!("not merging #{number}: the gate refuses it now ({refused})"));
         return Ok(());
     }
-    if !forge.merge_methods().contains(&ask.method) {
-        let taken: Vec<&str> = forge.merge_methods().iter().map(|m| m.as_str()).collect();
-        return Err(Error::new(
-            Kind::Config,
-            format!("{} does not take merge-method = \"{}\"", forge.location().kind.title(), ask.method.as_str()),
-        )
-        .hint(format!("set merge-method to one of: {}", taken.join(", "))));
-    }
+    method_taken(forge, ask.method)?;
     let head = ask.head.as_str();
     if !pull.head_is(head) {
         let is = pull.head.as_deref().unwrap_or("unknown");
@@ -354,7 +347,7 @@ pub fn merge(
             return Ok(());
         }
         Mergeable::Blocked(why) => {
-            notes.push(format!("not merging #{number} yet: the forge says it is {why} (a required check or review)"));
+            notes.push(format!("not merging #{number} yet: the forge says it is {why}"));
             return Ok(());
         }
     }
@@ -384,4 +377,20 @@ pub fn merge(
             Ok(())
         }
     }
+}
+
+/// A merge method the forge takes, or a configuration error that names the ones it does.
+///
+/// # Errors
+/// When the forge does not take `method`.
+pub fn method_taken(forge: &dyn Forge, method: crate::config::MergeMethod) -> Result<(), Error> {
+    if forge.merge_methods().contains(&method) {
+        return Ok(());
+    }
+    let taken: Vec<&str> = forge.merge_methods().iter().map(|m| m.as_str()).collect();
+    Err(Error::new(
+        Kind::Config,
+        format!("{} does not take merge-method = \"{}\"", forge.location().kind.title(), method.as_str()),
+    )
+    .hint(format!("set merge-method to one of: {}", taken.join(", "))))
 }

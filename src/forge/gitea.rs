@@ -147,7 +147,7 @@ impl Forge for Gitea {
 
     fn merge(&self, pull: &PullRequest, merge: &Merge<'_>) -> Result<Merged, ServiceError> {
         let path = self.path(&format!("/pulls/{}/merge", pull.number));
-        let (title, message) = merge.message.split_once("\n\n").unwrap_or((merge.message, ""));
+        let (title, message) = super::subject_and_body(merge.message);
         let method = match merge.method {
             MergeMethod::Merge => "merge",
             MergeMethod::Squash => "squash",

@@ -190,14 +190,7 @@ impl Forge for Github {
         let reply = self.http.call(&Method::GET, &path, None, &format!("pull request #{}", pull.number))?;
         let pull = Self::pull(&reply)?;
         // `mergeable` is null while GitHub works it out in the background.
-        Ok(match (pull.mergeable, pull.mergeable_state.as_deref()) {
-            (None, _) => Mergeable::Unknown,
-            (Some(false), Some("dirty") | None) => Mergeable::Conflicts,
-            (Some(false), Some(state)) | (Some(true), Some(state @ ("blocked" | "behind" | "unstable"))) => {
-                Mergeable::Blocked(state.to_owned())
-            }
-            (Some(true), _) => Mergeable::Yes,
-        })
+        Ok(mergeability(pull.mergeable, pull.mergeable_state.as_deref()))
     }
 
     fn merge_methods(&self) -> &'static [MergeMethod] {
@@ -207,7 +200,7 @@ impl Forge for Github {
 
     fn merge(&self, pull: &PullRequest, merge: &Merge<'_>) -> Result<Merged, ServiceError> {
         let path = self.path(&format!("/pulls/{}/merge", pull.number));
-        let (title, message) = merge.message.split_once("\n\n").unwrap_or((merge.message, ""));
+        let (title, message) = super::subject_and_body(merge.message);
         let method = match merge.method {
             MergeMethod::Squash => "squash",
             MergeMethod::Merge | MergeMethod::FastForward => "merge",
@@ -217,6 +210,13 @@ impl Forge for Github {
         let reply = self.http.send(&Method::PUT, &path, Some(&body))?;
         let said = || crate::http::message_of(&reply.body).unwrap_or_default();
         Ok(match reply.status {
+            // `merged: false` with 200 is no merge.
+            200..=299
+                if serde_json::from_str::<serde_json::Value>(&reply.body)
+                    .is_ok_and(|answer| answer.get("merged") == Some(&json!(false))) =>
+            {
+                Merged::NotReady(said())
+            }
             200..=299 => Merged::Done { head: Some(merge.head.to_owned()) },
             // "Head branch was modified. Review and try the merge again."
             409 => Merged::HeadMoved(said()),
@@ -252,6 +252,18 @@ impl Forge for Github {
 // Gitea's API is shaped after GitHub's: these calls serve both, under a repository's path.
 
 /// Sets a pull request's title and body; the answer is the pull request.
+/// Only `clean` (or `has_hooks`, clean with hooks passing) is mergeable: `draft`, `behind`,
+/// `unstable`, `blocked` or a state not known here is not. `mergeable` is null while GitHub
+/// works it out in the background.
+fn mergeability(mergeable: Option<bool>, state: Option<&str>) -> Mergeable {
+    match (mergeable, state) {
+        (None, _) | (Some(true), Some("unknown")) => Mergeable::Unknown,
+        (Some(false), Some("dirty") | None) => Mergeable::Conflicts,
+        (Some(true), Some("clean" | "has_hooks") | None) => Mergeable::Yes,
+        (Some(_), Some(state)) => Mergeable::Blocked(state.to_owned()),
+    }
+}
+
 pub(super) fn edit(http: &Http, repository: &str, number: u64, title: &str, body: &str) -> Result<Reply, ServiceError> {
     let path = format!("{repository}/pulls/{number}");
     let what = format!("the update of pull request #{number}");
@@ -298,6 +310,18 @@ mod tests {
         let location = Location { kind: Kind::Github, api: api.to_owned(), repository: "shop/release".into() };
         let quiet: crate::trace::Trace = std::sync::Arc::new(|_: &str| {});
         Github::new(location, None, Settings::from_env(quiet, || None, &|_| None)).expect("a client")
+    }
+
+    #[test]
+    fn only_a_clean_pull_request_is_mergeable() {
+        assert_eq!(mergeability(Some(true), Some("clean")), Mergeable::Yes);
+        assert_eq!(mergeability(Some(true), Some("has_hooks")), Mergeable::Yes);
+        for state in ["draft", "behind", "unstable", "blocked", "weird"] {
+            assert_eq!(mergeability(Some(true), Some(state)), Mergeable::Blocked(state.into()), "{state}");
+        }
+        assert_eq!(mergeability(Some(false), Some("dirty")), Mergeable::Conflicts);
+        assert_eq!(mergeability(None, Some("clean")), Mergeable::Unknown);
+        assert_eq!(mergeability(Some(true), Some("unknown")), Mergeable::Unknown);
     }
 
     #[test]

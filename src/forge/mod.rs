@@ -191,6 +191,15 @@ pub trait Forge: Send + Sync {
     fn account(&self) -> Result<Option<String>, ServiceError>;
 }
 
+/// A commit message's subject (its first line) and its body (the rest, blank lines at its
+/// start dropped), for forges that take them apart.
+#[must_use]
+pub fn subject_and_body(message: &str) -> (&str, &str) {
+    let message = message.trim_start();
+    let (subject, body) = message.split_once('\n').unwrap_or((message, ""));
+    (subject.trim_end(), body.trim_start_matches(['\n', '\r']))
+}
+
 /// The client for the forge at `location`.
 ///
 /// # Errors

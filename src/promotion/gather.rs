@@ -211,7 +211,31 @@ impl Promotion {
     /// When the history cannot be walked.
     pub fn held(&self, workspace: &Workspace) -> Result<bool, Error> {
         let Some(target) = self.target_head.as_ref().filter(|_| self.diff.is_empty()) else { return Ok(false) };
-        Ok(workspace.repo.ancestors_of(target, &[&self.head])?[0])
+        // A squash merge holds the source's files without its commits.
+        Ok(workspace.repo.ancestors_of(target, &[&self.head])?[0]
+            || workspace.repo.commit_tree(target)? == workspace.repo.commit_tree(&self.head)?)
+    }
+
+    /// Whether the source's head holds what the source environment deployed, every file but the
+    /// release file the same (whose edits the gate names): the release repository commit its
+    /// latest record names (in one repository, the commit it ran). Anything else pushed to the
+    /// source's branch since, which it has not run, is no promotion a merge may carry unseen.
+    ///
+    /// # Errors
+    /// When a commit cannot be read.
+    pub fn source_ran_head(&self, workspace: &Workspace) -> Result<bool, Error> {
+        let Some(carried) = &self.carried else { return Ok(false) };
+        let deployment = &carried.deployment;
+        let ran = deployment
+            .release_commit
+            .clone()
+            .or_else(|| workspace.file.app.is_here().then(|| deployment.commit.clone()));
+        let Some(ran) = ran.filter(|ran| workspace.repo.has_object(ran)) else { return Ok(false) };
+        if ran == self.head {
+            return Ok(true);
+        }
+        let (ran, head) = (workspace.repo.top_entries(&ran)?, workspace.repo.top_entries(&self.head)?);
+        Ok(crate::plan::differing_names(&head, &ran, FILE_NAME).is_empty())
     }
 }
 
@@ -228,6 +252,10 @@ pub fn nothing_to_promote(
     let (repo, from, to) = (&workspace.repo, &promotion.from, &promotion.to);
     if repo.is_ancestor(&promotion.head, target)? {
         return Ok(Some(format!("{} holds {}'s head ({}) already", to.branch, from.branch, promotion.head.short())));
+    }
+    // As a squash merge leaves it: the source's files, without its commits.
+    if repo.commit_tree(&promotion.head)? == repo.commit_tree(target)? {
+        return Ok(Some(format!("{} holds {}'s files ({}) already", to.branch, from.branch, promotion.head.short())));
     }
     if rebuild {
         let file = |commit: &ObjectId| -> Result<Option<ObjectId>, Error> {

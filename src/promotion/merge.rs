@@ -21,8 +21,9 @@ pub struct MergeAsk {
 
 impl Promotion {
     /// The merge of the promotion `wanted` describes, as its target's settings ask for it.
+    /// `ran_head`: [`Promotion::source_ran_head`].
     #[must_use]
-    pub fn merge_ask(&self, wanted: &Wanted) -> MergeAsk {
+    pub fn merge_ask(&self, wanted: &Wanted, ran_head: bool) -> MergeAsk {
         let refused =
             self.verdict.findings.iter().find(|f| !f.ok).map(|f| format!("{}: {}", f.check.as_str(), f.message));
         // A change to the target's own rules is merged by a person: merged unseen, it would set
@@ -33,6 +34,16 @@ impl Promotion {
                     "it edits {}'s settings ({}), and a person merges such a change",
                     self.to.name,
                     self.verdict.edits.join(", ")
+                )
+            })
+        });
+        let refused = refused.or_else(|| {
+            (!ran_head).then(|| {
+                format!(
+                    "{}'s branch holds commits {} has not deployed (its head {} is not what its latest deployment ran), and a person merges those",
+                    self.from.name,
+                    self.from.name,
+                    self.head.short()
                 )
             })
         });

@@ -83,7 +83,9 @@ pub fn round(context: &Context, args: &Options) -> Result<Exit, Error> {
         };
         // Merged only where the target's own settings ask, judged by this round's gate.
         let merge = match (promotion, &desired) {
-            (Ok(promotion), Ok(Desired::Want(wanted))) if promotion.to.auto_merge => Some(promotion.merge_ask(wanted)),
+            (Ok(promotion), Ok(Desired::Want(wanted))) if promotion.to.auto_merge => {
+                Some(promotion.merge_ask(wanted, promotion.source_ran_head(&workspace)?))
+            }
             _ => None,
         };
         jobs.push(Job { from: from.name.clone(), to: to.clone(), desired, forwards, merge });
@@ -238,6 +240,10 @@ fn attempt(
     dry_run: bool,
     report: &mut EnvironmentReport,
 ) -> Result<(), Error> {
+    // A merge the forge cannot make is said before anything is written.
+    if let Some(ask) = &job.merge {
+        crate::execute::forge::method_taken(forge, ask.method)?;
+    }
     // Pull requests from forks, or opened by anyone but the token's account, are not promotions,
     // whatever their branch or body says.
     let listed = owned(owner, all.to_vec())?;

@@ -134,6 +134,14 @@ fn after_naming_itself() {
 }
 
 #[test]
+fn auto_merge_without_auto_promote() {
+    refused(
+        &VALID.replace("restricted = true\n", "restricted = true\nauto-merge = true\n"),
+        &["environment prod has auto-merge = true without auto-promote = true"],
+    );
+}
+
+#[test]
 fn after_list_naming_itself() {
     refused(
         &VALID.replace("after = \"qa\"", "after = [\"qa\", \"prod\"]"),

@@ -213,6 +213,8 @@ fn reconcile_promotes_into_an_environment_after_two_once_both_ran_it() {
     });
     crate::promote::point_at(&world, release, "github", &forge.api());
     world.git(release, &["checkout", "-q", "environment/stage"]);
+    // global runs an older version: the regions' release file is what a promotion carries.
+    world.release(release, &["set", "global", "1.3.0", "--push"]).expect_status(0);
     deploy(&world, release, "prod-eu");
     let waiting = reconcile(&world, release, &forge, &[]);
     assert!(actions(&waiting).is_empty(), "prod-us has not run it: {waiting}");

