@@ -18,7 +18,8 @@
 //!   repository), `app` (the application repositories), `gate_gather` (what the gate judges),
 //!   `deploy` (what an environment deploys now), `released` (the release repository, seen from
 //!   an application repository), `ci` (what the CI running us says), `clock`.
-//! - Reports: `status` (what runs where), `history` (`log`: the deployments, newest first).
+//! - Reports: `status` (what runs where), `history` (`log`: the deployments, newest first),
+//!   `metrics` (the DORA keys, which the pure `dora` counts).
 //! - Operations, each gathering, deciding and having `execute` act: `pipeline` (`prepare` and
 //!   `record`), `approve` (`approve` and `revoke`), `set` (`set`, `bump`, `rollback`), `init`, `gate_report` (the `gate` command: a verdict printed and posted), `guard` (the hooks), `preview`,
 //!   `promotion` (what a promotion carries and `diff` shows, how it reads, when it is wanted, the
@@ -40,6 +41,7 @@ pub mod config;
 pub mod context;
 pub mod demo;
 pub mod deploy;
+pub mod dora;
 pub mod error;
 pub mod execute;
 pub mod forge;
@@ -53,6 +55,7 @@ pub mod history;
 pub mod http;
 pub mod init;
 pub mod jira;
+pub mod metrics;
 pub mod object_id;
 pub mod parallel;
 pub mod pipeline;

@@ -10,6 +10,7 @@ pub(crate) mod hook;
 mod init;
 mod jira;
 mod log;
+mod metrics;
 mod prepare;
 pub(crate) mod preview;
 mod promote;
@@ -84,6 +85,7 @@ pub enum Command {
     Approve(approve::ApproveArgs),
     Revoke(approve::RevokeArgs),
     Log(log::Args),
+    Metrics(metrics::Args),
     Gate(gate::Args),
     Promote(promote::Args),
     Reconcile(reconcile::Args),
@@ -303,6 +305,7 @@ fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
         Command::Approve(args) => done(approve::run_approve(context, args)),
         Command::Revoke(args) => done(approve::run_revoke(context, args)),
         Command::Log(args) => done(log::run(context, args)),
+        Command::Metrics(args) => done(metrics::run(context, args)),
         Command::Gate(args) => gate::run(context, args),
         Command::Promote(args) => done(promote::run(context, args)),
         Command::Reconcile(args) => reconcile::run(context, args),
@@ -332,6 +335,7 @@ fn dates_what_it_writes(command: &Command) -> bool {
         Command::Preview(args) => matches!(args.action, preview::Action::Create { .. }),
         Command::Status(_)
         | Command::Log(_)
+        | Command::Metrics(_)
         | Command::Gate(_)
         | Command::Diff(_)
         | Command::Hook(_)

@@ -252,6 +252,25 @@ impl Repo {
             .collect())
     }
 
+    /// The committer times (seconds since the epoch) of the commits reachable from `to` and not
+    /// from `from`, newest first, at most `limit`.
+    pub fn commit_times_between(
+        &self,
+        from: Option<&ObjectId>,
+        to: &ObjectId,
+        limit: usize,
+    ) -> Result<Vec<i64>, GitError> {
+        let mut command =
+            GitCommand::new(["log", "--format=%ct", "--no-color"]).arg(format!("--max-count={limit}")).arg(to.as_str());
+        if let Some(from) = from.filter(|from| *from != to) {
+            command = command.arg(format!("^{from}"));
+        } else if from.is_some() {
+            return Ok(Vec::new());
+        }
+        let listing = self.run(&command.arg("--"))?.stdout;
+        Ok(listing.lines().filter_map(|line| line.trim().parse().ok()).collect())
+    }
+
     /// The worktree that has `branch` checked out, if any.
     pub fn worktree_with_branch(&self, branch: &str) -> Result<Option<std::path::PathBuf>, GitError> {
         let listing = self.run(&GitCommand::new(["worktree", "list", "--porcelain"]))?.stdout;

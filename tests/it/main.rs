@@ -27,6 +27,7 @@ mod layout;
 mod man;
 mod merge;
 mod messages;
+mod metrics;
 mod pipelines;
 mod preview;
 mod promote;

@@ -113,7 +113,23 @@ fn escape(text: &str) -> String {
         .join("\n")
 }
 
-const EXTRA_SECTIONS: &str = r#".SH "EXIT STATUS"
+const EXTRA_SECTIONS: &str = r#".SH METRICS
+\fBgit release metrics\fR counts, per environment and over the period from \fB\-\-since\fR (included; default: 30 days before the end) to \fB\-\-until\fR (excluded; default: now), from the deployment records and the application's history alone:
+.TP
+.B deployment frequency
+the records made in the period, and that number per day.
+.TP
+.B lead time for changes
+for each application commit that a record in the period deployed first (reachable from its commit and not from the environment's record before it), the record's time less the commit's committer time; the median and the 90th percentile, by the nearest rank.
+.TP
+.B change failure rate
+the share of the period's records that failed: the environment's next record rolls it back (its Rollback\-Of names it), or deploys another commit within the fix window (\fB\-\-fix\-window\fR, default 1h), a fix forward.
+.TP
+.B time to restore
+for each failed record, the time to the environment's next record; median and 90th percentile.
+.PP
+\fB\-\-json\fR prints them for dashboards; \fB\-\-openmetrics\fR prints gauges (git_release_deployments, git_release_lead_time_seconds, git_release_change_failure_ratio, git_release_time_to_restore_seconds, labelled by environment and, for times, percentile) ending in # EOF, for a Prometheus textfile collector.
+.SH "EXIT STATUS"
 Every command exits with one of these statuses:
 .TP
 .B 0
