@@ -58,6 +58,28 @@ fn metrics_of_a_known_history_with_one_rollback() {
         .expect_stdout("git_release_time_to_restore_seconds{environment=\"qa\",percentile=\"50\"} 600\n")
         .expect_stdout("# UNIT git_release_lead_time_seconds seconds\n");
     assert!(text.stdout.ends_with("# EOF\n"), "{text}");
+    // Read by the Prometheus client's own parsers: the strict OpenMetrics one, and the text
+    // format's, which a textfile collector uses.
+    let python = crate::templates::ci_tool("venv/bin/python");
+    for parser in ["prometheus_client.openmetrics.parser", "prometheus_client.parser"] {
+        let script = format!(
+            "import sys, {parser} as p\nfamilies = list(p.text_string_to_metric_families(sys.stdin.read()))\n\
+             print(sorted((s.name, s.labels.get('percentile', ''), s.value) for f in families for s in f.samples))"
+        );
+        let mut child = std::process::Command::new(&python)
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("python runs");
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), text.stdout.as_bytes()).expect("written");
+        let read = child.wait_with_output().expect("it ends");
+        let said = String::from_utf8_lossy(&read.stdout);
+        assert!(read.status.success(), "{parser}: {}", String::from_utf8_lossy(&read.stderr));
+        assert!(said.contains("('git_release_deployments', '', 3"), "{parser}: {said}");
+        assert!(said.contains("('git_release_time_to_restore_seconds', '50', 600"), "{parser}: {said}");
+    }
     // And as a table for people.
     at(&["metrics", "--since", "2026-11-21", "--until", "2026-11-22"])
         .expect_status(0)

@@ -301,7 +301,7 @@ fn the_image_every_template_names_is_built_by_the_repository() {
 }
 
 /// A tool `./test.sh` installs under tests/ci-tools; its absence fails the test, never skips it.
-fn ci_tool(relative: &str) -> std::path::PathBuf {
+pub fn ci_tool(relative: &str) -> std::path::PathBuf {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ci-tools").join(relative);
     assert!(path.exists(), "{} is missing: run ./test.sh once, which installs the CI tools", path.display());
     path
