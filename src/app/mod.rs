@@ -159,6 +159,13 @@ const APP_REMOTE: &str = "origin";
 impl AppRepo {
     /// The repository as the settings of `workspace` see it: tags written here are signed as the
     /// repository the command runs in signs them, and its `[trust]` judges the tags read.
+    /// Whether this is a repository of its own beside the release repository, not the release
+    /// repository itself (`[app] repo = "."`).
+    #[must_use]
+    pub fn is_separate(&self) -> bool {
+        self.separate
+    }
+
     fn new(workspace: &Workspace, mut repo: Repo, remote: String, name: String, separate: bool) -> AppRepo {
         repo.sign_as(&workspace.repo);
         let trust = std::rc::Rc::new(workspace.file.trust.clone());

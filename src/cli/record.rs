@@ -35,6 +35,10 @@ pub struct Args {
     pub deploy: DeployArgs,
     #[command(flatten)]
     pub jira: JiraArgs,
+    /// Fail (exit 128) when the forge cannot be told of the deployment; by default that is a
+    /// warning, since the deployment has happened
+    #[arg(long)]
+    pub forge_strict: bool,
 }
 
 pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
@@ -46,6 +50,7 @@ pub fn run(context: &Context, args: &Args) -> Result<(), Error> {
         at: args.at.clone(),
         deploy: args.deploy.run(),
         jira: args.jira.asked(),
+        forge_strict: args.forge_strict,
     };
     record(context, &options)
 }

@@ -177,6 +177,8 @@ pub struct Environment {
     pub variables: std::collections::BTreeMap<String, String>,
     /// Which branch a deployment takes its code from.
     pub deploys: Deploys,
+    /// The environment's own address (`url`), which the forge's deployments link to.
+    pub url: Option<String>,
 }
 
 impl Environment {
@@ -217,6 +219,7 @@ impl Environment {
             blocked: Vec::new(),
             variables: std::collections::BTreeMap::new(),
             deploys: Deploys::default(),
+            url: None,
         }
     }
 }
@@ -290,6 +293,9 @@ pub struct Forge {
     pub repository: Option<String>,
     /// How a short reference's `owner/repo` becomes a git URL: `{repository}` is replaced.
     pub git_url: Option<String>,
+    /// Whether `record` tells the forge of each deployment, where it has a deployments API
+    /// (`deployments = false` turns it off).
+    pub deployments: bool,
 }
 
 impl Forge {
@@ -647,6 +653,7 @@ impl Resolver<'_> {
                     ),
                 );
             }
+            let url = env.url.as_ref().and_then(|url| self.environment_url(&name, url));
             environments.push(Environment {
                 name,
                 branch,
@@ -667,10 +674,32 @@ impl Resolver<'_> {
                 blocked: env.blocked.into_iter().map(Spanned::into_inner).collect(),
                 variables,
                 deploys,
+                url,
             });
         }
         self.check_after(&environments, &afters);
         environments
+    }
+
+    /// `url`: an `http` or `https` address with no credentials, on one line.
+    fn environment_url(&mut self, name: &str, url: &Spanned<String>) -> Option<String> {
+        let text = url.get_ref().trim();
+        let problem = if let Some(problem) = control_character(text) {
+            Some(problem)
+        } else if !(text.starts_with("https://") || text.starts_with("http://")) || text.len() < "http://x".len() {
+            Some("is not an http or https address".to_owned())
+        } else if has_credentials(text) {
+            Some("holds credentials, which a forge would show to anyone who can read the repository".to_owned())
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => {
+                self.problem(Some(url.span()), format!("environment {name}: url `{}` {problem}", text.escape_debug()));
+                None
+            }
+            None => Some(text.to_owned()),
+        }
     }
 
     fn environment_name(&mut self, name: &Spanned<String>) {
@@ -875,6 +904,7 @@ impl Resolver<'_> {
             api: raw.api.map(Spanned::into_inner),
             repository: raw.repository.map(Spanned::into_inner),
             git_url,
+            deployments: raw.deployments.unwrap_or(true),
         }
     }
 

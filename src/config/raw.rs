@@ -103,6 +103,7 @@ pub struct Environment {
     #[serde(default)]
     pub variable_sets: Vec<Spanned<String>>,
     pub deploys: Option<Spanned<super::Deploys>>,
+    pub url: Option<Spanned<String>>,
 }
 
 /// `after = "qa"`, or `after = ["eu", "us"]` for an environment that several feed.
@@ -177,6 +178,7 @@ pub struct Forge {
     pub api: Option<Spanned<String>>,
     pub repository: Option<Spanned<String>>,
     pub git_url: Option<Spanned<String>>,
+    pub deployments: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

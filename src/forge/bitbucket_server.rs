@@ -5,11 +5,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Merge, Mergeable, Merged, Opened, PullRequest,
-    ServiceError, State, Token,
+    CLOSED_SHOWN, CommitStatus, Deployment, Draft, Forge, Kind, Listing, Location, Merge, Mergeable, Merged, Opened,
+    PullRequest, ServiceError, State, Token, Told,
 };
 use crate::config::MergeMethod;
 use crate::http::{self, Http, Reply, Scheme, Settings};
+
+/// The key of every deployment git-release tells Bitbucket of.
+const DEPLOYMENT_KEY: &str = "git-release";
 
 pub struct BitbucketServer {
     location: Location,
@@ -136,6 +139,12 @@ impl BitbucketServer {
 
     fn path(&self, rest: &str) -> String {
         format!("/projects/{}/repos/{}{rest}", self.project, self.slug)
+    }
+
+    /// The repository's page, where a call needs a url and has none.
+    fn page(&self) -> String {
+        let site = self.location.api.split("/rest/").next().unwrap_or(&self.location.api);
+        format!("{site}/projects/{}/repos/{}", self.project, self.slug)
     }
 
     fn reference(&self, branch: &str) -> Value {
@@ -315,10 +324,7 @@ impl Forge for BitbucketServer {
             State::Failure => "FAILED",
         };
         // Older servers require a url; the repository's page stands in when there is none.
-        let url = status.url.clone().unwrap_or_else(|| {
-            let site = self.location.api.split("/rest/").next().unwrap_or(&self.location.api);
-            format!("{site}/projects/{}/repos/{}", self.project, self.slug)
-        });
+        let url = status.url.clone().unwrap_or_else(|| self.page());
         let body = json!({
             "key": status.context,
             "name": status.context,
@@ -329,6 +335,46 @@ impl Forge for BitbucketServer {
         let path = self.path(&format!("/commits/{commit}/builds"));
         self.http.call(&Method::POST, &path, Some(&body), &format!("a build status on {commit}"))?;
         Ok(())
+    }
+
+    /// A deployment is keyed by the commit, `git-release`, the environment and a sequence number
+    /// (the record's second): reading that key says whether it was told.
+    fn tell_deployment(&self, deployment: &Deployment<'_>, dry_run: bool) -> Result<Told, ServiceError> {
+        let path = self.path(&format!("/commits/{}/deployments", deployment.commit));
+        let sequence = deployment.time.to_string();
+        let query = [
+            ("key", DEPLOYMENT_KEY),
+            ("environmentKey", deployment.environment),
+            ("deploymentSequenceNumber", sequence.as_str()),
+        ];
+        let url = self.http.address(&path, &query)?;
+        let reply = self.http.send(&Method::GET, &url, None)?;
+        let what = format!("the deployment of {} to {}", deployment.record, deployment.environment);
+        match reply.status {
+            200 if reply.json::<Value>(Kind::BitbucketServer, &what)?.get("state") == Some(&json!("SUCCESSFUL")) => {
+                return Ok(Told::Present);
+            }
+            200 | 404 => {}
+            _ => return Err(self.http.refusal(&reply, &what)),
+        }
+        if dry_run {
+            return Ok(Told::WouldCreate);
+        }
+        let mut environment = json!({"key": deployment.environment, "displayName": deployment.environment});
+        if let Some(url) = deployment.environment_url {
+            environment["url"] = json!(url);
+        }
+        let body = json!({
+            "key": DEPLOYMENT_KEY,
+            "deploymentSequenceNumber": deployment.time,
+            "displayName": deployment.record,
+            "description": deployment.description(),
+            "environment": environment,
+            "state": "SUCCESSFUL",
+            "url": deployment.log_url.map_or_else(|| self.page(), str::to_owned),
+        });
+        self.http.call(&Method::POST, &path, Some(&body), "the new deployment")?;
+        Ok(Told::Created)
     }
 
     fn default_branch(&self) -> Result<String, ServiceError> {

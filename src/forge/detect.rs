@@ -29,6 +29,13 @@ impl Kind {
         }
     }
 
+    /// Whether the forge has an API to tell it of a deployment made elsewhere: Gitea, Bitbucket
+    /// Cloud and Azure DevOps know only the deployments their own pipelines make.
+    #[must_use]
+    pub fn has_deployments(self) -> bool {
+        matches!(self, Kind::Github | Kind::Gitlab | Kind::BitbucketServer)
+    }
+
     /// The name people know it by.
     #[must_use]
     pub fn title(self) -> &'static str {

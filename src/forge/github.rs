@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Merge, Mergeable, Merged, Opened, PullRequest,
-    ServiceError, State, Token,
+    CLOSED_SHOWN, CommitStatus, Deployment, Draft, Forge, Kind, Listing, Location, Merge, Mergeable, Merged, Opened,
+    PullRequest, ServiceError, State, Token, Told,
 };
 use crate::config::MergeMethod;
 use crate::http::{Http, Reply, Scheme, Settings};
@@ -69,6 +69,34 @@ struct Repository {
     default_branch: String,
 }
 
+/// A deployment as GitHub lists it: its payload is what git-release wrote, an object, or the
+/// JSON text of one where another tool wrote a string.
+#[derive(Deserialize)]
+struct Deployed {
+    id: u64,
+    #[serde(default)]
+    payload: serde_json::Value,
+}
+
+impl Deployed {
+    /// The record this deployment was made for, as its payload says.
+    fn record(&self) -> Option<String> {
+        let payload = match &self.payload {
+            serde_json::Value::String(text) => serde_json::from_str(text).ok()?,
+            other => other.clone(),
+        };
+        payload.pointer(PAYLOAD_RECORD).and_then(serde_json::Value::as_str).map(str::to_owned)
+    }
+}
+
+/// Where in a deployment's payload git-release names the record it was made for.
+const PAYLOAD_RECORD: &str = "/git-release/record";
+
+#[derive(Deserialize)]
+struct DeploymentStatus {
+    state: String,
+}
+
 impl From<Pull> for PullRequest {
     fn from(pull: Pull) -> PullRequest {
         PullRequest {
@@ -103,6 +131,25 @@ impl Github {
 
     fn pull(reply: &Reply) -> Result<Pull, ServiceError> {
         reply.json(Kind::Github, "a pull request")
+    }
+
+    /// The success of a deployment, which turns the environment's earlier ones inactive.
+    fn deployment_succeeded(&self, id: u64, deployment: &Deployment<'_>) -> Result<(), ServiceError> {
+        let mut body = json!({
+            "state": "success",
+            "environment": deployment.environment,
+            "description": deployment.description(),
+            "auto_inactive": true,
+        });
+        if let Some(url) = deployment.log_url {
+            body["log_url"] = json!(url);
+        }
+        if let Some(url) = deployment.environment_url {
+            body["environment_url"] = json!(url);
+        }
+        let path = self.path(&format!("/deployments/{id}/statuses"));
+        self.http.call(&Method::POST, &path, Some(&body), &format!("the success of deployment {id}"))?;
+        Ok(())
     }
 
     /// GraphQL's address beside the REST API's: `/graphql` on api.github.com, `/api/graphql` on
@@ -228,6 +275,59 @@ impl Forge for Github {
 
     fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ServiceError> {
         post_status(&self.http, &self.path(""), commit, status)
+    }
+
+    fn tell_deployment(&self, deployment: &Deployment<'_>, dry_run: bool) -> Result<Told, ServiceError> {
+        let query = [("sha", deployment.commit), ("environment", deployment.environment), ("per_page", "100")];
+        let url = self.http.address(&self.path("/deployments"), &query)?;
+        let short = deployment.commit.get(..7).unwrap_or(deployment.commit);
+        let what = format!("the deployments of {short} to {}", deployment.environment);
+        let known: Vec<Deployed> =
+            self.http.pages(&url, &what, &|reply| reply.json(Kind::Github, "the deployments"), &|reply, _| {
+                reply.next_link()
+            })?;
+        if let Some(made) = known.iter().find(|made| made.record().as_deref() == Some(deployment.record)) {
+            let path = self.path(&format!("/deployments/{}/statuses", made.id));
+            let url = self.http.address(&path, &[("per_page", "100")])?;
+            let statuses: Vec<DeploymentStatus> = self.http.pages(
+                &url,
+                &format!("the statuses of deployment {}", made.id),
+                &|reply| reply.json(Kind::Github, "the deployment's statuses"),
+                &|reply, _| reply.next_link(),
+            )?;
+            // `inactive` follows `success` once a later deployment took over: told all the same.
+            if statuses.iter().any(|status| matches!(status.state.as_str(), "success" | "inactive")) {
+                return Ok(Told::Present);
+            }
+            if dry_run {
+                return Ok(Told::WouldCreate);
+            }
+            self.deployment_succeeded(made.id, deployment)?;
+            return Ok(Told::Completed);
+        }
+        if dry_run {
+            return Ok(Told::WouldCreate);
+        }
+        let body = json!({
+            "ref": deployment.commit,
+            "task": "deploy",
+            "environment": deployment.environment,
+            "description": deployment.description(),
+            // The deployment happened already: GitHub is neither to merge the default branch
+            // into it nor to wait for the commit's statuses first.
+            "auto_merge": false,
+            "required_contexts": [],
+            "transient_environment": false,
+            "payload": {"git-release": {
+                "record": deployment.record,
+                "version": deployment.version,
+                "commit": deployment.deployed,
+            }},
+        });
+        let reply = self.http.call(&Method::POST, &self.path("/deployments"), Some(&body), "the new deployment")?;
+        let made: Deployed = reply.json(Kind::Github, "the new deployment")?;
+        self.deployment_succeeded(made.id, deployment)?;
+        Ok(Told::Created)
     }
 
     fn default_branch(&self) -> Result<String, ServiceError> {

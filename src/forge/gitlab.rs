@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    CLOSED_SHOWN, CommitStatus, Draft, Forge, Kind, Listing, Location, Merge, Mergeable, Merged, Opened, PullRequest,
-    ServiceError, State, Token,
+    CLOSED_SHOWN, CommitStatus, Deployment, Draft, Forge, Kind, Listing, Location, Merge, Mergeable, Merged, Opened,
+    PullRequest, ServiceError, State, Token, Told,
 };
 use crate::config::MergeMethod;
 use crate::http::{self, Http, Reply, Scheme, Settings};
@@ -45,6 +45,13 @@ struct User {
 #[derive(Deserialize)]
 struct Project {
     default_branch: Option<String>,
+}
+
+/// A deployment of an environment, as GitLab lists it.
+#[derive(Deserialize)]
+struct Deployed {
+    sha: String,
+    status: String,
 }
 
 impl From<MergeRequest> for PullRequest {
@@ -210,6 +217,36 @@ impl Forge for Gitlab {
         let path = self.path(&format!("/statuses/{commit}"));
         self.http.call(&Method::POST, &path, Some(&body), &format!("a status on {commit}"))?;
         Ok(())
+    }
+
+    /// GitLab's deployments carry no note of their own: the environment's latest deployment
+    /// being of this commit (made by an earlier run, or by GitLab's own job for the
+    /// environment, still running) is what says it was told.
+    fn tell_deployment(&self, deployment: &Deployment<'_>, dry_run: bool) -> Result<Told, ServiceError> {
+        let query = [("environment", deployment.environment), ("order_by", "id"), ("sort", "desc"), ("per_page", "1")];
+        let url = self.http.address(&self.path("/deployments"), &query)?;
+        let what = format!("the deployments of environment {}", deployment.environment);
+        let reply = self.http.call(&Method::GET, &url, None, &what)?;
+        let latest: Vec<Deployed> = reply.json(Kind::Gitlab, "the deployments")?;
+        let told = latest.first().is_some_and(|latest| {
+            latest.sha.eq_ignore_ascii_case(deployment.commit)
+                && matches!(latest.status.as_str(), "success" | "running" | "created")
+        });
+        if told {
+            return Ok(Told::Present);
+        }
+        if dry_run {
+            return Ok(Told::WouldCreate);
+        }
+        let body = json!({
+            "environment": deployment.environment,
+            "sha": deployment.commit,
+            "ref": deployment.branch,
+            "tag": false,
+            "status": "success",
+        });
+        self.http.call(&Method::POST, &self.path("/deployments"), Some(&body), "the new deployment")?;
+        Ok(Told::Created)
     }
 
     fn default_branch(&self) -> Result<String, ServiceError> {

@@ -135,6 +135,53 @@ pub struct CommitStatus {
     pub url: Option<String>,
 }
 
+/// A deployment to tell the forge of: the environment runs `commit` of this repository now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment<'a> {
+    pub environment: &'a str,
+    /// The full commit id, in the repository the forge holds.
+    pub commit: &'a str,
+    /// The branch `commit` is on there (GitLab names the ref deployed).
+    pub branch: &'a str,
+    /// The record's tag: what makes this deployment one and not another.
+    pub record: &'a str,
+    pub version: &'a str,
+    /// The deployed commit of the application, beside the record.
+    pub deployed: &'a str,
+    /// The pipeline's page.
+    pub log_url: Option<&'a str>,
+    /// The environment's own address, from release.toml's `url`.
+    pub environment_url: Option<&'a str>,
+    /// When it was deployed, in seconds since 1970.
+    pub time: i64,
+}
+
+impl Deployment<'_> {
+    /// One line for people: `Deploy 1.4.0-rc.2 to qa (1.4.0.20261121T101500Z.qa)`, which the
+    /// forges' limits (GitHub's 140 characters) let through whole in all but odd cases.
+    #[must_use]
+    pub fn description(&self) -> String {
+        let line = format!("Deploy {} to {} ({})", self.version, self.environment, self.record);
+        line.chars().take(140).collect()
+    }
+}
+
+/// What the forge was told of a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Told {
+    /// The deployment was made, with its success.
+    Created,
+    /// The forge had the deployment already, without its success: that was added.
+    Completed,
+    /// The forge had the deployment and its success: nothing was done.
+    Present,
+    /// A dry run: it would be made.
+    WouldCreate,
+    /// The forge has no API to make one.
+    NoApi,
+}
+
 /// What git-release asks of a forge.
 pub trait Forge: Send + Sync {
     fn location(&self) -> &Location;
@@ -180,6 +227,16 @@ pub trait Forge: Send + Sync {
     fn merge(&self, pull: &PullRequest, merge: &Merge<'_>) -> Result<Merged, ServiceError>;
 
     fn post_status(&self, commit: &str, status: &CommitStatus) -> Result<(), ServiceError>;
+
+    /// Tells the forge the environment runs a commit, once per record: where the forge has the
+    /// deployment already, with its success, nothing is done. On a dry run only reads are made.
+    ///
+    /// # Errors
+    /// When the forge cannot be reached, refuses the token, or answers what cannot be read.
+    fn tell_deployment(&self, deployment: &Deployment<'_>, dry_run: bool) -> Result<Told, ServiceError> {
+        let _ = (deployment, dry_run);
+        Ok(Told::NoApi)
+    }
 
     fn default_branch(&self) -> Result<String, ServiceError>;
 

@@ -4,6 +4,7 @@
 //! `execute` publish them; `session` is what both share, and `issues` tells Jira what `record`
 //! deployed.
 
+pub mod deployments;
 mod issues;
 pub mod prepare;
 pub mod record;

@@ -42,6 +42,8 @@ pub struct Options {
     pub at: Option<String>,
     pub deploy: Run,
     pub jira: Asked,
+    /// Fail when the forge cannot be told of the deployment.
+    pub forge_strict: bool,
 }
 
 /// Records the deployment as an annotated, timestamped tag on the deployed commit, pushed; tells
@@ -55,6 +57,7 @@ pub fn record(context: &Context, args: &Options) -> Result<(), Error> {
     let now = clock::now()?;
     let time = args.at.as_deref().map(|text| parse_time(text, now)).transpose()?;
     let given = args.jira.check(context, &workspace)?;
+    super::deployments::check(context, &workspace, args.forge_strict)?;
     let session = Session::open(context, &workspace, &environment, &args.deploy)?;
     let tracked = session.source_branch(&workspace, &environment, args.branch.as_deref(), false)?;
     let tagger = session.tagger(now)?;
@@ -146,12 +149,28 @@ pub fn record(context: &Context, args: &Options) -> Result<(), Error> {
             context.ui.message(&format!("{} was just taken by another pipeline; looking again", report.record.tag));
             continue;
         }
-        report.jira =
-            super::issues::tell(context, &workspace, &session.app, &args.jira, &report.record, report.dry_run, given)?;
+        tell_others(context, &workspace, &session, &environment, args, &mut report, given)?;
         finish(context, &wanted, &report);
         return Ok(());
     }
     unreachable!("the last attempt returns or fails")
+}
+
+/// Tells the forge and Jira what was recorded: a failure is a warning, unless `--forge-strict`
+/// or `--jira-strict` asked for it to fail the command.
+fn tell_others(
+    context: &Context,
+    workspace: &Workspace,
+    session: &Session,
+    environment: &Environment,
+    args: &Options,
+    report: &mut RecordReport,
+    given: Vec<String>,
+) -> Result<(), Error> {
+    let (app, record, dry_run) = (&session.app, &report.record, report.dry_run);
+    report.forge = super::deployments::tell(context, workspace, app, environment, record, dry_run, args.forge_strict)?;
+    report.jira = super::issues::tell(context, workspace, app, &args.jira, record, dry_run, given)?;
+    Ok(())
 }
 
 fn finish(context: &Context, wanted: &Wanted, report: &RecordReport) {
@@ -465,6 +484,8 @@ struct RecordReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     steps: Vec<Step>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    forge: Option<super::deployments::ForgeReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     jira: Option<JiraReport>,
     /// The record in each component of an application of several repositories.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -499,6 +520,7 @@ impl RecordReport {
             pushed: false,
             dry_run: false,
             steps: Vec::new(),
+            forge: None,
             jira: None,
             components: BTreeMap::new(),
             record,
@@ -521,6 +543,9 @@ impl Report for RecordReport {
         let mut text = key_values(paint, self.dry_run.then_some(&self.steps[..]), &values);
         for (name, part) in &self.components {
             text.push_str(&component_values(name, &part.commit, "record_tag", &part.tag));
+        }
+        if let Some(forge) = &self.forge {
+            text.push_str(&forge.human(paint, &self.environment));
         }
         if let Some(jira) = &self.jira {
             text.push_str(&jira.human(paint));

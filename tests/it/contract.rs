@@ -277,6 +277,18 @@ fn exercise(forge: &dyn Forge) -> Vec<String> {
     note("status", forge.post_status("6dcb09b5b57875f334f61aebed695e2e4193db5e", &status));
     note("default branch", forge.default_branch().map(drop));
     note("account", forge.account().map(drop));
+    let deployment = forge::Deployment {
+        environment: "qa",
+        commit: "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+        branch: "environment/qa",
+        record: "1.4.0-rc.2.20261121T101500Z.qa",
+        version: "1.4.0-rc.2",
+        deployed: "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d",
+        log_url: Some("https://ci.example/run/7"),
+        environment_url: Some("https://qa.shop.example"),
+        time: 1_795_256_100,
+    };
+    note("deployment", forge.tell_deployment(&deployment, false).map(drop));
     failures.into_inner()
 }
 
@@ -371,6 +383,8 @@ fn github_subset(dir: &Path) -> PathBuf {
         "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
         "/repos/{owner}/{repo}/issues/{issue_number}/comments",
         "/repos/{owner}/{repo}/statuses/{sha}",
+        "/repos/{owner}/{repo}/deployments",
+        "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
         "/user",
     ];
     subset(&full, &keep, dir, "github-subset.json")
@@ -379,8 +393,10 @@ fn github_subset(dir: &Path) -> PathBuf {
 #[test]
 fn github_requests_match_githubs_own_description() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    // find, create, update, mergeable, merge, close (comment + edit), status, default branch, account
-    check(Kind::Github, &github_subset(dir.path()), "acme/release", 10, false);
+    // find, create, update, mergeable, merge, close (comment + edit), status, default branch,
+    // account, and a deployment: its list (whose example is of another record), the new one and
+    // its success.
+    check(Kind::Github, &github_subset(dir.path()), "acme/release", 13, false);
 }
 
 #[test]

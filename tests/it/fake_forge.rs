@@ -195,9 +195,32 @@ pub struct Status {
     pub description: String,
 }
 
+/// A deployment as the fake keeps it, whatever the forge calls its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub id: u64,
+    pub environment: String,
+    pub sha: String,
+    /// GitHub's `ref`, GitLab's `ref`, Bitbucket's key and sequence number.
+    pub reference: String,
+    /// GitHub's payload; Bitbucket's display name and description.
+    pub payload: Value,
+    /// Its statuses, oldest first, in the forge's own words (`success`, `inactive`,
+    /// `SUCCESSFUL`), with the log and environment addresses where a status gave them.
+    pub statuses: Vec<DeploymentStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentStatus {
+    pub state: String,
+    pub log_url: Option<String>,
+    pub environment_url: Option<String>,
+}
+
 #[derive(Default)]
 pub struct State {
     pub pulls: Vec<Pull>,
+    pub deployments: Vec<Deployment>,
     pub statuses: Vec<Status>,
     /// `(pull number, text)`.
     pub comments: Vec<(u64, String)>,
@@ -588,6 +611,10 @@ impl FakeForge {
 
     pub fn statuses(&self) -> Vec<Status> {
         self.state.lock().expect("state").statuses.clone()
+    }
+
+    pub fn deployments(&self) -> Vec<Deployment> {
+        self.state.lock().expect("state").deployments.clone()
     }
 
     pub fn fault(&self, fault: Fault) {
@@ -1051,8 +1078,207 @@ fn github(request: &Request, state: &mut State) -> Answer {
             record(state, sha, request.text("/state"), request.text("/context"), request.text("/description"));
             answer(201, &json!({"state": request.text("/state")}))
         }
+        ("GET" | "POST", ["repos", _, _, "deployments", ..]) => github_deployments(request, state, &segments[3..]),
         _ => not_found(),
     }
+}
+
+/// Whether `sha` is a commit of the repository behind the fake (any commit, with none behind it).
+fn known_commit(state: &State, sha: &str) -> bool {
+    state.repo.as_ref().is_none_or(|repo| git_in(repo, &["cat-file", "-e", &format!("{sha}^{{commit}}")]).is_some())
+}
+
+/// GitHub's deployments and their statuses: a deployment of a ref the repository lacks is
+/// refused as GitHub refuses it, a success turns the environment's earlier successes inactive
+/// (`auto_inactive`, true unless said otherwise), and both lists are newest first.
+fn github_deployments(request: &Request, state: &mut State, rest: &[&str]) -> Answer {
+    let deployment_json = |d: &Deployment| {
+        json!({"id": d.id, "sha": d.sha, "ref": d.reference, "environment": d.environment, "payload": d.payload,
+               "task": "deploy", "url": format!("https://api.github.example/deployments/{}", d.id)})
+    };
+    match (request.method.as_str(), rest) {
+        ("GET", ["deployments"]) => {
+            let items: Vec<Value> = state
+                .deployments
+                .iter()
+                .rev()
+                .filter(|d| request.query("sha").is_none_or(|sha| sha == d.sha))
+                .filter(|d| request.query("environment").is_none_or(|env| env == d.environment))
+                .map(deployment_json)
+                .collect();
+            linked(request, &items, "per_page", Dialect::Github.page_cap())
+        }
+        ("POST", ["deployments"]) => {
+            let (Some(reference), Some(environment)) = (request.text("/ref"), request.text("/environment")) else {
+                return answer(422, &json!({"message": "Invalid request.", "errors": ["ref wasn't supplied."]}));
+            };
+            if !known_commit(state, &reference) {
+                return answer(422, &json!({"message": format!("No ref found for: {reference}")}));
+            }
+            let id = 100 + state.deployments.len() as u64;
+            let made = Deployment {
+                id,
+                environment,
+                sha: reference.clone(),
+                reference,
+                payload: request.body.get("payload").cloned().unwrap_or(Value::Null),
+                statuses: Vec::new(),
+            };
+            let reply = deployment_json(&made);
+            state.deployments.push(made);
+            answer(201, &reply)
+        }
+        ("GET", ["deployments", id, "statuses"]) => {
+            let Some(made) = state.deployments.iter().find(|d| d.id.to_string() == *id) else { return not_found() };
+            let items: Vec<Value> = made.statuses.iter().rev().map(|s| json!({"state": s.state})).collect();
+            linked(request, &items, "per_page", Dialect::Github.page_cap())
+        }
+        ("POST", ["deployments", id, "statuses"]) => {
+            let Some(index) = state.deployments.iter().position(|d| d.id.to_string() == *id) else {
+                return not_found();
+            };
+            let Some(wanted) = request.text("/state") else {
+                return answer(422, &json!({"message": "Invalid request.", "errors": ["state wasn't supplied."]}));
+            };
+            let environment = state.deployments[index].environment.clone();
+            if wanted == "success" && request.body.get("auto_inactive") != Some(&json!(false)) {
+                for (at, other) in state.deployments.iter_mut().enumerate() {
+                    let succeeded = other.statuses.last().is_some_and(|s| s.state == "success");
+                    if at != index && other.environment == environment && succeeded {
+                        other.statuses.push(DeploymentStatus {
+                            state: "inactive".into(),
+                            log_url: None,
+                            environment_url: None,
+                        });
+                    }
+                }
+            }
+            state.deployments[index].statuses.push(DeploymentStatus {
+                state: wanted.clone(),
+                log_url: request.text("/log_url"),
+                environment_url: request.text("/environment_url"),
+            });
+            answer(201, &json!({"id": state.deployments[index].statuses.len(), "state": wanted}))
+        }
+        _ => not_found(),
+    }
+}
+
+/// GitLab's deployments of an environment, newest first by id; the environment is made by the
+/// first deployment to it, and a sha the project lacks is refused.
+fn gitlab_deployments(request: &Request, state: &mut State) -> Answer {
+    let deployment_json = |d: &Deployment| {
+        json!({"id": d.id, "iid": d.id, "sha": d.sha, "ref": d.reference,
+               "status": d.statuses.last().map_or("created", |s| s.state.as_str()),
+               "environment": {"name": d.environment}})
+    };
+    if request.method == "GET" {
+        let mut items: Vec<&Deployment> = state
+            .deployments
+            .iter()
+            .filter(|d| request.query("environment").is_none_or(|env| env == d.environment))
+            .collect();
+        if request.query("sort") == Some("desc") {
+            items.reverse();
+        }
+        let items: Vec<Value> = items.into_iter().map(deployment_json).collect();
+        return linked(request, &items, "per_page", Dialect::Gitlab.page_cap());
+    }
+    let (Some(environment), Some(sha), Some(reference), Some(status)) =
+        (request.text("/environment"), request.text("/sha"), request.text("/ref"), request.text("/status"))
+    else {
+        return answer(400, &json!({"error": "environment, sha, ref, tag are missing"}));
+    };
+    if !known_commit(state, &sha) {
+        return answer(400, &json!({"message": {"sha": ["is not a commit of this project"]}}));
+    }
+    let made = Deployment {
+        id: 1 + state.deployments.len() as u64,
+        environment,
+        sha,
+        reference,
+        payload: Value::Null,
+        statuses: vec![DeploymentStatus { state: status, log_url: None, environment_url: None }],
+    };
+    let reply = deployment_json(&made);
+    state.deployments.push(made);
+    answer(201, &reply)
+}
+
+/// Bitbucket Data Center's deployments of a commit: one per key, environment and sequence
+/// number, which a second post of the same three updates.
+fn bitbucket_server_deployments(request: &Request, state: &mut State, sha: &str) -> Answer {
+    let deployment_json = |d: &Deployment| {
+        json!({"key": d.reference.split_once('#').map_or("", |(key, _)| key),
+               "deploymentSequenceNumber": d.reference.split_once('#').map_or("", |(_, n)| n).parse::<i64>().unwrap_or(0),
+               "state": d.statuses.last().map_or("UNKNOWN", |s| s.state.as_str()),
+               "environment": {"key": d.environment}, "fromCommit": {"id": d.sha}})
+    };
+    let absent = || {
+        answer(
+            404,
+            &json!({"errors": [{"message": "No deployment matches.", "exceptionName": "com.atlassian.bitbucket.dmz.deployments.NoSuchDeploymentException"}]}),
+        )
+    };
+    if request.method == "GET" {
+        let wanted = format!(
+            "{}#{}",
+            request.query("key").unwrap_or_default(),
+            request.query("deploymentSequenceNumber").unwrap_or_default()
+        );
+        let environment = request.query("environmentKey").unwrap_or_default();
+        return match state
+            .deployments
+            .iter()
+            .find(|d| d.sha == sha && d.reference == wanted && d.environment == environment)
+        {
+            Some(found) => answer(200, &deployment_json(found)),
+            None => absent(),
+        };
+    }
+    let (Some(key), Some(sequence), Some(environment), Some(status)) = (
+        request.text("/key"),
+        request.body.get("deploymentSequenceNumber").and_then(Value::as_i64),
+        request.text("/environment/key"),
+        request.text("/state"),
+    ) else {
+        return answer(
+            400,
+            &json!({"errors": [{"message": "key, deploymentSequenceNumber, environment and state are required"}]}),
+        );
+    };
+    if request.text("/url").is_none_or(|url| url.is_empty()) {
+        return answer(400, &json!({"errors": [{"message": "url is required"}]}));
+    }
+    if !known_commit(state, sha) {
+        return answer(
+            404,
+            &json!({"errors": [{"message": format!("Commit '{sha}' does not exist in repository 'release'.")}]}),
+        );
+    }
+    let reference = format!("{key}#{sequence}");
+    let status = DeploymentStatus {
+        state: status,
+        log_url: request.text("/url"),
+        environment_url: request.text("/environment/url"),
+    };
+    if let Some(found) =
+        state.deployments.iter_mut().find(|d| d.sha == sha && d.reference == reference && d.environment == environment)
+    {
+        found.statuses.push(status);
+        return answer(200, &deployment_json(found));
+    }
+    let made = Deployment {
+        id: 1 + state.deployments.len() as u64,
+        environment,
+        sha: sha.to_owned(),
+        reference,
+        payload: json!({"displayName": request.text("/displayName"), "description": request.text("/description")}),
+        statuses: vec![status],
+    };
+    let reply = deployment_json(&made);
+    state.deployments.push(made);
+    answer(200, &reply)
 }
 
 fn edit(pull: &mut Pull, title: Option<String>, body: Option<String>) {
@@ -1104,6 +1330,7 @@ fn gitlab(request: &Request, state: &mut State) -> Answer {
     };
     match (request.method.as_str(), segments.as_slice()) {
         ("GET", ["projects", "shop/release"]) => answer(200, &json!({"id": 7, "default_branch": "main"})),
+        ("GET" | "POST", ["projects", "shop/release", "deployments"]) => gitlab_deployments(request, state),
         ("GET", ["projects", "shop/release", "merge_requests"]) => {
             let (source, target) = (request.query("source_branch"), request.query("target_branch"));
             let items = state
@@ -1207,6 +1434,7 @@ fn bitbucket_server(request: &Request, state: &mut State) -> Answer {
     };
     match (request.method.as_str(), rest) {
         ("GET", ["default-branch"]) => answer(200, &json!({"id": "refs/heads/main", "displayId": "main"})),
+        ("GET" | "POST", ["commits", sha, "deployments"]) => bitbucket_server_deployments(request, state, sha),
         ("GET", ["pull-requests"]) => {
             let at = request.query("at").map(str::to_owned);
             let outgoing = request.query("direction") == Some("OUTGOING");

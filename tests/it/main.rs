@@ -16,6 +16,7 @@ mod dry_runs;
 mod fake_forge;
 mod fake_jira;
 mod fan;
+mod forge_deployments;
 mod gate;
 mod guarantees;
 mod harness;

@@ -430,6 +430,8 @@ impl Github {
             "github.event_name" => vars["GITHUB_EVENT_NAME"].clone(),
             "github.ref" => vars["GITHUB_REF"].clone(),
             "runner.os" => "Linux".into(),
+            // The job's token: nothing here is a GitHub that would take it.
+            "github.token" => "ghs_the-jobs-own-token".into(),
             input if input.starts_with("inputs.") => {
                 vars.get(&format!("INPUT_{}", input["inputs.".len()..].to_uppercase())).cloned().unwrap_or_default()
             }
