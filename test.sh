@@ -2,9 +2,10 @@
 # The whole test suite on a fresh machine. Beyond Rust and git, the tests need lighttpd (Debian)
 # for pushes through git http-backend, libfaketime (Debian's faketime) for the run with the clock
 # moved, ssh-keygen and gpg (Debian's openssh-client and gnupg) for signed tags, zsh and fish for
-# the completion scripts, and Prism with the vendors' API descriptions (npm, pinned by
-# tests/contract/package-lock.json) for the contract tests, and the CI systems' own tools for the
-# pipeline templates (tests/ci-tools): all are installed here first.
+# the completion scripts, Debian's chromium to render the HTML report headless, Prism with the
+# vendors' API descriptions (npm, pinned by tests/contract/package-lock.json) for the contract
+# tests, and the CI systems' own tools for the pipeline templates (tests/ci-tools): all are
+# installed here first.
 #
 #   ./test.sh           every test, then every test again with the system clock ten years ahead
 #   ./test.sh ARGS...   cargo test --locked ARGS... once (a subset, such as --test it -- clock::)
@@ -15,10 +16,11 @@ as_root=()
 [ "$(id -u)" -eq 0 ] || as_root=(sudo)
 faketime_lib() { dpkg -L libfaketime 2>/dev/null | grep '/libfaketime\.so\.1$' | head -n 1; }
 if ! command -v lighttpd >/dev/null || ! command -v ssh-keygen >/dev/null || ! command -v gpg >/dev/null ||
-    ! command -v zsh >/dev/null || ! command -v fish >/dev/null || [ -z "$(faketime_lib)" ]; then
+    ! command -v zsh >/dev/null || ! command -v fish >/dev/null || ! command -v chromium >/dev/null ||
+    [ -z "$(faketime_lib)" ]; then
     "${as_root[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
-        lighttpd faketime openssh-client gnupg zsh fish >/dev/null
+        lighttpd faketime openssh-client gnupg zsh fish chromium >/dev/null
 fi
 
 contract=tests/contract

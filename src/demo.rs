@@ -23,23 +23,29 @@ struct Step {
     stderr: String,
 }
 
+/// The report the demo ends with, in the sandbox's folder: kept when the rest goes.
+const REPORT: &str = "report.html";
+
 #[derive(Debug, Serialize)]
 struct DemoReport {
     dir: Option<PathBuf>,
+    /// The report of the sandbox, which stays.
+    report: PathBuf,
     steps: Vec<Step>,
 }
 
 impl Report for DemoReport {
     fn human(&self, _paint: Paint) -> String {
+        let report = format!("\nIts report, to open in a browser: {}\n", self.report.display());
         match &self.dir {
-            Some(dir) => format!("\nThe sandbox is kept in {}\n", dir.display()),
-            None => String::new(),
+            Some(dir) => format!("\nThe sandbox is kept in {}{report}", dir.display()),
+            None => report,
         }
     }
 }
 
 /// Builds the sandbox in `dir` (empty or new; else a new temporary folder), walks the release
-/// through it, and removes it unless `keep` or a step failed.
+/// through it, and removes it but for its report unless `keep` or a step failed.
 ///
 /// # Errors
 /// When the folder is not empty or cannot be made, or a step ends otherwise than expected.
@@ -49,21 +55,21 @@ pub fn run(context: &Context, dir: Option<&Path>, keep: bool) -> Result<(), Erro
     let outcome = session.walk();
     let kept = keep || outcome.is_err();
     if !kept {
-        remove_contents(&root, dir.is_some());
+        remove_contents(&root);
     }
     outcome?;
-    context.ui.report(&DemoReport { dir: kept.then_some(root), steps: session.steps });
+    let report = root.join(REPORT);
+    context.ui.report(&DemoReport { dir: kept.then_some(root), report, steps: session.steps });
     Ok(())
 }
 
-/// Removes the sandbox; a folder the user named stays, empty, as it was given.
-fn remove_contents(root: &Path, named: bool) {
-    if !named {
-        let _ = std::fs::remove_dir_all(root);
-        return;
-    }
+/// Removes the sandbox but for its report, which stays in the folder.
+fn remove_contents(root: &Path) {
     for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
         let path = entry.path();
+        if entry.file_name() == REPORT {
+            continue;
+        }
         let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
     }
 }
@@ -127,7 +133,9 @@ impl Session<'_> {
         self.release(&["status"])?;
         self.release(&["log"])?;
         self.git("app", &["fetch", "--quiet", "--tags"])?;
-        self.git("app", &["tag", "--list", "-n1"])
+        self.git("app", &["tag", "--list", "-n1"])?;
+        self.say("The same on one page, for a browser, a phone or paper:");
+        self.release(&["report", "--output", &format!("../{REPORT}")])
     }
 
     /// The sandbox's own git configuration: an identity, and `main` as the first branch.

@@ -68,6 +68,7 @@ pub mod reconcile;
 pub mod record;
 pub mod refname;
 pub mod released;
+pub mod report;
 pub mod secret;
 pub mod set;
 pub mod status;

@@ -83,8 +83,25 @@ pub fn metrics(context: &Context, args: &Options) -> Result<(), Error> {
     if !context.offline && app.has_remote() {
         app.fetch(&[], None)?;
     }
+    let mut report = compute(&workspace, &app, &environments, period)?;
+    report.openmetrics = args.openmetrics;
+    context.tell_trust(&app);
+    context.ui.report(&report);
+    Ok(())
+}
+
+/// The keys of each of `environments` over `period`, from the records in `app` as they are here.
+///
+/// # Errors
+/// When the records or the application's history cannot be read.
+pub fn compute(
+    workspace: &crate::workspace::Workspace,
+    app: &AppRepo,
+    environments: &[String],
+    period: Period,
+) -> Result<MetricsReport, Error> {
     let mut keys = Vec::new();
-    for name in &environments {
+    for name in environments {
         let mut records = app.records(&workspace.file.tags, Some(name), usize::MAX)?;
         records.reverse();
         let mut deployed = Vec::new();
@@ -92,7 +109,7 @@ pub fn metrics(context: &Context, args: &Options) -> Result<(), Error> {
         for record in &records {
             let deployment = &record.deployment;
             // Only records that can count need their commits read.
-            let first_commits = if deployment.time >= since && deployment.time < until {
+            let first_commits = if deployment.time >= period.since && deployment.time < period.until {
                 app.repo.commit_times_between(before, &deployment.commit, COMMITS_READ)?
             } else {
                 Vec::new()
@@ -108,15 +125,13 @@ pub fn metrics(context: &Context, args: &Options) -> Result<(), Error> {
         }
         keys.push(dora::keys(name, &deployed, period));
     }
-    context.tell_trust(&app);
-    context.ui.report(&MetricsReport {
-        since,
-        until,
+    Ok(MetricsReport {
+        since: period.since,
+        until: period.until,
         fix_window_seconds: period.fix_window_seconds,
         environments: keys,
-        openmetrics: args.openmetrics,
-    });
-    Ok(())
+        openmetrics: false,
+    })
 }
 
 /// A date (midnight UTC) or an RFC 3339 moment.
@@ -132,15 +147,15 @@ fn moment(text: &str) -> Result<Timestamp, Error> {
 }
 
 #[derive(Debug, Serialize)]
-struct MetricsReport {
+pub struct MetricsReport {
     #[serde(serialize_with = "rfc3339")]
-    since: Timestamp,
+    pub since: Timestamp,
     #[serde(serialize_with = "rfc3339")]
-    until: Timestamp,
-    fix_window_seconds: i64,
-    environments: Vec<Keys>,
+    pub until: Timestamp,
+    pub fix_window_seconds: i64,
+    pub environments: Vec<Keys>,
     #[serde(skip)]
-    openmetrics: bool,
+    pub openmetrics: bool,
 }
 
 fn rfc3339<S: serde::Serializer>(time: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
@@ -149,7 +164,8 @@ fn rfc3339<S: serde::Serializer>(time: &Timestamp, serializer: S) -> Result<S::O
 
 /// Seconds as people read them: `45s`, `12m`, `3.5h`, `2.1d`.
 #[expect(clippy::cast_precision_loss, reason = "seconds of a lead time stay far below 2^52")]
-fn shown(seconds: Option<i64>) -> String {
+#[must_use]
+pub fn shown(seconds: Option<i64>) -> String {
     let Some(seconds) = seconds else { return "-".into() };
     let s = seconds as f64;
     match seconds {

@@ -26,12 +26,25 @@ use crate::context::Context;
 /// When the release repository or the records cannot be read.
 pub fn status(context: &Context, exit_code: bool) -> Result<Exit, Error> {
     let workspace = context.judging_workspace()?;
+    let report = survey(context, &workspace)?;
+    let off =
+        report.environments.iter().any(|row| row.invalid.is_some() || row.drift.as_ref().is_some_and(|d| d.behind));
+    context.ui.report(&report);
+    Ok(if exit_code && off { Exit::Refused } else { Exit::Success })
+}
+
+/// What `status` shows, read from local references only: each environment's branch, latest
+/// record, drift and gate.
+///
+/// # Errors
+/// When the release repository or the records cannot be read.
+pub fn survey(context: &Context, workspace: &Workspace) -> Result<StatusReport, Error> {
     let (states, invalid): (Vec<EnvironmentState>, Vec<Option<Error>>) =
         workspace.environment_states_each()?.into_iter().unzip();
     let names: Vec<&str> = workspace.file.environments.iter().map(|e| e.name.as_str()).collect();
     // Each environment's own settings judge what enters it, as the gate reads them.
     let settings: Vec<Option<(Workspace, Environment)>> =
-        states.iter().map(|state| gate_gather::settings_of(&workspace, &state.environment, Some(state))).collect();
+        states.iter().map(|state| gate_gather::settings_of(workspace, &state.environment, Some(state))).collect();
     // A promotion into each environment: its `after` environment's branch, as it is now.
     let requests: Vec<Option<Request>> = states
         .iter()
@@ -57,12 +70,12 @@ pub fn status(context: &Context, exit_code: bool) -> Result<Exit, Error> {
     // What the last environment's own branch says, not the file checked out, says whose
     // signatures count for what every environment ran.
     let trust = workspace.judging_trust();
-    let app = AppRepo::existing(&workspace)?.map(|app| app.judged_by(trust));
+    let app = AppRepo::existing(workspace)?.map(|app| app.judged_by(trust));
     // status writes no tags: its gates may share one listing of the loose tags.
     if let Some(app) = &app {
         app.repo.keep_tag_listing();
     }
-    let evaluation = gate_gather::evaluate_all(&workspace, app.as_ref(), &asked, false, &names)?;
+    let evaluation = gate_gather::evaluate_all(workspace, app.as_ref(), &asked, false, &names)?;
     if let Some(app) = &app {
         context.tell_trust(app);
     }
@@ -70,14 +83,13 @@ pub fn status(context: &Context, exit_code: bool) -> Result<Exit, Error> {
     let mut rows = Vec::with_capacity(states.len());
     for ((state, request), invalid) in states.iter().zip(&requests).zip(invalid) {
         let latest = evaluation.survey.latest(&state.environment.name).cloned();
-        let drift = drift::drift(&workspace, app.as_ref(), state, latest.as_ref().map(|r| &r.deployment))?;
+        let drift = drift::drift(workspace, app.as_ref(), state, latest.as_ref().map(|r| &r.deployment))?;
         let gate = request.as_ref().and_then(|_| verdicts.next());
         if let Some(error) = &invalid {
             context.ui.warning(error);
         }
         rows.push(Row::new(state, &workspace.repo, latest, drift, gate, invalid));
     }
-    let off = rows.iter().any(|row| row.invalid.is_some() || row.drift.as_ref().is_some_and(|d| d.behind));
     // Nothing deployed anywhere may only mean that the records are not here: the application
     // repository was never fetched, or this clone was made with --no-tags (which git notes).
     let no_tags = || {
@@ -94,13 +106,12 @@ pub fn status(context: &Context, exit_code: bool) -> Result<Exit, Error> {
         )),
         Some(_) => None,
     };
-    context.ui.report(&StatusReport { environments: rows, remote: workspace.remote.clone(), unfetched });
-    Ok(if exit_code && off { Exit::Refused } else { Exit::Success })
+    Ok(StatusReport { environments: rows, remote: workspace.remote.clone(), unfetched })
 }
 
 #[derive(Debug, Serialize)]
-struct StatusReport {
-    environments: Vec<Row>,
+pub struct StatusReport {
+    pub environments: Vec<Row>,
     #[serde(skip)]
     remote: String,
     /// Why no deployment may show, when none does.
@@ -109,44 +120,44 @@ struct StatusReport {
 }
 
 #[derive(Debug, Serialize)]
-struct Row {
-    name: String,
-    branch: String,
+pub struct Row {
+    pub name: String,
+    pub branch: String,
     /// Where the branch was read: `refs/heads/...`, `refs/remotes/...`, or null when missing.
     #[serde(rename = "ref")]
-    reference: Option<String>,
+    pub reference: Option<String>,
     /// The branch head, in full.
-    head: Option<ObjectId>,
+    pub head: Option<ObjectId>,
     #[serde(skip)]
-    short_head: Option<String>,
-    version: Option<String>,
+    pub short_head: Option<String>,
+    pub version: Option<String>,
     /// Why the branch's release file cannot be read, when it cannot: the row shows nothing else of it.
-    invalid: Option<Error>,
-    cut: Cut,
+    pub invalid: Option<Error>,
+    pub cut: Cut,
     /// As the release file writes it: null, one name, or a list where several come before.
     #[serde(serialize_with = "after_as_written")]
-    after: Vec<String>,
-    restricted: bool,
-    deployed: Option<Deployed>,
+    pub after: Vec<String>,
+    pub restricted: bool,
+    pub deployed: Option<Deployed>,
     /// What the branch asks for against what runs; null when the branch asks for nothing.
-    drift: Option<Drift>,
+    pub drift: Option<Drift>,
     /// Whether a promotion from the `after` environment's branch would pass the gate now, in the
     /// shape of `gate --json`; null for an environment nothing is promoted into.
-    gate: Option<Verdict>,
+    pub gate: Option<Verdict>,
 }
 
 /// The latest deployment record of an environment.
 #[derive(Debug, Serialize)]
-struct Deployed {
-    tag: String,
-    commit: ObjectId,
-    version: String,
-    time: String,
+pub struct Deployed {
+    pub tag: String,
+    pub commit: ObjectId,
+    pub version: String,
+    pub time: String,
     /// Each repository's commit, for an application of several.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    components: BTreeMap<String, ObjectId>,
+    pub components: BTreeMap<String, ObjectId>,
     #[serde(skip)]
-    shown_time: String,
+    pub shown_time: String,
 }
 
 impl Row {
@@ -186,6 +197,47 @@ impl Row {
             drift,
             gate,
         }
+    }
+
+    /// The RUNS column: `as asked`, `behind by 2 commits`, `never deployed`, or `-`.
+    #[must_use]
+    pub fn runs(&self) -> String {
+        self.drift.as_ref().map_or_else(|| "-".into(), |drift| runs(drift, self.deployed.as_ref()))
+    }
+
+    /// The GATE column: `allowed`, `refused: previous-deployed`, with approvals where asked, or `-`.
+    #[must_use]
+    pub fn gate_shown(&self) -> String {
+        self.gate.as_ref().map_or_else(
+            || "-".into(),
+            |verdict| {
+                let approvals = verdict
+                    .approvals
+                    .as_ref()
+                    .map_or_else(String::new, |a| format!(" (approvals {}/{})", a.tally.approved.len(), a.required));
+                match failed(verdict).as_slice() {
+                    [] => format!("allowed{approvals}"),
+                    failed => format!("refused: {}{approvals}", failed.join(", ")),
+                }
+            },
+        )
+    }
+
+    /// The DEPLOYED column: `1.4.0 1a2b3c4 2026-11-21T10:15:00Z`, or `-`.
+    #[must_use]
+    pub fn deployed_shown(&self) -> String {
+        self.deployed.as_ref().map_or_else(
+            || "-".into(),
+            |d| {
+                format!(
+                    "{} {}{} {}",
+                    d.version,
+                    d.commit.short(),
+                    crate::record::parts_shown(&d.components),
+                    d.shown_time
+                )
+            },
+        )
     }
 
     fn shown_branch(&self) -> String {
@@ -240,31 +292,9 @@ impl Report for StatusReport {
                 },
                 row.cut.to_string(),
                 if row.after.is_empty() { "-".into() } else { row.after.join(", ") },
-                row.deployed.as_ref().map_or_else(
-                    || "-".into(),
-                    |d| {
-                        format!(
-                            "{} {}{} {}",
-                            d.version,
-                            d.commit.short(),
-                            crate::record::parts_shown(&d.components),
-                            d.shown_time
-                        )
-                    },
-                ),
-                row.drift.as_ref().map_or_else(|| "-".into(), |drift| runs(drift, row.deployed.as_ref())),
-                row.gate.as_ref().map_or_else(
-                    || "-".into(),
-                    |verdict| {
-                        let approvals = verdict.approvals.as_ref().map_or_else(String::new, |a| {
-                            format!(" (approvals {}/{})", a.tally.approved.len(), a.required)
-                        });
-                        match failed(verdict).as_slice() {
-                            [] => format!("allowed{approvals}"),
-                            failed => format!("refused: {}{approvals}", failed.join(", ")),
-                        }
-                    },
-                ),
+                row.deployed_shown(),
+                row.runs(),
+                row.gate_shown(),
             ]);
         }
         crate::ui::table(&table, paint)

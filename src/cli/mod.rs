@@ -16,6 +16,7 @@ pub(crate) mod preview;
 mod promote;
 mod reconcile;
 mod record;
+mod report;
 mod set;
 mod status;
 
@@ -86,6 +87,7 @@ pub enum Command {
     Revoke(approve::RevokeArgs),
     Log(log::Args),
     Metrics(metrics::Args),
+    Report(report::Args),
     Gate(gate::Args),
     Promote(promote::Args),
     Reconcile(reconcile::Args),
@@ -306,6 +308,7 @@ fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
         Command::Revoke(args) => done(approve::run_revoke(context, args)),
         Command::Log(args) => done(log::run(context, args)),
         Command::Metrics(args) => done(metrics::run(context, args)),
+        Command::Report(args) => done(report::run(context, args)),
         Command::Gate(args) => gate::run(context, args),
         Command::Promote(args) => done(promote::run(context, args)),
         Command::Reconcile(args) => reconcile::run(context, args),
@@ -336,6 +339,7 @@ fn dates_what_it_writes(command: &Command) -> bool {
         Command::Status(_)
         | Command::Log(_)
         | Command::Metrics(_)
+        | Command::Report(_)
         | Command::Gate(_)
         | Command::Diff(_)
         | Command::Hook(_)

@@ -37,6 +37,12 @@ fn demo_walks_a_release_to_prod_and_ends_with_both_deployed() {
     assert!(deployed("qa ") && deployed("prod "), "qa and prod show a deployment:\n{status}");
     assert!(row("prod ").ends_with(" allowed"), "prod's gate column:\n{status}");
 
+    // It ends with the report, and says where it is.
+    transcript.expect_stdout("release$ git release report --output ../report.html\n");
+    transcript.expect_stdout("Its report, to open in a browser: <tmp>/sandbox/report.html\n");
+    let page = std::fs::read_to_string(dir.join("report.html")).expect("the report");
+    assert!(page.contains("data-environment=\"prod\"") && page.contains("1.0.0"), "{page}");
+
     let on_remote = tags(&world, &dir.join("app.git"));
     assert_eq!(on_remote.len(), 6, "two candidates, a final and three records: {on_remote:?}");
     assert!(on_remote.iter().all(|tag| tag.starts_with("tag ")), "all annotated: {on_remote:?}");
@@ -48,6 +54,8 @@ fn demo_cleans_up_unless_kept_and_refuses_a_folder_in_use() {
     let dir = world.path("sandbox");
     world.release(&world.path(""), &["demo", "--dir", path(&dir), "-q"]).expect_status(0);
     assert!(!dir.join("app.git").exists(), "the sandbox is gone");
+    let kept: Vec<_> = std::fs::read_dir(&dir).expect("the folder stays").flatten().map(|e| e.file_name()).collect();
+    assert_eq!(kept, ["report.html"], "only the report stays");
 
     std::fs::create_dir_all(world.path("busy")).expect("folder");
     std::fs::write(world.path("busy/notes.txt"), "mine\n").expect("file");

@@ -33,6 +33,7 @@ mod pipelines;
 mod preview;
 mod promote;
 mod reconcile;
+mod report;
 mod rollback;
 mod runbooks;
 mod set;

@@ -4,12 +4,13 @@
 use crate::deploy::TwoRepos;
 use crate::harness::World;
 
-const LATER: &str = "2026-11-21T13:00:00Z";
+pub const LATER: &str = "2026-11-21T13:00:00Z";
 
-#[test]
-fn metrics_of_a_known_history_with_one_rollback() {
-    let world = World::new();
-    let repos = TwoRepos::new(&world);
+/// qa deploys the first commit at 11:00 and the second (committed at 11:30) at 12:30, then rolls
+/// back to the first at 12:40; every command runs at `LATER`. Returns the repositories and the
+/// first commit's committer time.
+pub fn known_history(world: &World) -> (TwoRepos, i64) {
+    let repos = TwoRepos::new(world);
     let release = &repos.release;
     let at = |args: &[&str]| world.release_with(release, args, &[("GIT_COMMITTER_DATE", LATER)]);
     let first_commit: i64 =
@@ -31,6 +32,15 @@ fn metrics_of_a_known_history_with_one_rollback() {
     at(&["rollback", "qa", "--push"]).expect_status(0);
     at(&["prepare", "qa"]).expect_status(0);
     at(&["record", "qa", "--at", "2026-11-21T12:40:00Z"]).expect_status(0);
+    (repos, first_commit)
+}
+
+#[test]
+fn metrics_of_a_known_history_with_one_rollback() {
+    let world = World::new();
+    let (repos, first_commit) = known_history(&world);
+    let release = &repos.release;
+    let at = |args: &[&str]| world.release_with(release, args, &[("GIT_COMMITTER_DATE", LATER)]);
 
     let run = at(&["metrics", "qa", "--since", "2026-11-21", "--until", "2026-11-22", "--json"]);
     run.expect_status(0);

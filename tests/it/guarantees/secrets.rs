@@ -183,7 +183,7 @@ impl<'a> Runner<'a> {
 fn every_command(run: &mut Runner<'_>, repos: &TwoRepos) {
     let release = repos.release.as_path();
     let pipeline = format!("https://bot:{PIPELINE_PASSWORD}@ci.example.com/runs/9");
-    for args in [&["status"][..], &["log"], &["metrics"], &["diff", "qa", "prod"]] {
+    for args in [&["status"][..], &["log"], &["metrics"], &["report", "--output", "-"], &["diff", "qa", "prod"]] {
         run.both(release, args, [0, 0]);
     }
     run.both(release, &["gate", "--target", "prod", "--report", "--pipeline-url", &pipeline], [0, 0]);
