@@ -19,9 +19,10 @@
 //!   `deploy` (what an environment deploys now), `released` (the release repository, seen from
 //!   an application repository), `ci` (what the CI running us says), `clock`.
 //! - Reports: `status` (what runs where), `history` (`log`: the deployments, newest first),
-//!   `metrics` (the DORA keys, which the pure `dora` counts).
+//!   `metrics` (the DORA keys, which the pure `dora` counts), `report` (all of these on one
+//!   HTML page).
 //! - Operations, each gathering, deciding and having `execute` act: `pipeline` (`prepare` and
-//!   `record`), `approve` (`approve` and `revoke`), `set` (`set`, `bump`, `rollback`), `init`, `gate_report` (the `gate` command: a verdict printed and posted), `guard` (the hooks), `preview`,
+//!   `record`, which tells the forge's deployments and Jira after the fact, as `jira` does), `approve` (`approve` and `revoke`), `set` (`set`, `bump`, `rollback`), `init`, `gate_report` (the `gate` command: a verdict printed and posted), `guard` (the hooks), `preview`,
 //!   `promotion` (what a promotion carries and `diff` shows, how it reads, when it is wanted, the
 //!   one planner of its pull requests), `promote` and `reconcile` (which keep those pull requests), `jira`.
 //! - Act and talk: `execute` (the only place that writes: git objects, references, pushes,

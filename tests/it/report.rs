@@ -213,3 +213,37 @@ fn a_report_written_where_a_folder_stands_is_refused_and_nothing_changes() {
     refused.expect_status(2).expect_stderr("cannot write the report to").expect_stderr("hint:");
     assert!(std::fs::read_dir(&folder).expect("folder").next().is_none(), "the folder is as it was");
 }
+
+#[test]
+fn the_report_lists_the_open_promotions_where_the_forge_answers_and_says_so_where_it_does_not() {
+    use crate::fake_forge::{Dialect, FakeForge, Fault};
+    use crate::reconcile::TOKEN;
+    let world = World::new();
+    let forge = FakeForge::new(Dialect::Github, Some(TOKEN));
+    let repos = crate::promote::promotable(&world, &forge);
+    let release = &repos.release;
+    let token = [(forge.dialect.variable(), TOKEN)];
+    world.release_with(release, &["promote", "qa", "prod"], &token).expect_status(0);
+    let listed = world.release_with(release, &["report", "--json", "--output", "-"], &token);
+    listed.expect_status(0);
+    let json = listed.json();
+    assert_eq!(json["promotions"]["forge"], "GitHub", "{listed}");
+    assert_eq!(json["promotions"]["open"][0]["number"], 1, "{listed}");
+    assert_eq!(json["promotions"]["open"][0]["target"], "environment/prod", "{listed}");
+    let page = world.release_with(release, &["report", "--output", "-"], &token);
+    page.expect_status(0);
+    assert!(page.stdout.contains(">#1 Promote qa → prod: 1.0.0"), "{page}");
+    assert!(!page.to_string().contains("SECRET"), "{page}");
+
+    // A forge that does not answer is a warning and a line on the page, not a failure.
+    for _ in 0..8 {
+        forge.fault(Fault::Status { status: 500, retry_after: None });
+    }
+    let down = world.release_with(release, &["report", "--output", "-"], &[token[0], ("GIT_RELEASE_HTTP_TRIES", "1")]);
+    down.expect_status(0).expect_stderr("warning:");
+    assert!(down.stdout.contains("GitHub could not be asked for the open pull requests"), "{down}");
+    forge.clear_faults();
+    let offline = world.release_with(release, &["--offline", "report", "--output", "-"], &token);
+    offline.expect_status(0);
+    assert!(offline.stdout.contains("None listed: not asked: --offline."), "{offline}");
+}
