@@ -312,3 +312,23 @@ fn an_approval_kept_here_only_does_not_count() {
     run_as(&world, release, &["approve", "prod"], Some(&bob)).expect_status(0);
     gate(&world, &repos).expect_status(0).expect_stdout("approvals: 2 of 2");
 }
+
+#[test]
+fn the_report_shows_approvals_and_those_that_do_not_count() {
+    let world = World::new();
+    let (repos, alice, _bob, mallory) = awaiting_approval(&world);
+    let release = &repos.release;
+    run_as(&world, release, &["approve", "prod", "-m", "Release notes read"], Some(&alice)).expect_status(0);
+    run_as(&world, release, &["approve", "prod"], Some(&mallory)).expect_status(0);
+    let report = world.release(release, &["report", "--json", "--output", "-"]);
+    report.expect_status(0);
+    let json = report.json();
+    let approvals: Vec<&serde_json::Value> =
+        json["timeline"].as_array().expect("a timeline").iter().filter(|e| e["kind"] == "approval").collect();
+    assert_eq!(approvals.len(), 2, "{json}");
+    assert!(approvals.iter().all(|e| e["environment"] == "prod"), "{json}");
+    let not_counted =
+        approvals.iter().filter(|e| e["by"].as_str().is_some_and(|by| by.contains("(not counted: "))).count();
+    assert_eq!(not_counted, 1, "mallory's is shown as not counted: {json}");
+    assert_eq!(json["status"]["environments"][2]["gate"]["allowed"], false, "{json}");
+}

@@ -241,3 +241,17 @@ fn the_environment_url_goes_with_the_success() {
     let value: Value = deployments[0].payload.clone();
     assert!(value["git-release"]["commit"].as_str().is_some_and(|c| c.len() == 40), "{value}");
 }
+
+#[test]
+fn a_dry_run_says_what_the_forge_would_be_told_and_tells_it_nothing() {
+    let world = World::new();
+    let (repos, forge) = on_forge(&world, Dialect::Github);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    let dry = record(&world, &repos, &forge, "qa", 1, &["--dry-run"]);
+    dry.expect_status(0);
+    assert_eq!(told(&dry), "would-create", "{dry}");
+    assert!(forge.deployments().is_empty());
+    assert!(forge.requests().iter().all(|(line, _)| line.starts_with("GET ")), "only reads: {:?}", forge.requests());
+}
