@@ -129,6 +129,10 @@ the share of the period's records that failed: the environment's next record rol
 for each failed record, the time to the environment's next record; median and 90th percentile.
 .PP
 \fB\-\-json\fR prints them for dashboards; \fB\-\-openmetrics\fR prints gauges (git_release_deployments, git_release_lead_time_seconds, git_release_change_failure_ratio, git_release_time_to_restore_seconds, labelled by environment and, for times, percentile) ending in # EOF, for a Prometheus textfile collector.
+.SH "FORGE DEPLOYMENTS"
+Where the release repository's forge has a deployments API, \fBrecord\fR also tells it that the environment runs what was recorded, once per record and only while it is the environment's newest: on GitHub a deployment (its payload naming the record) with a success status carrying the pipeline as log_url, the environment's \fBurl\fR as environment_url, and auto_inactive; on GitLab a deployment of the environment; on Bitbucket Data Center a deployment keyed git\-release. Gitea, Bitbucket Cloud and Azure DevOps have no such API and are told nothing. The deployment is of the commit the release repository holds: the deployed commit in one repository, the environment branch's commit beside an application repository. A forge that cannot be told is a warning, or with \fB\-\-forge\-strict\fR an error (exit 128) saying the record was made; \fB[forge] deployments = false\fR turns it off.
+.SH REPORT
+\fBgit release report\fR writes one self\-contained HTML page (no script, font or outside address) of the environment graph and what each runs, drift, each environment's deployments, rollbacks and approvals, the DORA keys of the last 30 days and the open promotions where a forge answers; a table stands behind every picture.
 .SH "EXIT STATUS"
 Every command exits with one of these statuses:
 .TP
