@@ -133,7 +133,8 @@ pub fn tell(
     }
     let deployment = &record.deployment;
     let newest = app.records(&workspace.file.tags, Some(&deployment.environment), 1)?;
-    if let Some(newer) = newest.first().filter(|newest| newest.tag != record.tag && !dry_run) {
+    let is_newer = |other: &&Record| Record::newest_first(other, record) == std::cmp::Ordering::Less;
+    if let Some(newer) = newest.first().filter(|newest| newest.tag != record.tag && is_newer(newest) && !dry_run) {
         let why =
             format!("{} is the newer record of {}; the forge hears of the newest only", newer.tag, environment.name);
         return Ok(Some(report(None, Some(why), None)));
