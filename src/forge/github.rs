@@ -133,6 +133,20 @@ impl Github {
         reply.json(Kind::Github, "a pull request")
     }
 
+    /// The deployment made for this record, as its payload says, among those of its commit and
+    /// environment.
+    fn deployment_of(&self, deployment: &Deployment<'_>) -> Result<Option<Deployed>, ServiceError> {
+        let query = [("sha", deployment.commit), ("environment", deployment.environment), ("per_page", "100")];
+        let url = self.http.address(&self.path("/deployments"), &query)?;
+        let short = deployment.commit.get(..7).unwrap_or(deployment.commit);
+        let what = format!("the deployments of {short} to {}", deployment.environment);
+        let known: Vec<Deployed> =
+            self.http.pages(&url, &what, &|reply| reply.json(Kind::Github, "the deployments"), &|reply, _| {
+                reply.next_link()
+            })?;
+        Ok(known.into_iter().find(|made| made.record().as_deref() == Some(deployment.record)))
+    }
+
     /// The success of a deployment, which turns the environment's earlier ones inactive.
     fn deployment_succeeded(&self, id: u64, deployment: &Deployment<'_>) -> Result<(), ServiceError> {
         let mut body = json!({
@@ -278,15 +292,7 @@ impl Forge for Github {
     }
 
     fn tell_deployment(&self, deployment: &Deployment<'_>, dry_run: bool) -> Result<Told, ServiceError> {
-        let query = [("sha", deployment.commit), ("environment", deployment.environment), ("per_page", "100")];
-        let url = self.http.address(&self.path("/deployments"), &query)?;
-        let short = deployment.commit.get(..7).unwrap_or(deployment.commit);
-        let what = format!("the deployments of {short} to {}", deployment.environment);
-        let known: Vec<Deployed> =
-            self.http.pages(&url, &what, &|reply| reply.json(Kind::Github, "the deployments"), &|reply, _| {
-                reply.next_link()
-            })?;
-        if let Some(made) = known.iter().find(|made| made.record().as_deref() == Some(deployment.record)) {
+        if let Some(made) = self.deployment_of(deployment)? {
             let path = self.path(&format!("/deployments/{}/statuses", made.id));
             let url = self.http.address(&path, &[("per_page", "100")])?;
             let statuses: Vec<DeploymentStatus> = self.http.pages(
@@ -324,8 +330,24 @@ impl Forge for Github {
                 "commit": deployment.deployed,
             }},
         });
-        let reply = self.http.call(&Method::POST, &self.path("/deployments"), Some(&body), "the new deployment")?;
-        let made: Deployed = reply.json(Kind::Github, "the new deployment")?;
+        // Sent once at a time: when the answer is lost, GitHub may have made it all the same,
+        // and a blind second try would make a second deployment of the record.
+        let mut tries = 0;
+        let made = loop {
+            tries += 1;
+            match self.http.call_once(&Method::POST, &self.path("/deployments"), Some(&body), "the new deployment") {
+                Ok(reply) => break reply.json::<Deployed>(Kind::Github, "the new deployment")?,
+                Err(error @ (ServiceError::GaveUp { .. } | ServiceError::Network { .. })) => {
+                    if let Some(made) = self.deployment_of(deployment)? {
+                        break made;
+                    }
+                    if tries >= 3 {
+                        return Err(error);
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        };
         self.deployment_succeeded(made.id, deployment)?;
         Ok(Told::Created)
     }

@@ -259,6 +259,33 @@ impl Http {
     /// When the forge refuses the token, or the tries or the wait run out, or the answer is
     /// not JSON.
     pub fn send(&self, method: &Method, path: &str, body: Option<&serde_json::Value>) -> Result<Reply, ServiceError> {
+        self.send_tries(method, path, body, self.settings.tries)
+    }
+
+    /// As [`Http::call`], trying once: for a request that is not safe to repeat blindly, whose
+    /// caller looks whether it took effect before sending it again.
+    ///
+    /// # Errors
+    /// As [`Http::call`]; a dropped connection, a timeout or a 5xx is [`ServiceError::GaveUp`] or
+    /// [`ServiceError::Network`] at once.
+    pub fn call_once(
+        &self,
+        method: &Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        what: &str,
+    ) -> Result<Reply, ServiceError> {
+        let reply = self.send_tries(method, path, body, 1)?;
+        if reply.ok() { Ok(reply) } else { Err(self.refusal(&reply, what)) }
+    }
+
+    fn send_tries(
+        &self,
+        method: &Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        most: u32,
+    ) -> Result<Reply, ServiceError> {
         let url = self.url(path);
         let started = Instant::now();
         let mut pause = self.settings.backoff;
@@ -314,7 +341,7 @@ impl Http {
                 }
             };
             let waited = started.elapsed();
-            if tries >= self.settings.tries || waited + wait > self.settings.max_wait {
+            if tries >= most || waited + wait > self.settings.max_wait {
                 return Err(ServiceError::GaveUp {
                     forge: self.forge.title(),
                     url,

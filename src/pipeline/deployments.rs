@@ -6,8 +6,8 @@
 use serde::Serialize;
 
 use crate::app::AppRepo;
-use crate::config::Environment;
 use crate::context::Context;
+use crate::deploy::Wanted;
 use crate::error::{Error, Kind};
 use crate::forge::{self, Told};
 use crate::record::Record;
@@ -101,11 +101,12 @@ pub fn tell(
     context: &Context,
     workspace: &Workspace,
     app: &AppRepo,
-    environment: &Environment,
+    wanted: &Wanted,
     record: &Record,
     dry_run: bool,
     strict: bool,
 ) -> Result<Option<ForgeReport>, Error> {
+    let environment = &wanted.environment;
     let done = if dry_run {
         format!("the deployment would be recorded as {}", record.tag)
     } else {
@@ -118,7 +119,7 @@ pub fn tell(
     let forge = match context.forge(workspace) {
         Ok(Some(forge)) => forge,
         Ok(None) => return Ok(None),
-        Err(problem) => return settle(context, "the forge", None, None, problem, strict, done),
+        Err(problem) => return settle(context, "the forge", None, false, problem, strict, done),
     };
     let kind = forge.location().kind;
     let report = |told: Option<Told>, skipped: Option<String>, commit: Option<String>| ForgeReport {
@@ -140,11 +141,15 @@ pub fn tell(
         return Ok(Some(report(None, Some(why), None)));
     }
     // The forge holds the release repository: in one repository that is the deployed commit,
-    // beside an application repository the environment branch's commit that asked for it.
-    let (commit, branch) = match (&deployment.release_commit, app.is_separate()) {
-        (Some(release), true) => (release.to_string(), environment.branch.clone()),
-        _ => (deployment.commit.to_string(), deployment.branch.clone().unwrap_or_else(|| environment.branch.clone())),
+    // beside an application repository the environment branch's commit that asked for it, as
+    // this run read it: a record found already says so too, but anyone who may push a tag
+    // could have written that.
+    let (commit, branch) = if app.is_separate() {
+        (wanted.release_commit.to_string(), environment.branch.clone())
+    } else {
+        (deployment.commit.to_string(), deployment.branch.clone().unwrap_or_else(|| environment.branch.clone()))
     };
+    let log_url = deployment.pipeline.as_deref().filter(|url| is_web_address(url));
     let told = forge.tell_deployment(
         &forge::Deployment {
             environment: &deployment.environment,
@@ -153,7 +158,7 @@ pub fn tell(
             record: &record.tag,
             version: &deployment.version,
             deployed: deployment.commit.as_str(),
-            log_url: deployment.pipeline.as_deref(),
+            log_url,
             environment_url: environment.url.as_deref(),
             time: deployment.time.as_second(),
         },
@@ -161,8 +166,24 @@ pub fn tell(
     );
     match told {
         Ok(told) => Ok(Some(report(Some(told), None, Some(commit)))),
-        Err(problem) => settle(context, kind.title(), Some(commit), Some(&branch), problem.into(), strict, done),
+        Err(problem) => {
+            let rights =
+                matches!(problem, forge::ServiceError::Unauthorized { .. } | forge::ServiceError::Forbidden { .. });
+            settle(context, kind.title(), Some(commit), rights, problem.into(), strict, done)
+        }
     }
+}
+
+/// Whether `url` is an `http` or `https` address on one line, which a forge shows as a link;
+/// anything else a pipeline was given stays in the record only.
+fn is_web_address(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://"))
+        && !url.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '"' | '<' | '>' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
 }
 
 /// A forge that could not be told: a warning, or the error under `--forge-strict`.
@@ -170,7 +191,7 @@ fn settle(
     context: &Context,
     forge: &'static str,
     commit: Option<String>,
-    branch: Option<&str>,
+    rights: bool,
     problem: Error,
     strict: bool,
     done: &str,
@@ -182,7 +203,7 @@ fn settle(
     for hint in problem.hints {
         told = told.hint(hint);
     }
-    if branch.is_some() {
+    if rights {
         told = told.hint("the token needs the right to write deployments (on GitHub, deployments: write)");
     }
     let problem = told.hint("or set deployments = false under [forge] in release.toml, if the forge is not to be told");
@@ -198,4 +219,24 @@ fn settle(
     }
     context.ui.warning(&problem);
     Ok(Some(ForgeReport { forge, commit, told: None, skipped: None, problem: Some(problem) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_web_address;
+
+    #[test]
+    fn only_web_addresses_on_one_line_go_to_the_forge_as_links() {
+        assert!(is_web_address("https://ci.example.com/runs/7"));
+        assert!(is_web_address("HTTP://ci.example.com/runs/7"));
+        for not in [
+            "javascript:alert(1)",
+            "not a url at all",
+            "https://ci.example/runs/1\nEnvironment: prod",
+            "https://ci.example/\u{202e}gpj.exe",
+            "https://ci.example/\"onmouseover",
+        ] {
+            assert!(!is_web_address(not), "{not:?}");
+        }
+    }
 }

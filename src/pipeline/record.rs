@@ -149,7 +149,7 @@ pub fn record(context: &Context, args: &Options) -> Result<(), Error> {
             context.ui.message(&format!("{} was just taken by another pipeline; looking again", report.record.tag));
             continue;
         }
-        tell_others(context, &workspace, &session, &environment, args, &mut report, given)?;
+        tell_others(context, &workspace, &session, &wanted, args, &mut report, given)?;
         finish(context, &wanted, &report);
         return Ok(());
     }
@@ -162,13 +162,13 @@ fn tell_others(
     context: &Context,
     workspace: &Workspace,
     session: &Session,
-    environment: &Environment,
+    wanted: &Wanted,
     args: &Options,
     report: &mut RecordReport,
     given: Vec<String>,
 ) -> Result<(), Error> {
     let (app, record, dry_run) = (&session.app, &report.record, report.dry_run);
-    report.forge = super::deployments::tell(context, workspace, app, environment, record, dry_run, args.forge_strict)?;
+    report.forge = super::deployments::tell(context, workspace, app, wanted, record, dry_run, args.forge_strict)?;
     report.jira = super::issues::tell(context, workspace, app, &args.jira, record, dry_run, given)?;
     Ok(())
 }

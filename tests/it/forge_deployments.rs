@@ -255,3 +255,60 @@ fn a_dry_run_says_what_the_forge_would_be_told_and_tells_it_nothing() {
     assert!(forge.deployments().is_empty());
     assert!(forge.requests().iter().all(|(line, _)| line.starts_with("GET ")), "only reads: {:?}", forge.requests());
 }
+
+#[test]
+fn a_lost_answer_to_the_new_deployment_makes_no_second_one() {
+    let world = World::new();
+    let (repos, forge) = on_forge(&world, Dialect::Github);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    // The list is answered; the new deployment is made, but its answer never arrives.
+    forge.fault(Fault::Pass);
+    forge.fault(Fault::Lost);
+    let run = record(&world, &repos, &forge, "qa", 1, &[]);
+    run.expect_status(0);
+    assert_eq!(told(&run), "created", "{run}");
+    let deployments = forge.deployments();
+    assert_eq!(deployments.len(), 1, "one deployment, found again after the lost answer: {deployments:#?}");
+    assert_eq!(states(&deployments[0]), ["success"]);
+}
+
+#[test]
+fn a_forged_record_cannot_point_the_forge_at_another_release_commit() {
+    let world = World::new();
+    let (repos, forge) = on_forge(&world, Dialect::Github);
+    let release = &repos.release;
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+    let real = world.release_with(release, &["record", "qa", "--json"], &[(forge.dialect.variable(), TOKEN)]);
+    real.expect_status(0);
+    let tag = real.json()["tag"].as_str().expect("a tag").to_owned();
+    let asked = release_commit(&world, &repos, &tag);
+    // Someone who may push tags and a branch: a commit of their own in the release remote, and
+    // a record-shaped tag a second later, on the same deployed commit, naming that commit.
+    world.git(release, &["checkout", "-q", "-b", "evil", "environment/qa"]);
+    world.git(release, &["commit", "-q", "--allow-empty", "-m", "Not reviewed"]);
+    world.git(release, &["push", "-q", "origin", "evil"]);
+    let evil = world.git(release, &["rev-parse", "HEAD"]).trim().to_owned();
+    let deployed = real.json()["commit"].as_str().expect("a commit").to_owned();
+    let message = world.git(&repos.app_remote, &["cat-file", "-p", &format!("refs/tags/{tag}")]);
+    let body: String = message.split("\n\n").skip(1).collect::<Vec<_>>().join("\n\n");
+    let second = tag.replace("Z.qa", "Z.qa+2");
+    let forged = body.replace(&format!("Release-Commit: {asked}"), &format!("Release-Commit: {evil}"));
+    let app = &repos.app;
+    world.git(app, &["fetch", "-q", "--tags", "origin"]);
+    world.git(app, &["tag", "-a", &second, &deployed, "-m", &forged]);
+    world.git(app, &["push", "-q", "origin", &second]);
+    let rerun = world.release_with(
+        release,
+        &["record", "qa", "--commit", &deployed, "--json"],
+        &[(forge.dialect.variable(), TOKEN)],
+    );
+    rerun.expect_status(0);
+    assert!(
+        forge.deployments().iter().all(|made| made.sha != evil),
+        "the forge was told of a commit only a forged record names: {rerun}\n{:#?}",
+        forge.deployments()
+    );
+}
