@@ -134,16 +134,21 @@ pub fn compute(
     })
 }
 
-/// A date (midnight UTC) or an RFC 3339 moment.
+/// A date (`2026-11-01`, midnight UTC) or an RFC 3339 moment with its offset. A moment without
+/// one is refused rather than read as midnight of its day.
 fn moment(text: &str) -> Result<Timestamp, Error> {
     let refused = |why: String| Refusal::NotAMoment { text: text.escape_debug().to_string(), why };
-    if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        return date
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp())
-            .map_err(|e| refused(e.to_string()).into());
+    if let Ok(time) = text.parse::<Timestamp>() {
+        return Ok(time);
     }
-    text.parse::<Timestamp>().map_err(|e| refused(e.to_string()).into())
+    let is_date = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    if !is_date {
+        let why = text.parse::<Timestamp>().err().map_or_else(String::new, |e| e.to_string());
+        return Err(refused(format!("give a date, or a moment with its offset (Z or +01:00): {why}")).into());
+    }
+    let date = text.parse::<jiff::civil::Date>().map_err(|e| refused(e.to_string()))?;
+    date.to_zoned(jiff::tz::TimeZone::UTC).map(|z| z.timestamp()).map_err(|e| refused(e.to_string()).into())
 }
 
 #[derive(Debug, Serialize)]

@@ -135,23 +135,28 @@ pub fn report(context: &Context, args: &Options) -> Result<(), Error> {
     Ok(())
 }
 
-/// Writes the page beside its final place first, so that a reader never sees half of it.
+/// Writes the page. A regular file (or none yet) is written beside its place first and moved
+/// there, so that a reader never sees half of it; anything else (`/dev/null`, a pipe, a symbolic
+/// link) is written through, as a shell's `>` would, and never replaced.
 fn write(path: &Path, html: &str) -> Result<(), Error> {
     let failed = |e: std::io::Error| {
         Error::new(Kind::Usage, format!("cannot write the report to {}", path.display()))
             .cause(e.to_string())
             .hint("give --output a file in a folder you can write to, or - for standard output")
     };
-    if path.is_dir() {
-        return Err(failed(std::io::Error::other("it is a folder")));
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(failed(std::io::Error::other("it is a folder"))),
+        Ok(meta) if !meta.is_file() => std::fs::write(path, html).map_err(failed),
+        _ => {
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let partial = path.with_file_name(format!(".{name}.partial"));
+            std::fs::write(&partial, html).map_err(failed)?;
+            std::fs::rename(&partial, path).map_err(|e| {
+                let _ = std::fs::remove_file(&partial);
+                failed(e)
+            })
+        }
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let partial = path.with_file_name(format!(".{name}.partial"));
-    std::fs::write(&partial, html).map_err(failed)?;
-    std::fs::rename(&partial, path).map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        failed(e)
-    })
 }
 
 /// Every environment's records and approvals, newest first, up to [`EVENTS_SHOWN`] each.

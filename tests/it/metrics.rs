@@ -111,3 +111,22 @@ fn a_period_the_flags_do_not_describe_is_a_usage_error() {
         .expect_status(2)
         .expect_stderr("is not before --until");
 }
+
+#[test]
+fn a_moment_with_an_offset_is_that_moment_and_one_without_is_refused() {
+    let world = World::new();
+    let (repos, _) = known_history(&world);
+    let at = |args: &[&str]| world.release_with(&repos.release, args, &[("GIT_COMMITTER_DATE", LATER)]);
+    let deployments = |since: &str| {
+        let run = at(&["metrics", "qa", "--since", since, "--until", "2026-11-22", "--json"]);
+        run.expect_status(0);
+        run.json()["environments"][0]["deployments"].as_u64().expect("a count")
+    };
+    // Found by an independent pass: any moment whose offset was not `Z` was read as midnight.
+    assert_eq!(deployments("2026-11-21T11:30:00+00:00"), 2, "12:30 and 12:40");
+    assert_eq!(deployments("2026-11-21T13:35:00+01:00"), 1, "12:35Z: only 12:40");
+    assert_eq!(deployments("2026-11-21"), 3);
+    at(&["metrics", "--since", "2026-11-21T10:00:00"])
+        .expect_status(2)
+        .expect_stderr("give a date, or a moment with its offset");
+}

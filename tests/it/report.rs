@@ -247,3 +247,35 @@ fn the_report_lists_the_open_promotions_where_the_forge_answers_and_says_so_wher
     offline.expect_status(0);
     assert!(offline.stdout.contains("None listed: not asked: --offline."), "{offline}");
 }
+
+#[test]
+fn a_report_written_to_a_device_a_pipe_or_a_link_goes_through_it_and_replaces_nothing() {
+    use std::os::unix::fs::FileTypeExt;
+    let world = World::new();
+    let (repos, _) = known_history(&world);
+    let run = |output: &Path| {
+        world.release_with(
+            &repos.release,
+            &["report", "-o", output.to_str().expect("UTF-8")],
+            &[("GIT_COMMITTER_DATE", LATER)],
+        )
+    };
+    // Found by an independent pass: `-o /dev/null` made /dev/null a regular file. A link and a
+    // pipe stand in for it here: a test that broke /dev/null would break the machine.
+    let target = world.path("target.html");
+    let link = world.path("link.html");
+    std::os::unix::fs::symlink(&target, &link).expect("a link");
+    run(&link).expect_status(0);
+    assert!(std::fs::symlink_metadata(&link).expect("the link").file_type().is_symlink(), "the link stays a link");
+    assert!(std::fs::read_to_string(&target).expect("written through the link").contains("<h1>Release report</h1>"));
+    let fifo = world.path("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).expect("the pipe is read"))
+    };
+    run(&fifo).expect_status(0);
+    assert!(reader.join().expect("the reader").contains("<h1>Release report</h1>"));
+    assert!(std::fs::metadata(&fifo).expect("the pipe").file_type().is_fifo(), "the pipe stays a pipe");
+}
