@@ -142,6 +142,18 @@ pub struct Judged {
     pub counts_for: Result<String, String>,
 }
 
+impl Judged {
+    /// As the gate weighs it at `horizon` ([`crate::clock::horizon`]): a word dated later counts
+    /// for no one yet, whoever signed it.
+    #[must_use]
+    pub fn as_of(mut self, horizon: Timestamp) -> Judged {
+        if self.counts_for.is_ok() && self.approval.at > horizon {
+            self.counts_for = Err(format!("it is dated {}, ahead of the clock", rfc3339_text(self.approval.at)));
+        }
+        self
+    }
+}
+
 /// An approver's latest word on a commit: the key it counts for, and the tag that says it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Word {

@@ -71,7 +71,9 @@ pub fn keys(environment: &str, records: &[Deployed], period: Period) -> Keys {
             continue;
         }
         deployments += 1;
-        lead_times.extend(record.first_commits.iter().map(|committed| record.time.as_second() - committed));
+        // A commit dated after the record that deployed it (a record made with an earlier --at, a
+        // committer's clock ahead) went out at once: no lead time is less than none.
+        lead_times.extend(record.first_commits.iter().map(|committed| (record.time.as_second() - committed).max(0)));
         let Some(next) = records.get(at + 1) else { continue };
         let rolled_back = next.rollback_of.as_deref() == Some(record.tag.as_str());
         let fixed = next.commit != record.commit
@@ -148,6 +150,14 @@ mod tests {
         assert_eq!(keys.failed, 1);
         assert_eq!(keys.change_failure_rate, Some(0.25));
         assert_eq!(keys.time_to_restore, Spread { count: 1, median_seconds: Some(600), p90_seconds: Some(600) });
+    }
+
+    #[test]
+    fn a_commit_dated_after_its_deployment_has_no_lead_time_rather_than_a_negative_one() {
+        let period = Period { since: at(0), until: at(1_000), fix_window_seconds: 60 };
+        let keys = keys("qa", &[record("r1", 100, "a", None, &[50, 400])], period);
+        assert_eq!(keys.lead_time.median_seconds, Some(0));
+        assert_eq!(keys.lead_time.p90_seconds, Some(50));
     }
 
     #[test]

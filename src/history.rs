@@ -110,8 +110,10 @@ fn approvals(
         None => file.environments.iter().map(|e| e.name.as_str()).collect(),
     };
     let mut approvals = Vec::new();
+    let horizon = crate::clock::horizon()?;
     for name in names {
         for judged in app.approvals(&file.tags, &file.trust, name, None)? {
+            let judged = judged.as_of(horizon);
             approvals.push(Shown {
                 counts_for: judged.counts_for.clone().ok(),
                 not_counted: judged.counts_for.err(),

@@ -162,6 +162,7 @@ fn write(path: &Path, html: &str) -> Result<(), Error> {
 /// Every environment's records and approvals, newest first, up to [`EVENTS_SHOWN`] each.
 fn timeline(workspace: &Workspace, app: &AppRepo) -> Result<Vec<Event>, Error> {
     let file = &workspace.file;
+    let horizon = crate::clock::horizon()?;
     let mut events = Vec::new();
     for environment in &file.environments {
         let mut own = Vec::new();
@@ -180,6 +181,7 @@ fn timeline(workspace: &Workspace, app: &AppRepo) -> Result<Vec<Event>, Error> {
             });
         }
         for judged in app.approvals(&file.tags, &file.trust, &environment.name, None)? {
+            let judged = judged.as_of(horizon);
             let approval = judged.approval;
             own.push(Event {
                 time: record::display_time(approval.at),

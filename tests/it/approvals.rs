@@ -316,19 +316,31 @@ fn an_approval_kept_here_only_does_not_count() {
 #[test]
 fn the_report_shows_approvals_and_those_that_do_not_count() {
     let world = World::new();
-    let (repos, alice, _bob, mallory) = awaiting_approval(&world);
+    let (repos, alice, bob, mallory) = awaiting_approval(&world);
     let release = &repos.release;
     run_as(&world, release, &["approve", "prod", "-m", "Release notes read"], Some(&alice)).expect_status(0);
     run_as(&world, release, &["approve", "prod"], Some(&mallory)).expect_status(0);
+    // Found by an independent pass: an approval dated ahead of the clock showed as a plain one.
+    let mut vars = crate::trust::signing_vars(Some(&bob));
+    vars.push(("GIT_COMMITTER_DATE".into(), "2030-01-01T00:00:00Z".into()));
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    world.release_with(release, &["approve", "prod"], &vars).expect_status(0);
+    let log = world.release(release, &["log", "--approvals", "--json"]).json();
+    let ahead =
+        log["approvals"].as_array().expect("approvals").iter().find(|a| a["at"] == "2030-01-01T00:00:00Z").cloned();
+    assert!(
+        ahead.as_ref().is_some_and(|a| a["not_counted"].as_str().is_some_and(|why| why.contains("ahead of the clock"))),
+        "{log}"
+    );
     let report = world.release(release, &["report", "--json", "--output", "-"]);
     report.expect_status(0);
     let json = report.json();
     let approvals: Vec<&serde_json::Value> =
         json["timeline"].as_array().expect("a timeline").iter().filter(|e| e["kind"] == "approval").collect();
-    assert_eq!(approvals.len(), 2, "{json}");
+    assert_eq!(approvals.len(), 3, "{json}");
     assert!(approvals.iter().all(|e| e["environment"] == "prod"), "{json}");
     let not_counted =
         approvals.iter().filter(|e| e["by"].as_str().is_some_and(|by| by.contains("(not counted: "))).count();
-    assert_eq!(not_counted, 1, "mallory's is shown as not counted: {json}");
+    assert_eq!(not_counted, 2, "mallory's and the one ahead of the clock are shown as not counted: {json}");
     assert_eq!(json["status"]["environments"][2]["gate"]["allowed"], false, "{json}");
 }
