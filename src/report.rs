@@ -44,6 +44,12 @@ pub struct Event {
     pub tag: String,
     pub pipeline: Option<String>,
     pub by: Option<String>,
+    /// For a rollback, the record it rolled back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<String>,
+    /// For an approval or revocation, whether it counts (for a key `[trust.approvers]` lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counted: Option<bool>,
     #[serde(skip)]
     at: Timestamp,
 }
@@ -98,8 +104,11 @@ impl Report for ReportData {
 pub fn report(context: &Context, args: &Options) -> Result<(), Error> {
     let workspace = context.judging_workspace()?;
     let app = AppRepo::open(&workspace, args.app_dir.as_deref())?.judged_by(workspace.judging_trust());
-    if !context.offline && app.has_remote() {
-        app.fetch(&[], None)?;
+    if !context.offline {
+        // The records, and the branches each environment's deployment reads, so that drift says
+        // how far each is behind what its branch asks for now.
+        let environments: Vec<&crate::config::Environment> = workspace.file.environments.iter().collect();
+        crate::deploy::refresh(&workspace, &app, &environments)?;
     }
     let now = crate::clock::now()?;
     let status = crate::status::survey(context, &workspace)?;
@@ -177,6 +186,8 @@ fn timeline(workspace: &Workspace, app: &AppRepo) -> Result<Vec<Event>, Error> {
                 tag: record.tag,
                 pipeline: deployment.pipeline,
                 by: deployment.deployed_by,
+                rollback_of: deployment.rollback_of,
+                counted: None,
                 at: deployment.time,
             });
         }
@@ -194,10 +205,12 @@ fn timeline(workspace: &Workspace, app: &AppRepo) -> Result<Vec<Event>, Error> {
                 commit: approval.commit.to_string(),
                 tag: approval.tag,
                 pipeline: None,
+                counted: Some(judged.counts_for.is_ok()),
                 by: Some(match judged.counts_for {
                     Ok(_) => approval.by,
                     Err(why) => format!("{} (not counted: {why})", approval.by),
                 }),
+                rollback_of: None,
                 at: approval.at,
             });
         }
@@ -284,7 +297,7 @@ th,td{border-bottom:1px solid var(--line);padding:.35rem .5rem;text-align:left;v
 th{background:var(--bg)}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em}
 .ok{color:var(--ok)}.warn{color:var(--warn)}.bad{color:var(--bad)}.muted{color:var(--muted)}
-svg{max-width:100%;height:auto}
+.graph{overflow-x:auto}.graph svg{max-width:none}
 svg text{font-family:system-ui,sans-serif;font-size:12px}
 @media (max-width:40rem){body{padding:.5rem}th,td{padding:.3rem}table{font-size:.8rem}}
 @media print{body{max-width:none}.scroll{overflow:visible}a{color:inherit;text-decoration:none}section{break-inside:avoid}h2{break-after:avoid}}
@@ -310,6 +323,17 @@ fn page(data: &ReportData) -> String {
     open_promotions(&mut html, &data.promotions);
     html.push_str("</main>\n</body>\n</html>\n");
     html
+}
+
+/// Text cut to what a box of the graph holds; the table beside it says it whole.
+fn fit(text: &str) -> String {
+    const HOLDS: usize = 22;
+    if text.chars().count() <= HOLDS {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(HOLDS - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// How an environment's RUNS reads, as a class for its colour.
@@ -346,7 +370,7 @@ fn environments(html: &mut String, status: &StatusReport) {
     let _ = write!(
         html,
         "<section aria-labelledby=\"environments\">\n<h2 id=\"environments\">Environments</h2>\n\
-         <svg viewBox=\"0 0 {total_w} {total_h}\" width=\"{total_w}\" role=\"img\" aria-labelledby=\"graph-title graph-desc\">\n\
+         <div class=\"graph\"><svg viewBox=\"0 0 {total_w} {total_h}\" width=\"{total_w}\" height=\"{total_h}\" role=\"img\" aria-labelledby=\"graph-title graph-desc\">\n\
          <title id=\"graph-title\">The environments and what each runs</title>\n\
          <desc id=\"graph-desc\">Each box is an environment, with the version it runs; an arrow leads from an environment to the one it promotes into. The table below says the same.</desc>\n\
          <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#57606a\"/></marker></defs>\n"
@@ -367,9 +391,10 @@ fn environments(html: &mut String, status: &StatusReport) {
         let colour = match runs_class(&runs) {
             "ok" => "#1a7f37",
             "warn" => "#9a6700",
-            _ => "#8c959f",
+            _ => "#57606a",
         };
         let deployed = row.deployed.as_ref().map_or_else(|| "nothing deployed".to_owned(), |d| d.version.clone());
+        let (name, deployed) = (fit(&row.name), fit(&deployed));
         let _ = writeln!(
             html,
             "<g><rect x=\"{x}\" y=\"{y}\" width=\"{width}\" height=\"{height}\" rx=\"6\" fill=\"#fff\" stroke=\"{colour}\" stroke-width=\"2\"/>\
@@ -380,12 +405,12 @@ fn environments(html: &mut String, status: &StatusReport) {
             y1 = y + 20,
             y2 = y + 38,
             y3 = y + 55,
-            name = escape(&row.name),
+            name = escape(&name),
             deployed = escape(&deployed),
             runs = escape(&runs),
         );
     }
-    html.push_str("</svg>\n<div class=\"scroll\">\n<table id=\"environment-table\">\n<caption>What each environment runs</caption>\n<thead><tr>");
+    html.push_str("</svg></div>\n<div class=\"scroll\">\n<table id=\"environment-table\">\n<caption>What each environment runs</caption>\n<thead><tr>");
     for head in ["Environment", "Branch", "Version asked", "After", "Deployed", "Commit", "Record", "Runs", "Gate"] {
         let _ = write!(html, "<th scope=\"col\">{head}</th>");
     }
@@ -434,8 +459,22 @@ fn environment_row(html: &mut String, row: &Row) {
 /// The environments that do not run what their branch asks for.
 fn drift(html: &mut String, status: &StatusReport) {
     html.push_str("<section aria-labelledby=\"drift\">\n<h2 id=\"drift\">Drift</h2>\n");
+    let invalid: Vec<&Row> = status.environments.iter().filter(|row| row.invalid.is_some()).collect();
+    for row in &invalid {
+        let why = row.invalid.as_ref().map(|e| e.message.clone()).unwrap_or_default();
+        let _ = writeln!(
+            html,
+            "<p class=\"bad\">What {} runs against what its branch asks for cannot be told: its release file is invalid ({}).</p>",
+            escape(&row.name),
+            escape(&why)
+        );
+    }
     let behind: Vec<&Row> =
         status.environments.iter().filter(|row| row.drift.as_ref().is_some_and(|d| d.behind)).collect();
+    if behind.is_empty() && !invalid.is_empty() {
+        html.push_str("<p>Every other environment runs what its branch asks for.</p>\n</section>\n");
+        return;
+    }
     if behind.is_empty() {
         html.push_str("<p>Every environment runs what its branch asks for.</p>\n</section>\n");
         return;
@@ -476,13 +515,25 @@ fn timelines(html: &mut String, status: &StatusReport, events: &[Event]) {
             html.push_str("<p class=\"muted\">Nothing recorded yet.</p>\n</section>\n");
             continue;
         }
-        html.push_str("<div class=\"scroll\">\n<table>\n<thead><tr><th scope=\"col\">Time</th><th scope=\"col\">What</th>\
+        let shown = if own.len() >= EVENTS_SHOWN { format!(", the newest {EVENTS_SHOWN}") } else { String::new() };
+        let _ = write!(
+            html,
+            "<div class=\"scroll\">\n<table>\n<caption>{}: deployments, rollbacks and approvals, newest first{shown}</caption>\n",
+            escape(&row.name)
+        );
+        html.push_str("<thead><tr><th scope=\"col\">Time</th><th scope=\"col\">What</th>\
             <th scope=\"col\">Version</th><th scope=\"col\">Commit</th><th scope=\"col\">Tag</th><th scope=\"col\">Pipeline</th><th scope=\"col\">By</th></tr></thead>\n<tbody>\n");
         for event in own {
-            let class = match event.kind {
-                "rollback" | "revocation" => "bad",
-                "approval" => "ok",
+            let class = match (event.kind, event.counted) {
+                (_, Some(false)) => "muted",
+                ("rollback" | "revocation", _) => "bad",
+                ("approval", _) => "ok",
                 _ => "",
+            };
+            let kind = match (&event.rollback_of, event.counted) {
+                (Some(of), _) => format!("rollback of <code>{}</code>", escape(of)),
+                (None, Some(false)) => format!("{} (not counted)", event.kind),
+                (None, _) => event.kind.to_owned(),
             };
             let pipeline = event.pipeline.as_deref().map_or_else(|| "-".to_owned(), |url| link(url, url));
             let _ = writeln!(
@@ -490,7 +541,6 @@ fn timelines(html: &mut String, status: &StatusReport, events: &[Event]) {
                 "<tr><td><time datetime=\"{time}\">{time}</time></td><td class=\"{class}\">{kind}</td><td>{version}</td>\
                  <td><code title=\"{commit}\">{short}</code></td><td><code>{tag}</code></td><td>{pipeline}</td><td>{by}</td></tr>",
                 time = escape(&event.time),
-                kind = event.kind,
                 version = escape(&event.version),
                 commit = escape(&event.commit),
                 short = escape(event.commit.get(..7).unwrap_or(&event.commit)),
@@ -511,7 +561,7 @@ fn keys(html: &mut String, report: &MetricsReport) {
          as <code>git release metrics</code> counts them (fix window {}).</p>\n<div class=\"scroll\">\n<table>\n\
          <caption>The four DORA keys per environment</caption>\n<thead><tr><th scope=\"col\">Environment</th>\
          <th scope=\"col\">Deployments</th><th scope=\"col\">Per day</th><th scope=\"col\">Lead time (median / 90th percentile)</th>\
-         <th scope=\"col\">Change failure rate</th><th scope=\"col\">Time to restore (median)</th></tr></thead>\n<tbody>\n",
+         <th scope=\"col\">Change failure rate</th><th scope=\"col\">Time to restore (median / 90th percentile)</th></tr></thead>\n<tbody>\n",
         record::display_time(report.since),
         record::display_time(report.until),
         metrics::shown(Some(report.fix_window_seconds)),
@@ -523,7 +573,7 @@ fn keys(html: &mut String, report: &MetricsReport) {
         );
         let _ = writeln!(
             html,
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{:.2}</td><td>{} / {}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{:.2}</td><td>{} / {}</td><td>{}</td><td>{} / {}</td></tr>",
             escape(&keys.environment),
             keys.deployments,
             keys.deployments_per_day,
@@ -531,6 +581,7 @@ fn keys(html: &mut String, report: &MetricsReport) {
             metrics::shown(keys.lead_time.p90_seconds),
             rate,
             metrics::shown(keys.time_to_restore.median_seconds),
+            metrics::shown(keys.time_to_restore.p90_seconds),
         );
     }
     html.push_str("</tbody>\n</table>\n</div>\n</section>\n");
@@ -544,7 +595,7 @@ fn open_promotions(html: &mut String, promotions: &Promotions) {
         let forge = promotions.forge.unwrap_or("the forge");
         let _ = writeln!(html, "<p>No promotion is open on {forge}.</p>");
     } else {
-        html.push_str("<div class=\"scroll\">\n<table>\n<thead><tr><th scope=\"col\">Pull request</th><th scope=\"col\">From</th><th scope=\"col\">Into</th></tr></thead>\n<tbody>\n");
+        html.push_str("<div class=\"scroll\">\n<table>\n<caption>Pull requests into environment branches</caption>\n<thead><tr><th scope=\"col\">Pull request</th><th scope=\"col\">From</th><th scope=\"col\">Into</th></tr></thead>\n<tbody>\n");
         for pull in &promotions.open {
             let _ = writeln!(
                 html,

@@ -194,7 +194,10 @@ fn the_report_of_a_known_history_renders_with_no_console_message_nor_request() {
     for record in records {
         assert!(rendered.dom.contains(record["tag"].as_str().expect("a tag")), "{record}");
     }
-    assert!(rendered.dom.contains(">rollback</td>"), "the rollback shows as one");
+    assert!(
+        rendered.dom.contains(">rollback of <code>1.0.0.20261121T123000Z.qa</code></td>"),
+        "the rollback shows as one, of the record it rolled back"
+    );
     // And the metrics of that day, as metrics counts them: three deployments, one failed.
     assert!(rendered.dom.contains("33% (1 of 3)"), "{}", rendered.dom);
 }
@@ -278,4 +281,40 @@ fn a_report_written_to_a_device_a_pipe_or_a_link_goes_through_it_and_replaces_no
     run(&fifo).expect_status(0);
     assert!(reader.join().expect("the reader").contains("<h1>Release report</h1>"));
     assert!(std::fs::metadata(&fifo).expect("the pipe").file_type().is_fifo(), "the pipe stays a pipe");
+}
+
+#[test]
+fn the_reports_drift_reads_the_application_branch_as_it_is_now() {
+    let world = World::new();
+    let (repos, _) = known_history(&world);
+    let release = &repos.release;
+    let at = |args: &[&str]| world.release_with(release, args, &[("GIT_COMMITTER_DATE", LATER)]);
+    // Found by an independent pass: the report fetched the tags only, and told drift from a
+    // copy of the tracked branch as an earlier command had left it.
+    for feature in ["third", "fourth"] {
+        std::fs::write(repos.app.join(feature), feature).expect("a file");
+        world.git(&repos.app, &["add", feature]);
+        world.git(&repos.app, &["commit", "-q", "-m", feature]);
+    }
+    world.git(&repos.app, &["push", "-q", "origin", "main"]);
+    let head = world.git(&repos.app, &["rev-parse", "HEAD"]).trim().to_owned();
+    at(&["set", "qa", "1.1.0", "--push"]).expect_status(0);
+    let json = at(&["report", "--json", "--output", "-"]).json();
+    let qa = &json["status"]["environments"][1];
+    assert_eq!(qa["name"], "qa");
+    assert_eq!(qa["drift"]["commit"], head.as_str(), "{qa}");
+    assert_eq!(qa["drift"]["undeployed_commits"], 3, "the second feature, rolled back, and two more: {qa}");
+
+    // A release file that cannot be read says so, rather than reading as no drift.
+    world.git(release, &["checkout", "-q", "environment/qa"]);
+    let file = std::fs::read_to_string(release.join("release.toml")).expect("the release file");
+    std::fs::write(release.join("release.toml"), format!("{file}\nunknown-key = 1\n")).expect("written");
+    world.git(release, &["commit", "-q", "-am", "A key no one knows"]);
+    let page = at(&["--offline", "report", "--output", "-"]);
+    page.expect_status(0);
+    assert!(
+        page.stdout
+            .contains("What qa runs against what its branch asks for cannot be told: its release file is invalid"),
+        "{page}"
+    );
 }
