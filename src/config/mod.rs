@@ -686,8 +686,14 @@ impl Resolver<'_> {
         let text = url.get_ref().trim();
         let problem = if let Some(problem) = control_character(text) {
             Some(problem)
-        } else if !(text.starts_with("https://") || text.starts_with("http://")) || text.len() < "http://x".len() {
-            Some("is not an http or https address".to_owned())
+        } else if !(text.starts_with("https://") || text.starts_with("http://"))
+            || text.split("://").nth(1).and_then(|rest| rest.split(['/', '?', '#']).next()).is_none_or(str::is_empty)
+            || text.chars().any(|c| {
+                c.is_whitespace()
+                    || matches!(c, '"' | '<' | '>' | '\\' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            })
+        {
+            Some("is not an http or https address with a host, on one line".to_owned())
         } else if has_credentials(text) {
             Some("holds credentials, which a forge would show to anyone who can read the repository".to_owned())
         } else {
@@ -885,6 +891,29 @@ impl Resolver<'_> {
             if let Some((problem, span)) = value.and_then(|v| Some((control_character(v.get_ref())?, v.span()))) {
                 self.problem(Some(span), format!("[forge] {key} {problem}"));
             }
+        }
+        // The repository goes into the API's paths, with the token: it names one repository and
+        // steps nowhere else.
+        if let Some(repository) = raw.repository.as_ref() {
+            let text = repository.get_ref();
+            let odd = text.split('/').any(|part| part.is_empty() || part == "." || part == "..")
+                || text.contains(['?', '#', '\\', '%']);
+            if odd {
+                let message = format!(
+                    "[forge] repository `{}` is not a repository's path (such as shop/release): it has an empty, `.` or `..` part, or `?`, `#`, `%` or `\\`",
+                    text.escape_debug()
+                );
+                self.problem(Some(repository.span()), message);
+            }
+        }
+        if let Some(api) =
+            raw.api.as_ref().filter(|api| api.get_ref().split('/').any(|part| part == "." || part == ".."))
+        {
+            let message = format!(
+                "[forge] api `{}` has a `.` or `..` part; give the API's address as it is",
+                api.get_ref().escape_debug()
+            );
+            self.problem(Some(api.span()), message);
         }
         if let Some(api) = raw.api.as_ref().filter(|api| api.get_ref().contains(['?', '#', '\\'])) {
             let message = "[forge] api is the API's base address: it takes no query, fragment or backslash";

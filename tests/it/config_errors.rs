@@ -412,3 +412,38 @@ fn an_invalid_config_ref_or_revision_is_a_configuration_error() {
         .expect_status(2)
         .expect_stderr("error: release.configRef is `bad ref`, which is not a reference name");
 }
+
+#[test]
+fn forge_repository_stepping_out_of_its_path() {
+    // Found by an independent pass: `../user` sent the token's requests to /user/deployments.
+    for repository in ["shop/../../evil/x", "../user", "shop/release?x=1", "shop/release#frag", "shop//release"] {
+        refused(
+            &format!(
+                "{VALID}\n[forge]\nkind = \"github\"\napi = \"https://api.github.com\"\nrepository = \"{repository}\"\n"
+            ),
+            &["is not a repository's path (such as shop/release)"],
+        );
+    }
+    refused(
+        &format!(
+            "{VALID}\n[forge]\nkind = \"github\"\napi = \"https://api.github.com/../x\"\nrepository = \"shop/release\"\n"
+        ),
+        &["[forge] api `https://api.github.com/../x` has a `.` or `..` part"],
+    );
+}
+
+#[test]
+fn environment_url_that_is_no_web_address() {
+    for url in [
+        "https://",
+        "javascript:alert(1)",
+        "https://qa.example/a b",
+        "https://user:pw@qa.example",
+        "https://qa.example/\\\"",
+    ] {
+        refused(
+            &VALID.replace("cut = \"rc\"\n", &format!("cut = \"rc\"\nurl = \"{url}\"\n")),
+            &["environment qa: url `"],
+        );
+    }
+}
