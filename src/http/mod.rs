@@ -247,8 +247,7 @@ impl Http {
         body: Option<&serde_json::Value>,
         what: &str,
     ) -> Result<Reply, ServiceError> {
-        let reply = self.send(method, path, body)?;
-        if reply.ok() { Ok(reply) } else { Err(self.refusal(&reply, what)) }
+        self.accepted(self.send(method, path, body)?, what)
     }
 
     /// Sends a request and reads the answer, retrying what a retry may mend: dropped connections,
@@ -275,7 +274,11 @@ impl Http {
         body: Option<&serde_json::Value>,
         what: &str,
     ) -> Result<Reply, ServiceError> {
-        let reply = self.send_tries(method, path, body, 1)?;
+        self.accepted(self.send_tries(method, path, body, 1)?, what)
+    }
+
+    /// A 2xx answer, or the refusal any other is.
+    fn accepted(&self, reply: Reply, what: &str) -> Result<Reply, ServiceError> {
         if reply.ok() { Ok(reply) } else { Err(self.refusal(&reply, what)) }
     }
 

@@ -34,6 +34,12 @@ fn on_forge(world: &World, dialect: Dialect) -> (TwoRepos, FakeForge) {
     (repos, forge)
 }
 
+/// qa set to 1.0.0 and its first candidate prepared: what a record of qa records.
+fn qa_prepared(world: &World, release: &std::path::Path) {
+    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
+    world.release(release, &["prepare", "qa"]).expect_status(0);
+}
+
 /// The release commit a record names, which the forge's deployment is of in this layout.
 fn release_commit(world: &World, repos: &TwoRepos, tag: &str) -> String {
     let message = world.git(&repos.app_remote, &["cat-file", "-p", &format!("refs/tags/{tag}")]);
@@ -58,8 +64,7 @@ fn demo_flow(world: &World, repos: &TwoRepos, forge: &FakeForge) -> Vec<String> 
     let notes_records = forge.dialect != Dialect::Gitlab;
     let release = &repos.release;
     let mut tags = Vec::new();
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    world.release(release, &["prepare", "qa"]).expect_status(0);
+    qa_prepared(world, release);
     for (n, env) in [(1, "qa"), (2, "qa"), (3, "prod")] {
         if n == 2 {
             repos.app_commit(world, "Second feature");
@@ -160,8 +165,7 @@ fn a_forge_that_fails_is_a_warning_and_the_rerun_tells_it() {
     let world = World::new();
     let (repos, forge) = on_forge(&world, Dialect::Github);
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    world.release(release, &["prepare", "qa"]).expect_status(0);
+    qa_prepared(&world, release);
     forge.fault(Fault::Said { status: 403, message: "Resource not accessible by integration", retry_after: None });
     let warned = record(&world, &repos, &forge, "qa", 1, &[]);
     warned.expect_status(0).expect_stderr("warning: GitHub was not told of the deployment");
@@ -180,8 +184,7 @@ fn forge_strict_fails_when_the_forge_cannot_be_told() {
     let world = World::new();
     let (repos, forge) = on_forge(&world, Dialect::Github);
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    world.release(release, &["prepare", "qa"]).expect_status(0);
+    qa_prepared(&world, release);
     forge.fault(Fault::Said { status: 403, message: "Resource not accessible by integration", retry_after: None });
     let failed = record(&world, &repos, &forge, "qa", 1, &["--forge-strict"]);
     failed.expect_status(128).expect_stderr("error: GitHub was not told of the deployment");
@@ -196,8 +199,7 @@ fn forge_strict_on_a_forge_without_deployments_writes_nothing() {
     let world = World::new();
     let (repos, forge) = on_forge(&world, Dialect::Gitea);
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    world.release(release, &["prepare", "qa"]).expect_status(0);
+    qa_prepared(&world, release);
     let before = crate::deploy::tags(&world, &repos.app_remote);
     let refused = record(&world, &repos, &forge, "qa", 1, &["--forge-strict"]);
     refused.expect_status(2).expect_stderr("error: --forge-strict was given, but Gitea has no deployments API");
@@ -216,8 +218,7 @@ fn deployments_false_leaves_the_forge_alone() {
     crate::reconcile::edit_release_file(&world, release, |file| {
         file.replace("[forge]\n", "[forge]\ndeployments = false\n")
     });
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    world.release(release, &["prepare", "qa"]).expect_status(0);
+    qa_prepared(&world, release);
     let quiet = record(&world, &repos, &forge, "qa", 1, &[]);
     quiet.expect_status(0);
     assert!(quiet.json().get("forge").is_none(), "{quiet}");
@@ -233,8 +234,7 @@ fn the_environment_url_goes_with_the_success() {
     crate::reconcile::edit_release_file(&world, release, |file| {
         file.replacen("name = \"qa\"\n", "name = \"qa\"\nurl = \"https://qa.shop.example\"\n", 1)
     });
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    world.release(release, &["prepare", "qa"]).expect_status(0);
+    qa_prepared(&world, release);
     record(&world, &repos, &forge, "qa", 1, &[]).expect_status(0);
     let deployments = forge.deployments();
     assert_eq!(deployments[0].statuses[0].environment_url.as_deref(), Some("https://qa.shop.example"));
@@ -247,8 +247,7 @@ fn a_dry_run_says_what_the_forge_would_be_told_and_tells_it_nothing() {
     let world = World::new();
     let (repos, forge) = on_forge(&world, Dialect::Github);
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    world.release(release, &["prepare", "qa"]).expect_status(0);
+    qa_prepared(&world, release);
     let dry = record(&world, &repos, &forge, "qa", 1, &["--dry-run"]);
     dry.expect_status(0);
     assert_eq!(told(&dry), "would-create", "{dry}");
@@ -261,8 +260,7 @@ fn a_lost_answer_to_the_new_deployment_makes_no_second_one() {
     let world = World::new();
     let (repos, forge) = on_forge(&world, Dialect::Github);
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    world.release(release, &["prepare", "qa"]).expect_status(0);
+    qa_prepared(&world, release);
     // The list is answered; the new deployment is made, but its answer never arrives.
     forge.fault(Fault::Pass);
     forge.fault(Fault::Lost);
@@ -279,8 +277,7 @@ fn a_forged_record_cannot_point_the_forge_at_another_release_commit() {
     let world = World::new();
     let (repos, forge) = on_forge(&world, Dialect::Github);
     let release = &repos.release;
-    world.release(release, &["set", "qa", "1.0.0", "--push"]).expect_status(0);
-    world.release(release, &["prepare", "qa"]).expect_status(0);
+    qa_prepared(&world, release);
     let real = world.release_with(release, &["record", "qa", "--json"], &[(forge.dialect.variable(), TOKEN)]);
     real.expect_status(0);
     let tag = real.json()["tag"].as_str().expect("a tag").to_owned();
