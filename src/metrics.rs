@@ -248,7 +248,7 @@ impl MetricsReport {
         );
         family(
             "git_release_lead_time_seconds",
-            "Time from a commit to the first record that deployed it.",
+            "Time from a commit to the record that brought it, which the environment's record before did not hold.",
             Some("seconds"),
             quantiles(|keys| keys.lead_time),
         );

@@ -157,15 +157,32 @@ fn write(path: &Path, html: &str) -> Result<(), Error> {
         Ok(meta) if meta.is_dir() => Err(failed(std::io::Error::other("it is a folder"))),
         Ok(meta) if !meta.is_file() => std::fs::write(path, html).map_err(failed),
         _ => {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let partial = path.with_file_name(format!(".{name}.partial"));
-            std::fs::write(&partial, html).map_err(failed)?;
-            std::fs::rename(&partial, path).map_err(|e| {
+            let (mut file, partial) = partial_beside(path).map_err(failed)?;
+            // Written through the file this run made, never reopened by its name.
+            let written = std::io::Write::write_all(&mut file, html.as_bytes()).and_then(|()| file.sync_all());
+            drop(file);
+            written.and_then(|()| std::fs::rename(&partial, path)).map_err(|e| {
                 let _ = std::fs::remove_file(&partial);
                 failed(e)
             })
         }
     }
+}
+
+/// A new file beside `path`, made by this run alone (`create_new`: an entry of that name already
+/// there, a planted link or pipe among them, is never opened), with its name.
+fn partial_beside(path: &Path) -> std::io::Result<(std::fs::File, PathBuf)> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut last = None;
+    for n in 0..100 {
+        let partial = path.with_file_name(format!(".{name}.{}.{n}.partial", std::process::id()));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&partial) {
+            Ok(file) => return Ok((file, partial)),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => last = Some(error),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free name for the page beside it")))
 }
 
 /// Every environment's records and approvals, newest first, up to [`EVENTS_SHOWN`] each.
@@ -613,6 +630,24 @@ fn open_promotions(html: &mut String, promotions: &Promotions) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_planted_where_the_page_is_written_first_is_never_followed() {
+        // Found by an independent pass: a link at the fixed name `.p.html.partial` made the page
+        // overwrite the file it pointed to, and was then moved into the page's place.
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "VICTIM").expect("written");
+        let page = dir.path().join("p.html");
+        for n in 0..3 {
+            let planted = dir.path().join(format!(".p.html.{}.{n}.partial", std::process::id()));
+            std::os::unix::fs::symlink(&victim, planted).expect("a link");
+        }
+        write(&page, "<!DOCTYPE html>").expect("the page is written");
+        assert_eq!(std::fs::read_to_string(&victim).expect("the victim"), "VICTIM");
+        assert!(std::fs::symlink_metadata(&page).expect("the page").is_file(), "the page is a file of its own");
+        assert_eq!(std::fs::read_to_string(&page).expect("the page"), "<!DOCTYPE html>");
+    }
 
     #[test]
     fn text_and_addresses_cannot_break_out_of_the_page() {

@@ -9,7 +9,8 @@ use crate::metrics::{Options, metrics};
 /// The four DORA keys per environment over a period, from the records and git history alone
 ///
 /// Deployment frequency (records in the period), lead time for changes (from each commit to
-/// the first record that deployed it; median and 90th percentile), change failure rate (records
+/// the record that brought it, which the environment's record before did not hold; median and
+/// 90th percentile), change failure rate (records
 /// rolled back, or followed by another commit's deployment within the fix window) and time to
 /// restore (from a failed record to the next one). See METRICS in the man page.
 #[derive(Debug, clap::Args)]

@@ -897,18 +897,27 @@ impl Resolver<'_> {
         if let Some(repository) = raw.repository.as_ref() {
             let text = repository.get_ref();
             let odd = text.split('/').any(|part| part.is_empty() || part == "." || part == "..")
-                || text.contains(['?', '#', '\\', '%']);
+                || text.contains(['?', '#', '\\', '%'])
+                || text.chars().any(char::is_whitespace);
             if odd {
                 let message = format!(
-                    "[forge] repository `{}` is not a repository's path (such as shop/release): it has an empty, `.` or `..` part, or `?`, `#`, `%` or `\\`",
+                    "[forge] repository `{}` is not a repository's path (such as shop/release): it has an empty, `.` or `..` part, a space, or `?`, `#`, `%` or `\\`",
                     text.escape_debug()
                 );
                 self.problem(Some(repository.span()), message);
             }
         }
-        if let Some(api) =
-            raw.api.as_ref().filter(|api| api.get_ref().split('/').any(|part| part == "." || part == ".."))
-        {
+        if let Some(api) = raw.api.as_ref().filter(|api| {
+            let lower = api.get_ref().to_ascii_lowercase();
+            !(lower.starts_with("https://") || lower.starts_with("http://"))
+        }) {
+            let message = format!("[forge] api `{}` is not an http or https address", api.get_ref().escape_debug());
+            self.problem(Some(api.span()), message);
+        }
+        if let Some(api) = raw.api.as_ref().filter(|api| {
+            api.get_ref().to_ascii_lowercase().contains("%2e")
+                || api.get_ref().split('/').any(|part| part == "." || part == "..")
+        }) {
             let message = format!(
                 "[forge] api `{}` has a `.` or `..` part; give the API's address as it is",
                 api.get_ref().escape_debug()

@@ -168,7 +168,10 @@ fn tell_others(
     given: Vec<String>,
 ) -> Result<(), Error> {
     let (app, record, dry_run) = (&session.app, &report.record, report.dry_run);
-    report.forge = super::deployments::tell(context, workspace, app, wanted, record, dry_run, args.forge_strict)?;
+    // A record kept here (--no-push) is on no remote: the forge hears of it once it is pushed.
+    if session.push {
+        report.forge = super::deployments::tell(context, workspace, app, wanted, record, dry_run, args.forge_strict)?;
+    }
     report.jira = super::issues::tell(context, workspace, app, &args.jira, record, dry_run, given)?;
     Ok(())
 }

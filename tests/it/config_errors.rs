@@ -416,7 +416,9 @@ fn an_invalid_config_ref_or_revision_is_a_configuration_error() {
 #[test]
 fn forge_repository_stepping_out_of_its_path() {
     // Found by an independent pass: `../user` sent the token's requests to /user/deployments.
-    for repository in ["shop/../../evil/x", "../user", "shop/release?x=1", "shop/release#frag", "shop//release"] {
+    for repository in
+        ["shop/../../evil/x", "../user", "shop/release?x=1", "shop/release#frag", "shop//release", "shop /release"]
+    {
         refused(
             &format!(
                 "{VALID}\n[forge]\nkind = \"github\"\napi = \"https://api.github.com\"\nrepository = \"{repository}\"\n"
@@ -430,6 +432,18 @@ fn forge_repository_stepping_out_of_its_path() {
         ),
         &["[forge] api `https://api.github.com/../x` has a `.` or `..` part"],
     );
+    refused(
+        &format!(
+            "{VALID}\n[forge]\nkind = \"github\"\napi = \"https://api.github.com/%2e%2e/x\"\nrepository = \"shop/release\"\n"
+        ),
+        &["has a `.` or `..` part"],
+    );
+    for api in ["javascript:x", "file:///etc/passwd", "127.0.0.1:8741"] {
+        refused(
+            &format!("{VALID}\n[forge]\nkind = \"github\"\napi = \"{api}\"\nrepository = \"shop/release\"\n"),
+            &[&format!("[forge] api `{api}` is not an http or https address")],
+        );
+    }
 }
 
 #[test]

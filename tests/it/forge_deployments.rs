@@ -309,3 +309,17 @@ fn a_forged_record_cannot_point_the_forge_at_another_release_commit() {
         forge.deployments()
     );
 }
+
+#[test]
+fn a_record_kept_here_is_not_told_until_it_is_pushed() {
+    let world = World::new();
+    let (repos, forge) = on_forge(&world, Dialect::Github);
+    qa_prepared(&world, &repos.release);
+    let kept = record(&world, &repos, &forge, "qa", 1, &["--no-push"]);
+    kept.expect_status(0);
+    assert!(kept.json().get("forge").is_none(), "{kept}");
+    assert!(forge.deployments().is_empty(), "found by an independent pass: a record on no remote was told");
+    let pushed = record(&world, &repos, &forge, "qa", 1, &[]);
+    pushed.expect_status(0);
+    assert_eq!(told(&pushed), "created", "{pushed}");
+}

@@ -120,7 +120,7 @@ const EXTRA_SECTIONS: &str = r#".SH METRICS
 the records made in the period, and that number per day.
 .TP
 .B lead time for changes
-for each application commit that a record in the period deployed first (reachable from its commit and not from the environment's record before it), the record's time less the commit's committer time (0 where the commit is dated after the record); the median and the 90th percentile, by the nearest rank.
+for each application commit that a record in the period brought (reachable from its commit and not from the environment's record before it: a commit that a rollback took away counts again when it comes back), the record's time less the commit's committer time (0 where the commit is dated after the record); the median and the 90th percentile, by the nearest rank.
 .TP
 .B change failure rate
 the share of the period's records that failed: the environment's next record rolls it back (its Rollback\-Of names it), or deploys another commit within the fix window (\fB\-\-fix\-window\fR, default 1h), a fix forward.
