@@ -160,13 +160,18 @@ fn an_older_record_run_again_does_not_tell_the_forge_the_environment_went_back()
     assert_eq!(forge.deployments().len(), 3);
 }
 
+/// GitHub, with qa prepared, refusing the next request as a token without the right is refused.
+fn refusing_once(world: &World) -> (TwoRepos, FakeForge) {
+    let (repos, forge) = on_forge(world, Dialect::Github);
+    qa_prepared(world, &repos.release);
+    forge.fault(Fault::Said { status: 403, message: "Resource not accessible by integration", retry_after: None });
+    (repos, forge)
+}
+
 #[test]
 fn a_forge_that_fails_is_a_warning_and_the_rerun_tells_it() {
     let world = World::new();
-    let (repos, forge) = on_forge(&world, Dialect::Github);
-    let release = &repos.release;
-    qa_prepared(&world, release);
-    forge.fault(Fault::Said { status: 403, message: "Resource not accessible by integration", retry_after: None });
+    let (repos, forge) = refusing_once(&world);
     let warned = record(&world, &repos, &forge, "qa", 1, &[]);
     warned.expect_status(0).expect_stderr("warning: GitHub was not told of the deployment");
     warned.expect_stderr("Resource not accessible by integration").expect_stderr("deployments: write");
@@ -182,10 +187,7 @@ fn a_forge_that_fails_is_a_warning_and_the_rerun_tells_it() {
 #[test]
 fn forge_strict_fails_when_the_forge_cannot_be_told() {
     let world = World::new();
-    let (repos, forge) = on_forge(&world, Dialect::Github);
-    let release = &repos.release;
-    qa_prepared(&world, release);
-    forge.fault(Fault::Said { status: 403, message: "Resource not accessible by integration", retry_after: None });
+    let (repos, forge) = refusing_once(&world);
     let failed = record(&world, &repos, &forge, "qa", 1, &["--forge-strict"]);
     failed.expect_status(128).expect_stderr("error: GitHub was not told of the deployment");
     failed.expect_stderr("the deployment is recorded as 1.0.0.").expect_stderr("run the same command again");
