@@ -80,6 +80,16 @@ pub fn trust(signer: &str, environments: &[NewEnvironment]) -> String {
     section
 }
 
+/// `[forge]`, for a remote whose address does not say which forge it is on.
+#[must_use]
+pub fn forge(kind: &str, api: Option<&str>) -> String {
+    let mut section = format!("\n[forge]\nkind = {}\n", quote(kind));
+    if let Some(api) = api {
+        section.push_str(&format!("api = {}\n", quote(api)));
+    }
+    section
+}
+
 fn quote_key(name: &str) -> String {
     toml_edit::Key::new(name).display_repr().into_owned()
 }

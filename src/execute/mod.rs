@@ -107,6 +107,7 @@ pub fn apply(repo: &Repo, plan: &Plan) -> Result<Applied, ExecuteError> {
 }
 
 /// The objects of a plan, written and not yet reachable from any reference.
+#[derive(Clone)]
 pub struct Written {
     applied: Applied,
     files: Vec<TreeEntry>,
@@ -120,8 +121,9 @@ pub fn write_objects(repo: &Repo, plan: &Plan) -> Result<Written, ExecuteError> 
     let mut applied = Applied { commits: Vec::new(), tags: Vec::new() };
     let mut files = Vec::new();
     for commit in &plan.commits {
-        let parent = commit.parent.as_ref().map(|parent| applied.resolve(parent));
-        let (id, file) = write_commit(repo, commit, parent.as_ref())?;
+        let parents: Vec<ObjectId> =
+            commit.parent.iter().chain(&commit.merged).map(|parent| applied.resolve(parent)).collect();
+        let (id, file) = write_commit(repo, commit, &parents)?;
         applied.commits.push(id);
         files.push(file);
     }
@@ -193,7 +195,7 @@ fn delete(repo: &Repo, plan: &Plan) -> Result<(), GitError> {
 }
 
 /// Writes the blob, tree and commit; returns the commit and the file's tree entry.
-fn write_commit(repo: &Repo, commit: &NewCommit, parent: Option<&ObjectId>) -> Result<(ObjectId, TreeEntry), GitError> {
+fn write_commit(repo: &Repo, commit: &NewCommit, parents: &[ObjectId]) -> Result<(ObjectId, TreeEntry), GitError> {
     let mut entries = match &commit.base {
         Some(base) => repo.top_entries(base)?,
         None => Vec::new(),
@@ -213,7 +215,7 @@ fn write_commit(repo: &Repo, commit: &NewCommit, parent: Option<&ObjectId>) -> R
     entries.push(file.clone());
     let tree = repo.write_tree(&entries)?;
     let message = format!("{}\n", commit.message.trim_end());
-    Ok((repo.write_commit(&tree, parent, &message)?, file))
+    Ok((repo.write_commit(&tree, parents, &message)?, file))
 }
 
 fn push(repo: &Repo, plan: &Plan, applied: &Applied) -> Result<(), ExecuteError> {

@@ -62,14 +62,9 @@ impl Repo {
     }
 
     /// Stores a commit with the user's identity (and signature, if they sign commits).
-    pub fn write_commit(
-        &self,
-        tree: &ObjectId,
-        parent: Option<&ObjectId>,
-        message: &str,
-    ) -> Result<ObjectId, GitError> {
+    pub fn write_commit(&self, tree: &ObjectId, parents: &[ObjectId], message: &str) -> Result<ObjectId, GitError> {
         let mut args = vec!["commit-tree".to_owned(), tree.to_string()];
-        if let Some(parent) = parent {
+        for parent in parents {
             args.extend(["-p".to_owned(), parent.to_string()]);
         }
         args.extend(["-F".to_owned(), "-".to_owned()]);
@@ -185,6 +180,32 @@ impl Repo {
         }
         let args = ["merge-base", "--is-ancestor", ancestor.as_str(), descendant.as_str()];
         Ok(self.output(&GitCommand::new(args))?.success)
+    }
+
+    /// A commit's parents, in order.
+    pub fn commit_parents(&self, commit: &ObjectId) -> Result<Vec<ObjectId>, GitError> {
+        let output = self.run(&GitCommand::new(["rev-list", "--parents", "-n", "1", commit.as_str(), "--"]))?;
+        Ok(output.stdout.split_whitespace().skip(1).filter_map(ObjectId::from_hex).collect())
+    }
+
+    /// The best common ancestor of every one of `commits` (`git merge-base --octopus`); `None`
+    /// when they share no history.
+    pub fn merge_base(&self, commits: &[ObjectId]) -> Result<Option<ObjectId>, GitError> {
+        if let [only] = commits {
+            return Ok(Some(only.clone()));
+        }
+        let mut args = vec!["merge-base".to_owned(), "--octopus".to_owned()];
+        args.extend(commits.iter().map(ToString::to_string));
+        let command = GitCommand::new(args);
+        let output = self.output(&command)?;
+        if !output.success {
+            // Exit 1 without a word: no common ancestor. Anything said is a failure.
+            if output.stderr.trim().is_empty() {
+                return Ok(None);
+            }
+            return Err(GitError::Failed { command: command.display(), stderr: output.stderr });
+        }
+        ObjectId::from_hex(output.stdout.trim()).map(Some).ok_or(GitError::NotAnId { output: output.stdout })
     }
 
     /// For each of `candidates`, whether it is `head` or one of its ancestors: in this process,

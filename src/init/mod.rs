@@ -1,24 +1,36 @@
-//! `init`: the release file written once for each environment branch, the branches created
-//! without touching HEAD, the index or the work tree, and, asked for, the CI pipeline; all as one
-//! plan that `execute` carries out.
-
-use serde::Serialize;
+//! `init`: the release file brought onto every environment branch, created or existing, without
+//! rewriting any branch's history or touching HEAD's work; and, asked for, the CI pipeline.
+//!
+//! Where the branches live on the remote, each is pushed on its own; a branch that declines the
+//! push (a protected one) gets its commit on a branch of its own with the pull request it needs.
+//! Where they do not, they move here in one transaction.
 
 use crate::config::pipeline;
-use crate::config::template::{self, DEFAULT_ENVIRONMENTS, NewEnvironment};
 use crate::config::{self, Content, FILE_NAME, Origin};
 use crate::context::Context;
 use crate::error::Error;
-use crate::execute;
+use crate::execute::{self, ExecuteError};
+use crate::forge::{Draft, Opened};
 use crate::git::{Expect, Repo};
 use crate::object_id::ObjectId;
-use crate::plan::{self, MoveRef, NewCommit, ObjectRef, Plan, Step, WriteFile};
-use crate::ui::{Paint, Report};
-use crate::version::{Cut, WIP};
+use crate::plan::{Plan, Push, WriteFile};
+use crate::workspace::Workspace;
 
+mod adopt;
+mod found;
 mod refusal;
+mod report;
 
 pub use refusal::Refusal;
+
+use adopt::Adoption;
+use report::{Done, InitReport, Proposal};
+
+/// The version of the environments that cut version tags, unless `--version` says.
+pub const DEFAULT_VERSION: &str = "0.1.0";
+
+/// Where a branch that declines init's push gets its commit: `release-init/<branch>`.
+pub const SIDE_PREFIX: &str = "release-init/";
 
 /// What to set up.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +45,10 @@ pub struct Options {
     pub ci: Option<pipeline::System>,
     /// A key to sign every tag with, trusted alone for every environment.
     pub sign: Option<String>,
+    /// The forge's kind, written as `[forge] kind`, for a remote whose address does not say.
+    pub forge: Option<String>,
+    /// The forge's API, written as `[forge] api`.
+    pub forge_api: Option<String>,
     pub dry_run: bool,
 }
 
@@ -71,75 +87,198 @@ fn sign_with(key: &str) -> Result<SignWith, Error> {
     Ok(SignWith { config, signer })
 }
 
-/// Writes the release file and creates the environment branches (and with `ci`, the pipeline),
-/// or on a dry run shows what it would write.
+/// Brings the release file onto every environment branch (and with `ci`, writes the pipeline),
+/// or on a dry run shows what it would do.
 ///
 /// # Errors
-/// Branches or a release file that exist already, arguments that make no valid release file, an
-/// application repository that does not answer, a failed write.
+/// Arguments that make no valid release file, or that a release file found here overrules; a
+/// branch whose release file disagrees; an application repository that does not answer; a
+/// failed write.
 pub fn init(context: &Context, args: &Options) -> Result<(), Error> {
     let repo = context.repo()?;
-    let named = if args.environments.is_empty() {
-        DEFAULT_ENVIRONMENTS.iter().map(|n| ((*n).to_owned(), None)).collect()
-    } else {
-        args.environments.clone()
-    };
-    let environments = template::layout(&named);
     let sign = args.sign.as_deref().map(sign_with).transpose()?;
-    let files = files(&environments, args, sign.as_ref())?;
-    let ci = args.ci.map(|system| ci_files(&repo, system)).transpose()?;
-    let existing = refuse_existing(&repo, &environments, &context.remote);
-    if let (Some((workdir, system)), true) = (&ci, existing.is_err() || set_up(&repo)?) {
-        // The environments exist already: `--ci` adds the pipeline alone, for the branches the
-        // release file names.
-        if !args.environments.is_empty() {
-            return Err(Refusal::EnvironmentsExist { ci: system.name() }.into());
-        }
-        let workspace = context.judging_workspace()?;
-        let branches: Vec<&str> = workspace.file.environments.iter().map(|e| e.branch.as_str()).collect();
-        return write_ci(context, &repo, workdir, &pipeline_files(*system, &branches)?, args.dry_run);
-    }
-    existing?;
-    let pipeline = match &ci {
-        Some((workdir, system)) => {
-            let branches: Vec<&str> = environments.iter().map(|e| e.branch.as_str()).collect();
-            Some((workdir, pipeline_files(*system, &branches)?))
+    let settings = found::settings(&repo, args, sign.as_ref())?;
+    let pipeline = match args.ci {
+        Some(system) => {
+            let (workdir, system) = ci_files(&repo, system)?;
+            let branches: Vec<&str> = settings.environments.iter().map(|e| e.branch.as_str()).collect();
+            Some((workdir, pipeline_files(system, &branches)?))
         }
         None => None,
     };
-    let base = base_commit(&repo, &args.app)?;
-    if args.app != "." && !context.offline {
-        reachable_app(&repo, &args.app)?;
+    if settings.found.is_none() && settings.app != "." && !context.offline {
+        reachable_app(&repo, &settings.app)?;
     }
-    // HEAD names a branch init is about to create (a repository without commits).
-    let unborn_head = match repo.head_branch()? {
-        Some(branch) if base.is_none() && repo.head_commit()?.is_none() => {
-            environments.iter().any(|e| e.branch == branch).then_some(branch)
+    let remote = repo.remote_url(&context.remote).map(|_| context.remote.clone());
+    if let Some(remote) = &remote {
+        if context.may_fetch(args.dry_run, true) {
+            if let Err(error) = repo.fetch(remote, &[format!("+refs/heads/*:refs/remotes/{remote}/*")], false) {
+                context.ui.warning(&Error::from(error).hint("init reads the branches as last fetched"));
+            }
         }
-        _ => None,
-    };
-    let mut plan = build_plan(&environments, &files, base.as_ref());
-    if let Some(sign) = sign {
-        plan.config.extend(sign.config);
-        plan.config.push(("tag.gpgSign".into(), "true".into()));
     }
-    // Its index is empty: the next commit there would delete the release file.
-    let head_ref = unborn_head.as_ref().map(|branch| format!("refs/heads/{branch}"));
-    let synced = plan.refs.iter().find(|r| Some(&r.name) == head_ref.as_ref()).map(|r| r.to.clone());
-    if let (Some(ObjectRef::Planned(commit)), Some(_)) = (synced, repo.workdir()) {
-        plan.worktree = Some(plan::SyncWorktree { commit, keep_work_tree_file: true });
+    let found = found::branches(&repo, remote.as_deref(), &settings)?;
+    let head = if settings.app == "." { repo.head_commit()? } else { None };
+    let mut adoption = adopt::build(&repo, &settings, &found, head.as_ref(), remote.as_deref())?;
+    if let Some(sign) = &sign {
+        adoption.plan.config.extend(sign.config.clone());
+        adoption.plan.config.push(("tag.gpgSign".into(), "true".into()));
     }
-    let applied = execute::carry_out(&repo, &plan, args.dry_run)?;
-    let remote = repo.config_string(&format!("remote.{}.url", context.remote)).map(|_| context.remote.clone());
-    context.ui.report(&InitReport::new(&environments, &files, &plan, applied.as_ref(), remote));
-    if let (Some(branch), Some(_), Some(_)) = (unborn_head, &applied, &plan.worktree) {
+    adoption.plan.config.retain(|(key, value)| repo.config_string(key).as_deref() != Some(value.as_str()));
+    let done = if args.dry_run { None } else { Some(carry_out(context, &repo, &settings, &adoption)?) };
+    let report = InitReport::new(&settings, &found, &adoption, done.as_deref()).with_remote(remote.clone());
+    context.ui.report(&report);
+    if let Some(branch) = report.unborn_head() {
         context.ui.message(&format!(
             "note: HEAD's branch {branch} had no commits; its {FILE_NAME} is now in the index and the work tree, so the next commit keeps it"
         ));
     }
     match pipeline {
-        Some((workdir, files)) => write_ci(context, &repo, workdir, &files, args.dry_run),
+        Some((workdir, files)) => write_ci(context, &repo, &workdir, &files, args.dry_run),
         None => Ok(()),
+    }
+}
+
+/// Carries the adoption out: in one transaction where nothing is pushed, else branch by branch,
+/// each declined push turned into a proposal.
+fn carry_out(
+    context: &Context,
+    repo: &Repo,
+    settings: &found::Settings,
+    adoption: &Adoption,
+) -> Result<Vec<Done>, Error> {
+    let plan = &adoption.plan;
+    let Some(remote) = &adoption.remote else {
+        let applied = execute::apply(repo, plan)?;
+        return Ok(adoption
+            .landings
+            .iter()
+            .map(|landing| match &landing.commit {
+                Some(to) => Done::Written(applied.resolve(to)),
+                None => Done::Kept,
+            })
+            .collect());
+    };
+    let written = execute::write_objects(repo, plan)?;
+    let mut done = Vec::new();
+    for (index, landing) in adoption.landings.iter().enumerate() {
+        let (Some(to), Some(push)) = (&landing.commit, &landing.push) else {
+            done.push(Done::Kept);
+            continue;
+        };
+        let one = Plan {
+            commits: plan.commits.clone(),
+            pushes: vec![push.clone()],
+            refs: landing.local.iter().cloned().collect(),
+            worktree: plan.worktree.clone().filter(|_| landing.sync),
+            reflog: plan.reflog.clone(),
+            ..Plan::default()
+        };
+        let branch = &settings.environments[index].branch;
+        let finished = |error: Error| finished_before(error, &done);
+        match execute::publish(repo, &one, written.clone()) {
+            Ok(applied) => done.push(Done::Written(applied.resolve(to))),
+            Err(ExecuteError::PushRejected { refs, messages, .. }) if declined(&refs) => {
+                let side = format!("{SIDE_PREFIX}{branch}");
+                let commit = if let Some(commit) = waiting(repo, remote, &side, &push.lease).map_err(finished)? {
+                    commit
+                } else {
+                    aside(repo, remote, plan, &written, &side, to).map_err(finished)?
+                };
+                let (pull, why) = propose(context, repo, settings, index, &side);
+                done.push(Done::Proposed(Box::new(Proposal { commit, side, declined: messages, pull, why })));
+            }
+            Err(error) => return Err(finished(error.into())),
+        }
+    }
+    let settle = Plan { commits: plan.commits.clone(), config: plan.config.clone(), ..Plan::default() };
+    execute::publish(repo, &settle, written).map_err(|e| finished_before(e.into(), &done))?;
+    Ok(done)
+}
+
+/// Pushes a declined branch's commit to `side`, a branch of its own.
+fn aside(
+    repo: &Repo,
+    remote: &str,
+    plan: &Plan,
+    written: &execute::Written,
+    side: &str,
+    to: &crate::plan::ObjectRef,
+) -> Result<ObjectId, Error> {
+    let tracking = repo.reference(&format!("refs/remotes/{remote}/{side}"))?;
+    let lease = tracking.map_or(Expect::Absent, Expect::At);
+    let push = Push { remote: remote.to_owned(), destination: format!("refs/heads/{side}"), commit: to.clone(), lease };
+    let aside = Plan { commits: plan.commits.clone(), pushes: vec![push], ..Plan::default() };
+    Ok(execute::publish(repo, &aside, written.clone())?.resolve(to))
+}
+
+/// The commit an earlier run left on `side` for the same tip of the branch, when it is still
+/// there: a second run proposes it again rather than moving the pull request's head.
+fn waiting(repo: &Repo, remote: &str, side: &str, lease: &Expect) -> Result<Option<ObjectId>, Error> {
+    let (Some(waiting), Expect::At(tip)) = (repo.reference(&format!("refs/remotes/{remote}/{side}"))?, lease) else {
+        return Ok(None);
+    };
+    let parent = repo.commit_parents(&waiting)?.into_iter().next();
+    let holds = repo.read_top_file(&waiting, FILE_NAME)?.is_some();
+    Ok((parent.as_ref() == Some(tip) && holds).then_some(waiting))
+}
+
+/// A push the remote itself declined (a hook, a protected branch), not one that lost a race.
+fn declined(refs: &[(String, String)]) -> bool {
+    !refs.is_empty() && refs.iter().all(|(_, reason)| reason.contains("remote rejected"))
+}
+
+/// An error after some branches took their commits: it says which, so that a second run is
+/// understood to finish the work.
+fn finished_before(mut error: Error, done: &[Done]) -> Error {
+    if done.iter().any(|d| !matches!(d, Done::Kept)) {
+        error.hints.push("the branches before it have their release file now: run init again to finish".into());
+    }
+    error
+}
+
+/// Opens the pull request that brings the release file into a branch that takes no pushes, or
+/// finds the one open; else says why not.
+fn propose(
+    context: &Context,
+    repo: &Repo,
+    settings: &found::Settings,
+    index: usize,
+    side: &str,
+) -> (Option<crate::forge::PullRequest>, Option<String>) {
+    let branch = &settings.environments[index].branch;
+    let text = settings.files[index].1.clone();
+    let origin = Origin { place: format!("{branch} (proposed)"), branch: None };
+    let forge = Workspace::from_content(repo.clone(), &context.remote, Content::Bytes(text.into_bytes()), origin)
+        .and_then(|workspace| context.forge(&workspace));
+    let forge = match forge {
+        Ok(Some(forge)) => forge,
+        Ok(None) => return (None, Some("no forge is known for this repository's remote".into())),
+        Err(error) => return (None, Some(error.message)),
+    };
+    let draft = Draft {
+        title: format!("Add {FILE_NAME} to {branch}"),
+        body: format!(
+            "`git release init` brings `{FILE_NAME}` onto every environment branch; {branch} takes changes \
+             by pull request only.\n\nMerge it with a merge commit, not squashed: {branch} then shares the \
+             commit that added the file with the other environment branches, and promotions between them \
+             merge it without conflict."
+        ),
+        source: side.to_owned(),
+        target: branch.clone(),
+        draft: false,
+    };
+    let opened = forge.find_open(side, branch).and_then(|open| match open {
+        Some(pull) => Ok(Some(pull)),
+        None => match forge.create(&draft)? {
+            Opened::Created(pull) => Ok(Some(pull)),
+            Opened::Exists => forge.find_open(side, branch),
+        },
+    });
+    match opened {
+        Ok(Some(pull)) => (Some(pull), None),
+        Ok(None) => (None, Some(format!("{} did not say which pull request is open", forge.location().kind.title()))),
+        Err(error) => (None, Some(Error::from(error).message)),
     }
 }
 
@@ -198,197 +337,10 @@ fn write_ci(
     Ok(())
 }
 
-/// The release file each environment branch gets, checked as that branch would read it.
-fn files(
-    environments: &[NewEnvironment],
-    args: &Options,
-    sign: Option<&SignWith>,
-) -> Result<Vec<(String, String)>, Error> {
-    let mut files = Vec::new();
-    for env in environments {
-        let version = if env.cut == Cut::None { WIP } else { args.version.as_str() };
-        let mut text = template::render(version, &args.app, environments);
-        if let Some(sign) = sign {
-            text.push_str(&template::trust(&sign.signer, environments));
-        }
-        let origin = Origin { place: format!("{} (to be created)", env.branch), branch: Some(env.branch.clone()) };
-        config::parse(&Content::Bytes(text.clone().into_bytes()), &origin).map_err(|error| {
-            let mut error = Error::from(error);
-            error.message = format!("the arguments make an invalid {FILE_NAME} for {}", env.branch);
-            error.hints = vec!["check the values of --env, --app and --version".into()];
-            error
-        })?;
-        files.push((version.to_owned(), text));
-    }
-    Ok(files)
-}
-
-fn refuse_existing(repo: &Repo, environments: &[NewEnvironment], remote: &str) -> Result<(), Error> {
-    let mut existing = Vec::new();
-    for env in environments {
-        if let Some(id) = repo.branch_tip(&env.branch, remote)?.id() {
-            existing.push(format!("{} ({})", env.branch, repo.short_id(id)));
-        }
-    }
-    if existing.is_empty() {
-        return Ok(());
-    }
-    Err(Refusal::BranchesExist { branches: existing }.into())
-}
-
-/// Whether this repository has its environments already: `release.configRef` is set, or HEAD
-/// holds a release file.
-fn set_up(repo: &Repo) -> Result<bool, Error> {
-    if repo.config_string("release.configRef").is_some() {
-        return Ok(true);
-    }
-    let Some(head) = repo.head_commit()? else { return Ok(false) };
-    Ok(repo.read_top_file(&head, FILE_NAME)?.is_some())
-}
-
 /// The application repository answers: a release file naming one that does not exist (a typo in
 /// `--app`) would fail every deployment later instead of now.
 fn reachable_app(repo: &Repo, app: &str) -> Result<(), Error> {
     repo.ls_remote(app, &["HEAD".to_owned()]).map(|_| ()).map_err(|error| {
         Refusal::AppUnreachable { app: crate::secret::redact(app), causes: Error::from(error).causes }.into()
     })
-}
-
-/// The commit the environment branches start from: HEAD when the application lives here.
-fn base_commit(repo: &Repo, app: &str) -> Result<Option<ObjectId>, Error> {
-    if app != "." {
-        return Ok(None);
-    }
-    let Some(head) = repo.head_commit()? else { return Ok(None) };
-    if repo.read_top_file(&head, FILE_NAME)?.is_some() {
-        return Err(Refusal::HeadHasReleaseFile.into());
-    }
-    Ok(Some(head))
-}
-
-/// One commit with the release file for the version most environments share, then one commit
-/// on top of it for each other version, so that every environment branch shares history.
-fn build_plan(environments: &[NewEnvironment], files: &[(String, String)], base: Option<&ObjectId>) -> Plan {
-    let shared = files.last().expect("layout yields at least one environment");
-    let names = environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ");
-    let mut plan = Plan { reflog: "release: init".into(), ..Plan::default() };
-    plan.commits.push(NewCommit {
-        parent: base.cloned().map(ObjectRef::Existing),
-        base: base.cloned(),
-        path: FILE_NAME.into(),
-        content: shared.1.clone(),
-        copied: None,
-        message: format!("Add {FILE_NAME} for environments {names}"),
-    });
-    for (env, (version, text)) in environments.iter().zip(files) {
-        let to = if text == &shared.1 {
-            ObjectRef::Planned(0)
-        } else {
-            plan.commits.push(NewCommit {
-                parent: Some(ObjectRef::Planned(0)),
-                base: base.cloned(),
-                path: FILE_NAME.into(),
-                content: text.clone(),
-                copied: None,
-                message: format!("Set {} version to {version}", env.name),
-            });
-            ObjectRef::Planned(plan.commits.len() - 1)
-        };
-        plan.refs.push(MoveRef { name: format!("refs/heads/{}", env.branch), to, old: Expect::Absent });
-    }
-    // The last environment changes least and is guarded most: what a hook guards is read there.
-    let last = environments.last().expect("a release file lists at least one environment");
-    plan.config.push(("release.configRef".into(), format!("refs/heads/{}", last.branch)));
-    plan
-}
-
-#[derive(Debug, Serialize)]
-struct InitReport {
-    dry_run: bool,
-    environments: Vec<InitRow>,
-    config_ref: String,
-    steps: Vec<Step>,
-    #[serde(skip)]
-    diff: String,
-    /// The remote to publish to, when one is configured.
-    #[serde(skip)]
-    remote: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct InitRow {
-    name: String,
-    branch: String,
-    version: String,
-    cut: Cut,
-    commit: Option<ObjectId>,
-}
-
-impl InitReport {
-    fn new(
-        environments: &[NewEnvironment],
-        files: &[(String, String)],
-        plan: &Plan,
-        applied: Option<&execute::Applied>,
-        remote: Option<String>,
-    ) -> InitReport {
-        let rows = environments
-            .iter()
-            .zip(files)
-            .zip(&plan.refs)
-            .map(|((env, (version, _)), update)| InitRow {
-                name: env.name.clone(),
-                branch: env.branch.clone(),
-                version: version.clone(),
-                cut: env.cut,
-                commit: applied.map(|a| a.resolve(&update.to)),
-            })
-            .collect();
-        InitReport {
-            dry_run: applied.is_none(),
-            environments: rows,
-            config_ref: plan.config[0].1.clone(),
-            steps: plan.steps(),
-            diff: plan::unified_diff(FILE_NAME, None, &plan.commits[0].content),
-            remote,
-        }
-    }
-}
-
-impl Report for InitReport {
-    fn human(&self, paint: Paint) -> String {
-        let mut out = String::new();
-        if self.dry_run {
-            out.push_str(&self.diff);
-            out.push_str(&paint.bold("Would run:\n"));
-            for step in &self.steps {
-                out.push_str(&format!("  {step}\n"));
-            }
-            return out;
-        }
-        out.push_str(&format!("Created {} environment branches with {FILE_NAME}:\n", self.environments.len()));
-        let width = self.environments.iter().map(|r| r.branch.len()).max().unwrap_or(0);
-        for row in &self.environments {
-            let commit = row.commit.as_ref().map_or("-", ObjectId::short);
-            out.push_str(&format!(
-                "  {}  {commit}  {}\n",
-                paint.green(&format!("{:<width$}", row.branch)),
-                row.version
-            ));
-        }
-        out.push_str(&format!("release.configRef = {}\n", self.config_ref));
-        out
-    }
-
-    fn hints(&self) -> Vec<String> {
-        if self.dry_run {
-            return vec!["run it again without --dry-run to create them".into()];
-        }
-        let branches = self.environments.iter().map(|r| r.branch.as_str()).collect::<Vec<_>>().join(" ");
-        let publish = match &self.remote {
-            Some(remote) => format!("publish them with 'git push {remote} {branches}'"),
-            None => format!("add a remote and publish them: git remote add origin <url> && git push origin {branches}"),
-        };
-        vec![publish, "see them with 'git release status'".into()]
-    }
 }

@@ -4,17 +4,15 @@
 use crate::config::FILE_NAME;
 use crate::error::{Diagnostic, Kind};
 
-const SET_UP: &str = "this repository is set up already: see 'git release status'";
-
 /// An `init` refused before anything is written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// `--sign` names no key git-release can use (`why` says how).
     #[error("--sign {key}: {why}")]
     BadSigningKey { key: String, why: String },
-    /// `--env` with `--ci` where the environments exist: only the pipeline can be added.
-    #[error("--env names environments to create, and this repository has its environments already")]
-    EnvironmentsExist { ci: String },
+    /// A release file found here decides what `flag` would set.
+    #[error("{FILE_NAME} at {place} decides the environments and settings, and {flag} would set them")]
+    FileDecides { place: String, flag: String },
     /// The branches cannot be written into the CI's pipeline (`why` says how).
     #[error("cannot write the {ci} pipeline: {why}")]
     PipelineUnwritable { ci: String, why: String },
@@ -22,22 +20,27 @@ pub enum Refusal {
     NoWorkTree,
     #[error("{path} exists already; it was left as it is")]
     PipelineExists { path: String },
-    /// Each branch with the commit it is at.
-    #[error("environment branch already exists: {}", branches.join(", "))]
-    BranchesExist { branches: Vec<String> },
+    /// This repository's branch has commits the remote's lacks: the release file would go on
+    /// one of the two and leave the other behind.
+    #[error("{branch} here has commits {remote}/{branch} lacks")]
+    LocalAhead { branch: String, remote: String },
+    /// A branch's release file lists other environments than the settings (`name=branch` each).
+    #[error("{FILE_NAME} on {place} lists other environments: {listed}")]
+    Disagrees { place: String, listed: String, wanted: String },
+    #[error("{branch} is checked out at {path}")]
+    CheckedOutElsewhere { branch: String, path: String },
     /// `app` is redacted; `causes` are what git said.
     #[error("--app {app}: no application repository answers there")]
     AppUnreachable { app: String, causes: Vec<String> },
-    #[error("HEAD already has {FILE_NAME}")]
-    HeadHasReleaseFile,
 }
 
 impl Diagnostic for Refusal {
     fn kind(&self) -> Kind {
         match self {
-            Refusal::PipelineExists { .. } | Refusal::BranchesExist { .. } | Refusal::HeadHasReleaseFile => {
-                Kind::Refused
-            }
+            Refusal::PipelineExists { .. }
+            | Refusal::LocalAhead { .. }
+            | Refusal::Disagrees { .. }
+            | Refusal::CheckedOutElsewhere { .. } => Kind::Refused,
             _ => Kind::Usage,
         }
     }
@@ -45,6 +48,7 @@ impl Diagnostic for Refusal {
     fn causes(&self) -> Vec<String> {
         match self {
             Refusal::AppUnreachable { causes, .. } => causes.clone(),
+            Refusal::Disagrees { wanted, .. } => vec![format!("the settings list {wanted}")],
             _ => Vec::new(),
         }
     }
@@ -55,9 +59,12 @@ impl Diagnostic for Refusal {
                 "give an ssh key file (ssh-keygen -t ed25519 -f ~/.ssh/release makes one) or an OpenPGP fingerprint"
                     .into(),
             ],
-            Refusal::EnvironmentsExist { ci } => vec![format!(
-                "run 'git release init --ci {ci}' alone: it writes the pipeline for the branches of the release file"
-            )],
+            Refusal::FileDecides { place, flag } => vec![
+                format!(
+                    "drop {flag}: init keeps the {FILE_NAME} it found, and brings it onto every environment branch"
+                ),
+                format!("to change the settings, edit {FILE_NAME} at {place} first"),
+            ],
             Refusal::PipelineUnwritable { .. } => {
                 vec!["name environment branches with letters, digits, '.', '_', '/' and '-' only".into()]
             }
@@ -66,14 +73,20 @@ impl Diagnostic for Refusal {
                 "compare it with the template in templates/ci/ of git-release's sources, or move it away and run again"
                     .into(),
             ],
-            Refusal::BranchesExist { .. } => {
-                vec![SET_UP.into(), "or choose other branches with --env NAME=BRANCH".into()]
+            Refusal::LocalAhead { branch, remote } => vec![format!(
+                "push them ('git push {remote} {branch}') or drop them, so that both agree, then run init again"
+            )],
+            Refusal::Disagrees { .. } => vec![
+                "make the release files agree on the environments, then run init again".into(),
+                "'git release doctor' compares the release files of every environment branch".into(),
+            ],
+            Refusal::CheckedOutElsewhere { path, .. } => {
+                vec![format!("switch that work tree ({path}) to another branch, then run init again")]
             }
             Refusal::AppUnreachable { .. } => vec![
                 "check the address (a relative path is read from the top of this work tree)".into(),
                 "where it is not reachable from here yet, --offline writes the release file without asking it".into(),
             ],
-            Refusal::HeadHasReleaseFile => vec![SET_UP.into()],
         }
     }
 }
@@ -85,20 +98,19 @@ mod tests {
 
     #[test]
     fn each_refusal_says_what_is_wrong_and_what_to_do() {
-        let exists =
-            Error::from(Refusal::BranchesExist { branches: vec!["qa (1a2b3c4)".into(), "main (5d6e7f8)".into()] });
-        assert_eq!(
-            (exists.kind, exists.message.as_str()),
-            (Kind::Refused, "environment branch already exists: qa (1a2b3c4), main (5d6e7f8)")
-        );
-        assert_eq!(exists.hints.len(), 2);
+        let ahead = Error::from(Refusal::LocalAhead { branch: "qa".into(), remote: "origin".into() });
+        assert_eq!((ahead.kind, ahead.message.as_str()), (Kind::Refused, "qa here has commits origin/qa lacks"));
+        assert_eq!(ahead.hints.len(), 1);
         let app =
             Error::from(Refusal::AppUnreachable { app: "../app".into(), causes: vec!["not a repository".into()] });
         assert_eq!((app.kind, app.causes.as_slice()), (Kind::Usage, ["not a repository".to_owned()].as_slice()));
-        let env = Error::from(Refusal::EnvironmentsExist { ci: "github".into() });
+        let decides = Error::from(Refusal::FileDecides { place: "HEAD".into(), flag: "--env".into() });
         assert_eq!(
-            env.hints,
-            ["run 'git release init --ci github' alone: it writes the pipeline for the branches of the release file"]
+            decides.hints,
+            [
+                "drop --env: init keeps the release.toml it found, and brings it onto every environment branch",
+                "to change the settings, edit release.toml at HEAD first",
+            ]
         );
     }
 }

@@ -86,6 +86,8 @@ pub struct NewCommit {
     pub content: String,
     /// The file as another commit holds it (its blob and mode), in place of `content`.
     pub copied: Option<TreeEntry>,
+    /// A second parent: the commit this one merges into its first.
+    pub merged: Option<ObjectRef>,
     pub message: String,
 }
 

@@ -111,6 +111,7 @@ pub fn create(
                 path: FILE_NAME.into(),
                 content: pinned_text,
                 copied: None,
+                merged: None,
                 message,
             });
             if online {

@@ -62,6 +62,7 @@ pub fn rebuild(workspace: &Workspace, promotion: &Promotion, title: &str) -> Res
         path: FILE_NAME.into(),
         content: String::new(),
         copied: Some(file),
+        merged: None,
         message,
     });
     plan.pushes.push(Push {

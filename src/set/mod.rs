@@ -227,6 +227,7 @@ fn build_plan(
         path: FILE_NAME.into(),
         content: text,
         copied: None,
+        merged: None,
         message,
     });
     let old = match &current.tip {

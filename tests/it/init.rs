@@ -71,17 +71,19 @@ fn init_in_a_bare_repository_with_named_environments() {
     );
 }
 
+/// An environment branch that exists already keeps its history: the release file comes on top.
 #[test]
-fn init_refuses_when_an_environment_branch_exists() {
+fn init_adopts_an_environment_branch_that_exists() {
     let world = World::new();
     let repo = world.repo("app");
     world.git(&repo, &["branch", "environment/qa"]);
-    let before = world.state(&repo);
+    let qa = world.git(&repo, &["rev-parse", "environment/qa"]);
 
     let transcript = world.release(&repo, &["init"]);
     insta::assert_snapshot!(transcript.to_string());
-    transcript.expect_status(1).expect_stderr("error: environment branch already exists: environment/qa");
-    assert_eq!(world.state(&repo), before, "nothing may change");
+    transcript.expect_status(0).expect_stdout("environment/qa    73b4607  0.1.0    added");
+    assert_eq!(world.git(&repo, &["rev-parse", "environment/qa^"]), qa, "qa's commit is the parent of its new one");
+    assert!(world.show(&repo, "environment/qa:release.toml").contains("version = \"0.1.0\""));
 }
 
 #[test]
@@ -119,17 +121,31 @@ fn init_refuses_invalid_names_before_writing_anything() {
     assert_eq!(world.state(&repo), before);
 }
 
+/// A release file found at HEAD decides: arguments that would set other settings are refused,
+/// and a second `init` keeps every branch as it is.
 #[test]
-fn init_refuses_when_head_already_has_a_release_file() {
+fn init_keeps_the_release_file_it_finds_and_refuses_settings_it_would_overrule() {
     let world = World::new();
     let repo = world.repo("app");
     world.release(&repo, &["init"]).expect_status(0);
     world.git(&repo, &["checkout", "-q", "environment/qa"]);
     world.git(&repo, &["checkout", "-q", "-b", "copy"]);
+    let before = world.state(&repo);
+    let refused = world.release(&repo, &["init", "--env", "x"]);
+    refused
+        .expect_status(2)
+        .expect_stderr("error: release.toml at HEAD decides the environments and settings, and --env would set them\n");
+    refused.expect_stderr("hint: drop --env: init keeps the release.toml it found");
     world
-        .release(&repo, &["init", "--env", "x"])
-        .expect_status(1)
-        .expect_stderr("error: HEAD already has release.toml");
+        .release(&repo, &["init", "--version", "9.0.0"])
+        .expect_status(2)
+        .expect_stderr("and --version would set them");
+    assert_eq!(world.state(&repo), before);
+
+    let again = world.release(&repo, &["init"]);
+    again.expect_status(0).expect_stdout("release.toml of HEAD on every environment branch:\n");
+    again.expect_stdout("  environment/prod  73b4607  0.1.0    kept\n");
+    assert_eq!(world.state(&repo), before, "nothing to do, nothing done");
 }
 
 /// Seen: `init --app ../typo.git` wrote a release file naming a repository that does not exist,

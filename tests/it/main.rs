@@ -1,5 +1,6 @@
 //! The one integration-test binary: real repositories, real `git`, transcripts of the CLI.
 
+mod adopt;
 mod approvals;
 mod attacks;
 mod branches;

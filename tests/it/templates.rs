@@ -155,6 +155,8 @@ fn init_ci_writes_each_template_where_its_system_reads_it_and_never_over_a_file(
 fn init_ci_in_a_repository_set_up_already_names_its_branches() {
     let world = World::new();
     let (repo, _remote) = crate::deploy::one_repo(&world);
+    // A clone has no release.configRef: init sets it, as hooks install does.
+    world.git(&repo, &["config", "release.configRef", "refs/heads/main"]);
     let before = world.state(&repo);
     world.release(&repo, &["init", "--ci", "gitlab"]).expect_status(0).expect_stderr("wrote ");
     let text = std::fs::read_to_string(repo.join(".gitlab-ci.yml")).expect("written");
@@ -169,8 +171,8 @@ fn init_ci_in_a_repository_set_up_already_names_its_branches() {
 
     // Environments named there would be ignored: refused instead, writing nothing.
     let refused = world.release(&repo, &["init", "--ci", "gitlab", "--env", "x=y"]);
-    refused.expect_status(2).expect_stderr("error: --env names environments to create, and this repository has");
-    refused.expect_stderr("hint: run 'git release init --ci gitlab' alone");
+    refused.expect_status(2).expect_stderr("error: release.toml at HEAD decides the environments and settings");
+    refused.expect_stderr("hint: drop --env: init keeps the release.toml it found");
     assert!(!repo.join(".gitlab-ci.yml").exists());
     assert_eq!(world.state(&repo), before);
 }

@@ -1,0 +1,201 @@
+//! `init` in a repository whose environment branches exist, as a team has it before
+//! git-release: each branch keeps its history, and one the remote protects gets a pull request.
+
+use std::path::{Path, PathBuf};
+
+use crate::deploy::path;
+use crate::fake_forge::FakeForge;
+use crate::harness::{NOON, World, stable};
+use crate::promote::TOKEN;
+
+/// An infrastructure repository on a bare remote the fake forge serves, before git-release.
+pub struct Infra {
+    pub work: PathBuf,
+    pub bare: PathBuf,
+}
+
+fn commit(world: &World, dir: &Path, file: &str, text: &str) {
+    std::fs::write(dir.join(file), text).expect("file can be written");
+    world.git(dir, &["add", file]);
+    world.git(dir, &["commit", "-q", "-m", &format!("Change {file}")]);
+}
+
+/// qa, stage and main with commits of their own (main has a hotfix the others lack), pushed to
+/// a remote at the fake forge's address, whose main takes changes by pull request only.
+pub fn infrastructure(world: &World, forge: &FakeForge) -> Infra {
+    let bare = world.empty_repo("infra.git", true);
+    let work = world.repo("infra");
+    commit(world, &work, "main.tf", "resource \"null\" \"a\" {}\n");
+    world.git(&work, &["checkout", "-q", "-b", "stage"]);
+    commit(world, &work, "stage.tf", "resource \"null\" \"b\" {}\n");
+    world.git(&work, &["checkout", "-q", "-b", "qa"]);
+    commit(world, &work, "qa.tf", "resource \"null\" \"c\" {}\n");
+    world.git(&work, &["checkout", "-q", "main"]);
+    commit(world, &work, "hotfix.tf", "resource \"null\" \"fix\" {}\n");
+    let url = format!("{}/shop/release.git", forge.api());
+    world.git(&work, &["config", &format!("url.{}.insteadOf", path(&bare)), &url]);
+    world.git(&work, &["remote", "add", "origin", &url]);
+    world.git(&work, &["push", "-q", "origin", "main", "stage", "qa"]);
+    world.git(&work, &["branch", "-q", "-D", "qa", "stage"]);
+    world.git(&work, &["fetch", "-q", "origin"]);
+    protect(&bare, "main");
+    forge.back_with(&bare);
+    Infra { work, bare }
+}
+
+/// The remote refuses every push to `branch`, as a forge's branch protection does.
+pub fn protect(bare: &Path, branch: &str) {
+    let hook = bare.join("hooks/pre-receive");
+    let script = format!(
+        "#!/bin/sh\nwhile read old new ref; do\n  if [ \"$ref\" = refs/heads/{branch} ]; then\n    \
+         echo \"error: GH006: Protected branch update failed for $ref.\" >&2\n    \
+         echo \"error: Changes must be made through a pull request.\" >&2\n    exit 1\n  fi\ndone\n"
+    );
+    std::fs::write(&hook, script).expect("hook written");
+    let mut permissions = std::fs::metadata(&hook).expect("hook exists").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&hook, permissions).expect("hook made executable");
+}
+
+fn tip(world: &World, bare: &Path, branch: &str) -> String {
+    world.git(bare, &["rev-parse", &format!("refs/heads/{branch}")]).trim().to_owned()
+}
+
+pub const ADOPT: [&str; 7] = ["init", "--env", "qa=qa", "--env", "stage=stage", "--env", "prod=main"];
+
+/// `init` for the infrastructure repository, on the fake forge.
+pub fn adopt(world: &World, infra: &Infra, forge: &FakeForge, extra: &[&str]) -> crate::harness::Transcript {
+    let api = forge.api();
+    let mut args: Vec<&str> = ADOPT.to_vec();
+    args.extend(["--forge", "github", "--forge-api", &api]);
+    args.extend(extra);
+    world.release_with(&infra.work, &args, &[("GITHUB_TOKEN", TOKEN), ("GIT_COMMITTER_DATE", NOON)])
+}
+
+#[test]
+fn init_adds_the_release_file_to_each_branch_and_proposes_it_where_the_branch_is_protected() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let infra = infrastructure(&world, &forge);
+    let (qa, stage, main) =
+        (tip(&world, &infra.bare, "qa"), tip(&world, &infra.bare, "stage"), tip(&world, &infra.bare, "main"));
+    let work_before = world.git(&infra.work, &["status", "--porcelain", "--ignored"]);
+
+    let dry = adopt(&world, &infra, &forge, &["--dry-run"]);
+    dry.expect_status(0).expect_stdout("push its commit to release-init/<branch> and open a pull request instead");
+    assert_eq!(tip(&world, &infra.bare, "qa"), qa, "a dry run pushes nothing");
+    assert!(forge.pulls().is_empty());
+
+    let run = adopt(&world, &infra, &forge, &[]);
+    insta::assert_snapshot!("adopt_first_run", stable(&run.to_string()));
+    run.expect_status(0);
+    assert!(!run.to_string().contains("SECRET"), "{run}");
+    // qa and stage took one commit each on top of what they had; main took nothing.
+    assert_eq!(world.git(&infra.bare, &["rev-parse", "qa^1"]).trim(), qa);
+    assert_eq!(world.git(&infra.bare, &["rev-parse", "stage^1"]).trim(), stage);
+    assert_eq!(tip(&world, &infra.bare, "main"), main, "the protected branch is as it was");
+    assert!(world.show(&infra.bare, "qa:release.toml").contains("version = \"WIP\""));
+    assert!(world.show(&infra.bare, "stage:release.toml").contains("version = \"0.1.0\""));
+    assert_eq!(world.show(&infra.bare, "qa:qa.tf"), "resource \"null\" \"c\" {}\n", "qa keeps its files");
+    // main's commit waits on a branch of its own, with its pull request.
+    assert_eq!(world.git(&infra.bare, &["rev-parse", "release-init/main^1"]).trim(), main);
+    assert!(world.show(&infra.bare, "release-init/main:release.toml").contains("cut = \"final\""));
+    let pulls = forge.open_pulls();
+    let summary: Vec<_> =
+        pulls.iter().map(|p| (p.number, p.source.as_str(), p.target.as_str(), p.title.as_str())).collect();
+    assert_eq!(summary, [(1, "release-init/main", "main", "Add release.toml to main")]);
+    assert!(pulls[0].body.contains("with a merge commit, not squashed"), "{}", pulls[0].body);
+    // HEAD's branch main was not moved: the work tree is as it was.
+    assert_eq!(world.git(&infra.work, &["rev-parse", "main"]).trim(), main);
+    assert_eq!(world.git(&infra.work, &["status", "--porcelain", "--ignored"]), work_before);
+    // Promotions between the branches merge the release file without conflict.
+    for (from, into) in [("qa", "stage"), ("stage", "release-init/main"), ("qa", "release-init/main")] {
+        world.git(&infra.bare, &["merge-tree", "--write-tree", into, from]);
+    }
+
+    // Run again before the pull request is merged: nothing is doubled, nothing moves.
+    let side = tip(&world, &infra.bare, "release-init/main");
+    let again = adopt(&world, &infra, &forge, &[]);
+    again.expect_status(0).expect_stdout("  qa     ").expect_stdout("kept\n");
+    assert_eq!(tip(&world, &infra.bare, "release-init/main"), side, "the pull request's branch stays as it is");
+    assert_eq!(forge.pulls().len(), 1, "the open pull request is found, not doubled");
+
+    // Once it is merged, everything is set up: a third run keeps every branch.
+    forge.state.lock().expect("state").merge("1", None, "merge", "Merge pull request #1").expect("merges");
+    let settled = adopt(&world, &infra, &forge, &[]);
+    settled.expect_status(0);
+    assert_eq!(settled.to_string().matches("kept\n").count(), 3, "{settled}");
+    world.git(&infra.work, &["merge", "-q", "--ff-only", "origin/main"]);
+    world.release(&infra.work, &["status"]).expect_status(0).expect_stdout("main ");
+}
+
+/// Without a forge to ask, the declined branch's commit waits on its own branch, and the output
+/// says what to do with it.
+#[test]
+fn init_names_the_pull_request_to_open_where_no_forge_answers() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let infra = infrastructure(&world, &forge);
+    let mut args = ADOPT.to_vec();
+    args.push("--offline");
+    let run = world.release(&infra.work, &args);
+    run.expect_status(0);
+    run.expect_stdout("on release-init/main: open a pull request from it into main");
+    run.expect_stderr("hint: no pull request was opened for main: no forge is known for this repository's remote");
+    run.expect_stderr("hint: merge it into main with a merge commit, not squashed");
+    assert!(forge.pulls().is_empty());
+    assert!(world.show(&infra.bare, "release-init/main:release.toml").contains("name = \"prod\""));
+}
+
+/// A release repository that exists beside an application repository: its branches hold the
+/// deployment's own files, which stay.
+#[test]
+fn init_adopts_an_existing_release_repository_beside_an_application_repository() {
+    let world = World::new();
+    let app = world.repo("app");
+    let release = world.repo("release");
+    world.git(&release, &["branch", "environment/qa"]);
+    world.git(&release, &["checkout", "-q", "-b", "environment/prod"]);
+    commit(&world, &release, "values-prod.yaml", "replicas: 3\n");
+    world.git(&release, &["checkout", "-q", "main"]);
+    let prod = world.git(&release, &["rev-parse", "environment/prod"]);
+
+    let run = world.release(&release, &["init", "--env", "qa", "--env", "prod", "--app", path(&app)]);
+    run.expect_status(0).expect_stdout("environment/qa    ").expect_stdout("added\n");
+    assert_eq!(world.git(&release, &["rev-parse", "environment/prod^1"]), prod);
+    assert_eq!(world.show(&release, "environment/prod:values-prod.yaml"), "replicas: 3\n");
+    let prod_file = world.show(&release, "environment/prod:release.toml");
+    assert!(prod_file.contains(&format!("repo = \"{}\"", path(&app))), "{prod_file}");
+    world.release(&release, &["status"]).expect_status(0).expect_stdout("environment/prod");
+}
+
+/// A branch whose release file lists other environments is refused before anything is written;
+/// a local branch with commits its remote lacks too.
+#[test]
+fn init_refuses_a_disagreeing_release_file_or_a_branch_ahead_of_its_remote() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let infra = infrastructure(&world, &forge);
+    world.git(&infra.work, &["checkout", "-q", "-b", "qa", "origin/qa"]);
+    std::fs::write(
+        infra.work.join("release.toml"),
+        "version = \"WIP\"\n[app]\nrepo = \".\"\n[[environments]]\nname = \"qa\"\nbranch = \"qa\"\n",
+    )
+    .expect("written");
+    world.git(&infra.work, &["add", "release.toml"]);
+    world.git(&infra.work, &["commit", "-q", "-m", "A release file of its own"]);
+    world.git(&infra.work, &["checkout", "-q", "main"]);
+    let before = world.state(&infra.work);
+    let mut args = ADOPT.to_vec();
+    args.push("--offline");
+    let ahead = world.release(&infra.work, &args);
+    ahead.expect_status(1).expect_stderr("error: qa here has commits origin/qa lacks\n");
+    assert_eq!(world.state(&infra.work), before);
+    world.git(&infra.work, &["push", "-q", "origin", "qa"]);
+    let (here, there) = (world.state(&infra.work), world.state(&infra.bare));
+    let disagrees = world.release(&infra.work, &args);
+    disagrees.expect_status(1).expect_stderr("error: release.toml on qa at ");
+    disagrees
+        .expect_stderr("lists other environments: qa=qa\n  caused by: the settings list qa=qa stage=stage prod=main\n");
+    assert_eq!((world.state(&infra.work), world.state(&infra.bare)), (here, there), "nothing written");
+}
