@@ -110,7 +110,7 @@ impl Context {
         if !notes.is_empty() {
             self.ui.hint(
                 "a record or version tag counts when a key [trust.signers] lists for its environment signed it: \
-                 the deploy job sets tag.gpgSign, gpg.format and user.signingKey (see \"Trust\" in the README)",
+                 the deploy job sets tag.gpgSign, gpg.format and user.signingKey (see \"Trust\" in docs/gate.md)",
             );
         }
     }

@@ -20,7 +20,7 @@
 //!   an application repository), `ci` (what the CI running us says), `clock`.
 //! - Reports: `status` (what runs where), `history` (`log`: the deployments, newest first),
 //!   `metrics` (the DORA keys, which the pure `dora` counts), `report` (all of these on one
-//!   HTML page).
+//!   HTML page), `doctor` (what the setup lacks, each with its fix).
 //! - Operations, each gathering, deciding and having `execute` act: `pipeline` (`prepare` and
 //!   `record`, which tells the forge's deployments and Jira after the fact, as `jira` does), `approve` (`approve` and `revoke`), `set` (`set`, `bump`, `rollback`), `init`, `gate_report` (the `gate` command: a verdict printed and posted), `guard` (the hooks), `preview`,
 //!   `promotion` (what a promotion carries and `diff` shows, how it reads, when it is wanted, the
@@ -42,6 +42,7 @@ pub mod config;
 pub mod context;
 pub mod demo;
 pub mod deploy;
+pub mod doctor;
 pub mod dora;
 pub mod error;
 pub mod execute;

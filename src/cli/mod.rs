@@ -5,6 +5,7 @@ mod completions;
 mod demo;
 mod deployment;
 mod diff;
+mod doctor;
 mod gate;
 pub(crate) mod hook;
 mod init;
@@ -88,6 +89,7 @@ pub enum Command {
     Log(log::Args),
     Metrics(metrics::Args),
     Report(report::Args),
+    Doctor(doctor::Args),
     Gate(gate::Args),
     Promote(promote::Args),
     Reconcile(reconcile::Args),
@@ -309,6 +311,7 @@ fn dispatch(context: &Context, command: &Command) -> Result<Exit, Error> {
         Command::Log(args) => done(log::run(context, args)),
         Command::Metrics(args) => done(metrics::run(context, args)),
         Command::Report(args) => done(report::run(context, args)),
+        Command::Doctor(args) => doctor::run(context, args),
         Command::Gate(args) => gate::run(context, args),
         Command::Promote(args) => done(promote::run(context, args)),
         Command::Reconcile(args) => reconcile::run(context, args),
@@ -340,6 +343,7 @@ fn dates_what_it_writes(command: &Command) -> bool {
         | Command::Log(_)
         | Command::Metrics(_)
         | Command::Report(_)
+        | Command::Doctor(_)
         | Command::Gate(_)
         | Command::Diff(_)
         | Command::Hook(_)

@@ -70,8 +70,8 @@ pub fn render(version: &str, app: &str, environments: &[NewEnvironment]) -> Stri
 pub fn trust(signer: &str, environments: &[NewEnvironment]) -> String {
     let mut section = String::from(
         "\n# Records and version tags count only when a key listed for their environment signed them.\n\
-         # Give each environment's deploy job a key of its own and list it here (see \"Trust\" in the\n\
-         # README); the settings of the environment a change enters decide whose keys count.\n\
+         # Give each environment's deploy job a key of its own and list it here (see \"Trust\" in\n\
+         # git-release's docs/gate.md); the settings of the environment a change enters decide whose keys count.\n\
          [trust]\nmode = \"enforce\"\n\n[trust.signers]\n",
     );
     for env in environments {

@@ -67,6 +67,42 @@ struct Named {
 #[derive(Deserialize)]
 struct Repository {
     default_branch: String,
+    /// The token's rights, where it has any on the repository.
+    #[serde(default)]
+    permissions: Option<Permissions>,
+}
+
+#[derive(Deserialize)]
+struct Permissions {
+    push: bool,
+}
+
+/// A branch's required status checks: the old list of contexts, and the newer checks.
+#[derive(Deserialize)]
+struct RequiredChecks {
+    #[serde(default)]
+    contexts: Vec<String>,
+    #[serde(default)]
+    checks: Vec<RequiredCheck>,
+}
+
+#[derive(Deserialize)]
+struct RequiredCheck {
+    context: String,
+}
+
+/// A branch name as one segment of an address: bytes other than letters, digits and `._-/`
+/// percent-encoded.
+fn branch_segment(branch: &str) -> String {
+    let mut out = String::new();
+    for byte in branch.bytes() {
+        if byte.is_ascii_alphanumeric() || b"._-/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// A deployment as GitHub lists it: its payload is what git-release wrote, an object, or the
@@ -356,6 +392,32 @@ impl Forge for Github {
         let what = format!("repository {}", self.location.repository);
         let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
         Ok(reply.json::<Repository>(Kind::Github, "the repository")?.default_branch)
+    }
+
+    fn may_push(&self) -> Result<Option<bool>, ServiceError> {
+        let what = format!("repository {}", self.location.repository);
+        let reply = self.http.call(&Method::GET, &self.path(""), None, &what)?;
+        Ok(reply.json::<Repository>(Kind::Github, "the repository")?.permissions.map(|p| p.push))
+    }
+
+    fn required_checks(&self, branch: &str) -> Result<Option<Vec<String>>, ServiceError> {
+        let path = self.path(&format!("/branches/{}/protection/required_status_checks", branch_segment(branch)));
+        let what = format!("the required checks of {branch}");
+        match self.http.call(&Method::GET, &path, None, &what) {
+            Ok(reply) => {
+                let required: RequiredChecks = reply.json(Kind::Github, &what)?;
+                let mut contexts = required.contexts;
+                contexts.extend(required.checks.into_iter().map(|c| c.context));
+                contexts.sort();
+                contexts.dedup();
+                Ok(Some(contexts))
+            }
+            // Not protected, or protected without required checks.
+            Err(ServiceError::NotFound { .. }) => Ok(Some(Vec::new())),
+            // Reading a branch's protection takes administration rights.
+            Err(ServiceError::Forbidden { .. } | ServiceError::Unauthorized { status: 403, .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     fn account(&self) -> Result<Option<String>, ServiceError> {

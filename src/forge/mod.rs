@@ -240,6 +240,26 @@ pub trait Forge: Send + Sync {
 
     fn default_branch(&self) -> Result<String, ServiceError>;
 
+    /// Whether the token may push to the repository, where the forge says (a read-only call);
+    /// `None` where it does not.
+    ///
+    /// # Errors
+    /// When the forge cannot be reached, refuses the token or does not know the repository.
+    fn may_push(&self) -> Result<Option<bool>, ServiceError> {
+        self.default_branch().map(|_| None)
+    }
+
+    /// The status checks the forge requires on changes into `branch` (a read-only call):
+    /// empty where it requires none, `None` where the forge or the token's rights do not let
+    /// them be read.
+    ///
+    /// # Errors
+    /// When the forge cannot be reached or answers what cannot be read.
+    fn required_checks(&self, branch: &str) -> Result<Option<Vec<String>>, ServiceError> {
+        let _ = branch;
+        Ok(None)
+    }
+
     /// The account the token acts as, in the words pull requests name their authors with;
     /// `None` when the forge will not tell this token who it is.
     ///

@@ -429,6 +429,17 @@ impl Repo {
         Ok(Some(Content::Bytes(blob.data.clone())))
     }
 
+    /// A text file anywhere in a commit's tree; `None` when it is not there or not text.
+    pub fn read_path(&self, commit: &ObjectId, path: &str) -> Result<Option<String>, GitError> {
+        let spec = format!("{commit}:{path}");
+        let output = self.output(&GitCommand::new(["cat-file", "-e", &spec]))?;
+        if !output.success {
+            return Ok(None);
+        }
+        let text = self.run(&GitCommand::new(["cat-file", "blob", &spec]))?;
+        Ok(Some(text.stdout))
+    }
+
     /// The tree a commit records.
     pub fn commit_tree(&self, commit: &ObjectId) -> Result<ObjectId, GitError> {
         let what = || format!("commit {}", commit.short());

@@ -39,6 +39,42 @@ enum HookState {
     Other,
 }
 
+/// Whose hook git runs here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookOwner {
+    None,
+    /// git-release's, alone or running the one before it first.
+    GitRelease,
+    /// The pre-commit framework's, whose configuration runs git-release.
+    Framework,
+    /// Another tool's.
+    Other,
+}
+
+/// The hook git runs here (pre-push with a work tree, pre-receive in a bare repository), and
+/// whose it is.
+#[must_use]
+pub fn hook_state(repo: &Repo) -> (&'static str, HookOwner) {
+    let name = if repo.is_bare() { HookName::PreReceive } else { HookName::PrePush };
+    let Ok(output) = repo.run(&GitCommand::new(["rev-parse", "--git-path", "hooks"])) else {
+        return (name.as_str(), HookOwner::None);
+    };
+    let dir = repo.command_dir().join(output.stdout.trim());
+    let framework = || {
+        let hook = std::fs::read_to_string(dir.join(name.as_str())).unwrap_or_default();
+        let config =
+            repo.workdir().map(|w| std::fs::read_to_string(w.join(".pre-commit-config.yaml")).unwrap_or_default());
+        hook.contains("pre-commit") && config.is_some_and(|c| c.contains("git-release"))
+    };
+    let owner = match state(&dir, name) {
+        HookState::Absent => HookOwner::None,
+        HookState::Installed | HookState::Chained => HookOwner::GitRelease,
+        HookState::Other if framework() => HookOwner::Framework,
+        HookState::Other => HookOwner::Other,
+    };
+    (name.as_str(), owner)
+}
+
 const MARKER: &str = "# git-release: ";
 
 /// Installs, removes or shows the hook git runs here: pre-push with a work tree, pre-receive in a

@@ -3,6 +3,8 @@
 //! nothing; only guarded references are looked at further.
 
 pub mod install;
+
+pub use install::{HookOwner, hook_state};
 mod run;
 mod stdin;
 

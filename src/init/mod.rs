@@ -58,6 +58,14 @@ struct SignWith {
     signer: String,
 }
 
+/// The signer a signing key stands for, as `[trust.signers]` lists it: `user.signingKey`'s value
+/// (an ssh key file or an OpenPGP fingerprint).
+#[must_use]
+pub fn signer_of(key: &str) -> Option<config::Signer> {
+    let signer = sign_with(key).ok()?.signer;
+    config::read_signer(&signer).ok()
+}
+
 /// Reads `--sign`: an OpenPGP fingerprint, or an ssh key whose public half is beside it.
 fn sign_with(key: &str) -> Result<SignWith, Error> {
     let refused = |why: String| Error::from(Refusal::BadSigningKey { key: key.to_owned(), why });

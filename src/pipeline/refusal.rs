@@ -118,7 +118,7 @@ impl Diagnostic for Refusal {
             Refusal::BranchNotAsked { environment, .. } => {
                 format!("leave --branch out, or set deploys = \"any-branch\" for {environment} (with cut = \"none\")")
             }
-            Refusal::SignsNoTags => "give the deploy job its key: set tag.gpgSign = true, gpg.format and user.signingKey (see \"Trust\" in the README)".to_owned(),
+            Refusal::SignsNoTags => "give the deploy job its key: set tag.gpgSign = true, gpg.format and user.signingKey (see \"Trust\" in docs/gate.md)".to_owned(),
             Refusal::KeyNotListed { environment, .. } => format!(
                 "sign with {environment}'s deploy key, or list this key under [trust.signers] {environment} on every environment branch"
             ),

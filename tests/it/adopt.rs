@@ -24,7 +24,7 @@ fn commit(world: &World, dir: &Path, file: &str, text: &str) {
 /// a remote at the fake forge's address, whose main takes changes by pull request only.
 pub fn infrastructure(world: &World, forge: &FakeForge) -> Infra {
     let bare = world.empty_repo("infra.git", true);
-    let work = world.repo("infra");
+    let work = world.repo("seed");
     commit(world, &work, "main.tf", "resource \"null\" \"a\" {}\n");
     world.git(&work, &["checkout", "-q", "-b", "stage"]);
     commit(world, &work, "stage.tf", "resource \"null\" \"b\" {}\n");

@@ -239,6 +239,10 @@ pub struct State {
     pub repo: Option<std::path::PathBuf>,
     /// Status contexts that must have passed on a pull request's head before it merges.
     pub required: Vec<String>,
+    /// The token may read the repository but not push to it.
+    pub read_only: bool,
+    /// Branch protection cannot be read with the token (it takes administration rights).
+    pub protection_hidden: bool,
     /// How many more times mergeability is answered as not worked out yet.
     pub unknown_for: u32,
     /// Run once, when a client asks for a merge (or, with `race_at_read`, first reads one pull
@@ -1026,7 +1030,18 @@ fn github(request: &Request, state: &mut State) -> Answer {
         return not_found();
     }
     match (request.method.as_str(), segments.as_slice()) {
-        ("GET", ["repos", _, _]) => answer(200, &json!({"default_branch": "main"})),
+        ("GET", ["repos", _, _]) => {
+            answer(200, &json!({"default_branch": "main", "permissions": {"push": !state.read_only, "pull": true}}))
+        }
+        ("GET", ["repos", _, _, "branches", .., "protection", "required_status_checks"]) => {
+            if state.protection_hidden {
+                answer(403, &json!({"message": "Resource not accessible by integration"}))
+            } else if state.required.is_empty() {
+                answer(404, &json!({"message": "Branch not protected"}))
+            } else {
+                answer(200, &json!({"strict": false, "contexts": state.required, "checks": []}))
+            }
+        }
         ("GET", ["repos", _, _, "pulls"]) => {
             let (head, base) = (request.query("head"), request.query("base"));
             let items = state

@@ -20,6 +20,7 @@ mod fan;
 mod forge_deployments;
 mod gate;
 mod guarantees;
+mod guide;
 mod harness;
 mod hooks;
 mod http_push;

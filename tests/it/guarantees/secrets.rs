@@ -186,6 +186,8 @@ fn every_command(run: &mut Runner<'_>, repos: &TwoRepos) {
     for args in [&["status"][..], &["log"], &["metrics"], &["report", "--output", "-"], &["diff", "qa", "prod"]] {
         run.both(release, args, [0, 0]);
     }
+    // No hook, no pipeline, no [trust] here: doctor finds what to fix, and asks the forge.
+    run.both(release, &["doctor"], [1, 1]);
     run.both(release, &["gate", "--target", "prod", "--report", "--pipeline-url", &pipeline], [0, 0]);
     run.both(release, &["promote", "qa", "prod", "--jira-issue", "SHOP-1"], [0, 0]);
     run.both(release, &["reconcile"], [0, 0]);

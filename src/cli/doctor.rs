@@ -1,0 +1,19 @@
+//! `git release doctor`: no arguments of its own.
+
+use super::Context;
+use crate::error::{Error, Exit};
+
+/// Check the setup and say how to fix what is missing; exit 0 when nothing is, 1 otherwise
+///
+/// Checks that every environment branch holds release.toml and that they agree but for the
+/// version, release.configRef, the hook git runs here, [trust] and signing, the CI pipeline on
+/// every environment branch, the forge (reachable, with a token that may open pull requests, and
+/// requiring the gate's status where it lets this token read branch protection) and the
+/// application repository. It reads the branches as last fetched and asks the forge and the
+/// application repository read-only questions: it writes nothing anywhere.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(context: &Context, _: &Args) -> Result<Exit, Error> {
+    crate::doctor::doctor(context)
+}

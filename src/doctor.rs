@@ -1,0 +1,440 @@
+//! `git release doctor`: what makes this setup trustworthy and working, each as a finding with
+//! what to do about it. It reads this repository as last fetched, and asks the forge and the
+//! application repository read-only questions; it writes nothing anywhere.
+
+use serde::Serialize;
+
+use crate::config::pipeline::System;
+use crate::config::{self, Content, Environment, FILE_NAME, TrustMode, edit};
+use crate::context::Context;
+use crate::error::{Error, Exit};
+use crate::forge::Forge;
+use crate::git::Repo;
+use crate::guard::HookOwner;
+use crate::ui::{Paint, Report};
+use crate::workspace::Workspace;
+
+/// The status checks that count as the gate's: the one `gate --report` posts, and the job of the
+/// GitHub Actions template.
+const GATE_CHECKS: [&str; 2] = [crate::gate_report::STATUS_CONTEXT, "gate"];
+
+/// What one check found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub check: &'static str,
+    pub ok: bool,
+    pub message: String,
+    /// What to do about a failed check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Finding {
+    fn pass(check: &'static str, message: impl Into<String>) -> Finding {
+        Finding { check, ok: true, message: message.into(), hint: None }
+    }
+
+    fn fail(check: &'static str, message: impl Into<String>, hint: impl Into<String>) -> Finding {
+        Finding { check, ok: false, message: message.into(), hint: Some(hint.into()) }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct DoctorReport {
+    ok: bool,
+    findings: Vec<Finding>,
+}
+
+impl Report for DoctorReport {
+    fn human(&self, paint: Paint) -> String {
+        let width = self.findings.iter().map(|f| f.check.len()).max().unwrap_or(0);
+        let mut out = String::new();
+        for finding in &self.findings {
+            let mark = if finding.ok { paint.green("ok  ") } else { paint.red("FAIL") };
+            out.push_str(&format!("  {mark}  {:<width$}  {}\n", finding.check, finding.message));
+            if let Some(hint) = &finding.hint {
+                out.push_str(&format!("        {:<width$}  {} {hint}\n", "", paint.yellow("fix:")));
+            }
+        }
+        let failed: Vec<&str> = self.findings.iter().filter(|f| !f.ok).map(|f| f.check).collect();
+        if failed.is_empty() {
+            out.push_str(&format!("{}\n", paint.green("nothing to fix")));
+        } else {
+            out.push_str(&format!("{} {}\n", paint.red(&format!("{} to fix:", failed.len())), failed.join(", ")));
+        }
+        out
+    }
+}
+
+/// Checks the setup and prints every finding: exit 0 when nothing is wrong, 1 otherwise.
+///
+/// # Errors
+/// When this is not a git repository.
+pub fn doctor(context: &Context) -> Result<Exit, Error> {
+    let repo = context.repo()?;
+    let findings = match context.judging_workspace() {
+        Ok(workspace) => examine(context, &repo, &workspace),
+        Err(error) => vec![Finding::fail(
+            "release-file",
+            format!("no release file decides here: {}", error.message),
+            "git release init brings release.toml onto every environment branch (it adopts branches that exist)",
+        )],
+    };
+    let ok = findings.iter().all(|f| f.ok);
+    context.ui.report(&DoctorReport { ok, findings });
+    Ok(if ok { Exit::Success } else { Exit::Refused })
+}
+
+fn examine(context: &Context, repo: &Repo, workspace: &Workspace) -> Vec<Finding> {
+    let file = &workspace.file;
+    let last = file.environments.last().expect("a release file lists at least one environment");
+    let mut findings = vec![Finding::pass("release-file", workspace.origin.to_string())];
+    findings.extend(environment_branches(workspace));
+    findings.push(config_ref(repo, &last.branch));
+    findings.push(hooks(repo));
+    findings.push(trust(file.trust.mode));
+    findings.push(signing(repo, workspace));
+    findings.push(ci(workspace));
+    findings.extend(forge(context, workspace));
+    findings.push(app_repository(context, repo, &file.app.repo));
+    findings
+}
+
+/// Every environment branch exists and holds a valid release file, and all of them agree with
+/// the one that decides on everything but the version.
+fn environment_branches(workspace: &Workspace) -> Vec<Finding> {
+    let mut missing = Vec::new();
+    let mut hint = "git release init brings release.toml onto every environment branch".to_owned();
+    let mut differing = Vec::new();
+    let decides = settings_of(&workspace.content);
+    for env in &workspace.file.environments {
+        let tip = match workspace.repo.branch_tip(&env.branch, &workspace.remote) {
+            Ok(tip) => tip,
+            Err(error) => {
+                missing.push(format!("{} cannot be read ({error})", env.branch));
+                continue;
+            }
+        };
+        let read = workspace.branch_file(env, &tip);
+        let Ok(Some((content, origin))) = read else {
+            if tip.id().is_none() {
+                missing.push(format!("{} does not exist here or on {}", env.branch, workspace.remote));
+            } else {
+                missing.push(format!("{} has no {FILE_NAME}", env.branch));
+                let side = format!("refs/remotes/{}/{}{}", workspace.remote, crate::init::SIDE_PREFIX, env.branch);
+                if workspace.repo.reference(&side).ok().flatten().is_some() {
+                    hint = format!(
+                        "merge the pull request from {}{} into {} (a merge commit, not squashed)",
+                        crate::init::SIDE_PREFIX,
+                        env.branch,
+                        env.branch
+                    );
+                }
+            }
+            continue;
+        };
+        if let Err(error) = config::parse(&content, &origin) {
+            missing.push(format!("{origin} is not valid: {}", Error::from(error).message));
+        } else if settings_of(&content) != decides {
+            differing.push(origin.place.clone());
+        }
+    }
+    let names: Vec<&str> = workspace.file.environments.iter().map(|e| e.branch.as_str()).collect();
+    let branches = if missing.is_empty() {
+        Finding::pass("environment-branches", format!("{} each hold {FILE_NAME}", names.join(", ")))
+    } else {
+        Finding::fail("environment-branches", missing.join("; "), hint)
+    };
+    let agree = if differing.is_empty() {
+        Finding::pass("settings-agree", format!("every environment branch's {FILE_NAME} agrees but for its version"))
+    } else {
+        Finding::fail(
+            "settings-agree",
+            format!(
+                "{FILE_NAME} on {} differs from {} in more than its version",
+                differing.join(", "),
+                workspace.origin.place
+            ),
+            format!(
+                "bring the settings of {} to every environment branch (a promotion carries them)",
+                workspace.origin.place
+            ),
+        )
+    };
+    vec![branches, agree]
+}
+
+/// A release file's settings, but for its version and its comments.
+fn settings_of(content: &Content) -> Option<String> {
+    let Content::Bytes(bytes) = content else { return None };
+    let text = std::str::from_utf8(bytes).ok()?;
+    let text = edit::set_version(text, "0").ok()?;
+    let value: serde_json::Value = toml_edit::de::from_str(&text).ok()?;
+    Some(value.to_string())
+}
+
+fn config_ref(repo: &Repo, last: &str) -> Finding {
+    let wanted = format!("refs/heads/{last}");
+    let fix = format!("git config release.configRef {wanted} (git release hooks install sets it too)");
+    match repo.config_string("release.configRef") {
+        Some(set) if set == wanted => Finding::pass("config-ref", format!("release.configRef = {set}")),
+        Some(set) => Finding::fail(
+            "config-ref",
+            format!("release.configRef is {set}, not the last environment's branch {last}"),
+            fix,
+        ),
+        None => Finding::fail(
+            "config-ref",
+            "release.configRef is not set: what a hook or the gate judges by could be read from a branch any push changes",
+            fix,
+        ),
+    }
+}
+
+fn hooks(repo: &Repo) -> Finding {
+    let (name, state) = crate::guard::hook_state(repo);
+    let fix = if repo.is_bare() {
+        "git release hooks install (here, on the server: pushes with --no-verify cannot skip it)"
+    } else {
+        "git release hooks install"
+    };
+    match state {
+        HookOwner::GitRelease => Finding::pass("hooks", format!("{name} is git-release's")),
+        HookOwner::Framework => Finding::pass("hooks", format!("{name} runs git-release through pre-commit")),
+        HookOwner::Other => Finding::fail(
+            "hooks",
+            format!("{name} is another tool's hook"),
+            format!("{fix} --force, which runs it first"),
+        ),
+        HookOwner::None => Finding::fail(
+            "hooks",
+            format!("no {name} hook: a push here into a restricted environment is judged only by the forge"),
+            fix,
+        ),
+    }
+}
+
+fn trust(mode: TrustMode) -> Finding {
+    let fix = "sign the deploy jobs' tags, list their keys under [trust.signers] and set [trust] mode = \"enforce\" \
+               on every environment branch (git release init --sign KEY does it for a new setup; see \"Trust\" in docs/gate.md)";
+    match mode {
+        TrustMode::Enforce => Finding::pass(
+            "trust",
+            "[trust] mode = \"enforce\": only records and version tags a listed key signed count",
+        ),
+        TrustMode::Warn => Finding::fail(
+            "trust",
+            "[trust] mode = \"warn\": an unsigned or forged record still counts, with a warning",
+            "set [trust] mode = \"enforce\" once every deploy job signs",
+        ),
+        TrustMode::Off => Finding::fail(
+            "trust",
+            "[trust] is off: anyone who may push a tag can forge a record the gate believes",
+            fix,
+        ),
+    }
+}
+
+/// Where tags are made here, they are signed with a key the release file trusts. A clone that
+/// signs nothing is fine, but for a CI job, which makes the records.
+fn signing(repo: &Repo, workspace: &Workspace) -> Finding {
+    let listed: Vec<&config::Signer> = workspace.file.trust.signers.iter().flat_map(|(_, keys)| keys).collect();
+    let sign = repo.config_string("tag.gpgSign").is_some_and(|v| matches!(v.as_str(), "true" | "yes" | "on" | "1"));
+    let key = repo.config_string("user.signingKey");
+    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+    let fix = "git config tag.gpgSign true, git config gpg.format ssh, git config user.signingKey <key file>, \
+               with the key listed under [trust.signers]";
+    match (sign, key) {
+        (true, Some(key)) => {
+            let signer = crate::init::signer_of(&key);
+            match signer {
+                Some(signer) if listed.is_empty() || listed.contains(&&signer) => {
+                    Finding::pass("signing", "tags made here are signed")
+                }
+                Some(_) => Finding::fail(
+                    "signing",
+                    format!("tags made here are signed with {key}, which [trust.signers] does not list"),
+                    "list its public key under [trust.signers] for the environments it deploys",
+                ),
+                None => {
+                    Finding::fail("signing", format!("user.signingKey {key} names no key git-release can read"), fix)
+                }
+            }
+        }
+        _ if in_ci => Finding::fail("signing", "this CI job makes records, and its tags are not signed", fix),
+        _ => Finding::pass("signing", "this clone signs no tags; the deploy jobs that make records sign theirs"),
+    }
+}
+
+/// The CI pipeline of the environment branches: present on each, and naming them all.
+fn ci(workspace: &Workspace) -> Finding {
+    let environments = &workspace.file.environments;
+    let last = environments.last().expect("a release file lists at least one environment");
+    let Ok(Some(tip)) = workspace.repo.branch_tip(&last.branch, &workspace.remote).map(|t| t.id().cloned()) else {
+        return Finding::fail("ci", format!("{} cannot be read", last.branch), "git fetch");
+    };
+    let present = |system: System, commit: &crate::object_id::ObjectId| -> Option<Vec<String>> {
+        let mut texts = Vec::new();
+        for (path, _) in system.files() {
+            match workspace.repo.read_path(commit, path) {
+                Ok(Some(text)) => texts.push(text),
+                _ => return None,
+            }
+        }
+        Some(texts)
+    };
+    let Some((system, texts)) = System::ALL.iter().find_map(|s| present(*s, &tip).map(|t| (*s, t))) else {
+        let guess = guess_system(workspace);
+        return Finding::fail(
+            "ci",
+            format!("no git-release pipeline on {}", last.branch),
+            format!("git release init --ci {guess} writes it; commit it, and bring it onto every environment branch"),
+        );
+    };
+    let lacking: Vec<&str> = environments
+        .iter()
+        .filter(|env| {
+            let tip = workspace.repo.branch_tip(&env.branch, &workspace.remote).ok().and_then(|t| t.id().cloned());
+            tip.is_none_or(|tip| present(system, &tip).is_none())
+        })
+        .map(|env| env.branch.as_str())
+        .collect();
+    let unnamed: Vec<&str> = environments
+        .iter()
+        .map(|env| env.branch.as_str())
+        .filter(|branch| names_branches(system) && !texts.iter().any(|text| text.contains(*branch)))
+        .collect();
+    if !lacking.is_empty() {
+        return Finding::fail(
+            "ci",
+            format!("the {} pipeline is not on {}", system.name(), lacking.join(", ")),
+            format!("bring it from {} to every environment branch (a promotion carries it)", last.branch),
+        );
+    }
+    if !unnamed.is_empty() {
+        return Finding::fail(
+            "ci",
+            format!("the {} pipeline does not name {}", system.name(), unnamed.join(", ")),
+            format!("move it away and run git release init --ci {} again", system.name()),
+        );
+    }
+    Finding::pass("ci", format!("the {} pipeline is on every environment branch", system.name()))
+}
+
+/// Whether the system's pipeline lists the branches it runs on.
+fn names_branches(system: System) -> bool {
+    matches!(system, System::Github | System::Gitlab | System::Azure | System::Bitbucket)
+}
+
+fn guess_system(workspace: &Workspace) -> &'static str {
+    match workspace.configured_forge() {
+        Some(crate::forge::Kind::Gitlab) => "gitlab",
+        Some(crate::forge::Kind::AzureDevops) => "azure",
+        Some(crate::forge::Kind::BitbucketCloud | crate::forge::Kind::BitbucketServer) => "bitbucket",
+        _ => "github",
+    }
+}
+
+/// The forge answers with a token that may push, and requires the gate on the branches it guards.
+fn forge(context: &Context, workspace: &Workspace) -> Vec<Finding> {
+    if context.offline {
+        return vec![Finding::pass("forge", "not asked (--offline)")];
+    }
+    let forge = match context.forge(workspace) {
+        Ok(Some(forge)) => forge,
+        Ok(None) => return vec![Finding::pass("forge", "no forge: promotions are printed, not opened")],
+        Err(error) => return vec![Finding::fail("forge", error.message, error.hints.join("; "))],
+    };
+    let title = forge.location().kind.title();
+    let reached = match forge.may_push() {
+        Ok(Some(true) | None) => {
+            Finding::pass("forge", format!("{title} answers, and the token may open pull requests"))
+        }
+        Ok(Some(false)) => Finding::fail(
+            "forge",
+            format!("{title} answers, but the token may not push: promotions cannot be opened"),
+            "give the token write access to contents and pull requests",
+        ),
+        Err(error) => {
+            let error = Error::from(error);
+            let hint = error.hints.first().cloned().unwrap_or_else(|| "check the token and [forge]".into());
+            return vec![Finding::fail("forge", error.message, hint)];
+        }
+    };
+    vec![reached, protection(forge.as_ref(), &workspace.file.environments)]
+}
+
+/// Each environment a change enters by the gate requires the gate's status on the forge.
+fn protection(forge: &dyn Forge, environments: &[Environment]) -> Finding {
+    let guarded: Vec<&Environment> = environments.iter().filter(|e| e.restricted || !e.after.is_empty()).collect();
+    let mut unreadable = Vec::new();
+    let mut unrequired = Vec::new();
+    for env in &guarded {
+        match forge.required_checks(&env.branch) {
+            Ok(Some(checks)) if checks.iter().any(|c| GATE_CHECKS.contains(&c.as_str())) => {}
+            Ok(Some(_)) => unrequired.push(env.branch.as_str()),
+            Ok(None) | Err(_) => unreadable.push(env.branch.as_str()),
+        }
+    }
+    let title = forge.location().kind.title();
+    if !unrequired.is_empty() {
+        return Finding::fail(
+            "protection",
+            format!("{title} does not require the gate's status on {}", unrequired.join(", ")),
+            format!(
+                "make {} a required status check of {} in its branch protection",
+                crate::gate_report::STATUS_CONTEXT,
+                unrequired.join(", ")
+            ),
+        );
+    }
+    if !unreadable.is_empty() {
+        return Finding::pass(
+            "protection",
+            format!("{title} does not let this token read the protection of {}: not checked", unreadable.join(", ")),
+        );
+    }
+    let names: Vec<&str> = guarded.iter().map(|e| e.branch.as_str()).collect();
+    Finding::pass("protection", format!("{title} requires the gate on {}", names.join(", ")))
+}
+
+fn app_repository(context: &Context, repo: &Repo, app: &str) -> Finding {
+    if app == "." {
+        return Finding::pass("app-repository", "the application lives in this repository");
+    }
+    let shown = crate::secret::redact(app);
+    if context.offline {
+        return Finding::pass("app-repository", format!("{shown}: not asked (--offline)"));
+    }
+    match repo.ls_remote(app, &["HEAD".to_owned()]) {
+        Ok(_) => Finding::pass("app-repository", format!("{shown} answers")),
+        Err(error) => Finding::fail(
+            "app-repository",
+            format!("{shown} does not answer: {}", Error::from(error).causes.join("; ")),
+            "check [app] repo and this machine's access to it",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_compare_without_version_or_comments() {
+        let a = Content::Bytes(b"# one\nversion = \"1.0.0\"\n[app]\nrepo = \".\"\n".to_vec());
+        let b = Content::Bytes(b"version = \"WIP\" # two\n\n[app]\nrepo = \".\"\n".to_vec());
+        let c = Content::Bytes(b"version = \"WIP\"\n[app]\nrepo = \"../app.git\"\n".to_vec());
+        assert_eq!(settings_of(&a), settings_of(&b));
+        assert_ne!(settings_of(&a), settings_of(&c));
+        assert!(settings_of(&a).is_some());
+    }
+
+    #[test]
+    fn trust_off_is_a_finding_with_its_fix() {
+        let off = trust(TrustMode::Off);
+        assert!(!off.ok);
+        assert!(off.hint.as_deref().is_some_and(|h| h.contains("git release init --sign KEY")), "{off:?}");
+        assert!(trust(TrustMode::Enforce).ok);
+    }
+}
