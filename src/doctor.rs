@@ -72,17 +72,77 @@ impl Report for DoctorReport {
 /// When this is not a git repository.
 pub fn doctor(context: &Context) -> Result<Exit, Error> {
     let repo = context.repo()?;
-    let findings = match context.judging_workspace() {
-        Ok(workspace) => examine(context, &repo, &workspace),
-        Err(error) => vec![Finding::fail(
-            "release-file",
-            format!("no release file decides here: {}", error.message),
-            "git release init brings release.toml onto every environment branch (it adopts branches that exist)",
-        )],
+    let findings = if let Some(url) = repo.config_string(crate::released::REPOSITORY_KEY) {
+        application(context, &repo, &url)
+    } else {
+        match context.judging_workspace() {
+            Ok(workspace) => examine(context, &repo, &workspace),
+            Err(error) if waiting(&repo, &context.remote).is_some() => {
+                let (branch, workspace) = waiting(&repo, &context.remote).expect("just found");
+                let mut findings = examine(context, &repo, &workspace);
+                findings[0] = Finding::fail(
+                    "release-file",
+                    format!("release.configRef reads the settings from {branch}: {}", error.message),
+                    merge_hint(&branch),
+                );
+                findings
+            }
+            Err(error) => vec![Finding::fail(
+                "release-file",
+                format!("no release file decides here: {}", error.message),
+                "in a release repository, git release init brings release.toml onto every environment branch \
+                 (it adopts branches that exist); in an application repository, git release hooks install \
+                 --release <url> guards its tags by the release repository's settings",
+            )],
+        }
     };
     let ok = findings.iter().all(|f| f.ok);
     context.ui.report(&DoctorReport { ok, findings });
     Ok(if ok { Exit::Success } else { Exit::Refused })
+}
+
+/// The release file `init` proposed for the branch `release.configRef` names, where that branch
+/// declined it and its pull request waits: the settings to check the rest by meanwhile.
+fn waiting(repo: &Repo, remote: &str) -> Option<(String, Workspace)> {
+    let reference = repo.config_string("release.configRef")?;
+    let branch = reference.strip_prefix("refs/heads/")?.to_owned();
+    let side = format!("{remote}/{}{branch}", crate::init::SIDE_PREFIX);
+    let commit = repo.reference(&format!("refs/remotes/{side}")).ok()??;
+    let content = repo.read_top_file(&commit, FILE_NAME).ok()??;
+    let origin = config::Origin { place: side, branch: None };
+    Workspace::from_content(repo.clone(), remote, content, origin).ok().map(|workspace| (branch, workspace))
+}
+
+fn merge_hint(branch: &str) -> String {
+    format!("merge the pull request from {}{branch} into {branch} (a merge commit, not squashed)", crate::init::SIDE_PREFIX)
+}
+
+/// An application repository whose hooks guard its tags by a release repository's settings:
+/// that repository answers with the branch they are read from, and the hook is installed.
+fn application(context: &Context, repo: &Repo, url: &str) -> Vec<Finding> {
+    let shown = crate::secret::redact(url);
+    let fix = format!("git release hooks install --release {shown}");
+    let release = match repo.config_string(crate::released::BRANCH_KEY) {
+        None => Finding::fail(
+            "release-repository",
+            format!("{} is {shown}, and {} is not set", crate::released::REPOSITORY_KEY, crate::released::BRANCH_KEY),
+            fix,
+        ),
+        Some(_) if context.offline => Finding::pass("release-repository", format!("{shown}: not asked (--offline)")),
+        Some(branch) => match repo.ls_remote(url, &[format!("refs/heads/{branch}")]) {
+            Ok(heads) if !heads.is_empty() => Finding::pass(
+                "release-repository",
+                format!("{shown} answers; its {branch} decides which tags this repository takes"),
+            ),
+            Ok(_) => Finding::fail("release-repository", format!("{shown} has no branch {branch}"), fix),
+            Err(error) => Finding::fail(
+                "release-repository",
+                format!("{shown} does not answer: {}", Error::from(error).causes.join("; ")),
+                "check the address and this machine's access to it",
+            ),
+        },
+    };
+    vec![release, hooks(repo)]
 }
 
 fn examine(context: &Context, repo: &Repo, workspace: &Workspace) -> Vec<Finding> {
@@ -123,12 +183,7 @@ fn environment_branches(workspace: &Workspace) -> Vec<Finding> {
                 missing.push(format!("{} has no {FILE_NAME}", env.branch));
                 let side = format!("refs/remotes/{}/{}{}", workspace.remote, crate::init::SIDE_PREFIX, env.branch);
                 if workspace.repo.reference(&side).ok().flatten().is_some() {
-                    hint = format!(
-                        "merge the pull request from {}{} into {} (a merge commit, not squashed)",
-                        crate::init::SIDE_PREFIX,
-                        env.branch,
-                        env.branch
-                    );
+                    hint = merge_hint(&env.branch);
                 }
             }
             continue;

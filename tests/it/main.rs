@@ -12,6 +12,7 @@ mod contract;
 mod demo;
 mod deploy;
 mod deploy_faults;
+mod doctor;
 mod drift;
 mod dry_runs;
 mod fake_forge;
