@@ -114,7 +114,10 @@ fn waiting(repo: &Repo, remote: &str) -> Option<(String, Workspace)> {
 }
 
 fn merge_hint(branch: &str) -> String {
-    format!("merge the pull request from {}{branch} into {branch} (a merge commit, not squashed)", crate::init::SIDE_PREFIX)
+    format!(
+        "merge the pull request from {}{branch} into {branch} (a merge commit, not squashed)",
+        crate::init::SIDE_PREFIX
+    )
 }
 
 /// An application repository whose hooks guard its tags by a release repository's settings:
