@@ -134,7 +134,7 @@ pub fn init(context: &Context, args: &Options) -> Result<(), Error> {
     }
     adoption.plan.config.retain(|(key, value)| repo.config_string(key).as_deref() != Some(value.as_str()));
     let done = if args.dry_run { None } else { Some(carry_out(context, &repo, &settings, &adoption)?) };
-    let report = InitReport::new(&settings, &found, &adoption, done.as_deref()).with_remote(remote.clone());
+    let report = InitReport::new(&settings, &found, &adoption, done.as_deref(), remote.clone());
     context.ui.report(&report);
     if let Some(branch) = report.unborn_head() {
         context.ui.message(&format!(

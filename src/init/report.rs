@@ -89,7 +89,7 @@ pub struct InitReport {
     steps: Vec<Step>,
     #[serde(skip)]
     diff: String,
-    /// The remote to publish to, where the branches moved here only.
+    /// The remote to publish to (empty: none is configured), where the branches moved here only.
     #[serde(skip)]
     publish_to: Option<String>,
     /// HEAD's branch had no commits and took the release file into its index.
@@ -98,8 +98,16 @@ pub struct InitReport {
 }
 
 impl InitReport {
+    /// `remote` is the one configured here, which a hint names for publishing branches that
+    /// moved here only.
     #[must_use]
-    pub fn new(settings: &Settings, found: &[Found], adoption: &Adoption, done: Option<&[Done]>) -> InitReport {
+    pub fn new(
+        settings: &Settings,
+        found: &[Found],
+        adoption: &Adoption,
+        done: Option<&[Done]>,
+        remote: Option<String>,
+    ) -> InitReport {
         let plan = &adoption.plan;
         let rows = settings
             .environments
@@ -150,6 +158,7 @@ impl InitReport {
             .zip(&settings.environments)
             .find(|(landing, _)| landing.sync && landing.created)
             .map(|(_, env)| env.branch.clone());
+        let moved_here = plan.refs.iter().any(|r| matches!(r.to, ObjectRef::Planned(_))) && adoption.remote.is_none();
         InitReport {
             dry_run: done.is_none(),
             found: settings.found.clone(),
@@ -158,25 +167,9 @@ impl InitReport {
             pushed_to: adoption.remote.clone(),
             steps: plan.steps(),
             diff: plan.commits.first().map(|c| plan::unified_diff(FILE_NAME, None, &c.content)).unwrap_or_default(),
-            publish_to: None,
+            publish_to: moved_here.then(|| remote.unwrap_or_default()),
             unborn: unborn.filter(|_| done.is_some()),
         }
-        .publishing(plan.refs.iter().any(|r| matches!(r.to, ObjectRef::Planned(_))) && adoption.remote.is_none())
-    }
-
-    /// Names the remote to publish branches that moved here only.
-    fn publishing(mut self, moved_here: bool) -> InitReport {
-        self.publish_to = moved_here.then(String::new);
-        self
-    }
-
-    /// Sets the remote the hint names, where there is one.
-    #[must_use]
-    pub fn with_remote(mut self, remote: Option<String>) -> InitReport {
-        if self.publish_to.is_some() {
-            self.publish_to = Some(remote.unwrap_or_default());
-        }
-        self
     }
 
     /// HEAD's branch, where it had no commits and now has the release file in its index.
