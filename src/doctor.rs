@@ -18,6 +18,9 @@ use crate::workspace::Workspace;
 /// GitHub Actions template.
 const GATE_CHECKS: [&str; 2] = [crate::gate_report::STATUS_CONTEXT, "gate"];
 
+/// How long a repository asked over http may send nothing before doctor gives up on it.
+const ANSWER_WITHIN: u32 = 20;
+
 /// What one check found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -124,7 +127,7 @@ fn merge_hint(branch: &str) -> String {
 /// that repository answers with the branch they are read from, and the hook is installed.
 fn application(context: &Context, repo: &Repo, url: &str) -> Vec<Finding> {
     let shown = crate::secret::redact(url);
-    let fix = format!("git release hooks install --release {shown}");
+    let fix = format!("git release hooks install --release {}", crate::refname::shell_word(&shown));
     let release = match repo.config_string(crate::released::BRANCH_KEY) {
         None => Finding::fail(
             "release-repository",
@@ -132,7 +135,7 @@ fn application(context: &Context, repo: &Repo, url: &str) -> Vec<Finding> {
             fix,
         ),
         Some(_) if context.offline => Finding::pass("release-repository", format!("{shown}: not asked (--offline)")),
-        Some(branch) => match repo.ls_remote(url, &[format!("refs/heads/{branch}")]) {
+        Some(branch) => match repo.ls_remote_within(url, &[format!("refs/heads/{branch}")], ANSWER_WITHIN) {
             Ok(heads) if !heads.is_empty() => Finding::pass(
                 "release-repository",
                 format!("{shown} answers; its {branch} decides which tags this repository takes"),
@@ -157,8 +160,9 @@ fn examine(context: &Context, repo: &Repo, workspace: &Workspace) -> Vec<Finding
     findings.push(hooks(repo));
     findings.push(trust(file.trust.mode));
     findings.push(signing(repo, workspace));
+    let system = pipeline_on(workspace);
     findings.push(ci(workspace));
-    findings.extend(forge(context, workspace));
+    findings.extend(forge(context, workspace, system));
     findings.push(app_repository(context, repo, &file.app.repo));
     findings
 }
@@ -225,15 +229,15 @@ fn environment_branches(workspace: &Workspace) -> Vec<Finding> {
 /// A release file's settings, but for its version and its comments.
 fn settings_of(content: &Content) -> Option<String> {
     let Content::Bytes(bytes) = content else { return None };
-    let text = std::str::from_utf8(bytes).ok()?;
-    let text = edit::set_version(text, "0").ok()?;
-    let value: serde_json::Value = toml_edit::de::from_str(&text).ok()?;
-    Some(value.to_string())
+    edit::settings_only(std::str::from_utf8(bytes).ok()?)
 }
 
 fn config_ref(repo: &Repo, last: &str) -> Finding {
     let wanted = format!("refs/heads/{last}");
-    let fix = format!("git config release.configRef {wanted} (git release hooks install sets it too)");
+    let fix = format!(
+        "git config release.configRef {} (git release hooks install sets it too)",
+        crate::refname::shell_word(&wanted)
+    );
     match repo.config_string("release.configRef") {
         Some(set) if set == wanted => Finding::pass("config-ref", format!("release.configRef = {set}")),
         Some(set) => Finding::fail(
@@ -258,6 +262,11 @@ fn hooks(repo: &Repo) -> Finding {
     };
     match state {
         HookOwner::GitRelease => Finding::pass("hooks", format!("{name} is git-release's")),
+        HookOwner::Broken(why) => Finding::fail(
+            "hooks",
+            format!("{name} is git-release's, but {why}"),
+            "git release hooks uninstall, then git release hooks install",
+        ),
         HookOwner::Framework => Finding::pass("hooks", format!("{name} runs git-release through pre-commit")),
         HookOwner::Other => Finding::fail(
             "hooks",
@@ -266,7 +275,7 @@ fn hooks(repo: &Repo) -> Finding {
         ),
         HookOwner::None => Finding::fail(
             "hooks",
-            format!("no {name} hook: a push here into a restricted environment is judged only by the forge"),
+            format!("no {name} hook: a push from here into a restricted environment is judged only on the server"),
             fix,
         ),
     }
@@ -324,59 +333,92 @@ fn signing(repo: &Repo, workspace: &Workspace) -> Finding {
     }
 }
 
-/// The CI pipeline of the environment branches: present on each, and naming them all.
+/// The CI pipeline of the environment branches: present on each, naming them all, and running
+/// every git-release command its template runs.
 fn ci(workspace: &Workspace) -> Finding {
     let environments = &workspace.file.environments;
-    let last = environments.last().expect("a release file lists at least one environment");
-    let Ok(Some(tip)) = workspace.repo.branch_tip(&last.branch, &workspace.remote).map(|t| t.id().cloned()) else {
-        return Finding::fail("ci", format!("{} cannot be read", last.branch), "git fetch");
-    };
+    let tips: Vec<(&str, Option<crate::object_id::ObjectId>)> = environments
+        .iter()
+        .map(|env| {
+            let tip = workspace.repo.branch_tip(&env.branch, &workspace.remote).ok().and_then(|t| t.id().cloned());
+            (env.branch.as_str(), tip)
+        })
+        .collect();
     let present = |system: System, commit: &crate::object_id::ObjectId| -> Option<Vec<String>> {
-        let mut texts = Vec::new();
-        for (path, _) in system.files() {
-            match workspace.repo.read_path(commit, path) {
-                Ok(Some(text)) => texts.push(text),
-                _ => return None,
-            }
-        }
-        Some(texts)
+        system.files().iter().map(|(path, _)| workspace.repo.read_path(commit, path).ok().flatten()).collect()
     };
-    let Some((system, texts)) = System::ALL.iter().find_map(|s| present(*s, &tip).map(|t| (*s, t))) else {
+    let found = tips.iter().rev().find_map(|(branch, tip)| {
+        let tip = tip.as_ref()?;
+        System::ALL.iter().find_map(|s| present(*s, tip).map(|texts| (*s, *branch, texts)))
+    });
+    let Some((system, holder, texts)) = found else {
         let guess = guess_system(workspace);
+        let write = if workspace.repo.is_bare() {
+            format!("in a clone, git release init --ci {guess} writes it")
+        } else {
+            format!("git release init --ci {guess} writes it")
+        };
         return Finding::fail(
             "ci",
-            format!("no git-release pipeline on {}", last.branch),
-            format!("git release init --ci {guess} writes it; commit it, and bring it onto every environment branch"),
+            "no git-release pipeline on any environment branch",
+            format!("{write}; commit it onto every environment branch"),
         );
     };
-    let lacking: Vec<&str> = environments
+    let name = system.name();
+    let lacking: Vec<&str> = tips
         .iter()
-        .filter(|env| {
-            let tip = workspace.repo.branch_tip(&env.branch, &workspace.remote).ok().and_then(|t| t.id().cloned());
-            tip.is_none_or(|tip| present(system, &tip).is_none())
-        })
-        .map(|env| env.branch.as_str())
-        .collect();
-    let unnamed: Vec<&str> = environments
-        .iter()
-        .map(|env| env.branch.as_str())
-        .filter(|branch| names_branches(system) && !texts.iter().any(|text| text.contains(*branch)))
+        .filter(|(_, tip)| tip.as_ref().is_none_or(|tip| present(system, tip).is_none()))
+        .map(|(branch, _)| *branch)
         .collect();
     if !lacking.is_empty() {
         return Finding::fail(
             "ci",
-            format!("the {} pipeline is not on {}", system.name(), lacking.join(", ")),
-            format!("bring it from {} to every environment branch (a promotion carries it)", last.branch),
+            format!("the {name} pipeline is on {holder} but not on {}", lacking.join(", ")),
+            format!("commit it onto {} too", lacking.join(", ")),
         );
     }
+    let unnamed: Vec<&str> = tips
+        .iter()
+        .map(|(branch, _)| *branch)
+        .filter(|branch| names_branches(system) && !texts.iter().any(|text| text.contains(*branch)))
+        .collect();
+    let refresh = format!("move it away, run git release init --ci {name} in a clone, and put your own changes back");
     if !unnamed.is_empty() {
-        return Finding::fail(
-            "ci",
-            format!("the {} pipeline does not name {}", system.name(), unnamed.join(", ")),
-            format!("move it away and run git release init --ci {} again", system.name()),
-        );
+        return Finding::fail("ci", format!("the {name} pipeline does not name {}", unnamed.join(", ")), refresh);
     }
-    Finding::pass("ci", format!("the {} pipeline is on every environment branch", system.name()))
+    for ((path, template), text) in system.files().iter().zip(&texts) {
+        let missing: Vec<String> =
+            commands(template).into_iter().filter(|command| !text.contains(command.as_str())).collect();
+        if !missing.is_empty() {
+            return Finding::fail("ci", format!("{path} on {holder} does not run {}", missing.join(", ")), refresh);
+        }
+    }
+    Finding::pass("ci", format!("the {name} pipeline is on every environment branch"))
+}
+
+/// The git-release commands a pipeline template runs: `git release gate`, `git release record`.
+fn commands(template: &str) -> Vec<String> {
+    let mut found: Vec<String> = template
+        .lines()
+        .filter(|line| !line.trim_start().starts_with(['#', '/']))
+        .flat_map(|line| line.split("git release ").skip(1))
+        .filter_map(|rest| {
+            let word: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '-').collect();
+            (!word.is_empty()).then(|| format!("git release {word}"))
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The CI system whose pipeline the last environment's branch holds.
+fn pipeline_on(workspace: &Workspace) -> Option<System> {
+    let last = workspace.file.environments.last()?;
+    let tip = workspace.repo.branch_tip(&last.branch, &workspace.remote).ok()?.id()?.clone();
+    System::ALL.into_iter().find(|system| {
+        system.files().iter().all(|(path, _)| workspace.repo.read_path(&tip, path).ok().flatten().is_some())
+    })
 }
 
 /// Whether the system's pipeline lists the branches it runs on.
@@ -394,7 +436,7 @@ fn guess_system(workspace: &Workspace) -> &'static str {
 }
 
 /// The forge answers with a token that may push, and requires the gate on the branches it guards.
-fn forge(context: &Context, workspace: &Workspace) -> Vec<Finding> {
+fn forge(context: &Context, workspace: &Workspace, system: Option<System>) -> Vec<Finding> {
     if context.offline {
         return vec![Finding::pass("forge", "not asked (--offline)")];
     }
@@ -404,6 +446,13 @@ fn forge(context: &Context, workspace: &Workspace) -> Vec<Finding> {
         Err(error) => return vec![Finding::fail("forge", error.message, error.hints.join("; "))],
     };
     let title = forge.location().kind.title();
+    // Without a token, or with one refused, a forge still answers what anyone may read.
+    if let Err(error) = forge.account() {
+        let error = Error::from(error);
+        let hint = error.hints.first().cloned().unwrap_or_else(|| "check the token and [forge]".into());
+        let said = std::iter::once(error.message).chain(error.causes).collect::<Vec<_>>().join(": ");
+        return vec![Finding::fail("forge", said, hint)];
+    }
     let reached = match forge.may_push() {
         Ok(Some(true) | None) => {
             Finding::pass("forge", format!("{title} answers, and the token may open pull requests"))
@@ -419,11 +468,11 @@ fn forge(context: &Context, workspace: &Workspace) -> Vec<Finding> {
             return vec![Finding::fail("forge", error.message, hint)];
         }
     };
-    vec![reached, protection(forge.as_ref(), &workspace.file.environments)]
+    vec![reached, protection(forge.as_ref(), &workspace.file.environments, system)]
 }
 
 /// Each environment a change enters by the gate requires the gate's status on the forge.
-fn protection(forge: &dyn Forge, environments: &[Environment]) -> Finding {
+fn protection(forge: &dyn Forge, environments: &[Environment], system: Option<System>) -> Finding {
     let guarded: Vec<&Environment> = environments.iter().filter(|e| e.restricted || !e.after.is_empty()).collect();
     let mut unreadable = Vec::new();
     let mut unrequired = Vec::new();
@@ -439,11 +488,17 @@ fn protection(forge: &dyn Forge, environments: &[Environment]) -> Finding {
         return Finding::fail(
             "protection",
             format!("{title} does not require the gate's status on {}", unrequired.join(", ")),
-            format!(
-                "make {} a required status check of {} in its branch protection",
-                crate::gate_report::STATUS_CONTEXT,
-                unrequired.join(", ")
-            ),
+            match system {
+                Some(System::Github) | None => format!(
+                    "make gate (the release-gate workflow's check) a required status check of {} in branch protection",
+                    unrequired.join(", ")
+                ),
+                Some(_) => format!(
+                    "require the pipeline's gate job on changes into {} (a job that runs 'git release gate --report' posts {})",
+                    unrequired.join(", "),
+                    crate::gate_report::STATUS_CONTEXT
+                ),
+            },
         );
     }
     if !unreadable.is_empty() {
@@ -464,7 +519,7 @@ fn app_repository(context: &Context, repo: &Repo, app: &str) -> Finding {
     if context.offline {
         return Finding::pass("app-repository", format!("{shown}: not asked (--offline)"));
     }
-    match repo.ls_remote(app, &["HEAD".to_owned()]) {
+    match repo.ls_remote_within(app, &["HEAD".to_owned()], ANSWER_WITHIN) {
         Ok(_) => Finding::pass("app-repository", format!("{shown} answers")),
         Err(error) => Finding::fail(
             "app-repository",
@@ -486,6 +541,18 @@ mod tests {
         assert_eq!(settings_of(&a), settings_of(&b));
         assert_ne!(settings_of(&a), settings_of(&c));
         assert!(settings_of(&a).is_some());
+    }
+
+    #[test]
+    fn each_template_runs_the_gate_or_a_deployment() {
+        for system in System::ALL {
+            let all: Vec<String> = system.files().iter().flat_map(|(_, template)| commands(template)).collect();
+            assert!(
+                all.iter().any(|c| c == "git release gate" || c == "git release record"),
+                "{}: {all:?}",
+                system.name()
+            );
+        }
     }
 
     #[test]

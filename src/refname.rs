@@ -126,8 +126,27 @@ pub fn tag_safe(text: &str) -> String {
     text.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect()
 }
 
+/// `text` as one word a POSIX shell reads back unchanged, for commands a hint prints: as it is
+/// when it holds only characters no shell treats specially, else in single quotes. A branch may
+/// be named `qa;touch${IFS}x`: pasted unquoted, that runs a command.
+#[must_use]
+pub fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/@:+=,%-".contains(&b))
+        && !text.starts_with('-');
+    if plain { text.to_owned() } else { format!("'{}'", text.replace('\'', "'\\''")) }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_name_a_shell_would_read_otherwise_is_quoted() {
+        assert_eq!(super::shell_word("environment/qa"), "environment/qa");
+        assert_eq!(super::shell_word("qa;touch${IFS}x"), "'qa;touch${IFS}x'");
+        assert_eq!(super::shell_word("it's"), "'it'\\''s'");
+        assert_eq!(super::shell_word(""), "''");
+    }
+
     use super::*;
 
     #[test]

@@ -306,9 +306,10 @@ impl Report for StatusReport {
         if !missing.is_empty() {
             let branches = missing.iter().map(|r| r.branch.as_str()).collect::<Vec<_>>().join(" ");
             hints.push(format!("missing branches: {branches}"));
+            let words = missing.iter().map(|r| crate::refname::shell_word(&r.branch)).collect::<Vec<_>>().join(" ");
             hints.push(format!(
-                "fetch them with 'git fetch {} {branches}', or create them with 'git release init'",
-                self.remote
+                "fetch them with 'git fetch {} {words}', or create them with 'git release init'",
+                crate::refname::shell_word(&self.remote)
             ));
         }
         for row in

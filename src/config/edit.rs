@@ -27,6 +27,15 @@ pub fn set_version(text: &str, version: &str) -> Result<String, EditError> {
     Ok(format!("{}{}{}", &text[..span.start], new.trim(), &text[span.end..]))
 }
 
+/// A release file's settings, but for its version, its comments and its layout: two files with
+/// the same settings give the same text. `None` when it is not a release file's TOML.
+#[must_use]
+pub fn settings_only(text: &str) -> Option<String> {
+    let text = set_version(text, "0").ok()?;
+    let value: serde_json::Value = toml_edit::de::from_str(&text).ok()?;
+    Some(value.to_string())
+}
+
 /// A preview's release file: `text` with `version = "WIP"` and `[preview.pins]` holding `pins`
 /// (and only those), every other line as it was.
 ///

@@ -17,27 +17,36 @@ pub struct NewEnvironment {
 /// The environments `init` creates when none are named.
 pub const DEFAULT_ENVIRONMENTS: [&str; 3] = ["dev", "qa", "prod"];
 
-/// Lays out environments in promotion order: the last cuts final tags, is gated after the one
-/// before it and restricted; the one before it cuts rc tags; the others cut none.
+/// Lays out environments in promotion order: the last cuts final tags and is restricted; a
+/// first one named `dev` (or the only one) cuts none and runs branches as `WIP`; every other cuts
+/// rc tags. Each environment that cuts tags comes after the one before it where that one cuts
+/// tags too: a promotion between them then carries the same version, as merging one
+/// environment's branch into the next does where the code lives in the release repository.
 #[must_use]
 pub fn layout(named: &[(String, Option<String>)]) -> Vec<NewEnvironment> {
     let count = named.len();
+    let cuts: Vec<Cut> = named
+        .iter()
+        .enumerate()
+        .map(|(index, (name, _))| match index {
+            _ if count == 1 => Cut::None,
+            _ if index == count - 1 => Cut::Final,
+            0 if name == "dev" => Cut::None,
+            _ => Cut::Rc,
+        })
+        .collect();
     named
         .iter()
         .enumerate()
         .map(|(index, (name, branch))| {
-            let last = count > 1 && index == count - 1;
-            let cut = match index {
-                _ if last => Cut::Final,
-                _ if count > 1 && index == count - 2 => Cut::Rc,
-                _ => Cut::None,
-            };
+            let after = (index > 0 && cuts[index] != Cut::None && cuts[index - 1] != Cut::None)
+                .then(|| named[index - 1].0.clone());
             NewEnvironment {
                 name: name.clone(),
                 branch: branch.clone().unwrap_or_else(|| format!("environment/{name}")),
-                cut,
-                after: last.then(|| named[index - 1].0.clone()),
-                restricted: last,
+                cut: cuts[index],
+                after,
+                restricted: count > 1 && index == count - 1,
             }
         })
         .collect()
@@ -144,6 +153,20 @@ mod tests {
         let text = render("{{app}}", "{{environments}}", &layout(&named(&["qa"])));
         assert!(text.contains("version = \"{{app}}\"\n"), "{text}");
         assert!(text.contains("repo = \"{{environments}}\"\n"), "{text}");
+    }
+
+    #[test]
+    fn environments_without_dev_each_cut_versions_and_follow_the_one_before() {
+        let envs = layout(&named(&["qa", "stage", "prod"]));
+        let summary: Vec<_> = envs.iter().map(|e| (e.name.as_str(), e.cut, e.after.as_deref(), e.restricted)).collect();
+        assert_eq!(
+            summary,
+            [
+                ("qa", Cut::Rc, None, false),
+                ("stage", Cut::Rc, Some("qa"), false),
+                ("prod", Cut::Final, Some("stage"), true)
+            ]
+        );
     }
 
     #[test]

@@ -122,6 +122,7 @@ impl Diagnostic for Refusal {
             }
             Refusal::GateRefuses { hint, .. } => hint.clone(),
             Refusal::BranchMissing { branch, remote, .. } => {
+                let (remote, branch) = (crate::refname::shell_word(remote), crate::refname::shell_word(branch));
                 format!("fetch it with 'git fetch {remote} {branch}', or create it with 'git release init'")
             }
             Refusal::NoReleaseFile { .. } => "commit one there first; 'git release init' writes one".to_owned(),

@@ -440,6 +440,14 @@ impl Repo {
         Ok(Some(text.stdout))
     }
 
+    /// The oldest commit in `tip`'s history that adds `path` (a merge never does: it takes the
+    /// file from a parent); `None` when none does.
+    pub fn first_adding(&self, tip: &ObjectId, path: &str) -> Result<Option<ObjectId>, GitError> {
+        let args = ["log", "--format=%H", "--diff-filter=A", "--full-history", "--reverse", tip.as_str(), "--", path];
+        let output = self.run(&GitCommand::new(args))?;
+        Ok(output.stdout.lines().next().and_then(ObjectId::from_hex))
+    }
+
     /// The tree a commit records.
     pub fn commit_tree(&self, commit: &ObjectId) -> Result<ObjectId, GitError> {
         let what = || format!("commit {}", commit.short());

@@ -111,7 +111,28 @@ impl Repo {
     /// The commits of the named references on a remote or URL, asked of it with `ls-remote`:
     /// `(reference, commit)` for each that exists.
     pub fn ls_remote(&self, remote: &str, references: &[String]) -> Result<Vec<(String, ObjectId)>, GitError> {
-        let mut args = vec!["ls-remote".to_owned(), "--".to_owned(), remote.to_owned()];
+        self.ls_remote_with(Vec::new(), remote, references)
+    }
+
+    /// As [`Repo::ls_remote`], giving up on an http server that sends nothing for `seconds`:
+    /// for a check that must come back, such as `doctor`'s.
+    pub fn ls_remote_within(
+        &self,
+        remote: &str,
+        references: &[String],
+        seconds: u32,
+    ) -> Result<Vec<(String, ObjectId)>, GitError> {
+        let bounded = ["-c", "http.lowSpeedLimit=1", "-c", &format!("http.lowSpeedTime={seconds}")].map(str::to_owned);
+        self.ls_remote_with(bounded.into(), remote, references)
+    }
+
+    fn ls_remote_with(
+        &self,
+        mut args: Vec<String>,
+        remote: &str,
+        references: &[String],
+    ) -> Result<Vec<(String, ObjectId)>, GitError> {
+        args.extend(["ls-remote".to_owned(), "--".to_owned(), remote.to_owned()]);
         args.extend(references.iter().cloned());
         let output = self.run(&GitCommand::new(args))?;
         Ok(output

@@ -40,11 +40,13 @@ enum HookState {
 }
 
 /// Whose hook git runs here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HookOwner {
     None,
     /// git-release's, alone or running the one before it first.
     GitRelease,
+    /// git-release's, but git will not run it as it is (`why` says what to mend).
+    Broken(&'static str),
     /// The pre-commit framework's, whose configuration runs git-release.
     Framework,
     /// Another tool's.
@@ -66,8 +68,19 @@ pub fn hook_state(repo: &Repo) -> (&'static str, HookOwner) {
             repo.workdir().map(|w| std::fs::read_to_string(w.join(".pre-commit-config.yaml")).unwrap_or_default());
         hook.contains("pre-commit") && config.is_some_and(|c| c.contains("git-release"))
     };
+    let path = dir.join(name.as_str());
+    let executable = {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(&path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
     let owner = match state(&dir, name) {
         HookState::Absent => HookOwner::None,
+        HookState::Installed | HookState::Chained if !executable => {
+            HookOwner::Broken("it is not executable, so git skips it")
+        }
+        HookState::Installed if text != name.shim() => HookOwner::Broken("it was edited since it was installed"),
+        HookState::Chained if text != chained(name) => HookOwner::Broken("it was edited since it was installed"),
         HookState::Installed | HookState::Chained => HookOwner::GitRelease,
         HookState::Other if framework() => HookOwner::Framework,
         HookState::Other => HookOwner::Other,

@@ -29,6 +29,8 @@ pub struct Landing {
     pub sync: bool,
     /// What this repository's branch is left as, and why, where it is not moved.
     pub note: Option<String>,
+    /// The branch keeps its release file, and takes a merge that gives it the shared commit.
+    pub shares: bool,
 }
 
 /// The whole change: the commits, each branch's landing, and the plan a dry run shows.
@@ -57,29 +59,68 @@ pub fn build(
     let needing: Vec<usize> = (0..found.len()).filter(|&i| found[i].kept.is_none()).collect();
     let mut landings: Vec<Landing> = found
         .iter()
-        .map(|_| Landing { commit: None, created: false, push: None, local: None, sync: false, note: None })
+        .map(|_| Landing {
+            commit: None,
+            created: false,
+            push: None,
+            local: None,
+            sync: false,
+            note: None,
+            shares: false,
+        })
         .collect();
     if let Some(&last) = needing.last() {
         let tips: Vec<ObjectId> = needing.iter().filter_map(|&i| found[i].tip.clone()).collect();
-        let base = if tips.is_empty() {
-            found.iter().rev().find_map(|f| f.tip.clone()).or_else(|| head.cloned())
+        let (shared_ref, base, shared) = if let Some(reused) = reusable(repo, found, &tips)? {
+            reused
         } else {
-            repo.merge_base(&tips)?
+            let base = if tips.is_empty() {
+                found.iter().rev().find_map(|f| f.tip.clone()).or_else(|| head.cloned())
+            } else {
+                repo.merge_base(&tips)?
+            };
+            let shared = settings.files[last].1.clone();
+            let names: Vec<&str> = needing.iter().map(|&i| settings.environments[i].name.as_str()).collect();
+            plan.commits.push(NewCommit {
+                parent: base.clone().map(ObjectRef::Existing),
+                base: base.clone(),
+                path: FILE_NAME.into(),
+                content: shared.clone(),
+                copied: None,
+                merged: None,
+                message: format!("Add {FILE_NAME} for environments {}", names.join(", ")),
+            });
+            (ObjectRef::Planned(0), base, shared)
         };
-        let shared = settings.files[last].1.clone();
-        let names: Vec<&str> = needing.iter().map(|&i| settings.environments[i].name.as_str()).collect();
-        plan.commits.push(NewCommit {
-            parent: base.clone().map(ObjectRef::Existing),
-            base: base.clone(),
-            path: FILE_NAME.into(),
-            content: shared.clone(),
-            copied: None,
-            merged: None,
-            message: format!("Add {FILE_NAME} for environments {}", names.join(", ")),
-        });
+        let shared = Shared { commit: shared_ref, parent: base, text: shared };
         for &index in &needing {
-            let to = commit_for(&mut plan, settings, found, index, base.as_ref(), &shared);
+            let to = commit_for(&mut plan, settings, found, index, &shared);
             landings[index] = land(repo, settings, &found[index], index, to, remote.as_deref())?;
+        }
+        // A branch that keeps its own file shares the commit too, by a merge that changes nothing.
+        for (index, kept) in found.iter().enumerate() {
+            let (Some(tip), Some(text)) = (&kept.tip, &kept.kept_text) else { continue };
+            if let ObjectRef::Existing(commit) = &shared.commit {
+                if repo.is_ancestor(commit, tip)? {
+                    continue;
+                }
+            }
+            plan.commits.push(NewCommit {
+                parent: Some(ObjectRef::Existing(tip.clone())),
+                base: Some(tip.clone()),
+                path: FILE_NAME.into(),
+                content: text.clone(),
+                copied: None,
+                merged: Some(shared.commit.clone()),
+                message: format!(
+                    "Share the commit that adds {FILE_NAME}\n\n{} keeps its own file; the merge gives it the commit \
+                     the other environment branches share, so that promotions between them merge without conflict.",
+                    settings.environments[index].branch
+                ),
+            });
+            let to = ObjectRef::Planned(plan.commits.len() - 1);
+            landings[index] = land(repo, settings, kept, index, to, remote.as_deref())?;
+            landings[index].shares = true;
         }
     }
     for landing in &landings {
@@ -95,26 +136,61 @@ pub fn build(
     Ok(Adoption { plan, landings, remote })
 }
 
+/// The commit that adds the release file, which every environment branch comes to share: one an
+/// earlier run made (found on a branch that keeps its file), or a new one.
+struct Shared {
+    commit: ObjectRef,
+    /// Its parent: a branch at it takes the shared commit itself.
+    parent: Option<ObjectId>,
+    /// Its release file.
+    text: String,
+}
+
+/// The commit that added the release file on a branch that keeps it, when merging it into every
+/// branch that needs one brings nothing else: its parent is in all of their histories. A second
+/// run reuses the first run's, so that branches done in either share one commit.
+fn reusable(
+    repo: &Repo,
+    found: &[Found],
+    tips: &[ObjectId],
+) -> Result<Option<(ObjectRef, Option<ObjectId>, String)>, Error> {
+    for kept in found.iter().filter(|f| f.kept.is_some()) {
+        let Some(tip) = &kept.tip else { continue };
+        let Some(added) = repo.first_adding(tip, FILE_NAME)? else { continue };
+        let parents = repo.commit_parents(&added)?;
+        if parents.len() > 1 {
+            continue;
+        }
+        let mut fits = true;
+        for parent in &parents {
+            for tip in tips {
+                fits &= repo.is_ancestor(parent, tip)?;
+            }
+        }
+        let text = match repo.read_top_file(&added, FILE_NAME)? {
+            Some(crate::config::Content::Bytes(bytes)) => String::from_utf8(bytes).ok(),
+            _ => None,
+        };
+        if let (true, Some(text)) = (fits, text) {
+            return Ok(Some((ObjectRef::Existing(added), parents.into_iter().next(), text)));
+        }
+    }
+    Ok(None)
+}
+
 /// The commit environment `index` takes: the shared one, one on it with the environment's own
 /// version, or a merge of the shared one into the branch.
-fn commit_for(
-    plan: &mut Plan,
-    settings: &Settings,
-    found: &[Found],
-    index: usize,
-    base: Option<&ObjectId>,
-    shared: &str,
-) -> ObjectRef {
+fn commit_for(plan: &mut Plan, settings: &Settings, found: &[Found], index: usize, shared: &Shared) -> ObjectRef {
     let env = &settings.environments[index];
     let (version, text) = &settings.files[index];
     let tip = found[index].tip.as_ref();
-    if tip.is_none() || tip == base {
-        if text == shared {
-            return ObjectRef::Planned(0);
+    if tip.is_none() || tip == shared.parent.as_ref() {
+        if text == &shared.text {
+            return shared.commit.clone();
         }
         plan.commits.push(NewCommit {
-            parent: Some(ObjectRef::Planned(0)),
-            base: base.cloned(),
+            parent: Some(shared.commit.clone()),
+            base: shared.parent.clone(),
             path: FILE_NAME.into(),
             content: text.clone(),
             copied: None,
@@ -128,7 +204,7 @@ fn commit_for(
             path: FILE_NAME.into(),
             content: text.clone(),
             copied: None,
-            merged: Some(ObjectRef::Planned(0)),
+            merged: Some(shared.commit.clone()),
             message: format!(
                 "Add {FILE_NAME} to {}\n\nMerges the commit that adds it to every environment branch, so that \
                  promotions between them merge it without conflict.",
@@ -160,6 +236,7 @@ fn land(
         local: None,
         sync: false,
         note: None,
+        shares: false,
     };
     let Some(remote) = remote else {
         if let Some(path) = elsewhere {

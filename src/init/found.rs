@@ -36,9 +36,12 @@ pub struct Settings {
 /// # Errors
 /// Arguments that make no valid release file, or that a release file found here overrules; a
 /// release file found here that is not valid.
-pub fn settings(repo: &Repo, args: &Options, sign: Option<&SignWith>) -> Result<Settings, Error> {
-    if let Some((content, place)) = found_file(repo)? {
-        return kept(&content, place, args);
+pub fn settings(repo: &Repo, remote: &str, args: &Options, sign: Option<&SignWith>) -> Result<Settings, Error> {
+    if let Some((content, place)) = found_file(repo, remote)? {
+        return kept(&content, place, args, sign);
+    }
+    if let (true, Some(reference)) = (args.environments.is_empty(), repo.config_string("release.configRef")) {
+        return Err(Refusal::SettingsMissing { reference }.into());
     }
     let named = if args.environments.is_empty() {
         DEFAULT_ENVIRONMENTS.iter().map(|n| ((*n).to_owned(), None)).collect()
@@ -64,33 +67,73 @@ pub fn settings(repo: &Repo, args: &Options, sign: Option<&SignWith>) -> Result<
     Ok(Settings { environments, files, found: None, app: args.app.clone() })
 }
 
-/// The release file HEAD holds, else the one on the branch `release.configRef` names.
-fn found_file(repo: &Repo) -> Result<Option<(Content, String)>, Error> {
-    if let Some(head) = repo.head_commit()? {
-        if let Some(content) = repo.read_top_file(&head, FILE_NAME)? {
-            return Ok(Some((content, "HEAD".to_owned())));
+/// The release file that decides, and where it was found: the one on the branch
+/// `release.configRef` names; else the last environment's branch's, as HEAD's file names it;
+/// else HEAD's.
+/// An earlier environment's branch is one more people may push to: its file is the settings only
+/// where nothing better is there.
+fn found_file(repo: &Repo, remote: &str) -> Result<Option<(Content, String)>, Error> {
+    if let Some(reference) = repo.config_string("release.configRef") {
+        // Not the file proposed on release-init/<branch>: anyone who may push a branch may push
+        // that one.
+        if let Some(branch) = reference.strip_prefix("refs/heads/") {
+            for (name, shown) in [
+                (format!("refs/heads/{branch}"), branch.to_owned()),
+                (format!("refs/remotes/{remote}/{branch}"), format!("{remote}/{branch}")),
+            ] {
+                if let Some(found) = file_at(repo, &name, &shown)? {
+                    return Ok(Some(found));
+                }
+            }
         }
     }
-    let Some(reference) = repo.config_string("release.configRef") else { return Ok(None) };
-    let Some(commit) = repo.reference(&reference)? else { return Ok(None) };
-    Ok(repo.read_top_file(&commit, FILE_NAME)?.map(|content| (content, format!("{reference} at {}", commit.short()))))
+    let Some(head) = repo.head_commit()? else { return Ok(None) };
+    let Some(content) = repo.read_top_file(&head, FILE_NAME)? else { return Ok(None) };
+    let last = config::parse(&content, &Origin { place: "HEAD".into(), branch: None })
+        .ok()
+        .and_then(|file| file.environments.last().map(|e| e.branch.clone()));
+    if let Some(last) = last {
+        for (name, shown) in [
+            (format!("refs/heads/{last}"), last.clone()),
+            (format!("refs/remotes/{remote}/{last}"), format!("{remote}/{last}")),
+        ] {
+            if let Some(found) = file_at(repo, &name, &shown)? {
+                return Ok(Some(found));
+            }
+        }
+    }
+    let branch = repo.head_branch()?.map_or_else(|| "HEAD".to_owned(), |b| format!("HEAD ({b})"));
+    Ok(Some((content, branch)))
+}
+
+/// The release file at the tip of reference `name`, shown as `shown at <commit>`.
+fn file_at(repo: &Repo, name: &str, shown: &str) -> Result<Option<(Content, String)>, Error> {
+    let Some(commit) = repo.reference(name)? else { return Ok(None) };
+    Ok(repo.read_top_file(&commit, FILE_NAME)?.map(|content| (content, format!("{shown} at {}", commit.short()))))
 }
 
 /// The settings of a release file found here: its environments, and its text for each, with the
 /// version that environment takes.
-fn kept(content: &Content, place: String, args: &Options) -> Result<Settings, Error> {
+fn kept(content: &Content, place: String, args: &Options, sign: Option<&SignWith>) -> Result<Settings, Error> {
+    let origin = Origin { place: place.clone(), branch: None };
+    let file = config::parse(content, &origin)?;
+    // The arguments of the run that wrote the file may be given again: only what it would change
+    // is refused.
+    let named: Vec<(String, String)> =
+        template::layout(&args.environments).into_iter().map(|e| (e.name, e.branch)).collect();
+    let listed: Vec<(String, String)> = file.environments.iter().map(|e| (e.name.clone(), e.branch.clone())).collect();
+    let signer = sign.and_then(|s| config::read_signer(&s.signer).ok());
+    let trusted = |signer: &config::Signer| file.trust.signers.iter().all(|(_, keys)| keys.contains(signer));
     let overruled = [
-        (!args.environments.is_empty(), "--env"),
-        (args.app != ".", "--app"),
-        (args.version != super::DEFAULT_VERSION, "--version"),
-        (args.sign.is_some(), "--sign"),
-        (args.forge.is_some(), "--forge"),
+        (!args.environments.is_empty() && named != listed, "--env"),
+        (args.app != "." && args.app != file.app.repo, "--app"),
+        (args.version != super::DEFAULT_VERSION && args.version != file.version.to_string(), "--version"),
+        (sign.is_some() && !signer.as_ref().is_some_and(|s| !file.trust.signers.is_empty() && trusted(s)), "--sign"),
+        (args.forge.is_some() && file.forge.is_none(), "--forge"),
     ];
     if let Some((_, flag)) = overruled.iter().find(|(given, _)| *given) {
         return Err(Refusal::FileDecides { place, flag: (*flag).to_owned() }.into());
     }
-    let origin = Origin { place: place.clone(), branch: None };
-    let file = config::parse(content, &origin)?;
     let Content::Bytes(bytes) = content else { unreachable!("parse refuses files too large to read") };
     let text = String::from_utf8(bytes.clone()).expect("parse refuses files that are not UTF-8");
     let environments: Vec<Target> = file
@@ -139,6 +182,8 @@ pub struct Found {
     pub local: Option<ObjectId>,
     /// The version of the release file the branch holds already, which is kept.
     pub kept: Option<String>,
+    /// That file's text.
+    pub kept_text: Option<String>,
 }
 
 /// Each environment branch, with the release file it holds checked against the settings.
@@ -149,6 +194,10 @@ pub struct Found {
 pub fn branches(repo: &Repo, remote: Option<&str>, settings: &Settings) -> Result<Vec<Found>, Error> {
     let wanted: Vec<(&str, &str)> =
         settings.environments.iter().map(|e| (e.name.as_str(), e.branch.as_str())).collect();
+    // A release file found here is the settings: every branch's must agree with it. Settings made
+    // from the arguments are new: a branch's file need only list the same environments.
+    let compared =
+        settings.found.as_ref().and_then(|_| settings.files.first()).and_then(|(_, t)| edit::settings_only(t));
     let mut found = Vec::new();
     for env in &settings.environments {
         let local = repo.reference(&format!("refs/heads/{}", env.branch))?;
@@ -163,25 +212,44 @@ pub fn branches(repo: &Repo, remote: Option<&str>, settings: &Settings) -> Resul
         }
         let on_remote = tracking.is_some();
         let tip = tracking.or_else(|| local.clone());
-        let kept = match &tip {
-            Some(tip) => kept_version(repo, env, tip, &wanted)?,
-            None => None,
+        let (kept, kept_text) = match &tip {
+            Some(tip) => kept_version(repo, env, tip, &wanted, compared.as_deref())?.unzip(),
+            None => (None, None),
         };
-        found.push(Found { tip, on_remote, local, kept });
+        found.push(Found { tip, on_remote, local, kept, kept_text });
     }
     Ok(found)
 }
 
-/// The version of the release file at `tip`, when there is one: valid, and listing the same
-/// environments on the same branches as the settings.
-fn kept_version(repo: &Repo, env: &Target, tip: &ObjectId, wanted: &[(&str, &str)]) -> Result<Option<String>, Error> {
+/// The version of the release file at `tip`, when there is one: valid, and with the same
+/// settings as `settings` (`None`: listing the same environments on the same branches).
+fn kept_version(
+    repo: &Repo,
+    env: &Target,
+    tip: &ObjectId,
+    wanted: &[(&str, &str)],
+    settings: Option<&str>,
+) -> Result<Option<(String, String)>, Error> {
+    let entries = repo.top_entries(tip)?;
+    if entries.iter().any(|e| e.name == FILE_NAME.as_bytes() && !e.is_file()) {
+        return Err(Refusal::NotAFile { place: format!("{} at {}", env.branch, tip.short()) }.into());
+    }
     let Some(content) = repo.read_top_file(tip, FILE_NAME)? else { return Ok(None) };
     let place = format!("{} at {}", env.branch, tip.short());
     let file = config::parse(&content, &Origin { place: place.clone(), branch: Some(env.branch.clone()) })?;
     let listed: Vec<(&str, &str)> = file.environments.iter().map(|e| (e.name.as_str(), e.branch.as_str())).collect();
+    let shown = |list: &[(&str, &str)]| list.iter().map(|(n, b)| format!("{n}={b}")).collect::<Vec<_>>().join(" ");
     if listed != wanted {
-        let shown = |list: &[(&str, &str)]| list.iter().map(|(n, b)| format!("{n}={b}")).collect::<Vec<_>>().join(" ");
-        return Err(Refusal::Disagrees { place, listed: shown(&listed), wanted: shown(wanted) }.into());
+        let why = format!("it lists {}; the settings list {}", shown(&listed), shown(wanted));
+        return Err(Refusal::Disagrees { place, why }.into());
     }
-    Ok(Some(file.version.to_string()))
+    let Content::Bytes(bytes) = &content else { unreachable!("parse refuses files too large to read") };
+    let text = String::from_utf8_lossy(bytes);
+    if let Some(settings) = settings {
+        if edit::settings_only(&text).as_deref() != Some(settings) {
+            let why = "they differ in more than the version".to_owned();
+            return Err(Refusal::Disagrees { place, why }.into());
+        }
+    }
+    Ok(Some((file.version.to_string(), text.into_owned())))
 }

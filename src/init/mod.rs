@@ -105,7 +105,13 @@ fn sign_with(key: &str) -> Result<SignWith, Error> {
 pub fn init(context: &Context, args: &Options) -> Result<(), Error> {
     let repo = context.repo()?;
     let sign = args.sign.as_deref().map(sign_with).transpose()?;
-    let settings = found::settings(&repo, args, sign.as_ref())?;
+    let settings = found::settings(&repo, &context.remote, args, sign.as_ref())?;
+    if let Some(place) = settings.found.as_deref().filter(|place| place.starts_with("HEAD")) {
+        let last = settings.environments.last().map_or("", |e| e.branch.as_str());
+        context.ui.message(&format!(
+            "note: the settings are {FILE_NAME} of {place}, not of {last}: whoever may push there wrote them; read them before they reach {last}"
+        ));
+    }
     let pipeline = match args.ci {
         Some(system) => {
             let (workdir, system) = ci_files(&repo, system)?;
@@ -188,7 +194,8 @@ fn carry_out(
             Ok(applied) => done.push(Done::Written(applied.resolve(to))),
             Err(ExecuteError::PushRejected { refs, messages, .. }) if declined(&refs) => {
                 let side = format!("{SIDE_PREFIX}{branch}");
-                let commit = if let Some(commit) = waiting(repo, remote, &side, &push.lease).map_err(finished)? {
+                let text = &settings.files[index].1;
+                let commit = if let Some(commit) = waiting(repo, remote, &side, &push.lease, text).map_err(finished)? {
                     commit
                 } else {
                     aside(repo, remote, plan, &written, &side, to).map_err(finished)?
@@ -221,14 +228,18 @@ fn aside(
 }
 
 /// The commit an earlier run left on `side` for the same tip of the branch, when it is still
-/// there: a second run proposes it again rather than moving the pull request's head.
-fn waiting(repo: &Repo, remote: &str, side: &str, lease: &Expect) -> Result<Option<ObjectId>, Error> {
+/// there and brings exactly what this run would (`text` as the release file, nothing else): a
+/// second run proposes it again rather than moving the pull request's head. Anything else there,
+/// someone else's commit included, is replaced.
+fn waiting(repo: &Repo, remote: &str, side: &str, lease: &Expect, text: &str) -> Result<Option<ObjectId>, Error> {
     let (Some(waiting), Expect::At(tip)) = (repo.reference(&format!("refs/remotes/{remote}/{side}"))?, lease) else {
         return Ok(None);
     };
     let parent = repo.commit_parents(&waiting)?.into_iter().next();
-    let holds = repo.read_top_file(&waiting, FILE_NAME)?.is_some();
-    Ok((parent.as_ref() == Some(tip) && holds).then_some(waiting))
+    let Some(Content::Bytes(file)) = repo.read_top_file(&waiting, FILE_NAME)? else { return Ok(None) };
+    let others =
+        crate::plan::differing_names(&repo.top_entries(&waiting)?, &repo.top_entries(tip)?, FILE_NAME).is_empty();
+    Ok((parent.as_ref() == Some(tip) && file == text.as_bytes() && others).then_some(waiting))
 }
 
 /// A push the remote itself declined (a hook, a protected branch), not one that lost a race.
@@ -276,16 +287,36 @@ fn propose(
         target: branch.clone(),
         draft: false,
     };
-    let opened = forge.find_open(side, branch).and_then(|open| match open {
+    // Only a pull request this token's account opened in this repository is taken as the one to
+    // merge: someone else's, with its own title and body, is named instead (a fork's branch of
+    // the same name is another branch altogether).
+    let owner = crate::forge::Owner::new(forge.as_ref(), std::env::var(crate::forge::ACCOUNT_VARIABLE).ok());
+    let ours = |open: Option<crate::forge::PullRequest>| open.filter(|pull| !pull.from_fork);
+    let opened = forge.find_open(side, branch).map(ours).and_then(|open| match open {
         Some(pull) => Ok(Some(pull)),
         None => match forge.create(&draft)? {
             Opened::Created(pull) => Ok(Some(pull)),
-            Opened::Exists => forge.find_open(side, branch),
+            Opened::Exists => forge.find_open(side, branch).map(ours),
         },
     });
-    match opened {
-        Ok(Some(pull)) => (Some(pull), None),
-        Ok(None) => (None, Some(format!("{} did not say which pull request is open", forge.location().kind.title()))),
+    let pull = match opened {
+        Ok(Some(pull)) => pull,
+        Ok(None) => {
+            return (None, Some(format!("{} did not say which pull request is open", forge.location().kind.title())));
+        }
+        Err(error) => return (None, Some(Error::from(error).message)),
+    };
+    match owner.owns(&pull) {
+        Ok(true) => (Some(pull), None),
+        Ok(false) => {
+            let stranger = owner.stranger(&pull).map_or_else(|e| Error::from(e).message, |s| Error::from(s).message);
+            (
+                None,
+                Some(format!(
+                    "{stranger}: read it, close it and run init again, or merge it if it is what init brings"
+                )),
+            )
+        }
         Err(error) => (None, Some(Error::from(error).message)),
     }
 }

@@ -11,7 +11,7 @@ pub enum Refusal {
     #[error("--sign {key}: {why}")]
     BadSigningKey { key: String, why: String },
     /// A release file found here decides what `flag` would set.
-    #[error("{FILE_NAME} at {place} decides the environments and settings, and {flag} would set them")]
+    #[error("{FILE_NAME} on {place} decides the settings, and {flag} says otherwise")]
     FileDecides { place: String, flag: String },
     /// The branches cannot be written into the CI's pipeline (`why` says how).
     #[error("cannot write the {ci} pipeline: {why}")]
@@ -24,9 +24,15 @@ pub enum Refusal {
     /// one of the two and leave the other behind.
     #[error("{branch} here has commits {remote}/{branch} lacks")]
     LocalAhead { branch: String, remote: String },
-    /// A branch's release file lists other environments than the settings (`name=branch` each).
-    #[error("{FILE_NAME} on {place} lists other environments: {listed}")]
-    Disagrees { place: String, listed: String, wanted: String },
+    /// A branch's release file has other settings than the ones init brings (`why` says how).
+    #[error("{FILE_NAME} on {place} has other settings than the ones init brings")]
+    Disagrees { place: String, why: String },
+    /// `release.configRef` is set, and no release file is found where it points.
+    #[error("release.configRef is {reference}, and no {FILE_NAME} is there yet")]
+    SettingsMissing { reference: String },
+    /// Something other than a file is named release.toml there.
+    #[error("{FILE_NAME} on {place} is not a file")]
+    NotAFile { place: String },
     #[error("{branch} is checked out at {path}")]
     CheckedOutElsewhere { branch: String, path: String },
     /// `app` is redacted; `causes` are what git said.
@@ -40,6 +46,7 @@ impl Diagnostic for Refusal {
             Refusal::PipelineExists { .. }
             | Refusal::LocalAhead { .. }
             | Refusal::Disagrees { .. }
+            | Refusal::NotAFile { .. }
             | Refusal::CheckedOutElsewhere { .. } => Kind::Refused,
             _ => Kind::Usage,
         }
@@ -48,7 +55,7 @@ impl Diagnostic for Refusal {
     fn causes(&self) -> Vec<String> {
         match self {
             Refusal::AppUnreachable { causes, .. } => causes.clone(),
-            Refusal::Disagrees { wanted, .. } => vec![format!("the settings list {wanted}")],
+            Refusal::Disagrees { why, .. } => vec![why.clone()],
             _ => Vec::new(),
         }
     }
@@ -74,12 +81,19 @@ impl Diagnostic for Refusal {
                     .into(),
             ],
             Refusal::LocalAhead { branch, remote } => vec![format!(
-                "push them ('git push {remote} {branch}') or drop them, so that both agree, then run init again"
+                "push them ('git push {} {}') or drop them, so that both agree, then run init again",
+                crate::refname::shell_word(remote),
+                crate::refname::shell_word(branch)
             )],
             Refusal::Disagrees { .. } => vec![
                 "make the release files agree on the environments, then run init again".into(),
                 "'git release doctor' compares the release files of every environment branch".into(),
             ],
+            Refusal::SettingsMissing { reference } => vec![
+                "name the environments with --env NAME=BRANCH, as the first run did, or merge the pull request it opened first".into(),
+                format!("or, to start afresh, unset it: git config --unset release.configRef (it is {reference})"),
+            ],
+            Refusal::NotAFile { .. } => vec![format!("move it away on that branch, then run init again")],
             Refusal::CheckedOutElsewhere { path, .. } => {
                 vec![format!("switch that work tree ({path}) to another branch, then run init again")]
             }

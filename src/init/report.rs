@@ -42,9 +42,12 @@ enum Action {
     Created,
     Added,
     Kept,
+    /// Kept its file, and took a merge of the commit the others share.
+    Shared,
     Proposed,
     WouldCreate,
     WouldAdd,
+    WouldShare,
 }
 
 #[derive(Debug, Serialize)]
@@ -121,10 +124,11 @@ impl InitReport {
                     branch: env.branch.clone(),
                     version,
                     cut: env.cut,
-                    action: match (&landing.commit, landing.created) {
-                        (None, _) => Action::Kept,
-                        (Some(_), true) => Action::WouldCreate,
-                        (Some(_), false) => Action::WouldAdd,
+                    action: match (&landing.commit, landing.created, landing.shares) {
+                        (None, _, _) => Action::Kept,
+                        (Some(_), _, true) => Action::WouldShare,
+                        (Some(_), true, _) => Action::WouldCreate,
+                        (Some(_), false, false) => Action::WouldAdd,
                     },
                     commit: found[index].tip.clone().filter(|_| landing.commit.is_none()),
                     side_branch: None,
@@ -135,7 +139,11 @@ impl InitReport {
                 };
                 match done.map(|done| &done[index]) {
                     Some(Done::Written(commit)) => {
-                        row.action = if landing.created { Action::Created } else { Action::Added };
+                        row.action = match (landing.created, landing.shares) {
+                            (_, true) => Action::Shared,
+                            (true, false) => Action::Created,
+                            (false, false) => Action::Added,
+                        };
                         row.commit = Some(commit.clone());
                     }
                     Some(Done::Proposed(proposal)) => {
@@ -187,6 +195,8 @@ impl InitReport {
             Action::Created => "created".into(),
             Action::Added => "added".into(),
             Action::Kept => "kept".into(),
+            Action::Shared => "kept, with a merge of the commit the others share".into(),
+            Action::WouldShare => "would keep, with a merge of the commit the others share".into(),
             Action::WouldCreate => "would create".into(),
             Action::WouldAdd => "would add".into(),
             Action::Proposed => match (&row.pull_request, &row.side_branch) {
@@ -202,12 +212,17 @@ impl Report for InitReport {
     fn human(&self, paint: Paint) -> String {
         let mut out = String::new();
         if self.dry_run {
+            if self.steps.is_empty() {
+                out.push_str(&format!("Nothing to do: every environment branch holds {FILE_NAME}\n"));
+                return out;
+            }
             out.push_str(&self.diff);
             out.push_str(&paint.bold("Would run:\n"));
             for step in &self.steps {
                 out.push_str(&format!("  {step}\n"));
             }
-            if let Some(remote) = &self.pushed_to {
+            let pushes = self.steps.iter().any(|step| matches!(step, Step::Push { .. }));
+            if let (Some(remote), true) = (&self.pushed_to, pushes) {
                 out.push_str(&format!(
                     "  where {remote} declines a branch's push (a protected branch), push its commit to {SIDE_PREFIX}<branch> and open a pull request instead\n"
                 ));
@@ -262,8 +277,8 @@ impl Report for InitReport {
             let branches = self
                 .environments
                 .iter()
-                .filter(|r| matches!(r.action, Action::Created | Action::Added))
-                .map(|r| r.branch.as_str())
+                .filter(|r| matches!(r.action, Action::Created | Action::Added | Action::Shared))
+                .map(|r| crate::refname::shell_word(&r.branch))
                 .collect::<Vec<_>>()
                 .join(" ");
             hints.push(if remote.is_empty() {

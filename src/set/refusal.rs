@@ -76,6 +76,7 @@ impl Diagnostic for Refusal {
                 "environments that cut version tags take versions such as: git release set {environment} 1.4.0"
             )],
             Refusal::BranchMissing { branch, remote, .. } => {
+                let (remote, branch) = (crate::refname::shell_word(remote), crate::refname::shell_word(branch));
                 vec![format!("fetch it with 'git fetch {remote} {branch}', or create it with 'git release init'")]
             }
             Refusal::NoReleaseFile { .. } => {

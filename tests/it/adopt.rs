@@ -94,7 +94,7 @@ fn init_adds_the_release_file_to_each_branch_and_proposes_it_where_the_branch_is
     assert_eq!(world.git(&infra.bare, &["rev-parse", "qa^1"]).trim(), qa);
     assert_eq!(world.git(&infra.bare, &["rev-parse", "stage^1"]).trim(), stage);
     assert_eq!(tip(&world, &infra.bare, "main"), main, "the protected branch is as it was");
-    assert!(world.show(&infra.bare, "qa:release.toml").contains("version = \"WIP\""));
+    assert!(world.show(&infra.bare, "qa:release.toml").contains("version = \"0.1.0\""));
     assert!(world.show(&infra.bare, "stage:release.toml").contains("version = \"0.1.0\""));
     assert_eq!(world.show(&infra.bare, "qa:qa.tf"), "resource \"null\" \"c\" {}\n", "qa keeps its files");
     // main's commit waits on a branch of its own, with its pull request.
@@ -195,7 +195,97 @@ fn init_refuses_a_disagreeing_release_file_or_a_branch_ahead_of_its_remote() {
     let (here, there) = (world.state(&infra.work), world.state(&infra.bare));
     let disagrees = world.release(&infra.work, &args);
     disagrees.expect_status(1).expect_stderr("error: release.toml on qa at ");
-    disagrees
-        .expect_stderr("lists other environments: qa=qa\n  caused by: the settings list qa=qa stage=stage prod=main\n");
+    disagrees.expect_stderr(
+        "has other settings than the ones init brings\n  caused by: it lists qa=qa; the settings list qa=qa stage=stage prod=main\n",
+    );
     assert_eq!((world.state(&infra.work), world.state(&infra.bare)), (here, there), "nothing written");
+}
+
+/// Found by an independent pass: a second `init` without its arguments, while main's pull
+/// request waited, made the default environments on new branches. The settings are read only
+/// where release.configRef points (never from release-init/main, which anyone who may push can
+/// write); until main holds them, the arguments of the first run say them again.
+#[test]
+fn a_second_run_without_arguments_before_the_merge_is_told_what_to_do() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let infra = infrastructure(&world, &forge);
+    adopt(&world, &infra, &forge, &[]).expect_status(0);
+    let before = world.state(&infra.work);
+    let again = world.release_with(&infra.work, &["init"], &[("GITHUB_TOKEN", TOKEN), ("GIT_COMMITTER_DATE", NOON)]);
+    again
+        .expect_status(2)
+        .expect_stderr("error: release.configRef is refs/heads/main, and no release.toml is there yet\n");
+    again.expect_stderr("hint: name the environments with --env NAME=BRANCH, as the first run did, or merge the pull request it opened first");
+    assert_eq!(world.state(&infra.work), before);
+    adopt(&world, &infra, &forge, &[]).expect_status(0).expect_stdout("kept\n");
+    assert_eq!(forge.pulls().len(), 1, "the pull request is found again");
+}
+
+/// Found by an independent pass: a hand-written release file on main did not share the commit
+/// the other branches got, so a later promotion met an add/add conflict. Now main keeps its file
+/// and takes a merge of that commit.
+#[test]
+fn every_branch_comes_to_share_one_commit_that_adds_the_release_file() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let infra = infrastructure(&world, &forge);
+    std::fs::remove_file(infra.bare.join("hooks/pre-receive")).expect("main takes pushes here");
+    // main holds a file with the settings init would write, committed by hand.
+    let scratch = world.repo("scratch");
+    let api = forge.api();
+    let mut args = ADOPT.to_vec();
+    args.extend(["--forge", "github", "--forge-api", &api, "--offline", "-q"]);
+    world.release(&scratch, &args).expect_status(0);
+    commit(&world, &infra.work, "release.toml", &world.show(&scratch, "main:release.toml"));
+    world.git(&infra.work, &["push", "-q", "origin", "main"]);
+    let main = tip(&world, &infra.bare, "main");
+
+    let run = adopt(&world, &infra, &forge, &[]);
+    run.expect_status(0).expect_stdout("kept, with a merge of the commit the others share");
+    assert_eq!(world.git(&infra.bare, &["rev-parse", "main^1"]).trim(), main);
+    assert_eq!(world.git(&infra.bare, &["diff", "--stat", &main, "main"]), "", "main's files are as they were");
+    let shared = world.git(&infra.bare, &["rev-parse", "main^2"]);
+    assert_eq!(world.git(&infra.bare, &["rev-parse", "qa^2"]), shared, "qa and main share one commit");
+    world.release(&infra.work, &["set", "stage", "2.4.0", "--push"]).expect_status(0);
+    for (from, into) in [("qa", "stage"), ("stage", "main"), ("qa", "main")] {
+        world.git(&infra.bare, &["merge-tree", "--write-tree", into, from]);
+    }
+}
+
+/// Found by an independent pass: a second run after main moved built a new commit adding the
+/// file, which qa and stage did not share; and it proposed what someone else had pushed to
+/// release-init/main, in a pull request someone else had opened.
+#[test]
+fn a_second_run_reuses_the_shared_commit_and_takes_nothing_it_did_not_make() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let infra = infrastructure(&world, &forge);
+    let offline = || {
+        let mut args = ADOPT.to_vec();
+        args.push("--offline");
+        world.release_with(&infra.work, &args, &[("GIT_COMMITTER_DATE", NOON)])
+    };
+    offline().expect_status(0);
+    let shared = world.git(&infra.bare, &["rev-parse", "qa^2"]);
+    // main moves on (a hotfix merged by pull request), and someone pushes release-init/main.
+    let seed = world.path("hotfix");
+    world.git(&world.path(""), &["clone", "-q", path(&infra.bare), path(&seed)]);
+    commit(&world, &seed, "hotfix2.tf", "resource \"null\" \"fix2\" {}\n");
+    std::fs::remove_file(infra.bare.join("hooks/pre-receive")).expect("unprotected for a moment");
+    world.git(&seed, &["push", "-q", "origin", "main"]);
+    protect(&infra.bare, "main");
+    world.git(&seed, &["switch", "-q", "-c", "release-init/main"]);
+    commit(&world, &seed, "release.toml", "version = \"6.6.6\"\n");
+    world.git(&seed, &["push", "-q", "-f", "origin", "release-init/main"]);
+    forge.seed([("release-init/main".to_owned(), "main".to_owned())]);
+
+    let run = adopt(&world, &infra, &forge, &[]);
+    run.expect_status(0).expect_stderr("hint: no pull request was opened for main: pull request #1 from release-init/main into main was not opened by git-release");
+    assert_eq!(world.git(&infra.bare, &["rev-parse", "release-init/main^2"]), shared, "the first run's commit, reused");
+    assert!(
+        world.show(&infra.bare, "release-init/main:release.toml").contains("name = \"prod\""),
+        "the intruder's file is gone"
+    );
+    assert_eq!(forge.pulls()[0].title, "release-init/main into main", "someone else's pull request is left as it was");
 }

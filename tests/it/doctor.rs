@@ -74,7 +74,7 @@ fn doctor_names_each_broken_piece_with_its_fix_and_writes_nothing() {
         (protection["ok"].clone(), protection["message"].clone()),
         (
             serde_json::json!(true),
-            serde_json::json!("GitHub does not let this token read the protection of main: not checked")
+            serde_json::json!("GitHub does not let this token read the protection of stage, main: not checked")
         )
     );
 }
@@ -129,4 +129,89 @@ fn doctor_reads_settings_not_comments() {
     edit_release_file(&world, &repos.release, |text| format!("# a comment of dev's own\n{text}"));
     let run = world.release(&repos.release, &["doctor", "--json", "--offline"]);
     assert_eq!(finding(&run, "settings-agree")["ok"], true, "{run}");
+}
+
+/// Found by an independent pass: with no token at all doctor said the token may push; a hook git
+/// skips (not executable) or one edited to do nothing passed; a pipeline whose gate job runs
+/// nothing passed; an application repository that never answers held doctor forever.
+#[test]
+fn doctor_is_not_fooled_by_a_missing_token_a_dead_hook_a_hollow_pipeline_or_a_silent_server() {
+    use std::os::unix::fs::PermissionsExt;
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let infra = infrastructure(&world, &forge);
+    std::fs::remove_file(infra.bare.join("hooks/pre-receive")).expect("main takes pushes here");
+    adopt(&world, &infra, &forge, &[]).expect_status(0);
+    world.git(&infra.work, &["pull", "-q", "origin", "main"]);
+
+    let anonymous = world.release(&infra.work, &["doctor", "--json"]);
+    let reached = finding(&anonymous, "forge");
+    assert_eq!(reached["ok"], false, "{anonymous}");
+    assert!(reached["message"].as_str().is_some_and(|m| m.contains("no token was sent")), "{anonymous}");
+    assert!(!anonymous.stdout.contains("\"protection\""), "nothing is said of what could not be read");
+
+    world.release(&infra.work, &["hooks", "install"]).expect_status(0);
+    let hook = infra.work.join(".git/hooks/pre-push");
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let skipped = doctor(&world, &infra.work);
+    assert_eq!(
+        finding(&skipped, "hooks")["message"],
+        "pre-push is git-release's, but it is not executable, so git skips it"
+    );
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let text = std::fs::read_to_string(&hook).expect("the shim");
+    std::fs::write(&hook, text.replacen('\n', "\nexit 0\n", 1)).expect("edited");
+    let edited = doctor(&world, &infra.work);
+    assert_eq!(
+        finding(&edited, "hooks")["message"],
+        "pre-push is git-release's, but it was edited since it was installed"
+    );
+    assert_eq!(finding(&edited, "hooks")["hint"], "git release hooks uninstall, then git release hooks install");
+
+    // A gate workflow that runs nothing, on every branch.
+    world.release(&infra.work, &["init", "--ci", "github"]).expect_status(0);
+    std::fs::write(
+        infra.work.join(".github/workflows/release-gate.yml"),
+        "on: pull_request\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo fine\n",
+    )
+    .expect("hollowed");
+    world.git(&infra.work, &["add", ".github", "deploy.sh"]);
+    world.git(&infra.work, &["commit", "-q", "-m", "A pipeline"]);
+    for branch in ["qa", "stage", "main"] {
+        world.git(&infra.work, &["push", "-q", "-f", "origin", &format!("HEAD:{branch}")]);
+    }
+    world.git(&infra.work, &["fetch", "-q", "origin"]);
+    let hollow = doctor(&world, &infra.work);
+    let ci = finding(&hollow, "ci");
+    assert_eq!(ci["ok"], false, "{hollow}");
+    assert!(
+        ci["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with(".github/workflows/release-gate.yml on main does not run git release gate")),
+        "{hollow}"
+    );
+}
+
+/// An application repository behind a server that takes the connection and never answers:
+/// doctor gives up on it and says so.
+#[test]
+fn doctor_gives_up_on_an_application_repository_that_never_answers() {
+    let world = World::new();
+    let repos = TwoRepos::new(&world);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("an address").port();
+    let _held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().flatten() {
+            open.push(stream);
+        }
+    });
+    let silent = format!("http://127.0.0.1:{port}/shop/app.git");
+    edit_release_file(&world, &repos.release, |text| text.replace(path(&repos.app_remote), &silent));
+    let started = std::time::Instant::now();
+    let run = world.release(&repos.release, &["doctor", "--json", "--config-from", "environment/prod"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "doctor came back in {:?}", started.elapsed());
+    let app = finding(&run, "app-repository");
+    assert_eq!(app["ok"], false, "{run}");
+    assert!(app["message"].as_str().is_some_and(|m| m.contains("does not answer")), "{run}");
 }

@@ -165,7 +165,7 @@ fn one_repository_guide_from_existing_branches_to_a_gate_that_holds() {
     for branch in ["qa", "stage", "main"] {
         merge_on_forge(&forge, "pipeline", branch);
     }
-    forge.require_check("git-release/gate");
+    forge.require_check("gate");
 
     reader.step("git pull", 0);
     let healthy = reader.step("git release doctor", 0);

@@ -64,7 +64,7 @@ fn init_in_a_bare_repository_with_named_environments() {
     assert_eq!(
         summary,
         [
-            r#""qa" "environment/qa" "WIP" "none""#,
+            r#""qa" "environment/qa" "2.0.0" "rc""#,
             r#""stage" "environment/stage" "2.0.0" "rc""#,
             r#""prod" "main" "2.0.0" "final""#,
         ]
@@ -132,18 +132,20 @@ fn init_keeps_the_release_file_it_finds_and_refuses_settings_it_would_overrule()
     world.git(&repo, &["checkout", "-q", "-b", "copy"]);
     let before = world.state(&repo);
     let refused = world.release(&repo, &["init", "--env", "x"]);
-    refused
-        .expect_status(2)
-        .expect_stderr("error: release.toml at HEAD decides the environments and settings, and --env would set them\n");
+    refused.expect_status(2).expect_stderr(
+        "error: release.toml on environment/prod at 73b4607 decides the settings, and --env says otherwise\n",
+    );
     refused.expect_stderr("hint: drop --env: init keeps the release.toml it found");
+    // The run that wrote the settings may be given again, as automation does.
+    world.release(&repo, &["init", "--version", "0.1.0", "-q"]).expect_status(0);
     world
         .release(&repo, &["init", "--version", "9.0.0"])
         .expect_status(2)
-        .expect_stderr("and --version would set them");
+        .expect_stderr("and --version says otherwise");
     assert_eq!(world.state(&repo), before);
 
     let again = world.release(&repo, &["init"]);
-    again.expect_status(0).expect_stdout("release.toml of HEAD on every environment branch:\n");
+    again.expect_status(0).expect_stdout("release.toml of environment/prod at 73b4607 on every environment branch:\n");
     again.expect_stdout("  environment/prod  73b4607  0.1.0    kept\n");
     assert_eq!(world.state(&repo), before, "nothing to do, nothing done");
 }
@@ -161,4 +163,14 @@ fn init_refuses_an_application_repository_that_does_not_answer() {
     refused.expect_stderr("hint: where it is not reachable from here yet, --offline writes the release file");
     assert_eq!(world.state(&repo), before, "nothing written");
     world.release(&repo, &["init", "--offline", "--app", "../typo.git", "-q"]).expect_status(0);
+}
+
+/// Found by an independent pass: a hint printed `git push origin qa;touch${IFS}x`, which runs a
+/// command when pasted. Names a shell reads otherwise are quoted.
+#[test]
+fn hints_quote_branch_names_a_shell_would_run() {
+    let world = World::new();
+    let repo = world.repo("app");
+    let run = world.release(&repo, &["init", "--env", "qa=qa;touch${IFS}x", "--env", "prod=main"]);
+    run.expect_status(0).expect_stderr("git push origin 'qa;touch${IFS}x' main\n");
 }

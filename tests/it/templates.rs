@@ -171,7 +171,7 @@ fn init_ci_in_a_repository_set_up_already_names_its_branches() {
 
     // Environments named there would be ignored: refused instead, writing nothing.
     let refused = world.release(&repo, &["init", "--ci", "gitlab", "--env", "x=y"]);
-    refused.expect_status(2).expect_stderr("error: release.toml at HEAD decides the environments and settings");
+    refused.expect_status(2).expect_stderr("decides the settings, and --env says otherwise");
     refused.expect_stderr("hint: drop --env: init keeps the release.toml it found");
     assert!(!repo.join(".gitlab-ci.yml").exists());
     assert_eq!(world.state(&repo), before);
