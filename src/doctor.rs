@@ -218,7 +218,7 @@ fn environment_branches(workspace: &Workspace) -> Vec<Finding> {
                 workspace.origin.place
             ),
             format!(
-                "bring the settings of {} to every environment branch (a promotion carries them)",
+                "commit the settings of {} onto every environment branch (each keeps its own version)",
                 workspace.origin.place
             ),
         )
