@@ -80,15 +80,19 @@ pub fn doctor(context: &Context) -> Result<Exit, Error> {
     } else {
         match context.judging_workspace() {
             Ok(workspace) => examine(context, &repo, &workspace),
+            // The file proposed on release-init/<branch> is not read: anyone who may push can
+            // write it. Nothing else can be judged until the branch holds one.
             Err(error) if waiting(&repo, &context.remote).is_some() => {
-                let (branch, workspace) = waiting(&repo, &context.remote).expect("just found");
-                let mut findings = examine(context, &repo, &workspace);
-                findings[0] = Finding::fail(
+                let branch = waiting(&repo, &context.remote).expect("just found");
+                vec![Finding::fail(
                     "release-file",
                     format!("release.configRef reads the settings from {branch}: {}", error.message),
-                    merge_hint(&branch),
-                );
-                findings
+                    format!(
+                        "{}; read it first: anyone who may push can change {}{branch}",
+                        merge_hint(&branch),
+                        crate::init::SIDE_PREFIX
+                    ),
+                )]
             }
             Err(error) => vec![Finding::fail(
                 "release-file",
@@ -104,16 +108,13 @@ pub fn doctor(context: &Context) -> Result<Exit, Error> {
     Ok(if ok { Exit::Success } else { Exit::Refused })
 }
 
-/// The release file `init` proposed for the branch `release.configRef` names, where that branch
-/// declined it and its pull request waits: the settings to check the rest by meanwhile.
-fn waiting(repo: &Repo, remote: &str) -> Option<(String, Workspace)> {
+/// The branch `release.configRef` names, where `init` proposed a release file for it on
+/// release-init/<branch> and the pull request waits.
+fn waiting(repo: &Repo, remote: &str) -> Option<String> {
     let reference = repo.config_string("release.configRef")?;
     let branch = reference.strip_prefix("refs/heads/")?.to_owned();
-    let side = format!("{remote}/{}{branch}", crate::init::SIDE_PREFIX);
-    let commit = repo.reference(&format!("refs/remotes/{side}")).ok()??;
-    let content = repo.read_top_file(&commit, FILE_NAME).ok()??;
-    let origin = config::Origin { place: side, branch: None };
-    Workspace::from_content(repo.clone(), remote, content, origin).ok().map(|workspace| (branch, workspace))
+    let side = format!("refs/remotes/{remote}/{}{branch}", crate::init::SIDE_PREFIX);
+    repo.reference(&side).ok()?.map(|_| branch)
 }
 
 fn merge_hint(branch: &str) -> String {
@@ -156,6 +157,7 @@ fn examine(context: &Context, repo: &Repo, workspace: &Workspace) -> Vec<Finding
     let last = file.environments.last().expect("a release file lists at least one environment");
     let mut findings = vec![Finding::pass("release-file", workspace.origin.to_string())];
     findings.extend(environment_branches(workspace));
+    findings.push(shared_history(workspace));
     findings.push(config_ref(repo, &last.branch));
     findings.push(hooks(repo));
     findings.push(trust(file.trust.mode));
@@ -175,7 +177,7 @@ fn environment_branches(workspace: &Workspace) -> Vec<Finding> {
     let mut differing = Vec::new();
     let decides = settings_of(&workspace.content);
     for env in &workspace.file.environments {
-        let tip = match workspace.repo.branch_tip(&env.branch, &workspace.remote) {
+        let tip = match workspace.repo.remote_branch_tip(&env.branch, &workspace.remote) {
             Ok(tip) => tip,
             Err(error) => {
                 missing.push(format!("{} cannot be read ({error})", env.branch));
@@ -224,6 +226,50 @@ fn environment_branches(workspace: &Workspace) -> Vec<Finding> {
         )
     };
     vec![branches, agree]
+}
+
+/// Each environment and the one it comes after share the commit that added the release file:
+/// else (a squash-merged pull request from init, files added by hand on each branch) a promotion
+/// between them meets an add/add conflict in it.
+fn shared_history(workspace: &Workspace) -> Finding {
+    let repo = &workspace.repo;
+    let tip = |branch: &str| repo.remote_branch_tip(branch, &workspace.remote).ok().and_then(|t| t.id().cloned());
+    let mut apart = Vec::new();
+    let mut fix = String::new();
+    for env in &workspace.file.environments {
+        for after in &env.after {
+            let Some(before) = workspace.file.environments.iter().find(|e| &e.name == after) else { continue };
+            let (Some(from), Some(into)) = (tip(&before.branch), tip(&env.branch)) else { continue };
+            let bases = repo.merge_bases(&from, &into).unwrap_or_default();
+            let shares = bases.iter().any(|base| repo.read_top_file(base, FILE_NAME).ok().flatten().is_some());
+            if !shares {
+                apart.push(format!("{} and {}", before.branch, env.branch));
+                if let Ok(Some(added)) = repo.first_adding(&from, FILE_NAME) {
+                    fix = format!(
+                        "give {} a merge that keeps its files: git switch {} && git merge -s ours {}, then push it (by pull request where it is protected)",
+                        env.branch,
+                        crate::refname::shell_word(&env.branch),
+                        added.short()
+                    );
+                }
+            }
+        }
+    }
+    if apart.is_empty() {
+        return Finding::pass("shared-history", "each promotion's branches share the commit that added release.toml");
+    }
+    Finding::fail(
+        "shared-history",
+        format!(
+            "{} do not share the commit that added {FILE_NAME}: a promotion between them meets a conflict in it",
+            apart.join("; ")
+        ),
+        if fix.is_empty() {
+            "merge the commit that added it into each branch, keeping its files".to_owned()
+        } else {
+            fix
+        },
+    )
 }
 
 /// A release file's settings, but for its version and its comments.
@@ -340,7 +386,8 @@ fn ci(workspace: &Workspace) -> Finding {
     let tips: Vec<(&str, Option<crate::object_id::ObjectId>)> = environments
         .iter()
         .map(|env| {
-            let tip = workspace.repo.branch_tip(&env.branch, &workspace.remote).ok().and_then(|t| t.id().cloned());
+            let tip =
+                workspace.repo.remote_branch_tip(&env.branch, &workspace.remote).ok().and_then(|t| t.id().cloned());
             (env.branch.as_str(), tip)
         })
         .collect();
@@ -386,11 +433,15 @@ fn ci(workspace: &Workspace) -> Finding {
     if !unnamed.is_empty() {
         return Finding::fail("ci", format!("the {name} pipeline does not name {}", unnamed.join(", ")), refresh);
     }
-    for ((path, template), text) in system.files().iter().zip(&texts) {
-        let missing: Vec<String> =
-            commands(template).into_iter().filter(|command| !text.contains(command.as_str())).collect();
-        if !missing.is_empty() {
-            return Finding::fail("ci", format!("{path} on {holder} does not run {}", missing.join(", ")), refresh);
+    // Each branch runs the pipeline it holds: a gate job emptied on one of them opens it.
+    for (branch, tip) in &tips {
+        let Some(texts) = tip.as_ref().and_then(|tip| present(system, tip)) else { continue };
+        for ((path, template), text) in system.files().iter().zip(&texts) {
+            let missing: Vec<String> =
+                commands(template).into_iter().filter(|command| !text.contains(command.as_str())).collect();
+            if !missing.is_empty() {
+                return Finding::fail("ci", format!("{path} on {branch} does not run {}", missing.join(", ")), refresh);
+            }
         }
     }
     Finding::pass("ci", format!("the {name} pipeline is on every environment branch"))
@@ -415,7 +466,7 @@ fn commands(template: &str) -> Vec<String> {
 /// The CI system whose pipeline the last environment's branch holds.
 fn pipeline_on(workspace: &Workspace) -> Option<System> {
     let last = workspace.file.environments.last()?;
-    let tip = workspace.repo.branch_tip(&last.branch, &workspace.remote).ok()?.id()?.clone();
+    let tip = workspace.repo.remote_branch_tip(&last.branch, &workspace.remote).ok()?.id()?.clone();
     System::ALL.into_iter().find(|system| {
         system.files().iter().all(|(path, _)| workspace.repo.read_path(&tip, path).ok().flatten().is_some())
     })

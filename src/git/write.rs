@@ -182,6 +182,17 @@ impl Repo {
         Ok(self.output(&GitCommand::new(args))?.success)
     }
 
+    /// Every best common ancestor of `a` and `b` (`git merge-base --all`): more than one where
+    /// their histories cross.
+    pub fn merge_bases(&self, a: &ObjectId, b: &ObjectId) -> Result<Vec<ObjectId>, GitError> {
+        let command = GitCommand::new(["merge-base", "--all", a.as_str(), b.as_str()]);
+        let output = self.output(&command)?;
+        if !output.success && !output.stderr.trim().is_empty() {
+            return Err(GitError::Failed { command: command.display(), stderr: output.stderr });
+        }
+        Ok(output.stdout.lines().filter_map(ObjectId::from_hex).collect())
+    }
+
     /// A commit's parents, in order.
     pub fn commit_parents(&self, commit: &ObjectId) -> Result<Vec<ObjectId>, GitError> {
         let output = self.run(&GitCommand::new(["rev-list", "--parents", "-n", "1", commit.as_str(), "--"]))?;

@@ -70,15 +70,13 @@ pub fn build(
         })
         .collect();
     if let Some(&last) = needing.last() {
-        let tips: Vec<ObjectId> = needing.iter().filter_map(|&i| found[i].tip.clone()).collect();
-        let (shared_ref, base, shared) = if let Some(reused) = reusable(repo, found, &tips)? {
+        // Every branch that exists merges the shared commit (or has it): its parent must be in
+        // all of their histories, or the merge would bring one branch's commits into another.
+        let every: Vec<ObjectId> = found.iter().filter_map(|f| f.tip.clone()).collect();
+        let (shared_ref, base, shared) = if let Some(reused) = reusable(repo, found, &every)? {
             reused
         } else {
-            let base = if tips.is_empty() {
-                found.iter().rev().find_map(|f| f.tip.clone()).or_else(|| head.cloned())
-            } else {
-                repo.merge_base(&tips)?
-            };
+            let base = if every.is_empty() { head.cloned() } else { repo.merge_base(&every)? };
             let shared = settings.files[last].1.clone();
             let names: Vec<&str> = needing.iter().map(|&i| settings.environments[i].name.as_str()).collect();
             plan.commits.push(NewCommit {
@@ -164,7 +162,7 @@ fn reusable(
         let mut fits = true;
         for parent in &parents {
             for tip in tips {
-                fits &= repo.is_ancestor(parent, tip)?;
+                fits &= repo.is_ancestor(&added, tip)? || repo.is_ancestor(parent, tip)?;
             }
         }
         let text = match repo.read_top_file(&added, FILE_NAME)? {

@@ -194,10 +194,8 @@ pub struct Found {
 pub fn branches(repo: &Repo, remote: Option<&str>, settings: &Settings) -> Result<Vec<Found>, Error> {
     let wanted: Vec<(&str, &str)> =
         settings.environments.iter().map(|e| (e.name.as_str(), e.branch.as_str())).collect();
-    // A release file found here is the settings: every branch's must agree with it. Settings made
-    // from the arguments are new: a branch's file need only list the same environments.
-    let compared =
-        settings.found.as_ref().and_then(|_| settings.files.first()).and_then(|(_, t)| edit::settings_only(t));
+    // Every branch's release file must have the settings init brings, but for its version.
+    let compared = settings.files.first().and_then(|(_, text)| edit::settings_only(text));
     let mut found = Vec::new();
     for env in &settings.environments {
         let local = repo.reference(&format!("refs/heads/{}", env.branch))?;

@@ -291,7 +291,9 @@ fn propose(
     // merge: someone else's, with its own title and body, is named instead (a fork's branch of
     // the same name is another branch altogether).
     let owner = crate::forge::Owner::new(forge.as_ref(), std::env::var(crate::forge::ACCOUNT_VARIABLE).ok());
-    let ours = |open: Option<crate::forge::PullRequest>| open.filter(|pull| !pull.from_fork);
+    let ours = |open: Option<crate::forge::PullRequest>| {
+        open.filter(|pull| !pull.from_fork && pull.source == side && &pull.target == branch)
+    };
     let opened = forge.find_open(side, branch).map(ours).and_then(|open| match open {
         Some(pull) => Ok(Some(pull)),
         None => match forge.create(&draft)? {
@@ -379,7 +381,7 @@ fn write_ci(
 /// The application repository answers: a release file naming one that does not exist (a typo in
 /// `--app`) would fail every deployment later instead of now.
 fn reachable_app(repo: &Repo, app: &str) -> Result<(), Error> {
-    repo.ls_remote(app, &["HEAD".to_owned()]).map(|_| ()).map_err(|error| {
+    repo.ls_remote_within(app, &["HEAD".to_owned()], 20).map(|_| ()).map_err(|error| {
         Refusal::AppUnreachable { app: crate::secret::redact(app), causes: Error::from(error).causes }.into()
     })
 }

@@ -199,6 +199,23 @@ fn init_refuses_a_disagreeing_release_file_or_a_branch_ahead_of_its_remote() {
         "has other settings than the ones init brings\n  caused by: it lists qa=qa; the settings list qa=qa stage=stage prod=main\n",
     );
     assert_eq!((world.state(&infra.work), world.state(&infra.bare)), (here, there), "nothing written");
+
+    // Found by an independent pass: a file listing the same environments with other settings
+    // (prod no longer restricted) was kept beside the settings --env makes.
+    let scratch = world.repo("scratch");
+    let mut made = ADOPT.to_vec();
+    made.extend(["--offline", "-q"]);
+    world.release(&scratch, &made).expect_status(0);
+    let loose = world.show(&scratch, "qa:release.toml").replace("restricted = true\n", "");
+    world.git(&infra.work, &["switch", "-q", "qa"]);
+    std::fs::write(infra.work.join("release.toml"), loose).expect("written");
+    world.git(&infra.work, &["commit", "-q", "-am", "Looser settings"]);
+    world.git(&infra.work, &["push", "-q", "origin", "qa"]);
+    world.git(&infra.work, &["switch", "-q", "main"]);
+    let looser = world.release(&infra.work, &args);
+    looser.expect_status(1).expect_stderr(
+        "has other settings than the ones init brings\n  caused by: they differ in more than the version\n",
+    );
 }
 
 /// Found by an independent pass: a second `init` without its arguments, while main's pull
@@ -240,9 +257,14 @@ fn every_branch_comes_to_share_one_commit_that_adds_the_release_file() {
     commit(&world, &infra.work, "release.toml", &world.show(&scratch, "main:release.toml"));
     world.git(&infra.work, &["push", "-q", "origin", "main"]);
     let main = tip(&world, &infra.bare, "main");
+    let stage = tip(&world, &infra.bare, "stage");
 
     let run = adopt(&world, &infra, &forge, &[]);
     run.expect_status(0).expect_stdout("kept, with a merge of the commit the others share");
+    // Found by an independent pass: the shared commit stood on stage's head, so main's merge of
+    // it took stage's commits into main's history without their files.
+    let leaked = world.command("git", &infra.bare).args(["merge-base", "--is-ancestor", &stage, "main"]).output();
+    assert!(!leaked.expect("git runs").status.success(), "stage's commits are not in main's history");
     assert_eq!(world.git(&infra.bare, &["rev-parse", "main^1"]).trim(), main);
     assert_eq!(world.git(&infra.bare, &["diff", "--stat", &main, "main"]), "", "main's files are as they were");
     let shared = world.git(&infra.bare, &["rev-parse", "main^2"]);
@@ -261,12 +283,7 @@ fn a_second_run_reuses_the_shared_commit_and_takes_nothing_it_did_not_make() {
     let world = World::new();
     let forge = FakeForge::github(Some(TOKEN));
     let infra = infrastructure(&world, &forge);
-    let offline = || {
-        let mut args = ADOPT.to_vec();
-        args.push("--offline");
-        world.release_with(&infra.work, &args, &[("GIT_COMMITTER_DATE", NOON)])
-    };
-    offline().expect_status(0);
+    adopt(&world, &infra, &forge, &["--offline"]).expect_status(0);
     let shared = world.git(&infra.bare, &["rev-parse", "qa^2"]);
     // main moves on (a hotfix merged by pull request), and someone pushes release-init/main.
     let seed = world.path("hotfix");

@@ -32,14 +32,13 @@ fn doctor_names_each_broken_piece_with_its_fix_and_writes_nothing() {
     waiting.expect_status(1);
     let file = finding(&waiting, "release-file");
     assert_eq!(file["ok"], false);
-    assert_eq!(file["hint"], "merge the pull request from release-init/main into main (a merge commit, not squashed)");
-    let branches = finding(&waiting, "environment-branches");
-    assert_eq!(branches["ok"], false);
-    assert_eq!(branches["message"], "main has no release.toml");
     assert_eq!(
-        branches["hint"],
-        "merge the pull request from release-init/main into main (a merge commit, not squashed)"
+        file["hint"],
+        "merge the pull request from release-init/main into main (a merge commit, not squashed); read it first: anyone who may push can change release-init/main"
     );
+    // Found by an independent pass: the settings proposed there were read as the settings, and
+    // anyone who may push can write them. Nothing else is judged until main holds its file.
+    assert_eq!(waiting.json()["findings"].as_array().map(Vec::len), Some(1), "{waiting}");
     let after = (world.state(&infra.work), world.state(&infra.bare));
     assert_eq!((before.0, before.1), after, "doctor writes nothing");
     let asked: Vec<String> = forge.requests()[before.2..].iter().map(|(line, _)| line.clone()).collect();
@@ -56,11 +55,14 @@ fn doctor_names_each_broken_piece_with_its_fix_and_writes_nothing() {
     )
     .expect("edited");
     world.git(&infra.work, &["commit", "-q", "-am", "A setting of qa's own"]);
+    world.git(&infra.work, &["push", "-q", "origin", "qa"]);
+    // Found by an independent pass: doctor read the local qa, left behind what was fetched.
+    world.git(&infra.work, &["reset", "-q", "--hard", "qa^"]);
     world.git(&infra.work, &["switch", "-q", "main"]);
     let differing = doctor(&world, &infra.work);
     let agree = finding(&differing, "settings-agree");
     assert_eq!(agree["ok"], false, "{differing}");
-    assert_eq!(agree["message"], "release.toml on qa differs from origin/main in more than its version");
+    assert_eq!(agree["message"], "release.toml on origin/qa differs from origin/main in more than its version");
 
     forge.state.lock().expect("state").read_only = true;
     forge.state.lock().expect("state").protection_hidden = true;
@@ -94,6 +96,8 @@ fn doctor_before_init_points_at_init_and_a_ci_job_must_sign() {
     );
 
     adopt(&world, &infra, &forge, &[]).expect_status(0);
+    forge.state.lock().expect("state").merge("1", None, "merge", "Merge pull request #1").expect("merges");
+    world.git(&infra.work, &["pull", "-q", "origin", "main"]);
     let in_ci = world.release_with(&infra.work, &["doctor", "--json"], &[("GITHUB_TOKEN", TOKEN), ("CI", "true")]);
     let signing = finding(&in_ci, "signing");
     assert_eq!(signing["ok"], false);
@@ -187,7 +191,7 @@ fn doctor_is_not_fooled_by_a_missing_token_a_dead_hook_a_hollow_pipeline_or_a_si
     assert!(
         ci["message"]
             .as_str()
-            .is_some_and(|m| m.starts_with(".github/workflows/release-gate.yml on main does not run git release gate")),
+            .is_some_and(|m| m.starts_with(".github/workflows/release-gate.yml on qa does not run git release gate")),
         "{hollow}"
     );
 }
@@ -214,4 +218,29 @@ fn doctor_gives_up_on_an_application_repository_that_never_answers() {
     let app = finding(&run, "app-repository");
     assert_eq!(app["ok"], false, "{run}");
     assert!(app["message"].as_str().is_some_and(|m| m.contains("does not answer")), "{run}");
+}
+
+/// Found by an independent pass: main's pull request from init merged squashed left main without
+/// the commit the others share, and nothing said so until a promotion met the conflict.
+#[test]
+fn doctor_finds_branches_that_do_not_share_the_commit_that_added_the_release_file() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let infra = infrastructure(&world, &forge);
+    adopt(&world, &infra, &forge, &[]).expect_status(0);
+    forge.state.lock().expect("state").merge("1", None, "squash", "Add release.toml to main").expect("squashed");
+    world.git(&infra.work, &["pull", "-q", "origin", "main"]);
+    let run = doctor(&world, &infra.work);
+    let shared = finding(&run, "shared-history");
+    assert_eq!(shared["ok"], false, "{run}");
+    assert_eq!(
+        shared["message"],
+        "stage and main do not share the commit that added release.toml: a promotion between them meets a conflict in it"
+    );
+    assert!(
+        shared["hint"].as_str().is_some_and(
+            |h| h.starts_with("give main a merge that keeps its files: git switch main && git merge -s ours ")
+        ),
+        "{run}"
+    );
 }
