@@ -14,6 +14,19 @@ fn finding(run: &Transcript, check: &str) -> serde_json::Value {
     found.unwrap_or_else(|| panic!("no {check} finding in {run}"))
 }
 
+/// A server on 127.0.0.1 that takes every connection and never answers; its port.
+pub fn silent_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("an address").port();
+    std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().flatten() {
+            open.push(stream);
+        }
+    });
+    port
+}
+
 fn doctor(world: &World, dir: &std::path::Path) -> Transcript {
     world.release_with(dir, &["doctor", "--json"], &[("GITHUB_TOKEN", TOKEN)])
 }
@@ -202,15 +215,7 @@ fn doctor_is_not_fooled_by_a_missing_token_a_dead_hook_a_hollow_pipeline_or_a_si
 fn doctor_gives_up_on_an_application_repository_that_never_answers() {
     let world = World::new();
     let repos = TwoRepos::new(&world);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    let port = listener.local_addr().expect("an address").port();
-    let _held = std::thread::spawn(move || {
-        let mut open = Vec::new();
-        for stream in listener.incoming().flatten() {
-            open.push(stream);
-        }
-    });
-    let silent = format!("http://127.0.0.1:{port}/shop/app.git");
+    let silent = format!("http://127.0.0.1:{}/shop/app.git", silent_server());
     edit_release_file(&world, &repos.release, |text| text.replace(path(&repos.app_remote), &silent));
     let started = std::time::Instant::now();
     let run = world.release(&repos.release, &["doctor", "--json", "--config-from", "environment/prod"]);

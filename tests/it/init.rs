@@ -181,14 +181,7 @@ fn hints_quote_branch_names_a_shell_would_run() {
 fn init_gives_up_on_an_application_repository_that_never_answers() {
     let world = World::new();
     let repo = world.empty_repo("release", false);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    let port = listener.local_addr().expect("an address").port();
-    std::thread::spawn(move || {
-        let mut open = Vec::new();
-        for stream in listener.incoming().flatten() {
-            open.push(stream);
-        }
-    });
+    let port = crate::doctor::silent_server();
     let started = std::time::Instant::now();
     let run = world.release(&repo, &["init", "--app", &format!("http://127.0.0.1:{port}/shop/app.git")]);
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "init came back in {:?}", started.elapsed());
