@@ -82,9 +82,8 @@ pub fn doctor(context: &Context) -> Result<Exit, Error> {
             Ok(workspace) => examine(context, &repo, &workspace),
             // The file proposed on release-init/<branch> is not read: anyone who may push can
             // write it. Nothing else can be judged until the branch holds one.
-            Err(error) if waiting(&repo, &context.remote).is_some() => {
-                let branch = waiting(&repo, &context.remote).expect("just found");
-                vec![Finding::fail(
+            Err(error) => match waiting(&repo, &context.remote) {
+                Some(branch) => vec![Finding::fail(
                     "release-file",
                     format!("release.configRef reads the settings from {branch}: {}", error.message),
                     format!(
@@ -92,15 +91,15 @@ pub fn doctor(context: &Context) -> Result<Exit, Error> {
                         merge_hint(&branch),
                         crate::init::SIDE_PREFIX
                     ),
-                )]
-            }
-            Err(error) => vec![Finding::fail(
-                "release-file",
-                format!("no release file decides here: {}", error.message),
-                "in a release repository, git release init brings release.toml onto every environment branch \
-                 (it adopts branches that exist); in an application repository, git release hooks install \
-                 --release <url> guards its tags by the release repository's settings",
-            )],
+                )],
+                None => vec![Finding::fail(
+                    "release-file",
+                    format!("no release file decides here: {}", error.message),
+                    "in a release repository, git release init brings release.toml onto every environment branch \
+                     (it adopts branches that exist); in an application repository, git release hooks install \
+                     --release <url> guards its tags by the release repository's settings",
+                )],
+            },
         }
     };
     let ok = findings.iter().all(|f| f.ok);
@@ -162,8 +161,9 @@ fn examine(context: &Context, repo: &Repo, workspace: &Workspace) -> Vec<Finding
     findings.push(hooks(repo));
     findings.push(trust(file.trust.mode));
     findings.push(signing(repo, workspace));
-    let system = pipeline_on(workspace);
-    findings.push(ci(workspace));
+    let pipeline = pipeline(workspace);
+    let system = pipeline.found.as_ref().map(|(system, _, _)| *system);
+    findings.push(ci(workspace, &pipeline));
     findings.extend(forge(context, workspace, system));
     findings.push(app_repository(context, repo, &file.app.repo));
     findings
@@ -379,11 +379,17 @@ fn signing(repo: &Repo, workspace: &Workspace) -> Finding {
     }
 }
 
-/// The CI pipeline of the environment branches: present on each, naming them all, and running
-/// every git-release command its template runs.
-fn ci(workspace: &Workspace) -> Finding {
-    let environments = &workspace.file.environments;
-    let tips: Vec<(&str, Option<crate::object_id::ObjectId>)> = environments
+/// Each environment branch's tip, and the pipeline found on the last one that holds one: its
+/// system, that branch, and the text of each of its files.
+struct Pipeline<'w> {
+    tips: Vec<(&'w str, Option<crate::object_id::ObjectId>)>,
+    found: Option<(System, &'w str, Vec<String>)>,
+}
+
+fn pipeline(workspace: &Workspace) -> Pipeline<'_> {
+    let tips: Vec<(&str, Option<crate::object_id::ObjectId>)> = workspace
+        .file
+        .environments
         .iter()
         .map(|env| {
             let tip =
@@ -391,14 +397,24 @@ fn ci(workspace: &Workspace) -> Finding {
             (env.branch.as_str(), tip)
         })
         .collect();
-    let present = |system: System, commit: &crate::object_id::ObjectId| -> Option<Vec<String>> {
-        system.files().iter().map(|(path, _)| workspace.repo.read_path(commit, path).ok().flatten()).collect()
-    };
     let found = tips.iter().rev().find_map(|(branch, tip)| {
         let tip = tip.as_ref()?;
-        System::ALL.iter().find_map(|s| present(*s, tip).map(|texts| (*s, *branch, texts)))
+        System::ALL.iter().find_map(|s| pipeline_files(workspace, *s, tip).map(|texts| (*s, *branch, texts)))
     });
-    let Some((system, holder, texts)) = found else {
+    Pipeline { tips, found }
+}
+
+/// The text of each file of `system`'s pipeline at `commit`, where it has them all.
+fn pipeline_files(workspace: &Workspace, system: System, commit: &crate::object_id::ObjectId) -> Option<Vec<String>> {
+    system.files().iter().map(|(path, _)| workspace.repo.read_path(commit, path).ok().flatten()).collect()
+}
+
+/// The CI pipeline of the environment branches: present on each, naming them all, and running
+/// every git-release command its template runs.
+fn ci(workspace: &Workspace, pipeline: &Pipeline<'_>) -> Finding {
+    let tips = &pipeline.tips;
+    let present = |system: System, commit: &crate::object_id::ObjectId| pipeline_files(workspace, system, commit);
+    let Some((system, holder, texts)) = &pipeline.found else {
         let guess = guess_system(workspace);
         let write = if workspace.repo.is_bare() {
             format!("in a clone, git release init --ci {guess} writes it")
@@ -411,6 +427,7 @@ fn ci(workspace: &Workspace) -> Finding {
             format!("{write}; commit it onto every environment branch"),
         );
     };
+    let (system, holder) = (*system, *holder);
     let name = system.name();
     let lacking: Vec<&str> = tips
         .iter()
@@ -434,7 +451,7 @@ fn ci(workspace: &Workspace) -> Finding {
         return Finding::fail("ci", format!("the {name} pipeline does not name {}", unnamed.join(", ")), refresh);
     }
     // Each branch runs the pipeline it holds: a gate job emptied on one of them opens it.
-    for (branch, tip) in &tips {
+    for (branch, tip) in tips {
         let Some(texts) = tip.as_ref().and_then(|tip| present(system, tip)) else { continue };
         for ((path, template), text) in system.files().iter().zip(&texts) {
             let missing: Vec<String> =
@@ -461,15 +478,6 @@ fn commands(template: &str) -> Vec<String> {
     found.sort();
     found.dedup();
     found
-}
-
-/// The CI system whose pipeline the last environment's branch holds.
-fn pipeline_on(workspace: &Workspace) -> Option<System> {
-    let last = workspace.file.environments.last()?;
-    let tip = workspace.repo.remote_branch_tip(&last.branch, &workspace.remote).ok()?.id()?.clone();
-    System::ALL.into_iter().find(|system| {
-        system.files().iter().all(|(path, _)| workspace.repo.read_path(&tip, path).ok().flatten().is_some())
-    })
 }
 
 /// Whether the system's pipeline lists the branches it runs on.

@@ -121,7 +121,7 @@ fn init_adds_the_release_file_to_each_branch_and_proposes_it_where_the_branch_is
     assert_eq!(forge.pulls().len(), 1, "the open pull request is found, not doubled");
 
     // Once it is merged, everything is set up: a third run keeps every branch.
-    forge.state.lock().expect("state").merge("1", None, "merge", "Merge pull request #1").expect("merges");
+    forge.merge_by_hand(1, "merge");
     let settled = adopt(&world, &infra, &forge, &[]);
     settled.expect_status(0);
     assert_eq!(settled.to_string().matches("kept\n").count(), 3, "{settled}");

@@ -57,7 +57,7 @@ fn doctor_names_each_broken_piece_with_its_fix_and_writes_nothing() {
     let asked: Vec<String> = forge.requests()[before.2..].iter().map(|(line, _)| line.clone()).collect();
     assert!(asked.iter().all(|line| line.starts_with("GET ")), "only reads: {asked:?}");
 
-    forge.state.lock().expect("state").merge("1", None, "merge", "Merge pull request #1").expect("merges");
+    forge.merge_by_hand(1, "merge");
     world.git(&infra.work, &["pull", "-q", "origin", "main"]);
     world.git(&infra.work, &["switch", "-q", "qa"]);
     std::fs::write(
@@ -109,7 +109,7 @@ fn doctor_before_init_points_at_init_and_a_ci_job_must_sign() {
     );
 
     adopt(&world, &infra, &forge, &[]).expect_status(0);
-    forge.state.lock().expect("state").merge("1", None, "merge", "Merge pull request #1").expect("merges");
+    forge.merge_by_hand(1, "merge");
     world.git(&infra.work, &["pull", "-q", "origin", "main"]);
     let in_ci = world.release_with(&infra.work, &["doctor", "--json"], &[("GITHUB_TOKEN", TOKEN), ("CI", "true")]);
     let signing = finding(&in_ci, "signing");
@@ -233,7 +233,7 @@ fn doctor_finds_branches_that_do_not_share_the_commit_that_added_the_release_fil
     let forge = FakeForge::github(Some(TOKEN));
     let infra = infrastructure(&world, &forge);
     adopt(&world, &infra, &forge, &[]).expect_status(0);
-    forge.state.lock().expect("state").merge("1", None, "squash", "Add release.toml to main").expect("squashed");
+    forge.merge_by_hand(1, "squash");
     world.git(&infra.work, &["pull", "-q", "origin", "main"]);
     let run = doctor(&world, &infra.work);
     let shared = finding(&run, "shared-history");

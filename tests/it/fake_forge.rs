@@ -559,6 +559,13 @@ impl FakeForge {
         pull.merged = true;
     }
 
+    /// Merges pull request `number` as a person does on the forge's page (`method`: `merge`,
+    /// `squash` or `fast-forward`), into the repository behind the fake.
+    pub fn merge_by_hand(&self, number: u64, method: &str) {
+        let message = format!("Merge pull request #{number}");
+        self.state.lock().expect("state").merge(&number.to_string(), None, method, &message).expect("merges");
+    }
+
     /// Backs the fake with a bare repository: pull requests have the heads of its branches, and
     /// merges land in it.
     pub fn back_with(&self, repo: &std::path::Path) {

@@ -120,8 +120,7 @@ fn failed(transcript: &Transcript) -> Vec<String> {
 /// Merges `source` into `target` on the fake forge, as a person merges a pull request there.
 fn merge_on_forge(forge: &FakeForge, source: &str, target: &str) {
     forge.seed([(source.to_owned(), target.to_owned())]);
-    let number = forge.pulls().len().to_string();
-    forge.state.lock().expect("state").merge(&number, None, "merge", &format!("Merge {source}")).expect("merges");
+    forge.merge_by_hand(forge.pulls().len() as u64, "merge");
 }
 
 #[test]
@@ -148,7 +147,7 @@ fn one_repository_guide_from_existing_branches_to_a_gate_that_holds() {
     let main = world.git(&infra.bare, &["rev-parse", "main"]);
     reader.step("git release init --env qa=qa --env stage=stage --env prod=main", 0);
     assert_eq!(world.git(&infra.bare, &["rev-parse", "main"]), main, "main is protected");
-    forge.state.lock().expect("state").merge("1", None, "merge", "Merge pull request #1").expect("init's merges");
+    forge.merge_by_hand(1, "merge");
     reader.step("git pull", 0);
     let doctor = reader.step("git release doctor", 1);
     assert_eq!(failed(&doctor), ["hooks", "ci", "protection"], "{doctor}");
