@@ -194,7 +194,12 @@ fn carry_out(
             Ok(applied) => done.push(Done::Written(applied.resolve(to))),
             Err(ExecuteError::PushRejected { refs, messages, .. }) if declined(&refs) => {
                 let side = format!("{SIDE_PREFIX}{branch}");
-                let text = &settings.files[index].1;
+                // What the branch's commit holds: its own version, or, for a branch that keeps
+                // its file, that file.
+                let text = match to {
+                    crate::plan::ObjectRef::Planned(commit) => &plan.commits[*commit].content,
+                    _ => &settings.files[index].1,
+                };
                 let commit = if let Some(commit) = waiting(repo, remote, &side, &push.lease, text).map_err(finished)? {
                     commit
                 } else {

@@ -45,11 +45,17 @@ pub fn infrastructure(world: &World, forge: &FakeForge) -> Infra {
 
 /// The remote refuses every push to `branch`, as a forge's branch protection does.
 pub fn protect(bare: &Path, branch: &str) {
+    protect_each(bare, &[branch]);
+}
+
+/// The remote refuses every push to each of `branches`.
+pub fn protect_each(bare: &Path, branches: &[&str]) {
     let hook = bare.join("hooks/pre-receive");
+    let refs = branches.iter().map(|b| format!("refs/heads/{b}")).collect::<Vec<_>>().join("|");
     let script = format!(
-        "#!/bin/sh\nwhile read old new ref; do\n  if [ \"$ref\" = refs/heads/{branch} ]; then\n    \
+        "#!/bin/sh\nwhile read old new ref; do\n  case \"$ref\" in {refs})\n    \
          echo \"error: GH006: Protected branch update failed for $ref.\" >&2\n    \
-         echo \"error: Changes must be made through a pull request.\" >&2\n    exit 1\n  fi\ndone\n"
+         echo \"error: Changes must be made through a pull request.\" >&2\n    exit 1;;\n  esac\ndone\n"
     );
     std::fs::write(&hook, script).expect("hook written");
     let mut permissions = std::fs::metadata(&hook).expect("hook exists").permissions();
@@ -273,6 +279,39 @@ fn every_branch_comes_to_share_one_commit_that_adds_the_release_file() {
     for (from, into) in [("qa", "stage"), ("stage", "main"), ("qa", "main")] {
         world.git(&infra.bare, &["merge-tree", "--write-tree", into, from]);
     }
+}
+
+/// A protected main that keeps its own file gets its merge of the shared commit proposed; a
+/// second run proposes that same commit again rather than moving the pull request's head.
+#[test]
+fn a_protected_branch_that_keeps_its_file_is_proposed_the_same_merge_twice() {
+    let world = World::new();
+    let forge = FakeForge::github(Some(TOKEN));
+    let infra = infrastructure(&world, &forge);
+    std::fs::remove_file(infra.bare.join("hooks/pre-receive")).expect("main takes pushes for a moment");
+    let scratch = world.repo("scratch");
+    let api = forge.api();
+    let mut args = ADOPT.to_vec();
+    args.extend(["--forge", "github", "--forge-api", &api, "--offline", "-q"]);
+    world.release(&scratch, &args).expect_status(0);
+    // Kept byte for byte but for its comments: the merge carries main's own text.
+    let own = format!("# main's own words\n{}", world.show(&scratch, "main:release.toml"));
+    commit(&world, &infra.work, "release.toml", &own);
+    world.git(&infra.work, &["push", "-q", "origin", "main"]);
+    // stage takes no pushes either: on the second run it still needs its file, so main's merge
+    // of the shared commit is made again.
+    protect_each(&infra.bare, &["stage", "main"]);
+
+    adopt(&world, &infra, &forge, &[]).expect_status(0).expect_stdout("from release-init/main");
+    let proposed = tip(&world, &infra.bare, "release-init/main");
+    assert_eq!(world.show(&infra.bare, "release-init/main:release.toml"), own);
+    // An hour later, when a commit made anew would have another id.
+    let mut again = ADOPT.to_vec();
+    again.extend(["--forge", "github", "--forge-api", &api]);
+    let later = [("GITHUB_TOKEN", TOKEN), ("GIT_COMMITTER_DATE", "2026-11-21T13:00:00Z")];
+    world.release_with(&infra.work, &again, &later).expect_status(0);
+    assert_eq!(tip(&world, &infra.bare, "release-init/main"), proposed, "the same commit, proposed again");
+    assert_eq!(forge.pulls().len(), 2, "one for stage, one for main");
 }
 
 /// Found by an independent pass: a second run after main moved built a new commit adding the
